@@ -1,0 +1,97 @@
+import ClientPgLite from "knex-pglite";
+import knexFactory, { type Knex } from "knex";
+import { PlatformError, PlatformErrorCode } from "./errors.ts";
+
+export type { Knex };
+
+/** A knex handle plus what kind of Postgres is behind it. */
+export interface Database {
+  knex: Knex;
+  /** `postgres` for a real server reached by DATABASE_URL, `embedded` for PGlite. */
+  kind: "postgres" | "embedded";
+  /** The schema every unqualified table name resolves to. */
+  schema: string;
+  /** Closes the pool (and the embedded database). */
+  close(): Promise<void>;
+}
+
+/** Options for {@link createDatabase}. */
+export interface DatabaseOptions {
+  /** postgres:// URL; when unset an embedded Postgres (PGlite) runs in-process. */
+  databaseUrl?: string | undefined;
+  /** Schema for this process's tables, created if missing; defaults to `public`. */
+  schema?: string;
+  /** Directory that keeps the embedded database between runs; in memory when unset. */
+  embeddedDataDir?: string | undefined;
+  /** Pool size for a real server; defaults to 2..10. PGlite always has exactly one connection. */
+  pool?: { min: number; max: number };
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens the database: knex with `pg` when `databaseUrl` is set, otherwise embedded Postgres
+ * (PGlite through knex-pglite). The schema is created when missing and set as the search path,
+ * so each service owns its tables without qualifying them.
+ */
+export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
+  const schema = options.schema ?? "public";
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new PlatformError(
+      PlatformErrorCode.configInvalid,
+      `Schema name "${schema}" is not valid: use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters.`,
+      { schema },
+    );
+  }
+  const kind = options.databaseUrl ? "postgres" : "embedded";
+  const knex =
+    kind === "postgres"
+      ? knexFactory({
+          client: "pg",
+          connection: options.databaseUrl,
+          searchPath: [schema],
+          pool: options.pool ?? { min: 2, max: 10 },
+        })
+      : knexFactory({
+          client: ClientPgLite,
+          dialect: "postgres",
+          connection: options.embeddedDataDir ? { filename: options.embeddedDataDir } : {},
+          searchPath: [schema],
+        });
+  try {
+    await ensureSchema(knex, schema);
+  } catch (cause) {
+    await knex.destroy();
+    const where = kind === "postgres" ? redactUrl(options.databaseUrl ?? "") : "embedded PGlite";
+    throw new PlatformError(
+      PlatformErrorCode.databaseUnavailable,
+      `Could not open the database (${where}): ${(cause as Error).message}. ` +
+        "Check DATABASE_URL and that the server is running, or unset it to use embedded Postgres.",
+      { kind, schema },
+      { cause },
+    );
+  }
+  return { knex, kind, schema, close: () => knex.destroy() };
+}
+
+async function ensureSchema(knex: Knex, schema: string): Promise<void> {
+  try {
+    await knex.raw("CREATE SCHEMA IF NOT EXISTS ??", [schema]);
+  } catch (error) {
+    // Two processes creating the same schema at once: IF NOT EXISTS does not make that atomic,
+    // and the loser gets a unique violation (23505) or duplicate_schema (42P06). Both are fine.
+    const code = (error as { code?: string }).code;
+    if (code !== "23505" && code !== "42P06") throw error;
+  }
+}
+
+/** Hides the password of a connection URL before it is logged or shown. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparseable URL)";
+  }
+}

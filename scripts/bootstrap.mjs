@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Brings in what the project needs, then runs one of its pnpm scripts.
+//
+// It must run on any Node >= 18 with npm, so it is plain JavaScript with no dependencies.
+// The project itself targets Node >= 22 (fauxqs needs node:sqlite, vitest needs >= 22.12):
+// where the system Node is older, Node 24 comes from the npm registry's `node` package.
+// pnpm comes from the npm registry at the version pinned in package.json's `packageManager`.
+// Both land in `.tools/`, which is git-ignored and reused on later runs.
+//
+// Usage: node scripts/bootstrap.mjs <pnpm script> [args…]
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const toolsDir = join(root, ".tools");
+const toolsBin = join(toolsDir, "node_modules", ".bin");
+const MIN_NODE_MAJOR = 22;
+const MIN_NODE_MINOR = 12;
+const FALLBACK_NODE = "node@24";
+
+function log(message) {
+  process.stderr.write(`[bootstrap] ${message}\n`);
+}
+
+function fail(message) {
+  log(`error: ${message}`);
+  process.exit(1);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: "inherit", cwd: root, ...options });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  return result.status ?? 1;
+}
+
+function installedVersion(pkg) {
+  const file = join(toolsDir, "node_modules", pkg, "package.json");
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, "utf8")).version;
+}
+
+function nodeIsRecentEnough(version) {
+  const [major, minor] = version.split(".").map(Number);
+  return major > MIN_NODE_MAJOR || (major === MIN_NODE_MAJOR && minor >= MIN_NODE_MINOR);
+}
+
+const script = process.argv[2];
+if (!script) fail("usage: node scripts/bootstrap.mjs <pnpm script> [args…]");
+
+const rootPackage = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const pinned = /^pnpm@(\d+\.\d+\.\d+)/.exec(rootPackage.packageManager ?? "");
+if (!pinned) fail('package.json must pin pnpm as "packageManager": "pnpm@x.y.z"');
+const pnpmVersion = pinned[1];
+
+const needNode = !nodeIsRecentEnough(process.versions.node);
+const wanted = [];
+if (installedVersion("pnpm") !== pnpmVersion) wanted.push(`pnpm@${pnpmVersion}`);
+if (needNode && !installedVersion("node")) wanted.push(FALLBACK_NODE);
+if (wanted.length > 0) {
+  log(`installing ${wanted.join(", ")} into .tools/ (system Node is ${process.versions.node})`);
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const status = run(npm, [
+    "install",
+    "--prefix",
+    toolsDir,
+    "--no-save",
+    "--no-audit",
+    "--no-fund",
+    "--loglevel=error",
+    ...wanted,
+  ]);
+  if (status !== 0) fail(`npm install ${wanted.join(" ")} failed (exit ${status})`);
+}
+
+// Put .tools/node_modules/.bin first so that `node` is Node 24 where the system one is too old,
+// for pnpm and for every script it starts.
+const pathEntries = [toolsBin];
+if (!needNode) pathEntries.push(dirname(process.execPath));
+const env = {
+  ...process.env,
+  PATH: [...pathEntries, process.env.PATH ?? ""].join(delimiter),
+  // pnpm would otherwise try to switch itself to the pinned version on its own.
+  COREPACK_ENABLE_STRICT: "0",
+};
+const nodeBin = needNode ? join(toolsBin, "node") : process.execPath;
+const pnpmEntry = join(toolsDir, "node_modules", "pnpm", "bin", "pnpm.cjs");
+
+const nodeVersion = spawnSync(nodeBin, ["--version"], { encoding: "utf8" }).stdout?.trim();
+if (!nodeVersion || !nodeIsRecentEnough(nodeVersion.replace(/^v/, ""))) {
+  fail(`expected Node >= ${MIN_NODE_MAJOR}.${MIN_NODE_MINOR} at ${nodeBin}, found ${nodeVersion}`);
+}
+
+const installStatus = run(
+  nodeBin,
+  [pnpmEntry, "install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"],
+  { env },
+);
+if (installStatus !== 0) fail(`pnpm install --frozen-lockfile failed (exit ${installStatus})`);
+
+process.exit(run(nodeBin, [pnpmEntry, "run", script, ...process.argv.slice(3)], { env }));

@@ -1,0 +1,30 @@
+import { defineConfig } from "vitest/config";
+
+// Two projects: `unit` holds pure tests beside the code (src/**/*.test.ts); `integration` holds
+// tests in each package's test/ folder that talk to a real SQS/SNS endpoint and Postgres. The
+// global setup picks the back ends once per run (see test-support/global-setup.ts).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "unit",
+          include: ["packages/*/src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["packages/*/test/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["./test-support/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Two cores: two forks keep the emulator and Postgres responsive.
+          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+        },
+      },
+    ],
+  },
+});
