@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // global setup picks the back ends once per run (see test-support/global-setup.ts).
 export default defineConfig({
   test: {
+    // Two cores: two test forks leave room for the emulator and Postgres.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       {
         test: {
@@ -21,8 +23,6 @@ export default defineConfig({
           globalSetup: ["./test-support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
-          // Two cores: two forks keep the emulator and Postgres responsive.
-          poolOptions: { forks: { maxForks: 2, minForks: 1 } },
         },
       },
     ],

@@ -1,6 +1,7 @@
-import ClientPgLite from "knex-pglite";
 import knexFactory, { type Knex } from "knex";
+import ClientPgLite from "knex-pglite";
 import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import type { Logger } from "./logger.ts";
 
 export type { Knex };
 
@@ -25,6 +26,8 @@ export interface DatabaseOptions {
   embeddedDataDir?: string | undefined;
   /** Pool size for a real server; defaults to 2..10. PGlite always has exactly one connection. */
   pool?: { min: number; max: number };
+  /** Where knex's own warnings go; dropped when unset (errors still reach the caller). */
+  logger?: Logger;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -44,6 +47,13 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     );
   }
   const kind = options.databaseUrl ? "postgres" : "embedded";
+  // knex prints to the console by default; route it to the process logger instead.
+  const log = {
+    warn: (message: unknown) => options.logger?.warn({ knex: message }, "knex warning"),
+    error: (message: unknown) => options.logger?.debug({ knex: message }, "knex error"),
+    deprecate: (message: unknown) => options.logger?.warn({ knex: message }, "knex deprecation"),
+    debug: () => {},
+  };
   const knex =
     kind === "postgres"
       ? knexFactory({
@@ -51,12 +61,14 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
           connection: options.databaseUrl,
           searchPath: [schema],
           pool: options.pool ?? { min: 2, max: 10 },
+          log,
         })
       : knexFactory({
           client: ClientPgLite,
           dialect: "postgres",
           connection: options.embeddedDataDir ? { filename: options.embeddedDataDir } : {},
           searchPath: [schema],
+          log,
         });
   try {
     await ensureSchema(knex, schema);

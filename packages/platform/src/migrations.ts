@@ -1,4 +1,5 @@
 import type { Knex } from "knex";
+import type { Database } from "./database.ts";
 import { PlatformError, PlatformErrorCode } from "./errors.ts";
 
 /** One schema change. Names sort in the order they apply: `0001-create-orders`. */
@@ -10,25 +11,42 @@ export interface Migration {
 
 /** Options for {@link runMigrations}. */
 export interface RunMigrationsOptions {
-  /** Schema that holds both the tables and the migrations bookkeeping. */
-  schema: string;
-  /** How long to wait for another process that holds the migration lock; defaults to 60 s. */
+  /** How long to wait for another process that holds knex's migration lock; defaults to 60 s. */
   lockTimeoutMs?: number;
 }
 
 const MIGRATION_NAME = /^\d{4}-[a-z0-9-]+$/;
 
 /**
- * Applies the migrations that have not run yet, in name order, each in its own transaction.
- * Safe to call from several replicas at once: knex's lock table lets one run while the others
- * wait here and then find nothing left to do. Returns the names it applied.
+ * Applies the migrations that have not run yet, in name order, each in its own transaction,
+ * in the database's schema. Safe to call from several replicas at once. Returns the names it
+ * applied.
  */
 export async function runMigrations(
-  knex: Knex,
+  db: Database,
+  migrations: readonly Migration[],
+  options: RunMigrationsOptions = {},
+): Promise<string[]> {
+  checkMigrationList(migrations);
+  if (db.kind === "embedded") return migrate(db, migrations, options);
+  // knex's own lock table is created by the first migrator without a guard, so two replicas
+  // starting on an empty schema race on CREATE TABLE. A transaction-scoped advisory lock on the
+  // schema name serialises whole runs; the later replica then finds nothing left to apply.
+  // (PGlite has one connection and one process, so it needs no lock and could not take this one.)
+  return db.knex.transaction(async (trx) => {
+    await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [
+      `sagaworks-migrations:${db.schema}`,
+    ]);
+    return migrate(db, migrations, options);
+  });
+}
+
+async function migrate(
+  db: Database,
   migrations: readonly Migration[],
   options: RunMigrationsOptions,
 ): Promise<string[]> {
-  checkMigrationList(migrations);
+  const { knex, schema } = db;
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => [...migrations],
     getMigrationName: (migration) => migration.name,
@@ -42,7 +60,7 @@ export async function runMigrations(
     try {
       const [, applied] = (await knex.migrate.latest({
         migrationSource: source,
-        schemaName: options.schema,
+        schemaName: schema,
         tableName: "knex_migrations",
       })) as [number, string[]];
       return applied;
@@ -55,9 +73,9 @@ export async function runMigrations(
       throw new PlatformError(
         PlatformErrorCode.migrationFailed,
         locked
-          ? `Migrations in schema "${options.schema}" stayed locked by another process past the timeout. If no process is migrating, clear the row in ${options.schema}.knex_migrations_lock.`
-          : `A migration in schema "${options.schema}" failed: ${(error as Error).message}`,
-        { schema: options.schema },
+          ? `Migrations in schema "${schema}" stayed locked by another process past the timeout. If no process is migrating, clear the row in ${schema}.knex_migrations_lock.`
+          : `A migration in schema "${schema}" failed: ${(error as Error).message}`,
+        { schema },
         { cause: error },
       );
     }
@@ -72,7 +90,9 @@ function checkMigrationList(migrations: readonly Migration[]): void {
     }
     const previous = migrations[index - 1];
     if (previous && previous.name >= migration.name) {
-      problems.push(`"${migration.name}" comes after "${previous.name}" but does not sort after it`);
+      problems.push(
+        `"${migration.name}" comes after "${previous.name}" but does not sort after it`,
+      );
     }
   });
   if (problems.length > 0) {

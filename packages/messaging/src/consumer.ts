@@ -1,0 +1,354 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { Logger } from "@sagaworks/platform";
+import { decodeEnvelope, type Envelope } from "./envelope.ts";
+import { AwsLimits, type StringAttributes } from "./limits.ts";
+
+/**
+ * What a handler decided. `ack` deletes the message (return it only after the durable write);
+ * `retry-later` makes it visible again after a delay; `poison` leaves it to SQS's redrive
+ * policy, which moves it to the DLQ after maxReceiveCount deliveries.
+ */
+export type HandlerResult =
+  | { type: "ack" }
+  | { type: "retry-later"; delaySeconds: number; reason: string }
+  | { type: "poison"; reason: string };
+
+/** The handler processed the message and wrote its effects durably: delete it. */
+export const ack = (): HandlerResult => ({ type: "ack" });
+/** Not now (a dependency is down, a lock is held): deliver it again after `delaySeconds`. */
+export const retryLater = (delaySeconds: number, reason: string): HandlerResult => ({
+  type: "retry-later",
+  delaySeconds,
+  reason,
+});
+/** It can never succeed (bad payload, unknown command): let it go to the DLQ. */
+export const poison = (reason: string): HandlerResult => ({ type: "poison", reason });
+
+/** A received message: the decoded body plus what SQS says about this delivery. */
+export interface ReceivedMessage<Body> {
+  body: Body;
+  /** SQS's id of this copy; a resend of the same envelope gets another one. */
+  sqsMessageId: string;
+  /** How many times SQS has delivered it, this time included. */
+  receiveCount: number;
+  attributes: StringAttributes;
+}
+
+/** Options for {@link SqsConsumer}. */
+export interface ConsumerOptions<Body> {
+  sqs: SQSClient;
+  queueUrl: string;
+  logger: Logger;
+  handler: (message: ReceivedMessage<Body>) => Promise<HandlerResult>;
+  /** Parses the body; a throw makes the message poison. Defaults to {@link decodeEnvelope}. */
+  decode?: (body: string | undefined) => Body;
+  /** Messages handled at once; defaults to 10. */
+  concurrency?: number;
+  /** Long-poll wait per ReceiveMessage, 0 to 20 s; defaults to 20. */
+  waitTimeSeconds?: number;
+  /** Visibility timeout set on receive and renewed while a handler runs; defaults to 30 s. */
+  visibilityTimeoutSeconds?: number;
+  /** How long deletes wait to fill a batch of ten; defaults to 20 ms. */
+  deleteBatchDelayMs?: number;
+  /** The queue's maxReceiveCount, to warn on a message's last delivery before the DLQ. */
+  maxReceiveCount?: number;
+  /** Delay before redelivering after a handler threw; defaults to 2^(receiveCount-1) s, max 300. */
+  errorRetryDelaySeconds?: (receiveCount: number) => number;
+}
+
+/** Counters of what a consumer did, for tests and benchmarks. */
+export interface ConsumerStats {
+  received: number;
+  acked: number;
+  retried: number;
+  poisoned: number;
+  failed: number;
+  visibilityExtensions: number;
+  deleteCalls: number;
+}
+
+type Slot = () => void;
+
+/**
+ * A long-polling SQS consumer with bounded concurrency. While a handler runs, the message's
+ * visibility is extended so that a slow handler does not see its message delivered twice;
+ * deletes are batched and happen only after the handler returns `ack`. A body that does not
+ * decode, or a handler that throws, never stops the consumer.
+ */
+export class SqsConsumer<Body = Envelope> {
+  readonly stats: ConsumerStats = {
+    received: 0,
+    acked: 0,
+    retried: 0,
+    poisoned: 0,
+    failed: 0,
+    visibilityExtensions: 0,
+    deleteCalls: 0,
+  };
+  private readonly options: Required<
+    Omit<ConsumerOptions<Body>, "maxReceiveCount" | "decode" | "errorRetryDelaySeconds">
+  > &
+    Pick<ConsumerOptions<Body>, "maxReceiveCount">;
+  private readonly decode: (body: string | undefined) => Body;
+  private readonly errorRetryDelay: (receiveCount: number) => number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private poll: AbortController | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly waiting: Slot[] = [];
+  private pendingDeletes: { id: string; receiptHandle: string }[] = [];
+  private deleteTimer: NodeJS.Timeout | undefined;
+  private readonly deletesInFlight = new Set<Promise<void>>();
+
+  constructor(options: ConsumerOptions<Body>) {
+    this.options = {
+      concurrency: 10,
+      waitTimeSeconds: AwsLimits.maxWaitTimeSeconds,
+      visibilityTimeoutSeconds: 30,
+      deleteBatchDelayMs: 20,
+      ...options,
+    };
+    this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
+    this.errorRetryDelay =
+      options.errorRetryDelaySeconds ?? ((count) => Math.min(300, 2 ** Math.max(0, count - 1)));
+  }
+
+  /** Starts polling. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.pollLoop();
+  }
+
+  /**
+   * Stops polling, waits for in-flight handlers to finish and flushes pending deletes. Messages
+   * received but not yet handled become visible again after their visibility timeout.
+   */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.poll?.abort();
+    for (const wake of this.waiting.splice(0)) wake();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    await this.flushDeletes();
+    await Promise.allSettled([...this.deletesInFlight]);
+  }
+
+  private async pollLoop(): Promise<void> {
+    let errorDelayMs = 0;
+    while (this.running) {
+      const free = this.options.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => this.waiting.push(resolve));
+        continue;
+      }
+      this.poll = new AbortController();
+      let messages: Message[];
+      try {
+        const response = await this.options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: Math.min(AwsLimits.maxReceiveMessages, free),
+            WaitTimeSeconds: this.options.waitTimeSeconds,
+            VisibilityTimeout: this.options.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+            MessageAttributeNames: ["All"],
+          }),
+          { abortSignal: this.poll.signal },
+        );
+        messages = response.Messages ?? [];
+        errorDelayMs = 0;
+      } catch (error) {
+        if (!this.running) break;
+        // The endpoint is down or throttling: back off (up to 10 s) instead of spinning.
+        errorDelayMs = Math.min(10_000, Math.max(200, errorDelayMs * 2));
+        this.options.logger.warn(
+          { err: error, queueUrl: this.options.queueUrl, retryInMs: errorDelayMs },
+          "receive failed",
+        );
+        await new Promise((resolve) => setTimeout(resolve, errorDelayMs));
+        continue;
+      }
+      for (const message of messages) {
+        this.stats.received++;
+        const task = this.handle(message).finally(() => {
+          this.inFlight.delete(task);
+          this.waiting.shift()?.();
+        });
+        this.inFlight.add(task);
+      }
+    }
+  }
+
+  private async handle(message: Message): Promise<void> {
+    const receiptHandle = message.ReceiptHandle ?? "";
+    const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
+    const log = this.options.logger.child({
+      queueUrl: this.options.queueUrl,
+      sqsMessageId: message.MessageId,
+      receiveCount,
+    });
+    const stopExtending = this.keepInvisible(receiptHandle, log);
+    let result: HandlerResult;
+    try {
+      result = await this.run(message, receiveCount, log);
+    } finally {
+      stopExtending();
+    }
+    await this.settle(result, receiptHandle, receiveCount, message.MessageId ?? "", log);
+  }
+
+  private async run(message: Message, receiveCount: number, log: Logger): Promise<HandlerResult> {
+    let body: Body;
+    try {
+      body = this.decode(message.Body);
+    } catch (error) {
+      return poison((error as Error).message);
+    }
+    const attributes: StringAttributes = {};
+    for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+      if (value.StringValue !== undefined) attributes[name] = value.StringValue;
+    }
+    try {
+      return await this.options.handler({
+        body,
+        sqsMessageId: message.MessageId ?? "",
+        receiveCount,
+        attributes,
+      });
+    } catch (error) {
+      this.stats.failed++;
+      const delaySeconds = this.errorRetryDelay(receiveCount);
+      log.error({ err: error, retryInSeconds: delaySeconds }, "handler threw; will redeliver");
+      return retryLater(delaySeconds, `handler threw: ${(error as Error).message}`);
+    }
+  }
+
+  private async settle(
+    result: HandlerResult,
+    receiptHandle: string,
+    receiveCount: number,
+    sqsMessageId: string,
+    log: Logger,
+  ): Promise<void> {
+    if (result.type === "ack") {
+      this.stats.acked++;
+      this.queueDelete(sqsMessageId, receiptHandle);
+      return;
+    }
+    if (result.type === "retry-later") {
+      this.stats.retried++;
+      log.info({ reason: result.reason, delaySeconds: result.delaySeconds }, "retry later");
+      const delay = Math.max(
+        0,
+        Math.min(result.delaySeconds, AwsLimits.maxVisibilityTimeoutSeconds - 1),
+      );
+      await this.changeVisibility(receiptHandle, Math.round(delay), log);
+      return;
+    }
+    this.stats.poisoned++;
+    const last =
+      this.options.maxReceiveCount !== undefined && receiveCount >= this.options.maxReceiveCount;
+    log.error(
+      { reason: result.reason, lastDeliveryBeforeDlq: last },
+      "poison message: left for the redrive policy to move to the DLQ",
+    );
+    // Visible again at once, so it reaches maxReceiveCount (and the DLQ) without waiting out
+    // the visibility timeout on every delivery.
+    await this.changeVisibility(receiptHandle, 0, log);
+  }
+
+  /** Renews the visibility timeout at half its length until the returned function is called. */
+  private keepInvisible(receiptHandle: string, log: Logger): () => void {
+    const timeoutSeconds = this.options.visibilityTimeoutSeconds;
+    const receivedAt = Date.now();
+    const timer = setInterval(
+      () => {
+        const elapsedSeconds = (Date.now() - receivedAt) / 1000;
+        // SQS caps a message's total invisibility at 12 h from its receipt.
+        if (elapsedSeconds + timeoutSeconds >= AwsLimits.maxVisibilityTimeoutSeconds) {
+          clearInterval(timer);
+          log.warn("handler passed the 12 h visibility limit; the message will be redelivered");
+          return;
+        }
+        this.stats.visibilityExtensions++;
+        void this.changeVisibility(receiptHandle, timeoutSeconds, log);
+      },
+      (timeoutSeconds * 1000) / 2,
+    );
+    return () => clearInterval(timer);
+  }
+
+  private async changeVisibility(receiptHandle: string, seconds: number, log: Logger) {
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      // Not fatal: the message becomes visible when its current timeout ends.
+      log.warn({ err: error, seconds }, "could not change visibility");
+    }
+  }
+
+  private queueDelete(id: string, receiptHandle: string): void {
+    this.pendingDeletes.push({ id, receiptHandle });
+    if (this.pendingDeletes.length >= AwsLimits.maxBatchEntries) {
+      void this.flushDeletes();
+    } else {
+      this.deleteTimer ??= setTimeout(
+        () => void this.flushDeletes(),
+        this.options.deleteBatchDelayMs,
+      );
+    }
+  }
+
+  private flushDeletes(): Promise<void> {
+    clearTimeout(this.deleteTimer);
+    this.deleteTimer = undefined;
+    const batches: { id: string; receiptHandle: string }[][] = [];
+    while (this.pendingDeletes.length > 0) {
+      batches.push(this.pendingDeletes.splice(0, AwsLimits.maxBatchEntries));
+    }
+    const work = Promise.all(batches.map((batch) => this.deleteBatch(batch))).then(() => {});
+    this.deletesInFlight.add(work);
+    void work.finally(() => this.deletesInFlight.delete(work));
+    return work;
+  }
+
+  private async deleteBatch(batch: { id: string; receiptHandle: string }[]): Promise<void> {
+    this.stats.deleteCalls++;
+    try {
+      const response = await this.options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: batch.map((entry, index) => ({
+            Id: String(index),
+            ReceiptHandle: entry.receiptHandle,
+          })),
+        }),
+      );
+      for (const failure of response.Failed ?? []) {
+        // The work is durable already; the redelivery this causes is absorbed by the inbox.
+        this.options.logger.warn(
+          { queueUrl: this.options.queueUrl, code: failure.Code, message: failure.Message },
+          "delete failed; the message will be delivered again",
+        );
+      }
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, queueUrl: this.options.queueUrl, count: batch.length },
+        "delete batch failed; the messages will be delivered again",
+      );
+    }
+  }
+}

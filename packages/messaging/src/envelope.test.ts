@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import {
+  createEnvelope,
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  routingAttributes,
+  validateEnvelope,
+} from "./envelope.ts";
+import { MessagingError } from "./errors.ts";
+
+const valid = (): Envelope =>
+  createEnvelope({
+    kind: "command",
+    name: "account.reserve-credit",
+    sagaId: "6f1c1a4e-3c7b-4a37-9d3e-2a1b0c9d8e7f",
+    sagaName: "create-order",
+    sagaVersion: 1,
+    step: "reserve-credit",
+    attempt: 1,
+    compensation: false,
+    idempotencyKey: "6f1c1a4e:reserve-credit:1",
+    replyTo: "dev-saga-replies",
+    payload: { customerId: "c-1", amount: 1200 },
+  });
+
+function issuesOf(value: unknown): { path: string; message: string }[] {
+  try {
+    validateEnvelope(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(MessagingError);
+    expect((error as MessagingError).code).toBe("ENVELOPE_INVALID");
+    return (error as MessagingError).details.issues as { path: string; message: string }[];
+  }
+  throw new Error("expected the envelope to be invalid");
+}
+
+describe("envelope", () => {
+  it("round-trips through the codec", () => {
+    const envelope = valid();
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+    expect(envelope.trace.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it.each([
+    ["messageId", "not-a-uuid", "must be a UUID"],
+    ["kind", "query", "must be command, reply or event"],
+    ["name", "9lives", "must start with a letter"],
+    ["sagaId", 42, "must be a UUID"],
+    ["sagaName", "", "must start with a letter"],
+    ["sagaVersion", 1.5, "must be an integer"],
+    ["sagaVersion", 0, "must be 1 or more"],
+    ["step", "", "must not be empty"],
+    ["attempt", 0, "must be 1 or more"],
+    ["compensation", "yes", "must be true or false"],
+    ["sentAt", "yesterday", "must be an ISO-8601 UTC time"],
+    ["payload", [1, 2], "must be a JSON object"],
+    ["causationId", "x", "must be a UUID"],
+  ])("names the field when %s is %j", (field, value, message) => {
+    const issues = issuesOf({ ...valid(), [field]: value });
+    expect(issues).toEqual([{ path: field, message: expect.stringContaining(message) }]);
+  });
+
+  it("names nested fields with a dotted path", () => {
+    const issues = issuesOf({ ...valid(), trace: { traceparent: "abc" } });
+    expect(issues).toEqual([
+      { path: "trace.traceparent", message: expect.stringContaining("W3C traceparent") },
+    ]);
+  });
+
+  it("requires an idempotency key and a reply-to on commands", () => {
+    const { idempotencyKey: _key, ...withoutKey } = valid();
+    const issues = issuesOf({ ...withoutKey, replyTo: null });
+    expect(issues.map((i) => i.path).sort()).toEqual(["idempotencyKey", "replyTo"]);
+  });
+
+  it("does not require them on events", () => {
+    const event = { ...valid(), kind: "event", replyTo: null, idempotencyKey: undefined };
+    expect(validateEnvelope(event).kind).toBe("event");
+  });
+
+  it("reports every bad field at once", () => {
+    const issues = issuesOf({ ...valid(), sagaId: "x", attempt: -1, kind: "other" });
+    expect(issues.map((i) => i.path).sort()).toEqual(["attempt", "kind", "sagaId"]);
+  });
+
+  it("names missing fields", () => {
+    const { sagaName: _name, ...rest } = valid();
+    expect(issuesOf(rest)).toEqual([{ path: "sagaName", message: expect.any(String) }]);
+  });
+
+  it("rejects a body that is not JSON, or empty, as the whole body", () => {
+    expect(() => decodeEnvelope("{oops")).toThrow(/\(body\): is not JSON/);
+    expect(() => decodeEnvelope("")).toThrow(/\(body\): is empty/);
+    expect(() => decodeEnvelope("[]")).toThrow(/ENVELOPE|envelope is invalid/);
+  });
+
+  it("routes on three attributes, leaving room under the limit of ten", () => {
+    expect(routingAttributes(valid())).toEqual({
+      kind: "command",
+      name: "account.reserve-credit",
+      sagaName: "create-order",
+    });
+  });
+});

@@ -1,0 +1,48 @@
+export {
+  assertAllSent,
+  type BatchEntryFailure,
+  type BatchReport,
+  planBatches,
+  sendInBatches,
+} from "./batching.ts";
+export {
+  ack,
+  type ConsumerOptions,
+  type ConsumerStats,
+  type HandlerResult,
+  poison,
+  type ReceivedMessage,
+  retryLater,
+  SqsConsumer,
+} from "./consumer.ts";
+export {
+  createEnvelope,
+  decodeEnvelope,
+  type Envelope,
+  type EnvelopeInput,
+  type EnvelopeIssue,
+  encodeEnvelope,
+  envelopeSchema,
+  MessageKind,
+  newTraceparent,
+  routingAttributes,
+  type TraceContext,
+  traceContextSchema,
+  validateEnvelope,
+} from "./envelope.ts";
+export { MessagingError, MessagingErrorCode } from "./errors.ts";
+export {
+  AwsLimits,
+  billedRequests,
+  findInvalidCharacter,
+  messageSizeBytes,
+  type StringAttributes,
+} from "./limits.ts";
+export {
+  checkMessages,
+  envelopeMessage,
+  type OutgoingMessage,
+  publishToTopic,
+  sendToQueue,
+} from "./producer.ts";
+export { RequestCounter } from "./request-counter.ts";

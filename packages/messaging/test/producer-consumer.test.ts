@@ -1,0 +1,268 @@
+import { randomUUID } from "node:crypto";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { silentLogger } from "@sagaworks/platform";
+import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  ack,
+  createEnvelope,
+  type Envelope,
+  envelopeMessage,
+  MessagingError,
+  poison,
+  type ReceivedMessage,
+  retryLater,
+  SqsConsumer,
+  sendToQueue,
+} from "../src/index.ts";
+import { MessageSpy, receiveMessages, waitFor } from "../src/testing/index.ts";
+import { brokerClients, testTopology } from "./broker.ts";
+
+const clients = brokerClients();
+const consumers: SqsConsumer<unknown>[] = [];
+afterEach(async () => {
+  await Promise.all(consumers.splice(0).map((consumer) => consumer.stop()));
+  clients.counter.reset();
+});
+
+function command(step: string, payload: Record<string, unknown> = {}): Envelope {
+  return createEnvelope({
+    kind: "command",
+    name: "order.create-pending",
+    sagaId: randomUUID(),
+    sagaName: "create-order",
+    sagaVersion: 1,
+    step,
+    attempt: 1,
+    compensation: false,
+    idempotencyKey: `${step}-${randomUUID()}`,
+    replyTo: "saga-replies",
+    payload,
+  });
+}
+
+function consume<Body = Envelope>(options: ConstructorParameters<typeof SqsConsumer<Body>>[0]) {
+  const consumer = new SqsConsumer<Body>({ waitTimeSeconds: 1, ...options });
+  consumers.push(consumer as SqsConsumer<unknown>);
+  consumer.start();
+  return consumer;
+}
+
+async function queue(testName: string, maxReceiveCount = 5) {
+  const { topology, url } = await testTopology(clients, testName, {
+    participants: ["order"],
+    maxReceiveCount,
+  });
+  const name = commandQueueName(topology.prefix, "order");
+  return { url: url(name), dlqUrl: url(deadLetterQueueName(name)) };
+}
+
+describe("producer", () => {
+  it("splits a batch by count: 25 messages go in 3 SendMessageBatch calls", async () => {
+    const { url } = await queue("split by count");
+    clients.counter.reset();
+    const envelopes = Array.from({ length: 25 }, (_, i) => command(`step-${i}`));
+    const report = await sendToQueue(
+      clients.sqs,
+      url,
+      envelopes.map((e) => envelopeMessage(e)),
+    );
+    expect(report.failed).toEqual([]);
+    expect(report.sent).toHaveLength(25);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(3);
+
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      handler: spy.wrap(async () => ack()),
+    });
+    const received = await spy.waitForCount(25);
+    expect(new Set(received.map((m) => m.body.messageId))).toEqual(
+      new Set(envelopes.map((e) => e.messageId)),
+    );
+  });
+
+  it("splits a batch by bytes: five 300 KB messages need two calls under the 1 MiB batch limit", async () => {
+    const { url } = await queue("split by bytes");
+    clients.counter.reset();
+    const big = "x".repeat(300 * 1024);
+    const envelopes = Array.from({ length: 5 }, (_, i) => command(`big-${i}`, { blob: big }));
+    const report = await sendToQueue(
+      clients.sqs,
+      url,
+      envelopes.map((e) => envelopeMessage(e)),
+    );
+    expect(report.failed).toEqual([]);
+    expect(report.calls).toBe(2);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(2);
+
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      handler: spy.wrap(async () => ack()),
+    });
+    const received = await spy.waitForCount(5);
+    for (const message of received) expect(message.body.payload.blob).toBe(big);
+  });
+
+  it("rejects a message over 1 MiB before sending anything, naming the message and the limit", async () => {
+    const { url } = await queue("oversize");
+    clients.counter.reset();
+    const small = envelopeMessage(command("small"));
+    const huge = envelopeMessage(command("huge", { blob: "y".repeat(1024 * 1024) }));
+    const attempt = sendToQueue(clients.sqs, url, [small, huge]);
+    await expect(attempt).rejects.toBeInstanceOf(MessagingError);
+    await expect(attempt).rejects.toMatchObject({
+      code: "MESSAGE_TOO_LARGE",
+      details: { index: 1, limitBytes: 1_048_576 },
+    });
+    await expect(attempt).rejects.toThrow(
+      /Message 1 to .* is \d+ bytes; the limit is 1048576 bytes/,
+    );
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBeUndefined();
+  });
+});
+
+describe("consumer", () => {
+  it("handles messages concurrently and extends the visibility of a slow handler", async () => {
+    const { url } = await queue("concurrency");
+    const envelopes = Array.from({ length: 4 }, (_, i) => command(`slow-${i}`));
+    await sendToQueue(
+      clients.sqs,
+      url,
+      envelopes.map((e) => envelopeMessage(e)),
+    );
+
+    let active = 0;
+    let maxActive = 0;
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      concurrency: 4,
+      visibilityTimeoutSeconds: 2,
+      handler: spy.wrap(async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        // Longer than the 2 s visibility timeout: without extension SQS would redeliver.
+        await waitFor(() => maxActive === 4 && consumer.stats.visibilityExtensions >= 4, {
+          timeoutMs: 15_000,
+          description: "all four handlers in flight and their visibility extended",
+        });
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        active--;
+        return ack();
+      }),
+    });
+    await waitFor(() => consumer.stats.acked === 4, { timeoutMs: 30_000 });
+    expect(maxActive).toBe(4);
+    expect(consumer.stats.visibilityExtensions).toBeGreaterThanOrEqual(4);
+    // Deleted, never redelivered: each message was seen once, on its first delivery.
+    expect(spy.items).toHaveLength(4);
+    expect(spy.items.every((m) => m.receiveCount === 1)).toBe(true);
+    const left = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 3, VisibilityTimeout: 0 }),
+    );
+    expect(left.Messages ?? []).toEqual([]);
+  });
+
+  it("redelivers a message whose handler answered retry-later", async () => {
+    const { url } = await queue("retry later");
+    const envelope = command("retry");
+    await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      handler: spy.wrap(async (message) =>
+        message.receiveCount === 1 ? retryLater(1, "the account service is down") : ack(),
+      ),
+    });
+    const deliveries = await spy.waitForCount(2);
+    expect(deliveries.map((m) => m.receiveCount)).toEqual([1, 2]);
+    expect(deliveries.every((m) => m.body.messageId === envelope.messageId)).toBe(true);
+    await waitFor(() => consumer.stats.acked === 1);
+    expect(consumer.stats.retried).toBe(1);
+  });
+
+  it("moves a poison message to the DLQ after maxReceiveCount, and keeps consuming", async () => {
+    const { url, dlqUrl } = await queue("poison", 2);
+    await sendToQueue(clients.sqs, url, [{ body: '{"not":"an envelope"' }]);
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      maxReceiveCount: 2,
+      handler: spy.wrap(async () => ack()),
+    });
+    const [dead] = await receiveMessages(clients.sqs, dlqUrl, 1, { timeoutMs: 20_000 });
+    expect(dead?.Body).toBe('{"not":"an envelope"');
+    expect(consumer.stats.poisoned).toBe(2);
+
+    // The worker survived the bad message and still handles good ones.
+    const good = command("after-poison");
+    await sendToQueue(clients.sqs, url, [envelopeMessage(good)]);
+    await spy.waitForItem((m) => m.body.messageId === good.messageId);
+    expect(spy.items).toHaveLength(1);
+  });
+
+  it("poisons a message a handler declares poison, with its reason", async () => {
+    const { url, dlqUrl } = await queue("handler poison", 1);
+    const envelope = command("unknown-command");
+    await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      handler: async () => poison("no handler for order.create-pending"),
+    });
+    const [dead] = await receiveMessages(clients.sqs, dlqUrl, 1, { timeoutMs: 20_000 });
+    expect(JSON.parse(dead?.Body ?? "{}").messageId).toBe(envelope.messageId);
+    expect(consumer.stats.poisoned).toBe(1);
+  });
+
+  it("shows a duplicate delivery with the same envelope message id and another SQS id", async () => {
+    const { url } = await queue("duplicate");
+    const envelope = command("dup");
+    // A producer that crashed after sending but before recording it sends the same envelope again.
+    await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
+    await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      handler: spy.wrap(async () => ack()),
+    });
+    const [first, second] = await spy.waitForCount(2);
+    expect(first?.body.messageId).toBe(envelope.messageId);
+    expect(second?.body.messageId).toBe(envelope.messageId);
+    expect(first?.sqsMessageId).not.toBe(second?.sqsMessageId);
+  });
+
+  it("keeps going when a handler throws, and redelivers the message", async () => {
+    const { url } = await queue("handler throws");
+    await sendToQueue(clients.sqs, url, [envelopeMessage(command("throws"))]);
+    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      errorRetryDelaySeconds: () => 0,
+      handler: spy.wrap(async (message) => {
+        if (message.receiveCount === 1) throw new Error("database connection reset");
+        return ack();
+      }),
+    });
+    await waitFor(() => consumer.stats.acked === 1);
+    expect(consumer.stats.failed).toBe(1);
+    expect(spy.items).toHaveLength(2);
+  });
+});

@@ -1,0 +1,11 @@
+export {
+  assertDockerReachable,
+  chooseTestBroker,
+  createTestDatabase,
+  LOCALSTACK_IMAGE,
+  startTestBroker,
+  type TestBroker,
+  type TestBrokerChoice,
+  type TestDatabase,
+  uniqueTestName,
+} from "./test-backends.ts";

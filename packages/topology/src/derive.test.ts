@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { deriveTopology } from "./derive.ts";
+
+describe("deriveTopology", () => {
+  it("gives each participant a command queue and DLQ, the orchestrator its replies, and the events topic", () => {
+    const topology = deriveTopology({
+      prefix: "dev",
+      participants: ["order", "account"],
+      maxReceiveCount: 4,
+    });
+    expect(topology.queues.map((q) => `${q.name} (${q.role})`)).toEqual([
+      "dev-order-commands-dlq (dead-letter)",
+      "dev-order-commands (commands)",
+      "dev-account-commands-dlq (dead-letter)",
+      "dev-account-commands (commands)",
+      "dev-saga-replies-dlq (dead-letter)",
+      "dev-saga-replies (replies)",
+    ]);
+    expect(topology.queues.find((q) => q.name === "dev-order-commands")).toMatchObject({
+      deadLetterQueue: "dev-order-commands-dlq",
+      maxReceiveCount: 4,
+    });
+    expect(topology.topics).toEqual([{ name: "dev-saga-events" }]);
+    expect(topology.subscriptions).toEqual([]);
+  });
+
+  it("subscribes event consumers with their filter policy", () => {
+    const topology = deriveTopology({
+      prefix: "pr-12",
+      participants: ["order"],
+      eventSubscribers: [{ name: "billing", filterPolicy: { name: ["saga.completed"] } }],
+    });
+    expect(topology.subscriptions).toEqual([
+      {
+        topic: "pr-12-saga-events",
+        queue: "pr-12-billing-saga-events",
+        rawMessageDelivery: true,
+        filterPolicy: { name: ["saga.completed"] },
+      },
+    ]);
+  });
+
+  it("names every problem of the input", () => {
+    expect(() => deriveTopology({ prefix: "Dev!", participants: [] })).toThrow(
+      /prefix: use lower-case .*; participants: declare at least one participant/,
+    );
+    expect(() => deriveTopology({ prefix: "dev", participants: ["order", "order"] })).toThrow(
+      /must be unique/,
+    );
+    expect(() =>
+      deriveTopology({ prefix: "dev", participants: ["order"], maxReceiveCount: 0 }),
+    ).toThrow(/maxReceiveCount/);
+  });
+
+  it("refuses names SQS would refuse", () => {
+    expect(() =>
+      deriveTopology({ prefix: "p".repeat(31), participants: ["a".repeat(45)] }),
+    ).toThrow(/SQS allows 80/);
+  });
+});
