@@ -1,0 +1,43 @@
+export {
+  accountService,
+  creditLimitExceeded,
+  creditReleased,
+  creditReservationNotFound,
+  creditReserved,
+  releaseCreditPayload,
+  reserveCreditPayload,
+} from "./account.ts";
+export { amountCents, entityId, reason } from "./common.ts";
+export { customer, customerError, customerService } from "./customer.ts";
+export {
+  type CommandContract,
+  defineService,
+  type HttpEndpointContract,
+  type HttpResponseContract,
+  type ServiceContract,
+} from "./define-service.ts";
+export { ContractError, ContractErrorCode } from "./errors.ts";
+export {
+  approveOrderPayload,
+  beginOrderCancellationPayload,
+  cancelOrderPayload,
+  createOrderPayload,
+  OrderStatus,
+  orderApproved,
+  orderCancellationReverted,
+  orderCancellationStarted,
+  orderCancelled,
+  orderCreated,
+  orderItem,
+  orderNotCancellable,
+  orderRejected,
+  orderService,
+  rejectOrderPayload,
+  revertOrderCancellationPayload,
+} from "./order.ts";
+export {
+  commandContract,
+  contractsJsonSchema,
+  type ServiceName,
+  serviceContracts,
+} from "./registry.ts";

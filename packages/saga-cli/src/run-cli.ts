@@ -1,0 +1,220 @@
+// The `saga` command: validate, compile, graph, schema and contracts. Output goes through `io`
+// so the logic is testable; cli.ts binds it to the process.
+import { readFile, writeFile } from "node:fs/promises";
+import { isAbsolute, relative, resolve } from "node:path";
+import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { contractsJsonSchema } from "@sagaworks/contracts";
+import { renderMermaid, sagaDefinitionJsonSchema } from "@sagaworks/saga-definition";
+import {
+  checkDefinitionFile,
+  collectDefinitionFiles,
+  crossFileProblems,
+  type FileResult,
+} from "./definition-files.ts";
+import { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
+import type { FileProblem } from "./source-document.ts";
+
+/** Where the CLI writes and which directory relative paths start from. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  cwd: string;
+}
+
+/** Exit statuses: 0 fine, 1 problems found, 2 bad usage. */
+export const ExitCode = { ok: 0, problems: 1, usage: 2 } as const;
+
+/** Default folder of definitions and of the generated JSON Schema. */
+export const DEFAULT_DEFINITIONS_DIR = "saga-definitions";
+/** File name of the generated JSON Schema, next to the definitions. */
+export const SCHEMA_FILE_NAME = "saga-definition.schema.json";
+
+const USAGE = `Usage: saga <command> [options]
+
+Commands:
+  validate [files or folders…] [--json]   Check definitions (default: ${DEFAULT_DEFINITIONS_DIR}/)
+  compile <file>                          Print the compiled saga as JSON
+  graph <file> [--out file.mmd]           Print (or write) the Mermaid state diagram
+  schema [--out file] [--check]           Print (or write, or check) the definition JSON Schema
+  contracts [--out file]                  Print (or write) the service contracts as JSON Schema
+
+Exit status: 0 when everything is valid, 1 when problems were found, 2 on bad usage.
+`;
+
+function formatProblem(problem: FileProblem): string {
+  return `${problem.file}:${problem.line}:${problem.column} ${problem.code} ${problem.message} (at ${problem.pointer})`;
+}
+
+function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`${error.code}: ${error.message}\n\n${USAGE}`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+}
+
+function parse(argv: readonly string[], options: ParseArgsOptionsConfig) {
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(CliErrorCode.usage, (error as Error).message, {}, { cause: error });
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "validate":
+      return validate(rest, io);
+    case "compile":
+      return compile(rest, io);
+    case "graph":
+      return graph(rest, io);
+    case "schema":
+      return schema(rest, io);
+    case "contracts":
+      return contracts(rest, io);
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      io.stdout(USAGE);
+      return command === undefined ? ExitCode.usage : ExitCode.ok;
+    default:
+      throw new CliError(CliErrorCode.usage, `Unknown command "${command}".`);
+  }
+}
+
+function display(io: CliIo, file: string): string {
+  const shown = relative(io.cwd, resolve(io.cwd, file));
+  return shown.startsWith("..") || isAbsolute(shown) ? file : shown;
+}
+
+async function validate(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: "boolean", default: false } });
+  const targets = positionals.length > 0 ? positionals : [DEFAULT_DEFINITIONS_DIR];
+  const files = await collectDefinitionFiles(targets.map((target) => resolve(io.cwd, target)));
+  const results: FileResult[] = [];
+  for (const file of files) results.push(await checkDefinitionFile(file, display(io, file)));
+  const extra = crossFileProblems(results);
+  if (files.length === 0) {
+    extra.push({
+      code: FileProblemCode.noDefinitionsFound,
+      message: `No *.saga.json files in ${targets.join(", ")}; pass files or folders that hold definitions.`,
+      file: targets.join(","),
+      line: 1,
+      column: 1,
+      path: [],
+      pointer: "$",
+    });
+  }
+  const problems = [...results.flatMap((result) => result.problems), ...extra];
+  if (values.json) {
+    io.stdout(
+      toJson({
+        ok: problems.length === 0,
+        files: results.map((result) => ({
+          file: result.file,
+          ok: result.problems.length === 0 && !extra.some((p) => p.file === result.file),
+          saga: result.saga
+            ? { name: result.saga.name, version: result.saga.version, hash: result.saga.hash }
+            : null,
+        })),
+        problems,
+      }),
+    );
+    return problems.length === 0 ? ExitCode.ok : ExitCode.problems;
+  }
+  for (const problem of problems) io.stdout(`${formatProblem(problem)}\n`);
+  if (problems.length > 0) {
+    const failing = new Set(problems.map((problem) => problem.file)).size;
+    io.stderr(`✗ ${problems.length} problem(s) in ${failing} of ${files.length} file(s)\n`);
+    return ExitCode.problems;
+  }
+  const names = results.map((result) => `${result.saga?.name} v${result.saga?.version}`);
+  io.stdout(`OK ${files.length} saga definition(s) valid: ${names.join(", ")}\n`);
+  return ExitCode.ok;
+}
+
+async function compileOne(argv: readonly string[], io: CliIo, extra: ParseArgsOptionsConfig = {}) {
+  const parsed = parse(argv, extra);
+  const [file, ...more] = parsed.positionals;
+  if (!file || more.length > 0) {
+    throw new CliError(CliErrorCode.usage, "Pass exactly one definition file.");
+  }
+  const result = await checkDefinitionFile(resolve(io.cwd, file), display(io, file));
+  if (!result.saga || result.problems.length > 0) {
+    for (const problem of result.problems) io.stderr(`${formatProblem(problem)}\n`);
+    return { saga: undefined, values: parsed.values };
+  }
+  return { saga: result.saga, values: parsed.values };
+}
+
+async function compile(argv: readonly string[], io: CliIo): Promise<number> {
+  const { saga } = await compileOne(argv, io);
+  if (!saga) return ExitCode.problems;
+  io.stdout(toJson(saga));
+  return ExitCode.ok;
+}
+
+async function writeOrPrint(io: CliIo, out: unknown, text: string, what: string) {
+  if (typeof out === "string") {
+    await writeFile(resolve(io.cwd, out), text, "utf8");
+    io.stderr(`wrote ${what} to ${out}\n`);
+  } else {
+    io.stdout(text);
+  }
+}
+
+async function graph(argv: readonly string[], io: CliIo): Promise<number> {
+  const { saga, values } = await compileOne(argv, io, { out: { type: "string" } });
+  if (!saga) return ExitCode.problems;
+  await writeOrPrint(io, values.out, renderMermaid(saga), "the diagram");
+  return ExitCode.ok;
+}
+
+async function schema(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    out: { type: "string" },
+    check: { type: "boolean", default: false },
+  });
+  if (positionals.length > 0)
+    throw new CliError(CliErrorCode.usage, "schema takes no file; use --out.");
+  const text = toJson(sagaDefinitionJsonSchema());
+  if (values.check) {
+    const target =
+      typeof values.out === "string"
+        ? values.out
+        : `${DEFAULT_DEFINITIONS_DIR}/${SCHEMA_FILE_NAME}`;
+    const current = await readFile(resolve(io.cwd, target), "utf8").catch(() => undefined);
+    // Compare as data: the formatter may lay the file out differently from JSON.stringify.
+    const same =
+      current !== undefined &&
+      JSON.stringify(JSON.parse(current)) === JSON.stringify(JSON.parse(text));
+    if (!same) {
+      io.stdout(
+        `${target}:1:1 ${FileProblemCode.schemaOutdated} The JSON Schema is out of date with the format: run \`pnpm saga schema --out ${target}\`.\n`,
+      );
+      return ExitCode.problems;
+    }
+    io.stdout(`OK ${target} is up to date\n`);
+    return ExitCode.ok;
+  }
+  await writeOrPrint(io, values.out, text, "the JSON Schema");
+  return ExitCode.ok;
+}
+
+async function contracts(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parse(argv, { out: { type: "string" } });
+  await writeOrPrint(io, values.out, toJson(contractsJsonSchema()), "the contracts' JSON Schema");
+  return ExitCode.ok;
+}

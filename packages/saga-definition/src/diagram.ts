@@ -1,0 +1,144 @@
+// Renders a compiled saga as a Mermaid state diagram: the forward path top to bottom, failure
+// edges into the compensation chain, the chain running backwards to `compensated`, and the pivot
+// highlighted. It reads only the compiled machine, so the picture is exactly what the engine runs.
+import {
+  type CompiledSaga,
+  type CompiledState,
+  type CompiledStep,
+  FINAL_STATES,
+} from "./compiled-saga.ts";
+
+function nodeId(stateId: string): string {
+  return stateId.replace(/[^A-Za-z0-9]+/g, "_");
+}
+
+/**
+ * Mermaid labels cannot hold double quotes, and a colon would end an edge label early: path
+ * parameters are written "{id}" and any other colon becomes a look-alike (U+2236).
+ */
+function label(text: string): string {
+  return text
+    .replace(/"/g, "'")
+    .replace(/\/:([A-Za-z_][A-Za-z0-9_]*)/g, "/{$1}")
+    .replace(/:/g, "\u2236");
+}
+
+function describeStep(step: CompiledStep): string {
+  const action =
+    step.action.kind === "command"
+      ? `${step.service} ← ${step.action.command}`
+      : `${step.service} ← ${step.action.method} ${step.action.path}`;
+  return `${step.name}<br/>${action}<br/><i>${step.role}</i>`;
+}
+
+function retryText(step: CompiledStep): string {
+  return step.retry.maxAttempts === null
+    ? "retried until success"
+    : `${step.retry.maxAttempts} attempts`;
+}
+
+/** Renders the compiled saga as a Mermaid `stateDiagram-v2`. */
+export function renderMermaid(saga: CompiledSaga): string {
+  const lines: string[] = [
+    "stateDiagram-v2",
+    `  %% ${saga.name} v${saga.version} (${saga.hash})`,
+    "  direction TB",
+  ];
+  const steps = new Map(saga.steps.map((step) => [step.name, step]));
+  const stateEntries = Object.entries(saga.states) as Array<[string, CompiledState]>;
+
+  for (const [id, state] of stateEntries) {
+    if (state.type === "step") {
+      const step = steps.get(state.step) as CompiledStep;
+      lines.push(`  state "${label(describeStep(step))}" as ${nodeId(id)}`);
+    } else if (state.type === "compensation") {
+      const step = steps.get(state.step) as CompiledStep;
+      const command = step.compensation?.command ?? "";
+      lines.push(
+        `  state "${label(`undo ${step.name}<br/>${step.service} ← ${command}`)}" as ${nodeId(id)}`,
+      );
+    }
+  }
+  const used = new Set<string>();
+  const edge = (from: string, to: string, text: string) => {
+    used.add(to);
+    lines.push(`  ${nodeId(from)} --> ${nodeId(to)}: ${label(text)}`);
+  };
+
+  lines.push("", "  %% forward path", `  [*] --> ${nodeId(saga.initial)}`);
+  for (const [id, state] of stateEntries) {
+    if (state.type !== "step") continue;
+    const step = steps.get(state.step) as CompiledStep;
+    const success = step.outcomes.success.join(" | ");
+    edge(
+      id,
+      state.onSuccess,
+      step.role === "retriable" ? `${success} (${retryText(step)})` : success,
+    );
+  }
+  lines.push(
+    "",
+    "  %% failure edges: failed for sure (business failure, non-retryable) or unknown outcome",
+  );
+  for (const [id, state] of stateEntries) {
+    if (state.type !== "step") continue;
+    const step = steps.get(state.step) as CompiledStep;
+    if (step.role === "retriable") {
+      edge(id, state.onFailure, "cannot complete");
+      continue;
+    }
+    const sure = [...step.outcomes.businessFailure, "non-retryable"];
+    const unsure = "exhausted | timeout";
+    if (state.onFailure === state.onExhausted) {
+      edge(id, state.onFailure, [...sure, unsure].join(" | "));
+    } else {
+      edge(id, state.onFailure, sure.join(" | "));
+      edge(id, state.onExhausted, unsure);
+    }
+  }
+  lines.push("", "  %% compensation chain (reverse order)");
+  for (const [id, state] of stateEntries) {
+    if (state.type !== "compensation") continue;
+    edge(id, state.onSuccess, "undone");
+    edge(id, state.onExhausted, "retries exhausted");
+  }
+  lines.push("");
+  for (const [id, state] of stateEntries) {
+    if (state.type === "final" && used.has(id)) {
+      if (nodeId(id) !== id) lines.push(`  state "${id}" as ${nodeId(id)}`);
+      lines.push(`  ${nodeId(id)} --> [*]`);
+    }
+  }
+
+  lines.push(
+    "",
+    "  classDef pivot fill:#fde68a,stroke:#b45309,stroke-width:3px",
+    "  classDef compensation fill:#fee2e2,stroke:#b91c1c,stroke-dasharray:4 3",
+    "  classDef retriable fill:#dcfce7,stroke:#15803d",
+    "  classDef attention fill:#fecaca,stroke:#7f1d1d,stroke-width:2px",
+  );
+  const byClass = new Map<string, string[]>();
+  const tag = (className: string, id: string) => {
+    byClass.set(className, [...(byClass.get(className) ?? []), nodeId(id)]);
+  };
+  for (const [id, state] of stateEntries) {
+    if (state.type === "compensation") tag("compensation", id);
+    if (state.type === "step") {
+      const role = (steps.get(state.step) as CompiledStep).role;
+      if (role === "pivot") tag("pivot", id);
+      if (role === "retriable") tag("retriable", id);
+    }
+  }
+  if (used.has(FINAL_STATES.needsIntervention)) tag("attention", FINAL_STATES.needsIntervention);
+  for (const [className, ids] of byClass) lines.push(`  class ${ids.join(",")} ${className}`);
+  if (saga.pivot) {
+    lines.push(
+      `  note right of ${nodeId(`step:${saga.pivot}`)}`,
+      "    pivot: the go/no-go step.",
+      "    Before it, steps are compensated on failure;",
+      "    after it, steps are retried until they succeed.",
+      "  end note",
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

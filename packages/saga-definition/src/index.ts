@@ -1,0 +1,68 @@
+export { AWS_LIMITS, ENGINE_LIMITS } from "./aws-limits.ts";
+export {
+  type CompileOptions,
+  type CompileResult,
+  compileSaga,
+  compileSagaOrThrow,
+  DEFAULT_COMPENSATION_RETRY,
+  DEFAULT_STEP_RETRY,
+  validateSaga,
+} from "./compile.ts";
+export {
+  COMPILED_SAGA_FORMAT,
+  type CompiledAction,
+  type CompiledCompensation,
+  type CompiledRetryPolicy,
+  type CompiledSaga,
+  type CompiledState,
+  type CompiledStep,
+  compensationStateId,
+  FINAL_STATES,
+  type FinalState,
+  type StepRole,
+  stepStateId,
+} from "./compiled-saga.ts";
+export { canonicalJson, contentHash } from "./content-hash.ts";
+export {
+  type CommandContract,
+  type ContractRegistry,
+  contractJsonSchema,
+  type HttpEndpointContract,
+  type HttpResponseContract,
+  type JsonSchema,
+  type ServiceContract,
+} from "./contract-registry.ts";
+export {
+  type CommandStepDefinition,
+  type CompensationDefinition,
+  type HttpStepDefinition,
+  MAX_STEPS,
+  type RetryPolicyDefinition,
+  type SagaDefinition,
+  type StepDefinition,
+  sagaDefinitionJsonSchema,
+  sagaDefinitionSchema,
+} from "./definition-schema.ts";
+export { renderMermaid } from "./diagram.ts";
+export { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.ts";
+export {
+  type Diagnostic,
+  DiagnosticCode,
+  formatJsonPath,
+  type JsonPath,
+  SagaDefinitionError,
+  SagaDefinitionErrorCode,
+  type SourcePosition,
+} from "./errors.ts";
+export {
+  compileMapping,
+  evaluateMapping,
+  type JsonValue,
+  type MappingExpr,
+  parseMappingString,
+} from "./mapping.ts";
+export {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_COMPENSATION_TIMEOUT_MS,
+  DEFAULT_HTTP_TIMEOUT_MS,
+} from "./validate.ts";
