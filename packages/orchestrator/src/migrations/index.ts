@@ -1,0 +1,5 @@
+import type { Migration } from "@sagaworks/platform";
+import { createSagaTables } from "./0001-create-saga-tables.ts";
+
+/** The orchestrator's migrations, in order. */
+export const orchestratorMigrations: readonly Migration[] = [createSagaTables];

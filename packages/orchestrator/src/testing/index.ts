@@ -1,0 +1,7 @@
+export {
+  type Answer,
+  orderInput,
+  shopAnswers,
+  startCustomerServer,
+  startParticipant,
+} from "./shop-participants.ts";

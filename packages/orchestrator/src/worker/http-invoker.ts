@@ -1,0 +1,175 @@
+import type { Database, Logger } from "@sagaworks/platform";
+import type { JsonValue } from "@sagaworks/saga-definition";
+import type { SagaEvent } from "@sagaworks/saga-engine";
+import type { SagaRuntime } from "../saga-runtime.ts";
+import type { OutboxMessage, OutboxRow } from "../store/effects.ts";
+
+/** Options of {@link HttpInvoker}. */
+export interface HttpInvokerOptions {
+  db: Database;
+  runtime: SagaRuntime;
+  logger: Logger;
+  /** Base URL per service, e.g. `{ customer: "http://127.0.0.1:3003" }`. */
+  serviceUrls: Readonly<Record<string, string>>;
+  clock?: () => Date;
+  /** Fallback poll; defaults to 250 ms. */
+  pollIntervalMs?: number;
+  /** Calls in flight at once; defaults to 10. */
+  concurrency?: number;
+}
+
+type HttpCall = Extract<OutboxMessage, { transport: "http" }>;
+
+// A claimed call is leased for its timeout plus this margin; if the process dies mid-call the
+// lease runs out and another replica makes the call again (same Idempotency-Key header).
+const LEASE_MARGIN_MS = 30_000;
+
+/**
+ * Carries out HTTP steps. Calls wait in the outbox like messages; a claimed call is leased, made
+ * with its timeout, and its answer applied to the saga in the transaction that deletes the row,
+ * so a response is applied once even if two replicas made the call. 5xx, timeouts and network
+ * errors are retriable failures; the definition's outcomes map the other statuses.
+ */
+export class HttpInvoker {
+  private readonly options: HttpInvokerOptions;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(options: HttpInvokerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.notify();
+    await this.loop;
+  }
+
+  /** Wakes the invoker: a commit wrote a call. */
+  notify(): void {
+    clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        claimed = await this.claimAndCall();
+      } catch (error) {
+        this.options.logger.error({ err: error }, "HTTP step invoker failed; retrying");
+      }
+      if (claimed > 0 || !this.running) continue;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.options.pollIntervalMs ?? 250);
+      });
+    }
+  }
+
+  private async claimAndCall(): Promise<number> {
+    const now = (this.options.clock ?? (() => new Date()))();
+    const limit = this.options.concurrency ?? 10;
+    const knex = this.options.db.knex;
+    // Look before claiming: most wake-ups follow commits that wrote no HTTP call, and an idle
+    // invoker should not write or commit.
+    const due = await knex("saga_outbox")
+      .where("kind", "http")
+      .andWhere("available_at", "<=", now)
+      .first("id");
+    if (!due) return 0;
+    // One statement claims and leases the rows; SKIP LOCKED keeps replicas off each other's.
+    const claimed = (await knex("saga_outbox")
+      .whereIn(
+        "id",
+        knex("saga_outbox")
+          .select("id")
+          .where("kind", "http")
+          .andWhere("available_at", "<=", now)
+          .orderBy("id")
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .update({
+        attempts: knex.raw("attempts + 1"),
+        available_at: knex.raw(
+          "?::timestamptz + ((message->>'timeoutMs')::int + ?) * interval '1 millisecond'",
+          [now, LEASE_MARGIN_MS],
+        ),
+      })
+      .returning(["id", "saga_id", "message", "attempts"])) as OutboxRow[];
+    if (claimed.length > 0) this.options.runtime.metrics.commits++;
+    await Promise.all(claimed.map((row) => this.call(row)));
+    return claimed.length;
+  }
+
+  private async call(row: OutboxRow): Promise<void> {
+    const call = row.message as HttpCall;
+    const event = await this.request(call);
+    const outcome = await this.options.runtime.apply(call.sagaId, event, {
+      dedupeKey: `http:${row.id}`,
+      outboxId: row.id,
+    });
+    this.options.logger.debug(
+      { sagaId: call.sagaId, step: call.step, event: event.type, outcome: outcome.kind },
+      "HTTP step answered",
+    );
+  }
+
+  private async request(call: HttpCall): Promise<SagaEvent> {
+    const base = this.options.serviceUrls[call.service];
+    const at = { step: call.step, attempt: call.attempt };
+    if (!base) {
+      return {
+        type: "http-failure",
+        ...at,
+        code: "SERVICE_URL_MISSING",
+        message: `no URL configured for service ${call.service}`,
+      };
+    }
+    const url = new URL(call.path, base);
+    if (call.query && typeof call.query === "object" && !Array.isArray(call.query)) {
+      for (const [name, value] of Object.entries(call.query)) {
+        if (value !== null && value !== undefined) url.searchParams.set(name, String(value));
+      }
+    }
+    try {
+      const response = await fetch(url, {
+        method: call.method,
+        headers: {
+          accept: "application/json",
+          "idempotency-key": call.idempotencyKey,
+          ...(call.body !== null ? { "content-type": "application/json" } : {}),
+        },
+        body: call.body !== null ? JSON.stringify(call.body) : undefined,
+        signal: AbortSignal.timeout(call.timeoutMs),
+      });
+      const text = await response.text();
+      let body: JsonValue = text;
+      try {
+        body = text === "" ? null : (JSON.parse(text) as JsonValue);
+      } catch {
+        // Not JSON: kept as text, so the history shows what the service said.
+      }
+      return { type: "http-response", ...at, status: response.status, body };
+    } catch (error) {
+      const name = (error as Error).name;
+      const code =
+        name === "TimeoutError" || name === "AbortError" ? "HTTP_TIMEOUT" : "HTTP_NETWORK_ERROR";
+      return {
+        type: "http-failure",
+        ...at,
+        code,
+        message: `${call.method} ${url.pathname}: ${(error as Error).message}`,
+      };
+    }
+  }
+}

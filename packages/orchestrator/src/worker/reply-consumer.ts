@@ -1,0 +1,71 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ack,
+  type Envelope,
+  type HandlerResult,
+  poison,
+  type ReceivedMessage,
+  SqsConsumer,
+} from "@sagaworks/messaging";
+import type { Logger } from "@sagaworks/platform";
+import type { JsonValue } from "@sagaworks/saga-definition";
+import type { SagaRuntime } from "../saga-runtime.ts";
+
+/** Options of {@link createReplyConsumer}. */
+export interface ReplyConsumerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  runtime: SagaRuntime;
+  logger: Logger;
+  /** Replies handled at once; defaults to 10. */
+  concurrency?: number;
+  /** Long-poll wait; defaults to 20 s (tests use less). */
+  waitTimeSeconds?: number;
+  maxReceiveCount?: number;
+}
+
+/**
+ * Consumes the saga-replies queue. Each reply is applied in one transaction keyed by its message
+ * id, so a redelivered reply, or the same reply received by two replicas, is applied once. The
+ * SQS message is deleted only after that commit.
+ */
+export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<Envelope> {
+  return new SqsConsumer<Envelope>({
+    sqs: options.sqs,
+    queueUrl: options.queueUrl,
+    logger: options.logger,
+    concurrency: options.concurrency ?? 10,
+    waitTimeSeconds: options.waitTimeSeconds ?? 20,
+    ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+    handler: (message) => handleReply(options.runtime, message),
+  });
+}
+
+/** Applies one reply; exported for tests that feed envelopes directly. */
+export async function handleReply(
+  runtime: SagaRuntime,
+  message: ReceivedMessage<Envelope>,
+): Promise<HandlerResult> {
+  const envelope = message.body;
+  if (envelope.kind !== "reply") {
+    return poison(`expected a reply on the reply queue, got a ${envelope.kind} (${envelope.name})`);
+  }
+  const outcome = await runtime.apply(
+    envelope.sagaId,
+    {
+      type: "reply",
+      step: envelope.step,
+      attempt: envelope.attempt,
+      compensation: envelope.compensation,
+      name: envelope.name,
+      payload: envelope.payload as JsonValue,
+    },
+    { dedupeKey: envelope.messageId },
+  );
+  if (outcome.kind === "unknown-saga") {
+    return poison(
+      `reply ${envelope.name} (${envelope.messageId}) is for saga ${envelope.sagaId}, which does not exist`,
+    );
+  }
+  return ack();
+}

@@ -1,0 +1,79 @@
+import type { Database, Logger } from "@sagaworks/platform";
+import type { TimerEvent } from "@sagaworks/saga-engine";
+import type { SagaRuntime } from "../saga-runtime.ts";
+
+/** Options of {@link TimerPoller}. */
+export interface TimerPollerOptions {
+  db: Database;
+  runtime: SagaRuntime;
+  logger: Logger;
+  clock?: () => Date;
+  /** How often due timers are looked for; defaults to 200 ms. */
+  pollIntervalMs?: number;
+  /** Timers fired per poll; defaults to 100. */
+  batchSize?: number;
+}
+
+/**
+ * Fires due timers (step timeouts, retry delays, saga deadlines) from Postgres, not from SQS
+ * delays, which stop at 15 minutes. Several replicas may see the same timer; the runtime applies
+ * it only while the row still exists, under the instance's lock, so it fires once.
+ */
+export class TimerPoller {
+  private readonly options: TimerPollerOptions;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  /** Timers fired (applied or found stale), for tests and measurements. */
+  fired = 0;
+
+  constructor(options: TimerPollerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let due = 0;
+      try {
+        due = await this.fireDue();
+      } catch (error) {
+        this.options.logger.error({ err: error }, "timer poll failed; retrying");
+      }
+      if (due >= (this.options.batchSize ?? 100) || !this.running) continue;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.options.pollIntervalMs ?? 200);
+      });
+    }
+  }
+
+  /** Fires the timers due now; returns how many it looked at. */
+  async fireDue(): Promise<number> {
+    const now = (this.options.clock ?? (() => new Date()))();
+    const rows = (await this.options.db
+      .knex("saga_timers")
+      .where("fire_at", "<=", now)
+      .orderBy("fire_at")
+      .limit(this.options.batchSize ?? 100)
+      .select("id", "saga_id", "event")) as { id: string; saga_id: string; event: TimerEvent }[];
+    for (const row of rows) {
+      if (!this.running) break;
+      await this.options.runtime.apply(row.saga_id, row.event, { timerId: row.id });
+      this.fired++;
+    }
+    return rows.length;
+  }
+}

@@ -1,0 +1,264 @@
+import { serviceContracts } from "@sagaworks/contracts";
+import type { SqsConsumer } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Orchestrator } from "../src/index.ts";
+import {
+  API_TOKEN,
+  orderInput,
+  shippedDefinitions,
+  shopAnswers,
+  startCustomerServer,
+  startOrchestrator,
+  startParticipant,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+let definitions: CompiledSaga[];
+beforeAll(async () => {
+  definitions = await shippedDefinitions();
+});
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setUp(
+  name: string,
+  options: { definitions?: CompiledSaga[]; limitCents?: number; duplicateReplies?: boolean } = {},
+) {
+  const env = await testEnv(name);
+  cleanups.push(() => env.close());
+  const customer = await startCustomerServer();
+  cleanups.push(() => customer.close());
+  const orchestrator = await startOrchestrator(env, {
+    definitions: options.definitions ?? definitions,
+    serviceUrls: { customer: customer.url },
+  });
+  cleanups.push(() => orchestrator.stop());
+  const answers = shopAnswers(options.limitCents);
+  const participants: SqsConsumer<unknown>[] = [];
+  const order = await startParticipant(env, "order", answers.order, {
+    duplicateReplies: options.duplicateReplies ?? false,
+  });
+  const account = await startParticipant(env, "account", answers.account, {
+    duplicateReplies: options.duplicateReplies ?? false,
+  });
+  participants.push(
+    order.consumer as SqsConsumer<unknown>,
+    account.consumer as SqsConsumer<unknown>,
+  );
+  cleanups.push(async () => {
+    await Promise.all(participants.map((p) => p.stop()));
+  });
+  return { env, orchestrator, order, account, customer };
+}
+
+async function start(orchestrator: Orchestrator, name: string, input: unknown, key?: string) {
+  const response = await orchestrator.api.inject({
+    method: "POST",
+    url: `/sagas/${name}`,
+    headers: { authorization: `Bearer ${API_TOKEN}`, ...(key ? { "idempotency-key": key } : {}) },
+    payload: { input },
+  });
+  return {
+    statusCode: response.statusCode,
+    body: response.json() as { sagaId: string; created: boolean },
+  };
+}
+
+async function settled(orchestrator: Orchestrator, sagaId: string, timeoutMs = 20_000) {
+  return waitFor(
+    async () => {
+      const response = await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}` });
+      const saga = response.json() as {
+        snapshot: { status: string };
+        history: { event_type: string; applied: boolean; note: string }[];
+      };
+      return ["completed", "compensated", "failed", "needs-intervention", "resolved"].includes(
+        saga.snapshot.status,
+      )
+        ? saga
+        : undefined;
+    },
+    { timeoutMs, description: `saga ${sagaId} to settle` },
+  );
+}
+
+describe("create-order through the orchestrator", () => {
+  it("completes the happy path, with every step in the history and the outbox drained", async () => {
+    const { env, orchestrator, order, account, customer } = await setUp("happy path");
+    const started = await start(orchestrator, "create-order", orderInput("c-1", 2_500));
+    expect(started.statusCode).toBe(201);
+    const saga = await settled(orchestrator, started.body.sagaId);
+    expect(saga.snapshot.status).toBe("completed");
+    expect(customer.calls).toBe(1);
+    expect(order.received.map((c) => c.name)).toEqual(["CreateOrder", "ApproveOrder"]);
+    expect(account.received.map((c) => c.name)).toEqual(["ReserveCredit"]);
+    expect(account.received[0]?.payload).toEqual({
+      customerId: "c-1",
+      orderId: started.body.sagaId,
+      amountCents: 2_500,
+    });
+    expect(saga.history.filter((h) => h.applied).map((h) => h.event_type)).toEqual([
+      "start",
+      "http-response",
+      "reply",
+      "reply",
+      "reply",
+    ]);
+    await waitFor(
+      async () => Number((await env.db.knex("saga_outbox").count({ n: "*" }))[0]?.n) === 0,
+      {
+        description: "the outbox to drain",
+      },
+    );
+    // Nothing is left armed for a finished saga.
+    expect(await env.db.knex("saga_timers").where({ saga_id: started.body.sagaId })).toEqual([]);
+  });
+
+  it("compensates when the credit limit is exceeded: the order is rejected", async () => {
+    const { orchestrator, order } = await setUp("credit limit", { limitCents: 1_000 });
+    const started = await start(orchestrator, "create-order", orderInput("c-2", 5_000));
+    const saga = await settled(orchestrator, started.body.sagaId);
+    expect(saga.snapshot.status).toBe("compensated");
+    expect(order.received.map((c) => [c.name, c.compensation])).toEqual([
+      ["CreateOrder", false],
+      ["RejectOrder", true],
+    ]);
+    expect(order.received[1]?.idempotencyKey).toBe(
+      `${started.body.sagaId}:create-order:compensation`,
+    );
+  });
+
+  it("fails an unknown customer without compensating anything", async () => {
+    const { orchestrator, order, account } = await setUp("unknown customer");
+    const started = await start(orchestrator, "create-order", orderInput("unknown-9", 100));
+    const saga = await settled(orchestrator, started.body.sagaId);
+    expect(saga.snapshot.status).toBe("failed");
+    expect(order.received).toEqual([]);
+    expect(account.received).toEqual([]);
+  });
+
+  it("applies a reply delivered twice once, and records the second as a duplicate", async () => {
+    const { env, orchestrator } = await setUp("duplicate replies", { duplicateReplies: true });
+    const started = await start(orchestrator, "create-order", orderInput("c-3", 100));
+    const saga = await settled(orchestrator, started.body.sagaId);
+    expect(saga.snapshot.status).toBe("completed");
+    expect(saga.history.filter((h) => h.event_type === "reply" && h.applied)).toHaveLength(3);
+    await waitFor(
+      () => orchestrator.runtime.metrics.duplicates + orchestrator.runtime.metrics.ignored >= 3,
+      {
+        description: "the second copy of each reply to be dropped",
+      },
+    );
+    const inbox = await env.db
+      .knex("saga_inbox")
+      .where({ saga_id: started.body.sagaId })
+      .andWhereNot("message_id", "like", "http:%");
+    expect(inbox.length).toBe(3);
+  });
+
+  it("returns the same saga for a repeated start with one Idempotency-Key", async () => {
+    const { orchestrator } = await setUp("idempotent start");
+    const first = await start(orchestrator, "create-order", orderInput("c-4", 100), "order-42");
+    const second = await start(orchestrator, "create-order", orderInput("c-4", 100), "order-42");
+    expect(first.statusCode).toBe(201);
+    expect(second).toEqual({
+      statusCode: 200,
+      body: { sagaId: first.body.sagaId, created: false },
+    });
+  });
+});
+
+/** create-order with short timeouts, so timers fire within a test. */
+function fastDefinition(): CompiledSaga {
+  const definition = {
+    name: "quick-order",
+    version: 1,
+    description: "create-order with short timeouts",
+    input: {
+      type: "object",
+      properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
+      required: ["customerId", "totalCents"],
+    },
+    timeout: "1m",
+    steps: [
+      {
+        name: "create-order",
+        kind: "command",
+        service: "order",
+        command: "CreateOrder",
+        payload: {
+          orderId: "$.sagaId",
+          customerId: "$.input.customerId",
+          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
+          totalCents: "$.input.totalCents",
+        },
+        outcomes: { success: ["OrderCreated"] },
+        compensation: {
+          command: "RejectOrder",
+          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
+        },
+        retry: { maxAttempts: 3, initialDelay: "200ms", jitter: "none" },
+        timeout: "1s",
+      },
+      {
+        name: "reserve-credit",
+        kind: "command",
+        service: "account",
+        command: "ReserveCredit",
+        payload: {
+          customerId: "$.input.customerId",
+          orderId: "$.sagaId",
+          amountCents: "$.input.totalCents",
+        },
+        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
+        pivot: true,
+        timeout: "1s",
+      },
+    ],
+  };
+  return compileSagaOrThrow(definition, { contracts: serviceContracts });
+}
+
+describe("timers live in Postgres", () => {
+  let env: TestEnv;
+  it("fires a step timeout and a retry delay from the timer table", async () => {
+    const quick = fastDefinition();
+    env = await testEnv("timers");
+    cleanups.push(() => env.close());
+    const orchestrator = await startOrchestrator(env, { definitions: [quick] });
+    cleanups.push(() => orchestrator.stop());
+    const answers = shopAnswers();
+    // The order service drops the first CreateOrder on the floor: only the timeout wakes the saga.
+    const order = await startParticipant(env, "order", (command) =>
+      command.name === "CreateOrder" && command.attempt === 1 ? null : answers.order(command),
+    );
+    const account = await startParticipant(env, "account", answers.account);
+    cleanups.push(async () => {
+      await order.consumer.stop();
+      await account.consumer.stop();
+    });
+    const started = await orchestrator.runtime.start(quick, { customerId: "c-5", totalCents: 100 });
+    const timers = await env.db.knex("saga_timers").where({ saga_id: started.sagaId }).select("id");
+    expect(timers.map((t) => t.id).sort()).toEqual([
+      `${started.sagaId}:deadline`,
+      `${started.sagaId}:timeout:create-order:1:action`,
+    ]);
+    const saga = await settled(orchestrator, started.sagaId);
+    expect(saga.snapshot.status).toBe("completed");
+    const notes = saga.history.map((h) => `${h.event_type}: ${h.note}`);
+    expect(notes).toContainEqual(
+      expect.stringMatching(/^step-timeout: create-order attempt 1 failed \(STEP_TIMEOUT/),
+    );
+    expect(notes).toContainEqual("retry-timer: create-order attempt 2");
+    expect(order.received.map((c) => `${c.name}#${c.attempt}`)).toEqual([
+      "CreateOrder#1",
+      "CreateOrder#2",
+    ]);
+  });
+});

@@ -1,0 +1,26 @@
+export { backoffDelayMs } from "./backoff.ts";
+export { EngineError, EngineErrorCode } from "./errors.ts";
+export {
+  type Effect,
+  type FailureInfo,
+  LifecycleEvent,
+  type OperatorAction,
+  type PendingWork,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type StepRecord,
+  type StepStatus,
+  TERMINAL_STATUSES,
+  type TimerEvent,
+  type TransitionContext,
+  type TransitionResult,
+} from "./model.ts";
+export {
+  actionKey,
+  compensationKey,
+  deadlineTimerId,
+  fillPath,
+  isTerminal,
+  transition,
+} from "./transition.ts";

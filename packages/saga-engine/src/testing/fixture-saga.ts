@@ -1,0 +1,119 @@
+// A saga of every shape the engine must handle, compiled by the real compiler against a small
+// contract registry: a read-only HTTP check, two compensatable commands, the pivot, and a
+// retriable step after it.
+import {
+  type CompiledSaga,
+  type ContractRegistry,
+  compileSagaOrThrow,
+} from "@sagaworks/saga-definition";
+import { z } from "zod";
+
+const ref = z.object({ sagaId: z.string() });
+const ok = z.object({ sagaId: z.string() });
+
+/** The contracts the fixture saga is checked against. */
+export const fixtureContracts: ContractRegistry = {
+  things: {
+    endpoints: [
+      {
+        method: "GET",
+        path: "/things/:id",
+        responses: {
+          200: { description: "found", body: z.object({ id: z.string() }) },
+          404: { description: "unknown", body: z.object({ message: z.string() }) },
+        },
+      },
+    ],
+  },
+  shop: {
+    commands: {
+      ReserveA: { payload: ref, replies: { ADone: ok } },
+      UndoA: { payload: ref, replies: { AUndone: ok } },
+      ReserveB: { payload: ref, replies: { BDone: ok, BRefused: ok }, errors: ["B_BROKEN"] },
+      UndoB: { payload: ref, replies: { BUndone: ok } },
+      Decide: { payload: ref, replies: { Decided: ok, Declined: ok } },
+      Finish: { payload: ref, replies: { Finished: ok } },
+    },
+  },
+};
+
+/** The authored definition; tests change copies of it. */
+export function fixtureDefinition() {
+  return {
+    name: "fixture",
+    version: 1,
+    description: "Every step shape",
+    input: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+    timeout: "10m",
+    steps: [
+      {
+        name: "check",
+        kind: "http",
+        service: "things",
+        request: { method: "GET", path: "/things/:id", params: { id: "$.input.id" } },
+        outcomes: { success: [200], businessFailure: [404] },
+        readOnly: true,
+        retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
+        timeout: "5s",
+      },
+      {
+        name: "a",
+        kind: "command",
+        service: "shop",
+        command: "ReserveA",
+        payload: { sagaId: "$.sagaId" },
+        outcomes: { success: ["ADone"] },
+        compensation: {
+          command: "UndoA",
+          payload: { sagaId: "$.sagaId" },
+          retry: { maxAttempts: 3, initialDelay: "1s", jitter: "none" },
+        },
+        retry: {
+          maxAttempts: 3,
+          initialDelay: "1s",
+          backoffRate: 2,
+          maxDelay: "3s",
+          jitter: "none",
+        },
+        timeout: "30s",
+      },
+      {
+        name: "b",
+        kind: "command",
+        service: "shop",
+        command: "ReserveB",
+        payload: { sagaId: "$.sagaId" },
+        outcomes: { success: ["BDone"], businessFailure: ["BRefused"] },
+        compensation: { command: "UndoB", payload: { sagaId: "$.sagaId" } },
+        retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none", nonRetryable: ["B_BROKEN"] },
+        timeout: "30s",
+      },
+      {
+        name: "decide",
+        kind: "command",
+        service: "shop",
+        command: "Decide",
+        payload: { sagaId: "$.sagaId" },
+        outcomes: { success: ["Decided"], businessFailure: ["Declined"] },
+        pivot: true,
+        retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
+        timeout: "30s",
+      },
+      {
+        name: "finish",
+        kind: "command",
+        service: "shop",
+        command: "Finish",
+        payload: { sagaId: "$.sagaId" },
+        outcomes: { success: ["Finished"] },
+        retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "1m", jitter: "full" },
+        timeout: "30s",
+      },
+    ],
+  };
+}
+
+/** Compiles a fixture definition (the default one unless given). */
+export function compileFixture(definition: unknown = fixtureDefinition()): CompiledSaga {
+  return compileSagaOrThrow(definition, { contracts: fixtureContracts });
+}
