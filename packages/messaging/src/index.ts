@@ -39,6 +39,13 @@ export {
   type StringAttributes,
 } from "./limits.ts";
 export {
+  createOutboxTable,
+  type OutboxMessage,
+  OutboxRelay,
+  type OutboxRelayOptions,
+  type OutboxRow,
+} from "./outbox/outbox-relay.ts";
+export {
   checkMessages,
   envelopeMessage,
   type OutgoingMessage,

@@ -18,6 +18,5 @@ export {
 export { DefinitionRegistry } from "./store/definition-registry.ts";
 export type { OutboxMessage, Routing } from "./store/effects.ts";
 export { HttpInvoker } from "./worker/http-invoker.ts";
-export { OutboxRelay } from "./worker/outbox-relay.ts";
 export { createReplyConsumer, handleReply } from "./worker/reply-consumer.ts";
 export { TimerPoller } from "./worker/timer-poller.ts";

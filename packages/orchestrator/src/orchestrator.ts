@@ -1,4 +1,4 @@
-import type { Envelope, SqsConsumer } from "@sagaworks/messaging";
+import { type Envelope, OutboxRelay, type SqsConsumer } from "@sagaworks/messaging";
 import { type AwsClients, type Database, type Logger, runMigrations } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
@@ -14,7 +14,6 @@ import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
-import { OutboxRelay } from "./worker/outbox-relay.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
 
@@ -111,6 +110,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   });
   relay = new OutboxRelay({
     db,
+    table: "saga_outbox",
     sqs: clients.sqs,
     sns: clients.sns,
     logger,

@@ -33,6 +33,25 @@ export interface DatabaseOptions {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
+ * knex calls its delete method `del`; knex-pglite turns that into the command "DEL", which
+ * knex's Postgres response handling does not know, so `delete()` returned the raw result instead
+ * of the number of rows deleted. Renaming the method before the response is processed gives the
+ * same answer as with `pg`.
+ */
+class EmbeddedPostgresClient extends (ClientPgLite as unknown as new (
+  config: unknown,
+) => {
+  processResponse(obj: { method?: string }, runner: unknown): unknown;
+}) {
+  override processResponse(obj: { method?: string }, runner: unknown): unknown {
+    return super.processResponse(
+      obj?.method === "del" ? { ...obj, method: "delete" } : obj,
+      runner,
+    );
+  }
+}
+
+/**
  * Opens the database: knex with `pg` when `databaseUrl` is set, otherwise embedded Postgres
  * (PGlite through knex-pglite). The schema is created when missing and set as the search path,
  * so each service owns its tables without qualifying them.
@@ -64,7 +83,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
           log,
         })
       : knexFactory({
-          client: ClientPgLite,
+          client: EmbeddedPostgresClient as unknown as typeof ClientPgLite,
           dialect: "postgres",
           connection: options.embeddedDataDir ? { filename: options.embeddedDataDir } : {},
           searchPath: [schema],

@@ -11,6 +11,12 @@ export interface Migration {
 
 /** Options for {@link runMigrations}. */
 export interface RunMigrationsOptions {
+  /**
+   * Bookkeeping table; defaults to `knex_migrations`. A library that ships its own migrations
+   * into a service's schema (the participant SDK) uses its own table, so the two lists keep
+   * their own order.
+   */
+  table?: string;
   /** How long to wait for another process that holds knex's migration lock; defaults to 60 s. */
   lockTimeoutMs?: number;
 }
@@ -61,7 +67,7 @@ async function migrate(
       const [, applied] = (await knex.migrate.latest({
         migrationSource: source,
         schemaName: schema,
-        tableName: "knex_migrations",
+        tableName: options.table ?? "knex_migrations",
       })) as [number, string[]];
       return applied;
     } catch (error) {
@@ -73,7 +79,7 @@ async function migrate(
       throw new PlatformError(
         PlatformErrorCode.migrationFailed,
         locked
-          ? `Migrations in schema "${schema}" stayed locked by another process past the timeout. If no process is migrating, clear the row in ${schema}.knex_migrations_lock.`
+          ? `Migrations in schema "${schema}" stayed locked by another process past the timeout. If no process is migrating, clear the row in ${schema}.${options.table ?? "knex_migrations"}_lock.`
           : `A migration in schema "${schema}" failed: ${(error as Error).message}`,
         { schema },
         { cause: error },

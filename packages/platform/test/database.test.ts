@@ -47,6 +47,19 @@ describe("database and migrations", () => {
     expect(await db.knex("widgets").count({ n: "*" })).toEqual([{ n: expect.anything() }]);
   });
 
+  it("reports affected rows of update and delete the same on both back ends", async () => {
+    const db = await open("affected rows");
+    await runMigrations(db, migrations);
+    await db.knex("widgets").insert([
+      { id: crypto.randomUUID(), name: "a" },
+      { id: crypto.randomUUID(), name: "a" },
+      { id: crypto.randomUUID(), name: "b" },
+    ]);
+    expect(await db.knex("widgets").where({ name: "a" }).update({ colour: "red" })).toBe(2);
+    expect(await db.knex("widgets").where({ name: "a" }).delete()).toBe(2);
+    expect(await db.knex("widgets").where({ name: "zzz" }).delete()).toBe(0);
+  });
+
   it("refuses a migration list that is out of order", async () => {
     const db = await open("migrations out of order");
     const reversed = [...migrations].reverse();

@@ -1,3 +1,4 @@
+import { createOutboxTable } from "@sagaworks/messaging";
 import type { Migration } from "@sagaworks/platform";
 
 /** Definitions, instances, history, outbox, inbox and timers: everything the orchestrator keeps. */
@@ -52,18 +53,7 @@ export const createSagaTables: Migration = {
       table.jsonb("effects").notNullable();
       table.index(["saga_id", "id"]);
     });
-    await knex.schema.createTable("saga_outbox", (table) => {
-      table.bigIncrements("id").primary();
-      table.uuid("saga_id").notNullable();
-      table.text("kind").notNullable();
-      table.text("destination").notNullable();
-      table.jsonb("message").notNullable();
-      table.integer("attempts").notNullable().defaultTo(0);
-      table.text("last_error");
-      table.timestamp("available_at", { useTz: true }).notNullable();
-      table.timestamp("created_at", { useTz: true }).notNullable();
-      table.index(["available_at", "id"]);
-    });
+    await createOutboxTable(knex, "saga_outbox", (table) => table.uuid("saga_id").notNullable());
     await knex.schema.createTable("saga_inbox", (table) => {
       table.text("message_id").primary();
       table.uuid("saga_id").notNullable();

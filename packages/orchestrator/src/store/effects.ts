@@ -1,5 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createEnvelope, envelopeMessage, type OutgoingMessage } from "@sagaworks/messaging";
+import {
+  createEnvelope,
+  envelopeMessage,
+  type OutboxMessage as MessageRow,
+} from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot, TimerEvent } from "@sagaworks/saga-engine";
@@ -17,7 +21,7 @@ export interface Routing {
 
 /** An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker. */
 export type OutboxMessage =
-  | ({ transport: "sqs" | "sns" } & OutgoingMessage)
+  | MessageRow
   | {
       transport: "http";
       sagaId: string;

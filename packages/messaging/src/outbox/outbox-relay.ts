@@ -1,25 +1,38 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type BatchReport, publishToTopic, sendToQueue } from "@sagaworks/messaging";
 import type { Database, Knex, Logger } from "@sagaworks/platform";
-import type { RuntimeMetrics } from "../saga-runtime.ts";
-import type { OutboxMessage, OutboxRow } from "../store/effects.ts";
+import type { BatchReport } from "../batching.ts";
+import { type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
+
+/** What an outbox row holds for SQS or SNS: the message as the producer sends it. */
+export type OutboxMessage = { transport: "sqs" | "sns" } & OutgoingMessage;
+
+/** The columns the relay reads; tables may have more (the orchestrator's has `saga_id`). */
+export interface OutboxRow {
+  id: string;
+  kind: string;
+  destination: string;
+  message: OutboxMessage;
+  attempts: number;
+}
 
 /** Options of {@link OutboxRelay}. */
 export interface OutboxRelayOptions {
   db: Database;
+  /** The outbox table, made by {@link createOutboxTable}. */
+  table: string;
   sqs: SQSClient;
-  sns: SNSClient;
+  /** Needed only when the table holds `sns` rows. */
+  sns?: SNSClient;
   logger: Logger;
-  metrics: Pick<RuntimeMetrics, "commits">;
+  /** Counts the transactions that sent something (for cost measurements). */
+  metrics?: { commits: number };
   clock?: () => Date;
   /** Fallback poll for rows nobody dispatched (a crash after commit); defaults to 500 ms. */
   pollIntervalMs?: number;
   /** Rows claimed per transaction; defaults to 100. */
   batchSize?: number;
 }
-
-type Sendable = Extract<OutboxMessage, { transport: "sqs" | "sns" }>;
 
 /**
  * Sends outbox rows to SQS and SNS. Rows written by a commit are dispatched right after it
@@ -29,7 +42,11 @@ type Sendable = Extract<OutboxMessage, { transport: "sqs" | "sns" }>;
  * between the send and the commit sends the row again: receivers deduplicate on message id.
  */
 export class OutboxRelay {
-  private readonly options: Required<Omit<OutboxRelayOptions, "clock">> & { clock: () => Date };
+  private readonly options: Required<Omit<OutboxRelayOptions, "clock" | "metrics" | "sns">> & {
+    sns: SNSClient | undefined;
+    clock: () => Date;
+    metrics: { commits: number };
+  };
   private pending = new Set<string>();
   private dispatching = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -41,6 +58,8 @@ export class OutboxRelay {
       pollIntervalMs: 500,
       batchSize: 100,
       clock: () => new Date(),
+      metrics: { commits: 0 },
+      sns: undefined,
       ...options,
     };
   }
@@ -98,11 +117,11 @@ export class OutboxRelay {
 
   /** Claims and sends due rows (only `ids` when given); returns how many were sent. */
   async dispatch(ids?: readonly string[]): Promise<number> {
-    const { db, batchSize, clock } = this.options;
+    const { db, table, batchSize, clock } = this.options;
     if (!ids) {
       // The poll looks first without a transaction: an idle relay should not write or commit.
       const due = await db
-        .knex("saga_outbox")
+        .knex(table)
         .whereIn("kind", ["sqs", "sns"])
         .andWhere("available_at", "<=", clock())
         .first("id");
@@ -111,7 +130,7 @@ export class OutboxRelay {
     let wrote = false;
     const sent = await db.knex.transaction(async (trx) => {
       const now = clock();
-      let query = trx("saga_outbox")
+      let query = trx(table)
         .whereIn("kind", ["sqs", "sns"])
         .andWhere("available_at", "<=", now)
         .orderBy("id")
@@ -121,7 +140,6 @@ export class OutboxRelay {
       if (ids) query = query.whereIn("id", ids);
       const rows = (await query.select(
         "id",
-        "saga_id",
         "kind",
         "destination",
         "message",
@@ -142,10 +160,16 @@ export class OutboxRelay {
     return sent;
   }
 
+  private requireSns(): SNSClient {
+    if (!this.options.sns)
+      throw new Error(`${this.options.table} holds SNS rows but the relay has no SNS client`);
+    return this.options.sns;
+  }
+
   private async sendGroup(trx: Knex, rows: OutboxRow[], now: Date): Promise<number> {
     const first = rows[0] as OutboxRow;
     const messages = rows.map((row) => {
-      const { transport: _transport, ...message } = row.message as Sendable;
+      const { transport: _transport, ...message } = row.message;
       return message;
     });
     let report: BatchReport;
@@ -153,7 +177,7 @@ export class OutboxRelay {
       report =
         first.kind === "sqs"
           ? await sendToQueue(this.options.sqs, first.destination, messages)
-          : await publishToTopic(this.options.sns, first.destination, messages);
+          : await publishToTopic(this.requireSns(), first.destination, messages);
     } catch (error) {
       // Refused before sending (too large, too many attributes): the row can never go out as is.
       report = {
@@ -168,21 +192,21 @@ export class OutboxRelay {
       };
     }
     const sentIds = report.sent.map((entry) => (rows[entry.index] as OutboxRow).id);
-    if (sentIds.length > 0) await trx("saga_outbox").whereIn("id", sentIds).delete();
+    if (sentIds.length > 0) await trx(this.options.table).whereIn("id", sentIds).delete();
     for (const failure of report.failed) {
       const row = rows[failure.index] as OutboxRow;
       const delayMs = Math.min(60_000, 500 * 2 ** row.attempts);
       this.options.logger.error(
         {
+          table: this.options.table,
           outboxId: row.id,
-          sagaId: row.saga_id,
           destination: row.destination,
           code: failure.code,
           retryInMs: delayMs,
         },
         `outbox message not accepted: ${failure.message}`,
       );
-      await trx("saga_outbox")
+      await trx(this.options.table)
         .where({ id: row.id })
         .update({
           attempts: row.attempts + 1,
@@ -192,4 +216,27 @@ export class OutboxRelay {
     }
     return sentIds.length;
   }
+}
+
+/**
+ * Creates an outbox table the relay can read: `kind` is `sqs`, `sns` or anything else the owner
+ * handles itself (the orchestrator keeps HTTP calls there too). Use it inside a migration.
+ */
+export async function createOutboxTable(
+  knex: Knex,
+  table: string,
+  extra?: (builder: Knex.CreateTableBuilder) => void,
+): Promise<void> {
+  await knex.schema.createTable(table, (builder) => {
+    builder.bigIncrements("id").primary();
+    builder.text("kind").notNullable();
+    builder.text("destination").notNullable();
+    builder.jsonb("message").notNullable();
+    builder.integer("attempts").notNullable().defaultTo(0);
+    builder.text("last_error");
+    builder.timestamp("available_at", { useTz: true }).notNullable();
+    builder.timestamp("created_at", { useTz: true }).notNullable();
+    builder.index(["available_at", "id"]);
+    extra?.(builder);
+  });
 }

@@ -1,0 +1,19 @@
+export {
+  ParticipantError,
+  ParticipantErrorCode,
+  PoisonError,
+  RetryLaterError,
+} from "./errors.ts";
+export { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
+export {
+  COMMAND_FAILED,
+  type CommandHandler,
+  createParticipant,
+  defineHandler,
+  failed,
+  type HandlerContext,
+  Participant,
+  type ParticipantOptions,
+  type ParticipantStats,
+  type Reply,
+} from "./participant.ts";

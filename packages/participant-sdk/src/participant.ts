@@ -1,0 +1,339 @@
+import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ack,
+  createEnvelope,
+  type Envelope,
+  envelopeMessage,
+  type HandlerResult,
+  OutboxRelay,
+  poison,
+  type ReceivedMessage,
+  retryLater,
+  SqsConsumer,
+} from "@sagaworks/messaging";
+import { type Database, type Knex, type Logger, runMigrations } from "@sagaworks/platform";
+import { commandQueueName } from "@sagaworks/topology";
+import type { z } from "zod";
+import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
+import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
+
+/** A reply: its name (from the contract) and payload. Business failures are replies too. */
+export interface Reply {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+/** What a handler gets: the transaction its business change must use, and the command. */
+export interface HandlerContext<Payload> {
+  /** The local transaction that also records the inbox row and the reply's outbox row. */
+  trx: Knex.Transaction;
+  payload: Payload;
+  command: Envelope;
+  /**
+   * For a compensation: false when the action it undoes never ran here. A guard is then left so
+   * that the action, should it arrive late, is refused; the compensation has nothing to undo.
+   * Always true for an action.
+   */
+  actionApplied: boolean;
+  logger: Logger;
+}
+
+/** A command handler: the payload's zod schema and the function that applies it. */
+export interface CommandHandler<Schema extends z.ZodType = z.ZodType> {
+  payload: Schema;
+  handle(context: HandlerContext<z.infer<Schema>>): Promise<Reply>;
+}
+
+/** Reply name of a technical failure that the participant reports instead of a business reply. */
+export const COMMAND_FAILED = "CommandFailed";
+
+/**
+ * A technical failure reported as a reply, e.g. `failed("ACCOUNT_NOT_FOUND", "…")`. The
+ * orchestrator matches `code` against the step's `nonRetryable` list: listed codes fail the step
+ * at once, others are retried with backoff. Use replies from the contract for business outcomes.
+ */
+export function failed(code: string, message: string): Reply {
+  return { name: COMMAND_FAILED, payload: { code, message } };
+}
+
+/** Declares a handler; the schema types the payload the function receives. */
+export function defineHandler<Schema extends z.ZodType>(
+  payload: Schema,
+  handle: (context: HandlerContext<z.infer<Schema>>) => Promise<Reply>,
+): CommandHandler<Schema> {
+  return { payload, handle };
+}
+
+/** Options of {@link createParticipant}. */
+export interface ParticipantOptions {
+  /** The service's name in the topology; its command queue is `<prefix>-<service>-commands`. */
+  service: string;
+  prefix: string;
+  /** The service's own database (its own schema); the SDK adds its inbox and outbox there. */
+  db: Database;
+  sqs: SQSClient;
+  logger: Logger;
+  /** One handler per command name the service accepts. */
+  handlers: Readonly<Record<string, CommandHandler>>;
+  /** Commands handled at once; defaults to 10. */
+  concurrency?: number;
+  /** Long-poll wait; defaults to 20 s. */
+  waitTimeSeconds?: number;
+  /** The queue's maxReceiveCount, for the last-delivery warning. */
+  maxReceiveCount?: number;
+  clock?: () => Date;
+}
+
+/** Counters of what the participant did. */
+export interface ParticipantStats {
+  handled: number;
+  duplicates: number;
+  refusedByGuard: number;
+  guardsLeft: number;
+}
+
+const COMPENSATION_SUFFIX = ":compensation";
+
+/**
+ * A service's part in sagas. For each command it: checks the payload against the handler's
+ * schema (poison if it does not match), deduplicates by idempotency key in an inbox row, runs
+ * the handler, and writes the reply to an outbox, all in one local transaction; the reply is
+ * sent after the commit. A duplicate command gets the stored reply again, with no second
+ * effect. A compensation that arrives before its action leaves a guard, and the late action is
+ * refused.
+ *
+ * The orchestrator's idempotency keys are `<saga>:<step>` for an action and
+ * `<saga>:<step>:compensation` for its compensation; the guard relies on that convention.
+ */
+export class Participant {
+  readonly stats: ParticipantStats = {
+    handled: 0,
+    duplicates: 0,
+    refusedByGuard: 0,
+    guardsLeft: 0,
+  };
+  readonly relay: OutboxRelay;
+  private readonly options: ParticipantOptions;
+  private readonly consumer: SqsConsumer<Envelope>;
+  private readonly replyUrls = new Map<string, string>();
+  private readonly clock: () => Date;
+
+  constructor(options: ParticipantOptions, commandQueueUrl: string) {
+    this.options = options;
+    this.clock = options.clock ?? (() => new Date());
+    this.relay = new OutboxRelay({
+      db: options.db,
+      table: "participant_outbox",
+      sqs: options.sqs,
+      logger: options.logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    this.consumer = new SqsConsumer<Envelope>({
+      sqs: options.sqs,
+      queueUrl: commandQueueUrl,
+      logger: options.logger,
+      concurrency: options.concurrency ?? 10,
+      waitTimeSeconds: options.waitTimeSeconds ?? 20,
+      ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+      handler: (delivery) => this.handle(delivery),
+    });
+  }
+
+  /** Starts taking commands and sending replies. */
+  start(): void {
+    this.relay.start();
+    this.consumer.start();
+  }
+
+  /**
+   * Stops taking commands, lets the ones in flight finish (their SQS messages are deleted only
+   * after their transaction committed), then sends the replies still in the outbox.
+   */
+  async stop(): Promise<void> {
+    await this.consumer.stop();
+    await this.relay.stop();
+  }
+
+  /** Handles one delivery; exported through the class for tests that feed envelopes directly. */
+  async handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+    const command = delivery.body;
+    const { service, logger } = this.options;
+    if (command.kind !== "command") {
+      return poison(`${service} takes commands; got a ${command.kind} named ${command.name}`);
+    }
+    const handler = this.options.handlers[command.name];
+    if (!handler) {
+      return poison(
+        `${service} has no handler for ${command.name}; it handles ${Object.keys(this.options.handlers).join(", ")}`,
+      );
+    }
+    const parsed = handler.payload.safeParse(command.payload);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((i) => `payload.${i.path.join(".")}: ${i.message}`)
+        .join("; ");
+      return poison(`${command.name} payload is invalid: ${issues}`);
+    }
+    const key = command.idempotencyKey ?? command.messageId;
+    let replyUrl: string;
+    try {
+      replyUrl = await this.replyUrl(command.replyTo ?? "");
+    } catch (error) {
+      return retryLater(
+        10,
+        `reply queue ${command.replyTo} is not reachable: ${(error as Error).message}`,
+      );
+    }
+    const log = logger.child({
+      sagaId: command.sagaId,
+      step: command.step,
+      command: command.name,
+      attempt: command.attempt,
+    });
+    try {
+      const ids = await this.options.db.knex.transaction(async (trx) => {
+        const now = this.clock();
+        const claimed = await trx("participant_inbox")
+          .insert({
+            idempotency_key: key,
+            command: command.name,
+            saga_id: command.sagaId,
+            status: "processing",
+            received_at: now,
+          })
+          .onConflict("idempotency_key")
+          .ignore()
+          .returning("idempotency_key");
+        if (claimed.length === 0) {
+          // Seen before. The unique key made a concurrent copy wait for the first to commit.
+          const seen = (await trx("participant_inbox").where({ idempotency_key: key }).first()) as {
+            status: string;
+            reply_name: string | null;
+            reply_payload: Record<string, unknown> | null;
+          };
+          if (seen.status === "guarded") {
+            this.stats.refusedByGuard++;
+            log.warn("late action refused: its compensation already ran");
+            return [];
+          }
+          this.stats.duplicates++;
+          log.info("duplicate command: sending the stored reply again");
+          return this.writeReply(trx, command, replyUrl, {
+            name: seen.reply_name ?? "",
+            payload: seen.reply_payload ?? {},
+          });
+        }
+        let actionApplied = true;
+        if (command.compensation && key.endsWith(COMPENSATION_SUFFIX)) {
+          const actionKey = key.slice(0, -COMPENSATION_SUFFIX.length);
+          const guard = await trx("participant_inbox")
+            .insert({
+              idempotency_key: actionKey,
+              command: `(guard for ${command.name})`,
+              saga_id: command.sagaId,
+              status: "guarded",
+              received_at: now,
+            })
+            .onConflict("idempotency_key")
+            .ignore()
+            .returning("idempotency_key");
+          actionApplied = guard.length === 0;
+          if (!actionApplied) {
+            this.stats.guardsLeft++;
+            log.info("compensation before its action: guard left");
+          }
+        }
+        const reply = await handler.handle({
+          trx,
+          payload: parsed.data,
+          command,
+          actionApplied,
+          logger: log,
+        });
+        await trx("participant_inbox")
+          .where({ idempotency_key: key })
+          .update({
+            status: "replied",
+            reply_name: reply.name,
+            reply_payload: JSON.stringify(reply.payload),
+          });
+        this.stats.handled++;
+        return this.writeReply(trx, command, replyUrl, reply);
+      });
+      this.relay.notify(ids);
+      return ack();
+    } catch (error) {
+      if (error instanceof RetryLaterError) return retryLater(error.delaySeconds, error.message);
+      if (error instanceof PoisonError) return poison(error.message);
+      throw error;
+    }
+  }
+
+  private async writeReply(
+    trx: Knex,
+    command: Envelope,
+    replyUrl: string,
+    reply: Reply,
+  ): Promise<string[]> {
+    const envelope = createEnvelope(
+      {
+        kind: "reply",
+        name: reply.name,
+        sagaId: command.sagaId,
+        sagaName: command.sagaName,
+        sagaVersion: command.sagaVersion,
+        step: command.step,
+        attempt: command.attempt,
+        compensation: command.compensation,
+        causationId: command.messageId,
+        payload: reply.payload,
+        trace: command.trace,
+      },
+      this.clock,
+    );
+    const now = this.clock();
+    const rows = (await trx("participant_outbox")
+      .insert({
+        kind: "sqs",
+        destination: replyUrl,
+        message: JSON.stringify({ transport: "sqs", ...envelopeMessage(envelope) }),
+        available_at: now,
+        created_at: now,
+      })
+      .returning("id")) as { id: string | number }[];
+    return rows.map((row) => String(row.id));
+  }
+
+  private async replyUrl(queueName: string): Promise<string> {
+    let url = this.replyUrls.get(queueName);
+    if (!url) {
+      url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
+        .QueueUrl;
+      if (!url) throw new Error(`no queue named ${queueName}`);
+      this.replyUrls.set(queueName, url);
+    }
+    return url;
+  }
+}
+
+/**
+ * Creates a participant: adds the SDK's tables to the service's schema and finds its command
+ * queue (the topology must exist; `topology apply` or the orchestrator creates it). Call
+ * `start()` to begin.
+ */
+export async function createParticipant(options: ParticipantOptions): Promise<Participant> {
+  await runMigrations(options.db, participantMigrations, { table: PARTICIPANT_MIGRATIONS_TABLE });
+  const queueName = commandQueueName(options.prefix, options.service);
+  let url: string | undefined;
+  try {
+    url = (await options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
+  } catch (cause) {
+    throw new ParticipantError(
+      ParticipantErrorCode.queueMissing,
+      `The command queue ${queueName} is not reachable (${(cause as Error).message}). Apply the topology first (pnpm topology apply, or start the orchestrator), and check SAGAWORKS_ENV_PREFIX.`,
+      { queueName },
+      { cause },
+    );
+  }
+  return new Participant(options, url ?? "");
+}

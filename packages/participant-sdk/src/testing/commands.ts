@@ -1,0 +1,72 @@
+import { randomUUID } from "node:crypto";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { ack, createEnvelope, type Envelope, SqsConsumer } from "@sagaworks/messaging";
+import { MessageSpy, type WaitOptions } from "@sagaworks/messaging/testing";
+import { silentLogger } from "@sagaworks/platform";
+
+/**
+ * A command envelope as the orchestrator sends it, for driving a participant from a test:
+ * the idempotency key follows the orchestrator's `<saga>:<step>[:compensation]` convention.
+ */
+export function commandEnvelope(input: {
+  name: string;
+  payload: Record<string, unknown>;
+  replyTo: string;
+  sagaId?: string;
+  step?: string;
+  attempt?: number;
+  compensation?: boolean;
+}): Envelope {
+  const sagaId = input.sagaId ?? randomUUID();
+  const step = input.step ?? "step";
+  return createEnvelope({
+    kind: "command",
+    name: input.name,
+    sagaId,
+    sagaName: "test-saga",
+    sagaVersion: 1,
+    step,
+    attempt: input.attempt ?? 1,
+    compensation: input.compensation ?? false,
+    idempotencyKey: input.compensation ? `${sagaId}:${step}:compensation` : `${sagaId}:${step}`,
+    replyTo: input.replyTo,
+    payload: input.payload,
+  });
+}
+
+/** Consumes a reply queue and keeps every reply, so tests wait for one instead of sleeping. */
+export class ReplyCollector {
+  readonly spy = new MessageSpy<Envelope>();
+  private readonly consumer: SqsConsumer<Envelope>;
+
+  constructor(sqs: SQSClient, queueUrl: string) {
+    this.consumer = new SqsConsumer<Envelope>({
+      sqs,
+      queueUrl,
+      logger: silentLogger(),
+      waitTimeSeconds: 1,
+      handler: async ({ body }) => {
+        this.spy.record(body);
+        return ack();
+      },
+    });
+    this.consumer.start();
+  }
+
+  /** Waits for a reply to the given command (by causation id) and returns it. */
+  replyTo(command: Envelope, options: WaitOptions = {}): Promise<Envelope> {
+    return this.spy.waitForItem((reply) => reply.causationId === command.messageId, {
+      description: `a reply to ${command.name} (${command.messageId})`,
+      ...options,
+    });
+  }
+
+  /** Every reply to this saga so far. */
+  forSaga(sagaId: string): Envelope[] {
+    return this.spy.items.filter((reply) => reply.sagaId === sagaId);
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+}

@@ -1,0 +1,309 @@
+import { type Envelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import {
+  type AwsClients,
+  createAwsClients,
+  type Migration,
+  runMigrations,
+  silentLogger,
+} from "@sagaworks/platform";
+import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import {
+  applyTopology,
+  commandQueueName,
+  deadLetterQueueName,
+  deriveTopology,
+  replyQueueName,
+} from "@sagaworks/topology";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+import {
+  createParticipant,
+  defineHandler,
+  type Participant,
+  PoisonError,
+  RetryLaterError,
+} from "../src/index.ts";
+import { commandEnvelope, ReplyCollector, receiveMessages, waitFor } from "../src/testing/index.ts";
+
+// A toy service: widgets made by MakeWidget and scrapped by its compensation, ScrapWidget.
+const widgetMigrations: Migration[] = [
+  {
+    name: "0001-create-widgets",
+    up: (knex) =>
+      knex.schema.createTable("widgets", (table) => {
+        table.text("id").primary();
+        table.integer("size").notNullable();
+      }),
+  },
+];
+
+interface World {
+  clients: AwsClients;
+  db: TestDatabase;
+  participant: Participant;
+  replies: ReplyCollector;
+  commandsUrl: string;
+  dlqUrl: string;
+  replyQueue: string;
+  busyAttempts: number;
+  slowHandlerStarted: boolean;
+}
+
+const worlds: World[] = [];
+afterEach(async () => {
+  for (const world of worlds.splice(0)) {
+    await world.participant.stop();
+    await world.replies.stop();
+    await world.db.drop();
+    world.clients.destroy();
+  }
+});
+
+async function world(
+  testName: string,
+  options: { maxReceiveCount?: number; slowMs?: number } = {},
+): Promise<World> {
+  const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+  const prefix = uniqueTestName(testName, 24);
+  const applied = await applyTopology(
+    clients,
+    deriveTopology({
+      prefix,
+      participants: ["widgets"],
+      maxReceiveCount: options.maxReceiveCount ?? 5,
+    }),
+  );
+  const db = await createTestDatabase(testName, process.env);
+  await runMigrations(db, widgetMigrations);
+  const state = { busyAttempts: 0, slowHandlerStarted: false };
+  const participant = await createParticipant({
+    service: "widgets",
+    prefix,
+    db,
+    sqs: clients.sqs,
+    logger: silentLogger(),
+    waitTimeSeconds: 1,
+    handlers: {
+      MakeWidget: defineHandler(
+        z.object({ widgetId: z.string().min(1), size: z.int().min(1) }),
+        async ({ trx, payload }) => {
+          if (payload.widgetId === "forbidden")
+            throw new PoisonError("forbidden widgets can never be made");
+          if (payload.widgetId === "busy" && state.busyAttempts++ === 0)
+            throw new RetryLaterError("the press is busy", 0);
+          if (payload.widgetId === "slow") {
+            state.slowHandlerStarted = true;
+            await new Promise((resolve) => setTimeout(resolve, options.slowMs ?? 0));
+          }
+          if (payload.size > 100)
+            return { name: "WidgetTooBig", payload: { widgetId: payload.widgetId, maxSize: 100 } };
+          await trx("widgets").insert({ id: payload.widgetId, size: payload.size });
+          return { name: "WidgetMade", payload: { widgetId: payload.widgetId } };
+        },
+      ),
+      ScrapWidget: defineHandler(
+        z.object({ widgetId: z.string() }),
+        async ({ trx, payload, actionApplied }) => {
+          const deleted = actionApplied
+            ? await trx("widgets").where({ id: payload.widgetId }).delete()
+            : 0;
+          return {
+            name: "WidgetScrapped",
+            payload: { widgetId: payload.widgetId, existed: deleted > 0 },
+          };
+        },
+      ),
+    },
+  });
+  participant.start();
+  const replyQueue = replyQueueName(prefix);
+  const replies = new ReplyCollector(clients.sqs, applied.queueUrls[replyQueue] ?? "");
+  const commandsUrl = applied.queueUrls[commandQueueName(prefix, "widgets")] ?? "";
+  const w: World = {
+    clients,
+    db,
+    participant,
+    replies,
+    commandsUrl,
+    dlqUrl: applied.queueUrls[deadLetterQueueName(commandQueueName(prefix, "widgets"))] ?? "",
+    replyQueue,
+    get busyAttempts() {
+      return state.busyAttempts;
+    },
+    get slowHandlerStarted() {
+      return state.slowHandlerStarted;
+    },
+  };
+  worlds.push(w);
+  return w;
+}
+
+async function send(w: World, ...commands: Envelope[]) {
+  await sendToQueue(
+    w.clients.sqs,
+    w.commandsUrl,
+    commands.map((c) => envelopeMessage(c)),
+  );
+}
+
+const widgets = (w: World) => w.db.knex("widgets").select("id", "size").orderBy("id");
+
+describe("participant SDK", () => {
+  it("applies a duplicate command once and answers both copies with the stored reply", async () => {
+    const w = await world("duplicate");
+    const first = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "w1", size: 3 },
+      replyTo: w.replyQueue,
+      step: "make",
+    });
+    // The orchestrator's retry of the same step: same idempotency key, next attempt.
+    const retry = commandEnvelope({
+      ...first,
+      name: "MakeWidget",
+      payload: first.payload,
+      replyTo: w.replyQueue,
+      step: "make",
+      sagaId: first.sagaId,
+      attempt: 2,
+    });
+    await send(w, first);
+    await w.replies.replyTo(first);
+    await send(w, retry, first);
+    const again = await w.replies.replyTo(retry);
+    expect(again).toMatchObject({
+      name: "WidgetMade",
+      attempt: 2,
+      step: "make",
+      sagaId: first.sagaId,
+    });
+    await waitFor(() => w.participant.stats.duplicates === 2);
+    expect(await widgets(w)).toEqual([{ id: "w1", size: 3 }]);
+    expect(w.participant.stats.handled).toBe(1);
+  });
+
+  it("answers a business failure with its reply and changes nothing", async () => {
+    const w = await world("business failure");
+    const command = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "big", size: 500 },
+      replyTo: w.replyQueue,
+    });
+    await send(w, command);
+    expect(await w.replies.replyTo(command)).toMatchObject({
+      name: "WidgetTooBig",
+      payload: { maxSize: 100 },
+    });
+    expect(await widgets(w)).toEqual([]);
+  });
+
+  it("sends a command with an invalid payload, or one a handler declares poison, to the DLQ", async () => {
+    const w = await world("poison", { maxReceiveCount: 1 });
+    const invalid = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "", size: "three" },
+      replyTo: w.replyQueue,
+    });
+    const unknown = commandEnvelope({ name: "PaintWidget", payload: {}, replyTo: w.replyQueue });
+    const forbidden = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "forbidden", size: 1 },
+      replyTo: w.replyQueue,
+    });
+    await send(w, invalid, unknown, forbidden);
+    const dead = await receiveMessages(w.clients.sqs, w.dlqUrl, 3, { timeoutMs: 20_000 });
+    expect(dead.map((m) => (JSON.parse(m.Body ?? "{}") as Envelope).messageId).sort()).toEqual(
+      [invalid.messageId, unknown.messageId, forbidden.messageId].sort(),
+    );
+    expect(w.replies.spy.items).toEqual([]);
+    // The worker is still up.
+    const good = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "ok", size: 1 },
+      replyTo: w.replyQueue,
+    });
+    await send(w, good);
+    await w.replies.replyTo(good);
+  });
+
+  it("redelivers a command whose handler asked to retry later, and applies it once", async () => {
+    const w = await world("retry later");
+    const command = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "busy", size: 2 },
+      replyTo: w.replyQueue,
+    });
+    await send(w, command);
+    expect(await w.replies.replyTo(command)).toMatchObject({ name: "WidgetMade" });
+    expect(w.busyAttempts).toBe(2);
+    expect(await widgets(w)).toEqual([{ id: "busy", size: 2 }]);
+  });
+
+  it("refuses an action that arrives after its compensation (the guard)", async () => {
+    const w = await world("guard");
+    const action = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "late", size: 4 },
+      replyTo: w.replyQueue,
+      step: "make",
+    });
+    const compensation = commandEnvelope({
+      name: "ScrapWidget",
+      payload: { widgetId: "late" },
+      replyTo: w.replyQueue,
+      step: "make",
+      sagaId: action.sagaId,
+      compensation: true,
+    });
+    await send(w, compensation);
+    expect(await w.replies.replyTo(compensation)).toMatchObject({
+      name: "WidgetScrapped",
+      payload: { existed: false },
+    });
+    await send(w, action);
+    await waitFor(() => w.participant.stats.refusedByGuard === 1);
+    expect(await widgets(w)).toEqual([]);
+    expect(w.replies.forSaga(action.sagaId).map((r) => r.name)).toEqual(["WidgetScrapped"]);
+  });
+
+  it("compensates an action that did run", async () => {
+    const w = await world("compensate");
+    const action = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "w2", size: 4 },
+      replyTo: w.replyQueue,
+      step: "make",
+    });
+    await send(w, action);
+    await w.replies.replyTo(action);
+    const compensation = commandEnvelope({
+      name: "ScrapWidget",
+      payload: { widgetId: "w2" },
+      replyTo: w.replyQueue,
+      step: "make",
+      sagaId: action.sagaId,
+      compensation: true,
+    });
+    await send(w, compensation);
+    expect(await w.replies.replyTo(compensation)).toMatchObject({ payload: { existed: true } });
+    expect(await widgets(w)).toEqual([]);
+  });
+
+  it("finishes a command in flight when stopped, and still sends its reply", async () => {
+    const w = await world("graceful stop", { slowMs: 1_500 });
+    const command = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "slow", size: 1 },
+      replyTo: w.replyQueue,
+    });
+    await send(w, command);
+    await waitFor(() => w.slowHandlerStarted, { description: "the slow handler to start" });
+    await w.participant.stop();
+    expect(await widgets(w)).toEqual([{ id: "slow", size: 1 }]);
+    expect(await w.replies.replyTo(command)).toMatchObject({ name: "WidgetMade" });
+    expect(await w.db.knex("participant_outbox").count({ n: "*" })).toEqual([
+      { n: expect.anything() },
+    ]);
+    expect(Number((await w.db.knex("participant_outbox").count({ n: "*" }))[0]?.n)).toBe(0);
+  });
+});
