@@ -11,14 +11,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "packages/services/*/src/**/*.test.ts"],
           environment: "node",
         },
       },
       {
         test: {
           name: "integration",
-          include: ["packages/*/test/**/*.test.ts"],
+          include: ["packages/*/test/**/*.test.ts", "packages/services/*/test/**/*.test.ts"],
           environment: "node",
           globalSetup: ["./test-support/global-setup.ts"],
           testTimeout: 60_000,

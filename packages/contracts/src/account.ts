@@ -52,7 +52,7 @@ export const accountService = defineService({
       description: "Reserve credit for an order.",
       payload: reserveCreditPayload,
       replies: { CreditReserved: creditReserved, CreditLimitExceeded: creditLimitExceeded },
-      errors: ["PAYLOAD_INVALID", "ACCOUNT_NOT_FOUND"],
+      errors: ["PAYLOAD_INVALID", "ACCOUNT_NOT_FOUND", "RESERVATION_CONFLICT"],
     },
     ReleaseCredit: {
       description: "Release the credit reserved for an order.",
@@ -61,7 +61,7 @@ export const accountService = defineService({
         CreditReleased: creditReleased,
         CreditReservationNotFound: creditReservationNotFound,
       },
-      errors: ["PAYLOAD_INVALID", "ACCOUNT_NOT_FOUND"],
+      errors: ["PAYLOAD_INVALID", "ACCOUNT_NOT_FOUND", "RESERVATION_CONFLICT"],
     },
   },
 });

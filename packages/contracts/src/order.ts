@@ -84,13 +84,13 @@ export const orderService = defineService({
       description: "Reject a PENDING order.",
       payload: rejectOrderPayload,
       replies: { OrderRejected: orderRejected },
-      errors: ["PAYLOAD_INVALID"],
+      errors: ["PAYLOAD_INVALID", "ORDER_NOT_REJECTABLE"],
     },
     ApproveOrder: {
       description: "Approve a PENDING order.",
       payload: approveOrderPayload,
       replies: { OrderApproved: orderApproved },
-      errors: ["PAYLOAD_INVALID"],
+      errors: ["PAYLOAD_INVALID", "ORDER_NOT_APPROVABLE"],
     },
     BeginOrderCancellation: {
       description: "Mark an APPROVED order as CANCELLING.",
@@ -99,19 +99,19 @@ export const orderService = defineService({
         OrderCancellationStarted: orderCancellationStarted,
         OrderNotCancellable: orderNotCancellable,
       },
-      errors: ["PAYLOAD_INVALID"],
+      errors: ["PAYLOAD_INVALID", "ORDER_NOT_FOUND"],
     },
     RevertOrderCancellation: {
       description: "Put a CANCELLING order back to APPROVED.",
       payload: revertOrderCancellationPayload,
       replies: { OrderCancellationReverted: orderCancellationReverted },
-      errors: ["PAYLOAD_INVALID"],
+      errors: ["PAYLOAD_INVALID", "ORDER_NOT_REVERTIBLE"],
     },
     CancelOrder: {
       description: "Cancel a CANCELLING order.",
       payload: cancelOrderPayload,
       replies: { OrderCancelled: orderCancelled },
-      errors: ["PAYLOAD_INVALID"],
+      errors: ["PAYLOAD_INVALID", "ORDER_NOT_CANCELLABLE"],
     },
   },
 });

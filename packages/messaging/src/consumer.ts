@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   type Message,
@@ -99,7 +100,6 @@ export class SqsConsumer<Body = Envelope> {
   private readonly errorRetryDelay: (receiveCount: number) => number;
   private running = false;
   private loop: Promise<void> | undefined;
-  private poll: AbortController | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiting: Slot[] = [];
   private pendingDeletes: { id: string; receiptHandle: string }[] = [];
@@ -127,12 +127,14 @@ export class SqsConsumer<Body = Envelope> {
   }
 
   /**
-   * Stops polling, waits for in-flight handlers to finish and flushes pending deletes. Messages
-   * received but not yet handled become visible again after their visibility timeout.
+   * Stops polling (the long poll under way ends within waitTimeSeconds and its messages go back
+   * to the queue at once), waits for in-flight handlers to finish and flushes pending deletes.
    */
   async stop(): Promise<void> {
+    // The long poll under way is not aborted: SQS would still hand it messages after the client
+    // gave up, and they would stay invisible for a whole visibility timeout. It ends within
+    // waitTimeSeconds, and whatever it brings is returned to the queue at once.
     this.running = false;
-    this.poll?.abort();
     for (const wake of this.waiting.splice(0)) wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -148,7 +150,6 @@ export class SqsConsumer<Body = Envelope> {
         await new Promise<void>((resolve) => this.waiting.push(resolve));
         continue;
       }
-      this.poll = new AbortController();
       let messages: Message[];
       try {
         const response = await this.options.sqs.send(
@@ -160,7 +161,6 @@ export class SqsConsumer<Body = Envelope> {
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
             MessageAttributeNames: ["All"],
           }),
-          { abortSignal: this.poll.signal },
         );
         messages = response.Messages ?? [];
         errorDelayMs = 0;
@@ -175,6 +175,10 @@ export class SqsConsumer<Body = Envelope> {
         await new Promise((resolve) => setTimeout(resolve, errorDelayMs));
         continue;
       }
+      if (!this.running) {
+        await this.release(messages);
+        break;
+      }
       for (const message of messages) {
         this.stats.received++;
         const task = this.handle(message).finally(() => {
@@ -183,6 +187,28 @@ export class SqsConsumer<Body = Envelope> {
         });
         this.inFlight.add(task);
       }
+    }
+  }
+
+  /** Makes received but unhandled messages visible again now, for another consumer. */
+  private async release(messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: messages.map((message, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.ReceiptHandle ?? "",
+            VisibilityTimeout: 0,
+          })),
+        }),
+      );
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, count: messages.length },
+        "could not return messages on stop; they reappear after their visibility timeout",
+      );
     }
   }
 

@@ -8,6 +8,7 @@ export { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migration
 export {
   COMMAND_FAILED,
   type CommandHandler,
+  contractReply,
   createParticipant,
   defineHandler,
   failed,

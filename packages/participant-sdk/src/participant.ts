@@ -56,6 +56,19 @@ export function failed(code: string, message: string): Reply {
   return { name: COMMAND_FAILED, payload: { code, message } };
 }
 
+/**
+ * A reply checked against its contract schema. A handler bug then throws inside the transaction
+ * (which rolls back, and the command is delivered again) instead of sending a reply the
+ * orchestrator cannot read.
+ */
+export function contractReply<Schema extends z.ZodType>(
+  name: string,
+  schema: Schema,
+  payload: z.input<Schema>,
+): Reply {
+  return { name, payload: schema.parse(payload) as Record<string, unknown> };
+}
+
 /** Declares a handler; the schema types the payload the function receives. */
 export function defineHandler<Schema extends z.ZodType>(
   payload: Schema,

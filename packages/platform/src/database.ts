@@ -87,6 +87,9 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
           dialect: "postgres",
           connection: options.embeddedDataDir ? { filename: options.embeddedDataDir } : {},
           searchPath: [schema],
+          // The first connection starts PGlite (compiling its WebAssembly), which takes seconds
+          // and more on a busy machine; knex's default wait would give up first.
+          acquireConnectionTimeout: 180_000,
           log,
         });
   try {

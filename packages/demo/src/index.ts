@@ -1,0 +1,2 @@
+export { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
+export { definitionsDir, type RunningSystem, type SystemOptions, startSystem } from "./system.ts";

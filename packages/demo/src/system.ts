@@ -1,0 +1,194 @@
+// The whole back end in one process: the broker (embedded fauxqs unless an endpoint is given),
+// the orchestrator, and the order, account and customer services, each with its own database
+// (its own PGlite, or its own schema on DATABASE_URL). The demo and the end-to-end tests run it.
+import { fileURLToPath } from "node:url";
+import { startAccountService } from "@sagaworks/account-service";
+import {
+  createCustomerApp,
+  prepareCustomerDatabase,
+  seedCustomers,
+} from "@sagaworks/customer-service";
+import { RequestCounter } from "@sagaworks/messaging";
+import { createOrchestrator, loadDefinitions, type Orchestrator } from "@sagaworks/orchestrator";
+import { startOrderService } from "@sagaworks/order-service";
+import {
+  type AwsClients,
+  createAwsClients,
+  createDatabase,
+  type Database,
+  type Logger,
+  resolveBroker,
+} from "@sagaworks/platform";
+import type { CompiledSaga } from "@sagaworks/saga-definition";
+
+/** The repository's saga-definitions/ folder. */
+export const definitionsDir = fileURLToPath(new URL("../../../saga-definitions", import.meta.url));
+
+/** Options of {@link startSystem}. */
+export interface SystemOptions {
+  logger: Logger;
+  /** Real Postgres; unset gives every service its own embedded PGlite. */
+  databaseUrl?: string | undefined;
+  /** SQS/SNS endpoint; unset starts the embedded emulator. */
+  awsEndpoint?: string | undefined;
+  /** Queue and topic name prefix. */
+  prefix: string;
+  /** Schema name prefix on a shared Postgres, so runs and tests do not meet; default none. */
+  schemaPrefix?: string;
+  apiToken: string;
+  /** Faster polling and shorter long polls, for tests. */
+  fast?: boolean;
+  /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
+  definitions?: readonly CompiledSaga[];
+}
+
+/** A running system: where everything is, and how to stop it. */
+export interface RunningSystem {
+  orchestrator: Orchestrator;
+  urls: { orchestrator: string; order: string; account: string; customer: string };
+  databases: Record<"orchestrator" | "order" | "account" | "customer", Database>;
+  /** The participant services, for tests that pause or restart one. */
+  services: {
+    order: Awaited<ReturnType<typeof startOrderService>>;
+    account: Awaited<ReturnType<typeof startAccountService>>;
+  };
+  clients: AwsClients;
+  /** Counts every SQS/SNS request of every part. */
+  requests: RequestCounter;
+  broker: { kind: string; endpoint: string | undefined };
+  /** Queue and topic name prefix. */
+  prefix: string;
+  /** The orchestrator API's bearer token. */
+  apiToken: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts everything, in dependency order: broker, orchestrator (it applies the topology the
+ * definitions imply), customer, account (with an account per seed customer), order. Stops in
+ * reverse: intake first, then in-flight work, then connections.
+ */
+export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const { logger } = options;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.warn({ err: error }, "stopping a part failed");
+      }
+    }
+  };
+  try {
+    const broker = await resolveBroker({
+      AWS_ENDPOINT_URL: options.awsEndpoint,
+      SAGAWORKS_BROKER: "embedded",
+    });
+    stops.push(() => broker.stop());
+    const clients = createAwsClients({ endpoint: broker.endpoint });
+    stops.push(async () => clients.destroy());
+    const requests = new RequestCounter();
+    requests.attach(clients.sqs, "SQS");
+    requests.attach(clients.sns, "SNS");
+
+    const open = async (name: string) => {
+      const db = await createDatabase({
+        databaseUrl: options.databaseUrl,
+        schema: `${options.schemaPrefix ?? ""}${name}`,
+        logger,
+        pool: { min: 0, max: 10 },
+      });
+      stops.push(() => db.close());
+      return db;
+    };
+    // One after another: each embedded PGlite spends seconds compiling its WebAssembly, and
+    // opening them together on two cores only makes each one slower.
+    const databases = {
+      orchestrator: await open("orchestrator"),
+      customer: await open("customers"),
+      account: await open("accounts"),
+      order: await open("orders"),
+    };
+
+    await prepareCustomerDatabase(databases.customer);
+    const customerApp = await createCustomerApp({ db: databases.customer, logger });
+    const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
+    stops.push(() => customerApp.close());
+
+    const definitions = options.definitions ?? (await loadDefinitions(definitionsDir));
+    const orchestrator = await createOrchestrator({
+      db: databases.orchestrator,
+      clients,
+      logger,
+      definitions,
+      prefix: options.prefix,
+      serviceUrls: { customer: customerUrl },
+      apiToken: options.apiToken,
+      options: options.fast
+        ? {
+            replyWaitTimeSeconds: 1,
+            timerPollIntervalMs: 100,
+            relayPollIntervalMs: 200,
+            replyConcurrency: 20,
+          }
+        : { replyConcurrency: 20 },
+    });
+    orchestrator.start();
+    stops.push(() => orchestrator.stop());
+    const orchestratorUrl = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
+    stops.push(() => orchestrator.api.close());
+
+    const participantOptions = {
+      sqs: clients.sqs,
+      logger,
+      prefix: options.prefix,
+      ...(options.fast ? { waitTimeSeconds: 1 } : {}),
+    };
+    const account = await startAccountService({ db: databases.account, ...participantOptions });
+    stops.push(() => account.stop());
+    const accountUrl = await account.app.listen({ port: 0, host: "127.0.0.1" });
+    const order = await startOrderService({ db: databases.order, ...participantOptions });
+    stops.push(() => order.stop());
+    const orderUrl = await order.app.listen({ port: 0, host: "127.0.0.1" });
+
+    // One account per seed customer, with the customer's credit limit. The customer service owns
+    // customers; the account service learns about them only through its own API.
+    for (const customer of seedCustomers) {
+      const response = await fetch(`${accountUrl}/accounts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          customerId: customer.id,
+          creditLimitCents: customer.creditLimitCents,
+        }),
+      });
+      if (response.status !== 201 && response.status !== 409) {
+        throw new Error(
+          `opening the account of ${customer.id} failed: ${response.status} ${await response.text()}`,
+        );
+      }
+    }
+
+    return {
+      orchestrator,
+      urls: {
+        orchestrator: orchestratorUrl,
+        order: orderUrl,
+        account: accountUrl,
+        customer: customerUrl,
+      },
+      databases,
+      services: { order, account },
+      clients,
+      requests,
+      broker: { kind: broker.kind, endpoint: broker.endpoint },
+      prefix: options.prefix,
+      apiToken: options.apiToken,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

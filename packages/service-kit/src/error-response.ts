@@ -1,0 +1,131 @@
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { HttpError, ServiceErrorCode } from "./errors.ts";
+
+/** The body of every error answer (the schema, for routes' OpenAPI responses). */
+export const errorResponseBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+/** The body of every error answer. */
+export type ErrorResponseBody = z.infer<typeof errorResponseBody>;
+
+/** One invalid field of a request: where it is (`body.email`) and what is wrong with it. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+  code: string;
+}
+
+/** What the error handler sends, and whether the error is a bug worth logging as one. */
+export interface ErrorResponse {
+  status: number;
+  body: ErrorResponseBody;
+  /** True for 500s: nothing the client did explains them. */
+  unexpected: boolean;
+}
+
+/** Turns a service's own errors (domain errors) into HTTP errors; undefined means "not mine". */
+export type ErrorResolver = (error: unknown) => HttpError | undefined;
+
+interface ValidationIssue {
+  instancePath: string;
+  message: string;
+  keyword: string;
+  params?: { keys?: unknown };
+}
+
+/**
+ * Maps anything a route or Fastify throws to a status and body. Client mistakes (schema
+ * violations, malformed JSON, wrong content type, oversized body) are 4xx; only what the service
+ * cannot explain is a 500, and its message hides internals.
+ */
+export function toErrorResponse(error: unknown, resolveError?: ErrorResolver): ErrorResponse {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const location = (error as { validationContext?: string }).validationContext ?? "request";
+    const problems = (error.validation as ValidationIssue[]).flatMap((issue) =>
+      fieldProblems(location, issue),
+    );
+    return {
+      status: 400,
+      body: {
+        code: ServiceErrorCode.requestInvalid,
+        message: `The request is invalid; fix these fields and send it again: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+        details: problems,
+      },
+      unexpected: false,
+    };
+  }
+  const resolved = error instanceof HttpError ? error : resolveError?.(error);
+  if (resolved) {
+    return {
+      status: resolved.status,
+      body: {
+        code: resolved.code,
+        message: resolved.message,
+        ...(resolved.details === undefined ? {} : { details: resolved.details }),
+      },
+      unexpected: resolved.status >= 500,
+    };
+  }
+  const clientError = asClientError(error);
+  if (clientError) return clientError;
+  return {
+    status: 500,
+    body: {
+      code: ServiceErrorCode.internal,
+      message: "Something went wrong inside the service; it is logged. Retry later.",
+    },
+    unexpected: true,
+  };
+}
+
+function fieldProblems(location: string, issue: ValidationIssue): FieldProblem[] {
+  const field = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  const base = field ? `${location}.${field}` : location;
+  // A strict object reports unknown keys once, on the object; naming each key is what the
+  // client needs to find its typo.
+  const keys = issue.params?.keys;
+  if (issue.keyword === "unrecognized_keys" && Array.isArray(keys) && keys.length > 0) {
+    return keys.map((key) => ({
+      path: `${base}.${String(key)}`,
+      message: "is not a known field; remove it",
+      code: issue.keyword,
+    }));
+  }
+  return [{ path: base, message: issue.message, code: issue.keyword }];
+}
+
+// Fastify's own request errors (body parsing, content type, limits) carry a 4xx statusCode.
+function asClientError(error: unknown): ErrorResponse | undefined {
+  const candidate = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  const status = typeof candidate?.statusCode === "number" ? candidate.statusCode : 0;
+  if (status < 400 || status > 499) return undefined;
+  const reason = typeof candidate.message === "string" ? candidate.message : "";
+  const details = {
+    reason,
+    ...(typeof candidate.code === "string" ? { cause: candidate.code } : {}),
+  };
+  const answer = (code: string, message: string): ErrorResponse => ({
+    status,
+    body: { code, message, details },
+    unexpected: false,
+  });
+  if (status === 413) {
+    return answer(ServiceErrorCode.bodyTooLarge, "The request body is too large; send less.");
+  }
+  if (status === 415) {
+    return answer(
+      ServiceErrorCode.mediaTypeUnsupported,
+      "The content type is not supported; send JSON with content-type: application/json.",
+    );
+  }
+  if (status === 404) {
+    return answer(ServiceErrorCode.routeNotFound, "No such route; see /docs for the API.");
+  }
+  return answer(
+    ServiceErrorCode.requestMalformed,
+    `The request could not be read (${reason || "malformed"}); send a valid JSON document.`,
+  );
+}

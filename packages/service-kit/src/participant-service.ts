@@ -1,0 +1,159 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  type CommandHandler,
+  createParticipant,
+  type Participant,
+} from "@sagaworks/participant-sdk";
+import {
+  type BaseConfig,
+  createAwsClients,
+  createDatabase,
+  type Database,
+  type Logger,
+  type Migration,
+  resolveBroker,
+  runMigrations,
+  type Shutdown,
+} from "@sagaworks/platform";
+import { applyTopology, deriveTopology } from "@sagaworks/topology";
+import type { ListenableApp, StartedService } from "./run-service.ts";
+import type { ServiceApp } from "./service-app.ts";
+
+/** What a service that takes saga commands needs; several can share a process, not a database. */
+export interface ParticipantServiceDeps {
+  /** The service's own database (its own schema); migrated on start. */
+  db: Database;
+  sqs: SQSClient;
+  logger: Logger;
+  /** Environment prefix of queue names (`SAGAWORKS_ENV_PREFIX`); the topology must exist. */
+  prefix: string;
+  /** Commands handled at once; defaults to 10. */
+  concurrency?: number;
+  /** Long-poll wait in seconds; defaults to 20 (tests use 1 to stop quickly). */
+  waitTimeSeconds?: number;
+  /** The command queue's maxReceiveCount, for the last-delivery warning. */
+  maxReceiveCount?: number;
+}
+
+/** What makes one participant service: its name, schema, handlers and HTTP app. */
+export interface ParticipantServiceDefinition {
+  /** The service's name in the topology: its command queue is `<prefix>-<name>-commands`. */
+  name: string;
+  migrations: readonly Migration[];
+  handlers: () => Readonly<Record<string, CommandHandler>>;
+  createApp: (deps: {
+    db: Database;
+    logger: Logger;
+    isReady: () => boolean;
+  }) => Promise<ServiceApp>;
+}
+
+/** A started participant service. The caller listens with `app` and owns `db`. */
+export interface ParticipantService {
+  app: ServiceApp;
+  participant: Participant;
+  /** Stops taking commands (in-flight ones finish, replies are sent), then closes the app. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a service that takes part in sagas: migrates its schema, starts the participant on its
+ * command queue and builds the HTTP app (not yet listening). No globals, so one process can run
+ * several services.
+ */
+export async function startParticipantService(
+  definition: ParticipantServiceDefinition,
+  deps: ParticipantServiceDeps,
+): Promise<ParticipantService> {
+  await runMigrations(deps.db, definition.migrations);
+  const participant = await createParticipant({
+    service: definition.name,
+    prefix: deps.prefix,
+    db: deps.db,
+    sqs: deps.sqs,
+    logger: deps.logger.child({ component: `${definition.name}-participant` }),
+    handlers: definition.handlers(),
+    ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
+    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
+    ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
+  });
+  let started = false;
+  const app = await definition.createApp({
+    db: deps.db,
+    logger: deps.logger,
+    isReady: () => started,
+  });
+  participant.start();
+  started = true;
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    participant,
+    stop() {
+      // Commands first: a command in flight may still need the database the caller closes next.
+      stopping ??= (async () => {
+        started = false;
+        await participant.stop();
+        await app.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The config a participant service process reads (beyond its own fields). */
+export type ParticipantProcessConfig = BaseConfig & { PORT: number; HOST: string };
+
+/**
+ * Starts a participant service as a process (the `start` of `runService`): broker, AWS clients,
+ * database, then the service. runService closes the returned app first on shutdown; closing it
+ * stops the participant before the HTTP server, and the database closes after both.
+ */
+export async function startParticipantProcess(
+  definition: ParticipantServiceDefinition,
+  settings: { config: ParticipantProcessConfig; schema: string; concurrency: number },
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<StartedService<ListenableApp>> {
+  const { config } = settings;
+  const broker = await resolveBroker(config);
+  shutdown.onShutdown("broker", () => broker.stop());
+  const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
+  shutdown.onShutdown("aws clients", () => clients.destroy());
+  if (broker.kind === "embedded") {
+    // An in-process emulator is reachable from this process only, so no orchestrator or
+    // `topology apply` will create the command queue: create it here. Elsewhere the queues
+    // belong to whoever applies the topology, and a missing queue is a start-up error.
+    await applyTopology(
+      clients,
+      deriveTopology({ prefix: config.SAGAWORKS_ENV_PREFIX, participants: [definition.name] }),
+    );
+  }
+  const db = await createDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: settings.schema,
+    logger,
+  });
+  shutdown.onShutdown("database", () => db.close());
+  const service = await startParticipantService(definition, {
+    db,
+    sqs: clients.sqs,
+    logger,
+    prefix: config.SAGAWORKS_ENV_PREFIX,
+    concurrency: settings.concurrency,
+  });
+  logger.info(
+    {
+      database: db.kind,
+      schema: db.schema,
+      broker: broker.kind,
+      prefix: config.SAGAWORKS_ENV_PREFIX,
+    },
+    `${definition.name} service started`,
+  );
+  return {
+    app: { listen: (options) => service.app.listen(options), close: () => service.stop() },
+    port: config.PORT,
+    host: config.HOST,
+  };
+}

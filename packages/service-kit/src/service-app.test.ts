@@ -1,0 +1,227 @@
+import type { Database } from "@sagaworks/platform";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { HttpError } from "./errors.ts";
+import { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
+
+class ShelfEmpty extends Error {}
+
+const opened: ServiceApp[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((app) => app.close()));
+});
+
+/** An app with a few routes that fail in each way the error handler must map. */
+async function build(overrides: Partial<ServiceAppOptions> = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const app = await createServiceApp({
+    logger,
+    title: "test service",
+    bodyLimit: 1024,
+    resolveError: (error) =>
+      error instanceof ShelfEmpty ? new HttpError(409, "SHELF_EMPTY", "Restock first.") : undefined,
+    ...overrides,
+  });
+  app.post(
+    "/things",
+    {
+      schema: {
+        body: z.strictObject({
+          name: z.string().min(1),
+          email: z.email(),
+          count: z.int().min(0),
+          tags: z.array(z.string()).optional(),
+        }),
+        response: { 201: z.object({ name: z.string() }) },
+      },
+    },
+    async (request, reply) => reply.code(201).send({ name: request.body.name }),
+  );
+  app.get(
+    "/things/:id",
+    {
+      schema: {
+        params: z.object({ id: z.coerce.number().int() }),
+        // Deliberately unlike the error body: the handler must not be forced through it.
+        response: { 200: z.object({ id: z.number() }), 404: z.object({ other: z.string() }) },
+      },
+    },
+    async (request) => {
+      if (request.params.id !== 1) {
+        throw new HttpError(404, "THING_NOT_FOUND", "No such thing; list them first.", {
+          id: request.params.id,
+        });
+      }
+      return { id: 1 };
+    },
+  );
+  app.get("/boom", async () => {
+    throw new Error("secret connection string");
+  });
+  app.get("/shelf", async () => {
+    throw new ShelfEmpty();
+  });
+  opened.push(app);
+  return { app, lines };
+}
+
+describe("createServiceApp error mapping", () => {
+  it("answers a schema violation with 400 naming each field path", async () => {
+    const { app } = await build();
+    const response = await app.inject({
+      method: "POST",
+      url: "/things",
+      payload: { name: "", email: "nope", count: -1, tags: ["a", 2], colour: "red" },
+    });
+    expect(response.statusCode).toBe(400);
+    const body = response.json();
+    expect(body.code).toBe("REQUEST_INVALID");
+    for (const path of ["body.name", "body.email", "body.count", "body.tags.1", "body.colour"]) {
+      expect(body.message).toContain(`${path}:`);
+    }
+    expect(body.details).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ path: "body.email", code: "invalid_format" }),
+        expect.objectContaining({ path: "body.colour", code: "unrecognized_keys" }),
+      ]),
+    );
+  });
+
+  it("names params and a missing body by their location", async () => {
+    const { app } = await build();
+    const params = await app.inject({ method: "GET", url: "/things/abc" });
+    expect(params.statusCode).toBe(400);
+    expect(params.json().message).toContain("params.id:");
+    const missing = await app.inject({ method: "POST", url: "/things" });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().code).toBe("REQUEST_INVALID");
+  });
+
+  it("answers an HttpError with its status, code, message and details", async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: "GET", url: "/things/7" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({
+      code: "THING_NOT_FOUND",
+      message: "No such thing; list them first.",
+      details: { id: 7 },
+    });
+  });
+
+  it("maps domain errors through resolveError", async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: "GET", url: "/shelf" });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toEqual({ code: "SHELF_EMPTY", message: "Restock first." });
+  });
+
+  it("answers malformed JSON, a wrong content type and a large body with 4xx", async () => {
+    const { app } = await build();
+    const malformed = await app.inject({
+      method: "POST",
+      url: "/things",
+      headers: { "content-type": "application/json" },
+      payload: '{"name": "a",',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe("REQUEST_MALFORMED");
+
+    const empty = await app.inject({
+      method: "POST",
+      url: "/things",
+      headers: { "content-type": "application/json" },
+      payload: "",
+    });
+    expect(empty.statusCode).toBe(400);
+
+    const text = await app.inject({
+      method: "POST",
+      url: "/things",
+      headers: { "content-type": "application/xml" },
+      payload: "<thing/>",
+    });
+    expect(text.statusCode).toBe(415);
+    expect(text.json().code).toBe("MEDIA_TYPE_UNSUPPORTED");
+
+    const large = await app.inject({
+      method: "POST",
+      url: "/things",
+      payload: { name: "x".repeat(2000), email: "a@b.co", count: 1 },
+    });
+    expect(large.statusCode).toBe(413);
+    expect(large.json().code).toBe("BODY_TOO_LARGE");
+  });
+
+  it("answers an unknown route with 404 ROUTE_NOT_FOUND", async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: "GET", url: "/nowhere?x=1" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({
+      code: "ROUTE_NOT_FOUND",
+      message: "No route GET /nowhere; see /docs for the API.",
+    });
+  });
+
+  it("answers an unexpected error with 500 INTERNAL, hides it and logs it", async () => {
+    const { app, lines } = await build();
+    const response = await app.inject({ method: "GET", url: "/boom" });
+    expect(response.statusCode).toBe(500);
+    expect(response.json().code).toBe("INTERNAL");
+    expect(response.body).not.toContain("secret");
+    const logged = lines.find((line) => line.msg === "route failed");
+    expect(logged).toMatchObject({ level: 50, url: "/boom", err: { message: expect.any(String) } });
+  });
+});
+
+describe("createServiceApp health and docs", () => {
+  const workingDb = { knex: { raw: async () => ({ rows: [] }) } } as unknown as Database;
+  const brokenDb = {
+    knex: {
+      raw: async () => {
+        throw new Error("connect ECONNREFUSED");
+      },
+    },
+  } as unknown as Database;
+
+  it("answers /health with ok", async () => {
+    const { app } = await build();
+    const response = await app.inject({ method: "GET", url: "/health" });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: "ok" });
+  });
+
+  it("answers /ready with 200 only when the database and isReady agree", async () => {
+    let started = false;
+    const { app } = await build({ db: workingDb, isReady: () => started });
+    expect((await app.inject({ method: "GET", url: "/ready" })).json()).toEqual({
+      status: "starting",
+    });
+    started = true;
+    const ready = await app.inject({ method: "GET", url: "/ready" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: "ready" });
+
+    const { app: broken } = await build({ db: brokenDb });
+    const unready = await broken.inject({ method: "GET", url: "/ready" });
+    expect(unready.statusCode).toBe(503);
+    expect(unready.json()).toEqual({ status: "database unreachable" });
+    expect(unready.body).not.toContain("ECONNREFUSED");
+  });
+
+  it("serves the OpenAPI document at /docs/json and the UI at /docs", async () => {
+    const { app } = await build();
+    const json = await app.inject({ method: "GET", url: "/docs/json" });
+    expect(json.statusCode).toBe(200);
+    const document = json.json();
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info.title).toBe("test service");
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(["/things", "/things/{id}", "/health", "/ready"]),
+    );
+    expect(document.paths["/things"].post.requestBody).toBeDefined();
+    const ui = await app.inject({ method: "GET", url: "/docs" });
+    expect(ui.statusCode).toBeLessThan(400);
+  });
+});

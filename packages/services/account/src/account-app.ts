@@ -1,0 +1,177 @@
+import { amountCents, entityId } from "@sagaworks/contracts";
+import type { Database, Logger } from "@sagaworks/platform";
+import {
+  createServiceApp,
+  errorResponseBody,
+  HttpError,
+  pageQueryShape,
+  type ServiceApp,
+  urlSafeId,
+} from "@sagaworks/service-kit";
+import { z } from "zod";
+import { type Account, createAccountStore, type Reservation } from "./account-store.ts";
+import { AccountError, AccountErrorCode } from "./errors.ts";
+import { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";
+
+/** What the account API needs. */
+export interface AccountAppDeps {
+  /** A migrated account schema; also checked by `/ready`. */
+  db: Database;
+  logger: Logger;
+  /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
+  isReady?: () => boolean;
+}
+
+/** How many reservations GET /accounts/:customerId shows, newest first. */
+export const RESERVATIONS_SHOWN = 100;
+
+/** An account as the API lists it. */
+export const accountSummary = z.object({
+  customerId: entityId,
+  creditLimitCents: z.int(),
+  availableCents: z.int(),
+  reservedCents: z.int(),
+  spentCents: z.int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+/** A reservation as the API shows it. */
+export const reservationView = z.object({
+  orderId: entityId,
+  amountCents: z.int(),
+  status: z.enum(["RESERVED", "RELEASED"]),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+/** One account with its most recent reservations. */
+export const accountView = accountSummary.extend({ reservations: z.array(reservationView) });
+
+// New customer ids travel in URL paths and log lines, so they are kept to characters that need
+// no escaping (any id the contract accepts can still be read).
+const newCustomerId = urlSafeId(entityId);
+const createBody = z.strictObject({ customerId: newCustomerId, creditLimitCents: amountCents });
+const customerParams = z.object({ customerId: entityId });
+const listQuery = z.object({
+  ...pageQueryShape,
+});
+const accountPage = z.object({ items: z.array(accountSummary), nextCursor: z.string().nullable() });
+
+function toSummary(account: Account): z.infer<typeof accountSummary> {
+  return {
+    customerId: account.customerId,
+    creditLimitCents: account.creditLimitCents,
+    availableCents: account.availableCents,
+    reservedCents: account.reservedCents,
+    spentCents: account.spentCents,
+    createdAt: account.createdAt.toISOString(),
+    updatedAt: account.updatedAt.toISOString(),
+  };
+}
+
+function toReservationView(reservation: Reservation): z.infer<typeof reservationView> {
+  return {
+    orderId: reservation.orderId,
+    amountCents: reservation.amountCents,
+    status: reservation.status,
+    createdAt: reservation.createdAt.toISOString(),
+    updatedAt: reservation.updatedAt.toISOString(),
+  };
+}
+
+function resolveAccountError(error: unknown): HttpError | undefined {
+  if (!(error instanceof AccountError)) return undefined;
+  const status =
+    error.code === AccountErrorCode.cursorInvalid
+      ? 400
+      : error.code === AccountErrorCode.notFound
+        ? 404
+        : error.code === AccountErrorCode.exists
+          ? 409
+          : 500;
+  return new HttpError(status, error.code, error.message, error.details, { cause: error });
+}
+
+/**
+ * The account service's HTTP app: open an account, read one with its recent reservations, list
+ * them; OpenAPI at `/docs`, `/health` and `/ready`. Credit moves only through saga commands.
+ */
+export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp> {
+  const store = createAccountStore(deps.db.knex);
+  const app = await createServiceApp({
+    logger: deps.logger,
+    title: "Sagaworks account service",
+    db: deps.db,
+    resolveError: resolveAccountError,
+    ...(deps.isReady ? { isReady: deps.isReady } : {}),
+  });
+
+  app.post(
+    "/accounts",
+    {
+      schema: {
+        description: "Open a customer's account with its whole credit limit available.",
+        body: createBody,
+        response: { 201: accountView, 400: errorResponseBody, 409: errorResponseBody },
+      },
+    },
+    async (request, reply) => {
+      const account = await store.create(request.body.customerId, request.body.creditLimitCents);
+      return reply
+        .code(201)
+        .header("location", `/accounts/${encodeURIComponent(account.customerId)}`)
+        .send({ ...toSummary(account), reservations: [] });
+    },
+  );
+
+  app.get(
+    "/accounts/:customerId",
+    {
+      schema: {
+        description: `Read an account and its ${RESERVATIONS_SHOWN} most recent reservations.`,
+        params: customerParams,
+        response: { 200: accountView, 400: errorResponseBody, 404: errorResponseBody },
+      },
+    },
+    async (request) => {
+      const { customerId } = request.params;
+      const account = await store.get(customerId);
+      if (!account) {
+        throw new AccountError(
+          AccountErrorCode.notFound,
+          `Customer "${customerId}" has no account; open one with POST /accounts.`,
+          { customerId },
+        );
+      }
+      const reservations = await store.reservations(customerId, RESERVATIONS_SHOWN);
+      return { ...toSummary(account), reservations: reservations.map(toReservationView) };
+    },
+  );
+
+  app.get(
+    "/accounts",
+    {
+      schema: {
+        description:
+          "Accounts in customer-id order. Pass nextCursor back as cursor for the next page; null means the last page.",
+        querystring: listQuery,
+        response: { 200: accountPage, 400: errorResponseBody },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const afterCustomerId = cursor === undefined ? undefined : decodeAccountCursor(cursor);
+      // One extra row tells whether another page follows, without a count query.
+      const rows = await store.list({ limit: limit + 1, afterCustomerId });
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(toSummary),
+        nextCursor: rows.length > limit && last ? encodeAccountCursor(last.customerId) : null,
+      };
+    },
+  );
+
+  return app;
+}

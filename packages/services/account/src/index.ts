@@ -1,0 +1,28 @@
+export {
+  type AccountAppDeps,
+  accountSummary,
+  accountView,
+  createAccountApp,
+  RESERVATIONS_SHOWN,
+  reservationView,
+} from "./account-app.ts";
+export { accountHandlers } from "./account-handlers.ts";
+export { startAccountProcess } from "./account-process.ts";
+export {
+  ACCOUNT_SERVICE_NAME,
+  type AccountService,
+  type AccountServiceDeps,
+  accountServiceDefinition,
+  startAccountService,
+} from "./account-service.ts";
+export {
+  type Account,
+  type AccountStore,
+  createAccountStore,
+  type Reservation,
+  type ReservationStatus,
+} from "./account-store.ts";
+export { type AccountConfig, accountConfigSchema } from "./config.ts";
+export { AccountError, AccountErrorCode } from "./errors.ts";
+export { accountMigrations } from "./migrations/index.ts";
+export { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";

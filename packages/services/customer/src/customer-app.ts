@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import { amountCents, customer, customerError, entityId } from "@sagaworks/contracts";
+import type { Database, Logger } from "@sagaworks/platform";
+import {
+  createServiceApp,
+  errorResponseBody,
+  HttpError,
+  pageQueryShape,
+  type ServiceApp,
+  urlSafeId,
+} from "@sagaworks/service-kit";
+import { z } from "zod";
+import { type CustomerStore, createCustomerStore } from "./customer-store.ts";
+import { CustomerError, CustomerErrorCode } from "./errors.ts";
+import { decodeCursor, encodeCursor } from "./page-cursor.ts";
+
+/** What the customer API needs. */
+export interface CustomerAppDeps {
+  /** A migrated customer schema (see `prepareCustomerDatabase`); also checked by `/ready`. */
+  db: Database;
+  logger: Logger;
+  /** Defaults to the Postgres store on `db`. */
+  store?: CustomerStore;
+}
+
+// Request fields are built from the contract's own field schemas, so what the service accepts
+// can never be something its contract could not return.
+const status = customer.shape.status;
+const name = z.string().trim().min(1, "must not be empty").max(200);
+const email = z.email({ message: "must be an email address" }).max(254);
+// Stricter than the contract's entityId (which any stored id satisfies): ids travel in URL paths
+// and log lines, so new ones are kept to characters that need no escaping.
+const newCustomerId = urlSafeId(entityId);
+
+const createBody = z.strictObject({
+  id: newCustomerId.optional(),
+  name,
+  email,
+  creditLimitCents: amountCents,
+  status: status.default("ACTIVE"),
+});
+const updateBody = z
+  .strictObject({
+    name: name.optional(),
+    email: email.optional(),
+    creditLimitCents: amountCents.optional(),
+    status: status.optional(),
+  })
+  .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
+    message: "send at least one of name, email, creditLimitCents, status",
+  });
+const idParams = z.object({ id: entityId });
+const listQuery = z.object({
+  ...pageQueryShape,
+  status: status.optional(),
+});
+const customerPage = z.object({ items: z.array(customer), nextCursor: z.string().nullable() });
+
+const CONFLICT_CODES: readonly string[] = [CustomerErrorCode.idTaken, CustomerErrorCode.emailTaken];
+
+function resolveCustomerError(error: unknown): HttpError | undefined {
+  if (!(error instanceof CustomerError)) return undefined;
+  const httpStatus = CONFLICT_CODES.includes(error.code)
+    ? 409
+    : error.code === CustomerErrorCode.cursorInvalid
+      ? 400
+      : error.code === CustomerErrorCode.notFound
+        ? 404
+        : 500;
+  return new HttpError(httpStatus, error.code, error.message, error.details, { cause: error });
+}
+
+// The contract fixes this body as { error, message }, unlike the service kit's error body
+// { code, message, details }: sagas read it through the contract, so the contract wins.
+function notFound(id: string) {
+  return {
+    error: CustomerErrorCode.notFound,
+    message: `No customer with id "${id}". Check the id, or create the customer with POST /customers.`,
+  };
+}
+
+/**
+ * The customer service's HTTP app: create, read, update and list customers, with OpenAPI at
+ * `/docs`, `/health` and `/ready`. GET /customers/:id answers exactly the contract's shapes.
+ */
+export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceApp> {
+  const store = deps.store ?? createCustomerStore(deps.db);
+  const app = await createServiceApp({
+    logger: deps.logger,
+    title: "Sagaworks customer service",
+    db: deps.db,
+    resolveError: resolveCustomerError,
+  });
+
+  app.post(
+    "/customers",
+    {
+      schema: {
+        description: "Create a customer. Without an id, a UUID is assigned.",
+        body: createBody,
+        response: { 201: customer, 400: errorResponseBody, 409: errorResponseBody },
+      },
+    },
+    async (request, reply) => {
+      const { id = randomUUID(), ...fields } = request.body;
+      const created = await store.create({ id, ...fields });
+      return reply
+        .code(201)
+        .header("location", `/customers/${encodeURIComponent(created.id)}`)
+        .send(created);
+    },
+  );
+
+  app.get(
+    "/customers/:id",
+    {
+      schema: {
+        description: "Read one customer (the contract sagas call).",
+        params: idParams,
+        response: { 200: customer, 400: errorResponseBody, 404: customerError },
+      },
+    },
+    async (request, reply) => {
+      const found = await store.get(request.params.id);
+      if (!found) return reply.code(404).send(notFound(request.params.id));
+      return found;
+    },
+  );
+
+  app.patch(
+    "/customers/:id",
+    {
+      schema: {
+        description: "Change a customer's name, email, credit limit or status.",
+        params: idParams,
+        body: updateBody,
+        response: {
+          200: customer,
+          400: errorResponseBody,
+          404: customerError,
+          409: errorResponseBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const updated = await store.update(request.params.id, request.body);
+      if (!updated) return reply.code(404).send(notFound(request.params.id));
+      return updated;
+    },
+  );
+
+  app.get(
+    "/customers",
+    {
+      schema: {
+        description:
+          "Customers in id order, optionally of one status. Pass nextCursor back as cursor for the next page; null means the last page.",
+        querystring: listQuery,
+        response: { 200: customerPage, 400: errorResponseBody },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status: wanted } = request.query;
+      const afterId = cursor === undefined ? undefined : decodeCursor(cursor);
+      // One extra row tells whether a next page exists without a count query.
+      const rows = await store.list({ limit: limit + 1, afterId, status: wanted });
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+    },
+  );
+
+  return app;
+}

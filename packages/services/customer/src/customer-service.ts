@@ -1,0 +1,27 @@
+import { createDatabase, type Logger, type Shutdown } from "@sagaworks/platform";
+import type { ServiceApp, StartedService } from "@sagaworks/service-kit";
+import type { CustomerConfig } from "./config.ts";
+import { createCustomerApp } from "./customer-app.ts";
+import { prepareCustomerDatabase } from "./customer-database.ts";
+
+/**
+ * Starts the customer service's parts (for `runService`): opens its database schema, migrates,
+ * seeds when CUSTOMER_SEED is true, and builds the app. The database closes on shutdown, after
+ * the HTTP server that runService closes first.
+ */
+export async function startCustomerService(
+  config: CustomerConfig,
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<StartedService<ServiceApp>> {
+  const db = await createDatabase({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.CUSTOMER_DB_SCHEMA,
+    logger,
+  });
+  shutdown.onShutdown("database", () => db.close());
+  const prepared = await prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED });
+  logger.info({ database: db.kind, schema: db.schema, ...prepared }, "customer database ready");
+  const app = await createCustomerApp({ db, logger });
+  return { app, port: config.PORT, host: config.HOST };
+}

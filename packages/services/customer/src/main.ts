@@ -1,0 +1,10 @@
+// The customer service process: `pnpm --filter @sagaworks/customer-service start`.
+import { runService } from "@sagaworks/service-kit";
+import { customerConfigSchema } from "./config.ts";
+import { startCustomerService } from "./customer-service.ts";
+
+await runService({
+  name: "customer",
+  configSchema: customerConfigSchema,
+  start: startCustomerService,
+});

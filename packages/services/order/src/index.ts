@@ -1,0 +1,25 @@
+export { type OrderConfig, orderConfigSchema } from "./config.ts";
+export { OrderError, OrderErrorCode } from "./errors.ts";
+export { orderMigrations } from "./migrations/index.ts";
+export { createOrderApp, type OrderAppDeps, orderView } from "./order-app.ts";
+export { orderHandlers } from "./order-handlers.ts";
+export { startOrderProcess } from "./order-process.ts";
+export {
+  ORDER_SERVICE_NAME,
+  type OrderService,
+  type OrderServiceDeps,
+  orderServiceDefinition,
+  startOrderService,
+} from "./order-service.ts";
+export {
+  createOrderStore,
+  type NewOrder,
+  type Order,
+  type OrderItem,
+  type OrderListQuery,
+  type OrderPosition,
+  type OrderStatus,
+  type OrderStore,
+  type StatusChange,
+} from "./order-store.ts";
+export { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";

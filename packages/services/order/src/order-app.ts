@@ -1,0 +1,172 @@
+import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
+import type { Database, Logger } from "@sagaworks/platform";
+import {
+  createServiceApp,
+  errorResponseBody,
+  HttpError,
+  pageQueryShape,
+  type ServiceApp,
+} from "@sagaworks/service-kit";
+import { z } from "zod";
+import { OrderError, OrderErrorCode } from "./errors.ts";
+import { createOrderStore, type Order, type OrderStatus as Status } from "./order-store.ts";
+import { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";
+
+/** What the order API needs. */
+export interface OrderAppDeps {
+  /** A migrated order schema; also checked by `/ready`. */
+  db: Database;
+  logger: Logger;
+  /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
+  isReady?: () => boolean;
+}
+
+/** An order as the API shows it. */
+export const orderView = z.object({
+  id: entityId,
+  customerId: entityId,
+  items: z.array(orderItem),
+  totalCents: z.int(),
+  status: OrderStatus,
+  statusReason: z.string().nullable(),
+  note: z.string().nullable(),
+  lockedBySaga: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+// While a saga owns the order (creating or cancelling it), a client edit could interleave with
+// the saga's own writes and be lost or contradict them: the semantic lock of the saga pattern.
+const LOCKED_STATUSES: readonly Status[] = ["PENDING", "CANCELLING"];
+
+const idParams = z.object({ id: entityId });
+const listQuery = z.object({
+  customerId: entityId.optional(),
+  ...pageQueryShape,
+});
+const patchBody = z.strictObject({ note: z.string().max(2000).nullable() });
+const orderPage = z.object({ items: z.array(orderView), nextCursor: z.string().nullable() });
+
+function toView(order: Order): z.infer<typeof orderView> {
+  return {
+    id: order.id,
+    customerId: order.customerId,
+    items: order.items,
+    totalCents: order.totalCents,
+    status: order.status,
+    statusReason: order.statusReason,
+    note: order.note,
+    lockedBySaga: order.lockedBySaga,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}
+
+function resolveOrderError(error: unknown): HttpError | undefined {
+  if (!(error instanceof OrderError)) return undefined;
+  const status =
+    error.code === OrderErrorCode.cursorInvalid
+      ? 400
+      : error.code === OrderErrorCode.notFound
+        ? 404
+        : error.code === OrderErrorCode.locked
+          ? 409
+          : 500;
+  return new HttpError(status, error.code, error.message, error.details, { cause: error });
+}
+
+function notFound(id: string): OrderError {
+  return new OrderError(
+    OrderErrorCode.notFound,
+    `No order with id "${id}". Orders are created by the create-order saga; check the id.`,
+    { id },
+  );
+}
+
+/**
+ * The order service's HTTP app: read and list orders, and edit an order's note while no saga
+ * owns it; OpenAPI at `/docs`, `/health` and `/ready`. Orders are created and moved by sagas only.
+ */
+export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
+  const store = createOrderStore(deps.db.knex);
+  const app = await createServiceApp({
+    logger: deps.logger,
+    title: "Sagaworks order service",
+    db: deps.db,
+    resolveError: resolveOrderError,
+    ...(deps.isReady ? { isReady: deps.isReady } : {}),
+  });
+
+  app.get(
+    "/orders/:id",
+    {
+      schema: {
+        description: "Read one order.",
+        params: idParams,
+        response: { 200: orderView, 400: errorResponseBody, 404: errorResponseBody },
+      },
+    },
+    async (request) => {
+      const order = await store.get(request.params.id);
+      if (!order) throw notFound(request.params.id);
+      return toView(order);
+    },
+  );
+
+  app.get(
+    "/orders",
+    {
+      schema: {
+        description:
+          "Orders, newest first, optionally of one customer. Pass nextCursor back as cursor for the next page; null means the last page.",
+        querystring: listQuery,
+        response: { 200: orderPage, 400: errorResponseBody },
+      },
+    },
+    async (request) => {
+      const { customerId, limit, cursor } = request.query;
+      const after = cursor === undefined ? undefined : decodeOrderCursor(cursor);
+      // One extra row tells whether another page follows, without a count query.
+      const rows = await store.list({ customerId, limit: limit + 1, after });
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map(toView),
+        nextCursor: rows.length > limit && last ? encodeOrderCursor(last) : null,
+      };
+    },
+  );
+
+  app.patch(
+    "/orders/:id",
+    {
+      schema: {
+        description:
+          "Set or clear an order's note. Refused with 409 ORDER_LOCKED while a saga owns the order (PENDING or CANCELLING).",
+        params: idParams,
+        body: patchBody,
+        response: {
+          200: orderView,
+          400: errorResponseBody,
+          404: errorResponseBody,
+          409: errorResponseBody,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const outcome = await store.setNote(id, request.body.note, LOCKED_STATUSES);
+      if (!outcome) throw notFound(id);
+      if ("locked" in outcome) {
+        throw new OrderError(
+          OrderErrorCode.locked,
+          `Order "${id}" is ${outcome.locked.status}: a saga${outcome.locked.lockedBySaga ? ` (${outcome.locked.lockedBySaga})` : ""} owns it until it finishes. Try again once the order is APPROVED, REJECTED or CANCELLED.`,
+          { id, status: outcome.locked.status, lockedBySaga: outcome.locked.lockedBySaga },
+        );
+      }
+      return toView(outcome.order);
+    },
+  );
+
+  return app;
+}

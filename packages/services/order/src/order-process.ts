@@ -1,0 +1,22 @@
+import type { Logger, Shutdown } from "@sagaworks/platform";
+import {
+  type ListenableApp,
+  type StartedService,
+  startParticipantProcess,
+} from "@sagaworks/service-kit";
+import type { OrderConfig } from "./config.ts";
+import { orderServiceDefinition } from "./order-service.ts";
+
+/** Starts the order service as a process: the `start` of `runService`. */
+export function startOrderProcess(
+  config: OrderConfig,
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<StartedService<ListenableApp>> {
+  return startParticipantProcess(
+    orderServiceDefinition,
+    { config, schema: config.ORDER_DB_SCHEMA, concurrency: config.ORDER_COMMAND_CONCURRENCY },
+    logger,
+    shutdown,
+  );
+}

@@ -1,0 +1,34 @@
+import {
+  type ParticipantService,
+  type ParticipantServiceDefinition,
+  type ParticipantServiceDeps,
+  startParticipantService,
+} from "@sagaworks/service-kit";
+import { orderMigrations } from "./migrations/index.ts";
+import { createOrderApp } from "./order-app.ts";
+import { orderHandlers } from "./order-handlers.ts";
+
+/** The service's name in the topology: its command queue is `<prefix>-order-commands`. */
+export const ORDER_SERVICE_NAME = "order";
+
+/** What {@link startOrderService} needs; several services can share a process, not a database. */
+export type OrderServiceDeps = ParticipantServiceDeps;
+
+/** A started order service. The caller listens with `app` and owns `db`. */
+export type OrderService = ParticipantService;
+
+/** The order service as a saga participant: its schema, its command handlers, its HTTP app. */
+export const orderServiceDefinition: ParticipantServiceDefinition = {
+  name: ORDER_SERVICE_NAME,
+  migrations: orderMigrations,
+  handlers: orderHandlers,
+  createApp: createOrderApp,
+};
+
+/**
+ * Starts the order service: migrates its schema, starts the participant on its command queue and
+ * builds the HTTP app (not yet listening).
+ */
+export function startOrderService(deps: OrderServiceDeps): Promise<OrderService> {
+  return startParticipantService(orderServiceDefinition, deps);
+}

@@ -1,0 +1,78 @@
+// The service as operators run it: `node src/main.ts`, configured by the environment only.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "@sagaworks/participant-sdk/testing";
+import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { afterEach, describe, expect, it } from "vitest";
+
+const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const children: ChildProcess[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const lines: Record<string, unknown>[] = [];
+  let rest = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const parts = (rest + chunk.toString("utf8")).split("\n");
+    rest = parts.pop() ?? "";
+    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { child, lines, exited };
+}
+
+async function testSchema(testName: string): Promise<string> {
+  if (!process.env.DATABASE_URL) return uniqueTestName(testName, 60).replace(/-/g, "_");
+  const db = await createTestDatabase(testName, process.env);
+  cleanups.push(() => db.drop());
+  return db.schema;
+}
+
+describe("the order service process", () => {
+  it("starts on the embedded broker, is ready, and stops cleanly on SIGTERM", async () => {
+    // The process opens its own database; on real Postgres the test names its schema and drops
+    // it afterwards, while embedded PGlite vanishes with the process.
+    const schema = await testSchema("order process");
+    const { child, lines, exited } = run({
+      PORT: "0",
+      ORDER_DB_SCHEMA: schema,
+      SAGAWORKS_ENV_PREFIX: "proc",
+      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+    });
+    const ready = await waitFor(() => lines.find((line) => line.msg === "order ready"), {
+      // Opening embedded PGlite (initdb in WebAssembly) alone can take 15 s on a busy machine.
+      timeoutMs: 90_000,
+      description: "order ready",
+    });
+    expect(lines.find((line) => line.msg === "order service started")).toMatchObject({
+      broker: "embedded",
+      schema: schema,
+    });
+    const readiness = await fetch(`${ready.address}/ready`);
+    expect(await readiness.json()).toEqual({ status: "ready" });
+    expect((await fetch(`${ready.address}/orders/none`)).status).toBe(404);
+
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(lines.map((line) => line.msg)).toContain("shut down");
+    expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  }, 120_000);
+
+  it("refuses to start with every configuration problem listed", async () => {
+    const { lines, exited } = run({ PORT: "eighty", ORDER_DB_SCHEMA: "Bad-Schema" });
+    expect(await exited).toBe(1);
+    const fatal = lines.find((line) => line.level === 60) as { err: { message: string } };
+    for (const variable of ["PORT", "ORDER_DB_SCHEMA"]) {
+      expect(fatal.err.message).toContain(variable);
+    }
+  });
+});
