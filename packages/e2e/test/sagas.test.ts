@@ -7,7 +7,7 @@ import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
 import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
-import { silentLogger } from "@sagaworks/platform";
+import { createDatabase, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
@@ -15,8 +15,25 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 
 const systems: RunningSystem[] = [];
 afterEach(async () => {
-  for (const system of systems.splice(0)) await system.stop();
+  for (const system of systems.splice(0)) await stopAndDrop(system);
 });
+
+/** Stops a system and, on a shared Postgres, drops the schemas it made for this test. */
+async function stopAndDrop(s: RunningSystem): Promise<void> {
+  const schemas = Object.values(s.databases).map((db) => db.schema);
+  await s.stop();
+  if (!process.env.DATABASE_URL) return;
+  const admin = await createDatabase({
+    databaseUrl: process.env.DATABASE_URL,
+    pool: { min: 0, max: 1 },
+  });
+  try {
+    for (const schema of schemas)
+      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+  } finally {
+    await admin.close();
+  }
+}
 
 // One system for most tests (starting one costs seconds of embedded Postgres start-up); each
 // test opens a customer and an account of its own through the services' APIs, so tests never
@@ -27,7 +44,7 @@ beforeAll(async () => {
   systems.splice(systems.indexOf(shared), 1);
 }, 180_000);
 afterAll(async () => {
-  await shared?.stop();
+  if (shared) await stopAndDrop(shared);
 });
 
 /** Opens a new customer with an account of this limit; returns its id. */
