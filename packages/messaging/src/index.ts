@@ -40,10 +40,12 @@ export {
 } from "./limits.ts";
 export {
   createOutboxTable,
+  OUTBOX_LEASE_MS,
   type OutboxMessage,
   OutboxRelay,
   type OutboxRelayOptions,
   type OutboxRow,
+  outboxAvailableAt,
 } from "./outbox/outbox-relay.ts";
 export {
   checkMessages,

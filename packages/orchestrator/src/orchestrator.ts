@@ -107,6 +107,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       relay?.notify(ids);
       http?.notify();
     },
+    sentOutbox: {
+      takeSent: () => relay?.takeSent() ?? [],
+      giveBack: (ids) => relay?.giveBack(ids),
+    },
   });
   relay = new OutboxRelay({
     db,

@@ -36,6 +36,11 @@ export interface RuntimeDeps {
   random?: () => number;
   /** Called after each commit with the outbox rows it wrote, for immediate dispatch. */
   onOutboxWritten?: (ids: string[]) => void;
+  /**
+   * Outbox rows already sent: each transaction deletes them on its way, which saves the relay a
+   * commit of its own (see OutboxRelay.takeSent).
+   */
+  sentOutbox?: { takeSent(): string[]; giveBack(ids: readonly string[]): void };
 }
 
 /** What applying one event did. */
@@ -257,16 +262,26 @@ export class SagaRuntime {
     });
   }
 
-  /** Runs `work` in a transaction, again from the start on a deadlock or serialisation failure. */
+  /**
+   * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
+   * The transaction also deletes outbox rows the relay has sent since the last one.
+   */
   private async inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    const sent = this.deps.sentOutbox?.takeSent() ?? [];
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await this.deps.db.knex.transaction(work);
+        const value = await this.deps.db.knex.transaction(async (trx) => {
+          if (sent.length > 0) await trx("saga_outbox").whereIn("id", sent).delete();
+          return work(trx);
+        });
         this.metrics.commits++;
         return value;
       } catch (error) {
         const code = (error as { code?: string }).code ?? "";
-        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) {
+          this.deps.sentOutbox?.giveBack(sent);
+          throw error;
+        }
         this.deps.logger.warn(
           { code, attempt },
           "transaction aborted by Postgres; running it again",

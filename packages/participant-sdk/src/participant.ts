@@ -6,6 +6,7 @@ import {
   envelopeMessage,
   type HandlerResult,
   OutboxRelay,
+  outboxAvailableAt,
   poison,
   type ReceivedMessage,
   retryLater,
@@ -203,8 +204,11 @@ export class Participant {
       command: command.name,
       attempt: command.attempt,
     });
+    // Replies already sent are deleted by this transaction, which saves the relay a commit.
+    const sent = this.relay.takeSent();
     try {
       const ids = await this.options.db.knex.transaction(async (trx) => {
+        if (sent.length > 0) await trx("participant_outbox").whereIn("id", sent).delete();
         const now = this.clock();
         const claimed = await trx("participant_inbox")
           .insert({
@@ -276,6 +280,7 @@ export class Participant {
       this.relay.notify(ids);
       return ack();
     } catch (error) {
+      this.relay.giveBack(sent);
       if (error instanceof RetryLaterError) return retryLater(error.delaySeconds, error.message);
       if (error instanceof PoisonError) return poison(error.message);
       throw error;
@@ -310,7 +315,7 @@ export class Participant {
         kind: "sqs",
         destination: replyUrl,
         message: JSON.stringify({ transport: "sqs", ...envelopeMessage(envelope) }),
-        available_at: now,
+        available_at: outboxAvailableAt(now),
         created_at: now,
       })
       .returning("id")) as { id: string | number }[];

@@ -3,6 +3,7 @@ import {
   createEnvelope,
   envelopeMessage,
   type OutboxMessage as MessageRow,
+  outboxAvailableAt,
 } from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
@@ -174,7 +175,9 @@ export async function writeEffects(
       rows.map((row) => ({
         ...row,
         message: JSON.stringify(row.message),
-        available_at: now,
+        // Messages are leased to this process, which sends them right after the commit; HTTP
+        // calls are due now for whichever replica's invoker claims them first.
+        available_at: row.kind === "http" ? now : outboxAvailableAt(now),
         created_at: now,
       })),
     )
