@@ -2,13 +2,13 @@
 // delivers the command again, and the restarted service applies it exactly once. The service
 // runs as its own process on a shared database, so this needs real Postgres (CI sets
 // DATABASE_URL); without it the test is reported as skipped.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { commandEnvelope, ReplyCollector, waitFor } from "@sagaworks/participant-sdk/testing";
 import { createAwsClients } from "@sagaworks/platform";
 import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import {
   applyTopology,
   commandQueueName,
@@ -22,25 +22,8 @@ const accountMain = fileURLToPath(new URL("../../services/account/src/main.ts", 
 async function startAccountProcess(
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [accountMain], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const address = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; address?: string };
-        if (entry.msg === "account ready" && entry.address) resolve(entry.address);
-      } catch {
-        // Not a log line.
-      }
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`account service exited with ${code} before it was ready`)),
-    );
-    setTimeout(() => reject(new Error("account service not ready within 60 s")), 60_000).unref();
-  });
-  return { child, address };
+  const started = startServiceProcess(accountMain, env);
+  return { child: started.child, address: await started.ready("account", 60_000) };
 }
 
 describe.runIf(process.env.DATABASE_URL)("a participant killed mid-handler (real Postgres)", () => {

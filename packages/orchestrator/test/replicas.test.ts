@@ -1,10 +1,10 @@
 // Several orchestrator processes on one database and one set of queues. PGlite lives inside one
 // process, so these run against real Postgres (CI sets DATABASE_URL); without it they are
 // reported as skipped, never silently passed.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   API_TOKEN,
@@ -27,44 +27,24 @@ interface Replica {
 
 /** Starts `src/main.ts` as its own process and waits for its "orchestrator ready" line. */
 async function spawnOrchestrator(env: TestEnv, customerUrl: string): Promise<Replica> {
-  const child = spawn(process.execPath, [mainPath], {
-    env: {
-      ...process.env,
-      DATABASE_URL: process.env.DATABASE_URL,
-      ORCHESTRATOR_DB_SCHEMA: env.db.schema,
-      AWS_ENDPOINT_URL: inject("brokerEndpoint"),
-      SAGAWORKS_ENV_PREFIX: env.prefix,
-      ORCHESTRATOR_API_TOKEN: API_TOKEN,
-      ORCHESTRATOR_PORT: "0",
-      SAGA_DEFINITIONS_DIR: definitionsDir,
-      SERVICE_URLS: `customer=${customerUrl}`,
-      REPLY_CONCURRENCY: "20",
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
+  const started = startServiceProcess(mainPath, {
+    DATABASE_URL: process.env.DATABASE_URL ?? "",
+    ORCHESTRATOR_DB_SCHEMA: env.db.schema,
+    AWS_ENDPOINT_URL: inject("brokerEndpoint"),
+    SAGAWORKS_ENV_PREFIX: env.prefix,
+    ORCHESTRATOR_API_TOKEN: API_TOKEN,
+    ORCHESTRATOR_PORT: "0",
+    SAGA_DEFINITIONS_DIR: definitionsDir,
+    SERVICE_URLS: `customer=${customerUrl}`,
+    REPLY_CONCURRENCY: "20",
+    LOG_LEVEL: "info",
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const address = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; address?: string; level?: number };
-        if (entry.msg === "orchestrator ready" && entry.address) resolve(entry.address);
-        if ((entry.level ?? 0) >= 60) reject(new Error(`orchestrator failed to start: ${line}`));
-      } catch {
-        // Not a log line.
-      }
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`orchestrator exited with ${code} before it was ready`)),
-    );
-  });
+  const address = await started.ready("orchestrator", 60_000);
   return {
     address,
-    child,
+    child: started.child,
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
+      await started.stop();
     },
   };
 }

@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
+import { startServiceProcess } from "../src/testing/index.ts";
 
 const fixture = fileURLToPath(new URL("./fixtures/tiny-service.ts", import.meta.url));
 
@@ -18,21 +19,8 @@ afterEach(() => {
 });
 
 function start(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [fixture], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString("utf8");
-    const complete = buffered.split("\n");
-    buffered = complete.pop() ?? "";
-    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line));
-  });
-  // "close", not "exit": it fires once stdout has drained, so every log line has been read.
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  const handle = { process: child, lines, exited };
+  const started = startServiceProcess(fixture, env);
+  const handle = { process: started.child, lines: started.lines, exited: started.exited };
   children.push(handle);
   return handle;
 }

@@ -1,8 +1,9 @@
 // The service as operators run it: `node src/main.ts`, configured by the environment only.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
 import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -14,20 +15,9 @@ afterEach(async () => {
 });
 
 function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let rest = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    const parts = (rest + chunk.toString("utf8")).split("\n");
-    rest = parts.pop() ?? "";
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  return { child, lines, exited };
+  const started = startServiceProcess(main, env);
+  children.push(started.child);
+  return started;
 }
 
 async function testSchema(testName: string): Promise<string> {

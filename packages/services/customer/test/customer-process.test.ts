@@ -1,8 +1,9 @@
 // The service as operators run it: `node src/main.ts`, configured by the environment only.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { customer } from "@sagaworks/contracts";
 import { createTestDatabase } from "@sagaworks/platform/testing";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -14,21 +15,9 @@ afterEach(async () => {
 });
 
 function run(env: Record<string, string>) {
-  const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  running.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let rest = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    const parts = (rest + chunk.toString("utf8")).split("\n");
-    rest = parts.pop() ?? "";
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
-  });
-  // "close", not "exit": it fires once stdout has drained, so every log line has been read.
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { child, lines, exited };
+  const started = startServiceProcess(main, env);
+  running.push(started.child);
+  return started;
 }
 
 async function waitFor<T>(find: () => T | undefined, what: string, timeoutMs = 30_000) {

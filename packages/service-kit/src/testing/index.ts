@@ -1,0 +1,1 @@
+export { type ServiceProcess, startServiceProcess } from "./service-process.ts";
