@@ -1,4 +1,4 @@
-import swagger from "@fastify/swagger";
+import swagger, { type SwaggerOptions } from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Database, Logger } from "@sagaworks/platform";
 import Fastify, {
@@ -42,6 +42,10 @@ export interface ServiceAppOptions {
   resolveError?: ErrorResolver;
   /** Largest accepted request body in bytes; defaults to Fastify's 1 MiB. */
   bodyLimit?: number;
+  /** OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`. */
+  securitySchemes?: NonNullable<
+    NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
+  >["securitySchemes"];
 }
 
 const readyBody = z.object({ status: z.string() });
@@ -61,7 +65,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   app.setSerializerCompiler(serializerCompiler);
 
   await app.register(swagger, {
-    openapi: { info: { title: options.title, version: options.version ?? "1.0.0" } },
+    openapi: {
+      info: { title: options.title, version: options.version ?? "1.0.0" },
+      ...(options.securitySchemes
+        ? { components: { securitySchemes: options.securitySchemes } }
+        : {}),
+    },
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });

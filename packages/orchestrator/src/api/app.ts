@@ -1,19 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { Database, Logger } from "@sagaworks/platform";
 import { type JsonValue, renderMermaid } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
+import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
@@ -75,41 +67,35 @@ function decodeCursor(cursor: string): [string, string] {
   } catch {
     // Falls through to the error below.
   }
-  throw new ApiError(
+  throw new HttpError(
     400,
     "CURSOR_INVALID",
     "The cursor is not one this API returned; start again without it.",
   );
 }
 
-class ApiError extends Error {
-  readonly statusCode: number;
-  readonly code: string;
-  readonly details: unknown;
-  constructor(statusCode: number, code: string, message: string, details?: unknown) {
-    super(message);
-    this.statusCode = statusCode;
-    this.code = code;
-    this.details = details;
-  }
-}
-
 /**
  * The orchestrator's HTTP API: start and inspect sagas, operator actions, definitions, health.
  * Every input is validated by a zod schema; a bad one gets 400 with details, never 500.
  */
-export async function buildApi(deps: ApiDeps) {
-  const app = Fastify({ loggerInstance: deps.logger }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "Sagaworks orchestrator", version: "1.0.0" },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-    },
-    transform: jsonSchemaTransform,
+export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
+  const app = await createServiceApp({
+    logger: deps.logger,
+    title: "Sagaworks orchestrator",
+    db: deps.db,
+    isReady: deps.isReady,
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+    resolveError: (error) =>
+      error instanceof OrchestratorError
+        ? new HttpError(
+            error.code === OrchestratorErrorCode.sagaNotFound ? 404 : 409,
+            error.code,
+            error.message,
+            error.details,
+            { cause: error },
+          )
+        : undefined,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
 
   // Input schemas of every definition, compiled once: starts are checked before a saga exists.
   const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -117,39 +103,6 @@ export async function buildApi(deps: ApiDeps) {
   const inputValidators = new Map(
     deps.definitions.allDeployed().map((saga) => [saga.name, ajv.compile(saga.input)]),
   );
-
-  app.setErrorHandler((error: unknown, _request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({
-        code: "REQUEST_INVALID",
-        message: `The request is invalid: ${error.validation.map((issue) => `${issue.instancePath || "(root)"} ${issue.message}`).join("; ")}`,
-        details: error.validation,
-      });
-    }
-    if (error instanceof ApiError) {
-      return reply
-        .code(error.statusCode)
-        .send({ code: error.code, message: error.message, details: error.details });
-    }
-    if (error instanceof OrchestratorError) {
-      const status = error.code === OrchestratorErrorCode.sagaNotFound ? 404 : 409;
-      return reply
-        .code(status)
-        .send({ code: error.code, message: error.message, details: error.details });
-    }
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    if (fastifyError.statusCode && fastifyError.statusCode < 500) {
-      // Malformed JSON, wrong content type, body too large: the client's to fix.
-      return reply.code(fastifyError.statusCode).send({
-        code: fastifyError.code ?? "REQUEST_INVALID",
-        message: fastifyError.message ?? "The request is invalid.",
-      });
-    }
-    deps.logger.error({ err: error }, "unhandled API error");
-    return reply
-      .code(500)
-      .send({ code: "INTERNAL", message: "Something went wrong; the error is logged." });
-  });
 
   const expected = Buffer.from(`Bearer ${deps.apiToken}`);
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -162,7 +115,6 @@ export async function buildApi(deps: ApiDeps) {
     }
   };
 
-  app.get("/health", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get(
     "/metrics",
     {
@@ -175,18 +127,6 @@ export async function buildApi(deps: ApiDeps) {
       ...deps.runtime.metrics,
     }),
   );
-  app.get("/ready", { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await deps.db.knex.raw("select 1");
-    } catch (error) {
-      return reply
-        .code(503)
-        .send({ status: "database unreachable", error: (error as Error).message });
-    }
-    if (!deps.isReady()) return reply.code(503).send({ status: "starting" });
-    return { status: "ready" };
-  });
-
   app.post(
     "/sagas/:name",
     {
@@ -212,7 +152,7 @@ export async function buildApi(deps: ApiDeps) {
     async (request, reply) => {
       const saga = deps.definitions.deployed(request.params.name);
       if (!saga) {
-        throw new ApiError(
+        throw new HttpError(
           404,
           OrchestratorErrorCode.definitionUnknown,
           `No saga named "${request.params.name}" is deployed.`,
@@ -227,7 +167,7 @@ export async function buildApi(deps: ApiDeps) {
           path: `input${e.instancePath}`,
           message: e.message ?? "",
         }));
-        throw new ApiError(
+        throw new HttpError(
           400,
           OrchestratorErrorCode.inputInvalid,
           `The input does not match ${saga.name} v${saga.version}'s input schema: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
@@ -318,7 +258,7 @@ export async function buildApi(deps: ApiDeps) {
         const event = toEvent(request.body as z.infer<Body>);
         const outcome = await deps.runtime.apply(request.params.id, event, {});
         if (outcome.kind === "unknown-saga") {
-          throw new ApiError(
+          throw new HttpError(
             404,
             OrchestratorErrorCode.sagaNotFound,
             `No saga with id ${request.params.id}.`,
@@ -412,7 +352,7 @@ export async function buildApi(deps: ApiDeps) {
         .all()
         .find((s) => s.name === request.params.name && s.version === request.params.version);
       if (!saga) {
-        throw new ApiError(
+        throw new HttpError(
           404,
           OrchestratorErrorCode.definitionUnknown,
           `No definition ${request.params.name} v${request.params.version}.`,
@@ -426,4 +366,4 @@ export async function buildApi(deps: ApiDeps) {
 }
 
 /** The API's Fastify instance. */
-export type OrchestratorApi = Awaited<ReturnType<typeof buildApi>>;
+export type OrchestratorApi = ServiceApp;
