@@ -2,7 +2,7 @@ import { type Migration, runMigrations, silentLogger } from "@sagaworks/platform
 import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
-import { createOutboxTable, OutboxRelay, outboxAvailableAt } from "../src/index.ts";
+import { createOutboxTable, OutboxRelay, type OutboxRow, outboxAvailableAt } from "../src/index.ts";
 import { receiveMessages, waitFor } from "../src/testing/index.ts";
 import { brokerClients, testTopology } from "./broker.ts";
 
@@ -40,7 +40,7 @@ async function write(
   queueUrl: string,
   bodies: string[],
   availableAt: Date,
-): Promise<string[]> {
+): Promise<OutboxRow[]> {
   const rows = (await db
     .knex("outbox")
     .insert(
@@ -53,7 +53,13 @@ async function write(
       })),
     )
     .returning("id")) as { id: string | number }[];
-  return rows.map((row) => String(row.id));
+  return rows.map((row, index) => ({
+    id: String(row.id),
+    kind: "sqs",
+    destination: queueUrl,
+    message: { transport: "sqs" as const, body: bodies[index] as string },
+    attempts: 0,
+  }));
 }
 
 const remaining = async (db: TestDatabase) =>
@@ -62,8 +68,8 @@ const remaining = async (db: TestDatabase) =>
 describe("the outbox relay", () => {
   it("sends notified rows at once, then deletes them together in one commit", async () => {
     const { db, relay, queueUrl, metrics } = await setUp("relay notify");
-    const ids = await write(db, queueUrl, ["a", "b", "c"], outboxAvailableAt(new Date()));
-    relay.notify(ids);
+    const rows = await write(db, queueUrl, ["a", "b", "c"], outboxAvailableAt(new Date()));
+    relay.notify(rows);
     const received = await receiveMessages(clients.sqs, queueUrl, 3);
     expect(received.map((m) => m.Body).sort()).toEqual(["a", "b", "c"]);
     await waitFor(async () => (await remaining(db)) === 0, {
@@ -74,14 +80,14 @@ describe("the outbox relay", () => {
 
   it("hands sent rows to a caller's transaction to delete, costing no commit of its own", async () => {
     const { db, relay, queueUrl, metrics } = await setUp("relay take sent");
-    const ids = await write(db, queueUrl, ["x"], outboxAvailableAt(new Date()));
-    relay.notify(ids);
+    const rows = await write(db, queueUrl, ["x"], outboxAvailableAt(new Date()));
+    relay.notify(rows);
     await receiveMessages(clients.sqs, queueUrl, 1);
     const sent = await waitFor(() => {
       const taken = relay.takeSent();
       return taken.length > 0 ? taken : undefined;
     });
-    expect(sent).toEqual(ids);
+    expect(sent).toEqual(rows.map((row) => row.id));
     await db.knex.transaction((trx) => trx("outbox").whereIn("id", sent).delete());
     expect(await remaining(db)).toBe(0);
     expect(metrics.commits).toBe(0);

@@ -16,7 +16,7 @@ export {
   SagaRuntime,
 } from "./saga-runtime.ts";
 export { DefinitionRegistry } from "./store/definition-registry.ts";
-export type { OutboxMessage, Routing } from "./store/effects.ts";
+export type { OutboxMessage, Routing, SagaOutboxRow } from "./store/effects.ts";
 export { HttpInvoker } from "./worker/http-invoker.ts";
 export { createReplyConsumer, handleReply } from "./worker/reply-consumer.ts";
 export { TimerPoller } from "./worker/timer-poller.ts";

@@ -12,7 +12,7 @@ import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
-import { queueUrlLookup, type Routing } from "./store/effects.ts";
+import { isMessageRow, queueUrlLookup, type Routing } from "./store/effects.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -103,9 +103,9 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(deps.random ? { random: deps.random } : {}),
-    onOutboxWritten: (ids) => {
-      relay?.notify(ids);
-      http?.notify();
+    onOutboxWritten: (rows) => {
+      relay?.notify(rows.filter(isMessageRow));
+      if (rows.some((row) => row.kind === "http")) http?.notify();
     },
     sentOutbox: {
       takeSent: () => relay?.takeSent() ?? [],

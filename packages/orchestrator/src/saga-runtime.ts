@@ -10,7 +10,7 @@ import {
 } from "@sagaworks/saga-engine";
 import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import { type Routing, writeEffects } from "./store/effects.ts";
+import { type Routing, type SagaOutboxRow, writeEffects } from "./store/effects.ts";
 
 /** Counters for cost measurements (commits per saga). */
 export interface RuntimeMetrics {
@@ -35,7 +35,7 @@ export interface RuntimeDeps {
   /** Defaults to Math.random; only jitter uses it. */
   random?: () => number;
   /** Called after each commit with the outbox rows it wrote, for immediate dispatch. */
-  onOutboxWritten?: (ids: string[]) => void;
+  onOutboxWritten?: (rows: SagaOutboxRow[]) => void;
   /**
    * Outbox rows already sent: each transaction deletes them on its way, which saves the relay a
    * commit of its own (see OutboxRelay.takeSent).
@@ -116,7 +116,7 @@ export class SagaRuntime {
     const sagaId = randomUUID();
     const traceId = randomBytes(16).toString("hex");
     try {
-      const ids = await this.inTransaction(async (trx) => {
+      const rows = await this.inTransaction(async (trx) => {
         const now = this.clock();
         const result = transition(
           compiled,
@@ -157,7 +157,7 @@ export class SagaRuntime {
           now,
         });
       });
-      this.deps.onOutboxWritten?.(ids);
+      this.deps.onOutboxWritten?.(rows);
       return { sagaId, created: true };
     } catch (error) {
       // Two starts with one idempotency key at once: the unique index lets one win.
@@ -179,7 +179,7 @@ export class SagaRuntime {
 
   /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
   async apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-    let written: string[] = [];
+    let written: SagaOutboxRow[] = [];
     const outcome = await this.inTransaction(async (trx) => {
       written = [];
       const row = (await trx("saga_instances").where({ id: sagaId }).forUpdate().first()) as

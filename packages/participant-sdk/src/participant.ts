@@ -5,7 +5,9 @@ import {
   type Envelope,
   envelopeMessage,
   type HandlerResult,
+  type OutboxMessage,
   OutboxRelay,
+  type OutboxRow,
   outboxAvailableAt,
   poison,
   type ReceivedMessage,
@@ -207,7 +209,7 @@ export class Participant {
     // Replies already sent are deleted by this transaction, which saves the relay a commit.
     const sent = this.relay.takeSent();
     try {
-      const ids = await this.options.db.knex.transaction(async (trx) => {
+      const written = await this.options.db.knex.transaction(async (trx): Promise<OutboxRow[]> => {
         if (sent.length > 0) await trx("participant_outbox").whereIn("id", sent).delete();
         const now = this.clock();
         const claimed = await trx("participant_inbox")
@@ -277,7 +279,7 @@ export class Participant {
         this.stats.handled++;
         return this.writeReply(trx, command, replyUrl, reply);
       });
-      this.relay.notify(ids);
+      this.relay.notify(written);
       return ack();
     } catch (error) {
       this.relay.giveBack(sent);
@@ -292,7 +294,7 @@ export class Participant {
     command: Envelope,
     replyUrl: string,
     reply: Reply,
-  ): Promise<string[]> {
+  ): Promise<OutboxRow[]> {
     const envelope = createEnvelope(
       {
         kind: "reply",
@@ -310,16 +312,23 @@ export class Participant {
       this.clock,
     );
     const now = this.clock();
-    const rows = (await trx("participant_outbox")
+    const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
+    const inserted = (await trx("participant_outbox")
       .insert({
         kind: "sqs",
         destination: replyUrl,
-        message: JSON.stringify({ transport: "sqs", ...envelopeMessage(envelope) }),
+        message: JSON.stringify(message),
         available_at: outboxAvailableAt(now),
         created_at: now,
       })
       .returning("id")) as { id: string | number }[];
-    return rows.map((row) => String(row.id));
+    return inserted.map((row) => ({
+      id: String(row.id),
+      kind: "sqs",
+      destination: replyUrl,
+      message,
+      attempts: 0,
+    }));
   }
 
   private async replyUrl(queueName: string): Promise<string> {

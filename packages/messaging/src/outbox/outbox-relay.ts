@@ -71,7 +71,7 @@ export class OutboxRelay {
     metrics: { commits: number };
     deleteDelayMs: number;
   };
-  private pending = new Set<string>();
+  private pending = new Map<string, OutboxRow>();
   private dispatching = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -116,12 +116,15 @@ export class OutboxRelay {
   }
 
   /**
-   * Asks for these rows to be sent (called after the commit that wrote them). When no send is
+   * Asks for these rows to be sent (called after the commit that wrote them, with what it wrote). When no send is
    * under way the rows go at once; while one is, new rows gather and leave together when it
    * ends. Light load gets low latency, saturation gets full batches.
    */
-  notify(ids: readonly string[]): void {
-    for (const id of ids) this.pending.add(id);
+  notify(rows: readonly OutboxRow[]): void {
+    // The writer hands over the rows it just committed, so they need not be read back.
+    for (const row of rows) {
+      if (row.kind === "sqs" || row.kind === "sns") this.pending.set(String(row.id), row);
+    }
     this.kick();
   }
 
@@ -146,9 +149,9 @@ export class OutboxRelay {
   private kick(): void {
     if (this.dispatching || this.pending.size === 0) return;
     this.dispatching = true;
-    const ids = [...this.pending];
-    this.pending = new Set();
-    void this.track(this.sendLeased(ids)).finally(() => {
+    const rows = [...this.pending.values()];
+    this.pending = new Map();
+    void this.track(this.sendLeased(rows)).finally(() => {
       this.dispatching = false;
       this.kick();
     });
@@ -165,14 +168,8 @@ export class OutboxRelay {
   }
 
   /** Sends rows this process wrote and still holds the lease on; returns how many went out. */
-  private async sendLeased(ids: readonly string[]): Promise<number> {
-    const { db, table, clock } = this.options;
-    const rows = (await db
-      .knex(table)
-      .whereIn("id", ids)
-      .whereIn("kind", ["sqs", "sns"])
-      .orderBy("id")
-      .select("id", "kind", "destination", "message", "attempts")) as OutboxRow[];
+  private async sendLeased(rows: readonly OutboxRow[]): Promise<number> {
+    const { db, clock } = this.options;
     let count = 0;
     for (const group of groupByDestination(rows)) {
       const { sentIds, failures } = await this.sendGroup(group);

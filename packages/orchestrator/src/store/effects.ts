@@ -38,7 +38,7 @@ export type OutboxMessage =
     };
 
 /** A row of `saga_outbox`. */
-export interface OutboxRow {
+export interface SagaOutboxRow {
   id: string;
   saga_id: string;
   kind: "sqs" | "sns" | "http";
@@ -57,8 +57,8 @@ function traceparent(traceId: string): string {
 
 /**
  * Writes a transition's effects inside the caller's transaction: outgoing messages and HTTP
- * calls into the outbox, timers into the timer table. Returns the new outbox ids, so the relay
- * can send them right after commit.
+ * calls into the outbox, timers into the timer table. Returns the new outbox rows, so the relay
+ * can send them right after commit without reading them back.
  */
 export async function writeEffects(
   trx: Knex,
@@ -70,9 +70,9 @@ export async function writeEffects(
     routing: Routing;
     now: Date;
   },
-): Promise<string[]> {
+): Promise<SagaOutboxRow[]> {
   const { compiled, snapshot, routing, now } = context;
-  const rows: Omit<OutboxRow, "id" | "attempts">[] = [];
+  const rows: Omit<SagaOutboxRow, "id" | "attempts">[] = [];
   const cancelled: string[] = [];
   const scheduled: { id: string; saga_id: string; fire_at: Date; event: string }[] = [];
   for (const effect of effects) {
@@ -182,7 +182,12 @@ export async function writeEffects(
       })),
     )
     .returning("id")) as { id: string | number }[];
-  return inserted.map((row) => String(row.id));
+  return rows.map((row, index) => ({ ...row, id: String(inserted[index]?.id), attempts: 0 }));
+}
+
+/** Whether a row is an SQS/SNS message for the relay (not an HTTP call for the invoker). */
+export function isMessageRow(row: SagaOutboxRow): row is SagaOutboxRow & { message: MessageRow } {
+  return row.message.transport !== "http";
 }
 
 /** Looks up a command queue, failing clearly for a service the topology does not know. */

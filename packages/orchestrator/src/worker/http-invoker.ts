@@ -2,7 +2,7 @@ import type { Database, Logger } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { SagaRuntime } from "../saga-runtime.ts";
-import type { OutboxMessage, OutboxRow } from "../store/effects.ts";
+import type { OutboxMessage, SagaOutboxRow } from "../store/effects.ts";
 
 /** Options of {@link HttpInvoker}. */
 export interface HttpInvokerOptions {
@@ -105,13 +105,13 @@ export class HttpInvoker {
           [now, LEASE_MARGIN_MS],
         ),
       })
-      .returning(["id", "saga_id", "message", "attempts"])) as OutboxRow[];
+      .returning(["id", "saga_id", "message", "attempts"])) as SagaOutboxRow[];
     if (claimed.length > 0) this.options.runtime.metrics.commits++;
     await Promise.all(claimed.map((row) => this.call(row)));
     return claimed.length;
   }
 
-  private async call(row: OutboxRow): Promise<void> {
+  private async call(row: SagaOutboxRow): Promise<void> {
     const call = row.message as HttpCall;
     const event = await this.request(call);
     const outcome = await this.options.runtime.apply(call.sagaId, event, {
