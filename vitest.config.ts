@@ -11,14 +11,24 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "packages/services/*/src/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "packages/services/*/src/**/*.test.ts",
+            "ops/src/**/*.test.ts",
+            "infra/src/**/*.test.ts",
+          ],
           environment: "node",
         },
       },
       {
         test: {
           name: "integration",
-          include: ["packages/*/test/**/*.test.ts", "packages/services/*/test/**/*.test.ts"],
+          include: [
+            "packages/*/test/**/*.test.ts",
+            "packages/services/*/test/**/*.test.ts",
+            "ops/test/**/*.test.ts",
+            "infra/test/**/*.test.ts",
+          ],
           environment: "node",
           globalSetup: ["./test-support/global-setup.ts"],
           testTimeout: 60_000,
