@@ -38,15 +38,22 @@ export {
   messageSizeBytes,
   type StringAttributes,
 } from "./limits.ts";
+export { OutboxHandOff, type SentRowDeleter } from "./outbox/hand-off.ts";
 export {
-  createOutboxTable,
   OUTBOX_LEASE_MS,
-  type OutboxMessage,
   OutboxRelay,
   type OutboxRelayOptions,
-  type OutboxRow,
   outboxAvailableAt,
 } from "./outbox/outbox-relay.ts";
+export {
+  createOutboxTable,
+  type OutboxMessage,
+  type OutboxParking,
+  type OutboxRetry,
+  type OutboxRow,
+  type OutboxStore,
+  tableOutboxStore,
+} from "./outbox/outbox-store.ts";
 export {
   checkMessages,
   envelopeMessage,

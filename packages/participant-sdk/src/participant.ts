@@ -207,10 +207,10 @@ export class Participant {
       attempt: command.attempt,
     });
     // Replies already sent are deleted by this transaction, which saves the relay a commit.
-    const sent = this.relay.takeSent();
+    const { handOff } = this.relay;
+    const knex = this.options.db.knex;
     try {
-      const written = await this.options.db.knex.transaction(async (trx): Promise<OutboxRow[]> => {
-        if (sent.length > 0) await trx("participant_outbox").whereIn("id", sent).delete();
+      const written = await handOff.transaction(knex, async (trx): Promise<OutboxRow[]> => {
         const now = this.clock();
         const claimed = await trx("participant_inbox")
           .insert({
@@ -282,7 +282,6 @@ export class Participant {
       this.relay.notify(written);
       return ack();
     } catch (error) {
-      this.relay.giveBack(sent);
       if (error instanceof RetryLaterError) return retryLater(error.delaySeconds, error.message);
       if (error instanceof PoisonError) return poison(error.message);
       throw error;

@@ -1,32 +1,35 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { Database, Knex, Logger } from "@sagaworks/platform";
+import type { Database, Logger } from "@sagaworks/platform";
 import type { BatchReport } from "../batching.ts";
-import { type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
+import { AwsLimits } from "../limits.ts";
+import { checkMessages, type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
+import { OutboxHandOff } from "./hand-off.ts";
+import {
+  type OutboxParking,
+  type OutboxRetry,
+  type OutboxRow,
+  type OutboxStore,
+  tableOutboxStore,
+} from "./outbox-store.ts";
 
-/** What an outbox row holds for SQS or SNS: the message as the producer sends it. */
-export type OutboxMessage = { transport: "sqs" | "sns" } & OutgoingMessage;
-
-/** The columns the relay reads; tables may have more (the orchestrator's has `saga_id`). */
-export interface OutboxRow {
-  id: string;
-  kind: string;
-  destination: string;
-  message: OutboxMessage;
-  attempts: number;
-}
-
-/** Options of {@link OutboxRelay}. */
+/** Options of {@link OutboxRelay}; give either `store` or `db` and `table`. */
 export interface OutboxRelayOptions {
-  db: Database;
-  /** The outbox table, made by {@link createOutboxTable}. */
-  table: string;
+  /** Where the rows live; defaults to {@link tableOutboxStore} of `db` and `table`. */
+  store?: OutboxStore;
+  /** The database of a plain outbox table (with `table`), when no `store` is given. */
+  db?: Database;
+  /** A plain outbox table made by `createOutboxTable`, when no `store` is given. */
+  table?: string;
+  /** Shared with the writer of the rows; defaults to one of the relay's own. */
+  handOff?: OutboxHandOff;
   sqs: SQSClient;
   /** Needed only when the table holds `sns` rows. */
   sns?: SNSClient;
   logger: Logger;
-  /** Counts the transactions that sent something (for cost measurements). */
+  /** Counts the transactions that sent something (for cost measurements); owned by the caller. */
   metrics?: { commits: number };
+  /** Defaults to the wall clock. */
   clock?: () => Date;
   /** Fallback poll for rows nobody dispatched (a crash after commit); defaults to 500 ms. */
   pollIntervalMs?: number;
@@ -34,6 +37,48 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long sent rows wait for a caller's transaction to delete them; defaults to 100 ms. */
   deleteDelayMs?: number;
+  /** Attempts before a row the broker keeps refusing is parked; defaults to 5. */
+  maxAttempts?: number;
+}
+
+/** The relay's options with every default applied. */
+interface ResolvedRelayOptions {
+  store: OutboxStore;
+  name: string;
+  handOff: OutboxHandOff;
+  sqs: SQSClient;
+  sns: SNSClient | undefined;
+  logger: Logger;
+  metrics: { commits: number };
+  clock: () => Date;
+  pollIntervalMs: number;
+  batchSize: number;
+  deleteDelayMs: number;
+  maxAttempts: number;
+}
+
+function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions {
+  let store = options.store;
+  if (!store) {
+    if (!options.db || !options.table) {
+      throw new Error("OutboxRelay needs a store, or a db and the table of a plain outbox");
+    }
+    store = tableOutboxStore(options.db, options.table);
+  }
+  return {
+    store,
+    name: options.table ?? "outbox",
+    handOff: options.handOff ?? new OutboxHandOff(store),
+    sqs: options.sqs,
+    sns: options.sns,
+    logger: options.logger,
+    metrics: options.metrics ?? { commits: 0 },
+    clock: options.clock ?? (() => new Date()),
+    pollIntervalMs: options.pollIntervalMs ?? 500,
+    batchSize: options.batchSize ?? 100,
+    deleteDelayMs: options.deleteDelayMs ?? 100,
+    maxAttempts: options.maxAttempts ?? 5,
+  };
 }
 
 /**
@@ -48,47 +93,48 @@ export function outboxAvailableAt(now: Date): Date {
   return new Date(now.getTime() + OUTBOX_LEASE_MS);
 }
 
+/** A row that did not go out, and whether it never can as it is. */
+interface SendFailure {
+  row: OutboxRow;
+  code: string;
+  message: string;
+  /** Refused before sending (too large, bad characters): sending it again cannot help. */
+  permanent: boolean;
+}
+
 /**
  * Sends outbox rows to SQS and SNS.
  *
  * Rows written by a commit are sent right after it by the process that wrote them (rows written
  * while a send is under way share the next one, like a group commit). That send takes no lock
  * and no transaction: the rows are leased to this process (see {@link OUTBOX_LEASE_MS}). Sent
- * rows are deleted later, together: either inside the caller's next transaction
- * ({@link takeSent}), which costs no commit of its own, or by a short timer.
+ * rows are deleted later, together: either inside the writer's next transaction (through the
+ * shared {@link OutboxHandOff}), which costs no commit of its own, or by a short timer.
  *
  * The poll is the fallback for rows whose lease ran out (the writer crashed, or a send failed):
  * it claims them with `FOR UPDATE SKIP LOCKED`, so replicas never send the same row at once, and
  * deletes them in the transaction that sent them. A crash between a send and its delete sends
  * the row again; receivers deduplicate on message id.
+ *
+ * A row that cannot be sent never holds others back: each message is checked alone before its
+ * batch goes, and a batch's refused entries fail alone. A row refused before sending, or refused
+ * by the broker `maxAttempts` times, is parked by its store with the reason.
  */
 export class OutboxRelay {
-  private readonly options: Required<
-    Omit<OutboxRelayOptions, "clock" | "metrics" | "sns" | "deleteDelayMs">
-  > & {
-    sns: SNSClient | undefined;
-    clock: () => Date;
-    metrics: { commits: number };
-    deleteDelayMs: number;
-  };
+  /** The hand-off shared with the writer of the rows. */
+  readonly handOff: OutboxHandOff;
+  private readonly options: ResolvedRelayOptions;
   private pending = new Map<string, OutboxRow>();
   private dispatching = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly inFlight = new Set<Promise<unknown>>();
-  private sent: string[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
 
   constructor(options: OutboxRelayOptions) {
-    this.options = {
-      pollIntervalMs: 500,
-      batchSize: 100,
-      clock: () => new Date(),
-      metrics: { commits: 0 },
-      sns: undefined,
-      deleteDelayMs: 100,
-      ...options,
-    };
+    this.options = resolveRelayOptions(options);
+    this.handOff = this.options.handOff;
+    this.handOff.whenReturned(() => this.scheduleDeletes());
   }
 
   /** Starts the fallback poll. */
@@ -116,9 +162,9 @@ export class OutboxRelay {
   }
 
   /**
-   * Asks for these rows to be sent (called after the commit that wrote them, with what it wrote). When no send is
-   * under way the rows go at once; while one is, new rows gather and leave together when it
-   * ends. Light load gets low latency, saturation gets full batches.
+   * Asks for these rows to be sent (called after the commit that wrote them, with what it
+   * wrote). When no send is under way the rows go at once; while one is, new rows gather and
+   * leave together when it ends. Light load gets low latency, saturation gets full batches.
    */
   notify(rows: readonly OutboxRow[]): void {
     // The writer hands over the rows it just committed, so they need not be read back.
@@ -128,22 +174,14 @@ export class OutboxRelay {
     this.kick();
   }
 
-  /**
-   * Hands over the ids of rows sent but not yet deleted, for the caller to delete inside a
-   * transaction it is about to commit anyway. Give them back with {@link giveBack} if that
-   * transaction fails.
-   */
+  /** Same as `handOff.take()`: ids of rows sent but not yet deleted. */
   takeSent(): string[] {
-    const ids = this.sent;
-    this.sent = [];
-    return ids;
+    return this.handOff.take();
   }
 
-  /** Returns ids taken with {@link takeSent} whose delete did not commit. */
+  /** Same as `handOff.giveBack()`: returns ids taken whose delete did not commit. */
   giveBack(ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    this.sent.push(...ids);
-    this.scheduleDeletes();
+    this.handOff.giveBack(ids);
   }
 
   private kick(): void {
@@ -169,58 +207,99 @@ export class OutboxRelay {
 
   /** Sends rows this process wrote and still holds the lease on; returns how many went out. */
   private async sendLeased(rows: readonly OutboxRow[]): Promise<number> {
-    const { db, clock } = this.options;
+    const { store, clock, metrics } = this.options;
     let count = 0;
+    const parkings: OutboxParking[] = [];
     for (const group of groupByDestination(rows)) {
       const { sentIds, failures } = await this.sendGroup(group);
-      this.sent.push(...sentIds);
+      this.handOff.add(sentIds);
       count += sentIds.length;
       if (failures.length > 0) {
-        await db.knex.transaction((trx) => this.recordFailures(trx, failures, clock()));
-        this.options.metrics.commits++;
+        const verdict = this.judge(failures, clock());
+        await store.reschedule(verdict.retries);
+        metrics.commits++;
+        parkings.push(...verdict.parkings);
       }
     }
     this.scheduleDeletes();
+    await this.park(parkings);
     return count;
   }
 
   /** Claims rows whose lease ran out and sends them; returns how many were sent. */
   async pollOnce(): Promise<number> {
-    const { db, table, batchSize, clock } = this.options;
+    const { store, batchSize, clock, metrics } = this.options;
     // Look first without a transaction: an idle relay should not write or commit.
-    const due = await db
-      .knex(table)
-      .whereIn("kind", ["sqs", "sns"])
-      .andWhere("available_at", "<=", clock())
-      .first("id");
-    if (!due) return 0;
+    if (!(await store.anyDue(clock()))) return 0;
     let wrote = false;
-    const sent = await db.knex.transaction(async (trx) => {
-      const now = clock();
-      const rows = (await trx(table)
-        .whereIn("kind", ["sqs", "sns"])
-        .andWhere("available_at", "<=", now)
-        .orderBy("id")
-        .limit(batchSize)
-        .forUpdate()
-        .skipLocked()
-        .select("id", "kind", "destination", "message", "attempts")) as OutboxRow[];
+    const parkings: OutboxParking[] = [];
+    const now = clock();
+    const sent = await store.claimDue(now, batchSize, async (rows, trx) => {
       let count = 0;
       for (const group of groupByDestination(rows)) {
         const { sentIds, failures } = await this.sendGroup(group);
-        if (sentIds.length > 0) await trx(table).whereIn("id", sentIds).delete();
-        await this.recordFailures(trx, failures, now);
+        if (sentIds.length > 0) await store.deleteRows(sentIds, trx);
+        const verdict = this.judge(failures, now);
+        await store.reschedule(verdict.retries, trx);
+        parkings.push(...verdict.parkings);
         wrote = true;
         count += sentIds.length;
       }
       return count;
     });
-    if (wrote) this.options.metrics.commits++;
+    if (wrote) metrics.commits++;
+    // After the claim's commit: parking locks the owner's rows (a saga instance), which must
+    // not wait while this transaction holds outbox rows another writer may be deleting.
+    await this.park(parkings);
     return sent;
   }
 
+  /**
+   * Splits failures into retries with a growing delay and rows to park. A row to park is also
+   * rescheduled, so that until its parking commits no poll claims it again at once.
+   */
+  private judge(
+    failures: readonly SendFailure[],
+    now: Date,
+  ): { retries: OutboxRetry[]; parkings: OutboxParking[] } {
+    const retries: OutboxRetry[] = [];
+    const parkings: OutboxParking[] = [];
+    for (const { row, code, message, permanent } of failures) {
+      const attempts = row.attempts + 1;
+      const delayMs = Math.min(60_000, 500 * 2 ** row.attempts);
+      const error = `${code}: ${message}`;
+      const park = permanent || attempts >= this.options.maxAttempts;
+      this.options.logger.error(
+        {
+          table: this.options.name,
+          outboxId: row.id,
+          destination: row.destination,
+          code,
+          attempts,
+          ...(park ? { parked: true } : { retryInMs: delayMs }),
+        },
+        `outbox message not accepted: ${message}`,
+      );
+      retries.push({ row, error, retryAt: new Date(now.getTime() + delayMs) });
+      if (park) {
+        parkings.push({
+          row: { ...row, attempts },
+          reason: permanent
+            ? `${error} (refused before sending; it can never be sent as it is)`
+            : `${error} (refused ${attempts} times)`,
+        });
+      }
+    }
+    return { retries, parkings };
+  }
+
+  private async park(parkings: readonly OutboxParking[]): Promise<void> {
+    if (parkings.length === 0) return;
+    await this.options.store.park(parkings, this.options.clock());
+  }
+
   private scheduleDeletes(): void {
-    if (this.sent.length === 0) return;
+    if (this.handOff.pending === 0) return;
     this.deleteTimer ??= setTimeout(() => {
       this.deleteTimer = undefined;
       void this.track(this.flushDeletes());
@@ -231,31 +310,52 @@ export class OutboxRelay {
   private async flushDeletes(): Promise<void> {
     clearTimeout(this.deleteTimer);
     this.deleteTimer = undefined;
-    const ids = this.takeSent();
+    const ids = this.handOff.take();
     if (ids.length === 0) return;
     try {
-      await this.options.db.knex(this.options.table).whereIn("id", ids).delete();
+      await this.options.store.deleteRows(ids);
       this.options.metrics.commits++;
     } catch (error) {
-      this.giveBack(ids);
+      this.handOff.giveBack(ids);
       throw error;
     }
   }
 
   private requireSns(): SNSClient {
     if (!this.options.sns)
-      throw new Error(`${this.options.table} holds SNS rows but the relay has no SNS client`);
+      throw new Error(`${this.options.name} holds SNS rows but the relay has no SNS client`);
     return this.options.sns;
   }
 
+  /**
+   * Sends one destination's rows. Each message is checked alone first, so one that AWS would
+   * refuse (too large, too many attributes, bad characters) fails alone instead of failing the
+   * whole batch and holding back every other saga's message in it.
+   */
   private async sendGroup(
-    rows: OutboxRow[],
-  ): Promise<{ sentIds: string[]; failures: { row: OutboxRow; code: string; message: string }[] }> {
+    rows: readonly OutboxRow[],
+  ): Promise<{ sentIds: string[]; failures: SendFailure[] }> {
     const first = rows[0] as OutboxRow;
-    const messages = rows.map((row) => {
+    const limit =
+      first.kind === "sqs" ? AwsLimits.sqsMaxMessageBytes : AwsLimits.snsMaxMessageBytes;
+    const failures: SendFailure[] = [];
+    const sendable: { row: OutboxRow; message: OutgoingMessage }[] = [];
+    for (const row of rows) {
       const { transport: _transport, ...message } = row.message;
-      return message;
-    });
+      try {
+        checkMessages([message], limit, first.destination);
+        sendable.push({ row, message });
+      } catch (error) {
+        failures.push({
+          row,
+          code: (error as { code?: string }).code ?? "SEND_REFUSED",
+          message: (error as Error).message,
+          permanent: true,
+        });
+      }
+    }
+    if (sendable.length === 0) return { sentIds: [], failures };
+    const messages = sendable.map((entry) => entry.message);
     let report: BatchReport;
     try {
       report =
@@ -263,55 +363,33 @@ export class OutboxRelay {
           ? await sendToQueue(this.options.sqs, first.destination, messages)
           : await publishToTopic(this.requireSns(), first.destination, messages);
     } catch (error) {
-      // Refused before sending (too large, too many attributes): the row can never go out as is.
+      // The broker could not be reached (or refused the call as a whole): every row is retried.
       report = {
         sent: [],
-        failed: rows.map((_, index) => ({
+        failed: sendable.map((_, index) => ({
           index,
           code: (error as { code?: string }).code ?? "SEND_FAILED",
           message: (error as Error).message,
-          senderFault: true,
+          senderFault: false,
         })),
         calls: 0,
       };
     }
-    return {
-      // pg returns bigint ids as strings, PGlite as numbers: one form for callers to compare.
-      sentIds: report.sent.map((entry) => String((rows[entry.index] as OutboxRow).id)),
-      failures: report.failed.map((failure) => ({
-        row: rows[failure.index] as OutboxRow,
+    for (const failure of report.failed) {
+      failures.push({
+        row: (sendable[failure.index] as { row: OutboxRow }).row,
         code: failure.code,
         message: failure.message,
-      })),
-    };
-  }
-
-  /** Pushes failed rows back with a growing delay; the poll sends them when it is over. */
-  private async recordFailures(
-    trx: Knex,
-    failures: readonly { row: OutboxRow; code: string; message: string }[],
-    now: Date,
-  ): Promise<void> {
-    for (const { row, code, message } of failures) {
-      const delayMs = Math.min(60_000, 500 * 2 ** row.attempts);
-      this.options.logger.error(
-        {
-          table: this.options.table,
-          outboxId: row.id,
-          destination: row.destination,
-          code,
-          retryInMs: delayMs,
-        },
-        `outbox message not accepted: ${message}`,
-      );
-      await trx(this.options.table)
-        .where({ id: row.id })
-        .update({
-          attempts: row.attempts + 1,
-          last_error: `${code}: ${message}`.slice(0, 2000),
-          available_at: new Date(now.getTime() + delayMs),
-        });
+        permanent: false,
+      });
     }
+    return {
+      // pg returns bigint ids as strings, PGlite as numbers: one form for callers to compare.
+      sentIds: report.sent.map((entry) =>
+        String((sendable[entry.index] as { row: OutboxRow }).row.id),
+      ),
+      failures,
+    };
   }
 }
 
@@ -319,30 +397,9 @@ function groupByDestination(rows: readonly OutboxRow[]): OutboxRow[][] {
   const groups = new Map<string, OutboxRow[]>();
   for (const row of rows) {
     const key = `${row.kind} ${row.destination}`;
-    groups.set(key, [...(groups.get(key) ?? []), row]);
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
   }
   return [...groups.values()];
-}
-
-/**
- * Creates an outbox table the relay can read: `kind` is `sqs`, `sns` or anything else the owner
- * handles itself (the orchestrator keeps HTTP calls there too). Use it inside a migration.
- */
-export async function createOutboxTable(
-  knex: Knex,
-  table: string,
-  extra?: (builder: Knex.CreateTableBuilder) => void,
-): Promise<void> {
-  await knex.schema.createTable(table, (builder) => {
-    builder.bigIncrements("id").primary();
-    builder.text("kind").notNullable();
-    builder.text("destination").notNullable();
-    builder.jsonb("message").notNullable();
-    builder.integer("attempts").notNullable().defaultTo(0);
-    builder.text("last_error");
-    builder.timestamp("available_at", { useTz: true }).notNullable();
-    builder.timestamp("created_at", { useTz: true }).notNullable();
-    builder.index(["available_at", "id"]);
-    extra?.(builder);
-  });
 }
