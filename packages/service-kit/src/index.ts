@@ -8,6 +8,13 @@ export {
 } from "./error-response.ts";
 export { HttpError, ServiceErrorCode } from "./errors.ts";
 export {
+  CURSOR_INVALID,
+  cursorText,
+  cursorTimestamp,
+  decodePageCursor,
+  encodePageCursor,
+} from "./page-cursor.ts";
+export {
   type ParticipantProcessConfig,
   type ParticipantService,
   type ParticipantServiceDefinition,

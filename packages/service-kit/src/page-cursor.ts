@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { HttpError } from "./errors.ts";
+
+/** Code of the 400 answered for a cursor this service did not return. */
+export const CURSOR_INVALID = "CURSOR_INVALID";
+
+const invalidMessage =
+  "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.";
+
+// NUL, or a surrogate half without its other half (in `u` mode a proper pair is one character).
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * A text value inside a cursor: 1 to 200 characters that Postgres and JSON can store (no NUL,
+ * no lone surrogate), so a crafted cursor can never reach the database as something it rejects.
+ */
+export const cursorText = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine(
+    (text) => !text.includes("\u0000") && !LONE_SURROGATE.test(text),
+    "holds a character Postgres cannot store",
+  );
+
+/**
+ * A timestamp inside a cursor, as `Date.toISOString()` writes it (years 0000 to 9999 only), so
+ * that it always casts to `timestamptz`.
+ */
+export const cursorTimestamp = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "is not a timestamp")
+  .refine((text) => !Number.isNaN(Date.parse(text)), "is not a date")
+  .transform((text) => new Date(text));
+
+/**
+ * Encodes a page position (the sort key of a page's last item, e.g. `[createdAt, id]`) as an
+ * opaque cursor. `kind` names the list, so a cursor of one list is refused by another.
+ */
+export function encodePageCursor(kind: string, position: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([kind, ...position]), "utf8").toString("base64url");
+}
+
+/**
+ * Decodes a cursor made by {@link encodePageCursor} for `kind`, checking every value of the
+ * position against `position` (a zod tuple, e.g. `z.tuple([cursorTimestamp, z.uuid()])`).
+ * Anything else — bad base64, bad JSON, another list's cursor, a value of the wrong shape — is
+ * an {@link HttpError} 400 `CURSOR_INVALID`, never a database error.
+ */
+export function decodePageCursor<Position extends z.ZodType>(
+  cursor: string,
+  kind: string,
+  position: Position,
+): z.output<Position> {
+  const refuse = (problem: string): never => {
+    throw new HttpError(400, CURSOR_INVALID, invalidMessage, { field: "cursor", problem });
+  };
+  if (cursor.length > 1000) return refuse("too long");
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  // base64url decoding skips characters outside its alphabet; encoding again tells a cursor
+  // this service made from a lookalike.
+  if (Buffer.from(text, "utf8").toString("base64url") !== cursor) return refuse("not base64url");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return refuse("not JSON");
+  }
+  if (!Array.isArray(value) || value[0] !== kind) return refuse(`not a cursor of ${kind}`);
+  const parsed = position.safeParse(value.slice(1));
+  if (!parsed.success) {
+    return refuse(
+      parsed.error.issues.map((issue) => `[${issue.path.join(".")}] ${issue.message}`).join("; "),
+    );
+  }
+  return parsed.data;
+}
