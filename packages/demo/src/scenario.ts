@@ -33,7 +33,7 @@ interface SagaView {
   snapshot: { status: string; sagaId: string };
   createdAt: string;
   updatedAt: string;
-  history: { at: string; event_type: string; applied: boolean; note: string; status: string }[];
+  history: { at: string; eventType: string; applied: boolean; note: string; status: string }[];
 }
 
 const TERMINAL = ["completed", "compensated", "failed", "needs-intervention", "resolved"];
@@ -86,7 +86,10 @@ export async function runScenario(
     planned.sagaId = (await json<{ sagaId: string }>(response)).sagaId;
     return planned.sagaId;
   };
-  const view = async (sagaId: string) => json<SagaView>(await fetch(`${api}/sagas/${sagaId}`));
+  const view = async (sagaId: string) =>
+    json<SagaView>(
+      await fetch(`${api}/sagas/${sagaId}`, { headers: { authorization: `Bearer ${token}` } }),
+    );
   const problems: string[] = [];
 
   const plan: Planned[] = [];
@@ -197,7 +200,7 @@ export async function runScenario(
     const history = (await view(target.sagaId as string)).history;
     duplicateReplyIgnored = history
       .slice(historyBefore)
-      .some((h) => h.event_type === "reply" && !h.applied);
+      .some((h) => h.eventType === "reply" && !h.applied);
     if (!duplicateReplyIgnored) await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const after = await json<{ reservedCents: number; reservations: unknown[] }>(
@@ -260,7 +263,7 @@ export async function runScenario(
     compensatedSagaId: compensated?.sagaId,
     compensatedTimeline: (timeline?.history ?? []).map(
       (h) =>
-        `+${String(Date.parse(h.at) - t0).padStart(5)} ms  ${h.event_type.padEnd(14)} ${h.applied ? "" : "(ignored) "}${h.note}  → ${h.status}`,
+        `+${String(Date.parse(h.at) - t0).padStart(5)} ms  ${h.eventType.padEnd(14)} ${h.applied ? "" : "(ignored) "}${h.note}  → ${h.status}`,
     ),
     problems,
   };

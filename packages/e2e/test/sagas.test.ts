@@ -68,6 +68,10 @@ async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<
   return id;
 }
 
+// Reads of saga data need the API token too.
+const E2E_TOKEN = "e2e-token-0123456789";
+const readAuth = { headers: { authorization: `Bearer ${E2E_TOKEN}` } };
+
 async function system(testName: string, definitions?: CompiledSaga[]) {
   const prefix = uniqueTestName(testName, 24);
   const running = await startSystem({
@@ -76,7 +80,7 @@ async function system(testName: string, definitions?: CompiledSaga[]) {
     awsEndpoint: inject("brokerEndpoint"),
     prefix,
     schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
-    apiToken: "e2e-token-0123456789",
+    apiToken: E2E_TOKEN,
     fast: true,
     ...(definitions ? { definitions } : {}),
   });
@@ -96,13 +100,15 @@ async function startSaga(s: RunningSystem, name: string, input: unknown): Promis
 
 interface SagaView {
   snapshot: { status: string };
-  history: { event_type: string; applied: boolean; note: string }[];
+  history: { eventType: string; applied: boolean; note: string }[];
 }
 
 async function settled(s: RunningSystem, sagaId: string, timeoutMs = 30_000): Promise<SagaView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const saga = (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`)).json()) as SagaView;
+    const saga = (await (
+      await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
+    ).json()) as SagaView;
     if (["completed", "compensated", "failed", "needs-intervention"].includes(saga.snapshot.status))
       return saga;
     if (Date.now() > deadline) throw new Error(`saga ${sagaId} still ${saga.snapshot.status}`);
@@ -219,9 +225,9 @@ describe("anomalies", () => {
     let ignored = 0;
     while (ignored < 2 && Date.now() < deadline) {
       const saga = (await (
-        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`)
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
       ).json()) as SagaView;
-      ignored = saga.history.filter((h) => h.event_type === "reply" && !h.applied).length;
+      ignored = saga.history.filter((h) => h.eventType === "reply" && !h.applied).length;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     // Both copies were answered from the inbox (the orchestrator recorded both late replies) …
@@ -318,9 +324,9 @@ describe("anomalies", () => {
     const deadline = Date.now() + 15_000;
     for (;;) {
       const saga = (await (
-        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`)
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
       ).json()) as SagaView;
-      if (saga.history.some((h) => h.event_type === "retry-timer")) break;
+      if (saga.history.some((h) => h.eventType === "retry-timer")) break;
       if (Date.now() > deadline) throw new Error("the step never timed out");
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -332,9 +338,9 @@ describe("anomalies", () => {
     const lateDeadline = Date.now() + 15_000;
     while (late.length === 0 && Date.now() < lateDeadline) {
       const saga = (await (
-        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`)
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
       ).json()) as SagaView;
-      late = saga.history.filter((h) => h.event_type === "reply" && !h.applied);
+      late = saga.history.filter((h) => h.eventType === "reply" && !h.applied);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(late.length).toBe(1);

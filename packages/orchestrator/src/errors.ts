@@ -5,6 +5,7 @@ export const OrchestratorErrorCode = {
   definitionUnknown: "SAGA_DEFINITION_UNKNOWN",
   sagaNotFound: "SAGA_NOT_FOUND",
   inputInvalid: "SAGA_INPUT_INVALID",
+  inputTooLarge: "SAGA_INPUT_TOO_LARGE",
   actionRefused: "SAGA_ACTION_REFUSED",
   routingUnknown: "SAGA_ROUTING_UNKNOWN",
 } as const;

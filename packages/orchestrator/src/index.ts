@@ -1,22 +1,34 @@
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
+export type { DefinitionPort, MetricsPort, SagaPort } from "./api/ports.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+export { OrchestratorMetrics } from "./metrics.ts";
 export { orchestratorMigrations } from "./migrations/index.ts";
 export {
   createOrchestrator,
   type Orchestrator,
   type OrchestratorDeps,
+  type OrchestratorOptions,
   participantsOf,
+  type ResolvedOrchestratorOptions,
+  resolveOrchestratorOptions,
 } from "./orchestrator.ts";
+export { OUTBOX_UNDELIVERABLE, parkedSnapshot } from "./outbox-parking.ts";
 export {
   type ApplyOptions,
   type ApplyOutcome,
+  JUNK_REPLIES_IN_HISTORY,
   type RuntimeDeps,
   type RuntimeMetrics,
+  type SagaDetail,
   SagaRuntime,
 } from "./saga-runtime.ts";
 export { DefinitionRegistry } from "./store/definition-registry.ts";
-export type { OutboxMessage, Routing, SagaOutboxRow } from "./store/effects.ts";
+export type { Routing } from "./store/effects.ts";
+export type { HistoryEntry } from "./store/history.ts";
+export type { SagaInstance, SagaListQuery, SagaSummary } from "./store/instances.ts";
+export type { OutboxMessage, ParkedMessage, SagaOutboxRow } from "./store/outbox.ts";
+export { SagaOutboxStore } from "./store/outbox.ts";
 export { HttpInvoker } from "./worker/http-invoker.ts";
 export { createReplyConsumer, handleReply } from "./worker/reply-consumer.ts";
 export { TimerPoller } from "./worker/timer-poller.ts";

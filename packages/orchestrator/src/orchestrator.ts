@@ -1,4 +1,4 @@
-import { type Envelope, OutboxRelay, type SqsConsumer } from "@sagaworks/messaging";
+import { type Envelope, OutboxHandOff, OutboxRelay, type SqsConsumer } from "@sagaworks/messaging";
 import { type AwsClients, type Database, type Logger, runMigrations } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
@@ -9,13 +9,17 @@ import {
   replyQueueName,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
+import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
+import { parkSaga } from "./outbox-parking.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
-import { isMessageRow, queueUrlLookup, type Routing } from "./store/effects.ts";
+import { queueUrlLookup, type Routing } from "./store/effects.ts";
+import { isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
+import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -32,12 +36,44 @@ export interface OrchestratorDeps {
   clock?: () => Date;
   random?: () => number;
   /** Tuning; the defaults suit production. */
-  options?: {
-    replyConcurrency?: number;
-    replyWaitTimeSeconds?: number;
-    timerPollIntervalMs?: number;
-    relayPollIntervalMs?: number;
-    maxReceiveCount?: number;
+  options?: OrchestratorOptions;
+}
+
+/** Tuning of an orchestrator; every field is optional and its default is written beside it. */
+export interface OrchestratorOptions {
+  /** Replies handled at once per replica; defaults to 10. */
+  replyConcurrency?: number | undefined;
+  /** Long-poll wait of the reply consumer; defaults to 20 s. */
+  replyWaitTimeSeconds?: number | undefined;
+  /** How often due timers are looked for; defaults to 200 ms. */
+  timerPollIntervalMs?: number | undefined;
+  /** The relay's fallback poll; defaults to 500 ms. */
+  relayPollIntervalMs?: number | undefined;
+  /** Deliveries before a reply goes to its DLQ; defaults to 5. */
+  maxReceiveCount?: number | undefined;
+  /** Attempts before an outbox message the broker keeps refusing is parked; defaults to 5. */
+  outboxMaxAttempts?: number | undefined;
+}
+
+/** {@link OrchestratorOptions} with every default applied, resolved once. */
+export type ResolvedOrchestratorOptions = {
+  [Key in keyof OrchestratorOptions]-?: NonNullable<OrchestratorOptions[Key]>;
+} & { clock: () => Date; random: () => number };
+
+/** Applies the defaults once (an explicit `undefined` means the default too). */
+export function resolveOrchestratorOptions(
+  deps: Pick<OrchestratorDeps, "options" | "clock" | "random">,
+): ResolvedOrchestratorOptions {
+  const options = deps.options ?? {};
+  return {
+    replyConcurrency: options.replyConcurrency ?? 10,
+    replyWaitTimeSeconds: options.replyWaitTimeSeconds ?? 20,
+    timerPollIntervalMs: options.timerPollIntervalMs ?? 200,
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+    outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
+    clock: deps.clock ?? (() => new Date()),
+    random: deps.random ?? Math.random,
   };
 }
 
@@ -45,6 +81,8 @@ export interface OrchestratorDeps {
 export interface Orchestrator {
   runtime: SagaRuntime;
   definitions: DefinitionRegistry;
+  /** This replica's counters, the one object every part counts in. */
+  metrics: OrchestratorMetrics;
   api: OrchestratorApi;
   relay: OutboxRelay;
   timers: TimerPoller;
@@ -71,9 +109,10 @@ export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
  */
 export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orchestrator> {
   const { db, clients, logger } = deps;
+  const options = resolveOrchestratorOptions(deps);
+  const { clock, maxReceiveCount } = options;
   await runMigrations(db, orchestratorMigrations);
   const definitions = await DefinitionRegistry.register(db.knex, deps.definitions);
-  const maxReceiveCount = deps.options?.maxReceiveCount ?? 5;
   const topology = deriveTopology({
     prefix: deps.prefix,
     participants: participantsOf(definitions.all()),
@@ -94,51 +133,51 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
   };
 
-  let relay: OutboxRelay | undefined;
-  let http: HttpInvoker | undefined;
+  // Built in dependency order: what the runtime hands its commits to exists before it does.
+  const metrics = new OrchestratorMetrics();
+  const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
+  const handOff = new OutboxHandOff(outboxStore);
+  const relay = new OutboxRelay({
+    store: outboxStore,
+    handOff,
+    sqs: clients.sqs,
+    sns: clients.sns,
+    logger,
+    metrics,
+    clock,
+    pollIntervalMs: options.relayPollIntervalMs,
+    maxAttempts: options.outboxMaxAttempts,
+  });
+  const httpCallsWritten = new WakeSignal();
   const runtime = new SagaRuntime({
     db,
     definitions,
     routing,
     logger,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
+    clock,
+    random: options.random,
+    metrics,
+    handOff,
     onOutboxWritten: (rows) => {
-      relay?.notify(rows.filter(isMessageRow));
-      if (rows.some((row) => row.kind === "http")) http?.notify();
-    },
-    sentOutbox: {
-      takeSent: () => relay?.takeSent() ?? [],
-      giveBack: (ids) => relay?.giveBack(ids),
+      relay.notify(rows.filter(isMessageRow));
+      if (rows.some((row) => row.kind === "http")) httpCallsWritten.notify();
     },
   });
-  relay = new OutboxRelay({
-    db,
-    table: "saga_outbox",
-    sqs: clients.sqs,
-    sns: clients.sns,
-    logger,
-    metrics: runtime.metrics,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.options?.relayPollIntervalMs
-      ? { pollIntervalMs: deps.options.relayPollIntervalMs }
-      : {}),
-  });
-  http = new HttpInvoker({
+  const http = new HttpInvoker({
     db,
     runtime,
     logger,
     serviceUrls: deps.serviceUrls,
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    wake: httpCallsWritten,
+    metrics,
+    clock,
   });
   const timers = new TimerPoller({
     db,
     runtime,
     logger,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.options?.timerPollIntervalMs
-      ? { pollIntervalMs: deps.options.timerPollIntervalMs }
-      : {}),
+    clock,
+    pollIntervalMs: options.timerPollIntervalMs,
   });
   const replies: SqsConsumer<Envelope> = createReplyConsumer({
     sqs: clients.sqs,
@@ -146,32 +185,30 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     runtime,
     logger,
     maxReceiveCount,
-    ...(deps.options?.replyConcurrency ? { concurrency: deps.options.replyConcurrency } : {}),
-    ...(deps.options?.replyWaitTimeSeconds !== undefined
-      ? { waitTimeSeconds: deps.options.replyWaitTimeSeconds }
-      : {}),
+    concurrency: options.replyConcurrency,
+    waitTimeSeconds: options.replyWaitTimeSeconds,
   });
   let started = false;
   const api = await buildApi({
-    runtime,
+    sagas: runtime,
     definitions,
+    metrics,
     db,
     logger,
     apiToken: deps.apiToken,
     isReady: () => started,
   });
-  const sendingRelay = relay;
-  const invoker = http;
   return {
     runtime,
     definitions,
+    metrics,
     api,
-    relay: sendingRelay,
+    relay,
     timers,
     routing,
     start() {
-      sendingRelay.start();
-      invoker.start();
+      relay.start();
+      http.start();
       timers.start();
       replies.start();
       started = true;
@@ -180,8 +217,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       started = false;
       await replies.stop();
       await timers.stop();
-      await invoker.stop();
-      await sendingRelay.stop();
+      await http.stop();
+      await relay.stop();
     },
   };
 }

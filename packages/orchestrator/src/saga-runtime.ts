@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { OutboxHandOff } from "@sagaworks/messaging";
 import type { Database, Knex, Logger } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
@@ -9,20 +10,34 @@ import {
   transition,
 } from "@sagaworks/saga-engine";
 import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import { type Routing, type SagaOutboxRow, writeEffects } from "./store/effects.ts";
+import { type Routing, writeEffects } from "./store/effects.ts";
+import { appendHistory, type HistoryEntry, loadHistory } from "./store/history.ts";
+import { recordDelivery } from "./store/inbox.ts";
+import {
+  countJunkReply,
+  findIdByIdempotencyKey,
+  getInstance,
+  insertInstance,
+  listInstances,
+  lockInstance,
+  type SagaInstance,
+  type SagaListQuery,
+  type SagaSummary,
+  saveSnapshot,
+} from "./store/instances.ts";
+import {
+  deleteOutboxRow,
+  listParked,
+  type ParkedMessage,
+  type SagaOutboxRow,
+  SagaOutboxStore,
+} from "./store/outbox.ts";
+import { takeTimer } from "./store/timers.ts";
 
-/** Counters for cost measurements (commits per saga). */
-export interface RuntimeMetrics {
-  /** Postgres transactions committed by the orchestrator. */
-  commits: number;
-  /** Events applied (changed an instance). */
-  applied: number;
-  /** Events offered but ignored (late, duplicate, stale). */
-  ignored: number;
-  /** Deliveries dropped by the inbox as already seen. */
-  duplicates: number;
-}
+/** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
+export type RuntimeMetrics = OrchestratorMetrics;
 
 /** Everything the runtime needs, as one object (tests pass their own clock and random). */
 export interface RuntimeDeps {
@@ -34,14 +49,53 @@ export interface RuntimeDeps {
   clock?: () => Date;
   /** Defaults to Math.random; only jitter uses it. */
   random?: () => number;
+  /** The orchestrator's counters; defaults to a fresh object. */
+  metrics?: OrchestratorMetrics;
   /** Called after each commit with the outbox rows it wrote, for immediate dispatch. */
   onOutboxWritten?: (rows: SagaOutboxRow[]) => void;
   /**
-   * Outbox rows already sent: each transaction deletes them on its way, which saves the relay a
-   * commit of its own (see OutboxRelay.takeSent).
+   * Outbox rows already sent, shared with the relay: each transaction deletes them on its way,
+   * which saves the relay a commit of its own. Defaults to one nobody else fills.
    */
-  sentOutbox?: { takeSent(): string[]; giveBack(ids: readonly string[]): void };
+  handOff?: OutboxHandOff;
 }
+
+/** The runtime's dependencies with every default applied. */
+interface ResolvedRuntimeDeps {
+  db: Database;
+  definitions: DefinitionRegistry;
+  routing: Routing;
+  logger: Logger;
+  clock: () => Date;
+  random: () => number;
+  metrics: OrchestratorMetrics;
+  onOutboxWritten: (rows: SagaOutboxRow[]) => void;
+  handOff: OutboxHandOff;
+}
+
+function resolveRuntimeDeps(deps: RuntimeDeps): ResolvedRuntimeDeps {
+  return {
+    db: deps.db,
+    definitions: deps.definitions,
+    routing: deps.routing,
+    logger: deps.logger,
+    clock: deps.clock ?? (() => new Date()),
+    random: deps.random ?? Math.random,
+    metrics: deps.metrics ?? new OrchestratorMetrics(),
+    onOutboxWritten: deps.onOutboxWritten ?? (() => {}),
+    handOff: deps.handOff ?? new OutboxHandOff(new SagaOutboxStore(deps.db, async () => {})),
+  };
+}
+
+/** A saga as the API shows it: the instance, its history and the messages parked for it. */
+export interface SagaDetail {
+  instance: SagaInstance;
+  history: HistoryEntry[];
+  parkedMessages: ParkedMessage[];
+}
+
+/** Replies naming an unknown step that get a history entry each; later ones are only counted. */
+export const JUNK_REPLIES_IN_HISTORY = 5;
 
 /** What applying one event did. */
 export type ApplyOutcome =
@@ -63,16 +117,6 @@ export interface ApplyOptions {
   outboxId?: string;
 }
 
-interface InstanceRow {
-  id: string;
-  saga_name: string;
-  saga_version: number;
-  saga_hash: string;
-  snapshot: SagaSnapshot;
-  revision: number;
-  trace_id: string;
-}
-
 // Postgres aborts one of two transactions that wait on each other (40P01) or fail to serialise
 // (40001); both are safe to run again from the start.
 const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]);
@@ -89,15 +133,17 @@ const MAX_TRANSACTION_ATTEMPTS = 5;
  * instance row first, then its timers, so the reply path and the timer path cannot deadlock.
  */
 export class SagaRuntime {
-  readonly metrics: RuntimeMetrics = { commits: 0, applied: 0, ignored: 0, duplicates: 0 };
-  private readonly deps: RuntimeDeps;
+  /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
+  readonly metrics: OrchestratorMetrics;
+  private readonly deps: ResolvedRuntimeDeps;
   private readonly clock: () => Date;
   private readonly random: () => number;
 
   constructor(deps: RuntimeDeps) {
-    this.deps = deps;
-    this.clock = deps.clock ?? (() => new Date());
-    this.random = deps.random ?? Math.random;
+    this.deps = resolveRuntimeDeps(deps);
+    this.metrics = this.deps.metrics;
+    this.clock = this.deps.clock;
+    this.random = this.deps.random;
   }
 
   /**
@@ -124,19 +170,11 @@ export class SagaRuntime {
           { type: "start", sagaId, input },
           { now, random: this.random },
         );
-        await trx("saga_instances").insert({
-          id: sagaId,
-          saga_name: compiled.name,
-          saga_version: compiled.version,
-          saga_hash: compiled.hash,
-          status: result.snapshot.status,
-          state: result.snapshot.state,
-          snapshot: JSON.stringify(result.snapshot),
-          revision: 1,
-          idempotency_key: options.idempotencyKey ?? null,
-          trace_id: traceId,
-          created_at: now,
-          updated_at: now,
+        await insertInstance(trx, {
+          snapshot: result.snapshot,
+          idempotencyKey: options.idempotencyKey ?? null,
+          traceId,
+          now,
         });
         await this.appendHistory(
           trx,
@@ -150,14 +188,13 @@ export class SagaRuntime {
         );
         this.metrics.applied++;
         return writeEffects(trx, result.effects, {
-          compiled,
           snapshot: result.snapshot,
           traceId,
           routing: this.deps.routing,
           now,
         });
       });
-      this.deps.onOutboxWritten?.(rows);
+      this.deps.onOutboxWritten(rows);
       return { sagaId, created: true };
     } catch (error) {
       // Two starts with one idempotency key at once: the unique index lets one win.
@@ -169,12 +206,8 @@ export class SagaRuntime {
     }
   }
 
-  private async findByIdempotencyKey(key: string): Promise<string | undefined> {
-    const row = (await this.deps.db
-      .knex("saga_instances")
-      .where({ idempotency_key: key })
-      .first("id")) as { id: string } | undefined;
-    return row?.id;
+  private findByIdempotencyKey(key: string): Promise<string | undefined> {
+    return findIdByIdempotencyKey(this.deps.db.knex, key);
   }
 
   /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
@@ -182,50 +215,33 @@ export class SagaRuntime {
     let written: SagaOutboxRow[] = [];
     const outcome = await this.inTransaction(async (trx) => {
       written = [];
-      const row = (await trx("saga_instances").where({ id: sagaId }).forUpdate().first()) as
-        | InstanceRow
-        | undefined;
+      const row = await lockInstance(trx, sagaId);
       if (!row) return { kind: "unknown-saga" } as const;
-      if (options.timerId) {
-        const timer = await trx("saga_timers")
-          .where({ id: options.timerId })
-          .forUpdate()
-          .first("id");
-        if (!timer) return { kind: "timer-gone" } as const;
-        await trx("saga_timers").where({ id: options.timerId }).delete();
+      if (options.timerId && !(await takeTimer(trx, options.timerId))) {
+        return { kind: "timer-gone" } as const;
       }
-      if (options.outboxId) await trx("saga_outbox").where({ id: options.outboxId }).delete();
+      if (options.outboxId) await deleteOutboxRow(trx, options.outboxId);
       if (options.dedupeKey) {
-        const inserted = await trx("saga_inbox")
-          .insert({ message_id: options.dedupeKey, saga_id: sagaId, received_at: this.clock() })
-          .onConflict("message_id")
-          .ignore()
-          .returning("message_id");
-        if (inserted.length === 0) return { kind: "duplicate" } as const;
+        const first = await recordDelivery(trx, options.dedupeKey, sagaId, this.clock());
+        if (!first) return { kind: "duplicate" } as const;
       }
-      const compiled = await this.deps.definitions.pinned(
-        row.saga_name,
-        row.saga_version,
-        row.saga_hash,
-        trx,
-      );
+      const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
       const now = this.clock();
       const result = transition(compiled, row.snapshot, event, { now, random: this.random });
+      if (!result.applied && isJunkReply(compiled, event)) {
+        // A reply naming a step this saga does not have: anyone who can write to the reply
+        // queue can send them, so only the first few reach the history; the rest are counted.
+        // The instance row is locked, so the count is exact.
+        const count = await countJunkReply(trx, sagaId);
+        this.metrics.junkReplies++;
+        if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
+      }
       await this.appendHistory(trx, result.snapshot, event, result, now, options);
       if (!result.applied) return { kind: result.refused ? "refused" : "ignored", result } as const;
-      await trx("saga_instances")
-        .where({ id: sagaId })
-        .update({
-          status: result.snapshot.status,
-          state: result.snapshot.state,
-          snapshot: JSON.stringify(result.snapshot),
-          revision: row.revision + 1,
-          updated_at: now,
-        });
+      await saveSnapshot(trx, result.snapshot, row.revision + 1, now);
       written = await writeEffects(trx, result.effects, {
-        compiled,
         snapshot: result.snapshot,
-        traceId: row.trace_id,
+        traceId: row.traceId,
         routing: this.deps.routing,
         now,
       });
@@ -234,7 +250,7 @@ export class SagaRuntime {
     if (outcome.kind === "applied") this.metrics.applied++;
     if (outcome.kind === "ignored" || outcome.kind === "refused") this.metrics.ignored++;
     if (outcome.kind === "duplicate") this.metrics.duplicates++;
-    if (written.length > 0) this.deps.onOutboxWritten?.(written);
+    if (written.length > 0) this.deps.onOutboxWritten(written);
     return outcome;
   }
 
@@ -246,19 +262,18 @@ export class SagaRuntime {
     now: Date,
     options: { actor?: string | undefined; reason?: string | undefined },
   ): Promise<void> {
-    await trx("saga_history").insert({
-      saga_id: snapshot.sagaId,
+    await appendHistory(trx, snapshot.sagaId, {
       seq: snapshot.seq,
       at: now,
-      event_type: event.type === "operator" ? `operator.${event.action}` : event.type,
-      event: JSON.stringify(event),
+      eventType: event.type === "operator" ? `operator.${event.action}` : event.type,
+      event,
       applied: result.applied,
       note: result.note,
       status: snapshot.status,
       state: snapshot.state,
       actor: options.actor ?? (event.type === "operator" ? event.actor : null),
       reason: options.reason ?? (event.type === "operator" ? event.reason : null),
-      effects: JSON.stringify(result.effects.map(summariseEffect)),
+      effects: result.effects.map(summariseEffect),
     });
   }
 
@@ -267,21 +282,15 @@ export class SagaRuntime {
    * The transaction also deletes outbox rows the relay has sent since the last one.
    */
   private async inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    const sent = this.deps.sentOutbox?.takeSent() ?? [];
     for (let attempt = 1; ; attempt++) {
       try {
-        const value = await this.deps.db.knex.transaction(async (trx) => {
-          if (sent.length > 0) await trx("saga_outbox").whereIn("id", sent).delete();
-          return work(trx);
-        });
+        // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
+        const value = await this.deps.handOff.transaction(this.deps.db.knex, work);
         this.metrics.commits++;
         return value;
       } catch (error) {
         const code = (error as { code?: string }).code ?? "";
-        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) {
-          this.deps.sentOutbox?.giveBack(sent);
-          throw error;
-        }
+        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
         this.deps.logger.warn(
           { code, attempt },
           "transaction aborted by Postgres; running it again",
@@ -290,37 +299,33 @@ export class SagaRuntime {
     }
   }
 
-  /** Loads a saga: its snapshot and its history, oldest first. */
-  async load(sagaId: string) {
-    const row = (await this.deps.db.knex("saga_instances").where({ id: sagaId }).first()) as
-      | (InstanceRow & { created_at: Date; updated_at: Date; idempotency_key: string | null })
-      | undefined;
-    if (!row) {
+  /** Loads a saga: its instance, its history (oldest first) and its parked messages. */
+  async load(sagaId: string): Promise<SagaDetail> {
+    const knex = this.deps.db.knex;
+    const instance = await getInstance(knex, sagaId);
+    if (!instance) {
       throw new OrchestratorError(
         OrchestratorErrorCode.sagaNotFound,
         `No saga with id ${sagaId}.`,
         { sagaId },
       );
     }
-    const history = await this.deps.db
-      .knex("saga_history")
-      .where({ saga_id: sagaId })
-      .orderBy("id", "asc")
-      .select(
-        "seq",
-        "at",
-        "event_type",
-        "event",
-        "applied",
-        "note",
-        "status",
-        "state",
-        "actor",
-        "reason",
-        "effects",
-      );
-    return { row, history };
+    const [history, parkedMessages] = await Promise.all([
+      loadHistory(knex, sagaId),
+      listParked(knex, sagaId),
+    ]);
+    return { instance, history, parkedMessages };
   }
+
+  /** Sagas newest first, filtered; at most `query.limit`. */
+  list(query: SagaListQuery): Promise<SagaSummary[]> {
+    return listInstances(this.deps.db.knex, query);
+  }
+}
+
+/** Whether an event is a reply naming a step the saga's definition does not have. */
+function isJunkReply(compiled: CompiledSaga, event: SagaEvent): boolean {
+  return event.type === "reply" && !compiled.steps.some((step) => step.name === event.step);
 }
 
 /** What the history keeps of an effect: enough to read the timeline, not whole payloads. */

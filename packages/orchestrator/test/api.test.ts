@@ -250,7 +250,7 @@ describe("operator actions", () => {
     const sagaId = await start("silent-create");
     await waitFor(async () =>
       (await call("GET", `/sagas/${sagaId}`)).body.history.some(
-        (h: { event_type: string }) => h.event_type === "step-timeout",
+        (h: { eventType: string }) => h.eventType === "step-timeout",
       ),
     );
     const skipped = await call("POST", `/sagas/${sagaId}/skip`, {
@@ -259,9 +259,7 @@ describe("operator actions", () => {
     });
     expect(skipped.status).toBe(200);
     const saga = await statusOf(sagaId, "completed");
-    const entry = saga.history.find(
-      (h: { event_type: string }) => h.event_type === "operator.skip",
-    );
+    const entry = saga.history.find((h: { eventType: string }) => h.eventType === "operator.skip");
     expect(entry).toMatchObject({
       actor: "ops@example.com",
       reason: "ticket OPS-42",
@@ -278,7 +276,7 @@ describe("operator actions", () => {
     expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_PASSED" } });
     const saga = (await call("GET", `/sagas/${sagaId}`)).body;
     expect(
-      saga.history.find((h: { event_type: string }) => h.event_type === "operator.compensate"),
+      saga.history.find((h: { eventType: string }) => h.eventType === "operator.compensate"),
     ).toMatchObject({
       applied: false,
       actor: "ops@example.com",
@@ -304,8 +302,8 @@ describe("operator actions", () => {
     const saga = (await call("GET", `/sagas/${sagaId}`)).body;
     expect(
       saga.history
-        .filter((h: { event_type: string }) => h.event_type.startsWith("operator."))
-        .map((h: { event_type: string }) => h.event_type),
+        .filter((h: { eventType: string }) => h.eventType.startsWith("operator."))
+        .map((h: { eventType: string }) => h.eventType),
     ).toEqual(["operator.retry", "operator.resolve"]);
     // A finished saga refuses everything.
     expect(await call("POST", `/sagas/${sagaId}/retry`, operator)).toMatchObject({

@@ -73,10 +73,14 @@ async function start(orchestrator: Orchestrator, name: string, input: unknown, k
 async function settled(orchestrator: Orchestrator, sagaId: string, timeoutMs = 20_000) {
   return waitFor(
     async () => {
-      const response = await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}` });
+      const response = await orchestrator.api.inject({
+        method: "GET",
+        url: `/sagas/${sagaId}`,
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
       const saga = response.json() as {
         snapshot: { status: string };
-        history: { event_type: string; applied: boolean; note: string }[];
+        history: { eventType: string; applied: boolean; note: string }[];
       };
       return ["completed", "compensated", "failed", "needs-intervention", "resolved"].includes(
         saga.snapshot.status,
@@ -103,7 +107,7 @@ describe("create-order through the orchestrator", () => {
       orderId: started.body.sagaId,
       amountCents: 2_500,
     });
-    expect(saga.history.filter((h) => h.applied).map((h) => h.event_type)).toEqual([
+    expect(saga.history.filter((h) => h.applied).map((h) => h.eventType)).toEqual([
       "start",
       "http-response",
       "reply",
@@ -148,7 +152,7 @@ describe("create-order through the orchestrator", () => {
     const started = await start(orchestrator, "create-order", orderInput("c-3", 100));
     const saga = await settled(orchestrator, started.body.sagaId);
     expect(saga.snapshot.status).toBe("completed");
-    expect(saga.history.filter((h) => h.event_type === "reply" && h.applied)).toHaveLength(3);
+    expect(saga.history.filter((h) => h.eventType === "reply" && h.applied)).toHaveLength(3);
     await waitFor(
       () => orchestrator.runtime.metrics.duplicates + orchestrator.runtime.metrics.ignored >= 3,
       {
@@ -251,7 +255,7 @@ describe("timers live in Postgres", () => {
     ]);
     const saga = await settled(orchestrator, started.sagaId);
     expect(saga.snapshot.status).toBe("completed");
-    const notes = saga.history.map((h) => `${h.event_type}: ${h.note}`);
+    const notes = saga.history.map((h) => `${h.eventType}: ${h.note}`);
     expect(notes).toContainEqual(
       expect.stringMatching(/^step-timeout: create-order attempt 1 failed \(STEP_TIMEOUT/),
     );

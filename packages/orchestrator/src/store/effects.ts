@@ -1,14 +1,11 @@
 import { randomBytes } from "node:crypto";
-import {
-  createEnvelope,
-  envelopeMessage,
-  type OutboxMessage as MessageRow,
-  outboxAvailableAt,
-} from "@sagaworks/messaging";
+import { createEnvelope, envelopeMessage } from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
-import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
-import type { Effect, SagaSnapshot, TimerEvent } from "@sagaworks/saga-engine";
+import type { JsonValue } from "@sagaworks/saga-definition";
+import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
+import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
+import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
 
 /** Where effects go: resolved once at start-up from the topology. */
 export interface Routing {
@@ -18,33 +15,6 @@ export interface Routing {
   replyQueueName: string;
   /** ARN of the saga-events topic. */
   eventsTopicArn: string;
-}
-
-/** An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker. */
-export type OutboxMessage =
-  | MessageRow
-  | {
-      transport: "http";
-      sagaId: string;
-      service: string;
-      method: string;
-      path: string;
-      query: JsonValue | null;
-      body: JsonValue | null;
-      step: string;
-      attempt: number;
-      idempotencyKey: string;
-      timeoutMs: number;
-    };
-
-/** A row of `saga_outbox`. */
-export interface SagaOutboxRow {
-  id: string;
-  saga_id: string;
-  kind: "sqs" | "sns" | "http";
-  destination: string;
-  message: OutboxMessage;
-  attempts: number;
 }
 
 const asObject = (value: JsonValue): Record<string, unknown> =>
@@ -64,17 +34,19 @@ export async function writeEffects(
   trx: Knex,
   effects: readonly Effect[],
   context: {
-    compiled: CompiledSaga;
     snapshot: SagaSnapshot;
     traceId: string;
     routing: Routing;
     now: Date;
+    /** False for rows any replica's poll may send at once (no writer sends them after commit). */
+    leased?: boolean;
   },
 ): Promise<SagaOutboxRow[]> {
-  const { compiled, snapshot, routing, now } = context;
-  const rows: Omit<SagaOutboxRow, "id" | "attempts">[] = [];
+  const { snapshot, routing, now } = context;
+  const compiled = { name: snapshot.sagaName, version: snapshot.sagaVersion };
+  const rows: NewOutboxRow[] = [];
   const cancelled: string[] = [];
-  const scheduled: { id: string; saga_id: string; fire_at: Date; event: string }[] = [];
+  const scheduled: SagaTimer[] = [];
   for (const effect of effects) {
     switch (effect.type) {
       case "send-command": {
@@ -134,7 +106,7 @@ export async function writeEffects(
             step: effect.step ?? "(saga)",
             attempt: 1,
             compensation: false,
-            payload: asObject(effect.detail),
+            payload: summariseEventDetail(effect.detail),
             trace: { traceparent: traceparent(context.traceId) },
           },
           () => now,
@@ -150,9 +122,9 @@ export async function writeEffects(
       case "schedule-timer":
         scheduled.push({
           id: effect.timerId,
-          saga_id: snapshot.sagaId,
-          fire_at: new Date(effect.fireAt),
-          event: JSON.stringify(effect.event satisfies TimerEvent),
+          sagaId: snapshot.sagaId,
+          fireAt: new Date(effect.fireAt),
+          event: effect.event,
         });
         break;
       case "cancel-timer":
@@ -164,30 +136,46 @@ export async function writeEffects(
   }
   // A timer cancelled and re-armed in one transition keeps the new schedule.
   const rearmed = new Set(scheduled.map((timer) => timer.id));
-  const toDelete = cancelled.filter((id) => !rearmed.has(id));
-  if (toDelete.length > 0) await trx("saga_timers").whereIn("id", toDelete).delete();
-  if (scheduled.length > 0) {
-    await trx("saga_timers").insert(scheduled).onConflict("id").merge(["fire_at", "event"]);
-  }
-  if (rows.length === 0) return [];
-  const inserted = (await trx("saga_outbox")
-    .insert(
-      rows.map((row) => ({
-        ...row,
-        message: JSON.stringify(row.message),
-        // Messages are leased to this process, which sends them right after the commit; HTTP
-        // calls are due now for whichever replica's invoker claims them first.
-        available_at: row.kind === "http" ? now : outboxAvailableAt(now),
-        created_at: now,
-      })),
-    )
-    .returning("id")) as { id: string | number }[];
-  return rows.map((row, index) => ({ ...row, id: String(inserted[index]?.id), attempts: 0 }));
+  await deleteTimers(
+    trx,
+    cancelled.filter((id) => !rearmed.has(id)),
+  );
+  await upsertTimers(trx, scheduled);
+  return insertOutboxRows(trx, rows, now, { leased: context.leased ?? true });
 }
 
-/** Whether a row is an SQS/SNS message for the relay (not an HTTP call for the invoker). */
-export function isMessageRow(row: SagaOutboxRow): row is SagaOutboxRow & { message: MessageRow } {
-  return row.message.transport !== "http";
+/** Longest string a lifecycle event carries; longer ones are cut (the saga's API has them). */
+const MAX_EVENT_STRING = 500;
+
+/**
+ * What a lifecycle event carries: references and small summaries, never the whole input (which
+ * may be as large as a command can carry, far over SNS's 256 KB). Subscribers that need the
+ * input read the saga through the API by its id.
+ */
+export function summariseEventDetail(detail: JsonValue): Record<string, unknown> {
+  const object = asObject(detail);
+  const summary: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (key === "input") {
+      summary.inputBytes = Buffer.byteLength(JSON.stringify(value ?? null), "utf8");
+      continue;
+    }
+    summary[key] = shorten(value as JsonValue, 0);
+  }
+  return summary;
+}
+
+function shorten(value: JsonValue, depth: number): JsonValue {
+  if (typeof value === "string") {
+    return value.length > MAX_EVENT_STRING ? `${value.slice(0, MAX_EVENT_STRING)}…` : value;
+  }
+  if (value === null || typeof value !== "object") return value;
+  // Engine details are two levels deep (`failure.message`); deeper data is not a summary.
+  if (depth >= 3) return "(omitted)";
+  if (Array.isArray(value)) return value.slice(0, 20).map((item) => shorten(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, shorten(item, depth + 1)]),
+  );
 }
 
 /** Looks up a command queue, failing clearly for a service the topology does not know. */

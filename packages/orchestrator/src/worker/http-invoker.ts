@@ -1,8 +1,10 @@
 import type { Database, Logger } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
+import type { OrchestratorMetrics } from "../metrics.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
-import type { OutboxMessage, SagaOutboxRow } from "../store/effects.ts";
+import { claimHttpCalls, type HttpCall, type SagaOutboxRow } from "../store/outbox.ts";
+import { WakeSignal } from "./wake-signal.ts";
 
 /** Options of {@link HttpInvoker}. */
 export interface HttpInvokerOptions {
@@ -11,14 +13,17 @@ export interface HttpInvokerOptions {
   logger: Logger;
   /** Base URL per service, e.g. `{ customer: "http://127.0.0.1:3003" }`. */
   serviceUrls: Readonly<Record<string, string>>;
+  /** Signalled when a commit wrote a call; defaults to one of its own (see {@link notify}). */
+  wake?: WakeSignal;
+  /** The orchestrator's counters; defaults to the runtime's. */
+  metrics?: OrchestratorMetrics;
+  /** Defaults to the wall clock. */
   clock?: () => Date;
   /** Fallback poll; defaults to 250 ms. */
   pollIntervalMs?: number;
   /** Calls in flight at once; defaults to 10. */
   concurrency?: number;
 }
-
-type HttpCall = Extract<OutboxMessage, { transport: "http" }>;
 
 // A claimed call is leased for its timeout plus this margin; if the process dies mid-call the
 // lease runs out and another replica makes the call again (same Idempotency-Key header).
@@ -33,12 +38,12 @@ const LEASE_MARGIN_MS = 30_000;
 export class HttpInvoker {
   private readonly options: HttpInvokerOptions;
   private running = false;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly wake: WakeSignal;
   private loop: Promise<void> | undefined;
 
   constructor(options: HttpInvokerOptions) {
     this.options = options;
+    this.wake = options.wake ?? new WakeSignal();
   }
 
   start(): void {
@@ -54,8 +59,7 @@ export class HttpInvoker {
 
   /** Wakes the invoker: a commit wrote a call. */
   notify(): void {
-    clearTimeout(this.timer);
-    this.wake?.();
+    this.wake.notify();
   }
 
   private async run(): Promise<void> {
@@ -67,46 +71,15 @@ export class HttpInvoker {
         this.options.logger.error({ err: error }, "HTTP step invoker failed; retrying");
       }
       if (claimed > 0 || !this.running) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.timer = setTimeout(resolve, this.options.pollIntervalMs ?? 250);
-      });
+      await this.wake.wait(this.options.pollIntervalMs ?? 250);
     }
   }
 
   private async claimAndCall(): Promise<number> {
     const now = (this.options.clock ?? (() => new Date()))();
     const limit = this.options.concurrency ?? 10;
-    const knex = this.options.db.knex;
-    // Look before claiming: most wake-ups follow commits that wrote no HTTP call, and an idle
-    // invoker should not write or commit.
-    const due = await knex("saga_outbox")
-      .where("kind", "http")
-      .andWhere("available_at", "<=", now)
-      .first("id");
-    if (!due) return 0;
-    // One statement claims and leases the rows; SKIP LOCKED keeps replicas off each other's.
-    const claimed = (await knex("saga_outbox")
-      .whereIn(
-        "id",
-        knex("saga_outbox")
-          .select("id")
-          .where("kind", "http")
-          .andWhere("available_at", "<=", now)
-          .orderBy("id")
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .update({
-        attempts: knex.raw("attempts + 1"),
-        available_at: knex.raw(
-          "?::timestamptz + ((message->>'timeoutMs')::int + ?) * interval '1 millisecond'",
-          [now, LEASE_MARGIN_MS],
-        ),
-      })
-      .returning(["id", "saga_id", "message", "attempts"])) as SagaOutboxRow[];
-    if (claimed.length > 0) this.options.runtime.metrics.commits++;
+    const claimed = await claimHttpCalls(this.options.db.knex, now, limit, LEASE_MARGIN_MS);
+    if (claimed.length > 0) (this.options.metrics ?? this.options.runtime.metrics).commits++;
     await Promise.all(claimed.map((row) => this.call(row)));
     return claimed.length;
   }

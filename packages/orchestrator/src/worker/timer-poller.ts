@@ -1,6 +1,6 @@
 import type { Database, Logger } from "@sagaworks/platform";
-import type { TimerEvent } from "@sagaworks/saga-engine";
 import type { SagaRuntime } from "../saga-runtime.ts";
+import { dueTimers } from "../store/timers.ts";
 
 /** Options of {@link TimerPoller}. */
 export interface TimerPollerOptions {
@@ -63,15 +63,10 @@ export class TimerPoller {
   /** Fires the timers due now; returns how many it looked at. */
   async fireDue(): Promise<number> {
     const now = (this.options.clock ?? (() => new Date()))();
-    const rows = (await this.options.db
-      .knex("saga_timers")
-      .where("fire_at", "<=", now)
-      .orderBy("fire_at")
-      .limit(this.options.batchSize ?? 100)
-      .select("id", "saga_id", "event")) as { id: string; saga_id: string; event: TimerEvent }[];
+    const rows = await dueTimers(this.options.db.knex, now, this.options.batchSize ?? 100);
     for (const row of rows) {
       if (!this.running) break;
-      await this.options.runtime.apply(row.saga_id, row.event, { timerId: row.id });
+      await this.options.runtime.apply(row.sagaId, row.event, { timerId: row.id });
       this.fired++;
     }
     return rows.length;

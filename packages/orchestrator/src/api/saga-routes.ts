@@ -1,0 +1,171 @@
+import type { JsonValue } from "@sagaworks/saga-definition";
+import { SagaStatus } from "@sagaworks/saga-engine";
+import {
+  cursorTimestamp,
+  decodePageCursor,
+  encodePageCursor,
+  HttpError,
+  pageQueryShape,
+} from "@sagaworks/service-kit";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { OrchestratorErrorCode } from "../errors.ts";
+import { bearerAuth } from "./auth.ts";
+import { inputCapacityProblems } from "./input-capacity.ts";
+import type { DefinitionPort, SagaPort } from "./ports.ts";
+import { detailView, sagaDetailSchema, sagaSummarySchema, summaryView } from "./saga-view.ts";
+
+/** Options of {@link sagaRoutes}. */
+export interface SagaRoutesOptions {
+  sagas: SagaPort;
+  definitions: DefinitionPort;
+  /** Bearer token every route of this plugin requires, reads included. */
+  apiToken: string;
+}
+
+export const errorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
+
+const SAGA_CURSOR = "sagas";
+const sagaPosition = z.tuple([cursorTimestamp, z.uuid()]);
+
+const listQuery = z.object({
+  status: z.enum(Object.values(SagaStatus) as [SagaStatus, ...SagaStatus[]]).optional(),
+  name: z.string().min(1).max(128).optional(),
+  ...pageQueryShape,
+});
+
+/**
+ * Starting and reading sagas: `POST /sagas/:name`, `GET /sagas/:id`, `GET /sagas`. Every route
+ * needs the bearer token: a saga's input and history hold customers' data.
+ */
+export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, options) => {
+  const { sagas, definitions } = options;
+  app.addHook("onRequest", bearerAuth(options.apiToken));
+
+  // Input schemas of every definition, compiled once: starts are checked before a saga exists.
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  const inputValidators = new Map(
+    definitions.allDeployed().map((saga) => [saga.name, ajv.compile(saga.input)]),
+  );
+
+  app.post(
+    "/sagas/:name",
+    {
+      schema: {
+        description:
+          "Start a saga. With an Idempotency-Key header, a repeated start returns the same saga.",
+        security: [{ bearer: [] }],
+        params: z.object({ name: z.string().min(1).max(128) }),
+        headers: z
+          .object({ "idempotency-key": z.string().min(1).max(200).optional() })
+          .passthrough(),
+        body: z.object({ input: z.unknown() }),
+        response: {
+          200: z.object({ sagaId: z.uuid(), created: z.boolean() }),
+          201: z.object({ sagaId: z.uuid(), created: z.boolean() }),
+          400: errorBody,
+          401: errorBody,
+          404: errorBody,
+        },
+      },
+    },
+    async (request, reply) => {
+      const saga = definitions.deployed(request.params.name);
+      if (!saga) {
+        throw new HttpError(
+          404,
+          OrchestratorErrorCode.definitionUnknown,
+          `No saga named "${request.params.name}" is deployed.`,
+          { deployed: definitions.allDeployed().map((s) => s.name) },
+        );
+      }
+      const validate = inputValidators.get(saga.name);
+      if (validate && !validate(request.body.input)) {
+        const issues = (validate.errors ?? []).map((e) => ({
+          path: `input${e.instancePath}`,
+          message: e.message ?? "",
+        }));
+        throw new HttpError(
+          400,
+          OrchestratorErrorCode.inputInvalid,
+          `The input does not match ${saga.name} v${saga.version}'s input schema: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+          issues,
+        );
+      }
+      const input = request.body.input as JsonValue;
+      const tooLarge = inputCapacityProblems(saga, input);
+      if (tooLarge.length > 0) {
+        const first = tooLarge[0] as (typeof tooLarge)[number];
+        throw new HttpError(
+          400,
+          OrchestratorErrorCode.inputTooLarge,
+          `The input cannot be carried by ${saga.name}'s messages: step ${first.step} sends ${first.inputBytes} bytes of it in ${first.command}, and a command carries at most ${first.limitBytes}. Send a reference to large data instead of the data.`,
+          tooLarge.map((problem) => ({ path: "input", ...problem })),
+        );
+      }
+      const key = request.headers["idempotency-key"];
+      const started = await sagas.start(
+        saga,
+        input,
+        key ? { idempotencyKey: `${saga.name}:${key}`, actor: "api" } : { actor: "api" },
+      );
+      return reply.code(started.created ? 201 : 200).send(started);
+    },
+  );
+
+  app.get(
+    "/sagas/:id",
+    {
+      schema: {
+        description: "A saga's state, its history (oldest first) and the messages parked for it.",
+        security: [{ bearer: [] }],
+        params: sagaIdParams,
+        response: { 200: sagaDetailSchema, 401: errorBody, 404: errorBody },
+      },
+    },
+    async (request) => detailView(await sagas.load(request.params.id)),
+  );
+
+  app.get(
+    "/sagas",
+    {
+      schema: {
+        description: "Sagas, newest first, filtered by status and name; paginated by cursor.",
+        security: [{ bearer: [] }],
+        querystring: listQuery,
+        response: {
+          200: z.object({ items: z.array(sagaSummarySchema), nextCursor: z.string().nullable() }),
+          400: errorBody,
+          401: errorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { status, name, limit, cursor } = request.query;
+      const after = cursor ? decodePageCursor(cursor, SAGA_CURSOR, sagaPosition) : undefined;
+      const rows = await sagas.list({
+        status,
+        name,
+        limit: limit + 1,
+        after: after ? { createdAt: after[0], id: after[1] } : undefined,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map(summaryView),
+        nextCursor:
+          rows.length > limit && last
+            ? encodePageCursor(SAGA_CURSOR, [last.createdAt.toISOString(), last.id])
+            : null,
+      };
+    },
+  );
+};

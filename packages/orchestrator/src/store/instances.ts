@@ -1,0 +1,189 @@
+// Every statement on saga_instances, and its one mapping between columns and objects.
+import type { Knex } from "@sagaworks/platform";
+import type { SagaSnapshot, SagaStatus } from "@sagaworks/saga-engine";
+
+/** One saga instance as the runtime and the API see it. */
+export interface SagaInstance {
+  id: string;
+  name: string;
+  version: number;
+  hash: string;
+  status: SagaStatus;
+  state: string;
+  snapshot: SagaSnapshot;
+  /** Bumped on every applied transition: an ETag for readers and a cheap change check. */
+  revision: number;
+  idempotencyKey: string | null;
+  traceId: string;
+  /** Replies that named a step this saga does not have (only the first few are in history). */
+  junkReplies: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What a list of sagas shows of each. */
+export type SagaSummary = Pick<
+  SagaInstance,
+  "id" | "name" | "version" | "status" | "state" | "createdAt" | "updatedAt"
+>;
+
+/** A position in the newest-first order of sagas: the last one of a page. */
+export interface SagaPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** Filters and page of {@link listInstances}. */
+export interface SagaListQuery {
+  status?: SagaStatus | undefined;
+  name?: string | undefined;
+  limit: number;
+  /** Only sagas after this one in the order (older, or as old with a smaller id). */
+  after?: SagaPosition | undefined;
+}
+
+interface InstanceColumns {
+  id: string;
+  saga_name: string;
+  saga_version: number;
+  saga_hash: string;
+  status: SagaStatus;
+  state: string;
+  snapshot: SagaSnapshot;
+  revision: number;
+  idempotency_key: string | null;
+  trace_id: string;
+  junk_replies: number;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+function toInstance(row: InstanceColumns): SagaInstance {
+  return {
+    id: row.id,
+    name: row.saga_name,
+    version: row.saga_version,
+    hash: row.saga_hash,
+    status: row.status,
+    state: row.state,
+    snapshot: row.snapshot,
+    revision: row.revision,
+    idempotencyKey: row.idempotency_key,
+    traceId: row.trace_id,
+    junkReplies: row.junk_replies,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+/** Inserts a new instance (revision 1); a second one with the same idempotency key fails 23505. */
+export async function insertInstance(
+  trx: Knex,
+  instance: {
+    snapshot: SagaSnapshot;
+    idempotencyKey: string | null;
+    traceId: string;
+    now: Date;
+  },
+): Promise<void> {
+  const { snapshot, now } = instance;
+  await trx("saga_instances").insert({
+    id: snapshot.sagaId,
+    saga_name: snapshot.sagaName,
+    saga_version: snapshot.sagaVersion,
+    saga_hash: snapshot.sagaHash,
+    status: snapshot.status,
+    state: snapshot.state,
+    snapshot: JSON.stringify(snapshot),
+    revision: 1,
+    idempotency_key: instance.idempotencyKey,
+    trace_id: instance.traceId,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+/** The id of the saga started with this idempotency key, if any. */
+export async function findIdByIdempotencyKey(knex: Knex, key: string): Promise<string | undefined> {
+  const row = (await knex("saga_instances").where({ idempotency_key: key }).first("id")) as
+    | { id: string }
+    | undefined;
+  return row?.id;
+}
+
+/**
+ * Reads an instance and locks its row until `trx` ends (`FOR UPDATE`). Every write to a saga
+ * takes this lock first, so two replicas applying events to one saga run one after the other.
+ */
+export async function lockInstance(trx: Knex, id: string): Promise<SagaInstance | undefined> {
+  const row = (await trx("saga_instances").where({ id }).forUpdate().first()) as
+    | InstanceColumns
+    | undefined;
+  return row ? toInstance(row) : undefined;
+}
+
+/** Reads an instance without a lock. */
+export async function getInstance(knex: Knex, id: string): Promise<SagaInstance | undefined> {
+  const row = (await knex("saga_instances").where({ id }).first()) as InstanceColumns | undefined;
+  return row ? toInstance(row) : undefined;
+}
+
+/** Writes a new snapshot of a locked instance. */
+export async function saveSnapshot(
+  trx: Knex,
+  snapshot: SagaSnapshot,
+  revision: number,
+  now: Date,
+): Promise<void> {
+  await trx("saga_instances")
+    .where({ id: snapshot.sagaId })
+    .update({
+      status: snapshot.status,
+      state: snapshot.state,
+      snapshot: JSON.stringify(snapshot),
+      revision,
+      updated_at: now,
+    });
+}
+
+/** Counts one more junk reply on a locked instance; returns the new count. */
+export async function countJunkReply(trx: Knex, id: string): Promise<number> {
+  const [row] = (await trx("saga_instances")
+    .where({ id })
+    .increment("junk_replies", 1)
+    .returning("junk_replies")) as { junk_replies: number }[];
+  return row?.junk_replies ?? 0;
+}
+
+/** Sagas newest first, filtered; `limit` rows at most. */
+export async function listInstances(knex: Knex, query: SagaListQuery): Promise<SagaSummary[]> {
+  let select = knex("saga_instances")
+    .select("id", "saga_name", "saga_version", "status", "state", "created_at", "updated_at")
+    .orderBy([
+      { column: "created_at", order: "desc" },
+      { column: "id", order: "desc" },
+    ])
+    .limit(query.limit);
+  if (query.status) select = select.where({ status: query.status });
+  if (query.name) select = select.where({ saga_name: query.name });
+  if (query.after) {
+    // The cursor helper has already checked both values; the casts cannot fail.
+    select = select.whereRaw("(created_at, id) < (?::timestamptz, ?::uuid)", [
+      query.after.createdAt.toISOString(),
+      query.after.id,
+    ]);
+  }
+  const rows = (await select) as Pick<
+    InstanceColumns,
+    "id" | "saga_name" | "saga_version" | "status" | "state" | "created_at" | "updated_at"
+  >[];
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.saga_name,
+    version: row.saga_version,
+    status: row.status,
+    state: row.state,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }));
+}

@@ -1,0 +1,269 @@
+// Every statement on saga_outbox and saga_outbox_parked. The relay in messaging keeps the
+// sending mechanics; it reaches this table only through SagaOutboxStore.
+import {
+  type OutboxMessage as MessageRow,
+  type OutboxParking,
+  type OutboxRetry,
+  type OutboxRow,
+  type OutboxStore,
+  outboxAvailableAt,
+} from "@sagaworks/messaging";
+import type { Database, Knex } from "@sagaworks/platform";
+import type { JsonValue } from "@sagaworks/saga-definition";
+import { lockInstance, type SagaInstance } from "./instances.ts";
+
+/** An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker. */
+export type OutboxMessage =
+  | MessageRow
+  | {
+      transport: "http";
+      sagaId: string;
+      service: string;
+      method: string;
+      path: string;
+      query: JsonValue | null;
+      body: JsonValue | null;
+      step: string;
+      attempt: number;
+      idempotencyKey: string;
+      timeoutMs: number;
+    };
+
+/** An HTTP call waiting in the outbox. */
+export type HttpCall = Extract<OutboxMessage, { transport: "http" }>;
+
+/** A row of `saga_outbox`. */
+export interface SagaOutboxRow {
+  id: string;
+  saga_id: string;
+  kind: "sqs" | "sns" | "http";
+  destination: string;
+  message: OutboxMessage;
+  attempts: number;
+}
+
+/** A row to write: everything but what the database assigns. */
+export type NewOutboxRow = Omit<SagaOutboxRow, "id" | "attempts">;
+
+/** A message an operator must look at: it could not be sent and was taken out of the outbox. */
+export interface ParkedMessage {
+  id: string;
+  kind: string;
+  destination: string;
+  /** The envelope's name (`CreateOrder`, `saga.started`) or the HTTP call's path. */
+  name: string | null;
+  attempts: number;
+  reason: string;
+  parkedAt: Date;
+}
+
+/** Whether a row is an SQS/SNS message for the relay (not an HTTP call for the invoker). */
+export function isMessageRow(row: SagaOutboxRow): row is SagaOutboxRow & { message: MessageRow } {
+  return row.message.transport !== "http";
+}
+
+/**
+ * Inserts outbox rows in the writer's transaction. Messages are leased to this process, which
+ * sends them right after the commit (`leased: false` makes them due at once for any replica's
+ * poll); HTTP calls are due now for whichever replica's invoker claims them first.
+ */
+export async function insertOutboxRows(
+  trx: Knex,
+  rows: readonly NewOutboxRow[],
+  now: Date,
+  options: { leased: boolean } = { leased: true },
+): Promise<SagaOutboxRow[]> {
+  if (rows.length === 0) return [];
+  const inserted = (await trx("saga_outbox")
+    .insert(
+      rows.map((row) => ({
+        ...row,
+        message: JSON.stringify(row.message),
+        available_at: row.kind === "http" || !options.leased ? now : outboxAvailableAt(now),
+        created_at: now,
+      })),
+    )
+    .returning("id")) as { id: string | number }[];
+  return rows.map((row, index) => ({ ...row, id: String(inserted[index]?.id), attempts: 0 }));
+}
+
+/** Deletes one outbox row (an HTTP call whose answer is being applied). */
+export async function deleteOutboxRow(trx: Knex, id: string): Promise<void> {
+  await trx("saga_outbox").where({ id }).delete();
+}
+
+/**
+ * Claims up to `limit` due HTTP calls and leases each for its timeout plus `marginMs`, in one
+ * statement: SKIP LOCKED keeps replicas off each other's rows, and if this process dies mid-call
+ * the lease runs out and another replica makes the call again (same Idempotency-Key).
+ */
+export async function claimHttpCalls(
+  knex: Knex,
+  now: Date,
+  limit: number,
+  marginMs: number,
+): Promise<SagaOutboxRow[]> {
+  // Look before claiming: most wake-ups follow commits that wrote no HTTP call, and an idle
+  // invoker should not write or commit.
+  const due = await knex("saga_outbox")
+    .where("kind", "http")
+    .andWhere("available_at", "<=", now)
+    .first("id");
+  if (!due) return [];
+  const rows = (await knex("saga_outbox")
+    .whereIn(
+      "id",
+      knex("saga_outbox")
+        .select("id")
+        .where("kind", "http")
+        .andWhere("available_at", "<=", now)
+        .orderBy("id")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .update({
+      attempts: knex.raw("attempts + 1"),
+      available_at: knex.raw(
+        "?::timestamptz + ((message->>'timeoutMs')::int + ?) * interval '1 millisecond'",
+        [now, marginMs],
+      ),
+    })
+    .returning(["id", "saga_id", "kind", "destination", "message", "attempts"])) as SagaOutboxRow[];
+  return rows.map((row) => ({ ...row, id: String(row.id) }));
+}
+
+/** The messages of a saga that were parked, oldest first. */
+export async function listParked(knex: Knex, sagaId: string): Promise<ParkedMessage[]> {
+  const rows = (await knex("saga_outbox_parked")
+    .where({ saga_id: sagaId })
+    .orderBy("id")
+    .select("id", "kind", "destination", "message", "attempts", "reason", "parked_at")) as {
+    id: string | number;
+    kind: string;
+    destination: string;
+    message: OutboxMessage;
+    attempts: number;
+    reason: string;
+    parked_at: Date | string;
+  }[];
+  return rows.map((row) => ({
+    id: String(row.id),
+    kind: row.kind,
+    destination: row.destination,
+    name: messageName(row.message),
+    attempts: row.attempts,
+    reason: row.reason,
+    parkedAt: new Date(row.parked_at),
+  }));
+}
+
+function messageName(message: OutboxMessage): string | null {
+  if (message.transport === "http") return `${message.method} ${message.path}`;
+  return message.attributes?.name ?? null;
+}
+
+/** What happens to a saga whose message was parked, in the parking's transaction. */
+export type AfterPark = (
+  trx: Knex.Transaction,
+  instance: SagaInstance,
+  parked: { outboxId: string; reason: string },
+  now: Date,
+) => Promise<void>;
+
+/**
+ * The relay's view of `saga_outbox` (see {@link OutboxStore} for the contract). Parking moves the
+ * row into `saga_outbox_parked` and lets `afterPark` move its saga on, in one transaction that
+ * locks the instance first: the same lock order as every transition, so parking never
+ * deadlocks with a reply being applied to that saga.
+ */
+export class SagaOutboxStore implements OutboxStore {
+  private readonly db: Database;
+  private readonly afterPark: AfterPark;
+
+  constructor(db: Database, afterPark: AfterPark) {
+    this.db = db;
+    this.afterPark = afterPark;
+  }
+
+  async anyDue(now: Date): Promise<boolean> {
+    const due = await this.db
+      .knex("saga_outbox")
+      .whereIn("kind", ["sqs", "sns"])
+      .andWhere("available_at", "<=", now)
+      .first("id");
+    return due !== undefined;
+  }
+
+  claimDue<T>(
+    now: Date,
+    limit: number,
+    work: (rows: OutboxRow[], trx: Knex.Transaction) => Promise<T>,
+  ): Promise<T> {
+    return this.db.knex.transaction(async (trx) => {
+      const rows = (await trx("saga_outbox")
+        .whereIn("kind", ["sqs", "sns"])
+        .andWhere("available_at", "<=", now)
+        .orderBy("id")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked()
+        .select("id", "saga_id", "kind", "destination", "message", "attempts")) as OutboxRow[];
+      return work(rows, trx);
+    });
+  }
+
+  async deleteRows(ids: readonly string[], trx?: Knex): Promise<void> {
+    if (ids.length > 0) await (trx ?? this.db.knex)("saga_outbox").whereIn("id", ids).delete();
+  }
+
+  async reschedule(retries: readonly OutboxRetry[], trx?: Knex): Promise<void> {
+    const knex = trx ?? this.db.knex;
+    for (const { row, error, retryAt } of retries) {
+      await knex("saga_outbox")
+        .where({ id: row.id })
+        .update({
+          attempts: row.attempts + 1,
+          last_error: error.slice(0, 2000),
+          available_at: retryAt,
+        });
+    }
+  }
+
+  async park(parkings: readonly OutboxParking[], now: Date): Promise<void> {
+    for (const { row, reason } of parkings) {
+      const owner = (await this.db.knex("saga_outbox").where({ id: row.id }).first("saga_id")) as
+        | { saga_id: string }
+        | undefined;
+      // Gone: sent after all by another replica, or parked by it.
+      if (!owner) continue;
+      await this.db.knex.transaction(async (trx) => {
+        const instance = await lockInstance(trx, owner.saga_id);
+        const [moved] = (await trx("saga_outbox")
+          .where({ id: row.id })
+          .delete()
+          .returning(["id", "saga_id", "kind", "destination", "message", "attempts"])) as {
+          id: string | number;
+          saga_id: string;
+          kind: string;
+          destination: string;
+          message: OutboxMessage;
+          attempts: number;
+        }[];
+        if (!moved) return;
+        await trx("saga_outbox_parked").insert({
+          id: moved.id,
+          saga_id: moved.saga_id,
+          kind: moved.kind,
+          destination: moved.destination,
+          message: JSON.stringify(moved.message),
+          attempts: Math.max(moved.attempts, row.attempts),
+          reason: reason.slice(0, 2000),
+          parked_at: now,
+        });
+        if (instance)
+          await this.afterPark(trx, instance, { outboxId: String(moved.id), reason }, now);
+      });
+    }
+  }
+}
