@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp(testName: string) {
+async function setUp(testName: string, options: { maxAttempts?: number } = {}) {
   const db = await createTestDatabase(testName, process.env);
   cleanups.push(() => db.drop());
   await runMigrations(db, outboxMigrations);
@@ -29,6 +29,7 @@ async function setUp(testName: string) {
     logger: silentLogger(),
     metrics,
     pollIntervalMs: 50,
+    ...options,
   });
   relay.start();
   cleanups.push(() => relay.stop());
@@ -36,6 +37,18 @@ async function setUp(testName: string) {
 }
 
 async function write(
+  db: TestDatabase,
+  queueUrl: string,
+  bodies: string[],
+  availableAt: Date,
+): Promise<OutboxRow[]> {
+  // Written one by one so ids follow the order of `bodies`.
+  const written: OutboxRow[] = [];
+  for (const body of bodies) written.push(...(await writeBatch(db, queueUrl, [body], availableAt)));
+  return written;
+}
+
+async function writeBatch(
   db: TestDatabase,
   queueUrl: string,
   bodies: string[],
@@ -93,6 +106,23 @@ describe("the outbox relay", () => {
     expect(metrics.commits).toBe(0);
   });
 
+  it("gives sent rows back when the writer's transaction fails, and deletes them itself", async () => {
+    const { db, relay, queueUrl } = await setUp("relay hand-off rollback");
+    const rows = await write(db, queueUrl, ["y"], outboxAvailableAt(new Date()));
+    relay.notify(rows);
+    await receiveMessages(clients.sqs, queueUrl, 1);
+    await waitFor(() => relay.handOff.pending > 0, { description: "the row to be sent" });
+    const failure = relay.handOff.transaction(db.knex, async (trx) => {
+      // The delete of the sent row ran in this transaction, which now rolls back.
+      expect(Number((await trx("outbox").count({ n: "*" }))[0]?.n)).toBe(0);
+      throw new Error("writer failed");
+    });
+    await expect(failure).rejects.toThrow("writer failed");
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "the relay to delete the row given back",
+    });
+  });
+
   it("leaves a leased row to its writer, and the poll sends it once the lease runs out", async () => {
     const { db, queueUrl } = await setUp("relay lease");
     // A writer that crashed after its commit: nobody notifies, and the lease is still running.
@@ -105,5 +135,66 @@ describe("the outbox relay", () => {
       description: "the orphan to be deleted",
     });
     expect((await db.knex("outbox").first("message")).message.body).toBe("leased");
+  });
+});
+
+/** A body over SQS's 1 MiB: it can never be sent as it is. */
+const poisonBody = "p".repeat(1_048_577);
+
+const parked = async (db: TestDatabase) =>
+  (await db
+    .knex("outbox")
+    .where("available_at", "infinity")
+    .select("id", "attempts", "last_error")) as { id: string; last_error: string }[];
+
+describe("the outbox relay with a row that cannot be sent", () => {
+  it("a poison row never holds back the other rows of its batch, and is parked with the reason", async () => {
+    const { db, relay, queueUrl } = await setUp("relay poison notify");
+    const rows = await write(db, queueUrl, ["a", poisonBody, "b"], outboxAvailableAt(new Date()));
+    relay.notify(rows);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["a", "b"]);
+    const [poison] = await waitFor(
+      async () => {
+        const found = await parked(db);
+        return found.length > 0 ? found : undefined;
+      },
+      { description: "the poison row to be parked" },
+    );
+    expect(String(poison?.id)).toBe(rows[1]?.id);
+    expect(poison?.last_error).toMatch(/MESSAGE_TOO_LARGE.*can never be sent/);
+    // The good rows are deleted; the parked one stays, readable, and no poll sends it again.
+    await waitFor(async () => (await remaining(db)) === 1, {
+      description: "the sent rows to be deleted",
+    });
+  });
+
+  it("the poll sends the rest of a claimed batch and parks the poison row", async () => {
+    const { db, queueUrl } = await setUp("relay poison poll");
+    // A writer that crashed after its commit: the poll claims all three in one transaction.
+    await write(db, queueUrl, ["c", poisonBody, "d"], new Date(Date.now() - 1_000));
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["c", "d"]);
+    await waitFor(async () => (await parked(db)).length === 1 && (await remaining(db)) === 1, {
+      description: "the good rows deleted and the poison row parked",
+    });
+  });
+
+  it("parks a row the broker keeps refusing after maxAttempts, with its last error", async () => {
+    const { db, queueUrl } = await setUp("relay refused", { maxAttempts: 2 });
+    const missing = `${queueUrl}-missing`;
+    await write(db, missing, ["lost?"], new Date(Date.now() - 1_000));
+    await write(db, queueUrl, ["fine"], new Date(Date.now() - 1_000));
+    const received = await receiveMessages(clients.sqs, queueUrl, 1);
+    expect(received.map((m) => m.Body)).toEqual(["fine"]);
+    const [row] = await waitFor(
+      async () => {
+        const found = await parked(db);
+        return found.length > 0 ? found : undefined;
+      },
+      { description: "the refused row to be parked" },
+    );
+    expect(row?.last_error).toMatch(/refused 2 times/);
+    expect(await remaining(db)).toBe(1);
   });
 });
