@@ -1,0 +1,86 @@
+import type { SagaSnapshot } from "@sagaworks/saga-engine";
+import { describe, expect, it } from "vitest";
+import { OUTBOX_UNDELIVERABLE, parkedSnapshot } from "./outbox-parking.ts";
+import { summariseEventDetail } from "./store/effects.ts";
+
+const now = new Date("2026-11-29T12:00:00.000Z");
+const running: SagaSnapshot = {
+  sagaId: "s-1",
+  sagaName: "create-order",
+  sagaVersion: 1,
+  sagaHash: "sha256:x",
+  status: "running",
+  state: "step:reserve-credit",
+  input: { customerId: "c-1" },
+  steps: {},
+  pending: {
+    step: "reserve-credit",
+    compensation: false,
+    attempt: 2,
+    attemptBase: 0,
+    waitingFor: "reply",
+    timerId: "t-1",
+    idempotencyKey: "s-1:reserve-credit",
+  },
+  failure: null,
+  pivotPassed: false,
+  deadlineAt: null,
+  startedAt: now.toISOString(),
+  updatedAt: now.toISOString(),
+  seq: 3,
+};
+
+describe("lifecycle events", () => {
+  it("carry the input's size, never the input, and cut long strings", () => {
+    const detail = summariseEventDetail({
+      sagaId: "s-1",
+      status: "running",
+      input: { note: "x".repeat(300_000) },
+      failure: { step: "a", message: "m".repeat(2_000) },
+    });
+    expect(detail.input).toBeUndefined();
+    expect(detail.inputBytes).toBe(300_000 + '{"note":""}'.length);
+    expect(detail.sagaId).toBe("s-1");
+    expect((detail.failure as { message: string }).message).toHaveLength(501);
+    expect(JSON.stringify(detail).length).toBeLessThan(1_000);
+  });
+});
+
+describe("parking a saga whose message cannot be sent", () => {
+  it("moves a running saga to needs-intervention with the reason, keeping what retry needs", () => {
+    const parked = parkedSnapshot(running, "MESSAGE_TOO_LARGE: 2 MB", now);
+    expect(parked).toMatchObject({
+      status: "needs-intervention",
+      state: "step:reserve-credit",
+      pending: { step: "reserve-credit", attempt: 2, timerId: "" },
+      failure: {
+        step: "reserve-credit",
+        code: OUTBOX_UNDELIVERABLE,
+        message: "MESSAGE_TOO_LARGE: 2 MB",
+      },
+      seq: 4,
+    });
+  });
+
+  it("keeps the failure a compensation maps from", () => {
+    const failure = {
+      step: "reserve-credit",
+      kind: "business-failure" as const,
+      code: "CREDIT_LIMIT",
+      message: "over the limit",
+    };
+    const compensating: SagaSnapshot = {
+      ...running,
+      status: "compensating",
+      pending: { ...(running.pending as NonNullable<SagaSnapshot["pending"]>), compensation: true },
+      failure,
+    };
+    expect(parkedSnapshot(compensating, "too large", now)?.failure).toEqual(failure);
+  });
+
+  it("leaves a finished or already parked saga as it is", () => {
+    for (const status of ["completed", "compensated", "failed", "resolved", "needs-intervention"]) {
+      expect(parkedSnapshot({ ...running, status } as SagaSnapshot, "r", now)).toBeUndefined();
+    }
+  });
+});

@@ -1,0 +1,173 @@
+// What the orchestrator does with what it cannot send or should not keep: a command too large for
+// SQS is parked and its saga needs intervention, without delaying any other saga; replies naming
+// a step the saga does not have are counted, and only the first few reach the history.
+import { serviceContracts } from "@sagaworks/contracts";
+import { createEnvelope, type Envelope, type SqsConsumer } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
+import {
+  API_TOKEN,
+  shopAnswers,
+  startOrchestrator,
+  startParticipant,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+/** One command step whose CreateOrder carries `$.input.note`; a late command would time out. */
+const noteSaga: CompiledSaga = compileSagaOrThrow(
+  {
+    name: "note-order",
+    version: 1,
+    description: "a saga whose command carries the input's note",
+    input: {
+      type: "object",
+      properties: { customerId: { type: "string" }, note: { type: "string" } },
+      required: ["customerId", "note"],
+    },
+    steps: [
+      {
+        name: "create-order",
+        kind: "command",
+        service: "order",
+        command: "CreateOrder",
+        payload: {
+          orderId: "$.sagaId",
+          customerId: "$.input.customerId",
+          items: [{ sku: "$.input.note", quantity: 1, unitPriceCents: 1 }],
+          totalCents: 1,
+        },
+        outcomes: { success: ["OrderCreated"] },
+        pivot: true,
+        retry: { maxAttempts: 5, initialDelay: "1s", jitter: "none" },
+        timeout: "2s",
+      },
+    ],
+  },
+  { contracts: serviceContracts },
+);
+
+let env: TestEnv;
+let orchestrator: Orchestrator;
+let order: { consumer: SqsConsumer<Envelope>; received: Envelope[] };
+beforeAll(async () => {
+  env = await testEnv("outbox parking");
+  orchestrator = await startOrchestrator(env, { definitions: [noteSaga] });
+  order = await startParticipant(env, "order", shopAnswers().order);
+}, 120_000);
+afterAll(async () => {
+  await order.consumer.stop();
+  await orchestrator.stop();
+  await env.close();
+});
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+// biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+async function view(sagaId: string): Promise<Record<string, any>> {
+  const response = await orchestrator.api.inject({
+    method: "GET",
+    url: `/sagas/${sagaId}`,
+    headers: auth,
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json();
+}
+const statusOf = (sagaId: string, wanted: string) =>
+  waitFor(
+    async () => {
+      const saga = await view(sagaId);
+      return saga.status === wanted ? saga : undefined;
+    },
+    { description: `saga ${sagaId} to be ${wanted}`, timeoutMs: 20_000 },
+  );
+
+describe("an outbox message that can never be sent", () => {
+  it("a poison outbox row never delays another saga's message", async () => {
+    // The runtime is called directly: the API refuses such an input at the start, but a message
+    // can outgrow SQS in other ways (mapped replies), and the relay must cope.
+    const [poisoned, healthy] = await Promise.all([
+      orchestrator.runtime.start(noteSaga, { customerId: "c-big", note: "x".repeat(1_100_000) }),
+      orchestrator.runtime.start(noteSaga, { customerId: "c-ok", note: "gift wrap" }),
+    ]);
+    // The healthy saga's command went out on its first attempt: never timed out, never resent.
+    const done = await statusOf(healthy.sagaId, "completed");
+    expect(done.history.map((h: { eventType: string }) => h.eventType)).toEqual(["start", "reply"]);
+    expect(order.received.filter((c) => c.sagaId === healthy.sagaId).map((c) => c.attempt)).toEqual(
+      [1],
+    );
+
+    // The poisoned one is parked with the reason, and the API shows the message.
+    const parked = await statusOf(poisoned.sagaId, "needs-intervention");
+    expect(parked.snapshot.failure).toMatchObject({
+      step: "create-order",
+      code: "OUTBOX_UNDELIVERABLE",
+      message: expect.stringMatching(/MESSAGE_TOO_LARGE/),
+    });
+    expect(parked.parkedMessages).toEqual([
+      expect.objectContaining({
+        kind: "sqs",
+        name: "CreateOrder",
+        reason: expect.stringMatching(/can never be sent/),
+      }),
+    ]);
+    expect(parked.history.at(-1)).toMatchObject({
+      eventType: "outbox.parked",
+      applied: true,
+      status: "needs-intervention",
+    });
+    expect(order.received.some((c) => c.sagaId === poisoned.sagaId)).toBe(false);
+    expect(orchestrator.metrics.outboxParked).toBeGreaterThanOrEqual(1);
+    // Nothing of it is left in the outbox once its saga.needs-intervention event is published,
+    // and no timer will wake it: an operator decides.
+    await waitFor(
+      async () =>
+        (await env.db.knex("saga_outbox").where({ saga_id: poisoned.sagaId })).length === 0,
+      { description: "the needs-intervention event to be sent" },
+    );
+    expect(await env.db.knex("saga_timers").where({ saga_id: poisoned.sagaId })).toEqual([]);
+
+    const resolved = await orchestrator.api.inject({
+      method: "POST",
+      url: `/sagas/${poisoned.sagaId}/resolve`,
+      headers: auth,
+      payload: { actor: "ops@example.com", reason: "order taken by phone" },
+    });
+    expect(resolved.json()).toMatchObject({ status: "resolved" });
+  });
+});
+
+describe("replies naming a step the saga does not have", () => {
+  it("are counted, and only the first few reach the history", async () => {
+    const { sagaId } = await orchestrator.runtime.start(noteSaga, {
+      customerId: "c-junk",
+      note: "n",
+    });
+    const before = (await statusOf(sagaId, "completed")).history.length;
+    const junk = 3 * JUNK_REPLIES_IN_HISTORY;
+    for (let i = 0; i < junk; i++) {
+      const envelope = createEnvelope({
+        kind: "reply",
+        name: "OrderCreated",
+        sagaId,
+        sagaName: noteSaga.name,
+        sagaVersion: noteSaga.version,
+        step: `no-such-step-${i}`,
+        attempt: 1,
+        compensation: false,
+        payload: {},
+      });
+      await handleReply(orchestrator.runtime, {
+        body: envelope,
+        sqsMessageId: `junk-${i}`,
+        receiveCount: 1,
+        attributes: {},
+      });
+    }
+    const saga = await view(sagaId);
+    expect(saga.junkReplies).toBe(junk);
+    expect(saga.history).toHaveLength(before + JUNK_REPLIES_IN_HISTORY);
+    expect(saga.status).toBe("completed");
+  });
+});
