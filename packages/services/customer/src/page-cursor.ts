@@ -1,23 +1,16 @@
-import { CustomerError, CustomerErrorCode } from "./errors.ts";
+import { cursorText, decodePageCursor, encodePageCursor } from "@sagaworks/service-kit";
+import { z } from "zod";
 
-// Cursors are opaque to clients so that the key behind them (today: the last id of a page) can
-// change without breaking anyone who stored one.
+// The customer list's cursor: the last id of a page, through the kit's one cursor helper (opaque,
+// strictly checked: anything this service did not return is a 400 CURSOR_INVALID).
+const position = z.tuple([cursorText]);
 
 /** Encodes the last id of a page as the cursor of the next page. */
 export function encodeCursor(lastId: string): string {
-  return Buffer.from(`id:${lastId}`, "utf8").toString("base64url");
+  return encodePageCursor("customers", [lastId]);
 }
 
-/** Decodes a cursor from {@link encodeCursor}; throws `CURSOR_INVALID` for anything else. */
+/** Decodes a cursor from {@link encodeCursor}; throws `CURSOR_INVALID` (400) for anything else. */
 export function decodeCursor(cursor: string): string {
-  const text = Buffer.from(cursor, "base64url").toString("utf8");
-  // base64url decoding ignores junk silently; re-encoding tells a real cursor from a lookalike.
-  if (text.startsWith("id:") && text.length > 3 && encodeCursor(text.slice(3)) === cursor) {
-    return text.slice(3);
-  }
-  throw new CustomerError(
-    CustomerErrorCode.cursorInvalid,
-    "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.",
-    { cursor },
-  );
+  return decodePageCursor(cursor, "customers", position)[0];
 }

@@ -1,34 +1,24 @@
-import { OrderError, OrderErrorCode } from "./errors.ts";
+import {
+  cursorText,
+  cursorTimestamp,
+  decodePageCursor,
+  encodePageCursor,
+} from "@sagaworks/service-kit";
+import { z } from "zod";
 import type { OrderPosition } from "./order-store.ts";
 
-// Cursors are opaque to clients, so the position behind them (today: created_at and id of the
-// last order of a page) can change without breaking a client that kept one.
+// The order list's cursor: created_at and id of the last order of a page, through the kit's one
+// cursor helper (opaque, strictly checked: a date Postgres cannot store, or anything else this
+// service did not return, is a 400 CURSOR_INVALID).
+const position = z.tuple([cursorTimestamp, cursorText]);
 
 /** Encodes the last order of a page as the cursor of the next page. */
-export function encodeOrderCursor(position: OrderPosition): string {
-  return Buffer.from(
-    JSON.stringify({ at: position.createdAt.toISOString(), id: position.id }),
-    "utf8",
-  ).toString("base64url");
+export function encodeOrderCursor(last: OrderPosition): string {
+  return encodePageCursor("orders", [last.createdAt.toISOString(), last.id]);
 }
 
-/** Decodes a cursor from {@link encodeOrderCursor}; throws `CURSOR_INVALID` for anything else. */
+/** Decodes a cursor from {@link encodeOrderCursor}; throws `CURSOR_INVALID` (400) for anything else. */
 export function decodeOrderCursor(cursor: string): OrderPosition {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (typeof value === "object" && value !== null) {
-      const { at, id } = value as { at?: unknown; id?: unknown };
-      const createdAt = typeof at === "string" ? new Date(at) : undefined;
-      if (createdAt && !Number.isNaN(createdAt.getTime()) && typeof id === "string" && id) {
-        return { createdAt, id };
-      }
-    }
-  } catch {
-    // Not JSON: reported below like any other foreign cursor.
-  }
-  throw new OrderError(
-    OrderErrorCode.cursorInvalid,
-    "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.",
-    { cursor },
-  );
+  const [createdAt, id] = decodePageCursor(cursor, "orders", position);
+  return { createdAt, id };
 }
