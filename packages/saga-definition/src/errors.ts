@@ -15,6 +15,8 @@ export const DiagnosticCode = {
   durationInvalid: "SAGA_DURATION_INVALID",
   stepKindInvalid: "SAGA_STEP_KIND_INVALID",
   inputSchemaInvalid: "SAGA_INPUT_SCHEMA_INVALID",
+  nestingTooDeep: "SAGA_NESTING_TOO_DEEP",
+  keyReserved: "SAGA_KEY_RESERVED",
   // Steps and the pivot
   stepNameDuplicate: "SAGA_STEP_NAME_DUPLICATE",
   pivotMultiple: "SAGA_PIVOT_MULTIPLE",

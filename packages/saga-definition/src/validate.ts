@@ -34,6 +34,7 @@ import {
   typesCompatible,
 } from "./json-schema-walk.ts";
 import { literalByteSize, parseMappingString } from "./mapping.ts";
+import { guardValue } from "./value-guard.ts";
 
 /** Default timeout of one attempt of a command step. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -215,6 +216,9 @@ class DefinitionAnalyser {
   }
 
   run(): Analysis {
+    // Depth and prototype keys first: later checks recurse and copy, so they only see sound data.
+    const guarded = guardValue(this.raw);
+    if (guarded.length > 0) return { diagnostics: guarded, header: undefined, steps: [] };
     const header = definitionHeaderSchema.safeParse(this.raw, { reportInput: true });
     if (!header.success) this.out.addZodIssues(header.error.issues, []);
     const rawSteps = isRecord(this.raw) && Array.isArray(this.raw.steps) ? this.raw.steps : [];

@@ -1,10 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Database, Logger } from "@sagaworks/platform";
 import { type JsonValue, renderMermaid } from "@sagaworks/saga-definition";
+import { compileInputSchemaOrThrow } from "@sagaworks/saga-definition/input-schema";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
@@ -98,10 +97,10 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   });
 
   // Input schemas of every definition, compiled once: starts are checked before a saga exists.
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  addFormats.default(ajv);
   const inputValidators = new Map(
-    deps.definitions.allDeployed().map((saga) => [saga.name, ajv.compile(saga.input)]),
+    deps.definitions
+      .allDeployed()
+      .map((saga) => [saga.name, compileInputSchemaOrThrow(saga.input, saga.name)]),
   );
 
   const expected = Buffer.from(`Bearer ${deps.apiToken}`);
