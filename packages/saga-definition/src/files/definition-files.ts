@@ -40,6 +40,10 @@ function problemAt(file: string, code: string, message: string): FileProblem {
   return { code, message, file, line: 1, column: 1, path: [], pointer: "$" };
 }
 
+function tooLarge(bytes: number): string {
+  return `The file is ${bytes} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes (256 KiB). Split the saga, or move large literal data out of the definition.`;
+}
+
 const START: SourcePosition = { line: 1, column: 1 };
 
 /** Expands files and folders into the sorted list of `*.saga.json` files they hold. */
@@ -71,6 +75,15 @@ export function checkDefinitionText(
   displayName: string,
   options: DefinitionCheckOptions & { fileName?: string },
 ): FileResult {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return {
+      file: displayName,
+      saga: undefined,
+      problems: [problemAt(displayName, FileProblemCode.fileTooLarge, tooLarge(bytes))],
+      namePosition: START,
+    };
+  }
   const parsed = parseSourceDocument(text, displayName);
   if (!parsed.ok) {
     return { file: displayName, saga: undefined, problems: parsed.problems, namePosition: START };
@@ -149,10 +162,7 @@ export async function checkDefinitionFile(
     );
   }
   if (info.size > MAX_DEFINITION_BYTES) {
-    return failed(
-      FileProblemCode.fileTooLarge,
-      `The file is ${info.size} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes (256 KiB). Split the saga, or move large literal data out of the definition.`,
-    );
+    return failed(FileProblemCode.fileTooLarge, tooLarge(info.size));
   }
   const text = await readFile(file, "utf8").catch((error: unknown) => error as Error);
   if (text instanceof Error) {
