@@ -44,6 +44,7 @@ export const DiagnosticCode = {
   serviceTransportUnsupported: "SAGA_SERVICE_TRANSPORT_UNSUPPORTED",
   commandUnknown: "SAGA_COMMAND_UNKNOWN",
   replyUnknown: "SAGA_REPLY_UNKNOWN",
+  compensationRepliesMissing: "SAGA_COMPENSATION_REPLIES_MISSING",
   outcomeUnclassified: "SAGA_OUTCOME_UNCLASSIFIED",
   outcomeClassifiedTwice: "SAGA_OUTCOME_CLASSIFIED_TWICE",
   httpEndpointUnknown: "SAGA_HTTP_ENDPOINT_UNKNOWN",

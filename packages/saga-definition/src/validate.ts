@@ -689,6 +689,13 @@ class DefinitionAnalyser {
       this.checkPathsIn(compensation.payload, [...path, "payload"], index, true);
       return;
     }
+    if (Object.keys(command.replies).length === 0) {
+      this.out.add(
+        DiagnosticCode.compensationRepliesMissing,
+        [...path, "command"],
+        `Declare the replies of ${compensation.command} in its contract: a compensation is done only when its service answers with one of them.`,
+      );
+    }
     const root = contractJsonSchema(command.payload, "input");
     this.checkValue(compensation.payload, root, root, [...path, "payload"], {
       stepIndex: index,

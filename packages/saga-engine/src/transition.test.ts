@@ -585,12 +585,62 @@ describe("business failure starts compensation in reverse order", () => {
     expect(ofType(driver.effects(), "finish")).toEqual([{ type: "finish", status: "compensated" }]);
   });
 
-  it("any reply to a compensation completes it", () => {
+  // Issue 9 point 11 replaced "any reply to a compensation completes it": that rule counted a
+  // participant's failure reply as an undone effect.
+  it("a compensation completes on a reply its command declares", () => {
     const driver = atDecide();
     driver.reply("Declined");
-    driver.reply("SomethingElse", { code: "WHATEVER" });
+    driver.reply("BUndone", { sagaId: SAGA });
     expect(snap(driver).steps.b?.status).toBe("compensated");
     expect(snap(driver).state).toBe("compensate:a");
+  });
+
+  it("a failed compensation is not counted as done: it is retried, then parks the saga", () => {
+    const driver = atDecide();
+    driver.reply("Declined");
+    const failed = driver.reply("CommandFailed", { code: "LEDGER_DOWN", message: "ledger down" });
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    expect(snap(driver).status).toBe("compensating");
+    expect(snap(driver).steps.b?.lastError).toEqual({
+      code: "LEDGER_DOWN",
+      message: "ledger down",
+    });
+    expect(ofType(failed.effects, "publish-event").map((e) => e.name)).toEqual([
+      "saga.step.retrying",
+    ]);
+    driver.reply("SomethingElse", { code: "WHATEVER" }, { attempt: 1 });
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    // Every later attempt fails the same way until the compensation's retry budget is spent.
+    for (let round = 0; round < 100 && snap(driver).status === "compensating"; round++) {
+      driver.fireNext();
+      if (snap(driver).pending?.waitingFor === "reply") {
+        driver.reply("CommandFailed", { code: "LEDGER_DOWN", message: "ledger down" });
+      }
+    }
+    expect(snap(driver).status).toBe("needs-intervention");
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    expect(compensations(driver).every((command) => command === "UndoB")).toBe(true);
+  });
+
+  it("records the participant's code and message once a step's retries are used up (issue 9 point 9)", () => {
+    const driver = throughA(started());
+    for (let round = 0; round < 20 && snap(driver).steps.b?.status !== "failed"; round++) {
+      if (snap(driver).pending?.waitingFor === "reply") {
+        driver.reply("CommandFailed", { code: "B_BROKEN_NOW", message: "the b store is down" });
+      } else {
+        driver.fireNext();
+      }
+    }
+    expect(snap(driver).failure).toMatchObject({
+      step: "b",
+      kind: "exhausted",
+      code: "B_BROKEN_NOW",
+      message: "the b store is down",
+    });
+    expect(snap(driver).steps.b?.lastError).toEqual({
+      code: "B_BROKEN_NOW",
+      message: "the b store is down",
+    });
   });
 
   it("a compensation can map from the failure that started it", () => {

@@ -440,9 +440,22 @@ class Run {
       );
     const step = this.step(event.step);
     if (event.compensation) {
-      // Any reply to a compensation completes it: compensations have no business failures.
-      this.cancelPendingTimer();
-      return this.compensationSucceeded(step, `compensation of ${step.name} done (${event.name})`);
+      // Only a reply the compensating command declares completes it. Anything else (a
+      // participant's `failed(code)`, an unexpected error turned into a reply) means the effect
+      // was not undone: the attempt failed, and is retried, then handed to an operator.
+      if (compensationDone(step, event.name)) {
+        this.cancelPendingTimer();
+        return this.compensationSucceeded(
+          step,
+          `compensation of ${step.name} done (${event.name})`,
+        );
+      }
+      return this.attemptFailed(
+        step,
+        true,
+        replyCode(event.name, event.payload),
+        messageOf(event.payload, `unexpected reply ${event.name}`),
+      );
     }
     if (step.outcomes.success.includes(event.name)) {
       return this.stepSucceeded(step, event.payload, `${step.name} succeeded (${event.name})`);
@@ -459,7 +472,13 @@ class Run {
     if (step.retry.nonRetryable.includes(event.name) || step.retry.nonRetryable.includes(code)) {
       return this.stepFailed(step, "non-retryable", code, messageOf(event.payload, event.name));
     }
-    return this.attemptFailed(step, false, code, `unexpected reply ${event.name}`);
+    // The participant's own code and message, when the reply carries them (`failed(code, message)`).
+    return this.attemptFailed(
+      step,
+      false,
+      code,
+      messageOf(event.payload, `unexpected reply ${event.name}`),
+    );
   }
 
   onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
@@ -779,6 +798,19 @@ class Run {
 
 function isJsonObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The technical failure reply of the participant SDK (`failed(code, message)`). */
+const COMMAND_FAILED = "CommandFailed";
+
+/**
+ * Whether a reply completes a compensation: one the compiled compensation lists as success.
+ * Definitions compiled before that list existed accept any reply but a technical failure.
+ */
+function compensationDone(step: CompiledStep, reply: string): boolean {
+  const success = (step.compensation as { success?: unknown } | null)?.success;
+  if (Array.isArray(success)) return success.includes(reply);
+  return reply !== COMMAND_FAILED;
 }
 
 /** The failure code a reply carries: `payload.code` when it has one, else its name. */
