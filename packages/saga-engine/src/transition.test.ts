@@ -1882,3 +1882,48 @@ describe("determinism and purity", () => {
     expect(stored.results.at(-1)).toEqual(live.results.at(-1));
   });
 });
+
+describe("the deadline across operator actions (issue 9 point 12)", () => {
+  function parkedAtDecide(): SagaDriver {
+    const driver = atDecide();
+    // Nobody answers the pivot: its timeouts and retries run out before the 10-minute deadline.
+    for (let round = 0; round < 10 && snap(driver).status !== "needs-intervention"; round++) {
+      driver.fireNext();
+    }
+    expect(snap(driver).status).toBe("needs-intervention");
+    return driver;
+  }
+  const retry = { type: "operator", actor: "ops", reason: "try again", action: "retry" } as const;
+
+  it("re-arms a deadline that fired while the saga was parked, with a fresh window", () => {
+    const driver = parkedAtDecide();
+    expect([...driver.timers.keys()]).toEqual([deadlineTimerId(SAGA)]);
+    const fired = driver.fireNext();
+    expect(fired?.applied).toBe(false);
+    expect(driver.timers.size).toBe(0);
+    driver.now = new Date(driver.now.getTime() + 1_000);
+    const result = driver.apply(retry);
+    expect(result.applied).toBe(true);
+    const deadline = ofType(result.effects, "schedule-timer").find(
+      (timer) => timer.timerId === deadlineTimerId(SAGA),
+    );
+    expect(deadline?.fireAt).toBe(new Date(driver.now.getTime() + 10 * 60_000).toISOString());
+    expect(snap(driver).deadlineAt).toBe(deadline?.fireAt);
+    // The new deadline acts: nobody answers the pivot, it fires and takes the pivot's
+    // exhausted edge (an operator decides), instead of being ignored.
+    driver.now = new Date(Date.parse(deadline?.fireAt as string));
+    expect(driver.apply({ type: "saga-deadline" }).applied).toBe(true);
+    expect(snap(driver).failure?.kind).toBe("deadline");
+  });
+
+  it("keeps a deadline still ahead at its time when an operator retries", () => {
+    const driver = parkedAtDecide();
+    const before = snap(driver).deadlineAt;
+    const result = driver.apply(retry);
+    const deadline = ofType(result.effects, "schedule-timer").find(
+      (timer) => timer.timerId === deadlineTimerId(SAGA),
+    );
+    expect(deadline?.fireAt).toBe(before);
+    expect(snap(driver).deadlineAt).toBe(before);
+  });
+});

@@ -292,6 +292,8 @@ class Run {
       // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
       // armed for it: the saga is parked until someone acts.
       if (this.s.pending) this.s.pending = { ...this.s.pending, timerId: "" };
+      // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
+      // an operator's retry or skip arms it again (see `rearmDeadline`).
       this.publish(LifecycleEvent.needsIntervention, this.s.pending?.step ?? null, {
         failure: this.failureJson(),
       });
@@ -308,6 +310,29 @@ class Run {
           : LifecycleEvent.failed;
     this.publish(name, null, { failure: this.failureJson() });
     this.effects.push({ type: "finish", status });
+  }
+
+  /**
+   * Arms the deadline again when an operator moves a parked saga on: a deadline that fired while
+   * the saga was parked was ignored, so without this the saga would run on with none. A deadline
+   * still ahead keeps its time (scheduling a timer id again replaces it); one that passed starts a
+   * fresh window of the saga's timeout from now, or it would fire at once and undo what the
+   * operator just asked for.
+   */
+  private rearmDeadline(): void {
+    if (this.s.deadlineAt === null || this.compiled.timeoutMs === null) return;
+    const now = this.context.now.getTime();
+    const fireAt =
+      Date.parse(this.s.deadlineAt) > now
+        ? this.s.deadlineAt
+        : new Date(now + this.compiled.timeoutMs).toISOString();
+    this.s.deadlineAt = fireAt;
+    this.effects.push({
+      type: "schedule-timer",
+      timerId: deadlineTimerId(this.s.sagaId),
+      fireAt,
+      event: { type: "saga-deadline" },
+    });
   }
 
   private failureJson(): JsonValue {
@@ -712,6 +737,7 @@ class Run {
           : stepStateId(pending.step);
         // A fresh retry budget: attempts so far belong to the old one.
         this.startAttempt(pending.step, pending.compensation, pending.attempt + 1, pending.attempt);
+        if (parked) this.rearmDeadline();
         return this.done(
           `${who}; ${pending.compensation ? "compensation of " : ""}${pending.step} attempt ${pending.attempt + 1}`,
         );
@@ -742,6 +768,7 @@ class Run {
         this.s.failure = null;
         if (step.role === "pivot") this.s.pivotPassed = true;
         this.s.status = SagaStatus.running;
+        if (parked) this.rearmDeadline();
         this.publish(LifecycleEvent.stepCompleted, step.name, { skipped: true });
         this.enterState(this.stepState(step.name).onSuccess);
         return this.done(`${who}; ${step.name} skipped with the supplied output`);
