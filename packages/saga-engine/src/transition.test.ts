@@ -273,6 +273,21 @@ describe("start", () => {
     expect(call?.path).toBe("/things/a%20b%2Fc%3Fd");
   });
 
+  it("fails the step with a clear error, instead of throwing URIError, on a lone surrogate in a path parameter", () => {
+    const driver = new SagaDriver(compiled);
+    const result = driver.start({ id: "bad-\ud800" });
+    expect(result.applied).toBe(true);
+    expect(ofType(result.effects, "call-http")).toEqual([]);
+    expect(snap(driver).status).toBe("failed");
+    expect(snap(driver).failure).toMatchObject({
+      step: "check",
+      kind: "non-retryable",
+      code: "HTTP_PATH_PARAM_INVALID",
+    });
+    expect(snap(driver).failure?.message).toContain('path parameter "id"');
+    expect(driver.timers.size).toBe(0);
+  });
+
   it("fillPath leaves a missing parameter as written", () => {
     expect(fillPath("/things/:id/:other", { id: 7 })).toBe("/things/7/:other");
     expect(fillPath("/things/:id", { id: null })).toBe("/things/:id");

@@ -394,7 +394,20 @@ class Run {
           idempotencyKey,
         });
       } else {
-        const params = action.params ? evaluateMapping(action.params, context) : {};
+        const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
+        const unencodable = unencodablePathParam(action.path, params as Record<string, unknown>);
+        if (unencodable !== undefined) {
+          // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
+          // the step fails (non-retryable) with a message that names the parameter.
+          this.s.pending = null;
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
         this.effects.push({
           type: "call-http",
           service: step.service,
@@ -856,10 +869,32 @@ function toJson(value: unknown): JsonValue {
   return value === undefined ? null : (value as JsonValue);
 }
 
+function encodable(text: string): boolean {
+  try {
+    encodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first `:name` of the path whose value cannot be URI-encoded (a lone surrogate), if any. */
+export function unencodablePathParam(
+  path: string,
+  params: Record<string, unknown>,
+): string | undefined {
+  for (const match of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const name = match[1] as string;
+    const value = Object.hasOwn(params, name) ? params[name] : undefined;
+    if (value !== undefined && value !== null && !encodable(String(value))) return name;
+  }
+  return undefined;
+}
+
 /** Fills `:name` segments of a path from the params, URI-encoded. */
 export function fillPath(path: string, params: Record<string, unknown>): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
-    const value = params[name];
+    const value = Object.hasOwn(params, name) ? params[name] : undefined;
     return value === undefined || value === null ? whole : encodeURIComponent(String(value));
   });
 }
