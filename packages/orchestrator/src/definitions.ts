@@ -1,20 +1,17 @@
-import {
-  checkDefinitionFile,
-  collectDefinitionFiles,
-  crossFileProblems,
-} from "@sagaworks/saga-cli";
+import { serviceContracts } from "@sagaworks/contracts";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
 import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
 
 /**
- * Reads and compiles every definition in a folder, with the same checks as `saga validate`.
- * Any problem stops the start-up with every problem listed: an orchestrator never runs half a
- * set of definitions.
+ * Reads and compiles every definition in a folder, with the same checks as `saga validate` (the
+ * same loader, contracts and input-schema compiler). Any problem stops the start-up with every
+ * problem listed: an orchestrator never runs half a set of definitions.
  */
 export async function loadDefinitions(folder: string): Promise<CompiledSaga[]> {
-  const files = await collectDefinitionFiles([folder]);
-  const results = await Promise.all(files.map((file) => checkDefinitionFile(file)));
-  const problems = [...results.flatMap((result) => result.problems), ...crossFileProblems(results)];
+  const { files, results, problems } = await checkDefinitionFiles([folder], {
+    contracts: serviceContracts,
+  });
   if (files.length === 0) {
     throw new OrchestratorError(
       OrchestratorErrorCode.definitionsInvalid,

@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { MAX_DEFINITION_BYTES } from "@sagaworks/saga-definition/files";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_DEFINITION_BYTES } from "./definition-files.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));

@@ -1,18 +1,8 @@
-// The one error module of the saga CLI: codes of the problems it reports about files (on top of
-// the compiler's `DiagnosticCode`s), and the error it throws for bad usage.
+// The one error module of the saga CLI: the error it throws for bad usage, and (re-exported) the
+// codes of the problems it reports about files.
 
-/** Stable codes of the file-level problems the CLI reports. */
-export const FileProblemCode = {
-  jsonMalformed: "SAGA_JSON_MALFORMED",
-  jsonDuplicateKey: "SAGA_JSON_DUPLICATE_KEY",
-  fileTooLarge: "SAGA_FILE_TOO_LARGE",
-  fileUnreadable: "SAGA_FILE_UNREADABLE",
-  fileNameMismatch: "SAGA_FILE_NAME_MISMATCH",
-  sagaNameDuplicate: "SAGA_NAME_DUPLICATE",
-  noDefinitionsFound: "SAGA_NO_DEFINITIONS_FOUND",
-  schemaOutdated: "SAGA_SCHEMA_OUTDATED",
-} as const;
-export type FileProblemCode = (typeof FileProblemCode)[keyof typeof FileProblemCode];
+// File-level problem codes live with the definition loader, which the orchestrator shares.
+export { FileProblemCode } from "@sagaworks/saga-definition/files";
 
 /** Stable codes of the errors the CLI throws. */
 export const CliErrorCode = {

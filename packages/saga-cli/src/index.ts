@@ -1,11 +1,17 @@
+// Loading definition files lives in @sagaworks/saga-definition/files; re-exported for callers
+// of the CLI package.
 export {
   checkDefinitionFile,
   collectDefinitionFiles,
+  createLineIndex,
   crossFileProblems,
   DEFINITION_SUFFIX,
+  type FileProblem,
   type FileResult,
   MAX_DEFINITION_BYTES,
-} from "./definition-files.ts";
+  parseSourceDocument,
+  type SourceDocument,
+} from "@sagaworks/saga-definition/files";
 export { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
 export {
   type CliIo,
@@ -14,9 +20,3 @@ export {
   runCli,
   SCHEMA_FILE_NAME,
 } from "./run-cli.ts";
-export {
-  createLineIndex,
-  type FileProblem,
-  parseSourceDocument,
-  type SourceDocument,
-} from "./source-document.ts";

@@ -3,16 +3,16 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
-import { contractsJsonSchema } from "@sagaworks/contracts";
+import { contractsJsonSchema, serviceContracts } from "@sagaworks/contracts";
 import { renderMermaid, sagaDefinitionJsonSchema } from "@sagaworks/saga-definition";
 import {
   checkDefinitionFile,
   collectDefinitionFiles,
   crossFileProblems,
+  type FileProblem,
   type FileResult,
-} from "./definition-files.ts";
+} from "@sagaworks/saga-definition/files";
 import { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
-import type { FileProblem } from "./source-document.ts";
 
 /** Where the CLI writes and which directory relative paths start from. */
 export interface CliIo {
@@ -104,7 +104,13 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const targets = positionals.length > 0 ? positionals : [DEFAULT_DEFINITIONS_DIR];
   const files = await collectDefinitionFiles(targets.map((target) => resolve(io.cwd, target)));
   const results: FileResult[] = [];
-  for (const file of files) results.push(await checkDefinitionFile(file, display(io, file)));
+  for (const file of files)
+    results.push(
+      await checkDefinitionFile(file, {
+        contracts: serviceContracts,
+        displayName: display(io, file),
+      }),
+    );
   const extra = crossFileProblems(results);
   if (files.length === 0) {
     extra.push({
@@ -151,7 +157,10 @@ async function compileOne(argv: readonly string[], io: CliIo, extra: ParseArgsOp
   if (!file || more.length > 0) {
     throw new CliError(CliErrorCode.usage, "Pass exactly one definition file.");
   }
-  const result = await checkDefinitionFile(resolve(io.cwd, file), display(io, file));
+  const result = await checkDefinitionFile(resolve(io.cwd, file), {
+    contracts: serviceContracts,
+    displayName: display(io, file),
+  });
   if (!result.saga || result.problems.length > 0) {
     for (const problem of result.problems) io.stderr(`${formatProblem(problem)}\n`);
     return { saga: undefined, values: parsed.values };

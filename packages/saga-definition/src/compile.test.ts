@@ -198,3 +198,26 @@ describe("diagram", () => {
     expect(renderMermaid(expectValid(definition))).not.toContain("note right of");
   });
 });
+
+/** A deep copy with every object's keys in Postgres jsonb order (shorter keys first, then bytes). */
+function asJsonb(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(asJsonb);
+  if (value === null || typeof value !== "object") return value;
+  const keys = Object.keys(value).sort(
+    (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0),
+  );
+  return Object.fromEntries(
+    keys.map((key) => [key, asJsonb((value as Record<string, unknown>)[key])]),
+  );
+}
+
+describe("diagram from a stored compiled saga (issue 9 point 7)", () => {
+  it("renders the same Mermaid text whatever the key order of the compiled saga, as jsonb returns it", () => {
+    const saga = expectValid(validDefinition());
+    const stored = asJsonb(saga) as typeof saga;
+    expect(Object.keys(stored.states)).not.toEqual(Object.keys(saga.states));
+    expect(renderMermaid(stored)).toBe(renderMermaid(saga));
+    const reversed = { ...saga, states: Object.fromEntries(Object.entries(saga.states).reverse()) };
+    expect(renderMermaid(reversed)).toBe(renderMermaid(saga));
+  });
+});

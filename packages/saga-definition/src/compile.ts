@@ -110,12 +110,19 @@ function compileAction(step: StepDefinition): CompiledAction {
   };
 }
 
-function compileCompensation(step: StepDefinition): CompiledCompensation | null {
+function compileCompensation(
+  step: StepDefinition,
+  contracts: ContractRegistry,
+): CompiledCompensation | null {
   if (!step.compensation) return null;
   const { command, payload, retry, timeout } = step.compensation;
+  const service = Object.hasOwn(contracts, step.service) ? contracts[step.service] : undefined;
+  const commands = service?.commands ?? {};
+  const replies = Object.hasOwn(commands, command) ? commands[command]?.replies : undefined;
   return {
     command,
     payload: compileMapping(payload),
+    success: Object.keys(replies ?? {}).sort(),
     retry: retryPolicy(retry, DEFAULT_COMPENSATION_RETRY),
     timeoutMs: timeout ? (parseDuration(timeout) as number) : DEFAULT_COMPENSATION_TIMEOUT_MS,
   };
@@ -133,7 +140,7 @@ function findPivot(steps: readonly StepDefinition[]): number {
 }
 
 /** Builds the compiled saga from a definition already known to be valid. */
-function build(definition: SagaDefinition): CompiledSaga {
+function build(definition: SagaDefinition, contracts: ContractRegistry): CompiledSaga {
   const pivotIndex = findPivot(definition.steps);
   const steps: CompiledStep[] = definition.steps.map((step, index) => {
     const defaultTimeout =
@@ -149,7 +156,7 @@ function build(definition: SagaDefinition): CompiledSaga {
         success: step.outcomes.success.map(String).sort(),
         businessFailure: (step.outcomes.businessFailure ?? []).map(String).sort(),
       },
-      compensation: compileCompensation(step),
+      compensation: compileCompensation(step, contracts),
       retry: retryPolicy(step.retry, DEFAULT_STEP_RETRY),
       timeoutMs: step.timeout ? (parseDuration(step.timeout) as number) : defaultTimeout,
     };
@@ -249,7 +256,7 @@ export function compileSaga(definition: unknown, options: CompileOptions): Compi
       ),
     };
   }
-  return { ok: true, saga: build(parsed.data), diagnostics: [] };
+  return { ok: true, saga: build(parsed.data, options.contracts), diagnostics: [] };
 }
 
 /** Like `compileSaga`, but throws a `SagaDefinitionError` listing every problem. */

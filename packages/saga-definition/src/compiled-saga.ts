@@ -34,6 +34,12 @@ export type CompiledAction =
 export interface CompiledCompensation {
   command: string;
   payload: MappingExpr;
+  /**
+   * Replies that mean the compensation is done: the replies the contract declares for the
+   * compensating command, sorted. Any other reply (a participant's `CommandFailed`) is a failed
+   * attempt, retried under `retry` and then handed to an operator.
+   */
+  success: string[];
   retry: CompiledRetryPolicy;
   timeoutMs: number;
 }

@@ -5,7 +5,9 @@ import {
   type CompiledSaga,
   type CompiledState,
   type CompiledStep,
+  compensationStateId,
   FINAL_STATES,
+  stepStateId,
 } from "./compiled-saga.ts";
 
 function nodeId(stateId: string): string {
@@ -37,6 +39,25 @@ function retryText(step: CompiledStep): string {
     : `${step.retry.maxAttempts} attempts`;
 }
 
+/**
+ * The states in the order of the steps (each step, then its compensation), then the final states.
+ * Never the key order of `saga.states`: a compiled saga read back from Postgres jsonb has its keys
+ * reordered, and the API must draw the same diagram as `saga graph`.
+ */
+function orderedStates(saga: CompiledSaga): Array<[string, CompiledState]> {
+  const order = [
+    ...saga.steps.flatMap((step) => [stepStateId(step.name), compensationStateId(step.name)]),
+    ...Object.values(FINAL_STATES),
+  ];
+  const known = new Set(order);
+  const others = Object.keys(saga.states)
+    .filter((id) => !known.has(id))
+    .sort();
+  return [...order, ...others].flatMap((id) =>
+    Object.hasOwn(saga.states, id) ? [[id, saga.states[id] as CompiledState]] : [],
+  );
+}
+
 /** Renders the compiled saga as a Mermaid `stateDiagram-v2`. */
 export function renderMermaid(saga: CompiledSaga): string {
   const lines: string[] = [
@@ -45,7 +66,7 @@ export function renderMermaid(saga: CompiledSaga): string {
     "  direction TB",
   ];
   const steps = new Map(saga.steps.map((step) => [step.name, step]));
-  const stateEntries = Object.entries(saga.states) as Array<[string, CompiledState]>;
+  const stateEntries = orderedStates(saga);
 
   for (const [id, state] of stateEntries) {
     if (state.type === "step") {

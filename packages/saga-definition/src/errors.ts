@@ -15,6 +15,8 @@ export const DiagnosticCode = {
   durationInvalid: "SAGA_DURATION_INVALID",
   stepKindInvalid: "SAGA_STEP_KIND_INVALID",
   inputSchemaInvalid: "SAGA_INPUT_SCHEMA_INVALID",
+  nestingTooDeep: "SAGA_NESTING_TOO_DEEP",
+  keyReserved: "SAGA_KEY_RESERVED",
   // Steps and the pivot
   stepNameDuplicate: "SAGA_STEP_NAME_DUPLICATE",
   pivotMultiple: "SAGA_PIVOT_MULTIPLE",
@@ -42,6 +44,7 @@ export const DiagnosticCode = {
   serviceTransportUnsupported: "SAGA_SERVICE_TRANSPORT_UNSUPPORTED",
   commandUnknown: "SAGA_COMMAND_UNKNOWN",
   replyUnknown: "SAGA_REPLY_UNKNOWN",
+  compensationRepliesMissing: "SAGA_COMPENSATION_REPLIES_MISSING",
   outcomeUnclassified: "SAGA_OUTCOME_UNCLASSIFIED",
   outcomeClassifiedTwice: "SAGA_OUTCOME_CLASSIFIED_TWICE",
   httpEndpointUnknown: "SAGA_HTTP_ENDPOINT_UNKNOWN",

@@ -81,13 +81,20 @@ export function compileMapping(value: unknown): MappingExpr {
     return { array: items };
   }
   if (isPlainObject(value)) {
-    const fields: Record<string, MappingExpr> = {};
-    for (const key of Object.keys(value).sort()) fields[key] = compileMapping(value[key]);
+    // Object.fromEntries defines own properties, so no key (not even "__proto__") can reach a
+    // prototype; the validator refuses such keys anyway.
+    const fields: Record<string, MappingExpr> = Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, compileMapping(value[key])]),
+    );
     if (!Object.values(fields).some(containsRef)) {
-      const literal: Record<string, JsonValue> = {};
-      for (const [key, field] of Object.entries(fields)) {
-        literal[key] = (field as { literal: JsonValue }).literal;
-      }
+      const literal: Record<string, JsonValue> = Object.fromEntries(
+        Object.entries(fields).map(([key, field]) => [
+          key,
+          (field as { literal: JsonValue }).literal,
+        ]),
+      );
       return { literal };
     }
     return { object: fields };
@@ -102,17 +109,19 @@ export function evaluateMapping(expr: MappingExpr, context: unknown): unknown {
     let current: unknown = context;
     for (const segment of expr.ref) {
       if (current === null || typeof current !== "object") return undefined;
+      // Own properties only: "$.input.constructor" must not read Object.prototype's function.
+      if (!Object.hasOwn(current, segment)) return undefined;
       current = (current as Record<string | number, unknown>)[segment];
     }
     return current;
   }
   if ("array" in expr) return expr.array.map((item) => evaluateMapping(item, context));
-  const out: Record<string, unknown> = {};
+  const out: Array<[string, unknown]> = [];
   for (const [key, field] of Object.entries(expr.object)) {
     const value = evaluateMapping(field, context);
-    if (value !== undefined) out[key] = value;
+    if (value !== undefined) out.push([key, value]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /** Bytes of the literal parts of a mapping once serialised (paths count as nothing). */

@@ -563,3 +563,36 @@ describe("reporting", () => {
     }
   });
 });
+
+describe("a step with structural errors (issue 9 point 4)", () => {
+  it("is still known by name, so references to it report no false 'there is no step'", () => {
+    const result = compile(
+      edit((d) => {
+        d.steps[1].timeout = "soon";
+        d.steps[1].unknownField = true;
+      }),
+    );
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const codes = result.diagnostics.map((d) => d.code);
+    expect(codes).toContain(C.durationInvalid);
+    expect(codes).toContain(C.fieldUnknown);
+    expect(codes).not.toContain(C.pathStepUnknown);
+  });
+
+  it("still reports its own pivot, name and path problems", () => {
+    const definition = edit((d) => {
+      d.steps[1].timeout = "soon";
+      d.steps[1].pivot = true;
+      delete d.steps[1].compensation;
+      d.steps[1].payload.customerId = "$.steps.nowhere.reply.id";
+    });
+    expectProblem(definition, C.pivotMultiple, ["steps", 2, "pivot"]);
+    expectProblem(definition, C.pathStepUnknown, ["steps", 1, "payload", "customerId"]);
+    const duplicate = edit((d) => {
+      d.steps[2].timeout = "soon";
+      d.steps[2].name = "create-order";
+    });
+    expectProblem(duplicate, C.stepNameDuplicate, ["steps", 2, "name"]);
+  });
+});

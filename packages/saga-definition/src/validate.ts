@@ -34,6 +34,7 @@ import {
   typesCompatible,
 } from "./json-schema-walk.ts";
 import { literalByteSize, parseMappingString } from "./mapping.ts";
+import { guardValue } from "./value-guard.ts";
 
 /** Default timeout of one attempt of a command step. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -205,6 +206,7 @@ class DefinitionAnalyser {
   private readonly raw: unknown;
   private readonly contracts: ContractRegistry;
   private steps: Array<StepDefinition | undefined> = [];
+  private skeletons: Array<StepSkeleton | undefined> = [];
   private readonly stepIndexByName = new Map<string, number>();
   private inputSchema: JsonSchema | undefined;
   private sagaTimeoutMs: number | undefined;
@@ -215,6 +217,9 @@ class DefinitionAnalyser {
   }
 
   run(): Analysis {
+    // Depth and prototype keys first: later checks recurse and copy, so they only see sound data.
+    const guarded = guardValue(this.raw);
+    if (guarded.length > 0) return { diagnostics: guarded, header: undefined, steps: [] };
     const header = definitionHeaderSchema.safeParse(this.raw, { reportInput: true });
     if (!header.success) this.out.addZodIssues(header.error.issues, []);
     const rawSteps = isRecord(this.raw) && Array.isArray(this.raw.steps) ? this.raw.steps : [];
@@ -237,6 +242,10 @@ class DefinitionAnalyser {
       }
       return parsed.data;
     });
+    // A step with structural errors is still known by what it validly declares (its name, pivot,
+    // readOnly, whether it has a compensation), so references to it resolve and its other
+    // problems are reported instead of a cascade of "there is no step" errors.
+    this.skeletons = rawSteps.map((rawStep, index) => skeletonOf(this.steps[index], rawStep));
 
     // Salvage the header fields that are valid on their own, so their checks still run.
     if (isRecord(this.raw)) {
@@ -251,6 +260,7 @@ class DefinitionAnalyser {
     this.checkPivotRules();
     this.steps.forEach((step, index) => {
       if (step) this.checkStep(step, index);
+      else this.checkBrokenStepPaths(rawSteps[index], index);
     });
     return {
       diagnostics: this.out.diagnostics,
@@ -278,8 +288,8 @@ class DefinitionAnalyser {
   }
 
   private checkStepNames() {
-    this.steps.forEach((step, index) => {
-      if (!step) return;
+    this.skeletons.forEach((step, index) => {
+      if (!step?.name) return;
       const first = this.stepIndexByName.get(step.name);
       if (first === undefined) {
         this.stepIndexByName.set(step.name, index);
@@ -295,25 +305,26 @@ class DefinitionAnalyser {
   }
 
   private checkPivotRules() {
-    const pivots = this.steps.flatMap((step, index) => (step?.pivot === true ? [index] : []));
+    const pivots = this.skeletons.flatMap((step, index) => (step?.pivot === true ? [index] : []));
     const pivotIndex = pivots[0] ?? -1;
     for (const extra of pivots.slice(1)) {
       this.out.add(
         DiagnosticCode.pivotMultiple,
         ["steps", extra, "pivot"],
-        `Remove "pivot" here: step ${pivotIndex} ("${this.steps[pivotIndex]?.name}") is already the pivot and a saga has at most one.`,
+        `Remove "pivot" here: step ${pivotIndex} ("${this.skeletons[pivotIndex]?.name}") is already the pivot and a saga has at most one.`,
         { pivot: pivotIndex },
       );
     }
-    const pivotName = pivotIndex >= 0 ? this.steps[pivotIndex]?.name : undefined;
-    const lastIndex = this.steps.length - 1;
-    this.steps.forEach((step, index) => {
+    const pivotName = pivotIndex >= 0 ? this.skeletons[pivotIndex]?.name : undefined;
+    const lastIndex = this.skeletons.length - 1;
+    this.skeletons.forEach((step, index) => {
       if (!step) return;
+      const label = step.name ?? `#${index}`;
       if (step.readOnly === true && step.compensation) {
         this.out.add(
           DiagnosticCode.readOnlyWithCompensation,
           ["steps", index, "compensation"],
-          `Step "${step.name}" is declared read-only, so it has nothing to undo: remove "compensation" or remove "readOnly".`,
+          `Step "${label}" is declared read-only, so it has nothing to undo: remove "compensation" or remove "readOnly".`,
         );
       }
       const beforePivot = pivotIndex >= 0 ? index < pivotIndex : index < lastIndex;
@@ -325,17 +336,20 @@ class DefinitionAnalyser {
         this.out.add(
           DiagnosticCode.pivotCompensationMissing,
           ["steps", index],
-          `Add a "compensation" (command and payload) to step "${step.name}" or declare "readOnly": true: ${why}.`,
+          `Add a "compensation" (command and payload) to step "${label}" or declare "readOnly": true: ${why}.`,
         );
       }
       if (index === pivotIndex && step.compensation) {
         this.out.add(
           DiagnosticCode.pivotHasCompensation,
           ["steps", index, "compensation"],
-          `Remove the compensation of the pivot "${step.name}": once the pivot succeeds the saga only goes forward, so it is never compensated.`,
+          `Remove the compensation of the pivot "${label}": once the pivot succeeds the saga only goes forward, so it is never compensated.`,
         );
       }
-      if (pivotIndex >= 0 && index > pivotIndex) this.checkRetriableStep(step, index, pivotName);
+      const parsed = this.steps[index];
+      if (parsed && pivotIndex >= 0 && index > pivotIndex) {
+        this.checkRetriableStep(parsed, index, pivotName);
+      }
     });
   }
 
@@ -675,12 +689,40 @@ class DefinitionAnalyser {
       this.checkPathsIn(compensation.payload, [...path, "payload"], index, true);
       return;
     }
+    if (Object.keys(command.replies).length === 0) {
+      this.out.add(
+        DiagnosticCode.compensationRepliesMissing,
+        [...path, "command"],
+        `Declare the replies of ${compensation.command} in its contract: a compensation is done only when its service answers with one of them.`,
+      );
+    }
     const root = contractJsonSchema(command.payload, "input");
     this.checkValue(compensation.payload, root, root, [...path, "payload"], {
       stepIndex: index,
       inCompensation: true,
       target: `the payload of ${compensation.command}`,
     });
+  }
+
+  /** A step that failed the structure check: still check the paths of its mappings. */
+  private checkBrokenStepPaths(raw: unknown, index: number) {
+    if (!isRecord(raw)) return;
+    const base: JsonPath = ["steps", index];
+    if (isRecord(raw.payload)) this.checkPathsIn(raw.payload, [...base, "payload"], index, false);
+    if (isRecord(raw.request)) {
+      for (const part of ["params", "query", "body"] as const) {
+        const value = raw.request[part];
+        if (isRecord(value)) this.checkPathsIn(value, [...base, "request", part], index, false);
+      }
+    }
+    if (isRecord(raw.compensation) && isRecord(raw.compensation.payload)) {
+      this.checkPathsIn(
+        raw.compensation.payload,
+        [...base, "compensation", "payload"],
+        index,
+        true,
+      );
+    }
   }
 
   /** When the target schema is unknown (unknown service or command), still check the paths. */
@@ -1043,6 +1085,36 @@ class DefinitionAnalyser {
     }
     return found;
   }
+}
+
+/** What the pivot and name rules need of a step, valid even when the rest of the step is not. */
+interface StepSkeleton {
+  name: string | undefined;
+  pivot: boolean;
+  readOnly: boolean;
+  compensation: boolean;
+}
+
+function skeletonOf(parsed: StepDefinition | undefined, raw: unknown): StepSkeleton | undefined {
+  if (parsed) {
+    return {
+      name: parsed.name,
+      pivot: parsed.pivot === true,
+      readOnly: parsed.readOnly === true,
+      compensation: parsed.compensation !== undefined,
+    };
+  }
+  if (!isRecord(raw)) return undefined;
+  const name =
+    typeof raw.name === "string" && NAME_PATTERN.test(raw.name) && raw.name.length <= 64
+      ? raw.name
+      : undefined;
+  return {
+    name,
+    pivot: raw.pivot === true,
+    readOnly: raw.readOnly === true,
+    compensation: Object.hasOwn(raw, "compensation"),
+  };
 }
 
 function lookupSingle(root: JsonSchema, schema: unknown, key: string): unknown {

@@ -273,6 +273,21 @@ describe("start", () => {
     expect(call?.path).toBe("/things/a%20b%2Fc%3Fd");
   });
 
+  it("fails the step with a clear error, instead of throwing URIError, on a lone surrogate in a path parameter", () => {
+    const driver = new SagaDriver(compiled);
+    const result = driver.start({ id: "bad-\ud800" });
+    expect(result.applied).toBe(true);
+    expect(ofType(result.effects, "call-http")).toEqual([]);
+    expect(snap(driver).status).toBe("failed");
+    expect(snap(driver).failure).toMatchObject({
+      step: "check",
+      kind: "non-retryable",
+      code: "HTTP_PATH_PARAM_INVALID",
+    });
+    expect(snap(driver).failure?.message).toContain('path parameter "id"');
+    expect(driver.timers.size).toBe(0);
+  });
+
   it("fillPath leaves a missing parameter as written", () => {
     expect(fillPath("/things/:id/:other", { id: 7 })).toBe("/things/7/:other");
     expect(fillPath("/things/:id", { id: null })).toBe("/things/:id");
@@ -585,12 +600,62 @@ describe("business failure starts compensation in reverse order", () => {
     expect(ofType(driver.effects(), "finish")).toEqual([{ type: "finish", status: "compensated" }]);
   });
 
-  it("any reply to a compensation completes it", () => {
+  // Issue 9 point 11 replaced "any reply to a compensation completes it": that rule counted a
+  // participant's failure reply as an undone effect.
+  it("a compensation completes on a reply its command declares", () => {
     const driver = atDecide();
     driver.reply("Declined");
-    driver.reply("SomethingElse", { code: "WHATEVER" });
+    driver.reply("BUndone", { sagaId: SAGA });
     expect(snap(driver).steps.b?.status).toBe("compensated");
     expect(snap(driver).state).toBe("compensate:a");
+  });
+
+  it("a failed compensation is not counted as done: it is retried, then parks the saga", () => {
+    const driver = atDecide();
+    driver.reply("Declined");
+    const failed = driver.reply("CommandFailed", { code: "LEDGER_DOWN", message: "ledger down" });
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    expect(snap(driver).status).toBe("compensating");
+    expect(snap(driver).steps.b?.lastError).toEqual({
+      code: "LEDGER_DOWN",
+      message: "ledger down",
+    });
+    expect(ofType(failed.effects, "publish-event").map((e) => e.name)).toEqual([
+      "saga.step.retrying",
+    ]);
+    driver.reply("SomethingElse", { code: "WHATEVER" }, { attempt: 1 });
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    // Every later attempt fails the same way until the compensation's retry budget is spent.
+    for (let round = 0; round < 100 && snap(driver).status === "compensating"; round++) {
+      driver.fireNext();
+      if (snap(driver).pending?.waitingFor === "reply") {
+        driver.reply("CommandFailed", { code: "LEDGER_DOWN", message: "ledger down" });
+      }
+    }
+    expect(snap(driver).status).toBe("needs-intervention");
+    expect(snap(driver).steps.b?.status).toBe("compensating");
+    expect(compensations(driver).every((command) => command === "UndoB")).toBe(true);
+  });
+
+  it("records the participant's code and message once a step's retries are used up (issue 9 point 9)", () => {
+    const driver = throughA(started());
+    for (let round = 0; round < 20 && snap(driver).steps.b?.status !== "failed"; round++) {
+      if (snap(driver).pending?.waitingFor === "reply") {
+        driver.reply("CommandFailed", { code: "B_BROKEN_NOW", message: "the b store is down" });
+      } else {
+        driver.fireNext();
+      }
+    }
+    expect(snap(driver).failure).toMatchObject({
+      step: "b",
+      kind: "exhausted",
+      code: "B_BROKEN_NOW",
+      message: "the b store is down",
+    });
+    expect(snap(driver).steps.b?.lastError).toEqual({
+      code: "B_BROKEN_NOW",
+      message: "the b store is down",
+    });
   });
 
   it("a compensation can map from the failure that started it", () => {
@@ -1830,5 +1895,50 @@ describe("determinism and purity", () => {
     }
     expect(stored.snapshot).toEqual(live.snapshot);
     expect(stored.results.at(-1)).toEqual(live.results.at(-1));
+  });
+});
+
+describe("the deadline across operator actions (issue 9 point 12)", () => {
+  function parkedAtDecide(): SagaDriver {
+    const driver = atDecide();
+    // Nobody answers the pivot: its timeouts and retries run out before the 10-minute deadline.
+    for (let round = 0; round < 10 && snap(driver).status !== "needs-intervention"; round++) {
+      driver.fireNext();
+    }
+    expect(snap(driver).status).toBe("needs-intervention");
+    return driver;
+  }
+  const retry = { type: "operator", actor: "ops", reason: "try again", action: "retry" } as const;
+
+  it("re-arms a deadline that fired while the saga was parked, with a fresh window", () => {
+    const driver = parkedAtDecide();
+    expect([...driver.timers.keys()]).toEqual([deadlineTimerId(SAGA)]);
+    const fired = driver.fireNext();
+    expect(fired?.applied).toBe(false);
+    expect(driver.timers.size).toBe(0);
+    driver.now = new Date(driver.now.getTime() + 1_000);
+    const result = driver.apply(retry);
+    expect(result.applied).toBe(true);
+    const deadline = ofType(result.effects, "schedule-timer").find(
+      (timer) => timer.timerId === deadlineTimerId(SAGA),
+    );
+    expect(deadline?.fireAt).toBe(new Date(driver.now.getTime() + 10 * 60_000).toISOString());
+    expect(snap(driver).deadlineAt).toBe(deadline?.fireAt);
+    // The new deadline acts: nobody answers the pivot, it fires and takes the pivot's
+    // exhausted edge (an operator decides), instead of being ignored.
+    driver.now = new Date(Date.parse(deadline?.fireAt as string));
+    expect(driver.apply({ type: "saga-deadline" }).applied).toBe(true);
+    expect(snap(driver).failure?.kind).toBe("deadline");
+  });
+
+  it("keeps a deadline still ahead at its time when an operator retries", () => {
+    const driver = parkedAtDecide();
+    const before = snap(driver).deadlineAt;
+    const result = driver.apply(retry);
+    const deadline = ofType(result.effects, "schedule-timer").find(
+      (timer) => timer.timerId === deadlineTimerId(SAGA),
+    );
+    expect(deadline?.fireAt).toBe(before);
+    expect(snap(driver).deadlineAt).toBe(before);
   });
 });

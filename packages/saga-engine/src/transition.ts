@@ -292,6 +292,8 @@ class Run {
       // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
       // armed for it: the saga is parked until someone acts.
       if (this.s.pending) this.s.pending = { ...this.s.pending, timerId: "" };
+      // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
+      // an operator's retry or skip arms it again (see `rearmDeadline`).
       this.publish(LifecycleEvent.needsIntervention, this.s.pending?.step ?? null, {
         failure: this.failureJson(),
       });
@@ -308,6 +310,29 @@ class Run {
           : LifecycleEvent.failed;
     this.publish(name, null, { failure: this.failureJson() });
     this.effects.push({ type: "finish", status });
+  }
+
+  /**
+   * Arms the deadline again when an operator moves a parked saga on: a deadline that fired while
+   * the saga was parked was ignored, so without this the saga would run on with none. A deadline
+   * still ahead keeps its time (scheduling a timer id again replaces it); one that passed starts a
+   * fresh window of the saga's timeout from now, or it would fire at once and undo what the
+   * operator just asked for.
+   */
+  private rearmDeadline(): void {
+    if (this.s.deadlineAt === null || this.compiled.timeoutMs === null) return;
+    const now = this.context.now.getTime();
+    const fireAt =
+      Date.parse(this.s.deadlineAt) > now
+        ? this.s.deadlineAt
+        : new Date(now + this.compiled.timeoutMs).toISOString();
+    this.s.deadlineAt = fireAt;
+    this.effects.push({
+      type: "schedule-timer",
+      timerId: deadlineTimerId(this.s.sagaId),
+      fireAt,
+      event: { type: "saga-deadline" },
+    });
   }
 
   private failureJson(): JsonValue {
@@ -369,7 +394,20 @@ class Run {
           idempotencyKey,
         });
       } else {
-        const params = action.params ? evaluateMapping(action.params, context) : {};
+        const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
+        const unencodable = unencodablePathParam(action.path, params as Record<string, unknown>);
+        if (unencodable !== undefined) {
+          // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
+          // the step fails (non-retryable) with a message that names the parameter.
+          this.s.pending = null;
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
         this.effects.push({
           type: "call-http",
           service: step.service,
@@ -440,9 +478,22 @@ class Run {
       );
     const step = this.step(event.step);
     if (event.compensation) {
-      // Any reply to a compensation completes it: compensations have no business failures.
-      this.cancelPendingTimer();
-      return this.compensationSucceeded(step, `compensation of ${step.name} done (${event.name})`);
+      // Only a reply the compensating command declares completes it. Anything else (a
+      // participant's `failed(code)`, an unexpected error turned into a reply) means the effect
+      // was not undone: the attempt failed, and is retried, then handed to an operator.
+      if (compensationDone(step, event.name)) {
+        this.cancelPendingTimer();
+        return this.compensationSucceeded(
+          step,
+          `compensation of ${step.name} done (${event.name})`,
+        );
+      }
+      return this.attemptFailed(
+        step,
+        true,
+        replyCode(event.name, event.payload),
+        messageOf(event.payload, `unexpected reply ${event.name}`),
+      );
     }
     if (step.outcomes.success.includes(event.name)) {
       return this.stepSucceeded(step, event.payload, `${step.name} succeeded (${event.name})`);
@@ -459,7 +510,13 @@ class Run {
     if (step.retry.nonRetryable.includes(event.name) || step.retry.nonRetryable.includes(code)) {
       return this.stepFailed(step, "non-retryable", code, messageOf(event.payload, event.name));
     }
-    return this.attemptFailed(step, false, code, `unexpected reply ${event.name}`);
+    // The participant's own code and message, when the reply carries them (`failed(code, message)`).
+    return this.attemptFailed(
+      step,
+      false,
+      code,
+      messageOf(event.payload, `unexpected reply ${event.name}`),
+    );
   }
 
   onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
@@ -693,6 +750,7 @@ class Run {
           : stepStateId(pending.step);
         // A fresh retry budget: attempts so far belong to the old one.
         this.startAttempt(pending.step, pending.compensation, pending.attempt + 1, pending.attempt);
+        if (parked) this.rearmDeadline();
         return this.done(
           `${who}; ${pending.compensation ? "compensation of " : ""}${pending.step} attempt ${pending.attempt + 1}`,
         );
@@ -723,6 +781,7 @@ class Run {
         this.s.failure = null;
         if (step.role === "pivot") this.s.pivotPassed = true;
         this.s.status = SagaStatus.running;
+        if (parked) this.rearmDeadline();
         this.publish(LifecycleEvent.stepCompleted, step.name, { skipped: true });
         this.enterState(this.stepState(step.name).onSuccess);
         return this.done(`${who}; ${step.name} skipped with the supplied output`);
@@ -781,6 +840,19 @@ function isJsonObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** The technical failure reply of the participant SDK (`failed(code, message)`). */
+const COMMAND_FAILED = "CommandFailed";
+
+/**
+ * Whether a reply completes a compensation: one the compiled compensation lists as success.
+ * Definitions compiled before that list existed accept any reply but a technical failure.
+ */
+function compensationDone(step: CompiledStep, reply: string): boolean {
+  const success = (step.compensation as { success?: unknown } | null)?.success;
+  if (Array.isArray(success)) return success.includes(reply);
+  return reply !== COMMAND_FAILED;
+}
+
 /** The failure code a reply carries: `payload.code` when it has one, else its name. */
 function replyCode(name: string, payload: JsonValue): string {
   if (isJsonObject(payload) && typeof payload.code === "string") return payload.code;
@@ -797,10 +869,32 @@ function toJson(value: unknown): JsonValue {
   return value === undefined ? null : (value as JsonValue);
 }
 
+function encodable(text: string): boolean {
+  try {
+    encodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first `:name` of the path whose value cannot be URI-encoded (a lone surrogate), if any. */
+export function unencodablePathParam(
+  path: string,
+  params: Record<string, unknown>,
+): string | undefined {
+  for (const match of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const name = match[1] as string;
+    const value = Object.hasOwn(params, name) ? params[name] : undefined;
+    if (value !== undefined && value !== null && !encodable(String(value))) return name;
+  }
+  return undefined;
+}
+
 /** Fills `:name` segments of a path from the params, URI-encoded. */
 export function fillPath(path: string, params: Record<string, unknown>): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
-    const value = params[name];
+    const value = Object.hasOwn(params, name) ? params[name] : undefined;
     return value === undefined || value === null ? whole : encodeURIComponent(String(value));
   });
 }

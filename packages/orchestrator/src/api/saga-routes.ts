@@ -1,4 +1,5 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
+import { compileInputSchemaOrThrow } from "@sagaworks/saga-definition/input-schema";
 import { SagaStatus } from "@sagaworks/saga-engine";
 import {
   cursorTimestamp,
@@ -7,8 +8,6 @@ import {
   HttpError,
   pageQueryShape,
 } from "@sagaworks/service-kit";
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode } from "../errors.ts";
@@ -50,10 +49,10 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
   app.addHook("onRequest", bearerAuth(options.apiToken));
 
   // Input schemas of every definition, compiled once: starts are checked before a saga exists.
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  addFormats.default(ajv);
   const inputValidators = new Map(
-    definitions.allDeployed().map((saga) => [saga.name, ajv.compile(saga.input)]),
+    definitions
+      .allDeployed()
+      .map((saga) => [saga.name, compileInputSchemaOrThrow(saga.input, saga.name)]),
   );
 
   app.post(

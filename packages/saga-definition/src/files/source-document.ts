@@ -5,8 +5,8 @@
 // gives offsets for every node and for every syntax error; JSON.parse gives neither portably.
 // Comments and trailing commas are refused: definition files are plain JSON.
 
-import { formatJsonPath, type JsonPath, type SourcePosition } from "@sagaworks/saga-definition";
 import {
+  createScanner,
   findNodeAtLocation,
   getNodePath,
   getNodeValue,
@@ -15,18 +15,11 @@ import {
   parseTree,
   printParseErrorCode,
 } from "jsonc-parser";
-import { FileProblemCode } from "./errors.ts";
+import { formatJsonPath, type JsonPath, type SourcePosition } from "../errors.ts";
+import { MAX_NESTING_DEPTH } from "../value-guard.ts";
+import { type FileProblem, FileProblemCode } from "./file-problem.ts";
 
-/** A problem the CLI reports, located in a file. */
-export interface FileProblem {
-  code: string;
-  message: string;
-  file: string;
-  line: number;
-  column: number;
-  path: JsonPath;
-  pointer: string;
-}
+export type { FileProblem };
 
 /** A parsed definition file. */
 export interface SourceDocument {
@@ -90,15 +83,101 @@ function duplicateKeys(root: Node): Array<{ node: Node; key: string }> {
   return found;
 }
 
+// jsonc-parser's `SyntaxKind` is a const enum, which this project's module settings cannot import.
+const SyntaxKind = {
+  OpenBraceToken: 1,
+  CloseBraceToken: 2,
+  OpenBracketToken: 3,
+  CloseBracketToken: 4,
+  EOF: 17,
+} as const;
+
+/**
+ * Offset of the first bracket nested deeper than `MAX_NESTING_DEPTH`, found with the scanner
+ * (a loop, not recursion): the tree parser recurses once per level and would overflow the stack
+ * on a value nested ~1,200 levels deep, so depth is checked before the tree is built.
+ */
+function tooDeepAt(text: string): number | undefined {
+  const scanner = createScanner(text, true);
+  let depth = 0;
+  for (let token: number = scanner.scan(); token !== SyntaxKind.EOF; token = scanner.scan()) {
+    if (token === SyntaxKind.OpenBraceToken || token === SyntaxKind.OpenBracketToken) {
+      depth++;
+      if (depth > MAX_NESTING_DEPTH) return scanner.getTokenOffset();
+    } else if (token === SyntaxKind.CloseBraceToken || token === SyntaxKind.CloseBracketToken) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return undefined;
+}
+
+function fileProblem(
+  file: string,
+  at: SourcePosition,
+  code: string,
+  message: string,
+  path: JsonPath = [],
+): FileProblem {
+  return { code, message, file, ...at, path, pointer: formatJsonPath(path) };
+}
+
 /** Parses definition text; syntax errors and duplicate keys come back as located problems. */
 export function parseSourceDocument(
   text: string,
   file: string,
 ): { ok: true; document: SourceDocument } | { ok: false; problems: FileProblem[] } {
   const position = createLineIndex(text);
+  if (text.charCodeAt(0) === 0xfeff) {
+    return {
+      ok: false,
+      problems: [
+        fileProblem(
+          file,
+          { line: 1, column: 1 },
+          FileProblemCode.jsonMalformed,
+          "The file starts with a byte-order mark (BOM): save it as UTF-8 without BOM.",
+        ),
+      ],
+    };
+  }
+  if (text.trim() === "") {
+    return {
+      ok: false,
+      problems: [
+        fileProblem(
+          file,
+          { line: 1, column: 1 },
+          FileProblemCode.jsonMalformed,
+          "Malformed JSON: the file is empty; write a saga definition object.",
+        ),
+      ],
+    };
+  }
+  const deepAt = tooDeepAt(text);
+  if (deepAt !== undefined) {
+    return {
+      ok: false,
+      problems: [
+        fileProblem(
+          file,
+          position(deepAt),
+          FileProblemCode.nestingTooDeep,
+          `Flatten this value: it is nested more than ${MAX_NESTING_DEPTH} levels deep, the most a definition may use.`,
+        ),
+      ],
+    };
+  }
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-  const problems: FileProblem[] = errors.map((error) => {
+  // One mistake often yields two parser errors at the same place (a trailing comma is both
+  // "property name expected" and "value expected"): report the first one per offset.
+  const seenOffsets = new Set<number>();
+  const firstPerOffset = errors.filter((error) => {
+    if (seenOffsets.has(error.offset)) return false;
+    seenOffsets.add(error.offset);
+    return true;
+  });
+  const problems: FileProblem[] = firstPerOffset.map((error) => {
     const name = printParseErrorCode(error.error);
     const at = position(error.offset);
     return {

@@ -52,4 +52,20 @@ describe("parsing definition text", () => {
     expect(at(4)).toEqual({ line: 2, column: 2 });
     expect(at(7)).toEqual({ line: 4, column: 1 });
   });
+
+  it("says an empty file is empty, names a BOM, and counts one trailing comma as one problem (issue 9 point 10)", () => {
+    for (const text of ["", "  \n"]) {
+      const result = parseSourceDocument(text, "f");
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems).toHaveLength(1);
+      expect(result.problems[0]?.message).toContain("the file is empty");
+    }
+    const bom = parseSourceDocument('\uFEFF{ "a": 1 }', "f");
+    expect(bom.ok).toBe(false);
+    if (!bom.ok) expect(bom.problems[0]?.message).toContain("byte-order mark");
+    const comma = parseSourceDocument('{\n  "a": 1,\n}', "f");
+    expect(comma.ok).toBe(false);
+    if (!comma.ok) expect(comma.problems).toMatchObject([{ line: 3, column: 1 }]);
+  });
 });

@@ -1,0 +1,220 @@
+// Finding and reading definition files: the file-system code around the pure compiler, shared by
+// `saga validate` and the orchestrator's start-up so both accept exactly the same files.
+import { readdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { compileSaga } from "../compile.ts";
+import type { CompiledSaga } from "../compiled-saga.ts";
+import type { ContractRegistry } from "../contract-registry.ts";
+import { formatJsonPath, type SourcePosition } from "../errors.ts";
+import { compileInputSchema } from "../input-schema.ts";
+import { type FileProblem, FileProblemCode } from "./file-problem.ts";
+import { parseSourceDocument } from "./source-document.ts";
+
+/**
+ * Largest definition file accepted: 256 KiB. A hand-written 100-step saga is about 60 KiB, so this
+ * leaves room for four times that while refusing generated or pasted blobs before parsing them.
+ * It also matches SNS's 256 KB ceiling: literals in a definition travel in messages, and a file
+ * bigger than an SNS message almost certainly embeds data that belongs in a store, not a saga.
+ */
+export const MAX_DEFINITION_BYTES = 256 * 1024;
+
+/** Suffix of definition files. */
+export const DEFINITION_SUFFIX = ".saga.json";
+
+/** What checking a definition needs: the contracts it is checked against. */
+export interface DefinitionCheckOptions {
+  /** The services, commands, replies and endpoints (e.g. `serviceContracts` of `@sagaworks/contracts`). */
+  contracts: ContractRegistry;
+}
+
+/** The outcome of checking one file. */
+export interface FileResult {
+  file: string;
+  saga: CompiledSaga | undefined;
+  problems: FileProblem[];
+  /** Where the saga's `name` is written (1:1 when the file could not be parsed). */
+  namePosition: SourcePosition;
+}
+
+function problemAt(file: string, code: string, message: string): FileProblem {
+  return { code, message, file, line: 1, column: 1, path: [], pointer: "$" };
+}
+
+function tooLarge(bytes: number): string {
+  return `The file is ${bytes} bytes; definitions are limited to ${MAX_DEFINITION_BYTES} bytes (256 KiB). Split the saga, or move large literal data out of the definition.`;
+}
+
+const START: SourcePosition = { line: 1, column: 1 };
+
+/** Expands files and folders into the sorted list of `*.saga.json` files they hold. */
+export async function collectDefinitionFiles(targets: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const target of targets) {
+    const info = await stat(target).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const entries = await readdir(target, { recursive: true });
+      for (const entry of entries) {
+        if (entry.endsWith(DEFINITION_SUFFIX) && !entry.split(/[\\/]/).includes("node_modules")) {
+          files.push(join(target, entry));
+        }
+      }
+    } else {
+      files.push(target);
+    }
+  }
+  return [...new Set(files)].sort();
+}
+
+/**
+ * Parses, validates and compiles a definition's text, and compiles its input schema with the
+ * same Ajv configuration the orchestrator uses. Pure and never throws: `displayName` is only
+ * copied into problems, and `fileName` (the file's base name) is checked against the saga's name.
+ */
+export function checkDefinitionText(
+  text: string,
+  displayName: string,
+  options: DefinitionCheckOptions & { fileName?: string },
+): FileResult {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > MAX_DEFINITION_BYTES) {
+    return {
+      file: displayName,
+      saga: undefined,
+      problems: [problemAt(displayName, FileProblemCode.fileTooLarge, tooLarge(bytes))],
+      namePosition: START,
+    };
+  }
+  const parsed = parseSourceDocument(text, displayName);
+  if (!parsed.ok) {
+    return { file: displayName, saga: undefined, problems: parsed.problems, namePosition: START };
+  }
+  const { value, locate } = parsed.document;
+  const result = compileSaga(value, { contracts: options.contracts, file: displayName, locate });
+  const problems: FileProblem[] = result.diagnostics.map((diagnostic) => ({
+    code: diagnostic.code,
+    message: diagnostic.message,
+    file: displayName,
+    line: diagnostic.line ?? 1,
+    column: diagnostic.column ?? 1,
+    path: diagnostic.path,
+    pointer: diagnostic.pointer,
+  }));
+  let inputOk = true;
+  if (result.ok) {
+    const input = compileInputSchema(result.saga.input);
+    inputOk = input.ok;
+    if (!input.ok) {
+      for (const problem of input.problems) {
+        problems.push({
+          code: problem.code,
+          message: problem.message,
+          file: displayName,
+          ...locate(problem.path),
+          path: problem.path,
+          pointer: formatJsonPath(problem.path),
+        });
+      }
+    }
+  }
+  const name =
+    typeof value === "object" && value !== null ? (value as { name?: unknown }).name : undefined;
+  const fileName = options.fileName ?? basename(displayName);
+  const expected = fileName.endsWith(DEFINITION_SUFFIX)
+    ? fileName.slice(0, -DEFINITION_SUFFIX.length)
+    : undefined;
+  if (typeof name === "string" && name !== expected) {
+    problems.push({
+      code: FileProblemCode.fileNameMismatch,
+      message: `Name the file "${name}${DEFINITION_SUFFIX}" or set "name" to "${expected ?? fileName}": one saga per file, named after it.`,
+      file: displayName,
+      ...locate(["name"]),
+      path: ["name"],
+      pointer: "$.name",
+    });
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return {
+    file: displayName,
+    saga: result.ok && inputOk ? result.saga : undefined,
+    problems,
+    namePosition: locate(["name"]),
+  };
+}
+
+/** Reads, parses, validates and compiles one definition file; never throws. */
+export async function checkDefinitionFile(
+  file: string,
+  options: DefinitionCheckOptions & { displayName?: string },
+): Promise<FileResult> {
+  const displayName = options.displayName ?? file;
+  const failed = (code: string, message: string): FileResult => ({
+    file: displayName,
+    saga: undefined,
+    problems: [problemAt(displayName, code, message)],
+    namePosition: START,
+  });
+  const info = await stat(file).catch((error: unknown) => error as Error);
+  if (info instanceof Error || !info.isFile()) {
+    const reason = info instanceof Error ? info.message : "it is not a file";
+    return failed(
+      FileProblemCode.fileUnreadable,
+      `Cannot read the file (${reason}); check the path.`,
+    );
+  }
+  if (info.size > MAX_DEFINITION_BYTES) {
+    return failed(FileProblemCode.fileTooLarge, tooLarge(info.size));
+  }
+  const text = await readFile(file, "utf8").catch((error: unknown) => error as Error);
+  if (text instanceof Error) {
+    return failed(
+      FileProblemCode.fileUnreadable,
+      `Cannot read the file (${text.message}); check the path.`,
+    );
+  }
+  return checkDefinitionText(text, displayName, {
+    contracts: options.contracts,
+    fileName: basename(file),
+  });
+}
+
+/** Reports sagas that share a name across files (the engine keys definitions by name). */
+export function crossFileProblems(results: readonly FileResult[]): FileProblem[] {
+  const byName = new Map<string, FileResult>();
+  const problems: FileProblem[] = [];
+  for (const result of results) {
+    if (!result.saga) continue;
+    const first = byName.get(result.saga.name);
+    if (first) {
+      problems.push({
+        code: FileProblemCode.sagaNameDuplicate,
+        message: `Rename this saga: "${result.saga.name}" is already defined in ${first.file}. Keep one file per saga and bump "version" instead.`,
+        file: result.file,
+        ...result.namePosition,
+        path: ["name"],
+        pointer: "$.name",
+      });
+    } else {
+      byName.set(result.saga.name, result);
+    }
+  }
+  return problems;
+}
+
+/** Every file's result plus the problems across files, for a list of files or folders. */
+export async function checkDefinitionFiles(
+  targets: readonly string[],
+  options: DefinitionCheckOptions & { display?: (file: string) => string },
+): Promise<{ files: string[]; results: FileResult[]; problems: FileProblem[] }> {
+  const files = await collectDefinitionFiles(targets);
+  const results: FileResult[] = [];
+  for (const file of files) {
+    results.push(
+      await checkDefinitionFile(file, {
+        contracts: options.contracts,
+        displayName: options.display ? options.display(file) : file,
+      }),
+    );
+  }
+  const problems = [...results.flatMap((result) => result.problems), ...crossFileProblems(results)];
+  return { files, results, problems };
+}
