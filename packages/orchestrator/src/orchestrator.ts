@@ -4,9 +4,11 @@ import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
   applyTopology,
   commandQueueName,
-  deriveTopology,
+  environmentTopology,
   eventsTopicName,
+  participantsOf,
   replyQueueName,
+  resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
@@ -38,6 +40,13 @@ export interface OrchestratorDeps {
     timerPollIntervalMs?: number;
     relayPollIntervalMs?: number;
     maxReceiveCount?: number;
+    /**
+     * Create the topology at start-up (true, the default: dev, demo, tests) or only find it
+     * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
+     */
+    applyTopology?: boolean;
+    /** Readers of the events topic, from the topology settings; defaults to none. */
+    eventSubscribers?: readonly string[];
   };
 }
 
@@ -56,13 +65,7 @@ export interface Orchestrator {
 }
 
 /** The services that take commands over SQS in any of these definitions. */
-export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
-  const services = new Set<string>();
-  for (const saga of definitions) {
-    for (const step of saga.steps) if (step.action.kind === "command") services.add(step.service);
-  }
-  return [...services].sort();
-}
+export { participantsOf };
 
 /**
  * Builds an orchestrator: migrates its schema, registers the deployed definitions (refusing a
@@ -74,12 +77,17 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   await runMigrations(db, orchestratorMigrations);
   const definitions = await DefinitionRegistry.register(db.knex, deps.definitions);
   const maxReceiveCount = deps.options?.maxReceiveCount ?? 5;
-  const topology = deriveTopology({
+  // The one derivation (see @sagaworks/topology): the CLI, the LocalStack hook and CDK build the
+  // same queues from the same definitions and settings.
+  const topology = environmentTopology({
     prefix: deps.prefix,
-    participants: participantsOf(definitions.all()),
-    maxReceiveCount,
+    definitions: definitions.all(),
+    settings: { maxReceiveCount, eventSubscribers: deps.options?.eventSubscribers ?? [] },
   });
-  const applied = await applyTopology(clients, topology);
+  const applied =
+    deps.options?.applyTopology === false
+      ? await resolveTopology(clients, topology)
+      : await applyTopology(clients, topology);
   const urls = new Map(
     topology.queues
       .filter((queue) => queue.role === "commands")
