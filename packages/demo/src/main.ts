@@ -19,6 +19,8 @@ const config = loadConfig(
     /** How long to wait for every saga; defaults to 120 s. */
     DEMO_TIMEOUT_MS: z.coerce.number().int().min(5_000).default(120_000),
   }),
+  // The demo is development by definition: the embedded fallbacks are what it asks for.
+  { SAGAWORKS_ENV: "dev", ...process.env },
 );
 const logger = createLogger({ name: "demo", level: config.LOG_LEVEL });
 const say = (line = "") => process.stdout.write(`${line}\n`);

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { baseConfigShape } from "@sagaworks/platform";
+import { topologySettingsShape } from "@sagaworks/topology";
 import { z } from "zod";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -41,8 +42,8 @@ export const orchestratorConfigSchema = z.object({
   SERVICE_URLS: serviceUrls,
   /** Replies handled at once per replica; defaults to 10. */
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
-  /** Deliveries before a message goes to its DLQ; defaults to 5. */
-  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
+  /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
+  ...topologySettingsShape,
 });
 
 /** The orchestrator's parsed config. */

@@ -1,5 +1,10 @@
 // The orchestrator process: `pnpm --filter @sagaworks/orchestrator start`.
-import { createAwsClients, createDatabase, resolveBroker } from "@sagaworks/platform";
+import {
+  createAwsClients,
+  createDatabase,
+  resolveBroker,
+  shouldApplyTopology,
+} from "@sagaworks/platform";
 import { runService } from "@sagaworks/service-kit";
 import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
@@ -31,6 +36,8 @@ await runService({
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
+        applyTopology: shouldApplyTopology(config),
+        eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
       },
     });
     orchestrator.start();

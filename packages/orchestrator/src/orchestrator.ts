@@ -4,9 +4,11 @@ import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
   applyTopology,
   commandQueueName,
-  deriveTopology,
+  environmentTopology,
   eventsTopicName,
+  participantsOf,
   replyQueueName,
+  resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
@@ -53,6 +55,13 @@ export interface OrchestratorOptions {
   maxReceiveCount?: number | undefined;
   /** Attempts before an outbox message the broker keeps refusing is parked; defaults to 5. */
   outboxMaxAttempts?: number | undefined;
+  /**
+   * Create the topology at start-up (true, the default: dev, demo, tests) or only find it
+   * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
+   */
+  applyTopology?: boolean | undefined;
+  /** Readers of the events topic, from the topology settings; defaults to none. */
+  eventSubscribers?: readonly string[] | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -72,6 +81,8 @@ export function resolveOrchestratorOptions(
     relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
+    applyTopology: options.applyTopology ?? true,
+    eventSubscribers: options.eventSubscribers ?? [],
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -94,13 +105,7 @@ export interface Orchestrator {
 }
 
 /** The services that take commands over SQS in any of these definitions. */
-export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
-  const services = new Set<string>();
-  for (const saga of definitions) {
-    for (const step of saga.steps) if (step.action.kind === "command") services.add(step.service);
-  }
-  return [...services].sort();
-}
+export { participantsOf };
 
 /**
  * Builds an orchestrator: migrates its schema, registers the deployed definitions (refusing a
@@ -113,12 +118,16 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   await runMigrations(db, orchestratorMigrations);
   const definitions = await DefinitionRegistry.register(db.knex, deps.definitions);
-  const topology = deriveTopology({
+  // The one derivation (see @sagaworks/topology): the CLI, the LocalStack hook and CDK build the
+  // same queues from the same definitions and settings.
+  const topology = environmentTopology({
     prefix: deps.prefix,
-    participants: participantsOf(definitions.all()),
-    maxReceiveCount,
+    definitions: definitions.all(),
+    settings: { maxReceiveCount, eventSubscribers: options.eventSubscribers },
   });
-  const applied = await applyTopology(clients, topology);
+  const applied = options.applyTopology
+    ? await applyTopology(clients, topology)
+    : await resolveTopology(clients, topology);
   const urls = new Map(
     topology.queues
       .filter((queue) => queue.role === "commands")

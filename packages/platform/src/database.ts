@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from "knex";
-import ClientPgLite from "knex-pglite";
+import { importDevelopmentOnly } from "./embedded-broker.ts";
 import { PlatformError, PlatformErrorCode } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
@@ -38,17 +38,25 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * of the number of rows deleted. Renaming the method before the response is processed gives the
  * same answer as with `pg`.
  */
-class EmbeddedPostgresClient extends (ClientPgLite as unknown as new (
-  config: unknown,
-) => {
-  processResponse(obj: { method?: string }, runner: unknown): unknown;
-}) {
-  override processResponse(obj: { method?: string }, runner: unknown): unknown {
-    return super.processResponse(
-      obj?.method === "del" ? { ...obj, method: "delete" } : obj,
-      runner,
-    );
+async function embeddedPostgresClient(): Promise<Knex.Config["client"]> {
+  // Loaded here, not at the top: PGlite is a development dependency (see importDevelopmentOnly).
+  const { default: ClientPgLite } = await importDevelopmentOnly<{ default: unknown }>(
+    "knex-pglite",
+    "Postgres (PGlite)",
+  );
+  class EmbeddedPostgresClient extends (ClientPgLite as unknown as new (
+    config: unknown,
+  ) => {
+    processResponse(obj: { method?: string }, runner: unknown): unknown;
+  }) {
+    override processResponse(obj: { method?: string }, runner: unknown): unknown {
+      return super.processResponse(
+        obj?.method === "del" ? { ...obj, method: "delete" } : obj,
+        runner,
+      );
+    }
   }
+  return EmbeddedPostgresClient as unknown as Knex.Config["client"];
 }
 
 /**
@@ -83,7 +91,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
           log,
         })
       : knexFactory({
-          client: EmbeddedPostgresClient as unknown as typeof ClientPgLite,
+          client: await embeddedPostgresClient(),
           dialect: "postgres",
           connection: options.embeddedDataDir ? { filename: options.embeddedDataDir } : {},
           searchPath: [schema],

@@ -4,6 +4,7 @@ export const PlatformErrorCode = {
   databaseUnavailable: "DATABASE_UNAVAILABLE",
   migrationFailed: "MIGRATION_FAILED",
   embeddedBrokerFailed: "EMBEDDED_BROKER_FAILED",
+  developmentDependencyMissing: "DEVELOPMENT_DEPENDENCY_MISSING",
   testBackendUnavailable: "TEST_BACKEND_UNAVAILABLE",
 } as const;
 export type PlatformErrorCode = (typeof PlatformErrorCode)[keyof typeof PlatformErrorCode];

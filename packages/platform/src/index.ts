@@ -5,7 +5,9 @@ export {
   baseConfigSchema,
   baseConfigShape,
   type ConfigProblem,
+  isDevEnvironment,
   loadConfig,
+  shouldApplyTopology,
 } from "./config.ts";
 export {
   createDatabase,
@@ -17,6 +19,7 @@ export {
 export {
   type EmbeddedBroker,
   type EmbeddedBrokerOptions,
+  importDevelopmentOnly,
   startEmbeddedBroker,
 } from "./embedded-broker.ts";
 export { PlatformError, PlatformErrorCode } from "./errors.ts";

@@ -14,6 +14,7 @@ import {
   resolveBroker,
   runMigrations,
   type Shutdown,
+  shouldApplyTopology,
 } from "@sagaworks/platform";
 import { applyTopology, deriveTopology } from "@sagaworks/topology";
 import type { ListenableApp, StartedService } from "./run-service.ts";
@@ -120,13 +121,18 @@ export async function startParticipantProcess(
   shutdown.onShutdown("broker", () => broker.stop());
   const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
   shutdown.onShutdown("aws clients", () => clients.destroy());
-  if (broker.kind === "embedded") {
+  if (broker.kind === "embedded" || shouldApplyTopology(config)) {
     // An in-process emulator is reachable from this process only, so no orchestrator or
-    // `topology apply` will create the command queue: create it here. Elsewhere the queues
-    // belong to whoever applies the topology, and a missing queue is a start-up error.
+    // `topology apply` will create the command queue: create it here (and in dev, where
+    // SAGAWORKS_APPLY_TOPOLOGY defaults to true). Elsewhere the queues belong to whoever applies
+    // the topology, and a missing queue is a start-up error.
     await applyTopology(
       clients,
-      deriveTopology({ prefix: config.SAGAWORKS_ENV_PREFIX, participants: [definition.name] }),
+      deriveTopology({
+        prefix: config.SAGAWORKS_ENV_PREFIX,
+        participants: [definition.name],
+        maxReceiveCount: config.MAX_RECEIVE_COUNT,
+      }),
     );
   }
   const db = await createDatabase({
@@ -141,6 +147,7 @@ export async function startParticipantProcess(
     logger,
     prefix: config.SAGAWORKS_ENV_PREFIX,
     concurrency: settings.concurrency,
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
   });
   logger.info(
     {

@@ -1,6 +1,7 @@
 import {
   CreateTopicCommand,
   GetSubscriptionAttributesCommand,
+  GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListTopicsCommand,
   SetSubscriptionAttributesCommand,
@@ -261,4 +262,55 @@ function canonicalJson(value: unknown): string {
   }
   // AWS returns maxReceiveCount as a number or a string depending on the endpoint.
   return typeof value === "number" ? JSON.stringify(String(value)) : JSON.stringify(value);
+}
+
+/**
+ * Finds the queues and topics of a topology without creating or changing anything: what a
+ * process does where infrastructure owns the queues (it then needs no CreateQueue, Subscribe or
+ * ListTopics permission). Every missing queue or topic is named in one error.
+ */
+export async function resolveTopology(
+  clients: { sqs: SQSClient; sns: SNSClient },
+  topology: Topology,
+): Promise<ResolvedTopology> {
+  const queueUrls: Record<string, string> = {};
+  const queueArns: Record<string, string> = {};
+  const topicArns: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const queue of topology.queues) {
+    try {
+      const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name })))
+        .QueueUrl;
+      if (!url) throw new Error("no URL returned");
+      queueUrls[queue.name] = url;
+      queueArns[queue.name] = await queueArn(clients.sqs, url);
+    } catch (error) {
+      missing.push(`queue ${queue.name} (${(error as Error).name}: ${(error as Error).message})`);
+    }
+  }
+  // A topic's ARN is the queue ARN's region and account with the topic's name; checking it with
+  // GetTopicAttributes needs a permission on that one topic, where ListTopics would need "*".
+  const someQueueArn = Object.values(queueArns)[0];
+  for (const topic of topology.topics) {
+    const parts = someQueueArn?.split(":");
+    if (!parts || parts.length < 6) {
+      missing.push(`topic ${topic.name} (no queue ARN to derive its ARN from)`);
+      continue;
+    }
+    const arn = `arn:${parts[1]}:sns:${parts[3]}:${parts[4]}:${topic.name}`;
+    try {
+      await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+      topicArns[topic.name] = arn;
+    } catch (error) {
+      missing.push(`topic ${arn} (${(error as Error).name}: ${(error as Error).message})`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new TopologyError(
+      TopologyErrorCode.missing,
+      `The topology "${topology.prefix}" is not in place: ${missing.join("; ")}. It is owned by the infrastructure: deploy infra/ (CDK), run \`topology apply\`, or set SAGAWORKS_APPLY_TOPOLOGY=true in development.`,
+      { prefix: topology.prefix, missing },
+    );
+  }
+  return { queueUrls, queueArns, topicArns };
 }

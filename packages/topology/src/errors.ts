@@ -2,6 +2,7 @@
 export const TopologyErrorCode = {
   invalid: "TOPOLOGY_INVALID",
   applyFailed: "TOPOLOGY_APPLY_FAILED",
+  missing: "TOPOLOGY_MISSING",
 } as const;
 export type TopologyErrorCode = (typeof TopologyErrorCode)[keyof typeof TopologyErrorCode];
 

@@ -3,6 +3,7 @@ export {
   type ApplyReport,
   applyTopology,
   type ResolvedTopology,
+  resolveTopology,
 } from "./apply.ts";
 export {
   commandQueueName,
@@ -19,4 +20,13 @@ export {
   type TopologyInput,
   topologyInputSchema,
 } from "./derive.ts";
+export {
+  DEFAULT_DEFINITIONS_DIR,
+  environmentTopology,
+  loadSagaDefinitions,
+  participantsOf,
+  type TopologySettings,
+  topologySettings,
+  topologySettingsShape,
+} from "./environment.ts";
 export { TopologyError, TopologyErrorCode } from "./errors.ts";

@@ -16,10 +16,12 @@ export interface ServiceProcess {
 /**
  * Starts `node <main>` with only PATH and the given environment, collecting its JSON log lines.
  * For tests of a service as operators run it; call `stop()` (or kill `child`) afterwards.
+ * `SAGAWORKS_ENV` defaults to `dev` (the embedded fallbacks); pass `SAGAWORKS_ENV: ""` to test
+ * the production defaults.
  */
 export function startServiceProcess(main: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", SAGAWORKS_ENV: "dev", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines: Record<string, unknown>[] = [];

@@ -4,7 +4,7 @@ import { customerConfigSchema } from "./config.ts";
 
 describe("customerConfigSchema", () => {
   it("has working defaults", () => {
-    expect(loadConfig(customerConfigSchema, {})).toEqual({
+    expect(loadConfig(customerConfigSchema, { SAGAWORKS_ENV: "dev" })).toEqual({
       LOG_LEVEL: "info",
       PORT: 3003,
       HOST: "127.0.0.1",
@@ -14,7 +14,10 @@ describe("customerConfigSchema", () => {
   });
 
   it("reads CUSTOMER_SEED=false as false", () => {
-    expect(loadConfig(customerConfigSchema, { CUSTOMER_SEED: "false" }).CUSTOMER_SEED).toBe(false);
+    expect(
+      loadConfig(customerConfigSchema, { SAGAWORKS_ENV: "dev", CUSTOMER_SEED: "false" })
+        .CUSTOMER_SEED,
+    ).toBe(false);
   });
 
   it("lists every problem at once", () => {

@@ -1,0 +1,234 @@
+import type { Deployable } from "@sagaworks/deployables";
+import { IMAGE_REPOSITORY_SETTINGS, imageRepositoryName } from "@sagaworks/deployables";
+import { QueueRole, type Topology } from "@sagaworks/topology";
+import {
+  aws_cloudwatch as cloudwatch,
+  Duration,
+  aws_ecr as ecr,
+  aws_iam as iam,
+  aws_kms as kms,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  aws_sns as sns,
+  aws_sns_subscriptions as snsSubscriptions,
+  aws_sqs as sqs,
+} from "aws-cdk-lib";
+import type { Construct } from "constructs";
+
+/** What the stack is built from: the derived topology and the deployables list. */
+export interface SagaworksStackProps extends StackProps {
+  /** From `environmentTopology` — the same derivation the code, the CLI and LocalStack use. */
+  topology: Topology;
+  /** The four deployables (`@sagaworks/deployables`): one image repository and role each. */
+  deployables: readonly Deployable[];
+  /** Age of the oldest message on a working queue that raises an alarm; defaults to 5 min. */
+  oldestMessageAlarmAge?: Duration;
+}
+
+/** SQS actions of a consumer on its own queue. */
+const CONSUME = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:ChangeMessageVisibility",
+  "sqs:GetQueueUrl",
+  "sqs:GetQueueAttributes",
+];
+/** SQS actions of a producer on a queue it sends to. */
+const SEND = ["sqs:SendMessage", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"];
+/** What finding a queue takes (`resolveTopology` at start-up). */
+const FIND = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"];
+
+/**
+ * Everything one environment runs on in AWS, built from the derived topology so the queues the
+ * code expects and the queues that exist cannot drift: per queue SSE and its DLQ with the
+ * topology's maxReceiveCount, the events topic (KMS-encrypted) and its subscriptions, an alarm
+ * on every DLQ's depth and every working queue's oldest message, an ECR repository per
+ * deployable, and one role per deployable with only the actions and resources it uses.
+ */
+export class SagaworksStack extends Stack {
+  /** Queues by topology name. */
+  readonly queues = new Map<string, sqs.Queue>();
+  /** Topics by topology name. */
+  readonly topics = new Map<string, sns.Topic>();
+  /** Roles by deployable name. */
+  readonly roles = new Map<string, iam.Role>();
+
+  constructor(scope: Construct, id: string, props: SagaworksStackProps) {
+    super(scope, id, props);
+    const { topology } = props;
+    const alarmAge = props.oldestMessageAlarmAge ?? Duration.minutes(5);
+
+    const topicKey = new kms.Key(this, "EventsTopicKey", {
+      description: `Encrypts the ${topology.prefix} saga events topic`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Publishers get kms:GenerateDataKey and kms:Decrypt on this key in their role (below); the
+    // subscribed queues use SQS-managed SSE, which SNS can deliver to without a key grant.
+    for (const spec of topology.topics) {
+      this.topics.set(
+        spec.name,
+        new sns.Topic(this, `Topic-${spec.name}`, { topicName: spec.name, masterKey: topicKey }),
+      );
+    }
+
+    // DLQs come first in the derived list, so each working queue finds its DLQ here.
+    for (const spec of topology.queues) {
+      const dlq = spec.deadLetterQueue ? this.queues.get(spec.deadLetterQueue) : undefined;
+      if (spec.deadLetterQueue && !dlq) {
+        throw new Error(`queue ${spec.name}: its DLQ ${spec.deadLetterQueue} is not defined first`);
+      }
+      const seconds = (name: string) => {
+        const value = spec.attributes[name];
+        return value === undefined ? undefined : Duration.seconds(Number(value));
+      };
+      const retention = seconds("MessageRetentionPeriod");
+      const visibility = seconds("VisibilityTimeout");
+      const wait = seconds("ReceiveMessageWaitTimeSeconds");
+      const queue = new sqs.Queue(this, `Queue-${spec.name}`, {
+        queueName: spec.name,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+        ...(retention ? { retentionPeriod: retention } : {}),
+        ...(visibility ? { visibilityTimeout: visibility } : {}),
+        ...(wait ? { receiveMessageWaitTime: wait } : {}),
+        ...(dlq
+          ? { deadLetterQueue: { queue: dlq, maxReceiveCount: spec.maxReceiveCount ?? 5 } }
+          : {}),
+      });
+      this.queues.set(spec.name, queue);
+      if (spec.role === QueueRole.deadLetter) {
+        new cloudwatch.Alarm(this, `DlqDepth-${spec.name}`, {
+          alarmName: `${spec.name}-depth`,
+          alarmDescription: `Messages in ${spec.name}: inspect and replay them with \`ops dlq\`.`,
+          metric: queue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: "Maximum",
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      } else {
+        new cloudwatch.Alarm(this, `OldestMessage-${spec.name}`, {
+          alarmName: `${spec.name}-oldest-message`,
+          alarmDescription: `${spec.name} has a message older than ${alarmAge.toHumanString()}: its consumer is down or too slow.`,
+          metric: queue.metricApproximateAgeOfOldestMessage({
+            period: Duration.minutes(1),
+            statistic: "Maximum",
+          }),
+          threshold: alarmAge.toSeconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      }
+    }
+
+    for (const spec of topology.subscriptions) {
+      const topic = this.topics.get(spec.topic);
+      const queue = this.queues.get(spec.queue);
+      if (!topic || !queue) throw new Error(`subscription ${spec.topic} -> ${spec.queue}: unknown`);
+      topic.addSubscription(
+        new snsSubscriptions.SqsSubscription(queue, {
+          rawMessageDelivery: spec.rawMessageDelivery,
+          ...(spec.filterPolicy
+            ? {
+                filterPolicyWithMessageBody: undefined,
+                filterPolicy: filterPolicyOf(spec.filterPolicy),
+              }
+            : {}),
+        }),
+      );
+    }
+
+    for (const deployable of props.deployables) {
+      new ecr.Repository(this, `Repository-${deployable.name}`, {
+        repositoryName: imageRepositoryName(deployable.name),
+        imageScanOnPush: IMAGE_REPOSITORY_SETTINGS.scanOnPush,
+        imageTagMutability: ecr.TagMutability[IMAGE_REPOSITORY_SETTINGS.imageTagMutability],
+        removalPolicy: RemovalPolicy.RETAIN,
+        lifecycleRules: [
+          {
+            description: `Keep the newest ${IMAGE_REPOSITORY_SETTINGS.keepImages} images`,
+            maxImageCount: IMAGE_REPOSITORY_SETTINGS.keepImages,
+          },
+        ],
+      });
+      const role = new iam.Role(this, `Role-${deployable.name}`, {
+        roleName: `${topology.prefix}-sagaworks-${deployable.name}`,
+        description: `The ${deployable.name} pods (EKS Pod Identity): only the queues and topic it uses`,
+        assumedBy: new iam.ServicePrincipal("pods.eks.amazonaws.com").withSessionTags(),
+      });
+      this.roles.set(deployable.name, role);
+      for (const statement of this.statementsFor(deployable.name, topology, topicKey)) {
+        role.addToPrincipalPolicy(statement);
+      }
+    }
+  }
+
+  /**
+   * What one deployable may do. The orchestrator consumes replies, sends commands, publishes
+   * events and finds every queue at start-up; a participant consumes its command queue and
+   * sends replies; a service with no queue (customer) gets nothing.
+   */
+  private statementsFor(
+    name: string,
+    topology: Topology,
+    topicKey: kms.Key,
+  ): iam.PolicyStatement[] {
+    const arnsOf = (predicate: (spec: Topology["queues"][number]) => boolean) =>
+      topology.queues.filter(predicate).map((spec) => this.queue(spec.name).queueArn);
+    const statements: iam.PolicyStatement[] = [];
+    const allow = (actions: string[], resources: string[]) => {
+      if (resources.length > 0) statements.push(new iam.PolicyStatement({ actions, resources }));
+    };
+    if (name === "orchestrator") {
+      allow(
+        CONSUME,
+        arnsOf((q) => q.role === QueueRole.replies),
+      );
+      allow(
+        SEND,
+        arnsOf((q) => q.role === QueueRole.commands),
+      );
+      allow(
+        FIND,
+        arnsOf((q) => q.role === QueueRole.deadLetter || q.role === QueueRole.events),
+      );
+      const topicArns = [...this.topics.values()].map((topic) => topic.topicArn);
+      allow(["sns:Publish", "sns:GetTopicAttributes"], topicArns);
+      allow(["kms:GenerateDataKey", "kms:Decrypt"], topicArns.length > 0 ? [topicKey.keyArn] : []);
+      return statements;
+    }
+    const commandQueues = arnsOf((q) => q.role === QueueRole.commands && q.owner === name);
+    if (commandQueues.length === 0) return statements;
+    allow(CONSUME, commandQueues);
+    allow(
+      SEND,
+      arnsOf((q) => q.role === QueueRole.replies),
+    );
+    return statements;
+  }
+
+  private queue(name: string): sqs.Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`queue ${name} is not in the stack`);
+    return queue;
+  }
+}
+
+/** Turns a topology filter policy (`{ name: ["saga.completed"] }`) into CDK's form. */
+function filterPolicyOf(policy: Record<string, unknown>): Record<string, sns.SubscriptionFilter> {
+  const filters: Record<string, sns.SubscriptionFilter> = {};
+  for (const [attribute, values] of Object.entries(policy)) {
+    if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) {
+      throw new Error(`filter policy on ${attribute}: only lists of strings are supported`);
+    }
+    filters[attribute] = sns.SubscriptionFilter.stringFilter({ allowlist: values });
+  }
+  return filters;
+}
