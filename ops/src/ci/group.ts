@@ -1,14 +1,23 @@
 // `ops ci …`: the commands the CircleCI pipeline runs. Each sub-command parses its own options,
 // reads its settings (listing every missing one), and writes text or --json to stdout.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { DEPLOYABLES, type Deployable } from "@sagaworks/deployables";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { detectAffected, formatAffected } from "./affected.ts";
-import { type CommandRunner, processRunner } from "./command-runner.ts";
+import { type CommandRunner, processRunner, runChecked } from "./command-runner.ts";
+import { buildImage, pushImage } from "./image.ts";
+import { buildPipelineConfig, MAIN_BRANCH, renderPipelineConfig } from "./pipeline-config.ts";
+import { requireSettings } from "./settings.ts";
 
 /** What the ci commands talk to; tests replace parts of it. */
 export interface CiDependencies {
   /** Runs git, pnpm and docker (default: real processes with the command's environment). */
   runner?: (io: OpsIo) => CommandRunner;
+  /** The ECR client of a region (default: the SDK's, with its credential chain). */
+  ecr?: (region: string) => ECRClient;
 }
 
 interface SubCommand {
@@ -51,6 +60,186 @@ const affectedCommand: SubCommand = {
   },
 };
 
+const configCommand: SubCommand = {
+  summary: "generate the continuation config of the CircleCI pipeline",
+  usage: [
+    "Usage: ops ci config --base <ref> --branch <name> [--main-branch main] [--output <file>] [--json]",
+    "",
+    "Runs the change detection (as `ops ci affected`) and writes the CircleCI config that the",
+    "setup workflow continues with: lint and test the affected packages (everything on the main",
+    "branch), build the affected deployables' images on other branches, build and push them to",
+    "ECR and open the manifests pull request on the main branch.",
+    "",
+    "Options:",
+    "  --base <ref>           branch, tag or commit to compare with (required)",
+    "  --branch <name>        the branch being built (required; CircleCI: pipeline.git.branch)",
+    `  --main-branch <name>   the branch that pushes and deploys (default ${MAIN_BRANCH})`,
+    "  --output <file>        write the config there instead of stdout",
+    "  --json                 write the config as JSON instead of YAML",
+    "  --help                 show this help",
+    "",
+  ].join("\n"),
+  async run(argv, io, deps) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        base: { type: "string" },
+        branch: { type: "string" },
+        "main-branch": { type: "string" },
+        output: { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    const missing = [!values.base && "--base <ref>", !values.branch && "--branch <name>"];
+    if (missing.some(Boolean)) {
+      throw new UsageError(`${missing.filter(Boolean).join(" and ")} required`);
+    }
+    const report = await detectAffected({
+      cwd: io.cwd,
+      base: values.base as string,
+      runner: deps.runner(io),
+    });
+    const config = buildPipelineConfig(report, {
+      branch: values.branch as string,
+      mainBranch: values["main-branch"] ?? MAIN_BRANCH,
+    });
+    const text = values.json
+      ? `${JSON.stringify(config, null, 2)}\n`
+      : renderPipelineConfig(config, report);
+    if (values.output) {
+      const file = resolve(io.cwd, values.output);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, text);
+      io.stderr(formatAffected(report));
+      io.stderr(`\nPipeline config written to ${file}\n`);
+    } else {
+      io.stdout(text);
+    }
+    return ExitCode.ok;
+  },
+};
+
+function findDeployable(name: string | undefined): Deployable {
+  const names = DEPLOYABLES.map((deployable) => deployable.name).join(", ");
+  if (!name) throw new UsageError(`--deployable <name> is required (one of ${names})`);
+  const deployable = DEPLOYABLES.find((candidate) => candidate.name === name);
+  if (!deployable) throw new UsageError(`unknown deployable "${name}" (one of ${names})`);
+  return deployable;
+}
+
+async function repoRoot(io: OpsIo, runner: CommandRunner): Promise<string> {
+  return (
+    await runChecked(runner, "git", ["rev-parse", "--show-toplevel"], { cwd: io.cwd })
+  ).trim();
+}
+
+const SHA_SETTING = { option: "sha", env: "CIRCLE_SHA1", description: "commit SHA, the image tag" };
+
+const buildImageCommand: SubCommand = {
+  summary: "build a deployable's image locally (branches: checks the Dockerfile builds)",
+  usage: [
+    "Usage: ops ci build-image --deployable <name> [--sha <commit>] [--json]",
+    "",
+    "Runs `docker build --file <deployable path>/Dockerfile .` from the repository root and tags",
+    "the image sagaworks/<name>:<sha>. Nothing is pushed.",
+    "",
+    "Options:",
+    `  --deployable <name>  one of ${DEPLOYABLES.map((d) => d.name).join(", ")} (required)`,
+    "  --sha <commit>       the tag (default $CIRCLE_SHA1)",
+    "  --json               print { deployable, image } as JSON",
+    "  --help               show this help",
+    "",
+  ].join("\n"),
+  async run(argv, io, deps) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        deployable: { type: "string" },
+        sha: { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    const deployable = findDeployable(values.deployable);
+    const settings = requireSettings({ sha: SHA_SETTING }, values, io.env);
+    const runner = deps.runner(io);
+    const image = await buildImage({
+      deployable,
+      sha: settings.sha,
+      repoRoot: await repoRoot(io, runner),
+      runner,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    io.stdout(
+      values.json ? `${JSON.stringify({ deployable: deployable.name, image })}\n` : `${image}\n`,
+    );
+    return ExitCode.ok;
+  },
+};
+
+const pushImageCommand: SubCommand = {
+  summary: "build a deployable's image and push it to ECR, tagged with the commit SHA",
+  usage: [
+    "Usage: ops ci push-image --deployable <name> [--sha <commit>] [--region <r>] [--account-id <id>] [--json]",
+    "",
+    "Makes sure the ECR repository sagaworks/<name> exists with immutable tags, scan on push and a",
+    "lifecycle policy (created when missing), skips everything when <sha> is already in it, else",
+    "builds <deployable path>/Dockerfile from the repository root, logs docker in with an ECR",
+    "token and pushes. Prints the image URI on stdout; progress goes to stderr.",
+    "",
+    "Options:",
+    `  --deployable <name>  one of ${DEPLOYABLES.map((d) => d.name).join(", ")} (required)`,
+    "  --sha <commit>       the tag (default $CIRCLE_SHA1)",
+    "  --region <region>    the registry's region (default $AWS_REGION)",
+    "  --account-id <id>    the account owning the registry (default $AWS_ACCOUNT_ID)",
+    "  --json               print the result as JSON",
+    "  --help               show this help",
+    "",
+    "Credentials come from the AWS SDK's default chain (OIDC web identity or access keys).",
+    "",
+  ].join("\n"),
+  async run(argv, io, deps) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        deployable: { type: "string" },
+        sha: { type: "string" },
+        region: { type: "string" },
+        "account-id": { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    const deployable = findDeployable(values.deployable);
+    const settings = requireSettings(
+      {
+        sha: SHA_SETTING,
+        region: { option: "region", env: "AWS_REGION", description: "region of the ECR registry" },
+        accountId: {
+          option: "account-id",
+          env: "AWS_ACCOUNT_ID",
+          description: "AWS account that owns the registry",
+        },
+      },
+      values,
+      io.env,
+    );
+    const runner = deps.runner(io);
+    const result = await pushImage({
+      deployable,
+      sha: settings.sha,
+      accountId: settings.accountId,
+      repoRoot: await repoRoot(io, runner),
+      ecr: deps.ecr(settings.region),
+      runner,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.imageUri}\n`);
+    return ExitCode.ok;
+  },
+};
+
 function groupUsage(commands: Record<string, SubCommand>): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   return [
@@ -70,9 +259,16 @@ function groupUsage(commands: Record<string, SubCommand>): string {
 export function createCiGroup(dependencies: CiDependencies = {}): CommandGroup {
   const deps: Required<CiDependencies> = {
     runner: dependencies.runner ?? ((io) => processRunner({ ...process.env, ...io.env })),
+    // Adaptive retries absorb ECR's throttling before an error reaches the command.
+    ecr:
+      dependencies.ecr ??
+      ((region) => new ECRClient({ region, maxAttempts: 8, retryMode: "adaptive" })),
   };
   const commands: Record<string, SubCommand> = {
     affected: affectedCommand,
+    config: configCommand,
+    "build-image": buildImageCommand,
+    "push-image": pushImageCommand,
   };
   const usage = groupUsage(commands);
   return {
