@@ -1,13 +1,22 @@
 // `ops ci …`: the commands the CircleCI pipeline runs. Each sub-command parses its own options,
 // reads its settings (listing every missing one), and writes text or --json to stdout.
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
-import { DEPLOYABLES, type Deployable } from "@sagaworks/deployables";
+import { Octokit } from "@octokit/rest";
+import {
+  DEPLOYABLES,
+  type Deployable,
+  type DeployableName,
+  HELM_VALUES_FILE,
+} from "@sagaworks/deployables";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { detectAffected, formatAffected } from "./affected.ts";
 import { type CommandRunner, processRunner, runChecked } from "./command-runner.ts";
+import { CiError, CiErrorCode } from "./errors.ts";
+import { bumpManifests, gitTokenEnv } from "./gitops-bump.ts";
 import { buildImage, pushImage } from "./image.ts";
 import { buildPipelineConfig, MAIN_BRANCH, renderPipelineConfig } from "./pipeline-config.ts";
 import { requireSettings } from "./settings.ts";
@@ -18,6 +27,8 @@ export interface CiDependencies {
   runner?: (io: OpsIo) => CommandRunner;
   /** The ECR client of a region (default: the SDK's, with its credential chain). */
   ecr?: (region: string) => ECRClient;
+  /** The GitHub client (default: Octokit with the token, at the API base URL). */
+  github?: (options: { token: string; baseUrl: string }) => Octokit;
 }
 
 interface SubCommand {
@@ -240,6 +251,122 @@ const pushImageCommand: SubCommand = {
   },
 };
 
+const DEFAULT_GITHUB_API = "https://api.github.com";
+
+function parseDeployableList(list: string | undefined): DeployableName[] {
+  const names = DEPLOYABLES.map((deployable) => deployable.name);
+  if (!list) throw new UsageError(`--deployables <a,b,…> is required (of ${names.join(", ")})`);
+  const wanted = list
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = wanted.filter((name) => !names.includes(name as DeployableName));
+  if (unknown.length > 0 || wanted.length === 0) {
+    throw new UsageError(
+      `unknown deployable(s) ${unknown.join(", ") || "(none given)"} (of ${names.join(", ")})`,
+    );
+  }
+  // DEPLOYABLES order, once each, so the same set always makes the same commit and title.
+  return names.filter((name) => wanted.includes(name));
+}
+
+const bumpManifestsCommand: SubCommand = {
+  summary: "open the pull request that sets the new image tags in the manifests repository",
+  usage: [
+    "Usage: ops ci bump-manifests --deployables <a,b,…> [--sha <commit>] [--json]",
+    "",
+    "Clones the manifests repository, sets <name>.image.tag to <sha> for each deployable in the",
+    `Helm values file (comments and order kept), commits on the branch deploy/<sha>, pushes it and`,
+    "opens a pull request through the GitHub REST API. A second run for the same SHA changes",
+    "nothing and finds the open pull request; when the base branch already has the tags it does",
+    "nothing at all. Prints the pull request's URL.",
+    "",
+    "Options:",
+    "  --deployables <list>  comma-separated deployables whose image was pushed (required)",
+    "  --sha <commit>        the tag (default $CIRCLE_SHA1)",
+    "  --json                print the result as JSON",
+    "  --help                show this help",
+    "",
+    "Environment:",
+    "  MANIFESTS_REPO         owner/name of the manifests repository on GitHub (required)",
+    "  GITHUB_TOKEN           token with contents and pull requests: write on it (required)",
+    "  MANIFESTS_REPO_URL     clone URL (default https://github.com/<MANIFESTS_REPO>.git)",
+    "  MANIFESTS_BASE_BRANCH  branch ArgoCD deploys from (default main)",
+    `  MANIFESTS_VALUES_FILE  values file in that repository (default ${HELM_VALUES_FILE})`,
+    `  GITHUB_API_URL         REST API base URL (default ${DEFAULT_GITHUB_API})`,
+    "",
+  ].join("\n"),
+  async run(argv, io, deps) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        deployables: { type: "string" },
+        sha: { type: "string" },
+        json: { type: "boolean" },
+      },
+      strict: true,
+    });
+    const deployables = parseDeployableList(values.deployables);
+    const settings = requireSettings(
+      {
+        sha: SHA_SETTING,
+        repository: {
+          env: "MANIFESTS_REPO",
+          description: "owner/name of the manifests repository",
+        },
+        token: {
+          env: "GITHUB_TOKEN",
+          description: "GitHub token that can push and open pull requests",
+        },
+      },
+      values,
+      io.env,
+    );
+    const [owner, repo, ...rest] = settings.repository.split("/");
+    if (!owner || !repo || rest.length > 0) {
+      throw new CiError(
+        CiErrorCode.settingsMissing,
+        `$MANIFESTS_REPO must be owner/name, got "${settings.repository}"`,
+      );
+    }
+    const repoUrl = io.env.MANIFESTS_REPO_URL || `https://github.com/${owner}/${repo}.git`;
+    const workDir = await mkdtemp(join(tmpdir(), "sagaworks-manifests-"));
+    try {
+      const result = await bumpManifests({
+        repoUrl,
+        owner,
+        repo,
+        baseBranch: io.env.MANIFESTS_BASE_BRANCH || "main",
+        valuesFile: io.env.MANIFESTS_VALUES_FILE || HELM_VALUES_FILE,
+        sha: settings.sha,
+        deployables,
+        workDir: join(workDir, "clone"),
+        runner: deps.runner(io),
+        github: deps.github({
+          token: settings.token,
+          baseUrl: io.env.GITHUB_API_URL || DEFAULT_GITHUB_API,
+        }),
+        gitEnv: {
+          GIT_AUTHOR_NAME: io.env.GIT_AUTHOR_NAME || "Sagaworks CI",
+          GIT_AUTHOR_EMAIL: io.env.GIT_AUTHOR_EMAIL || "ci@sagaworks.invalid",
+          GIT_COMMITTER_NAME: io.env.GIT_COMMITTER_NAME || "Sagaworks CI",
+          GIT_COMMITTER_EMAIL: io.env.GIT_COMMITTER_EMAIL || "ci@sagaworks.invalid",
+          ...gitTokenEnv(repoUrl, settings.token),
+        },
+        log: (line) => io.stderr(`${line}\n`),
+      });
+      if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      else
+        io.stdout(
+          `${result.pullRequest?.url ?? "nothing to deploy: the base branch has these tags"}\n`,
+        );
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
+    }
+    return ExitCode.ok;
+  },
+};
+
 function groupUsage(commands: Record<string, SubCommand>): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   return [
@@ -263,12 +390,24 @@ export function createCiGroup(dependencies: CiDependencies = {}): CommandGroup {
     ecr:
       dependencies.ecr ??
       ((region) => new ECRClient({ region, maxAttempts: 8, retryMode: "adaptive" })),
+    github:
+      dependencies.github ??
+      (({ token, baseUrl }) =>
+        new Octokit({
+          auth: token,
+          baseUrl,
+          userAgent: "sagaworks-ci",
+          // Failed requests become CiErrors that say what to do; Octokit's own lines would
+          // only repeat them (and make an expected 422 race look like a failure).
+          log: { debug: () => {}, info: () => {}, warn: console.warn, error: () => {} },
+        })),
   };
   const commands: Record<string, SubCommand> = {
     affected: affectedCommand,
     config: configCommand,
     "build-image": buildImageCommand,
     "push-image": pushImageCommand,
+    "bump-manifests": bumpManifestsCommand,
   };
   const usage = groupUsage(commands);
   return {
