@@ -141,7 +141,12 @@ async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promis
     exit = text;
   });
   for (;;) {
-    if (exit) throw new Error(`${child.name} ended (${exit}) before it was ready`);
+    if (exit) {
+      const last = child.lines.at(-1);
+      throw new Error(
+        `${child.name} ended (${exit}) before it was ready${last ? `; its last log line: ${JSON.stringify(last)}` : ""}`,
+      );
+    }
     try {
       const response = await fetch(`${url}/ready`);
       await response.arrayBuffer();
