@@ -57,7 +57,22 @@ export function summarise(profile: CpuProfile, top: number): string[] {
     .filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)")
     .reduce((sum, [, ms]) => sum + ms, 0);
   const busy = total - idle;
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  // Who caused a native or node-internal frame (a socket write, a hash): the nearest caller that
+  // lives in a package, so `writev` is charged to the HTTP client or the Postgres driver.
+  const caller = (id: number): string => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (!frame) break;
+      const pkg = packageOf(frame.url, frame.functionName);
+      if (frame.url && !pkg.startsWith("node:")) return pkg;
+    }
+    return "-";
+  };
   const functions = new Map<string, { ms: number; pkg: string }>();
+  const callers = new Map<string, number>();
   const packages = new Map<string, number>();
   for (const [id, ms] of self) {
     const node = byId.get(id);
@@ -72,6 +87,10 @@ export function summarise(profile: CpuProfile, top: number): string[] {
     entry.ms += ms;
     functions.set(key, entry);
     packages.set(pkg, (packages.get(pkg) ?? 0) + ms);
+    if (!url || pkg.startsWith("node:")) {
+      const by = `${url ? pkg : functionName || "(anonymous)"} ← ${caller(id)}`;
+      callers.set(by, (callers.get(by) ?? 0) + ms);
+    }
   }
   const pct = (ms: number) => `${((100 * ms) / busy).toFixed(1)}%`;
   const lines = [
@@ -82,6 +101,13 @@ export function summarise(profile: CpuProfile, top: number): string[] {
   ];
   for (const [pkg, ms] of [...packages.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
     lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | ${pkg} |`);
+  lines.push(
+    "",
+    "| self ms | % busy | native function or node internals ← nearest caller in a package |",
+  );
+  lines.push("| --- | --- | --- |");
+  for (const [by, ms] of [...callers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    lines.push(`| ${ms.toFixed(0)} | ${pct(ms)} | ${by} |`);
   lines.push("", "| self ms | % busy | function | package |", "| --- | --- | --- | --- |");
   for (const [name, { ms, pkg }] of [...functions.entries()]
     .sort((a, b) => b[1].ms - a[1].ms)
