@@ -1,9 +1,11 @@
 // The `ops` command: dispatches to a command group and maps errors to exit statuses.
 import { readFileSync } from "node:fs";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "./command.ts";
+import { dlqCommands } from "./dlq/command.ts";
+import { sagasCommands } from "./sagas/command.ts";
 
 /** Every command group, in the order `ops --help` lists them. Add a group here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [sagasCommands, dlqCommands];
 
 function version(): string {
   const file = new URL("../package.json", import.meta.url);
