@@ -2,11 +2,21 @@
 // reach the DLQ with the reason; inspect joins each to its saga, a dry run changes nothing, and
 // replay --execute finishes the waiting sagas exactly once. Real Postgres keeps the journal (CI
 // sets DATABASE_URL, as for the other multi-process suites).
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
+import { peekMessages } from "../src/dlq/peek.ts";
 import { OpsHarness } from "./harness.ts";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
 const harnesses: OpsHarness[] = [];
 afterEach(async () => {
@@ -171,5 +181,119 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       "unknown-saga": 1,
       poison: 1,
     });
+  });
+
+  it("trips the breaker when the participant is still broken, and leaves the rest in the DLQ", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq breaker");
+    const { sagaIds } = await h.stallOrders(5);
+    await h.breakAccount();
+    const result = await h.ops(
+      "dlq",
+      "replay",
+      h.accountDlq,
+      "--execute",
+      "--settle",
+      "10s",
+      "--max-returned",
+      "2",
+      "--json",
+    );
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.out) as {
+      tripped: boolean;
+      sent: number;
+      returned: number;
+      outcome: string;
+    };
+    expect(report.tripped).toBe(true);
+    expect(report.returned).toBeGreaterThanOrEqual(2);
+    expect(report.sent).toBeLessThan(5);
+    expect(report.outcome).toContain("circuit breaker tripped");
+    // Nothing lost: what was replayed came back, what was not never left.
+    await waitFor(async () => (await h.depth(h.accountDlq)) === 5, {
+      timeoutMs: 60_000,
+      description: "every message back in the DLQ",
+    });
+    for (const id of sagaIds) expect((await h.saga(id)).snapshot.status).toBe("running");
+    const history = await h.opsJson<{ status: string }[]>("dlq", "history");
+    expect(history.map((r) => r.status)).toEqual(["tripped"]);
+  });
+
+  it("resumes a replay killed with SIGKILL: every message once, in the source queue or the DLQ", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq sigkill");
+    const { sagaIds } = await h.stallOrders(6);
+    const exportFile = join(mkdtempSync(join(tmpdir(), "ops-")), "dlq.jsonl");
+    expect((await h.ops("dlq", "inspect", h.accountDlq, "--export", exportFile)).code).toBe(0);
+    const originals = readFileSync(exportFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(JSON.parse(line).body) as { messageId: string }).messageId)
+      .sort();
+    expect(originals).toHaveLength(6);
+
+    // Nothing consumes the source queue: every copy sent stays there to be counted.
+    const child = spawn(
+      process.execPath,
+      [cli, "dlq", "replay", h.accountDlq, "--execute", "--rate", "1", "--settle", "1s"],
+      { env: { ...process.env, ...h.env() }, stdio: "ignore" },
+    );
+    const journal = await createDatabase({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      await waitFor(
+        async () => {
+          const rows = (await journal.knex
+            .raw("select count(*)::int as n from replay_entries where state = 'deleted'")
+            .catch(() => ({ rows: [{ n: 0 }] }))) as { rows: { n: number }[] };
+          return (rows.rows[0]?.n ?? 0) >= 2;
+        },
+        { timeoutMs: 120_000, description: "the replay to be part-way" },
+      );
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const [run] = (await journal.knex("replay_runs").select("status")) as { status: string }[];
+      expect(run?.status).toBe("running");
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await journal.close();
+    }
+
+    const resumed = await h.ops(
+      "dlq",
+      "replay",
+      h.accountDlq,
+      "--execute",
+      "--settle",
+      "1s",
+      "--rate",
+      "20",
+    );
+    expect(resumed.err).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain("resuming run");
+
+    const sqs = h.system.clients.sqs;
+    const idsIn = async (queue: string) =>
+      (await peekMessages(sqs, await h.queueUrl(queue), { visibilityTimeoutSeconds: 30 })).map(
+        (m) => (JSON.parse(m.body) as { messageId: string }).messageId,
+      );
+    const inSource = await idsIn(h.accountQueue);
+    const inDlq = await idsIn(h.accountDlq);
+    expect([...inSource, ...inDlq].sort()).toEqual(originals);
+    expect(inSource).toHaveLength(6);
+
+    // And the sagas finish once the participant is back.
+    await h.repairAccount();
+    for (const id of sagaIds) await h.waitForStatus(id, "completed");
+    expect(
+      await h.system.databases.account.knex("reservations").whereIn("order_id", sagaIds),
+    ).toHaveLength(6);
   });
 });

@@ -13,7 +13,7 @@ import type { OrchestratorClient, SagaView } from "../sagas/orchestrator-client.
 import { type Classified, classify, envelopeOf, Verdict } from "./classify.ts";
 import { EntryState, type ReplayEntry, type ReplayJournal } from "./journal.ts";
 import { type DlqMessage, peekMessages, receiveBatch, releaseMessages } from "./peek.ts";
-import type { DeadLetterQueue } from "./queues.ts";
+import { type DeadLetterQueue, queueStats } from "./queues.ts";
 
 /** Attribute a replayed copy carries: `<run id>/<DLQ message id>`, to find it after a crash. */
 export const REPLAY_ATTRIBUTE = "replayOf";
@@ -246,6 +246,16 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
   let nextSendAt = 0;
   let emptyReceives = 0;
   let tripped = false;
+  // The breaker's second eye: messages it has not received yet may already be back. The DLQ's
+  // depth beyond what this run left in it counts them (and any other new failure of the same
+  // consumer, which is as good a reason to stop).
+  let deletedHere = 0;
+  const dlqDepth = async () => {
+    const stats = await queueStats(sqs, dlqUrl);
+    return stats.visible + stats.inFlight + stats.delayed;
+  };
+  const startDepth = await dlqDepth();
+  const cameBack = async () => Math.max(returned, (await dlqDepth()) - (startDepth - deletedHere));
 
   const emit = (planLine: PlanLine) => {
     lines.push(planLine);
@@ -282,6 +292,7 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
     await sqs.send(
       new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.receiptHandle }),
     );
+    deletedHere++;
     await journal.record(run.id, { ...entry, state: EntryState.deleted });
     entries.set(message.sqsMessageId, {
       ...entry,
@@ -463,7 +474,17 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
       if (emptyReceives >= 2 && deferred.size === 0) break;
       if (sentSagas.length > 0) {
         // The ramp: the batch doubles only when every saga of this one moved on in time.
-        const settled = await waitForSagas(orchestrator, sentSagas, options.settleMs);
+        const settled = await waitForSagas(
+          orchestrator,
+          sentSagas,
+          options.settleMs,
+          async () => (await cameBack()) >= options.maxReturned,
+        );
+        const back = await cameBack();
+        if (back >= options.maxReturned) {
+          returned = back;
+          tripped = true;
+        }
         for (const sagaId of settled) inFlight.delete(sagaId);
         batchSize =
           settled.length === sentSagas.length
@@ -497,15 +518,20 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
   };
 }
 
-/** Waits until each saga's updatedAt changed, or the deadline; returns those that moved. */
+/**
+ * Waits until each saga's updatedAt changed, the deadline passed, or `giveUp` says so; returns
+ * the sagas that moved.
+ */
 async function waitForSagas(
   orchestrator: OrchestratorClient,
   sagas: readonly { sagaId: string; updatedAt: string }[],
   timeoutMs: number,
+  giveUp: () => Promise<boolean>,
 ): Promise<string[]> {
   const moved = new Set<string>();
   const deadline = Date.now() + timeoutMs;
   while (moved.size < sagas.length && Date.now() < deadline) {
+    if (await giveUp()) break;
     for (const { sagaId, updatedAt } of sagas) {
       if (moved.has(sagaId)) continue;
       const saga = await orchestrator.getSaga(sagaId);
