@@ -2,8 +2,13 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   type Message,
+  type MessageAttributeValue,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Logger } from "@sagaworks/platform";
@@ -30,6 +35,22 @@ export const retryLater = (delaySeconds: number, reason: string): HandlerResult 
 });
 /** It can never succeed (bad payload, unknown command): let it go to the DLQ. */
 export const poison = (reason: string): HandlerResult => ({ type: "poison", reason });
+
+/**
+ * Message attributes the consumer adds when it dead-letters a message itself, on its last
+ * delivery, so whoever inspects the DLQ sees why it failed and where.
+ */
+export const DeadLetterAttribute = {
+  /** Why the last delivery failed: the poison reason or the handler's error. */
+  reason: "dlqReason",
+  /** Name of the queue the message failed on. */
+  source: "dlqSource",
+  /** ISO time of the failure. */
+  failedAt: "dlqFailedAt",
+} as const;
+
+/** Longest reason kept in the attribute; SQS counts attributes in the message size. */
+const MAX_REASON_LENGTH = 1_000;
 
 /** A received message: the decoded body plus what SQS says about this delivery. */
 export interface ReceivedMessage<Body> {
@@ -105,6 +126,8 @@ export class SqsConsumer<Body = Envelope> {
   private pendingDeletes: { id: string; receiptHandle: string }[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly deletesInFlight = new Set<Promise<void>>();
+  /** The queue's redrive target, looked up on the first failure; undefined until then. */
+  private deadLetter: Promise<{ url: string; maxReceiveCount: number } | null> | undefined;
 
   constructor(options: ConsumerOptions<Body>) {
     this.options = {
@@ -227,7 +250,7 @@ export class SqsConsumer<Body = Envelope> {
     } finally {
       stopExtending();
     }
-    await this.settle(result, receiptHandle, receiveCount, message.MessageId ?? "", log);
+    await this.settle(result, message, receiveCount, log);
   }
 
   private async run(message: Message, receiveCount: number, log: Logger): Promise<HandlerResult> {
@@ -258,18 +281,22 @@ export class SqsConsumer<Body = Envelope> {
 
   private async settle(
     result: HandlerResult,
-    receiptHandle: string,
+    message: Message,
     receiveCount: number,
-    sqsMessageId: string,
     log: Logger,
   ): Promise<void> {
+    const receiptHandle = message.ReceiptHandle ?? "";
     if (result.type === "ack") {
       this.stats.acked++;
-      this.queueDelete(sqsMessageId, receiptHandle);
+      this.queueDelete(message.MessageId ?? "", receiptHandle);
       return;
     }
+    // On its last delivery a failing message is dead-lettered here, with the reason as an
+    // attribute, instead of by the redrive policy on the next receive, which would lose it.
+    if (result.type === "poison") this.stats.poisoned++;
+    else this.stats.retried++;
+    if (await this.deadLetterOnLastDelivery(result.reason, message, receiveCount, log)) return;
     if (result.type === "retry-later") {
-      this.stats.retried++;
       log.info({ reason: result.reason, delaySeconds: result.delaySeconds }, "retry later");
       const delay = Math.max(
         0,
@@ -278,7 +305,6 @@ export class SqsConsumer<Body = Envelope> {
       await this.changeVisibility(receiptHandle, Math.round(delay), log);
       return;
     }
-    this.stats.poisoned++;
     const last =
       this.options.maxReceiveCount !== undefined && receiveCount >= this.options.maxReceiveCount;
     log.error(
@@ -288,6 +314,93 @@ export class SqsConsumer<Body = Envelope> {
     // Visible again at once, so it reaches maxReceiveCount (and the DLQ) without waiting out
     // the visibility timeout on every delivery.
     await this.changeVisibility(receiptHandle, 0, log);
+  }
+
+  /**
+   * When this is the message's last delivery before the DLQ, sends a copy with the failure
+   * reason to the DLQ, then deletes the original (send-then-delete: a failed send leaves the
+   * message to the redrive policy, a failed delete at worst leaves a second copy in the DLQ).
+   * Returns false when it did not dead-letter the message.
+   */
+  private async deadLetterOnLastDelivery(
+    reason: string,
+    message: Message,
+    receiveCount: number,
+    log: Logger,
+  ): Promise<boolean> {
+    const target = await this.redriveTarget(log);
+    if (!target) return false;
+    const maxReceiveCount = this.options.maxReceiveCount ?? target.maxReceiveCount;
+    if (receiveCount < maxReceiveCount) return false;
+    const added: Record<string, MessageAttributeValue> = {
+      [DeadLetterAttribute.reason]: {
+        DataType: "String",
+        StringValue: reason.slice(0, MAX_REASON_LENGTH) || "(no reason given)",
+      },
+      [DeadLetterAttribute.source]: {
+        DataType: "String",
+        StringValue: this.options.queueUrl.split("/").pop() ?? this.options.queueUrl,
+      },
+      [DeadLetterAttribute.failedAt]: { DataType: "String", StringValue: new Date().toISOString() },
+    };
+    // The original attributes travel with it (routing keys); ours replace any of the same name
+    // and the total stays within SQS's ten.
+    const kept = Object.entries(message.MessageAttributes ?? {})
+      .filter(([name]) => !(name in added))
+      .slice(0, AwsLimits.maxMessageAttributes - Object.keys(added).length);
+    try {
+      await this.options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: target.url,
+          MessageBody: message.Body ?? "",
+          MessageAttributes: { ...Object.fromEntries(kept), ...added },
+        }),
+      );
+    } catch (error) {
+      log.warn({ err: error }, "could not dead-letter with the reason; leaving it to the redrive");
+      return false;
+    }
+    log.error({ reason, deadLetterQueueUrl: target.url }, "dead-lettered on its last delivery");
+    try {
+      await this.options.sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: this.options.queueUrl,
+          ReceiptHandle: message.ReceiptHandle ?? "",
+        }),
+      );
+    } catch (error) {
+      log.warn({ err: error }, "dead-lettered but not deleted: the DLQ may get a second copy");
+    }
+    return true;
+  }
+
+  /** The DLQ named by the queue's RedrivePolicy, or null when it has none or it is unreadable. */
+  private redriveTarget(log: Logger): Promise<{ url: string; maxReceiveCount: number } | null> {
+    this.deadLetter ??= (async () => {
+      const response = await this.options.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: this.options.queueUrl,
+          AttributeNames: ["RedrivePolicy"],
+        }),
+      );
+      const policy = response.Attributes?.RedrivePolicy;
+      if (!policy) return null;
+      const parsed = JSON.parse(policy) as {
+        deadLetterTargetArn?: string;
+        maxReceiveCount?: unknown;
+      };
+      const name = parsed.deadLetterTargetArn?.split(":").pop();
+      if (!name) return null;
+      const found = await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      if (!found.QueueUrl) return null;
+      return { url: found.QueueUrl, maxReceiveCount: Number(parsed.maxReceiveCount ?? 1) };
+    })().catch((error: unknown) => {
+      // Looked up again on the next failure; meanwhile the redrive policy still applies.
+      log.warn({ err: error }, "could not read the queue's redrive policy");
+      this.deadLetter = undefined;
+      return null;
+    });
+    return this.deadLetter;
   }
 
   /** Renews the visibility timeout at half its length until the returned function is called. */

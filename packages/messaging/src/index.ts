@@ -9,6 +9,7 @@ export {
   ack,
   type ConsumerOptions,
   type ConsumerStats,
+  DeadLetterAttribute,
   type HandlerResult,
   poison,
   type ReceivedMessage,

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   ack,
   createEnvelope,
+  DeadLetterAttribute,
   type Envelope,
   envelopeMessage,
   MessagingError,
@@ -226,6 +227,38 @@ describe("consumer", () => {
     const [dead] = await receiveMessages(clients.sqs, dlqUrl, 1, { timeoutMs: 20_000 });
     expect(JSON.parse(dead?.Body ?? "{}").messageId).toBe(envelope.messageId);
     expect(consumer.stats.poisoned).toBe(1);
+  });
+
+  it("records why a message was dead-lettered as attributes, for poison and for a handler that threw", async () => {
+    const { url, dlqUrl } = await queue("dlq reason", 2);
+    const thrown = command("throws");
+    await sendToQueue(clients.sqs, url, [{ body: "not json" }, envelopeMessage(thrown)]);
+    const consumer = consume({
+      sqs: clients.sqs,
+      queueUrl: url,
+      logger: silentLogger(),
+      errorRetryDelaySeconds: () => 0,
+      handler: async () => {
+        throw new Error("account database unreachable");
+      },
+    });
+    const dead = await receiveMessages(clients.sqs, dlqUrl, 2, { timeoutMs: 20_000 });
+    const byBody = new Map(dead.map((m) => [m.Body, m]));
+    const poisoned = byBody.get("not json");
+    expect(poisoned?.MessageAttributes?.[DeadLetterAttribute.reason]?.StringValue).toMatch(
+      /ENVELOPE_INVALID|not JSON/i,
+    );
+    const failed = dead.find((m) => m.Body !== "not json");
+    expect(JSON.parse(failed?.Body ?? "{}").messageId).toBe(thrown.messageId);
+    expect(failed?.MessageAttributes?.[DeadLetterAttribute.reason]?.StringValue).toBe(
+      "handler threw: account database unreachable",
+    );
+    // Routing attributes travel with it; the source queue is named.
+    expect(failed?.MessageAttributes?.kind?.StringValue).toBe("command");
+    expect(failed?.MessageAttributes?.[DeadLetterAttribute.source]?.StringValue).toBe(
+      url.split("/").pop(),
+    );
+    expect(consumer.stats.received).toBe(4);
   });
 
   it("shows a duplicate delivery with the same envelope message id and another SQS id", async () => {

@@ -1,0 +1,101 @@
+// The environment `ops dlq` and `ops sagas` read, the same way the services read theirs: one zod
+// schema, every problem listed at once.
+import { fileURLToPath } from "node:url";
+import { baseConfigShape, loadConfig } from "@sagaworks/platform";
+import { z } from "zod";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** What a command needs beyond the prefix: the broker, the orchestrator, the journal database. */
+export interface Needs {
+  broker?: boolean;
+  orchestrator?: boolean;
+  database?: boolean;
+}
+
+/** The operator's environment, parsed. */
+export interface OpsEnvironment {
+  prefix: string;
+  region: string;
+  /** SQS endpoint override; undefined means AWS through the credential chain. */
+  endpoint: string | undefined;
+  orchestratorUrl: string;
+  orchestratorToken: string;
+  databaseUrl: string;
+  /** Schema of the replay journal; defaults to `ops`. */
+  journalSchema: string;
+  definitionsDir: string;
+  maxReceiveCount: number;
+  /** Who acts, recorded in the audit: OPS_ACTOR, else the login name. */
+  actor: string;
+}
+
+const url = z.url({ message: "must be a URL such as http://127.0.0.1:3000" });
+
+/** The schema for a command's needs: what it needs is required, the rest optional. */
+function schemaFor(needs: Needs, env: Record<string, string | undefined>) {
+  const required = <T extends z.ZodType<string, string>>(
+    type: T,
+    needed: boolean | undefined,
+    what: string,
+  ) => (needed ? z.string({ error: `is required: ${what}` }).pipe(type) : type.optional());
+  return z.object({
+    ...baseConfigShape,
+    AWS_ENDPOINT_URL: required(
+      url,
+      needs.broker && env.SAGAWORKS_BROKER !== "aws",
+      "the SQS endpoint of the running system (LocalStack, the emulator), or set SAGAWORKS_BROKER=aws for AWS and its credential chain",
+    ),
+    /** Base URL of the orchestrator API. */
+    ORCHESTRATOR_URL: required(
+      url,
+      needs.orchestrator,
+      "the orchestrator API, e.g. http://127.0.0.1:3000",
+    ),
+    /** The orchestrator's bearer token. */
+    ORCHESTRATOR_API_TOKEN: required(
+      z.string().min(16, "must be at least 16 characters"),
+      needs.orchestrator,
+      "the orchestrator's bearer token",
+    ),
+    DATABASE_URL: required(
+      z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
+      needs.database,
+      "the Postgres that keeps the replay journal and audit",
+    ),
+    /** Folder of *.saga.json files the topology's participants come from. */
+    SAGA_DEFINITIONS_DIR: z.string().default(`${repoRoot}saga-definitions`),
+    /** Schema of the replay journal and audit; defaults to `ops`. */
+    OPS_DB_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case schema name")
+      .default("ops"),
+    /** maxReceiveCount of the environment's queues; defaults to 5. */
+    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    OPS_ACTOR: z.string().trim().min(1).max(200).optional(),
+    USER: z.string().optional(),
+  });
+}
+
+/**
+ * Reads the environment once. Settings a command needs and that are missing are reported
+ * together with any invalid value, in one `CONFIG_INVALID` error.
+ */
+export function loadOpsEnvironment(
+  env: Record<string, string | undefined>,
+  needs: Needs,
+): OpsEnvironment {
+  const config = loadConfig(schemaFor(needs, env), env);
+  return {
+    prefix: config.SAGAWORKS_ENV_PREFIX,
+    region: config.AWS_REGION,
+    endpoint: config.AWS_ENDPOINT_URL,
+    orchestratorUrl: config.ORCHESTRATOR_URL ?? "",
+    orchestratorToken: config.ORCHESTRATOR_API_TOKEN ?? "",
+    databaseUrl: config.DATABASE_URL ?? "",
+    journalSchema: config.OPS_DB_SCHEMA,
+    definitionsDir: config.SAGA_DEFINITIONS_DIR,
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    actor: config.OPS_ACTOR ?? config.USER ?? "unknown-operator",
+  };
+}

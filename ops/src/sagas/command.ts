@@ -1,0 +1,219 @@
+// `ops sagas`: find stuck sagas, read one's timeline, and act on it through the orchestrator API.
+import { parseArgs } from "node:util";
+import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
+import { loadOpsEnvironment } from "../dlq/environment.ts";
+import { formatAge, parseDuration, table } from "../dlq/format.ts";
+import { type OperatorAction, OrchestratorClient, type SagaView } from "./orchestrator-client.ts";
+
+const STATUSES = [
+  "running",
+  "compensating",
+  "completed",
+  "compensated",
+  "failed",
+  "needs-intervention",
+  "resolved",
+];
+
+const USAGE = {
+  list: `Usage: ops sagas list [--status <s>] [--name <saga>] [--older-than <dur>] [--limit 200] [--json]
+
+Sagas, newest first. --older-than keeps those whose last change is at least that old, e.g.
+  ops sagas list --status needs-intervention --older-than 10m
+Statuses: ${STATUSES.join(", ")}.
+`,
+  show: `Usage: ops sagas show <id> [--json]
+
+A saga's status, the step it waits on, its failure, each step, and its timeline.
+`,
+  action: `Usage: ops sagas <retry|skip|compensate|resolve> <id> --reason "<why>" [--output '<json>'] [--actor <who>]
+
+  retry       run the current step (or compensation) again with a fresh retry budget
+  skip        mark the current step done by hand; --output gives the output later steps need
+  compensate  stop going forward and compensate (refused once the pivot succeeded)
+  resolve     close a saga that needs intervention, by hand
+Each is recorded in the saga's history with the actor (OPS_ACTOR, or your login) and reason.
+A refusal prints the orchestrator's code and reason and exits 1.
+`,
+};
+
+const GROUP_USAGE = `Usage: ops sagas <list|show|retry|skip|compensate|resolve> [options]
+
+  list                      sagas by status, name and age
+  show <id>                 a saga's state and timeline
+  retry|skip|compensate|resolve <id> --reason "…"   operator actions, audited
+
+Each sub-command takes --help. Environment: ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, OPS_ACTOR.
+`;
+
+function client(io: OpsIo): { orchestrator: OrchestratorClient; actor: string } {
+  const env = loadOpsEnvironment(io.env, { orchestrator: true });
+  return {
+    orchestrator: new OrchestratorClient(env.orchestratorUrl, env.orchestratorToken),
+    actor: env.actor,
+  };
+}
+
+async function list(argv: readonly string[], io: OpsIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      status: { type: "string" },
+      name: { type: "string" },
+      "older-than": { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  if (values.status && !STATUSES.includes(values.status)) {
+    throw new UsageError(`--status takes one of ${STATUSES.join(", ")}; got "${values.status}"`);
+  }
+  const olderThan =
+    values["older-than"] === undefined ? undefined : parseDuration(values["older-than"]);
+  if (values["older-than"] !== undefined && olderThan === undefined) {
+    throw new UsageError(
+      `--older-than must be a duration such as 10m, got "${values["older-than"]}"`,
+    );
+  }
+  const limit = values.limit === undefined ? 200 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a whole number ≥ 1`);
+  const { orchestrator } = client(io);
+  const now = Date.now();
+  const sagas = (
+    await orchestrator.listSagas({ status: values.status, name: values.name, limit })
+  ).filter(
+    (saga) => olderThan === undefined || now - new Date(saga.updatedAt).getTime() >= olderThan,
+  );
+  if (values.json) {
+    io.stdout(`${JSON.stringify(sagas, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  if (sagas.length === 0) {
+    io.stdout("no sagas match\n");
+    return ExitCode.ok;
+  }
+  io.stdout(
+    table(
+      ["ID", "NAME", "STATUS", "STATE", "SINCE"],
+      sagas.map((s) => [
+        s.id,
+        `${s.name} v${s.version}`,
+        s.status,
+        s.state,
+        formatAge(now - new Date(s.updatedAt).getTime()),
+      ]),
+    ),
+  );
+  return ExitCode.ok;
+}
+
+function renderSaga(saga: SagaView): string {
+  const lines = [
+    `saga ${saga.id}  ${saga.name} v${saga.version}`,
+    `status   ${saga.status} (${saga.state})${saga.pivotPassed ? ", pivot passed" : ""}`,
+    `waits on ${saga.pending ? `${saga.pending.step}${saga.pending.compensation ? " (compensation)" : ""} attempt ${saga.pending.attempt}, for a ${saga.pending.waitingFor}` : "nothing"}`,
+  ];
+  if (saga.failure) {
+    lines.push(
+      `failure  ${saga.failure.kind} at ${saga.failure.step}: ${saga.failure.code} ${saga.failure.message}`,
+    );
+  }
+  lines.push("", "steps:");
+  for (const [name, step] of Object.entries(saga.steps)) {
+    lines.push(
+      `  ${name.padEnd(20)} ${step.status.padEnd(12)} ${step.attempts} attempt(s)${step.lastError ? `  last error ${step.lastError.code}: ${step.lastError.message}` : ""}`,
+    );
+  }
+  lines.push("", "timeline:");
+  for (const entry of saga.history) {
+    const who = entry.actor ? ` by ${entry.actor}${entry.reason ? ` (${entry.reason})` : ""}` : "";
+    lines.push(
+      `  ${String(entry.seq).padStart(3)} ${entry.at}  ${entry.event.padEnd(18)} → ${entry.status} ${entry.state}${entry.applied ? "" : " [not applied]"}${entry.note ? `  ${entry.note}` : ""}${who}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+async function show(argv: readonly string[], io: OpsIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { json: { type: "boolean" } },
+  });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError("show takes one saga id");
+  const saga = await client(io).orchestrator.getSaga(id);
+  if (!saga) {
+    io.stderr(`no saga ${id}\n`);
+    return ExitCode.failure;
+  }
+  io.stdout(values.json ? `${JSON.stringify(saga, null, 2)}\n` : renderSaga(saga));
+  return ExitCode.ok;
+}
+
+async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      reason: { type: "string" },
+      output: { type: "string" },
+      actor: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const id = positionals[0];
+  if (!id || positionals.length > 1) throw new UsageError(`${action} takes one saga id`);
+  if (!values.reason?.trim())
+    throw new UsageError(`${action} needs --reason "<why>": it is recorded in the saga's history`);
+  let output: Record<string, unknown> | undefined;
+  if (action === "skip") {
+    try {
+      output = JSON.parse(values.output ?? "{}") as Record<string, unknown>;
+    } catch {
+      throw new UsageError('--output must be a JSON object, e.g. \'{"orderId":"…"}\'');
+    }
+  } else if (values.output !== undefined) throw new UsageError("--output goes with skip only");
+  const { orchestrator, actor } = client(io);
+  const outcome = await orchestrator.act(id, action, {
+    actor: values.actor ?? actor,
+    reason: values.reason,
+    ...(output ? { output } : {}),
+  });
+  if (values.json) io.stdout(`${JSON.stringify(outcome, null, 2)}\n`);
+  else if (outcome.ok)
+    io.stdout(
+      `${action}: saga ${id} is ${outcome.status} (${outcome.state})${outcome.note ? ` — ${outcome.note}` : ""}\n`,
+    );
+  else io.stderr(`${action} refused (${outcome.httpStatus} ${outcome.code}): ${outcome.message}\n`);
+  return outcome.ok ? ExitCode.ok : ExitCode.failure;
+}
+
+const ACTIONS: readonly OperatorAction[] = ["retry", "skip", "compensate", "resolve"];
+
+/** The `ops sagas` command group. */
+export const sagasCommands: CommandGroup = {
+  name: "sagas",
+  summary: "list stuck sagas, show a timeline, retry, skip, compensate or resolve",
+  usage: GROUP_USAGE,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (!sub) throw new UsageError("name a sub-command");
+    const help = rest.includes("--help") || rest.includes("-h");
+    if (sub === "list" || sub === "show") {
+      if (help) {
+        io.stdout(USAGE[sub]);
+        return ExitCode.ok;
+      }
+      return sub === "list" ? list(rest, io) : show(rest, io);
+    }
+    const action = ACTIONS.find((a) => a === sub);
+    if (!action) throw new UsageError(`unknown sub-command "${sub}"`);
+    if (help) {
+      io.stdout(USAGE.action);
+      return ExitCode.ok;
+    }
+    return act(action, rest, io);
+  },
+};

@@ -1,0 +1,281 @@
+// The one place ops talks to the orchestrator API: every request carries the bearer token, and
+// every response is mapped to ops's own shapes here, so an API change is a change in this file.
+import { z } from "zod";
+
+/** What ops knows of one saga. */
+export interface SagaView {
+  id: string;
+  name: string;
+  version: number;
+  status: string;
+  state: string;
+  createdAt: string;
+  updatedAt: string;
+  /** What it waits on; null when terminal. */
+  pending: {
+    step: string;
+    compensation: boolean;
+    attempt: number;
+    waitingFor: string;
+  } | null;
+  failure: { step: string; kind: string; code: string; message: string } | null;
+  pivotPassed: boolean;
+  steps: Record<
+    string,
+    { status: string; attempts: number; lastError: { code: string; message: string } | null }
+  >;
+  history: HistoryEntry[];
+}
+
+/** One entry of a saga's timeline. */
+export interface HistoryEntry {
+  seq: number;
+  at: string;
+  /** `reply`, `step-timeout`, `operator.retry`… */
+  event: string;
+  status: string;
+  state: string;
+  applied: boolean;
+  note: string | null;
+  actor: string | null;
+  reason: string | null;
+}
+
+/** A row of `GET /sagas`. */
+export interface SagaSummary {
+  id: string;
+  name: string;
+  version: number;
+  status: string;
+  state: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The answer to an operator action: done, or refused with the API's code and reason. */
+export type ActionOutcome =
+  | { ok: true; status: string; state: string; note: string | undefined }
+  | { ok: false; httpStatus: number; code: string; message: string };
+
+/** An operator action the API carries. */
+export type OperatorAction = "retry" | "skip" | "compensate" | "resolve";
+
+const snapshotSchema = z.looseObject({
+  status: z.string(),
+  state: z.string(),
+  pending: z
+    .looseObject({
+      step: z.string(),
+      compensation: z.boolean(),
+      attempt: z.number(),
+      waitingFor: z.string(),
+    })
+    .nullable(),
+  failure: z
+    .looseObject({ step: z.string(), kind: z.string(), code: z.string(), message: z.string() })
+    .nullable(),
+  pivotPassed: z.boolean(),
+  steps: z.record(
+    z.string(),
+    z.looseObject({
+      status: z.string(),
+      attempts: z.number(),
+      lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+    }),
+  ),
+});
+
+const historyRowSchema = z.record(z.string(), z.unknown());
+
+const sagaSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  version: z.number(),
+  createdAt: z.union([z.string(), z.date()]),
+  updatedAt: z.union([z.string(), z.date()]),
+  snapshot: snapshotSchema,
+  history: z.array(historyRowSchema),
+});
+
+/**
+ * A row of `GET /sagas`. The API returns snake_case columns today and camelCase soon; this is
+ * the line to change at that merge.
+ */
+const summarySchema = z
+  .looseObject({
+    id: z.string(),
+    saga_name: z.string(),
+    saga_version: z.number(),
+    status: z.string(),
+    state: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .transform(
+    (row): SagaSummary => ({
+      id: row.id,
+      name: row.saga_name,
+      version: row.saga_version,
+      status: row.status,
+      state: row.state,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }),
+  );
+
+const listSchema = z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() });
+const errorSchema = z.looseObject({ code: z.string(), message: z.string() });
+const actionSchema = z.looseObject({
+  status: z.string().optional(),
+  state: z.string().optional(),
+  note: z.string().optional(),
+});
+
+const text = (value: unknown): string =>
+  value instanceof Date ? value.toISOString() : typeof value === "string" ? value : "";
+
+const optionalText = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/** History rows come as stored (snake_case) or camelCase: both map here. */
+function historyEntry(row: Record<string, unknown>, index: number): HistoryEntry {
+  return {
+    seq: typeof row.seq === "number" ? row.seq : index + 1,
+    at: text(row.at),
+    event: optionalText(row.event_type ?? row.eventType) ?? "event",
+    status: optionalText(row.status) ?? "",
+    state: optionalText(row.state) ?? "",
+    applied: row.applied !== false,
+    note: optionalText(row.note),
+    actor: optionalText(row.actor),
+    reason: optionalText(row.reason),
+  };
+}
+
+/** Filters of {@link OrchestratorClient.listSagas}. */
+export interface ListFilter {
+  status?: string | undefined;
+  name?: string | undefined;
+  /** Stop after this many; defaults to 200. */
+  limit?: number | undefined;
+}
+
+/** Talks to the orchestrator API with the bearer token. */
+export class OrchestratorClient {
+  private readonly baseUrl: string;
+  private readonly token: string;
+  private readonly fetchImpl: typeof fetch;
+
+  /** `baseUrl` of the API, its bearer `token`; `fetchImpl` defaults to the global fetch. */
+  constructor(baseUrl: string, token: string, fetchImpl: typeof fetch = fetch) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.token = token;
+    this.fetchImpl = fetchImpl;
+  }
+
+  private request(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.fetchImpl(`${this.baseUrl}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        accept: "application/json",
+        ...(init.body ? { "content-type": "application/json" } : {}),
+      },
+      signal: AbortSignal.timeout(15_000),
+    });
+  }
+
+  private async fail(response: Response, what: string): Promise<never> {
+    const body = await response.text();
+    throw new Error(`${what}: the orchestrator answered ${response.status} ${body.slice(0, 300)}`);
+  }
+
+  /** One saga with its snapshot and history; null when the orchestrator does not know it. */
+  async getSaga(id: string): Promise<SagaView | null> {
+    const response = await this.request(`/sagas/${encodeURIComponent(id)}`);
+    if (response.status === 404) return null;
+    // A malformed id cannot name a saga the orchestrator knows.
+    if (response.status === 400) return null;
+    if (!response.ok) await this.fail(response, `reading saga ${id}`);
+    const saga = sagaSchema.parse(await response.json());
+    const { snapshot } = saga;
+    return {
+      id: saga.id,
+      name: saga.name,
+      version: saga.version,
+      status: snapshot.status,
+      state: snapshot.state,
+      createdAt: text(saga.createdAt),
+      updatedAt: text(saga.updatedAt),
+      pending: snapshot.pending
+        ? {
+            step: snapshot.pending.step,
+            compensation: snapshot.pending.compensation,
+            attempt: snapshot.pending.attempt,
+            waitingFor: snapshot.pending.waitingFor,
+          }
+        : null,
+      failure: snapshot.failure
+        ? {
+            step: snapshot.failure.step,
+            kind: snapshot.failure.kind,
+            code: snapshot.failure.code,
+            message: snapshot.failure.message,
+          }
+        : null,
+      pivotPassed: snapshot.pivotPassed,
+      steps: Object.fromEntries(
+        Object.entries(snapshot.steps).map(([name, step]) => [
+          name,
+          { status: step.status, attempts: step.attempts, lastError: step.lastError },
+        ]),
+      ),
+      history: saga.history.map(historyEntry),
+    };
+  }
+
+  /** Sagas, newest first, following the cursor until `limit`. */
+  async listSagas(filter: ListFilter = {}): Promise<SagaSummary[]> {
+    const limit = filter.limit ?? 200;
+    const found: SagaSummary[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: String(Math.min(200, limit - found.length)) });
+      if (filter.status) query.set("status", filter.status);
+      if (filter.name) query.set("name", filter.name);
+      if (cursor) query.set("cursor", cursor);
+      const response = await this.request(`/sagas?${query}`);
+      if (!response.ok) await this.fail(response, "listing sagas");
+      const page = listSchema.parse(await response.json());
+      found.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && found.length < limit);
+    return found;
+  }
+
+  /** Asks for an operator action; a refusal comes back with the API's code and reason. */
+  async act(
+    id: string,
+    action: OperatorAction,
+    body: { actor: string; reason: string; output?: Record<string, unknown> },
+  ): Promise<ActionOutcome> {
+    const response = await this.request(`/sagas/${encodeURIComponent(id)}/${action}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+    });
+    const json: unknown = await response.json().catch(() => ({}));
+    if (response.ok) {
+      const done = actionSchema.parse(json);
+      return { ok: true, status: done.status ?? "", state: done.state ?? "", note: done.note };
+    }
+    if (response.status >= 500 || response.status === 401) {
+      await this.fail(response, `${action} on saga ${id}`);
+    }
+    const error = errorSchema.safeParse(json);
+    return {
+      ok: false,
+      httpStatus: response.status,
+      code: error.success ? error.data.code : `HTTP_${response.status}`,
+      message: error.success ? error.data.message : JSON.stringify(json),
+    };
+  }
+}

@@ -1,0 +1,299 @@
+// ops dlq against a whole back end: the account participant breaks, sagas stall, their commands
+// reach the DLQ with the reason; inspect joins each to its saga, a dry run changes nothing, and
+// replay --execute finishes the waiting sagas exactly once. Real Postgres keeps the journal (CI
+// sets DATABASE_URL, as for the other multi-process suites).
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { createDatabase } from "@sagaworks/platform";
+import { replyQueueName } from "@sagaworks/topology";
+import { afterEach, describe, expect, it } from "vitest";
+import { peekMessages } from "../src/dlq/peek.ts";
+import { OpsHarness } from "./harness.ts";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+
+const harnesses: OpsHarness[] = [];
+afterEach(async () => {
+  for (const harness of harnesses.splice(0)) await harness.stop();
+});
+
+async function start(name: string): Promise<OpsHarness> {
+  const harness = await OpsHarness.start(name);
+  harnesses.push(harness);
+  return harness;
+}
+
+interface InspectJson {
+  count: number;
+  verdicts: Record<string, number>;
+  groups: {
+    verdict: string;
+    count: number;
+    sample: { reason: string | null; explanation: string };
+  }[];
+}
+
+describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
+  it("lists, inspects and replays a mixed DLQ: waiting sagas finish once, the rest stays", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq mixed");
+    const { sagaIds, customers } = await h.stallOrders(3);
+    for (const id of sagaIds) {
+      expect((await h.saga(id)).snapshot).toMatchObject({
+        status: "running",
+        pending: { step: "reserve-credit" },
+      });
+    }
+    // The rest of the mix: a saga that already finished (unknown customer: failed at its first
+    // step), a command for it, one for a saga nobody knows, and a body that is not an envelope.
+    const finished = await h.startOrder("cust-nobody", 500);
+    await h.waitForStatus(finished, "failed");
+    const command = (sagaId: string) =>
+      createEnvelope({
+        kind: "command",
+        name: "ReserveCredit",
+        sagaId,
+        sagaName: "create-order",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        compensation: false,
+        idempotencyKey: `${sagaId}:reserve-credit`,
+        replyTo: replyQueueName(h.prefix),
+        payload: { customerId: "cust-nobody", orderId: sagaId, amountCents: 500 },
+      });
+    const dlqUrl = await h.queueUrl(h.accountDlq);
+    await sendToQueue(h.system.clients.sqs, dlqUrl, [
+      envelopeMessage(command(finished)),
+      envelopeMessage(command(randomUUID())),
+      { body: "{ this is not an envelope" },
+    ]);
+    expect(await h.depth(h.accountDlq)).toBe(6);
+
+    const list = await h.ops("dlq", "list", "--json");
+    expect(list.code).toBe(1); // a DLQ holds messages: a finding
+    const queues = JSON.parse(list.out) as {
+      name: string;
+      depth: number;
+      sourceQueue: string;
+      redrivePolicy: { maxReceiveCount: number };
+    }[];
+    expect(queues.find((q) => q.name === h.accountDlq)).toMatchObject({
+      depth: 6,
+      sourceQueue: h.accountQueue,
+      redrivePolicy: { maxReceiveCount: 5 },
+    });
+    expect(queues.map((q) => q.name).sort()).toEqual(
+      [
+        `${h.prefix}-account-commands-dlq`,
+        `${h.prefix}-order-commands-dlq`,
+        `${h.prefix}-saga-replies-dlq`,
+      ].sort(),
+    );
+
+    const inspected = await h.opsJson<InspectJson>("dlq", "inspect", h.accountDlq);
+    expect(inspected.count).toBe(6);
+    expect(inspected.verdicts).toMatchObject({
+      waiting: 3,
+      stale: 1,
+      "unknown-saga": 1,
+      poison: 1,
+    });
+    const waiting = inspected.groups.find((g) => g.verdict === "waiting");
+    expect(waiting).toMatchObject({
+      count: 3,
+      sample: { reason: "handler threw: account database unreachable" },
+    });
+    expect(inspected.groups.find((g) => g.verdict === "stale")?.sample.explanation).toBe(
+      "saga already failed",
+    );
+    expect(await h.depth(h.accountDlq)).toBe(6);
+
+    const text = await h.ops("dlq", "inspect", h.accountDlq);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain("3 waiting, 1 stale, 1 unknown-saga, 1 poison");
+
+    const dry = await h.ops("dlq", "replay", h.accountDlq);
+    expect(dry.code).toBe(0);
+    expect(dry.out.match(/^send → /gm)).toHaveLength(3);
+    expect(dry.out).toContain("dry run: 3 would be sent");
+    expect(await h.depth(h.accountDlq)).toBe(6);
+
+    await h.repairAccount();
+    const run = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "30s");
+    expect(run.err).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/replayed 3 message\(s\) to .*account-commands; 3 left/);
+    for (const id of sagaIds) await h.waitForStatus(id, "completed");
+    expect(await h.depth(h.accountDlq)).toBe(3);
+
+    // Each order reserved its credit exactly once: no money moved twice.
+    const accounts = await h.system.databases.account
+      .knex("accounts")
+      .whereIn("customer_id", customers);
+    for (const account of accounts) {
+      expect(
+        Number(account.available_cents) +
+          Number(account.reserved_cents) +
+          Number(account.spent_cents),
+      ).toBe(10_000);
+      expect(Number(account.available_cents)).toBe(9_000);
+    }
+    const reservations = await h.system.databases.account
+      .knex("reservations")
+      .whereIn("order_id", sagaIds);
+    expect(reservations).toHaveLength(3);
+
+    // A second replay finds nothing left worth sending.
+    const again = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "2s");
+    expect(again.out).toContain("replayed 0 message(s)");
+    expect(await h.depth(h.accountDlq)).toBe(3);
+
+    const history = await h.opsJson<
+      { id: string; actor: string; status: string; outcome: string }[]
+    >("dlq", "history");
+    expect(history).toHaveLength(2);
+    expect(history.every((r) => r.actor === "ops-test" && r.status === "finished")).toBe(true);
+    const first = history[1];
+    const detail = await h.opsJson<{ entries: { state: string; verdict: string }[] }>(
+      "dlq",
+      "history",
+      first?.id ?? "",
+    );
+    expect(detail.entries.filter((e) => e.state === "deleted")).toHaveLength(3);
+    expect(
+      detail.entries
+        .filter((e) => e.state === "skipped")
+        .map((e) => e.verdict)
+        .sort(),
+    ).toEqual(["poison", "stale", "unknown-saga"]);
+    // Untouched by all this: the poison body is still there, byte for byte.
+    const exported = await h.ops("dlq", "inspect", h.accountDlq, "--json");
+    expect(JSON.parse(exported.out).verdicts).toMatchObject({
+      stale: 1,
+      "unknown-saga": 1,
+      poison: 1,
+    });
+  });
+
+  it("trips the breaker when the participant is still broken, and leaves the rest in the DLQ", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq breaker");
+    const { sagaIds } = await h.stallOrders(5);
+    await h.breakAccount();
+    const result = await h.ops(
+      "dlq",
+      "replay",
+      h.accountDlq,
+      "--execute",
+      "--settle",
+      "10s",
+      "--max-returned",
+      "2",
+      "--json",
+    );
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.out) as {
+      tripped: boolean;
+      sent: number;
+      returned: number;
+      outcome: string;
+    };
+    expect(report.tripped).toBe(true);
+    expect(report.returned).toBeGreaterThanOrEqual(2);
+    expect(report.sent).toBeLessThan(5);
+    expect(report.outcome).toContain("circuit breaker tripped");
+    // Nothing lost: what was replayed came back, what was not never left.
+    await waitFor(async () => (await h.depth(h.accountDlq)) === 5, {
+      timeoutMs: 60_000,
+      description: "every message back in the DLQ",
+    });
+    for (const id of sagaIds) expect((await h.saga(id)).snapshot.status).toBe("running");
+    const history = await h.opsJson<{ status: string }[]>("dlq", "history");
+    expect(history.map((r) => r.status)).toEqual(["tripped"]);
+  });
+
+  it("resumes a replay killed with SIGKILL: every message once, in the source queue or the DLQ", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq sigkill");
+    const { sagaIds } = await h.stallOrders(6);
+    const exportFile = join(mkdtempSync(join(tmpdir(), "ops-")), "dlq.jsonl");
+    expect((await h.ops("dlq", "inspect", h.accountDlq, "--export", exportFile)).code).toBe(0);
+    const originals = readFileSync(exportFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(JSON.parse(line).body) as { messageId: string }).messageId)
+      .sort();
+    expect(originals).toHaveLength(6);
+
+    // Nothing consumes the source queue: every copy sent stays there to be counted.
+    const child = spawn(
+      process.execPath,
+      [cli, "dlq", "replay", h.accountDlq, "--execute", "--rate", "1", "--settle", "1s"],
+      { env: { ...process.env, ...h.env() }, stdio: "ignore" },
+    );
+    const journal = await createDatabase({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      await waitFor(
+        async () => {
+          const rows = (await journal.knex
+            .raw("select count(*)::int as n from replay_entries where state = 'deleted'")
+            .catch(() => ({ rows: [{ n: 0 }] }))) as { rows: { n: number }[] };
+          return (rows.rows[0]?.n ?? 0) >= 2;
+        },
+        { timeoutMs: 120_000, description: "the replay to be part-way" },
+      );
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const [run] = (await journal.knex("replay_runs").select("status")) as { status: string }[];
+      expect(run?.status).toBe("running");
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await journal.close();
+    }
+
+    const resumed = await h.ops(
+      "dlq",
+      "replay",
+      h.accountDlq,
+      "--execute",
+      "--settle",
+      "1s",
+      "--rate",
+      "20",
+    );
+    expect(resumed.err).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain("resuming run");
+
+    const sqs = h.system.clients.sqs;
+    const idsIn = async (queue: string) =>
+      (await peekMessages(sqs, await h.queueUrl(queue), { visibilityTimeoutSeconds: 30 })).map(
+        (m) => (JSON.parse(m.body) as { messageId: string }).messageId,
+      );
+    const inSource = await idsIn(h.accountQueue);
+    const inDlq = await idsIn(h.accountDlq);
+    expect([...inSource, ...inDlq].sort()).toEqual(originals);
+    expect(inSource).toHaveLength(6);
+
+    // And the sagas finish once the participant is back.
+    await h.repairAccount();
+    for (const id of sagaIds) await h.waitForStatus(id, "completed");
+    expect(
+      await h.system.databases.account.knex("reservations").whereIn("order_id", sagaIds),
+    ).toHaveLength(6);
+  });
+});

@@ -1,0 +1,268 @@
+// A whole back end per test (orchestrator, order, account, customer services on the run's
+// broker and Postgres), a way to break the account participant so sagas stall and their
+// commands reach the DLQ, and `ops` run in-process against it.
+import { readFileSync } from "node:fs";
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { startAccountService } from "@sagaworks/account-service";
+import { serviceContracts } from "@sagaworks/contracts";
+import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import { SqsConsumer } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { uniqueTestName } from "@sagaworks/platform/testing";
+import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
+import { expect, inject } from "vitest";
+import { runOps } from "../src/run-ops.ts";
+
+const definitionsDir = new URL("../../saga-definitions/", import.meta.url);
+
+/** The shipped create-order saga, with a step timeout long enough that a stalled saga waits. */
+function patientDefinitions() {
+  const read = (file: string) => JSON.parse(readFileSync(new URL(file, definitionsDir), "utf8"));
+  const order = read("create-order.saga.json");
+  for (const step of order.steps) if (step.kind === "command") step.timeout = "10m";
+  const options = { contracts: serviceContracts };
+  return [
+    compileSagaOrThrow(order, options),
+    compileSagaOrThrow(read("cancel-order.saga.json"), options),
+  ];
+}
+
+/** One running system for a test, with helpers. */
+export class OpsHarness {
+  private brokenConsumer: SqsConsumer | undefined;
+  private account: Awaited<ReturnType<typeof startAccountService>> | undefined;
+  readonly system: RunningSystem;
+  readonly journalSchema: string;
+
+  private constructor(system: RunningSystem, journalSchema: string) {
+    this.system = system;
+    this.journalSchema = journalSchema;
+  }
+
+  static async start(testName: string): Promise<OpsHarness> {
+    const prefix = uniqueTestName(testName, 24);
+    const system = await startSystem({
+      logger: silentLogger(),
+      databaseUrl: process.env.DATABASE_URL,
+      awsEndpoint: inject("brokerEndpoint"),
+      prefix,
+      schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
+      apiToken: "ops-test-token-0123456789",
+      fast: true,
+      definitions: patientDefinitions(),
+    });
+    return new OpsHarness(system, `${prefix.replace(/-/g, "_")}_ops`);
+  }
+
+  get prefix(): string {
+    return this.system.prefix;
+  }
+  get accountQueue(): string {
+    return commandQueueName(this.prefix, "account");
+  }
+  get accountDlq(): string {
+    return deadLetterQueueName(this.accountQueue);
+  }
+
+  /** The environment `ops` reads. */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: inject("brokerEndpoint"),
+      SAGAWORKS_ENV_PREFIX: this.prefix,
+      ORCHESTRATOR_URL: this.system.urls.orchestrator,
+      ORCHESTRATOR_API_TOKEN: this.system.apiToken,
+      DATABASE_URL: process.env.DATABASE_URL ?? "",
+      OPS_DB_SCHEMA: this.journalSchema,
+      OPS_ACTOR: "ops-test",
+      ...extra,
+    };
+  }
+
+  /** Runs `ops` in this process; returns its exit status and output. */
+  async ops(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await runOps(argv, {
+      stdout: (text) => {
+        out += text;
+      },
+      stderr: (text) => {
+        err += text;
+      },
+      env: this.env(),
+      cwd: process.cwd(),
+      isTty: false,
+    });
+    return { code, out, err };
+  }
+
+  /** Runs a read command with --json and parses its output. */
+  async opsJson<T>(...argv: string[]): Promise<T> {
+    const result = await this.ops(...argv, "--json");
+    expect(result.err).toBe("");
+    return JSON.parse(result.out) as T;
+  }
+
+  async queueUrl(name: string): Promise<string> {
+    const found = await this.system.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    return found.QueueUrl ?? "";
+  }
+
+  /** Visible plus in-flight messages of a queue. */
+  async depth(name: string): Promise<number> {
+    const { Attributes = {} } = await this.system.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: await this.queueUrl(name),
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return (
+      Number(Attributes.ApproximateNumberOfMessages) +
+      Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+    );
+  }
+
+  /** Opens a customer with an account of this limit; returns its id. */
+  async newCustomer(creditLimitCents: number): Promise<string> {
+    const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
+    const response = await fetch(`${this.system.urls.customer}/customers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        id,
+        name: `Customer ${id}`,
+        email: `${id}@example.com`,
+        creditLimitCents,
+      }),
+    });
+    expect(response.status).toBe(201);
+    await this.system.databases.account.knex("accounts").insert({
+      customer_id: id,
+      credit_limit_cents: creditLimitCents,
+      available_cents: creditLimitCents,
+      reserved_cents: 0,
+      spent_cents: 0,
+    });
+    return id;
+  }
+
+  /** Starts a create-order saga; returns its id. */
+  async startOrder(customerId: string, totalCents: number): Promise<string> {
+    const response = await fetch(`${this.system.urls.orchestrator}/sagas/create-order`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${this.system.apiToken}`,
+      },
+      body: JSON.stringify({
+        input: {
+          customerId,
+          items: [{ sku: "sku-1", quantity: 1, unitPriceCents: totalCents }],
+          totalCents,
+        },
+      }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { sagaId: string }).sagaId;
+  }
+
+  /** A saga's status, step and snapshot, as the API returns it. */
+  async saga(
+    id: string,
+  ): Promise<{ snapshot: { status: string; pending: { step: string } | null } }> {
+    const response = await fetch(`${this.system.urls.orchestrator}/sagas/${id}`);
+    return (await response.json()) as {
+      snapshot: { status: string; pending: { step: string } | null };
+    };
+  }
+
+  async waitForStatus(id: string, status: string, timeoutMs = 60_000): Promise<void> {
+    await waitFor(async () => (await this.saga(id)).snapshot.status === status, {
+      timeoutMs,
+      description: `saga ${id} to be ${status}`,
+    });
+  }
+
+  /**
+   * Breaks the account participant: the real service stops and a stand-in whose database is
+   * "unreachable" takes its commands, failing every delivery until they reach the DLQ.
+   */
+  async breakAccount(): Promise<void> {
+    await (this.account ?? this.system.services.account).stop();
+    this.account = undefined;
+    this.brokenConsumer = new SqsConsumer({
+      sqs: this.system.clients.sqs,
+      queueUrl: await this.queueUrl(this.accountQueue),
+      logger: silentLogger(),
+      waitTimeSeconds: 1,
+      errorRetryDelaySeconds: () => 0,
+      handler: async () => {
+        throw new Error("account database unreachable");
+      },
+    });
+    this.brokenConsumer.start();
+  }
+
+  /** Stops the broken stand-in; the command queue is then not consumed at all. */
+  async stopBroken(): Promise<void> {
+    await this.brokenConsumer?.stop();
+    this.brokenConsumer = undefined;
+  }
+
+  /** Starts the real account participant again. */
+  async repairAccount(): Promise<void> {
+    await this.stopBroken();
+    this.account = await startAccountService({
+      db: this.system.databases.account,
+      sqs: this.system.clients.sqs,
+      logger: silentLogger(),
+      prefix: this.prefix,
+      waitTimeSeconds: 1,
+    });
+  }
+
+  /** Starts `count` orders while the account participant is broken; waits for them in the DLQ. */
+  async stallOrders(
+    count: number,
+    totalCents = 1_000,
+  ): Promise<{ sagaIds: string[]; customers: string[] }> {
+    await this.breakAccount();
+    const customers: string[] = [];
+    const sagaIds: string[] = [];
+    const before = await this.depth(this.accountDlq);
+    for (let i = 0; i < count; i++) {
+      const customer = await this.newCustomer(10_000);
+      customers.push(customer);
+      sagaIds.push(await this.startOrder(customer, totalCents));
+    }
+    await waitFor(async () => (await this.depth(this.accountDlq)) === before + count, {
+      timeoutMs: 90_000,
+      description: `${count} ReserveCredit commands in the account DLQ`,
+    });
+    await this.stopBroken();
+    return { sagaIds, customers };
+  }
+
+  async stop(): Promise<void> {
+    await this.stopBroken();
+    await this.account?.stop();
+    const schemas = [
+      ...Object.values(this.system.databases).map((db) => db.schema),
+      this.journalSchema,
+    ];
+    await this.system.stop();
+    if (!process.env.DATABASE_URL) return;
+    const admin = await createDatabase({
+      databaseUrl: process.env.DATABASE_URL,
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      for (const schema of schemas)
+        await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+    } finally {
+      await admin.close();
+    }
+  }
+}
