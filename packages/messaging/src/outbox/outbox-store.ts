@@ -89,8 +89,11 @@ export function tableOutboxStore(db: Database, table: string): OutboxStore {
       if (ids.length > 0) await (trx ?? db.knex)(table).whereIn("id", ids).delete();
     },
     async reschedule(retries, trx) {
+      if (retries.length === 0) return;
+      // One commit for the whole batch of failures, not one per row.
+      if (!trx) return db.knex.transaction((own) => this.reschedule(retries, own));
       for (const { row, error, retryAt } of retries) {
-        await (trx ?? db.knex)(table)
+        await trx(table)
           .where({ id: row.id })
           .update({
             attempts: row.attempts + 1,

@@ -218,9 +218,11 @@ export class SagaOutboxStore implements OutboxStore {
   }
 
   async reschedule(retries: readonly OutboxRetry[], trx?: Knex): Promise<void> {
-    const knex = trx ?? this.db.knex;
+    if (retries.length === 0) return;
+    // One commit for the whole batch of failures, not one per row.
+    if (!trx) return this.db.knex.transaction((own) => this.reschedule(retries, own));
     for (const { row, error, retryAt } of retries) {
-      await knex("saga_outbox")
+      await trx("saga_outbox")
         .where({ id: row.id })
         .update({
           attempts: row.attempts + 1,

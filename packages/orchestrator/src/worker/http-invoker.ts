@@ -14,16 +14,21 @@ export interface HttpInvokerOptions {
   /** Base URL per service, e.g. `{ customer: "http://127.0.0.1:3003" }`. */
   serviceUrls: Readonly<Record<string, string>>;
   /** Signalled when a commit wrote a call; defaults to one of its own (see {@link notify}). */
-  wake?: WakeSignal;
+  wake?: WakeSignal | undefined;
   /** The orchestrator's counters; defaults to the runtime's. */
-  metrics?: OrchestratorMetrics;
+  metrics?: OrchestratorMetrics | undefined;
   /** Defaults to the wall clock. */
-  clock?: () => Date;
+  clock?: (() => Date) | undefined;
   /** Fallback poll; defaults to 250 ms. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** Calls in flight at once; defaults to 10. */
-  concurrency?: number;
+  concurrency?: number | undefined;
 }
+
+/** {@link HttpInvokerOptions} with every default applied. */
+type ResolvedHttpInvokerOptions = Required<{
+  [Key in keyof HttpInvokerOptions]: NonNullable<HttpInvokerOptions[Key]>;
+}>;
 
 // A claimed call is leased for its timeout plus this margin; if the process dies mid-call the
 // lease runs out and another replica makes the call again (same Idempotency-Key header).
@@ -36,14 +41,21 @@ const LEASE_MARGIN_MS = 30_000;
  * errors are retriable failures; the definition's outcomes map the other statuses.
  */
 export class HttpInvoker {
-  private readonly options: HttpInvokerOptions;
+  private readonly options: ResolvedHttpInvokerOptions;
   private running = false;
   private readonly wake: WakeSignal;
   private loop: Promise<void> | undefined;
 
   constructor(options: HttpInvokerOptions) {
-    this.options = options;
-    this.wake = options.wake ?? new WakeSignal();
+    this.options = {
+      ...options,
+      wake: options.wake ?? new WakeSignal(),
+      metrics: options.metrics ?? options.runtime.metrics,
+      clock: options.clock ?? (() => new Date()),
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+      concurrency: options.concurrency ?? 10,
+    };
+    this.wake = this.options.wake;
   }
 
   start(): void {
@@ -71,15 +83,14 @@ export class HttpInvoker {
         this.options.logger.error({ err: error }, "HTTP step invoker failed; retrying");
       }
       if (claimed > 0 || !this.running) continue;
-      await this.wake.wait(this.options.pollIntervalMs ?? 250);
+      await this.wake.wait(this.options.pollIntervalMs);
     }
   }
 
   private async claimAndCall(): Promise<number> {
-    const now = (this.options.clock ?? (() => new Date()))();
-    const limit = this.options.concurrency ?? 10;
-    const claimed = await claimHttpCalls(this.options.db.knex, now, limit, LEASE_MARGIN_MS);
-    if (claimed.length > 0) (this.options.metrics ?? this.options.runtime.metrics).commits++;
+    const { db, clock, concurrency, metrics } = this.options;
+    const claimed = await claimHttpCalls(db.knex, clock(), concurrency, LEASE_MARGIN_MS);
+    if (claimed.length > 0) metrics.commits++;
     await Promise.all(claimed.map((row) => this.call(row)));
     return claimed.length;
   }

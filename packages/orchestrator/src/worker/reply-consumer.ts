@@ -18,10 +18,11 @@ export interface ReplyConsumerOptions {
   runtime: SagaRuntime;
   logger: Logger;
   /** Replies handled at once; defaults to 10. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Long-poll wait; defaults to 20 s (tests use less). */
-  waitTimeSeconds?: number;
-  maxReceiveCount?: number;
+  waitTimeSeconds?: number | undefined;
+  /** The queue's maxReceiveCount, for the last-delivery warning; defaults to 5. */
+  maxReceiveCount?: number | undefined;
 }
 
 /**
@@ -36,7 +37,7 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     logger: options.logger,
     concurrency: options.concurrency ?? 10,
     waitTimeSeconds: options.waitTimeSeconds ?? 20,
-    ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+    maxReceiveCount: options.maxReceiveCount ?? 5,
     handler: (message) => handleReply(options.runtime, message),
   });
 }

@@ -7,12 +7,18 @@ export interface TimerPollerOptions {
   db: Database;
   runtime: SagaRuntime;
   logger: Logger;
-  clock?: () => Date;
+  /** Defaults to the wall clock. */
+  clock?: (() => Date) | undefined;
   /** How often due timers are looked for; defaults to 200 ms. */
-  pollIntervalMs?: number;
+  pollIntervalMs?: number | undefined;
   /** Timers fired per poll; defaults to 100. */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
+
+/** {@link TimerPollerOptions} with every default applied. */
+type ResolvedTimerPollerOptions = Required<{
+  [Key in keyof TimerPollerOptions]: NonNullable<TimerPollerOptions[Key]>;
+}>;
 
 /**
  * Fires due timers (step timeouts, retry delays, saga deadlines) from Postgres, not from SQS
@@ -20,7 +26,7 @@ export interface TimerPollerOptions {
  * it only while the row still exists, under the instance's lock, so it fires once.
  */
 export class TimerPoller {
-  private readonly options: TimerPollerOptions;
+  private readonly options: ResolvedTimerPollerOptions;
   private running = false;
   private loop: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -29,7 +35,12 @@ export class TimerPoller {
   fired = 0;
 
   constructor(options: TimerPollerOptions) {
-    this.options = options;
+    this.options = {
+      ...options,
+      clock: options.clock ?? (() => new Date()),
+      pollIntervalMs: options.pollIntervalMs ?? 200,
+      batchSize: options.batchSize ?? 100,
+    };
   }
 
   start(): void {
@@ -52,18 +63,18 @@ export class TimerPoller {
       } catch (error) {
         this.options.logger.error({ err: error }, "timer poll failed; retrying");
       }
-      if (due >= (this.options.batchSize ?? 100) || !this.running) continue;
+      if (due >= this.options.batchSize || !this.running) continue;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        this.timer = setTimeout(resolve, this.options.pollIntervalMs ?? 200);
+        this.timer = setTimeout(resolve, this.options.pollIntervalMs);
       });
     }
   }
 
   /** Fires the timers due now; returns how many it looked at. */
   async fireDue(): Promise<number> {
-    const now = (this.options.clock ?? (() => new Date()))();
-    const rows = await dueTimers(this.options.db.knex, now, this.options.batchSize ?? 100);
+    const now = this.options.clock();
+    const rows = await dueTimers(this.options.db.knex, now, this.options.batchSize);
     for (const row of rows) {
       if (!this.running) break;
       await this.options.runtime.apply(row.sagaId, row.event, { timerId: row.id });
