@@ -85,22 +85,27 @@ export function summarizeAffected(facts: AffectedFacts): AffectedReport {
       !insidePackage(file, facts.workspace),
   );
 
-  const fullReasons: string[] = [];
+  // Reasons that rebuild every image; root-level files outside them only widen the tests.
+  const everythingReasons: string[] = [];
   if (facts.mergeBase === null) {
-    fullReasons.push(`base ${facts.base} is not in this clone's history: everything is affected`);
+    everythingReasons.push(
+      `base ${facts.base} is not in this clone's history: everything is affected`,
+    );
   }
-  if (shared.length > 0) fullReasons.push(`shared build config changed: ${shared.join(", ")}`);
+  if (shared.length > 0) {
+    everythingReasons.push(`shared build config changed: ${shared.join(", ")}`);
+  }
+  const fullReasons = [...everythingReasons];
   if (rootLevel.length > 0) {
     fullReasons.push(`files outside the workspace packages changed: ${rootLevel.join(", ")}`);
   }
   const full = fullReasons.length > 0;
-  const everything = facts.mergeBase === null || shared.length > 0;
 
   const selectedNames = new Set(facts.selected.map((pkg) => pkg.name));
   const deployables: AffectedDeployable[] = [];
   for (const deployable of DEPLOYABLES) {
     const reasons: string[] = [];
-    if (everything) reasons.push(...fullReasons.filter((reason) => !reason.startsWith("files")));
+    reasons.push(...everythingReasons);
     if (deployable.name === "orchestrator" && definitions.length > 0) {
       reasons.push(`saga definitions changed: ${definitions.join(", ")}`);
     }
