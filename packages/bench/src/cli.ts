@@ -304,8 +304,12 @@ async function startEngine(
       ({ orchestratorUrls, customerUrl, accountUrl } = ready);
       prefill = async (rows) => {
         child.send({ type: "prefill", rows });
-        const done = await child.message<{ error?: string }>("prefill-done", 600_000);
+        const done = await child.message<{ error?: string; rows?: number }>(
+          "prefill-done",
+          600_000,
+        );
         if (done.error) throw new Error(`prefill failed: ${done.error}`);
+        if (done.rows !== rows) throw new Error(`prefill added ${done.rows} rows, not ${rows}`);
       };
     } else {
       const wrapper = here("./service-wrapper.ts");
@@ -372,7 +376,9 @@ async function startEngine(
         await client.connect();
         try {
           await client.query(`SET search_path TO "${orchestratorSchema}"`);
-          await client.query(prefillSql(rows));
+          const result = await client.query(prefillSql(rows));
+          if (result.rowCount !== rows)
+            throw new Error(`prefill added ${result.rowCount} rows, not ${rows}`);
         } finally {
           await client.end();
         }

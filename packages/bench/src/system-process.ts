@@ -33,7 +33,8 @@ process.on("message", (message: { type?: string; rows?: number }) => {
   void (system as RunningSystem).databases.orchestrator.knex
     .raw(prefillSql(message.rows ?? 0))
     .then(
-      () => process.send?.({ type: "prefill-done" }),
+      (result: { rowCount?: number }) =>
+        process.send?.({ type: "prefill-done", rows: result.rowCount ?? 0 }),
       (error: unknown) => process.send?.({ type: "prefill-done", error: String(error) }),
     );
 });
