@@ -31,7 +31,15 @@ const queues = JSON.parse(env("BENCH_QUEUES")) as BaselineQueues;
 const schema = env("BENCH_SCHEMA");
 const databaseUrl = process.env.DATABASE_URL;
 
-let sql: Sql;
+const parts: BaselinePart[] = [];
+let sql: Sql | undefined;
+let sqs: SQSClient | undefined;
+// Registered before anything opens, so a runner that dies meanwhile leaves nothing behind.
+exitWithParent(async () => {
+  for (const part of parts.reverse()) await part.stop();
+  sqs?.destroy();
+  await sql?.close();
+});
 if (databaseUrl) {
   const admin = pgSql(databaseUrl, "public", 1);
   await admin.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((error: unknown) => {
@@ -44,18 +52,12 @@ if (databaseUrl) {
   sql = pgliteSql(new PGlite());
 }
 await migrateBaseline(sql);
-const sqs = new SQSClient({
+sqs = new SQSClient({
   region: "us-east-1",
   endpoint: env("BENCH_ENDPOINT"),
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
 });
 
-const parts: BaselinePart[] = [];
-exitWithParent(async () => {
-  for (const part of parts.reverse()) await part.stop();
-  sqs.destroy();
-  await sql.close();
-});
 let customerUrl = process.env.BENCH_CUSTOMER_URL;
 if (roles.has("customer")) {
   const seed = JSON.parse(process.env.BENCH_SEED ?? "[]") as string[];

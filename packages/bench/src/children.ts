@@ -24,6 +24,12 @@ export interface Child {
 }
 
 const running = new Set<Child>();
+const interruptHooks: (() => Promise<void>)[] = [];
+
+/** Registers clean-up that runs after the children stopped when the runner is interrupted. */
+export function onInterrupt(hook: () => Promise<void>): void {
+  interruptHooks.push(hook);
+}
 let hooksInstalled = false;
 
 /** Kills every child still running, at once (for `exit` handlers, which cannot wait). */
@@ -50,7 +56,9 @@ function installHooks(): void {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       process.stderr.write(`\nbench: ${signal}, stopping the child processes\n`);
-      void stopAll().finally(() => process.exit(130));
+      void stopAll()
+        .then(() => Promise.allSettled(interruptHooks.map((hook) => hook())))
+        .finally(() => process.exit(130));
     });
   }
 }

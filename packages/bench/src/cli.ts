@@ -12,10 +12,11 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { redactUrl } from "@sagaworks/platform";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import pg from "pg";
 import type { BaselineQueues } from "./baseline.ts";
-import { type Child, cpuMsOf, peakRssMbOf, startChild, stopAll } from "./children.ts";
+import { type Child, cpuMsOf, onInterrupt, peakRssMbOf, startChild, stopAll } from "./children.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile, type StartResult } from "./load.ts";
 import { prefillSql } from "./prefill.ts";
 import { type PhaseResult, printReport, type RunReport } from "./report.ts";
@@ -184,7 +185,14 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
 async function openStats(): Promise<pg.Client | undefined> {
   if (!databaseUrl) return undefined;
   const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(
+      `cannot reach Postgres at DATABASE_URL (${redactUrl(databaseUrl)}): ${String(error)}; ` +
+        "start it, fix the URL, or unset DATABASE_URL to run on embedded PGlite",
+    );
+  }
   return client;
 }
 
@@ -296,8 +304,12 @@ async function startEngine(
       ({ orchestratorUrls, customerUrl, accountUrl } = ready);
       prefill = async (rows) => {
         child.send({ type: "prefill", rows });
-        const done = await child.message<{ error?: string }>("prefill-done", 600_000);
+        const done = await child.message<{ error?: string; rows?: number }>(
+          "prefill-done",
+          600_000,
+        );
         if (done.error) throw new Error(`prefill failed: ${done.error}`);
+        if (done.rows !== rows) throw new Error(`prefill added ${done.rows} rows, not ${rows}`);
       };
     } else {
       const wrapper = here("./service-wrapper.ts");
@@ -364,7 +376,9 @@ async function startEngine(
         await client.connect();
         try {
           await client.query(`SET search_path TO "${orchestratorSchema}"`);
-          await client.query(prefillSql(rows));
+          const result = await client.query(prefillSql(rows));
+          if (result.rowCount !== rows)
+            throw new Error(`prefill added ${result.rowCount} rows, not ${rows}`);
         } finally {
           await client.end();
         }
@@ -667,6 +681,7 @@ let stats: pg.Client | undefined;
 let failed = false;
 try {
   stats = await openStats();
+  onInterrupt(dropSchemas);
   for (const mode of settings.modes as ("one" | "separate")[]) {
     if (mode === "separate" && !databaseUrl) {
       notes.push(
@@ -690,9 +705,12 @@ try {
 } finally {
   await stopAll();
   await stats?.end().catch(() => {});
-  await dropSchemas().catch((error: unknown) =>
-    process.stderr.write(`bench: could not drop the schemas ${schemaPrefix}*: ${String(error)}\n`),
-  );
+  if (stats)
+    await dropSchemas().catch((error: unknown) =>
+      process.stderr.write(
+        `bench: could not drop the schemas ${schemaPrefix}*: ${String(error)}\n`,
+      ),
+    );
 }
 
 const report: RunReport = {

@@ -11,6 +11,7 @@ import { exitWithParent } from "./children.ts";
 const counts = new Map<string, number>();
 
 const app = buildApp({ logger: false });
+exitWithParent(() => app.close());
 app.addHook("preHandler", async (request) => {
   const auth = request.headers.authorization ?? "";
   const caller = /Credential=([^/]+)\//.exec(auth)?.[1] ?? "anonymous";
@@ -35,5 +36,4 @@ process.on("message", (message: { type?: string }) => {
     process.send?.({ type: "reset-done" });
   }
 });
-exitWithParent(() => app.close());
 process.send?.({ type: "ready", endpoint });

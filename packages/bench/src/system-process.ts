@@ -4,7 +4,7 @@
 // or when the runner goes away.
 //
 // Environment: BENCH_ENDPOINT, BENCH_PREFIX, BENCH_SCHEMA_PREFIX, BENCH_API_TOKEN, DATABASE_URL.
-import { startSystem } from "@sagaworks/demo";
+import { type RunningSystem, startSystem } from "@sagaworks/demo";
 import { silentLogger } from "@sagaworks/platform";
 import { exitWithParent } from "./children.ts";
 import { prefillSql } from "./prefill.ts";
@@ -15,7 +15,12 @@ const need = (name: string) => {
   return value;
 };
 
-const system = await startSystem({
+// Registered before the (slow) start, so a runner that dies meanwhile leaves nothing behind.
+let system: RunningSystem | undefined;
+exitWithParent(async () => {
+  await system?.stop();
+});
+system = await startSystem({
   logger: silentLogger(),
   databaseUrl: process.env.DATABASE_URL || undefined,
   awsEndpoint: need("BENCH_ENDPOINT"),
@@ -23,18 +28,21 @@ const system = await startSystem({
   schemaPrefix: process.env.BENCH_SCHEMA_PREFIX ?? "",
   apiToken: need("BENCH_API_TOKEN"),
 });
-exitWithParent(() => system.stop());
 process.on("message", (message: { type?: string; rows?: number }) => {
   if (message.type !== "prefill") return;
-  void system.databases.orchestrator.knex.raw(prefillSql(message.rows ?? 0)).then(
-    () => process.send?.({ type: "prefill-done" }),
-    (error: unknown) => process.send?.({ type: "prefill-done", error: String(error) }),
-  );
+  void (system as RunningSystem).databases.orchestrator.knex
+    .raw(prefillSql(message.rows ?? 0))
+    .then(
+      (result: { rowCount?: number }) =>
+        process.send?.({ type: "prefill-done", rows: result.rowCount ?? 0 }),
+      (error: unknown) => process.send?.({ type: "prefill-done", error: String(error) }),
+    );
 });
+const running = system;
 process.send?.({
   type: "ready",
-  orchestratorUrls: [system.urls.orchestrator],
-  customerUrl: system.urls.customer,
-  accountUrl: system.urls.account,
-  database: system.databases.orchestrator.kind,
+  orchestratorUrls: [running.urls.orchestrator],
+  customerUrl: running.urls.customer,
+  accountUrl: running.urls.account,
+  database: running.databases.orchestrator.kind,
 });
