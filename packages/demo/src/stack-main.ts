@@ -55,14 +55,15 @@ const stack = await startStack({
   process.exit(1);
 });
 
-let stopping: Promise<void> | undefined;
+let stopping = false;
 stopAll = (reason: string, code: number) => {
-  stopping ??= (async () => {
-    say(`[stack]          ${reason}: stopping every process`);
-    await stack.stop();
+  if (stopping) return;
+  stopping = true;
+  say(`[stack]          ${reason}: stopping every process`);
+  void stack.stop().then(() => {
     say("[stack]          stopped");
     process.exit(code);
-  })();
+  });
 };
 void stack.unexpectedExit.then((name) => stopAll(`${name} exited`, 1));
 
