@@ -128,7 +128,9 @@ export const httpStepSchema = z
     ...stepCommon,
     request: z.strictObject({
       method: z.enum(HTTP_METHODS),
-      path: z.string().startsWith("/").meta({
+      // A pattern rather than startsWith: zod writes startsWith as the non-standard JSON Schema
+      // format "starts_with", which editors and validators do not know.
+      path: z.string().regex(/^\//, 'Start the path with "/"').meta({
         description: 'Endpoint path as the contract declares it, e.g. "/customers/:id".',
       }),
       params: mapping("Values of the path parameters").optional(),
