@@ -4,6 +4,7 @@
 // and produces `CompiledSaga` (see compiled-saga.ts), the way the Temporal SDK separates user
 // options from compiled options. The JSON Schema that editors use is generated from these schemas
 // (`sagaDefinitionJsonSchema`), so the format is described exactly once.
+import type { HttpMethod } from "@sagaworks/contracts";
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.ts";
 
@@ -118,8 +119,21 @@ export const commandStepSchema = z
   })
   .meta({ title: "Command step" });
 
-/** HTTP methods a step may use. */
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+/**
+ * HTTP methods a step may use: exactly the `HttpMethod`s a contract's endpoint may declare. The
+ * list is repeated here (this package imports contracts' types only, never their code) and the
+ * two checks below make the compiler refuse any drift.
+ */
+export const HTTP_METHODS = [
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+] as const satisfies readonly HttpMethod[];
+type MissingMethod = Exclude<HttpMethod, (typeof HTTP_METHODS)[number]>;
+const noMissingMethod: [MissingMethod] extends [never] ? true : MissingMethod = true;
+void noMissingMethod;
 
 /** A step that calls a service's HTTP endpoint synchronously. */
 export const httpStepSchema = z
