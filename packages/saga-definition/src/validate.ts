@@ -34,6 +34,12 @@ import {
   typesCompatible,
 } from "./json-schema-walk.ts";
 import { literalByteSize, parseMappingString } from "./mapping.ts";
+import {
+  FAILURE_SCHEMA,
+  HTTP_STATUS_SCHEMA,
+  MAPPING_CONTEXT_ROOTS,
+  SAGA_ID_SCHEMA,
+} from "./mapping-context.ts";
 import { guardValue } from "./value-guard.ts";
 
 /** Default timeout of one attempt of a command step. */
@@ -58,17 +64,6 @@ interface MappingScope {
   /** Label of what receives the value, for messages: `payload of CreateOrder`. */
   target: string;
 }
-
-const FAILURE_SCHEMA: JsonSchema = {
-  type: "object",
-  properties: {
-    step: { type: "string" },
-    kind: { enum: ["business-failure", "retries-exhausted", "non-retryable", "saga-timeout"] },
-    code: { type: ["string", "null"] },
-    message: { type: "string" },
-  },
-  additionalProperties: false,
-};
 
 const NO_FIELDS: JsonSchema = { type: "object", properties: {}, additionalProperties: false };
 
@@ -906,7 +901,7 @@ class DefinitionAnalyser {
       }
       case "sagaId":
         return this.lookupIn(
-          [{ root: true, schema: { type: "string" } }],
+          [{ root: true, schema: SAGA_ID_SCHEMA }],
           rest,
           text,
           path,
@@ -936,7 +931,7 @@ class DefinitionAnalyser {
         this.out.add(
           DiagnosticCode.pathRootUnknown,
           path,
-          `Start the path "${text}" with $.input, $.steps.<step>, $.sagaId or $.failure.`,
+          `Start the path "${text}" with ${MAPPING_CONTEXT_ROOTS.map((root) => (root === "steps" ? "$.steps.<step>" : `$.${root}`)).join(", ")}.`,
         );
         return undefined;
     }
@@ -1024,7 +1019,7 @@ class DefinitionAnalyser {
     const [part, ...bodyPath] = rest;
     if (part === "status") {
       return this.lookupIn(
-        [{ root: true, schema: { type: "integer" } }],
+        [{ root: true, schema: HTTP_STATUS_SCHEMA }],
         bodyPath,
         text,
         path,
