@@ -61,16 +61,20 @@ if (needNode && !installedVersion("node")) wanted.push(FALLBACK_NODE);
 if (wanted.length > 0) {
   log(`installing ${wanted.join(", ")} into .tools/ (system Node is ${process.versions.node})`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const status = run(npm, [
-    "install",
-    "--prefix",
-    toolsDir,
-    "--no-save",
-    "--no-audit",
-    "--no-fund",
-    "--loglevel=error",
-    ...wanted,
-  ]);
+  const status = run(
+    npm,
+    [
+      "install",
+      "--prefix",
+      toolsDir,
+      "--no-save",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+      ...wanted,
+    ],
+    { stdio: ["inherit", 2, "inherit"] },
+  );
   if (status !== 0) fail(`npm install ${wanted.join(" ")} failed (exit ${status})`);
 }
 
@@ -92,11 +96,17 @@ if (!nodeVersion || !nodeIsRecentEnough(nodeVersion.replace(/^v/, ""))) {
   fail(`expected Node >= ${MIN_NODE_MAJOR}.${MIN_NODE_MINOR} at ${nodeBin}, found ${nodeVersion}`);
 }
 
+// Installers write progress to stdout; send it to stderr so that a script's own stdout (e.g.
+// `saga validate --json`) is the only thing on stdout.
+const toStderr = { stdio: ["inherit", 2, "inherit"] };
 const installStatus = run(
   nodeBin,
   [pnpmEntry, "install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"],
-  { env },
+  { env, ...toStderr },
 );
 if (installStatus !== 0) fail(`pnpm install --frozen-lockfile failed (exit ${installStatus})`);
 
-process.exit(run(nodeBin, [pnpmEntry, "run", script, ...process.argv.slice(3)], { env }));
+// --silent: no "> package@ script" banner on stdout.
+process.exit(
+  run(nodeBin, [pnpmEntry, "--silent", "run", script, ...process.argv.slice(3)], { env }),
+);

@@ -1,11 +1,16 @@
-// The shape of a service contract. It mirrors (structurally) the `ContractRegistry` that the saga
-// compiler takes as an argument; this package does not import the compiler, so services can depend
-// on their contracts without pulling in the compiler.
+// The shape of a service contract, written once: the saga compiler's `ContractRegistry` is a
+// record of these (it imports the types from here). This package does not import the compiler, so
+// services can depend on their contracts without pulling in the compiler.
 import type { z } from "zod";
+
+/** The HTTP methods an endpoint (and a saga's HTTP step) may use. */
+export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+/** One of `HTTP_METHODS`. */
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** A command a service accepts over SQS, with every reply it may send back. */
 export interface CommandContract {
-  readonly description: string;
+  readonly description?: string;
   readonly payload: z.ZodType;
   readonly replies: Readonly<Record<string, z.ZodType>>;
   /** Technical error codes the handler may report; sagas may list them as non-retryable. */
@@ -20,9 +25,11 @@ export interface HttpResponseContract {
 
 /** An HTTP endpoint: method, path with `:params`, and its responses by status. */
 export interface HttpEndpointContract {
-  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  readonly method: HttpMethod;
+  /** Path with `:name` parameters, e.g. "/customers/:id". */
   readonly path: string;
-  readonly description: string;
+  readonly description?: string;
+  /** Schema of the path parameters; defaults to one required string per `:name`. */
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
@@ -31,7 +38,7 @@ export interface HttpEndpointContract {
 
 /** Everything one service offers to sagas. */
 export interface ServiceContract {
-  readonly description: string;
+  readonly description?: string;
   readonly commands?: Readonly<Record<string, CommandContract>>;
   readonly endpoints?: readonly HttpEndpointContract[];
 }

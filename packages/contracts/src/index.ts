@@ -12,7 +12,9 @@ export { customer, customerError, customerService } from "./customer.ts";
 export {
   type CommandContract,
   defineService,
+  HTTP_METHODS,
   type HttpEndpointContract,
+  type HttpMethod,
   type HttpResponseContract,
   type ServiceContract,
 } from "./define-service.ts";

@@ -1,7 +1,7 @@
 // Runs the real CLI as a child process (`node packages/saga-cli/src/cli.ts`) on the shipped
 // definitions and on broken copies in a temporary folder.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -181,4 +181,47 @@ describe("saga compile, graph, schema, usage", { timeout: 30_000 }, () => {
     expect(saga(["validate", "--nope"]).status).toBe(2);
     expect(saga(["compile"]).status).toBe(2);
   });
+});
+
+describe("CLI conventions (issue 9 point 10)", () => {
+  it("answers --help on every command and --version, with exit 0", () => {
+    for (const command of ["validate", "compile", "graph", "schema", "contracts"]) {
+      const result = saga([command, "--help"]);
+      expect(result.status, command).toBe(0);
+      expect(result.stdout).toContain(`Usage: saga ${command}`);
+    }
+    const version = saga(["--version"]);
+    expect(version.status).toBe(0);
+    expect(version.stdout).toMatch(/^saga \d+\.\d+\.\d+\n$/);
+  }, 60_000);
+
+  it("says no definition files were found for an empty folder, not '1 of 0 file(s)'", () => {
+    const empty = join(temp, "empty");
+    mkdirSync(empty, { recursive: true });
+    const result = saga(["validate", empty]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("SAGA_NO_DEFINITIONS_FOUND");
+    expect(result.stderr).toContain("no definition files found");
+    expect(result.stderr).not.toContain("of 0 file(s)");
+  });
+
+  it("writes with schema --out exactly the text the project's formatter keeps", () => {
+    const out = join(temp, "formatted-schema.json");
+    expect(saga(["schema", "--out", out]).status).toBe(0);
+    // The shipped copy passes `pnpm lint` (Biome checks saga-definitions/), so equal text passes.
+    expect(readFileSync(out, "utf8")).toBe(
+      readFileSync(join(definitions, "saga-definition.schema.json"), "utf8"),
+    );
+    expect(readFileSync(out, "utf8")).not.toContain('"format": "starts_with"');
+  });
+
+  it("keeps stdout of `--json` clean when run through the documented bootstrap command", () => {
+    const result = spawnSync(
+      process.execPath,
+      [join(repoRoot, "scripts", "bootstrap.mjs"), "saga", "validate", "--json"],
+      { cwd: repoRoot, encoding: "utf8", timeout: 120_000 },
+    );
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true });
+  }, 180_000);
 });

@@ -13,6 +13,7 @@ import {
   type FileResult,
 } from "@sagaworks/saga-definition/files";
 import { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
+import { formatJsonText } from "./json-text.ts";
 
 /** Where the CLI writes and which directory relative paths start from. */
 export interface CliIo {
@@ -38,8 +39,39 @@ Commands:
   schema [--out file] [--check]           Print (or write, or check) the definition JSON Schema
   contracts [--out file]                  Print (or write) the service contracts as JSON Schema
 
+Options:
+  --help, -h                              Show help (of a command: saga <command> --help)
+  --version                               Print the CLI's version
+
 Exit status: 0 when everything is valid, 1 when problems were found, 2 on bad usage.
+Machine output (--json, compile, graph, schema, contracts) goes to stdout; everything else to stderr.
 `;
+
+const COMMAND_USAGE: Record<string, string> = {
+  validate: `Usage: saga validate [files or folders…] [--json]
+
+Checks every *.saga.json file (default: ${DEFAULT_DEFINITIONS_DIR}/) and prints each problem as
+file:line:col CODE message. --json prints one JSON report on stdout instead.
+Exit status: 0 valid, 1 problems found, 2 bad usage.
+`,
+  compile: `Usage: saga compile <file>
+
+Prints the compiled saga as JSON on stdout; problems go to stderr (exit 1).
+`,
+  graph: `Usage: saga graph <file> [--out file.mmd]
+
+Prints (or writes) the Mermaid state diagram of the compiled saga.
+`,
+  schema: `Usage: saga schema [--out file] [--check]
+
+Prints (or writes) the JSON Schema of the definition format; --check compares it with the file
+(default: ${DEFAULT_DEFINITIONS_DIR}/${SCHEMA_FILE_NAME}) and exits 1 when it is out of date.
+`,
+  contracts: `Usage: saga contracts [--out file]
+
+Prints (or writes) the services' commands, replies and endpoints as JSON Schema.
+`,
+};
 
 function formatProblem(problem: FileProblem): string {
   return `${problem.file}:${problem.line}:${problem.column} ${problem.code} ${problem.message} (at ${problem.pointer})`;
@@ -70,8 +102,22 @@ function parse(argv: readonly string[], options: ParseArgsOptionsConfig) {
   }
 }
 
+async function cliVersion(): Promise<string> {
+  const text = await readFile(new URL("../package.json", import.meta.url), "utf8");
+  return String((JSON.parse(text) as { version?: unknown }).version);
+}
+
 async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--version" || command === "-v") {
+    io.stdout(`saga ${await cliVersion()}\n`);
+    return ExitCode.ok;
+  }
+  const help = command !== undefined && Object.hasOwn(COMMAND_USAGE, command);
+  if (help && (rest.includes("--help") || rest.includes("-h"))) {
+    io.stdout(COMMAND_USAGE[command] as string);
+    return ExitCode.ok;
+  }
   switch (command) {
     case "validate":
       return validate(rest, io);
@@ -141,6 +187,10 @@ async function validate(argv: readonly string[], io: CliIo): Promise<number> {
     return problems.length === 0 ? ExitCode.ok : ExitCode.problems;
   }
   for (const problem of problems) io.stdout(`${formatProblem(problem)}\n`);
+  if (files.length === 0) {
+    io.stderr("✗ no definition files found\n");
+    return ExitCode.problems;
+  }
   if (problems.length > 0) {
     const failing = new Set(problems.map((problem) => problem.file)).size;
     io.stderr(`✗ ${problems.length} problem(s) in ${failing} of ${files.length} file(s)\n`);
@@ -198,7 +248,7 @@ async function schema(argv: readonly string[], io: CliIo): Promise<number> {
   });
   if (positionals.length > 0)
     throw new CliError(CliErrorCode.usage, "schema takes no file; use --out.");
-  const text = toJson(sagaDefinitionJsonSchema());
+  const text = formatJsonText(sagaDefinitionJsonSchema());
   if (values.check) {
     const target =
       typeof values.out === "string"
@@ -224,6 +274,11 @@ async function schema(argv: readonly string[], io: CliIo): Promise<number> {
 
 async function contracts(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(argv, { out: { type: "string" } });
-  await writeOrPrint(io, values.out, toJson(contractsJsonSchema()), "the contracts' JSON Schema");
+  await writeOrPrint(
+    io,
+    values.out,
+    formatJsonText(contractsJsonSchema()),
+    "the contracts' JSON Schema",
+  );
   return ExitCode.ok;
 }

@@ -4,6 +4,7 @@
 // and produces `CompiledSaga` (see compiled-saga.ts), the way the Temporal SDK separates user
 // options from compiled options. The JSON Schema that editors use is generated from these schemas
 // (`sagaDefinitionJsonSchema`), so the format is described exactly once.
+import type { HttpMethod } from "@sagaworks/contracts";
 import { z } from "zod";
 import { DURATION_PATTERN } from "./duration.ts";
 
@@ -118,8 +119,21 @@ export const commandStepSchema = z
   })
   .meta({ title: "Command step" });
 
-/** HTTP methods a step may use. */
-export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
+/**
+ * HTTP methods a step may use: exactly the `HttpMethod`s a contract's endpoint may declare. The
+ * list is repeated here (this package imports contracts' types only, never their code) and the
+ * two checks below make the compiler refuse any drift.
+ */
+export const HTTP_METHODS = [
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+] as const satisfies readonly HttpMethod[];
+type MissingMethod = Exclude<HttpMethod, (typeof HTTP_METHODS)[number]>;
+const noMissingMethod: [MissingMethod] extends [never] ? true : MissingMethod = true;
+void noMissingMethod;
 
 /** A step that calls a service's HTTP endpoint synchronously. */
 export const httpStepSchema = z
@@ -128,7 +142,9 @@ export const httpStepSchema = z
     ...stepCommon,
     request: z.strictObject({
       method: z.enum(HTTP_METHODS),
-      path: z.string().startsWith("/").meta({
+      // A pattern rather than startsWith: zod writes startsWith as the non-standard JSON Schema
+      // format "starts_with", which editors and validators do not know.
+      path: z.string().regex(/^\//, 'Start the path with "/"').meta({
         description: 'Endpoint path as the contract declares it, e.g. "/customers/:id".',
       }),
       params: mapping("Values of the path parameters").optional(),

@@ -62,6 +62,16 @@ export {
   parseMappingString,
 } from "./mapping.ts";
 export {
+  buildMappingContext,
+  FAILURE_KINDS,
+  FAILURE_SCHEMA,
+  type FailureInfo,
+  type FailureKind,
+  MAPPING_CONTEXT_ROOTS,
+  type MappingContext,
+  type MappingContextSource,
+} from "./mapping-context.ts";
+export {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_COMPENSATION_TIMEOUT_MS,
   DEFAULT_HTTP_TIMEOUT_MS,

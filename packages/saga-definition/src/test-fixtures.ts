@@ -1,94 +1,14 @@
-// Fixtures for this package's tests (not exported): a valid definition to mutate, and helpers
-// that assert a problem's code and path.
+// Helpers for this package's tests: the shared fixture (exported from `/testing`) and assertions
+// on a problem's code and path.
 import { serviceContracts } from "@sagaworks/contracts";
 import { expect } from "vitest";
 import { type CompileResult, compileSaga } from "./compile.ts";
 import type { CompiledSaga } from "./compiled-saga.ts";
 import type { Diagnostic, JsonPath } from "./errors.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
-export type Loose = any;
+import { type Loose, validDefinition } from "./testing/index.ts";
 
-/** A valid definition (the shape of create-order), fresh on every call. */
-export function validDefinition(): Loose {
-  return {
-    $schema: "./saga-definition.schema.json",
-    name: "create-order",
-    version: 1,
-    description: "Places an order.",
-    input: {
-      type: "object",
-      properties: {
-        customerId: { type: "string" },
-        items: {
-          type: "array",
-          items: {
-            type: "object",
-            properties: {
-              sku: { type: "string" },
-              quantity: { type: "integer" },
-              unitPriceCents: { type: "integer" },
-            },
-            required: ["sku", "quantity", "unitPriceCents"],
-          },
-        },
-        totalCents: { type: "integer" },
-      },
-      required: ["customerId", "items", "totalCents"],
-    },
-    timeout: "1h",
-    steps: [
-      {
-        name: "verify-customer",
-        kind: "http",
-        service: "customer",
-        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
-        outcomes: { success: [200], businessFailure: [404] },
-        readOnly: true,
-        timeout: "5s",
-      },
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.steps.verify-customer.response.body.id",
-          items: "$.input.items",
-          totalCents: "$.input.totalCents",
-        },
-        outcomes: { success: ["OrderCreated"] },
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
-      },
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.steps.create-order.reply.orderId",
-          amountCents: "$.steps.create-order.reply.totalCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
-      {
-        name: "approve-order",
-        kind: "command",
-        service: "order",
-        command: "ApproveOrder",
-        payload: { orderId: "$.steps.create-order.reply.orderId" },
-        outcomes: { success: ["OrderApproved"] },
-        retry: { maxAttempts: "unlimited" },
-      },
-    ],
-  };
-}
+export { type Loose, validDefinition };
 
 /** Compiles against the shipped contracts. */
 export function compile(definition: unknown): CompileResult {

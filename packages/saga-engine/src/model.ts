@@ -1,6 +1,6 @@
 // The engine's data: the snapshot of one saga instance, the events that move it, and the effects
 // it asks the I/O shell to carry out. All of it is plain JSON, so the orchestrator stores it as is.
-import type { JsonValue } from "@sagaworks/saga-definition";
+import type { FailureInfo, JsonValue } from "@sagaworks/saga-definition";
 
 /** Where an instance is. `needs-intervention` is parked: only an operator moves it on. */
 export const SagaStatus = {
@@ -58,12 +58,7 @@ export interface PendingWork {
 }
 
 /** Why compensation started, or why the saga stopped. Compensations can map from it. */
-export interface FailureInfo {
-  step: string;
-  kind: "business-failure" | "non-retryable" | "exhausted" | "deadline" | "operator";
-  code: string;
-  message: string;
-}
+export type { FailureInfo };
 
 /** The whole state of one saga instance. */
 export interface SagaSnapshot {

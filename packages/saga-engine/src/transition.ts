@@ -1,6 +1,7 @@
 // The saga semantics, as one pure function. Everything that happens to an instance goes through
 // `transition`; the orchestrator only stores what it returns and carries out the effects.
 import {
+  buildMappingContext,
   type CompiledRetryPolicy,
   type CompiledSaga,
   type CompiledState,
@@ -8,6 +9,7 @@ import {
   compensationStateId,
   evaluateMapping,
   type JsonValue,
+  type MappingContext,
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { backoffDelayMs } from "./backoff.ts";
@@ -239,20 +241,14 @@ class Run {
   }
 
   /** The mapping context: what payloads, paths and bodies can refer to. */
-  private mappingContext(): Record<string, JsonValue> {
-    const steps: Record<string, JsonValue> = {};
-    for (const step of this.compiled.steps) {
-      const record = this.s.steps[step.name];
-      if (!record || record.output === null) continue;
-      steps[step.name] =
-        step.action.kind === "http" ? { response: record.output } : { reply: record.output };
-    }
-    return {
+  private mappingContext(): MappingContext {
+    return buildMappingContext({
       input: this.s.input,
       sagaId: this.s.sagaId,
-      steps,
-      failure: this.s.failure ? { ...this.s.failure } : null,
-    };
+      steps: this.compiled.steps,
+      outputOf: (step) => this.s.steps[step]?.output ?? null,
+      failure: this.s.failure,
+    });
   }
 
   /** Moves to a state and starts what it needs: a step, a compensation, or the end. */

@@ -1,0 +1,89 @@
+// `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
+// writing their own copies. Plain data, no test framework.
+
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
+export type Loose = any;
+
+/**
+ * A valid definition (the shape of create-order, against `serviceContracts` of
+ * @sagaworks/contracts), fresh on every call so tests can mutate it.
+ */
+export function validDefinition(): Loose {
+  return {
+    $schema: "./saga-definition.schema.json",
+    name: "create-order",
+    version: 1,
+    description: "Places an order.",
+    input: {
+      type: "object",
+      properties: {
+        customerId: { type: "string" },
+        items: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: {
+              sku: { type: "string" },
+              quantity: { type: "integer" },
+              unitPriceCents: { type: "integer" },
+            },
+            required: ["sku", "quantity", "unitPriceCents"],
+          },
+        },
+        totalCents: { type: "integer" },
+      },
+      required: ["customerId", "items", "totalCents"],
+    },
+    timeout: "1h",
+    steps: [
+      {
+        name: "verify-customer",
+        kind: "http",
+        service: "customer",
+        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
+        outcomes: { success: [200], businessFailure: [404] },
+        readOnly: true,
+        timeout: "5s",
+      },
+      {
+        name: "create-order",
+        kind: "command",
+        service: "order",
+        command: "CreateOrder",
+        payload: {
+          orderId: "$.sagaId",
+          customerId: "$.steps.verify-customer.response.body.id",
+          items: "$.input.items",
+          totalCents: "$.input.totalCents",
+        },
+        outcomes: { success: ["OrderCreated"] },
+        compensation: {
+          command: "RejectOrder",
+          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
+        },
+      },
+      {
+        name: "reserve-credit",
+        kind: "command",
+        service: "account",
+        command: "ReserveCredit",
+        payload: {
+          customerId: "$.input.customerId",
+          orderId: "$.steps.create-order.reply.orderId",
+          amountCents: "$.steps.create-order.reply.totalCents",
+        },
+        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
+        pivot: true,
+      },
+      {
+        name: "approve-order",
+        kind: "command",
+        service: "order",
+        command: "ApproveOrder",
+        payload: { orderId: "$.steps.create-order.reply.orderId" },
+        outcomes: { success: ["OrderApproved"] },
+        retry: { maxAttempts: "unlimited" },
+      },
+    ],
+  };
+}
