@@ -12,7 +12,7 @@ import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messagi
 import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { peekMessages } from "../src/dlq/peek.ts";
 import { OpsHarness } from "./harness.ts";
 
@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 async function start(name: string): Promise<OpsHarness> {
-  const harness = await OpsHarness.start(name);
+  const harness = await OpsHarness.start(name, inject("brokerEndpoint"));
   harnesses.push(harness);
   return harness;
 }
