@@ -76,6 +76,24 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       { body: "{ this is not an envelope" },
     ]);
     expect(await h.depth(h.accountDlq)).toBe(6);
+    // A late reply for the finished saga, dead-lettered on the orchestrator's reply queue.
+    const reply = createEnvelope({
+      kind: "reply",
+      name: "CreditReserved",
+      sagaId: finished,
+      sagaName: "create-order",
+      sagaVersion: 1,
+      step: "reserve-credit",
+      attempt: 1,
+      compensation: false,
+      payload: { amountCents: 500 },
+    });
+    const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;
+    await sendToQueue(h.system.clients.sqs, await h.queueUrl(repliesDlq), [envelopeMessage(reply)]);
+    const replies = await h.opsJson<InspectJson>("dlq", "inspect", repliesDlq);
+    expect(replies.verdicts).toMatchObject({ stale: 1, waiting: 0 });
+    expect(replies.groups[0]?.sample.explanation).toBe("saga already failed");
+    expect(await h.depth(repliesDlq)).toBe(1);
 
     const list = await h.ops("dlq", "list", "--json");
     expect(list.code).toBe(1); // a DLQ holds messages: a finding
