@@ -8,12 +8,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { ReplayJournal } from "../src/dlq/journal.ts";
 import { peekMessages } from "../src/dlq/peek.ts";
+import { REPLAY_ATTRIBUTE } from "../src/dlq/replay.ts";
 import { OpsHarness } from "./harness.ts";
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -24,7 +27,7 @@ afterEach(async () => {
 });
 
 async function start(name: string): Promise<OpsHarness> {
-  const harness = await OpsHarness.start(name);
+  const harness = await OpsHarness.start(name, inject("brokerEndpoint"));
   harnesses.push(harness);
   return harness;
 }
@@ -76,6 +79,24 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       { body: "{ this is not an envelope" },
     ]);
     expect(await h.depth(h.accountDlq)).toBe(6);
+    // A late reply for the finished saga, dead-lettered on the orchestrator's reply queue.
+    const reply = createEnvelope({
+      kind: "reply",
+      name: "CreditReserved",
+      sagaId: finished,
+      sagaName: "create-order",
+      sagaVersion: 1,
+      step: "reserve-credit",
+      attempt: 1,
+      compensation: false,
+      payload: { amountCents: 500 },
+    });
+    const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;
+    await sendToQueue(h.system.clients.sqs, await h.queueUrl(repliesDlq), [envelopeMessage(reply)]);
+    const replies = await h.opsJson<InspectJson>("dlq", "inspect", repliesDlq);
+    expect(replies.verdicts).toMatchObject({ stale: 1, waiting: 0 });
+    expect(replies.groups[0]?.sample.explanation).toBe("saga already failed");
+    expect(await h.depth(repliesDlq)).toBe(1);
 
     const list = await h.ops("dlq", "list", "--json");
     expect(list.code).toBe(1); // a DLQ holds messages: a finding
@@ -295,5 +316,74 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     expect(
       await h.system.databases.account.knex("reservations").whereIn("order_id", sagaIds),
     ).toHaveLength(6);
+  });
+
+  it("resumes a run that crashed between a send and its journal entry without sending twice", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq crash window");
+    await h.stallOrders(2);
+    const sqs = h.system.clients.sqs;
+    const dlqUrl = await h.queueUrl(h.accountDlq);
+    const sourceUrl = await h.queueUrl(h.accountQueue);
+    const [sentBeforeCrash, neverSent] = await peekMessages(sqs, dlqUrl);
+    if (!sentBeforeCrash || !neverSent) throw new Error("expected two messages in the DLQ");
+    // The state a SIGKILL leaves in that window: both journaled as `sending`; one copy was
+    // accepted by the source queue, the other never left.
+    const journal = await ReplayJournal.open({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+    });
+    try {
+      const run = await journal.startRun({
+        dlq: h.accountDlq,
+        sourceQueue: h.accountQueue,
+        actor: "ops-test",
+        mode: "saga-aware",
+        options: {},
+      });
+      for (const message of [sentBeforeCrash, neverSent]) {
+        const envelope = JSON.parse(message.body) as {
+          messageId: string;
+          sagaId: string;
+          name: string;
+        };
+        await journal.record(run.id, {
+          dlqMessageId: message.sqsMessageId,
+          envelopeMessageId: envelope.messageId,
+          sagaId: envelope.sagaId,
+          name: envelope.name,
+          state: "sending",
+          verdict: "waiting",
+          explanation: null,
+          body: message.body,
+          attributes: message.attributes,
+        });
+      }
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: sourceUrl,
+          MessageBody: sentBeforeCrash.body,
+          MessageAttributes: {
+            [REPLAY_ATTRIBUTE]: {
+              DataType: "String",
+              StringValue: `${run.id}/${sentBeforeCrash.sqsMessageId}`,
+            },
+          },
+        }),
+      );
+    } finally {
+      await journal.close();
+    }
+
+    const resumed = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "1s");
+    expect(resumed.code).toBe(0);
+    expect(resumed.out).toContain("resumed: found its copy in the source queue");
+    expect(resumed.out).toContain(
+      "resumed: sent again: the crash came before the send was confirmed",
+    );
+    const inSource = (await peekMessages(sqs, sourceUrl)).map((m) => m.body).sort();
+    expect(inSource).toEqual([sentBeforeCrash.body, neverSent.body].sort());
+    expect(await h.depth(h.accountDlq)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-// A whole back end per test (orchestrator, order, account, customer services on the run's
+// A whole back end per test (and for the runbook's dev stack) (orchestrator, order, account, customer services on the run's
 // broker and Postgres), a way to break the account participant so sagas stall and their
 // commands reach the DLQ, and `ops` run in-process against it.
 import { readFileSync } from "node:fs";
@@ -8,11 +8,10 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
 import { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { createDatabase, type Logger, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
-import { expect, inject } from "vitest";
 import { runOps } from "../src/run-ops.ts";
 
 const definitionsDir = new URL("../../saga-definitions/", import.meta.url);
@@ -41,12 +40,17 @@ export class OpsHarness {
     this.journalSchema = journalSchema;
   }
 
-  static async start(testName: string): Promise<OpsHarness> {
-    const prefix = uniqueTestName(testName, 24);
+  /** Starts a system on `endpoint` (undefined: an embedded emulator of its own). */
+  static async start(
+    testName: string,
+    endpoint: string | undefined,
+    options: { logger?: Logger; prefix?: string } = {},
+  ): Promise<OpsHarness> {
+    const prefix = options.prefix ?? uniqueTestName(testName, 24);
     const system = await startSystem({
-      logger: silentLogger(),
+      logger: options.logger ?? silentLogger(),
       databaseUrl: process.env.DATABASE_URL,
-      awsEndpoint: inject("brokerEndpoint"),
+      awsEndpoint: endpoint,
       prefix,
       schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
       apiToken: "ops-test-token-0123456789",
@@ -69,7 +73,7 @@ export class OpsHarness {
   /** The environment `ops` reads. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      AWS_ENDPOINT_URL: inject("brokerEndpoint"),
+      AWS_ENDPOINT_URL: this.system.broker.endpoint ?? "",
       SAGAWORKS_ENV_PREFIX: this.prefix,
       ORCHESTRATOR_URL: this.system.urls.orchestrator,
       ORCHESTRATOR_API_TOKEN: this.system.apiToken,
@@ -101,7 +105,7 @@ export class OpsHarness {
   /** Runs a read command with --json and parses its output. */
   async opsJson<T>(...argv: string[]): Promise<T> {
     const result = await this.ops(...argv, "--json");
-    expect(result.err).toBe("");
+    if (result.err !== "") throw new Error(`ops ${argv.join(" ")} wrote to stderr: ${result.err}`);
     return JSON.parse(result.out) as T;
   }
 
@@ -137,7 +141,7 @@ export class OpsHarness {
         creditLimitCents,
       }),
     });
-    expect(response.status).toBe(201);
+    if (response.status !== 201) throw new Error(`customer not created: ${await response.text()}`);
     await this.system.databases.account.knex("accounts").insert({
       customer_id: id,
       credit_limit_cents: creditLimitCents,
@@ -164,7 +168,7 @@ export class OpsHarness {
         },
       }),
     });
-    expect(response.status).toBe(201);
+    if (response.status !== 201) throw new Error(`saga not started: ${await response.text()}`);
     return ((await response.json()) as { sagaId: string }).sagaId;
   }
 

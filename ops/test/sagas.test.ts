@@ -1,7 +1,7 @@
 // ops sagas against real sagas: list, show, and the operator actions through the orchestrator
 // API, including what the pivot rules refuse.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OpsHarness } from "./harness.ts";
 
 describe.runIf(process.env.DATABASE_URL)("ops sagas (real Postgres)", () => {
@@ -9,7 +9,7 @@ describe.runIf(process.env.DATABASE_URL)("ops sagas (real Postgres)", () => {
   let completed: string;
   let stalled: string;
   beforeAll(async () => {
-    h = await OpsHarness.start("ops sagas");
+    h = await OpsHarness.start("ops sagas", inject("brokerEndpoint"));
     completed = await h.startOrder(await h.newCustomer(10_000), 1_000);
     await h.waitForStatus(completed, "completed");
     [stalled = ""] = (await h.stallOrders(1)).sagaIds;

@@ -1,5 +1,5 @@
 // `ops dlq`: list, inspect, replay and audit the environment's dead-letter queues.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -31,7 +31,8 @@ import {
 } from "./replay.ts";
 
 const ENVIRONMENT = `Environment: SAGAWORKS_ENV_PREFIX (default dev), AWS_ENDPOINT_URL or SAGAWORKS_BROKER=aws,
-AWS_REGION, ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, DATABASE_URL and OPS_DB_SCHEMA (replay journal, default ops),
+AWS_REGION, ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, DATABASE_URL and OPS_DB_SCHEMA (replay journal, default ops; OPS_JOURNAL_DIR
+for an embedded one on a dev machine),
 SAGA_DEFINITIONS_DIR (default saga-definitions/), MAX_RECEIVE_COUNT (default 5), OPS_ACTOR.`;
 
 const USAGE = {
@@ -117,6 +118,16 @@ async function withContext<T>(
   } finally {
     clients.destroy();
   }
+}
+
+function openJournal(io: OpsIo, env: OpsEnvironment): Promise<ReplayJournal> {
+  const dataDir = env.journalDir ? resolve(io.cwd, env.journalDir) : undefined;
+  if (dataDir && !env.databaseUrl) mkdirSync(dataDir, { recursive: true });
+  return ReplayJournal.open({
+    databaseUrl: env.databaseUrl,
+    dataDir,
+    schema: env.journalSchema,
+  });
 }
 
 function positiveInt(value: string | undefined, option: string, fallback: number): number {
@@ -370,9 +381,7 @@ async function replayCommand(argv: readonly string[], io: OpsIo): Promise<number
   return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
     const queue = pickQueue(queues, name);
     if (values.bulk) return bulkMove(clients.sqs, queue, io, options.execute);
-    const journal = options.execute
-      ? await ReplayJournal.open(env.databaseUrl, env.journalSchema)
-      : undefined;
+    const journal = options.execute ? await openJournal(io, env) : undefined;
     let done = 0;
     try {
       if (options.execute) {
@@ -415,7 +424,7 @@ async function history(argv: readonly string[], io: OpsIo): Promise<number> {
     options: { json: { type: "boolean" }, queue: { type: "string" }, limit: { type: "string" } },
   });
   const env = loadOpsEnvironment(io.env, { database: true });
-  const journal = await ReplayJournal.open(env.databaseUrl, env.journalSchema);
+  const journal = await openJournal(io, env);
   try {
     const runId = positionals[0];
     if (runId) {

@@ -22,6 +22,8 @@ export interface OpsEnvironment {
   orchestratorUrl: string;
   orchestratorToken: string;
   databaseUrl: string;
+  /** Dev only: folder of an embedded journal, when there is no DATABASE_URL. */
+  journalDir: string | undefined;
   /** Schema of the replay journal; defaults to `ops`. */
   journalSchema: string;
   definitionsDir: string;
@@ -60,11 +62,13 @@ function schemaFor(needs: Needs, env: Record<string, string | undefined>) {
     ),
     DATABASE_URL: required(
       z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL"),
-      needs.database,
-      "the Postgres that keeps the replay journal and audit",
+      needs.database && !env.OPS_JOURNAL_DIR,
+      "the Postgres that keeps the replay journal and audit (or, on a dev machine only, OPS_JOURNAL_DIR for an embedded one)",
     ),
     /** Folder of *.saga.json files the topology's participants come from. */
     SAGA_DEFINITIONS_DIR: z.string().default(`${repoRoot}saga-definitions`),
+    /** Dev only: a folder for an embedded journal database, used when DATABASE_URL is unset. */
+    OPS_JOURNAL_DIR: z.string().min(1).optional(),
     /** Schema of the replay journal and audit; defaults to `ops`. */
     OPS_DB_SCHEMA: z
       .string()
@@ -94,6 +98,7 @@ export function loadOpsEnvironment(
     orchestratorToken: config.ORCHESTRATOR_API_TOKEN ?? "",
     databaseUrl: config.DATABASE_URL ?? "",
     journalSchema: config.OPS_DB_SCHEMA,
+    journalDir: config.OPS_JOURNAL_DIR,
     definitionsDir: config.SAGA_DEFINITIONS_DIR,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     actor: config.OPS_ACTOR ?? config.USER ?? "unknown-operator",

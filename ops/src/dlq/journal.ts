@@ -162,9 +162,21 @@ export class ReplayJournal {
     this.knex = db.knex;
   }
 
-  /** Opens the journal and applies its migrations. */
-  static async open(databaseUrl: string, schema = OPS_SCHEMA): Promise<ReplayJournal> {
-    const db = await createDatabase({ databaseUrl, schema, pool: { min: 0, max: 2 } });
+  /**
+   * Opens the journal and applies its migrations: on Postgres at `databaseUrl`, or, without one,
+   * in an embedded database kept in `dataDir` (a dev setting).
+   */
+  static async open(where: {
+    databaseUrl?: string | undefined;
+    dataDir?: string | undefined;
+    schema?: string;
+  }): Promise<ReplayJournal> {
+    const db = await createDatabase({
+      databaseUrl: where.databaseUrl || undefined,
+      embeddedDataDir: where.databaseUrl ? undefined : where.dataDir,
+      schema: where.schema ?? OPS_SCHEMA,
+      pool: { min: 0, max: 2 },
+    });
     try {
       await runMigrations(db, opsMigrations, { table: "ops_migrations" });
     } catch (error) {

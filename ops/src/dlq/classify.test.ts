@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { createEnvelope, encodeEnvelope } from "@sagaworks/messaging";
+import { describe, expect, it } from "vitest";
+import type { SagaView } from "../sagas/orchestrator-client.ts";
+import { classify, groupMessages, Verdict } from "./classify.ts";
+import type { DlqMessage } from "./peek.ts";
+
+const sagaId = randomUUID();
+
+function message(body: string, reason: string | null = "handler threw: down"): DlqMessage {
+  return {
+    sqsMessageId: randomUUID(),
+    receiptHandle: "r",
+    body,
+    attributes: {},
+    sentAt: new Date(0),
+    reason,
+  };
+}
+
+function command(
+  overrides: {
+    step?: string;
+    attempt?: number;
+    compensation?: boolean;
+    kind?: "command" | "reply" | "event";
+  } = {},
+) {
+  const kind = overrides.kind ?? "command";
+  return message(
+    encodeEnvelope(
+      createEnvelope({
+        kind,
+        name: kind === "reply" ? "CreditReserved" : "ReserveCredit",
+        sagaId,
+        sagaName: "create-order",
+        sagaVersion: 1,
+        step: overrides.step ?? "reserve-credit",
+        attempt: overrides.attempt ?? 1,
+        compensation: overrides.compensation ?? false,
+        ...(kind === "command"
+          ? { idempotencyKey: `${sagaId}:reserve-credit`, replyTo: "dev-saga-replies" }
+          : {}),
+        payload: {},
+      }),
+    ),
+  );
+}
+
+function saga(status: string, pending: SagaView["pending"]): SagaView {
+  return {
+    id: sagaId,
+    name: "create-order",
+    version: 1,
+    status,
+    state: pending ? `step:${pending.step}` : status,
+    createdAt: "",
+    updatedAt: "2026-01-01T00:00:00.000Z",
+    pending,
+    failure: null,
+    pivotPassed: false,
+    steps: {},
+    history: [],
+  };
+}
+
+const waitingFor = (step: string, attempt = 1, compensation = false) =>
+  saga("running", { step, attempt, compensation, waitingFor: "reply" });
+
+describe("classify", () => {
+  it("calls a message useful only when the saga waits for exactly its step, attempt and direction", () => {
+    expect(classify(command(), waitingFor("reserve-credit")).verdict).toBe(Verdict.waiting);
+    expect(classify(command({ kind: "reply" }), waitingFor("reserve-credit")).verdict).toBe(
+      Verdict.waiting,
+    );
+    const older = classify(command(), waitingFor("reserve-credit", 2));
+    expect(older.verdict).toBe(Verdict.stale);
+    expect(older.explanation).toBe(
+      "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2 (reply)",
+    );
+    expect(classify(command(), waitingFor("reserve-credit", 1, true)).verdict).toBe(Verdict.stale);
+    expect(classify(command(), waitingFor("approve-order")).verdict).toBe(Verdict.stale);
+    const timer = saga("running", {
+      step: "reserve-credit",
+      attempt: 1,
+      compensation: false,
+      waitingFor: "retry-timer",
+    });
+    expect(classify(command(), timer).verdict).toBe(Verdict.stale);
+  });
+
+  it("calls messages of finished sagas stale and sends parked ones to the operator actions", () => {
+    expect(classify(command(), saga("completed", null))).toMatchObject({
+      verdict: Verdict.stale,
+      explanation: "saga already completed",
+    });
+    const parked = saga("needs-intervention", {
+      step: "reserve-credit",
+      attempt: 1,
+      compensation: false,
+      waitingFor: "reply",
+    });
+    expect(classify(command(), parked).explanation).toContain("ops sagas retry");
+  });
+
+  it("tells unknown sagas, poison bodies and events apart", () => {
+    expect(classify(command(), null).verdict).toBe(Verdict.unknownSaga);
+    const poison = classify(message("{ not json"), undefined);
+    expect(poison.verdict).toBe(Verdict.poison);
+    expect(poison.explanation).toContain("not JSON");
+    expect(classify(message(JSON.stringify({ messageId: "x" })), undefined).verdict).toBe(
+      Verdict.poison,
+    );
+    expect(classify(command({ kind: "event" }), undefined).verdict).toBe(Verdict.event);
+  });
+
+  it("groups by verdict, type, step and reason, biggest first, with a sample", () => {
+    const items = [
+      classify(command(), waitingFor("reserve-credit")),
+      classify(command(), waitingFor("reserve-credit")),
+      classify(message("x", null), undefined),
+    ];
+    const groups = groupMessages(items);
+    expect(groups.map((g) => [g.count, g.key])).toEqual([
+      [
+        2,
+        "waiting · command ReserveCredit · create-order step reserve-credit · handler threw: down",
+      ],
+      [1, "poison · not an envelope · no reason recorded"],
+    ]);
+    expect(groups[0]?.sample).toBe(items[0]);
+  });
+});
