@@ -175,7 +175,7 @@ export const inputSchemaSchema = z
   })
   .meta({
     description:
-      'JSON Schema (draft-07) of the input a saga starts with. Paths "$.input.x" are checked against it.',
+      'JSON Schema of the input a saga starts with: draft-07 unless its own "$schema" names draft 2019-09 or 2020-12. Paths "$.input.x" are checked against it.',
   });
 
 /** The top-level fields of a definition, without its steps (validated separately). */

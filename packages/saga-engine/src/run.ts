@@ -1,0 +1,501 @@
+// One application of an event to a saga instance: the working copy of its snapshot, the effects
+// gathered, and the saga semantics for replies, HTTP answers, timeouts and compensation. Retries,
+// the deadline and operator actions live in their own modules and act on a Run.
+import {
+  buildMappingContext,
+  type CompiledSaga,
+  type CompiledState,
+  type CompiledStep,
+  compensationStateId,
+  evaluateMapping,
+  type JsonValue,
+  type MappingContext,
+  stepStateId,
+} from "@sagaworks/saga-definition";
+import { deadlinePassed, rearmDeadline } from "./deadline.ts";
+import { EngineError, EngineErrorCode } from "./errors.ts";
+import { fillPath, unencodablePathParam } from "./http-path.ts";
+import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
+import {
+  type Effect,
+  type FailureInfo,
+  LifecycleEvent,
+  type PendingWork,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type StepRecord,
+  type TransitionContext,
+  type TransitionResult,
+} from "./model.ts";
+import { applyOperatorAction } from "./operator-actions.ts";
+import { compensationDone, messageOf, replyCode, toJson } from "./replies.ts";
+import { failAttempt, retryTimerFired } from "./retries.ts";
+
+/** One application of an event: a working copy of the snapshot plus the effects gathered. */
+export class Run {
+  readonly effects: Effect[] = [];
+  readonly s: SagaSnapshot;
+  readonly compiled: CompiledSaga;
+  readonly context: TransitionContext;
+
+  constructor(compiled: CompiledSaga, snapshot: SagaSnapshot, context: TransitionContext) {
+    this.compiled = compiled;
+    this.context = context;
+    this.s = structuredClone(snapshot);
+  }
+
+  done(note: string): TransitionResult {
+    this.s.seq += 1;
+    this.s.updatedAt = this.context.now.toISOString();
+    return { snapshot: this.s, effects: this.effects, applied: true, note };
+  }
+
+  // ignore and refuse run before anything is mutated, so the working copy still equals the
+  // caller's snapshot: nothing about a stale event or a refused action is written.
+  ignore(note: string): TransitionResult {
+    return { snapshot: this.s, effects: [], applied: false, note };
+  }
+
+  refuse(code: string, message: string): TransitionResult {
+    return {
+      snapshot: this.s,
+      effects: [],
+      applied: false,
+      refused: { code, message },
+      note: message,
+    };
+  }
+
+  step(name: string): CompiledStep {
+    const step = this.compiled.steps.find((candidate) => candidate.name === name);
+    if (!step) {
+      throw new EngineError(
+        EngineErrorCode.unknownStep,
+        `Saga ${this.compiled.name} has no step "${name}".`,
+        {
+          step: name,
+        },
+      );
+    }
+    return step;
+  }
+
+  record(name: string): StepRecord {
+    const record = this.s.steps[name];
+    if (!record) {
+      throw new EngineError(
+        EngineErrorCode.unknownStep,
+        `The snapshot has no record of step "${name}".`,
+        {
+          step: name,
+        },
+      );
+    }
+    return record;
+  }
+
+  state(id: string): CompiledState {
+    const state = this.compiled.states[id];
+    if (!state) {
+      throw new EngineError(
+        EngineErrorCode.unknownState,
+        `Saga ${this.compiled.name} has no state "${id}".`,
+        {
+          state: id,
+        },
+      );
+    }
+    return state;
+  }
+
+  publish(name: LifecycleEvent, step: string | null, detail: Record<string, JsonValue> = {}): void {
+    this.effects.push({
+      type: "publish-event",
+      name,
+      step,
+      detail: { sagaId: this.s.sagaId, status: this.s.status, ...detail },
+    });
+  }
+
+  /** The mapping context: what payloads, paths and bodies can refer to. */
+  mappingContext(): MappingContext {
+    return buildMappingContext({
+      input: this.s.input,
+      sagaId: this.s.sagaId,
+      steps: this.compiled.steps,
+      outputOf: (step) => this.s.steps[step]?.output ?? null,
+      failure: this.s.failure,
+    });
+  }
+
+  /** Moves to a state and starts what it needs: a step, a compensation, or the end. */
+  enterState(id: string): void {
+    const state = this.state(id);
+    this.s.state = id;
+    if (state.type === "step") {
+      this.s.status = SagaStatus.running;
+      this.startAttempt(state.step, false, 1, 0);
+      return;
+    }
+    if (state.type === "compensation") {
+      const record = this.record(state.step);
+      // At most once: a step already compensated (or never started) is passed over.
+      if (record.status === "compensated" || record.status === "pending") {
+        this.enterState(state.onSuccess);
+        return;
+      }
+      this.s.status = SagaStatus.compensating;
+      this.startAttempt(state.step, true, 1, 0);
+      return;
+    }
+    this.finish(state.outcome);
+  }
+
+  finish(outcome: string): void {
+    const status =
+      outcome === "completed"
+        ? SagaStatus.completed
+        : outcome === "compensated"
+          ? SagaStatus.compensated
+          : outcome === "failed"
+            ? SagaStatus.failed
+            : SagaStatus.needsIntervention;
+    this.s.status = status;
+    if (status === SagaStatus.needsIntervention) {
+      // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
+      // armed for it: the saga is parked until someone acts.
+      if (this.s.pending) this.s.pending = { ...this.s.pending, timerId: "" };
+      // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
+      // an operator's retry or skip arms it again (see `rearmDeadline`).
+      this.publish(LifecycleEvent.needsIntervention, this.s.pending?.step ?? null, {
+        failure: this.failureJson(),
+      });
+      return;
+    }
+    this.s.pending = null;
+    if (this.s.deadlineAt)
+      this.effects.push({ type: "cancel-timer", timerId: deadlineTimerId(this.s.sagaId) });
+    const name =
+      status === SagaStatus.completed
+        ? LifecycleEvent.completed
+        : status === SagaStatus.compensated
+          ? LifecycleEvent.compensated
+          : LifecycleEvent.failed;
+    this.publish(name, null, { failure: this.failureJson() });
+    this.effects.push({ type: "finish", status });
+  }
+
+  rearmDeadline(): void {
+    rearmDeadline(this);
+  }
+
+  failureJson(): JsonValue {
+    return this.s.failure ? { ...this.s.failure } : null;
+  }
+
+  /** Sends attempt `attempt` of a step or its compensation, and arms its timeout. */
+  startAttempt(
+    stepName: string,
+    compensation: boolean,
+    attempt: number,
+    attemptBase: number,
+  ): void {
+    const step = this.step(stepName);
+    const record = this.record(stepName);
+    const context = this.mappingContext();
+    const idempotencyKey = compensation
+      ? compensationKey(this.s.sagaId, stepName)
+      : actionKey(this.s.sagaId, stepName);
+    let timeoutMs: number;
+    if (compensation) {
+      const comp = step.compensation;
+      if (!comp) {
+        throw new EngineError(
+          EngineErrorCode.unknownState,
+          `Step "${stepName}" has no compensation.`,
+          {
+            step: stepName,
+          },
+        );
+      }
+      record.status = "compensating";
+      record.compensationAttempts = attempt;
+      timeoutMs = comp.timeoutMs;
+      this.effects.push({
+        type: "send-command",
+        service: step.service,
+        command: comp.command,
+        payload: toJson(evaluateMapping(comp.payload, context)),
+        step: stepName,
+        attempt,
+        compensation: true,
+        idempotencyKey,
+      });
+    } else {
+      record.status = "running";
+      record.attempts = attempt;
+      timeoutMs = step.timeoutMs;
+      const action = step.action;
+      if (action.kind === "command") {
+        this.effects.push({
+          type: "send-command",
+          service: step.service,
+          command: action.command,
+          payload: toJson(evaluateMapping(action.payload, context)),
+          step: stepName,
+          attempt,
+          compensation: false,
+          idempotencyKey,
+        });
+      } else {
+        const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
+        const unencodable = unencodablePathParam(action.path, params as Record<string, unknown>);
+        if (unencodable !== undefined) {
+          // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
+          // the step fails (non-retryable) with a message that names the parameter.
+          this.s.pending = null;
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
+        this.effects.push({
+          type: "call-http",
+          service: step.service,
+          method: action.method,
+          path: fillPath(action.path, (params ?? {}) as Record<string, unknown>),
+          query: action.query ? toJson(evaluateMapping(action.query, context)) : null,
+          body: action.body ? toJson(evaluateMapping(action.body, context)) : null,
+          step: stepName,
+          attempt,
+          idempotencyKey,
+          timeoutMs,
+        });
+      }
+    }
+    const timeoutTimer = timerId(this.s.sagaId, "timeout", stepName, attempt, compensation);
+    this.effects.push({
+      type: "schedule-timer",
+      timerId: timeoutTimer,
+      fireAt: new Date(this.context.now.getTime() + timeoutMs).toISOString(),
+      event: { type: "step-timeout", step: stepName, attempt, compensation },
+    });
+    this.s.pending = {
+      step: stepName,
+      compensation,
+      attempt,
+      attemptBase,
+      waitingFor: "reply",
+      timerId: timeoutTimer,
+      idempotencyKey,
+    };
+  }
+
+  /** Whether an answer is for exactly what the saga waits on. */
+  awaits(step: string, attempt: number, compensation: boolean): PendingWork | undefined {
+    const pending = this.s.pending;
+    if (isTerminal(this.s.status) || this.s.status === SagaStatus.needsIntervention)
+      return undefined;
+    if (pending?.waitingFor !== "reply") return undefined;
+    if (
+      pending.step !== step ||
+      pending.attempt !== attempt ||
+      pending.compensation !== compensation
+    ) {
+      return undefined;
+    }
+    return pending;
+  }
+
+  staleNote(kind: string, step: string, attempt: number, compensation: boolean): string {
+    const what = `${kind} for ${compensation ? "the compensation of " : ""}${step} attempt ${attempt}`;
+    if (isTerminal(this.s.status)) return `${what} ignored: the saga is ${this.s.status}`;
+    const pending = this.s.pending;
+    if (!pending) return `${what} ignored: the saga waits on nothing`;
+    const waiting = `${pending.compensation ? "the compensation of " : ""}${pending.step} attempt ${pending.attempt} (${pending.waitingFor})`;
+    return `${what} ignored (late or duplicate): the saga waits on ${waiting}`;
+  }
+
+  cancelPendingTimer(): void {
+    if (this.s.pending?.timerId)
+      this.effects.push({ type: "cancel-timer", timerId: this.s.pending.timerId });
+  }
+
+  onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {
+    const pending = this.awaits(event.step, event.attempt, event.compensation);
+    if (!pending)
+      return this.ignore(
+        this.staleNote(`reply ${event.name}`, event.step, event.attempt, event.compensation),
+      );
+    const step = this.step(event.step);
+    if (event.compensation) {
+      // Only a reply the compensating command declares completes it. Anything else (a
+      // participant's `failed(code)`, an unexpected error turned into a reply) means the effect
+      // was not undone: the attempt failed, and is retried, then handed to an operator.
+      if (compensationDone(step, event.name)) {
+        this.cancelPendingTimer();
+        return this.compensationSucceeded(
+          step,
+          `compensation of ${step.name} done (${event.name})`,
+        );
+      }
+      return this.attemptFailed(
+        step,
+        true,
+        replyCode(event.name, event.payload),
+        messageOf(event.payload, `unexpected reply ${event.name}`),
+      );
+    }
+    if (step.outcomes.success.includes(event.name)) {
+      return this.stepSucceeded(step, event.payload, `${step.name} succeeded (${event.name})`);
+    }
+    const code = replyCode(event.name, event.payload);
+    if (step.outcomes.businessFailure.includes(event.name)) {
+      return this.stepFailed(
+        step,
+        "business-failure",
+        event.name,
+        messageOf(event.payload, event.name),
+      );
+    }
+    if (step.retry.nonRetryable.includes(event.name) || step.retry.nonRetryable.includes(code)) {
+      return this.stepFailed(step, "non-retryable", code, messageOf(event.payload, event.name));
+    }
+    // The participant's own code and message, when the reply carries them (`failed(code, message)`).
+    return this.attemptFailed(
+      step,
+      false,
+      code,
+      messageOf(event.payload, `unexpected reply ${event.name}`),
+    );
+  }
+
+  onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
+    const pending = this.awaits(event.step, event.attempt, false);
+    if (!pending)
+      return this.ignore(this.staleNote(`HTTP ${event.status}`, event.step, event.attempt, false));
+    const step = this.step(event.step);
+    const status = String(event.status);
+    if (step.outcomes.success.includes(status)) {
+      return this.stepSucceeded(
+        step,
+        { status: event.status, body: event.body },
+        `${step.name} answered ${status}`,
+      );
+    }
+    const message = messageOf(event.body, `HTTP ${status}`);
+    if (step.outcomes.businessFailure.includes(status)) {
+      return this.stepFailed(step, "business-failure", `HTTP_${status}`, message);
+    }
+    // A 4xx the definition does not map means the request itself is wrong: retrying cannot help.
+    if (event.status >= 400 && event.status < 500) {
+      return this.stepFailed(step, "non-retryable", `HTTP_${status}`, message);
+    }
+    return this.attemptFailed(step, false, `HTTP_${status}`, message);
+  }
+
+  onHttpFailure(event: Extract<SagaEvent, { type: "http-failure" }>): TransitionResult {
+    const pending = this.awaits(event.step, event.attempt, false);
+    if (!pending)
+      return this.ignore(
+        this.staleNote(`HTTP failure ${event.code}`, event.step, event.attempt, false),
+      );
+    return this.attemptFailed(this.step(event.step), false, event.code, event.message);
+  }
+
+  onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
+    const pending = this.awaits(event.step, event.attempt, event.compensation);
+    if (!pending)
+      return this.ignore(this.staleNote("timeout", event.step, event.attempt, event.compensation));
+    // The timer fired, so it needs no cancelling.
+    this.s.pending = { ...pending, timerId: "" };
+    const step = this.step(event.step);
+    const timeoutMs = event.compensation ? (step.compensation?.timeoutMs ?? 0) : step.timeoutMs;
+    return this.attemptFailed(
+      step,
+      event.compensation,
+      "STEP_TIMEOUT",
+      `no answer within ${timeoutMs} ms`,
+    );
+  }
+
+  onRetryTimer(event: Extract<SagaEvent, { type: "retry-timer" }>): TransitionResult {
+    return retryTimerFired(this, event);
+  }
+
+  onDeadline(): TransitionResult {
+    return deadlinePassed(this);
+  }
+
+  stepState(name: string): Extract<CompiledState, { type: "step" }> {
+    const state = this.state(stepStateId(name));
+    if (state.type !== "step")
+      throw new EngineError(EngineErrorCode.unknownState, `No step state for ${name}.`, {});
+    return state;
+  }
+
+  compensationState(name: string): Extract<CompiledState, { type: "compensation" }> {
+    const state = this.state(compensationStateId(name));
+    if (state.type !== "compensation") {
+      throw new EngineError(EngineErrorCode.unknownState, `No compensation state for ${name}.`, {});
+    }
+    return state;
+  }
+
+  stepSucceeded(step: CompiledStep, output: JsonValue, note: string): TransitionResult {
+    this.cancelPendingTimer();
+    const record = this.record(step.name);
+    record.status = "succeeded";
+    record.output = output;
+    record.lastError = null;
+    if (step.role === "pivot") this.s.pivotPassed = true;
+    this.publish(LifecycleEvent.stepCompleted, step.name, { attempt: record.attempts });
+    this.enterState(this.stepState(step.name).onSuccess);
+    return this.done(note);
+  }
+
+  stepFailed(
+    step: CompiledStep,
+    kind: FailureInfo["kind"],
+    code: string,
+    message: string,
+  ): TransitionResult {
+    this.cancelPendingTimer();
+    const record = this.record(step.name);
+    record.status = "failed";
+    record.lastError = { code, message };
+    this.s.failure = { step: step.name, kind, code, message };
+    this.publish(LifecycleEvent.stepFailed, step.name, { failure: this.failureJson() });
+    this.enterState(this.stepState(step.name).onFailure);
+    return this.done(`${step.name} failed: ${code} (${kind})`);
+  }
+
+  compensationSucceeded(step: CompiledStep, note: string): TransitionResult {
+    const record = this.record(step.name);
+    record.status = "compensated";
+    record.lastError = null;
+    this.publish(LifecycleEvent.stepCompensated, step.name, {
+      attempt: record.compensationAttempts,
+    });
+    this.enterState(this.compensationState(step.name).onSuccess);
+    return this.done(note);
+  }
+
+  /** A retriable failure of the pending attempt: back off and retry, or take the exhausted edge. */
+  attemptFailed(
+    step: CompiledStep,
+    compensation: boolean,
+    code: string,
+    message: string,
+  ): TransitionResult {
+    return failAttempt(this, step, compensation, code, message);
+  }
+
+  onOperator(event: Extract<SagaEvent, { type: "operator" }>): TransitionResult {
+    return applyOperatorAction(this, event);
+  }
+}
