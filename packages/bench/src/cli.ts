@@ -733,4 +733,6 @@ const report: RunReport = {
 };
 if (results.length > 0 || !failed) printReport(report, values.json);
 clearTimeout(watchdog);
-process.exit(failed ? 1 : 0);
+// Numbers from orders that failed are not comparable: the tables say which, the exit code too.
+const unexpected = results.some((r) => r.unexpected > 0 || r.stoppedByDeadline);
+process.exit(failed || unexpected ? 1 : 0);
