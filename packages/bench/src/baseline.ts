@@ -37,6 +37,9 @@ export function pgSql(databaseUrl: string, schema: string, max = 10): Sql {
     max,
     options: `-c search_path=${schema}`,
   });
+  // An idle connection that the server drops (a restart, an admin) must not end the process;
+  // the pool discards it and the next query opens another.
+  pool.on("error", (error) => process.stderr.write(`baseline: idle connection lost: ${error}\n`));
   return {
     query: async <Row>(text: string, params?: unknown[]) =>
       (await pool.query(text, params)) as unknown as { rows: Row[] },

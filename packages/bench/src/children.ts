@@ -88,6 +88,7 @@ export function startChild(name: string, script: string, options: StartChildOpti
   const lines: Record<string, unknown>[] = [];
   const messages: { type?: string }[] = [];
   let rest = "";
+  let errors = 0;
   child.stdout?.on("data", (chunk: Buffer) => {
     const parts = (rest + chunk.toString("utf8")).split("\n");
     rest = parts.pop() ?? "";
@@ -98,8 +99,12 @@ export function startChild(name: string, script: string, options: StartChildOpti
         // Keep start-up lines and problems; a busy service's info lines would only grow memory.
         if (lines.length < 500 || (typeof line.level === "number" && line.level >= 40))
           lines.push(line);
-        if (typeof line.level === "number" && line.level >= 50)
-          process.stderr.write(`[${name}] ${part}\n`);
+        if (typeof line.level === "number" && line.level >= 50) {
+          // The first few errors say what is wrong; a flood of the same one says nothing more.
+          errors++;
+          if (errors <= 3) process.stderr.write(`[${name}] ${part.slice(0, 600)}\n`);
+          else if (errors === 4) process.stderr.write(`[${name}] (further errors not shown)\n`);
+        }
       } catch {
         process.stderr.write(`[${name}] ${part}\n`);
       }
