@@ -2,6 +2,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   type CommandHandler,
   createParticipant,
+  InboxRetention,
   type Participant,
 } from "@sagaworks/participant-sdk";
 import {
@@ -85,6 +86,9 @@ export async function startParticipantService(
     isReady: () => started,
   });
   participant.start();
+  // Inbox rows older than the longest redelivery are pruned hourly (see InboxRetention).
+  const retention = new InboxRetention({ db: deps.db, logger: deps.logger });
+  retention.start();
   started = true;
   let stopping: Promise<void> | undefined;
   return {
@@ -94,6 +98,7 @@ export async function startParticipantService(
       // Commands first: a command in flight may still need the database the caller closes next.
       stopping ??= (async () => {
         started = false;
+        await retention.stop();
         await participant.stop();
         await app.close();
       })();
