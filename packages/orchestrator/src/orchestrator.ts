@@ -7,6 +7,7 @@ import {
   environmentTopology,
   eventsTopicName,
   participantsOf,
+  QueueProbe,
   replyQueueName,
   resolveTopology,
 } from "@sagaworks/topology";
@@ -160,13 +161,19 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       : {}),
   });
   let started = false;
+  // /ready also fails while the reply queue or a command queue cannot be reached.
+  const queues = new QueueProbe({
+    sqs: clients.sqs,
+    queues: topology.queues.filter((q) => q.role !== "dead-letter").map((q) => q.name),
+    logger,
+  });
   const api = await buildApi({
     runtime,
     definitions,
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started,
+    isReady: () => started && queues.reachable,
   });
   const sendingRelay = relay;
   const invoker = http;
@@ -178,6 +185,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     timers,
     routing,
     start() {
+      void queues.start();
       sendingRelay.start();
       invoker.start();
       timers.start();
@@ -186,6 +194,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     },
     async stop() {
       started = false;
+      await queues.stop();
       await replies.stop();
       await timers.stop();
       await invoker.stop();

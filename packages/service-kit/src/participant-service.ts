@@ -17,7 +17,13 @@ import {
   type Shutdown,
   shouldApplyTopology,
 } from "@sagaworks/platform";
-import { applyTopology, deriveTopology } from "@sagaworks/topology";
+import {
+  applyTopology,
+  commandQueueName,
+  deriveTopology,
+  QueueProbe,
+  replyQueueName,
+} from "@sagaworks/topology";
 import type { ListenableApp, StartedService } from "./run-service.ts";
 import type { ServiceApp } from "./service-app.ts";
 
@@ -80,11 +86,18 @@ export async function startParticipantService(
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
   });
   let started = false;
+  // /ready also fails while the command queue or the reply queue cannot be reached.
+  const queues = new QueueProbe({
+    sqs: deps.sqs,
+    queues: [commandQueueName(deps.prefix, definition.name), replyQueueName(deps.prefix)],
+    logger: deps.logger,
+  });
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
-    isReady: () => started,
+    isReady: () => started && queues.reachable,
   });
+  await queues.start();
   participant.start();
   // Inbox rows older than the longest redelivery are pruned hourly (see InboxRetention).
   const retention = new InboxRetention({ db: deps.db, logger: deps.logger });
@@ -99,6 +112,7 @@ export async function startParticipantService(
       stopping ??= (async () => {
         started = false;
         await retention.stop();
+        await queues.stop();
         await participant.stop();
         await app.close();
       })();
