@@ -121,6 +121,8 @@ export class SqsConsumer<Body = Envelope> {
   private readonly errorRetryDelay: (receiveCount: number) => number;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Aborts the long poll under way when the consumer stops. */
+  private polling = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiting: Slot[] = [];
   private pendingDeletes: { id: string; receiptHandle: string }[] = [];
@@ -146,18 +148,22 @@ export class SqsConsumer<Body = Envelope> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.polling = new AbortController();
     this.loop = this.pollLoop();
   }
 
   /**
-   * Stops polling (the long poll under way ends within waitTimeSeconds and its messages go back
-   * to the queue at once), waits for in-flight handlers to finish and flushes pending deletes.
+   * Stops polling at once (the long poll under way is aborted), waits for in-flight handlers to
+   * finish and flushes pending deletes, so a process stops in well under Docker's and
+   * Kubernetes' grace periods instead of waiting out a 20 s long poll.
    */
   async stop(): Promise<void> {
-    // The long poll under way is not aborted: SQS would still hand it messages after the client
-    // gave up, and they would stay invisible for a whole visibility timeout. It ends within
-    // waitTimeSeconds, and whatever it brings is returned to the queue at once.
+    // Aborting the long poll is what makes SIGTERM fast. Nothing is lost either way: a message
+    // SQS had picked for the aborted response in the instant of the abort (it answers a long
+    // poll as soon as a message arrives) is not deleted and reappears after its visibility
+    // timeout; the inbox absorbs the redelivery. Waiting out the poll instead cost up to 20 s.
     this.running = false;
+    this.polling.abort();
     for (const wake of this.waiting.splice(0)) wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -184,6 +190,7 @@ export class SqsConsumer<Body = Envelope> {
             MessageSystemAttributeNames: ["ApproximateReceiveCount"],
             MessageAttributeNames: ["All"],
           }),
+          { abortSignal: this.polling.signal },
         );
         messages = response.Messages ?? [];
         errorDelayMs = 0;

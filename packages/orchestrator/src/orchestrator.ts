@@ -7,6 +7,7 @@ import {
   environmentTopology,
   eventsTopicName,
   participantsOf,
+  QueueProbe,
   replyQueueName,
   resolveTopology,
 } from "@sagaworks/topology";
@@ -198,6 +199,12 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     waitTimeSeconds: options.replyWaitTimeSeconds,
   });
   let started = false;
+  // /ready also fails while the reply queue or a command queue cannot be reached.
+  const queues = new QueueProbe({
+    sqs: clients.sqs,
+    queues: topology.queues.filter((q) => q.role !== "dead-letter").map((q) => q.name),
+    logger,
+  });
   const api = await buildApi({
     sagas: runtime,
     definitions,
@@ -205,7 +212,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started,
+    isReady: () => started && queues.reachable,
   });
   return {
     runtime,
@@ -216,6 +223,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     timers,
     routing,
     start() {
+      void queues.start();
       relay.start();
       http.start();
       timers.start();
@@ -224,6 +232,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     },
     async stop() {
       started = false;
+      await queues.stop();
       await replies.stop();
       await timers.stop();
       await http.stop();

@@ -4,6 +4,12 @@ export {
   PoisonError,
   RetryLaterError,
 } from "./errors.ts";
+export {
+  DEFAULT_INBOX_RETENTION_MS,
+  InboxRetention,
+  type InboxRetentionOptions,
+  LONGEST_REDELIVERY_MS,
+} from "./inbox-retention.ts";
 export { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
 export {
   COMMAND_FAILED,

@@ -195,6 +195,22 @@ export class Participant {
     try {
       replyUrl = await this.replyUrl(command.replyTo ?? "");
     } catch (error) {
+      // Warn, with the ids: retried at info level, this went on silently until the DLQ.
+      logger.warn(
+        {
+          sagaId: command.sagaId,
+          step: command.step,
+          command: command.name,
+          messageId: command.messageId,
+          replyTo: command.replyTo,
+          receiveCount: delivery.receiveCount,
+          lastDeliveryBeforeDlq:
+            this.options.maxReceiveCount !== undefined &&
+            delivery.receiveCount >= this.options.maxReceiveCount,
+          err: error,
+        },
+        "reply queue not reachable: the command is not run and will be retried",
+      );
       return retryLater(
         10,
         `reply queue ${command.replyTo} is not reachable: ${(error as Error).message}`,

@@ -2,6 +2,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   type CommandHandler,
   createParticipant,
+  InboxRetention,
   type Participant,
 } from "@sagaworks/participant-sdk";
 import {
@@ -16,7 +17,13 @@ import {
   type Shutdown,
   shouldApplyTopology,
 } from "@sagaworks/platform";
-import { applyTopology, deriveTopology } from "@sagaworks/topology";
+import {
+  applyTopology,
+  commandQueueName,
+  deriveTopology,
+  QueueProbe,
+  replyQueueName,
+} from "@sagaworks/topology";
 import type { ListenableApp, StartedService } from "./run-service.ts";
 import type { ServiceApp } from "./service-app.ts";
 
@@ -79,12 +86,22 @@ export async function startParticipantService(
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
   });
   let started = false;
+  // /ready also fails while the command queue or the reply queue cannot be reached.
+  const queues = new QueueProbe({
+    sqs: deps.sqs,
+    queues: [commandQueueName(deps.prefix, definition.name), replyQueueName(deps.prefix)],
+    logger: deps.logger,
+  });
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
-    isReady: () => started,
+    isReady: () => started && queues.reachable,
   });
+  await queues.start();
   participant.start();
+  // Inbox rows older than the longest redelivery are pruned hourly (see InboxRetention).
+  const retention = new InboxRetention({ db: deps.db, logger: deps.logger });
+  retention.start();
   started = true;
   let stopping: Promise<void> | undefined;
   return {
@@ -94,6 +111,8 @@ export async function startParticipantService(
       // Commands first: a command in flight may still need the database the caller closes next.
       stopping ??= (async () => {
         started = false;
+        await retention.stop();
+        await queues.stop();
         await participant.stop();
         await app.close();
       })();

@@ -30,3 +30,4 @@ export {
   topologySettingsShape,
 } from "./environment.ts";
 export { TopologyError, TopologyErrorCode } from "./errors.ts";
+export { QueueProbe, type QueueProbeOptions } from "./queue-probe.ts";

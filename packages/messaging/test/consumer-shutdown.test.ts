@@ -1,0 +1,76 @@
+// Fast SIGTERM: stopping a consumer aborts its long poll instead of waiting it out (up to 20 s,
+// which made the order service take 10 s to stop), and leaves the queue's messages for the next
+// consumer.
+import { randomUUID } from "node:crypto";
+import { silentLogger } from "@sagaworks/platform";
+import { commandQueueName } from "@sagaworks/topology";
+import { describe, expect, it } from "vitest";
+import { ack, createEnvelope, envelopeMessage, SqsConsumer, sendToQueue } from "../src/index.ts";
+import { receiveMessages, waitFor } from "../src/testing/index.ts";
+import { brokerClients, testTopology } from "./broker.ts";
+
+const clients = brokerClients();
+/** The consumer's own client, so only its receives are recorded. */
+const consumerClients = brokerClients();
+
+describe("stopping a consumer", () => {
+  it("aborts the 20 s long poll under way, and a message sent afterwards stays for the next consumer", async () => {
+    const { topology, url } = await testTopology(clients, "consumer abort", {
+      participants: ["order"],
+    });
+    const queueUrl = url(commandQueueName(topology.prefix, "order"));
+    // Every ReceiveMessage this client sends, and how it ended.
+    const receives: { outcome: "pending" | "answered" | string }[] = [];
+    consumerClients.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "ReceiveMessageCommand") return next(args);
+        const entry: { outcome: string } = { outcome: "pending" };
+        receives.push(entry);
+        try {
+          const result = await next(args);
+          entry.outcome = "answered";
+          return result;
+        } catch (error) {
+          entry.outcome = (error as Error).name;
+          throw error;
+        }
+      },
+      { step: "initialize", name: "receive-recorder" },
+    );
+    const handled: string[] = [];
+    const consumer = new SqsConsumer({
+      sqs: consumerClients.sqs,
+      queueUrl,
+      logger: silentLogger(),
+      waitTimeSeconds: 20,
+      handler: async (message) => {
+        handled.push(message.sqsMessageId);
+        return ack();
+      },
+    });
+    consumer.start();
+    await waitFor(() => receives.length === 1 || undefined, { description: "a long poll" });
+
+    await consumer.stop();
+    // The poll was cut short by the abort, not answered at the end of its 20 s.
+    expect(receives.map((r) => r.outcome)).toEqual(["AbortError"]);
+    expect(handled).toEqual([]);
+
+    const envelope = createEnvelope({
+      kind: "command",
+      name: "order.create-pending",
+      sagaId: randomUUID(),
+      sagaName: "create-order",
+      sagaVersion: 1,
+      step: "create-order",
+      attempt: 1,
+      compensation: false,
+      idempotencyKey: randomUUID(),
+      replyTo: "saga-replies",
+      payload: {},
+    });
+    await sendToQueue(clients.sqs, queueUrl, [envelopeMessage(envelope)]);
+    const left = await receiveMessages(clients.sqs, queueUrl, 1);
+    expect(left.map((m) => JSON.parse(m.Body ?? "{}").messageId)).toEqual([envelope.messageId]);
+  });
+});

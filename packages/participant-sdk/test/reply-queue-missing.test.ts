@@ -1,0 +1,70 @@
+import { createAwsClients, silentLogger } from "@sagaworks/platform";
+import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { applyTopology, deriveTopology } from "@sagaworks/topology";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+import { createParticipant, defineHandler } from "../src/index.ts";
+import { commandEnvelope } from "../src/testing/index.ts";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe("a command whose reply queue does not exist", () => {
+  it("is not run, and says so at warn level with the saga, step and message ids", async () => {
+    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+    cleanups.push(async () => clients.destroy());
+    const prefix = uniqueTestName("reply queue missing", 24);
+    await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
+    const db = await createTestDatabase("reply queue missing", process.env);
+    cleanups.push(() => db.drop());
+    const logger = silentLogger();
+    const warnings: { fields: Record<string, unknown>; message: string }[] = [];
+    logger.warn = ((fields: Record<string, unknown>, message: string) => {
+      warnings.push({ fields, message });
+    }) as typeof logger.warn;
+    let runs = 0;
+    const participant = await createParticipant({
+      service: "widgets",
+      prefix,
+      db,
+      sqs: clients.sqs,
+      logger,
+      maxReceiveCount: 3,
+      handlers: {
+        MakeWidget: defineHandler(z.object({}), async () => {
+          runs++;
+          return { name: "WidgetMade", payload: {} };
+        }),
+      },
+    });
+    cleanups.push(() => participant.stop());
+    const command = commandEnvelope({
+      name: "MakeWidget",
+      payload: {},
+      replyTo: `${prefix}-no-such-replies`,
+    });
+
+    const result = await participant.handle({
+      body: command,
+      sqsMessageId: "m",
+      receiveCount: 3,
+      attributes: {},
+    });
+    expect(result.type).toBe("retry-later");
+    expect(runs).toBe(0);
+    expect(warnings).toEqual([
+      {
+        message: "reply queue not reachable: the command is not run and will be retried",
+        fields: expect.objectContaining({
+          sagaId: command.sagaId,
+          step: command.step,
+          messageId: command.messageId,
+          replyTo: `${prefix}-no-such-replies`,
+          lastDeliveryBeforeDlq: true,
+        }),
+      },
+    ]);
+  });
+});
