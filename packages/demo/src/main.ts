@@ -31,6 +31,7 @@ const system = await startSystem({
   prefix: config.SAGAWORKS_ENV_PREFIX,
   schemaPrefix: "demo_",
   apiToken: `demo-${crypto.randomUUID()}`,
+  serviceToken: `demo-${crypto.randomUUID()}`,
   fast: true,
 });
 say(

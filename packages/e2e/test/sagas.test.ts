@@ -6,7 +6,15 @@ import { fileURLToPath } from "node:url";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import {
+  createEnvelope,
+  DEV_COMMAND_KEY,
+  type Envelope,
+  type EnvelopeInput,
+  envelopeMessage,
+  sendToQueue,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import { createDatabase, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
@@ -53,7 +61,7 @@ async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<
   const post = async (url: string, body: unknown) => {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
       body: JSON.stringify(body),
     });
     expect(response.status, await response.clone().text()).toBe(201);
@@ -68,6 +76,11 @@ async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<
   return id;
 }
 
+/** A command built and signed as the orchestrator does, with the system's (development) key. */
+function asOrchestrator(input: EnvelopeInput): Envelope {
+  return signEnvelope(createEnvelope(input), { current: DEV_COMMAND_KEY });
+}
+
 async function system(testName: string, definitions?: CompiledSaga[]) {
   const prefix = uniqueTestName(testName, 24);
   const running = await startSystem({
@@ -77,6 +90,7 @@ async function system(testName: string, definitions?: CompiledSaga[]) {
     prefix,
     schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: "e2e-token-0123456789",
+    serviceToken: "e2e-service-token-0123456789",
     fast: true,
     ...(definitions ? { definitions } : {}),
   });
@@ -198,7 +212,8 @@ describe("anomalies", () => {
         new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
       )
     ).QueueUrl as string;
-    const duplicate = createEnvelope({
+    // Signed as the orchestrator signs (the system runs with the development key).
+    const duplicate = asOrchestrator({
       kind: "command",
       name: "ReserveCredit",
       sagaId,
@@ -253,7 +268,7 @@ describe("anomalies", () => {
     const refusedBefore = s.services.account.participant.stats.refusedByGuard;
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(
-        createEnvelope({
+        asOrchestrator({
           ...base,
           kind: "command",
           name: "ReleaseCredit",
@@ -272,7 +287,7 @@ describe("anomalies", () => {
     }
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(
-        createEnvelope({
+        asOrchestrator({
           ...base,
           kind: "command",
           name: "ReserveCredit",

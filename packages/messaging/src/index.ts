@@ -16,7 +16,11 @@ export {
   SqsConsumer,
 } from "./consumer.ts";
 export {
+  type CommandKeys,
+  commandKeysConfigShape,
+  commandKeysFromConfig,
   createEnvelope,
+  DEV_COMMAND_KEY,
   decodeEnvelope,
   type Envelope,
   type EnvelopeInput,
@@ -26,9 +30,11 @@ export {
   MessageKind,
   newTraceparent,
   routingAttributes,
+  signEnvelope,
   type TraceContext,
   traceContextSchema,
   validateEnvelope,
+  verifyEnvelopeSignature,
 } from "./envelope.ts";
 export { MessagingError, MessagingErrorCode } from "./errors.ts";
 export {

@@ -1,4 +1,5 @@
 // The orchestrator process: `pnpm --filter @sagaworks/orchestrator start`.
+import { commandKeysFromConfig } from "@sagaworks/messaging";
 import { createAwsClients, createDatabase, resolveBroker } from "@sagaworks/platform";
 import { runService } from "@sagaworks/service-kit";
 import { orchestratorConfigSchema } from "./config.ts";
@@ -28,6 +29,7 @@ await runService({
       prefix: config.SAGAWORKS_ENV_PREFIX,
       serviceUrls: config.SERVICE_URLS,
       apiToken: config.ORCHESTRATOR_API_TOKEN,
+      commandKeys: commandKeysFromConfig(config),
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,

@@ -1,4 +1,10 @@
-import { type Envelope, OutboxRelay, type SqsConsumer } from "@sagaworks/messaging";
+import {
+  type CommandKeys,
+  DEV_COMMAND_KEY,
+  type Envelope,
+  OutboxRelay,
+  type SqsConsumer,
+} from "@sagaworks/messaging";
 import { type AwsClients, type Database, type Logger, runMigrations } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
@@ -29,6 +35,8 @@ export interface OrchestratorDeps {
   /** Base URL per service for HTTP steps. */
   serviceUrls: Readonly<Record<string, string>>;
   apiToken: string;
+  /** Keys that sign commands (shared with participants); defaults to the development key. */
+  commandKeys?: CommandKeys;
   clock?: () => Date;
   random?: () => number;
   /** Tuning; the defaults suit production. */
@@ -92,6 +100,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     commandQueueUrl: queueUrlLookup(urls),
     replyQueueName: replyQueueName(deps.prefix),
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
+    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
   };
 
   let relay: OutboxRelay | undefined;

@@ -24,3 +24,19 @@ export {
   type StartedService,
 } from "./run-service.ts";
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
+export {
+  bearerMatches,
+  DEV_WRITE_TOKEN,
+  type ServiceAuth,
+  serviceAuthConfigShape,
+  serviceAuthFromConfig,
+} from "./service-auth.ts";
+export {
+  findUnstorable,
+  MAX_JSON_DEPTH,
+  storableJson,
+  storableString,
+  storableText,
+  type UnstorableProblem,
+  unstorableReason,
+} from "./storable.ts";

@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type CommandKeys, commandKeysFromConfig } from "@sagaworks/messaging";
 import {
   type CommandHandler,
   createParticipant,
@@ -18,6 +19,7 @@ import {
 import { applyTopology, deriveTopology } from "@sagaworks/topology";
 import type { ListenableApp, StartedService } from "./run-service.ts";
 import type { ServiceApp } from "./service-app.ts";
+import { type ServiceAuth, serviceAuthFromConfig } from "./service-auth.ts";
 
 /** What a service that takes saga commands needs; several can share a process, not a database. */
 export interface ParticipantServiceDeps {
@@ -33,6 +35,10 @@ export interface ParticipantServiceDeps {
   waitTimeSeconds?: number;
   /** The command queue's maxReceiveCount, for the last-delivery warning. */
   maxReceiveCount?: number;
+  /** Bearer tokens of the HTTP API (writes always need one). */
+  auth: ServiceAuth;
+  /** Keys that verify commands' signatures; defaults to the development key. */
+  commandKeys?: CommandKeys;
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -45,6 +51,7 @@ export interface ParticipantServiceDefinition {
     db: Database;
     logger: Logger;
     isReady: () => boolean;
+    auth: ServiceAuth;
   }) => Promise<ServiceApp>;
 }
 
@@ -76,12 +83,14 @@ export async function startParticipantService(
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
+    ...(deps.commandKeys ? { commandKeys: deps.commandKeys } : {}),
   });
   let started = false;
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
     isReady: () => started,
+    auth: deps.auth,
   });
   participant.start();
   started = true;
@@ -102,7 +111,14 @@ export async function startParticipantService(
 }
 
 /** The config a participant service process reads (beyond its own fields). */
-export type ParticipantProcessConfig = BaseConfig & { PORT: number; HOST: string };
+export type ParticipantProcessConfig = BaseConfig & {
+  PORT: number;
+  HOST: string;
+  SERVICE_WRITE_TOKEN?: string | undefined;
+  SERVICE_READ_TOKEN?: string | undefined;
+  COMMAND_SIGNING_KEY?: string | undefined;
+  COMMAND_SIGNING_PREVIOUS_KEYS: string[];
+};
 
 /**
  * Starts a participant service as a process (the `start` of `runService`): broker, AWS clients,
@@ -116,6 +132,11 @@ export async function startParticipantProcess(
   shutdown: Shutdown,
 ): Promise<StartedService<ListenableApp>> {
   const { config } = settings;
+  // Read before anything opens: a deployed process without its secrets must not start at all.
+  // The development defaults apply on the embedded default only (SAGAWORKS_BROKER=embedded).
+  const development = config.SAGAWORKS_BROKER === "embedded";
+  const auth = serviceAuthFromConfig(config, development);
+  const commandKeys = commandKeysFromConfig(config);
   const broker = await resolveBroker(config);
   shutdown.onShutdown("broker", () => broker.stop());
   const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
@@ -141,6 +162,8 @@ export async function startParticipantProcess(
     logger,
     prefix: config.SAGAWORKS_ENV_PREFIX,
     concurrency: settings.concurrency,
+    auth,
+    commandKeys,
   });
   logger.info(
     {

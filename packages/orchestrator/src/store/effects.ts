@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import {
+  type CommandKeys,
   createEnvelope,
   envelopeMessage,
   type OutboxMessage as MessageRow,
   outboxAvailableAt,
+  signEnvelope,
 } from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
@@ -18,6 +20,8 @@ export interface Routing {
   replyQueueName: string;
   /** ARN of the saga-events topic. */
   eventsTopicArn: string;
+  /** Signs every command, so participants can tell it came from an orchestrator. */
+  commandKeys: CommandKeys;
 }
 
 /** An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker. */
@@ -78,7 +82,7 @@ export async function writeEffects(
   for (const effect of effects) {
     switch (effect.type) {
       case "send-command": {
-        const envelope = createEnvelope(
+        const unsigned = createEnvelope(
           {
             kind: "command",
             name: effect.command,
@@ -95,6 +99,7 @@ export async function writeEffects(
           },
           () => now,
         );
+        const envelope = signEnvelope(unsigned, routing.commandKeys);
         rows.push({
           saga_id: snapshot.sagaId,
           kind: "sqs",

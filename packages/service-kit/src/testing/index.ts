@@ -1,1 +1,3 @@
+export { type AuthProbe, probeRouteAuth } from "./route-auth.ts";
+export { testServiceAuth, testWriteHeaders } from "./service-auth.ts";
 export { type ServiceProcess, startServiceProcess } from "./service-process.ts";

@@ -7,6 +7,7 @@ import { COMMAND_FAILED } from "@sagaworks/participant-sdk";
 import { commandEnvelope, ReplyCollector } from "@sagaworks/participant-sdk/testing";
 import { type AwsClients, createAwsClients, type Logger, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { testServiceAuth, testWriteHeaders } from "@sagaworks/service-kit/testing";
 import {
   applyTopology,
   commandQueueName,
@@ -77,6 +78,7 @@ export async function startAccountWorld(
     logger: options.logger ?? silentLogger(),
     prefix,
     waitTimeSeconds: 1,
+    auth: testServiceAuth,
   });
   const baseUrl = await service.app.listen({ port: 0, host: "127.0.0.1" });
   const replyQueue = replyQueueName(prefix);
@@ -110,9 +112,9 @@ export async function startAccountWorld(
       const response = await fetch(`${baseUrl}${path}`, {
         method,
         ...(body === undefined
-          ? {}
+          ? { headers: testWriteHeaders }
           : {
-              headers: { "content-type": "application/json" },
+              headers: { "content-type": "application/json", ...testWriteHeaders },
               body: typeof body === "string" ? body : JSON.stringify(body),
             }),
       });

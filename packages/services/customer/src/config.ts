@@ -1,10 +1,17 @@
 import { baseConfigShape } from "@sagaworks/platform";
+import { serviceAuthConfigShape } from "@sagaworks/service-kit";
 import { z } from "zod";
 
 /** The customer service's environment, read once at start-up by `loadConfig`. */
 export const customerConfigSchema = z.object({
   /** pino level; defaults to `info`. */
   LOG_LEVEL: baseConfigShape.LOG_LEVEL,
+  /**
+   * `aws` marks a deployed process, which must set SERVICE_WRITE_TOKEN; unset or `embedded` is
+   * development, where the token has a default. The customer service uses no broker itself.
+   */
+  SAGAWORKS_BROKER: z.enum(["embedded", "aws"]).optional(),
+  ...serviceAuthConfigShape,
   /** postgres:// URL; unset means an embedded, in-memory Postgres (PGlite). */
   DATABASE_URL: baseConfigShape.DATABASE_URL,
   /** HTTP port; defaults to 3003 (0 lets the OS pick one, for tests). */
