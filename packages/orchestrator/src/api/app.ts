@@ -2,7 +2,13 @@ import { timingSafeEqual } from "node:crypto";
 import type { Database, Logger } from "@sagaworks/platform";
 import { type JsonValue, renderMermaid } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
-import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
+import {
+  createServiceApp,
+  HttpError,
+  type ServiceApp,
+  storableJson,
+  storableString,
+} from "@sagaworks/service-kit";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -30,11 +36,13 @@ const errorBody = z.object({
 });
 const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
 const operatorBody = z.object({
-  reason: z.string().trim().min(1, "say why").max(2000),
-  actor: z.string().trim().min(1, "say who is acting").max(200),
+  reason: storableString().trim().min(1, "say why").max(2000),
+  actor: storableString().trim().min(1, "say who is acting").max(200),
 });
 const skipBody = operatorBody.extend({
-  output: z.record(z.string(), z.unknown(), { message: "must be the step's output object" }),
+  output: z.record(storableString(), storableJson(), {
+    message: "must be the step's output object",
+  }),
 });
 const listQuery = z.object({
   status: z
@@ -48,9 +56,9 @@ const listQuery = z.object({
       "resolved",
     ])
     .optional(),
-  name: z.string().min(1).max(128).optional(),
+  name: storableString().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: storableString().max(200).optional(),
 });
 
 /** Encodes a keyset position (created_at, id) as an opaque cursor. */
@@ -135,11 +143,11 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
         description:
           "Start a saga. With an Idempotency-Key header, a repeated start returns the same saga.",
         security: [{ bearer: [] }],
-        params: z.object({ name: z.string().min(1).max(128) }),
+        params: z.object({ name: storableString().min(1).max(128) }),
         headers: z
-          .object({ "idempotency-key": z.string().min(1).max(200).optional() })
+          .object({ "idempotency-key": storableString().min(1).max(200).optional() })
           .passthrough(),
-        body: z.object({ input: z.unknown() }),
+        body: z.object({ input: storableJson() }),
         response: {
           200: z.object({ sagaId: z.uuid(), created: z.boolean() }),
           201: z.object({ sagaId: z.uuid(), created: z.boolean() }),
@@ -344,7 +352,10 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     {
       schema: {
         description: "A compiled definition and its Mermaid diagram.",
-        params: z.object({ name: z.string().min(1), version: z.coerce.number().int().positive() }),
+        params: z.object({
+          name: storableString().min(1),
+          version: z.coerce.number().int().positive(),
+        }),
       },
     },
     async (request) => {
