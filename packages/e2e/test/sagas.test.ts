@@ -201,6 +201,59 @@ describe("create-order and cancel-order end to end", () => {
 });
 
 describe("anomalies", () => {
+  it("a compensation never releases another saga's reservation", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    // Saga A completes: its order is approved and its credit stays reserved.
+    const owner = await startSaga(s, "create-order", orderInput(customer, 3_000));
+    expect((await settled(s, owner)).snapshot.status).toBe("completed");
+    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(before.reservations).toContainEqual(
+      expect.objectContaining({ orderId: owner, amountCents: 3_000, status: "RESERVED" }),
+    );
+    // Saga B names A's order (a definition mapping the wrong order id, or a reused one). Its
+    // reserve is confirmed as a replay of the same reservation; then B compensates it. Both are
+    // sent exactly as the orchestrator sends them.
+    const intruder = crypto.randomUUID();
+    const queue = (
+      await s.clients.sqs.send(
+        new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+      )
+    ).QueueUrl as string;
+    const fromB = (name: string, compensation: boolean) =>
+      asOrchestrator({
+        kind: "command",
+        name,
+        sagaId: intruder,
+        sagaName: "create-order",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        compensation,
+        idempotencyKey: `${intruder}:reserve-credit${compensation ? ":compensation" : ""}`,
+        replyTo: replyQueueName(s.prefix),
+        payload: { customerId: customer, orderId: owner, amountCents: 3_000 },
+      });
+    const answer = async (command: string) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const row = (await s.databases.account
+          .knex("participant_inbox")
+          .where({ saga_id: intruder, command, status: "replied" })
+          .first("reply_name")) as { reply_name: string } | undefined;
+        if (row || Date.now() > deadline) return row?.reply_name;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReserveCredit", false))]);
+    expect(await answer("ReserveCredit")).toBe("CreditReserved");
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReleaseCredit", true))]);
+    const answered = await answer("ReleaseCredit");
+    // B is told there is nothing of its own to release, and A's credit has not moved.
+    expect(answered).toBe("CreditReservationNotFound");
+    expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body).toEqual(before);
+  });
+
   it("a duplicate command has no second effect", async () => {
     const s = shared;
     const customer = await newCustomer(s, 50_000);
