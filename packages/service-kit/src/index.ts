@@ -7,14 +7,6 @@ export {
   toErrorResponse,
 } from "./error-response.ts";
 export { HttpError, ServiceErrorCode } from "./errors.ts";
-export {
-  type ParticipantProcessConfig,
-  type ParticipantService,
-  type ParticipantServiceDefinition,
-  type ParticipantServiceDeps,
-  startParticipantProcess,
-  startParticipantService,
-} from "./participant-service.ts";
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,

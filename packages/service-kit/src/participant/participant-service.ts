@@ -17,9 +17,9 @@ import {
   type Shutdown,
 } from "@sagaworks/platform";
 import { applyTopology, deriveTopology } from "@sagaworks/topology";
-import type { ListenableApp, StartedService } from "./run-service.ts";
-import type { ServiceApp } from "./service-app.ts";
-import { type ServiceAuth, serviceAuthFromConfig } from "./service-auth.ts";
+import type { ListenableApp, StartedService } from "../run-service.ts";
+import type { ServiceApp } from "../service-app.ts";
+import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
 /** What a service that takes saga commands needs; several can share a process, not a database. */
 export interface ParticipantServiceDeps {
