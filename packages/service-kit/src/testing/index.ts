@@ -1,3 +1,11 @@
+export {
+  checkContractReply,
+  type HttpAnswer,
+  type ParticipantWorld,
+  type ParticipantWorldOptions,
+  type ReplyContract,
+  startParticipantWorld,
+} from "./participant-world.ts";
 export { type AuthProbe, probeRouteAuth } from "./route-auth.ts";
 export { testServiceAuth, testWriteHeaders } from "./service-auth.ts";
 export { type ServiceProcess, startServiceProcess } from "./service-process.ts";
