@@ -11,6 +11,7 @@ import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase, type Logger, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 
@@ -54,6 +55,7 @@ export class OpsHarness {
       prefix,
       schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
       apiToken: "ops-test-token-0123456789",
+      serviceToken: testServiceAuth.writeToken,
       fast: true,
       definitions: patientDefinitions(),
     });
@@ -224,6 +226,7 @@ export class OpsHarness {
       logger: silentLogger(),
       prefix: this.prefix,
       waitTimeSeconds: 1,
+      auth: testServiceAuth,
     });
   }
 

@@ -99,6 +99,9 @@ const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.
 const runId = randomUUID().slice(0, 6);
 const schemaPrefix = `bench_${runId}_`;
 const apiToken = "bench-token-0123456789";
+/** Bearer token of the services' writes (seeding customers and accounts). */
+const serviceToken = "bench-service-token-0123456789";
+const serviceAuth = { authorization: `Bearer ${serviceToken}` };
 const deadline = Date.now() + settings.deadlineMinutes * 60_000;
 const CUSTOMERS = 100;
 const CREDIT_CENTS = 1_000_000_000;
@@ -244,18 +247,26 @@ interface SystemUnderTest {
 
 async function seedEngine(customerUrl: string, accountUrl: string): Promise<void> {
   for (const id of customerIds) {
-    const customer = await postJson(`${customerUrl}/customers`, {
-      id,
-      name: `Customer ${id}`,
-      email: `${id}@example.com`,
-      creditLimitCents: CREDIT_CENTS,
-    });
+    const customer = await postJson(
+      `${customerUrl}/customers`,
+      {
+        id,
+        name: `Customer ${id}`,
+        email: `${id}@example.com`,
+        creditLimitCents: CREDIT_CENTS,
+      },
+      serviceAuth,
+    );
     if (customer.status !== 201 && customer.status !== 409)
       throw new Error(`creating customer ${id}: ${customer.status} ${customer.text}`);
-    const account = await postJson(`${accountUrl}/accounts`, {
-      customerId: id,
-      creditLimitCents: CREDIT_CENTS,
-    });
+    const account = await postJson(
+      `${accountUrl}/accounts`,
+      {
+        customerId: id,
+        creditLimitCents: CREDIT_CENTS,
+      },
+      serviceAuth,
+    );
     if (account.status !== 201 && account.status !== 409)
       throw new Error(`opening the account of ${id}: ${account.status} ${account.text}`);
   }
@@ -282,6 +293,9 @@ async function startEngine(
       AWS_ENDPOINT_URL: emulator.endpoint,
       SAGAWORKS_ENV_PREFIX: prefix,
       LOG_LEVEL: "warn",
+      // A bench is a development setup: the processes create the topology and may run on PGlite.
+      SAGAWORKS_ENV: "dev",
+      SERVICE_WRITE_TOKEN: serviceToken,
     };
     if (mode === "one") {
       const execArgv: string[] = [];
@@ -297,6 +311,7 @@ async function startEngine(
           BENCH_PREFIX: prefix,
           BENCH_SCHEMA_PREFIX: `${schemaPrefix}one_`,
           BENCH_API_TOKEN: apiToken,
+          BENCH_SERVICE_TOKEN: serviceToken,
         },
       });
       children.push(child);

@@ -27,6 +27,7 @@ system = await startSystem({
   prefix: need("BENCH_PREFIX"),
   schemaPrefix: process.env.BENCH_SCHEMA_PREFIX ?? "",
   apiToken: need("BENCH_API_TOKEN"),
+  serviceToken: need("BENCH_SERVICE_TOKEN"),
 });
 process.on("message", (message: { type?: string; rows?: number }) => {
   if (message.type !== "prefill") return;

@@ -1,9 +1,19 @@
 // The account service: owns each customer's credit. Takes commands over SQS.
+//
+// Idempotency keys. The participant SDK deduplicates every command by the envelope's
+// `idempotencyKey`, which the orchestrator sets to `<sagaId>:<step>` for an action and
+// `<sagaId>:<step>:compensation` for its compensation (retries of a step keep the key, so a
+// retry never acts twice). Beyond that key, each command says below what makes a second copy
+// under another key (a manual replay, another saga) harmless.
 import { z } from "zod";
 import { amountCents, entityId } from "./common.ts";
 import { defineService } from "./define-service.ts";
 
-/** ReserveCredit: holds `amountCents` of the customer's credit for an order. */
+/**
+ * ReserveCredit: holds `amountCents` of the customer's credit for an order. Idempotency key:
+ * `<sagaId>:<step>`; a reservation is also unique per `orderId` (an identical one is confirmed,
+ * a different one is RESERVATION_CONFLICT) and records the saga that made it.
+ */
 export const reserveCreditPayload = z.object({
   customerId: entityId,
   orderId: entityId,
@@ -26,7 +36,12 @@ export const creditLimitExceeded = z.object({
   availableCreditCents: amountCents,
 });
 
-/** ReleaseCredit: gives back the credit reserved for an order. */
+/**
+ * ReleaseCredit: gives back the credit reserved for an order. Idempotency key: `<sagaId>:<step>`
+ * as an action (cancel-order: releases the order's reservation by `orderId`), and
+ * `<sagaId>:<step>:compensation` as ReserveCredit's compensation, which releases only a
+ * reservation that the same saga made (another saga's is answered CreditReservationNotFound).
+ */
 export const releaseCreditPayload = z.object({
   customerId: entityId,
   orderId: entityId,

@@ -13,7 +13,12 @@ export const orderItem = z.object({
   unitPriceCents: amountCents,
 });
 
-/** CreateOrder: creates a PENDING order; idempotent on `orderId`. */
+/**
+ * CreateOrder: creates a PENDING order, locked by the creating saga. Idempotency key:
+ * `<sagaId>:<step>`; also idempotent on `orderId` (an identical PENDING order is confirmed).
+ * Every order command is deduplicated by the envelope's `idempotencyKey`: `<sagaId>:<step>` for
+ * an action, `<sagaId>:<step>:compensation` for a compensation.
+ */
 export const createOrderPayload = z.object({
   orderId: entityId,
   customerId: entityId,
@@ -29,7 +34,11 @@ export const orderCreated = z.object({
   totalCents: amountCents,
 });
 
-/** RejectOrder: moves a PENDING order to REJECTED (compensation of CreateOrder). */
+/**
+ * RejectOrder: moves a PENDING order to REJECTED (compensation of CreateOrder). Idempotency key:
+ * `<sagaId>:<step>:compensation`; it rejects only an order its own saga created (still locked by
+ * it); another saga's order is left alone.
+ */
 export const rejectOrderPayload = z.object({ orderId: entityId, reason });
 
 /** Reply to RejectOrder; also sent when the order never existed (a guard is left). */
@@ -55,7 +64,10 @@ export const orderCancellationStarted = z.object({
 /** Reply: the order cannot be cancelled in its current status. */
 export const orderNotCancellable = z.object({ orderId: entityId, status: OrderStatus });
 
-/** RevertOrderCancellation: CANCELLING → APPROVED (compensation of BeginOrderCancellation). */
+/**
+ * RevertOrderCancellation: CANCELLING → APPROVED (compensation of BeginOrderCancellation).
+ * Idempotency key: `<sagaId>:<step>:compensation`; reverts only a cancellation its own saga began.
+ */
 export const revertOrderCancellationPayload = z.object({ orderId: entityId, reason });
 
 /** Reply to RevertOrderCancellation. */

@@ -33,6 +33,7 @@ const system = await startSystem({
   prefix: config.SAGAWORKS_ENV_PREFIX,
   schemaPrefix: "demo_",
   apiToken: `demo-${crypto.randomUUID()}`,
+  serviceToken: `demo-${crypto.randomUUID()}`,
   fast: true,
 });
 say(

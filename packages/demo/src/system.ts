@@ -36,6 +36,8 @@ export interface SystemOptions {
   /** Schema name prefix on a shared Postgres, so runs and tests do not meet; default none. */
   schemaPrefix?: string;
   apiToken: string;
+  /** Write token of the order, account and customer services' APIs (reads stay open). */
+  serviceToken: string;
   /** Faster polling and shorter long polls, for tests. */
   fast?: boolean;
   /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
@@ -60,6 +62,8 @@ export interface RunningSystem {
   prefix: string;
   /** The orchestrator API's bearer token. */
   apiToken: string;
+  /** The services' write token. */
+  serviceToken: string;
   stop(): Promise<void>;
 }
 
@@ -112,7 +116,11 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     };
 
     await prepareCustomerDatabase(databases.customer);
-    const customerApp = await createCustomerApp({ db: databases.customer, logger });
+    const customerApp = await createCustomerApp({
+      db: databases.customer,
+      logger,
+      auth: { writeToken: options.serviceToken },
+    });
     const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
     stops.push(() => customerApp.close());
 
@@ -143,6 +151,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       sqs: clients.sqs,
       logger,
       prefix: options.prefix,
+      auth: { writeToken: options.serviceToken },
       ...(options.fast ? { waitTimeSeconds: 1 } : {}),
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
@@ -157,7 +166,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     for (const customer of seedCustomers) {
       const response = await fetch(`${accountUrl}/accounts`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${options.serviceToken}`,
+        },
         body: JSON.stringify({
           customerId: customer.id,
           creditLimitCents: customer.creditLimitCents,
@@ -185,6 +197,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       broker: { kind: broker.kind, endpoint: broker.endpoint },
       prefix: options.prefix,
       apiToken: options.apiToken,
+      serviceToken: options.serviceToken,
       stop: stopAll,
     };
   } catch (error) {

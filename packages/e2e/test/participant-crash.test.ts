@@ -8,6 +8,7 @@ import { envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { commandEnvelope, ReplyCollector, waitFor } from "@sagaworks/participant-sdk/testing";
 import { createAwsClients } from "@sagaworks/platform";
 import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
 import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import {
   applyTopology,
@@ -53,7 +54,8 @@ describe.runIf(process.env.DATABASE_URL)("a participant killed mid-handler (real
       const first = await startAccountProcess(env);
       const opened = await fetch(`${first.address}/accounts`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        // The process runs on the development default, so its write token is the dev one.
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_WRITE_TOKEN}` },
         body: JSON.stringify({ customerId: "cust-crash", creditLimitCents: 10_000 }),
       });
       expect(opened.status).toBe(201);

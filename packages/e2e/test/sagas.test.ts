@@ -6,7 +6,15 @@ import { fileURLToPath } from "node:url";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import {
+  createEnvelope,
+  DEV_COMMAND_KEY,
+  type Envelope,
+  type EnvelopeInput,
+  envelopeMessage,
+  sendToQueue,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import { createDatabase, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
@@ -53,7 +61,7 @@ async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<
   const post = async (url: string, body: unknown) => {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
       body: JSON.stringify(body),
     });
     expect(response.status, await response.clone().text()).toBe(201);
@@ -72,6 +80,11 @@ async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<
 const E2E_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${E2E_TOKEN}` } };
 
+/** A command built and signed as the orchestrator does, with the system's (development) key. */
+function asOrchestrator(input: EnvelopeInput): Envelope {
+  return signEnvelope(createEnvelope(input), { current: DEV_COMMAND_KEY });
+}
+
 async function system(testName: string, definitions?: CompiledSaga[]) {
   const prefix = uniqueTestName(testName, 24);
   const running = await startSystem({
@@ -81,6 +94,7 @@ async function system(testName: string, definitions?: CompiledSaga[]) {
     prefix,
     schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: E2E_TOKEN,
+    serviceToken: "e2e-service-token-0123456789",
     fast: true,
     ...(definitions ? { definitions } : {}),
   });
@@ -193,6 +207,59 @@ describe("create-order and cancel-order end to end", () => {
 });
 
 describe("anomalies", () => {
+  it("a compensation never releases another saga's reservation", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    // Saga A completes: its order is approved and its credit stays reserved.
+    const owner = await startSaga(s, "create-order", orderInput(customer, 3_000));
+    expect((await settled(s, owner)).snapshot.status).toBe("completed");
+    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(before.reservations).toContainEqual(
+      expect.objectContaining({ orderId: owner, amountCents: 3_000, status: "RESERVED" }),
+    );
+    // Saga B names A's order (a definition mapping the wrong order id, or a reused one). Its
+    // reserve is confirmed as a replay of the same reservation; then B compensates it. Both are
+    // sent exactly as the orchestrator sends them.
+    const intruder = crypto.randomUUID();
+    const queue = (
+      await s.clients.sqs.send(
+        new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+      )
+    ).QueueUrl as string;
+    const fromB = (name: string, compensation: boolean) =>
+      asOrchestrator({
+        kind: "command",
+        name,
+        sagaId: intruder,
+        sagaName: "create-order",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        compensation,
+        idempotencyKey: `${intruder}:reserve-credit${compensation ? ":compensation" : ""}`,
+        replyTo: replyQueueName(s.prefix),
+        payload: { customerId: customer, orderId: owner, amountCents: 3_000 },
+      });
+    const answer = async (command: string) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const row = (await s.databases.account
+          .knex("participant_inbox")
+          .where({ saga_id: intruder, command, status: "replied" })
+          .first("reply_name")) as { reply_name: string } | undefined;
+        if (row || Date.now() > deadline) return row?.reply_name;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReserveCredit", false))]);
+    expect(await answer("ReserveCredit")).toBe("CreditReserved");
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReleaseCredit", true))]);
+    const answered = await answer("ReleaseCredit");
+    // B is told there is nothing of its own to release, and A's credit has not moved.
+    expect(answered).toBe("CreditReservationNotFound");
+    expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body).toEqual(before);
+  });
+
   it("a duplicate command has no second effect", async () => {
     const s = shared;
     const customer = await newCustomer(s, 50_000);
@@ -204,7 +271,8 @@ describe("anomalies", () => {
         new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
       )
     ).QueueUrl as string;
-    const duplicate = createEnvelope({
+    // Signed as the orchestrator signs (the system runs with the development key).
+    const duplicate = asOrchestrator({
       kind: "command",
       name: "ReserveCredit",
       sagaId,
@@ -259,7 +327,7 @@ describe("anomalies", () => {
     const refusedBefore = s.services.account.participant.stats.refusedByGuard;
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(
-        createEnvelope({
+        asOrchestrator({
           ...base,
           kind: "command",
           name: "ReleaseCredit",
@@ -278,7 +346,7 @@ describe("anomalies", () => {
     }
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(
-        createEnvelope({
+        asOrchestrator({
           ...base,
           kind: "command",
           name: "ReserveCredit",

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { MessagingError, MessagingErrorCode } from "./errors.ts";
 import type { StringAttributes } from "./limits.ts";
@@ -45,6 +45,11 @@ export const envelopeSchema = z
     }),
     payload: z.record(z.string(), z.unknown(), { message: "must be a JSON object" }),
     trace: traceContextSchema,
+    /**
+     * Commands: proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with
+     * the key the orchestrator and its participants share (see {@link signEnvelope}).
+     */
+    signature: z.string().min(1).max(200).optional(),
   })
   .superRefine((envelope, ctx) => {
     if (envelope.kind === "command" && !envelope.idempotencyKey) {
@@ -63,7 +68,10 @@ export const envelopeSchema = z
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 /** What a caller supplies to build an envelope; the rest gets defaults. */
-export type EnvelopeInput = Omit<Envelope, "messageId" | "sentAt" | "trace" | "replyTo"> & {
+export type EnvelopeInput = Omit<
+  Envelope,
+  "messageId" | "sentAt" | "trace" | "replyTo" | "signature"
+> & {
   messageId?: string;
   sentAt?: string;
   trace?: TraceContext;
@@ -145,4 +153,113 @@ export function decodeEnvelope(body: string | undefined): Envelope {
  */
 export function routingAttributes(envelope: Envelope): StringAttributes {
   return { kind: envelope.kind, name: envelope.name, sagaName: envelope.sagaName };
+}
+
+const SIGNATURE_VERSION = "v1";
+
+/**
+ * The keys that sign and verify commands: `current` signs; `current` and every `previous` key
+ * verify, so a key can be rotated without a flag day (add the new one as current and keep the
+ * old one as previous until every message it signed is gone).
+ */
+export interface CommandKeys {
+  current: string;
+  previous?: readonly string[];
+}
+
+// Keys sorted at every level, so the signature does not depend on the order a sender or a JSON
+// round trip (jsonb) wrote them in. Recursive: callers catch the RangeError of absurd nesting.
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+function hmac(envelope: Envelope, key: string): Buffer {
+  const { signature: _ignored, ...signed } = envelope;
+  return createHmac("sha256", key).update(canonicalJson(signed)).digest();
+}
+
+/** Returns the envelope with its `signature` over every other field, made with `keys.current`. */
+export function signEnvelope(envelope: Envelope, keys: CommandKeys): Envelope {
+  return {
+    ...envelope,
+    signature: `${SIGNATURE_VERSION}:${hmac(envelope, keys.current).toString("base64url")}`,
+  };
+}
+
+/**
+ * Checks an envelope's signature against every key (current, then previous) in constant time.
+ * Returns undefined when one matches, else why not: missing, malformed, or made with another key
+ * or over other content (a forged or altered message).
+ */
+export function verifyEnvelopeSignature(envelope: Envelope, keys: CommandKeys): string | undefined {
+  if (!envelope.signature) return "the command is not signed";
+  const [version, encoded] = envelope.signature.split(":", 2);
+  if (version !== SIGNATURE_VERSION || !encoded) {
+    return `the signature is not in the ${SIGNATURE_VERSION}:<base64url> form`;
+  }
+  const given = Buffer.from(encoded, "base64url");
+  let matched = false;
+  try {
+    for (const key of [keys.current, ...(keys.previous ?? [])]) {
+      const expected = hmac(envelope, key);
+      // Every key is tried, so the time taken does not say which one (if any) matched.
+      if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
+    }
+  } catch (error) {
+    return `the command cannot be verified (${(error as Error).message})`;
+  }
+  return matched ? undefined : "the signature does not match: forged, altered, or an unknown key";
+}
+
+/** The command key a development process uses when none is configured. Never deploy it. */
+export const DEV_COMMAND_KEY = "sagaworks-dev-command-key-not-secret";
+
+/**
+ * Environment fields of the command keys, shared by the orchestrator and every participant.
+ * Spread into a process's config schema and read with {@link commandKeysFromConfig}.
+ */
+export const commandKeysConfigShape = {
+  /** Key that signs (orchestrator) and verifies (participants) commands; at least 32 characters. */
+  COMMAND_SIGNING_KEY: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Earlier keys still accepted while a rotation is under way, comma-separated; default none. */
+  COMMAND_SIGNING_PREVIOUS_KEYS: z
+    .string()
+    .optional()
+    .transform((text) =>
+      (text ?? "")
+        .split(",")
+        .map((key) => key.trim())
+        .filter(Boolean),
+    )
+    .refine((keys) => keys.every((key) => key.length >= 32), {
+      message: "every key must be at least 32 characters",
+    }),
+};
+
+/**
+ * The command keys from a config: the configured ones, else {@link DEV_COMMAND_KEY} on the
+ * development default (`SAGAWORKS_BROKER=embedded`); a process on AWS must configure a key.
+ */
+export function commandKeysFromConfig(
+  config: {
+    COMMAND_SIGNING_KEY?: string | undefined;
+    COMMAND_SIGNING_PREVIOUS_KEYS: readonly string[];
+  },
+  development: boolean,
+): CommandKeys {
+  const current = config.COMMAND_SIGNING_KEY ?? (development ? DEV_COMMAND_KEY : undefined);
+  if (!current) {
+    // A start-up error: the process runner logs it as fatal and exits 1.
+    throw new Error(
+      "COMMAND_SIGNING_KEY is required outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded): set the same secret (at least 32 characters) on the orchestrator and every participant.",
+    );
+  }
+  return { current, previous: config.COMMAND_SIGNING_PREVIOUS_KEYS };
 }

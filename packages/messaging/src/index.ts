@@ -17,7 +17,11 @@ export {
   SqsConsumer,
 } from "./consumer.ts";
 export {
+  type CommandKeys,
+  commandKeysConfigShape,
+  commandKeysFromConfig,
   createEnvelope,
+  DEV_COMMAND_KEY,
   decodeEnvelope,
   type Envelope,
   type EnvelopeInput,
@@ -27,9 +31,11 @@ export {
   MessageKind,
   newTraceparent,
   routingAttributes,
+  signEnvelope,
   type TraceContext,
   traceContextSchema,
   validateEnvelope,
+  verifyEnvelopeSignature,
 } from "./envelope.ts";
 export { MessagingError, MessagingErrorCode } from "./errors.ts";
 export {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { commandKeysConfigShape } from "@sagaworks/messaging";
 import { baseConfigShape } from "@sagaworks/platform";
 import { topologySettingsShape } from "@sagaworks/topology";
 import { z } from "zod";
@@ -28,6 +29,7 @@ const serviceUrls = z
 /** The orchestrator process's environment. */
 export const orchestratorConfigSchema = z.object({
   ...baseConfigShape,
+  ...commandKeysConfigShape,
   /** Port of the API; defaults to 3000. */
   ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** Address the API binds to; defaults to 127.0.0.1. */

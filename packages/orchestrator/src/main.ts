@@ -1,9 +1,11 @@
 // The orchestrator process: `pnpm --filter @sagaworks/orchestrator start`.
+import { commandKeysFromConfig } from "@sagaworks/messaging";
 import {
   createAwsClients,
   createDatabase,
   resolveBroker,
   shouldApplyTopology,
+  usesDevelopmentDefaults,
 } from "@sagaworks/platform";
 import { runService } from "@sagaworks/service-kit";
 import { orchestratorConfigSchema } from "./config.ts";
@@ -33,6 +35,7 @@ await runService({
       prefix: config.SAGAWORKS_ENV_PREFIX,
       serviceUrls: config.SERVICE_URLS,
       apiToken: config.ORCHESTRATOR_API_TOKEN,
+      commandKeys: commandKeysFromConfig(config, usesDevelopmentDefaults(config)),
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,

@@ -1,4 +1,11 @@
-import { type Envelope, OutboxHandOff, OutboxRelay, type SqsConsumer } from "@sagaworks/messaging";
+import {
+  type CommandKeys,
+  DEV_COMMAND_KEY,
+  type Envelope,
+  OutboxHandOff,
+  OutboxRelay,
+  type SqsConsumer,
+} from "@sagaworks/messaging";
 import { type AwsClients, type Database, type Logger, runMigrations } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
@@ -36,6 +43,8 @@ export interface OrchestratorDeps {
   /** Base URL per service for HTTP steps. */
   serviceUrls: Readonly<Record<string, string>>;
   apiToken: string;
+  /** Keys that sign commands (shared with participants); defaults to the development key. */
+  commandKeys?: CommandKeys;
   clock?: () => Date;
   random?: () => number;
   /** Tuning; the defaults suit production. */
@@ -141,6 +150,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     commandQueueUrl: queueUrlLookup(urls),
     replyQueueName: replyQueueName(deps.prefix),
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
+    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
   };
 
   // Built in dependency order: what the runtime hands its commits to exists before it does.

@@ -1,7 +1,9 @@
 import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   ack,
+  type CommandKeys,
   createEnvelope,
+  DEV_COMMAND_KEY,
   type Envelope,
   envelopeMessage,
   type HandlerResult,
@@ -13,9 +15,10 @@ import {
   type ReceivedMessage,
   retryLater,
   SqsConsumer,
+  verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
 import { type Database, type Knex, type Logger, runMigrations } from "@sagaworks/platform";
-import { commandQueueName } from "@sagaworks/topology";
+import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import type { z } from "zod";
 import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
@@ -97,6 +100,12 @@ export interface ParticipantOptions {
   waitTimeSeconds?: number;
   /** The queue's maxReceiveCount, for the last-delivery warning. */
   maxReceiveCount?: number;
+  /**
+   * Keys that verify a command's signature (shared with the orchestrator); an unsigned or
+   * forged command goes to the DLQ unhandled. Defaults to the development key
+   * (`DEV_COMMAND_KEY`); processes pass the configured ones.
+   */
+  commandKeys?: CommandKeys;
   clock?: () => Date;
 }
 
@@ -106,6 +115,8 @@ export interface ParticipantStats {
   duplicates: number;
   refusedByGuard: number;
   guardsLeft: number;
+  /** Commands refused because their signature is missing or wrong. */
+  refusedUnsigned: number;
 }
 
 const COMPENSATION_SUFFIX = ":compensation";
@@ -127,16 +138,19 @@ export class Participant {
     duplicates: 0,
     refusedByGuard: 0,
     guardsLeft: 0,
+    refusedUnsigned: 0,
   };
   readonly relay: OutboxRelay;
   private readonly options: ParticipantOptions;
   private readonly consumer: SqsConsumer<Envelope>;
-  private readonly replyUrls = new Map<string, string>();
+  private replyQueueUrl: string | undefined;
+  private readonly commandKeys: CommandKeys;
   private readonly clock: () => Date;
 
   constructor(options: ParticipantOptions, commandQueueUrl: string) {
     this.options = options;
     this.clock = options.clock ?? (() => new Date());
+    this.commandKeys = options.commandKeys ?? { current: DEV_COMMAND_KEY };
     this.relay = new OutboxRelay({
       db: options.db,
       table: "participant_outbox",
@@ -177,6 +191,18 @@ export class Participant {
     if (command.kind !== "command") {
       return poison(`${service} takes commands; got a ${command.kind} named ${command.name}`);
     }
+    // Proof of origin before anything else: whoever can write to the queue must not be able to
+    // make the service act (issue 16). Checked over the whole envelope, so replyTo, the saga and
+    // the idempotency key cannot be altered either.
+    const forged = verifyEnvelopeSignature(command, this.commandKeys);
+    if (forged) {
+      this.stats.refusedUnsigned++;
+      logger.warn(
+        { sagaId: command.sagaId, command: command.name, messageId: command.messageId },
+        `command refused: ${forged}`,
+      );
+      return poison(`${command.name} refused: ${forged}`);
+    }
     const handler = this.options.handlers[command.name];
     if (!handler) {
       return poison(
@@ -193,7 +219,7 @@ export class Participant {
     const key = command.idempotencyKey ?? command.messageId;
     let replyUrl: string;
     try {
-      replyUrl = await this.replyUrl(command.replyTo ?? "");
+      replyUrl = await this.replyUrl();
     } catch (error) {
       // Warn, with the ids: retried at info level, this went on silently until the DLQ.
       logger.warn(
@@ -213,7 +239,7 @@ export class Participant {
       );
       return retryLater(
         10,
-        `reply queue ${command.replyTo} is not reachable: ${(error as Error).message}`,
+        `reply queue ${replyQueueName(this.options.prefix)} is not reachable: ${(error as Error).message}`,
       );
     }
     const log = logger.child({
@@ -346,15 +372,20 @@ export class Participant {
     }));
   }
 
-  private async replyUrl(queueName: string): Promise<string> {
-    let url = this.replyUrls.get(queueName);
-    if (!url) {
-      url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
+  /**
+   * The orchestrator's reply queue of this environment (`<prefix>-saga-replies`). Replies go
+   * there only: a command's `replyTo` is never used as an address, so a message cannot make the
+   * service send data wherever it names.
+   */
+  private async replyUrl(): Promise<string> {
+    if (!this.replyQueueUrl) {
+      const queueName = replyQueueName(this.options.prefix);
+      const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
         .QueueUrl;
       if (!url) throw new Error(`no queue named ${queueName}`);
-      this.replyUrls.set(queueName, url);
+      this.replyQueueUrl = url;
     }
-    return url;
+    return this.replyQueueUrl;
   }
 }
 

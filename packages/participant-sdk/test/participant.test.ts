@@ -1,7 +1,14 @@
-import { type Envelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  type CommandKeys,
+  type Envelope,
+  envelopeMessage,
+  sendToQueue,
+} from "@sagaworks/messaging";
 import {
   type AwsClients,
   createAwsClients,
+  type Logger,
   type Migration,
   runMigrations,
   silentLogger,
@@ -14,6 +21,7 @@ import {
   deriveTopology,
   replyQueueName,
 } from "@sagaworks/topology";
+import { pino } from "pino";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { z } from "zod";
 import {
@@ -61,7 +69,12 @@ afterEach(async () => {
 
 async function world(
   testName: string,
-  options: { maxReceiveCount?: number; slowMs?: number } = {},
+  options: {
+    maxReceiveCount?: number;
+    slowMs?: number;
+    commandKeys?: CommandKeys;
+    logger?: Logger;
+  } = {},
 ): Promise<World> {
   const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
   const prefix = uniqueTestName(testName, 24);
@@ -81,8 +94,9 @@ async function world(
     prefix,
     db,
     sqs: clients.sqs,
-    logger: silentLogger(),
+    logger: options.logger ?? silentLogger(),
     waitTimeSeconds: 1,
+    ...(options.commandKeys ? { commandKeys: options.commandKeys } : {}),
     handlers: {
       MakeWidget: defineHandler(
         z.object({ widgetId: z.string().min(1), size: z.int().min(1) }),
@@ -224,6 +238,83 @@ describe("participant SDK", () => {
     });
     await send(w, good);
     await w.replies.replyTo(good);
+  });
+
+  it("dead-letters an unsigned, forged or altered command with its reason, with no effect", async () => {
+    const lines: { msg: string; messageId?: string }[] = [];
+    const logger = pino(
+      { level: "warn" },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const oldKey = "old-command-key-0123456789-0123456789";
+    const newKey = "new-command-key-0123456789-0123456789";
+    const w = await world("forged commands", {
+      maxReceiveCount: 1,
+      commandKeys: { current: newKey, previous: [oldKey] },
+      logger,
+    });
+    const make = (widgetId: string, keys: CommandKeys | null) =>
+      commandEnvelope({
+        name: "MakeWidget",
+        payload: { widgetId, size: 1 },
+        replyTo: w.replyQueue,
+        keys,
+      });
+    const unsigned = make("unsigned", null);
+    const forged = make("forged", { current: "attacker-key-0123456789-0123456789" });
+    // Signed by the orchestrator, then changed on the way: the signature covers the payload.
+    const altered = {
+      ...make("altered", { current: newKey }),
+      payload: { widgetId: "x", size: 99 },
+    };
+    const rotatedOut = make("rotated-out", { current: "retired-key-0123456789-0123456789" });
+    await send(w, unsigned, forged, altered, rotatedOut);
+    const dead = await receiveMessages(w.clients.sqs, w.dlqUrl, 4, { timeoutMs: 20_000 });
+    expect(dead.map((m) => (JSON.parse(m.Body ?? "{}") as Envelope).messageId).sort()).toEqual(
+      [unsigned.messageId, forged.messageId, altered.messageId, rotatedOut.messageId].sort(),
+    );
+    const reasons = new Map(lines.map((line) => [line.messageId, line.msg]));
+    expect(reasons.get(unsigned.messageId)).toBe("command refused: the command is not signed");
+    for (const { messageId } of [forged, altered, rotatedOut]) {
+      expect(reasons.get(messageId)).toBe(
+        "command refused: the signature does not match: forged, altered, or an unknown key",
+      );
+    }
+    // Nothing happened: no widget, no inbox row, no reply.
+    expect(await widgets(w)).toEqual([]);
+    expect(Number((await w.db.knex("participant_inbox").count({ n: "*" }).first())?.n)).toBe(0);
+    expect(w.replies.spy.items).toEqual([]);
+    expect(w.participant.stats.refusedUnsigned).toBe(4);
+
+    // Both the current key and a previous one (a rotation under way) are accepted.
+    const current = make("current", { current: newKey });
+    const previous = make("previous", { current: oldKey });
+    await send(w, current, previous);
+    await w.replies.replyTo(current);
+    await w.replies.replyTo(previous);
+    expect(await widgets(w)).toEqual([
+      { id: "current", size: 1 },
+      { id: "previous", size: 1 },
+    ]);
+  });
+
+  it("replies only to the configured reply queue, never to an address the command names", async () => {
+    const w = await world("reply address");
+    const elsewhere = `${w.replyQueue}-elsewhere`;
+    const created = await w.clients.sqs.send(new CreateQueueCommand({ QueueName: elsewhere }));
+    // Even a correctly signed command (the signature covers replyTo) cannot choose the address.
+    const command = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "routed", size: 1 },
+      replyTo: elsewhere,
+    });
+    await send(w, command);
+    expect(await w.replies.replyTo(command)).toMatchObject({ name: "WidgetMade" });
+    const stray = await w.clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: created.QueueUrl, WaitTimeSeconds: 0 }),
+    );
+    expect(stray.Messages ?? []).toEqual([]);
+    expect(w.replies.forSaga(command.sagaId)).toHaveLength(1);
   });
 
   it("redelivers a command whose handler asked to retry later, and applies it once", async () => {

@@ -48,6 +48,18 @@ export function isDevEnvironment(env: Record<string, string | undefined>): boole
 }
 
 /**
+ * True where development defaults for secrets (service tokens, the command signing key) may
+ * apply: `SAGAWORKS_ENV=dev` or the in-process emulator (`SAGAWORKS_BROKER=embedded`). Anything
+ * else is a deployment, which must set its secrets or refuse to start.
+ */
+export function usesDevelopmentDefaults(config: {
+  SAGAWORKS_ENV?: string | undefined;
+  SAGAWORKS_BROKER?: string | undefined;
+}): boolean {
+  return config.SAGAWORKS_ENV === "dev" || config.SAGAWORKS_BROKER === "embedded";
+}
+
+/**
  * The safe defaults, checked for every process whatever its schema: a process that reads
  * `DATABASE_URL` needs it, and one that reads the broker settings needs `AWS_ENDPOINT_URL` or
  * `SAGAWORKS_BROKER`, unless `SAGAWORKS_ENV=dev` asks for the embedded fallbacks. A deployed

@@ -8,6 +8,7 @@ export {
   isDevEnvironment,
   loadConfig,
   shouldApplyTopology,
+  usesDevelopmentDefaults,
 } from "./config.ts";
 export {
   createDatabase,

@@ -69,7 +69,7 @@ export function toErrorResponse(error: unknown, resolveError?: ErrorResolver): E
       unexpected: resolved.status >= 500,
     };
   }
-  const clientError = asClientError(error);
+  const clientError = asClientError(error) ?? asDatabaseInputError(error);
   if (clientError) return clientError;
   return {
     status: 500,
@@ -121,6 +121,18 @@ function asClientError(error: unknown): ErrorResponse | undefined {
       "The content type is not supported; send JSON with content-type: application/json.",
     );
   }
+  if (candidate.code === "FST_ERR_BAD_URL") {
+    return answer(
+      ServiceErrorCode.requestMalformed,
+      "The URL is not valid percent-encoding (e.g. a lone % or an encoded invalid UTF-8 sequence); encode it with encodeURIComponent.",
+    );
+  }
+  if (candidate.code === "FST_ERR_MAX_PARAM_LENGTH") {
+    return answer(
+      ServiceErrorCode.requestMalformed,
+      "A path parameter is too long; ids are at most a few hundred characters.",
+    );
+  }
   if (status === 404) {
     return answer(ServiceErrorCode.routeNotFound, "No such route; see /docs for the API.");
   }
@@ -128,4 +140,26 @@ function asClientError(error: unknown): ErrorResponse | undefined {
     ServiceErrorCode.requestMalformed,
     `The request could not be read (${reason || "malformed"}); send a valid JSON document.`,
   );
+}
+
+/**
+ * Postgres SQLSTATE class 22 ("data exception": 22021 bad UTF-8 or NUL, 22P05 untranslatable
+ * character, 22P02 invalid text representation, 22007/22008 bad or out-of-range date, 22009 bad
+ * time zone, 22003 number out of range, …) means a value from the request could not be stored or
+ * compared: the client's input, not the service's fault. Validation should stop it earlier; this
+ * keeps anything it misses a 400.
+ */
+function asDatabaseInputError(error: unknown): ErrorResponse | undefined {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string" || !/^22[0-9A-Z]{3}$/.test(code)) return undefined;
+  return {
+    status: 400,
+    body: {
+      code: ServiceErrorCode.requestUnstorable,
+      message:
+        "A value in the request cannot be stored or compared (bad characters, or a date or number out of range); check the fields and send it again.",
+      details: { sqlState: code },
+    },
+    unexpected: false,
+  };
 }

@@ -2,6 +2,10 @@
 export const ServiceErrorCode = {
   requestInvalid: "REQUEST_INVALID",
   requestMalformed: "REQUEST_MALFORMED",
+  /** A value the database cannot store or compare (NUL, bad date, number out of range). */
+  requestUnstorable: "REQUEST_UNSTORABLE",
+  /** No credential, or not the right one, for the route. */
+  unauthorized: "UNAUTHORIZED",
   mediaTypeUnsupported: "MEDIA_TYPE_UNSUPPORTED",
   bodyTooLarge: "BODY_TOO_LARGE",
   routeNotFound: "ROUTE_NOT_FOUND",

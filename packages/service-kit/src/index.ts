@@ -14,14 +14,6 @@ export {
   decodePageCursor,
   encodePageCursor,
 } from "./page-cursor.ts";
-export {
-  type ParticipantProcessConfig,
-  type ParticipantService,
-  type ParticipantServiceDefinition,
-  type ParticipantServiceDeps,
-  startParticipantProcess,
-  startParticipantService,
-} from "./participant-service.ts";
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
@@ -31,3 +23,19 @@ export {
   type StartedService,
 } from "./run-service.ts";
 export { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
+export {
+  bearerMatches,
+  DEV_WRITE_TOKEN,
+  type ServiceAuth,
+  serviceAuthConfigShape,
+  serviceAuthFromConfig,
+} from "./service-auth.ts";
+export {
+  findUnstorable,
+  MAX_JSON_DEPTH,
+  storableJson,
+  storableString,
+  storableText,
+  type UnstorableProblem,
+  unstorableReason,
+} from "./storable.ts";

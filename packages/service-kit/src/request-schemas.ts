@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { storableString } from "./storable.ts";
 
 /**
  * `limit` and `cursor` of a paginated list: 1 to 200 items, 50 by default, and an opaque cursor
@@ -11,7 +12,7 @@ export const pageQueryShape = {
     .min(1, "must be at least 1")
     .max(200, "must be at most 200")
     .default(50),
-  cursor: z.string().min(1).max(400).optional(),
+  cursor: storableString().min(1).max(400).optional(),
 };
 
 /**

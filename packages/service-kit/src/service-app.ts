@@ -4,6 +4,7 @@ import type { Database, Logger } from "@sagaworks/platform";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -16,7 +17,9 @@ import {
 } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type ErrorResolver, toErrorResponse } from "./error-response.ts";
-import { ServiceErrorCode } from "./errors.ts";
+import { HttpError, ServiceErrorCode } from "./errors.ts";
+import { grants, requiredAccess, type ServiceAuth } from "./service-auth.ts";
+import { findUnstorable, MAX_JSON_DEPTH } from "./storable.ts";
 
 /** A service's Fastify instance, typed so that route schemas are zod schemas. */
 export type ServiceApp = FastifyInstance<
@@ -42,6 +45,13 @@ export interface ServiceAppOptions {
   resolveError?: ErrorResolver;
   /** Largest accepted request body in bytes; defaults to Fastify's 1 MiB. */
   bodyLimit?: number;
+  /** Deepest nesting accepted in a JSON body; defaults to {@link MAX_JSON_DEPTH} (32). */
+  maxJsonDepth?: number;
+  /**
+   * Bearer tokens checked before the body is read (see {@link ServiceAuth}); unset means the
+   * routes do their own checks (the orchestrator does).
+   */
+  auth?: ServiceAuth;
   /** OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`. */
   securitySchemes?: NonNullable<
     NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
@@ -60,6 +70,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    // Bad percent-encoding and over-long path parameters are answered by the router before any
+    // route runs; this sends them through the error handler so they get the kit's body.
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = toErrorResponse(error, options.resolveError);
+      // Typed for no route in particular: any status and body are allowed here.
+      (reply as unknown as FastifyReply).code(status).serializer(JSON.stringify).send(body);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -84,6 +101,44 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     // schema for that status could reject them and turn a client's 4xx into a 500.
     return reply.code(status).serializer(JSON.stringify).send(body);
   });
+  if (options.auth) {
+    const auth = options.auth;
+    // onRequest runs before the body is read: an anonymous client cannot make the service parse.
+    app.addHook("onRequest", async (request, reply) => {
+      const access = requiredAccess(request.method, request.url, auth);
+      if (access === "open" || grants(request.headers.authorization, access, auth)) return;
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="sagaworks"')
+        .send({
+          code: ServiceErrorCode.unauthorized,
+          message: `This route needs the service's ${access} token: send 'Authorization: Bearer <token>'.`,
+        });
+    });
+  }
+
+  // One rule for every route, before its schema runs: nothing deeper than the depth limit and no
+  // string Postgres or JSON cannot store (NUL, lone surrogates), in the body, query or path.
+  // Route schemas say the same for their own fields; this also covers free-form values.
+  const maxDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
+  app.addHook("preValidation", async (request) => {
+    for (const [root, value] of [
+      ["params", request.params],
+      ["querystring", request.query],
+      ["body", request.body],
+    ] as const) {
+      const problem = findUnstorable(value, { root, maxDepth });
+      if (problem) {
+        throw new HttpError(
+          400,
+          ServiceErrorCode.requestInvalid,
+          `The request is invalid; fix this field and send it again: ${problem.path}: ${problem.message}`,
+          [{ path: problem.path, message: problem.message, code: "unstorable" }],
+        );
+      }
+    }
+  });
+
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       code: ServiceErrorCode.routeNotFound,

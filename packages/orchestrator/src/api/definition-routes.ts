@@ -1,5 +1,5 @@
 import { renderMermaid } from "@sagaworks/saga-definition";
-import { HttpError } from "@sagaworks/service-kit";
+import { HttpError, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode } from "../errors.ts";
@@ -42,7 +42,10 @@ export const definitionRoutes: FastifyPluginAsyncZod<DefinitionRoutesOptions> = 
       schema: {
         description: "A compiled definition and its Mermaid diagram.",
         security: [{ bearer: [] }],
-        params: z.object({ name: z.string().min(1), version: z.coerce.number().int().positive() }),
+        params: z.object({
+          name: storableString().min(1),
+          version: z.coerce.number().int().positive(),
+        }),
       },
     },
     async (request) => {

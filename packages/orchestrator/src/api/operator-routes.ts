@@ -1,6 +1,6 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
-import { HttpError } from "@sagaworks/service-kit";
+import { HttpError, storableJson, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode } from "../errors.ts";
@@ -16,11 +16,13 @@ export interface OperatorRoutesOptions {
 }
 
 const operatorBody = z.object({
-  reason: z.string().trim().min(1, "say why").max(2000),
-  actor: z.string().trim().min(1, "say who is acting").max(200),
+  reason: storableString().trim().min(1, "say why").max(2000),
+  actor: storableString().trim().min(1, "say who is acting").max(200),
 });
 const skipBody = operatorBody.extend({
-  output: z.record(z.string(), z.unknown(), { message: "must be the step's output object" }),
+  output: z.record(storableString(), storableJson(), {
+    message: "must be the step's output object",
+  }),
 });
 
 /** The operator actions `POST /sagas/:id/{retry,skip,compensate,resolve}`, each audited. */

@@ -7,6 +7,8 @@ import {
   encodePageCursor,
   HttpError,
   pageQueryShape,
+  storableJson,
+  storableString,
 } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -36,7 +38,7 @@ const sagaPosition = z.tuple([cursorTimestamp, z.uuid()]);
 
 const listQuery = z.object({
   status: z.enum(Object.values(SagaStatus) as [SagaStatus, ...SagaStatus[]]).optional(),
-  name: z.string().min(1).max(128).optional(),
+  name: storableString().min(1).max(128).optional(),
   ...pageQueryShape,
 });
 
@@ -62,11 +64,11 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
         description:
           "Start a saga. With an Idempotency-Key header, a repeated start returns the same saga.",
         security: [{ bearer: [] }],
-        params: z.object({ name: z.string().min(1).max(128) }),
+        params: z.object({ name: storableString().min(1).max(128) }),
         headers: z
-          .object({ "idempotency-key": z.string().min(1).max(200).optional() })
+          .object({ "idempotency-key": storableString().min(1).max(200).optional() })
           .passthrough(),
-        body: z.object({ input: z.unknown() }),
+        body: z.object({ input: storableJson() }),
         response: {
           200: z.object({ sagaId: z.uuid(), created: z.boolean() }),
           201: z.object({ sagaId: z.uuid(), created: z.boolean() }),

@@ -1,5 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { createEnvelope, envelopeMessage } from "@sagaworks/messaging";
+import {
+  type CommandKeys,
+  createEnvelope,
+  envelopeMessage,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
@@ -15,6 +20,8 @@ export interface Routing {
   replyQueueName: string;
   /** ARN of the saga-events topic. */
   eventsTopicArn: string;
+  /** Signs every command, so participants can tell it came from an orchestrator. */
+  commandKeys: CommandKeys;
 }
 
 const asObject = (value: JsonValue): Record<string, unknown> =>
@@ -50,7 +57,7 @@ export async function writeEffects(
   for (const effect of effects) {
     switch (effect.type) {
       case "send-command": {
-        const envelope = createEnvelope(
+        const unsigned = createEnvelope(
           {
             kind: "command",
             name: effect.command,
@@ -67,6 +74,7 @@ export async function writeEffects(
           },
           () => now,
         );
+        const envelope = signEnvelope(unsigned, routing.commandKeys);
         rows.push({
           saga_id: snapshot.sagaId,
           kind: "sqs",

@@ -1,12 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { ack, createEnvelope, type Envelope, SqsConsumer } from "@sagaworks/messaging";
+import {
+  ack,
+  type CommandKeys,
+  createEnvelope,
+  DEV_COMMAND_KEY,
+  type Envelope,
+  SqsConsumer,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import { MessageSpy, type WaitOptions } from "@sagaworks/messaging/testing";
 import { silentLogger } from "@sagaworks/platform";
 
 /**
  * A command envelope as the orchestrator sends it, for driving a participant from a test:
- * the idempotency key follows the orchestrator's `<saga>:<step>[:compensation]` convention.
+ * the idempotency key follows the orchestrator's `<saga>:<step>[:compensation]` convention, and
+ * it is signed with `keys` (the development key by default; `null` leaves it unsigned).
  */
 export function commandEnvelope(input: {
   name: string;
@@ -16,10 +25,11 @@ export function commandEnvelope(input: {
   step?: string;
   attempt?: number;
   compensation?: boolean;
+  keys?: CommandKeys | null;
 }): Envelope {
   const sagaId = input.sagaId ?? randomUUID();
   const step = input.step ?? "step";
-  return createEnvelope({
+  const envelope = createEnvelope({
     kind: "command",
     name: input.name,
     sagaId,
@@ -32,6 +42,8 @@ export function commandEnvelope(input: {
     replyTo: input.replyTo,
     payload: input.payload,
   });
+  if (input.keys === null) return envelope;
+  return signEnvelope(envelope, input.keys ?? { current: DEV_COMMAND_KEY });
 }
 
 /** Consumes a reply queue and keeps every reply, so tests wait for one instead of sleeping. */

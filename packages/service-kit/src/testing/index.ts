@@ -1,1 +1,12 @@
+export {
+  checkContractReply,
+  type HttpAnswer,
+  type ParticipantWorld,
+  type ParticipantWorldOptions,
+  type ReplyContract,
+  startParticipantWorld,
+} from "./participant-world.ts";
+export { ServiceProcessRunner } from "./process-runner.ts";
+export { type AuthProbe, probeRouteAuth } from "./route-auth.ts";
+export { testServiceAuth, testWriteHeaders } from "./service-auth.ts";
 export { type ServiceProcess, startServiceProcess } from "./service-process.ts";

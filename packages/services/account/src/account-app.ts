@@ -6,6 +6,8 @@ import {
   HttpError,
   pageQueryShape,
   type ServiceApp,
+  type ServiceAuth,
+  storableText,
   urlSafeId,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
@@ -18,6 +20,8 @@ export interface AccountAppDeps {
   /** A migrated account schema; also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
+  auth: ServiceAuth;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -50,9 +54,11 @@ export const accountView = accountSummary.extend({ reservations: z.array(reserva
 
 // New customer ids travel in URL paths and log lines, so they are kept to characters that need
 // no escaping (any id the contract accepts can still be read).
-const newCustomerId = urlSafeId(entityId);
+const newCustomerId = urlSafeId(storableText(entityId));
+// Ids read from the path: what Postgres can store, so a NUL is a 400 here, not a database error.
+const storedId = storableText(entityId);
 const createBody = z.strictObject({ customerId: newCustomerId, creditLimitCents: amountCents });
-const customerParams = z.object({ customerId: entityId });
+const customerParams = z.object({ customerId: storedId });
 const listQuery = z.object({
   ...pageQueryShape,
 });
@@ -103,6 +109,8 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     logger: deps.logger,
     title: "Sagaworks account service",
     db: deps.db,
+    auth: deps.auth,
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveAccountError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
   });

@@ -31,7 +31,7 @@ function accountNotFound(customerId: string): Reply {
  */
 export function accountHandlers(): Record<string, CommandHandler> {
   return {
-    ReserveCredit: defineHandler(reserveCreditPayload, async ({ trx, payload }) => {
+    ReserveCredit: defineHandler(reserveCreditPayload, async ({ trx, payload, command }) => {
       const { customerId, orderId, amountCents } = payload;
       const store = createAccountStore(trx);
       const account = await store.lock(customerId);
@@ -65,7 +65,7 @@ export function accountHandlers(): Record<string, CommandHandler> {
           availableCreditCents: account.availableCents,
         });
       }
-      const after = await store.reserve(customerId, orderId, amountCents);
+      const after = await store.reserve(customerId, orderId, amountCents, command.sagaId);
       return contractReply("CreditReserved", creditReserved, {
         customerId,
         orderId,
@@ -74,36 +74,54 @@ export function accountHandlers(): Record<string, CommandHandler> {
       });
     }),
 
-    ReleaseCredit: defineHandler(releaseCreditPayload, async ({ trx, payload, actionApplied }) => {
-      const { customerId, orderId, amountCents } = payload;
-      const notFound = contractReply("CreditReservationNotFound", creditReservationNotFound, {
-        customerId,
-        orderId,
-      });
-      // A compensation whose ReserveCredit never ran here: nothing was reserved for this step,
-      // so nothing is released (a guard now refuses the late reserve).
-      if (!actionApplied) return notFound;
-      const store = createAccountStore(trx);
-      const account = await store.lock(customerId);
-      if (!account) return accountNotFound(customerId);
-      const reservation = await store.reservation(orderId);
-      if (!reservation || reservation.customerId !== customerId) return notFound;
-      if (reservation.amountCents !== amountCents) {
-        return failed(
-          AccountErrorCode.reservationConflict,
-          `Order "${orderId}" reserved ${reservation.amountCents} cents, not ${amountCents}; nothing was released.`,
-        );
-      }
-      const released = (availableCreditCents: number) =>
-        contractReply("CreditReleased", creditReleased, {
+    ReleaseCredit: defineHandler(
+      releaseCreditPayload,
+      async ({ trx, payload, actionApplied, command, logger }) => {
+        const { customerId, orderId, amountCents } = payload;
+        const notFound = contractReply("CreditReservationNotFound", creditReservationNotFound, {
           customerId,
           orderId,
-          releasedCents: reservation.amountCents,
-          availableCreditCents,
         });
-      if (reservation.status === "RELEASED") return released(account.availableCents);
-      const after = await store.release(reservation);
-      return released(after.availableCents);
-    }),
+        // A compensation whose ReserveCredit never ran here: nothing was reserved for this step,
+        // so nothing is released (a guard now refuses the late reserve).
+        if (!actionApplied) return notFound;
+        const store = createAccountStore(trx);
+        const account = await store.lock(customerId);
+        if (!account) return accountNotFound(customerId);
+        const reservation = await store.reservation(orderId);
+        if (!reservation || reservation.customerId !== customerId) return notFound;
+        // A compensation undoes only what its own saga did. Another saga may hold the reservation
+        // of this order id (its ReserveCredit was confirmed to this saga as a replay); releasing
+        // it would take credit from under a saga that still relies on it. As a forward step
+        // (cancel-order releasing an approved order's credit) the order id is the key, as before.
+        if (
+          command.compensation &&
+          reservation.sagaId !== null &&
+          reservation.sagaId !== command.sagaId
+        ) {
+          logger.warn(
+            { orderId, owner: reservation.sagaId },
+            "compensation refused to release a reservation another saga made",
+          );
+          return notFound;
+        }
+        if (reservation.amountCents !== amountCents) {
+          return failed(
+            AccountErrorCode.reservationConflict,
+            `Order "${orderId}" reserved ${reservation.amountCents} cents, not ${amountCents}; nothing was released.`,
+          );
+        }
+        const released = (availableCreditCents: number) =>
+          contractReply("CreditReleased", creditReleased, {
+            customerId,
+            orderId,
+            releasedCents: reservation.amountCents,
+            availableCreditCents,
+          });
+        if (reservation.status === "RELEASED") return released(account.availableCents);
+        const after = await store.release(reservation);
+        return released(after.availableCents);
+      },
+    ),
   };
 }

@@ -3,7 +3,7 @@ import {
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
   startParticipantService,
-} from "@sagaworks/service-kit";
+} from "@sagaworks/service-kit/participant";
 import { createAccountApp } from "./account-app.ts";
 import { accountHandlers } from "./account-handlers.ts";
 import { accountMigrations } from "./migrations/index.ts";

@@ -21,6 +21,8 @@ export interface Reservation {
   customerId: string;
   amountCents: number;
   status: ReservationStatus;
+  /** The saga that made the reservation; null for reservations older than that record. */
+  sagaId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -43,8 +45,13 @@ export interface AccountStore {
   reservation(orderId: string): Promise<Reservation | undefined>;
   /** A customer's reservations, newest first. */
   reservations(customerId: string, limit: number): Promise<Reservation[]>;
-  /** Moves `amountCents` from available to reserved and records the reservation. */
-  reserve(customerId: string, orderId: string, amountCents: number): Promise<Account>;
+  /** Moves `amountCents` from available to reserved and records the reservation and its saga. */
+  reserve(
+    customerId: string,
+    orderId: string,
+    amountCents: number,
+    sagaId: string,
+  ): Promise<Account>;
   /** Moves a RESERVED reservation's amount back to available and marks it RELEASED. */
   release(reservation: Reservation): Promise<Account>;
 }
@@ -65,6 +72,7 @@ interface ReservationRow {
   customer_id: string;
   amount_cents: string | number;
   status: ReservationStatus;
+  saga_id: string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -85,6 +93,7 @@ const RESERVATION_COLUMNS = [
   "customer_id",
   "amount_cents",
   "status",
+  "saga_id",
   "created_at",
   "updated_at",
 ];
@@ -108,6 +117,7 @@ function reservationFromRow(row: ReservationRow): Reservation {
     customerId: row.customer_id,
     amountCents: Number(row.amount_cents),
     status: row.status,
+    sagaId: row.saga_id,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -202,13 +212,14 @@ export function createAccountStore(knex: Knex): AccountStore {
       return rows.map(reservationFromRow);
     },
 
-    async reserve(customerId, orderId, amountCents) {
+    async reserve(customerId, orderId, amountCents, sagaId) {
       const account = await moveCredit(customerId, amountCents);
       await knex(RESERVATIONS).insert({
         order_id: orderId,
         customer_id: customerId,
         amount_cents: amountCents,
         status: "RESERVED",
+        saga_id: sagaId,
       });
       return account;
     },

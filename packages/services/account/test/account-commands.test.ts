@@ -183,6 +183,38 @@ describe("ReleaseCredit", () => {
     expect(await balances(customerId)).toEqual({ available: 10_000, reserved: 0, spent: 0 });
   });
 
+  it("as a compensation, never releases a reservation another saga made", async () => {
+    const customerId = await openAccount(10_000);
+    const orderId = randomUUID();
+    const owner = randomUUID();
+    await w.ask(reserve(customerId, orderId, 2_000, { sagaId: owner }));
+    // A second saga names the same order: its reserve is confirmed as a replay …
+    const intruder = randomUUID();
+    expect((await w.ask(reserve(customerId, orderId, 2_000, { sagaId: intruder }))).name).toBe(
+      "CreditReserved",
+    );
+    // … but its compensation finds nothing of its own to undo, and the owner keeps its credit.
+    const undo = release(customerId, orderId, 2_000, {
+      sagaId: intruder,
+      step: "reserve-credit",
+      compensation: true,
+    });
+    expect(await w.ask(undo)).toMatchObject({
+      name: "CreditReservationNotFound",
+      payload: { customerId, orderId },
+    });
+    expect(await balances(customerId)).toEqual({ available: 8_000, reserved: 2_000, spent: 0 });
+    expect(await store().reservation(orderId)).toMatchObject({ status: "RESERVED", sagaId: owner });
+    // The owner's own compensation still releases it.
+    const own = release(customerId, orderId, 2_000, {
+      sagaId: owner,
+      step: "reserve-credit",
+      compensation: true,
+    });
+    expect((await w.ask(own)).name).toBe("CreditReleased");
+    expect(await balances(customerId)).toEqual({ available: 10_000, reserved: 0, spent: 0 });
+  });
+
   it("as a compensation before its reserve, changes nothing and leaves a guard that refuses the late reserve", async () => {
     const customerId = await openAccount(10_000);
     const orderId = randomUUID();

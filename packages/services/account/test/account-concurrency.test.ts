@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Envelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
 import { createDatabase, type Database } from "@sagaworks/platform";
+import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AccountService, createAccountStore, startAccountService } from "../src/index.ts";
@@ -39,6 +40,7 @@ beforeAll(async () => {
     logger,
     prefix: w.prefix,
     waitTimeSeconds: 1,
+    auth: testServiceAuth,
   });
 });
 afterAll(async () => {

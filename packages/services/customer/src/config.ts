@@ -1,10 +1,19 @@
 import { baseConfigShape } from "@sagaworks/platform";
+import { serviceAuthConfigShape } from "@sagaworks/service-kit";
 import { z } from "zod";
 
 /** The customer service's environment, read once at start-up by `loadConfig`. */
 export const customerConfigSchema = z.object({
   /** pino level; defaults to `info`. */
   LOG_LEVEL: baseConfigShape.LOG_LEVEL,
+  /** `dev` gives SERVICE_WRITE_TOKEN a development default; elsewhere it must be set. */
+  SAGAWORKS_ENV: baseConfigShape.SAGAWORKS_ENV,
+  /**
+   * `embedded` (the demo's in-process setup) also counts as development for the token's
+   * default. The customer service uses no broker itself.
+   */
+  SAGAWORKS_BROKER: z.enum(["embedded", "aws"]).optional(),
+  ...serviceAuthConfigShape,
   /** postgres:// URL; unset means an embedded, in-memory Postgres (PGlite). */
   DATABASE_URL: baseConfigShape.DATABASE_URL,
   /** HTTP port; defaults to 3003 (0 lets the OS pick one, for tests). */

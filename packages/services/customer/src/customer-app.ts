@@ -7,6 +7,9 @@ import {
   HttpError,
   pageQueryShape,
   type ServiceApp,
+  type ServiceAuth,
+  storableString,
+  storableText,
   urlSafeId,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
@@ -19,6 +22,8 @@ export interface CustomerAppDeps {
   /** A migrated customer schema (see `prepareCustomerDatabase`); also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
+  auth: ServiceAuth;
   /** Defaults to the Postgres store on `db`. */
   store?: CustomerStore;
 }
@@ -26,11 +31,12 @@ export interface CustomerAppDeps {
 // Request fields are built from the contract's own field schemas, so what the service accepts
 // can never be something its contract could not return.
 const status = customer.shape.status;
-const name = z.string().trim().min(1, "must not be empty").max(200);
+const name = storableString().trim().min(1, "must not be empty").max(200);
 const email = z.email({ message: "must be an email address" }).max(254);
+const storedId = storableText(entityId);
 // Stricter than the contract's entityId (which any stored id satisfies): ids travel in URL paths
 // and log lines, so new ones are kept to characters that need no escaping.
-const newCustomerId = urlSafeId(entityId);
+const newCustomerId = urlSafeId(storedId);
 
 const createBody = z.strictObject({
   id: newCustomerId.optional(),
@@ -49,7 +55,7 @@ const updateBody = z
   .refine((changes) => Object.values(changes).some((value) => value !== undefined), {
     message: "send at least one of name, email, creditLimitCents, status",
   });
-const idParams = z.object({ id: entityId });
+const idParams = z.object({ id: storedId });
 const listQuery = z.object({
   ...pageQueryShape,
   status: status.optional(),
@@ -89,6 +95,8 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     logger: deps.logger,
     title: "Sagaworks customer service",
     db: deps.db,
+    auth: deps.auth,
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveCustomerError,
   });
 

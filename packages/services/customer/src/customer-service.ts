@@ -1,5 +1,14 @@
-import { createDatabase, type Logger, type Shutdown } from "@sagaworks/platform";
-import type { ServiceApp, StartedService } from "@sagaworks/service-kit";
+import {
+  createDatabase,
+  type Logger,
+  type Shutdown,
+  usesDevelopmentDefaults,
+} from "@sagaworks/platform";
+import {
+  type ServiceApp,
+  type StartedService,
+  serviceAuthFromConfig,
+} from "@sagaworks/service-kit";
 import type { CustomerConfig } from "./config.ts";
 import { createCustomerApp } from "./customer-app.ts";
 import { prepareCustomerDatabase } from "./customer-database.ts";
@@ -14,6 +23,8 @@ export async function startCustomerService(
   logger: Logger,
   shutdown: Shutdown,
 ): Promise<StartedService<ServiceApp>> {
+  // Before anything opens: a deployed process without its token must not start.
+  const auth = serviceAuthFromConfig(config, usesDevelopmentDefaults(config));
   const db = await createDatabase({
     databaseUrl: config.DATABASE_URL,
     schema: config.CUSTOMER_DB_SCHEMA,
@@ -22,6 +33,6 @@ export async function startCustomerService(
   shutdown.onShutdown("database", () => db.close());
   const prepared = await prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED });
   logger.info({ database: db.kind, schema: db.schema, ...prepared }, "customer database ready");
-  const app = await createCustomerApp({ db, logger });
+  const app = await createCustomerApp({ db, logger, auth });
   return { app, port: config.PORT, host: config.HOST };
 }

@@ -2,6 +2,7 @@
 // schema on the Postgres at DATABASE_URL), so tests exercise HTTP exactly as sagas do.
 import { silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
+import { testServiceAuth, testWriteHeaders } from "@sagaworks/service-kit/testing";
 import { createCustomerApp, prepareCustomerDatabase } from "../src/index.ts";
 
 export interface CustomerServer {
@@ -24,16 +25,16 @@ export async function startCustomerServer(
 ): Promise<CustomerServer> {
   const db = await createTestDatabase(testName, process.env);
   await prepareCustomerDatabase(db, { seed: options.seed ?? false });
-  const app = await createCustomerApp({ db, logger: silentLogger() });
+  const app = await createCustomerApp({ db, logger: silentLogger(), auth: testServiceAuth });
   const baseUrl = await app.listen({ port: 0, host: "127.0.0.1" });
   return {
     baseUrl,
     db,
     async call(method, path, body, headers = {}) {
-      const init: RequestInit = { method, headers: { ...headers } };
+      const init: RequestInit = { method, headers: { ...testWriteHeaders, ...headers } };
       if (body !== undefined) {
         init.body = typeof body === "string" ? body : JSON.stringify(body);
-        init.headers = { "content-type": "application/json", ...headers };
+        init.headers = { "content-type": "application/json", ...testWriteHeaders, ...headers };
       }
       const response = await fetch(`${baseUrl}${path}`, init);
       const text = await response.text();

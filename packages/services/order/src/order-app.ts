@@ -6,6 +6,9 @@ import {
   HttpError,
   pageQueryShape,
   type ServiceApp,
+  type ServiceAuth,
+  storableString,
+  storableText,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { OrderError, OrderErrorCode } from "./errors.ts";
@@ -17,6 +20,8 @@ export interface OrderAppDeps {
   /** A migrated order schema; also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
+  auth: ServiceAuth;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -39,12 +44,14 @@ export const orderView = z.object({
 // the saga's own writes and be lost or contradict them: the semantic lock of the saga pattern.
 const LOCKED_STATUSES: readonly Status[] = ["PENDING", "CANCELLING"];
 
-const idParams = z.object({ id: entityId });
+// Ids and text read from the request: what Postgres can store, so a NUL is a 400, not a 500.
+const storedId = storableText(entityId);
+const idParams = z.object({ id: storedId });
 const listQuery = z.object({
-  customerId: entityId.optional(),
+  customerId: storedId.optional(),
   ...pageQueryShape,
 });
-const patchBody = z.strictObject({ note: z.string().max(2000).nullable() });
+const patchBody = z.strictObject({ note: storableString().max(2000).nullable() });
 const orderPage = z.object({ items: z.array(orderView), nextCursor: z.string().nullable() });
 
 function toView(order: Order): z.infer<typeof orderView> {
@@ -93,6 +100,8 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     logger: deps.logger,
     title: "Sagaworks order service",
     db: deps.db,
+    auth: deps.auth,
+    securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveOrderError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
   });

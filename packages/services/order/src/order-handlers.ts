@@ -68,32 +68,45 @@ export function orderHandlers(): Record<string, CommandHandler> {
       });
     }),
 
-    RejectOrder: defineHandler(rejectOrderPayload, async ({ trx, payload, actionApplied }) => {
-      const rejected = contractReply("OrderRejected", orderRejected, {
-        orderId: payload.orderId,
-        status: "REJECTED",
-      });
-      // The CreateOrder never ran here: the SDK left a guard that will refuse it, so there is
-      // no order and nothing to reject (the contract's reply covers this case).
-      if (!actionApplied) return rejected;
-      const store = createOrderStore(trx);
-      const order = await store.getForUpdate(payload.orderId);
-      // CreateOrder ran but answered with a failure: it created nothing.
-      if (!order) return rejected;
-      if (order.status === "REJECTED") return rejected;
-      if (order.status === "PENDING") {
-        await store.setStatus(order.id, {
+    RejectOrder: defineHandler(
+      rejectOrderPayload,
+      async ({ trx, payload, actionApplied, command, logger }) => {
+        const rejected = contractReply("OrderRejected", orderRejected, {
+          orderId: payload.orderId,
           status: "REJECTED",
-          lockedBySaga: null,
-          reason: payload.reason,
         });
-        return rejected;
-      }
-      return failed(
-        OrderErrorCode.notRejectable,
-        `Order "${order.id}" is ${order.status}; only a PENDING order can be rejected.`,
-      );
-    }),
+        // The CreateOrder never ran here: the SDK left a guard that will refuse it, so there is
+        // no order and nothing to reject (the contract's reply covers this case).
+        if (!actionApplied) return rejected;
+        const store = createOrderStore(trx);
+        const order = await store.getForUpdate(payload.orderId);
+        // CreateOrder ran but answered with a failure: it created nothing.
+        if (!order) return rejected;
+        if (order.status === "REJECTED") return rejected;
+        // A compensation undoes only what its own saga did: a PENDING order locked by another
+        // saga was created by that saga (this one's CreateOrder only confirmed it as a replay),
+        // so there is nothing of this saga's to reject, as when its CreateOrder never ran.
+        if (order.status === "PENDING" && order.lockedBySaga !== command.sagaId) {
+          logger.warn(
+            { orderId: order.id, owner: order.lockedBySaga },
+            "compensation left alone an order another saga created",
+          );
+          return rejected;
+        }
+        if (order.status === "PENDING") {
+          await store.setStatus(order.id, {
+            status: "REJECTED",
+            lockedBySaga: null,
+            reason: payload.reason,
+          });
+          return rejected;
+        }
+        return failed(
+          OrderErrorCode.notRejectable,
+          `Order "${order.id}" is ${order.status}; only a PENDING order can be rejected.`,
+        );
+      },
+    ),
 
     ApproveOrder: defineHandler(approveOrderPayload, async ({ trx, payload }) => {
       const store = createOrderStore(trx);

@@ -1,9 +1,6 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
-import {
-  type ListenableApp,
-  type StartedService,
-  startParticipantProcess,
-} from "@sagaworks/service-kit";
+import type { ListenableApp, StartedService } from "@sagaworks/service-kit";
+import { startParticipantProcess } from "@sagaworks/service-kit/participant";
 import type { OrderConfig } from "./config.ts";
 import { orderServiceDefinition } from "./order-service.ts";
 

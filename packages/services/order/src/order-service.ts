@@ -3,7 +3,7 @@ import {
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
   startParticipantService,
-} from "@sagaworks/service-kit";
+} from "@sagaworks/service-kit/participant";
 import { orderMigrations } from "./migrations/index.ts";
 import { createOrderApp } from "./order-app.ts";
 import { orderHandlers } from "./order-handlers.ts";

@@ -127,6 +127,26 @@ describe("RejectOrder", () => {
     expect(await order(orderId)).toEqual(before);
   });
 
+  it("as a compensation, never rejects an order another saga created", async () => {
+    const orderId = await created();
+    // A second saga names the same order: its CreateOrder is confirmed as a replay …
+    const intruder = randomUUID();
+    const replay = w.command(
+      "CreateOrder",
+      { orderId, customerId: "cust-ada", items, totalCents: 2_800 },
+      { sagaId: intruder, step: "create-order" },
+    );
+    expect((await w.ask(replay)).name).toBe("OrderCreated");
+    // … but its compensation leaves the owner's order PENDING and locked by the owner.
+    const undo = w.command(
+      "RejectOrder",
+      { orderId, reason: "not mine" },
+      { sagaId: intruder, step: "create-order", compensation: true },
+    );
+    expect((await w.ask(undo)).name).toBe("OrderRejected");
+    expect(await order(orderId)).toMatchObject({ status: "PENDING", lockedBySaga: orderId });
+  });
+
   it("refuses to reject an approved order", async () => {
     const orderId = await approved();
     const reject = w.command(

@@ -1,31 +1,13 @@
 // The service as operators run it: `node src/main.ts`, configured by the environment only.
-import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
-import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
-import { startServiceProcess } from "@sagaworks/service-kit/testing";
+import { ServiceProcessRunner } from "@sagaworks/service-kit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const children: ChildProcess[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-function run(env: Record<string, string>) {
-  const started = startServiceProcess(main, env);
-  children.push(started.child);
-  return started;
-}
-
-async function testSchema(testName: string): Promise<string> {
-  if (!process.env.DATABASE_URL) return uniqueTestName(testName, 60).replace(/-/g, "_");
-  const db = await createTestDatabase(testName, process.env);
-  cleanups.push(() => db.drop());
-  return db.schema;
-}
+const runner = new ServiceProcessRunner(fileURLToPath(new URL("../src/main.ts", import.meta.url)));
+afterEach(() => runner.cleanup());
+const run = (env: Record<string, string>) => runner.run(env);
+const testSchema = (testName: string) => runner.schema(testName);
 
 describe("the order service process", () => {
   it("starts on the embedded broker, is ready, and stops cleanly on SIGTERM", async () => {

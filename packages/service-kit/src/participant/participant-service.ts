@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { type CommandKeys, commandKeysFromConfig } from "@sagaworks/messaging";
 import {
   type CommandHandler,
   createParticipant,
@@ -16,6 +17,7 @@ import {
   runMigrations,
   type Shutdown,
   shouldApplyTopology,
+  usesDevelopmentDefaults,
 } from "@sagaworks/platform";
 import {
   applyTopology,
@@ -24,8 +26,9 @@ import {
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
-import type { ListenableApp, StartedService } from "./run-service.ts";
-import type { ServiceApp } from "./service-app.ts";
+import type { ListenableApp, StartedService } from "../run-service.ts";
+import type { ServiceApp } from "../service-app.ts";
+import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
 /** What a service that takes saga commands needs; several can share a process, not a database. */
 export interface ParticipantServiceDeps {
@@ -41,6 +44,10 @@ export interface ParticipantServiceDeps {
   waitTimeSeconds?: number;
   /** The command queue's maxReceiveCount, for the last-delivery warning. */
   maxReceiveCount?: number;
+  /** Bearer tokens of the HTTP API (writes always need one). */
+  auth: ServiceAuth;
+  /** Keys that verify commands' signatures; defaults to the development key. */
+  commandKeys?: CommandKeys;
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -53,6 +60,7 @@ export interface ParticipantServiceDefinition {
     db: Database;
     logger: Logger;
     isReady: () => boolean;
+    auth: ServiceAuth;
   }) => Promise<ServiceApp>;
 }
 
@@ -84,6 +92,7 @@ export async function startParticipantService(
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
+    ...(deps.commandKeys ? { commandKeys: deps.commandKeys } : {}),
   });
   let started = false;
   // /ready also fails while the command queue or the reply queue cannot be reached.
@@ -96,6 +105,7 @@ export async function startParticipantService(
     db: deps.db,
     logger: deps.logger,
     isReady: () => started && queues.reachable,
+    auth: deps.auth,
   });
   await queues.start();
   participant.start();
@@ -122,7 +132,14 @@ export async function startParticipantService(
 }
 
 /** The config a participant service process reads (beyond its own fields). */
-export type ParticipantProcessConfig = BaseConfig & { PORT: number; HOST: string };
+export type ParticipantProcessConfig = BaseConfig & {
+  PORT: number;
+  HOST: string;
+  SERVICE_WRITE_TOKEN?: string | undefined;
+  SERVICE_READ_TOKEN?: string | undefined;
+  COMMAND_SIGNING_KEY?: string | undefined;
+  COMMAND_SIGNING_PREVIOUS_KEYS: string[];
+};
 
 /**
  * Starts a participant service as a process (the `start` of `runService`): broker, AWS clients,
@@ -136,6 +153,10 @@ export async function startParticipantProcess(
   shutdown: Shutdown,
 ): Promise<StartedService<ListenableApp>> {
   const { config } = settings;
+  // Read before anything opens: a deployed process without its secrets must not start at all.
+  const development = usesDevelopmentDefaults(config);
+  const auth = serviceAuthFromConfig(config, development);
+  const commandKeys = commandKeysFromConfig(config, development);
   const broker = await resolveBroker(config);
   shutdown.onShutdown("broker", () => broker.stop());
   const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
@@ -167,6 +188,8 @@ export async function startParticipantProcess(
     prefix: config.SAGAWORKS_ENV_PREFIX,
     concurrency: settings.concurrency,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    auth,
+    commandKeys,
   });
   logger.info(
     {

@@ -1,0 +1,10 @@
+// The runtime of services that take saga commands. A subpath of its own, so HTTP-only users of
+// the kit (the customer service, the orchestrator) never load the participant SDK.
+export {
+  type ParticipantProcessConfig,
+  type ParticipantService,
+  type ParticipantServiceDefinition,
+  type ParticipantServiceDeps,
+  startParticipantProcess,
+  startParticipantService,
+} from "./participant-service.ts";
