@@ -16,28 +16,35 @@ export interface SeedReport {
 export async function seedEnvironment(urls: {
   customer: string;
   account: string;
+  /** The services' SERVICE_WRITE_TOKEN: creating customers and accounts are writes. */
+  writeToken: string;
 }): Promise<SeedReport> {
+  const auth = `Bearer ${urls.writeToken}`;
   const report: SeedReport = {
     customers: { created: 0, existing: 0 },
     accounts: { created: 0, existing: 0 },
   };
   for (const customer of seedCustomers) {
-    const created = await postIdempotent(`${urls.customer}/customers`, customer);
+    const created = await postIdempotent(`${urls.customer}/customers`, customer, auth);
     report.customers[created ? "created" : "existing"]++;
-    const opened = await postIdempotent(`${urls.account}/accounts`, {
-      customerId: customer.id,
-      creditLimitCents: customer.creditLimitCents,
-    });
+    const opened = await postIdempotent(
+      `${urls.account}/accounts`,
+      {
+        customerId: customer.id,
+        creditLimitCents: customer.creditLimitCents,
+      },
+      auth,
+    );
     report.accounts[opened ? "created" : "existing"]++;
   }
   return report;
 }
 
 /** POSTs a body; true when it was created (201), false when it existed (409). */
-async function postIdempotent(url: string, body: unknown): Promise<boolean> {
+async function postIdempotent(url: string, body: unknown, authorization: string): Promise<boolean> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization },
     body: JSON.stringify(body),
   });
   if (response.status === 201) return true;

@@ -22,12 +22,18 @@ const config = loadConfig(
       .optional(),
     /** The orchestrator API's bearer token; defaults to a random one, printed at start. */
     ORCHESTRATOR_API_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** The services' write token; defaults to a random one, printed at start. */
+    SERVICE_WRITE_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** The command signing key; defaults to a random one for this run. */
+    COMMAND_SIGNING_KEY: z.string().min(32, "must be at least 32 characters").optional(),
   }),
   // A development tool: without DATABASE_URL the processes get their own PGlite.
   { SAGAWORKS_ENV: "dev", ...process.env },
 );
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const apiToken = config.ORCHESTRATOR_API_TOKEN ?? `stack-${randomBytes(12).toString("hex")}`;
+const serviceToken = config.SERVICE_WRITE_TOKEN ?? `stack-${randomBytes(12).toString("hex")}`;
+const commandSigningKey = config.COMMAND_SIGNING_KEY ?? randomBytes(32).toString("hex");
 
 // Ctrl-C during start-up stops what has started; afterwards it stops everything.
 const starting = new AbortController();
@@ -42,6 +48,8 @@ const stack = await startStack({
   portBase: config.STACK_PORT_BASE,
   schemaPrefix: config.STACK_SCHEMA_PREFIX ?? "",
   apiToken,
+  serviceToken,
+  commandSigningKey,
   logLevel: config.LOG_LEVEL,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
   write: say,
@@ -71,6 +79,7 @@ try {
   const seeded = await seedEnvironment({
     customer: stack.urls.customer,
     account: stack.urls.account,
+    writeToken: serviceToken,
   });
   say(
     `[stack]          seeded: ${seeded.customers.created} customers and ${seeded.accounts.created} accounts created (${seeded.accounts.existing} already there)`,
@@ -91,5 +100,5 @@ say(
   }),
 );
 say(
-  `[stack]          ready. Start a saga:\n  curl -X POST ${stack.urls.orchestrators[0]}/sagas/create-order -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/json' \\\n    -d '{"input":{"customerId":"cust-ada","items":[{"sku":"book","quantity":1,"unitPriceCents":1500}],"totalCents":1500}}'\n  Ctrl-C stops everything.`,
+  `[stack]          ready. Start a saga:\n  curl -X POST ${stack.urls.orchestrators[0]}/sagas/create-order -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/json' \\\n    -d '{"input":{"customerId":"cust-ada","items":[{"sku":"book","quantity":1,"unitPriceCents":1500}],"totalCents":1500}}'\n  Services' write token: ${serviceToken}\n  Ctrl-C stops everything.`,
 );

@@ -20,6 +20,10 @@ export interface StackOptions {
   /** Prefix of every Postgres schema, so several stacks can share one database. */
   schemaPrefix: string;
   apiToken: string;
+  /** Bearer token of the services' writes (SERVICE_WRITE_TOKEN of order, account, customer). */
+  serviceToken: string;
+  /** Shared secret that signs commands (COMMAND_SIGNING_KEY of the orchestrator and participants). */
+  commandSigningKey: string;
   logLevel: string;
   maxReceiveCount: number;
   /** Where prefixed log lines go. */
@@ -135,6 +139,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       SAGAWORKS_APPLY_TOPOLOGY: "false",
       MAX_RECEIVE_COUNT: String(options.maxReceiveCount),
       LOG_LEVEL: options.logLevel,
+      // Set even in dev, so the stack runs exactly as a deployment would configure it.
+      SERVICE_WRITE_TOKEN: options.serviceToken,
+      COMMAND_SIGNING_KEY: options.commandSigningKey,
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { SAGAWORKS_ENV: "dev" }),
     };
     const topology = launch("topology", "packages/topology/src/cli.ts", common, ["apply"]);

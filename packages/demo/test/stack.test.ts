@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const databaseUrl = process.env.DATABASE_URL;
 const token = "stack-test-token-0123456789";
+const serviceToken = "stack-test-service-token-0123456789";
 const prefix = uniqueTestName("stack", 24);
 const schemaPrefix = `${prefix.replace(/-/g, "_")}_`;
 const portBase = randomInt(20_000, 40_000);
@@ -43,6 +44,7 @@ function startStackProcess() {
       SAGAWORKS_ENV_PREFIX: prefix,
       STACK_SCHEMA_PREFIX: schemaPrefix,
       ORCHESTRATOR_API_TOKEN: token,
+      SERVICE_WRITE_TOKEN: serviceToken,
       LOG_LEVEL: "warn",
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
@@ -84,7 +86,9 @@ async function startSaga(api: string, input: Record<string, unknown>): Promise<s
 
 async function terminalStatus(api: string, sagaId: string): Promise<string> {
   for (;;) {
-    const response = await fetch(`${api}/sagas/${sagaId}`);
+    const response = await fetch(`${api}/sagas/${sagaId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     const view = (await response.json()) as { snapshot: { status: string } };
     if (["completed", "compensated", "failed"].includes(view.snapshot.status)) {
       return view.snapshot.status;
@@ -126,7 +130,12 @@ describe("npm run stack", () => {
 
     // The seed command, run again by hand, finds everything in place.
     const seed = spawnSync(process.execPath, [`${root}packages/demo/src/seed-main.ts`], {
-      env: { PATH: process.env.PATH ?? "", CUSTOMER_URL: urls.customer, ACCOUNT_URL: urls.account },
+      env: {
+        PATH: process.env.PATH ?? "",
+        CUSTOMER_URL: urls.customer,
+        ACCOUNT_URL: urls.account,
+        SERVICE_WRITE_TOKEN: serviceToken,
+      },
       encoding: "utf8",
     });
     expect(seed.status, seed.stderr).toBe(0);
