@@ -229,13 +229,6 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
       options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
     }));
   const entries = await journal.entries(run.id);
-  // Envelope ids already replayed in this run: a message with one of them in the DLQ came back.
-  const replayed = new Set(
-    [...entries.values()]
-      .filter((e) => e.state === EntryState.deleted || e.state === EntryState.sent)
-      .map((e) => e.envelopeMessageId)
-      .filter((id): id is string => id !== null),
-  );
   let sent = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
   let returned = [...entries.values()].filter((e) => e.state === EntryState.returned).length;
   const lines: PlanLine[] = [];
@@ -325,7 +318,6 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
       }),
     );
     await journal.record(run.id, { ...entry, state: EntryState.sent });
-    if (entry.envelopeMessageId) replayed.add(entry.envelopeMessageId);
     // Only now, with the copy accepted by the source queue, does the original leave the DLQ.
     await deleteFromDlq(message, entry);
     sent++;
@@ -396,7 +388,10 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
           continue;
         }
         const { envelope } = envelopeOf(message);
-        if (envelope && replayed.has(envelope.messageId)) {
+        // A copy this run sent that failed again carries the run's mark (the consumer and the
+        // redrive policy keep attributes). Another copy of the same envelope is not "returned":
+        // it is judged like any other message, and is stale once its twin was applied.
+        if (message.attributes[REPLAY_ATTRIBUTE]?.startsWith(`${run.id}/`)) {
           returned++;
           const item = classify(message, undefined);
           await journal.record(run.id, {
