@@ -376,6 +376,22 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       await journal.close();
     }
 
+    // While another replay holds the DLQ, a second one refuses to start.
+    const other = await ReplayJournal.open({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+    });
+    const release = await other.lockDlq(h.accountDlq);
+    try {
+      expect(release).toBeTypeOf("function");
+      const blocked = await h.ops("dlq", "replay", h.accountDlq, "--execute");
+      expect(blocked.code).toBe(1);
+      expect(blocked.err).toContain(`Another replay of ${h.accountDlq} is running`);
+    } finally {
+      await release?.();
+      await other.close();
+    }
+
     const resumed = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "1s");
     expect(resumed.code).toBe(0);
     expect(resumed.out).toContain("resumed: found its copy in the source queue");

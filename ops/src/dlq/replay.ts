@@ -213,8 +213,27 @@ async function dryRun(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayR
 }
 
 async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
-  const { sqs, queue, orchestrator, journal } = deps;
+  const { queue, journal } = deps;
   if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
+  const unlock = await journal.lockDlq(queue.name);
+  if (!unlock) {
+    throw new Error(
+      `Another replay of ${queue.name} is running (it holds the replay lock); wait for it, or see ops dlq history.`,
+    );
+  }
+  try {
+    return await executeLocked(deps, options, journal);
+  } finally {
+    await unlock();
+  }
+}
+
+async function executeLocked(
+  deps: ReplayDeps,
+  options: ReplayOptions,
+  journal: ReplayJournal,
+): Promise<ReplayReport> {
+  const { sqs, queue, orchestrator } = deps;
   const dlqUrl = queue.url ?? "";
   const sourceUrl = queue.source.url ?? "";
   const now = deps.now ?? Date.now;
