@@ -376,6 +376,22 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       await journal.close();
     }
 
+    // While another replay holds the DLQ, a second one refuses to start.
+    const other = await ReplayJournal.open({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+    });
+    const release = await other.lockDlq(h.accountDlq);
+    try {
+      expect(release).toBeTypeOf("function");
+      const blocked = await h.ops("dlq", "replay", h.accountDlq, "--execute");
+      expect(blocked.code).toBe(1);
+      expect(blocked.err).toContain(`Another replay of ${h.accountDlq} is running`);
+    } finally {
+      await release?.();
+      await other.close();
+    }
+
     const resumed = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "1s");
     expect(resumed.code).toBe(0);
     expect(resumed.out).toContain("resumed: found its copy in the source queue");
@@ -385,5 +401,49 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     const inSource = (await peekMessages(sqs, sourceUrl)).map((m) => m.body).sort();
     expect(inSource).toEqual([sentBeforeCrash.body, neverSent.body].sort());
     expect(await h.depth(h.accountDlq)).toBe(0);
+  });
+
+  it("keeps one replayed message per saga in flight: a second copy waits, is judged again, and stays", {
+    timeout: 300_000,
+  }, async () => {
+    const h = await start("ops dlq one per saga");
+    const { sagaIds, customers } = await h.stallOrders(1);
+    const sqs = h.system.clients.sqs;
+    const dlqUrl = await h.queueUrl(h.accountDlq);
+    // A second copy of the same command (as a producer's retry or a failed delete leaves).
+    const [original] = await peekMessages(sqs, dlqUrl);
+    await sendToQueue(sqs, dlqUrl, [{ body: original?.body ?? "" }]);
+    expect(await h.depth(h.accountDlq)).toBe(2);
+
+    const dry = await h.ops("dlq", "replay", h.accountDlq);
+    expect(dry.out.match(/^send → /gm)).toHaveLength(1);
+    expect(dry.out).toMatch(/^later .*another message of this saga goes first/m);
+
+    await h.repairAccount();
+    const run = await h.ops(
+      "dlq",
+      "replay",
+      h.accountDlq,
+      "--execute",
+      "--ramp-start",
+      "2",
+      "--settle",
+      "3s",
+      "--json",
+    );
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.out) as {
+      sent: number;
+      lines: { action: string; why: string }[];
+    };
+    expect(report.sent).toBe(1);
+    expect(report.lines.filter((l) => l.action === "send")).toHaveLength(1);
+    expect(report.lines.filter((l) => l.action === "skip")).toHaveLength(1);
+    await h.waitForStatus(sagaIds[0] ?? "", "completed");
+    expect(await h.depth(h.accountDlq)).toBe(1);
+    const reservations = await h.system.databases.account
+      .knex("reservations")
+      .whereIn("customer_id", customers);
+    expect(reservations).toHaveLength(1);
   });
 });

@@ -51,6 +51,11 @@ export const opsMigrations: readonly Migration[] = [
   },
 ];
 
+/** The part of a `pg` connection the replay lock uses. */
+interface PgConnection {
+  query(sql: string, values: unknown[]): Promise<{ rows: { locked?: boolean }[] }>;
+}
+
 /** Where one DLQ message is in a run. */
 export const EntryState = {
   /** About to be sent to the source queue: on resume, whether it was is found out first. */
@@ -188,6 +193,33 @@ export class ReplayJournal {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+
+  /**
+   * Takes the replay lock of a DLQ for as long as this process lives (a Postgres session
+   * advisory lock, so a killed process frees it), or returns undefined when another replay
+   * holds it: two replays of one DLQ would each think they own its unfinished run.
+   * Returns the release function. The embedded journal has one process by construction.
+   */
+  async lockDlq(dlq: string): Promise<(() => Promise<void>) | undefined> {
+    if (this.db.kind === "embedded") return async () => {};
+    const client = this.knex.client as {
+      acquireConnection(): Promise<PgConnection>;
+      releaseConnection(connection: PgConnection): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    const key = `sagaworks-ops-replay:${dlq}`;
+    const result = await connection.query("select pg_try_advisory_lock(hashtext($1)) as locked", [
+      key,
+    ]);
+    if (!result.rows[0]?.locked) {
+      await client.releaseConnection(connection);
+      return undefined;
+    }
+    return async () => {
+      await connection.query("select pg_advisory_unlock(hashtext($1))", [key]);
+      await client.releaseConnection(connection);
+    };
   }
 
   /** The unfinished run on this DLQ, if a replay was interrupted. */

@@ -213,8 +213,27 @@ async function dryRun(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayR
 }
 
 async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
-  const { sqs, queue, orchestrator, journal } = deps;
+  const { queue, journal } = deps;
   if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
+  const unlock = await journal.lockDlq(queue.name);
+  if (!unlock) {
+    throw new Error(
+      `Another replay of ${queue.name} is running (it holds the replay lock); wait for it, or see ops dlq history.`,
+    );
+  }
+  try {
+    return await executeLocked(deps, options, journal);
+  } finally {
+    await unlock();
+  }
+}
+
+async function executeLocked(
+  deps: ReplayDeps,
+  options: ReplayOptions,
+  journal: ReplayJournal,
+): Promise<ReplayReport> {
+  const { sqs, queue, orchestrator } = deps;
   const dlqUrl = queue.url ?? "";
   const sourceUrl = queue.source.url ?? "";
   const now = deps.now ?? Date.now;
@@ -229,13 +248,6 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
       options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
     }));
   const entries = await journal.entries(run.id);
-  // Envelope ids already replayed in this run: a message with one of them in the DLQ came back.
-  const replayed = new Set(
-    [...entries.values()]
-      .filter((e) => e.state === EntryState.deleted || e.state === EntryState.sent)
-      .map((e) => e.envelopeMessageId)
-      .filter((id): id is string => id !== null),
-  );
   let sent = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
   let returned = [...entries.values()].filter((e) => e.state === EntryState.returned).length;
   const lines: PlanLine[] = [];
@@ -325,7 +337,6 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
       }),
     );
     await journal.record(run.id, { ...entry, state: EntryState.sent });
-    if (entry.envelopeMessageId) replayed.add(entry.envelopeMessageId);
     // Only now, with the copy accepted by the source queue, does the original leave the DLQ.
     await deleteFromDlq(message, entry);
     sent++;
@@ -396,7 +407,10 @@ async function execute(deps: ReplayDeps, options: ReplayOptions): Promise<Replay
           continue;
         }
         const { envelope } = envelopeOf(message);
-        if (envelope && replayed.has(envelope.messageId)) {
+        // A copy this run sent that failed again carries the run's mark (the consumer and the
+        // redrive policy keep attributes). Another copy of the same envelope is not "returned":
+        // it is judged like any other message, and is stale once its twin was applied.
+        if (message.attributes[REPLAY_ATTRIBUTE]?.startsWith(`${run.id}/`)) {
           returned++;
           const item = classify(message, undefined);
           await journal.record(run.id, {

@@ -60,6 +60,9 @@ export type ActionOutcome =
 /** An operator action the API carries. */
 export type OperatorAction = "retry" | "skip" | "compensate" | "resolve";
 
+const text = (value: unknown): string =>
+  value instanceof Date ? value.toISOString() : typeof value === "string" ? value : "";
+
 const snapshotSchema = z.looseObject({
   status: z.string(),
   state: z.string(),
@@ -98,30 +101,34 @@ const sagaSchema = z.looseObject({
 });
 
 /**
- * A row of `GET /sagas`. The API returns snake_case columns today and camelCase soon; this is
- * the line to change at that merge.
+ * A row of `GET /sagas`. The API returns snake_case columns today and camelCase once the
+ * orchestrator's list is reworked; both map here, so that change needs nothing in ops (and
+ * dropping the snake_case branch later is this one function).
  */
-const summarySchema = z
-  .looseObject({
+const summarySchema = z.preprocess(
+  (row) => {
+    if (typeof row !== "object" || row === null) return row;
+    const r = row as Record<string, unknown>;
+    return {
+      id: r.id,
+      name: r.name ?? r.saga_name ?? r.sagaName,
+      version: r.version ?? r.saga_version ?? r.sagaVersion,
+      status: r.status,
+      state: r.state,
+      createdAt: text(r.createdAt ?? r.created_at),
+      updatedAt: text(r.updatedAt ?? r.updated_at),
+    };
+  },
+  z.object({
     id: z.string(),
-    saga_name: z.string(),
-    saga_version: z.number(),
+    name: z.string(),
+    version: z.number(),
     status: z.string(),
     state: z.string(),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .transform(
-    (row): SagaSummary => ({
-      id: row.id,
-      name: row.saga_name,
-      version: row.saga_version,
-      status: row.status,
-      state: row.state,
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    }),
-  );
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+);
 
 const listSchema = z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() });
 const errorSchema = z.looseObject({ code: z.string(), message: z.string() });
@@ -130,9 +137,6 @@ const actionSchema = z.looseObject({
   state: z.string().optional(),
   note: z.string().optional(),
 });
-
-const text = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : typeof value === "string" ? value : "";
 
 const optionalText = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
