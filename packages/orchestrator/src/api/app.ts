@@ -10,6 +10,7 @@ import { z } from "zod";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import type { DefinitionRegistry } from "../store/definition-registry.ts";
+import { inspectorRoutes } from "./inspector-routes.ts";
 
 /** Dependencies of the API. */
 export interface ApiDeps {
@@ -362,6 +363,7 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     },
   );
 
+  await app.register(inspectorRoutes, { db: deps.db, apiToken: deps.apiToken });
   return app;
 }
 
