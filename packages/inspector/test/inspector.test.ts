@@ -327,7 +327,10 @@ describe("the web inspector", () => {
     }
     expect(reached, "the Retry button is reachable with Tab").toBe(true);
     await page.keyboard.press("Enter");
-    // The form takes focus in its reason field.
+    // The form opens with its reason field focused.
+    await page.waitForFunction("document.activeElement?.id === 'action-reason'", undefined, {
+      timeout: UI_WAIT_MS,
+    });
     await page.keyboard.type("account service was down; retrying after its restart");
     await page.getByLabel("Who is acting").fill("ops@example.com");
     await page.getByLabel(/^Reason/).press("Tab");
