@@ -2,8 +2,8 @@
 // input, each step's commands and replies, pending timers, unsent outbox rows, and the operator
 // actions its state allows, each asking for a reason and showing the API's refusal as it is.
 import type { CompiledSaga, CompiledStep } from "@sagaworks/saga-definition";
-import type { SagaSnapshot } from "@sagaworks/saga-engine";
 import { useEffect, useRef, useState } from "preact/hooks";
+import { allowedActions, TERMINAL } from "../actions.ts";
 import {
   ApiError,
   getDefinition,
@@ -17,11 +17,10 @@ import {
 } from "../api.ts";
 import { ErrorNote, JsonDetails, Section, StatusBadge } from "../components.tsx";
 import { formatDuration, prettyJson, relative, timestamp } from "../format.ts";
-import { MARK_STYLES, MermaidGraph, markedDiagram, type StateMark, stateMarks } from "../graph.tsx";
+import { MermaidGraph } from "../graph.tsx";
+import { MARK_STYLES, markedDiagram, type StateMark, stateMarks } from "../marks.ts";
 import { usePolling } from "../polling.ts";
 import { readActor, saveActor } from "../session.ts";
-
-const TERMINAL = ["completed", "compensated", "failed", "resolved"];
 
 /** What each action does, as the operator reads it before choosing. */
 const ACTION_HELP: Record<OperatorAction, string> = {
@@ -30,19 +29,6 @@ const ACTION_HELP: Record<OperatorAction, string> = {
   compensate: "Stop going forward and undo the steps done so far (refused once the pivot passed).",
   resolve: "Close a saga that needs intervention: it was settled by hand.",
 };
-
-/** The actions worth offering in this state; the API applies the pivot rules and may refuse. */
-export function allowedActions(snapshot: SagaSnapshot): OperatorAction[] {
-  if (TERMINAL.includes(snapshot.status) || !snapshot.pending) {
-    return snapshot.status === "needs-intervention" ? ["resolve"] : [];
-  }
-  const actions: OperatorAction[] = ["retry", "skip"];
-  if (!snapshot.pending.compensation && snapshot.status !== "compensating") {
-    actions.push("compensate");
-  }
-  if (snapshot.status === "needs-intervention") actions.push("resolve");
-  return actions;
-}
 
 function ActionForm({
   saga,
