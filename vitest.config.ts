@@ -13,6 +13,7 @@ export default defineConfig({
           name: "unit",
           include: [
             "packages/*/src/**/*.test.ts",
+            "packages/inspector/web/**/*.test.ts",
             "packages/services/*/src/**/*.test.ts",
             "ops/src/**/*.test.ts",
             "infra/src/**/*.test.ts",

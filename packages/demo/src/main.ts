@@ -2,9 +2,13 @@
 //
 //   npm run demo                                    # embedded fauxqs + embedded Postgres
 //   DATABASE_URL=postgres://… AWS_ENDPOINT_URL=http://127.0.0.1:4566 npm run demo
+//   npm run demo -- --keep                          # then keep it running for the web inspector
 //
 // Exits 0 only when every saga reached the terminal state it was expected to reach, the order
 // and account services agree with the sagas, and every account still conserves its money.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { defaultInspectorDir } from "@sagaworks/orchestrator";
 import { baseConfigShape, createLogger, loadConfig } from "@sagaworks/platform";
 import { z } from "zod";
 import { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
@@ -24,6 +28,16 @@ const config = loadConfig(
 );
 const logger = createLogger({ name: "demo", level: config.LOG_LEVEL });
 const say = (line = "") => process.stdout.write(`${line}\n`);
+/** `--keep`: after the run, keep the stack up for the inspector until Ctrl-C. */
+const keep = process.argv.includes("--keep");
+if (keep && !existsSync(defaultInspectorDir) && process.env.npm_execpath) {
+  say("building the inspector (pnpm --filter @sagaworks/inspector build)");
+  spawnSync(
+    process.execPath,
+    [process.env.npm_execpath, "--filter", "@sagaworks/inspector", "build"],
+    { stdio: "inherit" },
+  );
+}
 
 const started = Date.now();
 const system = await startSystem({
@@ -43,6 +57,7 @@ say(`  orchestrator ${system.urls.orchestrator}   (OpenAPI at ${system.urls.orch
 say(
   `  order ${system.urls.order}   account ${system.urls.account}   customer ${system.urls.customer}`,
 );
+say(`  inspector ${system.urls.orchestrator}/ui/   (sign in with the API token)`);
 say(`  started in ${Date.now() - started} ms\n`);
 
 let result: ScenarioResult | undefined;
@@ -91,6 +106,12 @@ try {
 } catch (error) {
   say(`\nFAILED: ${(error as Error).message}`);
 } finally {
+  if (keep) {
+    say(`\nkept running: open ${system.urls.orchestrator}/ui/ and sign in with the API token`);
+    say(`  ${system.apiToken}`);
+    say("Ctrl-C stops the stack");
+    await new Promise((resolve) => process.once("SIGINT", resolve));
+  }
   await system.stop();
 }
 process.exit(exitCode);

@@ -20,6 +20,7 @@ import {
   resolveBroker,
 } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
 
 /** The repository's saga-definitions/ folder. */
 export const definitionsDir = fileURLToPath(new URL("../../../saga-definitions", import.meta.url));
@@ -36,8 +37,11 @@ export interface SystemOptions {
   /** Schema name prefix on a shared Postgres, so runs and tests do not meet; default none. */
   schemaPrefix?: string;
   apiToken: string;
-  /** Write token of the order, account and customer services' APIs (reads stay open). */
-  serviceToken: string;
+  /**
+   * Write token of the order, account and customer services' APIs (reads stay open); defaults
+   * to the development token, `DEV_WRITE_TOKEN`.
+   */
+  serviceToken?: string;
   /** Faster polling and shorter long polls, for tests. */
   fast?: boolean;
   /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
@@ -73,6 +77,7 @@ export interface RunningSystem {
  * reverse: intake first, then in-flight work, then connections.
  */
 export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
+  const serviceToken = options.serviceToken ?? DEV_WRITE_TOKEN;
   const { logger } = options;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -119,7 +124,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const customerApp = await createCustomerApp({
       db: databases.customer,
       logger,
-      auth: { writeToken: options.serviceToken },
+      auth: { writeToken: serviceToken },
     });
     const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
     stops.push(() => customerApp.close());
@@ -151,7 +156,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       sqs: clients.sqs,
       logger,
       prefix: options.prefix,
-      auth: { writeToken: options.serviceToken },
+      auth: { writeToken: serviceToken },
       ...(options.fast ? { waitTimeSeconds: 1 } : {}),
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
@@ -168,7 +173,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
         method: "POST",
         headers: {
           "content-type": "application/json",
-          authorization: `Bearer ${options.serviceToken}`,
+          authorization: `Bearer ${serviceToken}`,
         },
         body: JSON.stringify({
           customerId: customer.id,
@@ -197,7 +202,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       broker: { kind: broker.kind, endpoint: broker.endpoint },
       prefix: options.prefix,
       apiToken: options.apiToken,
-      serviceToken: options.serviceToken,
+      serviceToken: serviceToken,
       stop: stopAll,
     };
   } catch (error) {

@@ -1,4 +1,9 @@
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
+export {
+  defaultInspectorDir,
+  type InspectorRoutesOptions,
+  inspectorRoutes,
+} from "./api/inspector-routes.ts";
 export type { DefinitionPort, MetricsPort, SagaPort } from "./api/ports.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";

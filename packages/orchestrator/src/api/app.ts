@@ -2,6 +2,7 @@ import type { Database, Logger } from "@sagaworks/platform";
 import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
 import { definitionRoutes } from "./definition-routes.ts";
+import { inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
 import type { DefinitionPort, MetricsPort, SagaPort } from "./ports.ts";
 import { sagaRoutes } from "./saga-routes.ts";
@@ -64,6 +65,8 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   await app.register(sagaRoutes, { sagas, definitions, apiToken });
   await app.register(operatorRoutes, { sagas, apiToken });
   await app.register(definitionRoutes, { definitions, apiToken });
+  // The inspector's page and its reads (search, counts, timers, outbox) need the database.
+  if (deps.db) await app.register(inspectorRoutes, { db: deps.db, apiToken });
   return app;
 }
 

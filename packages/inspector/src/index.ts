@@ -1,0 +1,1 @@
+export { apiTypesFile, renderApiTypes } from "./api-types.ts";

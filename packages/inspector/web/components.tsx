@@ -1,0 +1,61 @@
+// Small pieces every page uses: status badges, expandable JSON, the API's errors.
+import type { ComponentChildren } from "preact";
+import { ApiError } from "./api.ts";
+import { prettyJson } from "./format.ts";
+
+/** A saga or step status, coloured by what it means. */
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge status-${status}`}>{status}</span>;
+}
+
+/** JSON behind a disclosure: the summary is always visible, the body on demand. */
+export function JsonDetails({
+  summary,
+  value,
+  open = false,
+}: {
+  summary: ComponentChildren;
+  value: unknown;
+  open?: boolean;
+}) {
+  return (
+    <details class="json" open={open}>
+      <summary>{summary}</summary>
+      <pre>{prettyJson(value)}</pre>
+    </details>
+  );
+}
+
+/** An error from the API as it said it: code and message. */
+export function ErrorNote({ error, label }: { error: Error; label?: string }) {
+  const code = error instanceof ApiError ? error.code : error.name;
+  return (
+    <div class="error-note" role="alert">
+      {label ? <strong>{label}: </strong> : null}
+      <code>{code}</code> {error.message}
+    </div>
+  );
+}
+
+/** A section with a heading, so pages read well with a screen reader's heading list. */
+export function Section({
+  title,
+  id,
+  children,
+  actions,
+}: {
+  title: string;
+  id: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
+  return (
+    <section class="panel" aria-labelledby={`${id}-title`} id={id}>
+      <header class="panel-header">
+        <h2 id={`${id}-title`}>{title}</h2>
+        {actions}
+      </header>
+      {children}
+    </section>
+  );
+}
