@@ -1,7 +1,7 @@
 // The demo's mix of orders, what each is expected to end as, and the checks that say whether it
 // did. Everything goes through the public APIs (orchestrator, order, account) and the queues.
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { createEnvelope, envelopeMessage, sendToQueue, signEnvelope } from "@sagaworks/messaging";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import type { RunningSystem } from "./system.ts";
 
@@ -174,24 +174,29 @@ export async function runScenario(
   ).QueueUrl as string;
   const historyBefore = (await view(target.sagaId as string)).history.length;
   await sendToQueue(system.clients.sqs, accountQueue, [
+    // Signed with the system's command key, as the orchestrator's own copy was: a redelivery,
+    // not a forgery (an unsigned copy would go to the DLQ unhandled).
     envelopeMessage(
-      createEnvelope({
-        kind: "command",
-        name: "ReserveCredit",
-        sagaId: target.sagaId as string,
-        sagaName: "create-order",
-        sagaVersion: 1,
-        step: "reserve-credit",
-        attempt: 1,
-        compensation: false,
-        idempotencyKey: `${target.sagaId}:reserve-credit`,
-        replyTo: replyQueueName(system.prefix),
-        payload: {
-          customerId: target.input.customerId,
-          orderId: target.sagaId,
-          amountCents: target.input.totalCents,
-        },
-      }),
+      signEnvelope(
+        createEnvelope({
+          kind: "command",
+          name: "ReserveCredit",
+          sagaId: target.sagaId as string,
+          sagaName: "create-order",
+          sagaVersion: 1,
+          step: "reserve-credit",
+          attempt: 1,
+          compensation: false,
+          idempotencyKey: `${target.sagaId}:reserve-credit`,
+          replyTo: replyQueueName(system.prefix),
+          payload: {
+            customerId: target.input.customerId,
+            orderId: target.sagaId,
+            amountCents: target.input.totalCents,
+          },
+        }),
+        system.commandKeys,
+      ),
     ),
   ]);
   let duplicateReplyIgnored = false;

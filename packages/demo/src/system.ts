@@ -8,7 +8,7 @@ import {
   prepareCustomerDatabase,
   seedCustomers,
 } from "@sagaworks/customer-service";
-import { RequestCounter } from "@sagaworks/messaging";
+import { type CommandKeys, DEV_COMMAND_KEY, RequestCounter } from "@sagaworks/messaging";
 import { createOrchestrator, loadDefinitions, type Orchestrator } from "@sagaworks/orchestrator";
 import { startOrderService } from "@sagaworks/order-service";
 import {
@@ -68,6 +68,8 @@ export interface RunningSystem {
   apiToken: string;
   /** The services' write token. */
   serviceToken: string;
+  /** The key that signs commands, shared by the orchestrator and the participants. */
+  commandKeys: CommandKeys;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
     stops.push(() => customerApp.close());
 
+    // One process, one key: the development key, as every embedded setup uses.
+    const commandKeys: CommandKeys = { current: DEV_COMMAND_KEY };
     const definitions = options.definitions ?? (await loadDefinitions(definitionsDir));
     const orchestrator = await createOrchestrator({
       db: databases.orchestrator,
@@ -138,6 +142,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       prefix: options.prefix,
       serviceUrls: { customer: customerUrl },
       apiToken: options.apiToken,
+      commandKeys,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,
@@ -157,6 +162,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       logger,
       prefix: options.prefix,
       auth: { writeToken: serviceToken },
+      commandKeys,
       ...(options.fast ? { waitTimeSeconds: 1 } : {}),
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
@@ -203,6 +209,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       prefix: options.prefix,
       apiToken: options.apiToken,
       serviceToken: serviceToken,
+      commandKeys,
       stop: stopAll,
     };
   } catch (error) {
