@@ -35,6 +35,9 @@ function environmentOf(deployable: Deployable, folder: string, schema: string) {
     // Each process here is alone on the broker, so it creates the queues it needs.
     SAGAWORKS_APPLY_TOPOLOGY: "true",
     SAGAWORKS_ENV: "",
+    // A deployed process has no development secrets: it must be given them.
+    SERVICE_WRITE_TOKEN: "deploy-folder-write-token",
+    COMMAND_SIGNING_KEY: "deploy-folder-command-signing-key-0123456789",
     HOST: "127.0.0.1",
     PORT: "0",
   };

@@ -135,7 +135,10 @@ export class OpsHarness {
     const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
     const response = await fetch(`${this.system.urls.customer}/customers`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${this.system.serviceToken}`,
+      },
       body: JSON.stringify({
         id,
         name: `Customer ${id}`,
@@ -178,7 +181,9 @@ export class OpsHarness {
   async saga(
     id: string,
   ): Promise<{ snapshot: { status: string; pending: { step: string } | null } }> {
-    const response = await fetch(`${this.system.urls.orchestrator}/sagas/${id}`);
+    const response = await fetch(`${this.system.urls.orchestrator}/sagas/${id}`, {
+      headers: { authorization: `Bearer ${this.system.apiToken}` },
+    });
     return (await response.json()) as {
       snapshot: { status: string; pending: { step: string } | null };
     };

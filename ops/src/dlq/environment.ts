@@ -89,7 +89,9 @@ export function loadOpsEnvironment(
   env: Record<string, string | undefined>,
   needs: Needs,
 ): OpsEnvironment {
-  const config = loadConfig(schemaFor(needs, env), env);
+  // A client tool: it asks for exactly what the command needs (above), not for what a deployed
+  // service process must have.
+  const config = loadConfig(schemaFor(needs, env), env, { deploymentChecks: false });
   return {
     prefix: config.SAGAWORKS_ENV_PREFIX,
     region: config.AWS_REGION,

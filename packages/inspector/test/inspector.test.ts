@@ -387,11 +387,11 @@ describe("the web inspector", () => {
     expect(saga.body.snapshot).toMatchObject({ status: "running", state: "step:approve-order" });
     expect(
       saga.body.history.filter(
-        (entry: { event_type: string }) => entry.event_type === "operator.compensate",
+        (entry: { eventType: string }) => entry.eventType === "operator.compensate",
       ),
     ).toEqual([expect.objectContaining({ applied: false, reason: "customer asked to cancel" })]);
     await shoot("saga-refused-skip");
-  });
+  }, 180_000);
 
   it("fits a narrow screen", async () => {
     await page.setViewportSize({ width: 390, height: 844 });

@@ -118,7 +118,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description This replica's counters since it started: commits, events applied, ignored, duplicates. */
+    /** @description This replica's counters since it started: commits, events applied, ignored, duplicates, junk replies, parked outbox messages. Open, like /health. */
     get: {
       parameters: {
         query?: never;
@@ -228,7 +228,46 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            "application/json": {
+              items: {
+                createdAt: string;
+                id: string;
+                name: string;
+                state: string;
+                status: string;
+                updatedAt: string;
+                version: number;
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
         };
       };
     };
@@ -247,7 +286,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description A saga's state and its history, oldest first. */
+    /** @description A saga's state, its history (oldest first) and the messages parked for it. */
     get: {
       parameters: {
         query?: never;
@@ -264,7 +303,69 @@ export interface paths {
           headers: {
             [name: string]: unknown;
           };
-          content?: never;
+          content: {
+            "application/json": {
+              createdAt: string;
+              hash: string;
+              history: {
+                actor: string | null;
+                applied: boolean;
+                at: string;
+                effects: unknown;
+                event: unknown;
+                eventType: string;
+                note: string;
+                reason: string | null;
+                seq: number;
+                state: string;
+                status: string;
+              }[];
+              id: string;
+              junkReplies: number;
+              name: string;
+              parkedMessages: {
+                attempts: number;
+                destination: string;
+                id: string;
+                kind: string;
+                name: string | null;
+                parkedAt: string;
+                reason: string;
+              }[];
+              revision: number;
+              snapshot: unknown;
+              state: string;
+              status: string;
+              updatedAt: string;
+              version: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
         };
       };
     };

@@ -54,7 +54,7 @@ export interface EffectSummary {
 export interface HistoryEntry {
   seq: number;
   at: string;
-  event_type: string;
+  eventType: string;
   event: SagaEvent;
   applied: boolean;
   note: string;

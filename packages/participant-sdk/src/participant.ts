@@ -228,7 +228,7 @@ export class Participant {
           step: command.step,
           command: command.name,
           messageId: command.messageId,
-          replyTo: command.replyTo,
+          replyQueue: replyQueueName(this.options.prefix),
           receiveCount: delivery.receiveCount,
           lastDeliveryBeforeDlq:
             this.options.maxReceiveCount !== undefined &&

@@ -1,3 +1,4 @@
+import { DeleteQueueCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import { applyTopology, deriveTopology } from "@sagaworks/topology";
@@ -17,6 +18,11 @@ describe("a command whose reply queue does not exist", () => {
     cleanups.push(async () => clients.destroy());
     const prefix = uniqueTestName("reply queue missing", 24);
     await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
+    // The configured reply queue goes away (replies never go to an address from the message).
+    const replies = await clients.sqs.send(
+      new GetQueueUrlCommand({ QueueName: `${prefix}-saga-replies` }),
+    );
+    await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: replies.QueueUrl }));
     const db = await createTestDatabase("reply queue missing", process.env);
     cleanups.push(() => db.drop());
     const logger = silentLogger();
@@ -43,7 +49,7 @@ describe("a command whose reply queue does not exist", () => {
     const command = commandEnvelope({
       name: "MakeWidget",
       payload: {},
-      replyTo: `${prefix}-no-such-replies`,
+      replyTo: `${prefix}-saga-replies`,
     });
 
     const result = await participant.handle({
@@ -61,7 +67,7 @@ describe("a command whose reply queue does not exist", () => {
           sagaId: command.sagaId,
           step: command.step,
           messageId: command.messageId,
-          replyTo: `${prefix}-no-such-replies`,
+          replyQueue: `${prefix}-saga-replies`,
           lastDeliveryBeforeDlq: true,
         }),
       },

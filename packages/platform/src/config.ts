@@ -16,6 +16,13 @@ export interface ConfigProblem {
 export function loadConfig<Schema extends z.ZodType>(
   schema: Schema,
   env: Record<string, string | undefined> = process.env,
+  options: {
+    /**
+     * Apply the safe defaults of a deployed process (see deploymentProblems); defaults to true.
+     * Client tools (the ops CLI) that check their own needs turn it off.
+     */
+    deploymentChecks?: boolean;
+  } = {},
 ): z.infer<Schema> {
   // Empty strings mean "unset" in shell environments (`FOO= cmd`), so they fall back to defaults.
   const cleaned: Record<string, string> = {};
@@ -28,7 +35,7 @@ export function loadConfig<Schema extends z.ZodType>(
       variable: issue.path.map(String).join(".") || "(environment)",
       message: issue.message,
     })),
-    ...deploymentProblems(schema, cleaned),
+    ...(options.deploymentChecks === false ? [] : deploymentProblems(schema, cleaned)),
   ];
   if (result.success && problems.length === 0) return result.data;
   const list = problems.map((p) => `  - ${p.variable}: ${p.message}`).join("\n");

@@ -206,7 +206,7 @@ function ActionsPanel({ saga, onChanged }: { saga: SagaView; onChanged: () => vo
 
 function eventLabel(entry: HistoryEntry): string {
   const event = entry.event as unknown as Record<string, unknown>;
-  const parts = [entry.event_type];
+  const parts = [entry.eventType];
   if (typeof event.step === "string") parts.push(String(event.step));
   if (typeof event.name === "string") parts.push(String(event.name));
   if (typeof event.attempt === "number") parts.push(`attempt ${event.attempt}`);
@@ -236,7 +236,7 @@ function Timeline({ saga }: { saga: SagaView }) {
             <li
               key={entry.seq * 100_000 + index}
               class={`event ${entry.applied ? "" : "ignored"} ${isCompensation(entry) ? "compensation" : ""}`}
-              data-event-type={entry.event_type}
+              data-event-type={entry.eventType}
             >
               <div class="event-time">
                 <span title={timestamp(entry.at)}>+{formatDuration(at - start)}</span>
@@ -283,7 +283,7 @@ function stepExchanges(saga: SagaView, step: CompiledStep) {
     }
     const event = entry.event as unknown as Record<string, unknown>;
     if (
-      ["reply", "http-response", "http-failure"].includes(entry.event_type) &&
+      ["reply", "http-response", "http-failure"].includes(entry.eventType) &&
       event.step === step.name
     ) {
       replies.push({ at: entry.at, applied: entry.applied, event });

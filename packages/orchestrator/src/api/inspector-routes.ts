@@ -2,15 +2,22 @@
 // reads it shows that the core routes do not give (search with age and text filters, counts per
 // status, a saga's pending timers and unsent outbox rows). A plugin of its own, registered with
 // one line in app.ts, so it stays out of the way of the core routes.
-import { timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { Database } from "@sagaworks/platform";
-import { HttpError } from "@sagaworks/service-kit";
-import type { FastifyReply, FastifyRequest } from "fastify";
+import {
+  cursorTimestamp,
+  decodePageCursor,
+  encodePageCursor,
+  storableString,
+} from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { countByStatus, listInstances } from "../store/instances.ts";
+import { outboxRowsOf } from "../store/outbox.ts";
+import { timersOf } from "../store/timers.ts";
+import { bearerAuth } from "./auth.ts";
 
 /** Options of {@link inspectorRoutes}. */
 export interface InspectorRoutesOptions {
@@ -43,15 +50,18 @@ const errorBody = z.object({
 });
 const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
 const filterShape = {
-  name: z.string().min(1).max(128).optional(),
-  createdAfter: z.iso.datetime({ offset: true }).optional(),
+  name: storableString().min(1).max(128).optional(),
+  createdAfter: z.iso
+    .datetime({ offset: true })
+    .transform((text) => new Date(text))
+    .optional(),
 };
 const searchQuery = z.object({
   ...filterShape,
   status: sagaStatus.optional(),
-  q: z.string().trim().min(1).max(200).optional(),
+  q: storableString().trim().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(25),
-  cursor: z.string().max(200).optional(),
+  cursor: storableString().max(1000).optional(),
 });
 const sagaRow = z.object({
   id: z.string(),
@@ -74,53 +84,9 @@ const outboxRow = z.object({
   createdAt: z.string(),
 });
 
-/** Row of saga_instances as the search reads it; mapped to camelCase in one place below. */
-interface InstanceRow {
-  id: string;
-  saga_name: string;
-  saga_version: number;
-  status: (typeof statuses)[number];
-  state: string;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
-const iso = (value: Date | string) => new Date(value).toISOString();
-
-function toSagaRow(row: InstanceRow): z.infer<typeof sagaRow> {
-  return {
-    id: row.id,
-    name: row.saga_name,
-    version: row.saga_version,
-    status: row.status,
-    state: row.state,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && typeof value[0] === "string" && typeof value[1] === "string") {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Falls through to the error below.
-  }
-  throw new HttpError(
-    400,
-    "CURSOR_INVALID",
-    "The cursor is not one this API returned; start again without it.",
-  );
-}
-
-/** `%` and `_` are LIKE wildcards; a search for them means the characters themselves. */
-const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+const iso = (value: Date) => value.toISOString();
+const SEARCH_CURSOR = "sagas-search";
+const searchPosition = z.tuple([cursorTimestamp, z.uuid()]);
 
 /**
  * The inspector's routes: `GET /ui/*` (the built app; 503 with the build command when it is not
@@ -132,16 +98,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
   options,
 ) => {
   const { knex } = options.db;
-  const expected = Buffer.from(`Bearer ${options.apiToken}`);
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    const given = Buffer.from(request.headers.authorization ?? "");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return reply.code(401).send({
-        code: "UNAUTHORIZED",
-        message: "Send the API token as 'Authorization: Bearer <token>'.",
-      });
-    }
-  };
+  const requireToken = bearerAuth(options.apiToken);
 
   const uiDir = options.uiDir ?? defaultInspectorDir;
   // Relative asset paths in the app resolve against /ui/, not /.
@@ -158,14 +115,6 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       }),
     );
   }
-
-  /** saga_instances narrowed by the filters every list read shares. */
-  const filtered = (filters: { name?: string | undefined; createdAfter?: string | undefined }) => {
-    let query = knex("saga_instances");
-    if (filters.name) query = query.where({ saga_name: filters.name });
-    if (filters.createdAfter) query = query.where("created_at", ">=", filters.createdAfter);
-    return query;
-  };
 
   app.get(
     "/sagas/search",
@@ -184,34 +133,28 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const { status, q, limit, cursor } = request.query;
-      let query = filtered(request.query)
-        .select("id", "saga_name", "saga_version", "status", "state", "created_at", "updated_at")
-        .orderBy([
-          { column: "created_at", order: "desc" },
-          { column: "id", order: "desc" },
-        ])
-        .limit(limit + 1);
-      if (status) query = query.where({ status });
-      if (q) {
-        const text = `%${likeEscape(q)}%`;
-        query = query.where((where) => {
-          where.whereRaw("(snapshot -> 'input')::text ILIKE ?", [text]);
-          if (/^[0-9a-f-]+$/i.test(q)) {
-            where.orWhereRaw("id::text LIKE ?", [`${likeEscape(q.toLowerCase())}%`]);
-          }
-        });
-      }
-      if (cursor) {
-        const [createdAt, id] = decodeCursor(cursor);
-        query = query.whereRaw("(created_at, id) < (?::timestamptz, ?::uuid)", [createdAt, id]);
-      }
-      const rows = ((await query) as InstanceRow[]).map(toSagaRow);
+      const { status, q, limit, cursor, name, createdAfter } = request.query;
+      const after = cursor ? decodePageCursor(cursor, SEARCH_CURSOR, searchPosition) : undefined;
+      const rows = await listInstances(knex, {
+        status,
+        name,
+        createdAfter,
+        text: q,
+        limit: limit + 1,
+        after: after ? { createdAt: after[0], id: after[1] } : undefined,
+      });
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        items: page,
-        nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+        items: page.map((row) => ({
+          ...row,
+          createdAt: iso(row.createdAt),
+          updatedAt: iso(row.updatedAt),
+        })),
+        nextCursor:
+          rows.length > limit && last
+            ? encodePageCursor(SEARCH_CURSOR, [iso(last.createdAt), last.id])
+            : null,
       };
     },
   );
@@ -232,16 +175,12 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const rows = (await filtered(request.query)
-        .select("status")
-        .count({ count: "*" })
-        .groupBy("status")) as { status: (typeof statuses)[number]; count: string | number }[];
-      const byStatus = Object.fromEntries(statuses.map((s) => [s, 0])) as Record<
+      const counts = await countByStatus(knex, request.query);
+      const byStatus = Object.fromEntries(statuses.map((s) => [s, counts[s] ?? 0])) as Record<
         (typeof statuses)[number],
         number
       >;
-      for (const row of rows) byStatus[row.status] = Number(row.count);
-      return { total: rows.reduce((sum, row) => sum + Number(row.count), 0), byStatus };
+      return { total: Object.values(byStatus).reduce((sum, n) => sum + n, 0), byStatus };
     },
   );
 
@@ -258,14 +197,12 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const rows = (await knex("saga_timers")
-        .select("id", "fire_at", "event")
-        .where({ saga_id: request.params.id })
-        .orderBy([
-          { column: "fire_at", order: "asc" },
-          { column: "id", order: "asc" },
-        ])) as { id: string; fire_at: Date | string; event: unknown }[];
-      return rows.map((row) => ({ id: row.id, fireAt: iso(row.fire_at), event: row.event }));
+      const timers = await timersOf(knex, request.params.id);
+      return timers.map((timer) => ({
+        id: timer.id,
+        fireAt: iso(timer.fireAt),
+        event: timer.event,
+      }));
     },
   );
 
@@ -282,37 +219,11 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const rows = (await knex("saga_outbox")
-        .select(
-          "id",
-          "kind",
-          "destination",
-          "message",
-          "attempts",
-          "last_error",
-          "available_at",
-          "created_at",
-        )
-        .where({ saga_id: request.params.id })
-        .orderBy("id", "asc")) as {
-        id: string | number;
-        kind: string;
-        destination: string;
-        message: unknown;
-        attempts: number;
-        last_error: string | null;
-        available_at: Date | string;
-        created_at: Date | string;
-      }[];
+      const rows = await outboxRowsOf(knex, request.params.id);
       return rows.map((row) => ({
-        id: String(row.id),
-        kind: row.kind,
-        destination: row.destination,
-        message: row.message,
-        attempts: row.attempts,
-        lastError: row.last_error,
-        availableAt: iso(row.available_at),
-        createdAt: iso(row.created_at),
+        ...row,
+        availableAt: iso(row.availableAt),
+        createdAt: iso(row.createdAt),
       }));
     },
   );

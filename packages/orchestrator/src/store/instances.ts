@@ -37,6 +37,10 @@ export interface SagaPosition {
 export interface SagaListQuery {
   status?: SagaStatus | undefined;
   name?: string | undefined;
+  /** Only sagas created at or after this time. */
+  createdAfter?: Date | undefined;
+  /** Text anywhere in the input, or a prefix of the saga id. */
+  text?: string | undefined;
   limit: number;
   /** Only sagas after this one in the order (older, or as old with a smaller id). */
   after?: SagaPosition | undefined;
@@ -165,7 +169,17 @@ export async function listInstances(knex: Knex, query: SagaListQuery): Promise<S
     ])
     .limit(query.limit);
   if (query.status) select = select.where({ status: query.status });
-  if (query.name) select = select.where({ saga_name: query.name });
+  select = whereFiltered(select, query);
+  if (query.text) {
+    const text = query.text;
+    const pattern = `%${likeEscape(text)}%`;
+    select = select.where((where) => {
+      where.whereRaw("(snapshot -> 'input')::text ILIKE ?", [pattern]);
+      if (/^[0-9a-f-]+$/i.test(text)) {
+        where.orWhereRaw("id::text LIKE ?", [`${likeEscape(text.toLowerCase())}%`]);
+      }
+    });
+  }
   if (query.after) {
     // The cursor helper has already checked both values; the casts cannot fail.
     select = select.whereRaw("(created_at, id) < (?::timestamptz, ?::uuid)", [
@@ -186,4 +200,32 @@ export async function listInstances(knex: Knex, query: SagaListQuery): Promise<S
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }));
+}
+
+/** `%` and `_` are LIKE wildcards; a search for them means the characters themselves. */
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The filters every saga list shares: the definition's name and the age. */
+export interface SagaFilters {
+  name?: string | undefined;
+  createdAfter?: Date | undefined;
+}
+
+function whereFiltered(select: Knex.QueryBuilder, filters: SagaFilters): Knex.QueryBuilder {
+  let query = select;
+  if (filters.name) query = query.where({ saga_name: filters.name });
+  if (filters.createdAfter) query = query.where("created_at", ">=", filters.createdAfter);
+  return query;
+}
+
+/** How many sagas are in each status, filtered; statuses with none are absent. */
+export async function countByStatus(
+  knex: Knex,
+  filters: SagaFilters,
+): Promise<Partial<Record<SagaStatus, number>>> {
+  const rows = (await whereFiltered(knex("saga_instances"), filters)
+    .select("status")
+    .count({ count: "*" })
+    .groupBy("status")) as { status: SagaStatus; count: string | number }[];
+  return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
 }

@@ -133,6 +133,54 @@ export async function claimHttpCalls(
   return rows.map((row) => ({ ...row, id: String(row.id) }));
 }
 
+/** An outbox row as an operator sees it: still waiting to be sent (or sent, until the next commit). */
+export interface PendingOutboxRow {
+  id: string;
+  kind: string;
+  destination: string;
+  message: OutboxMessage;
+  attempts: number;
+  lastError: string | null;
+  availableAt: Date;
+  createdAt: Date;
+}
+
+/** A saga's rows still in the outbox, oldest first (what the inspector shows). */
+export async function outboxRowsOf(knex: Knex, sagaId: string): Promise<PendingOutboxRow[]> {
+  const rows = (await knex("saga_outbox")
+    .where({ saga_id: sagaId })
+    .orderBy("id", "asc")
+    .select(
+      "id",
+      "kind",
+      "destination",
+      "message",
+      "attempts",
+      "last_error",
+      "available_at",
+      "created_at",
+    )) as {
+    id: string | number;
+    kind: string;
+    destination: string;
+    message: OutboxMessage;
+    attempts: number;
+    last_error: string | null;
+    available_at: Date | string;
+    created_at: Date | string;
+  }[];
+  return rows.map((row) => ({
+    id: String(row.id),
+    kind: row.kind,
+    destination: row.destination,
+    message: row.message,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    availableAt: new Date(row.available_at),
+    createdAt: new Date(row.created_at),
+  }));
+}
+
 /** The messages of a saga that were parked, oldest first. */
 export async function listParked(knex: Knex, sagaId: string): Promise<ParkedMessage[]> {
   const rows = (await knex("saga_outbox_parked")

@@ -10,6 +10,18 @@ export interface SagaTimer {
   event: TimerEvent;
 }
 
+interface TimerColumns {
+  id: string;
+  saga_id: string;
+  fire_at: Date | string;
+  event: TimerEvent;
+}
+
+/** The one place a saga_timers row becomes a {@link SagaTimer}. */
+function toTimer(row: TimerColumns): SagaTimer {
+  return { id: row.id, sagaId: row.saga_id, fireAt: new Date(row.fire_at), event: row.event };
+}
+
 /**
  * Takes a timer that fired, if it is still armed: locks it, then deletes it in `trx`. Called
  * after the instance lock (lock order: instance, then its timers), so the reply path and the
@@ -49,16 +61,18 @@ export async function dueTimers(knex: Knex, now: Date, limit: number): Promise<S
     .where("fire_at", "<=", now)
     .orderBy("fire_at")
     .limit(limit)
-    .select("id", "saga_id", "fire_at", "event")) as {
-    id: string;
-    saga_id: string;
-    fire_at: Date | string;
-    event: TimerEvent;
-  }[];
-  return rows.map((row) => ({
-    id: row.id,
-    sagaId: row.saga_id,
-    fireAt: new Date(row.fire_at),
-    event: row.event,
-  }));
+    .select("id", "saga_id", "fire_at", "event")) as TimerColumns[];
+  return rows.map(toTimer);
+}
+
+/** A saga's pending timers, soonest first (what the inspector shows). */
+export async function timersOf(knex: Knex, sagaId: string): Promise<SagaTimer[]> {
+  const rows = (await knex("saga_timers")
+    .select("id", "saga_id", "fire_at", "event")
+    .where({ saga_id: sagaId })
+    .orderBy([
+      { column: "fire_at", order: "asc" },
+      { column: "id", order: "asc" },
+    ])) as TimerColumns[];
+  return rows.map(toTimer);
 }

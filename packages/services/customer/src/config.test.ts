@@ -10,6 +10,7 @@ describe("customerConfigSchema", () => {
       HOST: "127.0.0.1",
       CUSTOMER_DB_SCHEMA: "customer",
       CUSTOMER_SEED: true,
+      SAGAWORKS_ENV: "dev",
     });
   });
 

@@ -8,11 +8,6 @@ export const customerConfigSchema = z.object({
   LOG_LEVEL: baseConfigShape.LOG_LEVEL,
   /** `dev` gives SERVICE_WRITE_TOKEN a development default; elsewhere it must be set. */
   SAGAWORKS_ENV: baseConfigShape.SAGAWORKS_ENV,
-  /**
-   * `embedded` (the demo's in-process setup) also counts as development for the token's
-   * default. The customer service uses no broker itself.
-   */
-  SAGAWORKS_BROKER: z.enum(["embedded", "aws"]).optional(),
   ...serviceAuthConfigShape,
   /** postgres:// URL; unset means an embedded, in-memory Postgres (PGlite). */
   DATABASE_URL: baseConfigShape.DATABASE_URL,
