@@ -97,6 +97,9 @@ export interface ConsumerStats {
 
 type Slot = () => void;
 
+/** On stop, a long poll with more than this left is aborted; a shorter one is waited out. */
+const ABORT_ABOVE_MS = 2_000;
+
 /**
  * A long-polling SQS consumer with bounded concurrency. While a handler runs, the message's
  * visibility is extended so that a slow handler does not see its message delivered twice;
@@ -123,6 +126,8 @@ export class SqsConsumer<Body = Envelope> {
   private loop: Promise<void> | undefined;
   /** Aborts the long poll under way when the consumer stops. */
   private polling = new AbortController();
+  /** When the long poll under way started; undefined between polls. */
+  private pollStartedAt: number | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waiting: Slot[] = [];
   private pendingDeletes: { id: string; receiptHandle: string }[] = [];
@@ -158,12 +163,17 @@ export class SqsConsumer<Body = Envelope> {
    * Kubernetes' grace periods instead of waiting out a 20 s long poll.
    */
   async stop(): Promise<void> {
-    // Aborting the long poll is what makes SIGTERM fast. Nothing is lost either way: a message
-    // SQS had picked for the aborted response in the instant of the abort (it answers a long
-    // poll as soon as a message arrives) is not deleted and reappears after its visibility
-    // timeout; the inbox absorbs the redelivery. Waiting out the poll instead cost up to 20 s.
+    // Aborting the long poll is what makes SIGTERM fast, but it has a cost: the broker keeps the
+    // abandoned poll open until its wait ends and may still hand it a message, which then stays
+    // invisible for its visibility timeout (never lost: it is not deleted, and the inbox absorbs
+    // the redelivery). So a poll that ends within ABORT_ABOVE_MS anyway is waited out (no
+    // message strands), and only a longer one is aborted (stop no longer waits up to 20 s).
     this.running = false;
-    this.polling.abort();
+    const remainingMs =
+      this.pollStartedAt === undefined
+        ? 0
+        : this.options.waitTimeSeconds * 1000 - (Date.now() - this.pollStartedAt);
+    if (remainingMs > ABORT_ABOVE_MS) this.polling.abort();
     for (const wake of this.waiting.splice(0)) wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -180,6 +190,7 @@ export class SqsConsumer<Body = Envelope> {
         continue;
       }
       let messages: Message[];
+      this.pollStartedAt = Date.now();
       try {
         const response = await this.options.sqs.send(
           new ReceiveMessageCommand({
@@ -194,7 +205,9 @@ export class SqsConsumer<Body = Envelope> {
         );
         messages = response.Messages ?? [];
         errorDelayMs = 0;
+        this.pollStartedAt = undefined;
       } catch (error) {
+        this.pollStartedAt = undefined;
         if (!this.running) break;
         // The endpoint is down or throttling: back off (up to 10 s) instead of spinning.
         errorDelayMs = Math.min(10_000, Math.max(200, errorDelayMs * 2));

@@ -73,4 +73,47 @@ describe("stopping a consumer", () => {
     const left = await receiveMessages(clients.sqs, queueUrl, 1);
     expect(left.map((m) => JSON.parse(m.Body ?? "{}").messageId)).toEqual([envelope.messageId]);
   });
+
+  it("waits out a poll that ends within 2 s anyway, so the broker cannot strand a message on an abandoned poll", async () => {
+    const { topology, url } = await testTopology(clients, "consumer short poll", {
+      participants: ["order"],
+    });
+    const shortClients = brokerClients();
+    const outcomes: string[] = [];
+    shortClients.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "ReceiveMessageCommand") return next(args);
+        try {
+          const result = await next(args);
+          outcomes.push("answered");
+          return result;
+        } catch (error) {
+          outcomes.push((error as Error).name);
+          throw error;
+        }
+      },
+      { step: "initialize", name: "receive-recorder" },
+    );
+    let polls = 0;
+    shortClients.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "ReceiveMessageCommand") polls++;
+        return next(args);
+      },
+      { step: "initialize", name: "receive-counter" },
+    );
+    const consumer = new SqsConsumer({
+      sqs: shortClients.sqs,
+      queueUrl: url(commandQueueName(topology.prefix, "order")),
+      logger: silentLogger(),
+      waitTimeSeconds: 1,
+      handler: async () => ack(),
+    });
+    consumer.start();
+    await waitFor(() => polls >= 1 || undefined, { description: "a short poll" });
+    await consumer.stop();
+    expect(outcomes.at(-1)).toBe("answered");
+    expect(outcomes).not.toContain("AbortError");
+    shortClients.destroy();
+  });
 });
