@@ -4,7 +4,8 @@
 //
 // Sagas are parked where a test needs them by pausing a real service (stopping its participant)
 // and resuming it (a new replica on the same database and queue), never by faking replies.
-// Each page is saved to docs/screenshots/ as it is checked.
+// Each page is saved as it is checked, to .ci/out/screenshots/ (git-ignored), or to the folder
+// INSPECTOR_SCREENSHOT_DIR names: docs/screenshots/ refreshes the README's pictures.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,7 +25,11 @@ import { apiTypesFile, renderApiTypes } from "../src/api-types.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
-const screenshots = fileURLToPath(new URL("../../../docs/screenshots/", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const screenshots = join(
+  repoRoot,
+  process.env.INSPECTOR_SCREENSHOT_DIR || join(".ci", "out", "screenshots"),
+);
 const TOKEN = "inspector-test-token-0123456789";
 /** Pixels the page is wider than the window; 0 when nothing scrolls sideways. */
 const HORIZONTAL_OVERFLOW =
