@@ -62,6 +62,11 @@ export interface OrchestratorOptions {
   applyTopology?: boolean | undefined;
   /** Readers of the events topic, from the topology settings; defaults to none. */
   eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
+   * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
+   */
+  stepEvents?: boolean | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -83,6 +88,7 @@ export function resolveOrchestratorOptions(
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
     applyTopology: options.applyTopology ?? true,
     eventSubscribers: options.eventSubscribers ?? [],
+    stepEvents: options.stepEvents ?? false,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -140,6 +146,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     commandQueueUrl: queueUrlLookup(urls),
     replyQueueName: replyQueueName(deps.prefix),
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
+    stepEvents: options.stepEvents,
   };
 
   // Built in dependency order: what the runtime hands its commits to exists before it does.

@@ -15,6 +15,26 @@ export interface Routing {
   replyQueueName: string;
   /** ARN of the saga-events topic. */
   eventsTopicArn: string;
+  /**
+   * Publish step-level lifecycle events (`saga.step.completed`, `.failed`, `.retrying`,
+   * `.compensated`) too; defaults to false: only saga-level ones (started, completed,
+   * compensated, failed, needs-intervention, resolved, deadline-passed) are published. Step
+   * events are most of a saga's messages; the history keeps every step for the inspector.
+   */
+  stepEvents?: boolean;
+}
+
+/** Lifecycle events about one step, published only when {@link Routing.stepEvents} is set. */
+const STEP_LEVEL_EVENTS: ReadonlySet<string> = new Set([
+  "saga.step.completed",
+  "saga.step.failed",
+  "saga.step.retrying",
+  "saga.step.compensated",
+]);
+
+/** Whether the lifecycle event `name` is published under these routing settings. */
+export function publishesEvent(routing: Routing, name: string): boolean {
+  return routing.stepEvents === true || !STEP_LEVEL_EVENTS.has(name);
 }
 
 const asObject = (value: JsonValue): Record<string, unknown> =>
@@ -96,6 +116,8 @@ export async function writeEffects(
         });
         break;
       case "publish-event": {
+        // Still listed in the history's effects; only the message is left out.
+        if (!publishesEvent(routing, effect.name)) break;
         const envelope = createEnvelope(
           {
             kind: "event",
