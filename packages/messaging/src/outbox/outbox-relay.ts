@@ -32,7 +32,11 @@ export interface OutboxRelayOptions {
   metrics?: { commits: number };
   /** Defaults to the wall clock. */
   clock?: () => Date;
-  /** Fallback poll for rows nobody dispatched (a crash after commit); defaults to 500 ms. */
+  /**
+   * Fallback poll for rows nobody dispatched (a crash after commit, a failed send); defaults to
+   * 1 s. Such rows wait out a 10 s lease first, so polling faster finds nothing sooner; each
+   * look is a query (and a commit in Postgres's counters) on an idle system.
+   */
   pollIntervalMs?: number;
   /** Rows claimed per transaction; defaults to 100. */
   batchSize?: number;
@@ -82,7 +86,7 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
     logger: options.logger,
     metrics: options.metrics ?? { commits: 0 },
     clock: options.clock ?? (() => new Date()),
-    pollIntervalMs: options.pollIntervalMs ?? 500,
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
     batchSize: options.batchSize ?? 100,
     deleteDelayMs: options.deleteDelayMs ?? 100,
     maxAttempts: options.maxAttempts ?? 5,
