@@ -47,9 +47,9 @@ export interface OrchestratorOptions {
   replyConcurrency?: number | undefined;
   /** Long-poll wait of the reply consumer; defaults to 20 s. */
   replyWaitTimeSeconds?: number | undefined;
-  /** How often due timers are looked for; defaults to 200 ms. */
+  /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
-  /** The relay's fallback poll; defaults to 500 ms. */
+  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 10 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
   maxReceiveCount?: number | undefined;
@@ -82,8 +82,8 @@ export function resolveOrchestratorOptions(
   return {
     replyConcurrency: options.replyConcurrency ?? 10,
     replyWaitTimeSeconds: options.replyWaitTimeSeconds ?? 20,
-    timerPollIntervalMs: options.timerPollIntervalMs ?? 200,
-    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+    timerPollIntervalMs: options.timerPollIntervalMs ?? 500,
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 1_000,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
     applyTopology: options.applyTopology ?? true,

@@ -19,7 +19,10 @@ export interface HttpInvokerOptions {
   metrics?: OrchestratorMetrics | undefined;
   /** Defaults to the wall clock. */
   clock?: (() => Date) | undefined;
-  /** Fallback poll; defaults to 250 ms. */
+  /**
+   * Fallback poll, for calls this replica was not woken for (another replica's, after a crash
+   * or a lease that ran out); defaults to 1 s. Calls this replica's commits write wake it.
+   */
   pollIntervalMs?: number | undefined;
   /** Calls in flight at once; defaults to 10. */
   concurrency?: number | undefined;
@@ -52,7 +55,7 @@ export class HttpInvoker {
       wake: options.wake ?? new WakeSignal(),
       metrics: options.metrics ?? options.runtime.metrics,
       clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 250,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
       concurrency: options.concurrency ?? 10,
     };
     this.wake = this.options.wake;
