@@ -75,15 +75,30 @@ export async function insertOutboxRows(
 ): Promise<SagaOutboxRow[]> {
   if (rows.length === 0) return [];
   const inserted = (await trx("saga_outbox")
-    .insert(
-      rows.map((row) => ({
-        ...row,
-        message: JSON.stringify(row.message),
-        available_at: row.kind === "http" || !options.leased ? now : outboxAvailableAt(now),
-        created_at: now,
-      })),
-    )
+    .insert(outboxColumns(rows, now, options))
     .returning("id")) as { id: string | number }[];
+  return withOutboxIds(rows, inserted);
+}
+
+/** The columns of new outbox rows (see {@link insertOutboxRows} for `leased`). */
+export function outboxColumns(
+  rows: readonly NewOutboxRow[],
+  now: Date,
+  options: { leased: boolean },
+): Record<string, unknown>[] {
+  return rows.map((row) => ({
+    ...row,
+    message: JSON.stringify(row.message),
+    available_at: row.kind === "http" || !options.leased ? now : outboxAvailableAt(now),
+    created_at: now,
+  }));
+}
+
+/** The rows as written, with the ids the insert returned (in the order of `rows`). */
+export function withOutboxIds(
+  rows: readonly NewOutboxRow[],
+  inserted: readonly { id: string | number }[],
+): SagaOutboxRow[] {
   return rows.map((row, index) => ({ ...row, id: String(inserted[index]?.id), attempts: 0 }));
 }
 
