@@ -17,11 +17,10 @@ import { parkSaga } from "./outbox-parking.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
-import { isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
+import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
-import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -164,7 +163,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
   });
-  const httpCallsWritten = new WakeSignal();
+  // Declared before the runtime, which hands it the calls its commits write.
+  let http: HttpInvoker | undefined;
   const runtime = new SagaRuntime({
     db,
     definitions,
@@ -176,18 +176,19 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     handOff,
     onOutboxWritten: (rows) => {
       relay.notify(rows.filter(isMessageRow));
-      if (rows.some((row) => row.kind === "http")) httpCallsWritten.notify();
+      const calls = rows.filter(isHttpRow);
+      if (calls.length > 0) http?.dispatch(calls);
     },
   });
-  const http = new HttpInvoker({
+  const invoker = new HttpInvoker({
     db,
     runtime,
     logger,
     serviceUrls: deps.serviceUrls,
-    wake: httpCallsWritten,
     metrics,
     clock,
   });
+  http = invoker;
   const timers = new TimerPoller({
     db,
     runtime,
@@ -224,7 +225,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     routing,
     start() {
       relay.start();
-      http.start();
+      invoker.start();
       timers.start();
       replies.start();
       started = true;
@@ -233,7 +234,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       started = false;
       await replies.stop();
       await timers.stop();
-      await http.stop();
+      await invoker.stop();
       await relay.stop();
     },
   };
