@@ -412,12 +412,12 @@ export class OutboxRelay {
     const limit =
       first.kind === "sqs" ? AwsLimits.sqsMaxMessageBytes : AwsLimits.snsMaxMessageBytes;
     const failures: SendFailure[] = [];
-    const sendable: { row: OutboxRow; message: OutgoingMessage }[] = [];
+    const sendable: { row: OutboxRow; message: OutgoingMessage; size: number }[] = [];
     for (const row of rows) {
       const { transport: _transport, ...message } = row.message;
       try {
-        checkMessages([message], limit, first.destination);
-        sendable.push({ row, message });
+        const [size] = checkMessages([message], limit, first.destination);
+        sendable.push({ row, message, size: size ?? 0 });
       } catch (error) {
         failures.push({
           row,
@@ -429,12 +429,14 @@ export class OutboxRelay {
     }
     if (sendable.length === 0) return { sentIds: [], failures };
     const messages = sendable.map((entry) => entry.message);
+    // Checked one by one above: the producer need not scan every body a second time.
+    const sizes = sendable.map((entry) => entry.size);
     let report: BatchReport;
     try {
       report =
         first.kind === "sqs"
-          ? await sendToQueue(this.options.sqs, first.destination, messages)
-          : await publishToTopic(this.requireSns(), first.destination, messages);
+          ? await sendToQueue(this.options.sqs, first.destination, messages, sizes)
+          : await publishToTopic(this.requireSns(), first.destination, messages, sizes);
     } catch (error) {
       // The broker could not be reached (or refused the call as a whole): every row is retried.
       report = {
