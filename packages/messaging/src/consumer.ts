@@ -82,13 +82,6 @@ export interface ConsumerOptions<Body> {
    * longer wait only saves requests.
    */
   deleteBatchDelayMs?: number;
-  /**
-   * While handlers run, how long the next receive may wait for a whole bite of slots (up to ten)
-   * to be free, so that one request brings several messages; defaults to 20 ms. It never waits
-   * when nothing is in flight, so one message at a time is not slowed, and a slow handler holds
-   * receiving back by this much at most.
-   */
-  receiveLingerMs?: number;
   /** The queue's maxReceiveCount, to warn on a message's last delivery before the DLQ. */
   maxReceiveCount?: number;
   /** Delay before redelivering after a handler threw; defaults to 2^(receiveCount-1) s, max 300. */
@@ -146,7 +139,6 @@ export class SqsConsumer<Body = Envelope> {
       waitTimeSeconds: AwsLimits.maxWaitTimeSeconds,
       visibilityTimeoutSeconds: 30,
       deleteBatchDelayMs: 100,
-      receiveLingerMs: 20,
       ...options,
     };
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
@@ -180,23 +172,16 @@ export class SqsConsumer<Body = Envelope> {
   private async pollLoop(): Promise<void> {
     let errorDelayMs = 0;
     // Take messages in bites of up to ten: with one or two slots free, a receive would bring one
-    // or two messages and cost a request each. While handlers run (they finish within
-    // milliseconds under load), the next receive waits up to receiveLingerMs for a whole bite of
-    // slots, and messages pile up in the queue meanwhile, so one request carries several.
+    // or two messages and cost a request each; waiting for half of a bite to be free (handlers
+    // finish within milliseconds under load) lets one request carry several.
     const bite = Math.min(AwsLimits.maxReceiveMessages, this.options.concurrency);
-    let lastReceiveAt = 0;
+    const enough = Math.max(1, Math.ceil(bite / 2));
     while (this.running) {
       const free = this.options.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (free <= 0 || (free < enough && this.inFlight.size > 0)) {
         await new Promise<void>((resolve) => this.waiting.push(resolve));
         continue;
       }
-      const lingerLeft = lastReceiveAt + this.options.receiveLingerMs - performance.now();
-      if (free < bite && this.inFlight.size > 0 && lingerLeft > 0) {
-        await this.slotOrTimeout(lingerLeft);
-        continue;
-      }
-      lastReceiveAt = performance.now();
       let messages: Message[];
       try {
         const response = await this.options.sqs.send(
@@ -235,23 +220,6 @@ export class SqsConsumer<Body = Envelope> {
         this.inFlight.add(task);
       }
     }
-  }
-
-  /** Waits for a handler to finish, or `ms`, whichever comes first. */
-  private slotOrTimeout(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        // Not woken by a handler: leave no stale waiter behind for the next one to call.
-        const index = this.waiting.indexOf(wake);
-        if (index >= 0) this.waiting.splice(index, 1);
-        resolve();
-      }, ms);
-      this.waiting.push(wake);
-    });
   }
 
   /** Makes received but unhandled messages visible again now, for another consumer. */

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { silentLogger } from "@sagaworks/platform";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
@@ -129,48 +129,6 @@ describe("producer", () => {
 });
 
 describe("consumer", () => {
-  it("while a handler runs, waits for a whole bite of slots instead of taking messages one by one", async () => {
-    const { url } = await queue("receive bite");
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    const consumer = consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      concurrency: 10,
-      // Long enough that only a freed slot, never the clock, lets the next receive go.
-      receiveLingerMs: 60_000,
-      handler: spy.wrap(async (message) => {
-        if (message.body.step === "first") await released;
-        return ack();
-      }),
-    });
-    await sendToQueue(clients.sqs, url, [envelopeMessage(command("first"))]);
-    await spy.waitForItem((message) => message.body.step === "first");
-    await sendToQueue(
-      clients.sqs,
-      url,
-      Array.from({ length: 9 }, (_, i) => envelopeMessage(command(`next-${i}`))),
-    );
-    // Nine slots are free, but not a whole bite of ten: the nine wait in the queue.
-    const waiting = await clients.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ["ApproximateNumberOfMessages"],
-      }),
-    );
-    expect(waiting.Attributes?.ApproximateNumberOfMessages).toBe("9");
-    expect(spy.items).toHaveLength(1);
-    release();
-    await waitFor(() => consumer.stats.acked === 10, { description: "all ten handled" });
-    expect(spy.items.map((message) => message.body.step).sort()).toEqual(
-      ["first", ...Array.from({ length: 9 }, (_, i) => `next-${i}`)].sort(),
-    );
-  });
-
   it("handles messages concurrently and extends the visibility of a slow handler", async () => {
     const { url } = await queue("concurrency");
     const envelopes = Array.from({ length: 4 }, (_, i) => command(`slow-${i}`));
