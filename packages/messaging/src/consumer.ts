@@ -76,7 +76,11 @@ export interface ConsumerOptions<Body> {
   waitTimeSeconds?: number;
   /** Visibility timeout set on receive and renewed while a handler runs; defaults to 30 s. */
   visibilityTimeoutSeconds?: number;
-  /** How long deletes wait to fill a batch of ten; defaults to 20 ms. */
+  /**
+   * How long deletes wait to fill a batch of ten; defaults to 100 ms. A delete is not on any
+   * saga's path (the work is durable, the message invisible for the visibility timeout), so a
+   * longer wait only saves requests.
+   */
   deleteBatchDelayMs?: number;
   /** The queue's maxReceiveCount, to warn on a message's last delivery before the DLQ. */
   maxReceiveCount?: number;
@@ -141,7 +145,7 @@ export class SqsConsumer<Body = Envelope> {
       concurrency: 10,
       waitTimeSeconds: AwsLimits.maxWaitTimeSeconds,
       visibilityTimeoutSeconds: 30,
-      deleteBatchDelayMs: 20,
+      deleteBatchDelayMs: 100,
       ...options,
     };
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
@@ -183,9 +187,14 @@ export class SqsConsumer<Body = Envelope> {
 
   private async pollLoop(): Promise<void> {
     let errorDelayMs = 0;
+    // Take messages in bites of up to ten: with one or two slots free, a receive would bring one
+    // or two messages and cost a request each; waiting for half of a bite to be free (handlers
+    // finish within milliseconds under load) lets one request carry several.
+    const bite = Math.min(AwsLimits.maxReceiveMessages, this.options.concurrency);
+    const enough = Math.max(1, Math.ceil(bite / 2));
     while (this.running) {
       const free = this.options.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (free <= 0 || (free < enough && this.inFlight.size > 0)) {
         await new Promise<void>((resolve) => this.waiting.push(resolve));
         continue;
       }

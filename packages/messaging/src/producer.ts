@@ -125,8 +125,10 @@ export async function sendToQueue(
   sqs: SQSClient,
   queueUrl: string,
   messages: readonly OutgoingMessage[],
+  /** The sizes {@link checkMessages} returned for these messages, when the caller checked them. */
+  checkedSizes?: readonly number[],
 ): Promise<BatchReport> {
-  const sizes = checkMessages(messages, AwsLimits.sqsMaxMessageBytes, queueUrl);
+  const sizes = checkedSizes ?? checkMessages(messages, AwsLimits.sqsMaxMessageBytes, queueUrl);
   return sendInBatches({
     sizes,
     maxBytes: AwsLimits.sqsMaxBatchBytes,
@@ -158,8 +160,10 @@ export async function publishToTopic(
   sns: SNSClient,
   topicArn: string,
   messages: readonly OutgoingMessage[],
+  /** The sizes {@link checkMessages} returned for these messages, when the caller checked them. */
+  checkedSizes?: readonly number[],
 ): Promise<BatchReport> {
-  const sizes = checkMessages(messages, AwsLimits.snsMaxMessageBytes, topicArn);
+  const sizes = checkedSizes ?? checkMessages(messages, AwsLimits.snsMaxMessageBytes, topicArn);
   return sendInBatches({
     sizes,
     maxBytes: AwsLimits.snsMaxMessageBytes,

@@ -15,7 +15,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp(testName: string, options: { maxAttempts?: number } = {}) {
+async function setUp(
+  testName: string,
+  options: { maxAttempts?: number; pollIntervalMs?: number } = {},
+) {
   const db = await createTestDatabase(testName, process.env);
   cleanups.push(() => db.drop());
   await runMigrations(db, outboxMigrations);
@@ -121,6 +124,76 @@ describe("the outbox relay", () => {
     await waitFor(async () => (await remaining(db)) === 0, {
       description: "the relay to delete the row given back",
     });
+  });
+
+  it("sends the rows of several commits notified together in one batch", async () => {
+    const { db, relay, queueUrl } = await setUp("relay batches commits");
+    const commits = [
+      await write(db, queueUrl, ["c1"], outboxAvailableAt(new Date())),
+      await write(db, queueUrl, ["c2", "c3"], outboxAvailableAt(new Date())),
+      await write(db, queueUrl, ["c4"], outboxAvailableAt(new Date())),
+    ];
+    clients.counter.reset();
+    // Three transactions whose commits end in the same turn of the event loop.
+    for (const rows of commits) relay.notify(rows);
+    const received = await receiveMessages(clients.sqs, queueUrl, 4);
+    expect(received.map((m) => m.Body).sort()).toEqual(["c1", "c2", "c3", "c4"]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "the sent rows to be deleted",
+    });
+  });
+
+  it("loses nothing when part of a batch fails: the rest goes, the failed row stays to retry", async () => {
+    const { db, relay, queueUrl } = await setUp("relay partial failure", {
+      pollIntervalMs: 60_000,
+    });
+    const missing = `${queueUrl}-missing`;
+    const commits = [
+      await write(db, queueUrl, ["ok-1"], outboxAvailableAt(new Date())),
+      await write(db, missing, ["nowhere"], outboxAvailableAt(new Date())),
+      await write(db, queueUrl, ["ok-2"], outboxAvailableAt(new Date())),
+    ];
+    for (const rows of commits) relay.notify(rows);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["ok-1", "ok-2"]);
+    const failed = await waitFor(
+      async () => {
+        const row = (await db
+          .knex("outbox")
+          .where({ destination: missing })
+          .first("attempts", "last_error")) as { attempts: number; last_error: string | null };
+        return row?.attempts === 1 ? row : undefined;
+      },
+      { description: "the refused row to be rescheduled" },
+    );
+    expect(failed.last_error).toBeTruthy();
+    await waitFor(async () => (await remaining(db)) === 1, {
+      description: "only the sent rows to be deleted",
+    });
+  });
+
+  it("a crash between the send and the delete sends the row again, never loses it", async () => {
+    const { db, relay, queueUrl } = await setUp("relay crash before delete", {
+      pollIntervalMs: 60_000,
+    });
+    const rows = await write(db, queueUrl, ["once?"], outboxAvailableAt(new Date()));
+    relay.notify(rows);
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual(["once?"]);
+    // The process dies now: the ids of the sent rows, held in memory, are gone with it.
+    await waitFor(() => relay.takeSent().length > 0, { description: "the row to be sent" });
+    expect(await remaining(db)).toBe(1);
+    // The lease runs out, and another replica's poll finds the row and sends it again.
+    await db.knex("outbox").update({ available_at: new Date(Date.now() - 1_000) });
+    const other = new OutboxRelay({
+      db,
+      table: "outbox",
+      sqs: clients.sqs,
+      logger: silentLogger(),
+    });
+    expect(await other.pollOnce()).toBe(1);
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual(["once?"]);
+    expect(await remaining(db)).toBe(0);
   });
 
   it("leaves a leased row to its writer, and the poll sends it once the lease runs out", async () => {

@@ -44,6 +44,11 @@ export const orchestratorConfigSchema = z.object({
   SERVICE_URLS: serviceUrls,
   /** Replies handled at once per replica; defaults to 10. */
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  /** Publish step-level lifecycle events (`saga.step.*`) too: `true` or `false` (default). */
+  SAGA_STEP_EVENTS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("false")
+    .transform((value) => value === "true"),
   /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
   ...topologySettingsShape,
 });

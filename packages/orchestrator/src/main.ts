@@ -41,6 +41,7 @@ await runService({
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
         applyTopology: shouldApplyTopology(config),
         eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
+        stepEvents: config.SAGA_STEP_EVENTS,
       },
     });
     orchestrator.start();

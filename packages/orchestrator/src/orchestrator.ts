@@ -25,11 +25,10 @@ import { parkSaga } from "./outbox-parking.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
-import { isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
+import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
-import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -57,9 +56,9 @@ export interface OrchestratorOptions {
   replyConcurrency?: number | undefined;
   /** Long-poll wait of the reply consumer; defaults to 20 s. */
   replyWaitTimeSeconds?: number | undefined;
-  /** How often due timers are looked for; defaults to 200 ms. */
+  /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
-  /** The relay's fallback poll; defaults to 500 ms. */
+  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 10 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
   maxReceiveCount?: number | undefined;
@@ -72,6 +71,11 @@ export interface OrchestratorOptions {
   applyTopology?: boolean | undefined;
   /** Readers of the events topic, from the topology settings; defaults to none. */
   eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
+   * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
+   */
+  stepEvents?: boolean | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -87,12 +91,13 @@ export function resolveOrchestratorOptions(
   return {
     replyConcurrency: options.replyConcurrency ?? 10,
     replyWaitTimeSeconds: options.replyWaitTimeSeconds ?? 20,
-    timerPollIntervalMs: options.timerPollIntervalMs ?? 200,
-    relayPollIntervalMs: options.relayPollIntervalMs ?? 500,
+    timerPollIntervalMs: options.timerPollIntervalMs ?? 500,
+    relayPollIntervalMs: options.relayPollIntervalMs ?? 1_000,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
     applyTopology: options.applyTopology ?? true,
     eventSubscribers: options.eventSubscribers ?? [],
+    stepEvents: options.stepEvents ?? false,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -151,6 +156,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     replyQueueName: replyQueueName(deps.prefix),
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
     commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
+    stepEvents: options.stepEvents,
   };
 
   // Built in dependency order: what the runtime hands its commits to exists before it does.
@@ -168,7 +174,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
   });
-  const httpCallsWritten = new WakeSignal();
+  // Declared before the runtime, which hands it the calls its commits write.
+  let http: HttpInvoker | undefined;
   const runtime = new SagaRuntime({
     db,
     definitions,
@@ -180,18 +187,19 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     handOff,
     onOutboxWritten: (rows) => {
       relay.notify(rows.filter(isMessageRow));
-      if (rows.some((row) => row.kind === "http")) httpCallsWritten.notify();
+      const calls = rows.filter(isHttpRow);
+      if (calls.length > 0) http?.dispatch(calls);
     },
   });
-  const http = new HttpInvoker({
+  const invoker = new HttpInvoker({
     db,
     runtime,
     logger,
     serviceUrls: deps.serviceUrls,
-    wake: httpCallsWritten,
     metrics,
     clock,
   });
+  http = invoker;
   const timers = new TimerPoller({
     db,
     runtime,
@@ -235,7 +243,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     start() {
       void queues.start();
       relay.start();
-      http.start();
+      invoker.start();
       timers.start();
       replies.start();
       started = true;
@@ -245,7 +253,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       await queues.stop();
       await replies.stop();
       await timers.stop();
-      await http.stop();
+      await invoker.stop();
       await relay.stop();
     },
   };

@@ -12,20 +12,18 @@ import {
 import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import { type Routing, writeEffects } from "./store/effects.ts";
+import { planEffects, type Routing } from "./store/effects.ts";
 import { appendHistory, type HistoryEntry, loadHistory } from "./store/history.ts";
 import { recordDelivery } from "./store/inbox.ts";
 import {
   countJunkReply,
   findIdByIdempotencyKey,
   getInstance,
-  insertInstance,
   listInstances,
   lockInstance,
   type SagaInstance,
   type SagaListQuery,
   type SagaSummary,
-  saveSnapshot,
 } from "./store/instances.ts";
 import {
   deleteOutboxRow,
@@ -35,6 +33,7 @@ import {
   SagaOutboxStore,
 } from "./store/outbox.ts";
 import { takeTimer } from "./store/timers.ts";
+import { writeTransition } from "./store/transition-write.ts";
 
 /** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
 export type RuntimeMetrics = OrchestratorMetrics;
@@ -164,35 +163,23 @@ export class SagaRuntime {
     try {
       const rows = await this.inTransaction(async (trx) => {
         const now = this.clock();
-        const result = transition(
-          compiled,
-          null,
-          { type: "start", sagaId, input },
-          { now, random: this.random },
-        );
-        await insertInstance(trx, {
-          snapshot: result.snapshot,
-          idempotencyKey: options.idempotencyKey ?? null,
-          traceId,
-          now,
-        });
-        await this.appendHistory(
-          trx,
-          result.snapshot,
-          { type: "start", sagaId, input },
-          result,
-          now,
-          {
-            actor: options.actor,
-          },
-        );
-        this.metrics.applied++;
-        return writeEffects(trx, result.effects, {
+        const event: SagaEvent = { type: "start", sagaId, input };
+        const result = transition(compiled, null, event, { now, random: this.random });
+        const effects = planEffects(result.effects, {
           snapshot: result.snapshot,
           traceId,
           routing: this.deps.routing,
           now,
         });
+        const written = await writeTransition(trx, {
+          snapshot: result.snapshot,
+          now,
+          instance: { kind: "insert", idempotencyKey: options.idempotencyKey ?? null, traceId },
+          history: historyEntry(result.snapshot, event, result, now, { actor: options.actor }),
+          effects,
+        });
+        this.metrics.applied++;
+        return written;
       });
       this.deps.onOutboxWritten(rows);
       return { sagaId, created: true };
@@ -236,14 +223,24 @@ export class SagaRuntime {
         this.metrics.junkReplies++;
         if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
       }
-      await this.appendHistory(trx, result.snapshot, event, result, now, options);
-      if (!result.applied) return { kind: result.refused ? "refused" : "ignored", result } as const;
-      await saveSnapshot(trx, result.snapshot, row.revision + 1, now);
-      written = await writeEffects(trx, result.effects, {
+      const history = historyEntry(result.snapshot, event, result, now, options);
+      if (!result.applied) {
+        await appendHistory(trx, result.snapshot.sagaId, history);
+        return { kind: result.refused ? "refused" : "ignored", result } as const;
+      }
+      // Envelopes are built and validated before the statement, so a bad one writes nothing.
+      const effects = planEffects(result.effects, {
         snapshot: result.snapshot,
         traceId: row.traceId,
         routing: this.deps.routing,
         now,
+      });
+      written = await writeTransition(trx, {
+        snapshot: result.snapshot,
+        now,
+        instance: { kind: "update", revision: row.revision + 1 },
+        history,
+        effects,
       });
       return { kind: "applied", result } as const;
     });
@@ -252,29 +249,6 @@ export class SagaRuntime {
     if (outcome.kind === "duplicate") this.metrics.duplicates++;
     if (written.length > 0) this.deps.onOutboxWritten(written);
     return outcome;
-  }
-
-  private async appendHistory(
-    trx: Knex,
-    snapshot: SagaSnapshot,
-    event: SagaEvent,
-    result: TransitionResult,
-    now: Date,
-    options: { actor?: string | undefined; reason?: string | undefined },
-  ): Promise<void> {
-    await appendHistory(trx, snapshot.sagaId, {
-      seq: snapshot.seq,
-      at: now,
-      eventType: event.type === "operator" ? `operator.${event.action}` : event.type,
-      event,
-      applied: result.applied,
-      note: result.note,
-      status: snapshot.status,
-      state: snapshot.state,
-      actor: options.actor ?? (event.type === "operator" ? event.actor : null),
-      reason: options.reason ?? (event.type === "operator" ? event.reason : null),
-      effects: result.effects.map(summariseEffect),
-    });
   }
 
   /**
@@ -321,6 +295,29 @@ export class SagaRuntime {
   list(query: SagaListQuery): Promise<SagaSummary[]> {
     return listInstances(this.deps.db.knex, query);
   }
+}
+
+/** The history entry of one event offered to a saga. */
+function historyEntry(
+  snapshot: SagaSnapshot,
+  event: SagaEvent,
+  result: TransitionResult,
+  now: Date,
+  options: { actor?: string | undefined; reason?: string | undefined },
+): HistoryEntry {
+  return {
+    seq: snapshot.seq,
+    at: now,
+    eventType: event.type === "operator" ? `operator.${event.action}` : event.type,
+    event,
+    applied: result.applied,
+    note: result.note,
+    status: snapshot.status,
+    state: snapshot.state,
+    actor: options.actor ?? (event.type === "operator" ? event.actor : null),
+    reason: options.reason ?? (event.type === "operator" ? event.reason : null),
+    effects: result.effects.map(summariseEffect),
+  };
 }
 
 /** Whether an event is a reply naming a step the saga's definition does not have. */

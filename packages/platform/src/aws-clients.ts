@@ -27,13 +27,29 @@ const EMULATOR_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
 /**
  * Creates SQS and SNS clients. With an endpoint (LocalStack, the embedded emulator) they use
  * dummy credentials; without one they use the standard AWS credential chain. Everything else,
- * the code path included, is the same for all three.
+ * the code path included, is the same for all three. Create them once per process and share
+ * them: every client keeps its own connection pool.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const region = options.region ?? "us-east-1";
   const endpoint = options.endpoint;
-  const common = endpoint ? { region, endpoint, credentials: EMULATOR_CREDENTIALS } : { region };
-  const sqs = new SQSClient(common);
+  const common = {
+    region,
+    ...(endpoint ? { endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
+    // The SDK's standard retries (3 attempts, backoff with a token bucket), written down so a
+    // change of SDK default does not silently change how hard a process hammers a throttled
+    // broker. Batch senders retry failed entries themselves on top (see messaging's batching).
+    maxAttempts: 3,
+    retryMode: "standard",
+  };
+  // One client per service per process (callers share `AwsClients`): each client owns a
+  // keep-alive connection pool, its resolved endpoint and its credentials cache.
+  //
+  // md5: false turns off the SQS client's MD5 of every message body it sends and receives. It
+  // protects against corruption in transit, which TLS (AWS) or the loopback (emulators) already
+  // rules out, and it costs a hash of every body on both sides. Receivers validate every
+  // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
+  const sqs = new SQSClient({ ...common, md5: false });
   const sns = new SNSClient(common);
   return {
     sqs,

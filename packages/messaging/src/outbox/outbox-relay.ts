@@ -3,6 +3,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Database, Logger } from "@sagaworks/platform";
 import type { BatchReport } from "../batching.ts";
 import { AwsLimits } from "../limits.ts";
+import { AdaptiveLinger } from "../linger.ts";
 import { checkMessages, type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
 import { OutboxHandOff } from "./hand-off.ts";
 import {
@@ -31,7 +32,11 @@ export interface OutboxRelayOptions {
   metrics?: { commits: number };
   /** Defaults to the wall clock. */
   clock?: () => Date;
-  /** Fallback poll for rows nobody dispatched (a crash after commit); defaults to 500 ms. */
+  /**
+   * Fallback poll for rows nobody dispatched (a crash after commit, a failed send); defaults to
+   * 1 s. Such rows wait out a 10 s lease first, so polling faster finds nothing sooner; each
+   * look is a query (and a commit in Postgres's counters) on an idle system.
+   */
   pollIntervalMs?: number;
   /** Rows claimed per transaction; defaults to 100. */
   batchSize?: number;
@@ -39,6 +44,12 @@ export interface OutboxRelayOptions {
   deleteDelayMs?: number;
   /** Attempts before a row the broker keeps refusing is parked; defaults to 5. */
   maxAttempts?: number;
+  /**
+   * The longest notified rows wait for rows of other commits to the same destination, so they
+   * leave in one batch; defaults to 5 ms. The wait adapts to the pace of commits (see
+   * {@link AdaptiveLinger}): none when commits are sparse. 0 sends at once.
+   */
+  maxLingerMs?: number;
 }
 
 /** The relay's options with every default applied. */
@@ -55,6 +66,7 @@ interface ResolvedRelayOptions {
   batchSize: number;
   deleteDelayMs: number;
   maxAttempts: number;
+  maxLingerMs: number;
 }
 
 function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions {
@@ -74,10 +86,11 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
     logger: options.logger,
     metrics: options.metrics ?? { commits: 0 },
     clock: options.clock ?? (() => new Date()),
-    pollIntervalMs: options.pollIntervalMs ?? 500,
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
     batchSize: options.batchSize ?? 100,
     deleteDelayMs: options.deleteDelayMs ?? 100,
     maxAttempts: options.maxAttempts ?? 5,
+    maxLingerMs: options.maxLingerMs ?? 5,
   };
 }
 
@@ -105,8 +118,10 @@ interface SendFailure {
 /**
  * Sends outbox rows to SQS and SNS.
  *
- * Rows written by a commit are sent right after it by the process that wrote them (rows written
- * while a send is under way share the next one, like a group commit). That send takes no lock
+ * Rows written by a commit are sent right after it by the process that wrote them. Rows of many
+ * commits share one batch per destination: rows written while a send is under way share the
+ * next one (like a group commit), and under load notified rows linger a few milliseconds for
+ * the rows of the next commits (see {@link AdaptiveLinger}). That send takes no lock
  * and no transaction: the rows are leased to this process (see {@link OUTBOX_LEASE_MS}). Sent
  * rows are deleted later, together: either inside the writer's next transaction (through the
  * shared {@link OutboxHandOff}), which costs no commit of its own, or by a short timer.
@@ -125,7 +140,14 @@ export class OutboxRelay {
   readonly handOff: OutboxHandOff;
   private readonly options: ResolvedRelayOptions;
   private pending = new Map<string, OutboxRow>();
+  /** Rows waiting in `pending` per destination (`kind destination`), to spot a full batch. */
+  private pendingPerDestination = new Map<string, number>();
   private dispatching = false;
+  private readonly linger: AdaptiveLinger;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private sendSoon: NodeJS.Immediate | undefined;
+  /** Set while stopping: whatever is pending leaves at once. */
+  private flushing = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private running = false;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -134,12 +156,14 @@ export class OutboxRelay {
   constructor(options: OutboxRelayOptions) {
     this.options = resolveRelayOptions(options);
     this.handOff = this.options.handOff;
+    this.linger = new AdaptiveLinger({ maxMs: this.options.maxLingerMs });
     this.handOff.whenReturned(() => this.scheduleDeletes());
   }
 
   /** Starts the fallback poll. */
   start(): void {
     this.running = true;
+    this.flushing = false;
     const poll = () => {
       if (!this.running) return;
       void this.track(this.pollOnce()).finally(() => {
@@ -152,6 +176,7 @@ export class OutboxRelay {
   /** Stops polling, sends what is pending, waits for sends under way and deletes what was sent. */
   async stop(): Promise<void> {
     this.running = false;
+    this.flushing = true;
     clearTimeout(this.pollTimer);
     while (this.pending.size > 0 || this.dispatching) {
       this.kick();
@@ -163,14 +188,23 @@ export class OutboxRelay {
 
   /**
    * Asks for these rows to be sent (called after the commit that wrote them, with what it
-   * wrote). When no send is under way the rows go at once; while one is, new rows gather and
-   * leave together when it ends. Light load gets low latency, saturation gets full batches.
+   * wrote). When no send is under way and commits are sparse the rows go at once; under load
+   * they linger briefly for other commits' rows, and while a send is under way new rows gather
+   * and leave together when it ends. Light load gets low latency, saturation gets full batches.
    */
   notify(rows: readonly OutboxRow[]): void {
     // The writer hands over the rows it just committed, so they need not be read back.
+    let added = 0;
     for (const row of rows) {
-      if (row.kind === "sqs" || row.kind === "sns") this.pending.set(String(row.id), row);
+      if (row.kind !== "sqs" && row.kind !== "sns") continue;
+      const id = String(row.id);
+      if (this.pending.has(id)) continue;
+      this.pending.set(id, row);
+      const key = destinationKey(row);
+      this.pendingPerDestination.set(key, (this.pendingPerDestination.get(key) ?? 0) + 1);
+      added++;
     }
+    this.linger.arrived(added, performance.now());
     this.kick();
   }
 
@@ -184,11 +218,40 @@ export class OutboxRelay {
     this.handOff.giveBack(ids);
   }
 
+  /**
+   * Starts a send of everything pending unless one is under way (its end kicks again), or the
+   * linger says more rows are about to come. One send at a time keeps the number of requests
+   * down to what the broker's latency requires; a full batch never waits for the linger.
+   */
   private kick(): void {
+    if (this.dispatching || this.pending.size === 0) return;
+    let fullest = 0;
+    for (const count of this.pendingPerDestination.values()) fullest = Math.max(fullest, count);
+    if (this.flushing) {
+      this.dispatch();
+      return;
+    }
+    const delay = this.linger.delayMs(fullest);
+    if (delay > 0) {
+      // Already lingering: that timer sends these rows too.
+      this.lingerTimer ??= setTimeout(() => this.dispatch(), delay);
+      return;
+    }
+    // Even with no linger the send waits for the end of this turn of the event loop: commits
+    // that finished in the same turn notify one after the other, and their rows share it.
+    this.sendSoon ??= setImmediate(() => this.dispatch());
+  }
+
+  private dispatch(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    clearImmediate(this.sendSoon);
+    this.sendSoon = undefined;
     if (this.dispatching || this.pending.size === 0) return;
     this.dispatching = true;
     const rows = [...this.pending.values()];
     this.pending = new Map();
+    this.pendingPerDestination = new Map();
     void this.track(this.sendLeased(rows)).finally(() => {
       this.dispatching = false;
       this.kick();
@@ -208,18 +271,28 @@ export class OutboxRelay {
   /** Sends rows this process wrote and still holds the lease on; returns how many went out. */
   private async sendLeased(rows: readonly OutboxRow[]): Promise<number> {
     const { store, clock, metrics } = this.options;
+    // Destinations are independent: their batches go at once, not one after the other.
+    const results = await Promise.all(
+      groupByDestination(rows).map(async (group) => {
+        const result = await this.sendGroup(group);
+        // Recorded as soon as this destination answered, so a later failure elsewhere
+        // cannot keep these rows from being deleted.
+        this.handOff.add(result.sentIds);
+        return result;
+      }),
+    );
     let count = 0;
+    const failures: SendFailure[] = [];
+    for (const result of results) {
+      count += result.sentIds.length;
+      failures.push(...result.failures);
+    }
     const parkings: OutboxParking[] = [];
-    for (const group of groupByDestination(rows)) {
-      const { sentIds, failures } = await this.sendGroup(group);
-      this.handOff.add(sentIds);
-      count += sentIds.length;
-      if (failures.length > 0) {
-        const verdict = this.judge(failures, clock());
-        await store.reschedule(verdict.retries);
-        metrics.commits++;
-        parkings.push(...verdict.parkings);
-      }
+    if (failures.length > 0) {
+      const verdict = this.judge(failures, clock());
+      await store.reschedule(verdict.retries);
+      metrics.commits++;
+      parkings.push(...verdict.parkings);
     }
     this.scheduleDeletes();
     await this.park(parkings);
@@ -339,12 +412,12 @@ export class OutboxRelay {
     const limit =
       first.kind === "sqs" ? AwsLimits.sqsMaxMessageBytes : AwsLimits.snsMaxMessageBytes;
     const failures: SendFailure[] = [];
-    const sendable: { row: OutboxRow; message: OutgoingMessage }[] = [];
+    const sendable: { row: OutboxRow; message: OutgoingMessage; size: number }[] = [];
     for (const row of rows) {
       const { transport: _transport, ...message } = row.message;
       try {
-        checkMessages([message], limit, first.destination);
-        sendable.push({ row, message });
+        const [size] = checkMessages([message], limit, first.destination);
+        sendable.push({ row, message, size: size ?? 0 });
       } catch (error) {
         failures.push({
           row,
@@ -356,12 +429,14 @@ export class OutboxRelay {
     }
     if (sendable.length === 0) return { sentIds: [], failures };
     const messages = sendable.map((entry) => entry.message);
+    // Checked one by one above: the producer need not scan every body a second time.
+    const sizes = sendable.map((entry) => entry.size);
     let report: BatchReport;
     try {
       report =
         first.kind === "sqs"
-          ? await sendToQueue(this.options.sqs, first.destination, messages)
-          : await publishToTopic(this.requireSns(), first.destination, messages);
+          ? await sendToQueue(this.options.sqs, first.destination, messages, sizes)
+          : await publishToTopic(this.requireSns(), first.destination, messages, sizes);
     } catch (error) {
       // The broker could not be reached (or refused the call as a whole): every row is retried.
       report = {
@@ -393,10 +468,14 @@ export class OutboxRelay {
   }
 }
 
+function destinationKey(row: OutboxRow): string {
+  return `${row.kind} ${row.destination}`;
+}
+
 function groupByDestination(rows: readonly OutboxRow[]): OutboxRow[][] {
   const groups = new Map<string, OutboxRow[]>();
   for (const row of rows) {
-    const key = `${row.kind} ${row.destination}`;
+    const key = destinationKey(row);
     const group = groups.get(key);
     if (group) group.push(row);
     else groups.set(key, [row]);

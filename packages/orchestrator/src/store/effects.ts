@@ -22,6 +22,26 @@ export interface Routing {
   eventsTopicArn: string;
   /** Signs every command, so participants can tell it came from an orchestrator. */
   commandKeys: CommandKeys;
+  /**
+   * Publish step-level lifecycle events (`saga.step.completed`, `.failed`, `.retrying`,
+   * `.compensated`) too; defaults to false: only saga-level ones (started, completed,
+   * compensated, failed, needs-intervention, resolved, deadline-passed) are published. Step
+   * events are most of a saga's messages; the history keeps every step for the inspector.
+   */
+  stepEvents?: boolean;
+}
+
+/** Lifecycle events about one step, published only when {@link Routing.stepEvents} is set. */
+const STEP_LEVEL_EVENTS: ReadonlySet<string> = new Set([
+  "saga.step.completed",
+  "saga.step.failed",
+  "saga.step.retrying",
+  "saga.step.compensated",
+]);
+
+/** Whether the lifecycle event `name` is published under these routing settings. */
+export function publishesEvent(routing: Routing, name: string): boolean {
+  return routing.stepEvents === true || !STEP_LEVEL_EVENTS.has(name);
 }
 
 const asObject = (value: JsonValue): Record<string, unknown> =>
@@ -32,6 +52,25 @@ function traceparent(traceId: string): string {
   return `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
 }
 
+/** Where a transition's effects are written to. */
+export interface EffectContext {
+  snapshot: SagaSnapshot;
+  traceId: string;
+  routing: Routing;
+  now: Date;
+  /** False for rows any replica's poll may send at once (no writer sends them after commit). */
+  leased?: boolean;
+}
+
+/** What a transition's effects write: outbox rows, and timers armed and cancelled. */
+export interface PlannedEffects {
+  rows: NewOutboxRow[];
+  /** Timers to delete (none of them armed again by the same transition). */
+  cancelled: string[];
+  /** Timers to arm (insert, or replace time and event). */
+  scheduled: SagaTimer[];
+}
+
 /**
  * Writes a transition's effects inside the caller's transaction: outgoing messages and HTTP
  * calls into the outbox, timers into the timer table. Returns the new outbox rows, so the relay
@@ -40,15 +79,16 @@ function traceparent(traceId: string): string {
 export async function writeEffects(
   trx: Knex,
   effects: readonly Effect[],
-  context: {
-    snapshot: SagaSnapshot;
-    traceId: string;
-    routing: Routing;
-    now: Date;
-    /** False for rows any replica's poll may send at once (no writer sends them after commit). */
-    leased?: boolean;
-  },
+  context: EffectContext,
 ): Promise<SagaOutboxRow[]> {
+  const { rows, cancelled, scheduled } = planEffects(effects, context);
+  await deleteTimers(trx, cancelled);
+  await upsertTimers(trx, scheduled);
+  return insertOutboxRows(trx, rows, context.now, { leased: context.leased ?? true });
+}
+
+/** Turns effects into the rows they write (pure: builds and validates the envelopes). */
+export function planEffects(effects: readonly Effect[], context: EffectContext): PlannedEffects {
   const { snapshot, routing, now } = context;
   const compiled = { name: snapshot.sagaName, version: snapshot.sagaVersion };
   const rows: NewOutboxRow[] = [];
@@ -104,6 +144,8 @@ export async function writeEffects(
         });
         break;
       case "publish-event": {
+        // Still listed in the history's effects; only the message is left out.
+        if (!publishesEvent(routing, effect.name)) break;
         const envelope = createEnvelope(
           {
             kind: "event",
@@ -144,12 +186,7 @@ export async function writeEffects(
   }
   // A timer cancelled and re-armed in one transition keeps the new schedule.
   const rearmed = new Set(scheduled.map((timer) => timer.id));
-  await deleteTimers(
-    trx,
-    cancelled.filter((id) => !rearmed.has(id)),
-  );
-  await upsertTimers(trx, scheduled);
-  return insertOutboxRows(trx, rows, now, { leased: context.leased ?? true });
+  return { rows, cancelled: cancelled.filter((id) => !rearmed.has(id)), scheduled };
 }
 
 /** Longest string a lifecycle event carries; longer ones are cut (the saga's API has them). */

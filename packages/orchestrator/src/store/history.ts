@@ -21,7 +21,12 @@ export interface HistoryEntry {
 
 /** Appends one entry to a saga's history. */
 export async function appendHistory(trx: Knex, sagaId: string, entry: HistoryEntry): Promise<void> {
-  await trx("saga_history").insert({
+  await trx("saga_history").insert(historyColumns(sagaId, entry));
+}
+
+/** The columns of one history row. */
+export function historyColumns(sagaId: string, entry: HistoryEntry): Record<string, unknown> {
+  return {
     saga_id: sagaId,
     seq: entry.seq,
     at: entry.at,
@@ -34,7 +39,7 @@ export async function appendHistory(trx: Knex, sagaId: string, entry: HistoryEnt
     actor: entry.actor,
     reason: entry.reason,
     effects: JSON.stringify(entry.effects),
-  });
+  };
 }
 
 /** A saga's history, oldest first. */

@@ -90,8 +90,18 @@ export async function insertInstance(
     now: Date;
   },
 ): Promise<void> {
+  await trx("saga_instances").insert(newInstanceColumns(instance));
+}
+
+/** The columns of a new instance (revision 1). */
+export function newInstanceColumns(instance: {
+  snapshot: SagaSnapshot;
+  idempotencyKey: string | null;
+  traceId: string;
+  now: Date;
+}): Record<string, unknown> {
   const { snapshot, now } = instance;
-  await trx("saga_instances").insert({
+  return {
     id: snapshot.sagaId,
     saga_name: snapshot.sagaName,
     saga_version: snapshot.sagaVersion,
@@ -104,7 +114,7 @@ export async function insertInstance(
     trace_id: instance.traceId,
     created_at: now,
     updated_at: now,
-  });
+  };
 }
 
 /** The id of the saga started with this idempotency key, if any. */
@@ -141,13 +151,22 @@ export async function saveSnapshot(
 ): Promise<void> {
   await trx("saga_instances")
     .where({ id: snapshot.sagaId })
-    .update({
-      status: snapshot.status,
-      state: snapshot.state,
-      snapshot: JSON.stringify(snapshot),
-      revision,
-      updated_at: now,
-    });
+    .update(snapshotColumns(snapshot, revision, now));
+}
+
+/** The columns a new snapshot of an instance changes. */
+export function snapshotColumns(
+  snapshot: SagaSnapshot,
+  revision: number,
+  now: Date,
+): Record<string, unknown> {
+  return {
+    status: snapshot.status,
+    state: snapshot.state,
+    snapshot: JSON.stringify(snapshot),
+    revision,
+    updated_at: now,
+  };
 }
 
 /** Counts one more junk reply on a locked instance; returns the new count. */

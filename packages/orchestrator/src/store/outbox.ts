@@ -63,9 +63,17 @@ export function isMessageRow(row: SagaOutboxRow): row is SagaOutboxRow & { messa
 }
 
 /**
+ * How long past its timeout an HTTP call stays leased to the process making it. If that process
+ * dies mid-call the lease runs out and another replica makes the call again (same
+ * Idempotency-Key header).
+ */
+export const HTTP_LEASE_MARGIN_MS = 30_000;
+
+/**
  * Inserts outbox rows in the writer's transaction. Messages are leased to this process, which
- * sends them right after the commit (`leased: false` makes them due at once for any replica's
- * poll); HTTP calls are due now for whichever replica's invoker claims them first.
+ * sends them right after the commit; HTTP calls are leased to it too (for their timeout plus
+ * {@link HTTP_LEASE_MARGIN_MS}, one attempt counted), and it makes them right after the commit,
+ * with no claim of its own. `leased: false` makes every row due at once for any replica's poll.
  */
 export async function insertOutboxRows(
   trx: Knex,
@@ -75,16 +83,47 @@ export async function insertOutboxRows(
 ): Promise<SagaOutboxRow[]> {
   if (rows.length === 0) return [];
   const inserted = (await trx("saga_outbox")
-    .insert(
-      rows.map((row) => ({
-        ...row,
-        message: JSON.stringify(row.message),
-        available_at: row.kind === "http" || !options.leased ? now : outboxAvailableAt(now),
-        created_at: now,
-      })),
-    )
+    .insert(outboxColumns(rows, now, options))
     .returning("id")) as { id: string | number }[];
+  return withOutboxIds(rows, inserted);
+}
+
+/** The columns of new outbox rows (see {@link insertOutboxRows} for `leased`). */
+export function outboxColumns(
+  rows: readonly NewOutboxRow[],
+  now: Date,
+  options: { leased: boolean },
+): Record<string, unknown>[] {
+  return rows.map((row) => {
+    let availableAt = now;
+    if (options.leased) {
+      availableAt =
+        row.message.transport === "http"
+          ? new Date(now.getTime() + row.message.timeoutMs + HTTP_LEASE_MARGIN_MS)
+          : outboxAvailableAt(now);
+    }
+    return {
+      ...row,
+      message: JSON.stringify(row.message),
+      // A leased call is being made by its writer: the attempt is counted as a claim would.
+      attempts: row.kind === "http" && options.leased ? 1 : 0,
+      available_at: availableAt,
+      created_at: now,
+    };
+  });
+}
+
+/** The rows as written, with the ids the insert returned (in the order of `rows`). */
+export function withOutboxIds(
+  rows: readonly NewOutboxRow[],
+  inserted: readonly { id: string | number }[],
+): SagaOutboxRow[] {
   return rows.map((row, index) => ({ ...row, id: String(inserted[index]?.id), attempts: 0 }));
+}
+
+/** Whether a row is an HTTP call (for the invoker, not the relay). */
+export function isHttpRow(row: SagaOutboxRow): boolean {
+  return row.kind === "http";
 }
 
 /** Deletes one outbox row (an HTTP call whose answer is being applied). */

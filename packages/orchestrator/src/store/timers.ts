@@ -28,10 +28,10 @@ function toTimer(row: TimerColumns): SagaTimer {
  * timer path cannot deadlock; another replica that fired the same timer finds it gone.
  */
 export async function takeTimer(trx: Knex, id: string): Promise<boolean> {
-  const timer = await trx("saga_timers").where({ id }).forUpdate().first("id");
-  if (!timer) return false;
-  await trx("saga_timers").where({ id }).delete();
-  return true;
+  // One statement: DELETE locks the row as SELECT … FOR UPDATE did, and a replica that fired
+  // the same timer waits for this transaction, then deletes nothing.
+  const taken = await trx("saga_timers").where({ id }).delete().returning("id");
+  return taken.length > 0;
 }
 
 /** Deletes timers (cancelled ones). */
@@ -42,7 +42,12 @@ export async function deleteTimers(trx: Knex, ids: readonly string[]): Promise<v
 /** Arms timers; one armed again keeps the new time and event. */
 export async function upsertTimers(trx: Knex, timers: readonly SagaTimer[]): Promise<void> {
   if (timers.length === 0) return;
-  await trx("saga_timers")
+  await upsertTimersQuery(trx, timers);
+}
+
+/** The statement that arms timers (for callers that combine it with others). */
+export function upsertTimersQuery(trx: Knex, timers: readonly SagaTimer[]) {
+  return trx("saga_timers")
     .insert(
       timers.map((timer) => ({
         id: timer.id,

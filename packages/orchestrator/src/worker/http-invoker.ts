@@ -3,7 +3,12 @@ import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "../metrics.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
-import { claimHttpCalls, type HttpCall, type SagaOutboxRow } from "../store/outbox.ts";
+import {
+  claimHttpCalls,
+  HTTP_LEASE_MARGIN_MS,
+  type HttpCall,
+  type SagaOutboxRow,
+} from "../store/outbox.ts";
 import { WakeSignal } from "./wake-signal.ts";
 
 /** Options of {@link HttpInvoker}. */
@@ -19,7 +24,11 @@ export interface HttpInvokerOptions {
   metrics?: OrchestratorMetrics | undefined;
   /** Defaults to the wall clock. */
   clock?: (() => Date) | undefined;
-  /** Fallback poll; defaults to 250 ms. */
+  /**
+   * Fallback poll, for calls this replica was not woken for (another replica's, after a crash
+   * or a lease that ran out); defaults to 1 s. Calls this replica's commits write are handed
+   * over by {@link HttpInvoker.dispatch}.
+   */
   pollIntervalMs?: number | undefined;
   /** Calls in flight at once; defaults to 10. */
   concurrency?: number | undefined;
@@ -30,14 +39,12 @@ type ResolvedHttpInvokerOptions = Required<{
   [Key in keyof HttpInvokerOptions]: NonNullable<HttpInvokerOptions[Key]>;
 }>;
 
-// A claimed call is leased for its timeout plus this margin; if the process dies mid-call the
-// lease runs out and another replica makes the call again (same Idempotency-Key header).
-const LEASE_MARGIN_MS = 30_000;
-
 /**
- * Carries out HTTP steps. Calls wait in the outbox like messages; a claimed call is leased, made
- * with its timeout, and its answer applied to the saga in the transaction that deletes the row,
- * so a response is applied once even if two replicas made the call. 5xx, timeouts and network
+ * Carries out HTTP steps. Calls wait in the outbox like messages. A call this process's commit
+ * wrote is leased to it already and handed over right after the commit ({@link dispatch}), so
+ * it costs no claim; the poll claims (and leases) calls whose lease ran out, e.g. a replica that
+ * died mid-call. Each answer is applied to the saga in the transaction that deletes the row, so
+ * a response is applied once even if two replicas made the call. 5xx, timeouts and network
  * errors are retriable failures; the definition's outcomes map the other statuses.
  */
 export class HttpInvoker {
@@ -45,6 +52,10 @@ export class HttpInvoker {
   private running = false;
   private readonly wake: WakeSignal;
   private loop: Promise<void> | undefined;
+  /** Calls handed over by commits, waiting for a free slot. */
+  private readonly queued: SagaOutboxRow[] = [];
+  /** Handed-over calls under way (at most `concurrency`), awaited by `stop`. */
+  private readonly calling = new Set<Promise<void>>();
 
   constructor(options: HttpInvokerOptions) {
     this.options = {
@@ -52,7 +63,7 @@ export class HttpInvoker {
       wake: options.wake ?? new WakeSignal(),
       metrics: options.metrics ?? options.runtime.metrics,
       clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 250,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
       concurrency: options.concurrency ?? 10,
     };
     this.wake = this.options.wake;
@@ -65,8 +76,40 @@ export class HttpInvoker {
 
   async stop(): Promise<void> {
     this.running = false;
+    // Queued calls stay leased in the outbox: after the lease another replica (or this one,
+    // restarted) makes them.
+    this.queued.length = 0;
     this.notify();
     await this.loop;
+    await Promise.allSettled([...this.calling]);
+  }
+
+  /**
+   * Makes calls that a commit of this process just wrote (leased to it by that commit), without
+   * claiming them first. Calls beyond `concurrency` wait their turn in memory; if the process
+   * dies, their leases run out and the poll of any replica makes them.
+   */
+  dispatch(rows: readonly SagaOutboxRow[]): void {
+    if (!this.running) return;
+    this.queued.push(...rows);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running && this.calling.size < this.options.concurrency) {
+      const row = this.queued.shift();
+      if (!row) return;
+      const task = this.call(row)
+        .catch((error: unknown) => {
+          // The row stays leased; once the lease runs out the poll makes the call again.
+          this.options.logger.error({ err: error, outboxId: row.id }, "HTTP step call failed");
+        })
+        .finally(() => {
+          this.calling.delete(task);
+          this.pump();
+        });
+      this.calling.add(task);
+    }
   }
 
   /** Wakes the invoker: a commit wrote a call. */
@@ -89,7 +132,7 @@ export class HttpInvoker {
 
   private async claimAndCall(): Promise<number> {
     const { db, clock, concurrency, metrics } = this.options;
-    const claimed = await claimHttpCalls(db.knex, clock(), concurrency, LEASE_MARGIN_MS);
+    const claimed = await claimHttpCalls(db.knex, clock(), concurrency, HTTP_LEASE_MARGIN_MS);
     if (claimed.length > 0) metrics.commits++;
     await Promise.all(claimed.map((row) => this.call(row)));
     return claimed.length;

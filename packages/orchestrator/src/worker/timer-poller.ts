@@ -9,7 +9,7 @@ export interface TimerPollerOptions {
   logger: Logger;
   /** Defaults to the wall clock. */
   clock?: (() => Date) | undefined;
-  /** How often due timers are looked for; defaults to 200 ms. */
+  /** How often due timers are looked for; defaults to 500 ms. */
   pollIntervalMs?: number | undefined;
   /** Timers fired per poll; defaults to 100. */
   batchSize?: number | undefined;
@@ -38,7 +38,7 @@ export class TimerPoller {
     this.options = {
       ...options,
       clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 200,
+      pollIntervalMs: options.pollIntervalMs ?? 500,
       batchSize: options.batchSize ?? 100,
     };
   }
