@@ -15,8 +15,11 @@ import {
   type AwsClients,
   createAwsClients,
   createDatabase,
+  createMetricsRegistry,
   type Database,
   type Logger,
+  type MetricsRegistry,
+  registerPoolMetrics,
   resolveBroker,
 } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
@@ -55,6 +58,8 @@ export interface RunningSystem {
   clients: AwsClients;
   /** Counts every SQS/SNS request of every part. */
   requests: RequestCounter;
+  /** The one Prometheus registry of this process, served at every part's `/metrics`. */
+  metrics: MetricsRegistry;
   broker: { kind: string; endpoint: string | undefined };
   /** Queue and topic name prefix. */
   prefix: string;
@@ -111,8 +116,10 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       order: await open("orders"),
     };
 
+    const metrics = createMetricsRegistry({ process: "sagaworks" });
+    registerPoolMetrics(metrics, databases.customer, "customer");
     await prepareCustomerDatabase(databases.customer);
-    const customerApp = await createCustomerApp({ db: databases.customer, logger });
+    const customerApp = await createCustomerApp({ db: databases.customer, logger, metrics });
     const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
     stops.push(() => customerApp.close());
 
@@ -125,6 +132,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       prefix: options.prefix,
       serviceUrls: { customer: customerUrl },
       apiToken: options.apiToken,
+      metrics,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,
@@ -143,6 +151,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       sqs: clients.sqs,
       logger,
       prefix: options.prefix,
+      metrics,
       ...(options.fast ? { waitTimeSeconds: 1 } : {}),
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
@@ -182,6 +191,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       services: { order, account },
       clients,
       requests,
+      metrics,
       broker: { kind: broker.kind, endpoint: broker.endpoint },
       prefix: options.prefix,
       apiToken: options.apiToken,

@@ -13,7 +13,7 @@ import { createOrchestrator } from "./orchestrator.ts";
 await runService({
   name: "orchestrator",
   configSchema: orchestratorConfigSchema,
-  async start(config, logger, shutdown) {
+  async start(config, logger, shutdown, telemetry) {
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
@@ -33,6 +33,7 @@ await runService({
       prefix: config.SAGAWORKS_ENV_PREFIX,
       serviceUrls: config.SERVICE_URLS,
       apiToken: config.ORCHESTRATOR_API_TOKEN,
+      metrics: telemetry.metrics,
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,

@@ -187,6 +187,7 @@ export class SagaRuntime {
           },
         );
         this.metrics.applied++;
+        this.metrics.sagaStarted(result.snapshot);
         return writeEffects(trx, result.effects, {
           snapshot: result.snapshot,
           traceId,
@@ -195,6 +196,10 @@ export class SagaRuntime {
         });
       });
       this.deps.onOutboxWritten(rows);
+      this.deps.logger.info(
+        { sagaId, saga: compiled.name, version: compiled.version, traceId, event: "start" },
+        "saga started",
+      );
       return { sagaId, created: true };
     } catch (error) {
       // Two starts with one idempotency key at once: the unique index lets one win.
@@ -213,8 +218,11 @@ export class SagaRuntime {
   /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
   async apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
     let written: SagaOutboxRow[] = [];
+    let before: SagaSnapshot | undefined;
+    let junk = false;
     const outcome = await this.inTransaction(async (trx) => {
       written = [];
+      junk = false;
       const row = await lockInstance(trx, sagaId);
       if (!row) return { kind: "unknown-saga" } as const;
       if (options.timerId && !(await takeTimer(trx, options.timerId))) {
@@ -228,7 +236,9 @@ export class SagaRuntime {
       const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
       const now = this.clock();
       const result = transition(compiled, row.snapshot, event, { now, random: this.random });
-      if (!result.applied && isJunkReply(compiled, event)) {
+      before = row.snapshot;
+      junk = !result.applied && isJunkReply(compiled, event);
+      if (junk) {
         // A reply naming a step this saga does not have: anyone who can write to the reply
         // queue can send them, so only the first few reach the history; the rest are counted.
         // The instance row is locked, so the count is exact.
@@ -247,11 +257,44 @@ export class SagaRuntime {
       });
       return { kind: "applied", result } as const;
     });
+    // Counted after the commit: a transaction run again after a deadlock counts once.
+    const result = "result" in outcome ? (outcome.result as TransitionResult) : undefined;
+    if (result && before) {
+      this.metrics.transition(before, event, result, this.clock());
+      this.logTransition(before, event, result);
+    }
+    if (event.type === "reply") {
+      this.metrics.reply(
+        outcome.kind === "applied"
+          ? "applied"
+          : outcome.kind === "duplicate"
+            ? "duplicate"
+            : (outcome.kind === "ignored" || outcome.kind === "refused") && !junk
+              ? "late"
+              : "ignored",
+      );
+    }
     if (outcome.kind === "applied") this.metrics.applied++;
     if (outcome.kind === "ignored" || outcome.kind === "refused") this.metrics.ignored++;
     if (outcome.kind === "duplicate") this.metrics.duplicates++;
     if (written.length > 0) this.deps.onOutboxWritten(written);
     return outcome;
+  }
+
+  /** One info line per transition, so a saga can be followed with grep: from → to, and the event. */
+  private logTransition(before: SagaSnapshot, event: SagaEvent, result: TransitionResult): void {
+    const after = result.snapshot;
+    this.deps.logger.info(
+      {
+        event: event.type === "operator" ? `operator.${event.action}` : event.type,
+        ...(event.type === "reply" ? { reply: event.name } : {}),
+        from: `${before.status}/${before.state}`,
+        to: `${after.status}/${after.state}`,
+        applied: result.applied,
+        note: result.note,
+      },
+      `saga ${before.status}/${before.state} → ${after.status}/${after.state}`,
+    );
   }
 
   private async appendHistory(

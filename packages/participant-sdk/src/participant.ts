@@ -14,11 +14,18 @@ import {
   retryLater,
   SqsConsumer,
 } from "@sagaworks/messaging";
-import { type Database, type Knex, type Logger, runMigrations } from "@sagaworks/platform";
+import {
+  type Database,
+  type Knex,
+  type Logger,
+  type MetricsRegistry,
+  runMigrations,
+} from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
 import type { z } from "zod";
 import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
+import { type CommandOutcome, ParticipantMetrics } from "./participant-metrics.ts";
 
 /** A reply: its name (from the contract) and payload. Business failures are replies too. */
 export interface Reply {
@@ -98,6 +105,8 @@ export interface ParticipantOptions {
   /** The queue's maxReceiveCount, for the last-delivery warning. */
   maxReceiveCount?: number;
   clock?: () => Date;
+  /** The process's Prometheus registry: commands, handler duration, duplicates, reply lag. */
+  metrics?: MetricsRegistry;
 }
 
 /** Counters of what the participant did. */
@@ -133,9 +142,13 @@ export class Participant {
   private readonly consumer: SqsConsumer<Envelope>;
   private readonly replyUrls = new Map<string, string>();
   private readonly clock: () => Date;
+  private readonly metrics: ParticipantMetrics | undefined;
 
   constructor(options: ParticipantOptions, commandQueueUrl: string) {
     this.options = options;
+    this.metrics = options.metrics
+      ? new ParticipantMetrics(options.metrics, options.service, options.db)
+      : undefined;
     this.clock = options.clock ?? (() => new Date());
     this.relay = new OutboxRelay({
       db: options.db,
@@ -151,6 +164,7 @@ export class Participant {
       concurrency: options.concurrency ?? 10,
       waitTimeSeconds: options.waitTimeSeconds ?? 20,
       ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       handler: (delivery) => this.handle(delivery),
     });
   }
@@ -172,6 +186,27 @@ export class Participant {
 
   /** Handles one delivery; exported through the class for tests that feed envelopes directly. */
   async handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+    if (!this.metrics) return this.handleCommand(delivery, { outcome: "replied" });
+    const started = performance.now();
+    const note: { outcome: CommandOutcome } = { outcome: "error" };
+    try {
+      const result = await this.handleCommand(delivery, note);
+      if (result.type === "poison") note.outcome = "poison";
+      else if (result.type === "retry-later") note.outcome = "retry";
+      return result;
+    } finally {
+      // Only names this service handles become label values: anyone who can write to the queue
+      // could otherwise create a series per made-up name.
+      const name = delivery.body.name;
+      const command = Object.hasOwn(this.options.handlers, name) ? name : "(unknown)";
+      this.metrics.handled(command, note.outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async handleCommand(
+    delivery: ReceivedMessage<Envelope>,
+    note: { outcome: CommandOutcome },
+  ): Promise<HandlerResult> {
     const command = delivery.body;
     const { service, logger } = this.options;
     if (command.kind !== "command") {
@@ -232,10 +267,12 @@ export class Participant {
           };
           if (seen.status === "guarded") {
             this.stats.refusedByGuard++;
+            note.outcome = "refused";
             log.warn("late action refused: its compensation already ran");
             return [];
           }
           this.stats.duplicates++;
+          note.outcome = "duplicate";
           log.info("duplicate command: sending the stored reply again");
           return this.writeReply(trx, command, replyUrl, {
             name: seen.reply_name ?? "",
@@ -277,6 +314,7 @@ export class Participant {
             reply_payload: JSON.stringify(reply.payload),
           });
         this.stats.handled++;
+        note.outcome = "replied";
         return this.writeReply(trx, command, replyUrl, reply);
       });
       this.relay.notify(written);

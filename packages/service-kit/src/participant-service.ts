@@ -1,4 +1,6 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { RequestCounter, registerDlqDepth } from "@sagaworks/messaging";
 import {
   type CommandHandler,
   createParticipant,
@@ -10,14 +12,21 @@ import {
   createDatabase,
   type Database,
   type Logger,
+  type MetricsRegistry,
   type Migration,
+  registerPoolMetrics,
   resolveBroker,
   runMigrations,
   type Shutdown,
   shouldApplyTopology,
 } from "@sagaworks/platform";
-import { applyTopology, deriveTopology } from "@sagaworks/topology";
-import type { ListenableApp, StartedService } from "./run-service.ts";
+import {
+  applyTopology,
+  commandQueueName,
+  deadLetterQueueName,
+  deriveTopology,
+} from "@sagaworks/topology";
+import type { ListenableApp, ProcessTelemetry, StartedService } from "./run-service.ts";
 import type { ServiceApp } from "./service-app.ts";
 
 /** What a service that takes saga commands needs; several can share a process, not a database. */
@@ -34,6 +43,8 @@ export interface ParticipantServiceDeps {
   waitTimeSeconds?: number;
   /** The command queue's maxReceiveCount, for the last-delivery warning. */
   maxReceiveCount?: number;
+  /** The process's Prometheus registry; served at the app's `/metrics`. Defaults to the app's own. */
+  metrics?: MetricsRegistry;
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -46,6 +57,7 @@ export interface ParticipantServiceDefinition {
     db: Database;
     logger: Logger;
     isReady: () => boolean;
+    metrics?: MetricsRegistry;
   }) => Promise<ServiceApp>;
 }
 
@@ -77,12 +89,15 @@ export async function startParticipantService(
     ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  if (deps.metrics) await registerParticipantGauges(definition.name, deps, deps.metrics);
   let started = false;
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
     isReady: () => started,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   participant.start();
   started = true;
@@ -102,6 +117,26 @@ export async function startParticipantService(
   };
 }
 
+/** Pool usage, SQS/SNS requests and the command queue's DLQ depth, on the process's registry. */
+async function registerParticipantGauges(
+  service: string,
+  deps: ParticipantServiceDeps,
+  metrics: MetricsRegistry,
+): Promise<void> {
+  registerPoolMetrics(metrics, deps.db, service);
+  new RequestCounter({ metrics }).attach(deps.sqs, "SQS");
+  const dlqName = deadLetterQueueName(commandQueueName(deps.prefix, service));
+  try {
+    const { QueueUrl } = await deps.sqs.send(new GetQueueUrlCommand({ QueueName: dlqName }));
+    if (QueueUrl) registerDlqDepth(metrics, { sqs: deps.sqs, dlqUrls: [QueueUrl] });
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, queue: dlqName },
+      "no DLQ depth metric: the DLQ is not reachable",
+    );
+  }
+}
+
 /** The config a participant service process reads (beyond its own fields). */
 export type ParticipantProcessConfig = BaseConfig & { PORT: number; HOST: string };
 
@@ -115,6 +150,7 @@ export async function startParticipantProcess(
   settings: { config: ParticipantProcessConfig; schema: string; concurrency: number },
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ListenableApp>> {
   const { config } = settings;
   const broker = await resolveBroker(config);
@@ -148,6 +184,7 @@ export async function startParticipantProcess(
     prefix: config.SAGAWORKS_ENV_PREFIX,
     concurrency: settings.concurrency,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    ...(telemetry ? { metrics: telemetry.metrics } : {}),
   });
   logger.info(
     {

@@ -1,6 +1,11 @@
 import swagger, { type SwaggerOptions } from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { Database, Logger } from "@sagaworks/platform";
+import {
+  createMetricsRegistry,
+  type Database,
+  type Logger,
+  type MetricsRegistry,
+} from "@sagaworks/platform";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -42,6 +47,11 @@ export interface ServiceAppOptions {
   resolveError?: ErrorResolver;
   /** Largest accepted request body in bytes; defaults to Fastify's 1 MiB. */
   bodyLimit?: number;
+  /**
+   * The process's Prometheus registry, served at `/metrics` (open, like `/health`). Defaults to
+   * one of the app's own with the default Node metrics, so every service has `/metrics`.
+   */
+  metrics?: MetricsRegistry;
   /** OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`. */
   securitySchemes?: NonNullable<
     NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
@@ -91,6 +101,21 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     }),
   );
 
+  const metrics = options.metrics ?? createMetricsRegistry({ process: options.title });
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        description:
+          "This process's metrics in the Prometheus text format (version 0.0.4). Open, like /health.",
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .type(metrics.contentType)
+        .serializer(String)
+        .send(await metrics.metrics()),
+  );
   app.get(
     "/health",
     {

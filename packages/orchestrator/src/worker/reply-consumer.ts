@@ -7,7 +7,7 @@ import {
   type ReceivedMessage,
   SqsConsumer,
 } from "@sagaworks/messaging";
-import type { Logger } from "@sagaworks/platform";
+import type { Logger, MetricsRegistry } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaRuntime } from "../saga-runtime.ts";
 
@@ -23,6 +23,8 @@ export interface ReplyConsumerOptions {
   waitTimeSeconds?: number | undefined;
   /** The queue's maxReceiveCount, for the last-delivery warning; defaults to 5. */
   maxReceiveCount?: number | undefined;
+  /** The process's Prometheus registry, for the consumer's in-flight and receive metrics. */
+  metrics?: MetricsRegistry | undefined;
 }
 
 /**
@@ -38,6 +40,7 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     concurrency: options.concurrency ?? 10,
     waitTimeSeconds: options.waitTimeSeconds ?? 20,
     maxReceiveCount: options.maxReceiveCount ?? 5,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     handler: (message) => handleReply(options.runtime, message),
   });
 }

@@ -1,5 +1,5 @@
 import { amountCents, entityId } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -18,6 +18,8 @@ export interface AccountAppDeps {
   /** A migrated account schema; also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -105,6 +107,7 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     db: deps.db,
     resolveError: resolveAccountError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.post(

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { amountCents, customer, customerError, entityId } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -19,6 +19,8 @@ export interface CustomerAppDeps {
   /** A migrated customer schema (see `prepareCustomerDatabase`); also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Defaults to the Postgres store on `db`. */
   store?: CustomerStore;
 }
@@ -90,6 +92,7 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     title: "Sagaworks customer service",
     db: deps.db,
     resolveError: resolveCustomerError,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.post(

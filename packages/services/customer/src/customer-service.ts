@@ -1,5 +1,10 @@
-import { createDatabase, type Logger, type Shutdown } from "@sagaworks/platform";
-import type { ServiceApp, StartedService } from "@sagaworks/service-kit";
+import {
+  createDatabase,
+  type Logger,
+  registerPoolMetrics,
+  type Shutdown,
+} from "@sagaworks/platform";
+import type { ProcessTelemetry, ServiceApp, StartedService } from "@sagaworks/service-kit";
 import type { CustomerConfig } from "./config.ts";
 import { createCustomerApp } from "./customer-app.ts";
 import { prepareCustomerDatabase } from "./customer-database.ts";
@@ -13,6 +18,7 @@ export async function startCustomerService(
   config: CustomerConfig,
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ServiceApp>> {
   const db = await createDatabase({
     databaseUrl: config.DATABASE_URL,
@@ -22,6 +28,11 @@ export async function startCustomerService(
   shutdown.onShutdown("database", () => db.close());
   const prepared = await prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED });
   logger.info({ database: db.kind, schema: db.schema, ...prepared }, "customer database ready");
-  const app = await createCustomerApp({ db, logger });
+  if (telemetry) registerPoolMetrics(telemetry.metrics, db, "customer");
+  const app = await createCustomerApp({
+    db,
+    logger,
+    ...(telemetry ? { metrics: telemetry.metrics } : {}),
+  });
   return { app, port: config.PORT, host: config.HOST };
 }

@@ -1,5 +1,5 @@
 import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -17,6 +17,8 @@ export interface OrderAppDeps {
   /** A migrated order schema; also checked by `/ready`. */
   db: Database;
   logger: Logger;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -95,6 +97,7 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     db: deps.db,
     resolveError: resolveOrderError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.get(

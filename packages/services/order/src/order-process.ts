@@ -1,6 +1,7 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
 import {
   type ListenableApp,
+  type ProcessTelemetry,
   type StartedService,
   startParticipantProcess,
 } from "@sagaworks/service-kit";
@@ -12,11 +13,13 @@ export function startOrderProcess(
   config: OrderConfig,
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ListenableApp>> {
   return startParticipantProcess(
     orderServiceDefinition,
     { config, schema: config.ORDER_DB_SCHEMA, concurrency: config.ORDER_COMMAND_CONCURRENCY },
     logger,
     shutdown,
+    telemetry,
   );
 }
