@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { OutboxHandOff } from "@sagaworks/messaging";
-import type { Database, Knex, Logger } from "@sagaworks/platform";
+import {
+  addToSagaContext,
+  type Database,
+  type Knex,
+  type Logger,
+  withSagaContext,
+} from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   type Effect,
@@ -161,6 +167,18 @@ export class SagaRuntime {
     }
     const sagaId = randomUUID();
     const traceId = randomBytes(16).toString("hex");
+    return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
+      this.startInContext(compiled, input, options, sagaId, traceId),
+    );
+  }
+
+  private async startInContext(
+    compiled: CompiledSaga,
+    input: JsonValue,
+    options: { idempotencyKey?: string; actor?: string },
+    sagaId: string,
+    traceId: string,
+  ): Promise<{ sagaId: string; created: boolean }> {
     try {
       const rows = await this.inTransaction(async (trx) => {
         const now = this.clock();
@@ -197,8 +215,8 @@ export class SagaRuntime {
       });
       this.deps.onOutboxWritten(rows);
       this.deps.logger.info(
-        { sagaId, saga: compiled.name, version: compiled.version, traceId, event: "start" },
-        "saga started",
+        { version: compiled.version, event: "start" },
+        `saga started: ${compiled.name}@${compiled.version}`,
       );
       return { sagaId, created: true };
     } catch (error) {
@@ -216,7 +234,15 @@ export class SagaRuntime {
   }
 
   /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
-  async apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+    return withSagaContext({ sagaId }, () => this.applyInContext(sagaId, event, options));
+  }
+
+  private async applyInContext(
+    sagaId: string,
+    event: SagaEvent,
+    options: ApplyOptions,
+  ): Promise<ApplyOutcome> {
     let written: SagaOutboxRow[] = [];
     let before: SagaSnapshot | undefined;
     let junk = false;
@@ -225,6 +251,7 @@ export class SagaRuntime {
       junk = false;
       const row = await lockInstance(trx, sagaId);
       if (!row) return { kind: "unknown-saga" } as const;
+      addToSagaContext({ saga: row.name, traceId: row.traceId });
       if (options.timerId && !(await takeTimer(trx, options.timerId))) {
         return { kind: "timer-gone" } as const;
       }
@@ -284,8 +311,12 @@ export class SagaRuntime {
   /** One info line per transition, so a saga can be followed with grep: from → to, and the event. */
   private logTransition(before: SagaSnapshot, event: SagaEvent, result: TransitionResult): void {
     const after = result.snapshot;
+    // The step the event is about; else the one the saga waits on (operator actions, deadline).
+    const work = "step" in event ? event : (after.pending ?? before.pending);
     this.deps.logger.info(
       {
+        saga: before.sagaName,
+        ...(work ? { step: work.step, attempt: work.attempt } : {}),
         event: event.type === "operator" ? `operator.${event.action}` : event.type,
         ...(event.type === "reply" ? { reply: event.name } : {}),
         from: `${before.status}/${before.state}`,

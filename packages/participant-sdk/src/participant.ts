@@ -235,12 +235,8 @@ export class Participant {
         `reply queue ${command.replyTo} is not reachable: ${(error as Error).message}`,
       );
     }
-    const log = logger.child({
-      sagaId: command.sagaId,
-      step: command.step,
-      command: command.name,
-      attempt: command.attempt,
-    });
+    // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
+    const log = logger.child({ command: command.name });
     // Replies already sent are deleted by this transaction, which saves the relay a commit.
     const { handOff } = this.relay;
     const knex = this.options.db.knex;

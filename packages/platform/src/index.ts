@@ -33,6 +33,7 @@ export {
 export { type Migration, type RunMigrationsOptions, runMigrations } from "./migrations.ts";
 export { createShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";
 export {
+  addToSagaContext,
   currentSagaContext,
   type SagaLogContext,
   traceIdOf,

@@ -81,6 +81,8 @@ export function createLogger(options: LoggerOptions): Logger {
     name: options.name,
     level: options.level ?? "info",
     mixin: sagaFields,
+    // A field the call itself passes wins over the context's, and is written once.
+    mixinMergeStrategy: (fields: object, mixin: object) => Object.assign(mixin, fields),
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
   };
   if (options.destination) return pino(settings, options.destination);

@@ -1,4 +1,4 @@
-import type { Database, Logger } from "@sagaworks/platform";
+import { type Database, type Logger, withSagaContext } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "../metrics.ts";
@@ -95,17 +95,20 @@ export class HttpInvoker {
     return claimed.length;
   }
 
-  private async call(row: SagaOutboxRow): Promise<void> {
+  private call(row: SagaOutboxRow): Promise<void> {
     const call = row.message as HttpCall;
+    return withSagaContext({ sagaId: call.sagaId, step: call.step, attempt: call.attempt }, () =>
+      this.callInContext(row, call),
+    );
+  }
+
+  private async callInContext(row: SagaOutboxRow, call: HttpCall): Promise<void> {
     const event = await this.request(call);
     const outcome = await this.options.runtime.apply(call.sagaId, event, {
       dedupeKey: `http:${row.id}`,
       outboxId: row.id,
     });
-    this.options.logger.debug(
-      { sagaId: call.sagaId, step: call.step, event: event.type, outcome: outcome.kind },
-      "HTTP step answered",
-    );
+    this.options.logger.debug({ event: event.type, outcome: outcome.kind }, "HTTP step answered");
   }
 
   private async request(call: HttpCall): Promise<SagaEvent> {

@@ -26,7 +26,24 @@ export function withSagaContext<T>(context: SagaLogContext, work: () => T): T {
   if (context.step !== undefined) merged.step = context.step;
   if (context.attempt !== undefined) merged.attempt = context.attempt;
   if (context.traceId !== undefined) merged.traceId = context.traceId;
+  if (outer?.sagaId === context.sagaId) parents.set(merged, outer);
   return storage.run(merged, work);
+}
+
+// Each nested context of the same saga points to the one it was made from, so that what is learnt
+// deep inside (the saga's name and trace id) also reaches the lines the caller writes afterwards.
+const parents = new WeakMap<SagaLogContext, SagaLogContext>();
+
+/**
+ * Adds what became known while handling (the saga's name and trace id, read with its row) to the
+ * current context and the enclosing ones of the same saga, for the rest of their calls. No-op
+ * outside a saga context.
+ */
+export function addToSagaContext(fields: Pick<SagaLogContext, "saga" | "traceId">): void {
+  for (let store = storage.getStore(); store; store = parents.get(store)) {
+    if (fields.saga !== undefined) store.saga = fields.saga;
+    if (fields.traceId !== undefined) store.traceId = fields.traceId;
+  }
 }
 
 /** The saga being handled on this call path, if any. */
