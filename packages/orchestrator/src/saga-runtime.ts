@@ -2,9 +2,16 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { OutboxHandOff } from "@sagaworks/messaging";
 import {
   addToSagaContext,
+  type Context,
+  contextFromTraceparent,
   type Database,
+  inSpan,
   type Knex,
   type Logger,
+  context as otelContext,
+  SpanAttribute,
+  SpanKind,
+  trace,
   withSagaContext,
 } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
@@ -166,9 +173,26 @@ export class SagaRuntime {
       if (existing) return { sagaId: existing, created: false };
     }
     const sagaId = randomUUID();
-    const traceId = randomBytes(16).toString("hex");
-    return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
-      this.startInContext(compiled, input, options, sagaId, traceId),
+    // The saga's trace starts here: with tracing on, its id is this span's, so the API request,
+    // every command, handler, reply and HTTP step form one trace; off, a random id.
+    return inSpan(
+      "saga.start",
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          [SpanAttribute.sagaId]: sagaId,
+          [SpanAttribute.sagaName]: compiled.name,
+          [SpanAttribute.sagaVersion]: compiled.version,
+        },
+      },
+      (span) => {
+        const traceId = span.isRecording()
+          ? span.spanContext().traceId
+          : randomBytes(16).toString("hex");
+        return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
+          this.startInContext(compiled, input, options, sagaId, traceId),
+        );
+      },
     );
   }
 
@@ -262,7 +286,24 @@ export class SagaRuntime {
       }
       const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
       const now = this.clock();
+      const span = trace.getTracer("sagaworks").startSpan(
+        `saga.transition ${event.type}`,
+        {
+          attributes: {
+            [SpanAttribute.sagaId]: sagaId,
+            [SpanAttribute.sagaName]: row.name,
+            [SpanAttribute.sagaVersion]: row.version,
+            ...("step" in event
+              ? { [SpanAttribute.step]: event.step, [SpanAttribute.attempt]: event.attempt }
+              : {}),
+          },
+        },
+        sagaTraceContext(row.traceId),
+      );
+      const inTransition = trace.setSpan(otelContext.active(), span);
       const result = transition(compiled, row.snapshot, event, { now, random: this.random });
+      span.setAttribute("saga.applied", result.applied);
+      span.setAttribute("saga.status", result.snapshot.status);
       before = row.snapshot;
       junk = !result.applied && isJunkReply(compiled, event);
       if (junk) {
@@ -271,17 +312,30 @@ export class SagaRuntime {
         // The instance row is locked, so the count is exact.
         const count = await countJunkReply(trx, sagaId);
         this.metrics.junkReplies++;
-        if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
+        if (count > JUNK_REPLIES_IN_HISTORY) {
+          span.end();
+          return { kind: "ignored", result } as const;
+        }
       }
       await this.appendHistory(trx, result.snapshot, event, result, now, options);
-      if (!result.applied) return { kind: result.refused ? "refused" : "ignored", result } as const;
+      if (!result.applied) {
+        span.end();
+        return { kind: result.refused ? "refused" : "ignored", result } as const;
+      }
       await saveSnapshot(trx, result.snapshot, row.revision + 1, now);
-      written = await writeEffects(trx, result.effects, {
-        snapshot: result.snapshot,
-        traceId: row.traceId,
-        routing: this.deps.routing,
-        now,
-      });
+      try {
+        // The messages it writes carry the transition's context: their spans are its children.
+        written = await otelContext.with(inTransition, () =>
+          writeEffects(trx, result.effects, {
+            snapshot: result.snapshot,
+            traceId: row.traceId,
+            routing: this.deps.routing,
+            now,
+          }),
+        );
+      } finally {
+        span.end();
+      }
       return { kind: "applied", result } as const;
     });
     // Counted after the commit: a transaction run again after a deadlock counts once.
@@ -355,7 +409,16 @@ export class SagaRuntime {
    * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
    * The transaction also deletes outbox rows the relay has sent since the last one.
    */
-  private async inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    // A span only inside a saga's trace (a start, a reply, an HTTP answer); a timer's or an
+    // operator's transaction would otherwise be a trace of its own.
+    if (!trace.getActiveSpan()) return this.transactionWithRetries(work);
+    return inSpan("saga.transaction", { kind: SpanKind.INTERNAL }, () =>
+      this.transactionWithRetries(work),
+    );
+  }
+
+  private async transactionWithRetries<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
@@ -395,6 +458,17 @@ export class SagaRuntime {
   list(query: SagaListQuery): Promise<SagaSummary[]> {
     return listInstances(this.deps.db.knex, query);
   }
+}
+
+/**
+ * The parent of a transition's span: the active context when it is already in the saga's trace
+ * (a reply, an HTTP answer, a timer: their spans carry it), else the saga's trace id as a remote
+ * parent (an operator action from a client that sent no traceparent), so it joins the saga's trace.
+ */
+function sagaTraceContext(traceId: string): Context {
+  const active = trace.getSpanContext(otelContext.active());
+  if (active?.traceId === traceId) return otelContext.active();
+  return contextFromTraceparent(`00-${traceId}-${randomBytes(8).toString("hex")}-01`);
 }
 
 /** Whether an event is a reply naming a step the saga's definition does not have. */

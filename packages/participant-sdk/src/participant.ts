@@ -15,11 +15,16 @@ import {
   SqsConsumer,
 } from "@sagaworks/messaging";
 import {
+  activeTraceparent,
+  contextFromTraceparent,
   type Database,
+  inSpan,
   type Knex,
   type Logger,
   type MetricsRegistry,
   runMigrations,
+  SpanAttribute,
+  SpanKind,
 } from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
 import type { z } from "zod";
@@ -185,7 +190,28 @@ export class Participant {
   }
 
   /** Handles one delivery; exported through the class for tests that feed envelopes directly. */
-  async handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+  handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+    const command = delivery.body;
+    return inSpan(
+      `saga.handle ${command.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromTraceparent(command.trace.traceparent, command.trace.tracestate),
+        attributes: {
+          [SpanAttribute.sagaId]: command.sagaId,
+          [SpanAttribute.sagaName]: command.sagaName,
+          [SpanAttribute.step]: command.step,
+          [SpanAttribute.attempt]: command.attempt,
+          [SpanAttribute.compensation]: command.compensation,
+          [SpanAttribute.messageName]: command.name,
+          "saga.service": this.options.service,
+        },
+      },
+      () => this.measured(delivery),
+    );
+  }
+
+  private async measured(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
     if (!this.metrics) return this.handleCommand(delivery, { outcome: "replied" });
     const started = performance.now();
     const note: { outcome: CommandOutcome } = { outcome: "error" };
@@ -340,7 +366,8 @@ export class Participant {
         compensation: command.compensation,
         causationId: command.messageId,
         payload: reply.payload,
-        trace: command.trace,
+        // The handler's span, when tracing is on: the orchestrator's reply span is its child.
+        trace: traceOfReply(command),
       },
       this.clock,
     );
@@ -396,4 +423,10 @@ export async function createParticipant(options: ParticipantOptions): Promise<Pa
     );
   }
   return new Participant(options, url ?? "");
+}
+
+/** The trace context a reply carries: the active span's (the handler's), else the command's. */
+function traceOfReply(command: Envelope): Envelope["trace"] {
+  const traceparent = activeTraceparent();
+  return traceparent ? { traceparent } : command.trace;
 }

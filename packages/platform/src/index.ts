@@ -55,13 +55,17 @@ export {
 export {
   activeTraceId,
   activeTraceparent,
+  type Context,
+  context,
   contextFromTraceparent,
   type InSpanOptions,
   inSpan,
+  type Span,
   SpanAttribute,
   SpanKind,
   type StartTracingOptions,
   startTracing,
   type Tracing,
+  trace,
   tracer,
 } from "./telemetry/tracing.ts";

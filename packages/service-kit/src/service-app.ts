@@ -1,10 +1,14 @@
 import swagger, { type SwaggerOptions } from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import {
+  contextFromTraceparent,
   createMetricsRegistry,
   type Database,
   type Logger,
   type MetricsRegistry,
+  type Span,
+  SpanKind,
+  tracer,
 } from "@sagaworks/platform";
 import Fastify, {
   type FastifyBaseLogger,
@@ -101,6 +105,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     }),
   );
 
+  traceIncomingRequests(app);
   const metrics = options.metrics ?? createMetricsRegistry({ process: options.title });
   app.get(
     "/metrics",
@@ -151,4 +156,29 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     },
   );
   return app;
+}
+
+/**
+ * A server span for each request that carries a W3C `traceparent` (an HTTP step of a saga), as
+ * the child of the caller's span. Without tracing the span does not record and nothing is kept.
+ */
+function traceIncomingRequests(app: ServiceApp): void {
+  const spans = new WeakMap<object, Span>();
+  app.addHook("onRequest", async (request) => {
+    const traceparent = request.headers.traceparent;
+    if (typeof traceparent !== "string") return;
+    const span = tracer().startSpan(
+      `HTTP ${request.method} ${request.routeOptions.url ?? "(unknown route)"}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": request.method } },
+      contextFromTraceparent(traceparent),
+    );
+    if (span.isRecording()) spans.set(request, span);
+    else span.end();
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const span = spans.get(request);
+    if (!span) return;
+    span.setAttribute("http.response.status_code", reply.statusCode);
+    span.end();
+  });
 }

@@ -27,6 +27,8 @@ export type OutboxMessage =
       attempt: number;
       idempotencyKey: string;
       timeoutMs: number;
+      /** W3C trace context of the saga, sent as the `traceparent` header (rows written before it had none). */
+      traceparent?: string;
     };
 
 /** An HTTP call waiting in the outbox. */

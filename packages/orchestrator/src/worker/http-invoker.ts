@@ -1,4 +1,13 @@
-import { type Database, type Logger, withSagaContext } from "@sagaworks/platform";
+import {
+  activeTraceparent,
+  contextFromTraceparent,
+  type Database,
+  inSpan,
+  type Logger,
+  SpanAttribute,
+  SpanKind,
+  withSagaContext,
+} from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "../metrics.ts";
@@ -98,7 +107,20 @@ export class HttpInvoker {
   private call(row: SagaOutboxRow): Promise<void> {
     const call = row.message as HttpCall;
     return withSagaContext({ sagaId: call.sagaId, step: call.step, attempt: call.attempt }, () =>
-      this.callInContext(row, call),
+      inSpan(
+        `saga.http ${call.method} ${call.service}`,
+        {
+          kind: SpanKind.CLIENT,
+          parent: contextFromTraceparent(call.traceparent),
+          attributes: {
+            [SpanAttribute.sagaId]: call.sagaId,
+            [SpanAttribute.step]: call.step,
+            [SpanAttribute.attempt]: call.attempt,
+            "http.request.method": call.method,
+          },
+        },
+        () => this.callInContext(row, call),
+      ),
     );
   }
 
@@ -134,6 +156,7 @@ export class HttpInvoker {
         headers: {
           accept: "application/json",
           "idempotency-key": call.idempotencyKey,
+          ...traceHeaders(),
           ...(call.body !== null ? { "content-type": "application/json" } : {}),
         },
         body: call.body !== null ? JSON.stringify(call.body) : undefined,
@@ -159,4 +182,10 @@ export class HttpInvoker {
       };
     }
   }
+}
+
+/** The `traceparent` header of the active span (the HTTP step's), when tracing is on. */
+function traceHeaders(): Record<string, string> {
+  const traceparent = activeTraceparent();
+  return traceparent ? { traceparent } : {};
 }

@@ -7,7 +7,14 @@ import {
   type ReceivedMessage,
   SqsConsumer,
 } from "@sagaworks/messaging";
-import type { Logger, MetricsRegistry } from "@sagaworks/platform";
+import {
+  contextFromTraceparent,
+  inSpan,
+  type Logger,
+  type MetricsRegistry,
+  SpanAttribute,
+  SpanKind,
+} from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaRuntime } from "../saga-runtime.ts";
 
@@ -54,6 +61,25 @@ export async function handleReply(
   if (envelope.kind !== "reply") {
     return poison(`expected a reply on the reply queue, got a ${envelope.kind} (${envelope.name})`);
   }
+  return inSpan(
+    `saga.reply ${envelope.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromTraceparent(envelope.trace.traceparent, envelope.trace.tracestate),
+      attributes: {
+        [SpanAttribute.sagaId]: envelope.sagaId,
+        [SpanAttribute.sagaName]: envelope.sagaName,
+        [SpanAttribute.step]: envelope.step,
+        [SpanAttribute.attempt]: envelope.attempt,
+        [SpanAttribute.compensation]: envelope.compensation,
+        [SpanAttribute.messageName]: envelope.name,
+      },
+    },
+    () => applyReply(runtime, envelope),
+  );
+}
+
+async function applyReply(runtime: SagaRuntime, envelope: Envelope): Promise<HandlerResult> {
   const outcome = await runtime.apply(
     envelope.sagaId,
     {

@@ -13,7 +13,7 @@ import {
 import { startNodeSdk } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 
-export { SpanKind };
+export { type Context, context, type Span, SpanKind, trace };
 
 /** The tracer every Sagaworks part starts its spans with. A no-op until tracing is started. */
 export function tracer() {
