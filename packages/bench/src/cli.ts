@@ -273,11 +273,19 @@ async function startEngine(
     let customerUrl: string;
     let accountUrl: string;
     let prefill: (rows: number) => Promise<void>;
+    // The runner's OTEL_* settings reach the Sagaworks processes, to measure tracing on and off.
+    const otel = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          entry[0].startsWith("OTEL_") && entry[1] !== undefined,
+      ),
+    );
     const common = {
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       AWS_ENDPOINT_URL: emulator.endpoint,
       SAGAWORKS_ENV_PREFIX: prefix,
       LOG_LEVEL: "warn",
+      ...otel,
     };
     if (mode === "one") {
       const execArgv: string[] = [];
@@ -293,6 +301,7 @@ async function startEngine(
           BENCH_PREFIX: prefix,
           BENCH_SCHEMA_PREFIX: `${schemaPrefix}one_`,
           BENCH_API_TOKEN: apiToken,
+          ...otel,
         },
       });
       children.push(child);
