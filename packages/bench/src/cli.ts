@@ -288,6 +288,13 @@ async function startEngine(
     let customerUrl: string;
     let accountUrl: string;
     let prefill: (rows: number) => Promise<void>;
+    // The runner's OTEL_* settings reach the Sagaworks processes, to measure tracing on and off.
+    const otel = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          entry[0].startsWith("OTEL_") && entry[1] !== undefined,
+      ),
+    );
     const common = {
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       AWS_ENDPOINT_URL: emulator.endpoint,
@@ -296,6 +303,7 @@ async function startEngine(
       // A bench is a development setup: the processes create the topology and may run on PGlite.
       SAGAWORKS_ENV: "dev",
       SERVICE_WRITE_TOKEN: serviceToken,
+      ...otel,
     };
     if (mode === "one") {
       const execArgv: string[] = [];
@@ -312,6 +320,7 @@ async function startEngine(
           BENCH_SCHEMA_PREFIX: `${schemaPrefix}one_`,
           BENCH_API_TOKEN: apiToken,
           BENCH_SERVICE_TOKEN: serviceToken,
+          ...otel,
         },
       });
       children.push(child);

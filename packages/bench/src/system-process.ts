@@ -5,7 +5,7 @@
 //
 // Environment: BENCH_ENDPOINT, BENCH_PREFIX, BENCH_SCHEMA_PREFIX, BENCH_API_TOKEN, DATABASE_URL.
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { silentLogger } from "@sagaworks/platform";
+import { silentLogger, startTracing } from "@sagaworks/platform";
 import { exitWithParent } from "./children.ts";
 import { prefillSql } from "./prefill.ts";
 
@@ -15,10 +15,13 @@ const need = (name: string) => {
   return value;
 };
 
+// Tracing as a deployed process has it: on only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+const tracing = startTracing({ serviceName: "sagaworks-bench" });
 // Registered before the (slow) start, so a runner that dies meanwhile leaves nothing behind.
 let system: RunningSystem | undefined;
 exitWithParent(async () => {
   await system?.stop();
+  await tracing?.shutdown();
 });
 system = await startSystem({
   logger: silentLogger(),

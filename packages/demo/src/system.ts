@@ -15,8 +15,11 @@ import {
   type AwsClients,
   createAwsClients,
   createDatabase,
+  createMetricsRegistry,
   type Database,
   type Logger,
+  type MetricsRegistry,
+  registerPoolMetrics,
   resolveBroker,
 } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
@@ -61,6 +64,8 @@ export interface RunningSystem {
   clients: AwsClients;
   /** Counts every SQS/SNS request of every part. */
   requests: RequestCounter;
+  /** The one Prometheus registry of this process, served at every part's `/metrics`. */
+  metrics: MetricsRegistry;
   broker: { kind: string; endpoint: string | undefined };
   /** Queue and topic name prefix. */
   prefix: string;
@@ -122,11 +127,14 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       order: await open("orders"),
     };
 
+    const metrics = createMetricsRegistry({ process: "sagaworks" });
+    registerPoolMetrics(metrics, databases.customer, "customer");
     await prepareCustomerDatabase(databases.customer);
     const customerApp = await createCustomerApp({
       db: databases.customer,
       logger,
       auth: { writeToken: serviceToken },
+      metrics,
     });
     const customerUrl = await customerApp.listen({ port: 0, host: "127.0.0.1" });
     stops.push(() => customerApp.close());
@@ -143,6 +151,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       serviceUrls: { customer: customerUrl },
       apiToken: options.apiToken,
       commandKeys,
+      metrics,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,
@@ -163,6 +172,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       prefix: options.prefix,
       auth: { writeToken: serviceToken },
       commandKeys,
+      metrics,
       ...(options.fast ? { waitTimeSeconds: 1 } : {}),
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
@@ -205,6 +215,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       services: { order, account },
       clients,
       requests,
+      metrics,
       broker: { kind: broker.kind, endpoint: broker.endpoint },
       prefix: options.prefix,
       apiToken: options.apiToken,

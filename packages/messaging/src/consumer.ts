@@ -11,7 +11,15 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Logger } from "@sagaworks/platform";
+import {
+  gauge,
+  histogram,
+  type Logger,
+  type MetricsRegistry,
+  type SagaLogContext,
+  traceIdOf,
+  withSagaContext,
+} from "@sagaworks/platform";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
 import { AwsLimits, type StringAttributes } from "./limits.ts";
 
@@ -86,6 +94,8 @@ export interface ConsumerOptions<Body> {
   maxReceiveCount?: number;
   /** Delay before redelivering after a handler threw; defaults to 2^(receiveCount-1) s, max 300. */
   errorRetryDelaySeconds?: (receiveCount: number) => number;
+  /** The process's Prometheus registry: in-flight handlers and receive sizes, by queue. */
+  metrics?: MetricsRegistry;
 }
 
 /** Counters of what a consumer did, for tests and benchmarks. */
@@ -121,7 +131,7 @@ export class SqsConsumer<Body = Envelope> {
     deleteCalls: 0,
   };
   private readonly options: Required<
-    Omit<ConsumerOptions<Body>, "maxReceiveCount" | "decode" | "errorRetryDelaySeconds">
+    Omit<ConsumerOptions<Body>, "maxReceiveCount" | "decode" | "errorRetryDelaySeconds" | "metrics">
   > &
     Pick<ConsumerOptions<Body>, "maxReceiveCount">;
   private readonly decode: (body: string | undefined) => Body;
@@ -139,6 +149,7 @@ export class SqsConsumer<Body = Envelope> {
   private readonly deletesInFlight = new Set<Promise<void>>();
   /** The queue's redrive target, looked up on the first failure; undefined until then. */
   private deadLetter: Promise<{ url: string; maxReceiveCount: number } | null> | undefined;
+  private readonly instruments: ConsumerInstruments | undefined;
 
   constructor(options: ConsumerOptions<Body>) {
     this.options = {
@@ -151,6 +162,9 @@ export class SqsConsumer<Body = Envelope> {
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
     this.errorRetryDelay =
       options.errorRetryDelaySeconds ?? ((count) => Math.min(300, 2 ** Math.max(0, count - 1)));
+    this.instruments = options.metrics
+      ? consumerInstruments(options.metrics, queueNameOf(options.queueUrl))
+      : undefined;
   }
 
   /** Starts polling. */
@@ -213,6 +227,7 @@ export class SqsConsumer<Body = Envelope> {
           { abortSignal: this.polling.signal },
         );
         messages = response.Messages ?? [];
+        this.instruments?.received(messages.length);
         errorDelayMs = 0;
         this.pollStartedAt = undefined;
       } catch (error) {
@@ -233,7 +248,9 @@ export class SqsConsumer<Body = Envelope> {
       }
       for (const message of messages) {
         this.stats.received++;
+        this.instruments?.inFlight.inc();
         const task = this.handle(message).finally(() => {
+          this.instruments?.inFlight.dec();
           this.inFlight.delete(task);
           this.waiting.shift()?.();
         });
@@ -273,13 +290,18 @@ export class SqsConsumer<Body = Envelope> {
       receiveCount,
     });
     const stopExtending = this.keepInvisible(receiptHandle, log);
-    let result: HandlerResult;
-    try {
-      result = await this.run(message, receiveCount, log);
-    } finally {
-      stopExtending();
-    }
-    await this.settle(result, message, receiveCount, log);
+    const settleAll = async () => {
+      let result: HandlerResult;
+      try {
+        result = await this.run(message, receiveCount, log);
+      } finally {
+        stopExtending();
+      }
+      await this.settle(result, message, receiveCount, log);
+    };
+    // Every line written while handling a saga's message carries the saga's fields.
+    const saga = sagaOf(message.Body);
+    await (saga ? withSagaContext(saga, settleAll) : settleAll());
   }
 
   private async run(message: Message, receiveCount: number, log: Logger): Promise<HandlerResult> {
@@ -519,4 +541,48 @@ export class SqsConsumer<Body = Envelope> {
       );
     }
   }
+}
+
+/** The saga a message belongs to, read cheaply from an envelope body; undefined for others. */
+function sagaOf(body: string | undefined): SagaLogContext | undefined {
+  if (!body?.includes('"sagaId"')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as Partial<Envelope>;
+    if (typeof parsed.sagaId !== "string") return undefined;
+    return {
+      sagaId: parsed.sagaId,
+      saga: parsed.sagaName,
+      step: parsed.step,
+      attempt: parsed.attempt,
+      traceId: traceIdOf(parsed.trace?.traceparent),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A queue's name, the last segment of its URL: a bounded label (never a message or saga id). */
+export function queueNameOf(queueUrl: string): string {
+  return queueUrl.slice(queueUrl.lastIndexOf("/") + 1) || queueUrl;
+}
+
+interface ConsumerInstruments {
+  inFlight: { inc(): void; dec(): void };
+  received(count: number): void;
+}
+
+function consumerInstruments(registry: MetricsRegistry, queue: string): ConsumerInstruments {
+  const inFlight = gauge(registry, {
+    name: "sagaworks_consumer_in_flight_messages",
+    help: "Messages being handled now by this process's consumer of the queue.",
+    labelNames: ["queue"],
+  }).labels({ queue });
+  const receiveSize = histogram(registry, {
+    name: "sagaworks_consumer_receive_messages",
+    help: "Messages returned by each ReceiveMessage call (0 to 10), by queue.",
+    labelNames: ["queue"],
+    buckets: [0, 1, 2, 5, 10],
+  }).labels({ queue });
+  inFlight.set(0);
+  return { inFlight, received: (count) => receiveSize.observe(count) };
 }

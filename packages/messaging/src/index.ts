@@ -16,6 +16,7 @@ export {
   retryLater,
   SqsConsumer,
 } from "./consumer.ts";
+export { type DlqDepthOptions, registerDlqDepth } from "./dlq-depth.ts";
 export {
   type CommandKeys,
   commandKeysConfigShape,

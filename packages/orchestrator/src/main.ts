@@ -15,7 +15,7 @@ import { createOrchestrator } from "./orchestrator.ts";
 await runService({
   name: "orchestrator",
   configSchema: orchestratorConfigSchema,
-  async start(config, logger, shutdown) {
+  async start(config, logger, shutdown, telemetry) {
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
@@ -36,6 +36,7 @@ await runService({
       serviceUrls: config.SERVICE_URLS,
       apiToken: config.ORCHESTRATOR_API_TOKEN,
       commandKeys: commandKeysFromConfig(config, usesDevelopmentDefaults(config)),
+      metrics: telemetry.metrics,
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,

@@ -4,13 +4,24 @@ import {
   type Envelope,
   OutboxHandOff,
   OutboxRelay,
+  RequestCounter,
+  registerDlqDepth,
   type SqsConsumer,
 } from "@sagaworks/messaging";
-import { type AwsClients, type Database, type Logger, runMigrations } from "@sagaworks/platform";
+import {
+  type AwsClients,
+  createMetricsRegistry,
+  type Database,
+  type Logger,
+  type MetricsRegistry,
+  registerPoolMetrics,
+  runMigrations,
+} from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
   applyTopology,
   commandQueueName,
+  deadLetterQueueName,
   environmentTopology,
   eventsTopicName,
   participantsOf,
@@ -26,6 +37,7 @@ import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
+import { registerStoreGauges } from "./store-gauges.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -44,6 +56,11 @@ export interface OrchestratorDeps {
   apiToken: string;
   /** Keys that sign commands (shared with participants); defaults to the development key. */
   commandKeys?: CommandKeys;
+  /**
+   * The process's Prometheus registry (see runService), served at `/metrics`; defaults to one
+   * of the orchestrator's own.
+   */
+  metrics?: MetricsRegistry;
   clock?: () => Date;
   random?: () => number;
   /** Tuning; the defaults suit production. */
@@ -160,7 +177,16 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   };
 
   // Built in dependency order: what the runtime hands its commits to exists before it does.
-  const metrics = new OrchestratorMetrics();
+  const registry = deps.metrics ?? createMetricsRegistry({ process: "orchestrator" });
+  const metrics = new OrchestratorMetrics(registry);
+  registerStoreGauges(registry, db, { clock });
+  registerPoolMetrics(registry, db, "orchestrator");
+  // Its own counter (a middleware of its own name), so a caller's RequestCounter keeps counting.
+  const requests = new RequestCounter({ metrics: registry });
+  requests.attach(clients.sqs, "SQS");
+  requests.attach(clients.sns, "SNS");
+  const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
+  if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
   const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
@@ -215,6 +241,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxReceiveCount,
     concurrency: options.replyConcurrency,
     waitTimeSeconds: options.replyWaitTimeSeconds,
+    metrics: registry,
   });
   let started = false;
   // /ready also fails while the reply queue or a command queue cannot be reached.
@@ -227,6 +254,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     sagas: runtime,
     definitions,
     metrics,
+    registry,
     db,
     logger,
     apiToken: deps.apiToken,

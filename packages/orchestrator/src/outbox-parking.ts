@@ -53,7 +53,7 @@ export function parkedSnapshot(
  */
 export function parkSaga(routing: Routing, metrics: OrchestratorMetrics): AfterPark {
   return async (trx: Knex, instance: SagaInstance, parked, now) => {
-    metrics.outboxParked++;
+    metrics.parkedMessage();
     const note = `outbox message ${parked.outboxId} parked: ${parked.reason}`;
     const next = parkedSnapshot(instance.snapshot, parked.reason, now);
     const snapshot = next ?? instance.snapshot;

@@ -1,6 +1,19 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { OutboxHandOff } from "@sagaworks/messaging";
-import type { Database, Knex, Logger } from "@sagaworks/platform";
+import {
+  addToSagaContext,
+  type Context,
+  contextFromTraceparent,
+  type Database,
+  inSpan,
+  type Knex,
+  type Logger,
+  context as otelContext,
+  SpanAttribute,
+  SpanKind,
+  trace,
+  withSagaContext,
+} from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   type Effect,
@@ -159,7 +172,36 @@ export class SagaRuntime {
       if (existing) return { sagaId: existing, created: false };
     }
     const sagaId = randomUUID();
-    const traceId = randomBytes(16).toString("hex");
+    // The saga's trace starts here: with tracing on, its id is this span's, so the API request,
+    // every command, handler, reply and HTTP step form one trace; off, a random id.
+    return inSpan(
+      "saga.start",
+      {
+        kind: SpanKind.INTERNAL,
+        attributes: {
+          [SpanAttribute.sagaId]: sagaId,
+          [SpanAttribute.sagaName]: compiled.name,
+          [SpanAttribute.sagaVersion]: compiled.version,
+        },
+      },
+      (span) => {
+        const traceId = span.isRecording()
+          ? span.spanContext().traceId
+          : randomBytes(16).toString("hex");
+        return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
+          this.startInContext(compiled, input, options, sagaId, traceId),
+        );
+      },
+    );
+  }
+
+  private async startInContext(
+    compiled: CompiledSaga,
+    input: JsonValue,
+    options: { idempotencyKey?: string; actor?: string },
+    sagaId: string,
+    traceId: string,
+  ): Promise<{ sagaId: string; created: boolean }> {
     try {
       const rows = await this.inTransaction(async (trx) => {
         const now = this.clock();
@@ -179,9 +221,14 @@ export class SagaRuntime {
           effects,
         });
         this.metrics.applied++;
+        this.metrics.sagaStarted(result.snapshot);
         return written;
       });
       this.deps.onOutboxWritten(rows);
+      this.deps.logger.info(
+        { version: compiled.version, event: "start" },
+        `saga started: ${compiled.name}@${compiled.version}`,
+      );
       return { sagaId, created: true };
     } catch (error) {
       // Two starts with one idempotency key at once: the unique index lets one win.
@@ -198,12 +245,24 @@ export class SagaRuntime {
   }
 
   /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
-  async apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+  apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
+    return withSagaContext({ sagaId }, () => this.applyInContext(sagaId, event, options));
+  }
+
+  private async applyInContext(
+    sagaId: string,
+    event: SagaEvent,
+    options: ApplyOptions,
+  ): Promise<ApplyOutcome> {
     let written: SagaOutboxRow[] = [];
+    let before: SagaSnapshot | undefined;
+    let junk = false;
     const outcome = await this.inTransaction(async (trx) => {
       written = [];
+      junk = false;
       const row = await lockInstance(trx, sagaId);
       if (!row) return { kind: "unknown-saga" } as const;
+      addToSagaContext({ saga: row.name, traceId: row.traceId });
       if (options.timerId && !(await takeTimer(trx, options.timerId))) {
         return { kind: "timer-gone" } as const;
       }
@@ -214,36 +273,79 @@ export class SagaRuntime {
       }
       const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
       const now = this.clock();
-      const result = transition(compiled, row.snapshot, event, { now, random: this.random });
-      if (!result.applied && isJunkReply(compiled, event)) {
-        // A reply naming a step this saga does not have: anyone who can write to the reply
-        // queue can send them, so only the first few reach the history; the rest are counted.
-        // The instance row is locked, so the count is exact.
-        const count = await countJunkReply(trx, sagaId);
-        this.metrics.junkReplies++;
-        if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
+      const span = trace.getTracer("sagaworks").startSpan(
+        `saga.transition ${event.type}`,
+        {
+          attributes: {
+            [SpanAttribute.sagaId]: sagaId,
+            [SpanAttribute.sagaName]: row.name,
+            [SpanAttribute.sagaVersion]: row.version,
+            ...("step" in event
+              ? { [SpanAttribute.step]: event.step, [SpanAttribute.attempt]: event.attempt }
+              : {}),
+          },
+        },
+        sagaTraceContext(row.traceId),
+      );
+      try {
+        const inTransition = trace.setSpan(otelContext.active(), span);
+        const result = transition(compiled, row.snapshot, event, { now, random: this.random });
+        span.setAttribute("saga.applied", result.applied);
+        span.setAttribute("saga.status", result.snapshot.status);
+        before = row.snapshot;
+        junk = !result.applied && isJunkReply(compiled, event);
+        if (junk) {
+          // A reply naming a step this saga does not have: anyone who can write to the reply
+          // queue can send them, so only the first few reach the history; the rest are counted.
+          // The instance row is locked, so the count is exact.
+          const count = await countJunkReply(trx, sagaId);
+          this.metrics.junkReplies++;
+          if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
+        }
+        const history = historyEntry(result.snapshot, event, result, now, options);
+        if (!result.applied) {
+          await appendHistory(trx, result.snapshot.sagaId, history);
+          return { kind: result.refused ? "refused" : "ignored", result } as const;
+        }
+        // Envelopes are built and validated before the statement, so a bad one writes nothing.
+        // They carry the transition's context: their spans are its children.
+        const effects = otelContext.with(inTransition, () =>
+          planEffects(result.effects, {
+            snapshot: result.snapshot,
+            traceId: row.traceId,
+            routing: this.deps.routing,
+            now,
+          }),
+        );
+        written = await writeTransition(trx, {
+          snapshot: result.snapshot,
+          now,
+          instance: { kind: "update", revision: row.revision + 1 },
+          history,
+          effects,
+        });
+        return { kind: "applied", result } as const;
+      } finally {
+        span.end();
       }
-      const history = historyEntry(result.snapshot, event, result, now, options);
-      if (!result.applied) {
-        await appendHistory(trx, result.snapshot.sagaId, history);
-        return { kind: result.refused ? "refused" : "ignored", result } as const;
-      }
-      // Envelopes are built and validated before the statement, so a bad one writes nothing.
-      const effects = planEffects(result.effects, {
-        snapshot: result.snapshot,
-        traceId: row.traceId,
-        routing: this.deps.routing,
-        now,
-      });
-      written = await writeTransition(trx, {
-        snapshot: result.snapshot,
-        now,
-        instance: { kind: "update", revision: row.revision + 1 },
-        history,
-        effects,
-      });
-      return { kind: "applied", result } as const;
     });
+    // Counted after the commit: a transaction run again after a deadlock counts once.
+    const result = "result" in outcome ? (outcome.result as TransitionResult) : undefined;
+    if (result && before) {
+      this.metrics.transition(before, event, result, this.clock());
+      this.logTransition(before, event, result);
+    }
+    if (event.type === "reply") {
+      this.metrics.reply(
+        outcome.kind === "applied"
+          ? "applied"
+          : outcome.kind === "duplicate"
+            ? "duplicate"
+            : (outcome.kind === "ignored" || outcome.kind === "refused") && !junk
+              ? "late"
+              : "ignored",
+      );
+    }
     if (outcome.kind === "applied") this.metrics.applied++;
     if (outcome.kind === "ignored" || outcome.kind === "refused") this.metrics.ignored++;
     if (outcome.kind === "duplicate") this.metrics.duplicates++;
@@ -251,11 +353,40 @@ export class SagaRuntime {
     return outcome;
   }
 
+  /** One info line per transition, so a saga can be followed with grep: from → to, and the event. */
+  private logTransition(before: SagaSnapshot, event: SagaEvent, result: TransitionResult): void {
+    const after = result.snapshot;
+    // The step the event is about; else the one the saga waits on (operator actions, deadline).
+    const work = "step" in event ? event : (after.pending ?? before.pending);
+    this.deps.logger.info(
+      {
+        saga: before.sagaName,
+        ...(work ? { step: work.step, attempt: work.attempt } : {}),
+        event: event.type === "operator" ? `operator.${event.action}` : event.type,
+        ...(event.type === "reply" ? { reply: event.name } : {}),
+        from: `${before.status}/${before.state}`,
+        to: `${after.status}/${after.state}`,
+        applied: result.applied,
+        note: result.note,
+      },
+      `saga ${before.status}/${before.state} → ${after.status}/${after.state}`,
+    );
+  }
+
   /**
    * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
    * The transaction also deletes outbox rows the relay has sent since the last one.
    */
-  private async inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    // A span only inside a saga's trace (a start, a reply, an HTTP answer); a timer's or an
+    // operator's transaction would otherwise be a trace of its own.
+    if (!trace.getActiveSpan()) return this.transactionWithRetries(work);
+    return inSpan("saga.transaction", { kind: SpanKind.INTERNAL }, () =>
+      this.transactionWithRetries(work),
+    );
+  }
+
+  private async transactionWithRetries<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
@@ -318,6 +449,17 @@ function historyEntry(
     reason: options.reason ?? (event.type === "operator" ? event.reason : null),
     effects: result.effects.map(summariseEffect),
   };
+}
+
+/**
+ * The parent of a transition's span: the active context when it is already in the saga's trace
+ * (a reply, an HTTP answer, a timer: their spans carry it), else the saga's trace id as a remote
+ * parent (an operator action from a client that sent no traceparent), so it joins the saga's trace.
+ */
+function sagaTraceContext(traceId: string): Context {
+  const active = trace.getSpanContext(otelContext.active());
+  if (active?.traceId === traceId) return otelContext.active();
+  return contextFromTraceparent(`00-${traceId}-${randomBytes(8).toString("hex")}-01`);
 }
 
 /** Whether an event is a reply naming a step the saga's definition does not have. */

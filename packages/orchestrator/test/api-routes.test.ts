@@ -144,7 +144,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const OPEN = new Set(["/metrics", "/health", "/ready"]);
+const OPEN = new Set(["/metrics", "/metrics.json", "/health", "/ready"]);
 
 describe("the API's authentication", () => {
   it("every read route refuses a missing or wrong token", async () => {
@@ -205,14 +205,17 @@ describe("the API's authentication", () => {
     expect(sagas.applied).toEqual([]);
   });
 
-  it("leaves /metrics, /health, /ready and the docs open", async () => {
-    for (const url of ["/metrics", "/health", "/ready", "/docs/json"]) {
+  it("leaves /metrics, /metrics.json, /health, /ready and the docs open", async () => {
+    for (const url of ["/metrics", "/metrics.json", "/health", "/ready", "/docs/json"]) {
       expect({ url, status: (await app.inject({ method: "GET", url })).statusCode }).toEqual({
         url,
         status: 200,
       });
     }
-    expect((await app.inject({ method: "GET", url: "/metrics" })).json()).toMatchObject({
+    const text = await app.inject({ method: "GET", url: "/metrics" });
+    expect(text.headers["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text.body).toMatch(/^# HELP /m);
+    expect((await app.inject({ method: "GET", url: "/metrics.json" })).json()).toMatchObject({
       commits: 0,
       junkReplies: 0,
       outboxParked: 0,

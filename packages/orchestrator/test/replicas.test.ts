@@ -134,7 +134,7 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
     const metrics = await Promise.all(
       replicas.map(
         async (r) =>
-          (await (await fetch(`${r.address}/metrics`)).json()) as {
+          (await (await fetch(`${r.address}/metrics.json`)).json()) as {
             applied: number;
             duplicates: number;
           },

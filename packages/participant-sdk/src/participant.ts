@@ -17,11 +17,23 @@ import {
   SqsConsumer,
   verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
-import { type Database, type Knex, type Logger, runMigrations } from "@sagaworks/platform";
+import {
+  activeTraceparent,
+  contextFromTraceparent,
+  type Database,
+  inSpan,
+  type Knex,
+  type Logger,
+  type MetricsRegistry,
+  runMigrations,
+  SpanAttribute,
+  SpanKind,
+} from "@sagaworks/platform";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import type { z } from "zod";
 import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
+import { type CommandOutcome, ParticipantMetrics } from "./participant-metrics.ts";
 
 /** A reply: its name (from the contract) and payload. Business failures are replies too. */
 export interface Reply {
@@ -107,6 +119,8 @@ export interface ParticipantOptions {
    */
   commandKeys?: CommandKeys;
   clock?: () => Date;
+  /** The process's Prometheus registry: commands, handler duration, duplicates, reply lag. */
+  metrics?: MetricsRegistry;
 }
 
 /** Counters of what the participant did. */
@@ -146,9 +160,13 @@ export class Participant {
   private replyQueueUrl: string | undefined;
   private readonly commandKeys: CommandKeys;
   private readonly clock: () => Date;
+  private readonly metrics: ParticipantMetrics | undefined;
 
   constructor(options: ParticipantOptions, commandQueueUrl: string) {
     this.options = options;
+    this.metrics = options.metrics
+      ? new ParticipantMetrics(options.metrics, options.service, options.db)
+      : undefined;
     this.clock = options.clock ?? (() => new Date());
     this.commandKeys = options.commandKeys ?? { current: DEV_COMMAND_KEY };
     this.relay = new OutboxRelay({
@@ -165,6 +183,7 @@ export class Participant {
       concurrency: options.concurrency ?? 10,
       waitTimeSeconds: options.waitTimeSeconds ?? 20,
       ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       handler: (delivery) => this.handle(delivery),
     });
   }
@@ -185,7 +204,49 @@ export class Participant {
   }
 
   /** Handles one delivery; exported through the class for tests that feed envelopes directly. */
-  async handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+  handle(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+    const command = delivery.body;
+    return inSpan(
+      `saga.handle ${command.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromTraceparent(command.trace.traceparent, command.trace.tracestate),
+        attributes: {
+          [SpanAttribute.sagaId]: command.sagaId,
+          [SpanAttribute.sagaName]: command.sagaName,
+          [SpanAttribute.step]: command.step,
+          [SpanAttribute.attempt]: command.attempt,
+          [SpanAttribute.compensation]: command.compensation,
+          [SpanAttribute.messageName]: command.name,
+          "saga.service": this.options.service,
+        },
+      },
+      () => this.measured(delivery),
+    );
+  }
+
+  private async measured(delivery: ReceivedMessage<Envelope>): Promise<HandlerResult> {
+    if (!this.metrics) return this.handleCommand(delivery, { outcome: "replied" });
+    const started = performance.now();
+    const note: { outcome: CommandOutcome } = { outcome: "error" };
+    try {
+      const result = await this.handleCommand(delivery, note);
+      if (result.type === "poison") note.outcome = "poison";
+      else if (result.type === "retry-later") note.outcome = "retry";
+      return result;
+    } finally {
+      // Only names this service handles become label values: anyone who can write to the queue
+      // could otherwise create a series per made-up name.
+      const name = delivery.body.name;
+      const command = Object.hasOwn(this.options.handlers, name) ? name : "(unknown)";
+      this.metrics.handled(command, note.outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async handleCommand(
+    delivery: ReceivedMessage<Envelope>,
+    note: { outcome: CommandOutcome },
+  ): Promise<HandlerResult> {
     const command = delivery.body;
     const { service, logger } = this.options;
     if (command.kind !== "command") {
@@ -242,12 +303,8 @@ export class Participant {
         `reply queue ${replyQueueName(this.options.prefix)} is not reachable: ${(error as Error).message}`,
       );
     }
-    const log = logger.child({
-      sagaId: command.sagaId,
-      step: command.step,
-      command: command.name,
-      attempt: command.attempt,
-    });
+    // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
+    const log = logger.child({ command: command.name });
     // Replies already sent are deleted by this transaction, which saves the relay a commit.
     const { handOff } = this.relay;
     const knex = this.options.db.knex;
@@ -274,10 +331,12 @@ export class Participant {
           };
           if (seen.status === "guarded") {
             this.stats.refusedByGuard++;
+            note.outcome = "refused";
             log.warn("late action refused: its compensation already ran");
             return [];
           }
           this.stats.duplicates++;
+          note.outcome = "duplicate";
           log.info("duplicate command: sending the stored reply again");
           return this.writeReply(trx, command, replyUrl, {
             name: seen.reply_name ?? "",
@@ -319,6 +378,7 @@ export class Participant {
             reply_payload: JSON.stringify(reply.payload),
           });
         this.stats.handled++;
+        note.outcome = "replied";
         return this.writeReply(trx, command, replyUrl, reply);
       });
       this.relay.notify(written);
@@ -348,7 +408,8 @@ export class Participant {
         compensation: command.compensation,
         causationId: command.messageId,
         payload: reply.payload,
-        trace: command.trace,
+        // The handler's span, when tracing is on: the orchestrator's reply span is its child.
+        trace: traceOfReply(command),
       },
       this.clock,
     );
@@ -409,4 +470,10 @@ export async function createParticipant(options: ParticipantOptions): Promise<Pa
     );
   }
   return new Participant(options, url ?? "");
+}
+
+/** The trace context a reply carries: the active span's (the handler's), else the command's. */
+function traceOfReply(command: Envelope): Envelope["trace"] {
+  const traceparent = activeTraceparent();
+  return traceparent ? { traceparent } : command.trace;
 }

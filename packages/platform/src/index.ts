@@ -24,6 +24,49 @@ export {
   startEmbeddedBroker,
 } from "./embedded-broker.ts";
 export { PlatformError, PlatformErrorCode } from "./errors.ts";
-export { createLogger, type Logger, type LoggerOptions, silentLogger } from "./logger.ts";
+export {
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  REDACTED_PATHS,
+  silentLogger,
+} from "./logger.ts";
 export { type Migration, type RunMigrationsOptions, runMigrations } from "./migrations.ts";
 export { createShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";
+export {
+  addToSagaContext,
+  currentSagaContext,
+  type SagaLogContext,
+  traceIdOf,
+  withSagaContext,
+} from "./telemetry/log-context.ts";
+export {
+  CachedReading,
+  type Counter,
+  counter,
+  createMetricsRegistry,
+  DURATION_BUCKETS,
+  type Gauge,
+  gauge,
+  type Histogram,
+  histogram,
+  MetricsRegistry,
+  registerPoolMetrics,
+} from "./telemetry/metrics.ts";
+export {
+  activeTraceId,
+  activeTraceparent,
+  type Context,
+  context,
+  contextFromTraceparent,
+  type InSpanOptions,
+  inSpan,
+  type Span,
+  SpanAttribute,
+  SpanKind,
+  type StartTracingOptions,
+  startTracing,
+  type Tracing,
+  trace,
+  tracer,
+} from "./telemetry/tracing.ts";

@@ -1,4 +1,6 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
+import { currentSagaContext } from "./telemetry/log-context.ts";
+import { activeTraceId } from "./telemetry/tracing.ts";
 
 export type { Logger };
 
@@ -8,11 +10,94 @@ export interface LoggerOptions {
   name: string;
   /** pino level; defaults to `info`. */
   level?: string;
+  /** Where lines go; defaults to stdout (pretty-printed in dev when stdout is a terminal). */
+  destination?: DestinationStream;
+  /** Pretty lines instead of JSON; defaults to true when stdout is a TTY and SAGAWORKS_ENV is not production. */
+  pretty?: boolean;
 }
 
-/** A JSON logger (pino) writing to stdout. */
+/**
+ * Fields whose values never reach a log line, at any of these places: the API token, database
+ * URLs and passwords, HMAC keys and signing secrets, authorization headers and cookies. Keep
+ * secrets under these names (a config object logged whole is covered too).
+ */
+export const REDACTED_PATHS = [
+  "password",
+  "*.password",
+  "apiToken",
+  "*.apiToken",
+  "token",
+  "*.token",
+  "secret",
+  "*.secret",
+  "hmacKey",
+  "*.hmacKey",
+  "hmacKeys",
+  "*.hmacKeys",
+  "databaseUrl",
+  "*.databaseUrl",
+  "connection",
+  "*.connection",
+  "connectionString",
+  "*.connectionString",
+  "authorization",
+  "*.authorization",
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "req.headers['x-sagaworks-signature']",
+  "headers.authorization",
+  "DATABASE_URL",
+  "*.DATABASE_URL",
+  "ORCHESTRATOR_API_TOKEN",
+  "*.ORCHESTRATOR_API_TOKEN",
+  "signingKey",
+  "*.signingKey",
+  "HMAC_KEY",
+  "*.HMAC_KEY",
+  "SAGAWORKS_HMAC_KEYS",
+  "*.SAGAWORKS_HMAC_KEYS",
+];
+
+/**
+ * The saga being handled on this call path (see `withSagaContext`) and the active span's trace
+ * id, added to every line: `sagaId`, `saga`, `step`, `attempt`, `traceId`. Only fields that are
+ * set are added, so lines outside a saga stay as they were.
+ */
+function sagaFields(): Record<string, unknown> {
+  const saga = currentSagaContext();
+  const traceId = activeTraceId() ?? saga?.traceId;
+  if (!saga) return traceId ? { traceId } : {};
+  const fields: Record<string, unknown> = { sagaId: saga.sagaId };
+  if (saga.saga !== undefined) fields.saga = saga.saga;
+  if (saga.step !== undefined) fields.step = saga.step;
+  if (saga.attempt !== undefined) fields.attempt = saga.attempt;
+  if (traceId) fields.traceId = traceId;
+  return fields;
+}
+
+/** A JSON logger (pino) writing to stdout, with saga fields on every line and secrets redacted. */
 export function createLogger(options: LoggerOptions): Logger {
-  return pino({ name: options.name, level: options.level ?? "info" });
+  const settings = {
+    name: options.name,
+    level: options.level ?? "info",
+    mixin: sagaFields,
+    // A field the call itself passes wins over the context's, and is written once.
+    mixinMergeStrategy: (fields: object, mixin: object) => Object.assign(mixin, fields),
+    redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+  };
+  if (options.destination) return pino(settings, options.destination);
+  const pretty =
+    options.pretty ?? (process.stdout.isTTY === true && process.env.SAGAWORKS_ENV !== "production");
+  if (pretty) {
+    return pino({
+      ...settings,
+      transport: {
+        target: "pino-pretty",
+        options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" },
+      },
+    });
+  }
+  return pino(settings);
 }
 
 /** A logger that drops everything: for tests and benchmarks that assert on results, not logs. */

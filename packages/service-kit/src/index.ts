@@ -17,6 +17,7 @@ export {
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
+  type ProcessTelemetry,
   type RunningService,
   type RunServiceOptions,
   runService,

@@ -1,9 +1,12 @@
 import {
   createLogger,
+  createMetricsRegistry,
   createShutdown,
   type Logger,
   loadConfig,
+  type MetricsRegistry,
   type Shutdown,
+  startTracing,
 } from "@sagaworks/platform";
 import type { z } from "zod";
 
@@ -34,9 +37,16 @@ export interface RunServiceOptions<Schema extends z.ZodType, App extends Listena
     config: z.infer<Schema>,
     logger: Logger,
     shutdown: Shutdown,
+    telemetry: ProcessTelemetry,
   ) => Promise<StartedService<App>>;
   /** The environment to read; defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+}
+
+/** What runService sets up for the whole process: pass `metrics` to every part that counts. */
+export interface ProcessTelemetry {
+  /** The process's one Prometheus registry (default Node metrics included); serve it at /metrics. */
+  metrics: MetricsRegistry;
 }
 
 /** A service that is listening. */
@@ -71,8 +81,17 @@ export async function runService<Schema extends z.ZodType, App extends Listenabl
     ...(typeof level === "string" ? { level } : {}),
   });
   const shutdown = createShutdown({ logger });
+  // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; started before anything makes a span.
+  const tracing = startTracing({
+    serviceName: `sagaworks-${options.name}`,
+    env: options.env ?? process.env,
+  });
+  if (tracing) shutdown.onShutdown("tracing", () => tracing.shutdown());
+  const telemetry: ProcessTelemetry = {
+    metrics: createMetricsRegistry({ process: options.name }),
+  };
   try {
-    const { app, port, host } = await options.start(config, logger, shutdown);
+    const { app, port, host } = await options.start(config, logger, shutdown, telemetry);
     // Registered after everything start opened, so it runs first: stop taking requests and let
     // in-flight ones finish before the database behind them closes.
     shutdown.onShutdown("http server", async () => {

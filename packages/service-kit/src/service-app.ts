@@ -1,6 +1,15 @@
 import swagger, { type SwaggerOptions } from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import type { Database, Logger } from "@sagaworks/platform";
+import {
+  contextFromTraceparent,
+  createMetricsRegistry,
+  type Database,
+  type Logger,
+  type MetricsRegistry,
+  type Span,
+  SpanKind,
+  tracer,
+} from "@sagaworks/platform";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -52,6 +61,11 @@ export interface ServiceAppOptions {
    * routes do their own checks (the orchestrator does).
    */
   auth?: ServiceAuth;
+  /**
+   * The process's Prometheus registry, served at `/metrics` (open, like `/health`). Defaults to
+   * one of the app's own with the default Node metrics, so every service has `/metrics`.
+   */
+  metrics?: MetricsRegistry;
   /** OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`. */
   securitySchemes?: NonNullable<
     NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
@@ -146,6 +160,22 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     }),
   );
 
+  traceIncomingRequests(app);
+  const metrics = options.metrics ?? createMetricsRegistry({ process: options.title });
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        description:
+          "This process's metrics in the Prometheus text format (version 0.0.4). Open, like /health.",
+      },
+    },
+    async (_request, reply) =>
+      reply
+        .type(metrics.contentType)
+        .serializer(String)
+        .send(await metrics.metrics()),
+  );
   app.get(
     "/health",
     {
@@ -181,4 +211,29 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     },
   );
   return app;
+}
+
+/**
+ * A server span for each request that carries a W3C `traceparent` (an HTTP step of a saga), as
+ * the child of the caller's span. Without tracing the span does not record and nothing is kept.
+ */
+function traceIncomingRequests(app: ServiceApp): void {
+  const spans = new WeakMap<object, Span>();
+  app.addHook("onRequest", async (request) => {
+    const traceparent = request.headers.traceparent;
+    if (typeof traceparent !== "string") return;
+    const span = tracer().startSpan(
+      `HTTP ${request.method} ${request.routeOptions.url ?? "(unknown route)"}`,
+      { kind: SpanKind.SERVER, attributes: { "http.request.method": request.method } },
+      contextFromTraceparent(traceparent),
+    );
+    if (span.isRecording()) spans.set(request, span);
+    else span.end();
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const span = spans.get(request);
+    if (!span) return;
+    span.setAttribute("http.response.status_code", reply.statusCode);
+    span.end();
+  });
 }

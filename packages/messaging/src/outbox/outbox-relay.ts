@@ -28,8 +28,11 @@ export interface OutboxRelayOptions {
   /** Needed only when the table holds `sns` rows. */
   sns?: SNSClient;
   logger: Logger;
-  /** Counts the transactions that sent something (for cost measurements); owned by the caller. */
-  metrics?: { commits: number };
+  /**
+   * Counts the transactions that sent something (for cost measurements), and optionally sees the
+   * size of each batch sent (for a histogram); owned by the caller.
+   */
+  metrics?: RelayMetrics;
   /** Defaults to the wall clock. */
   clock?: () => Date;
   /**
@@ -52,6 +55,12 @@ export interface OutboxRelayOptions {
   maxLingerMs?: number;
 }
 
+/** What the relay counts into: commits, and the messages each batch sent. */
+export interface RelayMetrics {
+  commits: number;
+  relayBatchSent?(messages: number): void;
+}
+
 /** The relay's options with every default applied. */
 interface ResolvedRelayOptions {
   store: OutboxStore;
@@ -60,7 +69,7 @@ interface ResolvedRelayOptions {
   sqs: SQSClient;
   sns: SNSClient | undefined;
   logger: Logger;
-  metrics: { commits: number };
+  metrics: RelayMetrics;
   clock: () => Date;
   pollIntervalMs: number;
   batchSize: number;
@@ -296,6 +305,7 @@ export class OutboxRelay {
     }
     this.scheduleDeletes();
     await this.park(parkings);
+    metrics.relayBatchSent?.(count);
     return count;
   }
 
@@ -321,6 +331,7 @@ export class OutboxRelay {
       return count;
     });
     if (wrote) metrics.commits++;
+    if (sent > 0) metrics.relayBatchSent?.(sent);
     // After the claim's commit: parking locks the owner's rows (a saga instance), which must
     // not wait while this transaction holds outbox rows another writer may be deleting.
     await this.park(parkings);

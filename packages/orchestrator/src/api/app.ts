@@ -1,4 +1,4 @@
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
 import { definitionRoutes } from "./definition-routes.ts";
@@ -13,6 +13,8 @@ export interface ApiDeps {
   sagas: SagaPort;
   definitions: DefinitionPort;
   metrics: MetricsPort;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  registry?: MetricsRegistry;
   /** When given, `/ready` checks it. */
   db?: Pick<Database, "knex">;
   logger: Logger;
@@ -42,6 +44,7 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     title: "Sagaworks orchestrator",
     ...(deps.db ? { db: deps.db } : {}),
     isReady: deps.isReady,
+    ...(deps.registry ? { metrics: deps.registry } : {}),
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: (error) =>
       error instanceof OrchestratorError
@@ -52,11 +55,11 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   });
 
   app.get(
-    "/metrics",
+    "/metrics.json",
     {
       schema: {
         description:
-          "This replica's counters since it started: commits, events applied, ignored, duplicates, junk replies, parked outbox messages. Open, like /health.",
+          "This replica's plain counters since it started (Prometheus text is at /metrics): commits, events applied, ignored, duplicates, junk replies, parked outbox messages. Open, like /health.",
       },
     },
     async () => deps.metrics.toJSON(),

@@ -30,7 +30,7 @@ export interface DefinitionPort {
   all(): CompiledSaga[];
 }
 
-/** Counters `/metrics` shows. */
+/** Counters `/metrics.json` shows (Prometheus text is at `/metrics`). */
 export interface MetricsPort {
   toJSON(): Record<string, number>;
 }

@@ -5,7 +5,7 @@ import {
   envelopeMessage,
   signEnvelope,
 } from "@sagaworks/messaging";
-import type { Knex } from "@sagaworks/platform";
+import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
@@ -47,9 +47,35 @@ export function publishesEvent(routing: Routing, name: string): boolean {
 const asObject = (value: JsonValue): Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) ? value : { value };
 
-/** A child span of the saga's trace, so every message of one saga joins one trace. */
-function traceparent(traceId: string): string {
-  return `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+/**
+ * The trace context a message carries. With tracing on, a producer span "saga.send" is recorded
+ * (the message enters the outbox in this transaction; the relay sends it after commit) and the
+ * message carries that span's context, so the receiver's span is its child. With tracing off, a
+ * hand-made child of the saga's trace id, so every message of one saga still names one trace.
+ */
+function traceparent(
+  traceId: string,
+  send: { name: string; sagaId: string; saga: string; step: string; attempt: number },
+): string {
+  const span = tracer().startSpan(`saga.send ${send.name}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [SpanAttribute.sagaId]: send.sagaId,
+      [SpanAttribute.sagaName]: send.saga,
+      [SpanAttribute.step]: send.step,
+      [SpanAttribute.attempt]: send.attempt,
+      [SpanAttribute.messageName]: send.name,
+    },
+  });
+  try {
+    if (span.isRecording()) {
+      const { traceId: spanTraceId, spanId, traceFlags } = span.spanContext();
+      return `00-${spanTraceId}-${spanId}-0${traceFlags & 1}`;
+    }
+    return activeTraceparent() ?? `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+  } finally {
+    span.end();
+  }
 }
 
 /** Where a transition's effects are written to. */
@@ -110,7 +136,15 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
             idempotencyKey: effect.idempotencyKey,
             replyTo: routing.replyQueueName,
             payload: asObject(effect.payload),
-            trace: { traceparent: traceparent(context.traceId) },
+            trace: {
+              traceparent: traceparent(context.traceId, {
+                name: effect.command,
+                sagaId: snapshot.sagaId,
+                saga: compiled.name,
+                step: effect.step,
+                attempt: effect.attempt,
+              }),
+            },
           },
           () => now,
         );
@@ -140,6 +174,13 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
             attempt: effect.attempt,
             idempotencyKey: effect.idempotencyKey,
             timeoutMs: effect.timeoutMs,
+            traceparent: traceparent(context.traceId, {
+              name: `${effect.method} ${effect.service}`,
+              sagaId: snapshot.sagaId,
+              saga: compiled.name,
+              step: effect.step,
+              attempt: effect.attempt,
+            }),
           },
         });
         break;
@@ -157,7 +198,15 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
             attempt: 1,
             compensation: false,
             payload: summariseEventDetail(effect.detail),
-            trace: { traceparent: traceparent(context.traceId) },
+            trace: {
+              traceparent: traceparent(context.traceId, {
+                name: effect.name,
+                sagaId: snapshot.sagaId,
+                saga: compiled.name,
+                step: effect.step ?? "(saga)",
+                attempt: 1,
+              }),
+            },
           },
           () => now,
         );

@@ -248,3 +248,52 @@ export async function countByStatus(
     .groupBy("status")) as { status: SagaStatus; count: string | number }[];
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
 }
+
+/** Sagas not yet finished, by name and status, and how many are past their deadline. */
+export interface OpenSagaCounts {
+  byStatus: { name: string; status: string; count: number }[];
+  pastDeadline: { name: string; count: number }[];
+}
+
+/**
+ * Counts the sagas that are not finished, for the metrics. Only open statuses are read, through
+ * the (status, created_at) index, so the cost follows the open sagas, not the whole table
+ * (finished ones are counted by `sagaworks_sagas_finished_total` instead).
+ */
+export async function countOpenSagas(
+  knex: Knex,
+  openStatuses: readonly string[],
+  now: Date,
+): Promise<OpenSagaCounts> {
+  const rows = (await knex("saga_instances")
+    .whereIn("status", openStatuses)
+    .groupBy("saga_name", "status")
+    .select("saga_name", "status")
+    .count({ count: "*" })
+    .select(
+      knex.raw(
+        "count(*) filter (where (snapshot->>'deadlineAt')::timestamptz < ?) as past_deadline",
+        [now.toISOString()],
+      ),
+    )) as {
+    saga_name: string;
+    status: string;
+    count: string | number;
+    past_deadline: string | number;
+  }[];
+  const pastDeadline = new Map<string, number>();
+  for (const row of rows) {
+    pastDeadline.set(
+      row.saga_name,
+      (pastDeadline.get(row.saga_name) ?? 0) + Number(row.past_deadline),
+    );
+  }
+  return {
+    byStatus: rows.map((row) => ({
+      name: row.saga_name,
+      status: row.status,
+      count: Number(row.count),
+    })),
+    pastDeadline: [...pastDeadline].map(([name, count]) => ({ name, count })),
+  };
+}

@@ -27,6 +27,8 @@ export type OutboxMessage =
       attempt: number;
       idempotencyKey: string;
       timeoutMs: number;
+      /** W3C trace context of the saga, sent as the `traceparent` header (rows written before it had none). */
+      traceparent?: string;
     };
 
 /** An HTTP call waiting in the outbox. */
@@ -355,4 +357,24 @@ export class SagaOutboxStore implements OutboxStore {
       });
     }
   }
+}
+
+/** Outbox rows waiting to be sent (messages and HTTP calls) and the creation time of the oldest. */
+export async function outboxBacklog(
+  knex: Knex,
+): Promise<{ kind: string; pending: number; oldest: Date | null }[]> {
+  const rows = (await knex("saga_outbox")
+    .groupBy("kind")
+    .select("kind")
+    .count({ pending: "*" })
+    .min({ oldest: "created_at" })) as {
+    kind: string;
+    pending: string | number;
+    oldest: Date | string | null;
+  }[];
+  return rows.map((row) => ({
+    kind: row.kind,
+    pending: Number(row.pending),
+    oldest: row.oldest === null ? null : new Date(row.oldest),
+  }));
 }

@@ -1,4 +1,13 @@
-import type { Database, Logger } from "@sagaworks/platform";
+import {
+  activeTraceparent,
+  contextFromTraceparent,
+  type Database,
+  inSpan,
+  type Logger,
+  SpanAttribute,
+  SpanKind,
+  withSagaContext,
+} from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "../metrics.ts";
@@ -138,17 +147,33 @@ export class HttpInvoker {
     return claimed.length;
   }
 
-  private async call(row: SagaOutboxRow): Promise<void> {
+  private call(row: SagaOutboxRow): Promise<void> {
     const call = row.message as HttpCall;
+    return withSagaContext({ sagaId: call.sagaId, step: call.step, attempt: call.attempt }, () =>
+      inSpan(
+        `saga.http ${call.method} ${call.service}`,
+        {
+          kind: SpanKind.CLIENT,
+          parent: contextFromTraceparent(call.traceparent),
+          attributes: {
+            [SpanAttribute.sagaId]: call.sagaId,
+            [SpanAttribute.step]: call.step,
+            [SpanAttribute.attempt]: call.attempt,
+            "http.request.method": call.method,
+          },
+        },
+        () => this.callInContext(row, call),
+      ),
+    );
+  }
+
+  private async callInContext(row: SagaOutboxRow, call: HttpCall): Promise<void> {
     const event = await this.request(call);
     const outcome = await this.options.runtime.apply(call.sagaId, event, {
       dedupeKey: `http:${row.id}`,
       outboxId: row.id,
     });
-    this.options.logger.debug(
-      { sagaId: call.sagaId, step: call.step, event: event.type, outcome: outcome.kind },
-      "HTTP step answered",
-    );
+    this.options.logger.debug({ event: event.type, outcome: outcome.kind }, "HTTP step answered");
   }
 
   private async request(call: HttpCall): Promise<SagaEvent> {
@@ -174,6 +199,7 @@ export class HttpInvoker {
         headers: {
           accept: "application/json",
           "idempotency-key": call.idempotencyKey,
+          ...traceHeaders(),
           ...(call.body !== null ? { "content-type": "application/json" } : {}),
         },
         body: call.body !== null ? JSON.stringify(call.body) : undefined,
@@ -199,4 +225,10 @@ export class HttpInvoker {
       };
     }
   }
+}
+
+/** The `traceparent` header of the active span (the HTTP step's), when tracing is on. */
+function traceHeaders(): Record<string, string> {
+  const traceparent = activeTraceparent();
+  return traceparent ? { traceparent } : {};
 }

@@ -7,7 +7,14 @@ import {
   type ReceivedMessage,
   SqsConsumer,
 } from "@sagaworks/messaging";
-import type { Logger } from "@sagaworks/platform";
+import {
+  contextFromTraceparent,
+  inSpan,
+  type Logger,
+  type MetricsRegistry,
+  SpanAttribute,
+  SpanKind,
+} from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaRuntime } from "../saga-runtime.ts";
 
@@ -23,6 +30,8 @@ export interface ReplyConsumerOptions {
   waitTimeSeconds?: number | undefined;
   /** The queue's maxReceiveCount, for the last-delivery warning; defaults to 5. */
   maxReceiveCount?: number | undefined;
+  /** The process's Prometheus registry, for the consumer's in-flight and receive metrics. */
+  metrics?: MetricsRegistry | undefined;
 }
 
 /**
@@ -38,6 +47,7 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     concurrency: options.concurrency ?? 10,
     waitTimeSeconds: options.waitTimeSeconds ?? 20,
     maxReceiveCount: options.maxReceiveCount ?? 5,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     handler: (message) => handleReply(options.runtime, message),
   });
 }
@@ -51,6 +61,25 @@ export async function handleReply(
   if (envelope.kind !== "reply") {
     return poison(`expected a reply on the reply queue, got a ${envelope.kind} (${envelope.name})`);
   }
+  return inSpan(
+    `saga.reply ${envelope.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: contextFromTraceparent(envelope.trace.traceparent, envelope.trace.tracestate),
+      attributes: {
+        [SpanAttribute.sagaId]: envelope.sagaId,
+        [SpanAttribute.sagaName]: envelope.sagaName,
+        [SpanAttribute.step]: envelope.step,
+        [SpanAttribute.attempt]: envelope.attempt,
+        [SpanAttribute.compensation]: envelope.compensation,
+        [SpanAttribute.messageName]: envelope.name,
+      },
+    },
+    () => applyReply(runtime, envelope),
+  );
+}
+
+async function applyReply(runtime: SagaRuntime, envelope: Envelope): Promise<HandlerResult> {
   const outcome = await runtime.apply(
     envelope.sagaId,
     {

@@ -1,4 +1,4 @@
-import type { Database, Logger } from "@sagaworks/platform";
+import { type Database, type Logger, withSagaContext } from "@sagaworks/platform";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import { dueTimers } from "../store/timers.ts";
 
@@ -77,7 +77,13 @@ export class TimerPoller {
     const rows = await dueTimers(this.options.db.knex, now, this.options.batchSize);
     for (const row of rows) {
       if (!this.running) break;
-      await this.options.runtime.apply(row.sagaId, row.event, { timerId: row.id });
+      const outcome = await withSagaContext({ sagaId: row.sagaId }, () =>
+        this.options.runtime.apply(row.sagaId, row.event, { timerId: row.id }),
+      );
+      if (outcome.kind !== "timer-gone") {
+        const lateness = this.options.clock().getTime() - row.fireAt.getTime();
+        this.options.runtime.metrics.timerFired(row.event.type, lateness);
+      }
       this.fired++;
     }
     return rows.length;

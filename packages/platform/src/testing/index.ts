@@ -1,4 +1,9 @@
 export {
+  type InMemoryTracing,
+  type ReadableSpan,
+  startInMemoryTracing,
+} from "./in-memory-tracing.ts";
+export {
   assertDockerReachable,
   chooseTestBroker,
   createTestDatabase,

@@ -1,5 +1,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type CommandKeys, commandKeysFromConfig } from "@sagaworks/messaging";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import {
+  type CommandKeys,
+  commandKeysFromConfig,
+  RequestCounter,
+  registerDlqDepth,
+} from "@sagaworks/messaging";
 import {
   type CommandHandler,
   createParticipant,
@@ -12,7 +18,9 @@ import {
   createDatabase,
   type Database,
   type Logger,
+  type MetricsRegistry,
   type Migration,
+  registerPoolMetrics,
   resolveBroker,
   runMigrations,
   type Shutdown,
@@ -22,11 +30,12 @@ import {
 import {
   applyTopology,
   commandQueueName,
+  deadLetterQueueName,
   deriveTopology,
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
-import type { ListenableApp, StartedService } from "../run-service.ts";
+import type { ListenableApp, ProcessTelemetry, StartedService } from "../run-service.ts";
 import type { ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
@@ -48,6 +57,8 @@ export interface ParticipantServiceDeps {
   auth: ServiceAuth;
   /** Keys that verify commands' signatures; defaults to the development key. */
   commandKeys?: CommandKeys;
+  /** The process's Prometheus registry; served at the app's `/metrics`. Defaults to the app's own. */
+  metrics?: MetricsRegistry;
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -61,6 +72,7 @@ export interface ParticipantServiceDefinition {
     logger: Logger;
     isReady: () => boolean;
     auth: ServiceAuth;
+    metrics?: MetricsRegistry;
   }) => Promise<ServiceApp>;
 }
 
@@ -93,7 +105,9 @@ export async function startParticipantService(
     ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
     ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
     ...(deps.commandKeys ? { commandKeys: deps.commandKeys } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
+  if (deps.metrics) await registerParticipantGauges(definition.name, deps, deps.metrics);
   let started = false;
   // /ready also fails while the command queue or the reply queue cannot be reached.
   const queues = new QueueProbe({
@@ -106,6 +120,7 @@ export async function startParticipantService(
     logger: deps.logger,
     isReady: () => started && queues.reachable,
     auth: deps.auth,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
   await queues.start();
   participant.start();
@@ -131,6 +146,26 @@ export async function startParticipantService(
   };
 }
 
+/** Pool usage, SQS/SNS requests and the command queue's DLQ depth, on the process's registry. */
+async function registerParticipantGauges(
+  service: string,
+  deps: ParticipantServiceDeps,
+  metrics: MetricsRegistry,
+): Promise<void> {
+  registerPoolMetrics(metrics, deps.db, service);
+  new RequestCounter({ metrics }).attach(deps.sqs, "SQS");
+  const dlqName = deadLetterQueueName(commandQueueName(deps.prefix, service));
+  try {
+    const { QueueUrl } = await deps.sqs.send(new GetQueueUrlCommand({ QueueName: dlqName }));
+    if (QueueUrl) registerDlqDepth(metrics, { sqs: deps.sqs, dlqUrls: [QueueUrl] });
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, queue: dlqName },
+      "no DLQ depth metric: the DLQ is not reachable",
+    );
+  }
+}
+
 /** The config a participant service process reads (beyond its own fields). */
 export type ParticipantProcessConfig = BaseConfig & {
   PORT: number;
@@ -151,6 +186,7 @@ export async function startParticipantProcess(
   settings: { config: ParticipantProcessConfig; schema: string; concurrency: number },
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ListenableApp>> {
   const { config } = settings;
   // Read before anything opens: a deployed process without its secrets must not start at all.
@@ -190,6 +226,7 @@ export async function startParticipantProcess(
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     auth,
     commandKeys,
+    ...(telemetry ? { metrics: telemetry.metrics } : {}),
   });
   logger.info(
     {

@@ -1,5 +1,5 @@
 import { amountCents, entityId } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -22,6 +22,8 @@ export interface AccountAppDeps {
   logger: Logger;
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -113,6 +115,7 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveAccountError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.post(

@@ -1,5 +1,5 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
-import type { ListenableApp, StartedService } from "@sagaworks/service-kit";
+import type { ListenableApp, ProcessTelemetry, StartedService } from "@sagaworks/service-kit";
 import { startParticipantProcess } from "@sagaworks/service-kit/participant";
 import { accountServiceDefinition } from "./account-service.ts";
 import type { AccountConfig } from "./config.ts";
@@ -9,11 +9,13 @@ export function startAccountProcess(
   config: AccountConfig,
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ListenableApp>> {
   return startParticipantProcess(
     accountServiceDefinition,
     { config, schema: config.ACCOUNT_DB_SCHEMA, concurrency: config.ACCOUNT_COMMAND_CONCURRENCY },
     logger,
     shutdown,
+    telemetry,
   );
 }

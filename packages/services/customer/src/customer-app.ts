@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { amountCents, customer, customerError, entityId } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -24,6 +24,8 @@ export interface CustomerAppDeps {
   logger: Logger;
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Defaults to the Postgres store on `db`. */
   store?: CustomerStore;
 }
@@ -98,6 +100,7 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveCustomerError,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.post(

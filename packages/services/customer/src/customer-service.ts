@@ -1,10 +1,12 @@
 import {
   createDatabase,
   type Logger,
+  registerPoolMetrics,
   type Shutdown,
   usesDevelopmentDefaults,
 } from "@sagaworks/platform";
 import {
+  type ProcessTelemetry,
   type ServiceApp,
   type StartedService,
   serviceAuthFromConfig,
@@ -22,6 +24,7 @@ export async function startCustomerService(
   config: CustomerConfig,
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ServiceApp>> {
   // Before anything opens: a deployed process without its token must not start.
   const auth = serviceAuthFromConfig(config, usesDevelopmentDefaults(config));
@@ -33,6 +36,12 @@ export async function startCustomerService(
   shutdown.onShutdown("database", () => db.close());
   const prepared = await prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED });
   logger.info({ database: db.kind, schema: db.schema, ...prepared }, "customer database ready");
-  const app = await createCustomerApp({ db, logger, auth });
+  if (telemetry) registerPoolMetrics(telemetry.metrics, db, "customer");
+  const app = await createCustomerApp({
+    db,
+    logger,
+    auth,
+    ...(telemetry ? { metrics: telemetry.metrics } : {}),
+  });
   return { app, port: config.PORT, host: config.HOST };
 }

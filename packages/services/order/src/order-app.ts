@@ -1,5 +1,5 @@
 import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
-import type { Database, Logger } from "@sagaworks/platform";
+import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
@@ -22,6 +22,8 @@ export interface OrderAppDeps {
   logger: Logger;
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry;
   /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
   isReady?: () => boolean;
 }
@@ -104,6 +106,7 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveOrderError,
     ...(deps.isReady ? { isReady: deps.isReady } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
 
   app.get(

@@ -1,5 +1,5 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
-import type { ListenableApp, StartedService } from "@sagaworks/service-kit";
+import type { ListenableApp, ProcessTelemetry, StartedService } from "@sagaworks/service-kit";
 import { startParticipantProcess } from "@sagaworks/service-kit/participant";
 import type { OrderConfig } from "./config.ts";
 import { orderServiceDefinition } from "./order-service.ts";
@@ -9,11 +9,13 @@ export function startOrderProcess(
   config: OrderConfig,
   logger: Logger,
   shutdown: Shutdown,
+  telemetry?: ProcessTelemetry,
 ): Promise<StartedService<ListenableApp>> {
   return startParticipantProcess(
     orderServiceDefinition,
     { config, schema: config.ORDER_DB_SCHEMA, concurrency: config.ORDER_COMMAND_CONCURRENCY },
     logger,
     shutdown,
+    telemetry,
   );
 }

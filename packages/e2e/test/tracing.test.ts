@@ -1,0 +1,172 @@
+// One trace per saga, across the orchestrator, the customer service's HTTP step and both
+// participants, read from an in-memory span exporter.
+import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { createDatabase, silentLogger } from "@sagaworks/platform";
+import {
+  type InMemoryTracing,
+  type ReadableSpan,
+  startInMemoryTracing,
+  uniqueTestName,
+} from "@sagaworks/platform/testing";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const TOKEN = "tracing-token-0123456789";
+const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
+let tracing: InMemoryTracing;
+let system: RunningSystem;
+let sagaId = "";
+
+beforeAll(async () => {
+  tracing = startInMemoryTracing();
+  const prefix = uniqueTestName("one trace per saga", 24);
+  system = await startSystem({
+    logger: silentLogger(),
+    databaseUrl: process.env.DATABASE_URL,
+    awsEndpoint: inject("brokerEndpoint"),
+    prefix,
+    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
+    apiToken: TOKEN,
+    fast: true,
+  });
+  const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
+  const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+  await post(`${system.urls.customer}/customers`, {
+    id: customerId,
+    name: "Traced Customer",
+    email: `${customerId}@example.com`,
+    creditLimitCents: 10_000,
+  });
+  await post(`${system.urls.account}/accounts`, { customerId, creditLimitCents: 10_000 });
+  const started = await post(
+    `${system.urls.orchestrator}/sagas/create-order`,
+    {
+      input: {
+        customerId,
+        items: [{ sku: "book", quantity: 1, unitPriceCents: 1_000 }],
+        totalCents: 1_000,
+      },
+    },
+    auth,
+  );
+  sagaId = ((await started.json()) as { sagaId: string }).sagaId;
+  // The last hop: the orchestrator applied ApproveOrder's reply.
+  await waitFor(() => spansOfSaga().some((s) => s.name === "saga.reply OrderApproved"), {
+    timeoutMs: 30_000,
+    description: "the reply of the last step in the trace",
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (system) {
+    const schemas = Object.values(system.databases).map((db) => db.schema);
+    await system.stop();
+    if (process.env.DATABASE_URL) {
+      const admin = await createDatabase({
+        databaseUrl: process.env.DATABASE_URL,
+        pool: { min: 0, max: 1 },
+      });
+      try {
+        for (const schema of schemas) {
+          await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+        }
+      } finally {
+        await admin.close();
+      }
+    }
+  }
+  await tracing?.shutdown();
+});
+
+function spansOfSaga(): ReadableSpan[] {
+  return tracing.spans().filter((s) => s.attributes["saga.id"] === sagaId);
+}
+
+describe("tracing a saga", () => {
+  it("puts every hop of the saga in one trace, each span the child of the hop before", () => {
+    const start = tracing
+      .spans()
+      .find((s) => s.name === "saga.start" && s.attributes["saga.id"] === sagaId);
+    expect(start).toBeDefined();
+    const traceId = start?.spanContext().traceId;
+    const trace = tracing.spans().filter((s) => s.spanContext().traceId === traceId);
+    // Every span naming the saga is in its trace.
+    expect(spansOfSaga().every((s) => s.spanContext().traceId === traceId)).toBe(true);
+
+    const byId = new Map(trace.map((s) => [s.spanContext().spanId, s]));
+    const find = (name: string) => {
+      const span = trace.find((s) => s.name === name);
+      expect(span, `span ${name}`).toBeDefined();
+      return span as ReadableSpan;
+    };
+    /** The names of a span's ancestors, nearest first; each parent must be in the trace. */
+    const ancestors = (span: ReadableSpan): string[] => {
+      const names: string[] = [];
+      for (let parent = span.parentSpanContext?.spanId; parent; ) {
+        const next = byId.get(parent);
+        expect(next, `parent of ${span.name}`).toBeDefined();
+        names.push(next?.name ?? "");
+        parent = next?.parentSpanContext?.spanId;
+      }
+      return names;
+    };
+
+    const http = find("saga.http GET customer");
+    const customer = trace.find((s) => s.name.startsWith("HTTP GET /customers"));
+    expect(customer?.parentSpanContext?.spanId).toBe(http.spanContext().spanId);
+    const createOrder = find("saga.handle CreateOrder");
+    const reserveCredit = find("saga.handle ReserveCredit");
+    const approveOrder = find("saga.handle ApproveOrder");
+    // In order: the start, the HTTP step, then each command after the reply to the one before.
+    expect(ancestors(http)).toContain("saga.start");
+    expect(ancestors(createOrder)).toEqual(
+      expect.arrayContaining(["saga.send CreateOrder", "saga.http GET customer", "saga.start"]),
+    );
+    expect(ancestors(reserveCredit)).toEqual(
+      expect.arrayContaining([
+        "saga.send ReserveCredit",
+        "saga.reply OrderCreated",
+        "saga.handle CreateOrder",
+      ]),
+    );
+    expect(ancestors(approveOrder)).toEqual(
+      expect.arrayContaining([
+        "saga.send ApproveOrder",
+        "saga.reply CreditReserved",
+        "saga.handle ReserveCredit",
+      ]),
+    );
+    expect(ancestors(find("saga.reply OrderApproved"))).toContain("saga.handle ApproveOrder");
+    expect(
+      ancestors(trace.find((s) => s.name === "saga.transition reply") as ReadableSpan),
+    ).toContain("saga.transaction");
+    // No span of the trace lacks its parent: the trace is whole.
+    for (const span of trace) ancestors(span);
+  });
+
+  it("names the saga, step and attempt on the handler, transition and send spans", () => {
+    for (const name of [
+      "saga.handle ReserveCredit",
+      "saga.send ReserveCredit",
+      "saga.transition reply",
+    ]) {
+      const span = spansOfSaga().find((s) => s.name === name);
+      expect(span?.attributes, name).toMatchObject({
+        "saga.id": sagaId,
+        "saga.step": expect.any(String),
+        "saga.attempt": 1,
+      });
+    }
+    expect(
+      spansOfSaga().find((s) => s.name === "saga.handle ReserveCredit")?.attributes,
+    ).toMatchObject({
+      "saga.name": "create-order",
+      "saga.step": "reserve-credit",
+    });
+  });
+});

@@ -1,0 +1,135 @@
+import {
+  type Attributes,
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { startNodeSdk } from "@opentelemetry/sdk-node";
+import type { SpanProcessor } from "@opentelemetry/sdk-trace";
+
+export { type Context, context, type Span, SpanKind, trace };
+
+/** The tracer every Sagaworks part starts its spans with. A no-op until tracing is started. */
+export function tracer() {
+  return trace.getTracer("sagaworks");
+}
+
+/** Span attribute names, one place: dashboards and trace searches rely on them. */
+export const SpanAttribute = {
+  sagaId: "saga.id",
+  sagaName: "saga.name",
+  sagaVersion: "saga.version",
+  step: "saga.step",
+  attempt: "saga.attempt",
+  compensation: "saga.compensation",
+  messageName: "messaging.message.name",
+} as const;
+
+/** A running tracing SDK. */
+export interface Tracing {
+  shutdown(): Promise<void>;
+}
+
+/** Options of {@link startTracing}. */
+export interface StartTracingOptions {
+  /** `service.name` of the spans, unless OTEL_SERVICE_NAME says otherwise. */
+  serviceName: string;
+  /** The environment to read; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+  /** Span processors to use instead of the OTLP exporter (tests: an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK when asked: with `spanProcessors` (tests), or when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set and
+ * `OTEL_SDK_DISABLED` is not `true`. The SDK then follows the standard `OTEL_*` variables
+ * (protocol, headers, sampler, resource attributes). Returns undefined otherwise: tracing stays
+ * off, every span is a no-op and costs next to nothing. Metrics and logs are not exported over
+ * OTLP (Prometheus scrapes `/metrics`; logs go to stdout) unless their `OTEL_*_EXPORTER` says so.
+ */
+export function startTracing(options: StartTracingOptions): Tracing | undefined {
+  const env = options.env ?? process.env;
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!options.spanProcessors && (!endpoint || env.OTEL_SDK_DISABLED === "true")) return undefined;
+  // The SDK reads process.env itself; these defaults keep it to traces.
+  process.env.OTEL_METRICS_EXPORTER ??= "none";
+  process.env.OTEL_LOGS_EXPORTER ??= "none";
+  process.env.OTEL_SERVICE_NAME ??= options.serviceName;
+  const sdk = startNodeSdk({
+    resourceDetectors: [],
+    resourceAttributes: { "service.name": env.OTEL_SERVICE_NAME ?? options.serviceName },
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+  });
+  return { shutdown: () => sdk.shutdown() };
+}
+
+/** The W3C `traceparent` of the active span, or undefined when no span is recording. */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** The trace id of the active span, or undefined outside one (or with tracing off). */
+export function activeTraceId(): string | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const spanContext = span.spanContext();
+  return isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+}
+
+/** The context a W3C `traceparent` (and `tracestate`) describes, as the parent of new spans. */
+export function contextFromTraceparent(
+  traceparent: string | undefined,
+  tracestate?: string,
+): Context {
+  if (!traceparent) return ROOT_CONTEXT;
+  const carrier: Record<string, string> = { traceparent };
+  if (tracestate) carrier.tracestate = tracestate;
+  return propagation.extract(ROOT_CONTEXT, carrier);
+}
+
+/** Options of {@link inSpan}. */
+export interface InSpanOptions {
+  attributes?: Attributes;
+  kind?: SpanKind;
+  /** Parent; defaults to the active context. */
+  parent?: Context;
+}
+
+/**
+ * Runs `work` inside a new active span named `name`, ending it when `work` settles; a thrown
+ * error is recorded on the span and rethrown. With tracing off this is one no-op span.
+ */
+export function inSpan<T>(
+  name: string,
+  options: InSpanOptions,
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  return tracer().startActiveSpan(
+    name,
+    {
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.kind !== undefined ? { kind: options.kind } : {}),
+    },
+    options.parent ?? context.active(),
+    async (span) => {
+      try {
+        return await work(span);
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
