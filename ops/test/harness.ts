@@ -1,4 +1,5 @@
 // A whole back end per test (and for the runbook's dev stack) (orchestrator, order, account, customer services on the run's
+
 // broker and Postgres), a way to break the account participant so sagas stall and their
 // commands reach the DLQ, and `ops` run in-process against it.
 import { readFileSync } from "node:fs";
@@ -6,9 +7,10 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-s
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { createDatabase, type Logger, silentLogger } from "@sagaworks/platform";
+import { type Logger, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
@@ -260,21 +262,6 @@ export class OpsHarness {
   async stop(): Promise<void> {
     await this.stopBroken();
     await this.account?.stop();
-    const schemas = [
-      ...Object.values(this.system.databases).map((db) => db.schema),
-      this.journalSchema,
-    ];
-    await this.system.stop();
-    if (!process.env.DATABASE_URL) return;
-    const admin = await createDatabase({
-      databaseUrl: process.env.DATABASE_URL,
-      pool: { min: 0, max: 1 },
-    });
-    try {
-      for (const schema of schemas)
-        await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-    } finally {
-      await admin.close();
-    }
+    await stopSystemAndDropSchemas(this.system, [this.journalSchema]);
   }
 }

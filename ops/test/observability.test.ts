@@ -1,9 +1,11 @@
 // The dashboard and the alert rules in ops/observability/ query only metrics that a running
+
 // system exposes: the whole back end runs, sagas go through it, every process's /metrics is
 // scraped and read by a strict exposition-format parser.
 import { readFileSync } from "node:fs";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import { silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -90,19 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!system) return;
-  const schemas = Object.values(system.databases).map((db) => db.schema);
-  await system.stop();
-  if (!process.env.DATABASE_URL) return;
-  const admin = await createDatabase({
-    databaseUrl: process.env.DATABASE_URL,
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    for (const schema of schemas)
-      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-  } finally {
-    await admin.close();
-  }
+  await stopSystemAndDropSchemas(system);
 });
 
 /** Every family any process exposes. */

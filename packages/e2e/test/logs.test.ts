@@ -1,7 +1,9 @@
 // Logs of the whole back end at debug level: every line written while handling a saga carries
+
 // its fields, each transition is one info line, and no secret reaches the output.
 import { Writable } from "node:stream";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { createDatabase, createLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -105,19 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!system) return;
-  const schemas = Object.values(system.databases).map((db) => db.schema);
-  await system.stop();
-  if (!process.env.DATABASE_URL) return;
-  const admin = await createDatabase({
-    databaseUrl: process.env.DATABASE_URL,
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    for (const schema of schemas)
-      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-  } finally {
-    await admin.close();
-  }
+  await stopSystemAndDropSchemas(system);
 });
 
 const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);

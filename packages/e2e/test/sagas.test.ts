@@ -1,4 +1,5 @@
 // End to end: the orchestrator and the real order, account and customer services, over real
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 // HTTP, the SQS/SNS endpoint over HTTP, and Postgres (one database per service).
 
 import { readFileSync } from "node:fs";
@@ -15,7 +16,7 @@ import {
   sendToQueue,
   signEnvelope,
 } from "@sagaworks/messaging";
-import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
@@ -28,19 +29,7 @@ afterEach(async () => {
 
 /** Stops a system and, on a shared Postgres, drops the schemas it made for this test. */
 async function stopAndDrop(s: RunningSystem): Promise<void> {
-  const schemas = Object.values(s.databases).map((db) => db.schema);
-  await s.stop();
-  if (!process.env.DATABASE_URL) return;
-  const admin = await createDatabase({
-    databaseUrl: process.env.DATABASE_URL,
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    for (const schema of schemas)
-      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-  } finally {
-    await admin.close();
-  }
+  await stopSystemAndDropSchemas(s);
 }
 
 // One system for most tests (starting one costs seconds of embedded Postgres start-up); each

@@ -1,8 +1,10 @@
 // One trace per saga, across the orchestrator, the customer service's HTTP step and both
+
 // participants, read from an in-memory span exporter.
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { silentLogger } from "@sagaworks/platform";
 import {
   type InMemoryTracing,
   type ReadableSpan,
@@ -63,23 +65,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (system) {
-    const schemas = Object.values(system.databases).map((db) => db.schema);
-    await system.stop();
-    if (process.env.DATABASE_URL) {
-      const admin = await createDatabase({
-        databaseUrl: process.env.DATABASE_URL,
-        pool: { min: 0, max: 1 },
-      });
-      try {
-        for (const schema of schemas) {
-          await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-        }
-      } finally {
-        await admin.close();
-      }
-    }
-  }
+  if (system) await stopSystemAndDropSchemas(system);
   await tracing?.shutdown();
 });
 

@@ -1,4 +1,5 @@
 // The web inspector in a real browser (Debian's Chromium, driven by playwright-core) against the
+
 // whole back end with real sagas: the orchestrator serving the freshly built app at /ui, the
 // order, account and customer services, the SQS/SNS endpoint of the run, and Postgres.
 //
@@ -14,8 +15,9 @@ import { fileURLToPath } from "node:url";
 import { type AccountService, startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
 import { definitionsDir, type RunningSystem, startSystem } from "@sagaworks/demo";
+import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { createDatabase, silentLogger } from "@sagaworks/platform";
+import { silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -199,19 +201,7 @@ afterAll(async () => {
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   for (const replica of replicas) await replica.stop();
   if (!system) return;
-  const schemas = Object.values(system.databases).map((db) => db.schema);
-  await system.stop();
-  if (!process.env.DATABASE_URL) return;
-  const admin = await createDatabase({
-    databaseUrl: process.env.DATABASE_URL,
-    pool: { min: 0, max: 1 },
-  });
-  try {
-    for (const schema of schemas)
-      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
-  } finally {
-    await admin.close();
-  }
+  await stopSystemAndDropSchemas(system);
 }, 60_000);
 
 describe("the inspector's API types", () => {

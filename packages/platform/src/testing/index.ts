@@ -7,6 +7,7 @@ export {
   assertDockerReachable,
   chooseTestBroker,
   createTestDatabase,
+  dropTestSchemas,
   LOCALSTACK_IMAGE,
   startTestBroker,
   type TestBroker,

@@ -152,3 +152,18 @@ export async function createTestDatabase(testName: string, env: Env): Promise<Te
     },
   };
 }
+
+/**
+ * Drops schemas a test made on the shared Postgres at `DATABASE_URL`, so runs leave nothing
+ * behind; without one (embedded PGlite, gone with its process) there is nothing to drop.
+ */
+export async function dropTestSchemas(schemas: readonly string[], env: Env): Promise<void> {
+  if (!env.DATABASE_URL) return;
+  const admin = await createDatabase({ databaseUrl: env.DATABASE_URL, pool: { min: 0, max: 1 } });
+  try {
+    for (const schema of schemas)
+      await admin.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [schema]);
+  } finally {
+    await admin.close();
+  }
+}
