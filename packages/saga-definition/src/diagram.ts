@@ -15,14 +15,20 @@ function nodeId(stateId: string): string {
 }
 
 /**
- * Mermaid labels cannot hold double quotes, and a colon would end an edge label early: path
- * parameters are written "{id}" and any other colon becomes a look-alike (U+2236).
+ * A state's name, inside `state "…" as id`: a double quote would end it, so it becomes a single
+ * one; a colon is safe within the quotes, so a path reads as the definition writes it
+ * (`/customers/:id`).
  */
-function label(text: string): string {
-  return text
-    .replace(/"/g, "'")
-    .replace(/\/:([A-Za-z_][A-Za-z0-9_]*)/g, "/{$1}")
-    .replace(/:/g, "\u2236");
+function stateLabel(text: string): string {
+  return text.replace(/"/g, "'");
+}
+
+/**
+ * An edge label, after `-->  a: `: older Mermaid parsers end the label at a second colon, so a
+ * colon becomes a look-alike (U+2236) there.
+ */
+function edgeLabel(text: string): string {
+  return stateLabel(text).replace(/:/g, "\u2236");
 }
 
 function describeStep(step: CompiledStep): string {
@@ -71,19 +77,19 @@ export function renderMermaid(saga: CompiledSaga): string {
   for (const [id, state] of stateEntries) {
     if (state.type === "step") {
       const step = steps.get(state.step) as CompiledStep;
-      lines.push(`  state "${label(describeStep(step))}" as ${nodeId(id)}`);
+      lines.push(`  state "${stateLabel(describeStep(step))}" as ${nodeId(id)}`);
     } else if (state.type === "compensation") {
       const step = steps.get(state.step) as CompiledStep;
       const command = step.compensation?.command ?? "";
       lines.push(
-        `  state "${label(`undo ${step.name}<br/>${step.service} ← ${command}`)}" as ${nodeId(id)}`,
+        `  state "${stateLabel(`undo ${step.name}<br/>${step.service} ← ${command}`)}" as ${nodeId(id)}`,
       );
     }
   }
   const used = new Set<string>();
   const edge = (from: string, to: string, text: string) => {
     used.add(to);
-    lines.push(`  ${nodeId(from)} --> ${nodeId(to)}: ${label(text)}`);
+    lines.push(`  ${nodeId(from)} --> ${nodeId(to)}: ${edgeLabel(text)}`);
   };
 
   lines.push("", "  %% forward path", `  [*] --> ${nodeId(saga.initial)}`);
