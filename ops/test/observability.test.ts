@@ -59,13 +59,22 @@ beforeAll(async () => {
     fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  await post(`${system.urls.customer}/customers`, {
-    id: customerId,
-    name: "Metrics Customer",
-    email: `${customerId}@example.com`,
-    creditLimitCents: 10_000,
-  });
-  await post(`${system.urls.account}/accounts`, { customerId, creditLimitCents: 10_000 });
+  const writeAuth = { authorization: `Bearer ${system.serviceToken}` };
+  await post(
+    `${system.urls.customer}/customers`,
+    {
+      id: customerId,
+      name: "Metrics Customer",
+      email: `${customerId}@example.com`,
+      creditLimitCents: 10_000,
+    },
+    writeAuth,
+  );
+  await post(
+    `${system.urls.account}/accounts`,
+    { customerId, creditLimitCents: 10_000 },
+    writeAuth,
+  );
   const order = (totalCents: number) => ({
     input: {
       customerId,

@@ -60,13 +60,21 @@ beforeAll(async () => {
     fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  await request(`${system.urls.customer}/customers`, {
-    id: customerId,
-    name: "Log Customer",
-    email: `${customerId}@example.com`,
-    creditLimitCents: 10_000,
-  });
-  await request(`${system.urls.account}/accounts`, { customerId, creditLimitCents: 10_000 });
+  await request(
+    `${system.urls.customer}/customers`,
+    {
+      id: customerId,
+      name: "Log Customer",
+      email: `${customerId}@example.com`,
+      creditLimitCents: 10_000,
+    },
+    system.serviceToken,
+  );
+  await request(
+    `${system.urls.account}/accounts`,
+    { customerId, creditLimitCents: 10_000 },
+    system.serviceToken,
+  );
   const order = (totalCents: number) => ({
     input: {
       customerId,

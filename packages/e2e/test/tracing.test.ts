@@ -32,19 +32,28 @@ beforeAll(async () => {
     fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
+  const writeAuth = { authorization: `Bearer ${system.serviceToken}` };
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify(body),
     });
-  await post(`${system.urls.customer}/customers`, {
-    id: customerId,
-    name: "Traced Customer",
-    email: `${customerId}@example.com`,
-    creditLimitCents: 10_000,
-  });
-  await post(`${system.urls.account}/accounts`, { customerId, creditLimitCents: 10_000 });
+  await post(
+    `${system.urls.customer}/customers`,
+    {
+      id: customerId,
+      name: "Traced Customer",
+      email: `${customerId}@example.com`,
+      creditLimitCents: 10_000,
+    },
+    writeAuth,
+  );
+  await post(
+    `${system.urls.account}/accounts`,
+    { customerId, creditLimitCents: 10_000 },
+    writeAuth,
+  );
   const started = await post(
     `${system.urls.orchestrator}/sagas/create-order`,
     {

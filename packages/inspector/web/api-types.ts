@@ -118,7 +118,41 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description This replica's counters since it started: commits, events applied, ignored, duplicates, junk replies, parked outbox messages. Open, like /health. */
+    /** @description This process's metrics in the Prometheus text format (version 0.0.4). Open, like /health. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/metrics.json": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description This replica's plain counters since it started (Prometheus text is at /metrics): commits, events applied, ignored, duplicates, junk replies, parked outbox messages. Open, like /health. */
     get: {
       parameters: {
         query?: never;

@@ -14,7 +14,7 @@ export interface ServiceAuth {
 }
 
 /** Paths that answer without a credential: probes and the API's own documentation. */
-const OPEN_PATHS = /^\/(health|ready|docs)(\/|$|\?)/;
+const OPEN_PATHS = /^\/(health|ready|docs|metrics)(\/|$|\?)/;
 
 const token = z.string().min(16, "must be at least 16 characters");
 

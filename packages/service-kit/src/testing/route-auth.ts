@@ -8,10 +8,10 @@ export interface AuthProbe {
   status: number;
 }
 
-const OPEN = /^\/(health|ready|docs)(\/|$)/;
+const OPEN = /^\/(health|ready|docs|metrics)(\/|$)/;
 
 /**
- * Sends every route of the app's OpenAPI document (except `/health`, `/ready`, `/docs`) with no
+ * Sends every route of the app's OpenAPI document (except the open `/health`, `/ready`, `/docs`, `/metrics`) with no
  * credential and with a wrong one, and every write also with the read token, and returns each
  * status. Path parameters get `probe`; bodies are `{}` (the credential is checked first).
  */
