@@ -1,6 +1,6 @@
 // The pacing of a replay, apart from SQS so it can be tested with a fake clock: how many DLQ
 // messages the next batch takes (the ramp) and how long to wait before the next send (the rate
-// cap). The replay asks it and sleeps; it never reads the clock or sleeps itself.
+// cap). It reads only the clock it is given (the replay's `now`) and never sleeps: the replay does.
 
 /** Settings of a {@link ReplayPacer}; the replay passes its options. */
 export interface PacerSettings {
