@@ -43,6 +43,70 @@ describe.runIf(process.env.DATABASE_URL)("ops sagas (real Postgres)", () => {
     expect(unknown.code).toBe(1);
   });
 
+  it("shows a saga's pending timers and outbox rows, in text and --json", async () => {
+    // An outbox row the broker refused twice and the relay retries in an hour: written as the
+    // relay leaves one, so it stays in the table while the test reads it.
+    const knex = h.system.databases.orchestrator.knex;
+    const body = JSON.stringify({ name: "ReserveCredit", step: "reserve-credit", sagaId: stalled });
+    const [inserted] = (await knex("saga_outbox")
+      .insert({
+        saga_id: stalled,
+        kind: "sqs",
+        destination: h.accountQueue,
+        message: JSON.stringify({ transport: "sqs", body }),
+        attempts: 2,
+        last_error: "ServiceUnavailable: broker down",
+        available_at: new Date(Date.now() + 3_600_000),
+        created_at: new Date(),
+      })
+      .returning("id")) as { id: string | number }[];
+    const rowId = String(inserted?.id);
+    try {
+      const saga = await h.opsJson<{
+        id: string;
+        timers: { type: string; step: string | null; attempt: number | null }[];
+        outbox: Record<string, unknown>[];
+      }>("sagas", "show", stalled);
+      expect(saga.id).toBe(stalled);
+      // The patient definitions give each command step a 10 minute timeout.
+      expect(saga.timers).toContainEqual(
+        expect.objectContaining({
+          type: "step-timeout",
+          step: "reserve-credit",
+          attempt: 1,
+          compensation: false,
+        }),
+      );
+      expect(saga.outbox.find((row) => row.id === rowId)).toEqual({
+        id: rowId,
+        kind: "sqs",
+        destination: h.accountQueue,
+        what: "ReserveCredit",
+        step: "reserve-credit",
+        attempts: 2,
+        lastError: "ServiceUnavailable: broker down",
+        availableAt: expect.any(String),
+        createdAt: expect.any(String),
+        message: { transport: "sqs", body },
+      });
+
+      const shown = await h.ops("sagas", "show", stalled);
+      expect(shown.code).toBe(0);
+      expect(shown.out).toMatch(
+        /timers:\n(?:.*\n)*?\s+\S+\s+step-timeout reserve-credit attempt 1\s+in \d+m/,
+      );
+      expect(shown.out).toContain(
+        `sqs → ${h.accountQueue}  ReserveCredit (reserve-credit)  2 attempt(s), last error ServiceUnavailable: broker down, next try in `,
+      );
+      expect(shown.out.indexOf("outbox")).toBeLessThan(shown.out.indexOf("timeline:"));
+    } finally {
+      await knex("saga_outbox").where({ id: rowId }).delete();
+    }
+    // A finished saga has no timers left.
+    const done = await h.opsJson<{ timers: unknown[] }>("sagas", "show", completed);
+    expect(done.timers).toEqual([]);
+  });
+
   it("refuses what the pivot rules refuse, with the API's reason, and exits 1", async () => {
     const compensate = await h.ops("sagas", "compensate", completed, "--reason", "customer asked");
     expect(compensate.code).toBe(1);

@@ -12,6 +12,7 @@ import { DeadLetterAttribute } from "@sagaworks/messaging";
 import type { OrchestratorClient, SagaView } from "../sagas/orchestrator-client.ts";
 import { type Classified, classify, envelopeOf, Verdict } from "./classify.ts";
 import { EntryState, type ReplayEntry, type ReplayJournal } from "./journal.ts";
+import { ReplayPacer } from "./pacer.ts";
 import { type DlqMessage, peekMessages, receiveBatch, releaseMessages } from "./peek.ts";
 import { type DeadLetterQueue, queueStats } from "./queues.ts";
 
@@ -254,8 +255,7 @@ async function executeLocked(
   const held = new Map<string, DlqMessage>();
   const deferred = new Map<string, number>();
   const inFlight = new Map<string, { since: number; updatedAt: string }>();
-  let batchSize = Math.max(1, options.rampStart);
-  let nextSendAt = 0;
+  const pacer = new ReplayPacer(options, now);
   let emptyReceives = 0;
   let tripped = false;
   // The breaker's second eye: messages it has not received yet may already be back. The DLQ's
@@ -373,7 +373,7 @@ async function executeLocked(
       const batch = await receiveBatch(
         sqs,
         dlqUrl,
-        Math.min(10, batchSize),
+        Math.min(10, pacer.batchSize),
         options.holdSeconds,
         1,
       );
@@ -470,9 +470,9 @@ async function executeLocked(
           await hold(message);
           continue;
         }
-        const wait = nextSendAt - now();
+        const wait = pacer.delayBeforeSend();
         if (wait > 0) await sleep(wait);
-        nextSendAt = now() + 1000 / options.ratePerSecond;
+        pacer.sent();
         await send(message, entryOf(item, EntryState.sending));
         emit(line(item, "send", item.explanation));
         if (sagaId) {
@@ -500,10 +500,7 @@ async function executeLocked(
           tripped = true;
         }
         for (const sagaId of settled) inFlight.delete(sagaId);
-        batchSize =
-          settled.length === sentSagas.length
-            ? Math.min(options.maxBatch, batchSize * 2)
-            : Math.max(1, options.rampStart);
+        pacer.settled(settled.length, sentSagas.length);
       } else if (batch.length === 0 && deferred.size > 0) {
         await sleep(200);
       }

@@ -3,7 +3,13 @@ import { parseArgs } from "node:util";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { loadOpsEnvironment } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
-import { type OperatorAction, OrchestratorClient, type SagaView } from "./orchestrator-client.ts";
+import {
+  type OperatorAction,
+  OrchestratorClient,
+  type OutboxRowView,
+  type SagaView,
+  type TimerView,
+} from "./orchestrator-client.ts";
 
 const STATUSES = [
   "running",
@@ -24,7 +30,10 @@ Statuses: ${STATUSES.join(", ")}.
 `,
   show: `Usage: ops sagas show <id> [--json]
 
-A saga's status, the step it waits on, its failure, each step, and its timeline.
+A saga's status, the step it waits on, its failure, each step, its pending timers, its outbox
+rows (messages and HTTP calls not yet sent, or sent and deleted at its next commit), and its
+timeline. --json prints the saga with "timers" and "outbox" arrays (null when the orchestrator
+does not serve them).
 `,
   action: `Usage: ops sagas <retry|skip|compensate|resolve> <id> --reason "<why>" [--output '<json>'] [--actor <who>]
 
@@ -40,7 +49,7 @@ A refusal prints the orchestrator's code and reason and exits 1.
 const GROUP_USAGE = `Usage: ops sagas <list|show|retry|skip|compensate|resolve> [options]
 
   list                      sagas by status, name and age
-  show <id>                 a saga's state and timeline
+  show <id>                 a saga's state, timers, outbox and timeline
   retry|skip|compensate|resolve <id> --reason "…"   operator actions, audited
 
 Each sub-command takes --help. Environment: ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, OPS_ACTOR.
@@ -108,7 +117,33 @@ async function list(argv: readonly string[], io: OpsIo): Promise<number> {
   return ExitCode.ok;
 }
 
-function renderSaga(saga: SagaView): string {
+/** A saga as `show` prints it: the API's saga with its timers and outbox rows. */
+export interface ShownSaga extends SagaView {
+  timers: TimerView[] | null;
+  outbox: OutboxRowView[] | null;
+}
+
+function renderTimer(timer: TimerView, now: number): string {
+  const due = new Date(timer.fireAt).getTime() - now;
+  const what =
+    timer.step === null
+      ? timer.type
+      : `${timer.type} ${timer.step}${timer.attempt === null ? "" : ` attempt ${timer.attempt}`}${timer.compensation ? " (compensation)" : ""}`;
+  return `  ${timer.fireAt}  ${what}  ${due >= 0 ? `in ${formatAge(due)}` : `due ${formatAge(-due)} ago`}`;
+}
+
+function renderOutboxRow(row: OutboxRowView, now: number): string {
+  const wait = new Date(row.availableAt).getTime() - now;
+  const state = [
+    row.attempts === 0 ? "" : `  ${row.attempts} attempt(s)`,
+    row.lastError ? `, last error ${row.lastError}` : "",
+    // A row the relay gave back after a refusal, or an HTTP call leased to its writer.
+    wait > 0 ? `${row.attempts === 0 ? " " : ","} next try in ${formatAge(wait)}` : "",
+  ].join("");
+  return `  ${row.id.padStart(4)} ${row.createdAt}  ${row.kind} → ${row.destination}  ${row.what}${row.step ? ` (${row.step})` : ""}${state}`;
+}
+
+function renderSaga(saga: ShownSaga, now: number): string {
   const lines = [
     `saga ${saga.id}  ${saga.name} v${saga.version}`,
     `status   ${saga.status} (${saga.state})${saga.pivotPassed ? ", pivot passed" : ""}`,
@@ -125,6 +160,14 @@ function renderSaga(saga: SagaView): string {
       `  ${name.padEnd(20)} ${step.status.padEnd(12)} ${step.attempts} attempt(s)${step.lastError ? `  last error ${step.lastError.code}: ${step.lastError.message}` : ""}`,
     );
   }
+  lines.push("", "timers:");
+  if (saga.timers === null) lines.push("  (not served by this orchestrator)");
+  else if (saga.timers.length === 0) lines.push("  none");
+  else for (const timer of saga.timers) lines.push(renderTimer(timer, now));
+  lines.push("", "outbox (not yet sent, or sent and deleted at the saga's next commit):");
+  if (saga.outbox === null) lines.push("  (not served by this orchestrator)");
+  else if (saga.outbox.length === 0) lines.push("  none");
+  else for (const row of saga.outbox) lines.push(renderOutboxRow(row, now));
   lines.push("", "timeline:");
   for (const entry of saga.history) {
     const who = entry.actor ? ` by ${entry.actor}${entry.reason ? ` (${entry.reason})` : ""}` : "";
@@ -143,12 +186,18 @@ async function show(argv: readonly string[], io: OpsIo): Promise<number> {
   });
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError("show takes one saga id");
-  const saga = await client(io).orchestrator.getSaga(id);
+  const { orchestrator } = client(io);
+  const saga = await orchestrator.getSaga(id);
   if (!saga) {
     io.stderr(`no saga ${id}\n`);
     return ExitCode.failure;
   }
-  io.stdout(values.json ? `${JSON.stringify(saga, null, 2)}\n` : renderSaga(saga));
+  const [timers, outbox] = await Promise.all([
+    orchestrator.getTimers(id),
+    orchestrator.getOutbox(id),
+  ]);
+  const shown: ShownSaga = { ...saga, timers, outbox };
+  io.stdout(values.json ? `${JSON.stringify(shown, null, 2)}\n` : renderSaga(shown, Date.now()));
   return ExitCode.ok;
 }
 

@@ -47,3 +47,92 @@ describe("OrchestratorClient", () => {
     expect(seen.url).toBe("http://o/sagas?limit=200&status=running");
   });
 });
+
+describe("OrchestratorClient timers and outbox", () => {
+  it("maps a saga's timers, sending the bearer token", async () => {
+    const seen: { auth?: string | null; url?: string } = {};
+    const client = new OrchestratorClient(
+      "http://o",
+      "token-0123456789",
+      fakeFetch(
+        [
+          {
+            id: "t1",
+            fireAt: "2026-01-01T00:10:00.000Z",
+            event: { type: "retry-timer", step: "refund", attempt: 2, compensation: true },
+          },
+          { id: "t2", fireAt: "2026-01-01T01:00:00.000Z", event: { type: "saga-deadline" } },
+        ],
+        seen,
+      ),
+    );
+    expect(await client.getTimers("a")).toEqual([
+      {
+        id: "t1",
+        fireAt: "2026-01-01T00:10:00.000Z",
+        type: "retry-timer",
+        step: "refund",
+        attempt: 2,
+        compensation: true,
+      },
+      {
+        id: "t2",
+        fireAt: "2026-01-01T01:00:00.000Z",
+        type: "saga-deadline",
+        step: null,
+        attempt: null,
+        compensation: false,
+      },
+    ]);
+    expect(seen.auth).toBe("Bearer token-0123456789");
+    expect(seen.url).toBe("http://o/sagas/a/timers");
+  });
+
+  it("names an outbox row by its HTTP call, sending the bearer token", async () => {
+    const seen: { auth?: string | null; url?: string } = {};
+    const message = {
+      transport: "http",
+      service: "customer",
+      method: "GET",
+      path: "/customers/c1",
+      step: "verify-customer",
+    };
+    const client = new OrchestratorClient(
+      "http://o",
+      "token-0123456789",
+      fakeFetch(
+        [
+          {
+            id: "7",
+            kind: "http",
+            destination: "customer",
+            message,
+            attempts: 1,
+            lastError: null,
+            availableAt: "2026-01-01T00:00:05.000Z",
+            createdAt: "2026-01-01T00:00:00.000Z",
+          },
+        ],
+        seen,
+      ),
+    );
+    expect(await client.getOutbox("a")).toEqual([
+      expect.objectContaining({
+        id: "7",
+        what: "GET customer /customers/c1",
+        step: "verify-customer",
+        attempts: 1,
+        message,
+      }),
+    ]);
+    expect(seen.auth).toBe("Bearer token-0123456789");
+    expect(seen.url).toBe("http://o/sagas/a/outbox");
+  });
+
+  it("answers null when the orchestrator does not serve the routes", async () => {
+    const notFound = (async () => new Response("{}", { status: 404 })) as typeof fetch;
+    const client = new OrchestratorClient("http://o", "token-0123456789", notFound);
+    expect(await client.getTimers("a")).toBeNull();
+    expect(await client.getOutbox("a")).toBeNull();
+  });
+});

@@ -41,6 +41,38 @@ export interface HistoryEntry {
   reason: string | null;
 }
 
+/** A pending timer of a saga (`GET /sagas/:id/timers`), soonest first. */
+export interface TimerView {
+  id: string;
+  fireAt: string;
+  /** `step-timeout`, `retry-timer`, `saga-deadline`. */
+  type: string;
+  /** The step (and attempt) a step timeout or retry timer is for; null for the deadline. */
+  step: string | null;
+  attempt: number | null;
+  compensation: boolean;
+}
+
+/**
+ * A row of the saga's outbox (`GET /sagas/:id/outbox`), oldest first: not yet sent, or sent and
+ * deleted with the saga's next commit.
+ */
+export interface OutboxRowView {
+  id: string;
+  /** `sqs`, `sns` or `http`. */
+  kind: string;
+  destination: string;
+  /** What it carries: the envelope's name (`ReserveCredit`), or the HTTP call (`GET customer /customers/…`). */
+  what: string;
+  step: string | null;
+  attempts: number;
+  lastError: string | null;
+  availableAt: string;
+  createdAt: string;
+  /** The row's message as stored, for --json. */
+  message: unknown;
+}
+
 /** A row of `GET /sagas`. */
 export interface SagaSummary {
   id: string;
@@ -140,6 +172,48 @@ const actionSchema = z.looseObject({
 
 const optionalText = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
+const timerSchema = z.looseObject({
+  id: z.string(),
+  fireAt: z.string(),
+  event: z.looseObject({
+    type: z.string(),
+    step: z.string().optional(),
+    attempt: z.number().optional(),
+    compensation: z.boolean().optional(),
+  }),
+});
+
+const outboxRowSchema = z.looseObject({
+  id: z.string(),
+  kind: z.string(),
+  destination: z.string(),
+  message: z.unknown(),
+  attempts: z.number(),
+  lastError: z.string().nullable(),
+  availableAt: z.string(),
+  createdAt: z.string(),
+});
+
+/** An outbox message's name and step: an HTTP call's method and path, or its envelope's. */
+function outboxContent(kind: string, message: unknown): { what: string; step: string | null } {
+  const m = (typeof message === "object" && message !== null ? message : {}) as Record<
+    string,
+    unknown
+  >;
+  if (kind === "http") {
+    return {
+      what: `${optionalText(m.method) ?? "?"} ${optionalText(m.service) ?? "?"} ${optionalText(m.path) ?? ""}`,
+      step: optionalText(m.step),
+    };
+  }
+  try {
+    const envelope = JSON.parse(optionalText(m.body) ?? "") as Record<string, unknown>;
+    return { what: optionalText(envelope.name) ?? kind, step: optionalText(envelope.step) };
+  } catch {
+    return { what: kind, step: null };
+  }
+}
+
 /** History rows come as stored (snake_case) or camelCase: both map here. */
 function historyEntry(row: Record<string, unknown>, index: number): HistoryEntry {
   return {
@@ -235,6 +309,51 @@ export class OrchestratorClient {
       ),
       history: saga.history.map(historyEntry),
     };
+  }
+
+  /**
+   * The saga's pending timers, soonest first; null when this orchestrator does not serve them
+   * (it runs without its database routes).
+   */
+  async getTimers(id: string): Promise<TimerView[] | null> {
+    const response = await this.request(`/sagas/${encodeURIComponent(id)}/timers`);
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, `reading the timers of saga ${id}`);
+    return z
+      .array(timerSchema)
+      .parse(await response.json())
+      .map((timer) => ({
+        id: timer.id,
+        fireAt: timer.fireAt,
+        type: timer.event.type,
+        step: timer.event.step ?? null,
+        attempt: timer.event.attempt ?? null,
+        compensation: timer.event.compensation ?? false,
+      }));
+  }
+
+  /**
+   * The saga's outbox rows still in the table, oldest first; null when this orchestrator does
+   * not serve them.
+   */
+  async getOutbox(id: string): Promise<OutboxRowView[] | null> {
+    const response = await this.request(`/sagas/${encodeURIComponent(id)}/outbox`);
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, `reading the outbox of saga ${id}`);
+    return z
+      .array(outboxRowSchema)
+      .parse(await response.json())
+      .map((row) => ({
+        id: row.id,
+        kind: row.kind,
+        destination: row.destination,
+        ...outboxContent(row.kind, row.message),
+        attempts: row.attempts,
+        lastError: row.lastError,
+        availableAt: row.availableAt,
+        createdAt: row.createdAt,
+        message: row.message,
+      }));
   }
 
   /** Sagas, newest first, following the cursor until `limit`. */
