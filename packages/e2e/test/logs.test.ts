@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const API_TOKEN = `tok-${crypto.randomUUID()}`;
 const DB_PASSWORD = `pw-${crypto.randomUUID()}`;
+/** The services' write token: a secret too, sent on every write to the customer and account services. */
+const SERVICE_TOKEN = `svc-${crypto.randomUUID()}`;
 const lines: string[] = [];
 const output = new Writable({
   write(chunk, _encoding, done) {
@@ -57,16 +59,29 @@ beforeAll(async () => {
     prefix,
     schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: API_TOKEN,
+    serviceToken: SERVICE_TOKEN,
     fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  await request(`${system.urls.customer}/customers`, {
-    id: customerId,
-    name: "Log Customer",
-    email: `${customerId}@example.com`,
-    creditLimitCents: 10_000,
-  });
-  await request(`${system.urls.account}/accounts`, { customerId, creditLimitCents: 10_000 });
+  // The services take their own write token, not the orchestrator's: without it both answer 401,
+  // the customer does not exist and the saga that should complete fails.
+  const created = await request(
+    `${system.urls.customer}/customers`,
+    {
+      id: customerId,
+      name: "Log Customer",
+      email: `${customerId}@example.com`,
+      creditLimitCents: 10_000,
+    },
+    SERVICE_TOKEN,
+  );
+  expect(created.status).toBe(201);
+  const opened = await request(
+    `${system.urls.account}/accounts`,
+    { customerId, creditLimitCents: 10_000 },
+    SERVICE_TOKEN,
+  );
+  expect(opened.status).toBe(201);
   const order = (totalCents: number) => ({
     input: {
       customerId,
@@ -116,7 +131,10 @@ describe("logs at debug level", () => {
   it("never contain the API token or the database password", () => {
     expect(lines.length).toBeGreaterThan(50);
     expect(parsed().some((line) => line.level === 20)).toBe(true);
-    const leaks = lines.filter((line) => line.includes(API_TOKEN) || line.includes(DB_PASSWORD));
+    const leaks = lines.filter(
+      (line) =>
+        line.includes(API_TOKEN) || line.includes(DB_PASSWORD) || line.includes(SERVICE_TOKEN),
+    );
     expect(leaks).toEqual([]);
     expect(lines.some((line) => line.includes("[redacted]"))).toBe(true);
   });
