@@ -34,6 +34,18 @@ function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, "");
 }
 
+/** Field names seen so far and whether each is a secret's: logs reuse a few hundred names. */
+const secretKeyCache = new Map<string, boolean>();
+
+function isSecretKey(key: string): boolean {
+  let secret = secretKeyCache.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEYS.has(normalizeKey(key));
+    if (secretKeyCache.size < 10_000) secretKeyCache.set(key, secret);
+  }
+  return secret;
+}
+
 /** `scheme://user:password@` → `scheme://user:[redacted]@` (Postgres, AMQP, HTTP basic…). */
 const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@'"]*):[^\s/?#@'"]*@/gi;
 /** `Bearer <token>` or `Basic <credentials>`, as in a header quoted in a message. */
@@ -41,8 +53,12 @@ const AUTH_CREDENTIALS = /\b(bearer|basic)(\s+)[a-z0-9._~+/=-]+/gi;
 /** `password=…` in a libpq key/value connection string or a query string. */
 const PASSWORD_PARAMETER = /\b(password|passwd|pwd)=[^\s&;'"]+/gi;
 
+/** What every pattern above needs somewhere in the text: most strings have none and stay as they are. */
+const MAY_HOLD_SECRET = /:\/\/|bearer|basic|pass|pwd/i;
+
 /** The text with connection-string passwords, bearer/basic credentials and `password=` values censored. */
 export function scrubText(text: string): string {
+  if (!MAY_HOLD_SECRET.test(text)) return text;
   return text
     .replace(URL_CREDENTIALS, `$1:${CENSOR}@`)
     .replace(AUTH_CREDENTIALS, `$1$2${CENSOR}`)
@@ -78,7 +94,7 @@ export function scrubValue(value: unknown, depth = 0, seen = new WeakSet<object>
       value instanceof Error ? stdSerializers.err(value) : (value as Record<string, unknown>);
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(source)) {
-      copy[key] = SECRET_KEYS.has(normalizeKey(key)) ? CENSOR : scrubValue(item, depth + 1, seen);
+      copy[key] = isSecretKey(key) ? CENSOR : scrubValue(item, depth + 1, seen);
     }
     // pino folds the causes' messages into the message but drops the cause itself, and with it
     // the code and properties that say what failed (ECONNREFUSED, ETIMEDOUT): keep it, scrubbed.
