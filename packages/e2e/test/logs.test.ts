@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const API_TOKEN = `tok-${crypto.randomUUID()}`;
 const DB_PASSWORD = `pw-${crypto.randomUUID()}`;
+/** The services' write token: a secret too, sent on every write to the customer and account services. */
+const SERVICE_TOKEN = `svc-${crypto.randomUUID()}`;
 const lines: string[] = [];
 const output = new Writable({
   write(chunk, _encoding, done) {
@@ -57,10 +59,13 @@ beforeAll(async () => {
     prefix,
     schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: API_TOKEN,
+    serviceToken: SERVICE_TOKEN,
     fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  await request(
+  // The services take their own write token, not the orchestrator's: without it both answer 401,
+  // the customer does not exist and the saga that should complete fails.
+  const created = await request(
     `${system.urls.customer}/customers`,
     {
       id: customerId,
@@ -68,13 +73,15 @@ beforeAll(async () => {
       email: `${customerId}@example.com`,
       creditLimitCents: 10_000,
     },
-    system.serviceToken,
+    SERVICE_TOKEN,
   );
-  await request(
+  expect(created.status).toBe(201);
+  const opened = await request(
     `${system.urls.account}/accounts`,
     { customerId, creditLimitCents: 10_000 },
-    system.serviceToken,
+    SERVICE_TOKEN,
   );
+  expect(opened.status).toBe(201);
   const order = (totalCents: number) => ({
     input: {
       customerId,
@@ -124,7 +131,10 @@ describe("logs at debug level", () => {
   it("never contain the API token or the database password", () => {
     expect(lines.length).toBeGreaterThan(50);
     expect(parsed().some((line) => line.level === 20)).toBe(true);
-    const leaks = lines.filter((line) => line.includes(API_TOKEN) || line.includes(DB_PASSWORD));
+    const leaks = lines.filter(
+      (line) =>
+        line.includes(API_TOKEN) || line.includes(DB_PASSWORD) || line.includes(SERVICE_TOKEN),
+    );
     expect(leaks).toEqual([]);
     expect(lines.some((line) => line.includes("[redacted]"))).toBe(true);
   });

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { scrubbedErrSerializer, scrubText, scrubValue } from "./log-scrub.ts";
 import { currentSagaContext } from "./telemetry/log-context.ts";
 import { activeTraceId } from "./telemetry/tracing.ts";
 
@@ -84,6 +85,21 @@ export function createLogger(options: LoggerOptions): Logger {
     // A field the call itself passes wins over the context's, and is written once.
     mixinMergeStrategy: (fields: object, mixin: object) => Object.assign(mixin, fields),
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    // `redact` only knows field names at two levels; secrets also ride inside error messages,
+    // stacks and properties (a driver quoting its connection string, ERR_INVALID_URL's `input`),
+    // `cause` chains, deeper objects and the message itself. Every line is scrubbed whole.
+    formatters: {
+      log: (fields: Record<string, unknown>) => scrubValue(fields) as Record<string, unknown>,
+    },
+    serializers: { err: scrubbedErrSerializer },
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...args: unknown[]) => void) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === "string" ? scrubText(arg) : arg)),
+        );
+      },
+    },
   };
   if (options.destination) return pino(settings, options.destination);
   const pretty =
