@@ -95,7 +95,7 @@ try {
     for (const line of result.compensatedTimeline) say(`  ${line}`);
   }
   say(
-    `\nthe diagrams: ${definitionsDir}/README.md (Mermaid), or GET ${system.urls.orchestrator}/definitions/create-order/1`,
+    `\nthe diagrams: ${definitionsDir}/README.md (Mermaid), or GET ${system.urls.orchestrator}/definitions/create-order/1 with the API token`,
   );
   exitCode = result.problems.length === 0 && accounts.problems.length === 0 ? 0 : 1;
   say(
