@@ -72,6 +72,9 @@ describe("localstack/", () => {
         AWS_ENDPOINT_URL: "http://localstack:4566",
         SAGAWORKS_APPLY_TOPOLOGY: "false",
         DATABASE_URL: expect.stringMatching(/^postgres:\/\/.*@postgres:5432\//),
+        // A deployed process refuses to start without its secrets.
+        SERVICE_WRITE_TOKEN: expect.any(String),
+        COMMAND_SIGNING_KEY: expect.any(String),
       });
     }
   });
