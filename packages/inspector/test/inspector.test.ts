@@ -210,7 +210,7 @@ describe("the inspector's API types", () => {
     const committed = await readFile(apiTypesFile, "utf8");
     expect(
       committed === (await renderApiTypes(served)),
-      "web/api-types.ts is out of date: run pnpm --filter @sagaworks/inspector api-types",
+      "web/api-types.ts is out of date: run node scripts/bootstrap.mjs inspector:api-types",
     ).toBe(true);
   });
 });

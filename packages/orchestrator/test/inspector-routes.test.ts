@@ -191,7 +191,7 @@ describe("the inspector app at /ui", () => {
       expect(notBuilt.statusCode).toBe(503);
       expect(notBuilt.json()).toMatchObject({
         code: "INSPECTOR_NOT_BUILT",
-        message: expect.stringContaining("pnpm --filter @sagaworks/inspector build"),
+        message: expect.stringContaining("node scripts/bootstrap.mjs inspector:build"),
       });
     } finally {
       await app.close();

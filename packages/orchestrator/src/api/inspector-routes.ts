@@ -111,7 +111,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
     app.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
       reply.code(503).send({
         code: "INSPECTOR_NOT_BUILT",
-        message: `The inspector is not built (no ${uiDir}); run: pnpm --filter @sagaworks/inspector build`,
+        message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
       }),
     );
   }
