@@ -1,9 +1,7 @@
 // The API's route plugins over in-memory ports, with app.inject: no broker, no database. What
-// they pin down: which routes need the token, the one camelCase shape of sagas, strict cursors
-// and the refusal of an input no command can carry.
-import { serviceContracts } from "@sagaworks/contracts";
+
 import { silentLogger } from "@sagaworks/platform";
-import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import type { CompiledSaga } from "@sagaworks/saga-definition";
 import type { SagaEvent, SagaSnapshot } from "@sagaworks/saga-engine";
 import { encodePageCursor } from "@sagaworks/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,40 +16,13 @@ import {
   type SagaPort,
   type SagaSummary,
 } from "../src/index.ts";
+import { noteSaga } from "./note-saga.ts";
 
 const TOKEN = "route-test-token-0123";
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** One command step that carries `$.input.note` whole. */
-const noteSaga: CompiledSaga = compileSagaOrThrow(
-  {
-    name: "note-order",
-    version: 1,
-    description: "a saga whose command carries the input's note",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" }, note: { type: "string" } },
-      required: ["customerId", "note"],
-    },
-    steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "$.input.note", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
-        pivot: true,
-      },
-    ],
-  },
-  { contracts: serviceContracts },
-);
+const noteSagaDefinition = noteSaga();
 
 const sagaId = "0b7f3c7e-8a51-4a8e-9d43-3f7c1f0e2a11";
 const createdAt = new Date("2026-11-29T10:00:00.000Z");
@@ -82,7 +53,7 @@ class FakeSagas implements SagaPort {
     return {
       instance: {
         ...summary,
-        hash: noteSaga.hash,
+        hash: noteSagaDefinition.hash,
         snapshot: { sagaId, status: "running" } as unknown as SagaSnapshot,
         revision: 2,
         idempotencyKey: null,
@@ -124,9 +95,9 @@ class FakeSagas implements SagaPort {
 }
 
 const definitions: DefinitionPort = {
-  deployed: (name) => (name === noteSaga.name ? noteSaga : undefined),
-  allDeployed: () => [noteSaga],
-  all: () => [noteSaga],
+  deployed: (name) => (name === noteSagaDefinition.name ? noteSagaDefinition : undefined),
+  allDeployed: () => [noteSagaDefinition],
+  all: () => [noteSagaDefinition],
 };
 
 let app: OrchestratorApi;
@@ -162,7 +133,10 @@ describe("the API's authentication", () => {
       "/sagas/{id}",
     ]);
     const url = (path: string) =>
-      path.replace("{id}", sagaId).replace("{name}", noteSaga.name).replace("{version}", "1");
+      path
+        .replace("{id}", sagaId)
+        .replace("{name}", noteSagaDefinition.name)
+        .replace("{version}", "1");
     for (const { path } of reads) {
       for (const headers of [
         {},
@@ -196,7 +170,7 @@ describe("the API's authentication", () => {
     for (const { method, path } of writes) {
       const response = await app.inject({
         method: method as "POST",
-        url: path.replace("{id}", sagaId).replace("{name}", noteSaga.name),
+        url: path.replace("{id}", sagaId).replace("{name}", noteSagaDefinition.name),
         payload: "{not json",
         headers: { "content-type": "application/json" },
       });
@@ -242,7 +216,7 @@ describe("the API's saga shape", () => {
     // The detail has every field of the list, with the same values, plus what operators read.
     expect(detail).toMatchObject(listed);
     expect(detail).toMatchObject({
-      hash: noteSaga.hash,
+      hash: noteSagaDefinition.hash,
       revision: 2,
       junkReplies: 7,
       history: [{ seq: 1, eventType: "start", applied: true, actor: "api" }],

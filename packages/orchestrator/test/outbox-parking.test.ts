@@ -1,10 +1,7 @@
 // What the orchestrator does with what it cannot send or should not keep: a command too large for
-// SQS is parked and its saga needs intervention, without delaying any other saga; replies naming
-// a step the saga does not have are counted, and only the first few reach the history.
-import { serviceContracts } from "@sagaworks/contracts";
+
 import { createEnvelope, type Envelope, type SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
 import {
@@ -15,46 +12,20 @@ import {
   type TestEnv,
   testEnv,
 } from "./harness.ts";
+import { noteSaga } from "./note-saga.ts";
 
 /** One command step whose CreateOrder carries `$.input.note`; a late command would time out. */
-const noteSaga: CompiledSaga = compileSagaOrThrow(
-  {
-    name: "note-order",
-    version: 1,
-    description: "a saga whose command carries the input's note",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" }, note: { type: "string" } },
-      required: ["customerId", "note"],
-    },
-    steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "$.input.note", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
-        pivot: true,
-        retry: { maxAttempts: 5, initialDelay: "1s", jitter: "none" },
-        timeout: "2s",
-      },
-    ],
-  },
-  { contracts: serviceContracts },
-);
+const noteSagaDefinition = noteSaga({
+  retry: { maxAttempts: 5, initialDelay: "1s", jitter: "none" },
+  timeout: "2s",
+});
 
 let env: TestEnv;
 let orchestrator: Orchestrator;
 let order: { consumer: SqsConsumer<Envelope>; received: Envelope[] };
 beforeAll(async () => {
   env = await testEnv("outbox parking");
-  orchestrator = await startOrchestrator(env, { definitions: [noteSaga] });
+  orchestrator = await startOrchestrator(env, { definitions: [noteSagaDefinition] });
   order = await startParticipant(env, "order", shopAnswers().order);
 }, 120_000);
 afterAll(async () => {
@@ -88,8 +59,11 @@ describe("an outbox message that can never be sent", () => {
     // The runtime is called directly: the API refuses such an input at the start, but a message
     // can outgrow SQS in other ways (mapped replies), and the relay must cope.
     const [poisoned, healthy] = await Promise.all([
-      orchestrator.runtime.start(noteSaga, { customerId: "c-big", note: "x".repeat(1_100_000) }),
-      orchestrator.runtime.start(noteSaga, { customerId: "c-ok", note: "gift wrap" }),
+      orchestrator.runtime.start(noteSagaDefinition, {
+        customerId: "c-big",
+        note: "x".repeat(1_100_000),
+      }),
+      orchestrator.runtime.start(noteSagaDefinition, { customerId: "c-ok", note: "gift wrap" }),
     ]);
     // The healthy saga's command went out on its first attempt: never timed out, never resent.
     const done = await statusOf(healthy.sagaId, "completed");
@@ -140,7 +114,7 @@ describe("an outbox message that can never be sent", () => {
 
 describe("replies naming a step the saga does not have", () => {
   it("are counted, and only the first few reach the history", async () => {
-    const { sagaId } = await orchestrator.runtime.start(noteSaga, {
+    const { sagaId } = await orchestrator.runtime.start(noteSagaDefinition, {
       customerId: "c-junk",
       note: "n",
     });
@@ -151,8 +125,8 @@ describe("replies naming a step the saga does not have", () => {
         kind: "reply",
         name: "OrderCreated",
         sagaId,
-        sagaName: noteSaga.name,
-        sagaVersion: noteSaga.version,
+        sagaName: noteSagaDefinition.name,
+        sagaVersion: noteSagaDefinition.version,
         step: `no-such-step-${i}`,
         attempt: 1,
         compensation: false,

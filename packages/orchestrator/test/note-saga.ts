@@ -1,0 +1,38 @@
+// A one-step saga whose CreateOrder command carries the input's `note` whole: the tests of input
+// capacity, lifecycle summaries and outbox parking size messages through it.
+import { serviceContracts } from "@sagaworks/contracts";
+import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+
+/** Compiles note-order; `step` adds retry or timeout settings to its one step. */
+export function noteSaga(step: Record<string, unknown> = {}): CompiledSaga {
+  return compileSagaOrThrow(
+    {
+      name: "note-order",
+      version: 1,
+      description: "a saga whose command carries the input's note",
+      input: {
+        type: "object",
+        properties: { customerId: { type: "string" }, note: { type: "string" } },
+        required: ["customerId", "note"],
+      },
+      steps: [
+        {
+          name: "create-order",
+          kind: "command",
+          service: "order",
+          command: "CreateOrder",
+          payload: {
+            orderId: "$.sagaId",
+            customerId: "$.input.customerId",
+            items: [{ sku: "$.input.note", quantity: 1, unitPriceCents: 1 }],
+            totalCents: 1,
+          },
+          outcomes: { success: ["OrderCreated"] },
+          pivot: true,
+          ...step,
+        },
+      ],
+    },
+    { contracts: serviceContracts },
+  );
+}
