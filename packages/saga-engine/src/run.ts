@@ -1,6 +1,7 @@
 // One application of an event to a saga instance: the working copy of its snapshot, the effects
-// gathered, and the saga semantics for replies, HTTP answers, timeouts and compensation. Retries,
-// the deadline and operator actions live in their own modules and act on a Run.
+// gathered, and the saga semantics for starting steps, success, failure and compensation. Answers
+// (replies, HTTP, timeouts), retries, the deadline and operator actions live in their own
+// modules and act on a Run.
 import {
   buildMappingContext,
   type CompiledSaga,
@@ -12,6 +13,7 @@ import {
   type MappingContext,
   stepStateId,
 } from "@sagaworks/saga-definition";
+import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineError, EngineErrorCode } from "./errors.ts";
 import { fillPath, unencodablePathParam } from "./http-path.ts";
@@ -29,7 +31,7 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { applyOperatorAction } from "./operator-actions.ts";
-import { compensationDone, messageOf, replyCode, toJson } from "./replies.ts";
+import { toJson } from "./replies.ts";
 import { failAttempt, retryTimerFired } from "./retries.ts";
 
 /** One application of an event: a working copy of the snapshot plus the effects gathered. */
@@ -326,101 +328,19 @@ export class Run {
   }
 
   onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {
-    const pending = this.awaits(event.step, event.attempt, event.compensation);
-    if (!pending)
-      return this.ignore(
-        this.staleNote(`reply ${event.name}`, event.step, event.attempt, event.compensation),
-      );
-    const step = this.step(event.step);
-    if (event.compensation) {
-      // Only a reply the compensating command declares completes it. Anything else (a
-      // participant's `failed(code)`, an unexpected error turned into a reply) means the effect
-      // was not undone: the attempt failed, and is retried, then handed to an operator.
-      if (compensationDone(step, event.name)) {
-        this.cancelPendingTimer();
-        return this.compensationSucceeded(
-          step,
-          `compensation of ${step.name} done (${event.name})`,
-        );
-      }
-      return this.attemptFailed(
-        step,
-        true,
-        replyCode(event.name, event.payload),
-        messageOf(event.payload, `unexpected reply ${event.name}`),
-      );
-    }
-    if (step.outcomes.success.includes(event.name)) {
-      return this.stepSucceeded(step, event.payload, `${step.name} succeeded (${event.name})`);
-    }
-    const code = replyCode(event.name, event.payload);
-    if (step.outcomes.businessFailure.includes(event.name)) {
-      return this.stepFailed(
-        step,
-        "business-failure",
-        event.name,
-        messageOf(event.payload, event.name),
-      );
-    }
-    if (step.retry.nonRetryable.includes(event.name) || step.retry.nonRetryable.includes(code)) {
-      return this.stepFailed(step, "non-retryable", code, messageOf(event.payload, event.name));
-    }
-    // The participant's own code and message, when the reply carries them (`failed(code, message)`).
-    return this.attemptFailed(
-      step,
-      false,
-      code,
-      messageOf(event.payload, `unexpected reply ${event.name}`),
-    );
+    return replyReceived(this, event);
   }
 
   onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
-    const pending = this.awaits(event.step, event.attempt, false);
-    if (!pending)
-      return this.ignore(this.staleNote(`HTTP ${event.status}`, event.step, event.attempt, false));
-    const step = this.step(event.step);
-    const status = String(event.status);
-    if (step.outcomes.success.includes(status)) {
-      return this.stepSucceeded(
-        step,
-        { status: event.status, body: event.body },
-        `${step.name} answered ${status}`,
-      );
-    }
-    const message = messageOf(event.body, `HTTP ${status}`);
-    if (step.outcomes.businessFailure.includes(status)) {
-      return this.stepFailed(step, "business-failure", `HTTP_${status}`, message);
-    }
-    // A 4xx the definition does not map means the request itself is wrong: retrying cannot help.
-    if (event.status >= 400 && event.status < 500) {
-      return this.stepFailed(step, "non-retryable", `HTTP_${status}`, message);
-    }
-    return this.attemptFailed(step, false, `HTTP_${status}`, message);
+    return httpResponseReceived(this, event);
   }
 
   onHttpFailure(event: Extract<SagaEvent, { type: "http-failure" }>): TransitionResult {
-    const pending = this.awaits(event.step, event.attempt, false);
-    if (!pending)
-      return this.ignore(
-        this.staleNote(`HTTP failure ${event.code}`, event.step, event.attempt, false),
-      );
-    return this.attemptFailed(this.step(event.step), false, event.code, event.message);
+    return httpCallFailed(this, event);
   }
 
   onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
-    const pending = this.awaits(event.step, event.attempt, event.compensation);
-    if (!pending)
-      return this.ignore(this.staleNote("timeout", event.step, event.attempt, event.compensation));
-    // The timer fired, so it needs no cancelling.
-    this.s.pending = { ...pending, timerId: "" };
-    const step = this.step(event.step);
-    const timeoutMs = event.compensation ? (step.compensation?.timeoutMs ?? 0) : step.timeoutMs;
-    return this.attemptFailed(
-      step,
-      event.compensation,
-      "STEP_TIMEOUT",
-      `no answer within ${timeoutMs} ms`,
-    );
+    return stepTimedOut(this, event);
   }
 
   onRetryTimer(event: Extract<SagaEvent, { type: "retry-timer" }>): TransitionResult {
