@@ -33,6 +33,7 @@ import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
+import { OutboxWritten } from "./outbox-written.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
@@ -200,8 +201,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
   });
-  // Declared before the runtime, which hands it the calls its commits write.
-  let http: HttpInvoker | undefined;
+  // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
+  // runtime) can subscribe once it exists.
+  const written = new OutboxWritten();
+  written.subscribe((rows) => relay.notify(rows.filter(isMessageRow)));
   const runtime = new SagaRuntime({
     db,
     definitions,
@@ -211,11 +214,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     random: options.random,
     metrics,
     handOff,
-    onOutboxWritten: (rows) => {
-      relay.notify(rows.filter(isMessageRow));
-      const calls = rows.filter(isHttpRow);
-      if (calls.length > 0) http?.dispatch(calls);
-    },
+    onOutboxWritten: written.publish,
   });
   const invoker = new HttpInvoker({
     db,
@@ -225,7 +224,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     metrics,
     clock,
   });
-  http = invoker;
+  written.subscribe((rows) => {
+    const calls = rows.filter(isHttpRow);
+    if (calls.length > 0) invoker.dispatch(calls);
+  });
   const timers = new TimerPoller({
     db,
     runtime,
