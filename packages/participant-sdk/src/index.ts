@@ -20,7 +20,12 @@ export {
   failed,
   type HandlerContext,
   Participant,
-  type ParticipantOptions,
   type ParticipantStats,
   type Reply,
 } from "./participant.ts";
+export {
+  PARTICIPANT_DEFAULTS,
+  type ParticipantOptions,
+  type ResolvedParticipantOptions,
+  resolveParticipantOptions,
+} from "./participant-options.ts";

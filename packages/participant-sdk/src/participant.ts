@@ -1,9 +1,8 @@
-import { GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   ack,
   type CommandKeys,
   createEnvelope,
-  DEV_COMMAND_KEY,
   type Envelope,
   envelopeMessage,
   type HandlerResult,
@@ -20,11 +19,9 @@ import {
 import {
   activeTraceparent,
   contextFromTraceparent,
-  type Database,
   inSpan,
   type Knex,
   type Logger,
-  type MetricsRegistry,
   runMigrations,
   SpanAttribute,
   SpanKind,
@@ -34,6 +31,11 @@ import type { z } from "zod";
 import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
 import { type CommandOutcome, ParticipantMetrics } from "./participant-metrics.ts";
+import {
+  type ParticipantOptions,
+  type ResolvedParticipantOptions,
+  resolveParticipantOptions,
+} from "./participant-options.ts";
 
 /** A reply: its name (from the contract) and payload. Business failures are replies too. */
 export interface Reply {
@@ -95,34 +97,6 @@ export function defineHandler<Schema extends z.ZodType>(
   return { payload, handle };
 }
 
-/** Options of {@link createParticipant}. */
-export interface ParticipantOptions {
-  /** The service's name in the topology; its command queue is `<prefix>-<service>-commands`. */
-  service: string;
-  prefix: string;
-  /** The service's own database (its own schema); the SDK adds its inbox and outbox there. */
-  db: Database;
-  sqs: SQSClient;
-  logger: Logger;
-  /** One handler per command name the service accepts. */
-  handlers: Readonly<Record<string, CommandHandler>>;
-  /** Commands handled at once; defaults to 10. */
-  concurrency?: number;
-  /** Long-poll wait; defaults to 20 s. */
-  waitTimeSeconds?: number;
-  /** The queue's maxReceiveCount, for the last-delivery warning. */
-  maxReceiveCount?: number;
-  /**
-   * Keys that verify a command's signature (shared with the orchestrator); an unsigned or
-   * forged command goes to the DLQ unhandled. Defaults to the development key
-   * (`DEV_COMMAND_KEY`); processes pass the configured ones.
-   */
-  commandKeys?: CommandKeys;
-  clock?: () => Date;
-  /** The process's Prometheus registry: commands, handler duration, duplicates, reply lag. */
-  metrics?: MetricsRegistry;
-}
-
 /** Counters of what the participant did. */
 export interface ParticipantStats {
   handled: number;
@@ -155,35 +129,36 @@ export class Participant {
     refusedUnsigned: 0,
   };
   readonly relay: OutboxRelay;
-  private readonly options: ParticipantOptions;
+  private readonly options: ResolvedParticipantOptions;
   private readonly consumer: SqsConsumer<Envelope>;
   private replyQueueUrl: string | undefined;
   private readonly commandKeys: CommandKeys;
   private readonly clock: () => Date;
   private readonly metrics: ParticipantMetrics | undefined;
 
-  constructor(options: ParticipantOptions, commandQueueUrl: string) {
+  constructor(input: ParticipantOptions, commandQueueUrl: string) {
+    const options = resolveParticipantOptions(input);
     this.options = options;
     this.metrics = options.metrics
       ? new ParticipantMetrics(options.metrics, options.service, options.db)
       : undefined;
-    this.clock = options.clock ?? (() => new Date());
-    this.commandKeys = options.commandKeys ?? { current: DEV_COMMAND_KEY };
+    this.clock = options.clock;
+    this.commandKeys = options.commandKeys;
     this.relay = new OutboxRelay({
       db: options.db,
       table: "participant_outbox",
       sqs: options.sqs,
       logger: options.logger,
-      ...(options.clock ? { clock: options.clock } : {}),
+      clock: options.clock,
     });
     this.consumer = new SqsConsumer<Envelope>({
       sqs: options.sqs,
       queueUrl: commandQueueUrl,
       logger: options.logger,
-      concurrency: options.concurrency ?? 10,
-      waitTimeSeconds: options.waitTimeSeconds ?? 20,
-      ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
+      concurrency: options.concurrency,
+      waitTimeSeconds: options.waitTimeSeconds,
+      maxReceiveCount: options.maxReceiveCount,
+      metrics: options.metrics,
       handler: (delivery) => this.handle(delivery),
     });
   }
