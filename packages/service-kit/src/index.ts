@@ -23,7 +23,14 @@ export {
   runService,
   type StartedService,
 } from "./run-service.ts";
-export { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
+export {
+  createServiceApp,
+  DEFAULT_BODY_LIMIT,
+  type ResolvedServiceAppOptions,
+  resolveServiceAppOptions,
+  type ServiceApp,
+  type ServiceAppOptions,
+} from "./service-app.ts";
 export {
   bearerMatches,
   DEV_WRITE_TOKEN,

@@ -67,24 +67,26 @@ export interface RunningService<Config, App extends ListenableApp> {
 export async function runService<Schema extends z.ZodType, App extends ListenableApp>(
   options: RunServiceOptions<Schema, App>,
 ): Promise<RunningService<z.infer<Schema>, App>> {
+  const env = options.env ?? process.env;
   let config: z.infer<Schema>;
   try {
-    config = loadConfig(options.configSchema, options.env ?? process.env);
+    config = loadConfig(options.configSchema, env);
   } catch (error) {
     // No level can be trusted yet (LOG_LEVEL may be the problem), so report at the default.
     createLogger({ name: options.name }).fatal({ err: error }, `${options.name} cannot start`);
     return process.exit(1);
   }
   const level = (config as { LOG_LEVEL?: unknown }).LOG_LEVEL;
+  // Not every process's schema has LOG_LEVEL; without it the logger's default applies.
   const logger = createLogger({
     name: options.name,
-    ...(typeof level === "string" ? { level } : {}),
+    level: typeof level === "string" ? level : undefined,
   });
   const shutdown = createShutdown({ logger });
   // Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; started before anything makes a span.
   const tracing = startTracing({
     serviceName: `sagaworks-${options.name}`,
-    env: options.env ?? process.env,
+    env,
   });
   if (tracing) shutdown.onShutdown("tracing", () => tracing.shutdown());
   const telemetry: ProcessTelemetry = {

@@ -45,31 +45,83 @@ export interface ServiceAppOptions {
   /** Title of the OpenAPI document, e.g. "Sagaworks customer service". */
   title: string;
   /** API version in the OpenAPI document; defaults to `1.0.0`. */
-  version?: string;
-  /** When given, `/ready` answers 503 while `select 1` fails on it. */
-  db?: Pick<Database, "knex">;
-  /** Extra readiness condition (e.g. workers started); `/ready` answers 503 while false. */
-  isReady?: () => boolean | Promise<boolean>;
-  /** Turns the service's domain errors into {@link HttpError}s; see {@link ErrorResolver}. */
-  resolveError?: ErrorResolver;
-  /** Largest accepted request body in bytes; defaults to Fastify's 1 MiB. */
-  bodyLimit?: number;
+  version?: string | undefined;
+  /** When given, `/ready` answers 503 while `select 1` fails on it; defaults to none. */
+  db?: Pick<Database, "knex"> | undefined;
+  /**
+   * Extra readiness condition (e.g. workers started); `/ready` answers 503 while false.
+   * Defaults to always ready.
+   */
+  isReady?: (() => boolean | Promise<boolean>) | undefined;
+  /**
+   * Turns the service's domain errors into {@link HttpError}s; see {@link ErrorResolver}.
+   * Defaults to none: only the kit's own errors get a status of their own.
+   */
+  resolveError?: ErrorResolver | undefined;
+  /** Largest accepted request body in bytes; defaults to 1 MiB (Fastify's own default). */
+  bodyLimit?: number | undefined;
   /** Deepest nesting accepted in a JSON body; defaults to {@link MAX_JSON_DEPTH} (32). */
-  maxJsonDepth?: number;
+  maxJsonDepth?: number | undefined;
   /**
    * Bearer tokens checked before the body is read (see {@link ServiceAuth}); unset means the
    * routes do their own checks (the orchestrator does).
    */
-  auth?: ServiceAuth;
+  auth?: ServiceAuth | undefined;
   /**
    * The process's Prometheus registry, served at `/metrics` (open, like `/health`). Defaults to
    * one of the app's own with the default Node metrics, so every service has `/metrics`.
    */
-  metrics?: MetricsRegistry;
-  /** OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`. */
-  securitySchemes?: NonNullable<
-    NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
-  >["securitySchemes"];
+  metrics?: MetricsRegistry | undefined;
+  /**
+   * OpenAPI security schemes routes may name, e.g. `{ bearer: { type: "http", scheme: "bearer" } }`;
+   * defaults to none.
+   */
+  securitySchemes?: SecuritySchemes | undefined;
+}
+
+type SecuritySchemes = NonNullable<
+  NonNullable<Extract<SwaggerOptions, { openapi?: unknown }>["openapi"]>["components"]
+>["securitySchemes"];
+
+/**
+ * {@link ServiceAppOptions} with every default applied. `db`, `resolveError`, `auth` and
+ * `securitySchemes` keep undefined for "none", written out so every key is present.
+ */
+export interface ResolvedServiceAppOptions {
+  logger: Logger;
+  title: string;
+  version: string;
+  db: Pick<Database, "knex"> | undefined;
+  isReady: () => boolean | Promise<boolean>;
+  resolveError: ErrorResolver | undefined;
+  bodyLimit: number;
+  maxJsonDepth: number;
+  auth: ServiceAuth | undefined;
+  metrics: MetricsRegistry;
+  securitySchemes: SecuritySchemes | undefined;
+}
+
+/** Fastify's own body limit, written down so the resolved options say what applies. */
+export const DEFAULT_BODY_LIMIT = 1_048_576;
+
+/**
+ * Applies the defaults once; an explicit `undefined` means the default too. Without a registry
+ * it creates the app's own, named after the title.
+ */
+export function resolveServiceAppOptions(options: ServiceAppOptions): ResolvedServiceAppOptions {
+  return {
+    logger: options.logger,
+    title: options.title,
+    version: options.version ?? "1.0.0",
+    db: options.db,
+    isReady: options.isReady ?? (() => true),
+    resolveError: options.resolveError,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    maxJsonDepth: options.maxJsonDepth ?? MAX_JSON_DEPTH,
+    auth: options.auth,
+    metrics: options.metrics ?? createMetricsRegistry({ process: options.title }),
+    securitySchemes: options.securitySchemes,
+  };
 }
 
 const readyBody = z.object({ status: z.string() });
@@ -80,10 +132,11 @@ const readyBody = z.object({ status: z.string() });
  * `{ code, message, details }` — 400 for any bad input, 500 only for the service's own faults.
  * Register routes on the result, then `listen` (or `inject` in tests).
  */
-export async function createServiceApp(options: ServiceAppOptions): Promise<ServiceApp> {
+export async function createServiceApp(input: ServiceAppOptions): Promise<ServiceApp> {
+  const options = resolveServiceAppOptions(input);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    bodyLimit: options.bodyLimit,
     // Bad percent-encoding and over-long path parameters are answered by the router before any
     // route runs; this sends them through the error handler so they get the kit's body.
     frameworkErrors: (error, _request, reply) => {
@@ -97,7 +150,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
 
   await app.register(swagger, {
     openapi: {
-      info: { title: options.title, version: options.version ?? "1.0.0" },
+      info: { title: options.title, version: options.version },
+      // A document, not options: without schemes it has no `components` key at all.
       ...(options.securitySchemes
         ? { components: { securitySchemes: options.securitySchemes } }
         : {}),
@@ -134,7 +188,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   // One rule for every route, before its schema runs: nothing deeper than the depth limit and no
   // string Postgres or JSON cannot store (NUL, lone surrogates), in the body, query or path.
   // Route schemas say the same for their own fields; this also covers free-form values.
-  const maxDepth = options.maxJsonDepth ?? MAX_JSON_DEPTH;
+  const maxDepth = options.maxJsonDepth;
   app.addHook("preValidation", async (request) => {
     for (const [root, value] of [
       ["params", request.params],
@@ -161,7 +215,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   );
 
   traceIncomingRequests(app);
-  const metrics = options.metrics ?? createMetricsRegistry({ process: options.title });
+  const { metrics } = options;
   app.get(
     "/metrics",
     {
@@ -204,7 +258,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
           return reply.code(503).send({ status: "database unreachable" });
         }
       }
-      if (options.isReady && !(await options.isReady())) {
+      if (!(await options.isReady())) {
         return reply.code(503).send({ status: "starting" });
       }
       return { status: "ready" };

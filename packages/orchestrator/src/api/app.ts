@@ -42,9 +42,9 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   const app = await createServiceApp({
     logger: deps.logger,
     title: "Sagaworks orchestrator",
-    ...(deps.db ? { db: deps.db } : {}),
+    db: deps.db,
     isReady: deps.isReady,
-    ...(deps.registry ? { metrics: deps.registry } : {}),
+    metrics: deps.registry,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: (error) =>
       error instanceof OrchestratorError

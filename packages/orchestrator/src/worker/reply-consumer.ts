@@ -47,7 +47,7 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     concurrency: options.concurrency ?? 10,
     waitTimeSeconds: options.waitTimeSeconds ?? 20,
     maxReceiveCount: options.maxReceiveCount ?? 5,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    metrics: options.metrics,
     handler: (message) => handleReply(options.runtime, message),
   });
 }

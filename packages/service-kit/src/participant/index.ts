@@ -5,6 +5,8 @@ export {
   type ParticipantService,
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
+  type ResolvedParticipantServiceDeps,
+  resolveParticipantServiceDeps,
   startParticipantProcess,
   startParticipantService,
 } from "./participant-service.ts";

@@ -3,6 +3,7 @@ import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   type CommandKeys,
   commandKeysFromConfig,
+  DEV_COMMAND_KEY,
   RequestCounter,
   registerDlqDepth,
 } from "@sagaworks/messaging";
@@ -10,6 +11,7 @@ import {
   type CommandHandler,
   createParticipant,
   InboxRetention,
+  PARTICIPANT_DEFAULTS,
   type Participant,
 } from "@sagaworks/participant-sdk";
 import {
@@ -48,17 +50,55 @@ export interface ParticipantServiceDeps {
   /** Environment prefix of queue names (`SAGAWORKS_ENV_PREFIX`); the topology must exist. */
   prefix: string;
   /** Commands handled at once; defaults to 10. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Long-poll wait in seconds; defaults to 20 (tests use 1 to stop quickly). */
-  waitTimeSeconds?: number;
-  /** The command queue's maxReceiveCount, for the last-delivery warning. */
-  maxReceiveCount?: number;
+  waitTimeSeconds?: number | undefined;
+  /** The command queue's maxReceiveCount, for the last-delivery warning; defaults to none. */
+  maxReceiveCount?: number | undefined;
   /** Bearer tokens of the HTTP API (writes always need one). */
   auth: ServiceAuth;
   /** Keys that verify commands' signatures; defaults to the development key. */
-  commandKeys?: CommandKeys;
-  /** The process's Prometheus registry; served at the app's `/metrics`. Defaults to the app's own. */
-  metrics?: MetricsRegistry;
+  commandKeys?: CommandKeys | undefined;
+  /**
+   * The process's Prometheus registry; served at the app's `/metrics`, and the participant and
+   * its gauges count in it. Defaults to none here: the app then serves one of its own.
+   */
+  metrics?: MetricsRegistry | undefined;
+}
+
+/**
+ * {@link ParticipantServiceDeps} with every default applied; `maxReceiveCount` and `metrics`
+ * keep undefined for "none", written out so every key is present.
+ */
+export interface ResolvedParticipantServiceDeps {
+  db: Database;
+  sqs: SQSClient;
+  logger: Logger;
+  prefix: string;
+  concurrency: number;
+  waitTimeSeconds: number;
+  maxReceiveCount: number | undefined;
+  auth: ServiceAuth;
+  commandKeys: CommandKeys;
+  metrics: MetricsRegistry | undefined;
+}
+
+/** Applies the defaults once (the participant SDK's own); an explicit `undefined` means the default. */
+export function resolveParticipantServiceDeps(
+  deps: ParticipantServiceDeps,
+): ResolvedParticipantServiceDeps {
+  return {
+    db: deps.db,
+    sqs: deps.sqs,
+    logger: deps.logger,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency ?? PARTICIPANT_DEFAULTS.concurrency,
+    waitTimeSeconds: deps.waitTimeSeconds ?? PARTICIPANT_DEFAULTS.waitTimeSeconds,
+    maxReceiveCount: deps.maxReceiveCount,
+    auth: deps.auth,
+    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
+    metrics: deps.metrics,
+  };
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -72,7 +112,8 @@ export interface ParticipantServiceDefinition {
     logger: Logger;
     isReady: () => boolean;
     auth: ServiceAuth;
-    metrics?: MetricsRegistry;
+    /** The process's registry; undefined: the app serves one of its own. */
+    metrics: MetricsRegistry | undefined;
   }) => Promise<ServiceApp>;
 }
 
@@ -91,8 +132,9 @@ export interface ParticipantService {
  */
 export async function startParticipantService(
   definition: ParticipantServiceDefinition,
-  deps: ParticipantServiceDeps,
+  input: ParticipantServiceDeps,
 ): Promise<ParticipantService> {
+  const deps = resolveParticipantServiceDeps(input);
   await runMigrations(deps.db, definition.migrations);
   const participant = await createParticipant({
     service: definition.name,
@@ -101,11 +143,11 @@ export async function startParticipantService(
     sqs: deps.sqs,
     logger: deps.logger.child({ component: `${definition.name}-participant` }),
     handlers: definition.handlers(),
-    ...(deps.concurrency ? { concurrency: deps.concurrency } : {}),
-    ...(deps.waitTimeSeconds !== undefined ? { waitTimeSeconds: deps.waitTimeSeconds } : {}),
-    ...(deps.maxReceiveCount ? { maxReceiveCount: deps.maxReceiveCount } : {}),
-    ...(deps.commandKeys ? { commandKeys: deps.commandKeys } : {}),
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    concurrency: deps.concurrency,
+    waitTimeSeconds: deps.waitTimeSeconds,
+    maxReceiveCount: deps.maxReceiveCount,
+    commandKeys: deps.commandKeys,
+    metrics: deps.metrics,
   });
   if (deps.metrics) await registerParticipantGauges(definition.name, deps, deps.metrics);
   let started = false;
@@ -120,7 +162,7 @@ export async function startParticipantService(
     logger: deps.logger,
     isReady: () => started && queues.reachable,
     auth: deps.auth,
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    metrics: deps.metrics,
   });
   await queues.start();
   participant.start();
@@ -149,7 +191,7 @@ export async function startParticipantService(
 /** Pool usage, SQS/SNS requests and the command queue's DLQ depth, on the process's registry. */
 async function registerParticipantGauges(
   service: string,
-  deps: ParticipantServiceDeps,
+  deps: ResolvedParticipantServiceDeps,
   metrics: MetricsRegistry,
 ): Promise<void> {
   registerPoolMetrics(metrics, deps.db, service);
@@ -226,7 +268,7 @@ export async function startParticipantProcess(
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     auth,
     commandKeys,
-    ...(telemetry ? { metrics: telemetry.metrics } : {}),
+    metrics: telemetry?.metrics,
   });
   logger.info(
     {

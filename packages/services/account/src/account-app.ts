@@ -23,9 +23,12 @@ export interface AccountAppDeps {
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
   /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry;
-  /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
-  isReady?: () => boolean;
+  metrics?: MetricsRegistry | undefined;
+  /**
+   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
+   * Defaults to always ready.
+   */
+  isReady?: (() => boolean) | undefined;
 }
 
 /** How many reservations GET /accounts/:customerId shows, newest first. */
@@ -114,8 +117,8 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveAccountError,
-    ...(deps.isReady ? { isReady: deps.isReady } : {}),
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    isReady: deps.isReady,
+    metrics: deps.metrics,
   });
 
   app.post(

@@ -25,7 +25,7 @@ export interface CustomerAppDeps {
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
   /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry;
+  metrics?: MetricsRegistry | undefined;
   /** Defaults to the Postgres store on `db`. */
   store?: CustomerStore;
 }
@@ -100,7 +100,7 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveCustomerError,
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    metrics: deps.metrics,
   });
 
   app.post(

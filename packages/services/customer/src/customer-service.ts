@@ -41,7 +41,7 @@ export async function startCustomerService(
     db,
     logger,
     auth,
-    ...(telemetry ? { metrics: telemetry.metrics } : {}),
+    metrics: telemetry?.metrics,
   });
   return { app, port: config.PORT, host: config.HOST };
 }

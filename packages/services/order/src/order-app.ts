@@ -23,9 +23,12 @@ export interface OrderAppDeps {
   /** Bearer tokens: writes need the write token; reads the read token when one is set. */
   auth: ServiceAuth;
   /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry;
-  /** Extra readiness condition (the participant started); `/ready` answers 503 while false. */
-  isReady?: () => boolean;
+  metrics?: MetricsRegistry | undefined;
+  /**
+   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
+   * Defaults to always ready.
+   */
+  isReady?: (() => boolean) | undefined;
 }
 
 /** An order as the API shows it. */
@@ -105,8 +108,8 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     resolveError: resolveOrderError,
-    ...(deps.isReady ? { isReady: deps.isReady } : {}),
-    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    isReady: deps.isReady,
+    metrics: deps.metrics,
   });
 
   app.get(
