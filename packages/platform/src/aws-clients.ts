@@ -17,7 +17,32 @@ export interface AwsClientOptions {
   /** SQS/SNS endpoint such as LocalStack's; undefined means AWS through the credential chain. */
   endpoint?: string | undefined;
   /** AWS region; defaults to `us-east-1`. */
-  region?: string;
+  region?: string | undefined;
+  /**
+   * Attempts per request under the SDK's standard retry mode (backoff with a token bucket);
+   * defaults to 3, the SDK's own, written down so a change of SDK default does not silently
+   * change how hard a process hammers a throttled broker.
+   */
+  maxAttempts?: number | undefined;
+}
+
+/** {@link AwsClientOptions} with every default applied; `endpoint` keeps undefined for "AWS". */
+export interface ResolvedAwsClientOptions {
+  endpoint: string | undefined;
+  region: string;
+  maxAttempts: number;
+}
+
+/**
+ * Applies the defaults once; an explicit `undefined` means the default too, and so does an
+ * empty endpoint (an unset variable passed through as "").
+ */
+export function resolveAwsClientOptions(options: AwsClientOptions = {}): ResolvedAwsClientOptions {
+  return {
+    endpoint: options.endpoint || undefined,
+    region: options.region ?? "us-east-1",
+    maxAttempts: options.maxAttempts ?? 3,
+  };
 }
 
 // Emulators accept any credentials; giving fixed ones keeps the SDK from searching the
@@ -30,16 +55,15 @@ const EMULATOR_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
  * the code path included, is the same for all three. Create them once per process and share
  * them: every client keeps its own connection pool.
  */
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
-  const region = options.region ?? "us-east-1";
-  const endpoint = options.endpoint;
+export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
+  const { region, endpoint, maxAttempts } = resolveAwsClientOptions(input);
   const common = {
     region,
-    ...(endpoint ? { endpoint, credentials: EMULATOR_CREDENTIALS } : {}),
-    // The SDK's standard retries (3 attempts, backoff with a token bucket), written down so a
-    // change of SDK default does not silently change how hard a process hammers a throttled
-    // broker. Batch senders retry failed entries themselves on top (see messaging's batching).
-    maxAttempts: 3,
+    endpoint,
+    // Without an endpoint the SDK searches the credential chain (undefined means exactly that).
+    credentials: endpoint ? EMULATOR_CREDENTIALS : undefined,
+    // Batch senders retry failed entries themselves on top (see messaging's batching).
+    maxAttempts,
     retryMode: "standard",
   };
   // One client per service per process (callers share `AwsClients`): each client owns a

@@ -1,4 +1,10 @@
-export { type AwsClientOptions, type AwsClients, createAwsClients } from "./aws-clients.ts";
+export {
+  type AwsClientOptions,
+  type AwsClients,
+  createAwsClients,
+  type ResolvedAwsClientOptions,
+  resolveAwsClientOptions,
+} from "./aws-clients.ts";
 export { type BrokerEndpoint, resolveBroker } from "./broker-endpoint.ts";
 export {
   type BaseConfig,
@@ -61,6 +67,8 @@ export {
   contextFromTraceparent,
   type InSpanOptions,
   inSpan,
+  type ResolvedTracingOptions,
+  resolveTracingOptions,
   type Span,
   SpanAttribute,
   SpanKind,

@@ -41,9 +41,40 @@ export interface StartTracingOptions {
   /** `service.name` of the spans, unless OTEL_SERVICE_NAME says otherwise. */
   serviceName: string;
   /** The environment to read; defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** Span processors to use instead of the OTLP exporter (tests: an in-memory exporter). */
-  spanProcessors?: SpanProcessor[];
+  env?: Record<string, string | undefined> | undefined;
+  /**
+   * Span processors to use instead of the OTLP exporter (tests: an in-memory exporter);
+   * defaults to none, which means the exporter the `OTEL_*` variables describe.
+   */
+  spanProcessors?: SpanProcessor[] | undefined;
+}
+
+/** {@link StartTracingOptions} with every default applied; `spanProcessors` keeps undefined for "none". */
+export interface ResolvedTracingOptions {
+  serviceName: string;
+  env: Record<string, string | undefined>;
+  spanProcessors: SpanProcessor[] | undefined;
+  /** The OTLP traces endpoint the environment names, or undefined when it names none. */
+  endpoint: string | undefined;
+  /** Whether tracing starts: processors were given, or an endpoint is set and the SDK not disabled. */
+  enabled: boolean;
+}
+
+/** Applies the defaults once and reads what the environment says; an explicit `undefined` means the default. */
+export function resolveTracingOptions(options: StartTracingOptions): ResolvedTracingOptions {
+  const env = options.env ?? process.env;
+  // An empty variable counts as unset, as the OTel SDK treats it.
+  const endpoint =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
+  return {
+    serviceName: options.serviceName,
+    env,
+    spanProcessors: options.spanProcessors,
+    endpoint,
+    enabled:
+      options.spanProcessors !== undefined ||
+      (endpoint !== undefined && env.OTEL_SDK_DISABLED !== "true"),
+  };
 }
 
 /**
@@ -54,10 +85,10 @@ export interface StartTracingOptions {
  * off, every span is a no-op and costs next to nothing. Metrics and logs are not exported over
  * OTLP (Prometheus scrapes `/metrics`; logs go to stdout) unless their `OTEL_*_EXPORTER` says so.
  */
-export function startTracing(options: StartTracingOptions): Tracing | undefined {
-  const env = options.env ?? process.env;
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!options.spanProcessors && (!endpoint || env.OTEL_SDK_DISABLED === "true")) return undefined;
+export function startTracing(input: StartTracingOptions): Tracing | undefined {
+  const options = resolveTracingOptions(input);
+  if (!options.enabled) return undefined;
+  const { env } = options;
   // The SDK reads process.env itself; these defaults keep it to traces.
   process.env.OTEL_METRICS_EXPORTER ??= "none";
   process.env.OTEL_LOGS_EXPORTER ??= "none";
@@ -65,7 +96,8 @@ export function startTracing(options: StartTracingOptions): Tracing | undefined 
   const sdk = startNodeSdk({
     resourceDetectors: [],
     resourceAttributes: { "service.name": env.OTEL_SERVICE_NAME ?? options.serviceName },
-    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
+    // Undefined leaves the SDK to build the exporter from the OTEL_* variables.
+    spanProcessors: options.spanProcessors,
   });
   return { shutdown: () => sdk.shutdown() };
 }
@@ -98,10 +130,12 @@ export function contextFromTraceparent(
 
 /** Options of {@link inSpan}. */
 export interface InSpanOptions {
-  attributes?: Attributes;
-  kind?: SpanKind;
+  /** Defaults to none. */
+  attributes?: Attributes | undefined;
+  /** Defaults to `INTERNAL`, as OpenTelemetry's own default. */
+  kind?: SpanKind | undefined;
   /** Parent; defaults to the active context. */
-  parent?: Context;
+  parent?: Context | undefined;
 }
 
 /**
@@ -115,10 +149,7 @@ export function inSpan<T>(
 ): Promise<T> {
   return tracer().startActiveSpan(
     name,
-    {
-      ...(options.attributes ? { attributes: options.attributes } : {}),
-      ...(options.kind !== undefined ? { kind: options.kind } : {}),
-    },
+    { attributes: options.attributes ?? {}, kind: options.kind ?? SpanKind.INTERNAL },
     options.parent ?? context.active(),
     async (span) => {
       try {
