@@ -113,7 +113,10 @@ async function withContext<T>(
       env.maxReceiveCount,
     );
     const queues = await deadLetterQueues(clients.sqs, topology);
-    const orchestrator = new OrchestratorClient(env.orchestratorUrl, env.orchestratorToken);
+    const orchestrator = new OrchestratorClient({
+      baseUrl: env.orchestratorUrl,
+      token: env.orchestratorToken,
+    });
     return await work({ env, clients, queues, orchestrator });
   } finally {
     clients.destroy();

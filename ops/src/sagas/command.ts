@@ -58,7 +58,10 @@ Each sub-command takes --help. Environment: ORCHESTRATOR_URL, ORCHESTRATOR_API_T
 function client(io: OpsIo): { orchestrator: OrchestratorClient; actor: string } {
   const env = loadOpsEnvironment(io.env, { orchestrator: true });
   return {
-    orchestrator: new OrchestratorClient(env.orchestratorUrl, env.orchestratorToken),
+    orchestrator: new OrchestratorClient({
+      baseUrl: env.orchestratorUrl,
+      token: env.orchestratorToken,
+    }),
     actor: env.actor,
   };
 }
@@ -228,7 +231,8 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
   const outcome = await orchestrator.act(id, action, {
     actor: values.actor ?? actor,
     reason: values.reason,
-    ...(output ? { output } : {}),
+    // Sent as JSON, which leaves an undefined output out of the body.
+    output,
   });
   if (values.json) io.stdout(`${JSON.stringify(outcome, null, 2)}\n`);
   else if (outcome.ok)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OrchestratorClient } from "./orchestrator-client.ts";
+import { OrchestratorClient, resolveOrchestratorClientOptions } from "./orchestrator-client.ts";
 
 function fakeFetch(body: unknown, seen: { auth?: string | null; url?: string }) {
   return (async (url: string | URL | Request, init?: RequestInit) => {
@@ -37,11 +37,11 @@ describe("OrchestratorClient", () => {
     ["camelCase", camel],
   ])("maps a %s list row, sending the bearer token on reads", async (_shape, row) => {
     const seen: { auth?: string | null; url?: string } = {};
-    const client = new OrchestratorClient(
-      "http://o/",
-      "token-0123456789",
-      fakeFetch({ items: [row], nextCursor: null }, seen),
-    );
+    const client = new OrchestratorClient({
+      baseUrl: "http://o/",
+      token: "token-0123456789",
+      fetch: fakeFetch({ items: [row], nextCursor: null }, seen),
+    });
     expect(await client.listSagas({ status: "running" })).toEqual([camel]);
     expect(seen.auth).toBe("Bearer token-0123456789");
     expect(seen.url).toBe("http://o/sagas?limit=200&status=running");
@@ -51,10 +51,10 @@ describe("OrchestratorClient", () => {
 describe("OrchestratorClient timers and outbox", () => {
   it("maps a saga's timers, sending the bearer token", async () => {
     const seen: { auth?: string | null; url?: string } = {};
-    const client = new OrchestratorClient(
-      "http://o",
-      "token-0123456789",
-      fakeFetch(
+    const client = new OrchestratorClient({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      fetch: fakeFetch(
         [
           {
             id: "t1",
@@ -65,7 +65,7 @@ describe("OrchestratorClient timers and outbox", () => {
         ],
         seen,
       ),
-    );
+    });
     expect(await client.getTimers("a")).toEqual([
       {
         id: "t1",
@@ -97,10 +97,10 @@ describe("OrchestratorClient timers and outbox", () => {
       path: "/customers/c1",
       step: "verify-customer",
     };
-    const client = new OrchestratorClient(
-      "http://o",
-      "token-0123456789",
-      fakeFetch(
+    const client = new OrchestratorClient({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      fetch: fakeFetch(
         [
           {
             id: "7",
@@ -115,7 +115,7 @@ describe("OrchestratorClient timers and outbox", () => {
         ],
         seen,
       ),
-    );
+    });
     expect(await client.getOutbox("a")).toEqual([
       expect.objectContaining({
         id: "7",
@@ -131,8 +131,46 @@ describe("OrchestratorClient timers and outbox", () => {
 
   it("answers null when the orchestrator does not serve the routes", async () => {
     const notFound = (async () => new Response("{}", { status: 404 })) as typeof fetch;
-    const client = new OrchestratorClient("http://o", "token-0123456789", notFound);
+    const client = new OrchestratorClient({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      fetch: notFound,
+    });
     expect(await client.getTimers("a")).toBeNull();
     expect(await client.getOutbox("a")).toBeNull();
+  });
+});
+
+describe("resolveOrchestratorClientOptions", () => {
+  it("gives an explicit undefined the default, as if the key were absent", () => {
+    const explicit = resolveOrchestratorClientOptions({
+      baseUrl: "http://o//",
+      token: "token-0123456789",
+      fetch: undefined,
+      timeoutMs: undefined,
+    });
+    expect(explicit).toMatchObject({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      timeoutMs: 15_000,
+    });
+    expect(typeof explicit.fetch).toBe("function");
+    const absent = resolveOrchestratorClientOptions({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+    });
+    expect({ ...absent, fetch: null }).toEqual({ ...explicit, fetch: null });
+  });
+
+  it("sends requests through the fetch it was given", async () => {
+    const seen: { auth?: string | null; url?: string } = {};
+    const client = new OrchestratorClient({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      fetch: fakeFetch({ items: [], nextCursor: null }, seen),
+      timeoutMs: 1_000,
+    });
+    expect(await client.listSagas({ limit: 5 })).toEqual([]);
+    expect(seen.url).toBe("http://o/sagas?limit=5");
   });
 });

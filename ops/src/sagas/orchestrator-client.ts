@@ -237,28 +237,54 @@ export interface ListFilter {
   limit?: number | undefined;
 }
 
+/** Options of {@link OrchestratorClient}. */
+export interface OrchestratorClientOptions {
+  /** Base URL of the orchestrator API, e.g. `http://127.0.0.1:3000`; trailing slashes are dropped. */
+  baseUrl: string;
+  /** The API's bearer token. */
+  token: string;
+  /** Defaults to the global fetch (tests pass a fake). */
+  fetch?: typeof fetch | undefined;
+  /** How long one request may take before it is aborted; defaults to 15 s. */
+  timeoutMs?: number | undefined;
+}
+
+/** {@link OrchestratorClientOptions} with every default applied. */
+export type ResolvedOrchestratorClientOptions = Required<{
+  [Key in keyof OrchestratorClientOptions]: NonNullable<OrchestratorClientOptions[Key]>;
+}>;
+
+/** Applies the defaults once; an explicit `undefined` means the default too. */
+export function resolveOrchestratorClientOptions(
+  options: OrchestratorClientOptions,
+): ResolvedOrchestratorClientOptions {
+  return {
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    token: options.token,
+    // Looked up at call time, not bound at import, so a test that replaces the global sees it.
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    timeoutMs: options.timeoutMs ?? 15_000,
+  };
+}
+
 /** Talks to the orchestrator API with the bearer token. */
 export class OrchestratorClient {
-  private readonly baseUrl: string;
-  private readonly token: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly options: ResolvedOrchestratorClientOptions;
 
-  /** `baseUrl` of the API, its bearer `token`; `fetchImpl` defaults to the global fetch. */
-  constructor(baseUrl: string, token: string, fetchImpl: typeof fetch = fetch) {
-    this.baseUrl = baseUrl.replace(/\/+$/, "");
-    this.token = token;
-    this.fetchImpl = fetchImpl;
+  constructor(options: OrchestratorClientOptions) {
+    this.options = resolveOrchestratorClientOptions(options);
   }
 
   private request(path: string, init: RequestInit = {}): Promise<Response> {
-    return this.fetchImpl(`${this.baseUrl}${path}`, {
+    return this.options.fetch(`${this.options.baseUrl}${path}`, {
       ...init,
       headers: {
-        authorization: `Bearer ${this.token}`,
+        authorization: `Bearer ${this.options.token}`,
         accept: "application/json",
+        // Headers, not options: an absent content type must be absent, not "undefined".
         ...(init.body ? { "content-type": "application/json" } : {}),
       },
-      signal: AbortSignal.timeout(15_000),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
     });
   }
 

@@ -1,2 +1,9 @@
 export { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
-export { definitionsDir, type RunningSystem, type SystemOptions, startSystem } from "./system.ts";
+export {
+  definitionsDir,
+  type ResolvedSystemOptions,
+  type RunningSystem,
+  resolveSystemOptions,
+  type SystemOptions,
+  startSystem,
+} from "./system.ts";

@@ -31,24 +31,59 @@ export const definitionsDir = fileURLToPath(new URL("../../../saga-definitions",
 /** Options of {@link startSystem}. */
 export interface SystemOptions {
   logger: Logger;
-  /** Real Postgres; unset gives every service its own embedded PGlite. */
+  /** Real Postgres; unset (or empty) gives every service its own embedded PGlite. */
   databaseUrl?: string | undefined;
-  /** SQS/SNS endpoint; unset starts the embedded emulator. */
+  /** SQS/SNS endpoint; unset (or empty) starts the embedded emulator. */
   awsEndpoint?: string | undefined;
   /** Queue and topic name prefix. */
   prefix: string;
   /** Schema name prefix on a shared Postgres, so runs and tests do not meet; default none. */
-  schemaPrefix?: string;
+  schemaPrefix?: string | undefined;
   apiToken: string;
   /**
    * Write token of the order, account and customer services' APIs (reads stay open); defaults
    * to the development token, `DEV_WRITE_TOKEN`.
    */
-  serviceToken?: string;
-  /** Faster polling and shorter long polls, for tests. */
-  fast?: boolean;
+  serviceToken?: string | undefined;
+  /** Faster polling and shorter long polls, for tests; defaults to false. */
+  fast?: boolean | undefined;
   /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
-  definitions?: readonly CompiledSaga[];
+  definitions?: readonly CompiledSaga[] | undefined;
+}
+
+/**
+ * {@link SystemOptions} with every default applied. `databaseUrl` and `awsEndpoint` keep
+ * undefined for "embedded", `definitions` for "load saga-definitions/" (which is asynchronous,
+ * so it happens in {@link startSystem}).
+ */
+export interface ResolvedSystemOptions {
+  logger: Logger;
+  databaseUrl: string | undefined;
+  awsEndpoint: string | undefined;
+  prefix: string;
+  schemaPrefix: string;
+  apiToken: string;
+  serviceToken: string;
+  fast: boolean;
+  definitions: readonly CompiledSaga[] | undefined;
+}
+
+/**
+ * Applies the defaults once; an explicit `undefined` means the default too, and an empty
+ * database URL or endpoint (an unset variable passed on as "") means embedded.
+ */
+export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOptions {
+  return {
+    logger: options.logger,
+    databaseUrl: options.databaseUrl || undefined,
+    awsEndpoint: options.awsEndpoint || undefined,
+    prefix: options.prefix,
+    schemaPrefix: options.schemaPrefix ?? "",
+    apiToken: options.apiToken,
+    serviceToken: options.serviceToken ?? DEV_WRITE_TOKEN,
+    fast: options.fast ?? false,
+    definitions: options.definitions,
+  };
 }
 
 /** A running system: where everything is, and how to stop it. */
@@ -83,9 +118,9 @@ export interface RunningSystem {
  * definitions imply), customer, account (with an account per seed customer), order. Stops in
  * reverse: intake first, then in-flight work, then connections.
  */
-export async function startSystem(options: SystemOptions): Promise<RunningSystem> {
-  const serviceToken = options.serviceToken ?? DEV_WRITE_TOKEN;
-  const { logger } = options;
+export async function startSystem(input: SystemOptions): Promise<RunningSystem> {
+  const options = resolveSystemOptions(input);
+  const { logger, serviceToken } = options;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) {
@@ -111,7 +146,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
     const open = async (name: string) => {
       const db = await createDatabase({
         databaseUrl: options.databaseUrl,
-        schema: `${options.schemaPrefix ?? ""}${name}`,
+        schema: `${options.schemaPrefix}${name}`,
         logger,
         pool: { min: 0, max: 10 },
       });
@@ -173,7 +208,8 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       auth: { writeToken: serviceToken },
       commandKeys,
       metrics,
-      ...(options.fast ? { waitTimeSeconds: 1 } : {}),
+      // Undefined: the participants' own default long poll.
+      waitTimeSeconds: options.fast ? 1 : undefined,
     };
     const account = await startAccountService({ db: databases.account, ...participantOptions });
     stops.push(() => account.stop());
@@ -219,7 +255,7 @@ export async function startSystem(options: SystemOptions): Promise<RunningSystem
       broker: { kind: broker.kind, endpoint: broker.endpoint },
       prefix: options.prefix,
       apiToken: options.apiToken,
-      serviceToken: serviceToken,
+      serviceToken,
       commandKeys,
       stop: stopAll,
     };
