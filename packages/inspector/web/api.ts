@@ -127,10 +127,11 @@ async function call<T>(
     method,
     headers: {
       accept: "application/json",
+      // Headers, not options: an absent header must be absent, not the text "undefined".
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   let parsed: unknown = null;

@@ -42,7 +42,8 @@ export function usePolling<T>(
       } catch (error) {
         if (!stopped && mine === generation.current) {
           setState((previous) => ({
-            ...(previous.key === key && previous.data !== undefined ? { data: previous.data } : {}),
+            // The last good data of this key stays on screen beside the error.
+            data: previous.key === key ? previous.data : undefined,
             error: error as Error,
             at: Date.now(),
             key,
