@@ -76,6 +76,7 @@ export function contractsJsonSchema(
       method: endpoint.method,
       path: endpoint.path,
       description: endpoint.description,
+      // A document: an endpoint without params, query or body has no such key at all.
       ...(endpoint.params ? { params: toJsonSchema(endpoint.params, "input") } : {}),
       ...(endpoint.query ? { query: toJsonSchema(endpoint.query, "input") } : {}),
       ...(endpoint.body ? { body: toJsonSchema(endpoint.body, "input") } : {}),

@@ -79,6 +79,7 @@ export async function runScenario(
       headers: {
         authorization: `Bearer ${token}`,
         "content-type": "application/json",
+        // A header, not an option: without a key there is no header at all.
         ...(planned.idempotencyKey ? { "idempotency-key": planned.idempotencyKey } : {}),
       },
       body: JSON.stringify({ input: planned.input }),

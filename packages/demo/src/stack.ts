@@ -142,6 +142,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // Set even in dev, so the stack runs exactly as a deployment would configure it.
       SERVICE_WRITE_TOKEN: options.serviceToken,
       COMMAND_SIGNING_KEY: options.commandSigningKey,
+      // A child's environment: an unset variable must be absent, not the text "undefined".
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { SAGAWORKS_ENV: "dev" }),
     };
     const topology = launch("topology", "packages/topology/src/cli.ts", common, ["apply"]);

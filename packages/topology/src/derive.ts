@@ -34,7 +34,7 @@ export interface SubscriptionSpec {
   queue: string;
   rawMessageDelivery: boolean;
   /** Filter policy on message attributes; undefined delivers everything. */
-  filterPolicy?: Record<string, unknown>;
+  filterPolicy?: Record<string, unknown> | undefined;
 }
 
 /** Every queue, topic and subscription of one environment. */
@@ -156,7 +156,7 @@ export function deriveTopology(input: TopologyInput): Topology {
       topic,
       queue,
       rawMessageDelivery: subscriber.rawMessageDelivery,
-      ...(subscriber.filterPolicy ? { filterPolicy: subscriber.filterPolicy } : {}),
+      filterPolicy: subscriber.filterPolicy,
     });
   }
   for (const queue of queues) {

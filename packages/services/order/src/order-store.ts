@@ -163,6 +163,7 @@ export function createOrderStore(knex: Knex): OrderStore {
         .update({
           status,
           locked_by_saga: lockedBySaga,
+          // SQL, not options: no reason leaves the column as it is.
           ...(reason === undefined ? {} : { status_reason: reason }),
           updated_at: knex.fn.now(),
         })
