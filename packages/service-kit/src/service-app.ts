@@ -25,8 +25,8 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { type ErrorResolver, toErrorResponse } from "./error-response.ts";
-import { HttpError, ServiceErrorCode } from "./errors.ts";
+import { toErrorResponse } from "./error-response.ts";
+import { ServiceErrorCode, ServiceErrors } from "./errors.ts";
 import { grants, requiredAccess, type ServiceAuth } from "./service-auth.ts";
 import { findUnstorable, MAX_JSON_DEPTH } from "./storable.ts";
 
@@ -50,8 +50,6 @@ export interface ServiceAppOptions {
   db?: Pick<Database, "knex">;
   /** Extra readiness condition (e.g. workers started); `/ready` answers 503 while false. */
   isReady?: () => boolean | Promise<boolean>;
-  /** Turns the service's domain errors into {@link HttpError}s; see {@link ErrorResolver}. */
-  resolveError?: ErrorResolver;
   /** Largest accepted request body in bytes; defaults to Fastify's 1 MiB. */
   bodyLimit?: number;
   /** Deepest nesting accepted in a JSON body; defaults to {@link MAX_JSON_DEPTH} (32). */
@@ -87,7 +85,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     // Bad percent-encoding and over-long path parameters are answered by the router before any
     // route runs; this sends them through the error handler so they get the kit's body.
     frameworkErrors: (error, _request, reply) => {
-      const { status, body } = toErrorResponse(error, options.resolveError);
+      const { status, body } = toErrorResponse(error);
       // Typed for no route in particular: any status and body are allowed here.
       (reply as unknown as FastifyReply).code(status).serializer(JSON.stringify).send(body);
     },
@@ -107,7 +105,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.setErrorHandler((error: unknown, request, reply) => {
-    const { status, body, unexpected } = toErrorResponse(error, options.resolveError);
+    const { status, body, unexpected } = toErrorResponse(error);
     if (unexpected) {
       request.log.error({ err: error, method: request.method, url: request.url }, "route failed");
     }
@@ -143,8 +141,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Serv
     ] as const) {
       const problem = findUnstorable(value, { root, maxDepth });
       if (problem) {
-        throw new HttpError(
-          400,
+        throw ServiceErrors.create(
           ServiceErrorCode.requestInvalid,
           `The request is invalid; fix this field and send it again: ${problem.path}: ${problem.message}`,
           [{ path: problem.path, message: problem.message, code: "unstorable" }],
