@@ -97,7 +97,7 @@ describe("defineErrors", () => {
     ).not.toThrow();
     expect(() =>
       defineErrors("@test/reload", { a: { code: "RELOADED_CODE", status: 410 } }),
-    ).toThrow("already declared");
+    ).toThrow("already declared by @test/reload with another status or message");
   });
 
   it("refuses a code that is not UPPER_SNAKE_CASE and a status that is not an HTTP error", () => {

@@ -154,8 +154,12 @@ export function defineErrors<const Specs extends Record<string, ErrorSpec>>(
         earlier.spec.status !== spec.status ||
         earlier.spec.message !== spec.message)
     ) {
+      const fix =
+        earlier.owner === owner
+          ? " with another status or message; a loaded code keeps its meaning, so restart the process"
+          : "; use that package's code, or choose another one";
       throw new Error(
-        `defineErrors("${owner}"): code ${spec.code} is already declared by ${earlier.owner}; use that package's code, or choose another one.`,
+        `defineErrors("${owner}"): code ${spec.code} is already declared by ${earlier.owner}${fix}.`,
       );
     }
     own.add(spec.code);
