@@ -1,26 +1,13 @@
 // The one error module of the contracts package.
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
 
+/** Every error the contracts package raises: a stable code, a message that says what to do. */
+export const ContractErrors = defineErrors("@sagaworks/contracts", {
+  serviceUnknown: { code: "CONTRACT_SERVICE_UNKNOWN" },
+  commandUnknown: { code: "CONTRACT_COMMAND_UNKNOWN" },
+});
 /** Stable codes of every error the contracts package raises. */
-export const ContractErrorCode = {
-  serviceUnknown: "CONTRACT_SERVICE_UNKNOWN",
-  commandUnknown: "CONTRACT_COMMAND_UNKNOWN",
-} as const;
+export const ContractErrorCode = ContractErrors.codes;
 export type ContractErrorCode = (typeof ContractErrorCode)[keyof typeof ContractErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and structured `details`. */
-export class ContractError extends Error {
-  readonly code: ContractErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: ContractErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ContractError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An error of the contracts package (narrow with `ContractErrors.is`). */
+export type ContractError = SagaworksError<ContractErrorCode>;

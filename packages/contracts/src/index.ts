@@ -18,7 +18,7 @@ export {
   type HttpResponseContract,
   type ServiceContract,
 } from "./define-service.ts";
-export { ContractError, ContractErrorCode } from "./errors.ts";
+export { type ContractError, ContractErrorCode, ContractErrors } from "./errors.ts";
 export {
   approveOrderPayload,
   beginOrderCancellationPayload,

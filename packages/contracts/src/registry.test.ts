@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ContractError, ContractErrorCode } from "./errors.ts";
+import { type ContractError, ContractErrorCode, ContractErrors } from "./errors.ts";
 import { commandContract, contractsJsonSchema, serviceContracts } from "./registry.ts";
 
 describe("service contracts", () => {
@@ -22,10 +22,13 @@ describe("service contracts", () => {
   });
 
   it("throws typed errors for unknown services and commands", () => {
-    expect(() => commandContract(serviceContracts, "billing", "X")).toThrow(ContractError);
+    expect(() => commandContract(serviceContracts, "billing", "X")).toThrow(
+      expect.objectContaining({ code: ContractErrorCode.serviceUnknown }),
+    );
     try {
       commandContract(serviceContracts, "order", "ShipOrder");
     } catch (error) {
+      expect(error).toSatisfy(ContractErrors.is);
       expect((error as ContractError).code).toBe(ContractErrorCode.commandUnknown);
       expect((error as ContractError).message).toMatch(/CreateOrder/);
     }

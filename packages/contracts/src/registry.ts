@@ -3,7 +3,7 @@ import { z } from "zod";
 import { accountService } from "./account.ts";
 import { customerService } from "./customer.ts";
 import type { CommandContract, ServiceContract } from "./define-service.ts";
-import { ContractError, ContractErrorCode } from "./errors.ts";
+import { ContractErrorCode, ContractErrors } from "./errors.ts";
 import { orderService } from "./order.ts";
 
 /** Every shipped service by name; pass it to the saga compiler as `contracts`. */
@@ -24,7 +24,7 @@ export function commandContract(
 ): CommandContract {
   const contract = Object.hasOwn(registry, service) ? registry[service] : undefined;
   if (!contract) {
-    throw new ContractError(
+    throw ContractErrors.create(
       ContractErrorCode.serviceUnknown,
       `Unknown service "${service}": use one of ${Object.keys(registry).join(", ")} or add its contract to @sagaworks/contracts.`,
       { service },
@@ -35,7 +35,7 @@ export function commandContract(
       ? contract.commands[command]
       : undefined;
   if (!found) {
-    throw new ContractError(
+    throw ContractErrors.create(
       ContractErrorCode.commandUnknown,
       `Service "${service}" has no command "${command}": use one of ${Object.keys(contract.commands ?? {}).join(", ") || "(none)"} or declare it in its contract.`,
       { service, command },

@@ -1,4 +1,4 @@
-import { MessagingError, MessagingErrorCode } from "./errors.ts";
+import { MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import { AwsLimits } from "./limits.ts";
 
 /**
@@ -121,7 +121,7 @@ export async function sendInBatches(options: SendInBatchesOptions): Promise<Batc
 export function assertAllSent(report: BatchReport, destination: string): void {
   if (report.failed.length === 0) return;
   const first = report.failed[0];
-  throw new MessagingError(
+  throw MessagingErrors.create(
     MessagingErrorCode.batchEntryFailed,
     `${report.failed.length} of ${report.failed.length + report.sent.length} message(s) to ${destination} were not accepted` +
       (first ? ` (first: message ${first.index}, ${first.code}: ${first.message})` : "") +

@@ -7,7 +7,7 @@ import {
   routingAttributes,
   validateEnvelope,
 } from "./envelope.ts";
-import { MessagingError } from "./errors.ts";
+import { type MessagingError, MessagingErrors } from "./errors.ts";
 
 const valid = (): Envelope =>
   createEnvelope({
@@ -28,7 +28,7 @@ function issuesOf(value: unknown): { path: string; message: string }[] {
   try {
     validateEnvelope(value);
   } catch (error) {
-    expect(error).toBeInstanceOf(MessagingError);
+    expect(error).toSatisfy(MessagingErrors.is);
     expect((error as MessagingError).code).toBe("ENVELOPE_INVALID");
     return (error as MessagingError).details.issues as { path: string; message: string }[];
   }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import { MessagingError, MessagingErrorCode } from "./errors.ts";
+import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import type { StringAttributes } from "./limits.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
@@ -104,7 +104,7 @@ export interface EnvelopeIssue {
 
 function invalid(issues: EnvelopeIssue[], cause?: unknown): MessagingError {
   const summary = issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
-  return new MessagingError(
+  return MessagingErrors.create(
     MessagingErrorCode.envelopeInvalid,
     `The message envelope is invalid: ${summary}`,
     { issues },

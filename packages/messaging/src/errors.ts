@@ -1,28 +1,16 @@
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** Every error the messaging package raises: a stable code, a message that says what to do. */
+export const MessagingErrors = defineErrors("@sagaworks/messaging", {
+  envelopeInvalid: { code: "ENVELOPE_INVALID" },
+  messageTooLarge: { code: "MESSAGE_TOO_LARGE" },
+  tooManyAttributes: { code: "TOO_MANY_MESSAGE_ATTRIBUTES" },
+  batchEntryFailed: { code: "BATCH_ENTRY_FAILED" },
+  invalidCharacters: { code: "MESSAGE_INVALID_CHARACTERS" },
+  delayOutOfRange: { code: "MESSAGE_DELAY_OUT_OF_RANGE" },
+});
 /** Stable codes of every error the messaging package raises. */
-export const MessagingErrorCode = {
-  envelopeInvalid: "ENVELOPE_INVALID",
-  messageTooLarge: "MESSAGE_TOO_LARGE",
-  tooManyAttributes: "TOO_MANY_MESSAGE_ATTRIBUTES",
-  batchEntryFailed: "BATCH_ENTRY_FAILED",
-  invalidCharacters: "MESSAGE_INVALID_CHARACTERS",
-  delayOutOfRange: "MESSAGE_DELAY_OUT_OF_RANGE",
-} as const;
+export const MessagingErrorCode = MessagingErrors.codes;
 export type MessagingErrorCode = (typeof MessagingErrorCode)[keyof typeof MessagingErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and structured `details`. */
-export class MessagingError extends Error {
-  readonly code: MessagingErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: MessagingErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "MessagingError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An error of the messaging package (narrow with `MessagingErrors.is`). */
+export type MessagingError = SagaworksError<MessagingErrorCode>;

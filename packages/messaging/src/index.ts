@@ -38,7 +38,7 @@ export {
   validateEnvelope,
   verifyEnvelopeSignature,
 } from "./envelope.ts";
-export { MessagingError, MessagingErrorCode } from "./errors.ts";
+export { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 export {
   AwsLimits,
   billedRequests,

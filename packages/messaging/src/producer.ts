@@ -2,7 +2,7 @@ import { PublishBatchCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { type BatchCallResult, type BatchReport, sendInBatches } from "./batching.ts";
 import { type Envelope, encodeEnvelope, routingAttributes } from "./envelope.ts";
-import { MessagingError, MessagingErrorCode } from "./errors.ts";
+import { MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import {
   AwsLimits,
   findInvalidCharacter,
@@ -42,7 +42,7 @@ export function checkMessages(
   return messages.map((message, index) => {
     const attributeCount = Object.keys(message.attributes ?? {}).length;
     if (attributeCount > AwsLimits.maxMessageAttributes) {
-      throw new MessagingError(
+      throw MessagingErrors.create(
         MessagingErrorCode.tooManyAttributes,
         `Message ${index} to ${destination} has ${attributeCount} attributes; AWS allows ${AwsLimits.maxMessageAttributes}. Move the extra ones into the body.`,
         { index, attributeCount, limit: AwsLimits.maxMessageAttributes },
@@ -50,7 +50,7 @@ export function checkMessages(
     }
     const size = messageSizeBytes(message.body, message.attributes);
     if (size > maxMessageBytes) {
-      throw new MessagingError(
+      throw MessagingErrors.create(
         MessagingErrorCode.messageTooLarge,
         `Message ${index} to ${destination} is ${size} bytes; the limit is ${maxMessageBytes} bytes (body plus attributes). Keep large data out of the message and send a reference to it.`,
         { index, sizeBytes: size, limitBytes: maxMessageBytes },
@@ -58,7 +58,7 @@ export function checkMessages(
     }
     const bad = findInvalidCharacter(message.body);
     if (bad >= 0) {
-      throw new MessagingError(
+      throw MessagingErrors.create(
         MessagingErrorCode.invalidCharacters,
         `Message ${index} to ${destination} has a character AWS rejects at offset ${bad} (a lone surrogate, U+FFFE or U+FFFF).`,
         { index, offset: bad },
@@ -66,7 +66,7 @@ export function checkMessages(
     }
     const delay = message.delaySeconds ?? 0;
     if (!Number.isInteger(delay) || delay < 0 || delay > AwsLimits.maxDelaySeconds) {
-      throw new MessagingError(
+      throw MessagingErrors.create(
         MessagingErrorCode.delayOutOfRange,
         `Message ${index} to ${destination} has delaySeconds ${delay}; SQS takes whole seconds from 0 to ${AwsLimits.maxDelaySeconds}. Use a Postgres timer for longer delays.`,
         { index, delaySeconds: delay },

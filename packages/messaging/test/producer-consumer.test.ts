@@ -9,7 +9,7 @@ import {
   DeadLetterAttribute,
   type Envelope,
   envelopeMessage,
-  MessagingError,
+  MessagingErrors,
   poison,
   type ReceivedMessage,
   retryLater,
@@ -116,7 +116,7 @@ describe("producer", () => {
     const small = envelopeMessage(command("small"));
     const huge = envelopeMessage(command("huge", { blob: "y".repeat(1024 * 1024) }));
     const attempt = sendToQueue(clients.sqs, url, [small, huge]);
-    await expect(attempt).rejects.toBeInstanceOf(MessagingError);
+    await expect(attempt).rejects.toSatisfy(MessagingErrors.is);
     await expect(attempt).rejects.toMatchObject({
       code: "MESSAGE_TOO_LARGE",
       details: { index: 1, limitBytes: 1_048_576 },

@@ -1,7 +1,7 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
-import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 
 /**
  * Reads and compiles every definition in a folder, with the same checks as `saga validate` (the
@@ -13,7 +13,7 @@ export async function loadDefinitions(folder: string): Promise<CompiledSaga[]> {
     contracts: serviceContracts,
   });
   if (files.length === 0) {
-    throw new OrchestratorError(
+    throw OrchestratorErrors.create(
       OrchestratorErrorCode.definitionsInvalid,
       `No *.saga.json files in ${folder}. Set SAGA_DEFINITIONS_DIR to the folder that holds them.`,
       { folder },
@@ -23,7 +23,7 @@ export async function loadDefinitions(folder: string): Promise<CompiledSaga[]> {
     const list = problems
       .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
       .join("\n");
-    throw new OrchestratorError(
+    throw OrchestratorErrors.create(
       OrchestratorErrorCode.definitionsInvalid,
       `The saga definitions have ${problems.length} problem(s):\n${list}`,
       { problems },

@@ -1,31 +1,22 @@
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/**
+ * The orchestrator's errors, with the status its API answers them with. The definition and
+ * routing codes are raised at start-up and by the workers, never by a route.
+ */
+export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
+  definitionConflict: { code: "SAGA_DEFINITION_CONFLICT", status: 409 },
+  definitionsInvalid: { code: "SAGA_DEFINITIONS_INVALID" },
+  definitionUnknown: { code: "SAGA_DEFINITION_UNKNOWN", status: 404 },
+  sagaNotFound: { code: "SAGA_NOT_FOUND", status: 404 },
+  inputInvalid: { code: "SAGA_INPUT_INVALID", status: 400 },
+  inputTooLarge: { code: "SAGA_INPUT_TOO_LARGE", status: 400 },
+  actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },
+  routingUnknown: { code: "SAGA_ROUTING_UNKNOWN" },
+});
 /** Stable codes of the orchestrator's errors. */
-export const OrchestratorErrorCode = {
-  definitionConflict: "SAGA_DEFINITION_CONFLICT",
-  definitionsInvalid: "SAGA_DEFINITIONS_INVALID",
-  definitionUnknown: "SAGA_DEFINITION_UNKNOWN",
-  sagaNotFound: "SAGA_NOT_FOUND",
-  inputInvalid: "SAGA_INPUT_INVALID",
-  inputTooLarge: "SAGA_INPUT_TOO_LARGE",
-  actionRefused: "SAGA_ACTION_REFUSED",
-  routingUnknown: "SAGA_ROUTING_UNKNOWN",
-} as const;
+export const OrchestratorErrorCode = OrchestratorErrors.codes;
 export type OrchestratorErrorCode =
   (typeof OrchestratorErrorCode)[keyof typeof OrchestratorErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and `details`. */
-export class OrchestratorError extends Error {
-  readonly code: OrchestratorErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: OrchestratorErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "OrchestratorError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An orchestrator error (narrow with `OrchestratorErrors.is`). */
+export type OrchestratorError = SagaworksError<OrchestratorErrorCode>;

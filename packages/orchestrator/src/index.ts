@@ -6,7 +6,7 @@ export {
 } from "./api/inspector-routes.ts";
 export type { DefinitionPort, MetricsPort, SagaPort } from "./api/ports.ts";
 export { loadDefinitions } from "./definitions.ts";
-export { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+export { type OrchestratorError, OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 export { OrchestratorMetrics } from "./metrics.ts";
 export { orchestratorMigrations } from "./migrations/index.ts";
 export {

@@ -22,7 +22,7 @@ import {
   type TransitionResult,
   transition,
 } from "@sagaworks/saga-engine";
-import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { planEffects, type Routing } from "./store/effects.ts";
@@ -409,7 +409,7 @@ export class SagaRuntime {
     const knex = this.deps.db.knex;
     const instance = await getInstance(knex, sagaId);
     if (!instance) {
-      throw new OrchestratorError(
+      throw OrchestratorErrors.create(
         OrchestratorErrorCode.sagaNotFound,
         `No saga with id ${sagaId}.`,
         { sagaId },

@@ -1,22 +1,30 @@
+import { defineErrors, SagaworksError } from "@sagaworks/errors";
+
+/** The participant SDK's errors. */
+export const ParticipantErrors = defineErrors("@sagaworks/participant-sdk", {
+  retryLater: { code: "PARTICIPANT_RETRY_LATER" },
+  poison: { code: "PARTICIPANT_POISON" },
+  queueMissing: { code: "PARTICIPANT_QUEUE_MISSING" },
+});
 /** Stable codes of the participant SDK's errors. */
-export const ParticipantErrorCode = {
-  retryLater: "PARTICIPANT_RETRY_LATER",
-  poison: "PARTICIPANT_POISON",
-  queueMissing: "PARTICIPANT_QUEUE_MISSING",
-} as const;
+export const ParticipantErrorCode = ParticipantErrors.codes;
 export type ParticipantErrorCode = (typeof ParticipantErrorCode)[keyof typeof ParticipantErrorCode];
+/** A participant that cannot start: what is missing and how to fix it (narrow with `ParticipantErrors.is`). */
+export type ParticipantError = SagaworksError<ParticipantErrorCode>;
+
+// The two classes below stay classes: they are what a handler throws to choose how the SDK
+// retries, so they carry behaviour (`delaySeconds`), not just a code.
 
 /**
  * Thrown by a handler when the command cannot be handled now but may later (a lock is held, a
  * dependency is down). The transaction rolls back and SQS delivers the command again after
  * `delaySeconds`.
  */
-export class RetryLaterError extends Error {
-  readonly code = ParticipantErrorCode.retryLater;
+export class RetryLaterError extends SagaworksError<typeof ParticipantErrorCode.retryLater> {
   readonly delaySeconds: number;
 
   constructor(message: string, delaySeconds = 5) {
-    super(message);
+    super(ParticipantErrorCode.retryLater, message, { delaySeconds });
     this.name = "RetryLaterError";
     this.delaySeconds = delaySeconds;
   }
@@ -27,29 +35,9 @@ export class RetryLaterError extends Error {
  * schema could not express). The transaction rolls back and the command goes to the DLQ with
  * this reason. Business outcomes are replies, not poison.
  */
-export class PoisonError extends Error {
-  readonly code = ParticipantErrorCode.poison;
-
+export class PoisonError extends SagaworksError<typeof ParticipantErrorCode.poison> {
   constructor(message: string) {
-    super(message);
+    super(ParticipantErrorCode.poison, message);
     this.name = "PoisonError";
-  }
-}
-
-/** A participant that cannot start: what is missing and how to fix it. */
-export class ParticipantError extends Error {
-  readonly code: ParticipantErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: ParticipantErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "ParticipantError";
-    this.code = code;
-    this.details = details;
   }
 }

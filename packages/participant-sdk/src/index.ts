@@ -1,6 +1,7 @@
 export {
-  ParticipantError,
+  type ParticipantError,
   ParticipantErrorCode,
+  ParticipantErrors,
   PoisonError,
   RetryLaterError,
 } from "./errors.ts";

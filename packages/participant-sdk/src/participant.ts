@@ -28,7 +28,7 @@ import {
 } from "@sagaworks/platform";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import type { z } from "zod";
-import { ParticipantError, ParticipantErrorCode, PoisonError, RetryLaterError } from "./errors.ts";
+import { ParticipantErrorCode, ParticipantErrors, PoisonError, RetryLaterError } from "./errors.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
 import { type CommandOutcome, ParticipantMetrics } from "./participant-metrics.ts";
 import {
@@ -437,7 +437,7 @@ export async function createParticipant(options: ParticipantOptions): Promise<Pa
   try {
     url = (await options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
   } catch (cause) {
-    throw new ParticipantError(
+    throw ParticipantErrors.create(
       ParticipantErrorCode.queueMissing,
       `The command queue ${queueName} is not reachable (${(cause as Error).message}). Apply the topology first (pnpm topology apply, or start the orchestrator), and check SAGAWORKS_ENV_PREFIX.`,
       { queueName },

@@ -1,6 +1,6 @@
 import type { BaseConfig } from "./config.ts";
 import { startEmbeddedBroker } from "./embedded-broker.ts";
-import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** Where a process sends SQS/SNS calls, and how to release it. */
 export interface BrokerEndpoint {
@@ -28,7 +28,7 @@ export async function resolveBroker(
     return { endpoint: undefined, kind: "aws", stop: async () => {} };
   }
   if (config.SAGAWORKS_BROKER !== "embedded" && config.SAGAWORKS_ENV !== "dev") {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.configInvalid,
       "No broker is named: set SAGAWORKS_BROKER=aws or AWS_ENDPOINT_URL; SAGAWORKS_BROKER=embedded (or SAGAWORKS_ENV=dev) is for development only.",
     );

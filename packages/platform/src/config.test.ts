@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { baseConfigShape, loadConfig, shouldApplyTopology } from "./config.ts";
-import { PlatformError } from "./errors.ts";
+import { type PlatformError, PlatformErrors } from "./errors.ts";
 
 const schema = z.object({ ...baseConfigShape, PORT: z.coerce.number().int().min(1).max(65_535) });
 
@@ -27,7 +27,7 @@ describe("loadConfig", () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(PlatformError);
+    expect(error).toSatisfy(PlatformErrors.is);
     const { details, message } = error as PlatformError;
     expect((details.problems as { variable: string }[]).map((p) => p.variable)).toEqual([
       "DATABASE_URL",
@@ -80,7 +80,7 @@ describe("loadConfig", () => {
     } catch (caught) {
       error = caught;
     }
-    expect(error).toBeInstanceOf(PlatformError);
+    expect(error).toSatisfy(PlatformErrors.is);
     const { code, details, message } = error as PlatformError;
     expect(code).toBe("CONFIG_INVALID");
     const variables = (details.problems as { variable: string }[]).map((p) => p.variable).sort();

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** One problem found in the environment: the variable and what is wrong with it. */
 export interface ConfigProblem {
@@ -39,7 +39,7 @@ export function loadConfig<Schema extends z.ZodType>(
   ];
   if (result.success && problems.length === 0) return result.data;
   const list = problems.map((p) => `  - ${p.variable}: ${p.message}`).join("\n");
-  throw new PlatformError(
+  throw PlatformErrors.create(
     PlatformErrorCode.configInvalid,
     `The environment has ${problems.length} problem(s); fix them and start again:\n${list}`,
     { problems },

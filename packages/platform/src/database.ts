@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from "knex";
 import { importDevelopmentOnly } from "./embedded-broker.ts";
-import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 
 export type { Knex };
@@ -67,7 +67,7 @@ async function embeddedPostgresClient(): Promise<Knex.Config["client"]> {
 export async function createDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const schema = options.schema ?? "public";
   if (!SCHEMA_NAME.test(schema)) {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.configInvalid,
       `Schema name "${schema}" is not valid: use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters.`,
       { schema },
@@ -105,7 +105,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
   } catch (cause) {
     await knex.destroy();
     const where = kind === "postgres" ? redactUrl(options.databaseUrl ?? "") : "embedded PGlite";
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.databaseUnavailable,
       `Could not open the database (${where}): ${(cause as Error).message}. ` +
         "Check DATABASE_URL and that the server is running, or unset it to use embedded Postgres.",

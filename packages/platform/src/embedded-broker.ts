@@ -1,4 +1,4 @@
-import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** An SQS/SNS emulator running in this process and serving HTTP on loopback. */
 export interface EmbeddedBroker {
@@ -31,7 +31,7 @@ export async function startEmbeddedBroker(
       stop: () => app.close(),
     };
   } catch (cause) {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.embeddedBrokerFailed,
       `Could not start the embedded SQS/SNS emulator (fauxqs): ${(cause as Error).message}. ` +
         "Check that the port is free, or set AWS_ENDPOINT_URL to use another endpoint.",
@@ -50,7 +50,7 @@ export async function importDevelopmentOnly<Module>(name: string, what: string):
   try {
     return (await import(name)) as Module;
   } catch (cause) {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.developmentDependencyMissing,
       `The embedded ${what} (${name}) is a development dependency and is not installed in this build: ` +
         "a deployed process needs DATABASE_URL and SAGAWORKS_BROKER=aws or AWS_ENDPOINT_URL.",

@@ -1,28 +1,16 @@
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** Every error the platform package raises; none reaches HTTP (they stop a process at start). */
+export const PlatformErrors = defineErrors("@sagaworks/platform", {
+  configInvalid: { code: "CONFIG_INVALID" },
+  databaseUnavailable: { code: "DATABASE_UNAVAILABLE" },
+  migrationFailed: { code: "MIGRATION_FAILED" },
+  embeddedBrokerFailed: { code: "EMBEDDED_BROKER_FAILED" },
+  developmentDependencyMissing: { code: "DEVELOPMENT_DEPENDENCY_MISSING" },
+  testBackendUnavailable: { code: "TEST_BACKEND_UNAVAILABLE" },
+});
 /** Stable codes of every error the platform package raises. */
-export const PlatformErrorCode = {
-  configInvalid: "CONFIG_INVALID",
-  databaseUnavailable: "DATABASE_UNAVAILABLE",
-  migrationFailed: "MIGRATION_FAILED",
-  embeddedBrokerFailed: "EMBEDDED_BROKER_FAILED",
-  developmentDependencyMissing: "DEVELOPMENT_DEPENDENCY_MISSING",
-  testBackendUnavailable: "TEST_BACKEND_UNAVAILABLE",
-} as const;
+export const PlatformErrorCode = PlatformErrors.codes;
 export type PlatformErrorCode = (typeof PlatformErrorCode)[keyof typeof PlatformErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and structured `details`. */
-export class PlatformError extends Error {
-  readonly code: PlatformErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: PlatformErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "PlatformError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** A platform error (narrow with `PlatformErrors.is`). */
+export type PlatformError = SagaworksError<PlatformErrorCode>;

@@ -29,7 +29,7 @@ export {
   importDevelopmentOnly,
   startEmbeddedBroker,
 } from "./embedded-broker.ts";
-export { PlatformError, PlatformErrorCode } from "./errors.ts";
+export { type PlatformError, PlatformErrorCode, PlatformErrors } from "./errors.ts";
 export {
   createLogger,
   type Logger,

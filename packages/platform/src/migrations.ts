@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { Database } from "./database.ts";
-import { PlatformError, PlatformErrorCode } from "./errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** One schema change. Names sort in the order they apply: `0001-create-orders`. */
 export interface Migration {
@@ -76,7 +76,7 @@ async function migrate(
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       }
-      throw new PlatformError(
+      throw PlatformErrors.create(
         PlatformErrorCode.migrationFailed,
         locked
           ? `Migrations in schema "${schema}" stayed locked by another process past the timeout. If no process is migrating, clear the row in ${schema}.${options.table ?? "knex_migrations"}_lock.`
@@ -102,7 +102,7 @@ function checkMigrationList(migrations: readonly Migration[]): void {
     }
   });
   if (problems.length > 0) {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.migrationFailed,
       `The migration list is not in order: ${problems.join("; ")}`,
       { problems },

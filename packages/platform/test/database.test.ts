@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type Migration, PlatformError, runMigrations } from "../src/index.ts";
+import { type Migration, PlatformErrors, runMigrations } from "../src/index.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing/index.ts";
 
 const opened: TestDatabase[] = [];
@@ -78,7 +78,7 @@ describe("database and migrations", () => {
       { name: "0003-broken", up: (knex) => knex.raw("select * from no_such_table") },
     ];
     const attempt = runMigrations(db, broken);
-    await expect(attempt).rejects.toBeInstanceOf(PlatformError);
+    await expect(attempt).rejects.toSatisfy(PlatformErrors.is);
     await expect(attempt).rejects.toThrow(/A migration in schema .* failed/);
   });
 

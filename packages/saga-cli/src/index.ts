@@ -12,7 +12,7 @@ export {
   parseSourceDocument,
   type SourceDocument,
 } from "@sagaworks/saga-definition/files";
-export { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
+export { type CliError, CliErrorCode, CliErrors, FileProblemCode } from "./errors.ts";
 export {
   type CliIo,
   DEFAULT_DEFINITIONS_DIR,

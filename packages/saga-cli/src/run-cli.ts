@@ -12,7 +12,7 @@ import {
   type FileProblem,
   type FileResult,
 } from "@sagaworks/saga-definition/files";
-import { CliError, CliErrorCode, FileProblemCode } from "./errors.ts";
+import { CliErrorCode, CliErrors, FileProblemCode } from "./errors.ts";
 import { formatJsonText } from "./json-text.ts";
 
 /** Where the CLI writes and which directory relative paths start from. */
@@ -86,7 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    if (error instanceof CliError) {
+    if (CliErrors.is(error)) {
       io.stderr(`${error.code}: ${error.message}\n\n${USAGE}`);
       return ExitCode.usage;
     }
@@ -98,7 +98,7 @@ function parse(argv: readonly string[], options: ParseArgsOptionsConfig) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(CliErrorCode.usage, (error as Error).message, {}, { cause: error });
+    throw CliErrors.create(CliErrorCode.usage, (error as Error).message, {}, { cause: error });
   }
 }
 
@@ -136,7 +136,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(USAGE);
       return command === undefined ? ExitCode.usage : ExitCode.ok;
     default:
-      throw new CliError(CliErrorCode.usage, `Unknown command "${command}".`);
+      throw CliErrors.create(CliErrorCode.usage, `Unknown command "${command}".`);
   }
 }
 
@@ -205,7 +205,7 @@ async function compileOne(argv: readonly string[], io: CliIo, extra: ParseArgsOp
   const parsed = parse(argv, extra);
   const [file, ...more] = parsed.positionals;
   if (!file || more.length > 0) {
-    throw new CliError(CliErrorCode.usage, "Pass exactly one definition file.");
+    throw CliErrors.create(CliErrorCode.usage, "Pass exactly one definition file.");
   }
   const result = await checkDefinitionFile(resolve(io.cwd, file), {
     contracts: serviceContracts,
@@ -247,7 +247,7 @@ async function schema(argv: readonly string[], io: CliIo): Promise<number> {
     check: { type: "boolean", default: false },
   });
   if (positionals.length > 0)
-    throw new CliError(CliErrorCode.usage, "schema takes no file; use --out.");
+    throw CliErrors.create(CliErrorCode.usage, "schema takes no file; use --out.");
   const text = formatJsonText(sagaDefinitionJsonSchema());
   if (values.check) {
     const target =

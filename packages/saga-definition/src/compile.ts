@@ -27,8 +27,8 @@ import {
   DiagnosticCode,
   formatJsonPath,
   type JsonPath,
-  SagaDefinitionError,
   type SourcePosition,
+  sagaDefinitionError,
 } from "./errors.ts";
 import { compileMapping } from "./mapping.ts";
 import {
@@ -262,7 +262,7 @@ export function compileSaga(definition: unknown, options: CompileOptions): Compi
 /** Like `compileSaga`, but throws a `SagaDefinitionError` listing every problem. */
 export function compileSagaOrThrow(definition: unknown, options: CompileOptions): CompiledSaga {
   const result = compileSaga(definition, options);
-  if (!result.ok) throw new SagaDefinitionError(result.diagnostics);
+  if (!result.ok) throw sagaDefinitionError(result.diagnostics);
   return result.saga;
 }
 

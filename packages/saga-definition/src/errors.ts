@@ -1,9 +1,11 @@
 // The one error module of the saga-definition package.
 //
 // Problems found in a definition are *data* (`Diagnostic`), not exceptions: the validator reports
-// every problem at once. `SagaDefinitionError` is thrown only by `compileSagaOrThrow`, carrying
+// every problem at once. `sagaDefinitionError` is thrown only by `compileSagaOrThrow`, carrying
 // the diagnostics in `details`. Every code lives in `DiagnosticCode` so tools and docs can rely on
 // it; codes never change meaning once shipped.
+
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
 
 /** Stable codes of every problem the validator reports, grouped by the rule they enforce. */
 export const DiagnosticCode = {
@@ -99,27 +101,32 @@ export function formatJsonPath(path: JsonPath): string {
   return out;
 }
 
+/** The errors this package throws. */
+export const SagaDefinitionErrors = defineErrors("@sagaworks/saga-definition", {
+  definitionInvalid: { code: "SAGA_DEFINITION_INVALID" },
+});
 /** Stable codes of the errors this package throws. */
-export const SagaDefinitionErrorCode = {
-  definitionInvalid: "SAGA_DEFINITION_INVALID",
-} as const;
+export const SagaDefinitionErrorCode = SagaDefinitionErrors.codes;
 export type SagaDefinitionErrorCode =
   (typeof SagaDefinitionErrorCode)[keyof typeof SagaDefinitionErrorCode];
 
 /** Thrown by `compileSagaOrThrow`; `details.diagnostics` lists every problem found. */
-export class SagaDefinitionError extends Error {
-  readonly code: SagaDefinitionErrorCode;
-  readonly details: { diagnostics: Diagnostic[] };
+export type SagaDefinitionError = SagaworksError<
+  typeof SagaDefinitionErrorCode.definitionInvalid,
+  { diagnostics: Diagnostic[] }
+>;
 
-  constructor(diagnostics: Diagnostic[], options?: { cause?: unknown }) {
-    const first = diagnostics[0];
-    const summary = first ? ` First: ${first.pointer} ${first.code}: ${first.message}` : "";
-    super(
-      `Saga definition has ${diagnostics.length} problem(s); fix them and compile again (run \`pnpm saga validate\` to list them all).${summary}`,
-      options,
-    );
-    this.name = "SagaDefinitionError";
-    this.code = SagaDefinitionErrorCode.definitionInvalid;
-    this.details = { diagnostics };
-  }
+/** The error for a definition with `diagnostics`; its message names the first problem. */
+export function sagaDefinitionError(
+  diagnostics: Diagnostic[],
+  options?: { cause?: unknown },
+): SagaDefinitionError {
+  const first = diagnostics[0];
+  const summary = first ? ` First: ${first.pointer} ${first.code}: ${first.message}` : "";
+  return SagaDefinitionErrors.create(
+    SagaDefinitionErrorCode.definitionInvalid,
+    `Saga definition has ${diagnostics.length} problem(s); fix them and compile again (run \`pnpm saga validate\` to list them all).${summary}`,
+    { diagnostics },
+    options,
+  );
 }

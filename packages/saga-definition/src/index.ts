@@ -50,9 +50,11 @@ export {
   DiagnosticCode,
   formatJsonPath,
   type JsonPath,
-  SagaDefinitionError,
+  type SagaDefinitionError,
   SagaDefinitionErrorCode,
+  SagaDefinitionErrors,
   type SourcePosition,
+  sagaDefinitionError,
 } from "./errors.ts";
 export {
   compileMapping,

@@ -10,7 +10,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from "ajv"
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
-import { DiagnosticCode, formatJsonPath, type JsonPath, SagaDefinitionError } from "./errors.ts";
+import { DiagnosticCode, formatJsonPath, type JsonPath, sagaDefinitionError } from "./errors.ts";
 
 /** The draft an input schema without `$schema` is read as. */
 export const DEFAULT_INPUT_SCHEMA_DRAFT = "http://json-schema.org/draft-07/schema#";
@@ -224,7 +224,7 @@ export function compileInputSchema(schema: unknown): InputSchemaResult {
 export function compileInputSchemaOrThrow(schema: unknown, sagaName: string): ValidateFunction {
   const result = compileInputSchema(schema);
   if (result.ok) return result.validate;
-  throw new SagaDefinitionError(
+  throw sagaDefinitionError(
     result.problems.map((problem) => ({
       ...problem,
       pointer: formatJsonPath(problem.path),

@@ -1,7 +1,7 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import { describe, expect, it } from "vitest";
 import { compileSaga, compileSagaOrThrow } from "./compile.ts";
-import { DiagnosticCode as C, SagaDefinitionError } from "./errors.ts";
+import { DiagnosticCode as C, type SagaDefinitionError, SagaDefinitionErrors } from "./errors.ts";
 import {
   compile,
   expectProblem,
@@ -557,7 +557,7 @@ describe("reporting", () => {
       );
       expect.unreachable();
     } catch (error) {
-      expect(error).toBeInstanceOf(SagaDefinitionError);
+      expect(error).toSatisfy(SagaDefinitionErrors.is);
       expect((error as SagaDefinitionError).code).toBe("SAGA_DEFINITION_INVALID");
       expect((error as SagaDefinitionError).details.diagnostics[0]?.code).toBe(C.fieldMissing);
     }

@@ -1,21 +1,14 @@
-/** Stable codes of the engine's errors: each is a bug in the caller, not a saga outcome. */
-export const EngineErrorCode = {
-  noSnapshot: "ENGINE_NO_SNAPSHOT",
-  definitionMismatch: "ENGINE_DEFINITION_MISMATCH",
-  unknownStep: "ENGINE_UNKNOWN_STEP",
-  unknownState: "ENGINE_UNKNOWN_STATE",
-} as const;
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** The engine's errors: each is a bug in the caller, not a saga outcome. */
+export const EngineErrors = defineErrors("@sagaworks/saga-engine", {
+  noSnapshot: { code: "ENGINE_NO_SNAPSHOT" },
+  definitionMismatch: { code: "ENGINE_DEFINITION_MISMATCH" },
+  unknownStep: { code: "ENGINE_UNKNOWN_STEP" },
+  unknownState: { code: "ENGINE_UNKNOWN_STATE" },
+});
+/** Stable codes of the engine's errors. */
+export const EngineErrorCode = EngineErrors.codes;
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and `details`. */
-export class EngineError extends Error {
-  readonly code: EngineErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: EngineErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.name = "EngineError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An engine error (narrow with `EngineErrors.is`). */
+export type EngineError = SagaworksError<EngineErrorCode>;

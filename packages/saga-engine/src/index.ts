@@ -1,5 +1,5 @@
 export { backoffDelayMs } from "./backoff.ts";
-export { EngineError, EngineErrorCode } from "./errors.ts";
+export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
 export {
   type Effect,
   type FailureInfo,

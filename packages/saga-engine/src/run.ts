@@ -15,7 +15,7 @@ import {
 } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
-import { EngineError, EngineErrorCode } from "./errors.ts";
+import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
@@ -72,7 +72,7 @@ export class Run {
   step(name: string): CompiledStep {
     const step = this.compiled.steps.find((candidate) => candidate.name === name);
     if (!step) {
-      throw new EngineError(
+      throw EngineErrors.create(
         EngineErrorCode.unknownStep,
         `Saga ${this.compiled.name} has no step "${name}".`,
         {
@@ -86,7 +86,7 @@ export class Run {
   record(name: string): StepRecord {
     const record = this.s.steps[name];
     if (!record) {
-      throw new EngineError(
+      throw EngineErrors.create(
         EngineErrorCode.unknownStep,
         `The snapshot has no record of step "${name}".`,
         {
@@ -100,7 +100,7 @@ export class Run {
   state(id: string): CompiledState {
     const state = this.compiled.states[id];
     if (!state) {
-      throw new EngineError(
+      throw EngineErrors.create(
         EngineErrorCode.unknownState,
         `Saga ${this.compiled.name} has no state "${id}".`,
         {
@@ -213,7 +213,7 @@ export class Run {
     if (compensation) {
       const comp = step.compensation;
       if (!comp) {
-        throw new EngineError(
+        throw EngineErrors.create(
           EngineErrorCode.unknownState,
           `Step "${stepName}" has no compensation.`,
           {
@@ -354,14 +354,18 @@ export class Run {
   stepState(name: string): Extract<CompiledState, { type: "step" }> {
     const state = this.state(stepStateId(name));
     if (state.type !== "step")
-      throw new EngineError(EngineErrorCode.unknownState, `No step state for ${name}.`, {});
+      throw EngineErrors.create(EngineErrorCode.unknownState, `No step state for ${name}.`, {});
     return state;
   }
 
   compensationState(name: string): Extract<CompiledState, { type: "compensation" }> {
     const state = this.state(compensationStateId(name));
     if (state.type !== "compensation") {
-      throw new EngineError(EngineErrorCode.unknownState, `No compensation state for ${name}.`, {});
+      throw EngineErrors.create(
+        EngineErrorCode.unknownState,
+        `No compensation state for ${name}.`,
+        {},
+      );
     }
     return state;
   }

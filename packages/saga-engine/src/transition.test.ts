@@ -1,11 +1,11 @@
 // Unit tests of the saga semantics, one `describe` per rule of DESIGN.md "Saga semantics", run
 // against the compiled fixture saga: read-only HTTP `check`, compensatable `a` and `b` (UndoA,
 // UndoB), the pivot `decide`, and the retriable `finish`.
+import { SagaworksError } from "@sagaworks/errors";
 import { type CompiledSaga, compileSagaOrThrow, type JsonValue } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { backoffDelayMs } from "./backoff.ts";
-import { EngineError } from "./errors.ts";
 import type {
   Effect,
   OperatorAction,
@@ -325,7 +325,7 @@ describe("engine errors", () => {
     const context = { now: new Date(T0), random: () => 0.5 };
     const call = () =>
       transition(compiled, null, { type: "saga-deadline" }, context as TransitionContext);
-    expect(call).toThrow(EngineError);
+    expect(call).toThrow(SagaworksError);
     expect(call).toThrow(expect.objectContaining({ code: "ENGINE_NO_SNAPSHOT" }));
   });
 

@@ -3,7 +3,7 @@
 // semantics are split by concern: run.ts (replies, HTTP, timeouts, compensation), retries.ts,
 // deadline.ts, operator-actions.ts.
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
-import { EngineError, EngineErrorCode } from "./errors.ts";
+import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { deadlineTimerId } from "./keys.ts";
 import {
   LifecycleEvent,
@@ -34,14 +34,14 @@ export function transition(
     return start(compiled, event.sagaId, event.input, context);
   }
   if (!snapshot) {
-    throw new EngineError(
+    throw EngineErrors.create(
       EngineErrorCode.noSnapshot,
       `A ${event.type} event needs the saga's snapshot; only start creates one.`,
       { event: event.type },
     );
   }
   if (snapshot.sagaHash !== compiled.hash) {
-    throw new EngineError(
+    throw EngineErrors.create(
       EngineErrorCode.definitionMismatch,
       `Saga ${snapshot.sagaId} runs on ${snapshot.sagaName} v${snapshot.sagaVersion} (${snapshot.sagaHash}), not ${compiled.hash}. Load the definition the instance started with.`,
       { sagaId: snapshot.sagaId, expected: snapshot.sagaHash, given: compiled.hash },

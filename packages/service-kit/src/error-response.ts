@@ -1,6 +1,7 @@
+import { SagaworksError } from "@sagaworks/errors";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { HttpError, ServiceErrorCode } from "./errors.ts";
+import { ServiceErrorCode } from "./errors.ts";
 
 /** The body of every error answer (the schema, for routes' OpenAPI responses). */
 export const errorResponseBody = z.object({
@@ -26,9 +27,6 @@ export interface ErrorResponse {
   unexpected: boolean;
 }
 
-/** Turns a service's own errors (domain errors) into HTTP errors; undefined means "not mine". */
-export type ErrorResolver = (error: unknown) => HttpError | undefined;
-
 interface ValidationIssue {
   instancePath: string;
   message: string;
@@ -38,10 +36,11 @@ interface ValidationIssue {
 
 /**
  * Maps anything a route or Fastify throws to a status and body. Client mistakes (schema
- * violations, malformed JSON, wrong content type, oversized body) are 4xx; only what the service
- * cannot explain is a 500, and its message hides internals.
+ * violations, malformed JSON, wrong content type, oversized body) are 4xx; an error whose code
+ * was declared with a status (see `defineErrors`) gets that status; only what the service cannot
+ * explain is a 500, and its message hides internals.
  */
-export function toErrorResponse(error: unknown, resolveError?: ErrorResolver): ErrorResponse {
+export function toErrorResponse(error: unknown): ErrorResponse {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const location = (error as { validationContext?: string }).validationContext ?? "request";
     const problems = (error.validation as ValidationIssue[]).flatMap((issue) =>
@@ -57,16 +56,16 @@ export function toErrorResponse(error: unknown, resolveError?: ErrorResolver): E
       unexpected: false,
     };
   }
-  const resolved = error instanceof HttpError ? error : resolveError?.(error);
-  if (resolved) {
+  // A code declared without a status is not meant for clients: it falls through to the 500.
+  if (error instanceof SagaworksError && error.status !== undefined) {
     return {
-      status: resolved.status,
+      status: error.status,
       body: {
-        code: resolved.code,
-        message: resolved.message,
-        ...(resolved.details === undefined ? {} : { details: resolved.details }),
+        code: error.code,
+        message: error.message,
+        ...(isEmpty(error.details) ? {} : { details: error.details }),
       },
-      unexpected: resolved.status >= 500,
+      unexpected: error.status >= 500,
     };
   }
   const clientError = asClientError(error) ?? asDatabaseInputError(error);
@@ -79,6 +78,16 @@ export function toErrorResponse(error: unknown, resolveError?: ErrorResolver): E
     },
     unexpected: true,
   };
+}
+
+// An empty `details` tells the client nothing; the body leaves it out.
+function isEmpty(details: unknown): boolean {
+  return (
+    typeof details === "object" &&
+    details !== null &&
+    !Array.isArray(details) &&
+    Object.keys(details).length === 0
+  );
 }
 
 function fieldProblems(location: string, issue: ValidationIssue): FieldProblem[] {

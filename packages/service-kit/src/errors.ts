@@ -1,38 +1,30 @@
-/** Stable codes of the errors every service's HTTP layer answers with. */
-export const ServiceErrorCode = {
-  requestInvalid: "REQUEST_INVALID",
-  requestMalformed: "REQUEST_MALFORMED",
-  /** A value the database cannot store or compare (NUL, bad date, number out of range). */
-  requestUnstorable: "REQUEST_UNSTORABLE",
-  /** No credential, or not the right one, for the route. */
-  unauthorized: "UNAUTHORIZED",
-  mediaTypeUnsupported: "MEDIA_TYPE_UNSUPPORTED",
-  bodyTooLarge: "BODY_TOO_LARGE",
-  routeNotFound: "ROUTE_NOT_FOUND",
-  internal: "INTERNAL",
-} as const;
-export type ServiceErrorCode = (typeof ServiceErrorCode)[keyof typeof ServiceErrorCode];
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
 
 /**
- * An error a route throws on purpose: the error handler answers with `status` and the body
- * `{ code, message, details }`. `code` is stable (clients branch on it); `message` says what to do.
+ * The errors every service's HTTP layer answers with, and their status. The error handler builds
+ * most of them itself (from Fastify's and zod's errors); routes and guards throw the others.
  */
-export class HttpError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    details?: unknown,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "HttpError";
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
-}
+export const ServiceErrors = defineErrors("@sagaworks/service-kit", {
+  requestInvalid: { code: "REQUEST_INVALID", status: 400 },
+  requestMalformed: { code: "REQUEST_MALFORMED", status: 400 },
+  /** A value the database cannot store or compare (NUL, bad date, number out of range). */
+  requestUnstorable: { code: "REQUEST_UNSTORABLE", status: 400 },
+  /** No credential, or not the right one, for the route. */
+  unauthorized: { code: "UNAUTHORIZED", status: 401 },
+  mediaTypeUnsupported: { code: "MEDIA_TYPE_UNSUPPORTED", status: 415 },
+  bodyTooLarge: { code: "BODY_TOO_LARGE", status: 413 },
+  routeNotFound: { code: "ROUTE_NOT_FOUND", status: 404 },
+  /** A list cursor this service did not return. */
+  cursorInvalid: {
+    code: "CURSOR_INVALID",
+    status: 400,
+    message:
+      "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.",
+  },
+  internal: { code: "INTERNAL", status: 500 },
+});
+/** Stable codes of the errors every service's HTTP layer answers with. */
+export const ServiceErrorCode = ServiceErrors.codes;
+export type ServiceErrorCode = (typeof ServiceErrorCode)[keyof typeof ServiceErrorCode];
+/** A service-kit error (narrow with `ServiceErrors.is`). */
+export type ServiceError = SagaworksError<ServiceErrorCode>;

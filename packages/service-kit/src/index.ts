@@ -1,12 +1,11 @@
 export {
-  type ErrorResolver,
   type ErrorResponse,
   type ErrorResponseBody,
   errorResponseBody,
   type FieldProblem,
   toErrorResponse,
 } from "./error-response.ts";
-export { HttpError, ServiceErrorCode } from "./errors.ts";
+export { type ServiceError, ServiceErrorCode, ServiceErrors } from "./errors.ts";
 export {
   CURSOR_INVALID,
   cursorText,

@@ -17,7 +17,6 @@ describe("resolveServiceAppOptions", () => {
       version: undefined,
       db: undefined,
       isReady: undefined,
-      resolveError: undefined,
       bodyLimit: undefined,
       maxJsonDepth: undefined,
       auth: undefined,
@@ -29,7 +28,6 @@ describe("resolveServiceAppOptions", () => {
       bodyLimit: DEFAULT_BODY_LIMIT,
       maxJsonDepth: MAX_JSON_DEPTH,
       db: undefined,
-      resolveError: undefined,
       auth: undefined,
       securitySchemes: undefined,
     });

@@ -1,6 +1,6 @@
+import { SagaworksError } from "@sagaworks/errors";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { HttpError } from "./errors.ts";
 import { cursorText, cursorTimestamp, decodePageCursor, encodePageCursor } from "./page-cursor.ts";
 
 const position = z.tuple([cursorTimestamp, cursorText]);
@@ -10,7 +10,7 @@ function refusal(cursor: string): unknown {
   try {
     decodePageCursor(cursor, "orders", position);
   } catch (error) {
-    return error instanceof HttpError ? { status: error.status, code: error.code } : error;
+    return error instanceof SagaworksError ? { status: error.status, code: error.code } : error;
   }
   return "accepted";
 }

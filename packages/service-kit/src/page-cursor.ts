@@ -1,11 +1,8 @@
 import { z } from "zod";
-import { HttpError } from "./errors.ts";
+import { ServiceErrorCode, ServiceErrors } from "./errors.ts";
 
 /** Code of the 400 answered for a cursor this service did not return. */
-export const CURSOR_INVALID = "CURSOR_INVALID";
-
-const invalidMessage =
-  "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.";
+export const CURSOR_INVALID = ServiceErrorCode.cursorInvalid;
 
 // NUL, or a surrogate half without its other half (in `u` mode a proper pair is one character).
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
@@ -45,7 +42,7 @@ export function encodePageCursor(kind: string, position: readonly (string | numb
  * Decodes a cursor made by {@link encodePageCursor} for `kind`, checking every value of the
  * position against `position` (a zod tuple, e.g. `z.tuple([cursorTimestamp, z.uuid()])`).
  * Anything else — bad base64, bad JSON, another list's cursor, a value of the wrong shape — is
- * an {@link HttpError} 400 `CURSOR_INVALID`, never a database error.
+ * a 400 `CURSOR_INVALID` error, never a database error.
  */
 export function decodePageCursor<Position extends z.ZodType>(
   cursor: string,
@@ -53,7 +50,7 @@ export function decodePageCursor<Position extends z.ZodType>(
   position: Position,
 ): z.output<Position> {
   const refuse = (problem: string): never => {
-    throw new HttpError(400, CURSOR_INVALID, invalidMessage, { field: "cursor", problem });
+    throw ServiceErrors.format(CURSOR_INVALID, { field: "cursor", problem });
   };
   if (cursor.length > 1000) return refuse("too long");
   const text = Buffer.from(cursor, "base64url").toString("utf8");

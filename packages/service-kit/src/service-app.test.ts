@@ -1,11 +1,17 @@
+import { defineErrors } from "@sagaworks/errors";
 import type { Database } from "@sagaworks/platform";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { HttpError } from "./errors.ts";
 import { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
 
-class ShelfEmpty extends Error {}
+// The test app's own codes, declared the way a service declares its codes.
+const ShelfErrors = defineErrors("@test/service-app", {
+  thingNotFound: { code: "THING_NOT_FOUND", status: 404 },
+  shelfEmpty: { code: "SHELF_EMPTY", status: 409 },
+  /** Declared without a status: never meant for a client. */
+  shelfJammed: { code: "SHELF_JAMMED" },
+});
 
 const opened: ServiceApp[] = [];
 afterEach(async () => {
@@ -20,8 +26,6 @@ async function build(overrides: Partial<ServiceAppOptions> = {}) {
     logger,
     title: "test service",
     bodyLimit: 1024,
-    resolveError: (error) =>
-      error instanceof ShelfEmpty ? new HttpError(409, "SHELF_EMPTY", "Restock first.") : undefined,
     ...overrides,
   });
   app.post(
@@ -50,9 +54,11 @@ async function build(overrides: Partial<ServiceAppOptions> = {}) {
     },
     async (request) => {
       if (request.params.id !== 1) {
-        throw new HttpError(404, "THING_NOT_FOUND", "No such thing; list them first.", {
-          id: request.params.id,
-        });
+        throw ShelfErrors.create(
+          ShelfErrors.codes.thingNotFound,
+          "No such thing; list them first.",
+          { id: request.params.id },
+        );
       }
       return { id: 1 };
     },
@@ -61,7 +67,10 @@ async function build(overrides: Partial<ServiceAppOptions> = {}) {
     throw new Error("secret connection string");
   });
   app.get("/shelf", async () => {
-    throw new ShelfEmpty();
+    throw ShelfErrors.create(ShelfErrors.codes.shelfEmpty, "Restock first.");
+  });
+  app.get("/jammed", async () => {
+    throw ShelfErrors.create(ShelfErrors.codes.shelfJammed, "Gear 3 is stuck.", { gear: 3 });
   });
   opened.push(app);
   return { app, lines };
@@ -99,7 +108,7 @@ describe("createServiceApp error mapping", () => {
     expect(missing.json().code).toBe("REQUEST_INVALID");
   });
 
-  it("answers an HttpError with its status, code, message and details", async () => {
+  it("answers a registered error with its declared status, code, message and details", async () => {
     const { app } = await build();
     const response = await app.inject({ method: "GET", url: "/things/7" });
     expect(response.statusCode).toBe(404);
@@ -110,7 +119,7 @@ describe("createServiceApp error mapping", () => {
     });
   });
 
-  it("maps domain errors through resolveError", async () => {
+  it("answers a registered error without details with code and message only", async () => {
     const { app } = await build();
     const response = await app.inject({ method: "GET", url: "/shelf" });
     expect(response.statusCode).toBe(409);
@@ -172,6 +181,18 @@ describe("createServiceApp error mapping", () => {
     expect(response.body).not.toContain("secret");
     const logged = lines.find((line) => line.msg === "route failed");
     expect(logged).toMatchObject({ level: 50, url: "/boom", err: { message: expect.any(String) } });
+  });
+
+  it("answers a registered error declared without a status as 500 INTERNAL, and logs it", async () => {
+    const { app, lines } = await build();
+    const response = await app.inject({ method: "GET", url: "/jammed" });
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({
+      code: "INTERNAL",
+      message: "Something went wrong inside the service; it is logged. Retry later.",
+    });
+    const logged = lines.find((line) => line.msg === "route failed");
+    expect(logged).toMatchObject({ url: "/jammed", err: { code: "SHELF_JAMMED" } });
   });
 });
 

@@ -25,8 +25,8 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { type ErrorResolver, toErrorResponse } from "./error-response.ts";
-import { HttpError, ServiceErrorCode } from "./errors.ts";
+import { toErrorResponse } from "./error-response.ts";
+import { ServiceErrorCode, ServiceErrors } from "./errors.ts";
 import { grants, requiredAccess, type ServiceAuth } from "./service-auth.ts";
 import { findUnstorable, MAX_JSON_DEPTH } from "./storable.ts";
 
@@ -53,11 +53,6 @@ export interface ServiceAppOptions {
    * Defaults to always ready.
    */
   isReady?: (() => boolean | Promise<boolean>) | undefined;
-  /**
-   * Turns the service's domain errors into {@link HttpError}s; see {@link ErrorResolver}.
-   * Defaults to none: only the kit's own errors get a status of their own.
-   */
-  resolveError?: ErrorResolver | undefined;
   /** Largest accepted request body in bytes; defaults to 1 MiB (Fastify's own default). */
   bodyLimit?: number | undefined;
   /** Deepest nesting accepted in a JSON body; defaults to {@link MAX_JSON_DEPTH} (32). */
@@ -84,7 +79,7 @@ type SecuritySchemes = NonNullable<
 >["securitySchemes"];
 
 /**
- * {@link ServiceAppOptions} with every default applied. `db`, `resolveError`, `auth` and
+ * {@link ServiceAppOptions} with every default applied. `db`, `auth` and
  * `securitySchemes` keep undefined for "none", written out so every key is present.
  */
 export interface ResolvedServiceAppOptions {
@@ -93,7 +88,6 @@ export interface ResolvedServiceAppOptions {
   version: string;
   db: Pick<Database, "knex"> | undefined;
   isReady: () => boolean | Promise<boolean>;
-  resolveError: ErrorResolver | undefined;
   bodyLimit: number;
   maxJsonDepth: number;
   auth: ServiceAuth | undefined;
@@ -115,7 +109,6 @@ export function resolveServiceAppOptions(options: ServiceAppOptions): ResolvedSe
     version: options.version ?? "1.0.0",
     db: options.db,
     isReady: options.isReady ?? (() => true),
-    resolveError: options.resolveError,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     maxJsonDepth: options.maxJsonDepth ?? MAX_JSON_DEPTH,
     auth: options.auth,
@@ -140,7 +133,7 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
     // Bad percent-encoding and over-long path parameters are answered by the router before any
     // route runs; this sends them through the error handler so they get the kit's body.
     frameworkErrors: (error, _request, reply) => {
-      const { status, body } = toErrorResponse(error, options.resolveError);
+      const { status, body } = toErrorResponse(error);
       // Typed for no route in particular: any status and body are allowed here.
       (reply as unknown as FastifyReply).code(status).serializer(JSON.stringify).send(body);
     },
@@ -161,7 +154,7 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   app.setErrorHandler((error: unknown, request, reply) => {
-    const { status, body, unexpected } = toErrorResponse(error, options.resolveError);
+    const { status, body, unexpected } = toErrorResponse(error);
     if (unexpected) {
       request.log.error({ err: error, method: request.method, url: request.url }, "route failed");
     }
@@ -197,8 +190,7 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
     ] as const) {
       const problem = findUnstorable(value, { root, maxDepth });
       if (problem) {
-        throw new HttpError(
-          400,
+        throw ServiceErrors.create(
           ServiceErrorCode.requestInvalid,
           `The request is invalid; fix this field and send it again: ${problem.path}: ${problem.message}`,
           [{ path: problem.path, message: problem.message, code: "unstorable" }],

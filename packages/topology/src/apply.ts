@@ -17,7 +17,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Topology } from "./derive.ts";
-import { TopologyError, TopologyErrorCode } from "./errors.ts";
+import { TopologyErrorCode, TopologyErrors } from "./errors.ts";
 
 /** What `apply` did to one resource. */
 export type ApplyAction = "created" | "updated" | "unchanged";
@@ -108,8 +108,8 @@ export async function applyTopology(
       });
     }
   } catch (cause) {
-    if (cause instanceof TopologyError) throw cause;
-    throw new TopologyError(
+    if (TopologyErrors.is(cause)) throw cause;
+    throw TopologyErrors.create(
       TopologyErrorCode.applyFailed,
       `Applying topology "${topology.prefix}" failed: ${(cause as Error).message}. Nothing was deleted; fix the cause and run apply again (it is idempotent).`,
       { prefix: topology.prefix },
@@ -306,7 +306,7 @@ export async function resolveTopology(
     }
   }
   if (missing.length > 0) {
-    throw new TopologyError(
+    throw TopologyErrors.create(
       TopologyErrorCode.missing,
       `The topology "${topology.prefix}" is not in place: ${missing.join("; ")}. It is owned by the infrastructure: deploy infra/ (CDK), run \`topology apply\`, or set SAGAWORKS_APPLY_TOPOLOGY=true in development.`,
       { prefix: topology.prefix, missing },

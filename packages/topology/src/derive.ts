@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TopologyError, TopologyErrorCode } from "./errors.ts";
+import { TopologyErrorCode, TopologyErrors } from "./errors.ts";
 
 /** What a queue is for. */
 export const QueueRole = {
@@ -105,7 +105,7 @@ export function deriveTopology(input: TopologyInput): Topology {
     const problems = parsed.error.issues.map(
       (i) => `${i.path.join(".") || "(input)"}: ${i.message}`,
     );
-    throw new TopologyError(
+    throw TopologyErrors.create(
       TopologyErrorCode.invalid,
       `The topology input is invalid: ${problems.join("; ")}`,
       { problems },
@@ -137,7 +137,7 @@ export function deriveTopology(input: TopologyInput): Topology {
   };
   const unique = new Set(options.participants);
   if (unique.size !== options.participants.length) {
-    throw new TopologyError(
+    throw TopologyErrors.create(
       TopologyErrorCode.invalid,
       `Participants must be unique; got ${options.participants.join(", ")}`,
       { participants: options.participants },
@@ -161,7 +161,7 @@ export function deriveTopology(input: TopologyInput): Topology {
   }
   for (const queue of queues) {
     if (queue.name.length > MAX_QUEUE_NAME) {
-      throw new TopologyError(
+      throw TopologyErrors.create(
         TopologyErrorCode.invalid,
         `Queue name "${queue.name}" is ${queue.name.length} characters; SQS allows ${MAX_QUEUE_NAME}. Use a shorter prefix or participant name.`,
         { queue: queue.name },

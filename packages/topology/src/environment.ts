@@ -5,7 +5,7 @@ import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
 import { z } from "zod";
 import { deriveTopology, type Topology } from "./derive.ts";
-import { TopologyError, TopologyErrorCode } from "./errors.ts";
+import { TopologyErrorCode, TopologyErrors } from "./errors.ts";
 
 /** The repository's saga-definitions/ folder: the default source of the participant list. */
 export const DEFAULT_DEFINITIONS_DIR = fileURLToPath(
@@ -88,7 +88,7 @@ export async function loadSagaDefinitions(folder: string): Promise<CompiledSaga[
     contracts: serviceContracts,
   });
   if (files.length === 0) {
-    throw new TopologyError(
+    throw TopologyErrors.create(
       TopologyErrorCode.invalid,
       `No *.saga.json files in ${folder}: the participants come from the saga definitions. Point SAGA_DEFINITIONS_DIR (or --definitions) at them.`,
       { folder },
@@ -98,7 +98,7 @@ export async function loadSagaDefinitions(folder: string): Promise<CompiledSaga[
     const list = problems
       .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
       .join("\n");
-    throw new TopologyError(
+    throw TopologyErrors.create(
       TopologyErrorCode.invalid,
       `The saga definitions have ${problems.length} problem(s); run \`saga validate\`:\n${list}`,
       { problems },

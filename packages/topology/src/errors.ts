@@ -1,25 +1,13 @@
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** The topology package's errors. */
+export const TopologyErrors = defineErrors("@sagaworks/topology", {
+  invalid: { code: "TOPOLOGY_INVALID" },
+  applyFailed: { code: "TOPOLOGY_APPLY_FAILED" },
+  missing: { code: "TOPOLOGY_MISSING" },
+});
 /** Stable codes of the topology package's errors. */
-export const TopologyErrorCode = {
-  invalid: "TOPOLOGY_INVALID",
-  applyFailed: "TOPOLOGY_APPLY_FAILED",
-  missing: "TOPOLOGY_MISSING",
-} as const;
+export const TopologyErrorCode = TopologyErrors.codes;
 export type TopologyErrorCode = (typeof TopologyErrorCode)[keyof typeof TopologyErrorCode];
-
-/** An error with a stable `code`, a message that says what to do, and `details`. */
-export class TopologyError extends Error {
-  readonly code: TopologyErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: TopologyErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "TopologyError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** A topology error (narrow with `TopologyErrors.is`). */
+export type TopologyError = SagaworksError<TopologyErrorCode>;

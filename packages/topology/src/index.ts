@@ -29,5 +29,5 @@ export {
   topologySettings,
   topologySettingsShape,
 } from "./environment.ts";
-export { TopologyError, TopologyErrorCode } from "./errors.ts";
+export { type TopologyError, TopologyErrorCode, TopologyErrors } from "./errors.ts";
 export { QueueProbe, type QueueProbeOptions } from "./queue-probe.ts";

@@ -1,6 +1,5 @@
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
-import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
-import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
+import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
 import { definitionRoutes } from "./definition-routes.ts";
 import { inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
@@ -24,14 +23,6 @@ export interface ApiDeps {
   isReady: () => boolean;
 }
 
-/** HTTP status of each orchestrator error code a route can meet. */
-const statusOf: Record<string, number> = {
-  [OrchestratorErrorCode.sagaNotFound]: 404,
-  [OrchestratorErrorCode.definitionUnknown]: 404,
-  [OrchestratorErrorCode.inputInvalid]: 400,
-  [OrchestratorErrorCode.inputTooLarge]: 400,
-};
-
 /**
  * The orchestrator's HTTP API, as route plugins over narrow ports: starting and reading sagas,
  * operator actions and definitions (all behind the bearer token), plus the open `/metrics`,
@@ -46,12 +37,6 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     isReady: deps.isReady,
     metrics: deps.registry,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-    resolveError: (error) =>
-      error instanceof OrchestratorError
-        ? new HttpError(statusOf[error.code] ?? 409, error.code, error.message, error.details, {
-            cause: error,
-          })
-        : undefined,
   });
 
   app.get(

@@ -1,8 +1,8 @@
 import { renderMermaid } from "@sagaworks/saga-definition";
-import { HttpError, storableString } from "@sagaworks/service-kit";
+import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { OrchestratorErrorCode } from "../errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { bearerAuth } from "./auth.ts";
 import type { DefinitionPort } from "./ports.ts";
 
@@ -53,8 +53,7 @@ export const definitionRoutes: FastifyPluginAsyncZod<DefinitionRoutesOptions> = 
         .all()
         .find((s) => s.name === request.params.name && s.version === request.params.version);
       if (!saga) {
-        throw new HttpError(
-          404,
+        throw OrchestratorErrors.create(
           OrchestratorErrorCode.definitionUnknown,
           `No definition ${request.params.name} v${request.params.version}.`,
         );

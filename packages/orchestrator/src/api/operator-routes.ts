@@ -1,9 +1,9 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
-import { HttpError, storableJson, storableString } from "@sagaworks/service-kit";
+import { storableJson, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { OrchestratorErrorCode } from "../errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { bearerAuth } from "./auth.ts";
 import type { SagaPort } from "./ports.ts";
 import { sagaIdParams } from "./saga-routes.ts";
@@ -44,8 +44,7 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = asyn
         const event = toEvent(request.body as z.infer<Body>);
         const outcome = await options.sagas.apply(request.params.id, event, {});
         if (outcome.kind === "unknown-saga") {
-          throw new HttpError(
-            404,
+          throw OrchestratorErrors.create(
             OrchestratorErrorCode.sagaNotFound,
             `No saga with id ${request.params.id}.`,
           );

@@ -5,14 +5,13 @@ import {
   cursorTimestamp,
   decodePageCursor,
   encodePageCursor,
-  HttpError,
   pageQueryShape,
   storableJson,
   storableString,
 } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { OrchestratorErrorCode } from "../errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { bearerAuth } from "./auth.ts";
 import { inputCapacityProblems } from "./input-capacity.ts";
 import type { DefinitionPort, SagaPort } from "./ports.ts";
@@ -81,8 +80,7 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
     async (request, reply) => {
       const saga = definitions.deployed(request.params.name);
       if (!saga) {
-        throw new HttpError(
-          404,
+        throw OrchestratorErrors.create(
           OrchestratorErrorCode.definitionUnknown,
           `No saga named "${request.params.name}" is deployed.`,
           { deployed: definitions.allDeployed().map((s) => s.name) },
@@ -94,8 +92,7 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
           path: `input${e.instancePath}`,
           message: e.message ?? "",
         }));
-        throw new HttpError(
-          400,
+        throw OrchestratorErrors.create(
           OrchestratorErrorCode.inputInvalid,
           `The input does not match ${saga.name} v${saga.version}'s input schema: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
           issues,
@@ -105,8 +102,7 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
       const tooLarge = inputCapacityProblems(saga, input);
       if (tooLarge.length > 0) {
         const first = tooLarge[0] as (typeof tooLarge)[number];
-        throw new HttpError(
-          400,
+        throw OrchestratorErrors.create(
           OrchestratorErrorCode.inputTooLarge,
           `The input cannot be carried by ${saga.name}'s messages: step ${first.step} sends ${first.inputBytes} bytes of it in ${first.command}, and a command carries at most ${first.limitBytes}. Send a reference to large data instead of the data.`,
           tooLarge.map((problem) => ({ path: "input", ...problem })),

@@ -1,6 +1,6 @@
 import type { Knex } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
-import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 
 interface DefinitionRow {
   name: string;
@@ -56,7 +56,7 @@ export class DefinitionRegistry {
       registry.deployedByName.set(saga.name, saga);
     }
     if (conflicts.length > 0) {
-      throw new OrchestratorError(
+      throw OrchestratorErrors.create(
         OrchestratorErrorCode.definitionConflict,
         `Refusing to start: ${conflicts.join("; ")}. Running sagas stay on the stored machine; bump "version" to deploy a change.`,
         { conflicts },
@@ -103,7 +103,7 @@ export class DefinitionRegistry {
       }
     }
     if (!saga || saga.hash !== hash) {
-      throw new OrchestratorError(
+      throw OrchestratorErrors.create(
         OrchestratorErrorCode.definitionUnknown,
         `No stored definition ${name} v${version} with hash ${hash}.`,
         { name, version, hash },

@@ -8,7 +8,7 @@ import {
 import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
-import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
 import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
 
@@ -277,7 +277,7 @@ export function queueUrlLookup(urls: ReadonlyMap<string, string>): (service: str
   return (service) => {
     const url = urls.get(service);
     if (!url) {
-      throw new OrchestratorError(
+      throw OrchestratorErrors.create(
         OrchestratorErrorCode.routingUnknown,
         `No command queue for service "${service}". Add it to the topology's participants.`,
         { service },

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { createDatabase, type Database } from "../database.ts";
 import { startEmbeddedBroker } from "../embedded-broker.ts";
-import { PlatformError, PlatformErrorCode } from "../errors.ts";
+import { PlatformErrorCode, PlatformErrors } from "../errors.ts";
 
 /** LocalStack is pinned: images after the 4.x community line need an auth token to start. */
 export const LOCALSTACK_IMAGE = "localstack/localstack:4.4.0";
@@ -27,14 +27,14 @@ export function chooseTestBroker(env: Env): TestBrokerChoice {
     return { kind: "localstack", dockerHost: env.DOCKER_HOST || "unix:///var/run/docker.sock" };
   }
   if (requested !== "" && requested !== "embedded" && requested !== "endpoint") {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.testBackendUnavailable,
       `SAGAWORKS_TEST_BROKER="${requested}" is not known: use embedded, endpoint or localstack.`,
       { requested },
     );
   }
   if (requested === "endpoint" && !env.AWS_ENDPOINT_URL) {
-    throw new PlatformError(
+    throw PlatformErrors.create(
       PlatformErrorCode.testBackendUnavailable,
       "SAGAWORKS_TEST_BROKER=endpoint needs AWS_ENDPOINT_URL (for example http://127.0.0.1:4566).",
     );
@@ -83,7 +83,7 @@ export async function startTestBroker(env: Env): Promise<TestBroker> {
  */
 export async function assertDockerReachable(dockerHost: string): Promise<void> {
   const unavailable = (why: string) =>
-    new PlatformError(
+    PlatformErrors.create(
       PlatformErrorCode.testBackendUnavailable,
       `SAGAWORKS_TEST_BROKER=localstack needs a Docker engine, but ${why}. Start Docker (or set DOCKER_HOST), or unset SAGAWORKS_TEST_BROKER to run against the embedded emulator.`,
       { dockerHost },

@@ -3,7 +3,6 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
-  HttpError,
   pageQueryShape,
   type ServiceApp,
   type ServiceAuth,
@@ -12,7 +11,7 @@ import {
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { type Account, createAccountStore, type Reservation } from "./account-store.ts";
-import { AccountError, AccountErrorCode } from "./errors.ts";
+import { AccountErrorCode, AccountErrors } from "./errors.ts";
 import { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";
 
 /** What the account API needs. */
@@ -91,19 +90,6 @@ function toReservationView(reservation: Reservation): z.infer<typeof reservation
   };
 }
 
-function resolveAccountError(error: unknown): HttpError | undefined {
-  if (!(error instanceof AccountError)) return undefined;
-  const status =
-    error.code === AccountErrorCode.cursorInvalid
-      ? 400
-      : error.code === AccountErrorCode.notFound
-        ? 404
-        : error.code === AccountErrorCode.exists
-          ? 409
-          : 500;
-  return new HttpError(status, error.code, error.message, error.details, { cause: error });
-}
-
 /**
  * The account service's HTTP app: open an account, read one with its recent reservations, list
  * them; OpenAPI at `/docs`, `/health` and `/ready`. Credit moves only through saga commands.
@@ -116,7 +102,6 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     db: deps.db,
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-    resolveError: resolveAccountError,
     isReady: deps.isReady,
     metrics: deps.metrics,
   });
@@ -152,7 +137,7 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
       const { customerId } = request.params;
       const account = await store.get(customerId);
       if (!account) {
-        throw new AccountError(
+        throw AccountErrors.create(
           AccountErrorCode.notFound,
           `Customer "${customerId}" has no account; open one with POST /accounts.`,
           { customerId },

@@ -1,5 +1,5 @@
 import type { Knex } from "@sagaworks/platform";
-import { AccountError, AccountErrorCode } from "./errors.ts";
+import { AccountErrorCode, AccountErrors } from "./errors.ts";
 
 /** A customer's credit, in integer cents: limit = available + reserved + spent, always. */
 export interface Account {
@@ -137,7 +137,7 @@ export function createAccountStore(knex: Knex): AccountStore {
       })
       .returning(ACCOUNT_COLUMNS)) as AccountRow[];
     if (!row) {
-      throw new AccountError(
+      throw AccountErrors.create(
         AccountErrorCode.notFound,
         `No account for customer "${customerId}".`,
         {
@@ -163,7 +163,7 @@ export function createAccountStore(knex: Knex): AccountStore {
         return accountFromRow(row as AccountRow);
       } catch (error) {
         if ((error as { code?: string }).code !== "23505") throw error;
-        throw new AccountError(
+        throw AccountErrors.create(
           AccountErrorCode.exists,
           `Customer "${customerId}" already has an account; read it with GET /accounts/${customerId}.`,
           { customerId },
@@ -231,7 +231,7 @@ export function createAccountStore(knex: Knex): AccountStore {
         .update({ status: "RELEASED", updated_at: knex.fn.now() })
         .returning("order_id");
       if (flipped.length === 0) {
-        throw new AccountError(
+        throw AccountErrors.create(
           AccountErrorCode.reservationConflict,
           `The reservation of order "${reservation.orderId}" is not RESERVED; nothing to release.`,
           { orderId: reservation.orderId },

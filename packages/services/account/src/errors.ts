@@ -1,27 +1,14 @@
-/** Stable codes of every error the account service raises or replies with. */
-export const AccountErrorCode = {
-  notFound: "ACCOUNT_NOT_FOUND",
-  exists: "ACCOUNT_EXISTS",
-  cursorInvalid: "CURSOR_INVALID",
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** Every error the account service raises or replies with, and the status its API answers. */
+export const AccountErrors = defineErrors("@sagaworks/account-service", {
+  notFound: { code: "ACCOUNT_NOT_FOUND", status: 404 },
+  exists: { code: "ACCOUNT_EXISTS", status: 409 },
   /** Reply code: the order's reservation exists with another customer, amount or status. */
-  reservationConflict: "RESERVATION_CONFLICT",
-} as const;
+  reservationConflict: { code: "RESERVATION_CONFLICT" },
+});
+/** Stable codes of every error the account service raises or replies with. */
+export const AccountErrorCode = AccountErrors.codes;
 export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];
-
-/** An account-service error: a stable `code`, a message that says what to do, and `details`. */
-export class AccountError extends Error {
-  readonly code: AccountErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: AccountErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "AccountError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An account-service error (narrow with `AccountErrors.is`). */
+export type AccountError = SagaworksError<AccountErrorCode>;

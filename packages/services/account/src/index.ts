@@ -23,6 +23,6 @@ export {
   type ReservationStatus,
 } from "./account-store.ts";
 export { type AccountConfig, accountConfigSchema } from "./config.ts";
-export { AccountError, AccountErrorCode } from "./errors.ts";
+export { type AccountError, AccountErrorCode, AccountErrors } from "./errors.ts";
 export { accountMigrations } from "./migrations/index.ts";
 export { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";

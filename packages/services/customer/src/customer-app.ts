@@ -4,7 +4,6 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
-  HttpError,
   pageQueryShape,
   type ServiceApp,
   type ServiceAuth,
@@ -14,7 +13,7 @@ import {
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { type CustomerStore, createCustomerStore } from "./customer-store.ts";
-import { CustomerError, CustomerErrorCode } from "./errors.ts";
+import { CustomerErrorCode } from "./errors.ts";
 import { decodeCursor, encodeCursor } from "./page-cursor.ts";
 
 /** What the customer API needs. */
@@ -64,20 +63,6 @@ const listQuery = z.object({
 });
 const customerPage = z.object({ items: z.array(customer), nextCursor: z.string().nullable() });
 
-const CONFLICT_CODES: readonly string[] = [CustomerErrorCode.idTaken, CustomerErrorCode.emailTaken];
-
-function resolveCustomerError(error: unknown): HttpError | undefined {
-  if (!(error instanceof CustomerError)) return undefined;
-  const httpStatus = CONFLICT_CODES.includes(error.code)
-    ? 409
-    : error.code === CustomerErrorCode.cursorInvalid
-      ? 400
-      : error.code === CustomerErrorCode.notFound
-        ? 404
-        : 500;
-  return new HttpError(httpStatus, error.code, error.message, error.details, { cause: error });
-}
-
 // The contract fixes this body as { error, message }, unlike the service kit's error body
 // { code, message, details }: sagas read it through the contract, so the contract wins.
 function notFound(id: string) {
@@ -99,7 +84,6 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     db: deps.db,
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-    resolveError: resolveCustomerError,
     metrics: deps.metrics,
   });
 

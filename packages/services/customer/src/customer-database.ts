@@ -1,6 +1,6 @@
 import { type Database, runMigrations } from "@sagaworks/platform";
 import { createCustomerStore, type NewCustomer, type UpsertOutcome } from "./customer-store.ts";
-import { CustomerError, CustomerErrorCode } from "./errors.ts";
+import { CustomerErrorCode, CustomerErrors } from "./errors.ts";
 import { customerMigrations } from "./migrations/index.ts";
 import { seedCustomers } from "./seed-customers.ts";
 
@@ -35,7 +35,7 @@ export async function prepareCustomerDatabase(
     return { migrationsApplied, seeded };
   } catch (error) {
     const { code } = error as { code?: string };
-    throw new CustomerError(
+    throw CustomerErrors.create(
       CustomerErrorCode.seedFailed,
       code === "23505"
         ? "A seed customer's email belongs to another customer. Change that customer's email, or start with CUSTOMER_SEED=false."

@@ -1,7 +1,7 @@
 import type { customer as customerContract } from "@sagaworks/contracts";
 import type { Database, Knex } from "@sagaworks/platform";
 import type { z } from "zod";
-import { CustomerError, CustomerErrorCode } from "./errors.ts";
+import { CustomerErrorCode, CustomerErrors } from "./errors.ts";
 
 /** Whether a customer may place orders. */
 export type CustomerStatus = z.infer<typeof customerContract>["status"];
@@ -111,7 +111,7 @@ function conflictError(error: unknown, customer: { id?: string; email?: string }
   const { code, constraint } = error as { code?: string; constraint?: string };
   if (code !== "23505") return error;
   if (constraint === PRIMARY_KEY) {
-    return new CustomerError(
+    return CustomerErrors.create(
       CustomerErrorCode.idTaken,
       `A customer with id "${customer.id}" already exists; choose another id, or PATCH /customers/${customer.id} to change it.`,
       { id: customer.id },
@@ -119,7 +119,7 @@ function conflictError(error: unknown, customer: { id?: string; email?: string }
     );
   }
   if (constraint === EMAIL_INDEX) {
-    return new CustomerError(
+    return CustomerErrors.create(
       CustomerErrorCode.emailTaken,
       `Another customer already uses the email "${customer.email}"; use a different address.`,
       { email: customer.email },

@@ -1,27 +1,14 @@
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** Every error the customer service raises, and the status its API answers. */
+export const CustomerErrors = defineErrors("@sagaworks/customer-service", {
+  notFound: { code: "CUSTOMER_NOT_FOUND", status: 404 },
+  idTaken: { code: "CUSTOMER_ID_TAKEN", status: 409 },
+  emailTaken: { code: "CUSTOMER_EMAIL_TAKEN", status: 409 },
+  seedFailed: { code: "CUSTOMER_SEED_FAILED" },
+});
 /** Stable codes of every error the customer service raises. */
-export const CustomerErrorCode = {
-  notFound: "CUSTOMER_NOT_FOUND",
-  idTaken: "CUSTOMER_ID_TAKEN",
-  emailTaken: "CUSTOMER_EMAIL_TAKEN",
-  cursorInvalid: "CURSOR_INVALID",
-  seedFailed: "CUSTOMER_SEED_FAILED",
-} as const;
+export const CustomerErrorCode = CustomerErrors.codes;
 export type CustomerErrorCode = (typeof CustomerErrorCode)[keyof typeof CustomerErrorCode];
-
-/** A customer-service error: a stable `code`, a message that says what to do, and `details`. */
-export class CustomerError extends Error {
-  readonly code: CustomerErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: CustomerErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "CustomerError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** A customer-service error (narrow with `CustomerErrors.is`). */
+export type CustomerError = SagaworksError<CustomerErrorCode>;

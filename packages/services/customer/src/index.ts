@@ -16,6 +16,6 @@ export {
   type NewCustomer,
   type UpsertOutcome,
 } from "./customer-store.ts";
-export { CustomerError, CustomerErrorCode } from "./errors.ts";
+export { type CustomerError, CustomerErrorCode, CustomerErrors } from "./errors.ts";
 export { customerMigrations } from "./migrations/index.ts";
 export { seedCustomers } from "./seed-customers.ts";

@@ -1,33 +1,24 @@
-/** Stable codes of every error the order service raises or replies with. */
-export const OrderErrorCode = {
-  notFound: "ORDER_NOT_FOUND",
-  locked: "ORDER_LOCKED",
-  cursorInvalid: "CURSOR_INVALID",
+import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+
+/** Every error the order service raises or replies with, and the status its API answers. */
+export const OrderErrors = defineErrors("@sagaworks/order-service", {
+  notFound: {
+    code: "ORDER_NOT_FOUND",
+    status: 404,
+    message: 'No order with id "{id}". Orders are created by the create-order saga; check the id.',
+  },
+  locked: { code: "ORDER_LOCKED", status: 409 },
   /** Reply code: the order id is taken by an order with other content (the contract's name). */
-  idConflict: "ORDER_ID_CONFLICT",
+  idConflict: { code: "ORDER_ID_CONFLICT" },
   /** Reply code: the payload breaks a rule its schema cannot express (e.g. the total). */
-  payloadInvalid: "PAYLOAD_INVALID",
-  notRejectable: "ORDER_NOT_REJECTABLE",
-  notApprovable: "ORDER_NOT_APPROVABLE",
-  notRevertible: "ORDER_NOT_REVERTIBLE",
-  notCancellable: "ORDER_NOT_CANCELLABLE",
-} as const;
+  payloadInvalid: { code: "PAYLOAD_INVALID" },
+  notRejectable: { code: "ORDER_NOT_REJECTABLE" },
+  notApprovable: { code: "ORDER_NOT_APPROVABLE" },
+  notRevertible: { code: "ORDER_NOT_REVERTIBLE" },
+  notCancellable: { code: "ORDER_NOT_CANCELLABLE" },
+});
+/** Stable codes of every error the order service raises or replies with. */
+export const OrderErrorCode = OrderErrors.codes;
 export type OrderErrorCode = (typeof OrderErrorCode)[keyof typeof OrderErrorCode];
-
-/** An order-service error: a stable `code`, a message that says what to do, and `details`. */
-export class OrderError extends Error {
-  readonly code: OrderErrorCode;
-  readonly details: Record<string, unknown>;
-
-  constructor(
-    code: OrderErrorCode,
-    message: string,
-    details: Record<string, unknown> = {},
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = "OrderError";
-    this.code = code;
-    this.details = details;
-  }
-}
+/** An order-service error (narrow with `OrderErrors.is`). */
+export type OrderError = SagaworksError<OrderErrorCode>;

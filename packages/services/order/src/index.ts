@@ -1,5 +1,5 @@
 export { type OrderConfig, orderConfigSchema } from "./config.ts";
-export { OrderError, OrderErrorCode } from "./errors.ts";
+export { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
 export { orderMigrations } from "./migrations/index.ts";
 export { createOrderApp, type OrderAppDeps, orderView } from "./order-app.ts";
 export { orderHandlers } from "./order-handlers.ts";

@@ -3,7 +3,6 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
-  HttpError,
   pageQueryShape,
   type ServiceApp,
   type ServiceAuth,
@@ -11,7 +10,7 @@ import {
   storableText,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
-import { OrderError, OrderErrorCode } from "./errors.ts";
+import { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
 import { createOrderStore, type Order, type OrderStatus as Status } from "./order-store.ts";
 import { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";
 
@@ -74,25 +73,8 @@ function toView(order: Order): z.infer<typeof orderView> {
   };
 }
 
-function resolveOrderError(error: unknown): HttpError | undefined {
-  if (!(error instanceof OrderError)) return undefined;
-  const status =
-    error.code === OrderErrorCode.cursorInvalid
-      ? 400
-      : error.code === OrderErrorCode.notFound
-        ? 404
-        : error.code === OrderErrorCode.locked
-          ? 409
-          : 500;
-  return new HttpError(status, error.code, error.message, error.details, { cause: error });
-}
-
 function notFound(id: string): OrderError {
-  return new OrderError(
-    OrderErrorCode.notFound,
-    `No order with id "${id}". Orders are created by the create-order saga; check the id.`,
-    { id },
-  );
+  return OrderErrors.format(OrderErrorCode.notFound, { id });
 }
 
 /**
@@ -107,7 +89,6 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     db: deps.db,
     auth: deps.auth,
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
-    resolveError: resolveOrderError,
     isReady: deps.isReady,
     metrics: deps.metrics,
   });
@@ -173,7 +154,7 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
       const outcome = await store.setNote(id, request.body.note, LOCKED_STATUSES);
       if (!outcome) throw notFound(id);
       if ("locked" in outcome) {
-        throw new OrderError(
+        throw OrderErrors.create(
           OrderErrorCode.locked,
           `Order "${id}" is ${outcome.locked.status}: a saga${outcome.locked.lockedBySaga ? ` (${outcome.locked.lockedBySaga})` : ""} owns it until it finishes. Try again once the order is APPROVED, REJECTED or CANCELLED.`,
           { id, status: outcome.locked.status, lockedBySaga: outcome.locked.lockedBySaga },
