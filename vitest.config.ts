@@ -19,6 +19,10 @@ export default defineConfig({
             "infra/src/**/*.test.ts",
           ],
           environment: "node",
+          // Property and fuzz tests are bounded by run count, not time; on two shared cores a
+          // few hundred runs can take longer than vitest's 5 s default, so the limit only
+          // catches a hang.
+          testTimeout: 30_000,
         },
       },
       {

@@ -107,6 +107,12 @@ const mutation = fc.oneof(
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
 
+// JSON round trip rather than structuredClone, which overflows the stack on the 3,000-level
+// values this fuzz builds.
+function copy(value: Json): Json {
+  return JSON.parse(JSON.stringify(value));
+}
+
 function apply(text: string, edits: readonly Mutation[]): string {
   const value = JSON.parse(text);
   const textEdits: Array<{ position: number; remove: number; insert: string }> = [];
@@ -118,7 +124,9 @@ function apply(text: string, edits: readonly Mutation[]): string {
     if (edit.kind === "input") {
       // An earlier edit may have removed or replaced the input schema.
       const properties = value.input?.properties;
-      if (typeof properties === "object" && properties !== null) properties[edit.key] = edit.value;
+      if (typeof properties === "object" && properties !== null) {
+        properties[edit.key] = copy(edit.value);
+      }
       continue;
     }
     const paths = containerPaths(value);
@@ -128,8 +136,10 @@ function apply(text: string, edits: readonly Mutation[]): string {
       if (keys.length > 0) delete target[keys[edit.which % keys.length] as string];
     } else {
       // defineProperty: an own "__proto__" key, exactly what JSON.parse would produce.
+      // A copy: constantFrom hands out the same object every time, and a later edit inside a
+      // shared one would make the definition contain itself (and change the constant).
       Object.defineProperty(target, edit.key, {
-        value: edit.value,
+        value: copy(edit.value),
         enumerable: true,
         writable: true,
         configurable: true,
