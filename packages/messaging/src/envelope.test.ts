@@ -127,6 +127,16 @@ describe("envelope", () => {
     ]);
   });
 
+  it("will not build a command without its replyTo, nor a compensation without its actionKey", () => {
+    const { replyTo: _to, ...unaddressed } = valid();
+    // @ts-expect-error: the builder's type requires replyTo, and the schema checks it too.
+    expect(() => createCommandEnvelope(unaddressed)).toThrow(/replyTo: is required on commands/);
+    expect(() =>
+      // @ts-expect-error: a compensation's input type requires actionKey.
+      createCommandEnvelope({ ...valid(), compensation: true }),
+    ).toThrow(/actionKey: is required on a compensation command/);
+  });
+
   it("builds a reply with its causation id, and requires one", () => {
     const command = valid();
     const reply = createReplyEnvelope({

@@ -148,17 +148,16 @@ export type ReplyInput = BuilderInput<ReplyEnvelope>;
 /** What a caller supplies to build an event; the id, time and trace get defaults. */
 export type EventInput = BuilderInput<EventEnvelope>;
 
-function filled<K extends MessageKind, I extends { messageId?: string; sentAt?: string }>(
-  kind: K,
-  input: I,
-  now: () => Date,
-) {
+function filled<
+  K extends MessageKind,
+  I extends { messageId?: string; sentAt?: string; trace?: TraceContext },
+>(kind: K, input: I, now: () => Date) {
   return {
     ...input,
     kind,
     messageId: input.messageId ?? randomUUID(),
     sentAt: input.sentAt ?? now().toISOString(),
-    trace: (input as { trace?: TraceContext }).trace ?? { traceparent: newTraceparent() },
+    trace: input.trace ?? { traceparent: newTraceparent() },
   };
 }
 
