@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import {
+  createCommandEnvelope,
+  createReplyEnvelope,
+  envelopeMessage,
+  sendToQueue,
+} from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
@@ -59,8 +64,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     const finished = await h.startOrder("cust-nobody", 500);
     await h.waitForStatus(finished, "failed");
     const command = (sagaId: string) =>
-      createEnvelope({
-        kind: "command",
+      createCommandEnvelope({
         name: "ReserveCredit",
         sagaId,
         sagaName: "create-order",
@@ -80,8 +84,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     ]);
     expect(await h.depth(h.accountDlq)).toBe(6);
     // A late reply for the finished saga, dead-lettered on the orchestrator's reply queue.
-    const reply = createEnvelope({
-      kind: "reply",
+    const reply = createReplyEnvelope({
       name: "CreditReserved",
       sagaId: finished,
       sagaName: "create-order",
@@ -89,6 +92,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       step: "reserve-credit",
       attempt: 1,
       compensation: false,
+      causationId: randomUUID(),
       payload: { amountCents: 500 },
     });
     const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;

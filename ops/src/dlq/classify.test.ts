@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createEnvelope, encodeEnvelope } from "@sagaworks/messaging";
+import {
+  createCommandEnvelope,
+  createEventEnvelope,
+  createReplyEnvelope,
+  encodeEnvelope,
+} from "@sagaworks/messaging";
 import { describe, expect, it } from "vitest";
 import type { SagaView } from "../sagas/orchestrator-client.ts";
 import { classify, groupMessages, Verdict } from "./classify.ts";
@@ -27,24 +32,34 @@ function command(
   } = {},
 ) {
   const kind = overrides.kind ?? "command";
-  return message(
-    encodeEnvelope(
-      createEnvelope({
-        kind,
-        name: kind === "reply" ? "CreditReserved" : "ReserveCredit",
-        sagaId,
-        sagaName: "create-order",
-        sagaVersion: 1,
-        step: overrides.step ?? "reserve-credit",
-        attempt: overrides.attempt ?? 1,
-        compensation: overrides.compensation ?? false,
-        ...(kind === "command"
-          ? { idempotencyKey: `${sagaId}:reserve-credit`, replyTo: "dev-saga-replies" }
-          : {}),
-        payload: {},
-      }),
-    ),
-  );
+  const common = { sagaId, sagaName: "create-order", sagaVersion: 1, payload: {} };
+  const step = overrides.step ?? "reserve-credit";
+  const attempt = overrides.attempt ?? 1;
+  const compensation = overrides.compensation ?? false;
+  const actionKey = `${sagaId}:reserve-credit`;
+  const envelope =
+    kind === "event"
+      ? createEventEnvelope({ ...common, name: "ReserveCredit", step })
+      : kind === "reply"
+        ? createReplyEnvelope({
+            ...common,
+            name: "CreditReserved",
+            step,
+            attempt,
+            compensation,
+            causationId: randomUUID(),
+          })
+        : createCommandEnvelope({
+            ...common,
+            name: "ReserveCredit",
+            step,
+            attempt,
+            replyTo: "dev-saga-replies",
+            ...(compensation
+              ? { compensation: true, idempotencyKey: `${actionKey}:compensation`, actionKey }
+              : { compensation: false, idempotencyKey: actionKey }),
+          });
+  return message(encodeEnvelope(envelope));
 }
 
 function saga(status: string, pending: SagaView["pending"]): SagaView {

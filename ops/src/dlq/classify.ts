@@ -128,7 +128,8 @@ export function classify(message: DlqMessage, saga: SagaView | null | undefined)
 /** The key messages are grouped by: verdict, kind and name, saga name and step, reason. */
 export function groupKey(item: Classified): string {
   const e = item.envelope;
-  const what = e ? `${e.kind} ${e.name} · ${e.sagaName} step ${e.step}` : "not an envelope";
+  const step = e?.step ? ` step ${e.step}` : ""; // saga-level events concern no step
+  const what = e ? `${e.kind} ${e.name} · ${e.sagaName}${step}` : "not an envelope";
   return `${item.verdict} · ${what} · ${item.message.reason ?? "no reason recorded"}`;
 }
 

@@ -1,6 +1,7 @@
 // `npm run bench [-- <what> …]`: one entry for every benchmark of the repository.
 //
-//   npm run bench                      the micro-benchmarks (SQS throughput, saga cost, compile)
+//   npm run bench                      the micro-benchmarks (SQS throughput, envelope decoding,
+//                                      saga cost, compile)
 //   npm run bench -- system [options]  the full-system benchmark against the hand-written baseline
 //   npm run bench -- profile-summary <file.cpuprofile | dir> [--top N]
 import { spawnSync } from "node:child_process";
@@ -11,6 +12,7 @@ const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.
 
 const micro = [
   "packages/messaging/bench/throughput.ts",
+  "packages/messaging/bench/envelope-codec.ts",
   "packages/orchestrator/bench/saga-cost.ts",
   "packages/saga-definition/bench/compile-100-steps.ts",
 ];

@@ -3,8 +3,10 @@
 // Idempotency keys. The participant SDK deduplicates every command by the envelope's
 // `idempotencyKey`, which the orchestrator sets to `<sagaId>:<step>` for an action and
 // `<sagaId>:<step>:compensation` for its compensation (retries of a step keep the key, so a
-// retry never acts twice). Beyond that key, each command says below what makes a second copy
-// under another key (a manual replay, another saga) harmless.
+// retry never acts twice). A compensation also carries `actionKey`, the key of the action it
+// undoes: the SDK leaves a guard under it, so an action that arrives after its compensation is
+// refused. Beyond those keys, each command says below what makes a second copy under another key
+// (a manual replay, another saga) harmless.
 import { z } from "zod";
 import { amountCents, entityId } from "./common.ts";
 import { defineService } from "./define-service.ts";
@@ -39,8 +41,9 @@ export const creditLimitExceeded = z.object({
 /**
  * ReleaseCredit: gives back the credit reserved for an order. Idempotency key: `<sagaId>:<step>`
  * as an action (cancel-order: releases the order's reservation by `orderId`), and
- * `<sagaId>:<step>:compensation` as ReserveCredit's compensation, which releases only a
- * reservation that the same saga made (another saga's is answered CreditReservationNotFound).
+ * `<sagaId>:<step>:compensation` (with `actionKey` `<sagaId>:<step>`, ReserveCredit's key) as
+ * ReserveCredit's compensation, which releases only a reservation that the same saga made
+ * (another saga's is answered CreditReservationNotFound).
  */
 export const releaseCreditPayload = z.object({
   customerId: entityId,

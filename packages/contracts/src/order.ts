@@ -17,7 +17,8 @@ export const orderItem = z.object({
  * CreateOrder: creates a PENDING order, locked by the creating saga. Idempotency key:
  * `<sagaId>:<step>`; also idempotent on `orderId` (an identical PENDING order is confirmed).
  * Every order command is deduplicated by the envelope's `idempotencyKey`: `<sagaId>:<step>` for
- * an action, `<sagaId>:<step>:compensation` for a compensation.
+ * an action, `<sagaId>:<step>:compensation` for a compensation, whose `actionKey` is its action's
+ * `<sagaId>:<step>` (the participant guards it against a late action).
  */
 export const createOrderPayload = z.object({
   orderId: entityId,

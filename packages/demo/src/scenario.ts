@@ -1,7 +1,12 @@
 // The demo's mix of orders, what each is expected to end as, and the checks that say whether it
 // did. Everything goes through the public APIs (orchestrator, order, account) and the queues.
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { createEnvelope, envelopeMessage, sendToQueue, signEnvelope } from "@sagaworks/messaging";
+import {
+  createCommandEnvelope,
+  envelopeMessage,
+  sendToQueue,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import type { RunningSystem } from "./system.ts";
 
@@ -179,8 +184,7 @@ export async function runScenario(
     // not a forgery (an unsigned copy would go to the DLQ unhandled).
     envelopeMessage(
       signEnvelope(
-        createEnvelope({
-          kind: "command",
+        createCommandEnvelope({
           name: "ReserveCredit",
           sagaId: target.sagaId as string,
           sagaName: "create-order",

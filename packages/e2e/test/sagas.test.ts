@@ -8,10 +8,10 @@ import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type RunningSystem, startSystem } from "@sagaworks/demo";
 import {
-  createEnvelope,
+  type CommandEnvelope,
+  type CommandInput,
+  createCommandEnvelope,
   DEV_COMMAND_KEY,
-  type Envelope,
-  type EnvelopeInput,
   envelopeMessage,
   sendToQueue,
   signEnvelope,
@@ -70,8 +70,19 @@ const E2E_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${E2E_TOKEN}` } };
 
 /** A command built and signed as the orchestrator does, with the system's (development) key. */
-function asOrchestrator(input: EnvelopeInput): Envelope {
-  return signEnvelope(createEnvelope(input), { current: DEV_COMMAND_KEY });
+function asOrchestrator(input: CommandInput): CommandEnvelope {
+  return signEnvelope(createCommandEnvelope(input), { current: DEV_COMMAND_KEY });
+}
+
+/**
+ * A compensation as an orchestrator of an earlier release sent it: the flat layout, without the
+ * `actionKey` (issue 8), signed over exactly those fields.
+ */
+function asEarlierOrchestrator(input: CommandInput): CommandEnvelope {
+  const { actionKey: _notWritten, ...flat } = createCommandEnvelope(input) as CommandEnvelope & {
+    actionKey?: string;
+  };
+  return signEnvelope(flat as CommandEnvelope, { current: DEV_COMMAND_KEY });
 }
 
 async function system(testName: string, definitions?: CompiledSaga[]) {
@@ -215,20 +226,29 @@ describe("anomalies", () => {
         new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
       )
     ).QueueUrl as string;
-    const fromB = (name: string, compensation: boolean) =>
-      asOrchestrator({
-        kind: "command",
+    const fromB = (name: string, compensation: boolean) => {
+      const command = {
         name,
         sagaId: intruder,
         sagaName: "create-order",
         sagaVersion: 1,
         step: "reserve-credit",
         attempt: 1,
-        compensation,
-        idempotencyKey: `${intruder}:reserve-credit${compensation ? ":compensation" : ""}`,
         replyTo: replyQueueName(s.prefix),
         payload: { customerId: customer, orderId: owner, amountCents: 3_000 },
-      });
+      };
+      const actionKey = `${intruder}:reserve-credit`;
+      return asOrchestrator(
+        compensation
+          ? {
+              ...command,
+              compensation: true,
+              idempotencyKey: `${actionKey}:compensation`,
+              actionKey,
+            }
+          : { ...command, compensation: false, idempotencyKey: actionKey },
+      );
+    };
     const answer = async (command: string) => {
       const deadline = Date.now() + 15_000;
       for (;;) {
@@ -262,7 +282,6 @@ describe("anomalies", () => {
     ).QueueUrl as string;
     // Signed as the orchestrator signs (the system runs with the development key).
     const duplicate = asOrchestrator({
-      kind: "command",
       name: "ReserveCredit",
       sagaId,
       sagaName: "create-order",
@@ -293,70 +312,77 @@ describe("anomalies", () => {
     expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body).toEqual(before);
   });
 
-  it("a release that arrives before its reserve leaves a guard, and the late reserve is refused", async () => {
-    const s = shared;
-    const customer = await newCustomer(s, 50_000);
-    const queue = (
-      await s.clients.sqs.send(
-        new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
-      )
-    ).QueueUrl as string;
-    const sagaId = crypto.randomUUID();
-    const orderId = crypto.randomUUID();
-    const base = {
-      sagaId,
-      sagaName: "reserve-with-release",
-      sagaVersion: 1,
-      step: "reserve-credit",
-      attempt: 1,
-      replyTo: replyQueueName(s.prefix),
-    };
-    const payload = { customerId: customer, orderId, amountCents: 4_000 };
-    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
-    const refusedBefore = s.services.account.participant.stats.refusedByGuard;
-    await sendToQueue(s.clients.sqs, queue, [
-      envelopeMessage(
-        asOrchestrator({
-          ...base,
-          kind: "command",
-          name: "ReleaseCredit",
-          compensation: true,
-          idempotencyKey: `${sagaId}:reserve-credit:compensation`,
-          payload,
-        }),
-      ),
-    ]);
-    const deadline = Date.now() + 15_000;
-    while (
-      Date.now() < deadline &&
-      (await s.databases.account.knex("participant_inbox").where({ saga_id: sagaId })).length < 2
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    await sendToQueue(s.clients.sqs, queue, [
-      envelopeMessage(
-        asOrchestrator({
-          ...base,
-          kind: "command",
-          name: "ReserveCredit",
-          compensation: false,
-          idempotencyKey: `${sagaId}:reserve-credit`,
-          payload,
-        }),
-      ),
-    ]);
-    const stillDeadline = Date.now() + 15_000;
-    while (
-      Date.now() < stillDeadline &&
-      s.services.account.participant.stats.refusedByGuard === refusedBefore
-    ) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(s.services.account.participant.stats.refusedByGuard).toBe(refusedBefore + 1);
-    const after = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
-    expect(after.reservations.find((r) => r.orderId === orderId)).toBeUndefined();
-    expect(after.availableCents).toBe(before.availableCents);
-  });
+  // The flat layout: a release an orchestrator of an earlier release left in the queue (issue 8);
+  // the decoder derives its actionKey, and its signature still verifies.
+  it.each([
+    ["", asOrchestrator],
+    [" (in an earlier release's layout)", asEarlierOrchestrator],
+  ])(
+    "a release that arrives before its reserve leaves a guard, and the late reserve is refused%s",
+    async (_layout, compensationSender) => {
+      const s = shared;
+      const customer = await newCustomer(s, 50_000);
+      const queue = (
+        await s.clients.sqs.send(
+          new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+        )
+      ).QueueUrl as string;
+      const sagaId = crypto.randomUUID();
+      const orderId = crypto.randomUUID();
+      const base = {
+        sagaId,
+        sagaName: "reserve-with-release",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        replyTo: replyQueueName(s.prefix),
+      };
+      const payload = { customerId: customer, orderId, amountCents: 4_000 };
+      const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+      const refusedBefore = s.services.account.participant.stats.refusedByGuard;
+      await sendToQueue(s.clients.sqs, queue, [
+        envelopeMessage(
+          compensationSender({
+            ...base,
+            name: "ReleaseCredit",
+            compensation: true,
+            idempotencyKey: `${sagaId}:reserve-credit:compensation`,
+            actionKey: `${sagaId}:reserve-credit`,
+            payload,
+          }),
+        ),
+      ]);
+      const deadline = Date.now() + 15_000;
+      while (
+        Date.now() < deadline &&
+        (await s.databases.account.knex("participant_inbox").where({ saga_id: sagaId })).length < 2
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await sendToQueue(s.clients.sqs, queue, [
+        envelopeMessage(
+          asOrchestrator({
+            ...base,
+            name: "ReserveCredit",
+            compensation: false,
+            idempotencyKey: `${sagaId}:reserve-credit`,
+            payload,
+          }),
+        ),
+      ]);
+      const stillDeadline = Date.now() + 15_000;
+      while (
+        Date.now() < stillDeadline &&
+        s.services.account.participant.stats.refusedByGuard === refusedBefore
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(s.services.account.participant.stats.refusedByGuard).toBe(refusedBefore + 1);
+      const after = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+      expect(after.reservations.find((r) => r.orderId === orderId)).toBeUndefined();
+      expect(after.availableCents).toBe(before.availableCents);
+    },
+  );
 
   it("records and ignores a reply that arrives after its step timed out", async () => {
     const definition = JSON.parse(

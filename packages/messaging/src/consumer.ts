@@ -20,7 +20,7 @@ import {
   traceIdOf,
   withSagaContext,
 } from "@sagaworks/platform";
-import { decodeEnvelope, type Envelope } from "./envelope.ts";
+import { type CommandEnvelope, decodeEnvelope, type Envelope } from "./envelope.ts";
 import { AwsLimits, type StringAttributes } from "./limits.ts";
 
 /**
@@ -547,7 +547,8 @@ export class SqsConsumer<Body = Envelope> {
 function sagaOf(body: string | undefined): SagaLogContext | undefined {
   if (!body?.includes('"sagaId"')) return undefined;
   try {
-    const parsed = JSON.parse(body) as Partial<Envelope>;
+    // Not validated yet, of any kind: the fields a command has, each possibly absent.
+    const parsed = JSON.parse(body) as Partial<CommandEnvelope>;
     if (typeof parsed.sagaId !== "string") return undefined;
     return {
       sagaId: parsed.sagaId,

@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
 import {
-  createEnvelope,
+  type CommandEnvelope,
+  type CompensationCommandEnvelope,
+  createCommandEnvelope,
+  createEventEnvelope,
+  createReplyEnvelope,
   decodeEnvelope,
-  type Envelope,
   encodeEnvelope,
   routingAttributes,
   validateEnvelope,
 } from "./envelope.ts";
 import { type MessagingError, MessagingErrors } from "./errors.ts";
 
-const valid = (): Envelope =>
-  createEnvelope({
-    kind: "command",
+const valid = (): CommandEnvelope =>
+  createCommandEnvelope({
     name: "account.reserve-credit",
     sagaId: "6f1c1a4e-3c7b-4a37-9d3e-2a1b0c9d8e7f",
     sagaName: "create-order",
@@ -99,6 +101,129 @@ describe("envelope", () => {
     expect(routingAttributes(valid())).toEqual({
       kind: "command",
       name: "account.reserve-credit",
+      sagaName: "create-order",
+    });
+  });
+
+  it("carries the action's key on a compensation command, and requires it there", () => {
+    const compensation = createCommandEnvelope({
+      ...valid(),
+      name: "account.release-credit",
+      compensation: true,
+      idempotencyKey: "6f1c1a4e:reserve-credit:compensation",
+      actionKey: "6f1c1a4e:reserve-credit",
+    });
+    expect(decodeEnvelope(encodeEnvelope(compensation))).toMatchObject({
+      kind: "command",
+      compensation: true,
+      actionKey: "6f1c1a4e:reserve-credit",
+    });
+    const { actionKey: _key, ...withoutKey } = compensation as CompensationCommandEnvelope;
+    expect(issuesOf({ ...withoutKey, idempotencyKey: "release-1" })).toEqual([
+      { path: "actionKey", message: expect.stringContaining("is required on a compensation") },
+    ]);
+    expect(issuesOf({ ...compensation, actionKey: "" })).toEqual([
+      { path: "actionKey", message: "must not be empty" },
+    ]);
+  });
+
+  it("will not build a command without its replyTo, nor a compensation without its actionKey", () => {
+    const { replyTo: _to, ...unaddressed } = valid();
+    // @ts-expect-error: the builder's type requires replyTo, and the schema checks it too.
+    expect(() => createCommandEnvelope(unaddressed)).toThrow(/replyTo: is required on commands/);
+    expect(() =>
+      // @ts-expect-error: a compensation's input type requires actionKey.
+      createCommandEnvelope({ ...valid(), compensation: true }),
+    ).toThrow(/actionKey: is required on a compensation command/);
+  });
+
+  it("builds a reply with its causation id, and requires one", () => {
+    const command = valid();
+    const reply = createReplyEnvelope({
+      name: "CreditReserved",
+      sagaId: command.sagaId,
+      sagaName: command.sagaName,
+      sagaVersion: command.sagaVersion,
+      step: command.step,
+      attempt: command.attempt,
+      compensation: command.compensation,
+      causationId: command.messageId,
+      payload: { amountCents: 1200 },
+    });
+    const decoded = decodeEnvelope(encodeEnvelope(reply));
+    expect(decoded).toEqual(reply);
+    expect(Object.keys(decoded)).not.toContain("replyTo");
+    const { causationId: _cause, ...uncaused } = reply;
+    expect(issuesOf(uncaused)).toEqual([
+      { path: "causationId", message: expect.stringContaining("is required on replies") },
+    ]);
+  });
+
+  it("builds events with no step or attempt, and with a step when one concerns a step", () => {
+    const common = {
+      sagaId: "6f1c1a4e-3c7b-4a37-9d3e-2a1b0c9d8e7f",
+      sagaName: "create-order",
+      sagaVersion: 1,
+    };
+    const sagaLevel = createEventEnvelope({
+      ...common,
+      name: "saga.completed",
+      payload: { status: "completed" },
+    });
+    expect(decodeEnvelope(encodeEnvelope(sagaLevel))).toEqual(sagaLevel);
+    expect(Object.keys(sagaLevel).sort()).toEqual([
+      "kind",
+      "messageId",
+      "name",
+      "payload",
+      "sagaId",
+      "sagaName",
+      "sagaVersion",
+      "sentAt",
+      "trace",
+    ]);
+    const stepLevel = createEventEnvelope({
+      ...common,
+      name: "saga.step.completed",
+      step: "reserve-credit",
+      payload: {},
+    });
+    expect(decodeEnvelope(encodeEnvelope(stepLevel))).toMatchObject({ step: "reserve-credit" });
+    expect(issuesOf({ ...sagaLevel, step: "" })).toEqual([
+      { path: "step", message: "must not be empty" },
+    ]);
+  });
+
+  it("names a bad payload on every kind", () => {
+    const reply = { ...valid(), kind: "reply", causationId: valid().messageId };
+    const event = { ...valid(), kind: "event" };
+    for (const envelope of [valid(), reply, event]) {
+      expect(issuesOf({ ...envelope, payload: "text" })).toEqual([
+        { path: "payload", message: "must be a JSON object" },
+      ]);
+    }
+  });
+
+  it("names the compensation flag, and the shared fields, when a command has none", () => {
+    const { compensation: _flag, ...unflagged } = valid();
+    const issues = issuesOf({ ...unflagged, sagaVersion: 0 });
+    expect(issues).toEqual([
+      { path: "compensation", message: "must be true or false" },
+      { path: "sagaVersion", message: "must be 1 or more" },
+    ]);
+  });
+
+  it("routes every kind on the same three attributes", () => {
+    const event = createEventEnvelope({
+      name: "saga.completed",
+      sagaId: "6f1c1a4e-3c7b-4a37-9d3e-2a1b0c9d8e7f",
+      sagaName: "create-order",
+      sagaVersion: 1,
+      payload: {},
+    });
+    expect(routingAttributes(event)).toEqual({
+      kind: "event",
+      name: "saga.completed",
       sagaName: "create-order",
     });
   });

@@ -1,7 +1,9 @@
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { upgradeFlatLayout } from "./envelope-flat-layout.ts";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import type { StringAttributes } from "./limits.ts";
+import { markUpgradedFromFlatLayout } from "./signature.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
 export const MessageKind = { command: "command", reply: "reply", event: "event" } as const;
@@ -9,6 +11,7 @@ export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const NAME = /^[A-Za-z][A-Za-z0-9._-]{0,127}$/;
+const NAME_RULE = "must start with a letter and use letters, digits, . _ -";
 
 /** W3C trace context, carried so a saga's messages join one distributed trace. */
 export const traceContextSchema = z.object({
@@ -19,75 +22,167 @@ export const traceContextSchema = z.object({
 });
 export type TraceContext = z.infer<typeof traceContextSchema>;
 
+/** A message for a field that is absent (`missing`) or present with the wrong type (`wrong`). */
+const absentOr =
+  (missing: string, wrong: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined || issue.input === null ? missing : wrong;
+
+const uuid = () => z.uuid({ message: "must be a UUID" });
+const key = (missing: string) =>
+  z
+    .string({ error: absentOr(missing, "must be a string") })
+    .min(1, "must not be empty")
+    .max(256, "must be at most 256 characters");
+const stepName = z.string().min(1, "must not be empty").max(128, "must be at most 128 characters");
+const attempt = z.int({ message: "must be an integer" }).positive("must be 1 or more");
+const compensationFlag = z.boolean({ message: "must be true or false" });
+
 /**
- * The envelope every saga message travels in. `messageId` is unique per logical message and is
- * what receivers deduplicate on; SQS's own MessageId changes on a resend and is not used.
+ * Fields every envelope carries, whatever its kind. `messageId` is unique per logical message
+ * and is what receivers deduplicate on; SQS's own MessageId changes on a resend and is not used.
  */
-export const envelopeSchema = z
-  .object({
-    messageId: z.uuid({ message: "must be a UUID" }),
-    kind: z.enum(["command", "reply", "event"], { message: "must be command, reply or event" }),
-    name: z.string().regex(NAME, "must start with a letter and use letters, digits, . _ -"),
-    sagaId: z.uuid({ message: "must be a UUID" }),
-    sagaName: z.string().regex(NAME, "must start with a letter and use letters, digits, . _ -"),
-    sagaVersion: z.int({ message: "must be an integer" }).positive("must be 1 or more"),
-    step: z.string().min(1, "must not be empty").max(128, "must be at most 128 characters"),
-    attempt: z.int({ message: "must be an integer" }).positive("must be 1 or more"),
-    compensation: z.boolean({ message: "must be true or false" }),
-    /** Commands: the key that makes a redelivered command a no-op at the participant. */
-    idempotencyKey: z.string().min(1).max(256).optional(),
-    /** Commands: where the reply goes (a queue name); null for replies and events. */
-    replyTo: z.string().min(1).max(256).nullable(),
-    /** The message that caused this one, for tracing a reply back to its command. */
-    causationId: z.uuid({ message: "must be a UUID" }).optional(),
-    sentAt: z.iso.datetime({
-      message: "must be an ISO-8601 UTC time such as 2026-01-01T00:00:00.000Z",
-    }),
-    payload: z.record(z.string(), z.unknown(), { message: "must be a JSON object" }),
-    trace: traceContextSchema,
-    /**
-     * Commands: proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with
-     * the key the orchestrator and its participants share (see {@link signEnvelope}).
-     */
-    signature: z.string().min(1).max(200).optional(),
-  })
-  .superRefine((envelope, ctx) => {
-    if (envelope.kind === "command" && !envelope.idempotencyKey) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["idempotencyKey"],
-        message: "is required on commands",
-      });
-    }
-    if (envelope.kind === "command" && !envelope.replyTo) {
-      ctx.addIssue({ code: "custom", path: ["replyTo"], message: "is required on commands" });
-    }
-  });
-
-/** A validated envelope. */
-export type Envelope = z.infer<typeof envelopeSchema>;
-
-/** What a caller supplies to build an envelope; the rest gets defaults. */
-export type EnvelopeInput = Omit<
-  Envelope,
-  "messageId" | "sentAt" | "trace" | "replyTo" | "signature"
-> & {
-  messageId?: string;
-  sentAt?: string;
-  trace?: TraceContext;
-  replyTo?: string | null;
+const commonFields = {
+  messageId: uuid(),
+  name: z.string().regex(NAME, NAME_RULE),
+  sagaId: uuid(),
+  sagaName: z.string().regex(NAME, NAME_RULE),
+  sagaVersion: z.int({ message: "must be an integer" }).positive("must be 1 or more"),
+  sentAt: z.iso.datetime({
+    message: "must be an ISO-8601 UTC time such as 2026-01-01T00:00:00.000Z",
+  }),
+  payload: z.record(z.string(), z.unknown(), { message: "must be a JSON object" }),
+  trace: traceContextSchema,
 };
 
-/** Builds and validates an envelope: a fresh message id, the current time, a new trace. */
-export function createEnvelope(input: EnvelopeInput, now: () => Date = () => new Date()): Envelope {
-  const candidate = {
+// The command's fields are a superset of the flat layout's, so that a command signed in that
+// layout is verified over the same fields it was signed with (see signature.ts).
+const commandFields = {
+  ...commonFields,
+  kind: z.literal("command"),
+  step: stepName,
+  attempt,
+  /** The key that makes a redelivered command a no-op at the participant. */
+  idempotencyKey: key("is required on commands"),
+  /** Where the reply goes (a queue name); participants answer on their configured queue. */
+  replyTo: key("is required on commands"),
+  causationId: uuid().optional(),
+  /**
+   * Proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with the key the
+   * orchestrator and its participants share (see `signEnvelope`).
+   */
+  signature: z.string().min(1).max(200).optional(),
+};
+
+const actionCommandSchema = z.object({ ...commandFields, compensation: z.literal(false) });
+
+const compensationCommandSchema = z.object({
+  ...commandFields,
+  compensation: z.literal(true),
+  /**
+   * The idempotency key of the action this compensation undoes. A participant that has not seen
+   * that action yet leaves a guard under this key, so the action, should it arrive late, is
+   * refused.
+   */
+  actionKey: key("is required on a compensation command: the idempotency key of its action"),
+});
+
+/** A command to a participant: an action, or the compensation of one (with its `actionKey`). */
+export const commandEnvelopeSchema = z.discriminatedUnion(
+  "compensation",
+  [actionCommandSchema, compensationCommandSchema],
+  { error: () => "must be true or false" },
+);
+
+/** A participant's answer to a command, correlated by step, attempt and causation id. */
+export const replyEnvelopeSchema = z.object({
+  ...commonFields,
+  kind: z.literal("reply"),
+  step: stepName,
+  attempt,
+  compensation: compensationFlag,
+  /** The `messageId` of the command answered. */
+  causationId: z.uuid({
+    error: absentOr(
+      "is required on replies: the messageId of the command answered",
+      "must be a UUID",
+    ),
+  }),
+});
+
+/** A lifecycle event; `step` only on one that concerns a step (`saga.step.*`, for instance). */
+export const eventEnvelopeSchema = z.object({
+  ...commonFields,
+  kind: z.literal("event"),
+  step: stepName.optional(),
+  causationId: uuid().optional(),
+});
+
+/** The envelope every saga message travels in: a union by `kind`; narrow on it to read fields. */
+export const envelopeSchema = z.discriminatedUnion(
+  "kind",
+  [commandEnvelopeSchema, replyEnvelopeSchema, eventEnvelopeSchema],
+  { error: () => "must be command, reply or event" },
+);
+
+/** A validated envelope of any kind. */
+export type Envelope = z.infer<typeof envelopeSchema>;
+/** A command (either an action or a compensation). */
+export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
+/** A command that undoes an action; `actionKey` names that action. */
+export type CompensationCommandEnvelope = z.infer<typeof compensationCommandSchema>;
+export type ReplyEnvelope = z.infer<typeof replyEnvelopeSchema>;
+export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
+
+// What a builder fills in when the caller leaves it out. Distributes over the command's two forms,
+// so a compensation cannot be built without its actionKey.
+type Filled = "kind" | "messageId" | "sentAt" | "trace" | "signature";
+type BuilderInput<T> = T extends unknown
+  ? Omit<T, Filled> & { messageId?: string; sentAt?: string; trace?: TraceContext }
+  : never;
+
+/** What a caller supplies to build a command; the id, time and trace get defaults. */
+export type CommandInput = BuilderInput<CommandEnvelope>;
+/** What a caller supplies to build a reply; the id, time and trace get defaults. */
+export type ReplyInput = BuilderInput<ReplyEnvelope>;
+/** What a caller supplies to build an event; the id, time and trace get defaults. */
+export type EventInput = BuilderInput<EventEnvelope>;
+
+function filled<
+  K extends MessageKind,
+  I extends { messageId?: string; sentAt?: string; trace?: TraceContext },
+>(kind: K, input: I, now: () => Date) {
+  return {
     ...input,
+    kind,
     messageId: input.messageId ?? randomUUID(),
     sentAt: input.sentAt ?? now().toISOString(),
     trace: input.trace ?? { traceparent: newTraceparent() },
-    replyTo: input.replyTo ?? null,
   };
-  return validateEnvelope(candidate);
+}
+
+/** Builds and validates a command (unsigned: see `signEnvelope`). `now` defaults to the clock. */
+export function createCommandEnvelope(
+  input: CommandInput,
+  now: () => Date = () => new Date(),
+): CommandEnvelope {
+  return parseOrThrow(commandEnvelopeSchema, filled("command", input, now));
+}
+
+/** Builds and validates a reply. `now` defaults to the clock. */
+export function createReplyEnvelope(
+  input: ReplyInput,
+  now: () => Date = () => new Date(),
+): ReplyEnvelope {
+  return parseOrThrow(replyEnvelopeSchema, filled("reply", input, now));
+}
+
+/** Builds and validates a lifecycle event. `now` defaults to the clock. */
+export function createEventEnvelope(
+  input: EventInput,
+  now: () => Date = () => new Date(),
+): EventEnvelope {
+  return parseOrThrow(eventEnvelopeSchema, filled("event", input, now));
 }
 
 /** A new W3C traceparent with random trace and span ids, sampled. */
@@ -112,17 +207,48 @@ function invalid(issues: EnvelopeIssue[], cause?: unknown): MessagingError {
   );
 }
 
-/** Validates an object as an envelope; throws ENVELOPE_INVALID naming every bad field. */
-export function validateEnvelope(value: unknown): Envelope {
-  const result = envelopeSchema.safeParse(value);
+const located = (issues: readonly z.core.$ZodIssue[]): EnvelopeIssue[] =>
+  issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
+    message: issue.message,
+  }));
+
+// With an unknown kind (or, on a command, no valid compensation flag) the union cannot pick a
+// layout; the fields every layout shares are still checked, so the sender learns every problem
+// at once. Only on the error path: a valid message is parsed once.
+const anyKindSchema = z.object({
+  ...commonFields,
+  step: stepName.optional(),
+  attempt: attempt.optional(),
+  compensation: compensationFlag.optional(),
+  causationId: uuid().optional(),
+});
+
+function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw invalid(
-    result.error.issues.map((issue) => ({
-      path: issue.path.length > 0 ? issue.path.map(String).join(".") : "(body)",
-      message: issue.message,
-    })),
-    result.error,
-  );
+  let issues = result.error.issues;
+  if (issues.some((issue) => issue.code === "invalid_union" && "discriminator" in issue)) {
+    const reported = new Set(issues.map((issue) => issue.path.join(".")));
+    const others = anyKindSchema.safeParse(value);
+    const more = others.success ? [] : others.error.issues;
+    issues = [...issues, ...more.filter((issue) => !reported.has(issue.path.join(".")))];
+  }
+  throw invalid(located(issues), result.error);
+}
+
+/**
+ * Validates an object read from a queue as an envelope; throws ENVELOPE_INVALID naming every bad
+ * field. Accepts the flat layout written before issue 8 too, upgraded to the union's (see
+ * envelope-flat-layout.ts).
+ */
+export function validateEnvelope(value: unknown): Envelope {
+  const upgrade = upgradeFlatLayout(value);
+  const envelope = parseOrThrow(envelopeSchema, upgrade.value);
+  if (upgrade.derivedActionKey && envelope.kind === "command") {
+    markUpgradedFromFlatLayout(envelope);
+  }
+  return envelope;
 }
 
 /** Serialises an envelope to the SQS/SNS message body. */
@@ -153,113 +279,4 @@ export function decodeEnvelope(body: string | undefined): Envelope {
  */
 export function routingAttributes(envelope: Envelope): StringAttributes {
   return { kind: envelope.kind, name: envelope.name, sagaName: envelope.sagaName };
-}
-
-const SIGNATURE_VERSION = "v1";
-
-/**
- * The keys that sign and verify commands: `current` signs; `current` and every `previous` key
- * verify, so a key can be rotated without a flag day (add the new one as current and keep the
- * old one as previous until every message it signed is gone).
- */
-export interface CommandKeys {
-  current: string;
-  previous?: readonly string[];
-}
-
-// Keys sorted at every level, so the signature does not depend on the order a sender or a JSON
-// round trip (jsonb) wrote them in. Recursive: callers catch the RangeError of absurd nesting.
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-function hmac(envelope: Envelope, key: string): Buffer {
-  const { signature: _ignored, ...signed } = envelope;
-  return createHmac("sha256", key).update(canonicalJson(signed)).digest();
-}
-
-/** Returns the envelope with its `signature` over every other field, made with `keys.current`. */
-export function signEnvelope(envelope: Envelope, keys: CommandKeys): Envelope {
-  return {
-    ...envelope,
-    signature: `${SIGNATURE_VERSION}:${hmac(envelope, keys.current).toString("base64url")}`,
-  };
-}
-
-/**
- * Checks an envelope's signature against every key (current, then previous) in constant time.
- * Returns undefined when one matches, else why not: missing, malformed, or made with another key
- * or over other content (a forged or altered message).
- */
-export function verifyEnvelopeSignature(envelope: Envelope, keys: CommandKeys): string | undefined {
-  if (!envelope.signature) return "the command is not signed";
-  const [version, encoded] = envelope.signature.split(":", 2);
-  if (version !== SIGNATURE_VERSION || !encoded) {
-    return `the signature is not in the ${SIGNATURE_VERSION}:<base64url> form`;
-  }
-  const given = Buffer.from(encoded, "base64url");
-  let matched = false;
-  try {
-    for (const key of [keys.current, ...(keys.previous ?? [])]) {
-      const expected = hmac(envelope, key);
-      // Every key is tried, so the time taken does not say which one (if any) matched.
-      if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
-    }
-  } catch (error) {
-    return `the command cannot be verified (${(error as Error).message})`;
-  }
-  return matched ? undefined : "the signature does not match: forged, altered, or an unknown key";
-}
-
-/** The command key a development process uses when none is configured. Never deploy it. */
-export const DEV_COMMAND_KEY = "sagaworks-dev-command-key-not-secret";
-
-/**
- * Environment fields of the command keys, shared by the orchestrator and every participant.
- * Spread into a process's config schema and read with {@link commandKeysFromConfig}.
- */
-export const commandKeysConfigShape = {
-  /** Key that signs (orchestrator) and verifies (participants) commands; at least 32 characters. */
-  COMMAND_SIGNING_KEY: z.string().min(32, "must be at least 32 characters").optional(),
-  /** Earlier keys still accepted while a rotation is under way, comma-separated; default none. */
-  COMMAND_SIGNING_PREVIOUS_KEYS: z
-    .string()
-    .optional()
-    .transform((text) =>
-      (text ?? "")
-        .split(",")
-        .map((key) => key.trim())
-        .filter(Boolean),
-    )
-    .refine((keys) => keys.every((key) => key.length >= 32), {
-      message: "every key must be at least 32 characters",
-    }),
-};
-
-/**
- * The command keys from a config: the configured ones, else {@link DEV_COMMAND_KEY} on the
- * development default (`SAGAWORKS_BROKER=embedded`); a process on AWS must configure a key.
- */
-export function commandKeysFromConfig(
-  config: {
-    COMMAND_SIGNING_KEY?: string | undefined;
-    COMMAND_SIGNING_PREVIOUS_KEYS: readonly string[];
-  },
-  development: boolean,
-): CommandKeys {
-  const current = config.COMMAND_SIGNING_KEY ?? (development ? DEV_COMMAND_KEY : undefined);
-  if (!current) {
-    // A start-up error: the process runner logs it as fatal and exits 1.
-    throw new Error(
-      "COMMAND_SIGNING_KEY is required outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded): set the same secret (at least 32 characters) on the orchestrator and every participant.",
-    );
-  }
-  return { current, previous: config.COMMAND_SIGNING_PREVIOUS_KEYS };
 }

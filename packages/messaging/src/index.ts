@@ -18,25 +18,30 @@ export {
 } from "./consumer.ts";
 export { type DlqDepthOptions, registerDlqDepth } from "./dlq-depth.ts";
 export {
-  type CommandKeys,
-  commandKeysConfigShape,
-  commandKeysFromConfig,
-  createEnvelope,
-  DEV_COMMAND_KEY,
+  type CommandEnvelope,
+  type CommandInput,
+  type CompensationCommandEnvelope,
+  commandEnvelopeSchema,
+  createCommandEnvelope,
+  createEventEnvelope,
+  createReplyEnvelope,
   decodeEnvelope,
   type Envelope,
-  type EnvelopeInput,
   type EnvelopeIssue,
+  type EventEnvelope,
+  type EventInput,
   encodeEnvelope,
   envelopeSchema,
+  eventEnvelopeSchema,
   MessageKind,
   newTraceparent,
+  type ReplyEnvelope,
+  type ReplyInput,
+  replyEnvelopeSchema,
   routingAttributes,
-  signEnvelope,
   type TraceContext,
   traceContextSchema,
   validateEnvelope,
-  verifyEnvelopeSignature,
 } from "./envelope.ts";
 export { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 export {
@@ -70,3 +75,11 @@ export {
   sendToQueue,
 } from "./producer.ts";
 export { RequestCounter } from "./request-counter.ts";
+export {
+  type CommandKeys,
+  commandKeysConfigShape,
+  commandKeysFromConfig,
+  DEV_COMMAND_KEY,
+  signEnvelope,
+  verifyEnvelopeSignature,
+} from "./signature.ts";

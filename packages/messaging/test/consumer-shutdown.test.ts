@@ -5,7 +5,13 @@ import { randomUUID } from "node:crypto";
 import { silentLogger } from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
 import { describe, expect, it } from "vitest";
-import { ack, createEnvelope, envelopeMessage, SqsConsumer, sendToQueue } from "../src/index.ts";
+import {
+  ack,
+  createCommandEnvelope,
+  envelopeMessage,
+  SqsConsumer,
+  sendToQueue,
+} from "../src/index.ts";
 import { receiveMessages, waitFor } from "../src/testing/index.ts";
 import { brokerClients, testTopology } from "./broker.ts";
 
@@ -56,8 +62,7 @@ describe("stopping a consumer", () => {
     expect(receives.map((r) => r.outcome)).toEqual(["AbortError"]);
     expect(handled).toEqual([]);
 
-    const envelope = createEnvelope({
-      kind: "command",
+    const envelope = createCommandEnvelope({
       name: "order.create-pending",
       sagaId: randomUUID(),
       sagaName: "create-order",

@@ -10,7 +10,7 @@ import {
   eventsTopicName,
 } from "@sagaworks/topology";
 import { describe, expect, inject, it } from "vitest";
-import { createEnvelope, publishToTopic, routingAttributes } from "../src/index.ts";
+import { createEventEnvelope, publishToTopic, routingAttributes } from "../src/index.ts";
 import { receiveMessages } from "../src/testing/index.ts";
 
 const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
@@ -29,15 +29,12 @@ describe("lifecycle events through the derived topology", () => {
     const applied = await applyTopology(clients, topology);
     const topicArn = applied.topicArns[eventsTopicName(prefix)] ?? "";
     const events = ["saga.started", "saga.step.completed", "saga.completed"].map((name) =>
-      createEnvelope({
-        kind: "event",
+      createEventEnvelope({
         name,
         sagaId: crypto.randomUUID(),
         sagaName: "create-order",
         sagaVersion: 1,
         step: "approve-order",
-        attempt: 1,
-        compensation: false,
         payload: {},
       }),
     );

@@ -5,7 +5,7 @@ import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   ack,
-  createEnvelope,
+  createCommandEnvelope,
   DeadLetterAttribute,
   type Envelope,
   envelopeMessage,
@@ -27,8 +27,7 @@ afterEach(async () => {
 });
 
 function command(step: string, payload: Record<string, unknown> = {}): Envelope {
-  return createEnvelope({
-    kind: "command",
+  return createCommandEnvelope({
     name: "order.create-pending",
     sagaId: randomUUID(),
     sagaName: "create-order",

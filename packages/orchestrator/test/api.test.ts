@@ -1,7 +1,7 @@
 // The orchestrator's HTTP API over a real listening server: auth, validation (400, never 500),
 // listing and pagination, definitions, and the operator actions with their pivot rules.
 import { serviceContracts } from "@sagaworks/contracts";
-import type { Envelope } from "@sagaworks/messaging";
+import type { CommandEnvelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +89,7 @@ const stops: (() => Promise<void>)[] = [];
 // wants them: "silent-create" never gets OrderCreated, "silent-approve" never gets OrderApproved,
 // "silent-reject" gets a credit refusal and then no answer to its compensation.
 const answers = shopAnswers(1_000);
-function order(command: Envelope): Answer {
+function order(command: CommandEnvelope): Answer {
   const customer = String((command.payload as { customerId?: string }).customerId ?? "");
   if (command.name === "CreateOrder" && customer === "silent-create") return null;
   if (command.name === "ApproveOrder" || command.name === "RejectOrder") {

@@ -1,6 +1,11 @@
 // What the orchestrator does with what it cannot send or should not keep: a command too large for
 
-import { createEnvelope, type Envelope, type SqsConsumer } from "@sagaworks/messaging";
+import {
+  type CommandEnvelope,
+  createReplyEnvelope,
+  type Envelope,
+  type SqsConsumer,
+} from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
@@ -22,7 +27,7 @@ const noteSagaDefinition = noteSaga({
 
 let env: TestEnv;
 let orchestrator: Orchestrator;
-let order: { consumer: SqsConsumer<Envelope>; received: Envelope[] };
+let order: { consumer: SqsConsumer<Envelope>; received: CommandEnvelope[] };
 beforeAll(async () => {
   env = await testEnv("outbox parking");
   orchestrator = await startOrchestrator(env, { definitions: [noteSagaDefinition] });
@@ -121,8 +126,7 @@ describe("replies naming a step the saga does not have", () => {
     const before = (await statusOf(sagaId, "completed")).history.length;
     const junk = 3 * JUNK_REPLIES_IN_HISTORY;
     for (let i = 0; i < junk; i++) {
-      const envelope = createEnvelope({
-        kind: "reply",
+      const envelope = createReplyEnvelope({
         name: "OrderCreated",
         sagaId,
         sagaName: noteSagaDefinition.name,
@@ -130,6 +134,7 @@ describe("replies naming a step the saga does not have", () => {
         step: `no-such-step-${i}`,
         attempt: 1,
         compensation: false,
+        causationId: crypto.randomUUID(),
         payload: {},
       });
       await handleReply(orchestrator.runtime, {

@@ -1,8 +1,9 @@
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   ack,
+  type CommandEnvelope,
   type CommandKeys,
-  createEnvelope,
+  createReplyEnvelope,
   type Envelope,
   envelopeMessage,
   type HandlerResult,
@@ -48,7 +49,7 @@ export interface HandlerContext<Payload> {
   /** The local transaction that also records the inbox row and the reply's outbox row. */
   trx: Knex.Transaction;
   payload: Payload;
-  command: Envelope;
+  command: CommandEnvelope;
   /**
    * For a compensation: false when the action it undoes never ran here. A guard is then left so
    * that the action, should it arrive late, is refused; the compensation has nothing to undo.
@@ -107,18 +108,14 @@ export interface ParticipantStats {
   refusedUnsigned: number;
 }
 
-const COMPENSATION_SUFFIX = ":compensation";
-
 /**
  * A service's part in sagas. For each command it: checks the payload against the handler's
  * schema (poison if it does not match), deduplicates by idempotency key in an inbox row, runs
  * the handler, and writes the reply to an outbox, all in one local transaction; the reply is
  * sent after the commit. A duplicate command gets the stored reply again, with no second
  * effect. A compensation that arrives before its action leaves a guard, and the late action is
- * refused.
- *
- * The orchestrator's idempotency keys are `<saga>:<step>` for an action and
- * `<saga>:<step>:compensation` for its compensation; the guard relies on that convention.
+ * refused: the guard is an inbox row under the compensation's `actionKey`, the idempotency key
+ * of the action it undoes.
  */
 export class Participant {
   readonly stats: ParticipantStats = {
@@ -189,9 +186,13 @@ export class Participant {
         attributes: {
           [SpanAttribute.sagaId]: command.sagaId,
           [SpanAttribute.sagaName]: command.sagaName,
-          [SpanAttribute.step]: command.step,
-          [SpanAttribute.attempt]: command.attempt,
-          [SpanAttribute.compensation]: command.compensation,
+          ...(command.kind === "command"
+            ? {
+                [SpanAttribute.step]: command.step,
+                [SpanAttribute.attempt]: command.attempt,
+                [SpanAttribute.compensation]: command.compensation,
+              }
+            : {}),
           [SpanAttribute.messageName]: command.name,
           "saga.service": this.options.service,
         },
@@ -252,7 +253,7 @@ export class Participant {
         .join("; ");
       return poison(`${command.name} payload is invalid: ${issues}`);
     }
-    const key = command.idempotencyKey ?? command.messageId;
+    const key = command.idempotencyKey;
     let replyUrl: string;
     try {
       replyUrl = await this.replyUrl();
@@ -319,11 +320,10 @@ export class Participant {
           });
         }
         let actionApplied = true;
-        if (command.compensation && key.endsWith(COMPENSATION_SUFFIX)) {
-          const actionKey = key.slice(0, -COMPENSATION_SUFFIX.length);
+        if (command.compensation) {
           const guard = await trx("participant_inbox")
             .insert({
-              idempotency_key: actionKey,
+              idempotency_key: command.actionKey,
               command: `(guard for ${command.name})`,
               saga_id: command.sagaId,
               status: "guarded",
@@ -367,13 +367,12 @@ export class Participant {
 
   private async writeReply(
     trx: Knex,
-    command: Envelope,
+    command: CommandEnvelope,
     replyUrl: string,
     reply: Reply,
   ): Promise<OutboxRow[]> {
-    const envelope = createEnvelope(
+    const envelope = createReplyEnvelope(
       {
-        kind: "reply",
         name: reply.name,
         sagaId: command.sagaId,
         sagaName: command.sagaName,
@@ -448,7 +447,7 @@ export async function createParticipant(options: ParticipantOptions): Promise<Pa
 }
 
 /** The trace context a reply carries: the active span's (the handler's), else the command's. */
-function traceOfReply(command: Envelope): Envelope["trace"] {
+function traceOfReply(command: CommandEnvelope): CommandEnvelope["trace"] {
   const traceparent = activeTraceparent();
   return traceparent ? { traceparent } : command.trace;
 }

@@ -1,9 +1,12 @@
 import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
   type CommandKeys,
+  createCommandEnvelope,
+  DEV_COMMAND_KEY,
   type Envelope,
   envelopeMessage,
   sendToQueue,
+  signEnvelope,
 } from "@sagaworks/messaging";
 import {
   type AwsClients,
@@ -355,6 +358,41 @@ describe("participant SDK", () => {
     await waitFor(() => w.participant.stats.refusedByGuard === 1);
     expect(await widgets(w)).toEqual([]);
     expect(w.replies.forSaga(action.sagaId).map((r) => r.name)).toEqual(["WidgetScrapped"]);
+  });
+
+  it("guards the action a compensation names by its actionKey, whatever the keys look like", async () => {
+    const w = await world("guard by action key");
+    const common = {
+      sagaId: crypto.randomUUID(),
+      sagaName: "test-saga",
+      sagaVersion: 1,
+      step: "make",
+      attempt: 1,
+      replyTo: w.replyQueue,
+    };
+    const signed = (input: Parameters<typeof createCommandEnvelope>[0]) =>
+      signEnvelope(createCommandEnvelope(input), { current: DEV_COMMAND_KEY });
+    // Keys that follow no suffix convention: only the explicit actionKey ties the two together.
+    const action = signed({
+      ...common,
+      name: "MakeWidget",
+      compensation: false,
+      idempotencyKey: "order-77/make-widget",
+      payload: { widgetId: "keyed", size: 4 },
+    });
+    const compensation = signed({
+      ...common,
+      name: "ScrapWidget",
+      compensation: true,
+      idempotencyKey: "undo/order-77",
+      actionKey: "order-77/make-widget",
+      payload: { widgetId: "keyed" },
+    });
+    await send(w, compensation);
+    expect(await w.replies.replyTo(compensation)).toMatchObject({ payload: { existed: false } });
+    await send(w, action);
+    await waitFor(() => w.participant.stats.refusedByGuard === 1);
+    expect(await widgets(w)).toEqual([]);
   });
 
   it("compensates an action that did run", async () => {

@@ -1,13 +1,9 @@
 import { randomBytes } from "node:crypto";
-import {
-  type CommandKeys,
-  createEnvelope,
-  envelopeMessage,
-  signEnvelope,
-} from "@sagaworks/messaging";
+import { type CommandKeys, envelopeMessage } from "@sagaworks/messaging";
 import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
+import { commandEnvelopeOf, eventEnvelopeOf } from "../envelopes.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
 import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
@@ -55,15 +51,15 @@ const asObject = (value: JsonValue): Record<string, unknown> =>
  */
 function traceparent(
   traceId: string,
-  send: { name: string; sagaId: string; saga: string; step: string; attempt: number },
+  send: { name: string; sagaId: string; saga: string; step?: string; attempt?: number },
 ): string {
   const span = tracer().startSpan(`saga.send ${send.name}`, {
     kind: SpanKind.PRODUCER,
     attributes: {
       [SpanAttribute.sagaId]: send.sagaId,
       [SpanAttribute.sagaName]: send.saga,
-      [SpanAttribute.step]: send.step,
-      [SpanAttribute.attempt]: send.attempt,
+      ...(send.step === undefined ? {} : { [SpanAttribute.step]: send.step }),
+      ...(send.attempt === undefined ? {} : { [SpanAttribute.attempt]: send.attempt }),
       [SpanAttribute.messageName]: send.name,
     },
   });
@@ -123,32 +119,19 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
   for (const effect of effects) {
     switch (effect.type) {
       case "send-command": {
-        const unsigned = createEnvelope(
-          {
-            kind: "command",
+        const envelope = commandEnvelopeOf(effect, snapshot, {
+          payload: asObject(effect.payload),
+          traceparent: traceparent(context.traceId, {
             name: effect.command,
             sagaId: snapshot.sagaId,
-            sagaName: compiled.name,
-            sagaVersion: compiled.version,
+            saga: compiled.name,
             step: effect.step,
             attempt: effect.attempt,
-            compensation: effect.compensation,
-            idempotencyKey: effect.idempotencyKey,
-            replyTo: routing.replyQueueName,
-            payload: asObject(effect.payload),
-            trace: {
-              traceparent: traceparent(context.traceId, {
-                name: effect.command,
-                sagaId: snapshot.sagaId,
-                saga: compiled.name,
-                step: effect.step,
-                attempt: effect.attempt,
-              }),
-            },
-          },
-          () => now,
-        );
-        const envelope = signEnvelope(unsigned, routing.commandKeys);
+          }),
+          replyTo: routing.replyQueueName,
+          keys: routing.commandKeys,
+          now,
+        });
         rows.push({
           saga_id: snapshot.sagaId,
           kind: "sqs",
@@ -187,29 +170,16 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
       case "publish-event": {
         // Still listed in the history's effects; only the message is left out.
         if (!publishesEvent(routing, effect.name)) break;
-        const envelope = createEnvelope(
-          {
-            kind: "event",
+        const envelope = eventEnvelopeOf(effect, snapshot, {
+          payload: summariseEventDetail(effect.detail),
+          traceparent: traceparent(context.traceId, {
             name: effect.name,
             sagaId: snapshot.sagaId,
-            sagaName: compiled.name,
-            sagaVersion: compiled.version,
-            step: effect.step ?? "(saga)",
-            attempt: 1,
-            compensation: false,
-            payload: summariseEventDetail(effect.detail),
-            trace: {
-              traceparent: traceparent(context.traceId, {
-                name: effect.name,
-                sagaId: snapshot.sagaId,
-                saga: compiled.name,
-                step: effect.step ?? "(saga)",
-                attempt: 1,
-              }),
-            },
-          },
-          () => now,
-        );
+            saga: compiled.name,
+            ...(effect.step === null ? {} : { step: effect.step }),
+          }),
+          now,
+        });
         rows.push({
           saga_id: snapshot.sagaId,
           kind: "sns",

@@ -3,9 +3,11 @@
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   ack,
-  createEnvelope,
+  type CommandEnvelope,
+  createReplyEnvelope,
   type Envelope,
   envelopeMessage,
+  poison,
   type ReceivedMessage,
   SqsConsumer,
   sendToQueue,
@@ -24,10 +26,13 @@ export type Answer = { name: string; payload: Record<string, unknown> } | null;
 export async function startParticipant(
   env: { clients: AwsClients; prefix: string },
   service: string,
-  answer: (command: Envelope, delivery: ReceivedMessage<Envelope>) => Answer | Promise<Answer>,
+  answer: (
+    command: CommandEnvelope,
+    delivery: ReceivedMessage<Envelope>,
+  ) => Answer | Promise<Answer>,
   options: { duplicateReplies?: boolean } = {},
-): Promise<{ consumer: SqsConsumer<Envelope>; received: Envelope[] }> {
-  const received: Envelope[] = [];
+): Promise<{ consumer: SqsConsumer<Envelope>; received: CommandEnvelope[] }> {
+  const received: CommandEnvelope[] = [];
   const replyUrls = new Map<string, string>();
   const replyUrl = async (name: string) => {
     let url = replyUrls.get(name);
@@ -52,11 +57,13 @@ export async function startParticipant(
     concurrency: 20,
     handler: async (delivery) => {
       const command = delivery.body;
+      if (command.kind !== "command") {
+        return poison(`${service} takes commands; got a ${command.kind} named ${command.name}`);
+      }
       received.push(command);
       const reply = await answer(command, delivery);
       if (!reply) return ack();
-      const envelope = createEnvelope({
-        kind: "reply",
+      const envelope = createReplyEnvelope({
         name: reply.name,
         sagaId: command.sagaId,
         sagaName: command.sagaName,
@@ -68,7 +75,7 @@ export async function startParticipant(
         payload: reply.payload,
         trace: command.trace,
       });
-      const url = await replyUrl(command.replyTo ?? "");
+      const url = await replyUrl(command.replyTo);
       const copies = options.duplicateReplies ? [envelope, envelope] : [envelope];
       await sendToQueue(
         env.clients.sqs,
@@ -86,7 +93,7 @@ export async function startParticipant(
 export function shopAnswers(limitCents = 10_000) {
   const reserved = new Map<string, number>();
   return {
-    order(command: Envelope): Answer {
+    order(command: CommandEnvelope): Answer {
       const p = command.payload as Record<string, unknown>;
       switch (command.name) {
         case "CreateOrder":
@@ -107,7 +114,7 @@ export function shopAnswers(limitCents = 10_000) {
           return null;
       }
     },
-    account(command: Envelope): Answer {
+    account(command: CommandEnvelope): Answer {
       const p = command.payload as { customerId: string; orderId: string; amountCents: number };
       if (command.name !== "ReserveCredit") return null;
       const used = reserved.get(p.customerId) ?? 0;

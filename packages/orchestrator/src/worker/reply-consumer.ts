@@ -5,6 +5,7 @@ import {
   type HandlerResult,
   poison,
   type ReceivedMessage,
+  type ReplyEnvelope,
   SqsConsumer,
 } from "@sagaworks/messaging";
 import {
@@ -79,7 +80,7 @@ export async function handleReply(
   );
 }
 
-async function applyReply(runtime: SagaRuntime, envelope: Envelope): Promise<HandlerResult> {
+async function applyReply(runtime: SagaRuntime, envelope: ReplyEnvelope): Promise<HandlerResult> {
   const outcome = await runtime.apply(
     envelope.sagaId,
     {

@@ -1,0 +1,71 @@
+// The envelopes the orchestrator sends, built from the engine's effects. Kept apart from the
+// store's SQL so that what goes on the wire is decided in one place.
+import {
+  type CommandEnvelope,
+  type CommandKeys,
+  createCommandEnvelope,
+  createEventEnvelope,
+  type EventEnvelope,
+  signEnvelope,
+} from "@sagaworks/messaging";
+import { actionKey, type Effect, type SagaSnapshot } from "@sagaworks/saga-engine";
+
+type SendCommand = Extract<Effect, { type: "send-command" }>;
+type PublishEvent = Extract<Effect, { type: "publish-event" }>;
+type SagaOf = Pick<SagaSnapshot, "sagaId" | "sagaName" | "sagaVersion">;
+
+/**
+ * The signed command a `send-command` effect sends. A compensation names the action it undoes by
+ * that action's idempotency key (saga-engine's key convention), which the participant guards.
+ */
+export function commandEnvelopeOf(
+  effect: SendCommand,
+  saga: SagaOf,
+  send: {
+    payload: Record<string, unknown>;
+    traceparent: string;
+    replyTo: string;
+    keys: CommandKeys;
+    now: Date;
+  },
+): CommandEnvelope {
+  const common = {
+    name: effect.command,
+    sagaId: saga.sagaId,
+    sagaName: saga.sagaName,
+    sagaVersion: saga.sagaVersion,
+    step: effect.step,
+    attempt: effect.attempt,
+    idempotencyKey: effect.idempotencyKey,
+    replyTo: send.replyTo,
+    payload: send.payload,
+    trace: { traceparent: send.traceparent },
+  };
+  const unsigned = createCommandEnvelope(
+    effect.compensation
+      ? { ...common, compensation: true, actionKey: actionKey(saga.sagaId, effect.step) }
+      : { ...common, compensation: false },
+    () => send.now,
+  );
+  return signEnvelope(unsigned, send.keys);
+}
+
+/** The lifecycle event a `publish-event` effect publishes; a step only when it concerns one. */
+export function eventEnvelopeOf(
+  effect: PublishEvent,
+  saga: SagaOf,
+  send: { payload: Record<string, unknown>; traceparent: string; now: Date },
+): EventEnvelope {
+  return createEventEnvelope(
+    {
+      name: effect.name,
+      sagaId: saga.sagaId,
+      sagaName: saga.sagaName,
+      sagaVersion: saga.sagaVersion,
+      ...(effect.step === null ? {} : { step: effect.step }),
+      payload: send.payload,
+      trace: { traceparent: send.traceparent },
+    },
+    () => send.now,
+  );
+}
