@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { createEnvelope, encodeEnvelope } from "@sagaworks/messaging";
 import { describe, expect, it } from "vitest";
-import type { SagaView } from "../sagas/orchestrator-client.ts";
-import { classify, groupMessages, Verdict } from "./classify.ts";
-import type { DlqMessage } from "./peek.ts";
+import { classify, groupMessages, type SagaState, Verdict } from "./classify.ts";
+import type { DlqMessage } from "./message.ts";
 
 const sagaId = randomUUID();
 
@@ -47,20 +46,12 @@ function command(
   );
 }
 
-function saga(status: string, pending: SagaView["pending"]): SagaView {
+function saga(status: string, pending: SagaState["pending"]): SagaState {
   return {
-    id: sagaId,
-    name: "create-order",
-    version: 1,
     status,
     state: pending ? `step:${pending.step}` : status,
-    createdAt: "",
     updatedAt: "2026-01-01T00:00:00.000Z",
     pending,
-    failure: null,
-    pivotPassed: false,
-    steps: {},
-    history: [],
   };
 }
 
