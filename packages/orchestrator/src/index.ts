@@ -1,4 +1,5 @@
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
+export { type DeadLetterRoutesOptions, deadLetterRoutes } from "./api/dead-letter-routes.ts";
 export {
   defaultInspectorDir,
   type InspectorRoutesOptions,

@@ -1,6 +1,8 @@
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, HttpError, type ServiceApp } from "@sagaworks/service-kit";
+import type { DeadLetterReader } from "../dead-letters/reader.ts";
 import { OrchestratorError, OrchestratorErrorCode } from "../errors.ts";
+import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
 import { inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
@@ -22,6 +24,8 @@ export interface ApiDeps {
   apiToken: string;
   /** False until the workers run; `/ready` says so. */
   isReady: () => boolean;
+  /** When given, the read-only dead-letter view (`/dead-letters`) is served. */
+  deadLetters?: Pick<DeadLetterReader, "list" | "read">;
 }
 
 /** HTTP status of each orchestrator error code a route can meet. */
@@ -70,6 +74,9 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   await app.register(definitionRoutes, { definitions, apiToken });
   // The inspector's page and its reads (search, counts, timers, outbox) need the database.
   if (deps.db) await app.register(inspectorRoutes, { db: deps.db, apiToken });
+  if (deps.deadLetters) {
+    await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, apiToken });
+  }
   return app;
 }
 

@@ -12,6 +12,8 @@ export interface DeadLetterQueue {
   owner: string;
   role: string;
   source: { name: string; url: string | undefined };
+  /** Deliveries of the source queue before SQS moves a message here. */
+  maxReceiveCount?: number | undefined;
 }
 
 async function queueUrl(sqs: SQSClient, name: string): Promise<string | undefined> {
@@ -40,6 +42,7 @@ export async function deadLetterQueues(
         owner: source.owner,
         role: source.role === QueueRole.replies ? "replies" : source.role,
         source: { name: source.name, url: sourceUrl },
+        maxReceiveCount: source.maxReceiveCount,
       };
     }),
   );
