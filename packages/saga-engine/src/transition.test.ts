@@ -1242,7 +1242,10 @@ describe("the pivot: once it succeeded nothing is compensated", () => {
     // Parked at the pivot (its retries ran out): still not skippable; retry still works.
     timeOutAndRetry(driver, 1);
     timeOut(driver);
-    expect(snap(driver)).toMatchObject({ status: "needs-intervention", pending: { step: "decide" } });
+    expect(snap(driver)).toMatchObject({
+      status: "needs-intervention",
+      pending: { step: "decide" },
+    });
     expectRefused(driver, { action: "skip", output: { sagaId: SAGA } }, "PIVOT_NOT_SKIPPABLE");
     operator(driver, { action: "retry" });
     driver.reply("Decided", { sagaId: SAGA });
