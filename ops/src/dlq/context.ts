@@ -2,8 +2,7 @@
 // DLQs of the topology and the orchestrator client; and the option parsers they share.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { DeadLetterQueue } from "@sagaworks/orchestrator";
-import { deadLetterQueues } from "@sagaworks/orchestrator";
+import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/orchestrator";
 import { type AwsClients, createAwsClients } from "@sagaworks/platform";
 import { type OpsIo, UsageError } from "../command.ts";
 import { OrchestratorClient } from "../sagas/orchestrator-client.ts";

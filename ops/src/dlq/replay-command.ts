@@ -1,6 +1,5 @@
 // `ops dlq replay`: the options parsed and checked, then a dry run or an executed saga-aware
 // replay (replay.ts), or a plain StartMessageMoveTask redrive with `--bulk`.
-
 import { parseArgs } from "node:util";
 import {
   GetQueueAttributesCommand,
