@@ -4,7 +4,7 @@
 // with its journal, ramp and breaker. The list refreshes by polling (queue attributes only); a
 // DLQ is read once when opened and again on request, since each read briefly hides its messages.
 import "./dead-letters.css";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   type DeadLetterQueues,
   type DeadLetterView,
@@ -242,7 +242,7 @@ function GroupPanel({ group, index }: { group: Group; index: number }) {
   );
 }
 
-function QueueReport({ queue }: { queue: string }) {
+function QueueReport({ queue, onRead }: { queue: string; onRead: () => void }) {
   const [includeStale, setIncludeStale] = useState(false);
   // Read once per queue and option, and on request: never polled (see the header).
   const read = usePolling(
@@ -251,6 +251,15 @@ function QueueReport({ queue }: { queue: string }) {
     null,
   );
   const view = read.data;
+  // The list's depths, re-read once this read has put the messages back (during it, they count
+  // as in flight).
+  // (A ref: the callback is a new function on every render, the read is not.)
+  const onReadRef = useRef(onRead);
+  onReadRef.current = onRead;
+  const readAt = read.at;
+  useEffect(() => {
+    if (readAt !== undefined) onReadRef.current();
+  }, [readAt]);
   return (
     <Section
       id="dlq-report"
@@ -331,7 +340,7 @@ export function DeadLettersPage({ queue }: { queue: string | null }) {
           <p class="muted">Open a DLQ to read its messages, joined to their sagas.</p>
         )}
       </Section>
-      {queue ? <QueueReport queue={queue} /> : null}
+      {queue ? <QueueReport queue={queue} onRead={list.refresh} /> : null}
     </main>
   );
 }
