@@ -16,11 +16,11 @@ import {
   sendToQueue,
 } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
+import { peekMessages } from "@sagaworks/orchestrator";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ReplayJournal } from "../src/dlq/journal.ts";
-import { peekMessages } from "../src/dlq/peek.ts";
 import { REPLAY_ATTRIBUTE } from "../src/dlq/replay.ts";
 import { OpsHarness } from "./harness.ts";
 

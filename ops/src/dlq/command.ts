@@ -1,34 +1,21 @@
 // `ops dlq`: list, inspect, replay and audit the environment's dead-letter queues.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  GetQueueAttributesCommand,
-  type SQSClient,
-  StartMessageMoveTaskCommand,
-} from "@aws-sdk/client-sqs";
-import { type AwsClients, createAwsClients } from "@sagaworks/platform";
-import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { type Classified, groupMessages, Verdict } from "./classify.ts";
-import { loadOpsEnvironment, type Needs, type OpsEnvironment } from "./environment.ts";
-import { formatAge, parseDuration, table } from "./format.ts";
-import { ReplayJournal } from "./journal.ts";
-import { peekMessages } from "./peek.ts";
-import {
-  type DeadLetterQueue,
-  deadLetterQueues,
-  environmentTopology,
-  pickQueue,
+  type Classified,
+  groupMessages,
+  peekMessages,
   queueStats,
-} from "./queues.ts";
-import {
-  defaultReplayOptions,
-  inspectQueue,
-  type PlanLine,
-  type ReplayOptions,
-  replay,
-} from "./replay.ts";
+  Verdict,
+} from "@sagaworks/orchestrator";
+import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
+import { positiveInt, withContext } from "./context.ts";
+import { formatAge, table } from "./format.ts";
+import { history } from "./history-command.ts";
+import { pickQueue } from "./queues.ts";
+import { replayCommand } from "./replay-command.ts";
+import { inspectQueue } from "./saga-lookup.ts";
 
 const ENVIRONMENT = `Environment: SAGAWORKS_ENV_PREFIX (default dev), AWS_ENDPOINT_URL or SAGAWORKS_BROKER=aws,
 AWS_REGION, ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, DATABASE_URL and OPS_DB_SCHEMA (replay journal, default ops; OPS_JOURNAL_DIR
@@ -91,63 +78,6 @@ const GROUP_USAGE = `Usage: ops dlq <list|inspect|replay|history> [options]
 
 Each sub-command takes --help. ${ENVIRONMENT}
 `;
-
-interface Context {
-  env: OpsEnvironment;
-  clients: AwsClients;
-  queues: DeadLetterQueue[];
-  orchestrator: OrchestratorClient;
-}
-
-async function withContext<T>(
-  io: OpsIo,
-  needs: Needs,
-  work: (ctx: Context) => Promise<T>,
-): Promise<T> {
-  const env = loadOpsEnvironment(io.env, { broker: true, ...needs });
-  const clients = createAwsClients({ endpoint: env.endpoint, region: env.region });
-  try {
-    const topology = await environmentTopology(
-      env.prefix,
-      resolve(io.cwd, env.definitionsDir),
-      env.maxReceiveCount,
-    );
-    const queues = await deadLetterQueues(clients.sqs, topology);
-    const orchestrator = new OrchestratorClient({
-      baseUrl: env.orchestratorUrl,
-      token: env.orchestratorToken,
-    });
-    return await work({ env, clients, queues, orchestrator });
-  } finally {
-    clients.destroy();
-  }
-}
-
-function openJournal(io: OpsIo, env: OpsEnvironment): Promise<ReplayJournal> {
-  const dataDir = env.journalDir ? resolve(io.cwd, env.journalDir) : undefined;
-  if (dataDir && !env.databaseUrl) mkdirSync(dataDir, { recursive: true });
-  return ReplayJournal.open({
-    databaseUrl: env.databaseUrl,
-    dataDir,
-    schema: env.journalSchema,
-  });
-}
-
-function positiveInt(value: string | undefined, option: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${option} must be a whole number ≥ 1, got "${value}"`);
-  return n;
-}
-
-function duration(value: string | undefined, option: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = parseDuration(value);
-  if (ms === undefined)
-    throw new UsageError(`${option} must be a duration such as 30s, 10m or 2h, got "${value}"`);
-  return ms;
-}
 
 async function list(argv: readonly string[], io: OpsIo): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: { json: { type: "boolean" } } });
@@ -281,210 +211,6 @@ async function inspect(argv: readonly string[], io: OpsIo): Promise<number> {
       io.stdout(`next: ops dlq replay ${queue.name}   (a dry run; add --execute to act)\n`);
     return ExitCode.ok;
   });
-}
-
-function printLine(io: OpsIo, l: PlanLine, destination: string): void {
-  const what = l.name
-    ? `${l.name}${l.step ? ` (${l.step})` : ""}${l.sagaId ? ` saga ${l.sagaId}` : ""}`
-    : "not an envelope";
-  const verb = {
-    send: `send → ${destination}`,
-    skip: "skip",
-    "after-first": "later",
-    returned: "returned",
-  }[l.action];
-  io.stdout(`${verb.padEnd(10)} ${l.sqsMessageId}  ${what}: ${l.why}\n`);
-}
-
-async function bulkMove(
-  sqs: SQSClient,
-  queue: DeadLetterQueue,
-  io: OpsIo,
-  execute: boolean,
-): Promise<number> {
-  const arn = async (url: string) =>
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
-      .Attributes?.QueueArn ?? "";
-  if (!execute) {
-    io.stdout(
-      `dry run: StartMessageMoveTask would move every message of ${queue.name} to ${queue.source.name}, without checking saga state. Add --execute.\n`,
-    );
-    return ExitCode.ok;
-  }
-  try {
-    const task = await sqs.send(
-      new StartMessageMoveTaskCommand({
-        SourceArn: await arn(queue.url ?? ""),
-        DestinationArn: await arn(queue.source.url ?? ""),
-      }),
-    );
-    io.stdout(
-      `StartMessageMoveTask started (task ${task.TaskHandle}): ${queue.name} → ${queue.source.name}\n`,
-    );
-    return ExitCode.ok;
-  } catch (error) {
-    const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    io.stderr(
-      `This endpoint does not support StartMessageMoveTask (${e.name ?? "error"}: ${e.message ?? ""}); the embedded emulator does not. Use the saga-aware replay: ops dlq replay ${queue.name} --execute\n`,
-    );
-    return ExitCode.failure;
-  }
-}
-
-async function replayCommand(argv: readonly string[], io: OpsIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      execute: { type: "boolean" },
-      "include-stale": { type: "boolean" },
-      verdict: { type: "string" },
-      saga: { type: "string" },
-      command: { type: "string" },
-      "older-than": { type: "string" },
-      limit: { type: "string" },
-      rate: { type: "string" },
-      "ramp-start": { type: "string" },
-      "max-batch": { type: "string" },
-      settle: { type: "string" },
-      "max-returned": { type: "string" },
-      bulk: { type: "boolean" },
-      json: { type: "boolean" },
-    },
-  });
-  const name = positionals[0];
-  if (!name || positionals.length > 1) throw new UsageError("replay takes one queue name");
-  const verdicts = values.verdict?.split(",").map((v) => v.trim());
-  for (const v of verdicts ?? []) {
-    if (!["waiting", "stale", "event"].includes(v))
-      throw new UsageError(`--verdict takes waiting, stale or event, not "${v}"`);
-  }
-  const options: ReplayOptions = {
-    ...defaultReplayOptions,
-    execute: values.execute === true,
-    includeStale: values["include-stale"] === true || (verdicts?.includes("stale") ?? false),
-    filter: {
-      verdicts: verdicts as Verdict[] | undefined,
-      sagaId: values.saga,
-      name: values.command,
-      olderThanMs: duration(values["older-than"], "--older-than"),
-    },
-    limit: positiveInt(values.limit, "--limit", Number.POSITIVE_INFINITY),
-    ratePerSecond: positiveInt(values.rate, "--rate", defaultReplayOptions.ratePerSecond),
-    rampStart: positiveInt(values["ramp-start"], "--ramp-start", defaultReplayOptions.rampStart),
-    maxBatch: positiveInt(values["max-batch"], "--max-batch", defaultReplayOptions.maxBatch),
-    settleMs: duration(values.settle, "--settle") ?? defaultReplayOptions.settleMs,
-    maxReturned: positiveInt(
-      values["max-returned"],
-      "--max-returned",
-      defaultReplayOptions.maxReturned,
-    ),
-  };
-  const needs = { orchestrator: !values.bulk, database: options.execute && !values.bulk };
-  return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
-    const queue = pickQueue(queues, name);
-    if (values.bulk) return bulkMove(clients.sqs, queue, io, options.execute);
-    const journal = options.execute ? await openJournal(io, env) : undefined;
-    let done = 0;
-    try {
-      if (options.execute) {
-        const unfinished = await journal?.unfinishedRun(queue.name);
-        if (unfinished && !values.json) {
-          io.stdout(
-            `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
-          );
-        }
-      }
-      const report = await replay(
-        {
-          sqs: clients.sqs,
-          queue,
-          orchestrator,
-          journal,
-          actor: env.actor,
-          onLine: (l) => {
-            done++;
-            if (!values.json) printLine(io, l, queue.source.name);
-            if (io.isTty) io.stderr(`\r${done} message(s) decided`);
-          },
-        },
-        options,
-      );
-      if (io.isTty) io.stderr("\n");
-      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
-      return report.tripped ? ExitCode.failure : ExitCode.ok;
-    } finally {
-      await journal?.close();
-    }
-  });
-}
-
-async function history(argv: readonly string[], io: OpsIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { json: { type: "boolean" }, queue: { type: "string" }, limit: { type: "string" } },
-  });
-  const env = loadOpsEnvironment(io.env, { database: true });
-  const journal = await openJournal(io, env);
-  try {
-    const runId = positionals[0];
-    if (runId) {
-      const run = await journal.run(runId);
-      if (!run) throw new Error(`No replay run ${runId}; ops dlq history lists them.`);
-      const entries = [...(await journal.entries(run.id)).values()].sort(
-        (a, b) => a.updatedAt.getTime() - b.updatedAt.getTime(),
-      );
-      if (values.json) {
-        io.stdout(
-          `${JSON.stringify({ run, entries: entries.map(({ body: _body, ...rest }) => rest) }, null, 2)}\n`,
-        );
-        return ExitCode.ok;
-      }
-      io.stdout(
-        `run ${run.id} on ${run.dlq} → ${run.sourceQueue}\nby ${run.actor}, ${run.startedAt.toISOString()} to ${run.finishedAt?.toISOString() ?? "(unfinished)"}: ${run.status}\n${run.outcome ?? ""}\n\n`,
-      );
-      io.stdout(
-        table(
-          ["MESSAGE", "STATE", "NAME", "SAGA", "WHY"],
-          entries.map((e) => [
-            e.dlqMessageId,
-            e.state,
-            e.name ?? "-",
-            e.sagaId ?? "-",
-            e.explanation ?? "",
-          ]),
-        ),
-      );
-      return ExitCode.ok;
-    }
-    const runs = await journal.runs(positiveInt(values.limit, "--limit", 20), values.queue);
-    if (values.json) {
-      io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
-      return ExitCode.ok;
-    }
-    if (runs.length === 0) {
-      io.stdout("no replays yet\n");
-      return ExitCode.ok;
-    }
-    io.stdout(
-      table(
-        ["RUN", "STARTED", "BY", "DLQ", "STATUS", "OUTCOME"],
-        runs.map((r) => [
-          r.id,
-          r.startedAt.toISOString(),
-          r.actor,
-          r.dlq,
-          r.status,
-          r.outcome ?? "",
-        ]),
-      ),
-    );
-    return ExitCode.ok;
-  } finally {
-    await journal.close();
-  }
 }
 
 const SUB_COMMANDS = { list, inspect, replay: replayCommand, history } as const;

@@ -12,14 +12,17 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { type AccountService, startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
 import { definitionsDir, type RunningSystem, startSystem } from "@sagaworks/demo";
 import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import { SqsConsumer, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -42,7 +45,9 @@ const UI_WAIT_MS = 30_000;
 /**
  * The shipped sagas, with create-order's pivot (reserve-credit) given one 20 s attempt, so a
  * paused account service parks a saga in needs-intervention within the test's time, while a
- * restarted one (a new process start, on a busy machine) still answers before it runs out.
+ * restarted one (a new process start, on a busy machine) still answers before it runs out; and
+ * its create-order step a 10 min timeout, so a dead-lettered CreateOrder stays the one its saga
+ * waits for.
  */
 async function definitions(): Promise<CompiledSaga[]> {
   const read = async (file: string) =>
@@ -54,6 +59,10 @@ async function definitions(): Promise<CompiledSaga[]> {
   if (!pivot) throw new Error("create-order has no reserve-credit step");
   pivot.retry = { maxAttempts: 1 };
   pivot.timeout = "20s";
+  // A CreateOrder in the order DLQ stays "waiting" for as long as the dead-letter test looks.
+  const create = createOrder.steps.find((step) => step.name === "create-order");
+  if (!create) throw new Error("create-order has no create-order step");
+  create.timeout = "10m";
   return [createOrder, await read("cancel-order.saga.json")].map((definition) =>
     compileSagaOrThrow(definition, { contracts: serviceContracts }),
   );
@@ -342,9 +351,9 @@ describe("the web inspector", () => {
     await shoot("saga-retried");
   }, 150_000);
 
-  it("is refused a compensation and a skip past the pivot, with the API's reason shown", async () => {
-    // Park a saga after its pivot: create-order done, credit reserved, approve-order waiting on
-    // a paused order service.
+  it("is refused a skip of the pivot and a compensation past it, with the API's reason shown", async () => {
+    // Hold a saga at its pivot: create-order done, reserve-credit waiting on a paused account
+    // service.
     await pauseAccount();
     const sagaId = await startOrder("cust-ada", 3_300);
     await sagaWhen(
@@ -352,8 +361,36 @@ describe("the web inspector", () => {
       (saga) => saga.snapshot.steps["create-order"]?.status === "succeeded",
       "the order to be created",
     );
-    // Both at once: the pivot's one attempt runs out if the account takes too long to return.
+
+    await page.goto(`${base}/ui/#/sagas/${sagaId}`);
+    await graphRendered();
+    await page.getByRole("button", { name: "Skip…" }).click();
+    await page.getByLabel("Who is acting").fill("ops@example.com");
+    await page.getByLabel(/^Reason/).fill("credit reserved by hand");
+    await page.getByLabel(/^Output of the skipped step/).fill('{"reservationId":"by-hand"}');
+    await page.getByRole("button", { name: "Confirm skip" }).click();
+    const pivotRefusal = page.getByRole("alert").filter({ hasText: "PIVOT_NOT_SKIPPABLE" });
+    await pivotRefusal.waitFor({ timeout: UI_WAIT_MS });
+    expect(await pivotRefusal.textContent()).toContain("409");
+    expect(await pivotRefusal.textContent()).toContain("Retry it or compensate");
+    await shoot("saga-refused-skip");
+    // Nothing passed the pivot: it still waits on reserve-credit, and no output was recorded.
+    const held = await api("GET", `/sagas/${sagaId}`);
+    expect(held.body.snapshot).toMatchObject({ pivotPassed: false });
+    expect(held.body.snapshot.pending).toMatchObject({ step: "reserve-credit" });
+    expect(held.body.snapshot.steps["reserve-credit"]?.status).not.toBe("skipped");
+
+    // Let the pivot pass (approve-order then waits on a paused order service). Both at once:
+    // the pivot's one attempt runs out if the account takes too long to return; if it already
+    // has (a slow machine), the saga is parked at the pivot and a retry sends it again.
     await Promise.all([system.services.order.stop(), resumeAccount()]);
+    if ((await api("GET", `/sagas/${sagaId}`)).body.snapshot.status === "needs-intervention") {
+      const retried = await api("POST", `/sagas/${sagaId}/retry`, {
+        actor: "ops@example.com",
+        reason: "the account service is back",
+      });
+      expect(retried.status).toBe(200);
+    }
     await sagaWhen(
       sagaId,
       (saga) => saga.snapshot.pivotPassed && saga.snapshot.state === "step:approve-order",
@@ -361,6 +398,10 @@ describe("the web inspector", () => {
     );
 
     await page.goto(`${base}/ui/#/sagas/${sagaId}`);
+    await page
+      .locator("#timeline")
+      .filter({ hasText: "approve-order" })
+      .waitFor({ timeout: UI_WAIT_MS });
     await headingStatus("running");
     await page.getByRole("button", { name: "Compensate…" }).click();
     await page.getByLabel("Who is acting").fill("ops@example.com");
@@ -372,6 +413,7 @@ describe("the web inspector", () => {
     expect(await refusal.textContent()).toContain("the pivot has succeeded");
     await shoot("saga-refused-compensate");
 
+    // A skip whose output is not an object is refused by the API's schema before the engine.
     await page.getByRole("button", { name: "Skip…" }).click();
     await page.getByLabel(/^Reason/).fill("approve it by hand");
     await page.getByLabel(/^Output of the skipped step/).fill("[]");
@@ -386,7 +428,130 @@ describe("the web inspector", () => {
         (entry: { eventType: string }) => entry.eventType === "operator.compensate",
       ),
     ).toEqual([expect.objectContaining({ applied: false, reason: "customer asked to cancel" })]);
-    await shoot("saga-refused-skip");
+    expect(
+      saga.body.history.filter(
+        (entry: { eventType: string }) => entry.eventType === "operator.skip",
+      ),
+    ).toEqual([expect.objectContaining({ applied: false, reason: "credit reserved by hand" })]);
+  }, 180_000);
+
+  it("shows the DLQs with depth, their messages joined to saga state, and the dry-run replay plan", async () => {
+    // The order service is stopped (the test before); a stand-in fails every command on its
+    // queue until its consumer dead-letters it with the reason, as a broken participant would.
+    // (The saga the test before left at approve-order has its ApproveOrder dead-lettered too:
+    // the checks below look for this test's messages, whatever else the DLQ holds.)
+    const orderQueue = commandQueueName(system.prefix, "order");
+    const orderDlq = deadLetterQueueName(orderQueue);
+    const queueUrl =
+      (await system.clients.sqs.send(new GetQueueUrlCommand({ QueueName: orderQueue }))).QueueUrl ??
+      "";
+    const broken = new SqsConsumer({
+      sqs: system.clients.sqs,
+      queueUrl,
+      logger: silentLogger(),
+      waitTimeSeconds: 1,
+      errorRetryDelaySeconds: () => 0,
+      handler: async () => {
+        throw new Error("order database unreachable");
+      },
+    });
+    broken.start();
+    let waiting: string;
+    let movedOn: string;
+    try {
+      waiting = await startOrder("cust-ada", 1_100);
+      movedOn = await startOrder("cust-grace", 1_300);
+      // And a body that is not an envelope: poison, whatever its reason.
+      await sendToQueue(system.clients.sqs, queueUrl, [{ body: "{ not an envelope" }]);
+      await waitFor(
+        async () => {
+          const read = (await api("GET", `/dead-letters/${orderDlq}`)).body;
+          const sagaIds = read.groups.flatMap((g: { messages: { sagaId: string | null }[] }) =>
+            g.messages.map((m) => m.sagaId),
+          );
+          return (
+            sagaIds.includes(waiting) && sagaIds.includes(movedOn) && read.verdicts.poison === 1
+          );
+        },
+        { timeoutMs: 60_000, description: "both CreateOrder commands and the poison in the DLQ" },
+      );
+    } finally {
+      await broken.stop();
+    }
+    // One saga moves on: an operator compensates it, so its dead CreateOrder is stale.
+    const compensated = await api("POST", `/sagas/${movedOn}/compensate`, {
+      actor: "ops@example.com",
+      reason: "customer cancelled",
+    });
+    expect(compensated.status).toBe(200);
+
+    await page.goto(`${base}/ui/#/dead-letters`);
+    await page.getByRole("heading", { name: "Dead letters", level: 1 }).waitFor();
+    const depth = page.locator(`tr[data-dlq="${orderDlq}"] [data-depth]`);
+    await depth.waitFor({ timeout: UI_WAIT_MS });
+    expect(Number(await depth.getAttribute("data-depth"))).toBeGreaterThanOrEqual(3);
+    expect(await page.locator("tr[data-dlq]").count()).toBe(3);
+    await shoot("dead-letters-list");
+    // By keyboard: Tab from the heading to the DLQ's link, then Enter.
+    await page.locator("main h1").focus();
+    let reached = false;
+    for (let presses = 0; presses < 30 && !reached; presses++) {
+      await page.keyboard.press("Tab");
+      reached =
+        (await page.evaluate("document.activeElement && document.activeElement.textContent")) ===
+        orderDlq;
+    }
+    expect(reached, "the DLQ's link is reachable with Tab").toBe(true);
+    await page.keyboard.press("Enter");
+
+    const outcome = page.locator("[data-plan-outcome]");
+    await outcome.waitFor({ timeout: UI_WAIT_MS });
+    expect(await outcome.textContent()).toMatch(
+      new RegExp(
+        `^dry run: [1-9]\\d* would be sent to ${orderQueue}, \\d+ left in ${orderDlq}; add --execute to replay$`,
+      ),
+    );
+    expect(Number(await page.locator('[data-verdict-count="poison"]').textContent())).toBe(1);
+    const sagaLink = page.locator(`a[href="#/sagas/${waiting}"]`);
+    const waitingGroup = page.locator('article[data-verdict="waiting"]', { has: sagaLink });
+    const waitingRow = waitingGroup.locator("tbody tr", { has: sagaLink });
+    const waitingText = (await waitingRow.textContent()) ?? "";
+    expect(waitingText).toContain("running");
+    expect(waitingText).toContain("step:create-order");
+    expect(waitingText).toContain("send");
+    expect(waitingText).toContain("saga waits for create-order attempt 1");
+    expect(await waitingGroup.locator("h3").textContent()).toContain("CreateOrder");
+    expect(await waitingGroup.textContent()).toContain("handler threw: order database unreachable");
+    const staleText =
+      (await page
+        .locator('article[data-verdict="stale"] tr', {
+          has: page.locator(`a[href="#/sagas/${movedOn}"]`),
+        })
+        .textContent()) ?? "";
+    expect(staleText).toContain("compensating");
+    expect(staleText).toContain("leave in DLQ");
+    expect(staleText).toContain("saga moved on from create-order attempt 1");
+    expect(await page.locator('article[data-verdict="poison"] .body-preview').textContent()).toBe(
+      "{ not an envelope",
+    );
+    const commands = (await page.locator(".dlq-plan").textContent()) ?? "";
+    expect(commands).toContain(`node scripts/bootstrap.mjs ops dlq replay ${orderDlq} --execute`);
+    await shoot("dead-letters");
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await waitingGroup.waitFor();
+    expect(Number(await page.evaluate(HORIZONTAL_OVERFLOW))).toBeLessThanOrEqual(0);
+    await shoot("dead-letters-narrow");
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Reading put everything back: the depth did not drop.
+    const listed = (await api("GET", "/dead-letters")).body.queues.find(
+      (q: { name: string }) => q.name === orderDlq,
+    );
+    expect(listed.depth.total).toBeGreaterThanOrEqual(3);
+    // The saga link opens the saga it belongs to.
+    await waitingRow.locator(sagaLink).click();
+    await headingStatus("running");
   }, 180_000);
 
   it("fits a narrow screen", async () => {

@@ -2,6 +2,232 @@
 // Regenerate: pnpm --filter @sagaworks/inspector api-types
 // A test fails when this file no longer matches what the orchestrator serves.
 export interface paths {
+  "/dead-letters": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Every DLQ of the deployment (each working queue's -dlq, from the topology) with its approximate depth. Reads queue attributes only; no message is received. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              queues: {
+                depth: {
+                  delayed: number;
+                  inFlight: number;
+                  total: number;
+                  visible: number;
+                } | null;
+                exists: boolean;
+                maxReceiveCount: number | null;
+                name: string;
+                owner: string;
+                role: string;
+                sourceQueue: string;
+              }[];
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/dead-letters/{queue}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One DLQ (by its name or its source queue's name), read without taking anything out: its messages grouped by verdict, type, saga step and failure reason, each joined to its saga's state, with the dry-run replay plan of `ops dlq replay` and the commands that act on it. The read hides messages for about a second (30 s at most) and then makes them visible again. */
+    get: {
+      parameters: {
+        query?: {
+          includeStale?: "true" | "false";
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          queue: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              commands: {
+                dryRun: string;
+                execute: string;
+                inspect: string;
+              };
+              count: number;
+              groups: {
+                count: number;
+                key: string;
+                kind: string | null;
+                messages: {
+                  /** @enum {string} */
+                  action: "send" | "skip" | "after-first" | "returned";
+                  attempt: number | null;
+                  bodyPreview: string | null;
+                  compensation: boolean | null;
+                  explanation: string;
+                  messageId: string | null;
+                  saga: {
+                    id: string;
+                    name: string;
+                    pending: {
+                      attempt: number;
+                      compensation: boolean;
+                      step: string;
+                      waitingFor: string;
+                    } | null;
+                    state: string;
+                    status: string;
+                    updatedAt: string;
+                    version: number;
+                  } | null;
+                  sagaId: string | null;
+                  sentAt: string;
+                  sqsMessageId: string;
+                  step: string | null;
+                  why: string;
+                }[];
+                moreMessages: number;
+                name: string | null;
+                newestSentAt: string;
+                oldestSentAt: string;
+                plan: {
+                  afterFirst: number;
+                  send: number;
+                  skip: number;
+                };
+                reason: string | null;
+                replayCommand: string | null;
+                sagaName: string | null;
+                step: string | null;
+                /** @enum {string} */
+                verdict: "waiting" | "stale" | "unknown-saga" | "poison" | "event";
+              }[];
+              hiddenForSeconds: number;
+              limit: number;
+              plan: {
+                afterFirst: number;
+                outcome: string;
+                send: number;
+                skip: number;
+              };
+              queue: {
+                depth: {
+                  delayed: number;
+                  inFlight: number;
+                  total: number;
+                  visible: number;
+                } | null;
+                exists: boolean;
+                maxReceiveCount: number | null;
+                name: string;
+                owner: string;
+                role: string;
+                sourceQueue: string;
+              };
+              readAt: string;
+              truncated: boolean;
+              verdicts: {
+                [key: string]: number;
+              };
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/definitions": {
     parameters: {
       query?: never;
@@ -622,7 +848,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Mark the current step done with the supplied output (or a stuck compensation done by hand). */
+    /** @description Mark the current step done with the supplied output (or a stuck compensation done by hand); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it or compensate. */
     post: {
       parameters: {
         query?: never;

@@ -30,6 +30,10 @@ export type OperatorBody = NonNullable<
 export type SkipBody = NonNullable<
   paths["/sagas/{id}/skip"]["post"]["requestBody"]
 >["content"]["application/json"];
+/** `GET /dead-letters`: every DLQ of the deployment with its depth. */
+export type DeadLetterQueues = JsonOk<paths["/dead-letters"]["get"]>;
+/** `GET /dead-letters/:queue`: one DLQ read, grouped, joined and planned. */
+export type DeadLetterView = JsonOk<paths["/dead-letters/{queue}"]["get"]>;
 /** An operator action's name. */
 export type OperatorAction = "retry" | "skip" | "compensate" | "resolve";
 
@@ -217,4 +221,20 @@ export function operate(
   body: OperatorBody | SkipBody,
 ): Promise<{ status?: string; state?: string; note?: string }> {
   return call("POST", `/sagas/${encodeURIComponent(id)}/${action}`, body);
+}
+
+/** The DLQs of the deployment with their depth (queue attributes only: hides nothing). */
+export function listDeadLetters(): Promise<DeadLetterQueues> {
+  return call("GET", "/dead-letters");
+}
+
+/** Reads one DLQ without taking anything out of it, with the dry-run replay plan. */
+export function readDeadLetters(
+  queue: string,
+  options: { includeStale: boolean },
+): Promise<DeadLetterView> {
+  return call(
+    "GET",
+    `/dead-letters/${encodeURIComponent(queue)}${query({ includeStale: options.includeStale ? "true" : undefined })}`,
+  );
 }

@@ -3,6 +3,7 @@ import "./style.css";
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { setUnauthorizedHandler } from "./api.ts";
+import { DeadLettersPage } from "./pages/dead-letters.tsx";
 import { DefinitionsPage } from "./pages/definitions.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { SagaPage } from "./pages/saga.tsx";
@@ -55,11 +56,20 @@ function App() {
       <header class="top">
         <span class="brand">Sagaworks inspector</span>
         <nav aria-label="Pages">
-          <a href="#/sagas" aria-current={route.page !== "definitions" ? "page" : undefined}>
+          <a
+            href="#/sagas"
+            aria-current={route.page === "sagas" || route.page === "saga" ? "page" : undefined}
+          >
             Sagas
           </a>
           <a href="#/definitions" aria-current={route.page === "definitions" ? "page" : undefined}>
             Definitions
+          </a>
+          <a
+            href="#/dead-letters"
+            aria-current={route.page === "dead-letters" ? "page" : undefined}
+          >
+            Dead letters
           </a>
         </nav>
         <button
@@ -77,6 +87,8 @@ function App() {
         <SagaPage key={route.id} id={route.id} />
       ) : route.page === "definitions" ? (
         <DefinitionsPage />
+      ) : route.page === "dead-letters" ? (
+        <DeadLettersPage key={route.queue ?? ""} queue={route.queue} />
       ) : (
         <SagasPage params={route.filters} />
       )}

@@ -30,6 +30,7 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
+import { DeadLetterReader } from "./dead-letters/reader.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
@@ -38,6 +39,7 @@ import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
+import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
@@ -252,8 +254,20 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     queues: topology.queues.filter((q) => q.role !== "dead-letter").map((q) => q.name),
     logger,
   });
+  const deadLetters = new DeadLetterReader({
+    sqs: clients.sqs,
+    topology,
+    sagaStates: async (ids) => {
+      const rows = await sagaStatesOf(db.knex, ids);
+      return new Map(
+        [...rows].map(([id, row]) => [id, { ...row, updatedAt: row.updatedAt.toISOString() }]),
+      );
+    },
+    clock,
+  });
   const api = await buildApi({
     sagas: runtime,
+    deadLetters,
     definitions,
     metrics,
     registry,

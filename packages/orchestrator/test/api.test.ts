@@ -101,13 +101,19 @@ function order(command: CommandEnvelope): Answer {
   return answers.order(command);
 }
 const owners = new Map<string, string>();
+// "silent-reserve" never gets an answer to ReserveCredit: its saga stays at the pivot.
+function account(command: CommandEnvelope): Answer {
+  const customer = String((command.payload as { customerId?: string }).customerId ?? "");
+  if (command.name === "ReserveCredit" && customer === "silent-reserve") return null;
+  return answers.account(command);
+}
 
 beforeAll(async () => {
   env = await testEnv("orchestrator api");
   orchestrator = await startOrchestrator(env, { definitions: [operatorSaga()] });
   base = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
   const orders = await startParticipant(env, "order", order);
-  const accounts = await startParticipant(env, "account", answers.account);
+  const accounts = await startParticipant(env, "account", account);
   stops.push(
     () => orchestrator.api.close(),
     () => orders.consumer.stop(),
@@ -286,6 +292,32 @@ describe("operator actions", () => {
       status: 409,
       body: { code: "NOT_PARKED" },
     });
+  });
+
+  it("refuses to skip the pivot with PIVOT_NOT_SKIPPABLE, and compensating it still works", async () => {
+    const sagaId = await start("silent-reserve");
+    await waitFor(
+      async () =>
+        (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending?.step === "reserve-credit",
+    );
+    const refused = await call("POST", `/sagas/${sagaId}/skip`, {
+      ...operator,
+      output: { reservationId: "by-hand" },
+    });
+    expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_NOT_SKIPPABLE" } });
+    expect(refused.body.message).toMatch(/reserve-credit.*pivot.*Retry it or compensate/);
+    const saga = (await call("GET", `/sagas/${sagaId}`)).body;
+    expect(saga.snapshot).toMatchObject({
+      pivotPassed: false,
+      pending: { step: "reserve-credit" },
+    });
+    expect(saga.snapshot.steps["reserve-credit"].status).not.toBe("skipped");
+    expect(
+      saga.history.find((h: { eventType: string }) => h.eventType === "operator.skip"),
+    ).toMatchObject({ applied: false, actor: "ops@example.com", reason: "ticket OPS-42" });
+    const compensated = await call("POST", `/sagas/${sagaId}/compensate`, operator);
+    expect(compensated.status).toBe(200);
+    await statusOf(sagaId, "compensated");
   });
 
   it("retries a compensation that gave up, then resolves the saga by hand", async () => {

@@ -38,6 +38,14 @@ export function applyOperatorAction(
     case "skip": {
       if (!pending) return run.refuse("NOTHING_TO_SKIP", "Cannot skip: the saga waits on nothing.");
       const step = run.step(pending.step);
+      // Skipping the pivot would pass the point of no return without the pivot's effect (no
+      // credit reserved, yet nothing before it may be compensated any more).
+      if (!pending.compensation && step.role === "pivot") {
+        return run.refuse(
+          "PIVOT_NOT_SKIPPABLE",
+          `Cannot skip ${step.name}: it is the pivot, and skipping it would pass the point of no return without its effect. Retry it or compensate.`,
+        );
+      }
       if (!pending.compensation && !isJsonObject(event.output)) {
         return run.refuse(
           "SKIP_OUTPUT_INVALID",
@@ -55,7 +63,6 @@ export function applyOperatorAction(
       record.output =
         step.action.kind === "http" ? { status: 200, body: event.output } : event.output;
       run.s.failure = null;
-      if (step.role === "pivot") run.s.pivotPassed = true;
       run.s.status = SagaStatus.running;
       if (parked) run.rearmDeadline();
       run.publish(LifecycleEvent.stepCompleted, step.name, { skipped: true });

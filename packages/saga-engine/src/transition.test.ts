@@ -1231,12 +1231,25 @@ describe("the pivot: once it succeeded nothing is compensated", () => {
     expectRefused(driver, { action: "compensate" }, "PIVOT_PASSED");
   });
 
-  it("skipping the pivot passes it too", () => {
+  it("refuses to skip the pivot with PIVOT_NOT_SKIPPABLE, in flight or parked, output or not", () => {
     const driver = atDecide();
-    operator(driver, { action: "skip", output: { sagaId: SAGA } });
+    expectRefused(driver, { action: "skip", output: { sagaId: SAGA } }, "PIVOT_NOT_SKIPPABLE");
+    expectRefused(driver, { action: "skip", output: "not an object" }, "PIVOT_NOT_SKIPPABLE");
+    const refused = operator(driver, { action: "skip", output: { sagaId: SAGA } });
+    expect(refused.refused?.message).toMatch(/decide.*pivot.*Retry it or compensate/);
+    expect(snap(driver).pivotPassed).toBe(false);
+    expect(snap(driver).steps.decide?.status).not.toBe("skipped");
+    // Parked at the pivot (its retries ran out): still not skippable; retry still works.
+    timeOutAndRetry(driver, 1);
+    timeOut(driver);
+    expect(snap(driver)).toMatchObject({
+      status: "needs-intervention",
+      pending: { step: "decide" },
+    });
+    expectRefused(driver, { action: "skip", output: { sagaId: SAGA } }, "PIVOT_NOT_SKIPPABLE");
+    operator(driver, { action: "retry" });
+    driver.reply("Decided", { sagaId: SAGA });
     expect(snap(driver).pivotPassed).toBe(true);
-    expect(snap(driver).steps.decide?.status).toBe("skipped");
-    expectRefused(driver, { action: "compensate" }, "PIVOT_PASSED");
   });
 });
 

@@ -1,5 +1,7 @@
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
+import type { DeadLetterReader } from "../dead-letters/reader.ts";
+import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
 import { inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
@@ -21,6 +23,8 @@ export interface ApiDeps {
   apiToken: string;
   /** False until the workers run; `/ready` says so. */
   isReady: () => boolean;
+  /** When given, the read-only dead-letter view (`/dead-letters`) is served. */
+  deadLetters?: Pick<DeadLetterReader, "list" | "read">;
 }
 
 /**
@@ -55,6 +59,9 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   await app.register(definitionRoutes, { definitions, apiToken });
   // The inspector's page and its reads (search, counts, timers, outbox) need the database.
   if (deps.db) await app.register(inspectorRoutes, { db: deps.db, apiToken });
+  if (deps.deadLetters) {
+    await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, apiToken });
+  }
   return app;
 }
 

@@ -75,7 +75,7 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = asyn
   route(
     "skip",
     skipBody,
-    "Mark the current step done with the supplied output (or a stuck compensation done by hand).",
+    "Mark the current step done with the supplied output (or a stuck compensation done by hand); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it or compensate.",
     (b) => ({
       type: "operator",
       action: "skip",

@@ -3,25 +3,10 @@
 // when its visibility timeout ends, so a crash mid-read loses nothing either.
 import {
   ChangeMessageVisibilityBatchCommand,
-  type Message,
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { DeadLetterAttribute } from "@sagaworks/messaging";
-
-/** A message read from a DLQ. */
-export interface DlqMessage {
-  /** SQS's id: stable for as long as the message stays in this queue. */
-  sqsMessageId: string;
-  receiptHandle: string;
-  body: string;
-  /** String message attributes (routing keys, the dead-letter reason). */
-  attributes: Record<string, string>;
-  /** When it was first sent (SQS keeps this across the redrive). */
-  sentAt: Date;
-  /** Why it failed, as the consumer recorded it; null when the redrive policy moved it. */
-  reason: string | null;
-}
+import { type DlqMessage, toDlqMessage } from "./message.ts";
 
 /** Options of {@link peekMessages}. */
 export interface PeekOptions {
@@ -31,22 +16,6 @@ export interface PeekOptions {
   visibilityTimeoutSeconds?: number;
   /** Long-poll wait of each receive; defaults to 1 s. */
   waitTimeSeconds?: number;
-}
-
-/** Converts an SQS message to a {@link DlqMessage}. */
-export function toDlqMessage(message: Message): DlqMessage {
-  const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    if (value.StringValue !== undefined) attributes[name] = value.StringValue;
-  }
-  return {
-    sqsMessageId: message.MessageId ?? "",
-    receiptHandle: message.ReceiptHandle ?? "",
-    body: message.Body ?? "",
-    attributes,
-    sentAt: new Date(Number(message.Attributes?.SentTimestamp ?? Date.now())),
-    reason: attributes[DeadLetterAttribute.reason] ?? null,
-  };
 }
 
 /** Receives up to `max` messages (hidden for `visibilityTimeoutSeconds`). */

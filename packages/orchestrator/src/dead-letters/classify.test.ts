@@ -6,9 +6,8 @@ import {
   encodeEnvelope,
 } from "@sagaworks/messaging";
 import { describe, expect, it } from "vitest";
-import type { SagaView } from "../sagas/orchestrator-client.ts";
-import { classify, groupMessages, Verdict } from "./classify.ts";
-import type { DlqMessage } from "./peek.ts";
+import { classify, groupMessages, type SagaState, Verdict } from "./classify.ts";
+import type { DlqMessage } from "./message.ts";
 
 const sagaId = randomUUID();
 
@@ -62,20 +61,12 @@ function command(
   return message(encodeEnvelope(envelope));
 }
 
-function saga(status: string, pending: SagaView["pending"]): SagaView {
+function saga(status: string, pending: SagaState["pending"]): SagaState {
   return {
-    id: sagaId,
-    name: "create-order",
-    version: 1,
     status,
     state: pending ? `step:${pending.step}` : status,
-    createdAt: "",
     updatedAt: "2026-01-01T00:00:00.000Z",
     pending,
-    failure: null,
-    pivotPassed: false,
-    steps: {},
-    history: [],
   };
 }
 

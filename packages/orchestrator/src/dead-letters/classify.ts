@@ -1,8 +1,6 @@
 // Joins a dead-lettered message to its saga's state and says whether replaying it is useful.
-// Pure: the saga is looked up by the caller.
-import { decodeEnvelope, type Envelope } from "@sagaworks/messaging";
-import type { SagaView } from "../sagas/orchestrator-client.ts";
-import type { DlqMessage } from "./peek.ts";
+// Pure: the caller looks the saga up (ops through the API, the orchestrator in its store).
+import { type DlqMessage, type EnvelopeFacts, envelopeFacts } from "./message.ts";
 
 /** What replaying a message would do. */
 export const Verdict = {
@@ -19,10 +17,25 @@ export const Verdict = {
 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
+/** What a verdict needs to know of a saga; ops' view of the API and the store's row both fit. */
+export interface SagaState {
+  status: string;
+  state: string;
+  /** ISO time of its last change: a replayed message has been applied once this moves. */
+  updatedAt: string;
+  /** What it waits on; null when terminal. */
+  pending: {
+    step: string;
+    compensation: boolean;
+    attempt: number;
+    waitingFor: string;
+  } | null;
+}
+
 /** A message with its verdict and the reason for it. */
 export interface Classified {
   message: DlqMessage;
-  envelope: Envelope | null;
+  envelope: EnvelopeFacts | null;
   verdict: Verdict;
   /** Why this verdict, in words an operator acts on. */
   explanation: string;
@@ -32,61 +45,32 @@ export interface Classified {
 
 const TERMINAL = new Set(["completed", "compensated", "failed", "resolved"]);
 
-/** Decodes the body; null when it is not an envelope. */
-export function envelopeOf(message: DlqMessage): {
-  envelope: Envelope | null;
-  error: string | null;
-} {
-  try {
-    return { envelope: decodeEnvelope(message.body), error: null };
-  } catch (error) {
-    return { envelope: null, error: (error as Error).message };
-  }
+/** The saga a message belongs to, when it needs looking up (not for poison or events). */
+export function sagaIdToLookUp(message: DlqMessage): string | undefined {
+  const { facts } = envelopeFacts(message.body);
+  return facts && facts.kind !== "event" ? facts.sagaId : undefined;
 }
 
 /**
  * The verdict for one message given its saga (`undefined` when not looked up: poison and
  * events need no saga; `null` when the orchestrator does not know it).
  */
-export function classify(message: DlqMessage, saga: SagaView | null | undefined): Classified {
-  const { envelope, error } = envelopeOf(message);
-  if (!envelope) {
-    return {
-      message,
-      envelope,
-      verdict: Verdict.poison,
-      explanation: error ?? "not an envelope",
-      saga: null,
-    };
-  }
-  if (envelope.kind === "event") {
-    return {
-      message,
-      envelope,
-      verdict: Verdict.event,
-      explanation: "lifecycle event",
-      saga: null,
-    };
-  }
+export function classify(message: DlqMessage, saga: SagaState | null | undefined): Classified {
+  const { facts: envelope, error } = envelopeFacts(message.body);
+  const result = (verdict: Verdict, explanation: string, state: Classified["saga"] = null) => ({
+    message,
+    envelope,
+    verdict,
+    explanation,
+    saga: state,
+  });
+  if (!envelope) return result(Verdict.poison, error ?? "not an envelope");
+  if (envelope.kind === "event") return result(Verdict.event, "lifecycle event");
   if (!saga) {
-    return {
-      message,
-      envelope,
-      verdict: Verdict.unknownSaga,
-      explanation: `the orchestrator has no saga ${envelope.sagaId}`,
-      saga: null,
-    };
+    return result(Verdict.unknownSaga, `the orchestrator has no saga ${envelope.sagaId}`);
   }
   const state = { status: saga.status, state: saga.state, updatedAt: saga.updatedAt };
-  if (TERMINAL.has(saga.status)) {
-    return {
-      message,
-      envelope,
-      verdict: Verdict.stale,
-      explanation: `saga already ${saga.status}`,
-      saga: state,
-    };
-  }
+  if (TERMINAL.has(saga.status)) return result(Verdict.stale, `saga already ${saga.status}`, state);
   const pending = saga.pending;
   const what = `${envelope.step}${envelope.compensation ? " (compensation)" : ""} attempt ${envelope.attempt}`;
   if (
@@ -97,32 +81,18 @@ export function classify(message: DlqMessage, saga: SagaView | null | undefined)
     pending.attempt === envelope.attempt
   ) {
     if (saga.status === "needs-intervention") {
-      return {
-        message,
-        envelope,
-        verdict: Verdict.stale,
-        explanation: `saga needs intervention at ${what}: use ops sagas retry, not a replay`,
-        saga: state,
-      };
+      return result(
+        Verdict.stale,
+        `saga needs intervention at ${what}: use ops sagas retry, not a replay`,
+        state,
+      );
     }
-    return {
-      message,
-      envelope,
-      verdict: Verdict.waiting,
-      explanation: `saga waits for ${what}`,
-      saga: state,
-    };
+    return result(Verdict.waiting, `saga waits for ${what}`, state);
   }
   const now = pending
     ? `${pending.step}${pending.compensation ? " (compensation)" : ""} attempt ${pending.attempt} (${pending.waitingFor})`
     : saga.state;
-  return {
-    message,
-    envelope,
-    verdict: Verdict.stale,
-    explanation: `saga moved on from ${what}; it is at ${now}`,
-    saga: state,
-  };
+  return result(Verdict.stale, `saga moved on from ${what}; it is at ${now}`, state);
 }
 
 /** The key messages are grouped by: verdict, kind and name, saga name and step, reason. */

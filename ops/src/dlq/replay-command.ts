@@ -1,0 +1,151 @@
+// `ops dlq replay`: the options parsed and checked, then a dry run or an executed saga-aware
+// replay (replay.ts), or a plain StartMessageMoveTask redrive with `--bulk`.
+import { parseArgs } from "node:util";
+import {
+  GetQueueAttributesCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+} from "@aws-sdk/client-sqs";
+import type { DeadLetterQueue, Verdict } from "@sagaworks/orchestrator";
+import { ExitCode, type OpsIo, UsageError } from "../command.ts";
+import { duration, openJournal, positiveInt, withContext } from "./context.ts";
+import { pickQueue } from "./queues.ts";
+import { defaultReplayOptions, type PlanLine, type ReplayOptions, replay } from "./replay.ts";
+
+function printLine(io: OpsIo, l: PlanLine, destination: string): void {
+  const what = l.name
+    ? `${l.name}${l.step ? ` (${l.step})` : ""}${l.sagaId ? ` saga ${l.sagaId}` : ""}`
+    : "not an envelope";
+  const verb = {
+    send: `send → ${destination}`,
+    skip: "skip",
+    "after-first": "later",
+    returned: "returned",
+  }[l.action];
+  io.stdout(`${verb.padEnd(10)} ${l.sqsMessageId}  ${what}: ${l.why}\n`);
+}
+
+async function bulkMove(
+  sqs: SQSClient,
+  queue: DeadLetterQueue,
+  io: OpsIo,
+  execute: boolean,
+): Promise<number> {
+  const arn = async (url: string) =>
+    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] })))
+      .Attributes?.QueueArn ?? "";
+  if (!execute) {
+    io.stdout(
+      `dry run: StartMessageMoveTask would move every message of ${queue.name} to ${queue.source.name}, without checking saga state. Add --execute.\n`,
+    );
+    return ExitCode.ok;
+  }
+  try {
+    const task = await sqs.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: await arn(queue.url ?? ""),
+        DestinationArn: await arn(queue.source.url ?? ""),
+      }),
+    );
+    io.stdout(
+      `StartMessageMoveTask started (task ${task.TaskHandle}): ${queue.name} → ${queue.source.name}\n`,
+    );
+    return ExitCode.ok;
+  } catch (error) {
+    const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    io.stderr(
+      `This endpoint does not support StartMessageMoveTask (${e.name ?? "error"}: ${e.message ?? ""}); the embedded emulator does not. Use the saga-aware replay: ops dlq replay ${queue.name} --execute\n`,
+    );
+    return ExitCode.failure;
+  }
+}
+
+/** `ops dlq replay <queue> …`. */
+export async function replayCommand(argv: readonly string[], io: OpsIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      execute: { type: "boolean" },
+      "include-stale": { type: "boolean" },
+      verdict: { type: "string" },
+      saga: { type: "string" },
+      command: { type: "string" },
+      "older-than": { type: "string" },
+      limit: { type: "string" },
+      rate: { type: "string" },
+      "ramp-start": { type: "string" },
+      "max-batch": { type: "string" },
+      settle: { type: "string" },
+      "max-returned": { type: "string" },
+      bulk: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+  });
+  const name = positionals[0];
+  if (!name || positionals.length > 1) throw new UsageError("replay takes one queue name");
+  const verdicts = values.verdict?.split(",").map((v) => v.trim());
+  for (const v of verdicts ?? []) {
+    if (!["waiting", "stale", "event"].includes(v))
+      throw new UsageError(`--verdict takes waiting, stale or event, not "${v}"`);
+  }
+  const options: ReplayOptions = {
+    ...defaultReplayOptions,
+    execute: values.execute === true,
+    includeStale: values["include-stale"] === true || (verdicts?.includes("stale") ?? false),
+    filter: {
+      verdicts: verdicts as Verdict[] | undefined,
+      sagaId: values.saga,
+      name: values.command,
+      olderThanMs: duration(values["older-than"], "--older-than"),
+    },
+    limit: positiveInt(values.limit, "--limit", Number.POSITIVE_INFINITY),
+    ratePerSecond: positiveInt(values.rate, "--rate", defaultReplayOptions.ratePerSecond),
+    rampStart: positiveInt(values["ramp-start"], "--ramp-start", defaultReplayOptions.rampStart),
+    maxBatch: positiveInt(values["max-batch"], "--max-batch", defaultReplayOptions.maxBatch),
+    settleMs: duration(values.settle, "--settle") ?? defaultReplayOptions.settleMs,
+    maxReturned: positiveInt(
+      values["max-returned"],
+      "--max-returned",
+      defaultReplayOptions.maxReturned,
+    ),
+  };
+  const needs = { orchestrator: !values.bulk, database: options.execute && !values.bulk };
+  return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
+    const queue = pickQueue(queues, name);
+    if (values.bulk) return bulkMove(clients.sqs, queue, io, options.execute);
+    const journal = options.execute ? await openJournal(io, env) : undefined;
+    let done = 0;
+    try {
+      if (options.execute) {
+        const unfinished = await journal?.unfinishedRun(queue.name);
+        if (unfinished && !values.json) {
+          io.stdout(
+            `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
+          );
+        }
+      }
+      const report = await replay(
+        {
+          sqs: clients.sqs,
+          queue,
+          orchestrator,
+          journal,
+          actor: env.actor,
+          onLine: (l) => {
+            done++;
+            if (!values.json) printLine(io, l, queue.source.name);
+            if (io.isTty) io.stderr(`\r${done} message(s) decided`);
+          },
+        },
+        options,
+      );
+      if (io.isTty) io.stderr("\n");
+      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+      return report.tripped ? ExitCode.failure : ExitCode.ok;
+    } finally {
+      await journal?.close();
+    }
+  });
+}
