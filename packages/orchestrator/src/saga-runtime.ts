@@ -16,13 +16,13 @@ import {
 } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
-  type Effect,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
   transition,
 } from "@sagaworks/saga-engine";
 import { OrchestratorError, OrchestratorErrorCode } from "./errors.ts";
+import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { planEffects, type Routing } from "./store/effects.ts";
@@ -33,6 +33,7 @@ import {
   findIdByIdempotencyKey,
   getInstance,
   listInstances,
+  lockForDelivery,
   lockInstance,
   type SagaInstance,
   type SagaListQuery,
@@ -260,14 +261,21 @@ export class SagaRuntime {
     const outcome = await this.inTransaction(async (trx) => {
       written = [];
       junk = false;
-      const row = await lockInstance(trx, sagaId);
+      // A reply (a dedupe key and nothing else to take first) locks and records its delivery
+      // in one round trip; the other events keep their order: lock, take, then record.
+      const deliveryOnly = options.dedupeKey && !options.timerId && !options.outboxId;
+      const locked = deliveryOnly
+        ? await lockForDelivery(trx, sagaId, options.dedupeKey as string, this.clock())
+        : { instance: await lockInstance(trx, sagaId), first: true };
+      const row = locked.instance;
       if (!row) return { kind: "unknown-saga" } as const;
       addToSagaContext({ saga: row.name, traceId: row.traceId });
+      if (deliveryOnly && !locked.first) return { kind: "duplicate" } as const;
       if (options.timerId && !(await takeTimer(trx, options.timerId))) {
         return { kind: "timer-gone" } as const;
       }
       if (options.outboxId) await deleteOutboxRow(trx, options.outboxId);
-      if (options.dedupeKey) {
+      if (options.dedupeKey && !deliveryOnly) {
         const first = await recordDelivery(trx, options.dedupeKey, sagaId, this.clock());
         if (!first) return { kind: "duplicate" } as const;
       }
@@ -428,29 +436,6 @@ export class SagaRuntime {
   }
 }
 
-/** The history entry of one event offered to a saga. */
-function historyEntry(
-  snapshot: SagaSnapshot,
-  event: SagaEvent,
-  result: TransitionResult,
-  now: Date,
-  options: { actor?: string | undefined; reason?: string | undefined },
-): HistoryEntry {
-  return {
-    seq: snapshot.seq,
-    at: now,
-    eventType: event.type === "operator" ? `operator.${event.action}` : event.type,
-    event,
-    applied: result.applied,
-    note: result.note,
-    status: snapshot.status,
-    state: snapshot.state,
-    actor: options.actor ?? (event.type === "operator" ? event.actor : null),
-    reason: options.reason ?? (event.type === "operator" ? event.reason : null),
-    effects: result.effects.map(summariseEffect),
-  };
-}
-
 /**
  * The parent of a transition's span: the active context when it is already in the saga's trace
  * (a reply, an HTTP answer, a timer: their spans carry it), else the saga's trace id as a remote
@@ -460,45 +445,4 @@ function sagaTraceContext(traceId: string): Context {
   const active = trace.getSpanContext(otelContext.active());
   if (active?.traceId === traceId) return otelContext.active();
   return contextFromTraceparent(`00-${traceId}-${randomBytes(8).toString("hex")}-01`);
-}
-
-/** Whether an event is a reply naming a step the saga's definition does not have. */
-function isJunkReply(compiled: CompiledSaga, event: SagaEvent): boolean {
-  return event.type === "reply" && !compiled.steps.some((step) => step.name === event.step);
-}
-
-/** What the history keeps of an effect: enough to read the timeline, not whole payloads. */
-function summariseEffect(effect: Effect): Record<string, unknown> {
-  switch (effect.type) {
-    case "send-command":
-      return {
-        type: effect.type,
-        service: effect.service,
-        command: effect.command,
-        step: effect.step,
-        attempt: effect.attempt,
-        compensation: effect.compensation,
-      };
-    case "call-http":
-      return {
-        type: effect.type,
-        service: effect.service,
-        method: effect.method,
-        path: effect.path,
-        attempt: effect.attempt,
-      };
-    case "schedule-timer":
-      return {
-        type: effect.type,
-        timerId: effect.timerId,
-        fireAt: effect.fireAt,
-        event: effect.event.type,
-      };
-    case "cancel-timer":
-      return { type: effect.type, timerId: effect.timerId };
-    case "publish-event":
-      return { type: effect.type, name: effect.name, step: effect.step };
-    case "finish":
-      return { type: effect.type, status: effect.status };
-  }
 }

@@ -370,16 +370,10 @@ export class Participant {
           actionApplied,
           logger: log,
         });
-        await trx("participant_inbox")
-          .where({ idempotency_key: key })
-          .update({
-            status: "replied",
-            reply_name: reply.name,
-            reply_payload: JSON.stringify(reply.payload),
-          });
         this.stats.handled++;
         note.outcome = "replied";
-        return this.writeReply(trx, command, replyUrl, reply);
+        // The inbox row keeps the reply for duplicates, in the reply's own statement.
+        return this.writeReply(trx, command, replyUrl, reply, key);
       });
       this.relay.notify(written);
       return ack();
@@ -395,6 +389,8 @@ export class Participant {
     command: Envelope,
     replyUrl: string,
     reply: Reply,
+    /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
+    repliedKey?: string,
   ): Promise<OutboxRow[]> {
     const envelope = createEnvelope(
       {
@@ -415,7 +411,19 @@ export class Participant {
     );
     const now = this.clock();
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
-    const inserted = (await trx("participant_outbox")
+    const outbox = trx("participant_outbox");
+    if (repliedKey !== undefined)
+      outbox.with(
+        "replied",
+        trx("participant_inbox")
+          .where({ idempotency_key: repliedKey })
+          .update({
+            status: "replied",
+            reply_name: reply.name,
+            reply_payload: JSON.stringify(reply.payload),
+          }),
+      );
+    const inserted = (await outbox
       .insert({
         kind: "sqs",
         destination: replyUrl,
