@@ -309,9 +309,16 @@ export class Participant {
     const { handOff } = this.relay;
     const knex = this.options.db.knex;
     try {
-      const written = await handOff.transaction(knex, async (trx): Promise<OutboxRow[]> => {
+      const work = async (
+        trx: Knex.Transaction,
+        sentIds: readonly string[],
+      ): Promise<OutboxRow[]> => {
         const now = this.clock();
-        const claimed = await trx("participant_inbox")
+        const claim = trx("participant_inbox");
+        // The sent replies go in the claim's statement, which every path runs.
+        if (sentIds.length > 0)
+          claim.with("sent", trx("participant_outbox").whereIn("id", sentIds).delete());
+        const claimed = await claim
           .insert({
             idempotency_key: key,
             command: command.name,
@@ -374,7 +381,8 @@ export class Participant {
         note.outcome = "replied";
         // The inbox row keeps the reply for duplicates, in the reply's own statement.
         return this.writeReply(trx, command, replyUrl, reply, key);
-      });
+      };
+      const written = await handOff.transactionDeletingIn(knex, work);
       this.relay.notify(written);
       return ack();
     } catch (error) {
