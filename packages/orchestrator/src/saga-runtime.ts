@@ -41,6 +41,7 @@ import {
 } from "./store/instances.ts";
 import {
   deleteOutboxRow,
+  deleteSentRows,
   listParked,
   type ParkedMessage,
   type SagaOutboxRow,
@@ -132,6 +133,12 @@ export interface ApplyOptions {
 
 // Postgres aborts one of two transactions that wait on each other (40P01) or fail to serialise
 // (40001); both are safe to run again from the start.
+/**
+ * A transaction's work. It must delete `sentIds` (outbox rows the relay has sent) on every path
+ * that commits, best in a statement it runs anyway, which saves a round trip.
+ */
+type TransactionWork<T> = (trx: Knex.Transaction, sentIds: readonly string[]) => Promise<T>;
+
 const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]);
 const MAX_TRANSACTION_ATTEMPTS = 5;
 
@@ -204,7 +211,8 @@ export class SagaRuntime {
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
     try {
-      const rows = await this.inTransaction(async (trx) => {
+      const rows = await this.inTransaction(async (trx, sentIds) => {
+        await deleteSentRows(trx, sentIds);
         const now = this.clock();
         const event: SagaEvent = { type: "start", sagaId, input };
         const result = transition(compiled, null, event, { now, random: this.random });
@@ -258,15 +266,15 @@ export class SagaRuntime {
     let written: SagaOutboxRow[] = [];
     let before: SagaSnapshot | undefined;
     let junk = false;
-    const outcome = await this.inTransaction(async (trx) => {
+    const outcome = await this.inTransaction(async (trx, sentIds) => {
       written = [];
       junk = false;
       // A reply (a dedupe key and nothing else to take first) locks and records its delivery
       // in one round trip; the other events keep their order: lock, take, then record.
       const deliveryOnly = options.dedupeKey && !options.timerId && !options.outboxId;
       const locked = deliveryOnly
-        ? await lockForDelivery(trx, sagaId, options.dedupeKey as string, this.clock())
-        : { instance: await lockInstance(trx, sagaId), first: true };
+        ? await lockForDelivery(trx, sagaId, options.dedupeKey as string, this.clock(), sentIds)
+        : { instance: await lockInstance(trx, sagaId, sentIds), first: true };
       const row = locked.instance;
       if (!row) return { kind: "unknown-saga" } as const;
       addToSagaContext({ saga: row.name, traceId: row.traceId });
@@ -385,7 +393,7 @@ export class SagaRuntime {
    * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
    * The transaction also deletes outbox rows the relay has sent since the last one.
    */
-  private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private inTransaction<T>(work: TransactionWork<T>): Promise<T> {
     // A span only inside a saga's trace (a start, a reply, an HTTP answer); a timer's or an
     // operator's transaction would otherwise be a trace of its own.
     if (!trace.getActiveSpan()) return this.transactionWithRetries(work);
@@ -394,11 +402,11 @@ export class SagaRuntime {
     );
   }
 
-  private async transactionWithRetries<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private async transactionWithRetries<T>(work: TransactionWork<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
-        const value = await this.deps.handOff.transaction(this.deps.db.knex, work);
+        const value = await this.deps.handOff.transactionDeletingIn(this.deps.db.knex, work);
         this.metrics.commits++;
         return value;
       } catch (error) {

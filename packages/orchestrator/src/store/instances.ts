@@ -129,10 +129,15 @@ export async function findIdByIdempotencyKey(knex: Knex, key: string): Promise<s
  * Reads an instance and locks its row until `trx` ends (`FOR UPDATE`). Every write to a saga
  * takes this lock first, so two replicas applying events to one saga run one after the other.
  */
-export async function lockInstance(trx: Knex, id: string): Promise<SagaInstance | undefined> {
-  const row = (await trx("saga_instances").where({ id }).forUpdate().first()) as
-    | InstanceColumns
-    | undefined;
+export async function lockInstance(
+  trx: Knex,
+  id: string,
+  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
+  sentIds: readonly string[] = [],
+): Promise<SagaInstance | undefined> {
+  const query = trx("saga_instances");
+  if (sentIds.length > 0) query.with("sent", trx("saga_outbox").whereIn("id", sentIds).delete());
+  const row = (await query.where({ id }).forUpdate().first()) as InstanceColumns | undefined;
   return row ? toInstance(row) : undefined;
 }
 
@@ -148,9 +153,15 @@ export async function lockForDelivery(
   id: string,
   messageId: string,
   now: Date,
+  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
+  sentIds: readonly string[] = [],
 ): Promise<{ instance: SagaInstance | undefined; first: boolean }> {
+  const sent =
+    sentIds.length > 0
+      ? `sent AS (DELETE FROM saga_outbox WHERE id IN (${sentIds.map(() => "?").join(", ")})), `
+      : "";
   const result = (await trx.raw(
-    `WITH delivery AS (
+    `WITH ${sent}delivery AS (
        INSERT INTO saga_inbox (message_id, saga_id, received_at)
        SELECT ?::text, ?::uuid, ?::timestamptz
        WHERE EXISTS (SELECT 1 FROM saga_instances WHERE id = ?::uuid)
@@ -159,7 +170,7 @@ export async function lockForDelivery(
      )
      SELECT saga_instances.*, EXISTS (SELECT 1 FROM delivery) AS first_delivery
      FROM saga_instances WHERE id = ?::uuid FOR UPDATE`,
-    [messageId, id, now, id, id],
+    [...sentIds, messageId, id, now, id, id],
   )) as { rows: (InstanceColumns & { first_delivery: boolean })[] };
   const row = result.rows[0];
   return row
