@@ -19,6 +19,10 @@ export interface PhaseResult {
   commitsPerSaga: number | null;
   /** Commit rate of the system idle after the phase (its pollers); taken off the flush wait only. */
   idleCommitsPerSecond: number | null;
+  /** Postgres round trips (pg Client.query calls) per saga by process. */
+  pgQueriesPerSaga: Record<string, number>;
+  /** Postgres round trips per saga of all the system's processes. */
+  systemPgQueriesPerSaga: number;
   /** CPU ms per saga by process (the runner, which holds the clients, is `clients`). */
   cpuMsPerSaga: Record<string, number | null>;
   /** CPU ms per saga of the system's processes (the emulator and the clients excluded). */
@@ -83,6 +87,7 @@ export function printReport(report: RunReport, json: boolean): void {
         "SQS req/saga",
         "SNS req/saga",
         "PG commits/saga",
+        "PG queries/saga",
         "CPU ms/saga (system)",
         "CPU ms/saga (emulator)",
         "peak RSS MB (system)",
@@ -99,6 +104,7 @@ export function printReport(report: RunReport, json: boolean): void {
         fixed(r.sqsPerSaga, 2),
         fixed(r.snsPerSaga, 2),
         fixed(r.commitsPerSaga, 2),
+        fixed(r.systemPgQueriesPerSaga, 2),
         fixed(r.systemCpuMsPerSaga, 2),
         fixed(r.cpuMsPerSaga.emulator, 2),
         fixed(
@@ -131,6 +137,7 @@ export function printReport(report: RunReport, json: boolean): void {
           "p99",
           "SQS req",
           "PG commits",
+          "PG queries",
           "CPU (system)",
           "CPU (emulator)",
         ],
@@ -142,6 +149,7 @@ export function printReport(report: RunReport, json: boolean): void {
           ratio(engine.p99, baseline.p99),
           ratio(engine.sqsPerSaga, baseline.sqsPerSaga),
           ratio(engine.commitsPerSaga, baseline.commitsPerSaga),
+          ratio(engine.systemPgQueriesPerSaga, baseline.systemPgQueriesPerSaga),
           ratio(engine.systemCpuMsPerSaga, baseline.systemCpuMsPerSaga),
           ratio(engine.cpuMsPerSaga.emulator ?? null, baseline.cpuMsPerSaga.emulator ?? null),
         ]),
@@ -164,7 +172,13 @@ export function printReport(report: RunReport, json: boolean): void {
   out.push("", "CPU ms per saga and peak RSS (MB) by process:", "");
   out.push(
     table(
-      ["mode", "system", "in flight", "idle PG commits/s", "process: CPU ms/saga, peak RSS MB"],
+      [
+        "mode",
+        "system",
+        "in flight",
+        "idle PG commits/s",
+        "process: CPU ms/saga, peak RSS MB, PG queries/saga",
+      ],
       results.map((r) => [
         modeName(r.mode),
         r.system,
@@ -172,7 +186,9 @@ export function printReport(report: RunReport, json: boolean): void {
         fixed(r.idleCommitsPerSecond),
         Object.keys(r.cpuMsPerSaga)
           .map(
-            (name) => `${name}: ${fixed(r.cpuMsPerSaga[name], 2)}, ${fixed(r.peakRssMb[name], 0)}`,
+            (name) =>
+              `${name}: ${fixed(r.cpuMsPerSaga[name], 2)}, ${fixed(r.peakRssMb[name], 0)}` +
+              (name in r.pgQueriesPerSaga ? `, ${fixed(r.pgQueriesPerSaga[name], 2)}` : ""),
           )
           .join("; "),
       ]),
@@ -192,7 +208,8 @@ export function printReport(report: RunReport, json: boolean): void {
     "Latency: from the start request to the terminal event on the client's queue. Commits: " +
       "pg_stat_database.xact_commit delta of the whole database (every process, idle pollers included; " +
       "Postgres flushes these counters about once a second per connection). CPU: /proc utime+stime " +
-      "delta per process; `clients` is the runner that drives the load.",
+      "delta per process; `clients` is the runner that drives the load. PG queries: round trips " +
+      "(pg Client.query calls) counted inside each process of the system.",
   );
   process.stdout.write(`${out.join("\n")}\n`);
 }

@@ -2,73 +2,22 @@ import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
   type Message,
-  type MessageAttributeValue,
   ReceiveMessageCommand,
-  SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { type Logger, type MetricsRegistry, withSagaContext } from "@sagaworks/platform";
 import {
-  gauge,
-  histogram,
-  type Logger,
-  type MetricsRegistry,
-  type SagaLogContext,
-  traceIdOf,
-  withSagaContext,
-} from "@sagaworks/platform";
-import { type CommandEnvelope, decodeEnvelope, type Envelope } from "./envelope.ts";
+  type ConsumerInstruments,
+  consumerInstruments,
+  queueNameOf,
+  sagaOf,
+  sagaOfBody,
+} from "./consumer-support.ts";
+import { LastDeliveryDeadLetter } from "./dead-letter.ts";
+import { decodeEnvelope, type Envelope } from "./envelope.ts";
+import { type HandlerResult, poison, type ReceivedMessage, retryLater } from "./handler-result.ts";
 import { AwsLimits, type StringAttributes } from "./limits.ts";
-
-/**
- * What a handler decided. `ack` deletes the message (return it only after the durable write);
- * `retry-later` makes it visible again after a delay; `poison` leaves it to SQS's redrive
- * policy, which moves it to the DLQ after maxReceiveCount deliveries.
- */
-export type HandlerResult =
-  | { type: "ack" }
-  | { type: "retry-later"; delaySeconds: number; reason: string }
-  | { type: "poison"; reason: string };
-
-/** The handler processed the message and wrote its effects durably: delete it. */
-export const ack = (): HandlerResult => ({ type: "ack" });
-/** Not now (a dependency is down, a lock is held): deliver it again after `delaySeconds`. */
-export const retryLater = (delaySeconds: number, reason: string): HandlerResult => ({
-  type: "retry-later",
-  delaySeconds,
-  reason,
-});
-/** It can never succeed (bad payload, unknown command): let it go to the DLQ. */
-export const poison = (reason: string): HandlerResult => ({ type: "poison", reason });
-
-/**
- * Message attributes the consumer adds when it dead-letters a message itself, on its last
- * delivery, so whoever inspects the DLQ sees why it failed and where.
- */
-export const DeadLetterAttribute = {
-  /** Why the last delivery failed: the poison reason or the handler's error. */
-  reason: "dlqReason",
-  /** Name of the queue the message failed on. */
-  source: "dlqSource",
-  /** ISO time of the failure. */
-  failedAt: "dlqFailedAt",
-} as const;
-
-/** Longest reason kept in the attribute; SQS counts attributes in the message size. */
-const MAX_REASON_LENGTH = 1_000;
-
-/** A received message: the decoded body plus what SQS says about this delivery. */
-export interface ReceivedMessage<Body> {
-  body: Body;
-  /** SQS's id of this copy; a resend of the same envelope gets another one. */
-  sqsMessageId: string;
-  /** How many times SQS has delivered it, this time included. */
-  receiveCount: number;
-  attributes: StringAttributes;
-}
 
 /** Options for {@link SqsConsumer}. */
 export interface ConsumerOptions<Body> {
@@ -147,8 +96,7 @@ export class SqsConsumer<Body = Envelope> {
   private pendingDeletes: { id: string; receiptHandle: string }[] = [];
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly deletesInFlight = new Set<Promise<void>>();
-  /** The queue's redrive target, looked up on the first failure; undefined until then. */
-  private deadLetter: Promise<{ url: string; maxReceiveCount: number } | null> | undefined;
+  private readonly deadLetters: LastDeliveryDeadLetter;
   private readonly instruments: ConsumerInstruments | undefined;
 
   constructor(options: ConsumerOptions<Body>) {
@@ -162,6 +110,11 @@ export class SqsConsumer<Body = Envelope> {
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
     this.errorRetryDelay =
       options.errorRetryDelaySeconds ?? ((count) => Math.min(300, 2 ** Math.max(0, count - 1)));
+    this.deadLetters = new LastDeliveryDeadLetter(
+      options.sqs,
+      options.queueUrl,
+      options.maxReceiveCount,
+    );
     this.instruments = options.metrics
       ? consumerInstruments(options.metrics, queueNameOf(options.queueUrl))
       : undefined;
@@ -290,27 +243,36 @@ export class SqsConsumer<Body = Envelope> {
       receiveCount,
     });
     const stopExtending = this.keepInvisible(receiptHandle, log);
+    // Decoded once: the handler's body also gives the log context its saga fields.
+    let decoded: { body: Body } | { error: Error };
+    try {
+      decoded = { body: this.decode(message.Body) };
+    } catch (error) {
+      decoded = { error: error as Error };
+    }
     const settleAll = async () => {
       let result: HandlerResult;
       try {
-        result = await this.run(message, receiveCount, log);
+        result =
+          "body" in decoded
+            ? await this.run(decoded.body, message, receiveCount, log)
+            : poison(decoded.error.message);
       } finally {
         stopExtending();
       }
       await this.settle(result, message, receiveCount, log);
     };
     // Every line written while handling a saga's message carries the saga's fields.
-    const saga = sagaOf(message.Body);
+    const saga = "body" in decoded ? sagaOfBody(decoded.body) : sagaOf(message.Body);
     await (saga ? withSagaContext(saga, settleAll) : settleAll());
   }
 
-  private async run(message: Message, receiveCount: number, log: Logger): Promise<HandlerResult> {
-    let body: Body;
-    try {
-      body = this.decode(message.Body);
-    } catch (error) {
-      return poison((error as Error).message);
-    }
+  private async run(
+    body: Body,
+    message: Message,
+    receiveCount: number,
+    log: Logger,
+  ): Promise<HandlerResult> {
     const attributes: StringAttributes = {};
     for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
       if (value.StringValue !== undefined) attributes[name] = value.StringValue;
@@ -346,7 +308,7 @@ export class SqsConsumer<Body = Envelope> {
     // attribute, instead of by the redrive policy on the next receive, which would lose it.
     if (result.type === "poison") this.stats.poisoned++;
     else this.stats.retried++;
-    if (await this.deadLetterOnLastDelivery(result.reason, message, receiveCount, log)) return;
+    if (await this.deadLetters.onLastDelivery(result.reason, message, receiveCount, log)) return;
     if (result.type === "retry-later") {
       log.info({ reason: result.reason, delaySeconds: result.delaySeconds }, "retry later");
       const delay = Math.max(
@@ -365,93 +327,6 @@ export class SqsConsumer<Body = Envelope> {
     // Visible again at once, so it reaches maxReceiveCount (and the DLQ) without waiting out
     // the visibility timeout on every delivery.
     await this.changeVisibility(receiptHandle, 0, log);
-  }
-
-  /**
-   * When this is the message's last delivery before the DLQ, sends a copy with the failure
-   * reason to the DLQ, then deletes the original (send-then-delete: a failed send leaves the
-   * message to the redrive policy, a failed delete at worst leaves a second copy in the DLQ).
-   * Returns false when it did not dead-letter the message.
-   */
-  private async deadLetterOnLastDelivery(
-    reason: string,
-    message: Message,
-    receiveCount: number,
-    log: Logger,
-  ): Promise<boolean> {
-    const target = await this.redriveTarget(log);
-    if (!target) return false;
-    const maxReceiveCount = this.options.maxReceiveCount ?? target.maxReceiveCount;
-    if (receiveCount < maxReceiveCount) return false;
-    const added: Record<string, MessageAttributeValue> = {
-      [DeadLetterAttribute.reason]: {
-        DataType: "String",
-        StringValue: reason.slice(0, MAX_REASON_LENGTH) || "(no reason given)",
-      },
-      [DeadLetterAttribute.source]: {
-        DataType: "String",
-        StringValue: this.options.queueUrl.split("/").pop() ?? this.options.queueUrl,
-      },
-      [DeadLetterAttribute.failedAt]: { DataType: "String", StringValue: new Date().toISOString() },
-    };
-    // The original attributes travel with it (routing keys); ours replace any of the same name
-    // and the total stays within SQS's ten.
-    const kept = Object.entries(message.MessageAttributes ?? {})
-      .filter(([name]) => !(name in added))
-      .slice(0, AwsLimits.maxMessageAttributes - Object.keys(added).length);
-    try {
-      await this.options.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: target.url,
-          MessageBody: message.Body ?? "",
-          MessageAttributes: { ...Object.fromEntries(kept), ...added },
-        }),
-      );
-    } catch (error) {
-      log.warn({ err: error }, "could not dead-letter with the reason; leaving it to the redrive");
-      return false;
-    }
-    log.error({ reason, deadLetterQueueUrl: target.url }, "dead-lettered on its last delivery");
-    try {
-      await this.options.sqs.send(
-        new DeleteMessageCommand({
-          QueueUrl: this.options.queueUrl,
-          ReceiptHandle: message.ReceiptHandle ?? "",
-        }),
-      );
-    } catch (error) {
-      log.warn({ err: error }, "dead-lettered but not deleted: the DLQ may get a second copy");
-    }
-    return true;
-  }
-
-  /** The DLQ named by the queue's RedrivePolicy, or null when it has none or it is unreadable. */
-  private redriveTarget(log: Logger): Promise<{ url: string; maxReceiveCount: number } | null> {
-    this.deadLetter ??= (async () => {
-      const response = await this.options.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.options.queueUrl,
-          AttributeNames: ["RedrivePolicy"],
-        }),
-      );
-      const policy = response.Attributes?.RedrivePolicy;
-      if (!policy) return null;
-      const parsed = JSON.parse(policy) as {
-        deadLetterTargetArn?: string;
-        maxReceiveCount?: unknown;
-      };
-      const name = parsed.deadLetterTargetArn?.split(":").pop();
-      if (!name) return null;
-      const found = await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-      if (!found.QueueUrl) return null;
-      return { url: found.QueueUrl, maxReceiveCount: Number(parsed.maxReceiveCount ?? 1) };
-    })().catch((error: unknown) => {
-      // Looked up again on the next failure; meanwhile the redrive policy still applies.
-      log.warn({ err: error }, "could not read the queue's redrive policy");
-      this.deadLetter = undefined;
-      return null;
-    });
-    return this.deadLetter;
   }
 
   /** Renews the visibility timeout at half its length until the returned function is called. */
@@ -541,49 +416,4 @@ export class SqsConsumer<Body = Envelope> {
       );
     }
   }
-}
-
-/** The saga a message belongs to, read cheaply from an envelope body; undefined for others. */
-function sagaOf(body: string | undefined): SagaLogContext | undefined {
-  if (!body?.includes('"sagaId"')) return undefined;
-  try {
-    // Not validated yet, of any kind: the fields a command has, each possibly absent.
-    const parsed = JSON.parse(body) as Partial<CommandEnvelope>;
-    if (typeof parsed.sagaId !== "string") return undefined;
-    return {
-      sagaId: parsed.sagaId,
-      saga: parsed.sagaName,
-      step: parsed.step,
-      attempt: parsed.attempt,
-      traceId: traceIdOf(parsed.trace?.traceparent),
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A queue's name, the last segment of its URL: a bounded label (never a message or saga id). */
-export function queueNameOf(queueUrl: string): string {
-  return queueUrl.slice(queueUrl.lastIndexOf("/") + 1) || queueUrl;
-}
-
-interface ConsumerInstruments {
-  inFlight: { inc(): void; dec(): void };
-  received(count: number): void;
-}
-
-function consumerInstruments(registry: MetricsRegistry, queue: string): ConsumerInstruments {
-  const inFlight = gauge(registry, {
-    name: "sagaworks_consumer_in_flight_messages",
-    help: "Messages being handled now by this process's consumer of the queue.",
-    labelNames: ["queue"],
-  }).labels({ queue });
-  const receiveSize = histogram(registry, {
-    name: "sagaworks_consumer_receive_messages",
-    help: "Messages returned by each ReceiveMessage call (0 to 10), by queue.",
-    labelNames: ["queue"],
-    buckets: [0, 1, 2, 5, 10],
-  }).labels({ queue });
-  inFlight.set(0);
-  return { inFlight, received: (count) => receiveSize.observe(count) };
 }

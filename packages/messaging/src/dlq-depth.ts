@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { CachedReading, gauge, type MetricsRegistry } from "@sagaworks/platform";
-import { queueNameOf } from "./consumer.ts";
+import { queueNameOf } from "./consumer-support.ts";
 
 /** Options of {@link registerDlqDepth}. */
 export interface DlqDepthOptions {

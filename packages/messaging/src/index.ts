@@ -5,17 +5,7 @@ export {
   planBatches,
   sendInBatches,
 } from "./batching.ts";
-export {
-  ack,
-  type ConsumerOptions,
-  type ConsumerStats,
-  DeadLetterAttribute,
-  type HandlerResult,
-  poison,
-  type ReceivedMessage,
-  retryLater,
-  SqsConsumer,
-} from "./consumer.ts";
+export { type ConsumerOptions, type ConsumerStats, SqsConsumer } from "./consumer.ts";
 export { type DlqDepthOptions, registerDlqDepth } from "./dlq-depth.ts";
 export {
   type CommandEnvelope,
@@ -44,6 +34,14 @@ export {
   validateEnvelope,
 } from "./envelope.ts";
 export { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
+export {
+  ack,
+  DeadLetterAttribute,
+  type HandlerResult,
+  poison,
+  type ReceivedMessage,
+  retryLater,
+} from "./handler-result.ts";
 export {
   AwsLimits,
   billedRequests,

@@ -16,13 +16,13 @@ import {
 } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
-  type Effect,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
   transition,
 } from "@sagaworks/saga-engine";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
+import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { planEffects, type Routing } from "./store/effects.ts";
@@ -33,6 +33,7 @@ import {
   findIdByIdempotencyKey,
   getInstance,
   listInstances,
+  lockForDelivery,
   lockInstance,
   type SagaInstance,
   type SagaListQuery,
@@ -40,6 +41,7 @@ import {
 } from "./store/instances.ts";
 import {
   deleteOutboxRow,
+  deleteSentRows,
   listParked,
   type ParkedMessage,
   type SagaOutboxRow,
@@ -131,6 +133,12 @@ export interface ApplyOptions {
 
 // Postgres aborts one of two transactions that wait on each other (40P01) or fail to serialise
 // (40001); both are safe to run again from the start.
+/**
+ * A transaction's work. It must delete `sentIds` (outbox rows the relay has sent) on every path
+ * that commits, best in a statement it runs anyway, which saves a round trip.
+ */
+type TransactionWork<T> = (trx: Knex.Transaction, sentIds: readonly string[]) => Promise<T>;
+
 const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]);
 const MAX_TRANSACTION_ATTEMPTS = 5;
 
@@ -203,7 +211,8 @@ export class SagaRuntime {
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
     try {
-      const rows = await this.inTransaction(async (trx) => {
+      const rows = await this.inTransaction(async (trx, sentIds) => {
+        await deleteSentRows(trx, sentIds);
         const now = this.clock();
         const event: SagaEvent = { type: "start", sagaId, input };
         const result = transition(compiled, null, event, { now, random: this.random });
@@ -257,17 +266,24 @@ export class SagaRuntime {
     let written: SagaOutboxRow[] = [];
     let before: SagaSnapshot | undefined;
     let junk = false;
-    const outcome = await this.inTransaction(async (trx) => {
+    const outcome = await this.inTransaction(async (trx, sentIds) => {
       written = [];
       junk = false;
-      const row = await lockInstance(trx, sagaId);
+      // A reply (a dedupe key and nothing else to take first) locks and records its delivery
+      // in one round trip; the other events keep their order: lock, take, then record.
+      const deliveryOnly = options.dedupeKey && !options.timerId && !options.outboxId;
+      const locked = deliveryOnly
+        ? await lockForDelivery(trx, sagaId, options.dedupeKey as string, this.clock(), sentIds)
+        : { instance: await lockInstance(trx, sagaId, sentIds), first: true };
+      const row = locked.instance;
       if (!row) return { kind: "unknown-saga" } as const;
       addToSagaContext({ saga: row.name, traceId: row.traceId });
+      if (deliveryOnly && !locked.first) return { kind: "duplicate" } as const;
       if (options.timerId && !(await takeTimer(trx, options.timerId))) {
         return { kind: "timer-gone" } as const;
       }
       if (options.outboxId) await deleteOutboxRow(trx, options.outboxId);
-      if (options.dedupeKey) {
+      if (options.dedupeKey && !deliveryOnly) {
         const first = await recordDelivery(trx, options.dedupeKey, sagaId, this.clock());
         if (!first) return { kind: "duplicate" } as const;
       }
@@ -377,7 +393,7 @@ export class SagaRuntime {
    * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
    * The transaction also deletes outbox rows the relay has sent since the last one.
    */
-  private inTransaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private inTransaction<T>(work: TransactionWork<T>): Promise<T> {
     // A span only inside a saga's trace (a start, a reply, an HTTP answer); a timer's or an
     // operator's transaction would otherwise be a trace of its own.
     if (!trace.getActiveSpan()) return this.transactionWithRetries(work);
@@ -386,11 +402,11 @@ export class SagaRuntime {
     );
   }
 
-  private async transactionWithRetries<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  private async transactionWithRetries<T>(work: TransactionWork<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
-        const value = await this.deps.handOff.transaction(this.deps.db.knex, work);
+        const value = await this.deps.handOff.transactionDeletingIn(this.deps.db.knex, work);
         this.metrics.commits++;
         return value;
       } catch (error) {
@@ -428,29 +444,6 @@ export class SagaRuntime {
   }
 }
 
-/** The history entry of one event offered to a saga. */
-function historyEntry(
-  snapshot: SagaSnapshot,
-  event: SagaEvent,
-  result: TransitionResult,
-  now: Date,
-  options: { actor?: string | undefined; reason?: string | undefined },
-): HistoryEntry {
-  return {
-    seq: snapshot.seq,
-    at: now,
-    eventType: event.type === "operator" ? `operator.${event.action}` : event.type,
-    event,
-    applied: result.applied,
-    note: result.note,
-    status: snapshot.status,
-    state: snapshot.state,
-    actor: options.actor ?? (event.type === "operator" ? event.actor : null),
-    reason: options.reason ?? (event.type === "operator" ? event.reason : null),
-    effects: result.effects.map(summariseEffect),
-  };
-}
-
 /**
  * The parent of a transition's span: the active context when it is already in the saga's trace
  * (a reply, an HTTP answer, a timer: their spans carry it), else the saga's trace id as a remote
@@ -460,45 +453,4 @@ function sagaTraceContext(traceId: string): Context {
   const active = trace.getSpanContext(otelContext.active());
   if (active?.traceId === traceId) return otelContext.active();
   return contextFromTraceparent(`00-${traceId}-${randomBytes(8).toString("hex")}-01`);
-}
-
-/** Whether an event is a reply naming a step the saga's definition does not have. */
-function isJunkReply(compiled: CompiledSaga, event: SagaEvent): boolean {
-  return event.type === "reply" && !compiled.steps.some((step) => step.name === event.step);
-}
-
-/** What the history keeps of an effect: enough to read the timeline, not whole payloads. */
-function summariseEffect(effect: Effect): Record<string, unknown> {
-  switch (effect.type) {
-    case "send-command":
-      return {
-        type: effect.type,
-        service: effect.service,
-        command: effect.command,
-        step: effect.step,
-        attempt: effect.attempt,
-        compensation: effect.compensation,
-      };
-    case "call-http":
-      return {
-        type: effect.type,
-        service: effect.service,
-        method: effect.method,
-        path: effect.path,
-        attempt: effect.attempt,
-      };
-    case "schedule-timer":
-      return {
-        type: effect.type,
-        timerId: effect.timerId,
-        fireAt: effect.fireAt,
-        event: effect.event.type,
-      };
-    case "cancel-timer":
-      return { type: effect.type, timerId: effect.timerId };
-    case "publish-event":
-      return { type: effect.type, name: effect.name, step: effect.step };
-    case "finish":
-      return { type: effect.type, status: effect.status };
-  }
 }

@@ -285,9 +285,16 @@ export class Participant {
     const { handOff } = this.relay;
     const knex = this.options.db.knex;
     try {
-      const written = await handOff.transaction(knex, async (trx): Promise<OutboxRow[]> => {
+      const work = async (
+        trx: Knex.Transaction,
+        sentIds: readonly string[],
+      ): Promise<OutboxRow[]> => {
         const now = this.clock();
-        const claimed = await trx("participant_inbox")
+        const claim = trx("participant_inbox");
+        // The sent replies go in the claim's statement, which every path runs.
+        if (sentIds.length > 0)
+          claim.with("sent", trx("participant_outbox").whereIn("id", sentIds).delete());
+        const claimed = await claim
           .insert({
             idempotency_key: key,
             command: command.name,
@@ -345,17 +352,12 @@ export class Participant {
           actionApplied,
           logger: log,
         });
-        await trx("participant_inbox")
-          .where({ idempotency_key: key })
-          .update({
-            status: "replied",
-            reply_name: reply.name,
-            reply_payload: JSON.stringify(reply.payload),
-          });
         this.stats.handled++;
         note.outcome = "replied";
-        return this.writeReply(trx, command, replyUrl, reply);
-      });
+        // The inbox row keeps the reply for duplicates, in the reply's own statement.
+        return this.writeReply(trx, command, replyUrl, reply, key);
+      };
+      const written = await handOff.transactionDeletingIn(knex, work);
       this.relay.notify(written);
       return ack();
     } catch (error) {
@@ -370,6 +372,8 @@ export class Participant {
     command: CommandEnvelope,
     replyUrl: string,
     reply: Reply,
+    /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
+    repliedKey?: string,
   ): Promise<OutboxRow[]> {
     const envelope = createReplyEnvelope(
       {
@@ -389,7 +393,19 @@ export class Participant {
     );
     const now = this.clock();
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
-    const inserted = (await trx("participant_outbox")
+    const outbox = trx("participant_outbox");
+    if (repliedKey !== undefined)
+      outbox.with(
+        "replied",
+        trx("participant_inbox")
+          .where({ idempotency_key: repliedKey })
+          .update({
+            status: "replied",
+            reply_name: reply.name,
+            reply_payload: JSON.stringify(reply.payload),
+          }),
+      );
+    const inserted = (await outbox
       .insert({
         kind: "sqs",
         destination: replyUrl,

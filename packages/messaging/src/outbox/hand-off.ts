@@ -67,12 +67,24 @@ export class OutboxHandOff {
    * that runs it again gets them again, so a sent row is deleted by exactly one commit.
    */
   async transaction<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.transactionDeletingIn(knex, async (trx, ids) => {
+      if (ids.length > 0) await this.deleter.deleteRows(ids, trx);
+      return work(trx);
+    });
+  }
+
+  /**
+   * Like {@link transaction}, but `work` deletes the sent rows itself, in a statement it runs
+   * anyway (a data-modifying CTE on its first one), which saves a round trip. `work` must
+   * delete `sentIds` on every path that commits; if the transaction fails they are given back.
+   */
+  async transactionDeletingIn<T>(
+    knex: Knex,
+    work: (trx: Knex.Transaction, sentIds: readonly string[]) => Promise<T>,
+  ): Promise<T> {
     const ids = this.take();
     try {
-      return await knex.transaction(async (trx) => {
-        if (ids.length > 0) await this.deleter.deleteRows(ids, trx);
-        return work(trx);
-      });
+      return await knex.transaction((trx) => work(trx, ids));
     } catch (error) {
       this.giveBack(ids);
       throw error;

@@ -129,11 +129,53 @@ export async function findIdByIdempotencyKey(knex: Knex, key: string): Promise<s
  * Reads an instance and locks its row until `trx` ends (`FOR UPDATE`). Every write to a saga
  * takes this lock first, so two replicas applying events to one saga run one after the other.
  */
-export async function lockInstance(trx: Knex, id: string): Promise<SagaInstance | undefined> {
-  const row = (await trx("saga_instances").where({ id }).forUpdate().first()) as
-    | InstanceColumns
-    | undefined;
+export async function lockInstance(
+  trx: Knex,
+  id: string,
+  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
+  sentIds: readonly string[] = [],
+): Promise<SagaInstance | undefined> {
+  const query = trx("saga_instances");
+  if (sentIds.length > 0) query.with("sent", trx("saga_outbox").whereIn("id", sentIds).delete());
+  const row = (await query.where({ id }).forUpdate().first()) as InstanceColumns | undefined;
   return row ? toInstance(row) : undefined;
+}
+
+/**
+ * Locks an instance and records a delivered message's id in saga_inbox, in one round trip (the
+ * reply path's first two statements, which every reply pays). `first` is false when the id was
+ * recorded before (a duplicate); nothing is recorded for an unknown saga. As with separate
+ * statements, a concurrent copy of the message waits on the inbox key or on the row lock until
+ * the first transaction ends, and then finds the id recorded, so a reply is applied once.
+ */
+export async function lockForDelivery(
+  trx: Knex,
+  id: string,
+  messageId: string,
+  now: Date,
+  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
+  sentIds: readonly string[] = [],
+): Promise<{ instance: SagaInstance | undefined; first: boolean }> {
+  const sent =
+    sentIds.length > 0
+      ? `sent AS (DELETE FROM saga_outbox WHERE id IN (${sentIds.map(() => "?").join(", ")})), `
+      : "";
+  const result = (await trx.raw(
+    `WITH ${sent}delivery AS (
+       INSERT INTO saga_inbox (message_id, saga_id, received_at)
+       SELECT ?::text, ?::uuid, ?::timestamptz
+       WHERE EXISTS (SELECT 1 FROM saga_instances WHERE id = ?::uuid)
+       ON CONFLICT (message_id) DO NOTHING
+       RETURNING message_id
+     )
+     SELECT saga_instances.*, EXISTS (SELECT 1 FROM delivery) AS first_delivery
+     FROM saga_instances WHERE id = ?::uuid FOR UPDATE`,
+    [...sentIds, messageId, id, now, id, id],
+  )) as { rows: (InstanceColumns & { first_delivery: boolean })[] };
+  const row = result.rows[0];
+  return row
+    ? { instance: toInstance(row), first: row.first_delivery }
+    : { instance: undefined, first: false };
 }
 
 /** Reads an instance without a lock. */
