@@ -1,4 +1,5 @@
 import type { Database, Logger } from "@sagaworks/platform";
+import { pruneInboxBatch } from "./participant-store.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -15,7 +16,7 @@ export const DEFAULT_INBOX_RETENTION_MS = LONGEST_REDELIVERY_MS + 3 * DAY_MS;
 
 /** Options of {@link InboxRetention}. */
 export interface InboxRetentionOptions {
-  /** The service's database, where `participant_inbox` lives. */
+  /** The service's database, where the participant's inbox lives. */
   db: Pick<Database, "knex">;
   logger: Logger;
   /** How long rows are kept; defaults to 21 days, and may not be shorter than 18 days. */
@@ -57,17 +58,7 @@ export class InboxRetention {
     const { knex } = this.options.db;
     let deleted = 0;
     for (;;) {
-      const removed = await knex("participant_inbox")
-        .whereIn(
-          "idempotency_key",
-          knex("participant_inbox")
-            .select("idempotency_key")
-            .where("received_at", "<", cutoff)
-            .limit(batchSize)
-            .forUpdate()
-            .skipLocked(),
-        )
-        .delete();
+      const removed = await pruneInboxBatch(knex, cutoff, batchSize);
       deleted += removed;
       if (removed < batchSize) break;
     }

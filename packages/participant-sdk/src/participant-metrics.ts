@@ -9,6 +9,7 @@ import {
   histogram,
   type MetricsRegistry,
 } from "@sagaworks/platform";
+import { replyBacklog } from "./participant-store.ts";
 
 /** How a command ended at a participant: the `outcome` label of `sagaworks_commands_total`. */
 export type CommandOutcome = "replied" | "duplicate" | "refused" | "retry" | "poison" | "error";
@@ -42,17 +43,7 @@ export class ParticipantMetrics {
       help: "Commands the inbox recognised as already handled (the stored reply is sent again).",
       labelNames: ["service", "command"],
     });
-    const backlog = new CachedReading(async () => {
-      const row = (await db
-        .knex("participant_outbox")
-        .count({ pending: "*" })
-        .min({ oldest: "created_at" })
-        .first()) as { pending: string | number; oldest: Date | string | null } | undefined;
-      return {
-        pending: Number(row?.pending ?? 0),
-        oldest: row?.oldest ? new Date(row.oldest).getTime() : null,
-      };
-    }, 15_000);
+    const backlog = new CachedReading(() => replyBacklog(db.knex), 15_000);
     const readings = backlogs(registry);
     readings.set(service, backlog);
     gauge(registry, {

@@ -10,7 +10,6 @@ import {
   type OutboxMessage,
   OutboxRelay,
   type OutboxRow,
-  outboxAvailableAt,
   poison,
   type ReceivedMessage,
   retryLater,
@@ -37,6 +36,14 @@ import {
   type ResolvedParticipantOptions,
   resolveParticipantOptions,
 } from "./participant-options.ts";
+import {
+  claimCommand,
+  leaveGuard,
+  OUTBOX_TABLE,
+  participantOutboxStore,
+  readSeen,
+  writeReply,
+} from "./participant-store.ts";
 
 /** A reply: its name (from the contract) and payload. Business failures are replies too. */
 export interface Reply {
@@ -142,8 +149,9 @@ export class Participant {
     this.clock = options.clock;
     this.commandKeys = options.commandKeys;
     this.relay = new OutboxRelay({
-      db: options.db,
-      table: "participant_outbox",
+      store: participantOutboxStore(options.db),
+      // Only names the table in the relay's logs; the rows are reached through the store.
+      table: OUTBOX_TABLE,
       sqs: options.sqs,
       logger: options.logger,
       clock: options.clock,
@@ -290,29 +298,16 @@ export class Participant {
         sentIds: readonly string[],
       ): Promise<OutboxRow[]> => {
         const now = this.clock();
-        const claim = trx("participant_inbox");
         // The sent replies go in the claim's statement, which every path runs.
-        if (sentIds.length > 0)
-          claim.with("sent", trx("participant_outbox").whereIn("id", sentIds).delete());
-        const claimed = await claim
-          .insert({
-            idempotency_key: key,
-            command: command.name,
-            saga_id: command.sagaId,
-            status: "processing",
-            received_at: now,
-          })
-          .onConflict("idempotency_key")
-          .ignore()
-          .returning("idempotency_key");
-        if (claimed.length === 0) {
+        const claimed = await claimCommand(
+          trx,
+          { idempotencyKey: key, command: command.name, sagaId: command.sagaId, now },
+          sentIds,
+        );
+        if (!claimed) {
           // Seen before. The unique key made a concurrent copy wait for the first to commit.
-          const seen = (await trx("participant_inbox").where({ idempotency_key: key }).first()) as {
-            status: string;
-            reply_name: string | null;
-            reply_payload: Record<string, unknown> | null;
-          };
-          if (seen.status === "guarded") {
+          const seen = await readSeen(trx, key);
+          if (seen.guarded) {
             this.stats.refusedByGuard++;
             note.outcome = "refused";
             log.warn("late action refused: its compensation already ran");
@@ -321,26 +316,21 @@ export class Participant {
           this.stats.duplicates++;
           note.outcome = "duplicate";
           log.info("duplicate command: sending the stored reply again");
-          return this.writeReply(trx, command, replyUrl, {
-            name: seen.reply_name ?? "",
-            payload: seen.reply_payload ?? {},
+          return this.storeReply(trx, command, replyUrl, {
+            name: seen.replyName,
+            payload: seen.replyPayload,
           });
         }
         let actionApplied = true;
         if (command.compensation) {
-          const guard = await trx("participant_inbox")
-            .insert({
-              idempotency_key: command.actionKey,
-              command: `(guard for ${command.name})`,
-              saga_id: command.sagaId,
-              status: "guarded",
-              received_at: now,
-            })
-            .onConflict("idempotency_key")
-            .ignore()
-            .returning("idempotency_key");
-          actionApplied = guard.length === 0;
-          if (!actionApplied) {
+          const guardLeft = await leaveGuard(trx, {
+            actionKey: command.actionKey,
+            compensation: command.name,
+            sagaId: command.sagaId,
+            now,
+          });
+          actionApplied = !guardLeft;
+          if (guardLeft) {
             this.stats.guardsLeft++;
             log.info("compensation before its action: guard left");
           }
@@ -355,7 +345,7 @@ export class Participant {
         this.stats.handled++;
         note.outcome = "replied";
         // The inbox row keeps the reply for duplicates, in the reply's own statement.
-        return this.writeReply(trx, command, replyUrl, reply, key);
+        return this.storeReply(trx, command, replyUrl, reply, key);
       };
       const written = await handOff.transactionDeletingIn(knex, work);
       this.relay.notify(written);
@@ -367,7 +357,8 @@ export class Participant {
     }
   }
 
-  private async writeReply(
+  /** Builds the reply's envelope (the handler's trace) and writes it to the outbox in `trx`. */
+  private async storeReply(
     trx: Knex,
     command: CommandEnvelope,
     replyUrl: string,
@@ -391,36 +382,16 @@ export class Participant {
       },
       this.clock,
     );
-    const now = this.clock();
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
-    const outbox = trx("participant_outbox");
-    if (repliedKey !== undefined)
-      outbox.with(
-        "replied",
-        trx("participant_inbox")
-          .where({ idempotency_key: repliedKey })
-          .update({
-            status: "replied",
-            reply_name: reply.name,
-            reply_payload: JSON.stringify(reply.payload),
-          }),
-      );
-    const inserted = (await outbox
-      .insert({
-        kind: "sqs",
-        destination: replyUrl,
-        message: JSON.stringify(message),
-        available_at: outboxAvailableAt(now),
-        created_at: now,
-      })
-      .returning("id")) as { id: string | number }[];
-    return inserted.map((row) => ({
-      id: String(row.id),
-      kind: "sqs",
+    return writeReply(trx, {
       destination: replyUrl,
       message,
-      attempts: 0,
-    }));
+      now: this.clock(),
+      replied:
+        repliedKey === undefined
+          ? undefined
+          : { idempotencyKey: repliedKey, name: reply.name, payload: reply.payload },
+    });
   }
 
   /**
