@@ -184,6 +184,7 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
       definitions,
       prefix: options.prefix,
       serviceUrls: { customer: customerUrl },
+      serviceToken,
       apiToken: options.apiToken,
       commandKeys,
       metrics,

@@ -42,6 +42,11 @@ export const orchestratorConfigSchema = z.object({
   SAGA_DEFINITIONS_DIR: z.string().default(`${repoRoot}saga-definitions`),
   /** Base URLs of services that HTTP steps call: `customer=http://127.0.0.1:3003`. */
   SERVICE_URLS: serviceUrls,
+  /**
+   * The services' SERVICE_WRITE_TOKEN, sent on every HTTP step so the services can require
+   * tokens on reads too; defaults to the development token on the embedded default, else none.
+   */
+  SERVICE_WRITE_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Replies handled at once per replica; defaults to 10. */
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   /** Publish step-level lifecycle events (`saga.step.*`) too: `true` or `false` (default). */

@@ -7,7 +7,7 @@ import {
   shouldApplyTopology,
   usesDevelopmentDefaults,
 } from "@sagaworks/platform";
-import { runService } from "@sagaworks/service-kit";
+import { DEV_WRITE_TOKEN, runService } from "@sagaworks/service-kit";
 import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
 import { createOrchestrator } from "./orchestrator.ts";
@@ -34,6 +34,9 @@ await runService({
       definitions,
       prefix: config.SAGAWORKS_ENV_PREFIX,
       serviceUrls: config.SERVICE_URLS,
+      serviceToken:
+        config.SERVICE_WRITE_TOKEN ??
+        (usesDevelopmentDefaults(config) ? DEV_WRITE_TOKEN : undefined),
       apiToken: config.ORCHESTRATOR_API_TOKEN,
       commandKeys: commandKeysFromConfig(config, usesDevelopmentDefaults(config)),
       metrics: telemetry.metrics,

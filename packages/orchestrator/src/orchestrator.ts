@@ -56,6 +56,8 @@ export interface OrchestratorDeps {
   prefix: string;
   /** Base URL per service for HTTP steps. */
   serviceUrls: Readonly<Record<string, string>>;
+  /** Bearer token HTTP steps send (the services' SERVICE_WRITE_TOKEN); none when undefined. */
+  serviceToken?: string | undefined;
   apiToken: string;
   /** Keys that sign commands (shared with participants); defaults to the development key. */
   commandKeys?: CommandKeys;
@@ -223,6 +225,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     runtime,
     logger,
     serviceUrls: deps.serviceUrls,
+    serviceToken: deps.serviceToken,
     metrics,
     clock,
   });

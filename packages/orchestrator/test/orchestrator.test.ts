@@ -28,15 +28,23 @@ afterEach(async () => {
 
 async function setUp(
   name: string,
-  options: { definitions?: CompiledSaga[]; limitCents?: number; duplicateReplies?: boolean } = {},
+  options: {
+    definitions?: CompiledSaga[];
+    limitCents?: number;
+    duplicateReplies?: boolean;
+    /** The customer stand-in requires this token; the orchestrator sends `serviceToken`. */
+    customerToken?: string;
+    serviceToken?: string;
+  } = {},
 ) {
   const env = await testEnv(name);
   cleanups.push(() => env.close());
-  const customer = await startCustomerServer();
+  const customer = await startCustomerServer(options.customerToken);
   cleanups.push(() => customer.close());
   const orchestrator = await startOrchestrator(env, {
     definitions: options.definitions ?? definitions,
     serviceUrls: { customer: customer.url },
+    serviceToken: options.serviceToken,
   });
   cleanups.push(() => orchestrator.stop());
   const answers = shopAnswers(options.limitCents);
@@ -145,6 +153,18 @@ describe("create-order through the orchestrator", () => {
     expect(saga.snapshot.status).toBe("failed");
     expect(order.received).toEqual([]);
     expect(account.received).toEqual([]);
+  });
+
+  // The stand-in answers 401 without the token, and create-order maps only 200 and 404.
+  it("sends the service token on HTTP steps, so a customer service that requires it answers", async () => {
+    const token = "customer-read-token-of-this-test";
+    const { orchestrator } = await setUp("service token", {
+      customerToken: token,
+      serviceToken: token,
+    });
+    const started = await start(orchestrator, "create-order", orderInput("c-7", 100));
+    const saga = await settled(orchestrator, started.body.sagaId);
+    expect(saga.snapshot.status).toBe("completed");
   });
 
   it("applies a reply delivered twice once, and records the second as a duplicate", async () => {

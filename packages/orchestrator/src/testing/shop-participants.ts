@@ -139,7 +139,10 @@ export function shopAnswers(limitCents = 10_000) {
 }
 
 /** A customer service stand-in: GET /customers/:id, 404 for ids starting with "unknown". */
-export async function startCustomerServer(): Promise<{
+export async function startCustomerServer(
+  /** When given, a call without `Authorization: Bearer <requireToken>` gets a 401. */
+  requireToken?: string,
+): Promise<{
   url: string;
   calls: number;
   close(): Promise<void>;
@@ -148,6 +151,8 @@ export async function startCustomerServer(): Promise<{
   const state = { calls: 0 };
   app.get<{ Params: { id: string } }>("/customers/:id", async (request, reply) => {
     state.calls++;
+    if (requireToken !== undefined && request.headers.authorization !== `Bearer ${requireToken}`)
+      return reply.code(401).send({ code: "UNAUTHORIZED", message: "a read token is required" });
     const { id } = request.params;
     if (id.startsWith("unknown"))
       return reply.code(404).send({ error: "NOT_FOUND", message: `no customer ${id}` });

@@ -27,6 +27,11 @@ export interface HttpInvokerOptions {
   logger: Logger;
   /** Base URL per service, e.g. `{ customer: "http://127.0.0.1:3003" }`. */
   serviceUrls: Readonly<Record<string, string>>;
+  /**
+   * Sent as `Authorization: Bearer <token>` on every call: the services' write token, which
+   * their reads accept too. Undefined sends none (the services' reads are open by default).
+   */
+  serviceToken?: string | undefined;
   /** Signalled when a commit wrote a call; defaults to one of its own (see {@link notify}). */
   wake?: WakeSignal | undefined;
   /** The orchestrator's counters; defaults to the runtime's. */
@@ -45,8 +50,8 @@ export interface HttpInvokerOptions {
 
 /** {@link HttpInvokerOptions} with every default applied. */
 type ResolvedHttpInvokerOptions = Required<{
-  [Key in keyof HttpInvokerOptions]: NonNullable<HttpInvokerOptions[Key]>;
-}>;
+  [Key in Exclude<keyof HttpInvokerOptions, "serviceToken">]: NonNullable<HttpInvokerOptions[Key]>;
+}> & { serviceToken: string | undefined };
 
 /**
  * Carries out HTTP steps. Calls wait in the outbox like messages. A call this process's commit
@@ -69,6 +74,7 @@ export class HttpInvoker {
   constructor(options: HttpInvokerOptions) {
     this.options = {
       ...options,
+      serviceToken: options.serviceToken,
       wake: options.wake ?? new WakeSignal(),
       metrics: options.metrics ?? options.runtime.metrics,
       clock: options.clock ?? (() => new Date()),
@@ -199,6 +205,10 @@ export class HttpInvoker {
         headers: {
           accept: "application/json",
           "idempotency-key": call.idempotencyKey,
+          // Header present only with a token: an empty Bearer would be a wrong credential.
+          ...(this.options.serviceToken
+            ? { authorization: `Bearer ${this.options.serviceToken}` }
+            : {}),
           ...traceHeaders(),
           ...(call.body !== null ? { "content-type": "application/json" } : {}),
         },
