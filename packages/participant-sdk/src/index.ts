@@ -27,6 +27,8 @@ export {
 export {
   PARTICIPANT_DEFAULTS,
   type ParticipantOptions,
+  type ParticipantTuning,
   type ResolvedParticipantOptions,
   resolveParticipantOptions,
+  resolveParticipantTuning,
 } from "./participant-options.ts";

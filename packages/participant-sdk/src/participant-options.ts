@@ -41,6 +41,27 @@ export interface ParticipantOptions {
 /** The defaults of {@link ParticipantOptions}, for callers that pass them on (service-kit). */
 export const PARTICIPANT_DEFAULTS = { concurrency: 10, waitTimeSeconds: 20 } as const;
 
+/** The consumer settings and keys every participant has, with their defaults applied. */
+export interface ParticipantTuning {
+  concurrency: number;
+  waitTimeSeconds: number;
+  commandKeys: CommandKeys;
+}
+
+/**
+ * The one place these defaults are filled: the participant's own options and the services that
+ * pass them on both call it, so the two cannot drift.
+ */
+export function resolveParticipantTuning(
+  options: Pick<ParticipantOptions, "concurrency" | "waitTimeSeconds" | "commandKeys">,
+): ParticipantTuning {
+  return {
+    concurrency: options.concurrency ?? PARTICIPANT_DEFAULTS.concurrency,
+    waitTimeSeconds: options.waitTimeSeconds ?? PARTICIPANT_DEFAULTS.waitTimeSeconds,
+    commandKeys: options.commandKeys ?? { current: DEV_COMMAND_KEY },
+  };
+}
+
 /**
  * {@link ParticipantOptions} with every default applied. `maxReceiveCount` and `metrics` stay
  * optional in meaning: undefined says "none", and is written out so every key is present.
@@ -69,10 +90,8 @@ export function resolveParticipantOptions(options: ParticipantOptions): Resolved
     sqs: options.sqs,
     logger: options.logger,
     handlers: options.handlers,
-    concurrency: options.concurrency ?? PARTICIPANT_DEFAULTS.concurrency,
-    waitTimeSeconds: options.waitTimeSeconds ?? PARTICIPANT_DEFAULTS.waitTimeSeconds,
+    ...resolveParticipantTuning(options),
     maxReceiveCount: options.maxReceiveCount,
-    commandKeys: options.commandKeys ?? { current: DEV_COMMAND_KEY },
     clock: options.clock ?? (() => new Date()),
     metrics: options.metrics,
   };

@@ -3,7 +3,6 @@ import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   type CommandKeys,
   commandKeysFromConfig,
-  DEV_COMMAND_KEY,
   RequestCounter,
   registerDlqDepth,
 } from "@sagaworks/messaging";
@@ -11,8 +10,8 @@ import {
   type CommandHandler,
   createParticipant,
   InboxRetention,
-  PARTICIPANT_DEFAULTS,
   type Participant,
+  resolveParticipantTuning,
 } from "@sagaworks/participant-sdk";
 import {
   type BaseConfig,
@@ -92,11 +91,9 @@ export function resolveParticipantServiceDeps(
     sqs: deps.sqs,
     logger: deps.logger,
     prefix: deps.prefix,
-    concurrency: deps.concurrency ?? PARTICIPANT_DEFAULTS.concurrency,
-    waitTimeSeconds: deps.waitTimeSeconds ?? PARTICIPANT_DEFAULTS.waitTimeSeconds,
+    ...resolveParticipantTuning(deps),
     maxReceiveCount: deps.maxReceiveCount,
     auth: deps.auth,
-    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
     metrics: deps.metrics,
   };
 }
