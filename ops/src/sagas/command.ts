@@ -1,5 +1,6 @@
 // `ops sagas`: find stuck sagas, read one's timeline, and act on it through the orchestrator API.
 import { parseArgs } from "node:util";
+import { SAGA_STATUSES } from "@sagaworks/orchestrator";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { loadOpsEnvironment } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
@@ -11,15 +12,7 @@ import {
   type TimerView,
 } from "./orchestrator-client.ts";
 
-const STATUSES = [
-  "running",
-  "compensating",
-  "completed",
-  "compensated",
-  "failed",
-  "needs-intervention",
-  "resolved",
-];
+const STATUSES: readonly string[] = SAGA_STATUSES;
 
 const USAGE = {
   list: `Usage: ops sagas list [--status <s>] [--name <saga>] [--older-than <dur>] [--limit 200] [--json]

@@ -1,3 +1,5 @@
+// The API's saga statuses, for its clients (ops checks `--status` against them).
+export { SAGA_STATUSES } from "@sagaworks/saga-engine";
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
 export { type DeadLetterRoutesOptions, deadLetterRoutes } from "./api/dead-letter-routes.ts";
 export {

@@ -6,6 +6,7 @@ export {
   LifecycleEvent,
   type OperatorAction,
   type PendingWork,
+  SAGA_STATUSES,
   type SagaEvent,
   type SagaSnapshot,
   SagaStatus,

@@ -13,6 +13,8 @@ export const SagaStatus = {
   resolved: "resolved",
 } as const;
 export type SagaStatus = (typeof SagaStatus)[keyof typeof SagaStatus];
+/** Every status, in lifecycle order (for enums in schemas and CLI checks). */
+export const SAGA_STATUSES = Object.values(SagaStatus) as [SagaStatus, ...SagaStatus[]];
 
 /** Statuses that never change again. */
 export const TERMINAL_STATUSES: readonly SagaStatus[] = [

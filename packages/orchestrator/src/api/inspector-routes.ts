@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { Database } from "@sagaworks/platform";
+import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import {
   cursorTimestamp,
   decodePageCursor,
@@ -33,15 +34,7 @@ export const defaultInspectorDir = fileURLToPath(
   new URL("../../../inspector/dist", import.meta.url),
 );
 
-const statuses = [
-  "running",
-  "compensating",
-  "completed",
-  "compensated",
-  "failed",
-  "needs-intervention",
-  "resolved",
-] as const;
+const statuses = SAGA_STATUSES;
 const sagaStatus = z.enum(statuses);
 const errorBody = z.object({
   code: z.string(),

@@ -1,6 +1,6 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
 import { compileInputSchemaOrThrow } from "@sagaworks/saga-definition/input-schema";
-import { SagaStatus } from "@sagaworks/saga-engine";
+import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import {
   cursorTimestamp,
   decodePageCursor,
@@ -36,7 +36,7 @@ const SAGA_CURSOR = "sagas";
 const sagaPosition = z.tuple([cursorTimestamp, z.uuid()]);
 
 const listQuery = z.object({
-  status: z.enum(Object.values(SagaStatus) as [SagaStatus, ...SagaStatus[]]).optional(),
+  status: z.enum(SAGA_STATUSES).optional(),
   name: storableString().min(1).max(128).optional(),
   ...pageQueryShape,
 });
