@@ -6,12 +6,11 @@ import { readFileSync } from "node:fs";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type Logger, silentLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
@@ -49,19 +48,15 @@ export class OpsHarness {
     endpoint: string | undefined,
     options: { logger?: Logger; prefix?: string } = {},
   ): Promise<OpsHarness> {
-    const prefix = options.prefix ?? uniqueTestName(testName, 24);
-    const system = await startSystem({
-      logger: options.logger ?? silentLogger(),
-      databaseUrl: process.env.DATABASE_URL,
+    const system = await startTestSystem(testName, {
+      logger: options.logger,
+      prefix: options.prefix,
       awsEndpoint: endpoint,
-      prefix,
-      schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
       apiToken: "ops-test-token-0123456789",
       serviceToken: testServiceAuth.writeToken,
-      fast: true,
       definitions: patientDefinitions(),
     });
-    return new OpsHarness(system, `${prefix.replace(/-/g, "_")}_ops`);
+    return new OpsHarness(system, `${system.prefix.replace(/-/g, "_")}_ops`);
   }
 
   get prefix(): string {

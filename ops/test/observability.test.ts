@@ -3,10 +3,8 @@
 // system exposes: the whole back end runs, sagas go through it, every process's /metrics is
 // scraped and read by a strict exposition-format parser.
 import { readFileSync } from "node:fs";
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
-import { silentLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
@@ -48,15 +46,9 @@ async function settled(sagaId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const prefix = uniqueTestName("observability metrics", 24);
-  system = await startSystem({
-    logger: silentLogger(),
-    databaseUrl: process.env.DATABASE_URL,
+  system = await startTestSystem("observability metrics", {
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: TOKEN,
-    fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
   const writeAuth = { authorization: `Bearer ${system.serviceToken}` };

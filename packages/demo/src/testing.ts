@@ -1,6 +1,37 @@
-// What tests of the whole back end share: ending a system without leaving schemas behind.
-import { dropTestSchemas } from "@sagaworks/platform/testing";
-import type { RunningSystem } from "./system.ts";
+// What tests of the whole back end share: starting a system of their own on the run's back ends,
+// and ending it without leaving schemas behind.
+import { silentLogger } from "@sagaworks/platform";
+import { dropTestSchemas, uniqueTestName } from "@sagaworks/platform/testing";
+import { type RunningSystem, type SystemOptions, startSystem } from "./system.ts";
+
+/** What a test chooses; the rest of {@link SystemOptions} is filled for tests. */
+export type TestSystemOptions = Pick<SystemOptions, "apiToken" | "awsEndpoint"> &
+  Partial<
+    Pick<SystemOptions, "logger" | "databaseUrl" | "prefix" | "serviceToken" | "definitions">
+  >;
+
+/**
+ * Starts the whole back end for one test file: queue names and schemas unique to `testName` (so
+ * files running side by side never meet), `DATABASE_URL` unless the test gives another, fast
+ * polling, and a silent logger unless the test gives one.
+ */
+export function startTestSystem(
+  testName: string,
+  options: TestSystemOptions,
+): Promise<RunningSystem> {
+  const prefix = options.prefix ?? uniqueTestName(testName, 24);
+  return startSystem({
+    logger: options.logger ?? silentLogger(),
+    databaseUrl: options.databaseUrl ?? process.env.DATABASE_URL,
+    awsEndpoint: options.awsEndpoint,
+    prefix,
+    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
+    apiToken: options.apiToken,
+    serviceToken: options.serviceToken,
+    fast: true,
+    definitions: options.definitions,
+  });
+}
 
 /**
  * Stops a system started by `startSystem` and, on a shared Postgres (`DATABASE_URL`), drops the

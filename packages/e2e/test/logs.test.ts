@@ -2,10 +2,9 @@
 
 // its fields, each transition is one info line, and no secret reaches the output.
 import { Writable } from "node:stream";
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { createDatabase, createLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const API_TOKEN = `tok-${crypto.randomUUID()}`;
@@ -51,16 +50,12 @@ async function settled(sagaId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const prefix = uniqueTestName("logs carry the saga", 24);
-  system = await startSystem({
+  system = await startTestSystem("logs carry the saga", {
     logger,
     databaseUrl: urlWithPassword(),
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: API_TOKEN,
     serviceToken: SERVICE_TOKEN,
-    fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
   // The services take their own write token, not the orchestrator's: without it both answer 401,

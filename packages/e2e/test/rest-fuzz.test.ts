@@ -3,9 +3,8 @@
 // schemas, mixed with what broke the services before: NUL bytes, lone surrogates, deep nesting,
 // bad percent-encoding, over-long ids, wrong types. Bounded by numRuns, not by time.
 
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { silentLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem } from "@sagaworks/demo/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -254,16 +253,10 @@ function requestFor(
 
 let system: RunningSystem;
 beforeAll(async () => {
-  const prefix = uniqueTestName("rest fuzz", 24);
-  system = await startSystem({
-    logger: silentLogger(),
-    databaseUrl: process.env.DATABASE_URL,
+  system = await startTestSystem("rest fuzz", {
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: "fuzz-api-token-0123456789",
     serviceToken: "fuzz-service-token-0123456789",
-    fast: true,
   });
 }, 180_000);
 afterAll(async () => {

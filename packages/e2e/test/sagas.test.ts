@@ -1,12 +1,12 @@
 // End to end: the orchestrator and the real order, account and customer services, over real
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 // HTTP, the SQS/SNS endpoint over HTTP, and Postgres (one database per service).
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import {
   type CommandEnvelope,
   type CommandInput,
@@ -16,8 +16,6 @@ import {
   sendToQueue,
   signEnvelope,
 } from "@sagaworks/messaging";
-import { silentLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
@@ -86,17 +84,11 @@ function asEarlierOrchestrator(input: CommandInput): CommandEnvelope {
 }
 
 async function system(testName: string, definitions?: CompiledSaga[]) {
-  const prefix = uniqueTestName(testName, 24);
-  const running = await startSystem({
-    logger: silentLogger(),
-    databaseUrl: process.env.DATABASE_URL,
+  const running = await startTestSystem(testName, {
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: E2E_TOKEN,
     serviceToken: "e2e-service-token-0123456789",
-    fast: true,
-    ...(definitions ? { definitions } : {}),
+    definitions,
   });
   systems.push(running);
   return running;

@@ -1,15 +1,13 @@
 // One trace per saga, across the orchestrator, the customer service's HTTP step and both
 
 // participants, read from an in-memory span exporter.
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { silentLogger } from "@sagaworks/platform";
 import {
   type InMemoryTracing,
   type ReadableSpan,
   startInMemoryTracing,
-  uniqueTestName,
 } from "@sagaworks/platform/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -21,15 +19,9 @@ let sagaId = "";
 
 beforeAll(async () => {
   tracing = startInMemoryTracing();
-  const prefix = uniqueTestName("one trace per saga", 24);
-  system = await startSystem({
-    logger: silentLogger(),
-    databaseUrl: process.env.DATABASE_URL,
+  system = await startTestSystem("one trace per saga", {
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: TOKEN,
-    fast: true,
   });
   const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
   const writeAuth = { authorization: `Bearer ${system.serviceToken}` };

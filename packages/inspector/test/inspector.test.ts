@@ -15,12 +15,11 @@ import { fileURLToPath } from "node:url";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { type AccountService, startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import { definitionsDir, type RunningSystem, startSystem } from "@sagaworks/demo";
-import { stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import { definitionsDir, type RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { SqsConsumer, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { silentLogger } from "@sagaworks/platform";
-import { uniqueTestName } from "@sagaworks/platform/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -159,19 +158,13 @@ beforeAll(async () => {
     );
   }
   await mkdir(screenshots, { recursive: true });
-  const prefix = uniqueTestName("inspector browser", 24);
   // The app under test is built from this checkout's sources, every run. Not alongside the
   // start-up below: the build holds this process's event loop for seconds at a time, long
   // enough for the database pool to give up waiting.
   await build({ configFile: join(packageDir, "vite.config.ts"), logLevel: "warn" });
-  system = await startSystem({
-    logger: silentLogger(),
-    databaseUrl: process.env.DATABASE_URL,
+  system = await startTestSystem("inspector browser", {
     awsEndpoint: inject("brokerEndpoint"),
-    prefix,
-    schemaPrefix: `${prefix.replace(/-/g, "_")}_`,
     apiToken: TOKEN,
-    fast: true,
     definitions: await definitions(),
   });
   account = system.services.account;
