@@ -55,11 +55,18 @@ if (!pinned) fail('package.json must pin pnpm as "packageManager": "pnpm@x.y.z"'
 const pnpmVersion = pinned[1];
 
 const needNode = !nodeIsRecentEnough(process.versions.node);
-const wanted = [];
-if (installedVersion("pnpm") !== pnpmVersion) wanted.push(`pnpm@${pnpmVersion}`);
-if (needNode && !installedVersion("node")) wanted.push(FALLBACK_NODE);
-if (wanted.length > 0) {
-  log(`installing ${wanted.join(", ")} into .tools/ (system Node is ${process.versions.node})`);
+const nodeInstalled = installedVersion("node");
+const missing = [];
+if (installedVersion("pnpm") !== pnpmVersion) missing.push(`pnpm@${pnpmVersion}`);
+if (needNode && !nodeInstalled) missing.push(FALLBACK_NODE);
+// npm prunes what a --no-save install does not name, so every install names the whole set:
+// otherwise a .tools/ set up under a recent Node (pnpm only) loses pnpm when an older Node
+// later adds node@24, and the other way round.
+const wanted = [`pnpm@${pnpmVersion}`];
+if (needNode && !nodeInstalled) wanted.push(FALLBACK_NODE);
+else if (nodeInstalled) wanted.push(`node@${nodeInstalled}`);
+if (missing.length > 0) {
+  log(`installing ${missing.join(", ")} into .tools/ (system Node is ${process.versions.node})`);
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
   const status = run(
     npm,
