@@ -36,7 +36,7 @@ function snapshot(overrides: Partial<SagaSnapshot>): SagaSnapshot {
     state: "step:verify-customer",
     input: {},
     steps: {},
-    pending: null,
+    pending: {},
     failure: null,
     pivotPassed: false,
     deadlineAt: null,
@@ -48,13 +48,15 @@ function snapshot(overrides: Partial<SagaSnapshot>): SagaSnapshot {
 }
 
 const pending = (name: string, compensation = false): SagaSnapshot["pending"] => ({
-  step: name,
-  compensation,
-  attempt: 1,
-  attemptBase: 0,
-  waitingFor: "reply",
-  timerId: "t",
-  idempotencyKey: "k",
+  [name]: {
+    step: name,
+    compensation,
+    attempt: 1,
+    attemptBase: 0,
+    waitingFor: "reply",
+    timerId: "t",
+    idempotencyKey: "k",
+  },
 });
 
 describe("stateMarks", () => {
@@ -171,7 +173,7 @@ describe("allowedActions", () => {
 
   it("offers nothing once the saga is finished", () => {
     for (const status of ["completed", "compensated", "failed", "resolved"] as const) {
-      expect(allowedActions(snapshot({ status, pending: null }))).toEqual([]);
+      expect(allowedActions(snapshot({ status, pending: {} }))).toEqual([]);
     }
   });
 });

@@ -19,6 +19,7 @@ import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
+  activeWork,
   type Effect,
   type FailureInfo,
   LifecycleEvent,
@@ -120,6 +121,16 @@ export class Run {
     });
   }
 
+  /** The work the saga waits on, or null. */
+  pendingWork(): PendingWork | null {
+    return activeWork(this.s);
+  }
+
+  /** Sets what the saga waits on; steps run one at a time, so it replaces any other work. */
+  setPending(work: PendingWork | null): void {
+    this.s.pending = work ? { [work.step]: work } : {};
+  }
+
   /** The mapping context: what payloads, paths and bodies can refer to. */
   mappingContext(): MappingContext {
     return buildMappingContext({
@@ -167,15 +178,16 @@ export class Run {
     if (status === SagaStatus.needsIntervention) {
       // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
       // armed for it: the saga is parked until someone acts.
-      if (this.s.pending) this.s.pending = { ...this.s.pending, timerId: "" };
+      const parked = this.pendingWork();
+      if (parked) this.setPending({ ...parked, timerId: "" });
       // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
       // an operator's retry or skip arms it again (see `rearmDeadline`).
-      this.publish(LifecycleEvent.needsIntervention, this.s.pending?.step ?? null, {
+      this.publish(LifecycleEvent.needsIntervention, this.pendingWork()?.step ?? null, {
         failure: this.failureJson(),
       });
       return;
     }
-    this.s.pending = null;
+    this.setPending(null);
     if (this.s.deadlineAt)
       this.effects.push({ type: "cancel-timer", timerId: deadlineTimerId(this.s.sagaId) });
     const name =
@@ -256,7 +268,7 @@ export class Run {
         if (unencodable !== undefined) {
           // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
           // the step fails (non-retryable) with a message that names the parameter.
-          this.s.pending = null;
+          this.setPending(null);
           this.stepFailed(
             step,
             "non-retryable",
@@ -286,7 +298,7 @@ export class Run {
       fireAt: new Date(this.context.now.getTime() + timeoutMs).toISOString(),
       event: { type: "step-timeout", step: stepName, attempt, compensation },
     });
-    this.s.pending = {
+    this.setPending({
       step: stepName,
       compensation,
       attempt,
@@ -294,12 +306,12 @@ export class Run {
       waitingFor: "reply",
       timerId: timeoutTimer,
       idempotencyKey,
-    };
+    });
   }
 
   /** Whether an answer is for exactly what the saga waits on. */
   awaits(step: string, attempt: number, compensation: boolean): PendingWork | undefined {
-    const pending = this.s.pending;
+    const pending = this.pendingWork();
     if (isTerminal(this.s.status) || this.s.status === SagaStatus.needsIntervention)
       return undefined;
     if (pending?.waitingFor !== "reply") return undefined;
@@ -316,15 +328,15 @@ export class Run {
   staleNote(kind: string, step: string, attempt: number, compensation: boolean): string {
     const what = `${kind} for ${compensation ? "the compensation of " : ""}${step} attempt ${attempt}`;
     if (isTerminal(this.s.status)) return `${what} ignored: the saga is ${this.s.status}`;
-    const pending = this.s.pending;
+    const pending = this.pendingWork();
     if (!pending) return `${what} ignored: the saga waits on nothing`;
     const waiting = `${pending.compensation ? "the compensation of " : ""}${pending.step} attempt ${pending.attempt} (${pending.waitingFor})`;
     return `${what} ignored (late or duplicate): the saga waits on ${waiting}`;
   }
 
   cancelPendingTimer(): void {
-    if (this.s.pending?.timerId)
-      this.effects.push({ type: "cancel-timer", timerId: this.s.pending.timerId });
+    const timer = this.pendingWork()?.timerId;
+    if (timer) this.effects.push({ type: "cancel-timer", timerId: timer });
   }
 
   onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {
