@@ -79,6 +79,24 @@ describe("stateMarks", () => {
     });
   });
 
+  it("marks a step whose condition was false apart from an operator's skip", () => {
+    const marks = stateMarks(
+      snapshot({
+        state: "step:reserve-credit",
+        steps: {
+          "verify-customer": step("not-taken"),
+          "create-order": step("skipped"),
+          "reserve-credit": step("running"),
+        },
+      }),
+      states,
+    );
+    expect(Object.fromEntries(marks)).toMatchObject({
+      "step:verify-customer": "notTaken",
+      "step:create-order": "skipped",
+    });
+  });
+
   it("marks a compensated saga: the failed pivot, the undone step and its compensation", () => {
     const marks = stateMarks(
       snapshot({

@@ -30,6 +30,8 @@ export type StepStatus =
   | "running"
   | "succeeded"
   | "skipped"
+  /** Its condition was false when the saga reached it: it never ran, and is never compensated. */
+  | "not-taken"
   | "failed"
   | "compensating"
   | "compensated";
@@ -126,6 +128,7 @@ export const LifecycleEvent = {
   stepCompleted: "saga.step.completed",
   stepFailed: "saga.step.failed",
   stepRetrying: "saga.step.retrying",
+  stepNotTaken: "saga.step.not-taken",
   stepCompensated: "saga.step.compensated",
   completed: "saga.completed",
   compensated: "saga.compensated",

@@ -8,6 +8,9 @@ import {
   type CompiledState,
   type CompiledStep,
   compensationStateId,
+  describeCompared,
+  describeCondition,
+  evaluateCondition,
   evaluateMapping,
   type JsonValue,
   type MappingContext,
@@ -48,10 +51,14 @@ export class Run {
     this.s = structuredClone(snapshot);
   }
 
+  /** What happened on the way besides the event itself (steps not taken), for the note. */
+  private readonly asides: string[] = [];
+
   done(note: string): TransitionResult {
     this.s.seq += 1;
     this.s.updatedAt = this.context.now.toISOString();
-    return { snapshot: this.s, effects: this.effects, applied: true, note };
+    const full = [note, ...this.asides].join("; ");
+    return { snapshot: this.s, effects: this.effects, applied: true, note: full };
   }
 
   // ignore and refuse run before anything is mutated, so the working copy still equals the
@@ -148,13 +155,39 @@ export class Run {
     this.s.state = id;
     if (state.type === "step") {
       this.s.status = SagaStatus.running;
+      const step = this.step(state.step);
+      // Evaluated here, once, when the step is reached: a retry of the step restarts an attempt
+      // and never comes back through this state, so it never re-evaluates the condition.
+      if (step.when) {
+        const verdict = evaluateCondition(step.when, this.mappingContext(), (name) => {
+          const status = this.s.steps[name]?.status;
+          return status === "succeeded" || status === "skipped";
+        });
+        if (!verdict.holds) {
+          this.record(step.name).status = "not-taken";
+          const values = describeCompared(verdict.compared);
+          this.asides.push(
+            `${step.name} not taken: ${describeCondition(step.when)} is false${values ? ` (${values})` : ""}`,
+          );
+          this.publish(LifecycleEvent.stepNotTaken, step.name, {
+            condition: describeCondition(step.when),
+            compared: verdict.compared as unknown as JsonValue,
+          });
+          this.enterState(state.onNotTaken ?? state.onSuccess);
+          return;
+        }
+      }
       this.startAttempt(state.step, false, 1, 0);
       return;
     }
     if (state.type === "compensation") {
       const record = this.record(state.step);
-      // At most once: a step already compensated (or never started) is passed over.
-      if (record.status === "compensated" || record.status === "pending") {
+      // At most once: a step already compensated, never started or not taken is passed over.
+      if (
+        record.status === "compensated" ||
+        record.status === "pending" ||
+        record.status === "not-taken"
+      ) {
         this.enterState(state.onSuccess);
         return;
       }

@@ -13,10 +13,18 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { SagaDriver } from "./testing/driver.ts";
-import { compileFixture } from "./testing/fixture-saga.ts";
+import { compileFixture, fixtureDefinition } from "./testing/fixture-saga.ts";
 import { deadlineTimerId, isTerminal } from "./transition.ts";
 
-const compiled = compileFixture();
+/** The fixture, with step b taken only when the check did not answer with the id "skip-b". */
+function withConditionalB() {
+  const definition = fixtureDefinition();
+  (definition.steps[2] as Record<string, unknown>).when = {
+    not: { path: "$.steps.check.response.body.id", equals: "skip-b" },
+  };
+  return compileFixture(definition);
+}
+const compiled = withConditionalB();
 const SAGA = "00000000-0000-4000-8000-000000000001";
 const stepIndex = new Map(compiled.steps.map((step) => [step.name, step.index]));
 const roleOf = new Map(compiled.steps.map((step) => [step.name, step.role]));
@@ -163,10 +171,13 @@ class World {
   readonly driver = new CheckedDriver(compiled);
   readonly delivered: SagaEvent[] = [];
   readonly restarts: boolean;
+  /** What the check answers: one world in three makes step b's condition false. */
+  readonly checkedId: string;
 
   constructor(seed: number, restarts: boolean) {
     this.driver.random = seeded(seed);
     this.restarts = restarts;
+    this.checkedId = seed % 3 === 0 ? "skip-b" : "thing-1";
     this.driver.start({ id: "thing-1" }, SAGA);
   }
 
@@ -191,7 +202,7 @@ class World {
     const { step, compensation } = pending;
     if (!compensation && step === "check") {
       const status = kind === "success" ? 200 : kind === "business" ? 404 : 503;
-      this.deliver({ type: "http-response", step, attempt, status, body: { id: "thing-1" } });
+      this.deliver({ type: "http-response", step, attempt, status, body: { id: this.checkedId } });
       return;
     }
     let name: string;
@@ -246,7 +257,7 @@ class World {
             step: "check",
             attempt: pending.attempt,
             status: action.status,
-            body: action.status === 200 ? { id: "thing-1" } : { message: "nope" },
+            body: action.status === 200 ? { id: this.checkedId } : { message: "nope" },
           });
         }
         return;
@@ -343,6 +354,13 @@ function checkHistory(results: TransitionResult[]): void {
       }
     }
   });
+  // A step not taken never sent anything, so nothing of it is ever compensated either.
+  const last = applied.at(-1)?.snapshot;
+  for (const [step, record] of Object.entries(last?.steps ?? {})) {
+    if (record.status !== "not-taken") continue;
+    expect(seen.has(`${SAGA}:${step}#1`), `${step} was not taken but sent`).toBe(false);
+    expect(compensated, `${step} was not taken but compensated`).not.toContain(step);
+  }
   expect(new Set(compensated).size, `compensated twice: ${compensated}`).toBe(compensated.length);
   const order = compensated.map((step) => stepIndex.get(step) ?? -1);
   expect(order, `compensations out of reverse order: ${compensated}`).toEqual(
