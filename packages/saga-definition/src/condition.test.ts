@@ -140,6 +140,21 @@ describe("problems in a condition", () => {
       C.conditionUnguarded,
       ["steps", 0, "when", "path"],
     );
+    // A guard after the comparison does not protect it.
+    expectProblem(
+      withWhen(
+        0,
+        {
+          all: [
+            { path: "$.input.note", equals: "rush" },
+            { path: "$.input.note", exists: true },
+          ],
+        },
+        verifyOnlyWhenLarge,
+      ),
+      C.conditionUnguarded,
+      ["steps", 0, "when", "all", 0, "path"],
+    );
     expectProblem(
       withWhen(
         0,
@@ -269,14 +284,22 @@ describe("the diagram", () => {
 });
 
 describe("problems located in the file", () => {
-  it("reports each condition problem at its line and column", () => {
+  it("reports each condition problem at its line and column: undeclared field, type mismatch, unguarded optional field, a step that may not have run, a conditional pivot", () => {
     const text = `${JSON.stringify(
-      withWhen(1, {
-        all: [
-          { path: "$.input.note", equals: "rush" },
-          { path: "$.input.totalCents", equals: "big" },
-        ],
-      }),
+      withWhen(
+        1,
+        {
+          all: [
+            { path: "$.input.note", equals: "rush" },
+            { path: "$.input.totalCents", equals: "big" },
+            { path: "$.input.amount", greaterThan: 5 },
+          ],
+        },
+        (d) => {
+          d.steps[3].when = { path: "$.input.totalCents", greaterThan: 0 };
+          d.steps[2].when = { path: "$.input.totalCents", greaterThan: 0 };
+        },
+      ),
       null,
       2,
     )}\n`;
@@ -289,7 +312,15 @@ describe("problems located in the file", () => {
     const unguarded = at(C.conditionUnguarded);
     expect(lines[(unguarded?.line ?? 0) - 1]).toContain('"path": "$.input.note"');
     expect(unguarded?.column).toBeGreaterThan(1);
-    const mismatch = at(C.conditionTypeMismatch);
-    expect(lines[(mismatch?.line ?? 0) - 1]).toContain('"equals": "big"');
+    const line = (code: string) => lines[(at(code)?.line ?? 0) - 1];
+    expect(line(C.conditionTypeMismatch)).toContain('"equals": "big"');
+    expect(line(C.pathNotInSchema)).toContain('"path": "$.input.amount"');
+    // create-order is conditional: reserve-credit's payload may not read it unguarded.
+    expect(line(C.pathStepMayNotRun)).toContain('"orderId": "$.steps.create-order.reply.orderId"');
+    expect(line(C.pivotConditional)).toContain('"when"');
+    for (const problem of result.problems) {
+      expect(problem.line, problem.code).toBeGreaterThan(1);
+      expect(problem.column, problem.code).toBeGreaterThan(1);
+    }
   });
 });

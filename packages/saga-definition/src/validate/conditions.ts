@@ -159,8 +159,8 @@ export function checkPivotUnconditional(ctx: AnalysisContext) {
 /** Checks the meaning of a step's condition (its shape is already known to be sound). */
 export function checkCondition(ctx: AnalysisContext, step: StepDefinition, index: number) {
   if (!step.when) return;
-  // What the step's own earlier conditions guarantee does not cover its own condition: only
-  // guards inside the condition count (and the facts of earlier steps it says ran).
+  // Only guards inside the condition count, each for what comes after it in its `all` (and the
+  // facts of the earlier steps it says ran).
   walk(ctx, step.when, ["steps", index, "when"], index, new Set());
 }
 
@@ -304,7 +304,13 @@ function absentPrefix(
   known: ReadonlySet<ConditionFact>,
 ): { prefix: string; why: string; step?: string } | undefined {
   const [root, stepName, , ...rest] = segments;
-  const facts = new Set([...known, ...stepFacts(ctx, index)]);
+  // The guards before this test in its `all`s, and what the steps they say ran guarantee in turn
+  // (never the rest of this condition: a guard after the comparison does not protect it).
+  const facts = new Set(known);
+  for (const fact of known) {
+    const ran = fact.startsWith("ran:") ? ctx.stepIndexByName.get(fact.slice(4)) : undefined;
+    if (ran !== undefined && ran < index) for (const more of stepFacts(ctx, ran)) facts.add(more);
+  }
   const text = (count: number) => `$${formatJsonPath(segments.slice(0, count)).slice(1)}`;
   let walks: Array<{ root: JsonSchema; schema: unknown; from: number }> = [];
   if (root === "input") {
