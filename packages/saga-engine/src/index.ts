@@ -5,7 +5,9 @@ export {
   type FailureInfo,
   LifecycleEvent,
   type OperatorAction,
+  type OperatorExpectation,
   type PendingWork,
+  type PivotOutcome,
   SAGA_STATUSES,
   type SagaEvent,
   type SagaSnapshot,
@@ -19,6 +21,7 @@ export {
 } from "./model.ts";
 export {
   actionKey,
+  commandMessageId,
   compensationKey,
   deadlineTimerId,
   fillPath,

@@ -14,6 +14,7 @@ import {
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
+import { commandMessageId } from "./command-id.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { fillPath, unencodablePathParam } from "./http-path.ts";
@@ -210,6 +211,7 @@ export class Run {
       ? compensationKey(this.s.sagaId, stepName)
       : actionKey(this.s.sagaId, stepName);
     let timeoutMs: number;
+    let commandId: string | undefined;
     if (compensation) {
       const comp = step.compensation;
       if (!comp) {
@@ -221,9 +223,14 @@ export class Run {
           },
         );
       }
+      // Read before the status changes: "succeeded" is how snapshots written before
+      // `actionConfirmed` existed say the same.
+      const actionApplied = record.actionConfirmed === true || record.status === "succeeded";
       record.status = "compensating";
       record.compensationAttempts = attempt;
+      if (actionApplied) record.actionConfirmed = true;
       timeoutMs = comp.timeoutMs;
+      commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
       this.effects.push({
         type: "send-command",
         service: step.service,
@@ -233,6 +240,8 @@ export class Run {
         attempt,
         compensation: true,
         idempotencyKey,
+        messageId: commandId,
+        actionApplied,
       });
     } else {
       record.status = "running";
@@ -240,6 +249,7 @@ export class Run {
       timeoutMs = step.timeoutMs;
       const action = step.action;
       if (action.kind === "command") {
+        commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
         this.effects.push({
           type: "send-command",
           service: step.service,
@@ -249,6 +259,7 @@ export class Run {
           attempt,
           compensation: false,
           idempotencyKey,
+          messageId: commandId,
         });
       } else {
         const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
@@ -294,6 +305,7 @@ export class Run {
       waitingFor: "reply",
       timerId: timeoutTimer,
       idempotencyKey,
+      ...(commandId === undefined ? {} : { commandId }),
     };
   }
 
@@ -376,6 +388,7 @@ export class Run {
     record.status = "succeeded";
     record.output = output;
     record.lastError = null;
+    record.actionConfirmed = true;
     if (step.role === "pivot") this.s.pivotPassed = true;
     this.publish(LifecycleEvent.stepCompleted, step.name, { attempt: record.attempts });
     this.enterState(this.stepState(step.name).onSuccess);

@@ -16,6 +16,7 @@ import {
 } from "./model.ts";
 import { Run } from "./run.ts";
 
+export { commandMessageId } from "./command-id.ts";
 export { fillPath, unencodablePathParam } from "./http-path.ts";
 export { actionKey, compensationKey, deadlineTimerId, isTerminal } from "./keys.ts";
 
