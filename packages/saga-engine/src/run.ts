@@ -17,7 +17,7 @@ import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } fro
 import { commandMessageId } from "./command-id.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
-import { fillPath, unencodablePathParam } from "./http-path.ts";
+import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
   type Effect,
@@ -273,6 +273,17 @@ export class Run {
             "non-retryable",
             "HTTP_PATH_PARAM_INVALID",
             `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
+        const dots = dotSegmentPathParam(action.path, params as Record<string, unknown>);
+        if (dots !== undefined) {
+          this.s.pending = null;
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${dots}" of ${action.method} ${action.path} is "${String((params as Record<string, unknown>)[dots])}", which a URL treats as navigation (the call would reach another resource), so it is refused`,
           );
           return;
         }

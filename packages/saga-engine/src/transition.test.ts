@@ -322,6 +322,21 @@ describe("start", () => {
     expect(driver.timers.size).toBe(0);
   });
 
+  it.each([".", ".."])(
+    "fails the step, sending nothing, on a path parameter of %j (URL navigation)",
+    (id) => {
+      const driver = new SagaDriver(compiled);
+      driver.start({ id });
+      expect(ofType(driver.effects(), "call-http")).toEqual([]);
+      expect(snap(driver).failure).toMatchObject({
+        step: "check",
+        kind: "non-retryable",
+        code: "HTTP_PATH_PARAM_INVALID",
+        message: expect.stringContaining("navigation"),
+      });
+    },
+  );
+
   it("fillPath leaves a missing parameter as written", () => {
     expect(fillPath("/things/:id/:other", { id: 7 })).toBe("/things/7/:other");
     expect(fillPath("/things/:id", { id: null })).toBe("/things/:id");

@@ -17,7 +17,7 @@ import {
 import { Run } from "./run.ts";
 
 export { commandMessageId } from "./command-id.ts";
-export { fillPath, unencodablePathParam } from "./http-path.ts";
+export { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 export { actionKey, compensationKey, deadlineTimerId, isTerminal } from "./keys.ts";
 
 /**
