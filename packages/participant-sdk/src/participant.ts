@@ -63,7 +63,8 @@ export interface HandlerContext<Payload> {
   /**
    * For a compensation: false when the action it undoes never ran here. A guard is then left so
    * that the action, should it arrive late, is refused; the compensation has nothing to undo.
-   * Always true for an action.
+   * True when the inbox holds the action's row, or when the orchestrator says it got the action's
+   * success reply (the row may be pruned by then). Always true for an action.
    */
   actionApplied: boolean;
   logger: Logger;
@@ -81,7 +82,9 @@ export const COMMAND_FAILED = "CommandFailed";
 /**
  * A technical failure reported as a reply, e.g. `failed("ACCOUNT_NOT_FOUND", "…")`. The
  * orchestrator matches `code` against the step's `nonRetryable` list: listed codes fail the step
- * at once, others are retried with backoff. Use replies from the contract for business outcomes.
+ * at once, others are retried with backoff: the failure is kept for redeliveries of its attempt
+ * only, so the next attempt runs the handler again. Use replies from the contract for business
+ * outcomes.
  */
 export function failed(code: string, message: string): Reply {
   return { name: COMMAND_FAILED, payload: { code, message } };
