@@ -367,7 +367,7 @@ describe("the web inspector", () => {
     await pivotRefusal.waitFor({ timeout: UI_WAIT_MS });
     expect(await pivotRefusal.textContent()).toContain("409");
     expect(await pivotRefusal.textContent()).toContain("is unknown");
-    await shoot("saga-refused-skip");
+    await shoot("saga-refused-pivot-unknown");
     await page.getByRole("button", { name: "Cancel" }).click();
     // Nothing passed the pivot: it still waits on reserve-credit, and no output was recorded.
     const held = await api("GET", `/sagas/${sagaId}`);
