@@ -122,8 +122,38 @@ describe.runIf(process.env.DATABASE_URL)("ops sagas (real Postgres)", () => {
     expect(noReason.err).toContain("--reason");
   });
 
-  it("compensates a stalled saga before its pivot, audited, and its DLQ command turns stale", async () => {
-    const result = await h.ops("sagas", "compensate", stalled, "--reason", "customer cancelled");
+  it("refuses an action meant for another attempt than the saga waits on (SAGA_MOVED_ON)", async () => {
+    const stale = await h.ops(
+      "sagas",
+      "retry",
+      stalled,
+      "--reason",
+      "try again",
+      "--step",
+      "reserve-credit",
+      "--attempt",
+      "7",
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.err).toMatch(
+      /^retry refused \(409 SAGA_MOVED_ON\): .*now waits on reserve-credit attempt 1/,
+    );
+  });
+
+  it("compensates a stalled saga at its pivot only once told the pivot did not apply, audited, and its DLQ command turns stale", async () => {
+    const unknown = await h.ops("sagas", "compensate", stalled, "--reason", "customer cancelled");
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain("compensate: expecting reserve-credit attempt 1");
+    expect(unknown.err).toMatch(/^compensate refused \(409 PIVOT_OUTCOME_UNKNOWN\)/);
+    // Its ReserveCredit sits in the account DLQ: it did not apply, and a replay would be stale.
+    const result = await h.ops(
+      "sagas",
+      "compensate",
+      stalled,
+      "--reason",
+      "customer cancelled",
+      "--pivot-not-applied",
+    );
     expect(result.err).toBe("");
     expect(result.code).toBe(0);
     await h.waitForStatus(stalled, "compensated");

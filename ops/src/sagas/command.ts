@@ -6,6 +6,7 @@ import { loadOpsEnvironment } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
 import {
   type OperatorAction,
+  type OperatorExpectation,
   OrchestratorClient,
   type OutboxRowView,
   type SagaView,
@@ -28,12 +29,18 @@ rows (messages and HTTP calls not yet sent, or sent and deleted at its next comm
 timeline. --json prints the saga with "timers" and "outbox" arrays (null when the orchestrator
 does not serve them).
 `,
-  action: `Usage: ops sagas <retry|skip|compensate|resolve> <id> --reason "<why>" [--output '<json>'] [--actor <who>]
+  action: `Usage: ops sagas <retry|skip|compensate|resolve> <id> --reason "<why>" [--step <name> --attempt <n> [--compensation]] [--output '<json>'] [--pivot-not-applied] [--actor <who>]
 
   retry       run the current step (or compensation) again with a fresh retry budget
-  skip        mark the current step done by hand; --output gives the output later steps need
-  compensate  stop going forward and compensate (refused once the pivot succeeded)
+  skip        mark the current step done by hand, once it is parked or waiting to retry;
+              --output gives the output later steps need
+  compensate  stop going forward and compensate (refused once the pivot succeeded, and while
+              the pivot's outcome is unknown unless you made sure at its service that it did
+              not and will not apply: --pivot-not-applied)
   resolve     close a saga that needs intervention, by hand
+Each action names the step and attempt you expect the saga to wait on (--step, --attempt and
+--compensation, as "ops sagas show" prints them); without them, what the saga waits on when
+the command reads it, printed first. If the saga moved on, the action is refused (SAGA_MOVED_ON).
 Each is recorded in the saga's history with the actor (OPS_ACTOR, or your login) and reason.
 A refusal prints the orchestrator's code and reason and exits 1.
 `,
@@ -213,6 +220,10 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
       output: { type: "string" },
       actor: { type: "string" },
       json: { type: "boolean" },
+      step: { type: "string" },
+      attempt: { type: "string" },
+      compensation: { type: "boolean" },
+      "pivot-not-applied": { type: "boolean" },
     },
   });
   const id = positionals[0];
@@ -227,12 +238,18 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
       throw new UsageError('--output must be a JSON object, e.g. \'{"orderId":"…"}\'');
     }
   } else if (values.output !== undefined) throw new UsageError("--output goes with skip only");
+  if (values["pivot-not-applied"] && action !== "compensate") {
+    throw new UsageError("--pivot-not-applied goes with compensate only");
+  }
   const { orchestrator, actor } = client(io);
+  const expected = await expectation(orchestrator, id, action, values, io);
   const outcome = await orchestrator.act(id, action, {
     actor: values.actor ?? actor,
     reason: values.reason,
-    // Sent as JSON, which leaves an undefined output out of the body.
+    // Sent as JSON, which leaves undefined fields out of the body.
     output,
+    expected,
+    pivotOutcome: values["pivot-not-applied"] ? "not-applied" : undefined,
   });
   if (values.json) io.stdout(`${JSON.stringify(outcome, null, 2)}\n`);
   else if (outcome.ok)
@@ -241,6 +258,48 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
     );
   else io.stderr(`${action} refused (${outcome.httpStatus} ${outcome.code}): ${outcome.message}\n`);
   return outcome.ok ? ExitCode.ok : ExitCode.failure;
+}
+
+/** Sent when the saga waits on nothing (or does not exist): the API says why nothing applies. */
+const NOTHING: OperatorExpectation = { step: "(none)", attempt: 1, compensation: false };
+
+/**
+ * What the action expects the saga to wait on: the flags, or else what it waits on as read now
+ * (printed, so the operator sees what the action was sent for). `undefined` for a resolve
+ * without flags.
+ */
+async function expectation(
+  orchestrator: OrchestratorClient,
+  id: string,
+  action: OperatorAction,
+  values: {
+    step?: string | undefined;
+    attempt?: string | undefined;
+    compensation?: boolean | undefined;
+    json?: boolean | undefined;
+  },
+  io: OpsIo,
+): Promise<OperatorExpectation | undefined> {
+  if (values.step !== undefined || values.attempt !== undefined) {
+    const attempt = Number(values.attempt);
+    if (!values.step || !Number.isInteger(attempt) || attempt < 1) {
+      throw new UsageError("--step and --attempt go together: a step name and a whole number ≥ 1");
+    }
+    return { step: values.step, attempt, compensation: values.compensation ?? false };
+  }
+  if (values.compensation) throw new UsageError("--compensation goes with --step and --attempt");
+  if (action === "resolve") return undefined;
+  const saga = await orchestrator.getSaga(id);
+  // Steps run one at a time today, so the map holds at most one entry.
+  const work = saga ? Object.values(saga.pending)[0] : undefined;
+  if (!saga || !work) return NOTHING;
+  const { step, attempt, compensation } = work;
+  if (!values.json) {
+    io.stdout(
+      `${action}: expecting ${compensation ? "the compensation of " : ""}${step} attempt ${attempt} (saga ${saga.status})\n`,
+    );
+  }
+  return { step, attempt, compensation };
 }
 
 const ACTIONS: readonly OperatorAction[] = ["retry", "skip", "compensate", "resolve"];

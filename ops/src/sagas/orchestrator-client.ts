@@ -95,6 +95,13 @@ export type ActionOutcome =
 /** An operator action the API carries. */
 export type OperatorAction = "retry" | "skip" | "compensate" | "resolve";
 
+/** What an action expects the saga to wait on (the API refuses it with SAGA_MOVED_ON if not). */
+export interface OperatorExpectation {
+  step: string;
+  attempt: number;
+  compensation: boolean;
+}
+
 const text = (value: unknown): string =>
   value instanceof Date ? value.toISOString() : typeof value === "string" ? value : "";
 
@@ -412,7 +419,13 @@ export class OrchestratorClient {
   async act(
     id: string,
     action: OperatorAction,
-    body: { actor: string; reason: string; output?: Record<string, unknown> },
+    body: {
+      actor: string;
+      reason: string;
+      output?: Record<string, unknown> | undefined;
+      expected?: OperatorExpectation | undefined;
+      pivotOutcome?: "not-applied" | undefined;
+    },
   ): Promise<ActionOutcome> {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}/${action}`, {
       method: "POST",

@@ -85,6 +85,12 @@ const compensationCommandSchema = z.object({
    * refused.
    */
   actionKey: key("is required on a compensation command: the idempotency key of its action"),
+  /**
+   * True when the orchestrator got the action's success reply: the action ran, whatever the
+   * participant's inbox still remembers (it forgets after its retention window). Signed with
+   * the rest of the envelope. Absent or false: the participant's inbox decides.
+   */
+  actionApplied: z.boolean({ message: "must be true or false" }).optional(),
 });
 
 /** A command to a participant: an action, or the compensation of one (with its `actionKey`). */

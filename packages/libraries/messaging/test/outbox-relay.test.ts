@@ -1,7 +1,9 @@
-import { type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createAwsClients, type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
 import { commandQueueName } from "@sagaworks/topology";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { createOutboxTable, OutboxRelay, type OutboxRow, outboxAvailableAt } from "../src/index.ts";
 import { receiveMessages, waitFor } from "../src/testing/index.ts";
 import { brokerClients, testTopology } from "./broker.ts";
@@ -15,9 +17,59 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/**
+ * A proxy in front of the broker that answers every request with 503 while `down`, as SQS and
+ * SNS do in an outage, and forwards it otherwise.
+ */
+async function outageProxy(): Promise<{ url: string; down: boolean; failed: number }> {
+  const target = new URL(inject("brokerEndpoint"));
+  const state = { url: "", down: true, failed: 0 };
+  const server: Server = createServer((req, res) => {
+    if (state.down) {
+      state.failed++;
+      req.resume();
+      // SQS speaks JSON (awsJson1_0): its error body names the error's type.
+      res.writeHead(503, { "content-type": "application/x-amz-json-1.0" });
+      res.end(JSON.stringify({ __type: "ServiceUnavailable", message: "down for maintenance" }));
+      return;
+    }
+    const forwarded = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on("error", () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return state;
+}
+
 async function setUp(
   testName: string,
-  options: { maxAttempts?: number; pollIntervalMs?: number } = {},
+  options: {
+    maxAttempts?: number;
+    pollIntervalMs?: number;
+    retryBaseDelayMs?: number;
+    retryMaxDelayMs?: number;
+    sqs?: typeof clients.sqs;
+  } = {},
 ) {
   const db = await createTestDatabase(testName, process.env);
   cleanups.push(() => db.drop());
@@ -251,6 +303,40 @@ describe("the outbox relay with a row that cannot be sent", () => {
     await waitFor(async () => (await parked(db)).length === 1 && (await remaining(db)) === 1, {
       description: "the good rows deleted and the poison row parked",
     });
+  });
+
+  it("never parks a row through a broker outage: it retries with backoff until the broker answers", async () => {
+    const proxy = await outageProxy();
+    const viaProxy = createAwsClients({ endpoint: proxy.url, maxAttempts: 1 });
+    cleanups.push(async () => viaProxy.destroy());
+    const { db, relay, queueUrl } = await setUp("relay outage", {
+      maxAttempts: 2,
+      retryBaseDelayMs: 10,
+      retryMaxDelayMs: 200,
+      sqs: viaProxy.sqs,
+    });
+    relay.notify(await write(db, queueUrl, ["through-the-outage"], outboxAvailableAt(new Date())));
+    // Far more failed attempts than maxAttempts: an outage is not a reason to give up.
+    await waitFor(
+      async () => {
+        const row = (await db.knex("outbox").first("attempts")) as { attempts: number };
+        return row !== undefined && row.attempts >= 6;
+      },
+      { description: "six failed attempts during the outage", timeoutMs: 30_000 },
+    );
+    expect(await parked(db)).toEqual([]);
+    const row = (await db.knex("outbox").first("last_error", "available_at")) as {
+      last_error: string;
+      available_at: Date;
+    };
+    expect(row.last_error).toMatch(/ServiceUnavailable|503/);
+    proxy.down = false;
+    const received = await receiveMessages(clients.sqs, queueUrl, 1);
+    expect(received.map((m) => m.Body)).toEqual(["through-the-outage"]);
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "the row to be deleted once sent",
+    });
+    expect(proxy.failed).toBeGreaterThanOrEqual(6);
   });
 
   it("parks a row the broker keeps refusing after maxAttempts, with its last error", async () => {

@@ -75,14 +75,62 @@ export async function readSeen(trx: Knex, idempotencyKey: string): Promise<SeenC
 }
 
 /**
- * Leaves a guard under the key of the action a compensation undoes; true when it was left
- * (the action never ran here, and a late copy of it will be refused), false when the action's
- * own row was already there.
+ * The inbox key under which a retriable failure (`failed(code)`) of one attempt is kept. Not
+ * under the command's own key: that key is the same for every attempt, and the next attempt
+ * must run the handler again, while a redelivery of the failed attempt gets the same failure.
+ */
+export function failedAttemptKey(idempotencyKey: string, attempt: number): string {
+  return `${idempotencyKey}#failed-attempt-${attempt}`;
+}
+
+/**
+ * Moves the row just claimed under `idempotencyKey` to the failed attempt's key, with the
+ * failure as its reply; the command's own key is free again for the next attempt.
+ */
+export async function keepAsFailedAttempt(
+  trx: Knex,
+  idempotencyKey: string,
+  attempt: number,
+  reply: { name: string; payload: Record<string, unknown> },
+): Promise<void> {
+  await trx(INBOX_TABLE)
+    .where({ idempotency_key: idempotencyKey })
+    .update({
+      idempotency_key: failedAttemptKey(idempotencyKey, attempt),
+      status: "replied",
+      reply_name: reply.name,
+      reply_payload: JSON.stringify(reply.payload),
+    });
+}
+
+/** The failure an attempt already answered with (see {@link failedAttemptKey}), if any. */
+export async function readFailedAttempt(
+  trx: Knex,
+  idempotencyKey: string,
+  attempt: number,
+): Promise<{ name: string; payload: Record<string, unknown> } | undefined> {
+  const row = (await trx(INBOX_TABLE)
+    .where({ idempotency_key: failedAttemptKey(idempotencyKey, attempt) })
+    .first("reply_name", "reply_payload")) as
+    | { reply_name: string | null; reply_payload: Record<string, unknown> | null }
+    | undefined;
+  return row ? { name: row.reply_name ?? "", payload: row.reply_payload ?? {} } : undefined;
+}
+
+/** Gives up a claim made in this transaction (the attempt was answered before). */
+export async function releaseClaim(trx: Knex, idempotencyKey: string): Promise<void> {
+  await trx(INBOX_TABLE).where({ idempotency_key: idempotencyKey, status: "processing" }).delete();
+}
+
+/**
+ * Leaves a guard under the key of the action a compensation undoes: `left` when it was left now,
+ * `held` when an earlier attempt of the compensation left it (either way the action never ran
+ * here, and a late copy of it will be refused), `applied` when the action's own row is there.
  */
 export async function leaveGuard(
   trx: Knex,
   guard: { actionKey: string; compensation: string; sagaId: string; now: Date },
-): Promise<boolean> {
+): Promise<"left" | "held" | "applied"> {
   const left = await trx(INBOX_TABLE)
     .insert({
       idempotency_key: guard.actionKey,
@@ -94,7 +142,12 @@ export async function leaveGuard(
     .onConflict("idempotency_key")
     .ignore()
     .returning("idempotency_key");
-  return left.length > 0;
+  if (left.length > 0) return "left";
+  // A compensation retried after a failed() attempt finds its own guard.
+  const row = (await trx(INBOX_TABLE)
+    .where({ idempotency_key: guard.actionKey })
+    .first("status")) as { status: string } | undefined;
+  return row?.status === "guarded" ? "held" : "applied";
 }
 
 /** A reply to write to the outbox; `replied` marks its command's inbox row in the same statement. */

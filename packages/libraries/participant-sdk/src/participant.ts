@@ -38,10 +38,13 @@ import {
 } from "./participant-options.ts";
 import {
   claimCommand,
+  keepAsFailedAttempt,
   leaveGuard,
   OUTBOX_TABLE,
   participantOutboxStore,
+  readFailedAttempt,
   readSeen,
+  releaseClaim,
   writeReply,
 } from "./participant-store.ts";
 
@@ -60,7 +63,8 @@ export interface HandlerContext<Payload> {
   /**
    * For a compensation: false when the action it undoes never ran here. A guard is then left so
    * that the action, should it arrive late, is refused; the compensation has nothing to undo.
-   * Always true for an action.
+   * True when the inbox holds the action's row, or when the orchestrator says it got the action's
+   * success reply (the row may be pruned by then). Always true for an action.
    */
   actionApplied: boolean;
   logger: Logger;
@@ -78,7 +82,9 @@ export const COMMAND_FAILED = "CommandFailed";
 /**
  * A technical failure reported as a reply, e.g. `failed("ACCOUNT_NOT_FOUND", "…")`. The
  * orchestrator matches `code` against the step's `nonRetryable` list: listed codes fail the step
- * at once, others are retried with backoff. Use replies from the contract for business outcomes.
+ * at once, others are retried with backoff: the failure is kept for redeliveries of its attempt
+ * only, so the next attempt runs the handler again. Use replies from the contract for business
+ * outcomes.
  */
 export function failed(code: string, message: string): Reply {
   return { name: COMMAND_FAILED, payload: { code, message } };
@@ -321,16 +327,28 @@ export class Participant {
             payload: seen.replyPayload,
           });
         }
+        // This attempt answered with a retriable failure before (a redelivery of it): the
+        // same answer again. Only a later attempt runs the handler again.
+        const failedBefore = await readFailedAttempt(trx, key, command.attempt);
+        if (failedBefore) {
+          await releaseClaim(trx, key);
+          this.stats.duplicates++;
+          note.outcome = "duplicate";
+          log.info("duplicate of a failed attempt: sending its failure again");
+          return this.storeReply(trx, command, replyUrl, failedBefore);
+        }
         let actionApplied = true;
-        if (command.compensation) {
-          const guardLeft = await leaveGuard(trx, {
+        // The orchestrator says the action ran (it got its success reply): no guard, whatever
+        // this inbox still remembers; its row may be gone past the retention window.
+        if (command.compensation && command.actionApplied !== true) {
+          const guard = await leaveGuard(trx, {
             actionKey: command.actionKey,
             compensation: command.name,
             sagaId: command.sagaId,
             now,
           });
-          actionApplied = !guardLeft;
-          if (guardLeft) {
+          actionApplied = guard === "applied";
+          if (guard === "left") {
             this.stats.guardsLeft++;
             log.info("compensation before its action: guard left");
           }
@@ -344,6 +362,12 @@ export class Participant {
         });
         this.stats.handled++;
         note.outcome = "replied";
+        if (reply.name === COMMAND_FAILED) {
+          // A retriable failure: kept for redeliveries of this attempt only, so that the
+          // orchestrator's next attempt (its backoff, or an operator's retry) runs the handler.
+          await keepAsFailedAttempt(trx, key, command.attempt, reply);
+          return this.storeReply(trx, command, replyUrl, reply);
+        }
         // The inbox row keeps the reply for duplicates, in the reply's own statement.
         return this.storeReply(trx, command, replyUrl, reply, key);
       };

@@ -86,6 +86,70 @@ describe("inbox retention", () => {
     expect(Number(n)).toBe(0);
   });
 
+  it("a compensation after the window still undoes the action, since the orchestrator says it applied", async () => {
+    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+    cleanups.push(async () => clients.destroy());
+    const prefix = uniqueTestName("inbox retention undo", 24);
+    await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
+    const db = await createTestDatabase("inbox retention undo", process.env);
+    cleanups.push(() => db.drop());
+    await runMigrations(db, noMigrations);
+    let now = new Date("2026-01-01T00:00:00Z");
+    const clock = () => now;
+    const made = new Set<string>();
+    const participant = await createParticipant({
+      service: "widgets",
+      prefix,
+      db,
+      sqs: clients.sqs,
+      logger: silentLogger(),
+      clock,
+      handlers: {
+        MakeWidget: defineHandler(z.object({ id: z.string() }), async ({ payload }) => {
+          made.add(payload.id);
+          return { name: "WidgetMade", payload: {} };
+        }),
+        ScrapWidget: defineHandler(
+          z.object({ id: z.string() }),
+          async ({ payload, actionApplied }) => {
+            const existed = actionApplied && made.delete(payload.id);
+            return { name: "WidgetScrapped", payload: { existed } };
+          },
+        ),
+      },
+    });
+    cleanups.push(() => participant.stop());
+    const action = commandEnvelope({
+      name: "MakeWidget",
+      payload: { id: "w-old" },
+      replyTo: replyQueueName(prefix),
+      step: "make",
+    });
+    const deliver = (body: typeof action) =>
+      participant.handle({ body, sqsMessageId: body.messageId, receiveCount: 1, attributes: {} });
+    expect((await deliver(action)).type).toBe("ack");
+    // The saga stays parked for a month; the retention prunes the action's inbox row.
+    now = new Date(now.getTime() + 30 * DAY_MS);
+    expect(await new InboxRetention({ db, logger: silentLogger(), clock }).pruneOnce()).toBe(1);
+    // Then an operator compensates: the orchestrator got MakeWidget's success reply and says so.
+    const compensation = commandEnvelope({
+      name: "ScrapWidget",
+      payload: { id: "w-old" },
+      replyTo: replyQueueName(prefix),
+      step: "make",
+      sagaId: action.sagaId,
+      compensation: true,
+      actionApplied: true,
+    });
+    expect((await deliver(compensation)).type).toBe("ack");
+    expect(made.has("w-old")).toBe(false);
+    expect(participant.stats.guardsLeft).toBe(0);
+    const [reply] = (await db.knex("participant_inbox").where({
+      idempotency_key: compensation.idempotencyKey,
+    })) as { reply_payload: unknown }[];
+    expect(reply?.reply_payload).toEqual({ existed: true });
+  });
+
   it("deletes in batches until nothing old is left, and leaves recent rows alone", async () => {
     const db = await createTestDatabase("inbox retention batches", process.env);
     cleanups.push(() => db.drop());

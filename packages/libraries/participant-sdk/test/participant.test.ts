@@ -30,6 +30,7 @@ import { z } from "zod";
 import {
   createParticipant,
   defineHandler,
+  failed,
   type Participant,
   PoisonError,
   RetryLaterError,
@@ -58,6 +59,7 @@ interface World {
   replyQueue: string;
   busyAttempts: number;
   slowHandlerStarted: boolean;
+  jammedRuns: number;
 }
 
 const worlds: World[] = [];
@@ -91,7 +93,7 @@ async function world(
   );
   const db = await createTestDatabase(testName, process.env);
   await runMigrations(db, widgetMigrations);
-  const state = { busyAttempts: 0, slowHandlerStarted: false };
+  const state = { busyAttempts: 0, slowHandlerStarted: false, jammedRuns: 0 };
   const participant = await createParticipant({
     service: "widgets",
     prefix,
@@ -108,6 +110,9 @@ async function world(
             throw new PoisonError("forbidden widgets can never be made");
           if (payload.widgetId === "busy" && state.busyAttempts++ === 0)
             throw new RetryLaterError("the press is busy", 0);
+          // Jammed on its first run: a retriable failure the orchestrator retries.
+          if (payload.widgetId === "jammed" && state.jammedRuns++ === 0)
+            return failed("PRESS_JAMMED", "the press jammed; try again");
           if (payload.widgetId === "slow") {
             state.slowHandlerStarted = true;
             await new Promise((resolve) => setTimeout(resolve, options.slowMs ?? 0));
@@ -149,6 +154,9 @@ async function world(
     },
     get slowHandlerStarted() {
       return state.slowHandlerStarted;
+    },
+    get jammedRuns() {
+      return state.jammedRuns;
     },
   };
   worlds.push(w);
@@ -197,6 +205,44 @@ describe("participant SDK", () => {
     await waitFor(() => w.participant.stats.duplicates === 2);
     expect(await widgets(w)).toEqual([{ id: "w1", size: 3 }]);
     expect(w.participant.stats.handled).toBe(1);
+  });
+
+  it("runs the handler again on the next attempt after a failed() reply; a duplicate of the failed attempt gets it again", async () => {
+    const w = await world("failed then retried");
+    const first = commandEnvelope({
+      name: "MakeWidget",
+      payload: { widgetId: "jammed", size: 2 },
+      replyTo: w.replyQueue,
+      step: "make",
+    });
+    await send(w, first);
+    expect(await w.replies.replyTo(first)).toMatchObject({
+      name: "CommandFailed",
+      payload: { code: "PRESS_JAMMED" },
+    });
+    // A redelivery of the same attempt: the stored failure, no second run.
+    const handled = w.participant.stats.handled;
+    await w.participant.handle({
+      body: first,
+      sqsMessageId: "again",
+      receiveCount: 2,
+      attributes: {},
+    });
+    expect(w.jammedRuns).toBe(1);
+    expect(w.participant.stats.handled).toBe(handled);
+    // The orchestrator's next attempt (a retry, or an operator's): the handler runs again.
+    const second = commandEnvelope({
+      name: "MakeWidget",
+      payload: first.payload,
+      replyTo: w.replyQueue,
+      step: "make",
+      sagaId: first.sagaId,
+      attempt: 2,
+    });
+    await send(w, second);
+    expect(await w.replies.replyTo(second)).toMatchObject({ name: "WidgetMade", attempt: 2 });
+    expect(w.jammedRuns).toBe(2);
+    expect(await widgets(w)).toEqual([{ id: "jammed", size: 2 }]);
   });
 
   it("answers a business failure with its reply and changes nothing", async () => {

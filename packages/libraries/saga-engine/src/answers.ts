@@ -15,6 +15,13 @@ export function replyReceived(
     return run.ignore(
       run.staleNote(`reply ${event.name}`, event.step, event.attempt, event.compensation),
     );
+  // Step, attempt and compensation say which attempt a reply is for, but anyone can write them;
+  // the causation id must name the very command that attempt sent.
+  if (pending.commandId !== undefined && event.causationId !== pending.commandId) {
+    return run.ignore(
+      `reply ${event.name} ignored: it answers command ${event.causationId ?? "(none named)"}, not ${pending.commandId} that ${event.compensation ? "the compensation of " : ""}${event.step} attempt ${event.attempt} sent`,
+    );
+  }
   const step = run.step(event.step);
   if (event.compensation) {
     // Only a reply the compensating command declares completes it. Anything else (a

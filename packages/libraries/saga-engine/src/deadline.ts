@@ -11,6 +11,14 @@ export function deadlinePassed(run: Run): TransitionResult {
       "saga deadline passed while compensating: compensations run on until they succeed",
     );
   }
+  // A deadline timer read before an operator re-armed it (same timer id, later time) may still be
+  // taken by a slow replica: only the time in the snapshot says whether the deadline has come.
+  const deadlineAt = run.s.deadlineAt === null ? Number.NaN : Date.parse(run.s.deadlineAt);
+  if (!(deadlineAt <= run.context.now.getTime())) {
+    return run.ignore(
+      `saga deadline ignored: its time has not come (the deadline is ${run.s.deadlineAt ?? "none"})`,
+    );
+  }
   if (run.s.pivotPassed) {
     run.publish(LifecycleEvent.deadlinePassed, run.pendingWork()?.step ?? null);
     return run.done(

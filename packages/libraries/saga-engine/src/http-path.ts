@@ -22,6 +22,24 @@ export function unencodablePathParam(
   return undefined;
 }
 
+/**
+ * The first `:name` of the path whose value is `.` or `..`: encodeURIComponent leaves dots alone,
+ * and a URL normalises such a segment as navigation (`/notes/..` becomes `/`), so the call would
+ * reach another resource. Percent-encoding does not help: URL parsers treat `%2E` as a dot in a
+ * path segment too. Such a value is refused, whatever segment it stands in.
+ */
+export function dotSegmentPathParam(
+  path: string,
+  params: Record<string, unknown>,
+): string | undefined {
+  for (const match of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
+    const name = match[1] as string;
+    const value = Object.hasOwn(params, name) ? params[name] : undefined;
+    if (value !== undefined && value !== null && /^\.{1,2}$/.test(String(value))) return name;
+  }
+  return undefined;
+}
+
 /** Fills `:name` segments of a path from the params, URI-encoded. */
 export function fillPath(path: string, params: Record<string, unknown>): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {

@@ -6,7 +6,9 @@ export {
   type FailureInfo,
   LifecycleEvent,
   type OperatorAction,
+  type OperatorExpectation,
   type PendingWork,
+  type PivotOutcome,
   SAGA_STATUSES,
   type SagaEvent,
   type SagaSnapshot,
@@ -20,6 +22,7 @@ export {
 } from "./model.ts";
 export {
   actionKey,
+  commandMessageId,
   compensationKey,
   deadlineTimerId,
   fillPath,

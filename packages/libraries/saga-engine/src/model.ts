@@ -46,6 +46,12 @@ export interface StepRecord {
   /** Success reply payload (command) or `{ status, body }` (HTTP); what later steps map from. */
   output: JsonValue | null;
   lastError: { code: string; message: string } | null;
+  /**
+   * True once the action's success reply (or response) arrived: the action ran at its
+   * participant. A compensation says so in its command, so that the participant need not
+   * remember it (its inbox forgets after its retention window). Absent in older snapshots.
+   */
+  actionConfirmed?: boolean;
 }
 
 /** What a running saga waits on for one step: a reply (with its timeout) or a retry timer. */
@@ -59,6 +65,12 @@ export interface PendingWork {
   /** The timer that will wake the saga if nothing else does. */
   timerId: string;
   idempotencyKey: string;
+  /**
+   * The message id of the command sent for this attempt: a reply must name it as its
+   * `causationId`. Absent for HTTP calls, and in snapshots written before it was recorded
+   * (their replies are matched by step and attempt alone).
+   */
+  commandId?: string;
 }
 
 /** Why compensation started, or why the saga stopped. Compensations can map from it. */
@@ -98,12 +110,30 @@ export type TimerEvent =
   | { type: "retry-timer"; step: string; attempt: number; compensation: boolean }
   | { type: "saga-deadline" };
 
-/** Operator actions; each carries who did it and why. */
+/**
+ * What an operator saw the saga wait on when they chose an action. The action applies only if
+ * the saga still waits on exactly that; otherwise it is refused (`SAGA_MOVED_ON`), so an action
+ * meant for one step never lands on the next after the saga moved on.
+ */
+export interface OperatorExpectation {
+  step: string;
+  attempt: number;
+  compensation: boolean;
+}
+
+/**
+ * What an operator states about the pivot when compensating while its outcome is unknown: that
+ * its effect is not in place and never will be (they checked its participant). Without it such
+ * a compensation is refused, since the pivot has no compensation to undo a late effect.
+ */
+export type PivotOutcome = "not-applied";
+
+/** Operator actions; each carries who did it and why, and what the operator expects. */
 export type OperatorAction =
-  | { action: "retry" }
-  | { action: "skip"; output: JsonValue }
-  | { action: "compensate" }
-  | { action: "resolve" };
+  | { action: "retry"; expected: OperatorExpectation }
+  | { action: "skip"; output: JsonValue; expected: OperatorExpectation }
+  | { action: "compensate"; expected: OperatorExpectation; pivotOutcome?: PivotOutcome }
+  | { action: "resolve"; expected?: OperatorExpectation };
 
 /** Everything that can move a saga. */
 export type SagaEvent =
@@ -116,6 +146,11 @@ export type SagaEvent =
       /** The reply's name, e.g. `CreditReserved`. */
       name: string;
       payload: JsonValue;
+      /**
+       * The message id of the command answered; a reply applies only if it names the pending
+       * command (when the snapshot recorded one).
+       */
+      causationId?: string;
     }
   | { type: "http-response"; step: string; attempt: number; status: number; body: JsonValue }
   | { type: "http-failure"; step: string; attempt: number; code: string; message: string }
@@ -151,6 +186,13 @@ export type Effect =
       compensation: boolean;
       /** Same for every attempt of a step (or of its compensation): the participant's dedupe key. */
       idempotencyKey: string;
+      /** The command's message id, derived from the saga, key and attempt (see `commandMessageId`). */
+      messageId: string;
+      /**
+       * On a compensation: true when the orchestrator got the action's success reply, so the
+       * action ran whatever the participant's inbox still remembers. Absent on an action.
+       */
+      actionApplied?: boolean;
     }
   | {
       type: "call-http";

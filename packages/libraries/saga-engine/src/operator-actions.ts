@@ -1,8 +1,18 @@
 // Operator actions on a saga: retry, skip, compensate, resolve. Each is refused, with a code and
-// a reason, when it makes no sense in the saga's state; each is recorded with who and why.
+// a reason, when it makes no sense in the saga's state or when the saga no longer waits on what
+// the operator saw; each is recorded with who and why.
 import { compensationStateId, stepStateId } from "@sagaworks/saga-definition";
 import { deadlineTimerId, isTerminal } from "./keys.ts";
-import { LifecycleEvent, type SagaEvent, SagaStatus, type TransitionResult } from "./model.ts";
+import {
+  activeWork,
+  LifecycleEvent,
+  type OperatorExpectation,
+  type PendingWork,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type TransitionResult,
+} from "./model.ts";
 import { isJsonObject } from "./replies.ts";
 import type { Run } from "./run.ts";
 
@@ -16,6 +26,22 @@ export function applyOperatorAction(
   }
   const pending = run.pendingWork();
   const parked = run.s.status === SagaStatus.needsIntervention;
+  // An action is conditional on what the operator saw: the saga may have moved on since (a
+  // reply, a timer, another operator), and an action meant for one step must not land on the
+  // next one.
+  const expected = event.expected;
+  if (!expected && event.action !== "resolve") {
+    return run.refuse(
+      "EXPECTATION_MISSING",
+      `Cannot ${event.action}: say which step, attempt and compensation flag you expect the saga to wait on (now: ${describeWork(run.s)}).`,
+    );
+  }
+  if (expected && !sameWork(pending, expected)) {
+    return run.refuse(
+      "SAGA_MOVED_ON",
+      `Cannot ${event.action}: you expected the saga to wait on ${describeExpected(expected)}, but it now waits on ${describeWork(run.s)}. Look at the saga again and choose anew.`,
+    );
+  }
   switch (event.action) {
     case "retry": {
       if (!pending)
@@ -43,7 +69,15 @@ export function applyOperatorAction(
       if (!pending.compensation && step.role === "pivot") {
         return run.refuse(
           "PIVOT_NOT_SKIPPABLE",
-          `Cannot skip ${step.name}: it is the pivot, and skipping it would pass the point of no return without its effect. Retry it or compensate.`,
+          `Cannot skip ${step.name}: it is the pivot, and skipping it would pass the point of no return without its effect. Retry it (compensate only once you know it did not apply).`,
+        );
+      }
+      // While a reply is awaited the step's outcome is not known: it may still apply, or fail,
+      // after the operator declared it done.
+      if (!parked && pending.waitingFor === "reply") {
+        return run.refuse(
+          "STEP_IN_FLIGHT",
+          `Cannot skip ${pending.compensation ? "the compensation of " : ""}${step.name}: attempt ${pending.attempt} is awaiting its reply, so its outcome is not known yet. Wait for its reply or timeout, or retry it.`,
         );
       }
       if (!pending.compensation && !isJsonObject(event.output)) {
@@ -85,6 +119,17 @@ export function applyOperatorAction(
           "Cannot compensate: no forward step is in progress.",
         );
       }
+      const step = run.step(pending.step);
+      // The pivot has no compensation: compensating past it while its command may still apply
+      // would leave its effect in place for good (credit reserved for a rejected order). Only an
+      // operator who checked its participant may say it did not apply.
+      const pivotUnknown = step.role === "pivot";
+      if (pivotUnknown && event.pivotOutcome !== "not-applied") {
+        return run.refuse(
+          "PIVOT_OUTCOME_UNKNOWN",
+          `Cannot compensate while the outcome of the pivot ${step.name} (attempt ${pending.attempt}) is unknown: its command may still apply at ${step.service}, and the pivot has no compensation to undo it. Retry it (a participant that already ran it answers with the stored reply), or make sure at ${step.service} that it did not and will not apply, then compensate stating pivotOutcome "not-applied".`,
+        );
+      }
       run.cancelPendingTimer();
       run.s.failure = {
         step: pending.step,
@@ -98,7 +143,9 @@ export function applyOperatorAction(
       // pivot parks the saga, which is not what an operator asking to compensate wants.
       const state = run.stepState(pending.step);
       run.enterState(run.step(pending.step).compensation ? state.onExhausted : state.onFailure);
-      return run.done(`${who}; compensation forced at ${pending.step}`);
+      return run.done(
+        `${who}; compensation forced at ${pending.step}${pivotUnknown ? " (the operator stated the pivot was not applied)" : ""}`,
+      );
     }
     case "resolve": {
       if (!parked) {
@@ -116,4 +163,25 @@ export function applyOperatorAction(
       return run.done(`${who}; marked resolved`);
     }
   }
+}
+
+function sameWork(pending: PendingWork | null, expected: OperatorExpectation): boolean {
+  return (
+    pending !== null &&
+    pending.step === expected.step &&
+    pending.attempt === expected.attempt &&
+    pending.compensation === expected.compensation
+  );
+}
+
+function describeExpected(expected: OperatorExpectation): string {
+  return `${expected.compensation ? "the compensation of " : ""}${expected.step} attempt ${expected.attempt}`;
+}
+
+/** What the saga does now, for a refusal: its status and the work it waits on. */
+function describeWork(snapshot: SagaSnapshot): string {
+  const pending = activeWork(snapshot);
+  if (!pending) return `nothing (it is ${snapshot.status})`;
+  const waiting = pending.waitingFor === "reply" ? "awaiting its reply" : "waiting to retry";
+  return `${describeExpected(pending)} (${waiting}; the saga is ${snapshot.status})`;
 }

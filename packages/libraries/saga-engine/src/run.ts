@@ -17,9 +17,10 @@ import {
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
+import { commandMessageId } from "./command-id.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
-import { fillPath, unencodablePathParam } from "./http-path.ts";
+import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
   activeWork,
@@ -255,6 +256,7 @@ export class Run {
       ? compensationKey(this.s.sagaId, stepName)
       : actionKey(this.s.sagaId, stepName);
     let timeoutMs: number;
+    let commandId: string | undefined;
     if (compensation) {
       const comp = step.compensation;
       if (!comp) {
@@ -266,9 +268,14 @@ export class Run {
           },
         );
       }
+      // Read before the status changes: "succeeded" is how snapshots written before
+      // `actionConfirmed` existed say the same.
+      const actionApplied = record.actionConfirmed === true || record.status === "succeeded";
       record.status = "compensating";
       record.compensationAttempts = attempt;
+      if (actionApplied) record.actionConfirmed = true;
       timeoutMs = comp.timeoutMs;
+      commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
       this.effects.push({
         type: "send-command",
         service: step.service,
@@ -278,6 +285,8 @@ export class Run {
         attempt,
         compensation: true,
         idempotencyKey,
+        messageId: commandId,
+        actionApplied,
       });
     } else {
       record.status = "running";
@@ -285,6 +294,7 @@ export class Run {
       timeoutMs = step.timeoutMs;
       const action = step.action;
       if (action.kind === "command") {
+        commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
         this.effects.push({
           type: "send-command",
           service: step.service,
@@ -294,6 +304,7 @@ export class Run {
           attempt,
           compensation: false,
           idempotencyKey,
+          messageId: commandId,
         });
       } else {
         const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
@@ -307,6 +318,17 @@ export class Run {
             "non-retryable",
             "HTTP_PATH_PARAM_INVALID",
             `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
+        const dots = dotSegmentPathParam(action.path, params as Record<string, unknown>);
+        if (dots !== undefined) {
+          this.setPending(null);
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${dots}" of ${action.method} ${action.path} is "${String((params as Record<string, unknown>)[dots])}", which a URL treats as navigation (the call would reach another resource), so it is refused`,
           );
           return;
         }
@@ -339,6 +361,7 @@ export class Run {
       waitingFor: "reply",
       timerId: timeoutTimer,
       idempotencyKey,
+      ...(commandId === undefined ? {} : { commandId }),
     });
   }
 
@@ -421,6 +444,7 @@ export class Run {
     record.status = "succeeded";
     record.output = output;
     record.lastError = null;
+    record.actionConfirmed = true;
     if (step.role === "pivot") this.s.pivotPassed = true;
     this.publish(LifecycleEvent.stepCompleted, step.name, { attempt: record.attempts });
     this.enterState(this.stepState(step.name).onSuccess);

@@ -1,13 +1,16 @@
-// Property tests: random interleavings of replies (right, wrong, duplicated, late), HTTP outcomes,
-// timers, clock jumps, restarts (the snapshot round-trips through JSON, the timer table survives)
-// and operator actions, driven through the fixture saga. Whatever happens, the saga's invariants
-// hold, and once the world starts answering, every instance ends or parks.
+// Property tests: random interleavings of replies (right, wrong, duplicated, late, naming another
+// command), HTTP outcomes, timers (also a deadline taken before its time by a slow replica), clock
+// jumps, restarts (the snapshot round-trips through JSON, the timer table survives) and operator
+// actions chosen on a view of the saga that may be stale (the saga moved on since the operator
+// looked), driven through the fixture saga. Whatever happens, the saga's invariants hold, and
+// once the world starts answering, every instance ends or parks.
 import type { JsonValue } from "@sagaworks/saga-definition";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   activeWork,
   type Effect,
+  type PendingWork,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
@@ -50,7 +53,15 @@ type Action =
   | { k: "http"; status: 200 | 404 | 503 | "network" }
   | { k: "restart" }
   | { k: "advance"; ms: number }
-  | { k: "operator"; action: "retry" | "skip" | "compensate" | "resolve" };
+  | { k: "stale-deadline" }
+  | { k: "forged-cause" }
+  | {
+      k: "operator";
+      action: "retry" | "skip" | "compensate" | "resolve";
+      /** How many events ago the operator looked at the saga (0: now). */
+      viewAge: number;
+      pivotNotApplied: boolean;
+    };
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: fc.constant<Action>({ k: "success" }) },
@@ -84,8 +95,10 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
       ms: fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 60_000, max: 700_000 })),
     }),
   },
+  { weight: 1, arbitrary: fc.constant<Action>({ k: "stale-deadline" }) },
+  { weight: 1, arbitrary: fc.constant<Action>({ k: "forged-cause" }) },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: fc.record({
       k: fc.constant("operator" as const),
       action: fc.constantFrom(
@@ -94,6 +107,8 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
         "compensate" as const,
         "resolve" as const,
       ),
+      viewAge: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 })),
+      pivotNotApplied: fc.boolean(),
     }),
   },
 );
@@ -110,7 +125,7 @@ function seeded(seed: number): () => number {
 const parked = (s: SagaSnapshot) => isTerminal(s.status) || s.status === "needs-intervention";
 
 /** Whether `event` is for exactly what the saga waits on: the only events that may apply. */
-function live(s: SagaSnapshot, event: SagaEvent): boolean {
+function live(s: SagaSnapshot, event: SagaEvent, now: number): boolean {
   const pending = activeWork(s);
   switch (event.type) {
     case "reply":
@@ -123,7 +138,11 @@ function live(s: SagaSnapshot, event: SagaEvent): boolean {
         pending?.waitingFor === "reply" &&
         pending.step === event.step &&
         pending.attempt === event.attempt &&
-        pending.compensation === compensation
+        pending.compensation === compensation &&
+        // A reply must name the command the attempt sent.
+        (event.type !== "reply" ||
+          pending.commandId === undefined ||
+          event.causationId === pending.commandId)
       );
     }
     case "retry-timer":
@@ -135,7 +154,8 @@ function live(s: SagaSnapshot, event: SagaEvent): boolean {
         pending.compensation === event.compensation
       );
     case "saga-deadline":
-      return s.status === "running";
+      // Only once its time has come: a replica may take a deadline row read before it moved.
+      return s.status === "running" && Date.parse(s.deadlineAt ?? "") <= now;
     default:
       return true;
   }
@@ -150,10 +170,12 @@ class CheckedDriver extends SagaDriver {
     if (!before) return result;
     if (event.type !== "operator") {
       expect(result.applied, `${event.type} applied=${result.applied}: ${result.note}`).toBe(
-        live(before, event),
+        live(before, event, this.now.getTime()),
       );
     } else if (isTerminal(before.status)) {
       expect(result.refused?.code).toBe("SAGA_TERMINAL");
+    } else {
+      checkOperator(before, event, result);
     }
     if (result.applied) {
       expect(result.snapshot.seq).toBe(before.seq + 1);
@@ -166,10 +188,46 @@ class CheckedDriver extends SagaDriver {
   }
 }
 
+/** An operator action applies only to what the operator saw, and never past an unknown pivot. */
+function checkOperator(
+  before: SagaSnapshot,
+  event: Extract<SagaEvent, { type: "operator" }>,
+  result: TransitionResult,
+): void {
+  const pending = activeWork(before);
+  const expected = event.expected;
+  const matches =
+    expected === undefined ||
+    (pending !== null &&
+      pending.step === expected.step &&
+      pending.attempt === expected.attempt &&
+      pending.compensation === expected.compensation);
+  if (!matches) {
+    expect(result.refused?.code, `${event.action} on a saga that moved on`).toBe("SAGA_MOVED_ON");
+    return;
+  }
+  if (!result.applied) return;
+  if (event.action === "skip") {
+    expect(
+      before.status === "needs-intervention" || pending?.waitingFor === "retry-timer",
+      "skip applied while the step's reply was awaited",
+    ).toBe(true);
+  }
+  if (event.action === "compensate" && pending && !pending.compensation) {
+    if (roleOf.get(pending.step) === "pivot") {
+      expect(event.pivotOutcome, "compensated past a pivot whose outcome is unknown").toBe(
+        "not-applied",
+      );
+    }
+  }
+}
+
 /** A run of one saga: the driver, the answers delivered so far, and a restart switch. */
 class World {
   readonly driver = new CheckedDriver(compiled);
   readonly delivered: SagaEvent[] = [];
+  /** What an operator looking at the saga saw, one view per action played (newest last). */
+  readonly views: (PendingWork | null)[] = [];
   readonly restarts: boolean;
   /** What the check answers: one world in three makes step b's condition false. */
   readonly checkedId: string;
@@ -214,11 +272,20 @@ class World {
       name = "Unexpected";
       if (kind === "unexpected-listed") payload = { code: "B_BROKEN" };
     }
-    this.deliver({ type: "reply", step, attempt, compensation, name, payload });
+    this.deliver({
+      type: "reply",
+      step,
+      attempt,
+      compensation,
+      name,
+      payload,
+      ...this.driver.causation(step, attempt, compensation),
+    });
   }
 
   run(action: Action): void {
     const pending = activeWork(this.snapshot);
+    this.views.push(pending ? structuredClone(pending) : null);
     switch (action.k) {
       case "success":
       case "business":
@@ -268,12 +335,52 @@ class World {
       case "advance":
         this.driver.advance(action.ms);
         return;
+      case "stale-deadline":
+        // A replica took a deadline row it read earlier, whatever the row says now.
+        this.driver.apply({ type: "saga-deadline" });
+        return;
+      case "forged-cause":
+        // Right step and attempt, but naming a command the saga never sent.
+        if (pending && !(pending.step === "check" && !pending.compensation)) {
+          const { step, attempt, compensation } = pending;
+          const name = compensation ? (UNDONE[step] ?? "Undone") : (SUCCESS[step] ?? "Done");
+          this.deliver({
+            type: "reply",
+            step,
+            attempt,
+            compensation,
+            name,
+            payload: { sagaId: SAGA },
+            causationId: "00000000-0000-4000-8000-0000000f0a6e",
+          });
+        }
+        return;
       case "operator": {
+        // The operator acts on what they saw `viewAge` actions ago: a reply, a timer or another
+        // operator may have moved the saga on since.
+        const view = this.views.at(-1 - action.viewAge) ?? pending;
+        const expected = view
+          ? { step: view.step, attempt: view.attempt, compensation: view.compensation }
+          : { step: "(none)", attempt: 1, compensation: false };
         const base = { type: "operator" as const, actor: "ops", reason: "property test" };
         if (action.action === "skip") {
-          this.driver.apply({ ...base, action: "skip", output: { sagaId: SAGA, skipped: true } });
+          this.driver.apply({
+            ...base,
+            action: "skip",
+            output: { sagaId: SAGA, skipped: true },
+            expected,
+          });
+        } else if (action.action === "compensate") {
+          this.driver.apply({
+            ...base,
+            action: "compensate",
+            expected,
+            ...(action.pivotNotApplied ? { pivotOutcome: "not-applied" as const } : {}),
+          });
+        } else if (action.action === "retry") {
+          this.driver.apply({ ...base, action: "retry", expected });
         } else {
-          this.driver.apply({ ...base, action: action.action });
+          this.driver.apply({ ...base, action: "resolve" });
         }
         return;
       }

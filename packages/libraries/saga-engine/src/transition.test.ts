@@ -10,6 +10,7 @@ import {
   activeWork,
   type Effect,
   type OperatorAction,
+  type OperatorExpectation,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionContext,
@@ -19,6 +20,7 @@ import { SagaDriver } from "./testing/driver.ts";
 import { compileFixture, fixtureContracts, fixtureDefinition } from "./testing/fixture-saga.ts";
 import {
   actionKey,
+  commandMessageId,
   compensationKey,
   deadlineTimerId,
   fillPath,
@@ -38,6 +40,21 @@ const timeoutTimer = (step: string, attempt: number, compensation = false) =>
   `${SAGA}:timeout:${step}:${attempt}:${compensation ? "compensation" : "action"}`;
 const retryTimer = (step: string, attempt: number, compensation = false) =>
   `${SAGA}:retry:${step}:${attempt}:${compensation ? "compensation" : "action"}`;
+
+/** The message id of the command a reply to that attempt answers (its causation id). */
+const cause = (step: string, attempt: number, compensation: boolean) =>
+  commandMessageId(
+    SAGA,
+    compensation ? compensationKey(SAGA, step) : actionKey(SAGA, step),
+    attempt,
+  );
+
+/** Applies the saga deadline at its time (or now, if that is later). */
+function fireDeadline(driver: SagaDriver): TransitionResult {
+  const deadlineAt = Date.parse(snap(driver).deadlineAt ?? "");
+  driver.now = new Date(Math.max(driver.now.getTime(), deadlineAt));
+  return driver.apply({ type: "saga-deadline" });
+}
 
 /** A fixture definition edited by `edit`, compiled. */
 function variant(edit: (definition: Loose) => void): CompiledSaga {
@@ -104,13 +121,30 @@ function timeOutAndRetry(driver: SagaDriver, times: number): void {
   }
 }
 
-function operator(driver: SagaDriver, action: OperatorAction): TransitionResult {
+/** An operator action whose expectation the helper fills in unless the test gives one. */
+type ActionInput = OperatorAction extends infer A
+  ? A extends OperatorAction
+    ? Omit<A, "expected"> & { expected?: OperatorExpectation }
+    : never
+  : never;
+
+/** What an operator looking at the saga now sees it wait on (what the CLI and inspector send). */
+function seen(driver: SagaDriver) {
+  const pending = driver.snapshot ? activeWork(driver.snapshot) : null;
+  return pending
+    ? { step: pending.step, attempt: pending.attempt, compensation: pending.compensation }
+    : { step: "(none)", attempt: 1, compensation: false };
+}
+
+/** An operator action; unless the test says otherwise it expects what the saga waits on now. */
+function operator(driver: SagaDriver, action: ActionInput): TransitionResult {
   return driver.apply({
     type: "operator",
     actor: "ops@example.com",
     reason: "ticket-42",
+    ...(action.action === "resolve" ? {} : { expected: seen(driver) }),
     ...action,
-  });
+  } as SagaEvent);
 }
 
 function snap(driver: SagaDriver): SagaSnapshot {
@@ -143,7 +177,7 @@ function expectIgnored(driver: SagaDriver, event: SagaEvent, note?: RegExp): Tra
 }
 
 /** Asserts an operator action was refused with `code`, changing nothing. */
-function expectRefused(driver: SagaDriver, action: OperatorAction, code: string): void {
+function expectRefused(driver: SagaDriver, action: ActionInput, code: string): void {
   const before = structuredClone(snap(driver));
   const result = operator(driver, action);
   expect(result.applied).toBe(false);
@@ -291,6 +325,21 @@ describe("start", () => {
     expect(driver.timers.size).toBe(0);
   });
 
+  it.each([".", ".."])(
+    "fails the step, sending nothing, on a path parameter of %j (URL navigation)",
+    (id) => {
+      const driver = new SagaDriver(compiled);
+      driver.start({ id });
+      expect(ofType(driver.effects(), "call-http")).toEqual([]);
+      expect(snap(driver).failure).toMatchObject({
+        step: "check",
+        kind: "non-retryable",
+        code: "HTTP_PATH_PARAM_INVALID",
+        message: expect.stringContaining("navigation"),
+      });
+    },
+  );
+
   it("fillPath leaves a missing parameter as written", () => {
     expect(fillPath("/things/:id/:other", { id: 7 })).toBe("/things/7/:other");
     expect(fillPath("/things/:id", { id: null })).toBe("/things/:id");
@@ -335,7 +384,15 @@ describe("engine errors", () => {
   it.each([
     [
       "reply",
-      { type: "reply", step: "check", attempt: 1, compensation: false, name: "x", payload: {} },
+      {
+        type: "reply",
+        step: "check",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("check", 1, false),
+        name: "x",
+        payload: {},
+      },
     ],
     ["operator", { type: "operator", actor: "me", reason: "r", action: "resolve" }],
     ["retry-timer", { type: "retry-timer", step: "a", attempt: 2, compensation: false }],
@@ -369,7 +426,7 @@ describe("engine errors", () => {
       snapshot,
       { type: "saga-deadline" },
       {
-        now: new Date(T0),
+        now: new Date(T0 + 600_000),
         random: () => 0,
       },
     );
@@ -400,6 +457,7 @@ describe("happy path to completed", () => {
         attempt: 1,
         compensation: false,
         idempotencyKey: `${SAGA}:a`,
+        messageId: cause("a", 1, false),
       },
       {
         type: "schedule-timer",
@@ -556,6 +614,9 @@ describe("business failure starts compensation in reverse order", () => {
         attempt: 1,
         compensation: true,
         idempotencyKey: `${SAGA}:a:compensation`,
+        messageId: cause("a", 1, true),
+        // The orchestrator got a's success reply: the participant need not remember it.
+        actionApplied: true,
       },
     ]);
     expect(ofType(failed.effects, "schedule-timer")).toEqual([
@@ -982,6 +1043,7 @@ describe("an exhausted pivot needs intervention", () => {
       step: "decide",
       attempt: 2,
       compensation: false,
+      causationId: cause("decide", 2, false),
       name: "Decided",
       payload: {},
     });
@@ -1067,7 +1129,15 @@ describe("late and duplicate replies", () => {
     timeOut(driver);
     const result = expectIgnored(
       driver,
-      { type: "reply", step: "a", attempt: 1, compensation: false, name: "ADone", payload: {} },
+      {
+        type: "reply",
+        step: "a",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("a", 1, false),
+        name: "ADone",
+        payload: {},
+      },
       /late/,
     );
     expect(result.note).toMatch(/a attempt 1/);
@@ -1075,7 +1145,15 @@ describe("late and duplicate replies", () => {
     // Still late once attempt 2 is in flight.
     expectIgnored(
       driver,
-      { type: "reply", step: "a", attempt: 1, compensation: false, name: "ADone", payload: {} },
+      {
+        type: "reply",
+        step: "a",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("a", 1, false),
+        name: "ADone",
+        payload: {},
+      },
       /late/,
     );
     expect(driver.reply("ADone").applied).toBe(true);
@@ -1110,6 +1188,7 @@ describe("late and duplicate replies", () => {
       step: "b",
       attempt: 1,
       compensation: false,
+      causationId: cause("b", 1, false),
       name: "BRefused",
       payload: {},
     });
@@ -1126,6 +1205,7 @@ describe("late and duplicate replies", () => {
       step: "a",
       attempt: 1,
       compensation: false,
+      causationId: cause("a", 1, false),
       name: "ADone",
       payload: {},
     };
@@ -1148,6 +1228,7 @@ describe("late and duplicate replies", () => {
       step: "b",
       attempt: 1,
       compensation: true,
+      causationId: cause("b", 1, true),
       name: "BUndone",
       payload: {},
     };
@@ -1160,6 +1241,7 @@ describe("late and duplicate replies", () => {
       step: "a",
       attempt: 1,
       compensation: true,
+      causationId: cause("a", 1, true),
       name: "AUndone",
       payload: {},
     });
@@ -1173,6 +1255,7 @@ describe("late and duplicate replies", () => {
       step: "b",
       attempt: 1,
       compensation: false,
+      causationId: cause("b", 1, false),
       name: "BDone",
       payload: {},
     });
@@ -1182,6 +1265,7 @@ describe("late and duplicate replies", () => {
       step: "b",
       attempt: 1,
       compensation: true,
+      causationId: cause("b", 1, true),
       name: "BUndone",
       payload: {},
     });
@@ -1197,6 +1281,7 @@ describe("late and duplicate replies", () => {
         step: "finish",
         attempt: 1,
         compensation: false,
+        causationId: cause("finish", 1, false),
         name: "Finished",
         payload: {},
       },
@@ -1239,7 +1324,7 @@ describe("the pivot: once it succeeded nothing is compensated", () => {
     expectRefused(driver, { action: "skip", output: { sagaId: SAGA } }, "PIVOT_NOT_SKIPPABLE");
     expectRefused(driver, { action: "skip", output: "not an object" }, "PIVOT_NOT_SKIPPABLE");
     const refused = operator(driver, { action: "skip", output: { sagaId: SAGA } });
-    expect(refused.refused?.message).toMatch(/decide.*pivot.*Retry it or compensate/);
+    expect(refused.refused?.message).toMatch(/decide.*pivot.*Retry it/);
     expect(snap(driver).pivotPassed).toBe(false);
     expect(snap(driver).steps.decide?.status).not.toBe("skipped");
     // Parked at the pivot (its retries ran out): still not skippable; retry still works.
@@ -1263,7 +1348,7 @@ describe("the saga deadline", () => {
     const driver = started();
     driver.http(200, { id: "thing-1" });
     driver.now = new Date(T0 + 600_000);
-    const result = driver.apply(deadline);
+    const result = fireDeadline(driver);
     expect(result.applied).toBe(true);
     expect(ofType(result.effects, "cancel-timer")).toEqual([
       { type: "cancel-timer", timerId: timeoutTimer("a", 1) },
@@ -1286,7 +1371,7 @@ describe("the saga deadline", () => {
     const driver = throughA(started());
     timeOut(driver);
     const retry = activeWork(snap(driver))?.timerId;
-    const result = driver.apply(deadline);
+    const result = fireDeadline(driver);
     expect(ofType(result.effects, "cancel-timer")).toEqual([
       { type: "cancel-timer", timerId: retry },
     ]);
@@ -1298,14 +1383,14 @@ describe("the saga deadline", () => {
 
   it("during the read-only check, fails the saga", () => {
     const driver = started();
-    driver.apply(deadline);
+    fireDeadline(driver);
     expect(snap(driver).status).toBe("failed");
     expect(sends(driver.effects())).toEqual([]);
   });
 
   it("marks the step it interrupted as failed, like an exhausted one", () => {
     const driver = started();
-    driver.apply(deadline);
+    fireDeadline(driver);
     expect(snap(driver).status).toBe("failed");
     // A failed saga must not show a step still running.
     expect(snap(driver).steps.check?.status).toBe("failed");
@@ -1313,7 +1398,7 @@ describe("the saga deadline", () => {
 
   it("while the pivot is in flight, parks the saga (the pivot's exhausted edge)", () => {
     const driver = atDecide();
-    driver.apply(deadline);
+    fireDeadline(driver);
     expect(snap(driver).status).toBe("needs-intervention");
     expect(compensations(driver)).toEqual([]);
   });
@@ -1321,7 +1406,7 @@ describe("the saga deadline", () => {
   it("after the pivot, publishes saga.deadline-passed and changes nothing else", () => {
     const driver = atFinish();
     const before = structuredClone(snap(driver));
-    const result = driver.apply(deadline);
+    const result = fireDeadline(driver);
     expect(result.applied).toBe(true);
     expect(result.effects).toEqual([
       {
@@ -1524,6 +1609,7 @@ describe("operator: retry", () => {
       step: "b",
       attempt: 1,
       compensation: false,
+      causationId: cause("b", 1, false),
       name: "BDone",
       payload: {},
     });
@@ -1579,13 +1665,14 @@ describe("operator: skip", () => {
     expect(sends(r2.effects)[0]?.payload).toEqual({ sagaId: SAGA, token: "tok-1" });
   });
 
-  it("skips a forward step; later steps map from the supplied output", () => {
+  it("skips a forward step waiting to retry; later steps map from the supplied output", () => {
     const driver = started(mapping);
     driver.http(200, { id: "thing-9" });
+    timeOut(driver);
     const result = operator(driver, { action: "skip", output: { sagaId: SAGA, token: "by-hand" } });
     expect(result.applied).toBe(true);
     expect(ofType(result.effects, "cancel-timer")).toEqual([
-      { type: "cancel-timer", timerId: timeoutTimer("a", 1) },
+      { type: "cancel-timer", timerId: retryTimer("a", 2) },
     ]);
     expect(ofType(result.effects, "publish-event")[0]).toMatchObject({
       name: "saga.step.completed",
@@ -1603,6 +1690,7 @@ describe("operator: skip", () => {
 
   it("skipping an HTTP step records the output as the response body", () => {
     const driver = started(mapping);
+    timeOut(driver);
     const result = operator(driver, { action: "skip", output: { id: "manual" } });
     expect(snap(driver).steps.check?.output).toEqual({ status: 200, body: { id: "manual" } });
     expect(sends(result.effects)[0]?.payload).toEqual({ sagaId: SAGA, thing: "manual" });
@@ -1612,6 +1700,7 @@ describe("operator: skip", () => {
     "refuses a forward skip whose output is %j",
     (output) => {
       const driver = throughA(started());
+      timeOut(driver);
       expectRefused(driver, { action: "skip", output }, "SKIP_OUTPUT_INVALID");
     },
   );
@@ -1671,20 +1760,20 @@ describe("operator: compensate", () => {
     expect(sends(driver.effects())).toEqual([]);
   });
 
-  it("at the pivot in flight (not yet passed) compensates b, then a", () => {
+  it("at the pivot in flight (not yet passed), stated not applied, compensates b, then a", () => {
     const driver = atDecide();
-    const result = operator(driver, { action: "compensate" });
+    const result = operator(driver, { action: "compensate", pivotOutcome: "not-applied" });
     expect(result.refused).toBeUndefined();
     expect(snap(driver).status).toBe("compensating");
     expect(compensations(driver)).toEqual(["UndoB"]);
   });
 
-  it("at a parked pivot (exhausted) compensates b, then a", () => {
+  it("at a parked pivot (exhausted), stated not applied, compensates b, then a", () => {
     const driver = atDecide();
     timeOutAndRetry(driver, 1);
     timeOut(driver);
     expect(snap(driver).status).toBe("needs-intervention");
-    const result = operator(driver, { action: "compensate" });
+    const result = operator(driver, { action: "compensate", pivotOutcome: "not-applied" });
     expect(result.refused).toBeUndefined();
     expect(snap(driver).status).toBe("compensating");
     expect(compensations(driver)).toEqual(["UndoB"]);
@@ -1761,7 +1850,7 @@ describe("operator actions on an ended saga", () => {
       return driver;
     },
   };
-  const actions: OperatorAction[] = [
+  const actions: ActionInput[] = [
     { action: "retry" },
     { action: "skip", output: {} },
     { action: "compensate" },
@@ -1784,25 +1873,49 @@ describe("determinism and purity", () => {
       { type: "http-response", step: "check", attempt: 1, status: 503, body: {} },
       { type: "retry-timer", step: "check", attempt: 2, compensation: false },
       { type: "http-response", step: "check", attempt: 2, status: 200, body: { id: "thing-1" } },
-      { type: "reply", step: "a", attempt: 1, compensation: false, name: "ADone", payload: {} },
-      { type: "reply", step: "b", attempt: 1, compensation: false, name: "BDone", payload: {} },
+      {
+        type: "reply",
+        step: "a",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("a", 1, false),
+        name: "ADone",
+        payload: {},
+      },
+      {
+        type: "reply",
+        step: "b",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("b", 1, false),
+        name: "BDone",
+        payload: {},
+      },
       {
         type: "reply",
         step: "decide",
         attempt: 1,
         compensation: false,
+        causationId: cause("decide", 1, false),
         name: "Decided",
         payload: {},
       },
       { type: "step-timeout", step: "finish", attempt: 1, compensation: false },
       { type: "saga-deadline" },
       { type: "retry-timer", step: "finish", attempt: 2, compensation: false },
-      { type: "operator", actor: "me", reason: "r", action: "compensate" },
+      {
+        type: "operator",
+        actor: "me",
+        reason: "r",
+        action: "compensate",
+        expected: { step: "finish", attempt: 2, compensation: false },
+      },
       {
         type: "reply",
         step: "finish",
         attempt: 2,
         compensation: false,
+        causationId: cause("finish", 2, false),
         name: "Finished",
         payload: {},
       },
@@ -1846,26 +1959,66 @@ describe("determinism and purity", () => {
         step: "a",
         attempt: 1,
         compensation: false,
+        causationId: cause("a", 1, false),
         name: "ADone",
         payload: { x: [1] },
       },
       { type: "step-timeout", step: "b", attempt: 1, compensation: false },
-      { type: "reply", step: "b", attempt: 1, compensation: false, name: "BDone", payload: {} },
+      {
+        type: "reply",
+        step: "b",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("b", 1, false),
+        name: "BDone",
+        payload: {},
+      },
       { type: "retry-timer", step: "b", attempt: 2, compensation: false },
-      { type: "reply", step: "b", attempt: 2, compensation: false, name: "BDone", payload: {} },
+      {
+        type: "reply",
+        step: "b",
+        attempt: 2,
+        compensation: false,
+        causationId: cause("b", 2, false),
+        name: "BDone",
+        payload: {},
+      },
       {
         type: "reply",
         step: "decide",
         attempt: 1,
         compensation: false,
+        causationId: cause("decide", 1, false),
         name: "Declined",
         payload: {},
       },
       { type: "step-timeout", step: "b", attempt: 1, compensation: true },
-      { type: "operator", actor: "me", reason: "r", action: "retry" },
+      {
+        type: "operator",
+        actor: "me",
+        reason: "r",
+        action: "retry",
+        expected: { step: "b", attempt: 1, compensation: true },
+      },
       { type: "saga-deadline" },
-      { type: "reply", step: "b", attempt: 2, compensation: true, name: "BUndone", payload: {} },
-      { type: "operator", actor: "me", reason: "r", action: "skip", output: {} },
+      {
+        type: "reply",
+        step: "b",
+        attempt: 2,
+        compensation: true,
+        causationId: cause("b", 2, true),
+        name: "BUndone",
+        payload: {},
+      },
+      {
+        type: "reply",
+        step: "a",
+        attempt: 1,
+        compensation: true,
+        causationId: cause("a", 1, true),
+        name: "AUndone",
+        payload: {},
+      },
       { type: "operator", actor: "me", reason: "r", action: "resolve" },
     ];
     const statuses: string[] = [];
@@ -1887,13 +2040,21 @@ describe("determinism and purity", () => {
       compiled,
       snapshot,
       { type: "saga-deadline" },
-      { now: new Date(T0), random: () => 0 },
+      { now: new Date(T0 + 600_000), random: () => 0 },
     );
     expect(result.applied).toBe(true);
     const late = transition(
       compiled,
       snapshot,
-      { type: "reply", step: "a", attempt: 1, compensation: false, name: "ADone", payload: {} },
+      {
+        type: "reply",
+        step: "a",
+        attempt: 1,
+        compensation: false,
+        causationId: cause("a", 1, false),
+        name: "ADone",
+        payload: {},
+      },
       { now: new Date(T0), random: () => 0 },
     );
     expect(late.applied).toBe(false);
@@ -1924,7 +2085,14 @@ describe("the deadline across operator actions (issue 9 point 12)", () => {
     expect(snap(driver).status).toBe("needs-intervention");
     return driver;
   }
-  const retry = { type: "operator", actor: "ops", reason: "try again", action: "retry" } as const;
+  const retry = (driver: SagaDriver) =>
+    ({
+      type: "operator",
+      actor: "ops",
+      reason: "try again",
+      action: "retry",
+      expected: seen(driver),
+    }) as const;
 
   it("re-arms a deadline that fired while the saga was parked, with a fresh window", () => {
     const driver = parkedAtDecide();
@@ -1933,7 +2101,7 @@ describe("the deadline across operator actions (issue 9 point 12)", () => {
     expect(fired?.applied).toBe(false);
     expect(driver.timers.size).toBe(0);
     driver.now = new Date(driver.now.getTime() + 1_000);
-    const result = driver.apply(retry);
+    const result = driver.apply(retry(driver));
     expect(result.applied).toBe(true);
     const deadline = ofType(result.effects, "schedule-timer").find(
       (timer) => timer.timerId === deadlineTimerId(SAGA),
@@ -1950,11 +2118,161 @@ describe("the deadline across operator actions (issue 9 point 12)", () => {
   it("keeps a deadline still ahead at its time when an operator retries", () => {
     const driver = parkedAtDecide();
     const before = snap(driver).deadlineAt;
-    const result = driver.apply(retry);
+    const result = driver.apply(retry(driver));
     const deadline = ofType(result.effects, "schedule-timer").find(
       (timer) => timer.timerId === deadlineTimerId(SAGA),
     );
     expect(deadline?.fireAt).toBe(before);
     expect(snap(driver).deadlineAt).toBe(before);
+  });
+});
+
+describe("operator actions name what they expect", () => {
+  const moved = (driver: SagaDriver, action: OperatorAction) => {
+    const before = structuredClone(snap(driver));
+    const result = driver.apply({
+      type: "operator",
+      actor: "ops",
+      reason: "stale view",
+      ...action,
+    });
+    expect(result.applied).toBe(false);
+    expect(result.refused?.code).toBe("SAGA_MOVED_ON");
+    // The refusal says what the saga is doing now, so the operator can look again.
+    expect(result.refused?.message).toMatch(/now/);
+    expect(snap(driver)).toEqual(before);
+    return result;
+  };
+
+  it("a skip meant for a parked step does not land on the next step after the saga moved on", () => {
+    const driver = atFinish();
+    timeOut(driver);
+    // The operator saw `finish` attempt 2 pending; meanwhile the retry ran and the saga moved.
+    const seen = { step: "finish", attempt: 1, compensation: false };
+    fireRetry(driver);
+    const result = moved(driver, { action: "skip", output: {}, expected: seen } as OperatorAction);
+    expect(result.refused?.message).toMatch(/finish attempt 2/);
+  });
+
+  it("a compensate meant for an earlier step does not land on the pivot", () => {
+    const driver = throughA(started());
+    const seen = { step: "b", attempt: 1, compensation: false };
+    driver.reply("BDone");
+    moved(driver, { action: "compensate", expected: seen } as OperatorAction);
+  });
+
+  it("a retry meant for one attempt does not start another after the saga moved on", () => {
+    const driver = throughA(started());
+    const seen = { step: "b", attempt: 1, compensation: false };
+    driver.reply("BRefused");
+    moved(driver, { action: "retry", expected: seen } as OperatorAction);
+  });
+
+  it("skip is refused while the step's reply is awaited: its outcome is not known yet", () => {
+    const driver = throughA(started());
+    expectRefused(
+      driver,
+      {
+        action: "skip",
+        output: {},
+        expected: { step: "b", attempt: 1, compensation: false },
+      } as OperatorAction,
+      "STEP_IN_FLIGHT",
+    );
+  });
+});
+
+describe("compensate while the pivot's outcome is unknown", () => {
+  const atPivot = { step: "decide", attempt: 1, compensation: false };
+
+  it("is refused at the pivot in flight unless the operator states it did not apply", () => {
+    const driver = atDecide();
+    expectRefused(
+      driver,
+      { action: "compensate", expected: atPivot } as OperatorAction,
+      "PIVOT_OUTCOME_UNKNOWN",
+    );
+  });
+
+  it("is refused at a parked pivot (exhausted) unless the operator states it did not apply", () => {
+    const driver = atDecide();
+    timeOutAndRetry(driver, 1);
+    timeOut(driver);
+    expect(snap(driver).status).toBe("needs-intervention");
+    const expected = { step: "decide", attempt: 2, compensation: false };
+    expectRefused(
+      driver,
+      { action: "compensate", expected } as OperatorAction,
+      "PIVOT_OUTCOME_UNKNOWN",
+    );
+    const result = operator(driver, {
+      action: "compensate",
+      expected,
+      pivotOutcome: "not-applied",
+    } as OperatorAction);
+    expect(result.applied).toBe(true);
+    expect(result.note).toMatch(/not applied/);
+    expect(snap(driver).status).toBe("compensating");
+    expect(compensations(driver)).toEqual(["UndoB"]);
+  });
+});
+
+describe("a deadline whose time has not come", () => {
+  it("is ignored: a stale deadline timer taken after an operator's retry re-armed it", () => {
+    const driver = atDecide();
+    // The pivot parks before the deadline; the deadline fires while parked (ignored).
+    for (let round = 0; round < 10 && snap(driver).status !== "needs-intervention"; round++) {
+      driver.fireNext();
+    }
+    driver.now = new Date(T0 + 600_000);
+    expect(driver.apply({ type: "saga-deadline" }).applied).toBe(false);
+    // The operator retries: the deadline is re-armed ten minutes from now, under the same id.
+    operator(driver, { action: "retry" });
+    expect(Date.parse(snap(driver).deadlineAt ?? "")).toBe(T0 + 1_200_000);
+    // A replica that read the old row before the retry now applies it: it must change nothing.
+    driver.now = new Date(T0 + 600_001);
+    expectIgnored(driver, { type: "saga-deadline" }, /not come|not due/);
+    expect(snap(driver).status).toBe("running");
+  });
+});
+
+describe("replies carry the command they answer", () => {
+  it("a reply whose causationId is not the pending command's is ignored", () => {
+    const driver = throughA(started());
+    const command = sends(driver.results.at(-1)?.effects ?? [])[0] as EffectOf<"send-command"> & {
+      messageId?: string;
+    };
+    expect(command.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(activeWork(snap(driver))).toMatchObject({ commandId: command.messageId });
+    expectIgnored(driver, {
+      type: "reply",
+      step: "b",
+      attempt: 1,
+      compensation: false,
+      name: "BDone",
+      payload: {},
+      causationId: "00000000-0000-4000-8000-00000000dead",
+    } as SagaEvent);
+    const applied = driver.apply({
+      type: "reply",
+      step: "b",
+      attempt: 1,
+      compensation: false,
+      name: "BDone",
+      payload: {},
+      causationId: command.messageId,
+    } as SagaEvent);
+    expect(applied.applied).toBe(true);
+  });
+
+  it("each command has its own message id, the same on a re-run of the same transition", () => {
+    const one = throughA(started());
+    const two = throughA(started());
+    const idOf = (driver: SagaDriver) =>
+      (sends(driver.results.at(-1)?.effects ?? [])[0] as { messageId?: string }).messageId;
+    expect(idOf(one)).toBe(idOf(two));
+    timeOut(one);
+    fireRetry(one);
+    expect(idOf(one)).not.toBe(idOf(two));
   });
 });

@@ -16,7 +16,8 @@ import {
 } from "./model.ts";
 import { Run } from "./run.ts";
 
-export { fillPath, unencodablePathParam } from "./http-path.ts";
+export { commandMessageId } from "./command-id.ts";
+export { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 export { actionKey, compensationKey, deadlineTimerId, isTerminal } from "./keys.ts";
 
 /**

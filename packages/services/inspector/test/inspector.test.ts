@@ -344,7 +344,7 @@ describe("the web inspector", () => {
     await shoot("saga-retried");
   }, 150_000);
 
-  it("is refused a skip of the pivot and a compensation past it, with the API's reason shown", async () => {
+  it("is refused a compensation while the pivot's outcome is unknown and past it, with the API's reason shown", async () => {
     // Hold a saga at its pivot: create-order done, reserve-credit waiting on a paused account
     // service.
     await pauseAccount();
@@ -357,16 +357,18 @@ describe("the web inspector", () => {
 
     await page.goto(`${base}/ui/#/sagas/${sagaId}`);
     await graphRendered();
-    await page.getByRole("button", { name: "Skip…" }).click();
+    // Its reply is awaited: skipping is not offered, compensating past it is refused.
+    expect(await page.getByRole("button", { name: "Skip…" }).count()).toBe(0);
+    await page.getByRole("button", { name: "Compensate…" }).click();
     await page.getByLabel("Who is acting").fill("ops@example.com");
     await page.getByLabel(/^Reason/).fill("credit reserved by hand");
-    await page.getByLabel(/^Output of the skipped step/).fill('{"reservationId":"by-hand"}');
-    await page.getByRole("button", { name: "Confirm skip" }).click();
-    const pivotRefusal = page.getByRole("alert").filter({ hasText: "PIVOT_NOT_SKIPPABLE" });
+    await page.getByRole("button", { name: "Confirm compensate" }).click();
+    const pivotRefusal = page.getByRole("alert").filter({ hasText: "PIVOT_OUTCOME_UNKNOWN" });
     await pivotRefusal.waitFor({ timeout: UI_WAIT_MS });
     expect(await pivotRefusal.textContent()).toContain("409");
-    expect(await pivotRefusal.textContent()).toContain("Retry it or compensate");
-    await shoot("saga-refused-skip");
+    expect(await pivotRefusal.textContent()).toContain("is unknown");
+    await shoot("saga-refused-pivot-unknown");
+    await page.getByRole("button", { name: "Cancel" }).click();
     // Nothing passed the pivot: it still waits on reserve-credit, and no output was recorded.
     const held = await api("GET", `/sagas/${sagaId}`);
     expect(held.body.snapshot).toMatchObject({ pivotPassed: false });
@@ -380,9 +382,15 @@ describe("the web inspector", () => {
     // has (a slow machine), the saga is parked at the pivot and a retry sends it again.
     await Promise.all([system.services.order.stop(), resumeAccount()]);
     if ((await api("GET", `/sagas/${sagaId}`)).body.snapshot.status === "needs-intervention") {
+      const parked = (await api("GET", `/sagas/${sagaId}`)).body.snapshot.pending;
       const retried = await api("POST", `/sagas/${sagaId}/retry`, {
         actor: "ops@example.com",
         reason: "the account service is back",
+        expected: {
+          step: parked.step,
+          attempt: parked.attempt,
+          compensation: parked.compensation,
+        },
       });
       expect(retried.status).toBe(200);
     }
@@ -408,26 +416,16 @@ describe("the web inspector", () => {
     expect(await refusal.textContent()).toContain("the pivot has succeeded");
     await shoot("saga-refused-compensate");
 
-    // A skip whose output is not an object is refused by the API's schema before the engine.
-    await page.getByRole("button", { name: "Skip…" }).click();
-    await page.getByLabel(/^Reason/).fill("approve it by hand");
-    await page.getByLabel(/^Output of the skipped step/).fill("[]");
-    await page.getByRole("button", { name: "Confirm skip" }).click();
-    const skipRefusal = page.getByRole("alert").filter({ hasText: "REQUEST_INVALID" });
-    await skipRefusal.waitFor({ timeout: UI_WAIT_MS });
-    expect(await skipRefusal.textContent()).toContain("must be the step's output object");
     const saga = await api("GET", `/sagas/${sagaId}`);
     expect(saga.body.snapshot).toMatchObject({ status: "running", state: "step:approve-order" });
     expect(
       saga.body.history.filter(
         (entry: { eventType: string }) => entry.eventType === "operator.compensate",
       ),
-    ).toEqual([expect.objectContaining({ applied: false, reason: "customer asked to cancel" })]);
-    expect(
-      saga.body.history.filter(
-        (entry: { eventType: string }) => entry.eventType === "operator.skip",
-      ),
-    ).toEqual([expect.objectContaining({ applied: false, reason: "credit reserved by hand" })]);
+    ).toEqual([
+      expect.objectContaining({ applied: false, reason: "credit reserved by hand" }),
+      expect.objectContaining({ applied: false, reason: "customer asked to cancel" }),
+    ]);
   }, 180_000);
 
   it("shows the DLQs with depth, their messages joined to saga state, and the dry-run replay plan", async () => {
@@ -474,9 +472,15 @@ describe("the web inspector", () => {
       await broken.stop();
     }
     // One saga moves on: an operator compensates it, so its dead CreateOrder is stale.
+    const pending = (await api("GET", `/sagas/${movedOn}`)).body.snapshot.pending;
     const compensated = await api("POST", `/sagas/${movedOn}/compensate`, {
       actor: "ops@example.com",
       reason: "customer cancelled",
+      expected: {
+        step: pending.step,
+        attempt: pending.attempt,
+        compensation: pending.compensation,
+      },
     });
     expect(compensated.status).toBe(200);
 

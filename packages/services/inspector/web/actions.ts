@@ -17,7 +17,11 @@ export function allowedActions(snapshot: SagaSnapshot): OperatorAction[] {
   if (TERMINAL.includes(snapshot.status) || !work) {
     return snapshot.status === "needs-intervention" ? ["resolve"] : [];
   }
-  const actions: OperatorAction[] = ["retry", "skip"];
+  const actions: OperatorAction[] = ["retry"];
+  // A step whose reply is still awaited has no known outcome yet: the API refuses to skip it.
+  if (snapshot.status === "needs-intervention" || work.waitingFor === "retry-timer") {
+    actions.push("skip");
+  }
   if (!work.compensation && snapshot.status !== "compensating") {
     actions.push("compensate");
   }

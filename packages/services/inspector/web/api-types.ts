@@ -648,7 +648,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Stop going forward and compensate; refused once the pivot has succeeded. */
+    /** @description Stop going forward and compensate; refused once the pivot has succeeded (PIVOT_PASSED), and while the pivot's outcome is unknown (PIVOT_OUTCOME_UNKNOWN) unless pivotOutcome states "not-applied". Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now. */
     post: {
       parameters: {
         query?: never;
@@ -662,6 +662,13 @@ export interface paths {
         content: {
           "application/json": {
             actor: string;
+            expected: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
+            /** @enum {string} */
+            pivotOutcome?: "not-applied";
             reason: string;
           };
         };
@@ -764,7 +771,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Mark a saga that needs intervention as resolved by hand. */
+    /** @description Mark a saga that needs intervention as resolved by hand (`expected` is optional here). */
     post: {
       parameters: {
         query?: never;
@@ -778,6 +785,11 @@ export interface paths {
         content: {
           "application/json": {
             actor: string;
+            expected?: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
             reason: string;
           };
         };
@@ -807,7 +819,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Run the current step or compensation again now, with a fresh retry budget. */
+    /** @description Run the current step or compensation again now, with a fresh retry budget. Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now. */
     post: {
       parameters: {
         query?: never;
@@ -821,6 +833,11 @@ export interface paths {
         content: {
           "application/json": {
             actor: string;
+            expected: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
             reason: string;
           };
         };
@@ -850,7 +867,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** @description Mark the current step done with the supplied output (or a stuck compensation done by hand); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it or compensate. */
+    /** @description Mark the current step done with the supplied output (or a stuck compensation done by hand), once it is parked or waiting to retry (STEP_IN_FLIGHT while its reply is awaited); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it. Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now. */
     post: {
       parameters: {
         query?: never;
@@ -864,6 +881,11 @@ export interface paths {
         content: {
           "application/json": {
             actor: string;
+            expected: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
             output: {
               [key: string]: unknown;
             };

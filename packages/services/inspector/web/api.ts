@@ -30,6 +30,14 @@ export type OperatorBody = NonNullable<
 export type SkipBody = NonNullable<
   paths["/sagas/{id}/skip"]["post"]["requestBody"]
 >["content"]["application/json"];
+/** The compensate action's body: it may state that the pivot did not apply. */
+export type CompensateBody = NonNullable<
+  paths["/sagas/{id}/compensate"]["post"]["requestBody"]
+>["content"]["application/json"];
+/** The resolve action's body (its expectation is optional). */
+export type ResolveBody = NonNullable<
+  paths["/sagas/{id}/resolve"]["post"]["requestBody"]
+>["content"]["application/json"];
 /** `GET /dead-letters`: every DLQ of the deployment with its depth. */
 export type DeadLetterQueues = JsonOk<paths["/dead-letters"]["get"]>;
 /** `GET /dead-letters/:queue`: one DLQ read, grouped, joined and planned. */
@@ -218,7 +226,7 @@ export function getDefinition(name: string, version: number): Promise<Definition
 export function operate(
   id: string,
   action: OperatorAction,
-  body: OperatorBody | SkipBody,
+  body: OperatorBody | SkipBody | CompensateBody | ResolveBody,
 ): Promise<{ status?: string; state?: string; note?: string }> {
   return call("POST", `/sagas/${encodeURIComponent(id)}/${action}`, body);
 }

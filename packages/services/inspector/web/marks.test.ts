@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { serviceContracts } from "@sagaworks/contracts";
 import { compileSagaOrThrow, renderMermaid } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
-import type { SagaSnapshot, StepRecord } from "@sagaworks/saga-engine";
+import type { PendingWork, SagaSnapshot, StepRecord } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
 import { allowedActions } from "./actions.ts";
 import { markedDiagram, stateMarks } from "./marks.ts";
@@ -162,8 +162,14 @@ describe("markedDiagram", () => {
 });
 
 describe("allowedActions", () => {
-  it("offers retry, skip and compensate while a forward step runs", () => {
+  it("offers retry and compensate while a forward step awaits its reply, and skip once it waits to retry", () => {
     expect(allowedActions(snapshot({ pending: pending("create-order") }))).toEqual([
+      "retry",
+      "compensate",
+    ]);
+    const work = pending("create-order")["create-order"] as PendingWork;
+    const retrying = { "create-order": { ...work, waitingFor: "retry-timer" as const } };
+    expect(allowedActions(snapshot({ pending: retrying }))).toEqual([
       "retry",
       "skip",
       "compensate",
@@ -183,7 +189,7 @@ describe("allowedActions", () => {
     ).toEqual(["retry", "skip", "resolve"]);
     expect(
       allowedActions(snapshot({ status: "compensating", pending: pending("create-order", true) })),
-    ).toEqual(["retry", "skip"]);
+    ).toEqual(["retry"]);
   });
 
   it("offers nothing once the saga is finished", () => {

@@ -1,5 +1,5 @@
 import { decodeEnvelope, encodeEnvelope, verifyEnvelopeSignature } from "@sagaworks/messaging";
-import { actionKey, compensationKey } from "@sagaworks/saga-engine";
+import { actionKey, commandMessageId, compensationKey } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
 import { commandEnvelopeOf, eventEnvelopeOf } from "./envelopes.ts";
 
@@ -28,6 +28,8 @@ const effect = (compensation: boolean) =>
     idempotencyKey: compensation
       ? compensationKey(saga.sagaId, "reserve-credit")
       : actionKey(saga.sagaId, "reserve-credit"),
+    messageId: commandMessageId(saga.sagaId, `reserve-credit:${compensation}`, 3),
+    ...(compensation ? { actionApplied: true } : {}),
   }) as const;
 
 describe("the envelopes the orchestrator sends", () => {
@@ -44,6 +46,18 @@ describe("the envelopes the orchestrator sends", () => {
     const received = decodeEnvelope(encodeEnvelope(command));
     if (received.kind !== "command") throw new Error("expected a command");
     expect(verifyEnvelopeSignature(received, keys)).toBeUndefined();
+  });
+
+  it("sends the engine's message id, and on a compensation whether its action applied, signed", () => {
+    const command = commandEnvelopeOf(effect(true), saga, send);
+    expect(command.messageId).toBe(effect(true).messageId);
+    expect(command).toMatchObject({ actionApplied: true });
+    const received = decodeEnvelope(encodeEnvelope(command));
+    if (received.kind !== "command" || !received.compensation) throw new Error("expected one");
+    expect(received.actionApplied).toBe(true);
+    expect(verifyEnvelopeSignature(received, keys)).toBeUndefined();
+    // Whoever alters it breaks the signature.
+    expect(verifyEnvelopeSignature({ ...received, actionApplied: false }, keys)).toBeDefined();
   });
 
   it("writes no actionKey on an action", () => {

@@ -40,10 +40,17 @@ export function commandEnvelopeOf(
     replyTo: send.replyTo,
     payload: send.payload,
     trace: { traceparent: send.traceparent },
+    // The engine's id: the saga's pending work records it, and a reply must name it.
+    messageId: effect.messageId,
   };
   const unsigned = createCommandEnvelope(
     effect.compensation
-      ? { ...common, compensation: true, actionKey: actionKey(saga.sagaId, effect.step) }
+      ? {
+          ...common,
+          compensation: true,
+          actionKey: actionKey(saga.sagaId, effect.step),
+          ...(effect.actionApplied ? { actionApplied: true } : {}),
+        }
       : { ...common, compensation: false },
     () => send.now,
   );

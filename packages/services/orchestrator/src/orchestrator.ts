@@ -84,7 +84,11 @@ export interface OrchestratorOptions {
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
   maxReceiveCount?: number | undefined;
-  /** Attempts before an outbox message the broker keeps refusing is parked; defaults to 5. */
+  /**
+   * Attempts before an outbox message the broker keeps refusing as invalid is parked; defaults
+   * to 5. A broker outage (unreachable, 5xx, throttling) parks nothing: it is retried with
+   * backoff for as long as it lasts.
+   */
   outboxMaxAttempts?: number | undefined;
   /**
    * Create the topology at start-up (true, the default: dev, demo, tests) or only find it
@@ -204,6 +208,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     clock,
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
+    random: options.random,
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.

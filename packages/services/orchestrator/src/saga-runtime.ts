@@ -109,7 +109,10 @@ export interface SagaDetail {
   parkedMessages: ParkedMessage[];
 }
 
-/** Replies naming an unknown step that get a history entry each; later ones are only counted. */
+/**
+ * Replies that change nothing (late, for another command, naming an unknown step) that get a
+ * history entry each; later ones are only counted.
+ */
 export const JUNK_REPLIES_IN_HISTORY = 5;
 
 /** What applying one event did. */
@@ -280,7 +283,7 @@ export class SagaRuntime {
       if (!row) return { kind: "unknown-saga" } as const;
       addToSagaContext({ saga: row.name, traceId: row.traceId });
       if (deliveryOnly && !locked.first) return { kind: "duplicate" } as const;
-      if (options.timerId && !(await takeTimer(trx, options.timerId))) {
+      if (options.timerId && !(await takeTimer(trx, options.timerId, this.clock()))) {
         return { kind: "timer-gone" } as const;
       }
       if (options.outboxId) await deleteOutboxRow(trx, options.outboxId);
@@ -311,12 +314,13 @@ export class SagaRuntime {
         span.setAttribute("saga.status", result.snapshot.status);
         before = row.snapshot;
         junk = !result.applied && isJunkReply(compiled, event);
-        if (junk) {
-          // A reply naming a step this saga does not have: anyone who can write to the reply
-          // queue can send them, so only the first few reach the history; the rest are counted.
-          // The instance row is locked, so the count is exact.
+        if (!result.applied && event.type === "reply") {
+          // A reply that changes nothing (late, duplicated under another id, for another
+          // command, or naming a step this saga does not have): anyone who can write to the
+          // reply queue can send them, so only the first few reach the history; the rest are
+          // counted. The instance row is locked, so the count is exact.
           const count = await countJunkReply(trx, sagaId);
-          this.metrics.junkReplies++;
+          if (junk) this.metrics.junkReplies++;
           if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
         }
         const history = historyEntry(result.snapshot, event, result, now, options);

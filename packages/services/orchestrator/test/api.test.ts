@@ -163,6 +163,26 @@ async function statusOf(sagaId: string, wanted: string, timeoutMs = 20_000) {
 }
 const operator = { actor: "ops@example.com", reason: "ticket OPS-42" };
 
+/**
+ * Sends an operator action expecting what the saga waits on now, as the CLI and the inspector
+ * do; sent again if the saga moved on in between (a retry timer fired) or its reply is awaited.
+ */
+function act(sagaId: string, action: string, body: Record<string, unknown>) {
+  return waitFor(
+    async () => {
+      const pending = (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending;
+      const expected = pending
+        ? { step: pending.step, attempt: pending.attempt, compensation: pending.compensation }
+        : { step: "(none)", attempt: 1, compensation: false };
+      const response = await call("POST", `/sagas/${sagaId}/${action}`, { ...body, expected });
+      return ["SAGA_MOVED_ON", "STEP_IN_FLIGHT"].includes(response.body?.code)
+        ? undefined
+        : response;
+    },
+    { description: `${action} to reach saga ${sagaId} while it holds still`, timeoutMs: 20_000 },
+  );
+}
+
 describe("the orchestrator API", () => {
   it("refuses starts and operator actions without the bearer token", async () => {
     expect((await call("POST", "/sagas/operator-order", { input: {} }, {})).status).toBe(401);
@@ -198,8 +218,26 @@ describe("the orchestrator API", () => {
     });
     const noReason = await call("POST", `/sagas/${crypto.randomUUID()}/retry`, { actor: "ops" });
     expect(noReason.status).toBe(400);
-    const skipWithoutOutput = await call("POST", `/sagas/${crypto.randomUUID()}/skip`, operator);
+    const expected = { step: "create-order", attempt: 1, compensation: false };
+    const skipWithoutOutput = await call("POST", `/sagas/${crypto.randomUUID()}/skip`, {
+      ...operator,
+      expected,
+    });
     expect(skipWithoutOutput.status).toBe(400);
+    const blind = await call("POST", `/sagas/${crypto.randomUUID()}/retry`, operator);
+    expect(blind).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/expected/) },
+    });
+    const badOutcome = await call("POST", `/sagas/${crypto.randomUUID()}/compensate`, {
+      ...operator,
+      expected,
+      pivotOutcome: "applied",
+    });
+    expect(badOutcome).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/not-applied/) },
+    });
   });
 
   it("answers 404 for an unknown saga name or id", async () => {
@@ -259,7 +297,7 @@ describe("operator actions", () => {
         (h: { eventType: string }) => h.eventType === "step-timeout",
       ),
     );
-    const skipped = await call("POST", `/sagas/${sagaId}/skip`, {
+    const skipped = await act(sagaId, "skip", {
       ...operator,
       output: { orderId: sagaId, customerId: "silent-create", status: "PENDING", totalCents: 100 },
     });
@@ -278,7 +316,7 @@ describe("operator actions", () => {
     await waitFor(
       async () => (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pivotPassed === true,
     );
-    const refused = await call("POST", `/sagas/${sagaId}/compensate`, operator);
+    const refused = await act(sagaId, "compensate", operator);
     expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_PASSED" } });
     const saga = (await call("GET", `/sagas/${sagaId}`)).body;
     expect(
@@ -294,19 +332,19 @@ describe("operator actions", () => {
     });
   });
 
-  it("refuses to skip the pivot with PIVOT_NOT_SKIPPABLE, and compensating it still works", async () => {
+  it("refuses to skip the pivot with PIVOT_NOT_SKIPPABLE, and to compensate it until told it did not apply", async () => {
     const sagaId = await start("silent-reserve");
     await waitFor(
       async () =>
         (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending["reserve-credit"] !==
         undefined,
     );
-    const refused = await call("POST", `/sagas/${sagaId}/skip`, {
+    const refused = await act(sagaId, "skip", {
       ...operator,
       output: { reservationId: "by-hand" },
     });
     expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_NOT_SKIPPABLE" } });
-    expect(refused.body.message).toMatch(/reserve-credit.*pivot.*Retry it or compensate/);
+    expect(refused.body.message).toMatch(/reserve-credit.*pivot.*Retry it/);
     const saga = (await call("GET", `/sagas/${sagaId}`)).body;
     expect(saga.snapshot).toMatchObject({
       pivotPassed: false,
@@ -316,7 +354,12 @@ describe("operator actions", () => {
     expect(
       saga.history.find((h: { eventType: string }) => h.eventType === "operator.skip"),
     ).toMatchObject({ applied: false, actor: "ops@example.com", reason: "ticket OPS-42" });
-    const compensated = await call("POST", `/sagas/${sagaId}/compensate`, operator);
+    const unknown = await act(sagaId, "compensate", operator);
+    expect(unknown).toMatchObject({ status: 409, body: { code: "PIVOT_OUTCOME_UNKNOWN" } });
+    const compensated = await act(sagaId, "compensate", {
+      ...operator,
+      pivotOutcome: "not-applied",
+    });
     expect(compensated.status).toBe(200);
     await statusOf(sagaId, "compensated");
   });
@@ -324,7 +367,7 @@ describe("operator actions", () => {
   it("retries a compensation that gave up, then resolves the saga by hand", async () => {
     const sagaId = await start("silent-reject", 5_000);
     await statusOf(sagaId, "needs-intervention");
-    const retried = await call("POST", `/sagas/${sagaId}/retry`, operator);
+    const retried = await act(sagaId, "retry", operator);
     expect(retried).toMatchObject({ status: 200, body: { status: "compensating" } });
     await statusOf(sagaId, "needs-intervention");
     const resolved = await call("POST", `/sagas/${sagaId}/resolve`, {
@@ -339,7 +382,7 @@ describe("operator actions", () => {
         .map((h: { eventType: string }) => h.eventType),
     ).toEqual(["operator.retry", "operator.resolve"]);
     // A finished saga refuses everything.
-    expect(await call("POST", `/sagas/${sagaId}/retry`, operator)).toMatchObject({
+    expect(await act(sagaId, "retry", operator)).toMatchObject({
       status: 409,
       body: { code: "SAGA_TERMINAL" },
     });

@@ -120,6 +120,7 @@ beforeAll(async () => {
   const compensated = await call("POST", `/sagas/${sagas.movedOn}/compensate`, {
     actor: "ops@example.com",
     reason: "customer cancelled",
+    expected: (await call("GET", `/sagas/${sagas.movedOn}`)).body.snapshot.pending,
   });
   expect(compensated.status).toBe(200);
   const dlqUrl = await queueUrl(orderDlq);

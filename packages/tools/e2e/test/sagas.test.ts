@@ -106,7 +106,11 @@ async function startSaga(s: RunningSystem, name: string, input: unknown): Promis
 }
 
 interface SagaView {
-  snapshot: { status: string };
+  snapshot: {
+    status: string;
+    steps: Record<string, { lastError: { code: string } | null }>;
+    pending: { step: string; attempt: number; compensation: boolean } | null;
+  };
   history: { eventType: string; applied: boolean; note: string }[];
 }
 
@@ -376,6 +380,56 @@ describe("anomalies", () => {
       expect(after.availableCents).toBe(before.availableCents);
     },
   );
+
+  it("runs a handler that answered failed() again on the operator's retry, and the saga completes", async () => {
+    const definition = JSON.parse(
+      readFileSync(join(sagaDefinitionsDir, "create-order.saga.json"), "utf8"),
+    ) as { steps: { name: string; retry?: Record<string, unknown> }[] };
+    const reserve = definition.steps.find((step) => step.name === "reserve-credit");
+    if (!reserve) throw new Error("create-order has no reserve-credit step");
+    // A missing account is retriable here: the account service answers failed(ACCOUNT_NOT_FOUND).
+    reserve.retry = { maxAttempts: 2, nonRetryable: [], initialDelay: "100ms", jitter: "none" };
+    const s = await system("failed then retried", [
+      compileSagaOrThrow(definition, { contracts: serviceContracts }),
+    ]);
+    const customer = `cust-${crypto.randomUUID().slice(0, 8)}`;
+    const post = async (url: string, body: unknown) => {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, await response.clone().text()).toBe(201);
+    };
+    await post(`${s.urls.customer}/customers`, {
+      id: customer,
+      name: "Late Account",
+      email: `${customer}@example.com`,
+      creditLimitCents: 5_000,
+    });
+    // No account yet: both attempts of the pivot answer failed() and the saga parks.
+    const sagaId = await startSaga(s, "create-order", orderInput(customer, 300));
+    const parked = await settled(s, sagaId);
+    expect(parked.snapshot.status).toBe("needs-intervention");
+    expect(parked.snapshot.steps["reserve-credit"]?.lastError?.code).toBe("ACCOUNT_NOT_FOUND");
+    // The account is opened; the operator retries: the handler runs again (it is not answered
+    // from the inbox with the stored failure) and reserves the credit.
+    await post(`${s.urls.account}/accounts`, { customerId: customer, creditLimitCents: 5_000 });
+    const pending = parked.snapshot.pending;
+    const retried = await fetch(`${s.urls.orchestrator}/sagas/${sagaId}/retry`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${s.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        actor: "ops@example.com",
+        reason: "account opened",
+        expected: { step: pending?.step, attempt: pending?.attempt, compensation: false },
+      }),
+    });
+    expect(retried.status, await retried.clone().text()).toBe(200);
+    expect((await settled(s, sagaId)).snapshot.status).toBe("completed");
+    const account = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(account.reservations.filter((r) => r.orderId === sagaId)).toHaveLength(1);
+  });
 
   it("records and ignores a reply that arrives after its step timed out", async () => {
     const definition = JSON.parse(

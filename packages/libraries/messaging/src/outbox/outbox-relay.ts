@@ -45,8 +45,18 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** How long sent rows wait for a caller's transaction to delete them; defaults to 100 ms. */
   deleteDelayMs?: number;
-  /** Attempts before a row the broker keeps refusing is parked; defaults to 5. */
+  /**
+   * Attempts before a row the broker keeps refusing as invalid (a sender fault other than
+   * throttling) is parked; defaults to 5. Transient failures (the broker unreachable, 5xx,
+   * throttling) never park a row: it is retried for as long as they last.
+   */
   maxAttempts?: number;
+  /** First delay before a failed row is tried again, doubled per attempt; defaults to 500 ms. */
+  retryBaseDelayMs?: number;
+  /** The longest delay between attempts of a failed row; defaults to 60 s. */
+  retryMaxDelayMs?: number;
+  /** Uniform in [0, 1): jitter of the retry delays; defaults to Math.random. */
+  random?: () => number;
   /**
    * The longest notified rows wait for rows of other commits to the same destination, so they
    * leave in one batch; defaults to 5 ms. The wait adapts to the pace of commits (see
@@ -75,6 +85,9 @@ interface ResolvedRelayOptions {
   batchSize: number;
   deleteDelayMs: number;
   maxAttempts: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  random: () => number;
   maxLingerMs: number;
 }
 
@@ -99,6 +112,9 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
     batchSize: options.batchSize ?? 100,
     deleteDelayMs: options.deleteDelayMs ?? 100,
     maxAttempts: options.maxAttempts ?? 5,
+    retryBaseDelayMs: options.retryBaseDelayMs ?? 500,
+    retryMaxDelayMs: options.retryMaxDelayMs ?? 60_000,
+    random: options.random ?? Math.random,
     maxLingerMs: options.maxLingerMs ?? 5,
   };
 }
@@ -122,7 +138,15 @@ interface SendFailure {
   message: string;
   /** Refused before sending (too large, bad characters): sending it again cannot help. */
   permanent: boolean;
+  /**
+   * Refused by the broker as the sender's fault (not throttling): the message or its address is
+   * wrong, and after `maxAttempts` of these the row is parked. Anything else is transient.
+   */
+  refusedAsInvalid: boolean;
 }
+
+/** Sender-fault codes that only say "slow down": transient, like a 5xx. */
+const THROTTLING = /throttl|slowdown|toomanyrequests|requestlimitexceeded/i;
 
 /**
  * Sends outbox rows to SQS and SNS.
@@ -142,7 +166,9 @@ interface SendFailure {
  *
  * A row that cannot be sent never holds others back: each message is checked alone before its
  * batch goes, and a batch's refused entries fail alone. A row refused before sending, or refused
- * by the broker `maxAttempts` times, is parked by its store with the reason.
+ * by the broker as invalid `maxAttempts` times, is parked by its store with the reason. A broker
+ * outage (unreachable, 5xx, throttling) parks nothing: rows are retried with capped, jittered
+ * exponential backoff for as long as it lasts, and go out late, never lost.
  */
 export class OutboxRelay {
   /** The hand-off shared with the writer of the rows. */
@@ -348,11 +374,15 @@ export class OutboxRelay {
   ): { retries: OutboxRetry[]; parkings: OutboxParking[] } {
     const retries: OutboxRetry[] = [];
     const parkings: OutboxParking[] = [];
-    for (const { row, code, message, permanent } of failures) {
+    const { retryBaseDelayMs, retryMaxDelayMs, random, maxAttempts } = this.options;
+    for (const { row, code, message, permanent, refusedAsInvalid } of failures) {
       const attempts = row.attempts + 1;
-      const delayMs = Math.min(60_000, 500 * 2 ** row.attempts);
+      // Equal jitter: half the capped exponential delay, plus up to as much again at random, so
+      // the rows of one outage do not all come back at the same instant.
+      const capped = Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** Math.min(row.attempts, 30));
+      const delayMs = Math.round(capped / 2 + (random() * capped) / 2);
       const error = `${code}: ${message}`;
-      const park = permanent || attempts >= this.options.maxAttempts;
+      const park = permanent || (refusedAsInvalid && attempts >= maxAttempts);
       this.options.logger.error(
         {
           table: this.options.name,
@@ -361,6 +391,7 @@ export class OutboxRelay {
           code,
           attempts,
           ...(park ? { parked: true } : { retryInMs: delayMs }),
+          transient: !permanent && !refusedAsInvalid,
         },
         `outbox message not accepted: ${message}`,
       );
@@ -435,6 +466,7 @@ export class OutboxRelay {
           code: (error as { code?: string }).code ?? "SEND_REFUSED",
           message: (error as Error).message,
           permanent: true,
+          refusedAsInvalid: true,
         });
       }
     }
@@ -456,7 +488,7 @@ export class OutboxRelay {
           index,
           code: (error as { code?: string }).code ?? "SEND_FAILED",
           message: (error as Error).message,
-          senderFault: false,
+          senderFault: (error as { $fault?: string }).$fault === "client",
         })),
         calls: 0,
       };
@@ -467,6 +499,7 @@ export class OutboxRelay {
         code: failure.code,
         message: failure.message,
         permanent: false,
+        refusedAsInvalid: failure.senderFault && !THROTTLING.test(failure.code),
       });
     }
     return {

@@ -29,6 +29,8 @@ export function commandEnvelope(input: {
   step?: string;
   attempt?: number;
   compensation?: boolean;
+  /** On a compensation: the orchestrator got the action's success reply (signed with the rest). */
+  actionApplied?: boolean;
   keys?: CommandKeys | null;
 }): CommandEnvelope {
   const sagaId = input.sagaId ?? randomUUID();
@@ -46,7 +48,13 @@ export function commandEnvelope(input: {
   const actionKey = `${sagaId}:${step}`;
   const envelope = createCommandEnvelope(
     input.compensation
-      ? { ...common, compensation: true, idempotencyKey: `${actionKey}:compensation`, actionKey }
+      ? {
+          ...common,
+          compensation: true,
+          idempotencyKey: `${actionKey}:compensation`,
+          actionKey,
+          ...(input.actionApplied === undefined ? {} : { actionApplied: input.actionApplied }),
+        }
       : { ...common, compensation: false, idempotencyKey: actionKey },
   );
   if (input.keys === null) return envelope;

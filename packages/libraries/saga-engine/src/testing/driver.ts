@@ -49,14 +49,30 @@ export class SagaDriver {
     at?: { attempt?: number; step?: string; compensation?: boolean },
   ) {
     const pending = this.snapshot ? activeWork(this.snapshot) : null;
+    const step = at?.step ?? pending?.step ?? "";
+    const attempt = at?.attempt ?? pending?.attempt ?? 1;
+    const compensation = at?.compensation ?? pending?.compensation ?? false;
     return this.apply({
       type: "reply",
-      step: at?.step ?? pending?.step ?? "",
-      attempt: at?.attempt ?? pending?.attempt ?? 1,
-      compensation: at?.compensation ?? pending?.compensation ?? false,
+      step,
+      attempt,
+      compensation,
       name,
       payload,
+      ...this.causation(step, attempt, compensation),
     });
+  }
+
+  /** The causation id a participant's reply to that attempt carries: the command's message id. */
+  causation(step: string, attempt: number, compensation: boolean): { causationId?: string } {
+    const sent = this.effects().findLast(
+      (effect) =>
+        effect.type === "send-command" &&
+        effect.step === step &&
+        effect.attempt === attempt &&
+        effect.compensation === compensation,
+    );
+    return sent?.type === "send-command" ? { causationId: sent.messageId } : {};
   }
 
   http(status: number, body: JsonValue = {}) {

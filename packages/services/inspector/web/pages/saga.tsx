@@ -26,7 +26,8 @@ import { readActor, saveActor } from "../session.ts";
 const ACTION_HELP: Record<OperatorAction, string> = {
   retry: "Run the current step (or compensation) again now, with a fresh retry budget.",
   skip: "Mark the current step done by hand, with the output later steps need.",
-  compensate: "Stop going forward and undo the steps done so far (refused once the pivot passed).",
+  compensate:
+    "Stop going forward and undo the steps done so far (refused once the pivot passed, and while the pivot's outcome is unknown unless you state it did not apply).",
   resolve: "Close a saga that needs intervention: it was settled by hand.",
 };
 
@@ -43,7 +44,10 @@ function ActionForm({
   onCancel: () => void;
   onRefused: () => void;
 }) {
-  const pending = waitsOn(saga.snapshot);
+  // What the operator saw when they chose the action: the action is sent for exactly that, and
+  // the API refuses it (SAGA_MOVED_ON) if the saga has moved on while the form was open.
+  const [pending] = useState(waitsOn(saga.snapshot));
+  const [pivotNotApplied, setPivotNotApplied] = useState(false);
   const [actor, setActor] = useState(readActor());
   const [reason, setReason] = useState("");
   const [output, setOutput] = useState("{}");
@@ -66,11 +70,22 @@ function ActionForm({
     setBusy(true);
     saveActor(actor.trim());
     try {
-      const body = { actor: actor.trim(), reason: reason.trim() };
+      const expected = pending
+        ? { step: pending.step, attempt: pending.attempt, compensation: pending.compensation }
+        : { step: "(none)", attempt: 1, compensation: false };
+      const body = {
+        actor: actor.trim(),
+        reason: reason.trim(),
+        ...(action === "resolve" && !pending ? {} : { expected }),
+      };
       const result = await operate(
         saga.id,
         action,
-        action === "skip" ? { ...body, output: parsed as Record<string, unknown> } : body,
+        action === "skip"
+          ? { ...body, expected, output: parsed as Record<string, unknown> }
+          : action === "compensate" && pivotNotApplied
+            ? { ...body, expected, pivotOutcome: "not-applied" }
+            : { ...body, expected },
       );
       onDone(`${action}: ${result.note ?? "done"} → ${result.status ?? "?"}`);
     } catch (failure) {
@@ -124,6 +139,17 @@ function ActionForm({
             onInput={(event) => setOutput((event.target as HTMLTextAreaElement).value)}
           />
         </>
+      ) : null}
+      {action === "compensate" ? (
+        <label class="checkbox">
+          <input
+            type="checkbox"
+            checked={pivotNotApplied}
+            onChange={(event) => setPivotNotApplied((event.target as HTMLInputElement).checked)}
+          />{" "}
+          If the saga waits on its pivot: I made sure at its service that the pivot did not and will
+          not apply
+        </label>
       ) : null}
       <div class="buttons">
         <button type="submit" disabled={busy}>

@@ -15,14 +15,36 @@ export interface OperatorRoutesOptions {
   apiToken: string;
 }
 
-const operatorBody = z.object({
+/** What the operator saw the saga wait on; the action applies only if it still does. */
+const expectedWork = z.object(
+  {
+    step: storableString().min(1).max(128),
+    attempt: z.int().positive(),
+    compensation: z.boolean(),
+  },
+  {
+    error: () =>
+      "expected is required: the step, attempt and compensation flag you saw the saga wait on (snapshot.pending)",
+  },
+);
+const resolveBody = z.object({
   reason: storableString().trim().min(1, "say why").max(2000),
   actor: storableString().trim().min(1, "say who is acting").max(200),
+  expected: expectedWork.optional(),
 });
+const operatorBody = resolveBody.extend({ expected: expectedWork });
 const skipBody = operatorBody.extend({
   output: z.record(storableString(), storableJson(), {
     message: "must be the step's output object",
   }),
+});
+const compensateBody = operatorBody.extend({
+  pivotOutcome: z
+    .literal("not-applied", {
+      error: () =>
+        'pivotOutcome may only be "not-applied": you made sure the pivot did not and will not apply',
+    })
+    .optional(),
 });
 
 /** The operator actions `POST /sagas/:id/{retry,skip,compensate,resolve}`, each audited. */
@@ -64,36 +86,56 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = asyn
         };
       },
     );
-  const basic = (action: "retry" | "compensate" | "resolve") => (b: z.infer<typeof operatorBody>) =>
-    ({ type: "operator", action, actor: b.actor, reason: b.reason }) as const;
+  const moved =
+    " Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now.";
   route(
     "retry",
     operatorBody,
-    "Run the current step or compensation again now, with a fresh retry budget.",
-    basic("retry"),
+    `Run the current step or compensation again now, with a fresh retry budget.${moved}`,
+    (b) => ({
+      type: "operator",
+      action: "retry",
+      actor: b.actor,
+      reason: b.reason,
+      expected: b.expected,
+    }),
   );
   route(
     "skip",
     skipBody,
-    "Mark the current step done with the supplied output (or a stuck compensation done by hand); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it or compensate.",
+    `Mark the current step done with the supplied output (or a stuck compensation done by hand), once it is parked or waiting to retry (STEP_IN_FLIGHT while its reply is awaited); refused for the pivot (PIVOT_NOT_SKIPPABLE): retry it.${moved}`,
     (b) => ({
       type: "operator",
       action: "skip",
       actor: b.actor,
       reason: b.reason,
       output: b.output as JsonValue,
+      expected: b.expected,
     }),
   );
   route(
     "compensate",
-    operatorBody,
-    "Stop going forward and compensate; refused once the pivot has succeeded.",
-    basic("compensate"),
+    compensateBody,
+    `Stop going forward and compensate; refused once the pivot has succeeded (PIVOT_PASSED), and while the pivot's outcome is unknown (PIVOT_OUTCOME_UNKNOWN) unless pivotOutcome states "not-applied".${moved}`,
+    (b) => ({
+      type: "operator",
+      action: "compensate",
+      actor: b.actor,
+      reason: b.reason,
+      expected: b.expected,
+      ...(b.pivotOutcome ? { pivotOutcome: b.pivotOutcome } : {}),
+    }),
   );
   route(
     "resolve",
-    operatorBody,
-    "Mark a saga that needs intervention as resolved by hand.",
-    basic("resolve"),
+    resolveBody,
+    "Mark a saga that needs intervention as resolved by hand (`expected` is optional here).",
+    (b) => ({
+      type: "operator",
+      action: "resolve",
+      actor: b.actor,
+      reason: b.reason,
+      ...(b.expected ? { expected: b.expected } : {}),
+    }),
   );
 };

@@ -23,14 +23,21 @@ function toTimer(row: TimerColumns): SagaTimer {
 }
 
 /**
- * Takes a timer that fired, if it is still armed: locks it, then deletes it in `trx`. Called
- * after the instance lock (lock order: instance, then its timers), so the reply path and the
- * timer path cannot deadlock; another replica that fired the same timer finds it gone.
+ * Takes a timer that fired, if it is still armed and still due at `now`: locks it, then deletes
+ * it in `trx`. Called after the instance lock (lock order: instance, then its timers), so the
+ * reply path and the timer path cannot deadlock; another replica that fired the same timer finds
+ * it gone.
  */
-export async function takeTimer(trx: Knex, id: string): Promise<boolean> {
+export async function takeTimer(trx: Knex, id: string, now: Date): Promise<boolean> {
   // One statement: DELETE locks the row as SELECT … FOR UPDATE did, and a replica that fired
-  // the same timer waits for this transaction, then deletes nothing.
-  const taken = await trx("saga_timers").where({ id }).delete().returning("id");
+  // the same timer waits for this transaction, then deletes nothing. The due time is checked
+  // again: a poller that read the row earlier may find it armed again under the same id for a
+  // later time (an operator's retry re-arms the deadline), and must leave that one alone.
+  const taken = await trx("saga_timers")
+    .where({ id })
+    .andWhere("fire_at", "<=", now)
+    .delete()
+    .returning("id");
   return taken.length > 0;
 }
 

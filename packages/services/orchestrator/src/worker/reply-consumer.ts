@@ -90,6 +90,7 @@ async function applyReply(runtime: SagaRuntime, envelope: ReplyEnvelope): Promis
       compensation: envelope.compensation,
       name: envelope.name,
       payload: envelope.payload as JsonValue,
+      causationId: envelope.causationId,
     },
     { dedupeKey: envelope.messageId },
   );
