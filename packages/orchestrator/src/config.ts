@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { commandKeysConfigShape } from "@sagaworks/messaging";
+import { commandKeysConfigShape, replyKeyringConfigShape } from "@sagaworks/messaging";
 import { baseConfigShape } from "@sagaworks/platform";
 import { topologySettingsShape } from "@sagaworks/topology";
 import { z } from "zod";
@@ -30,6 +30,7 @@ const serviceUrls = z
 export const orchestratorConfigSchema = z.object({
   ...baseConfigShape,
   ...commandKeysConfigShape,
+  ...replyKeyringConfigShape,
   /** Port of the API; defaults to 3000. */
   ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** Address the API binds to; defaults to 127.0.0.1. */
