@@ -77,11 +77,10 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
         payload: { customerId: "cust-nobody", orderId: sagaId, amountCents: 500 },
       });
     const dlqUrl = await h.queueUrl(h.accountDlq);
-    // And a copy of a waiting saga's command sent 22 days ago: the participant would refuse it
-    // as too old to be genuine, so the dry run never plans it, with the participant's reason.
-    const waitingSaga = sagaIds[0] ?? "";
+    // And a command sent 22 days ago (captured, sent again): the participant would refuse it as
+    // too old to be genuine, so it is poison, never replayed, even with --include-stale.
     const captured = {
-      ...command(waitingSaga),
+      ...command(finished),
       sentAt: new Date(Date.now() - 22 * 24 * 60 * 60 * 1000).toISOString(),
     };
     await sendToQueue(h.system.clients.sqs, dlqUrl, [
