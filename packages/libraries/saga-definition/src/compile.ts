@@ -1,0 +1,276 @@
+// The compiler: definition (unknown JSON) → validated → `CompiledSaga` with defaults applied.
+
+import {
+  COMPILED_SAGA_FORMAT,
+  type CompiledAction,
+  type CompiledCompensation,
+  type CompiledRetryPolicy,
+  type CompiledSaga,
+  type CompiledState,
+  type CompiledStep,
+  compensationStateId,
+  FINAL_STATES,
+  type StepRole,
+  stepStateId,
+} from "./compiled-saga.ts";
+import { compileCondition } from "./condition.ts";
+import { contentHash } from "./content-hash.ts";
+import type { ContractRegistry } from "./contract-registry.ts";
+import {
+  type RetryPolicyDefinition,
+  type SagaDefinition,
+  type StepDefinition,
+  sagaDefinitionSchema,
+} from "./definition-schema.ts";
+import { parseDuration } from "./duration.ts";
+import {
+  type Diagnostic,
+  DiagnosticCode,
+  formatJsonPath,
+  type JsonPath,
+  type SourcePosition,
+  sagaDefinitionError,
+} from "./errors.ts";
+import { compileMapping } from "./mapping.ts";
+import {
+  analyseDefinition,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_COMPENSATION_TIMEOUT_MS,
+  DEFAULT_HTTP_TIMEOUT_MS,
+} from "./validate.ts";
+
+/** Options of `compileSaga`. */
+export interface CompileOptions {
+  /** The services, commands, replies and endpoints definitions are checked against. */
+  contracts: ContractRegistry;
+  /** File name copied into every diagnostic; the compiler never reads it. */
+  file?: string;
+  /** Maps a JSON path to its line and column in the source text (the CLI provides it). */
+  locate?: (path: JsonPath) => SourcePosition | undefined;
+}
+
+/** Either the compiled saga, or every problem found. */
+export type CompileResult =
+  | { ok: true; saga: CompiledSaga; diagnostics: [] }
+  | { ok: false; diagnostics: Diagnostic[] };
+
+/** Default retry policy of a step: 3 attempts, 1s doubling up to 5m, full jitter. */
+export const DEFAULT_STEP_RETRY: CompiledRetryPolicy = {
+  maxAttempts: 3,
+  initialDelayMs: 1_000,
+  backoffRate: 2,
+  maxDelayMs: 300_000,
+  jitter: "full",
+  nonRetryable: [],
+};
+
+/** Default retry policy of a compensation: 20 attempts (about an hour), then an operator. */
+export const DEFAULT_COMPENSATION_RETRY: CompiledRetryPolicy = {
+  ...DEFAULT_STEP_RETRY,
+  maxAttempts: 20,
+};
+
+function retryPolicy(
+  authored: RetryPolicyDefinition | undefined,
+  defaults: CompiledRetryPolicy,
+): CompiledRetryPolicy {
+  const maxAttempts = authored?.maxAttempts ?? defaults.maxAttempts;
+  return {
+    maxAttempts: maxAttempts === "unlimited" ? null : maxAttempts,
+    initialDelayMs: authored?.initialDelay
+      ? (parseDuration(authored.initialDelay) as number)
+      : defaults.initialDelayMs,
+    backoffRate: authored?.backoffRate ?? defaults.backoffRate,
+    maxDelayMs: authored?.maxDelay
+      ? (parseDuration(authored.maxDelay) as number)
+      : defaults.maxDelayMs,
+    jitter: authored?.jitter ?? defaults.jitter,
+    nonRetryable: [...(authored?.nonRetryable ?? defaults.nonRetryable)].sort(),
+  };
+}
+
+function stepRole(step: StepDefinition, index: number, pivotIndex: number): StepRole {
+  if (pivotIndex >= 0 && index > pivotIndex) return "retriable";
+  if (index === pivotIndex) return "pivot";
+  if (step.readOnly === true) return "read-only";
+  return "compensatable";
+}
+
+function compileAction(step: StepDefinition): CompiledAction {
+  if (step.kind === "command") {
+    return { kind: "command", command: step.command, payload: compileMapping(step.payload) };
+  }
+  const { method, path, params, query, body } = step.request;
+  return {
+    kind: "http",
+    method,
+    path,
+    params: params === undefined ? null : compileMapping(params),
+    query: query === undefined ? null : compileMapping(query),
+    body: body === undefined ? null : compileMapping(body),
+  };
+}
+
+function compileCompensation(
+  step: StepDefinition,
+  contracts: ContractRegistry,
+): CompiledCompensation | null {
+  if (!step.compensation) return null;
+  const { command, payload, retry, timeout } = step.compensation;
+  const service = Object.hasOwn(contracts, step.service) ? contracts[step.service] : undefined;
+  const commands = service?.commands ?? {};
+  const replies = Object.hasOwn(commands, command) ? commands[command]?.replies : undefined;
+  return {
+    command,
+    payload: compileMapping(payload),
+    success: Object.keys(replies ?? {}).sort(),
+    retry: retryPolicy(retry, DEFAULT_COMPENSATION_RETRY),
+    timeoutMs: timeout ? (parseDuration(timeout) as number) : DEFAULT_COMPENSATION_TIMEOUT_MS,
+  };
+}
+
+/**
+ * The pivot index: the step marked `pivot`, else the last step when it is neither compensatable
+ * nor read-only (the last step never needs undoing: nothing after it can fail), else none.
+ */
+function findPivot(steps: readonly StepDefinition[]): number {
+  const explicit = steps.findIndex((step) => step.pivot === true);
+  if (explicit >= 0) return explicit;
+  const last = steps[steps.length - 1];
+  return last && !last.compensation && last.readOnly !== true ? steps.length - 1 : -1;
+}
+
+/** Builds the compiled saga from a definition already known to be valid. */
+function build(definition: SagaDefinition, contracts: ContractRegistry): CompiledSaga {
+  const pivotIndex = findPivot(definition.steps);
+  const steps: CompiledStep[] = definition.steps.map((step, index) => {
+    const defaultTimeout =
+      step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
+    return {
+      name: step.name,
+      index,
+      description: step.description ?? null,
+      service: step.service,
+      role: stepRole(step, index, pivotIndex),
+      action: compileAction(step),
+      outcomes: {
+        success: step.outcomes.success.map(String).sort(),
+        businessFailure: (step.outcomes.businessFailure ?? []).map(String).sort(),
+      },
+      compensation: compileCompensation(step, contracts),
+      retry: retryPolicy(step.retry, DEFAULT_STEP_RETRY),
+      timeoutMs: step.timeout ? (parseDuration(step.timeout) as number) : defaultTimeout,
+      // Only when authored: an absent key keeps the hash of a definition without conditions.
+      ...(step.when ? { when: compileCondition(step.when) } : {}),
+    };
+  });
+
+  const states: Record<string, CompiledState> = {};
+  // Where a failure at step `index` goes: the compensation of the nearest earlier step that has
+  // one (the chain then runs backwards), or `failed` when nothing needs undoing. A compensation
+  // chain that runs to its end reaches `compensated`.
+  const compensationBefore = (index: number): string => {
+    for (let earlier = index - 1; earlier >= 0; earlier--) {
+      const candidate = steps[earlier] as CompiledStep;
+      if (candidate.compensation) return compensationStateId(candidate.name);
+    }
+    return FINAL_STATES.failed;
+  };
+  steps.forEach((step, index) => {
+    const next = steps[index + 1];
+    states[stepStateId(step.name)] = {
+      type: "step",
+      step: step.name,
+      onSuccess: next ? stepStateId(next.name) : FINAL_STATES.completed,
+      onFailure:
+        step.role === "retriable" ? FINAL_STATES.needsIntervention : compensationBefore(index),
+      // An exhausted pivot has an unknown outcome (it may still apply late) and nothing can undo
+      // it, so compensating the earlier steps could leave its effect orphaned: an operator decides.
+      onExhausted:
+        step.role === "retriable" || step.role === "pivot"
+          ? FINAL_STATES.needsIntervention
+          : step.compensation
+            ? compensationStateId(step.name)
+            : compensationBefore(index),
+      ...(step.when ? { onNotTaken: next ? stepStateId(next.name) : FINAL_STATES.completed } : {}),
+    };
+    if (step.compensation) {
+      const after = compensationBefore(index);
+      states[compensationStateId(step.name)] = {
+        type: "compensation",
+        step: step.name,
+        onSuccess: after === FINAL_STATES.failed ? FINAL_STATES.compensated : after,
+        onExhausted: FINAL_STATES.needsIntervention,
+      };
+    }
+  });
+  for (const outcome of Object.values(FINAL_STATES)) states[outcome] = { type: "final", outcome };
+
+  const withoutHash: Omit<CompiledSaga, "hash"> = {
+    format: COMPILED_SAGA_FORMAT,
+    name: definition.name,
+    version: definition.version,
+    description: definition.description,
+    input: definition.input as Record<string, unknown>,
+    timeoutMs: definition.timeout ? (parseDuration(definition.timeout) as number) : null,
+    pivot: pivotIndex >= 0 ? (steps[pivotIndex] as CompiledStep).name : null,
+    initial: stepStateId((steps[0] as CompiledStep).name),
+    steps,
+    states,
+  };
+  const { format, name, version, description, ...rest } = withoutHash;
+  return { format, name, version, description, hash: contentHash(withoutHash), ...rest };
+}
+
+function locateAll(diagnostics: Diagnostic[], options: CompileOptions): Diagnostic[] {
+  return diagnostics.map((diagnostic) => {
+    const located: Diagnostic = { ...diagnostic };
+    if (options.file !== undefined) located.file = options.file;
+    const position = options.locate?.(diagnostic.path);
+    if (position) {
+      located.line = position.line;
+      located.column = position.column;
+    }
+    return located;
+  });
+}
+
+/**
+ * Validates a parsed definition (any JSON value) and compiles it. Never throws on bad input:
+ * problems come back as diagnostics, each with a code, a fix, and a path.
+ */
+export function compileSaga(definition: unknown, options: CompileOptions): CompileResult {
+  const analysis = analyseDefinition(definition, options.contracts);
+  if (analysis.diagnostics.length > 0) {
+    return { ok: false, diagnostics: locateAll(analysis.diagnostics, options) };
+  }
+  const parsed = sagaDefinitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    // Unreachable when the analyser and the schema agree; kept so the result is always sound.
+    return {
+      ok: false,
+      diagnostics: locateAll(
+        parsed.error.issues.map((issue) => ({
+          code: DiagnosticCode.fieldInvalid,
+          message: issue.message,
+          path: issue.path as Array<string | number>,
+          pointer: formatJsonPath(issue.path as Array<string | number>),
+        })),
+        options,
+      ),
+    };
+  }
+  return { ok: true, saga: build(parsed.data, options.contracts), diagnostics: [] };
+}
+
+/** Like `compileSaga`, but throws a `SagaDefinitionError` listing every problem. */
+export function compileSagaOrThrow(definition: unknown, options: CompileOptions): CompiledSaga {
+  const result = compileSaga(definition, options);
+  if (!result.ok) throw sagaDefinitionError(result.diagnostics);
+  return result.saga;
+}
+
+/** Validates a definition and returns every problem (an empty list means it compiles). */
+export function validateSaga(definition: unknown, options: CompileOptions): Diagnostic[] {
+  return compileSaga(definition, options).diagnostics;
+}

@@ -1,0 +1,111 @@
+// Structural and semantic validation of a definition. Every problem is collected (never thrown),
+// so an author sees all of them at once. Structure is checked with zod per part (header, then each
+// step on its own), so one broken step does not hide the semantic problems of the others. The
+// checks live in validate/ by concern: limits and pivot rules, contracts, data-flow paths.
+import type { z } from "zod";
+import type { ContractRegistry, JsonSchema } from "./contract-registry.ts";
+import {
+  type ConditionDefinition,
+  definitionHeaderSchema,
+  MAX_STEPS,
+  type StepDefinition,
+  stepSchema,
+} from "./definition-schema.ts";
+import { parseDuration } from "./duration.ts";
+import { type Diagnostic, DiagnosticCode } from "./errors.ts";
+import {
+  checkCondition,
+  checkConditionShape,
+  checkPivotUnconditional,
+} from "./validate/conditions.ts";
+import { type AnalysisContext, isRecord, skeletonOf } from "./validate/context.ts";
+import { checkStep } from "./validate/contracts.ts";
+import { Collector } from "./validate/diagnostics.ts";
+import { checkPivotRules, checkSagaTimeout, checkStepNames } from "./validate/limits.ts";
+import { checkBrokenStepPaths } from "./validate/paths.ts";
+import { guardValue } from "./value-guard.ts";
+
+export {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_COMPENSATION_TIMEOUT_MS,
+  DEFAULT_HTTP_TIMEOUT_MS,
+} from "./validate/context.ts";
+
+/** The result of analysing a definition: its problems, and the parsed parts that were valid. */
+export interface Analysis {
+  diagnostics: Diagnostic[];
+  header: z.infer<typeof definitionHeaderSchema> | undefined;
+  steps: Array<StepDefinition | undefined>;
+}
+
+/** Validates a definition against the format, the pivot rules, AWS limits and the contracts. */
+export function analyseDefinition(raw: unknown, contracts: ContractRegistry): Analysis {
+  const ctx: AnalysisContext = {
+    out: new Collector(),
+    raw,
+    contracts,
+    steps: [],
+    skeletons: [],
+    stepIndexByName: new Map(),
+    inputSchema: undefined,
+    sagaTimeoutMs: undefined,
+  };
+  // Depth and prototype keys first: later checks recurse and copy, so they only see sound data.
+  const guarded = guardValue(ctx.raw);
+  if (guarded.length > 0) return { diagnostics: guarded, header: undefined, steps: [] };
+  const header = definitionHeaderSchema.safeParse(ctx.raw, { reportInput: true });
+  if (!header.success) ctx.out.addZodIssues(header.error.issues, []);
+  const rawSteps = isRecord(ctx.raw) && Array.isArray(ctx.raw.steps) ? ctx.raw.steps : [];
+  if (isRecord(ctx.raw) && Array.isArray(ctx.raw.steps)) {
+    if (rawSteps.length === 0) {
+      ctx.out.add(DiagnosticCode.fieldInvalid, ["steps"], "Add at least one step to $.steps.");
+    } else if (rawSteps.length > MAX_STEPS) {
+      ctx.out.add(
+        DiagnosticCode.fieldInvalid,
+        ["steps"],
+        `Split the saga: it has ${rawSteps.length} steps and at most ${MAX_STEPS} are allowed.`,
+      );
+    }
+  }
+  ctx.steps = rawSteps.map((rawStep, index) => {
+    // The condition is checked on its own: a union's zod error says little, and a broken
+    // condition should not hide the step's other problems.
+    const { when, ...rest } = isRecord(rawStep) ? rawStep : { when: undefined };
+    const parsed = stepSchema.safeParse(isRecord(rawStep) ? rest : rawStep, { reportInput: true });
+    const conditionSound =
+      when === undefined || checkConditionShape(when, ["steps", index, "when"], ctx.out);
+    if (!parsed.success) {
+      ctx.out.addZodIssues(parsed.error.issues, ["steps", index]);
+      return undefined;
+    }
+    if (when === undefined) return parsed.data;
+    return conditionSound ? { ...parsed.data, when: when as ConditionDefinition } : parsed.data;
+  });
+  // A step with structural errors is still known by what it validly declares (its name, pivot,
+  // readOnly, whether it has a compensation), so references to it resolve and its other
+  // problems are reported instead of a cascade of "there is no step" errors.
+  ctx.skeletons = rawSteps.map((rawStep, index) => skeletonOf(ctx.steps[index], rawStep));
+
+  // Salvage the header fields that are valid on their own, so their checks still run.
+  if (isRecord(ctx.raw)) {
+    const input = definitionHeaderSchema.shape.input.safeParse(ctx.raw.input);
+    if (input.success) ctx.inputSchema = input.data as JsonSchema;
+    if (typeof ctx.raw.timeout === "string") ctx.sagaTimeoutMs = parseDuration(ctx.raw.timeout);
+  }
+
+  checkSagaTimeout(ctx);
+  checkStepNames(ctx);
+  checkPivotRules(ctx);
+  checkPivotUnconditional(ctx);
+  ctx.steps.forEach((step, index) => {
+    if (step) {
+      checkStep(ctx, step, index);
+      checkCondition(ctx, step, index);
+    } else checkBrokenStepPaths(ctx, rawSteps[index], index);
+  });
+  return {
+    diagnostics: ctx.out.diagnostics,
+    header: header.success ? header.data : undefined,
+    steps: ctx.steps,
+  };
+}

@@ -1,0 +1,103 @@
+// What every check of the validator shares: the definition being analysed, what is known of it
+// so far, and small helpers. The checks are plain functions over this context, grouped by concern
+// (limits and pivot rules, contracts, data-flow paths).
+import type { ContractRegistry, JsonSchema } from "../contract-registry.ts";
+import { NAME_PATTERN, type StepDefinition } from "../definition-schema.ts";
+import type { JsonType } from "../json-schema-walk.ts";
+import type { Collector } from "./diagnostics.ts";
+
+/** Default timeout of one attempt of a command step. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+/** Default timeout of one attempt of an HTTP step. */
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+/** Default timeout of one attempt of a compensation. */
+export const DEFAULT_COMPENSATION_TIMEOUT_MS = 30_000;
+
+/** The state of one analysis, shared by the checks. */
+export interface AnalysisContext {
+  readonly out: Collector;
+  readonly raw: unknown;
+  readonly contracts: ContractRegistry;
+  /** Each step parsed, or undefined when it has structural errors. */
+  steps: Array<StepDefinition | undefined>;
+  /** What is known of each step even when it has structural errors. */
+  skeletons: Array<StepSkeleton | undefined>;
+  readonly stepIndexByName: Map<string, number>;
+  inputSchema: JsonSchema | undefined;
+  sagaTimeoutMs: number | undefined;
+}
+
+/** A schema a mapping path reads from. */
+export type Source = { root: JsonSchema; schema: unknown };
+
+/** Where a mapping value sits. */
+export interface MappingScope {
+  stepIndex: number;
+  inCompensation: boolean;
+  /** Label of what receives the value, for messages: `payload of CreateOrder`. */
+  target: string;
+  /**
+   * Set for paths in a condition: the condition checks guard steps that may not have run
+   * themselves (with `stepRan`, `exists` or `ifMissing`), so the path check leaves them alone.
+   */
+  inCondition?: boolean;
+}
+
+/** An object schema with no fields. */
+export const NO_FIELDS: JsonSchema = {
+  type: "object",
+  properties: {},
+  additionalProperties: false,
+};
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function list(values: Iterable<string>): string {
+  const all = [...values];
+  return all.length === 0 ? "(none)" : all.map((value) => `"${value}"`).join(", ");
+}
+
+export function describeTypes(types: Set<JsonType>): string {
+  return [...types].join(" | ");
+}
+
+/** What the pivot and name rules need of a step, valid even when the rest of the step is not. */
+export interface StepSkeleton {
+  name: string | undefined;
+  pivot: boolean;
+  readOnly: boolean;
+  compensation: boolean;
+  /** Has a `when`: the step may not run. */
+  conditional: boolean;
+}
+
+export function skeletonOf(
+  parsed: StepDefinition | undefined,
+  raw: unknown,
+): StepSkeleton | undefined {
+  if (parsed) {
+    return {
+      name: parsed.name,
+      pivot: parsed.pivot === true,
+      readOnly: parsed.readOnly === true,
+      compensation: parsed.compensation !== undefined,
+      conditional: parsed.when !== undefined || (isRecord(raw) && Object.hasOwn(raw, "when")),
+    };
+  }
+  if (!isRecord(raw)) return undefined;
+  const name =
+    typeof raw.name === "string" && NAME_PATTERN.test(raw.name) && raw.name.length <= 64
+      ? raw.name
+      : undefined;
+  return {
+    name,
+    pivot: raw.pivot === true,
+    readOnly: raw.readOnly === true,
+    compensation: Object.hasOwn(raw, "compensation"),
+    conditional: Object.hasOwn(raw, "when"),
+  };
+}
+
+export type { JsonType };

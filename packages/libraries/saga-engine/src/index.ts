@@ -1,0 +1,28 @@
+export { backoffDelayMs } from "./backoff.ts";
+export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
+export {
+  activeWork,
+  type Effect,
+  type FailureInfo,
+  LifecycleEvent,
+  type OperatorAction,
+  type PendingWork,
+  SAGA_STATUSES,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type StepRecord,
+  type StepStatus,
+  TERMINAL_STATUSES,
+  type TimerEvent,
+  type TransitionContext,
+  type TransitionResult,
+} from "./model.ts";
+export {
+  actionKey,
+  compensationKey,
+  deadlineTimerId,
+  fillPath,
+  isTerminal,
+  transition,
+} from "./transition.ts";

@@ -1,0 +1,196 @@
+// The engine's data: the snapshot of one saga instance, the events that move it, and the effects
+// it asks the I/O shell to carry out. All of it is plain JSON, so the orchestrator stores it as is.
+import type { FailureInfo, JsonValue } from "@sagaworks/saga-definition";
+
+/** Where an instance is. `needs-intervention` is parked: only an operator moves it on. */
+export const SagaStatus = {
+  running: "running",
+  compensating: "compensating",
+  completed: "completed",
+  compensated: "compensated",
+  failed: "failed",
+  needsIntervention: "needs-intervention",
+  resolved: "resolved",
+} as const;
+export type SagaStatus = (typeof SagaStatus)[keyof typeof SagaStatus];
+/** Every status, in lifecycle order (for enums in schemas and CLI checks). */
+export const SAGA_STATUSES = Object.values(SagaStatus) as [SagaStatus, ...SagaStatus[]];
+
+/** Statuses that never change again. */
+export const TERMINAL_STATUSES: readonly SagaStatus[] = [
+  SagaStatus.completed,
+  SagaStatus.compensated,
+  SagaStatus.failed,
+  SagaStatus.resolved,
+];
+
+/** What happened to one step so far. */
+export type StepStatus =
+  | "pending"
+  | "running"
+  | "succeeded"
+  | "skipped"
+  /** Its condition was false when the saga reached it: it never ran, and is never compensated. */
+  | "not-taken"
+  | "failed"
+  | "compensating"
+  | "compensated";
+
+/** One step's record in the snapshot. */
+export interface StepRecord {
+  status: StepStatus;
+  /** Forward attempts started. */
+  attempts: number;
+  /** Compensation attempts started. */
+  compensationAttempts: number;
+  /** Success reply payload (command) or `{ status, body }` (HTTP); what later steps map from. */
+  output: JsonValue | null;
+  lastError: { code: string; message: string } | null;
+}
+
+/** What a running saga waits on for one step: a reply (with its timeout) or a retry timer. */
+export interface PendingWork {
+  step: string;
+  compensation: boolean;
+  attempt: number;
+  /** Attempts before this number belong to an earlier budget (an operator's retry resets it). */
+  attemptBase: number;
+  waitingFor: "reply" | "retry-timer";
+  /** The timer that will wake the saga if nothing else does. */
+  timerId: string;
+  idempotencyKey: string;
+}
+
+/** Why compensation started, or why the saga stopped. Compensations can map from it. */
+export type { FailureInfo };
+
+/** The whole state of one saga instance. */
+export interface SagaSnapshot {
+  sagaId: string;
+  sagaName: string;
+  sagaVersion: number;
+  /** The compiled definition's hash: an instance runs on the definition it started with. */
+  sagaHash: string;
+  status: SagaStatus;
+  /** Id of the compiled state the saga is in (`step:x`, `compensate:x`, or a final state). */
+  state: string;
+  input: JsonValue;
+  steps: Record<string, StepRecord>;
+  /**
+   * What the saga waits on, by step; empty when terminal. Kept in needs-intervention for
+   * `retry`. Steps run one at a time, so it holds at most one entry (see `activeWork`); it is a
+   * map so that parallel branches can each hold theirs without another change of the stored shape.
+   */
+  pending: Record<string, PendingWork>;
+  failure: FailureInfo | null;
+  /** True once the pivot succeeded: from then on nothing is compensated. */
+  pivotPassed: boolean;
+  deadlineAt: string | null;
+  startedAt: string;
+  updatedAt: string;
+  /** Transitions applied so far; the history's sequence number. */
+  seq: number;
+}
+
+/** Events a timer delivers when it fires. */
+export type TimerEvent =
+  | { type: "step-timeout"; step: string; attempt: number; compensation: boolean }
+  | { type: "retry-timer"; step: string; attempt: number; compensation: boolean }
+  | { type: "saga-deadline" };
+
+/** Operator actions; each carries who did it and why. */
+export type OperatorAction =
+  | { action: "retry" }
+  | { action: "skip"; output: JsonValue }
+  | { action: "compensate" }
+  | { action: "resolve" };
+
+/** Everything that can move a saga. */
+export type SagaEvent =
+  | { type: "start"; sagaId: string; input: JsonValue }
+  | {
+      type: "reply";
+      step: string;
+      attempt: number;
+      compensation: boolean;
+      /** The reply's name, e.g. `CreditReserved`. */
+      name: string;
+      payload: JsonValue;
+    }
+  | { type: "http-response"; step: string; attempt: number; status: number; body: JsonValue }
+  | { type: "http-failure"; step: string; attempt: number; code: string; message: string }
+  | TimerEvent
+  | ({ type: "operator"; actor: string; reason: string } & OperatorAction);
+
+/** Lifecycle event names published on the saga-events topic. */
+export const LifecycleEvent = {
+  started: "saga.started",
+  stepCompleted: "saga.step.completed",
+  stepFailed: "saga.step.failed",
+  stepRetrying: "saga.step.retrying",
+  stepNotTaken: "saga.step.not-taken",
+  stepCompensated: "saga.step.compensated",
+  completed: "saga.completed",
+  compensated: "saga.compensated",
+  failed: "saga.failed",
+  needsIntervention: "saga.needs-intervention",
+  resolved: "saga.resolved",
+  deadlinePassed: "saga.deadline-passed",
+} as const;
+export type LifecycleEvent = (typeof LifecycleEvent)[keyof typeof LifecycleEvent];
+
+/** What the engine asks the I/O shell to do. */
+export type Effect =
+  | {
+      type: "send-command";
+      service: string;
+      command: string;
+      payload: JsonValue;
+      step: string;
+      attempt: number;
+      compensation: boolean;
+      /** Same for every attempt of a step (or of its compensation): the participant's dedupe key. */
+      idempotencyKey: string;
+    }
+  | {
+      type: "call-http";
+      service: string;
+      method: string;
+      /** Path with its parameters filled in and URI-encoded. */
+      path: string;
+      query: JsonValue | null;
+      body: JsonValue | null;
+      step: string;
+      attempt: number;
+      idempotencyKey: string;
+      timeoutMs: number;
+    }
+  | { type: "schedule-timer"; timerId: string; fireAt: string; event: TimerEvent }
+  | { type: "cancel-timer"; timerId: string }
+  | { type: "publish-event"; name: LifecycleEvent; step: string | null; detail: JsonValue }
+  | { type: "finish"; status: SagaStatus };
+
+/** The clock and the random source: passed in, so tests control time and chance. */
+export interface TransitionContext {
+  now: Date;
+  /** Uniform in [0, 1); used for jitter. */
+  random: () => number;
+}
+
+/** What `transition` returns. */
+export interface TransitionResult {
+  snapshot: SagaSnapshot;
+  effects: Effect[];
+  /** False when the event changed nothing (late, duplicate or stale); the snapshot is the input. */
+  applied: boolean;
+  /** Set when an operator action is refused; the snapshot is unchanged. */
+  refused?: { code: string; message: string };
+  /** One line for the history: what happened and why. */
+  note: string;
+}
+
+/** The one piece of work a saga waits on (steps run one at a time), or null when it waits on none. */
+export function activeWork(snapshot: Pick<SagaSnapshot, "pending">): PendingWork | null {
+  for (const work of Object.values(snapshot.pending)) return work;
+  return null;
+}

@@ -1,0 +1,470 @@
+// One application of an event to a saga instance: the working copy of its snapshot, the effects
+// gathered, and the saga semantics for starting steps, success, failure and compensation. Answers
+// (replies, HTTP, timeouts), retries, the deadline and operator actions live in their own
+// modules and act on a Run.
+import {
+  buildMappingContext,
+  type CompiledSaga,
+  type CompiledState,
+  type CompiledStep,
+  compensationStateId,
+  describeCompared,
+  describeCondition,
+  evaluateCondition,
+  evaluateMapping,
+  type JsonValue,
+  type MappingContext,
+  stepStateId,
+} from "@sagaworks/saga-definition";
+import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
+import { deadlinePassed, rearmDeadline } from "./deadline.ts";
+import { EngineErrorCode, EngineErrors } from "./errors.ts";
+import { fillPath, unencodablePathParam } from "./http-path.ts";
+import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
+import {
+  activeWork,
+  type Effect,
+  type FailureInfo,
+  LifecycleEvent,
+  type PendingWork,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type StepRecord,
+  type TransitionContext,
+  type TransitionResult,
+} from "./model.ts";
+import { applyOperatorAction } from "./operator-actions.ts";
+import { toJson } from "./replies.ts";
+import { failAttempt, retryTimerFired } from "./retries.ts";
+
+/** One application of an event: a working copy of the snapshot plus the effects gathered. */
+export class Run {
+  readonly effects: Effect[] = [];
+  readonly s: SagaSnapshot;
+  readonly compiled: CompiledSaga;
+  readonly context: TransitionContext;
+
+  constructor(compiled: CompiledSaga, snapshot: SagaSnapshot, context: TransitionContext) {
+    this.compiled = compiled;
+    this.context = context;
+    this.s = structuredClone(snapshot);
+  }
+
+  /** What happened on the way besides the event itself (steps not taken), for the note. */
+  private readonly asides: string[] = [];
+
+  done(note: string): TransitionResult {
+    this.s.seq += 1;
+    this.s.updatedAt = this.context.now.toISOString();
+    const full = [note, ...this.asides].join("; ");
+    return { snapshot: this.s, effects: this.effects, applied: true, note: full };
+  }
+
+  // ignore and refuse run before anything is mutated, so the working copy still equals the
+  // caller's snapshot: nothing about a stale event or a refused action is written.
+  ignore(note: string): TransitionResult {
+    return { snapshot: this.s, effects: [], applied: false, note };
+  }
+
+  refuse(code: string, message: string): TransitionResult {
+    return {
+      snapshot: this.s,
+      effects: [],
+      applied: false,
+      refused: { code, message },
+      note: message,
+    };
+  }
+
+  step(name: string): CompiledStep {
+    const step = this.compiled.steps.find((candidate) => candidate.name === name);
+    if (!step) {
+      throw EngineErrors.create(
+        EngineErrorCode.unknownStep,
+        `Saga ${this.compiled.name} has no step "${name}".`,
+        {
+          step: name,
+        },
+      );
+    }
+    return step;
+  }
+
+  record(name: string): StepRecord {
+    const record = this.s.steps[name];
+    if (!record) {
+      throw EngineErrors.create(
+        EngineErrorCode.unknownStep,
+        `The snapshot has no record of step "${name}".`,
+        {
+          step: name,
+        },
+      );
+    }
+    return record;
+  }
+
+  state(id: string): CompiledState {
+    const state = this.compiled.states[id];
+    if (!state) {
+      throw EngineErrors.create(
+        EngineErrorCode.unknownState,
+        `Saga ${this.compiled.name} has no state "${id}".`,
+        {
+          state: id,
+        },
+      );
+    }
+    return state;
+  }
+
+  publish(name: LifecycleEvent, step: string | null, detail: Record<string, JsonValue> = {}): void {
+    this.effects.push({
+      type: "publish-event",
+      name,
+      step,
+      detail: { sagaId: this.s.sagaId, status: this.s.status, ...detail },
+    });
+  }
+
+  /** The work the saga waits on, or null. */
+  pendingWork(): PendingWork | null {
+    return activeWork(this.s);
+  }
+
+  /** Sets what the saga waits on; steps run one at a time, so it replaces any other work. */
+  setPending(work: PendingWork | null): void {
+    this.s.pending = work ? { [work.step]: work } : {};
+  }
+
+  /** The mapping context: what payloads, paths and bodies can refer to. */
+  mappingContext(): MappingContext {
+    return buildMappingContext({
+      input: this.s.input,
+      sagaId: this.s.sagaId,
+      steps: this.compiled.steps,
+      outputOf: (step) => this.s.steps[step]?.output ?? null,
+      failure: this.s.failure,
+    });
+  }
+
+  /** Moves to a state and starts what it needs: a step, a compensation, or the end. */
+  enterState(id: string): void {
+    const state = this.state(id);
+    this.s.state = id;
+    if (state.type === "step") {
+      this.s.status = SagaStatus.running;
+      const step = this.step(state.step);
+      // Evaluated here, once, when the step is reached: a retry of the step restarts an attempt
+      // and never comes back through this state, so it never re-evaluates the condition.
+      if (step.when) {
+        const verdict = evaluateCondition(step.when, this.mappingContext(), (name) => {
+          const status = this.s.steps[name]?.status;
+          return status === "succeeded" || status === "skipped";
+        });
+        if (!verdict.holds) {
+          this.record(step.name).status = "not-taken";
+          const values = describeCompared(verdict.compared);
+          this.asides.push(
+            `${step.name} not taken: ${describeCondition(step.when)} is false${values ? ` (${values})` : ""}`,
+          );
+          this.publish(LifecycleEvent.stepNotTaken, step.name, {
+            condition: describeCondition(step.when),
+            compared: verdict.compared as unknown as JsonValue,
+          });
+          this.enterState(state.onNotTaken ?? state.onSuccess);
+          return;
+        }
+      }
+      this.startAttempt(state.step, false, 1, 0);
+      return;
+    }
+    if (state.type === "compensation") {
+      const record = this.record(state.step);
+      // At most once: a step already compensated, never started or not taken is passed over.
+      if (
+        record.status === "compensated" ||
+        record.status === "pending" ||
+        record.status === "not-taken"
+      ) {
+        this.enterState(state.onSuccess);
+        return;
+      }
+      this.s.status = SagaStatus.compensating;
+      this.startAttempt(state.step, true, 1, 0);
+      return;
+    }
+    this.finish(state.outcome);
+  }
+
+  finish(outcome: string): void {
+    const status =
+      outcome === "completed"
+        ? SagaStatus.completed
+        : outcome === "compensated"
+          ? SagaStatus.compensated
+          : outcome === "failed"
+            ? SagaStatus.failed
+            : SagaStatus.needsIntervention;
+    this.s.status = status;
+    if (status === SagaStatus.needsIntervention) {
+      // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
+      // armed for it: the saga is parked until someone acts.
+      const parked = this.pendingWork();
+      if (parked) this.setPending({ ...parked, timerId: "" });
+      // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
+      // an operator's retry or skip arms it again (see `rearmDeadline`).
+      this.publish(LifecycleEvent.needsIntervention, this.pendingWork()?.step ?? null, {
+        failure: this.failureJson(),
+      });
+      return;
+    }
+    this.setPending(null);
+    if (this.s.deadlineAt)
+      this.effects.push({ type: "cancel-timer", timerId: deadlineTimerId(this.s.sagaId) });
+    const name =
+      status === SagaStatus.completed
+        ? LifecycleEvent.completed
+        : status === SagaStatus.compensated
+          ? LifecycleEvent.compensated
+          : LifecycleEvent.failed;
+    this.publish(name, null, { failure: this.failureJson() });
+    this.effects.push({ type: "finish", status });
+  }
+
+  rearmDeadline(): void {
+    rearmDeadline(this);
+  }
+
+  failureJson(): JsonValue {
+    return this.s.failure ? { ...this.s.failure } : null;
+  }
+
+  /** Sends attempt `attempt` of a step or its compensation, and arms its timeout. */
+  startAttempt(
+    stepName: string,
+    compensation: boolean,
+    attempt: number,
+    attemptBase: number,
+  ): void {
+    const step = this.step(stepName);
+    const record = this.record(stepName);
+    const context = this.mappingContext();
+    const idempotencyKey = compensation
+      ? compensationKey(this.s.sagaId, stepName)
+      : actionKey(this.s.sagaId, stepName);
+    let timeoutMs: number;
+    if (compensation) {
+      const comp = step.compensation;
+      if (!comp) {
+        throw EngineErrors.create(
+          EngineErrorCode.unknownState,
+          `Step "${stepName}" has no compensation.`,
+          {
+            step: stepName,
+          },
+        );
+      }
+      record.status = "compensating";
+      record.compensationAttempts = attempt;
+      timeoutMs = comp.timeoutMs;
+      this.effects.push({
+        type: "send-command",
+        service: step.service,
+        command: comp.command,
+        payload: toJson(evaluateMapping(comp.payload, context)),
+        step: stepName,
+        attempt,
+        compensation: true,
+        idempotencyKey,
+      });
+    } else {
+      record.status = "running";
+      record.attempts = attempt;
+      timeoutMs = step.timeoutMs;
+      const action = step.action;
+      if (action.kind === "command") {
+        this.effects.push({
+          type: "send-command",
+          service: step.service,
+          command: action.command,
+          payload: toJson(evaluateMapping(action.payload, context)),
+          step: stepName,
+          attempt,
+          compensation: false,
+          idempotencyKey,
+        });
+      } else {
+        const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
+        const unencodable = unencodablePathParam(action.path, params as Record<string, unknown>);
+        if (unencodable !== undefined) {
+          // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
+          // the step fails (non-retryable) with a message that names the parameter.
+          this.setPending(null);
+          this.stepFailed(
+            step,
+            "non-retryable",
+            "HTTP_PATH_PARAM_INVALID",
+            `path parameter "${unencodable}" of ${action.method} ${action.path} is not well-formed Unicode text (it holds a lone surrogate), so it cannot be put in a URL`,
+          );
+          return;
+        }
+        this.effects.push({
+          type: "call-http",
+          service: step.service,
+          method: action.method,
+          path: fillPath(action.path, (params ?? {}) as Record<string, unknown>),
+          query: action.query ? toJson(evaluateMapping(action.query, context)) : null,
+          body: action.body ? toJson(evaluateMapping(action.body, context)) : null,
+          step: stepName,
+          attempt,
+          idempotencyKey,
+          timeoutMs,
+        });
+      }
+    }
+    const timeoutTimer = timerId(this.s.sagaId, "timeout", stepName, attempt, compensation);
+    this.effects.push({
+      type: "schedule-timer",
+      timerId: timeoutTimer,
+      fireAt: new Date(this.context.now.getTime() + timeoutMs).toISOString(),
+      event: { type: "step-timeout", step: stepName, attempt, compensation },
+    });
+    this.setPending({
+      step: stepName,
+      compensation,
+      attempt,
+      attemptBase,
+      waitingFor: "reply",
+      timerId: timeoutTimer,
+      idempotencyKey,
+    });
+  }
+
+  /** Whether an answer is for exactly what the saga waits on. */
+  awaits(step: string, attempt: number, compensation: boolean): PendingWork | undefined {
+    const pending = this.pendingWork();
+    if (isTerminal(this.s.status) || this.s.status === SagaStatus.needsIntervention)
+      return undefined;
+    if (pending?.waitingFor !== "reply") return undefined;
+    if (
+      pending.step !== step ||
+      pending.attempt !== attempt ||
+      pending.compensation !== compensation
+    ) {
+      return undefined;
+    }
+    return pending;
+  }
+
+  staleNote(kind: string, step: string, attempt: number, compensation: boolean): string {
+    const what = `${kind} for ${compensation ? "the compensation of " : ""}${step} attempt ${attempt}`;
+    if (isTerminal(this.s.status)) return `${what} ignored: the saga is ${this.s.status}`;
+    const pending = this.pendingWork();
+    if (!pending) return `${what} ignored: the saga waits on nothing`;
+    const waiting = `${pending.compensation ? "the compensation of " : ""}${pending.step} attempt ${pending.attempt} (${pending.waitingFor})`;
+    return `${what} ignored (late or duplicate): the saga waits on ${waiting}`;
+  }
+
+  cancelPendingTimer(): void {
+    const timer = this.pendingWork()?.timerId;
+    if (timer) this.effects.push({ type: "cancel-timer", timerId: timer });
+  }
+
+  onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {
+    return replyReceived(this, event);
+  }
+
+  onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
+    return httpResponseReceived(this, event);
+  }
+
+  onHttpFailure(event: Extract<SagaEvent, { type: "http-failure" }>): TransitionResult {
+    return httpCallFailed(this, event);
+  }
+
+  onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
+    return stepTimedOut(this, event);
+  }
+
+  onRetryTimer(event: Extract<SagaEvent, { type: "retry-timer" }>): TransitionResult {
+    return retryTimerFired(this, event);
+  }
+
+  onDeadline(): TransitionResult {
+    return deadlinePassed(this);
+  }
+
+  stepState(name: string): Extract<CompiledState, { type: "step" }> {
+    const state = this.state(stepStateId(name));
+    if (state.type !== "step")
+      throw EngineErrors.create(EngineErrorCode.unknownState, `No step state for ${name}.`, {});
+    return state;
+  }
+
+  compensationState(name: string): Extract<CompiledState, { type: "compensation" }> {
+    const state = this.state(compensationStateId(name));
+    if (state.type !== "compensation") {
+      throw EngineErrors.create(
+        EngineErrorCode.unknownState,
+        `No compensation state for ${name}.`,
+        {},
+      );
+    }
+    return state;
+  }
+
+  stepSucceeded(step: CompiledStep, output: JsonValue, note: string): TransitionResult {
+    this.cancelPendingTimer();
+    const record = this.record(step.name);
+    record.status = "succeeded";
+    record.output = output;
+    record.lastError = null;
+    if (step.role === "pivot") this.s.pivotPassed = true;
+    this.publish(LifecycleEvent.stepCompleted, step.name, { attempt: record.attempts });
+    this.enterState(this.stepState(step.name).onSuccess);
+    return this.done(note);
+  }
+
+  stepFailed(
+    step: CompiledStep,
+    kind: FailureInfo["kind"],
+    code: string,
+    message: string,
+  ): TransitionResult {
+    this.cancelPendingTimer();
+    const record = this.record(step.name);
+    record.status = "failed";
+    record.lastError = { code, message };
+    this.s.failure = { step: step.name, kind, code, message };
+    this.publish(LifecycleEvent.stepFailed, step.name, { failure: this.failureJson() });
+    this.enterState(this.stepState(step.name).onFailure);
+    return this.done(`${step.name} failed: ${code} (${kind})`);
+  }
+
+  compensationSucceeded(step: CompiledStep, note: string): TransitionResult {
+    const record = this.record(step.name);
+    record.status = "compensated";
+    record.lastError = null;
+    this.publish(LifecycleEvent.stepCompensated, step.name, {
+      attempt: record.compensationAttempts,
+    });
+    this.enterState(this.compensationState(step.name).onSuccess);
+    return this.done(note);
+  }
+
+  /** A retriable failure of the pending attempt: back off and retry, or take the exhausted edge. */
+  attemptFailed(
+    step: CompiledStep,
+    compensation: boolean,
+    code: string,
+    message: string,
+  ): TransitionResult {
+    return failAttempt(this, step, compensation, code, message);
+  }
+
+  onOperator(event: Extract<SagaEvent, { type: "operator" }>): TransitionResult {
+    return applyOperatorAction(this, event);
+  }
+}

@@ -1,0 +1,123 @@
+// The saga semantics, as one pure function. Everything that happens to an instance goes through
+// `transition`; the orchestrator only stores what it returns and carries out the effects. The
+// semantics are split by concern: run.ts (replies, HTTP, timeouts, compensation), retries.ts,
+// deadline.ts, operator-actions.ts.
+import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
+import { EngineErrorCode, EngineErrors } from "./errors.ts";
+import { deadlineTimerId } from "./keys.ts";
+import {
+  LifecycleEvent,
+  type SagaEvent,
+  type SagaSnapshot,
+  SagaStatus,
+  type StepRecord,
+  type TransitionContext,
+  type TransitionResult,
+} from "./model.ts";
+import { Run } from "./run.ts";
+
+export { fillPath, unencodablePathParam } from "./http-path.ts";
+export { actionKey, compensationKey, deadlineTimerId, isTerminal } from "./keys.ts";
+
+/**
+ * Applies one event to a saga instance. Pure and deterministic: the same compiled saga, snapshot,
+ * event and context always give the same result. `snapshot` is null only for `start`.
+ */
+export function transition(
+  compiled: CompiledSaga,
+  snapshot: SagaSnapshot | null,
+  event: SagaEvent,
+  context: TransitionContext,
+): TransitionResult {
+  if (event.type === "start") {
+    if (snapshot) return ignored(snapshot, "start: the saga has already started");
+    return start(compiled, event.sagaId, event.input, context);
+  }
+  if (!snapshot) {
+    throw EngineErrors.create(
+      EngineErrorCode.noSnapshot,
+      `A ${event.type} event needs the saga's snapshot; only start creates one.`,
+      { event: event.type },
+    );
+  }
+  if (snapshot.sagaHash !== compiled.hash) {
+    throw EngineErrors.create(
+      EngineErrorCode.definitionMismatch,
+      `Saga ${snapshot.sagaId} runs on ${snapshot.sagaName} v${snapshot.sagaVersion} (${snapshot.sagaHash}), not ${compiled.hash}. Load the definition the instance started with.`,
+      { sagaId: snapshot.sagaId, expected: snapshot.sagaHash, given: compiled.hash },
+    );
+  }
+  const run = new Run(compiled, snapshot, context);
+  switch (event.type) {
+    case "reply":
+      return run.onReply(event);
+    case "http-response":
+      return run.onHttpResponse(event);
+    case "http-failure":
+      return run.onHttpFailure(event);
+    case "step-timeout":
+      return run.onStepTimeout(event);
+    case "retry-timer":
+      return run.onRetryTimer(event);
+    case "saga-deadline":
+      return run.onDeadline();
+    case "operator":
+      return run.onOperator(event);
+  }
+}
+
+function ignored(snapshot: SagaSnapshot, note: string): TransitionResult {
+  return { snapshot, effects: [], applied: false, note };
+}
+
+function start(
+  compiled: CompiledSaga,
+  sagaId: string,
+  input: JsonValue,
+  context: TransitionContext,
+): TransitionResult {
+  const now = context.now.toISOString();
+  const steps: Record<string, StepRecord> = {};
+  for (const step of compiled.steps) {
+    steps[step.name] = {
+      status: "pending",
+      attempts: 0,
+      compensationAttempts: 0,
+      output: null,
+      lastError: null,
+    };
+  }
+  const deadlineAt =
+    compiled.timeoutMs === null
+      ? null
+      : new Date(context.now.getTime() + compiled.timeoutMs).toISOString();
+  const snapshot: SagaSnapshot = {
+    sagaId,
+    sagaName: compiled.name,
+    sagaVersion: compiled.version,
+    sagaHash: compiled.hash,
+    status: SagaStatus.running,
+    state: compiled.initial,
+    input,
+    steps,
+    pending: {},
+    failure: null,
+    pivotPassed: false,
+    deadlineAt,
+    startedAt: now,
+    updatedAt: now,
+    seq: 0,
+  };
+  const run = new Run(compiled, snapshot, context);
+  run.publish(LifecycleEvent.started, null, { input });
+  if (deadlineAt) {
+    run.effects.push({
+      type: "schedule-timer",
+      timerId: deadlineTimerId(sagaId),
+      fireAt: deadlineAt,
+      event: { type: "saga-deadline" },
+    });
+  }
+  run.enterState(compiled.initial);
+  return run.done("started");
+}

@@ -1,9 +1,0 @@
-import type { Migration } from "@sagaworks/platform";
-import { createSagaTables } from "./0001-create-saga-tables.ts";
-import { outboxParkingAndJunkReplies } from "./0002-outbox-parking-and-junk-replies.ts";
-
-/** The orchestrator's migrations, in order. */
-export const orchestratorMigrations: readonly Migration[] = [
-  createSagaTables,
-  outboxParkingAndJunkReplies,
-];

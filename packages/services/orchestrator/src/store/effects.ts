@@ -1,0 +1,259 @@
+import { randomBytes } from "node:crypto";
+import { type CommandKeys, envelopeMessage } from "@sagaworks/messaging";
+import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
+import type { JsonValue } from "@sagaworks/saga-definition";
+import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
+import { commandEnvelopeOf, eventEnvelopeOf } from "../envelopes.ts";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
+import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
+import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
+
+/** Where effects go: resolved once at start-up from the topology. */
+export interface Routing {
+  /** Queue URL of a participant's command queue. */
+  commandQueueUrl(service: string): string;
+  /** Name of the orchestrator's reply queue, written into every command's `replyTo`. */
+  replyQueueName: string;
+  /** ARN of the saga-events topic. */
+  eventsTopicArn: string;
+  /** Signs every command, so participants can tell it came from an orchestrator. */
+  commandKeys: CommandKeys;
+  /**
+   * Publish step-level lifecycle events (`saga.step.completed`, `.failed`, `.retrying`,
+   * `.compensated`) too; defaults to false: only saga-level ones (started, completed,
+   * compensated, failed, needs-intervention, resolved, deadline-passed) are published. Step
+   * events are most of a saga's messages; the history keeps every step for the inspector.
+   */
+  stepEvents?: boolean;
+}
+
+/** Lifecycle events about one step, published only when {@link Routing.stepEvents} is set. */
+const STEP_LEVEL_EVENTS: ReadonlySet<string> = new Set([
+  "saga.step.completed",
+  "saga.step.failed",
+  "saga.step.retrying",
+  "saga.step.compensated",
+  "saga.step.not-taken",
+]);
+
+/** Whether the lifecycle event `name` is published under these routing settings. */
+export function publishesEvent(routing: Routing, name: string): boolean {
+  return routing.stepEvents === true || !STEP_LEVEL_EVENTS.has(name);
+}
+
+const asObject = (value: JsonValue): Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value) ? value : { value };
+
+/**
+ * The trace context a message carries. With tracing on, a producer span "saga.send" is recorded
+ * (the message enters the outbox in this transaction; the relay sends it after commit) and the
+ * message carries that span's context, so the receiver's span is its child. With tracing off, a
+ * hand-made child of the saga's trace id, so every message of one saga still names one trace.
+ */
+function traceparent(
+  traceId: string,
+  send: { name: string; sagaId: string; saga: string; step?: string; attempt?: number },
+): string {
+  const span = tracer().startSpan(`saga.send ${send.name}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: {
+      [SpanAttribute.sagaId]: send.sagaId,
+      [SpanAttribute.sagaName]: send.saga,
+      ...(send.step === undefined ? {} : { [SpanAttribute.step]: send.step }),
+      ...(send.attempt === undefined ? {} : { [SpanAttribute.attempt]: send.attempt }),
+      [SpanAttribute.messageName]: send.name,
+    },
+  });
+  try {
+    if (span.isRecording()) {
+      const { traceId: spanTraceId, spanId, traceFlags } = span.spanContext();
+      return `00-${spanTraceId}-${spanId}-0${traceFlags & 1}`;
+    }
+    return activeTraceparent() ?? `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+  } finally {
+    span.end();
+  }
+}
+
+/** Where a transition's effects are written to. */
+export interface EffectContext {
+  snapshot: SagaSnapshot;
+  traceId: string;
+  routing: Routing;
+  now: Date;
+  /** False for rows any replica's poll may send at once (no writer sends them after commit). */
+  leased?: boolean;
+}
+
+/** What a transition's effects write: outbox rows, and timers armed and cancelled. */
+export interface PlannedEffects {
+  rows: NewOutboxRow[];
+  /** Timers to delete (none of them armed again by the same transition). */
+  cancelled: string[];
+  /** Timers to arm (insert, or replace time and event). */
+  scheduled: SagaTimer[];
+}
+
+/**
+ * Writes a transition's effects inside the caller's transaction: outgoing messages and HTTP
+ * calls into the outbox, timers into the timer table. Returns the new outbox rows, so the relay
+ * can send them right after commit without reading them back.
+ */
+export async function writeEffects(
+  trx: Knex,
+  effects: readonly Effect[],
+  context: EffectContext,
+): Promise<SagaOutboxRow[]> {
+  const { rows, cancelled, scheduled } = planEffects(effects, context);
+  await deleteTimers(trx, cancelled);
+  await upsertTimers(trx, scheduled);
+  return insertOutboxRows(trx, rows, context.now, { leased: context.leased ?? true });
+}
+
+/** Turns effects into the rows they write (pure: builds and validates the envelopes). */
+export function planEffects(effects: readonly Effect[], context: EffectContext): PlannedEffects {
+  const { snapshot, routing, now } = context;
+  const compiled = { name: snapshot.sagaName, version: snapshot.sagaVersion };
+  const rows: NewOutboxRow[] = [];
+  const cancelled: string[] = [];
+  const scheduled: SagaTimer[] = [];
+  for (const effect of effects) {
+    switch (effect.type) {
+      case "send-command": {
+        const envelope = commandEnvelopeOf(effect, snapshot, {
+          payload: asObject(effect.payload),
+          traceparent: traceparent(context.traceId, {
+            name: effect.command,
+            sagaId: snapshot.sagaId,
+            saga: compiled.name,
+            step: effect.step,
+            attempt: effect.attempt,
+          }),
+          replyTo: routing.replyQueueName,
+          keys: routing.commandKeys,
+          now,
+        });
+        rows.push({
+          saga_id: snapshot.sagaId,
+          kind: "sqs",
+          destination: routing.commandQueueUrl(effect.service),
+          message: { transport: "sqs", ...envelopeMessage(envelope) },
+        });
+        break;
+      }
+      case "call-http":
+        rows.push({
+          saga_id: snapshot.sagaId,
+          kind: "http",
+          destination: effect.service,
+          message: {
+            transport: "http",
+            sagaId: snapshot.sagaId,
+            service: effect.service,
+            method: effect.method,
+            path: effect.path,
+            query: effect.query,
+            body: effect.body,
+            step: effect.step,
+            attempt: effect.attempt,
+            idempotencyKey: effect.idempotencyKey,
+            timeoutMs: effect.timeoutMs,
+            traceparent: traceparent(context.traceId, {
+              name: `${effect.method} ${effect.service}`,
+              sagaId: snapshot.sagaId,
+              saga: compiled.name,
+              step: effect.step,
+              attempt: effect.attempt,
+            }),
+          },
+        });
+        break;
+      case "publish-event": {
+        // Still listed in the history's effects; only the message is left out.
+        if (!publishesEvent(routing, effect.name)) break;
+        const envelope = eventEnvelopeOf(effect, snapshot, {
+          payload: summariseEventDetail(effect.detail),
+          traceparent: traceparent(context.traceId, {
+            name: effect.name,
+            sagaId: snapshot.sagaId,
+            saga: compiled.name,
+            ...(effect.step === null ? {} : { step: effect.step }),
+          }),
+          now,
+        });
+        rows.push({
+          saga_id: snapshot.sagaId,
+          kind: "sns",
+          destination: routing.eventsTopicArn,
+          message: { transport: "sns", ...envelopeMessage(envelope) },
+        });
+        break;
+      }
+      case "schedule-timer":
+        scheduled.push({
+          id: effect.timerId,
+          sagaId: snapshot.sagaId,
+          fireAt: new Date(effect.fireAt),
+          event: effect.event,
+        });
+        break;
+      case "cancel-timer":
+        cancelled.push(effect.timerId);
+        break;
+      case "finish":
+        break;
+    }
+  }
+  // A timer cancelled and re-armed in one transition keeps the new schedule.
+  const rearmed = new Set(scheduled.map((timer) => timer.id));
+  return { rows, cancelled: cancelled.filter((id) => !rearmed.has(id)), scheduled };
+}
+
+/** Longest string a lifecycle event carries; longer ones are cut (the saga's API has them). */
+const MAX_EVENT_STRING = 500;
+
+/**
+ * What a lifecycle event carries: references and small summaries, never the whole input (which
+ * may be as large as a command can carry, far over SNS's 256 KB). Subscribers that need the
+ * input read the saga through the API by its id.
+ */
+export function summariseEventDetail(detail: JsonValue): Record<string, unknown> {
+  const object = asObject(detail);
+  const summary: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    if (key === "input") {
+      summary.inputBytes = Buffer.byteLength(JSON.stringify(value ?? null), "utf8");
+      continue;
+    }
+    summary[key] = shorten(value as JsonValue, 0);
+  }
+  return summary;
+}
+
+function shorten(value: JsonValue, depth: number): JsonValue {
+  if (typeof value === "string") {
+    return value.length > MAX_EVENT_STRING ? `${value.slice(0, MAX_EVENT_STRING)}…` : value;
+  }
+  if (value === null || typeof value !== "object") return value;
+  // Engine details are two levels deep (`failure.message`); deeper data is not a summary.
+  if (depth >= 3) return "(omitted)";
+  if (Array.isArray(value)) return value.slice(0, 20).map((item) => shorten(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, shorten(item, depth + 1)]),
+  );
+}
+
+/** Looks up a command queue, failing clearly for a service the topology does not know. */
+export function queueUrlLookup(urls: ReadonlyMap<string, string>): (service: string) => string {
+  return (service) => {
+    const url = urls.get(service);
+    if (!url) {
+      throw OrchestratorErrors.create(
+        OrchestratorErrorCode.routingUnknown,
+        `No command queue for service "${service}". Add it to the topology's participants.`,
+        { service },
+      );
+    }
+    return url;
+  };
+}

@@ -1,0 +1,347 @@
+// The orchestrator's HTTP API over a real listening server: auth, validation (400, never 500),
+// listing and pagination, definitions, and the operator actions with their pivot rules.
+import { serviceContracts } from "@sagaworks/contracts";
+import type { CommandEnvelope } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Orchestrator } from "../src/index.ts";
+import {
+  type Answer,
+  API_TOKEN,
+  shopAnswers,
+  startOrchestrator,
+  startParticipant,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+/** create → reserve (pivot) → approve, with short timeouts and a compensation that gives up fast. */
+function operatorSaga(): CompiledSaga {
+  return compileSagaOrThrow(
+    {
+      name: "operator-order",
+      version: 1,
+      description: "create-order with short timeouts, for operator actions",
+      input: {
+        type: "object",
+        properties: { customerId: { type: "string" }, totalCents: { type: "integer", minimum: 0 } },
+        required: ["customerId", "totalCents"],
+        additionalProperties: false,
+      },
+      steps: [
+        {
+          name: "create-order",
+          kind: "command",
+          service: "order",
+          command: "CreateOrder",
+          payload: {
+            orderId: "$.sagaId",
+            customerId: "$.input.customerId",
+            items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
+            totalCents: "$.input.totalCents",
+          },
+          outcomes: { success: ["OrderCreated"] },
+          compensation: {
+            command: "RejectOrder",
+            payload: { orderId: "$.sagaId", reason: "$.failure.message" },
+            retry: { maxAttempts: 1 },
+            timeout: "1s",
+          },
+          retry: { maxAttempts: 50, initialDelay: "1s", jitter: "none" },
+          timeout: "1s",
+        },
+        {
+          name: "reserve-credit",
+          kind: "command",
+          service: "account",
+          command: "ReserveCredit",
+          payload: {
+            customerId: "$.input.customerId",
+            orderId: "$.sagaId",
+            amountCents: "$.input.totalCents",
+          },
+          outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
+          pivot: true,
+          timeout: "1s",
+        },
+        {
+          name: "approve-order",
+          kind: "command",
+          service: "order",
+          command: "ApproveOrder",
+          payload: { orderId: "$.sagaId" },
+          outcomes: { success: ["OrderApproved"] },
+          retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "2s", jitter: "none" },
+          timeout: "1s",
+        },
+      ],
+    },
+    { contracts: serviceContracts },
+  );
+}
+
+let env: TestEnv;
+let orchestrator: Orchestrator;
+let base: string;
+const stops: (() => Promise<void>)[] = [];
+// Customers whose commands the stand-in services leave unanswered, to park sagas where a test
+// wants them: "silent-create" never gets OrderCreated, "silent-approve" never gets OrderApproved,
+// "silent-reject" gets a credit refusal and then no answer to its compensation.
+const answers = shopAnswers(1_000);
+function order(command: CommandEnvelope): Answer {
+  const customer = String((command.payload as { customerId?: string }).customerId ?? "");
+  if (command.name === "CreateOrder" && customer === "silent-create") return null;
+  if (command.name === "ApproveOrder" || command.name === "RejectOrder") {
+    const owner = owners.get(command.sagaId);
+    if (command.name === "ApproveOrder" && owner === "silent-approve") return null;
+    if (command.name === "RejectOrder" && owner === "silent-reject") return null;
+  }
+  if (command.name === "CreateOrder") owners.set(command.sagaId, customer);
+  return answers.order(command);
+}
+const owners = new Map<string, string>();
+// "silent-reserve" never gets an answer to ReserveCredit: its saga stays at the pivot.
+function account(command: CommandEnvelope): Answer {
+  const customer = String((command.payload as { customerId?: string }).customerId ?? "");
+  if (command.name === "ReserveCredit" && customer === "silent-reserve") return null;
+  return answers.account(command);
+}
+
+beforeAll(async () => {
+  env = await testEnv("orchestrator api");
+  orchestrator = await startOrchestrator(env, { definitions: [operatorSaga()] });
+  base = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
+  const orders = await startParticipant(env, "order", order);
+  const accounts = await startParticipant(env, "account", account);
+  stops.push(
+    () => orchestrator.api.close(),
+    () => orders.consumer.stop(),
+    () => accounts.consumer.stop(),
+    () => orchestrator.stop(),
+    () => env.close(),
+  );
+}, 120_000);
+afterAll(async () => {
+  for (const stop of stops) await stop();
+});
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = auth,
+) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies field by field and assert on them.
+    body: (text ? JSON.parse(text) : null) as Record<string, any>,
+  };
+}
+async function start(customerId: string, totalCents = 100): Promise<string> {
+  const response = await call("POST", "/sagas/operator-order", {
+    input: { customerId, totalCents },
+  });
+  expect(response.status).toBe(201);
+  return response.body.sagaId as string;
+}
+async function statusOf(sagaId: string, wanted: string, timeoutMs = 20_000) {
+  return waitFor(
+    async () => {
+      const saga = await call("GET", `/sagas/${sagaId}`);
+      return saga.body.snapshot.status === wanted ? saga.body : undefined;
+    },
+    { timeoutMs, description: `saga ${sagaId} to be ${wanted}` },
+  );
+}
+const operator = { actor: "ops@example.com", reason: "ticket OPS-42" };
+
+describe("the orchestrator API", () => {
+  it("refuses starts and operator actions without the bearer token", async () => {
+    expect((await call("POST", "/sagas/operator-order", { input: {} }, {})).status).toBe(401);
+    expect(
+      (
+        await call(
+          "POST",
+          "/sagas/operator-order",
+          { input: {} },
+          { authorization: "Bearer wrong" },
+        )
+      ).status,
+    ).toBe(401);
+    const retry = await call("POST", `/sagas/${crypto.randomUUID()}/retry`, operator, {});
+    expect(retry).toMatchObject({ status: 401, body: { code: "UNAUTHORIZED" } });
+  });
+
+  it("answers bad input with 400 and the reason, never 500", async () => {
+    const malformed = await call("POST", "/sagas/operator-order", "{not json");
+    expect(malformed.status).toBe(400);
+    const input = await call("POST", "/sagas/operator-order", { input: { customerId: 7 } });
+    expect(input).toMatchObject({ status: 400, body: { code: "SAGA_INPUT_INVALID" } });
+    expect(input.body.message).toMatch(
+      /input must have required property 'totalCents'.*input\/customerId must be string/,
+    );
+    expect((await call("POST", "/sagas/operator-order", { nothing: true })).status).toBe(400);
+    expect((await call("GET", "/sagas/not-a-uuid")).status).toBe(400);
+    expect((await call("GET", "/sagas?limit=0")).status).toBe(400);
+    expect((await call("GET", "/sagas?status=sleeping")).status).toBe(400);
+    expect(await call("GET", "/sagas?cursor=garbage")).toMatchObject({
+      status: 400,
+      body: { code: "CURSOR_INVALID" },
+    });
+    const noReason = await call("POST", `/sagas/${crypto.randomUUID()}/retry`, { actor: "ops" });
+    expect(noReason.status).toBe(400);
+    const skipWithoutOutput = await call("POST", `/sagas/${crypto.randomUUID()}/skip`, operator);
+    expect(skipWithoutOutput.status).toBe(400);
+  });
+
+  it("answers 404 for an unknown saga name or id", async () => {
+    expect(await call("POST", "/sagas/no-such-saga", { input: {} })).toMatchObject({
+      status: 404,
+      body: { code: "SAGA_DEFINITION_UNKNOWN" },
+    });
+    expect((await call("GET", `/sagas/${crypto.randomUUID()}`)).status).toBe(404);
+    expect((await call("POST", `/sagas/${crypto.randomUUID()}/resolve`, operator)).status).toBe(
+      404,
+    );
+  });
+
+  it("lists sagas newest first, filtered and paginated by cursor", async () => {
+    const ids = [await start("list-a"), await start("list-b"), await start("list-c")];
+    await Promise.all(ids.map((id) => statusOf(id, "completed")));
+    const first = await call("GET", "/sagas?status=completed&name=operator-order&limit=2");
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const second = await call(
+      "GET",
+      `/sagas?status=completed&name=operator-order&limit=2&cursor=${first.body.nextCursor}`,
+    );
+    const seen = [...first.body.items, ...second.body.items].map((item: { id: string }) => item.id);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) expect(seen).toContain(id);
+  });
+
+  it("serves the definitions, their diagram, health, readiness and OpenAPI", async () => {
+    const list = await call("GET", "/definitions");
+    expect(list.body).toEqual([
+      {
+        name: "operator-order",
+        version: 1,
+        hash: expect.stringMatching(/^sha256:/),
+        deployed: true,
+      },
+    ]);
+    const one = await call("GET", "/definitions/operator-order/1");
+    expect(one.body.mermaid).toMatch(/^stateDiagram-v2/);
+    expect((await call("GET", "/definitions/operator-order/9")).status).toBe(404);
+    expect((await call("GET", "/health")).body).toEqual({ status: "ok" });
+    expect((await call("GET", "/ready")).body).toEqual({ status: "ready" });
+    const docs = await call("GET", "/docs/json");
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining(["/sagas/{name}", "/sagas/{id}/retry"]),
+    );
+  });
+});
+
+describe("operator actions", () => {
+  it("skips a stuck step with a supplied output, and records who and why", async () => {
+    const sagaId = await start("silent-create");
+    await waitFor(async () =>
+      (await call("GET", `/sagas/${sagaId}`)).body.history.some(
+        (h: { eventType: string }) => h.eventType === "step-timeout",
+      ),
+    );
+    const skipped = await call("POST", `/sagas/${sagaId}/skip`, {
+      ...operator,
+      output: { orderId: sagaId, customerId: "silent-create", status: "PENDING", totalCents: 100 },
+    });
+    expect(skipped.status).toBe(200);
+    const saga = await statusOf(sagaId, "completed");
+    const entry = saga.history.find((h: { eventType: string }) => h.eventType === "operator.skip");
+    expect(entry).toMatchObject({
+      actor: "ops@example.com",
+      reason: "ticket OPS-42",
+      applied: true,
+    });
+  });
+
+  it("refuses to compensate once the pivot has succeeded", async () => {
+    const sagaId = await start("silent-approve");
+    await waitFor(
+      async () => (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pivotPassed === true,
+    );
+    const refused = await call("POST", `/sagas/${sagaId}/compensate`, operator);
+    expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_PASSED" } });
+    const saga = (await call("GET", `/sagas/${sagaId}`)).body;
+    expect(
+      saga.history.find((h: { eventType: string }) => h.eventType === "operator.compensate"),
+    ).toMatchObject({
+      applied: false,
+      actor: "ops@example.com",
+    });
+    // It was never resolved: only a parked saga can be.
+    expect(await call("POST", `/sagas/${sagaId}/resolve`, operator)).toMatchObject({
+      status: 409,
+      body: { code: "NOT_PARKED" },
+    });
+  });
+
+  it("refuses to skip the pivot with PIVOT_NOT_SKIPPABLE, and compensating it still works", async () => {
+    const sagaId = await start("silent-reserve");
+    await waitFor(
+      async () =>
+        (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending["reserve-credit"] !==
+        undefined,
+    );
+    const refused = await call("POST", `/sagas/${sagaId}/skip`, {
+      ...operator,
+      output: { reservationId: "by-hand" },
+    });
+    expect(refused).toMatchObject({ status: 409, body: { code: "PIVOT_NOT_SKIPPABLE" } });
+    expect(refused.body.message).toMatch(/reserve-credit.*pivot.*Retry it or compensate/);
+    const saga = (await call("GET", `/sagas/${sagaId}`)).body;
+    expect(saga.snapshot).toMatchObject({
+      pivotPassed: false,
+      pending: { "reserve-credit": { step: "reserve-credit" } },
+    });
+    expect(saga.snapshot.steps["reserve-credit"].status).not.toBe("skipped");
+    expect(
+      saga.history.find((h: { eventType: string }) => h.eventType === "operator.skip"),
+    ).toMatchObject({ applied: false, actor: "ops@example.com", reason: "ticket OPS-42" });
+    const compensated = await call("POST", `/sagas/${sagaId}/compensate`, operator);
+    expect(compensated.status).toBe(200);
+    await statusOf(sagaId, "compensated");
+  });
+
+  it("retries a compensation that gave up, then resolves the saga by hand", async () => {
+    const sagaId = await start("silent-reject", 5_000);
+    await statusOf(sagaId, "needs-intervention");
+    const retried = await call("POST", `/sagas/${sagaId}/retry`, operator);
+    expect(retried).toMatchObject({ status: 200, body: { status: "compensating" } });
+    await statusOf(sagaId, "needs-intervention");
+    const resolved = await call("POST", `/sagas/${sagaId}/resolve`, {
+      actor: "ops@example.com",
+      reason: "rejected in the ERP",
+    });
+    expect(resolved).toMatchObject({ status: 200, body: { status: "resolved" } });
+    const saga = (await call("GET", `/sagas/${sagaId}`)).body;
+    expect(
+      saga.history
+        .filter((h: { eventType: string }) => h.eventType.startsWith("operator."))
+        .map((h: { eventType: string }) => h.eventType),
+    ).toEqual(["operator.retry", "operator.resolve"]);
+    // A finished saga refuses everything.
+    expect(await call("POST", `/sagas/${sagaId}/retry`, operator)).toMatchObject({
+      status: 409,
+      body: { code: "SAGA_TERMINAL" },
+    });
+  });
+});
