@@ -27,6 +27,10 @@ beforeAll(async () => {
   }
 }, 600_000);
 
+// Each participant's own reply key; the orchestrator holds both.
+const ORDER_REPLY_KEY = "deploy-folder-order-reply-key-0123456789";
+const ACCOUNT_REPLY_KEY = "deploy-folder-account-reply-key-0123456789";
+
 /** The environment of each deployable as the Helm chart and the Dockerfiles set it. */
 function environmentOf(deployable: Deployable, folder: string, schema: string) {
   const common = {
@@ -48,12 +52,13 @@ function environmentOf(deployable: Deployable, folder: string, schema: string) {
         ORCHESTRATOR_PORT: "0",
         ORCHESTRATOR_DB_SCHEMA: schema,
         ORCHESTRATOR_API_TOKEN: "deploy-folder-token-0123",
+        REPLY_SIGNING_KEYS: `order=${ORDER_REPLY_KEY},account=${ACCOUNT_REPLY_KEY}`,
         SAGA_DEFINITIONS_DIR: join(folder, "saga-definitions"),
       };
     case "order":
-      return { ...common, ORDER_DB_SCHEMA: schema };
+      return { ...common, ORDER_DB_SCHEMA: schema, REPLY_SIGNING_KEY: ORDER_REPLY_KEY };
     case "account":
-      return { ...common, ACCOUNT_DB_SCHEMA: schema };
+      return { ...common, ACCOUNT_DB_SCHEMA: schema, REPLY_SIGNING_KEY: ACCOUNT_REPLY_KEY };
     case "customer":
       return { ...common, CUSTOMER_DB_SCHEMA: schema };
   }

@@ -77,12 +77,19 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
         payload: { customerId: "cust-nobody", orderId: sagaId, amountCents: 500 },
       });
     const dlqUrl = await h.queueUrl(h.accountDlq);
+    // And a command sent 22 days ago (captured, sent again): the participant would refuse it as
+    // too old to be genuine, so it is poison, never replayed, even with --include-stale.
+    const captured = {
+      ...command(finished),
+      sentAt: new Date(Date.now() - 22 * 24 * 60 * 60 * 1000).toISOString(),
+    };
     await sendToQueue(h.system.clients.sqs, dlqUrl, [
       envelopeMessage(command(finished)),
       envelopeMessage(command(randomUUID())),
       { body: "{ this is not an envelope" },
+      envelopeMessage(captured),
     ]);
-    expect(await h.depth(h.accountDlq)).toBe(6);
+    expect(await h.depth(h.accountDlq)).toBe(7);
     // A late reply for the finished saga, dead-lettered on the orchestrator's reply queue.
     const reply = createReplyEnvelope({
       name: "CreditReserved",
@@ -111,7 +118,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       redrivePolicy: { maxReceiveCount: number };
     }[];
     expect(queues.find((q) => q.name === h.accountDlq)).toMatchObject({
-      depth: 6,
+      depth: 7,
       sourceQueue: h.accountQueue,
       redrivePolicy: { maxReceiveCount: 5 },
     });
@@ -124,12 +131,12 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     );
 
     const inspected = await h.opsJson<InspectJson>("dlq", "inspect", h.accountDlq);
-    expect(inspected.count).toBe(6);
+    expect(inspected.count).toBe(7);
     expect(inspected.verdicts).toMatchObject({
       waiting: 3,
       stale: 1,
       "unknown-saga": 1,
-      poison: 1,
+      poison: 2,
     });
     const waiting = inspected.groups.find((g) => g.verdict === "waiting");
     expect(waiting).toMatchObject({
@@ -139,25 +146,28 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     expect(inspected.groups.find((g) => g.verdict === "stale")?.sample.explanation).toBe(
       "saga already failed",
     );
-    expect(await h.depth(h.accountDlq)).toBe(6);
+    expect(await h.depth(h.accountDlq)).toBe(7);
 
     const text = await h.ops("dlq", "inspect", h.accountDlq);
     expect(text.code).toBe(0);
-    expect(text.out).toContain("3 waiting, 1 stale, 1 unknown-saga, 1 poison");
+    expect(text.out).toContain("3 waiting, 1 stale, 1 unknown-saga, 2 poison");
 
     const dry = await h.ops("dlq", "replay", h.accountDlq);
     expect(dry.code).toBe(0);
     expect(dry.out.match(/^send → /gm)).toHaveLength(3);
     expect(dry.out).toContain("dry run: 3 would be sent");
-    expect(await h.depth(h.accountDlq)).toBe(6);
+    expect(dry.out).toMatch(
+      /poison: ReserveCredit refused: it was signed 22 days ago .*longer than any redelivery or replay allows \(19 days\)/,
+    );
+    expect(await h.depth(h.accountDlq)).toBe(7);
 
     await h.repairAccount();
     const run = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "30s");
     expect(run.err).toBe("");
     expect(run.code).toBe(0);
-    expect(run.out).toMatch(/replayed 3 message\(s\) to .*account-commands; 3 left/);
+    expect(run.out).toMatch(/replayed 3 message\(s\) to .*account-commands; 4 left/);
     for (const id of sagaIds) await h.waitForStatus(id, "completed");
-    expect(await h.depth(h.accountDlq)).toBe(3);
+    expect(await h.depth(h.accountDlq)).toBe(4);
 
     // Each order reserved its credit exactly once: no money moved twice.
     const accounts = await h.system.databases.account
@@ -179,7 +189,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     // A second replay finds nothing left worth sending.
     const again = await h.ops("dlq", "replay", h.accountDlq, "--execute", "--settle", "2s");
     expect(again.out).toContain("replayed 0 message(s)");
-    expect(await h.depth(h.accountDlq)).toBe(3);
+    expect(await h.depth(h.accountDlq)).toBe(4);
 
     const history = await h.opsJson<
       { id: string; actor: string; status: string; outcome: string }[]
@@ -198,13 +208,13 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
         .filter((e) => e.state === "skipped")
         .map((e) => e.verdict)
         .sort(),
-    ).toEqual(["poison", "stale", "unknown-saga"]);
+    ).toEqual(["poison", "poison", "stale", "unknown-saga"]);
     // Untouched by all this: the poison body is still there, byte for byte.
     const exported = await h.ops("dlq", "inspect", h.accountDlq, "--json");
     expect(JSON.parse(exported.out).verdicts).toMatchObject({
       stale: 1,
       "unknown-saga": 1,
-      poison: 1,
+      poison: 2,
     });
   });
 

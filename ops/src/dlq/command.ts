@@ -158,7 +158,7 @@ async function inspect(argv: readonly string[], io: OpsIo): Promise<number> {
   const limit = positiveInt(values.limit, "--limit", 1000);
   return withContext(io, { orchestrator: true }, async ({ clients, queues, orchestrator }) => {
     const queue = pickQueue(queues, name);
-    const items = await inspectQueue(clients.sqs, queue.url ?? "", orchestrator, limit);
+    const items = await inspectQueue(clients.sqs, queue.url ?? "", orchestrator, limit, new Date());
     const groups = groupMessages(items);
     if (values.export) {
       const file = resolve(io.cwd, values.export);

@@ -180,7 +180,7 @@ async function executeLocked(
       sent++;
       return "found its copy in the source queue";
     }
-    const item = await lookUp(orchestrator, message);
+    const item = await lookUp(orchestrator, message, new Date(now()));
     if (item.verdict !== Verdict.waiting && item.verdict !== Verdict.event) {
       // Its copy was taken and applied (the saga moved on): the journal keeps the body.
       await journal.record(run.id, { ...entry, state: EntryState.sent });
@@ -238,7 +238,7 @@ async function executeLocked(
         // it is judged like any other message, and is stale once its twin was applied.
         if (message.attributes[REPLAY_ATTRIBUTE]?.startsWith(`${run.id}/`)) {
           returned++;
-          const item = classify(message, undefined);
+          const item = classify(message, undefined, new Date(now()));
           await journal.record(run.id, {
             ...entryOf(item, EntryState.returned),
             explanation: "came back to the DLQ after its replay",
@@ -274,7 +274,7 @@ async function executeLocked(
           continue;
         }
         deferred.delete(message.sqsMessageId);
-        const item = await lookUp(orchestrator, message);
+        const item = await lookUp(orchestrator, message, new Date(now()));
         let skipWhy: string | undefined;
         if (!selected(item, options.filter, now())) skipWhy = "not selected by the filters";
         else if (!replayable(item.verdict, options.includeStale))

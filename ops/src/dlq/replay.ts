@@ -82,7 +82,13 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
 
 async function dryRun(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
   const now = (deps.now ?? Date.now)();
-  const items = await inspectQueue(deps.sqs, deps.queue.url ?? "", deps.orchestrator, 10_000);
+  const items = await inspectQueue(
+    deps.sqs,
+    deps.queue.url ?? "",
+    deps.orchestrator,
+    10_000,
+    new Date(now),
+  );
   const { lines, sent } = planReplay(items, options, now);
   for (const line of lines) deps.onLine?.(line);
   return {

@@ -9,32 +9,36 @@ import {
 } from "@sagaworks/orchestrator";
 import type { OrchestratorClient, SagaView } from "../sagas/orchestrator-client.ts";
 
-/** Classifies one message, asking the orchestrator for its saga (once, with a cache). */
+/**
+ * Classifies one message at `now`, asking the orchestrator for its saga (once, with a cache).
+ */
 export async function lookUp(
   orchestrator: OrchestratorClient,
   message: DlqMessage,
+  now: Date,
   cache?: Map<string, SagaView | null>,
 ): Promise<Classified> {
   const sagaId = sagaIdToLookUp(message);
-  if (sagaId === undefined) return classify(message, undefined);
+  if (sagaId === undefined) return classify(message, undefined, now);
   let saga = cache?.get(sagaId);
   if (saga === undefined) {
     saga = await orchestrator.getSaga(sagaId);
     cache?.set(sagaId, saga);
   }
-  return classify(message, saga);
+  return classify(message, saga, now);
 }
 
-/** Classifies every message of the DLQ, oldest first, leaving them all in it. */
+/** Classifies every message of the DLQ at `now`, oldest first, leaving them all in it. */
 export async function inspectQueue(
   sqs: Parameters<typeof peekMessages>[0],
   queueUrl: string,
   orchestrator: OrchestratorClient,
   limit: number,
+  now: Date,
 ): Promise<Classified[]> {
   const messages = await peekMessages(sqs, queueUrl, { limit });
   const cache = new Map<string, SagaView | null>();
   const items: Classified[] = [];
-  for (const message of messages) items.push(await lookUp(orchestrator, message, cache));
+  for (const message of messages) items.push(await lookUp(orchestrator, message, now, cache));
   return items.sort((a, b) => a.message.sentAt.getTime() - b.message.sentAt.getTime());
 }

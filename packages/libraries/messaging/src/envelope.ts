@@ -114,6 +114,11 @@ export const replyEnvelopeSchema = z.object({
       "must be a UUID",
     ),
   }),
+  /**
+   * Proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with the
+   * answering participant's own reply key (see `signEnvelope`).
+   */
+  signature: z.string().min(1).max(200).optional(),
 });
 
 /** A lifecycle event; `step` only on one that concerns a step (`saga.step.*`, for instance). */

@@ -35,6 +35,13 @@ export {
 } from "./envelope.ts";
 export { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 export {
+  LONGEST_REDELIVERY_MS,
+  SIGNED_AGE_MARGIN_MS,
+  SIGNED_MAX_AGE_MS,
+  SIGNED_MAX_CLOCK_SKEW_MS,
+  signedMessageStaleness,
+} from "./freshness.ts";
+export {
   ack,
   DeadLetterAttribute,
   type HandlerResult,
@@ -78,6 +85,15 @@ export {
   commandKeysConfigShape,
   commandKeysFromConfig,
   DEV_COMMAND_KEY,
+  devReplyKey,
+  devReplyKeyring,
+  type ReplyKeyring,
+  replyKeyConfigShape,
+  replyKeyFromConfig,
+  replyKeyringConfigShape,
+  replyKeyringFromConfig,
+  type SignedEnvelope,
+  type SigningKeys,
   signEnvelope,
   verifyEnvelopeSignature,
 } from "./signature.ts";

@@ -1,20 +1,28 @@
-// Proof of origin for commands: an HMAC over the envelope with a key the orchestrator and its
-// participants share, so whoever can write to a command queue cannot make a service act.
+// Proof of origin for commands and replies: an HMAC over the envelope. Commands carry the key the
+// orchestrator and its participants share, so whoever can write to a command queue cannot make a
+// service act; replies carry a key of the participant's own, so whoever can write to the reply
+// queue cannot complete or fail a step, and one participant cannot answer for another.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { CommandEnvelope } from "./envelope.ts";
+import type { CommandEnvelope, ReplyEnvelope } from "./envelope.ts";
+
+/** The envelopes that are signed: commands (by the orchestrator) and replies (by participants). */
+export type SignedEnvelope = CommandEnvelope | ReplyEnvelope;
 
 const SIGNATURE_VERSION = "v1";
 
 /**
- * The keys that sign and verify commands: `current` signs; `current` and every `previous` key
+ * The keys that sign and verify messages: `current` signs; `current` and every `previous` key
  * verify, so a key can be rotated without a flag day (add the new one as current and keep the
  * old one as previous until every message it signed is gone).
  */
-export interface CommandKeys {
+export interface SigningKeys {
   current: string;
   previous?: readonly string[];
 }
+
+/** The keys of commands, shared by the orchestrator and every participant. */
+export type CommandKeys = SigningKeys;
 
 /**
  * Compensation commands the decoder upgraded from the flat layout (issue 8): their `actionKey`
@@ -22,7 +30,7 @@ export interface CommandKeys {
  * the envelope's fields, so that a sender cannot claim the exemption: only the decoder adds to
  * it, and a copy of the envelope (which lost the mark) fails verification rather than passing.
  */
-const upgradedFromFlatLayout = new WeakSet<CommandEnvelope>();
+const upgradedFromFlatLayout = new WeakSet<object>();
 
 /** Marks a command the decoder upgraded from the flat layout; see {@link verifyEnvelopeSignature}. */
 export function markUpgradedFromFlatLayout(command: CommandEnvelope): void {
@@ -43,43 +51,51 @@ function canonicalJson(value: unknown): string {
 }
 
 /** What the sender signed: the envelope as it was written, before any upgrade on arrival. */
-function signedContent(command: CommandEnvelope): object {
-  if (command.compensation && upgradedFromFlatLayout.has(command)) {
-    const { actionKey: _derivedOnArrival, ...asWritten } = command;
+function signedContent(envelope: SignedEnvelope): object {
+  if (
+    envelope.kind === "command" &&
+    envelope.compensation &&
+    upgradedFromFlatLayout.has(envelope)
+  ) {
+    const { actionKey: _derivedOnArrival, ...asWritten } = envelope;
     return asWritten;
   }
-  return command;
+  return envelope;
 }
 
-function hmac(command: CommandEnvelope, key: string): Buffer {
-  const { signature: _ignored, ...signed } = signedContent(command) as CommandEnvelope;
+function hmac(envelope: SignedEnvelope, key: string): Buffer {
+  const { signature: _ignored, ...signed } = signedContent(envelope) as SignedEnvelope;
   return createHmac("sha256", key).update(canonicalJson(signed)).digest();
 }
 
-/** Returns the command with its `signature` over every other field, made with `keys.current`. */
-export function signEnvelope<Command extends CommandEnvelope>(
-  command: Command,
-  keys: CommandKeys,
-): Command {
+/**
+ * Returns the command or reply with its `signature` over every other field (`sentAt` included,
+ * which makes its age trustworthy), made with `keys.current`.
+ */
+export function signEnvelope<Signed extends SignedEnvelope>(
+  envelope: Signed,
+  keys: SigningKeys,
+): Signed {
   return {
-    ...command,
-    signature: `${SIGNATURE_VERSION}:${hmac(command, keys.current).toString("base64url")}`,
+    ...envelope,
+    signature: `${SIGNATURE_VERSION}:${hmac(envelope, keys.current).toString("base64url")}`,
   };
 }
 
 /**
- * Checks a command's signature against every key (current, then previous) in constant time.
- * Returns undefined when one matches, else why not: missing, malformed, or made with another key
- * or over other content (a forged or altered message). A command decoded from the flat layout is
- * checked over what its sender signed, so it still passes after the decoder upgraded it; pass the
- * object the decoder returned, not a copy.
+ * Checks a command's or reply's signature against every key (current, then previous) in
+ * constant time. Returns undefined when one matches, else why not: missing, malformed, or made
+ * with another key or over other content (a forged or altered message). A command decoded from
+ * the flat layout is checked over what its sender signed, so it still passes after the decoder
+ * upgraded it; pass the object the decoder returned, not a copy.
  */
 export function verifyEnvelopeSignature(
-  command: CommandEnvelope,
-  keys: CommandKeys,
+  envelope: SignedEnvelope,
+  keys: SigningKeys,
 ): string | undefined {
-  if (!command.signature) return "the command is not signed";
-  const [version, encoded] = command.signature.split(":", 2);
+  const what = envelope.kind;
+  if (!envelope.signature) return `the ${what} is not signed`;
+  const [version, encoded] = envelope.signature.split(":", 2);
   if (version !== SIGNATURE_VERSION || !encoded) {
     return `the signature is not in the ${SIGNATURE_VERSION}:<base64url> form`;
   }
@@ -87,12 +103,12 @@ export function verifyEnvelopeSignature(
   let matched = false;
   try {
     for (const key of [keys.current, ...(keys.previous ?? [])]) {
-      const expected = hmac(command, key);
+      const expected = hmac(envelope, key);
       // Every key is tried, so the time taken does not say which one (if any) matched.
       if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
     }
   } catch (error) {
-    return `the command cannot be verified (${(error as Error).message})`;
+    return `the ${what} cannot be verified (${(error as Error).message})`;
   }
   return matched ? undefined : "the signature does not match: forged, altered, or an unknown key";
 }
@@ -141,4 +157,121 @@ export function commandKeysFromConfig(
     );
   }
   return { current, previous: config.COMMAND_SIGNING_PREVIOUS_KEYS };
+}
+
+/**
+ * The reply key a participant signs with in development when none is configured: one per
+ * participant, so development catches a reply checked against the wrong participant's key too.
+ * Never deploy it.
+ */
+export function devReplyKey(participant: string): string {
+  return `sagaworks-dev-reply-key-${participant}-not-secret`;
+}
+
+/** Per participant (service name), the keys its replies are verified with. */
+export type ReplyKeyring = Readonly<Record<string, SigningKeys>>;
+
+/** The development keyring: {@link devReplyKey} for each participant. */
+export function devReplyKeyring(participants: readonly string[]): ReplyKeyring {
+  return Object.fromEntries(participants.map((name) => [name, { current: devReplyKey(name) }]));
+}
+
+const KEY_RULE = "must be at least 32 characters";
+
+/**
+ * Environment field of a participant's reply key. Spread into its config schema and read with
+ * {@link replyKeyFromConfig}.
+ */
+export const replyKeyConfigShape = {
+  /** Key this participant signs its replies with, its own (not shared); at least 32 characters. */
+  REPLY_SIGNING_KEY: z.string().min(32, KEY_RULE).optional(),
+};
+
+/**
+ * A participant's reply key from its config: the configured one, else {@link devReplyKey} in
+ * development; required elsewhere.
+ */
+export function replyKeyFromConfig(
+  config: { REPLY_SIGNING_KEY?: string | undefined },
+  participant: string,
+  development: boolean,
+): SigningKeys {
+  const current = config.REPLY_SIGNING_KEY ?? (development ? devReplyKey(participant) : undefined);
+  if (!current) {
+    throw new Error(
+      `REPLY_SIGNING_KEY is required outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded): set a secret of ${participant}'s own (at least 32 characters), and the same as ${participant}=<key> in the orchestrator's REPLY_SIGNING_KEYS.`,
+    );
+  }
+  return { current };
+}
+
+/** Parses `name=key,name=key`; a name may repeat (previous keys) when `repeat` is true. */
+const keysByParticipant = (repeat: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const keys: Record<string, string[]> = {};
+      for (const entry of (text ?? "")
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const at = entry.indexOf("=");
+        const name = entry.slice(0, Math.max(at, 0)).trim();
+        const key = entry.slice(at + 1).trim();
+        if (at <= 0 || !key) {
+          ctx.addIssue({ code: "custom", message: `an entry is not participant=key` });
+        } else if (key.length < 32) {
+          ctx.addIssue({ code: "custom", message: `the key of ${name} ${KEY_RULE}` });
+        } else if (keys[name] && !repeat) {
+          ctx.addIssue({ code: "custom", message: `${name} is named twice` });
+        } else {
+          keys[name] = [...(keys[name] ?? []), key];
+        }
+      }
+      return keys;
+    });
+
+/**
+ * Environment fields of the orchestrator's reply keyring. Spread into its config schema and read
+ * with {@link replyKeyringFromConfig}. Entries are never echoed in errors: they are secrets.
+ */
+export const replyKeyringConfigShape = {
+  /** Each participant's current reply key: `order=<key>,account=<key>`; default none. */
+  REPLY_SIGNING_KEYS: keysByParticipant(false),
+  /**
+   * Earlier reply keys still accepted while a participant's key is rotated, `order=<old key>`;
+   * a participant may be named more than once. Default none.
+   */
+  REPLY_SIGNING_PREVIOUS_KEYS: keysByParticipant(true),
+};
+
+/**
+ * The orchestrator's reply keyring for these participants: the configured keys, else (in
+ * development only) each one's {@link devReplyKey}. Outside development every participant must
+ * have a key; the error names the ones without.
+ */
+export function replyKeyringFromConfig(
+  config: {
+    REPLY_SIGNING_KEYS: Readonly<Record<string, readonly string[]>>;
+    REPLY_SIGNING_PREVIOUS_KEYS: Readonly<Record<string, readonly string[]>>;
+  },
+  participants: readonly string[],
+  development: boolean,
+): ReplyKeyring {
+  const keyring: Record<string, SigningKeys> = {};
+  const missing: string[] = [];
+  for (const name of participants) {
+    const current =
+      config.REPLY_SIGNING_KEYS[name]?.[0] ?? (development ? devReplyKey(name) : undefined);
+    if (!current) missing.push(name);
+    else keyring[name] = { current, previous: config.REPLY_SIGNING_PREVIOUS_KEYS[name] ?? [] };
+  }
+  if (missing.length > 0) {
+    // A start-up error: the process runner logs it as fatal and exits 1.
+    throw new Error(
+      `REPLY_SIGNING_KEYS has no key for ${missing.join(", ")}, which answer saga commands: outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded) set REPLY_SIGNING_KEYS=${missing.map((name) => `${name}=<key>`).join(",")}, each the REPLY_SIGNING_KEY of that participant (at least 32 characters).`,
+    );
+  }
+  return keyring;
 }

@@ -1,15 +1,14 @@
+import { LONGEST_REDELIVERY_MS, SIGNED_MAX_AGE_MS } from "@sagaworks/messaging";
 import type { Database, Logger } from "@sagaworks/platform";
 import { pruneInboxBatch } from "./participant-store.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/**
- * The longest a command can come back after it was first handled: 4 days on its queue (the
- * topology's retention), 14 days in its DLQ before a replay, plus the orchestrator's own retries
- * in between. An inbox row (a reply to give again, or a guard against a late action) must live
- * longer than that, or a redelivered command would run twice.
- */
-export const LONGEST_REDELIVERY_MS = 18 * DAY_MS;
+// The longest a command can come back (LONGEST_REDELIVERY_MS, 18 days: 14 in SQS, 4 more on its
+// queue after a DLQ replay) is defined once, in messaging, beside the oldest signed command a
+// participant accepts (SIGNED_MAX_AGE_MS, 19 days). An inbox row (a reply to give again, or a
+// guard against a late action) must outlive both, or an accepted command would run twice.
+export { LONGEST_REDELIVERY_MS };
 
 /** Default inbox retention: the longest redelivery plus three days of margin (21 days). */
 export const DEFAULT_INBOX_RETENTION_MS = LONGEST_REDELIVERY_MS + 3 * DAY_MS;
@@ -19,7 +18,7 @@ export interface InboxRetentionOptions {
   /** The service's database, where the participant's inbox lives. */
   db: Pick<Database, "knex">;
   logger: Logger;
-  /** How long rows are kept; defaults to 21 days, and may not be shorter than 18 days. */
+  /** How long rows are kept; defaults to 21 days, and may not be shorter than 19 days. */
   retentionMs?: number;
   /** Time between prunes; defaults to one hour. */
   intervalMs?: number;
@@ -43,9 +42,9 @@ export class InboxRetention {
   constructor(options: InboxRetentionOptions) {
     this.options = options;
     this.retentionMs = options.retentionMs ?? DEFAULT_INBOX_RETENTION_MS;
-    if (this.retentionMs < LONGEST_REDELIVERY_MS) {
+    if (this.retentionMs < SIGNED_MAX_AGE_MS) {
       throw new RangeError(
-        `Inbox retention of ${this.retentionMs} ms is shorter than the longest redelivery (${LONGEST_REDELIVERY_MS} ms, 18 days): a redelivered command would run twice. Keep at least 18 days.`,
+        `Inbox retention of ${this.retentionMs} ms is shorter than the longest redelivery and the oldest command a participant accepts (${SIGNED_MAX_AGE_MS} ms, 19 days): a redelivered command would run twice. Keep at least 19 days.`,
       );
     }
   }

@@ -1,5 +1,10 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { type CommandKeys, DEV_COMMAND_KEY } from "@sagaworks/messaging";
+import {
+  type CommandKeys,
+  DEV_COMMAND_KEY,
+  devReplyKey,
+  type SigningKeys,
+} from "@sagaworks/messaging";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import type { CommandHandler } from "./participant.ts";
 
@@ -29,6 +34,12 @@ export interface ParticipantOptions {
    * (`DEV_COMMAND_KEY`); processes pass the configured ones.
    */
   commandKeys?: CommandKeys | undefined;
+  /**
+   * This participant's own reply key (`current` signs every reply; the orchestrator holds the
+   * same key under the service's name). Defaults to the service's development key
+   * (`devReplyKey(service)`); processes pass the configured one.
+   */
+  replyKey?: SigningKeys | undefined;
   /** Defaults to the wall clock. */
   clock?: (() => Date) | undefined;
   /**
@@ -77,6 +88,7 @@ export interface ResolvedParticipantOptions {
   waitTimeSeconds: number;
   maxReceiveCount: number | undefined;
   commandKeys: CommandKeys;
+  replyKey: SigningKeys;
   clock: () => Date;
   metrics: MetricsRegistry | undefined;
 }
@@ -91,6 +103,7 @@ export function resolveParticipantOptions(options: ParticipantOptions): Resolved
     logger: options.logger,
     handlers: options.handlers,
     ...resolveParticipantTuning(options),
+    replyKey: options.replyKey ?? { current: devReplyKey(options.service) },
     maxReceiveCount: options.maxReceiveCount,
     clock: options.clock ?? (() => new Date()),
     metrics: options.metrics,

@@ -14,6 +14,8 @@ import {
   type ReceivedMessage,
   retryLater,
   SqsConsumer,
+  signEnvelope,
+  signedMessageStaleness,
   verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
 import {
@@ -119,6 +121,8 @@ export interface ParticipantStats {
   guardsLeft: number;
   /** Commands refused because their signature is missing or wrong. */
   refusedUnsigned: number;
+  /** Signed commands refused because they are too old (or dated too far ahead) to be genuine. */
+  refusedStale: number;
 }
 
 /**
@@ -137,6 +141,7 @@ export class Participant {
     refusedByGuard: 0,
     guardsLeft: 0,
     refusedUnsigned: 0,
+    refusedStale: 0,
   };
   readonly relay: OutboxRelay;
   private readonly options: ResolvedParticipantOptions;
@@ -253,6 +258,17 @@ export class Participant {
         `command refused: ${forged}`,
       );
       return poison(`${command.name} refused: ${forged}`);
+    }
+    // Then its age, which the signature vouches for: a command captured and sent again after
+    // the inbox forgot it would otherwise run a second time.
+    const stale = signedMessageStaleness(command.sentAt, this.clock());
+    if (stale) {
+      this.stats.refusedStale++;
+      logger.warn(
+        { sagaId: command.sagaId, command: command.name, messageId: command.messageId },
+        `command refused: ${stale}`,
+      );
+      return poison(`${command.name} refused: ${stale}`);
     }
     const handler = this.options.handlers[command.name];
     if (!handler) {
@@ -390,7 +406,9 @@ export class Participant {
     /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
     repliedKey?: string,
   ): Promise<OutboxRow[]> {
-    const envelope = createReplyEnvelope(
+    // Signed with this participant's own key: the orchestrator checks it with the key of the
+    // participant that owns the step, so no one else can answer in this service's name.
+    const unsigned = createReplyEnvelope(
       {
         name: reply.name,
         sagaId: command.sagaId,
@@ -406,6 +424,7 @@ export class Participant {
       },
       this.clock,
     );
+    const envelope = signEnvelope(unsigned, this.options.replyKey);
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
     return writeReply(trx, {
       destination: replyUrl,

@@ -61,6 +61,7 @@ describe("inbox retention", () => {
       name: "MakeWidget",
       payload: { size: 1 },
       replyTo: replyQueueName(prefix),
+      sentAt: now.toISOString(),
     });
     const deliver = () =>
       participant.handle({ body: command, sqsMessageId: "m", receiveCount: 1, attributes: {} });
@@ -68,14 +69,15 @@ describe("inbox retention", () => {
     expect((await deliver()).type).toBe("ack");
     const retention = new InboxRetention({ db, logger: silentLogger(), clock });
 
-    // 20 days later, inside the 21-day window: the row stays and the duplicate is absorbed.
-    now = new Date(now.getTime() + 20 * DAY_MS);
+    // 19 days later (the oldest a signed command is still accepted), inside the 21-day window:
+    // the row stays and the duplicate is absorbed.
+    now = new Date(now.getTime() + 19 * DAY_MS);
     expect(await retention.pruneOnce()).toBe(0);
     expect((await deliver()).type).toBe("ack");
     expect(runs).toBe(1);
 
     // Past the window the row goes (the command cannot come back any more).
-    now = new Date(now.getTime() + 2 * DAY_MS);
+    now = new Date(now.getTime() + 3 * DAY_MS);
     expect(await retention.pruneOnce()).toBe(1);
     expect(await db.knex("participant_inbox").count({ n: "*" })).toEqual([
       { n: expect.anything() },

@@ -3,10 +3,13 @@ import {
   type CommandKeys,
   createCommandEnvelope,
   DEV_COMMAND_KEY,
+  DeadLetterAttribute,
+  devReplyKey,
   type Envelope,
   envelopeMessage,
   sendToQueue,
   signEnvelope,
+  verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
 import {
   type AwsClients,
@@ -345,6 +348,52 @@ describe("participant SDK", () => {
       { id: "current", size: 1 },
       { id: "previous", size: 1 },
     ]);
+  });
+
+  it("dead-letters a validly signed command sent 22 days ago, or dated past the clock skew, with no effect", async () => {
+    const w = await world("stale commands", { maxReceiveCount: 1 });
+    const DAY_MS = 24 * 60 * 60 * 1000;
+    const make = (widgetId: string, sentAt: Date) =>
+      commandEnvelope({
+        name: "MakeWidget",
+        payload: { widgetId, size: 1 },
+        replyTo: w.replyQueue,
+        sentAt: sentAt.toISOString(),
+      });
+    // Captured from a queue or a DLQ export and sent again after the inbox forgot it.
+    const replayed = make("replayed", new Date(Date.now() - 22 * DAY_MS));
+    const ahead = make("from-the-future", new Date(Date.now() + 60 * 60 * 1000));
+    await send(w, replayed, ahead);
+    const dead = await receiveMessages(w.clients.sqs, w.dlqUrl, 2, {
+      timeoutMs: 20_000,
+    });
+    const reasons = new Map(
+      dead.map((m) => [
+        (JSON.parse(m.Body ?? "{}") as Envelope).messageId,
+        m.MessageAttributes?.[DeadLetterAttribute.reason]?.StringValue,
+      ]),
+    );
+    expect(reasons.get(replayed.messageId)).toMatch(
+      /^MakeWidget refused: it was signed 22 days ago .*longer than any redelivery or replay allows \(19 days\)/,
+    );
+    expect(reasons.get(ahead.messageId)).toMatch(
+      /^MakeWidget refused: it is dated 60 min in the future .*more than the 5 min of clock skew allowed/,
+    );
+    expect(await widgets(w)).toEqual([]);
+    expect(Number((await w.db.knex("participant_inbox").count({ n: "*" }).first())?.n)).toBe(0);
+    expect(w.replies.spy.items).toEqual([]);
+    expect(w.participant.stats.refusedStale).toBe(2);
+
+    // A command within the window (18 days old: the longest a genuine one can take) is run.
+    const late = make("late", new Date(Date.now() - 18 * DAY_MS));
+    await send(w, late);
+    const reply = await w.replies.replyTo(late);
+    expect(await widgets(w)).toEqual([{ id: "late", size: 1 }]);
+    // Its reply is signed with this participant's own (here its development) reply key.
+    expect(verifyEnvelopeSignature(reply, { current: devReplyKey("widgets") })).toBeUndefined();
+    expect(verifyEnvelopeSignature(reply, { current: devReplyKey("order") })).toMatch(
+      /does not match/,
+    );
   });
 
   it("replies only to the configured reply queue, never to an address the command names", async () => {

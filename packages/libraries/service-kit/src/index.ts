@@ -13,6 +13,11 @@ export {
   decodePageCursor,
   encodePageCursor,
 } from "./page-cursor.ts";
+export {
+  type PagePolicyOptions,
+  pagePolicyOptions,
+  registerPagePolicy,
+} from "./page-policy.ts";
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,

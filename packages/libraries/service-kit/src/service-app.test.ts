@@ -245,4 +245,41 @@ describe("createServiceApp health and docs", () => {
     const ui = await app.inject({ method: "GET", url: "/docs" });
     expect(ui.statusCode).toBeLessThan(400);
   });
+
+  it("serves /docs with the strict page policy, and leaves the JSON routes without it", async () => {
+    const { app } = await build();
+    for (const url of ["/docs", "/docs/static/index.html", "/docs/static/swagger-ui.css"]) {
+      const page = await app.inject({ method: "GET", url });
+      expect(page.statusCode, url).toBeLessThan(400);
+      const csp = String(page.headers["content-security-policy"]);
+      expect(csp, url).toContain("default-src 'self'");
+      expect(csp, url).toContain("script-src 'self';");
+      expect(csp, url).toContain("script-src-attr 'none'");
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      // Inline styles (Swagger UI applies one), never inline or evaluated scripts.
+      expect(csp.match(/'unsafe-[a-z-]+'/g), url).toEqual(["'unsafe-inline'"]);
+      expect(csp, url).toContain("style-src 'self' 'unsafe-inline'");
+      expect(page.headers["x-frame-options"], url).toBe("DENY");
+      expect(page.headers["x-content-type-options"], url).toBe("nosniff");
+      expect(page.headers["referrer-policy"], url).toBe("no-referrer");
+    }
+    const health = await app.inject({ method: "GET", url: "/health" });
+    expect(health.headers["content-security-policy"]).toBeUndefined();
+  });
+
+  it("answers a cross-origin preflight with 404: CORS stays closed", async () => {
+    const { app } = await build();
+    for (const url of ["/things", "/docs"]) {
+      const preflight = await app.inject({
+        method: "OPTIONS",
+        url,
+        headers: {
+          origin: "https://elsewhere.example",
+          "access-control-request-method": "POST",
+        },
+      });
+      expect(preflight.statusCode, url).toBe(404);
+      expect(preflight.headers["access-control-allow-origin"], url).toBeUndefined();
+    }
+  });
 });

@@ -27,6 +27,7 @@ import {
 import { z } from "zod";
 import { toErrorResponse } from "./error-response.ts";
 import { ServiceErrorCode, ServiceErrors } from "./errors.ts";
+import { registerPagePolicy } from "./page-policy.ts";
 import { grants, requiredAccess, type ServiceAuth } from "./service-auth.ts";
 import { findUnstorable, MAX_JSON_DEPTH } from "./storable.ts";
 
@@ -151,7 +152,12 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // The documentation page gets the strict browser policy; its scope holds nothing else. Swagger
+  // UI's stylesheet embeds its icons as data: images, and its bundle applies an inline style.
+  await app.register(async (docs) => {
+    await registerPagePolicy(docs, { dataImages: true, inlineStyles: true });
+    await docs.register(swaggerUi, { routePrefix: "/docs" });
+  });
 
   app.setErrorHandler((error: unknown, request, reply) => {
     const { status, body, unexpected } = toErrorResponse(error);

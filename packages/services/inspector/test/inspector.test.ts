@@ -9,6 +9,8 @@
 // INSPECTOR_SCREENSHOT_DIR names: docs/screenshots/ refreshes the README's pictures.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,7 +26,7 @@ import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definitio
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { build } from "vite";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { apiTypesFile, renderApiTypes } from "../src/api-types.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -72,6 +74,12 @@ let base: string;
 let userDataDir: string;
 let context: BrowserContext;
 let page: Page;
+/**
+ * What the browser reported against the pages since the last test: Content-Security-Policy
+ * violations, uncaught errors and resources not found (a favicon 404 included). Each test must
+ * leave it empty.
+ */
+const browserProblems: string[] = [];
 /** The account service running now: the system's own until a test pauses it. */
 let account: Pick<AccountService, "stop"> | undefined;
 const replicas: Pick<AccountService, "stop">[] = [];
@@ -196,7 +204,18 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 900 },
   });
   page = context.pages()[0] ?? (await context.newPage());
+  page.on("console", (message) => {
+    const text = message.text();
+    if (/Content Security Policy|status of 404/.test(text)) {
+      browserProblems.push(`${message.type()}: ${text} (${message.location().url})`);
+    }
+  });
+  page.on("pageerror", (error) => browserProblems.push(`uncaught: ${error.message}`));
 }, 300_000);
+
+afterEach(() => {
+  expect(browserProblems.splice(0), "the browser reported problems on the page").toEqual([]);
+});
 
 afterAll(async () => {
   await context?.close();
@@ -566,5 +585,42 @@ describe("the web inspector", () => {
     expect(Number(await page.evaluate(HORIZONTAL_OVERFLOW))).toBeLessThanOrEqual(0);
     await shoot("sagas-narrow");
     await page.setViewportSize({ width: 1280, height: 900 });
+  });
+});
+
+describe("the browser protections of the inspector and the API documentation", () => {
+  let framer: Server | undefined;
+  afterAll(() => new Promise<void>((done) => (framer ? framer.close(() => done()) : done())));
+
+  it("refuses to be framed by a page of another origin", async () => {
+    // A page on another port (another origin) that frames the inspector, as a clickjacker would.
+    framer = createServer((_request, response) => {
+      response.setHeader("content-type", "text/html");
+      response.end(`<!doctype html><title>framer</title><iframe src="${base}/ui/"></iframe>`);
+    });
+    await new Promise<void>((listening) => framer?.listen(0, "127.0.0.1", listening));
+    const framerUrl = `http://127.0.0.1:${(framer.address() as AddressInfo).port}/`;
+    const refused = page.waitForEvent("console", {
+      predicate: (message) => /frame-ancestors 'none'/.test(message.text()),
+      timeout: UI_WAIT_MS,
+    });
+    await page.goto(framerUrl);
+    await refused;
+    const framed = page.frames().find((frame) => frame !== page.mainFrame());
+    expect(framed, "the framer's iframe").toBeDefined();
+    // The inspector never ran inside the frame: no app root, no sign-in field.
+    expect(await framed?.locator("#app").count()).toBe(0);
+    expect(await framed?.getByLabel("API token").count()).toBe(0);
+    // The refusal is the one report this test expects.
+    const unexpected = browserProblems
+      .splice(0)
+      .filter((problem) => !/frame-ancestors 'none'/.test(problem));
+    expect(unexpected).toEqual([]);
+  });
+
+  it("serves /docs under its strict policy and Swagger UI still renders every operation", async () => {
+    await page.goto(`${base}/docs`);
+    await page.locator(".opblock").first().waitFor({ timeout: UI_WAIT_MS });
+    expect(await page.locator(".opblock").count()).toBeGreaterThan(5);
   });
 });

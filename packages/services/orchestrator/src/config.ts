@@ -1,4 +1,4 @@
-import { commandKeysConfigShape } from "@sagaworks/messaging";
+import { commandKeysConfigShape, replyKeyringConfigShape } from "@sagaworks/messaging";
 import { baseConfigShape } from "@sagaworks/platform";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { topologySettingsShape } from "@sagaworks/topology";
@@ -28,6 +28,7 @@ const serviceUrls = z
 export const orchestratorConfigSchema = z.object({
   ...baseConfigShape,
   ...commandKeysConfigShape,
+  ...replyKeyringConfigShape,
   /** Port of the API; defaults to 3000. */
   ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   /** Address the API binds to; defaults to 127.0.0.1. */

@@ -13,6 +13,7 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   inputTooLarge: { code: "SAGA_INPUT_TOO_LARGE", status: 400 },
   actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },
   routingUnknown: { code: "SAGA_ROUTING_UNKNOWN" },
+  replyRefused: { code: "SAGA_REPLY_REFUSED" },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },
   deadLetterQueueMissing: { code: "DEAD_LETTER_QUEUE_MISSING", status: 404 },
 });

@@ -1,5 +1,5 @@
 // The orchestrator process: `pnpm --filter @sagaworks/orchestrator start`.
-import { commandKeysFromConfig } from "@sagaworks/messaging";
+import { commandKeysFromConfig, replyKeyringFromConfig } from "@sagaworks/messaging";
 import {
   createAwsClients,
   createDatabase,
@@ -8,6 +8,7 @@ import {
   usesDevelopmentDefaults,
 } from "@sagaworks/platform";
 import { DEV_WRITE_TOKEN, runService } from "@sagaworks/service-kit";
+import { participantsOf } from "@sagaworks/topology";
 import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
 import { createOrchestrator } from "./orchestrator.ts";
@@ -17,6 +18,9 @@ await runService({
   configSchema: orchestratorConfigSchema,
   async start(config, logger, shutdown, telemetry) {
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
+    const development = usesDevelopmentDefaults(config);
+    // Read before anything opens: without a reply key per participant no reply could be applied.
+    const replyKeys = replyKeyringFromConfig(config, participantsOf(definitions), development);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
     const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
@@ -38,7 +42,8 @@ await runService({
         config.SERVICE_WRITE_TOKEN ??
         (usesDevelopmentDefaults(config) ? DEV_WRITE_TOKEN : undefined),
       apiToken: config.ORCHESTRATOR_API_TOKEN,
-      commandKeys: commandKeysFromConfig(config, usesDevelopmentDefaults(config)),
+      commandKeys: commandKeysFromConfig(config, development),
+      replyKeys,
       metrics: telemetry.metrics,
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,

@@ -1,9 +1,11 @@
 import {
   type CommandKeys,
   DEV_COMMAND_KEY,
+  devReplyKeyring,
   type Envelope,
   OutboxHandOff,
   OutboxRelay,
+  type ReplyKeyring,
   RequestCounter,
   registerDlqDepth,
   type SqsConsumer,
@@ -61,6 +63,12 @@ export interface OrchestratorDeps {
   apiToken: string;
   /** Keys that sign commands (shared with participants); defaults to the development key. */
   commandKeys?: CommandKeys;
+  /**
+   * Each participant's reply keys: a reply is applied only when signed with the key of the
+   * participant that owns its step. Defaults to every participant's development key
+   * (`devReplyKey(name)`).
+   */
+  replyKeys?: ReplyKeyring;
   /**
    * The process's Prometheus registry (see runService), served at `/metrics`; defaults to one
    * of the orchestrator's own.
@@ -249,6 +257,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     sqs: clients.sqs,
     queueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
     runtime,
+    checks: {
+      keys: deps.replyKeys ?? devReplyKeyring(participantsOf(definitions.all())),
+      clock,
+    },
     logger,
     maxReceiveCount,
     concurrency: options.replyConcurrency,

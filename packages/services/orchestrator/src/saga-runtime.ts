@@ -133,6 +133,13 @@ export interface ApplyOptions {
   reason?: string;
   /** An outbox row (an HTTP call) whose answer this is: deleted in the same transaction. */
   outboxId?: string;
+  /**
+   * Checks the event against the saga's pinned definition before it is applied (a reply's
+   * signature, with the key of the participant that owns its step); a reason refuses it: the
+   * transaction rolls back, so nothing is recorded, not even the delivery, and `apply` throws
+   * SAGA_REPLY_REFUSED with the reason.
+   */
+  refuse?: (compiled: CompiledSaga) => string | undefined;
 }
 
 // Postgres aborts one of two transactions that wait on each other (40P01) or fail to serialise
@@ -292,6 +299,10 @@ export class SagaRuntime {
         if (!first) return { kind: "duplicate" } as const;
       }
       const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
+      const refused = options.refuse?.(compiled);
+      if (refused) {
+        throw OrchestratorErrors.create(OrchestratorErrorCode.replyRefused, refused, { sagaId });
+      }
       const now = this.clock();
       const span = trace.getTracer("sagaworks").startSpan(
         `saga.transition ${event.type}`,

@@ -184,6 +184,29 @@ describe("the inspector app at /ui", () => {
       expect(page.statusCode).toBe(200);
       expect(page.headers["content-type"]).toMatch(/text\/html/);
       expect(page.body).toContain("Sagaworks inspector");
+      // The page's browser policy: own origin only, scripts strict, never framed, no referrer.
+      const csp = String(page.headers["content-security-policy"]);
+      for (const directive of [
+        "default-src 'self'",
+        "script-src 'self';",
+        "script-src-attr 'none'",
+        "connect-src 'self'",
+        "img-src 'self';",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+      ]) {
+        expect(csp).toContain(directive);
+      }
+      expect(page.headers["x-frame-options"]).toBe("DENY");
+      expect(page.headers["x-content-type-options"]).toBe("nosniff");
+      expect(page.headers["referrer-policy"]).toBe("no-referrer");
+      // The JSON reads beside it are not pages and carry no page policy.
+      const counts = await app.inject({
+        method: "GET",
+        url: "/sagas/counts",
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      expect(counts.headers["content-security-policy"]).toBeUndefined();
       const bare = await app.inject({ method: "GET", url: "/ui" });
       expect(bare.statusCode).toBe(301);
       expect(bare.headers.location).toBe("/ui/");

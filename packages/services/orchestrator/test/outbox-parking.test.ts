@@ -3,8 +3,11 @@
 import {
   type CommandEnvelope,
   createReplyEnvelope,
+  devReplyKey,
+  devReplyKeyring,
   type Envelope,
   type SqsConsumer,
+  signEnvelope,
 } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -125,8 +128,11 @@ describe("replies naming a step the saga does not have", () => {
     });
     const before = (await statusOf(sagaId, "completed")).history.length;
     const junk = 3 * JUNK_REPLIES_IN_HISTORY;
+    // Signed by the saga's participant (order), so they pass the signature check and reach the
+    // saga as replies to a step it does not have.
+    const checks = { keys: devReplyKeyring(["order"]), clock: () => new Date() };
     for (let i = 0; i < junk; i++) {
-      const envelope = createReplyEnvelope({
+      const unsigned = createReplyEnvelope({
         name: "OrderCreated",
         sagaId,
         sagaName: noteSagaDefinition.name,
@@ -137,12 +143,13 @@ describe("replies naming a step the saga does not have", () => {
         causationId: crypto.randomUUID(),
         payload: {},
       });
-      await handleReply(orchestrator.runtime, {
-        body: envelope,
-        sqsMessageId: `junk-${i}`,
-        receiveCount: 1,
-        attributes: {},
-      });
+      const envelope = signEnvelope(unsigned, { current: devReplyKey("order") });
+      const result = await handleReply(
+        orchestrator.runtime,
+        { body: envelope, sqsMessageId: `junk-${i}`, receiveCount: 1, attributes: {} },
+        checks,
+      );
+      expect(result.type).toBe("ack");
     }
     const saga = await view(sagaId);
     expect(saga.junkReplies).toBe(junk);

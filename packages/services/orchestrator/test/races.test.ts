@@ -3,7 +3,12 @@
 // actions chosen on a view of the saga that is no longer true. The orchestrator is built but not
 // started: each test plays the replicas' parts by hand, with its own clock, in the order it needs.
 import { serviceContracts } from "@sagaworks/contracts";
-import { createReplyEnvelope } from "@sagaworks/messaging";
+import {
+  createReplyEnvelope,
+  devReplyKey,
+  devReplyKeyring,
+  signEnvelope,
+} from "@sagaworks/messaging";
 import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { deadlineTimerId } from "@sagaworks/saga-engine";
@@ -155,13 +160,18 @@ function replyTo(sagaId: string, attempt: number, causationId: string, step = "c
   });
 }
 
+// Signed by the step's participant, as a genuine reply is: only the causation id is wrong.
 const deliver = (envelope: ReturnType<typeof replyTo>, id: string) =>
-  handleReply(orchestrator.runtime, {
-    body: envelope,
-    sqsMessageId: id,
-    receiveCount: 1,
-    attributes: {},
-  });
+  handleReply(
+    orchestrator.runtime,
+    {
+      body: signEnvelope(envelope, { current: devReplyKey("order") }),
+      sqsMessageId: id,
+      receiveCount: 1,
+      attributes: {},
+    },
+    { keys: devReplyKeyring(["order"]), clock: () => new Date() },
+  );
 
 describe("replies are matched to the command the saga waits on", () => {
   it("a reply with the right step and attempt but another causation id is not applied", async () => {

@@ -1,4 +1,4 @@
-import { commandKeysConfigShape } from "@sagaworks/messaging";
+import { commandKeysConfigShape, replyKeyConfigShape } from "@sagaworks/messaging";
 import { baseConfigShape } from "@sagaworks/platform";
 import { serviceAuthConfigShape } from "@sagaworks/service-kit";
 import { z } from "zod";
@@ -8,6 +8,7 @@ export const orderConfigSchema = z.object({
   ...baseConfigShape,
   ...serviceAuthConfigShape,
   ...commandKeysConfigShape,
+  ...replyKeyConfigShape,
   /** HTTP port; defaults to 3001 (0 lets the OS pick one, for tests). */
   PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   /** Interface to listen on; defaults to loopback `127.0.0.1`. */

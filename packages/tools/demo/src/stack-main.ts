@@ -34,6 +34,11 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const apiToken = config.ORCHESTRATOR_API_TOKEN ?? `stack-${randomBytes(12).toString("hex")}`;
 const serviceToken = config.SERVICE_WRITE_TOKEN ?? `stack-${randomBytes(12).toString("hex")}`;
 const commandSigningKey = config.COMMAND_SIGNING_KEY ?? randomBytes(32).toString("hex");
+// One reply key per participant, random per run: neither can sign as the other.
+const replySigningKeys = {
+  order: randomBytes(32).toString("hex"),
+  account: randomBytes(32).toString("hex"),
+};
 
 // Ctrl-C during start-up stops what has started; afterwards it stops everything.
 const starting = new AbortController();
@@ -50,6 +55,7 @@ const stack = await startStack({
   apiToken,
   serviceToken,
   commandSigningKey,
+  replySigningKeys,
   logLevel: config.LOG_LEVEL,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
   write: say,

@@ -24,6 +24,11 @@ export interface StackOptions {
   serviceToken: string;
   /** Shared secret that signs commands (COMMAND_SIGNING_KEY of the orchestrator and participants). */
   commandSigningKey: string;
+  /**
+   * Each participant's own reply key (its REPLY_SIGNING_KEY; the orchestrator gets them all as
+   * REPLY_SIGNING_KEYS).
+   */
+  replySigningKeys: { order: string; account: string };
   logLevel: string;
   maxReceiveCount: number;
   /** Where prefixed log lines go. */
@@ -165,6 +170,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ORCHESTRATOR_DB_SCHEMA: `${options.schemaPrefix}orchestrator`,
           ORCHESTRATOR_API_TOKEN: options.apiToken,
           SERVICE_URLS: `customer=http://127.0.0.1:${customerPort}`,
+          REPLY_SIGNING_KEYS: `order=${options.replySigningKeys.order},account=${options.replySigningKeys.account}`,
         },
       );
       orchestrators.push(await ready(child, `http://127.0.0.1:${port(offset)}`));
@@ -182,6 +188,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...common,
         PORT: port(2),
         ACCOUNT_DB_SCHEMA: `${options.schemaPrefix}accounts`,
+        REPLY_SIGNING_KEY: options.replySigningKeys.account,
       }),
       `http://127.0.0.1:${port(2)}`,
     );
@@ -190,6 +197,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         ...common,
         PORT: port(1),
         ORDER_DB_SCHEMA: `${options.schemaPrefix}orders`,
+        REPLY_SIGNING_KEY: options.replySigningKeys.order,
       }),
       `http://127.0.0.1:${port(1)}`,
     );

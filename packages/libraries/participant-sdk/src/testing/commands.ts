@@ -19,7 +19,8 @@ import { silentLogger } from "@sagaworks/platform";
  * A command envelope as the orchestrator sends it, for driving a participant from a test: the
  * idempotency key follows the orchestrator's convention (`<saga>:<step>` for an action,
  * `<saga>:<step>:compensation` for its compensation, whose `actionKey` is the action's key), and
- * it is signed with `keys` (the development key by default; `null` leaves it unsigned).
+ * it is signed with `keys` (the development key by default; `null` leaves it unsigned), sent at
+ * `sentAt` (now by default).
  */
 export function commandEnvelope(input: {
   name: string;
@@ -32,6 +33,7 @@ export function commandEnvelope(input: {
   /** On a compensation: the orchestrator got the action's success reply (signed with the rest). */
   actionApplied?: boolean;
   keys?: CommandKeys | null;
+  sentAt?: string;
 }): CommandEnvelope {
   const sagaId = input.sagaId ?? randomUUID();
   const step = input.step ?? "step";
@@ -44,6 +46,7 @@ export function commandEnvelope(input: {
     attempt: input.attempt ?? 1,
     replyTo: input.replyTo,
     payload: input.payload,
+    ...(input.sentAt === undefined ? {} : { sentAt: input.sentAt }),
   };
   const actionKey = `${sagaId}:${step}`;
   const envelope = createCommandEnvelope(

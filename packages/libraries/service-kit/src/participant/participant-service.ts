@@ -5,6 +5,8 @@ import {
   commandKeysFromConfig,
   RequestCounter,
   registerDlqDepth,
+  replyKeyFromConfig,
+  type SigningKeys,
 } from "@sagaworks/messaging";
 import {
   type CommandHandler,
@@ -58,6 +60,8 @@ export interface ParticipantServiceDeps {
   auth: ServiceAuth;
   /** Keys that verify commands' signatures; defaults to the development key. */
   commandKeys?: CommandKeys | undefined;
+  /** This service's own reply key; defaults to its development key (`devReplyKey(name)`). */
+  replyKey?: SigningKeys | undefined;
   /**
    * The process's Prometheus registry; served at the app's `/metrics`, and the participant and
    * its gauges count in it. Defaults to none here: the app then serves one of its own.
@@ -79,6 +83,8 @@ export interface ResolvedParticipantServiceDeps {
   maxReceiveCount: number | undefined;
   auth: ServiceAuth;
   commandKeys: CommandKeys;
+  /** Undefined: the participant's development key. */
+  replyKey: SigningKeys | undefined;
   metrics: MetricsRegistry | undefined;
 }
 
@@ -94,6 +100,7 @@ export function resolveParticipantServiceDeps(
     ...resolveParticipantTuning(deps),
     maxReceiveCount: deps.maxReceiveCount,
     auth: deps.auth,
+    replyKey: deps.replyKey,
     metrics: deps.metrics,
   };
 }
@@ -144,6 +151,7 @@ export async function startParticipantService(
     waitTimeSeconds: deps.waitTimeSeconds,
     maxReceiveCount: deps.maxReceiveCount,
     commandKeys: deps.commandKeys,
+    replyKey: deps.replyKey,
     metrics: deps.metrics,
   });
   if (deps.metrics) await registerParticipantGauges(definition.name, deps, deps.metrics);
@@ -213,6 +221,7 @@ export type ParticipantProcessConfig = BaseConfig & {
   SERVICE_READ_TOKEN?: string | undefined;
   COMMAND_SIGNING_KEY?: string | undefined;
   COMMAND_SIGNING_PREVIOUS_KEYS: string[];
+  REPLY_SIGNING_KEY?: string | undefined;
 };
 
 /**
@@ -232,6 +241,7 @@ export async function startParticipantProcess(
   const development = usesDevelopmentDefaults(config);
   const auth = serviceAuthFromConfig(config, development);
   const commandKeys = commandKeysFromConfig(config, development);
+  const replyKey = replyKeyFromConfig(config, definition.name, development);
   const broker = await resolveBroker(config);
   shutdown.onShutdown("broker", () => broker.stop());
   const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
@@ -265,6 +275,7 @@ export async function startParticipantProcess(
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
     auth,
     commandKeys,
+    replyKey,
     metrics: telemetry?.metrics,
   });
   logger.info(

@@ -25,7 +25,7 @@ const VERDICTS: Record<string, string> = {
   waiting: "the saga still waits for exactly this step: a replay is useful",
   stale: "the saga moved on or finished: a replay is ignored at best",
   "unknown-saga": "the orchestrator has no such saga: export, then delete by hand",
-  poison: "not an envelope: it would fail again; fix the producer",
+  poison: "not an envelope, or too old to be accepted: it would fail again; never replayed",
   event: "a lifecycle event: replay once the subscriber is fixed",
 };
 

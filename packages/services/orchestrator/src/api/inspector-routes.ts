@@ -11,6 +11,7 @@ import {
   cursorTimestamp,
   decodePageCursor,
   encodePageCursor,
+  registerPagePolicy,
   storableString,
 } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -94,20 +95,27 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
   const requireToken = bearerAuth(options.apiToken);
 
   const uiDir = options.uiDir ?? defaultInspectorDir;
-  // Relative asset paths in the app resolve against /ui/, not /.
-  app.get("/ui", { schema: { hide: true } }, async (_request, reply) =>
-    reply.redirect("/ui/", 301),
-  );
-  if (existsSync(uiDir)) {
-    await app.register(fastifyStatic, { root: uiDir, prefix: "/ui/" });
-  } else {
-    app.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
-      reply.code(503).send({
-        code: "INSPECTOR_NOT_BUILT",
-        message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
-      }),
+  // The page's own scope, with the strict browser policy: the inspector holds the API token and
+  // the operator buttons, so it loads nothing from elsewhere, runs no inline script and refuses
+  // to be framed. Mermaid writes a <style> into each SVG it renders, hence inline styles (not
+  // scripts) are allowed on this page.
+  await app.register(async (ui) => {
+    await registerPagePolicy(ui, { inlineStyles: true });
+    // Relative asset paths in the app resolve against /ui/, not /.
+    ui.get("/ui", { schema: { hide: true } }, async (_request, reply) =>
+      reply.redirect("/ui/", 301),
     );
-  }
+    if (existsSync(uiDir)) {
+      await ui.register(fastifyStatic, { root: uiDir, prefix: "/ui/" });
+    } else {
+      ui.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
+        reply.code(503).send({
+          code: "INSPECTOR_NOT_BUILT",
+          message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
+        }),
+      );
+    }
+  });
 
   app.get(
     "/sagas/search",

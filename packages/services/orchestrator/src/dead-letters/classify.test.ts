@@ -16,6 +16,8 @@ import {
 import type { DlqMessage } from "./message.ts";
 
 const sagaId = randomUUID();
+/** The classification's clock: the envelopes below are sent now. */
+const NOW = new Date();
 
 function message(body: string, reason: string | null = "handler threw: down"): DlqMessage {
   return {
@@ -80,29 +82,53 @@ const waitingFor = (step: string, attempt = 1, compensation = false) =>
   saga("running", { step, attempt, compensation, waitingFor: "reply" });
 
 describe("classify", () => {
+  it("calls a command or reply too old for its receiver poison, with the receiver's reason", () => {
+    const DAY_MS = 24 * 60 * 60 * 1000;
+    const later = new Date(NOW.getTime() + 22 * DAY_MS);
+    const old = classify(command(), waitingFor("reserve-credit"), later);
+    expect(old.verdict).toBe(Verdict.poison);
+    expect(old.explanation).toMatch(
+      /^ReserveCredit refused: it was signed 22 days ago .*longer than any redelivery or replay allows \(19 days\)/,
+    );
+    const oldReply = classify(command({ kind: "reply" }), waitingFor("reserve-credit"), later);
+    expect(oldReply.verdict).toBe(Verdict.poison);
+    expect(oldReply.explanation).toMatch(/^CreditReserved refused: it was signed 22 days ago/);
+    // 18 days is still a genuine redelivery; a message from an hour ahead is not.
+    const within = new Date(NOW.getTime() + 18 * DAY_MS);
+    expect(classify(command(), waitingFor("reserve-credit"), within).verdict).toBe(Verdict.waiting);
+    const earlier = new Date(NOW.getTime() - 60 * 60 * 1000);
+    expect(classify(command(), waitingFor("reserve-credit"), earlier).explanation).toMatch(
+      /dated 60 min in the future/,
+    );
+    // Events are not signed: their age says nothing about a replay.
+    expect(classify(command({ kind: "event" }), undefined, later).verdict).toBe(Verdict.event);
+  });
+
   it("calls a message useful only when the saga waits for exactly its step, attempt and direction", () => {
-    expect(classify(command(), waitingFor("reserve-credit")).verdict).toBe(Verdict.waiting);
-    expect(classify(command({ kind: "reply" }), waitingFor("reserve-credit")).verdict).toBe(
+    expect(classify(command(), waitingFor("reserve-credit"), NOW).verdict).toBe(Verdict.waiting);
+    expect(classify(command({ kind: "reply" }), waitingFor("reserve-credit"), NOW).verdict).toBe(
       Verdict.waiting,
     );
-    const older = classify(command(), waitingFor("reserve-credit", 2));
+    const older = classify(command(), waitingFor("reserve-credit", 2), NOW);
     expect(older.verdict).toBe(Verdict.stale);
     expect(older.explanation).toBe(
       "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2 (reply)",
     );
-    expect(classify(command(), waitingFor("reserve-credit", 1, true)).verdict).toBe(Verdict.stale);
-    expect(classify(command(), waitingFor("approve-order")).verdict).toBe(Verdict.stale);
+    expect(classify(command(), waitingFor("reserve-credit", 1, true), NOW).verdict).toBe(
+      Verdict.stale,
+    );
+    expect(classify(command(), waitingFor("approve-order"), NOW).verdict).toBe(Verdict.stale);
     const timer = saga("running", {
       step: "reserve-credit",
       attempt: 1,
       compensation: false,
       waitingFor: "retry-timer",
     });
-    expect(classify(command(), timer).verdict).toBe(Verdict.stale);
+    expect(classify(command(), timer, NOW).verdict).toBe(Verdict.stale);
   });
 
   it("calls messages of finished sagas stale and sends parked ones to the operator actions", () => {
-    expect(classify(command(), saga("completed", null))).toMatchObject({
+    expect(classify(command(), saga("completed", null), NOW)).toMatchObject({
       verdict: Verdict.stale,
       explanation: "saga already completed",
     });
@@ -112,25 +138,25 @@ describe("classify", () => {
       compensation: false,
       waitingFor: "reply",
     });
-    expect(classify(command(), parked).explanation).toContain("ops sagas retry");
+    expect(classify(command(), parked, NOW).explanation).toContain("ops sagas retry");
   });
 
   it("tells unknown sagas, poison bodies and events apart", () => {
-    expect(classify(command(), null).verdict).toBe(Verdict.unknownSaga);
-    const poison = classify(message("{ not json"), undefined);
+    expect(classify(command(), null, NOW).verdict).toBe(Verdict.unknownSaga);
+    const poison = classify(message("{ not json"), undefined, NOW);
     expect(poison.verdict).toBe(Verdict.poison);
     expect(poison.explanation).toContain("not JSON");
-    expect(classify(message(JSON.stringify({ messageId: "x" })), undefined).verdict).toBe(
+    expect(classify(message(JSON.stringify({ messageId: "x" })), undefined, NOW).verdict).toBe(
       Verdict.poison,
     );
-    expect(classify(command({ kind: "event" }), undefined).verdict).toBe(Verdict.event);
+    expect(classify(command({ kind: "event" }), undefined, NOW).verdict).toBe(Verdict.event);
   });
 
   it("groups by verdict, type, step and reason, biggest first, with a sample", () => {
     const items = [
-      classify(command(), waitingFor("reserve-credit")),
-      classify(command(), waitingFor("reserve-credit")),
-      classify(message("x", null), undefined),
+      classify(command(), waitingFor("reserve-credit"), NOW),
+      classify(command(), waitingFor("reserve-credit"), NOW),
+      classify(message("x", null), undefined, NOW),
     ];
     const groups = groupMessages(items);
     expect(groups.map((g) => [g.count, g.key])).toEqual([

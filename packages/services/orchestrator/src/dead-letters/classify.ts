@@ -1,5 +1,7 @@
 // Joins a dead-lettered message to its saga's state and says whether replaying it is useful.
-// Pure: the caller looks the saga up (ops through the API, the orchestrator in its store).
+// Pure: the caller looks the saga up (ops through the API, the orchestrator in its store), and
+// passes the clock.
+import { signedMessageStaleness } from "@sagaworks/messaging";
 import { type DlqMessage, type EnvelopeFacts, envelopeFacts } from "./message.ts";
 
 /** What replaying a message would do. */
@@ -10,7 +12,10 @@ export const Verdict = {
   stale: "stale",
   /** No saga with this id: nothing would take the message. */
   unknownSaga: "unknown-saga",
-  /** Not an envelope: replaying it fails again the same way. */
+  /**
+   * Not an envelope, or a command or reply too old (or dated too far ahead) for its receiver to
+   * accept: replaying it fails again the same way.
+   */
   poison: "poison",
   /** A lifecycle event: not tied to a step, safe to redeliver to its subscriber. */
   event: "event",
@@ -56,9 +61,13 @@ export function sagaIdToLookUp(message: DlqMessage): string | undefined {
 
 /**
  * The verdict for one message given its saga (`undefined` when not looked up: poison and
- * events need no saga; `null` when the orchestrator does not know it).
+ * events need no saga; `null` when the orchestrator does not know it), at `now`.
  */
-export function classify(message: DlqMessage, saga: SagaState | null | undefined): Classified {
+export function classify(
+  message: DlqMessage,
+  saga: SagaState | null | undefined,
+  now: Date,
+): Classified {
   const { facts: envelope, error } = envelopeFacts(message.body);
   const result = (verdict: Verdict, explanation: string, state: Classified["saga"] = null) => ({
     message,
@@ -69,6 +78,10 @@ export function classify(message: DlqMessage, saga: SagaState | null | undefined
   });
   if (!envelope) return result(Verdict.poison, error ?? "not an envelope");
   if (envelope.kind === "event") return result(Verdict.event, "lifecycle event");
+  // The receiver refuses a signed message this old (the participant, or the orchestrator for a
+  // reply), with this reason: a replay would only dead-letter it again.
+  const stale = signedMessageStaleness(envelope.sentAt, now);
+  if (stale) return result(Verdict.poison, `${envelope.name} refused: ${stale}`);
   if (!saga) {
     return result(Verdict.unknownSaga, `the orchestrator has no saga ${envelope.sagaId}`);
   }
@@ -99,8 +112,8 @@ export function classify(message: DlqMessage, saga: SagaState | null | undefined
     (work) =>
       `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt} (${work.waitingFor})`,
   );
-  const now = waits.length > 0 ? waits.join(", ") : saga.state;
-  return result(Verdict.stale, `saga moved on from ${what}; it is at ${now}`, state);
+  const at = waits.length > 0 ? waits.join(", ") : saga.state;
+  return result(Verdict.stale, `saga moved on from ${what}; it is at ${at}`, state);
 }
 
 /** The key messages are grouped by: verdict, kind and name, saga name and step, reason. */

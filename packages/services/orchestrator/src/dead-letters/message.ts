@@ -49,6 +49,8 @@ export interface EnvelopeFacts {
   attempt: number | undefined;
   /** Commands and replies only. */
   compensation: boolean | undefined;
+  /** The envelope's own send time (ISO), which its signature covers. */
+  sentAt: string;
 }
 
 /** Decodes a body; `facts` is null (and `error` says why) when it is not an envelope. */
@@ -68,6 +70,7 @@ export function envelopeFacts(body: string): {
         step: envelope.step,
         attempt: envelope.kind === "event" ? undefined : envelope.attempt,
         compensation: envelope.kind === "event" ? undefined : envelope.compensation,
+        sentAt: envelope.sentAt,
       },
       error: null,
     };

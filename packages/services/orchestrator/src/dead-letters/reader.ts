@@ -118,13 +118,14 @@ export class DeadLetterReader {
     const messages = await this.peekShared(queue.url, options.limit);
     const ids = messages.flatMap((m) => sagaIdToLookUp(m) ?? []);
     const sagas = await this.deps.sagaStates(ids);
+    const now = (this.deps.clock ?? (() => new Date()))();
     const items: Classified[] = messages
       .map((message) => {
         const sagaId = sagaIdToLookUp(message);
-        return classify(message, sagaId === undefined ? undefined : (sagas.get(sagaId) ?? null));
+        const saga = sagaId === undefined ? undefined : (sagas.get(sagaId) ?? null);
+        return classify(message, saga, now);
       })
       .sort((a, b) => a.message.sentAt.getTime() - b.message.sentAt.getTime());
-    const now = (this.deps.clock ?? (() => new Date()))();
     const report = buildReport({
       queue,
       items,

@@ -5,12 +5,14 @@ import {
   ack,
   type CommandEnvelope,
   createReplyEnvelope,
+  devReplyKey,
   type Envelope,
   envelopeMessage,
   poison,
   type ReceivedMessage,
   SqsConsumer,
   sendToQueue,
+  signEnvelope,
 } from "@sagaworks/messaging";
 import { type AwsClients, silentLogger } from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
@@ -63,7 +65,8 @@ export async function startParticipant(
       received.push(command);
       const reply = await answer(command, delivery);
       if (!reply) return ack();
-      const envelope = createReplyEnvelope({
+      // Signed with this service's development reply key, as the orchestrator expects of it.
+      const unsigned = createReplyEnvelope({
         name: reply.name,
         sagaId: command.sagaId,
         sagaName: command.sagaName,
@@ -75,6 +78,7 @@ export async function startParticipant(
         payload: reply.payload,
         trace: command.trace,
       });
+      const envelope = signEnvelope(unsigned, { current: devReplyKey(service) });
       const url = await replyUrl(command.replyTo);
       const copies = options.duplicateReplies ? [envelope, envelope] : [envelope];
       await sendToQueue(

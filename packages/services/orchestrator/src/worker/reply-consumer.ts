@@ -17,13 +17,17 @@ import {
   SpanKind,
 } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
+import { type ReplyChecks, replyRefusal } from "./reply-verification.ts";
 
 /** Options of {@link createReplyConsumer}. */
 export interface ReplyConsumerOptions {
   sqs: SQSClient;
   queueUrl: string;
   runtime: SagaRuntime;
+  /** Each participant's reply keys and the clock: a reply is applied only when it passes. */
+  checks: ReplyChecks;
   logger: Logger;
   /** Replies handled at once; defaults to 10. */
   concurrency?: number | undefined;
@@ -49,14 +53,20 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     waitTimeSeconds: options.waitTimeSeconds ?? 20,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     metrics: options.metrics,
-    handler: (message) => handleReply(options.runtime, message),
+    handler: (message) => handleReply(options.runtime, message, options.checks, options.logger),
   });
 }
 
-/** Applies one reply; exported for tests that feed envelopes directly. */
+/**
+ * Applies one reply, if it is signed by the participant that owns its step and fresh; else it
+ * goes to the DLQ with the reason and changes no saga. Exported for tests that feed envelopes
+ * directly.
+ */
 export async function handleReply(
   runtime: SagaRuntime,
   message: ReceivedMessage<Envelope>,
+  checks: ReplyChecks,
+  logger?: Logger,
 ): Promise<HandlerResult> {
   const envelope = message.body;
   if (envelope.kind !== "reply") {
@@ -76,24 +86,44 @@ export async function handleReply(
         [SpanAttribute.messageName]: envelope.name,
       },
     },
-    () => applyReply(runtime, envelope),
+    () => applyReply(runtime, envelope, checks, logger),
   );
 }
 
-async function applyReply(runtime: SagaRuntime, envelope: ReplyEnvelope): Promise<HandlerResult> {
-  const outcome = await runtime.apply(
-    envelope.sagaId,
-    {
-      type: "reply",
-      step: envelope.step,
-      attempt: envelope.attempt,
-      compensation: envelope.compensation,
-      name: envelope.name,
-      payload: envelope.payload as JsonValue,
-      causationId: envelope.causationId,
-    },
-    { dedupeKey: envelope.messageId },
-  );
+async function applyReply(
+  runtime: SagaRuntime,
+  envelope: ReplyEnvelope,
+  checks: ReplyChecks,
+  logger: Logger | undefined,
+): Promise<HandlerResult> {
+  let outcome: Awaited<ReturnType<SagaRuntime["apply"]>>;
+  try {
+    outcome = await runtime.apply(
+      envelope.sagaId,
+      {
+        type: "reply",
+        step: envelope.step,
+        attempt: envelope.attempt,
+        compensation: envelope.compensation,
+        name: envelope.name,
+        payload: envelope.payload as JsonValue,
+        causationId: envelope.causationId,
+      },
+      {
+        dedupeKey: envelope.messageId,
+        // Checked inside the transaction, against the saga's own definition: the step's owner
+        // is whoever the saga says, not whoever the reply names.
+        refuse: (compiled) => replyRefusal(envelope, compiled, checks),
+      },
+    );
+  } catch (error) {
+    if (!OrchestratorErrors.is(error, OrchestratorErrorCode.replyRefused)) throw error;
+    logger?.warn(
+      { sagaId: envelope.sagaId, reply: envelope.name, messageId: envelope.messageId },
+      `reply refused: ${error.message}`,
+    );
+    return poison(`${envelope.name} refused: ${error.message}`);
+  }
   if (outcome.kind === "unknown-saga") {
     return poison(
       `reply ${envelope.name} (${envelope.messageId}) is for saga ${envelope.sagaId}, which does not exist`,
