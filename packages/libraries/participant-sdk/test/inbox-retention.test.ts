@@ -126,6 +126,8 @@ describe("inbox retention", () => {
       payload: { id: "w-old" },
       replyTo: replyQueueName(prefix),
       step: "make",
+      // Sent by the participant's clock, so the freshness check judges it as it would live.
+      sentAt: now.toISOString(),
     });
     const deliver = (body: typeof action) =>
       participant.handle({ body, sqsMessageId: body.messageId, receiveCount: 1, attributes: {} });
@@ -142,6 +144,7 @@ describe("inbox retention", () => {
       sagaId: action.sagaId,
       compensation: true,
       actionApplied: true,
+      sentAt: now.toISOString(),
     });
     expect((await deliver(compensation)).type).toBe("ack");
     expect(made.has("w-old")).toBe(false);

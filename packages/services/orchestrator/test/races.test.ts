@@ -138,7 +138,10 @@ describe("a deadline timer read before an operator re-armed it", () => {
     expect(first.kind).toBe("timer-gone");
     const after = await view(sagaId);
     expect(after.status).toBe("running");
-    expect(after.snapshot.pending).toMatchObject({ step: "create-order", attempt: 2 });
+    expect(after.snapshot.pending["create-order"]).toMatchObject({
+      step: "create-order",
+      attempt: 2,
+    });
     expect(
       (await timersOf(env.db.knex, sagaId)).find((timer) => timer.id === read.id)?.fireAt.getTime(),
     ).toBe(T0 + 120_000);
