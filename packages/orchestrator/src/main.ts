@@ -15,17 +15,20 @@ import { createOrchestrator } from "./orchestrator.ts";
 await runService({
   name: "orchestrator",
   configSchema: orchestratorConfigSchema,
-  async start(config, logger, shutdown, telemetry) {
+  listenOn: (config) => ({ port: config.ORCHESTRATOR_PORT, host: config.ORCHESTRATOR_HOST }),
+  async start(config, logger, shutdown, telemetry, startup) {
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
     const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
     shutdown.onShutdown("aws clients", () => clients.destroy());
-    const db = await createDatabase({
-      databaseUrl: config.DATABASE_URL,
-      schema: config.ORCHESTRATOR_DB_SCHEMA,
-      logger,
-    });
+    const db = await startup.waitFor("database", () =>
+      createDatabase({
+        databaseUrl: config.DATABASE_URL,
+        schema: config.ORCHESTRATOR_DB_SCHEMA,
+        logger,
+      }),
+    );
     shutdown.onShutdown("database", () => db.close());
     const orchestrator = await createOrchestrator({
       db,
@@ -40,6 +43,7 @@ await runService({
       apiToken: config.ORCHESTRATOR_API_TOKEN,
       commandKeys: commandKeysFromConfig(config, usesDevelopmentDefaults(config)),
       metrics: telemetry.metrics,
+      waitFor: startup.waitFor,
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
@@ -59,10 +63,6 @@ await runService({
       },
       "orchestrator started",
     );
-    return {
-      app: orchestrator.api,
-      port: config.ORCHESTRATOR_PORT,
-      host: config.ORCHESTRATOR_HOST,
-    };
+    return { app: orchestrator.api };
   },
 });
