@@ -87,7 +87,7 @@ export interface OrchestratorOptions {
   replyWaitTimeSeconds?: number | undefined;
   /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
-  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 10 s lease ran out). */
+  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 5 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
   maxReceiveCount?: number | undefined;
