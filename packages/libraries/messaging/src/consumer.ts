@@ -31,7 +31,10 @@ export interface ConsumerOptions<Body> {
   concurrency?: number;
   /** Long-poll wait per ReceiveMessage, 0 to 20 s; defaults to 20. */
   waitTimeSeconds?: number;
-  /** Visibility timeout set on receive and renewed while a handler runs; defaults to 30 s. */
+  /**
+   * Visibility timeout set on receive and renewed at half its length while a handler runs;
+   * defaults to {@link DEFAULT_VISIBILITY_TIMEOUT_SECONDS} (6 s).
+   */
   visibilityTimeoutSeconds?: number;
   /**
    * How long deletes wait to fill a batch of ten; defaults to 100 ms. A delete is not on any
@@ -59,6 +62,15 @@ export interface ConsumerStats {
 }
 
 type Slot = () => void;
+
+/**
+ * The visibility a message gets on receive. It is what a crash costs: a message whose process
+ * died mid-handler reappears after it, for any consumer. A handler that runs longer keeps its
+ * message hidden (renewed at half the timeout), so a short one costs requests only for handlers
+ * slower than 3 s; with 30 s, a killed process held its messages for 30 s and step timeouts
+ * fired first.
+ */
+export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 6;
 
 /** On stop, a long poll with more than this left is aborted; a shorter one is waited out. */
 const ABORT_ABOVE_MS = 2_000;
@@ -103,7 +115,7 @@ export class SqsConsumer<Body = Envelope> {
     this.options = {
       concurrency: 10,
       waitTimeSeconds: AwsLimits.maxWaitTimeSeconds,
-      visibilityTimeoutSeconds: 30,
+      visibilityTimeoutSeconds: DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
       deleteBatchDelayMs: 100,
       ...options,
     };

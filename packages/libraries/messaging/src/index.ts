@@ -5,7 +5,12 @@ export {
   planBatches,
   sendInBatches,
 } from "./batching.ts";
-export { type ConsumerOptions, type ConsumerStats, SqsConsumer } from "./consumer.ts";
+export {
+  type ConsumerOptions,
+  type ConsumerStats,
+  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+  SqsConsumer,
+} from "./consumer.ts";
 export { type DlqDepthOptions, registerDlqDepth } from "./dlq-depth.ts";
 export {
   type CommandEnvelope,

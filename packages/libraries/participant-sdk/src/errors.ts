@@ -5,6 +5,8 @@ export const ParticipantErrors = defineErrors("@sagaworks/participant-sdk", {
   retryLater: { code: "PARTICIPANT_RETRY_LATER" },
   poison: { code: "PARTICIPANT_POISON" },
   queueMissing: { code: "PARTICIPANT_QUEUE_MISSING" },
+  /** The broker did not answer the queue lookup (down, 5xx, throttling): waited out at start-up. */
+  brokerUnavailable: { code: "PARTICIPANT_BROKER_UNAVAILABLE" },
 });
 /** Stable codes of the participant SDK's errors. */
 export const ParticipantErrorCode = ParticipantErrors.codes;

@@ -1,4 +1,4 @@
-import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { GetQueueUrlCommand, QueueDoesNotExist } from "@aws-sdk/client-sqs";
 import {
   ack,
   type CommandEnvelope,
@@ -466,9 +466,19 @@ export async function createParticipant(options: ParticipantOptions): Promise<Pa
   try {
     url = (await options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
   } catch (cause) {
+    // Only the broker saying the queue does not exist calls for the topology; a broker that is
+    // down or answering 5xx calls for waiting, and the error keeps its cause so it is waited out.
+    if (cause instanceof QueueDoesNotExist || (cause as Error).name === "QueueDoesNotExist") {
+      throw ParticipantErrors.create(
+        ParticipantErrorCode.queueMissing,
+        `The command queue ${queueName} does not exist. Apply the topology first (pnpm topology apply, or start the orchestrator), and check SAGAWORKS_ENV_PREFIX.`,
+        { queueName },
+        { cause },
+      );
+    }
     throw ParticipantErrors.create(
-      ParticipantErrorCode.queueMissing,
-      `The command queue ${queueName} is not reachable (${(cause as Error).message}). Apply the topology first (pnpm topology apply, or start the orchestrator), and check SAGAWORKS_ENV_PREFIX.`,
+      ParticipantErrorCode.brokerUnavailable,
+      `The broker did not answer the lookup of the command queue ${queueName} (${(cause as Error).message}). Check AWS_ENDPOINT_URL and that the broker is up.`,
       { queueName },
       { cause },
     );

@@ -108,7 +108,7 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     throw PlatformErrors.create(
       PlatformErrorCode.databaseUnavailable,
       `Could not open the database (${where}): ${(cause as Error).message}. ` +
-        "Check DATABASE_URL and that the server is running, or unset it to use embedded Postgres.",
+        "Check DATABASE_URL (host, port, user, password, database name) and that the server accepts connections.",
       { kind, schema },
       { cause },
     );

@@ -24,6 +24,17 @@ export {
   redactUrl,
 } from "./database.ts";
 export {
+  attemptOnce,
+  classifyDependencyError,
+  DependencyWaiter,
+  type DependencyWaiterOptions,
+  type DependencyWaiting,
+  type FailureVerdict,
+  type ResolvedDependencyWaiterOptions,
+  resolveDependencyWaiterOptions,
+  type WaitForDependency,
+} from "./dependency-wait.ts";
+export {
   type EmbeddedBroker,
   type EmbeddedBrokerOptions,
   importDevelopmentOnly,

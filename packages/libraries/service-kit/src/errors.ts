@@ -22,6 +22,8 @@ export const ServiceErrors = defineErrors("@sagaworks/service-kit", {
       "The cursor is not one this service returned; send the nextCursor of the previous page, or no cursor to start again.",
   },
   internal: { code: "INTERNAL", status: 500 },
+  /** The process is live but still waiting for its database or broker at start-up. */
+  serviceStarting: { code: "SERVICE_STARTING", status: 503 },
 });
 /** Stable codes of the errors every service's HTTP layer answers with. */
 export const ServiceErrorCode = ServiceErrors.codes;

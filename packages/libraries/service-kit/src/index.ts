@@ -21,6 +21,7 @@ export {
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
+  type ProcessStartup,
   type ProcessTelemetry,
   type RunningService,
   type RunServiceOptions,
@@ -42,6 +43,12 @@ export {
   serviceAuthConfigShape,
   serviceAuthFromConfig,
 } from "./service-auth.ts";
+export {
+  listenWhileStarting,
+  type StartupServer,
+  type StartupServerOptions,
+  startingStatus,
+} from "./startup-server.ts";
 export {
   findUnstorable,
   MAX_JSON_DEPTH,

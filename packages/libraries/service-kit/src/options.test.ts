@@ -1,6 +1,11 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DEV_COMMAND_KEY } from "@sagaworks/messaging";
-import { createMetricsRegistry, type Database, silentLogger } from "@sagaworks/platform";
+import {
+  attemptOnce,
+  createMetricsRegistry,
+  type Database,
+  silentLogger,
+} from "@sagaworks/platform";
 import { describe, expect, it } from "vitest";
 import { resolveParticipantServiceDeps } from "./participant/participant-service.ts";
 import { createServiceApp, DEFAULT_BODY_LIMIT, resolveServiceAppOptions } from "./service-app.ts";
@@ -93,6 +98,7 @@ describe("resolveParticipantServiceDeps", () => {
       maxReceiveCount: undefined,
       commandKeys: undefined,
       metrics: undefined,
+      waitFor: undefined,
     });
     expect(explicit).toEqual({
       ...required,
@@ -101,6 +107,8 @@ describe("resolveParticipantServiceDeps", () => {
       maxReceiveCount: undefined,
       commandKeys: { current: DEV_COMMAND_KEY },
       metrics: undefined,
+      // One attempt per start-up step unless runService's waiting is passed in.
+      waitFor: attemptOnce,
     });
     expect(resolveParticipantServiceDeps(required)).toEqual(explicit);
   });

@@ -264,6 +264,18 @@ function canonicalJson(value: unknown): string {
   return typeof value === "number" ? JSON.stringify(String(value)) : JSON.stringify(value);
 }
 
+/** The broker's answer that a queue or topic does not exist (as opposed to no answer at all). */
+function isNotFound(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name ?? "";
+  return (
+    error instanceof QueueDoesNotExist ||
+    name === "QueueDoesNotExist" ||
+    name === "AWS.SimpleQueueService.NonExistentQueue" ||
+    name === "NotFound" ||
+    name === "NotFoundException"
+  );
+}
+
 /**
  * Finds the queues and topics of a topology without creating or changing anything: what a
  * process does where infrastructure owns the queues (it then needs no CreateQueue, Subscribe or
@@ -277,6 +289,9 @@ export async function resolveTopology(
   const queueArns: Record<string, string> = {};
   const topicArns: Record<string, string> = {};
   const missing: string[] = [];
+  // Failures that are not the broker saying "no such queue or topic": a broker that is down must
+  // not be reported as a missing topology (it sends the operator the wrong way).
+  const unanswered: unknown[] = [];
   for (const queue of topology.queues) {
     try {
       const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name })))
@@ -285,6 +300,7 @@ export async function resolveTopology(
       queueUrls[queue.name] = url;
       queueArns[queue.name] = await queueArn(clients.sqs, url);
     } catch (error) {
+      if (!isNotFound(error)) unanswered.push(error);
       missing.push(`queue ${queue.name} (${(error as Error).name}: ${(error as Error).message})`);
     }
   }
@@ -302,8 +318,18 @@ export async function resolveTopology(
       await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
       topicArns[topic.name] = arn;
     } catch (error) {
+      if (!isNotFound(error)) unanswered.push(error);
       missing.push(`topic ${arn} (${(error as Error).name}: ${(error as Error).message})`);
     }
+  }
+  const [first] = unanswered;
+  if (first !== undefined) {
+    throw TopologyErrors.create(
+      TopologyErrorCode.lookupFailed,
+      `Looking up the topology "${topology.prefix}" failed: ${(first as Error).name}: ${(first as Error).message}. Check AWS_ENDPOINT_URL (or the AWS region and credentials) and that the broker answers.`,
+      { prefix: topology.prefix },
+      { cause: first },
+    );
   }
   if (missing.length > 0) {
     throw TopologyErrors.create(

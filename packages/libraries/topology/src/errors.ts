@@ -5,6 +5,8 @@ export const TopologyErrors = defineErrors("@sagaworks/topology", {
   invalid: { code: "TOPOLOGY_INVALID" },
   applyFailed: { code: "TOPOLOGY_APPLY_FAILED" },
   missing: { code: "TOPOLOGY_MISSING" },
+  /** The broker did not answer a lookup (down, 5xx, throttling): nothing says a queue is missing. */
+  lookupFailed: { code: "TOPOLOGY_LOOKUP_FAILED" },
 });
 /** Stable codes of the topology package's errors. */
 export const TopologyErrorCode = TopologyErrors.codes;

@@ -1,5 +1,10 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
-import type { ListenableApp, ProcessTelemetry, StartedService } from "@sagaworks/service-kit";
+import type {
+  ListenableApp,
+  ProcessStartup,
+  ProcessTelemetry,
+  StartedService,
+} from "@sagaworks/service-kit";
 import { startParticipantProcess } from "@sagaworks/service-kit/participant";
 import { accountServiceDefinition } from "./account-service.ts";
 import type { AccountConfig } from "./config.ts";
@@ -10,6 +15,7 @@ export function startAccountProcess(
   logger: Logger,
   shutdown: Shutdown,
   telemetry?: ProcessTelemetry,
+  startup?: ProcessStartup,
 ): Promise<StartedService<ListenableApp>> {
   return startParticipantProcess(
     accountServiceDefinition,
@@ -17,5 +23,6 @@ export function startAccountProcess(
     logger,
     shutdown,
     telemetry,
+    startup,
   );
 }

@@ -6,5 +6,6 @@ import { accountConfigSchema } from "./config.ts";
 await runService({
   name: "account",
   configSchema: accountConfigSchema,
+  listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
   start: startAccountProcess,
 });

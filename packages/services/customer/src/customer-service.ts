@@ -1,4 +1,5 @@
 import {
+  attemptOnce,
   createDatabase,
   type Logger,
   registerPoolMetrics,
@@ -6,6 +7,7 @@ import {
   usesDevelopmentDefaults,
 } from "@sagaworks/platform";
 import {
+  type ProcessStartup,
   type ProcessTelemetry,
   type ServiceApp,
   type StartedService,
@@ -17,24 +19,27 @@ import { prepareCustomerDatabase } from "./customer-database.ts";
 
 /**
  * Starts the customer service's parts (for `runService`): opens its database schema, migrates,
- * seeds when CUSTOMER_SEED is true, and builds the app. The database closes on shutdown, after
- * the HTTP server that runService closes first.
+ * seeds when CUSTOMER_SEED is true, and builds the app. A database that does not answer yet is
+ * waited for (`startup`; without it, one attempt). The database closes on shutdown, after the
+ * HTTP server that runService closes first.
  */
 export async function startCustomerService(
   config: CustomerConfig,
   logger: Logger,
   shutdown: Shutdown,
   telemetry?: ProcessTelemetry,
+  startup: ProcessStartup = { waitFor: attemptOnce },
 ): Promise<StartedService<ServiceApp>> {
   // Before anything opens: a deployed process without its token must not start.
   const auth = serviceAuthFromConfig(config, usesDevelopmentDefaults(config));
-  const db = await createDatabase({
-    databaseUrl: config.DATABASE_URL,
-    schema: config.CUSTOMER_DB_SCHEMA,
-    logger,
-  });
+  const db = await startup.waitFor("database", () =>
+    createDatabase({ databaseUrl: config.DATABASE_URL, schema: config.CUSTOMER_DB_SCHEMA, logger }),
+  );
   shutdown.onShutdown("database", () => db.close());
-  const prepared = await prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED });
+  // Its own step: the pool reconnects by itself when the database drops between the two.
+  const prepared = await startup.waitFor("database", () =>
+    prepareCustomerDatabase(db, { seed: config.CUSTOMER_SEED }),
+  );
   logger.info({ database: db.kind, schema: db.schema, ...prepared }, "customer database ready");
   if (telemetry) registerPoolMetrics(telemetry.metrics, db, "customer");
   const app = await createCustomerApp({
@@ -43,5 +48,5 @@ export async function startCustomerService(
     auth,
     metrics: telemetry?.metrics,
   });
-  return { app, port: config.PORT, host: config.HOST };
+  return { app };
 }

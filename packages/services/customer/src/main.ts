@@ -6,5 +6,6 @@ import { startCustomerService } from "./customer-service.ts";
 await runService({
   name: "customer",
   configSchema: customerConfigSchema,
+  listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
   start: startCustomerService,
 });

@@ -16,7 +16,8 @@ import { createOrchestrator } from "./orchestrator.ts";
 await runService({
   name: "orchestrator",
   configSchema: orchestratorConfigSchema,
-  async start(config, logger, shutdown, telemetry) {
+  listenOn: (config) => ({ port: config.ORCHESTRATOR_PORT, host: config.ORCHESTRATOR_HOST }),
+  async start(config, logger, shutdown, telemetry, startup) {
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
     const development = usesDevelopmentDefaults(config);
     // Read before anything opens: without a reply key per participant no reply could be applied.
@@ -25,11 +26,13 @@ await runService({
     shutdown.onShutdown("broker", () => broker.stop());
     const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
     shutdown.onShutdown("aws clients", () => clients.destroy());
-    const db = await createDatabase({
-      databaseUrl: config.DATABASE_URL,
-      schema: config.ORCHESTRATOR_DB_SCHEMA,
-      logger,
-    });
+    const db = await startup.waitFor("database", () =>
+      createDatabase({
+        databaseUrl: config.DATABASE_URL,
+        schema: config.ORCHESTRATOR_DB_SCHEMA,
+        logger,
+      }),
+    );
     shutdown.onShutdown("database", () => db.close());
     const orchestrator = await createOrchestrator({
       db,
@@ -45,6 +48,7 @@ await runService({
       commandKeys: commandKeysFromConfig(config, development),
       replyKeys,
       metrics: telemetry.metrics,
+      waitFor: startup.waitFor,
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,
@@ -64,10 +68,6 @@ await runService({
       },
       "orchestrator started",
     );
-    return {
-      app: orchestrator.api,
-      port: config.ORCHESTRATOR_PORT,
-      host: config.ORCHESTRATOR_HOST,
-    };
+    return { app: orchestrator.api };
   },
 });

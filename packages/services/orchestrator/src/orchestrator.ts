@@ -12,12 +12,14 @@ import {
 } from "@sagaworks/messaging";
 import {
   type AwsClients,
+  attemptOnce,
   createMetricsRegistry,
   type Database,
   type Logger,
   type MetricsRegistry,
   registerPoolMetrics,
   runMigrations,
+  type WaitForDependency,
 } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import {
@@ -76,6 +78,11 @@ export interface OrchestratorDeps {
   metrics?: MetricsRegistry;
   clock?: () => Date;
   random?: () => number;
+  /**
+   * Runs the start-up steps that need the database or the broker (runService's
+   * `startup.waitFor`, which waits out an outage); defaults to one attempt each.
+   */
+  waitFor?: WaitForDependency;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
 }
@@ -88,7 +95,7 @@ export interface OrchestratorOptions {
   replyWaitTimeSeconds?: number | undefined;
   /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
-  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 10 s lease ran out). */
+  /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 5 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
   maxReceiveCount?: number | undefined;
@@ -165,8 +172,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { db, clients, logger } = deps;
   const options = resolveOrchestratorOptions(deps);
   const { clock, maxReceiveCount } = options;
-  await runMigrations(db, orchestratorMigrations);
-  const definitions = await DefinitionRegistry.register(db.knex, deps.definitions);
+  const waitFor = deps.waitFor ?? attemptOnce;
+  await waitFor("database", () => runMigrations(db, orchestratorMigrations));
+  const definitions = await waitFor("database", () =>
+    DefinitionRegistry.register(db.knex, deps.definitions),
+  );
   // The one derivation (see @sagaworks/topology): the CLI, the LocalStack hook and CDK build the
   // same queues from the same definitions and settings.
   const topology = environmentTopology({
@@ -174,9 +184,9 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     definitions: definitions.all(),
     settings: { maxReceiveCount, eventSubscribers: options.eventSubscribers },
   });
-  const applied = options.applyTopology
-    ? await applyTopology(clients, topology)
-    : await resolveTopology(clients, topology);
+  const applied = await waitFor("broker", () =>
+    options.applyTopology ? applyTopology(clients, topology) : resolveTopology(clients, topology),
+  );
   const urls = new Map(
     topology.queues
       .filter((queue) => queue.role === "commands")

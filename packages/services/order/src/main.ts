@@ -3,4 +3,9 @@ import { runService } from "@sagaworks/service-kit";
 import { orderConfigSchema } from "./config.ts";
 import { startOrderProcess } from "./order-process.ts";
 
-await runService({ name: "order", configSchema: orderConfigSchema, start: startOrderProcess });
+await runService({
+  name: "order",
+  configSchema: orderConfigSchema,
+  listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
+  start: startOrderProcess,
+});

@@ -1,5 +1,10 @@
 import type { Logger, Shutdown } from "@sagaworks/platform";
-import type { ListenableApp, ProcessTelemetry, StartedService } from "@sagaworks/service-kit";
+import type {
+  ListenableApp,
+  ProcessStartup,
+  ProcessTelemetry,
+  StartedService,
+} from "@sagaworks/service-kit";
 import { startParticipantProcess } from "@sagaworks/service-kit/participant";
 import type { OrderConfig } from "./config.ts";
 import { orderServiceDefinition } from "./order-service.ts";
@@ -10,6 +15,7 @@ export function startOrderProcess(
   logger: Logger,
   shutdown: Shutdown,
   telemetry?: ProcessTelemetry,
+  startup?: ProcessStartup,
 ): Promise<StartedService<ListenableApp>> {
   return startParticipantProcess(
     orderServiceDefinition,
@@ -17,5 +23,6 @@ export function startOrderProcess(
     logger,
     shutdown,
     telemetry,
+    startup,
   );
 }

@@ -3,6 +3,7 @@
 //   npm run bench                      the micro-benchmarks (SQS throughput, envelope decoding,
 //                                      saga cost, compile)
 //   npm run bench -- system [options]  the full-system benchmark against the hand-written baseline
+//   npm run bench -- chaos [options]   saga latency while processes are SIGKILLed and restarted
 //   npm run bench -- profile-summary <file.cpuprofile | dir> [--top N]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -35,12 +36,15 @@ switch (what) {
   case "system":
     status = run(here("./cli.ts"), ["system", ...args]);
     break;
+  case "chaos":
+    status = run(here("./chaos.ts"), ["chaos", ...args]);
+    break;
   case "profile-summary":
     status = run(here("./profile-summary.ts"), args);
     break;
   default:
     process.stderr.write(
-      `unknown benchmark "${what}": use micro (the default), system or profile-summary\n`,
+      `unknown benchmark "${what}": use micro (the default), system, chaos or profile-summary\n`,
     );
     status = 2;
 }

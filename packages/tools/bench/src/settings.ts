@@ -23,6 +23,16 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
   --no-baseline      only Sagaworks
   --json             print the results as JSON instead of tables
 
+Chaos: the same separate processes, a process SIGKILLed and restarted every few seconds.
+
+  npm run bench -- chaos [--sagas 1000] [--in-flight 16] [--kill-every-ms 3000]
+                         [--fault-free-sagas 200] [--out FILE.md]
+
+  --in-flight N      clients in flight (default 16)
+  --kill-every-ms N  time between kills, each of a random orchestrator or participant (default 3000)
+  --fault-free-sagas N  orders of the first phase, without kills: SQS requests per saga (default 200)
+  --out FILE         also write the chaos report (Markdown) to FILE
+
   DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
 
 export const { values, positionals } = parseArgs({
@@ -40,10 +50,14 @@ export const { values, positionals } = parseArgs({
     "cpu-prof": { type: "string" },
     "no-baseline": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
+    "in-flight": { type: "string", default: "16" },
+    "kill-every-ms": { type: "string", default: "3000" },
+    "fault-free-sagas": { type: "string", default: "200" },
+    out: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
-if (values.help || (positionals[0] && positionals[0] !== "system")) {
+if (values.help || (positionals[0] && positionals[0] !== "system" && positionals[0] !== "chaos")) {
   process.stdout.write(`${usage}\n`);
   process.exit(values.help ? 0 : 2);
 }
@@ -68,6 +82,10 @@ export const settings = {
   deadlineMinutes: positive("deadline-min", values["deadline-min"]),
   baseline: !values["no-baseline"],
   cpuProfDir: values["cpu-prof"],
+  inFlight: positive("in-flight", values["in-flight"]),
+  killEveryMs: positive("kill-every-ms", values["kill-every-ms"]),
+  faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
+  out: values.out,
 };
 for (const mode of settings.modes) {
   if (mode !== "one" && mode !== "separate") {

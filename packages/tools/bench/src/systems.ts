@@ -112,7 +112,15 @@ export async function startEmulator(): Promise<Emulator> {
 /** A running system under test: its processes, and how to start order `i` on it. */
 export interface SystemUnderTest {
   children: Child[];
-  start(i: number): Promise<StartResult>;
+  /** The orchestrators' base URLs (Sagaworks only). */
+  orchestratorUrls?: readonly string[];
+  /**
+   * SIGKILLs the process of this name and starts it again with the same environment and port
+   * (separate processes only); resolves once the new one answers `/ready`.
+   */
+  restart?(name: string): Promise<void>;
+  /** Starts order `i` (on orchestrator replica `replica`, by default `i`, modulo their number). */
+  start(i: number, replica?: number): Promise<StartResult>;
   expected(i: number): string;
   events: EventWaiter;
   prefill?(rows: number): Promise<void>;
@@ -162,6 +170,7 @@ export async function startEngine(
     let customerUrl: string;
     let accountUrl: string;
     let prefill: (rows: number) => Promise<void>;
+    let restart: ((name: string) => Promise<void>) | undefined;
     // The runner's OTEL_* settings reach the Sagaworks processes, to measure tracing on and off.
     const otel = Object.fromEntries(
       Object.entries(process.env).filter(
@@ -215,21 +224,38 @@ export async function startEngine(
       };
     } else {
       const wrapper = here("./service-wrapper.ts");
+      const specs = new Map<string, { main: string; env: Record<string, string>; port: number }>();
+      const launch = (name: string) => {
+        const spec = specs.get(name);
+        if (!spec) throw new Error(`no process named ${name}`);
+        const child = startChild(name, wrapper, {
+          execArgv: countQueries,
+          args: [repo(spec.main)],
+          env: { ...common, ...spec.env },
+        });
+        children.push(child);
+        return child;
+      };
       const service = async (
         name: string,
         main: string,
         env: Record<string, string>,
         port: number,
       ) => {
-        const child = startChild(name, wrapper, {
-          execArgv: countQueries,
-          args: [repo(main)],
-          env: { ...common, ...env },
-        });
-        children.push(child);
+        specs.set(name, { main, env, port });
         const url = `http://127.0.0.1:${port}`;
-        await waitReady(child, url);
+        await waitReady(launch(name), url);
         return url;
+      };
+      restart = async (name) => {
+        const index = children.findIndex((child) => child.name === name);
+        const old = children[index];
+        const spec = specs.get(name);
+        if (!old || !spec) throw new Error(`no process named ${name}`);
+        children.splice(index, 1);
+        old.process.kill("SIGKILL");
+        await old.exited;
+        await waitReady(launch(name), `http://127.0.0.1:${spec.port}`);
       };
       let port = await freePort();
       customerUrl = await service(
@@ -309,10 +335,12 @@ export async function startEngine(
     const auth = { authorization: `Bearer ${apiToken}` };
     return {
       children,
+      orchestratorUrls,
+      ...(restart ? { restart } : {}),
       events,
       prefill,
-      async start(i) {
-        const url = orchestratorUrls[i % orchestratorUrls.length] as string;
+      async start(i, replica = i) {
+        const url = orchestratorUrls[replica % orchestratorUrls.length] as string;
         const answer = await postJson(
           `${url}/sagas/create-order`,
           {

@@ -70,6 +70,7 @@ describe("the workspace's error codes", () => {
       ROUTE_NOT_FOUND: 404,
       CURSOR_INVALID: 400,
       INTERNAL: 500,
+      SERVICE_STARTING: 503,
       ACCOUNT_NOT_FOUND: 404,
       ACCOUNT_EXISTS: 409,
       CUSTOMER_NOT_FOUND: 404,

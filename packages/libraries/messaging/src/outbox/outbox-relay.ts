@@ -37,7 +37,7 @@ export interface OutboxRelayOptions {
   clock?: () => Date;
   /**
    * Fallback poll for rows nobody dispatched (a crash after commit, a failed send); defaults to
-   * 1 s. Such rows wait out a 10 s lease first, so polling faster finds nothing sooner; each
+   * 1 s. Such rows wait out a 5 s lease first, so polling faster finds nothing sooner; each
    * look is a query (and a commit in Postgres's counters) on an idle system.
    */
   pollIntervalMs?: number;
@@ -122,9 +122,11 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
 /**
  * How long a freshly written row is reserved for the process that wrote it. That process sends
  * it right after its commit; only if it dies first does the poll of any replica pick the row up,
- * once this lease runs out. Writers set `available_at = now + OUTBOX_LEASE_MS`.
+ * once this lease runs out. Writers set `available_at = now + OUTBOX_LEASE_MS`. The send takes
+ * milliseconds, so 5 s leaves ample room (a send still under way when it runs out only makes
+ * a duplicate, which receivers absorb) while a crash delays the rows by no more than that.
  */
-export const OUTBOX_LEASE_MS = 10_000;
+export const OUTBOX_LEASE_MS = 5_000;
 
 /** The earliest time a row written at `now` may be sent by the poll. */
 export function outboxAvailableAt(now: Date): Date {

@@ -12,10 +12,13 @@ import {
   type CommandHandler,
   createParticipant,
   InboxRetention,
+  PARTICIPANT_MIGRATIONS_TABLE,
   type Participant,
+  participantMigrations,
   resolveParticipantTuning,
 } from "@sagaworks/participant-sdk";
 import {
+  attemptOnce,
   type BaseConfig,
   createAwsClients,
   createDatabase,
@@ -29,6 +32,7 @@ import {
   type Shutdown,
   shouldApplyTopology,
   usesDevelopmentDefaults,
+  type WaitForDependency,
 } from "@sagaworks/platform";
 import {
   applyTopology,
@@ -38,7 +42,12 @@ import {
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
-import type { ListenableApp, ProcessTelemetry, StartedService } from "../run-service.ts";
+import type {
+  ListenableApp,
+  ProcessStartup,
+  ProcessTelemetry,
+  StartedService,
+} from "../run-service.ts";
 import type { ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
@@ -67,6 +76,11 @@ export interface ParticipantServiceDeps {
    * its gauges count in it. Defaults to none here: the app then serves one of its own.
    */
   metrics?: MetricsRegistry | undefined;
+  /**
+   * Runs the steps that need the database or the broker (see runService's `startup.waitFor`);
+   * defaults to one attempt each.
+   */
+  waitFor?: WaitForDependency | undefined;
 }
 
 /**
@@ -86,6 +100,7 @@ export interface ResolvedParticipantServiceDeps {
   /** Undefined: the participant's development key. */
   replyKey: SigningKeys | undefined;
   metrics: MetricsRegistry | undefined;
+  waitFor: WaitForDependency;
 }
 
 /** Applies the defaults once (the participant SDK's own); an explicit `undefined` means the default. */
@@ -102,6 +117,7 @@ export function resolveParticipantServiceDeps(
     auth: deps.auth,
     replyKey: deps.replyKey,
     metrics: deps.metrics,
+    waitFor: deps.waitFor ?? attemptOnce,
   };
 }
 
@@ -139,21 +155,27 @@ export async function startParticipantService(
   input: ParticipantServiceDeps,
 ): Promise<ParticipantService> {
   const deps = resolveParticipantServiceDeps(input);
-  await runMigrations(deps.db, definition.migrations);
-  const participant = await createParticipant({
-    service: definition.name,
-    prefix: deps.prefix,
-    db: deps.db,
-    sqs: deps.sqs,
-    logger: deps.logger.child({ component: `${definition.name}-participant` }),
-    handlers: definition.handlers(),
-    concurrency: deps.concurrency,
-    waitTimeSeconds: deps.waitTimeSeconds,
-    maxReceiveCount: deps.maxReceiveCount,
-    commandKeys: deps.commandKeys,
-    replyKey: deps.replyKey,
-    metrics: deps.metrics,
+  await deps.waitFor("database", async () => {
+    await runMigrations(deps.db, definition.migrations);
+    await runMigrations(deps.db, participantMigrations, { table: PARTICIPANT_MIGRATIONS_TABLE });
   });
+  // Migrated above, so what this waits for is the broker's answer about the command queue.
+  const participant = await deps.waitFor("broker", () =>
+    createParticipant({
+      service: definition.name,
+      prefix: deps.prefix,
+      db: deps.db,
+      sqs: deps.sqs,
+      logger: deps.logger.child({ component: `${definition.name}-participant` }),
+      handlers: definition.handlers(),
+      concurrency: deps.concurrency,
+      waitTimeSeconds: deps.waitTimeSeconds,
+      maxReceiveCount: deps.maxReceiveCount,
+      commandKeys: deps.commandKeys,
+      replyKey: deps.replyKey,
+      metrics: deps.metrics,
+    }),
+  );
   if (deps.metrics) await registerParticipantGauges(definition.name, deps, deps.metrics);
   let started = false;
   // /ready also fails while the command queue or the reply queue cannot be reached.
@@ -235,6 +257,7 @@ export async function startParticipantProcess(
   logger: Logger,
   shutdown: Shutdown,
   telemetry?: ProcessTelemetry,
+  startup: ProcessStartup = { waitFor: attemptOnce },
 ): Promise<StartedService<ListenableApp>> {
   const { config } = settings;
   // Read before anything opens: a deployed process without its secrets must not start at all.
@@ -251,20 +274,16 @@ export async function startParticipantProcess(
     // `topology apply` will create the command queue: create it here (and in dev, where
     // SAGAWORKS_APPLY_TOPOLOGY defaults to true). Elsewhere the queues belong to whoever applies
     // the topology, and a missing queue is a start-up error.
-    await applyTopology(
-      clients,
-      deriveTopology({
-        prefix: config.SAGAWORKS_ENV_PREFIX,
-        participants: [definition.name],
-        maxReceiveCount: config.MAX_RECEIVE_COUNT,
-      }),
-    );
+    const topology = deriveTopology({
+      prefix: config.SAGAWORKS_ENV_PREFIX,
+      participants: [definition.name],
+      maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    });
+    await startup.waitFor("broker", () => applyTopology(clients, topology));
   }
-  const db = await createDatabase({
-    databaseUrl: config.DATABASE_URL,
-    schema: settings.schema,
-    logger,
-  });
+  const db = await startup.waitFor("database", () =>
+    createDatabase({ databaseUrl: config.DATABASE_URL, schema: settings.schema, logger }),
+  );
   shutdown.onShutdown("database", () => db.close());
   const service = await startParticipantService(definition, {
     db,
@@ -277,6 +296,7 @@ export async function startParticipantProcess(
     commandKeys,
     replyKey,
     metrics: telemetry?.metrics,
+    waitFor: startup.waitFor,
   });
   logger.info(
     {
@@ -289,7 +309,5 @@ export async function startParticipantProcess(
   );
   return {
     app: { listen: (options) => service.app.listen(options), close: () => service.stop() },
-    port: config.PORT,
-    host: config.HOST,
   };
 }

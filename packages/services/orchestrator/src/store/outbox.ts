@@ -65,11 +65,12 @@ export function isMessageRow(row: SagaOutboxRow): row is SagaOutboxRow & { messa
 }
 
 /**
- * How long past its timeout an HTTP call stays leased to the process making it. If that process
- * dies mid-call the lease runs out and another replica makes the call again (same
- * Idempotency-Key header).
+ * How long past its timeout an HTTP call stays leased to the process making it: room to record
+ * the answer after the call returned. If that process dies mid-call the lease runs out and
+ * another replica makes the call again (same Idempotency-Key header), so this margin is what an
+ * orchestrator's crash adds to a saga waiting on an HTTP step.
  */
-export const HTTP_LEASE_MARGIN_MS = 30_000;
+export const HTTP_LEASE_MARGIN_MS = 5_000;
 
 /**
  * Inserts outbox rows in the writer's transaction. Messages are leased to this process, which

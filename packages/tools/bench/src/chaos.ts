@@ -1,0 +1,209 @@
+// The chaos benchmark: what a crash costs a saga. The whole system runs as separate processes
+// (two orchestrators, order, account, customer, the emulator in its own process, real Postgres);
+// a first phase without faults counts SQS requests per saga, then a second runs while a random
+// orchestrator or participant is SIGKILLed and restarted every few seconds. It reports saga
+// latency (p50/p95/max, from the first start attempt to the terminal event) and what the kills
+// cost. A benchmark, not a test: nothing here asserts a time.
+//
+//   npm run bench -- chaos [--sagas 1000] [--in-flight 16] [--kill-every-ms 3000]
+//                          [--fault-free-sagas 200] [--warmup 20] [--out FILE.md]
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import pg from "pg";
+import { stopAll } from "./children.ts";
+import { closedLoop, type LoopResult, percentile, type StartResult } from "./load.ts";
+import { databaseUrl, deadline, runId, schemaPrefix, settings, sleep } from "./settings.ts";
+import { type Emulator, type SystemUnderTest, startEmulator, startEngine } from "./systems.ts";
+
+/** The processes a kill picks from: the customer service takes no SQS traffic. */
+const VICTIMS = ["orchestrator-1", "orchestrator-2", "order", "account"];
+/** A saga that has not ended by then counts as lost. */
+const PER_SAGA_TIMEOUT_MS = 180_000;
+
+interface Phase {
+  name: string;
+  loop: LoopResult;
+  sqsPerSaga: number;
+  kills: number;
+  /** From SIGKILL to the restarted process answering /ready, in ms, sorted. */
+  restarts: number[];
+}
+
+/** Starts order `i`, trying the other orchestrator while one is down; gives up after 120 s. */
+async function startWithRetry(sut: SystemUnderTest, i: number): Promise<StartResult> {
+  const until = Date.now() + 120_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await sut.start(i, i + attempt);
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await sleep(100);
+    }
+  }
+}
+
+/** SQS requests of the system (not the bench's own clients) since the last reset, per saga. */
+async function sqsPerSaga(emulator: Emulator, sagas: number): Promise<number> {
+  const counts = await emulator.counts();
+  let total = 0;
+  for (const [key, count] of Object.entries(counts)) {
+    const [caller, api] = key.split(" ");
+    if (caller !== "benchclient" && api?.startsWith("SQS.")) total += count;
+  }
+  return total / Math.max(1, sagas);
+}
+
+/** Kills a random process every `everyMs` and restarts it, until stopped. */
+function startKiller(sut: SystemUnderTest, everyMs: number) {
+  const restarting = new Set<string>();
+  const restarts: number[] = [];
+  const pending = new Set<Promise<void>>();
+  let kills = 0;
+  const timer = setInterval(() => {
+    const candidates = VICTIMS.filter((name) => !restarting.has(name));
+    const victim = candidates[Math.floor(Math.random() * candidates.length)];
+    if (!victim || !sut.restart) return;
+    kills++;
+    restarting.add(victim);
+    const killedAt = Date.now();
+    const restart = sut
+      .restart(victim)
+      .then(() => {
+        restarts.push(Date.now() - killedAt);
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`bench chaos: restarting ${victim} failed: ${String(error)}\n`);
+      })
+      .finally(() => {
+        restarting.delete(victim);
+        pending.delete(restart);
+      });
+    pending.add(restart);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await Promise.allSettled([...pending]);
+      return { kills, restarts: restarts.sort((a, b) => a - b) };
+    },
+  };
+}
+
+async function phase(
+  name: string,
+  sut: SystemUnderTest,
+  emulator: Emulator,
+  sagas: number,
+  killEveryMs: number | undefined,
+): Promise<Phase> {
+  await emulator.reset();
+  const killer = killEveryMs ? startKiller(sut, killEveryMs) : undefined;
+  const loop = await closedLoop({
+    sagas,
+    concurrency: settings.inFlight,
+    start: (i) => startWithRetry(sut, i),
+    expected: (i) => sut.expected(i),
+    events: sut.events,
+    perSagaTimeoutMs: PER_SAGA_TIMEOUT_MS,
+    deadline,
+  });
+  const stopped = (await killer?.stop()) ?? { kills: 0, restarts: [] };
+  // Let the last deletes land before reading the counters.
+  await sleep(settings.settleMs);
+  const result: Phase = {
+    name,
+    loop,
+    sqsPerSaga: await sqsPerSaga(emulator, loop.completed),
+    ...stopped,
+  };
+  process.stderr.write(
+    `bench chaos: ${name}: ${loop.completed} sagas, p50 ${ms(percentile(loop.latencies, 50))}, p95 ${ms(percentile(loop.latencies, 95))}, max ${ms(loop.latencies.at(-1) ?? Number.NaN)}, ${result.kills} kills\n`,
+  );
+  return result;
+}
+
+const ms = (value: number) => (Number.isNaN(value) ? "–" : `${(value / 1000).toFixed(2)} s`);
+
+function report(phases: Phase[], load: { before: number[]; after: number[] }): string {
+  const lines = [
+    `# Chaos benchmark, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+    "",
+    `Command: \`npm run bench -- chaos --sagas ${settings.sagas} --in-flight ${settings.inFlight} --kill-every-ms ${settings.killEveryMs} --fault-free-sagas ${settings.faultFreeSagas}\``,
+    "",
+    `Separate processes (2 orchestrators, order, account, customer), the emulator in its own process, Postgres at DATABASE_URL; Node ${process.version}, ${cpus().length} CPUs. Load average (1, 5, 15 min) before: ${load.before.map((v) => v.toFixed(1)).join(", ")}; after: ${load.after.map((v) => v.toFixed(1)).join(", ")}.`,
+    "Latency: from the first start attempt (the other orchestrator is tried while one is down) to the saga's terminal event. Kills: SIGKILL of a random orchestrator, order or account process, restarted at once; restart: from the kill to the new process answering /ready.",
+    "",
+    "| phase | sagas | outcomes | unexpected | p50 | p95 | p99 | max | SQS req/saga | kills | restart p50 | restart max |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const p of phases) {
+    const l = p.loop.latencies;
+    lines.push(
+      `| ${p.name} | ${p.loop.completed} | ${Object.entries(p.loop.outcomes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ", ",
+        )} | ${p.loop.unexpected} | ${ms(percentile(l, 50))} | ${ms(percentile(l, 95))} | ${ms(percentile(l, 99))} | ${ms(l.at(-1) ?? Number.NaN)} | ${p.sqsPerSaga.toFixed(2)} | ${p.kills} | ${ms(percentile(p.restarts, 50))} | ${ms(p.restarts.at(-1) ?? Number.NaN)} |`,
+    );
+  }
+  const problems = phases.flatMap((p) => p.loop.problems.map((text) => `- ${p.name}: ${text}`));
+  if (problems.length > 0) lines.push("", "Problems:", ...problems);
+  return `${lines.join("\n")}\n`;
+}
+
+async function dropSchemas(): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  client.on("error", () => {}); // A failure surfaces as the query's rejection.
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>(
+      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
+      [`${schemaPrefix}%`],
+    );
+    for (const { nspname } of rows)
+      await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+if (!databaseUrl) {
+  process.stderr.write("bench chaos: needs DATABASE_URL (separate processes share Postgres)\n");
+  process.exit(2);
+}
+const loadBefore = loadavg();
+const phases: Phase[] = [];
+let failed = false;
+const emulator = await startEmulator();
+try {
+  const sut = await startEngine("separate", emulator, `bench-${runId}-chaos`);
+  try {
+    if (settings.warmup > 0) await phase("warm-up", sut, emulator, settings.warmup, undefined);
+    if (settings.faultFreeSagas > 0)
+      phases.push(await phase("no faults", sut, emulator, settings.faultFreeSagas, undefined));
+    phases.push(
+      await phase(
+        `kill every ${settings.killEveryMs / 1000} s`,
+        sut,
+        emulator,
+        settings.sagas,
+        settings.killEveryMs,
+      ),
+    );
+  } finally {
+    await sut.stop();
+  }
+} catch (error) {
+  failed = true;
+  process.stderr.write(`bench chaos: failed: ${error instanceof Error ? error.stack : error}\n`);
+} finally {
+  await emulator.child.stop();
+  await stopAll();
+  await dropSchemas().catch((error: unknown) =>
+    process.stderr.write(`bench chaos: could not drop the schemas ${schemaPrefix}*: ${error}\n`),
+  );
+}
+const text = report(phases, { before: loadBefore, after: loadavg() });
+process.stdout.write(text);
+if (settings.out) writeFileSync(settings.out, text);
+process.exit(failed || phases.some((p) => p.loop.unexpected > 0) ? 1 : 0);
