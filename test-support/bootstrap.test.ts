@@ -1,0 +1,75 @@
+import { spawnSync } from "node:child_process";
+import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+const repo = fileURLToPath(new URL("..", import.meta.url));
+
+const LOCKFILE = `lockfileVersion: '9.0'
+
+settings:
+  autoInstallPeers: true
+  excludeLinksFromLockfile: false
+
+importers:
+
+  .: {}
+`;
+
+/** A repository with no dependencies and one script, using this checkout's bootstrap and tools. */
+async function tinyRepo(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "bootstrap-"));
+  await mkdir(join(dir, "scripts"));
+  await copyFile(join(repo, "scripts/bootstrap.mjs"), join(dir, "scripts/bootstrap.mjs"));
+  // The tools this run already has: no download from the registry.
+  await symlink(join(repo, ".tools"), join(dir, ".tools"));
+  await writeManifest(dir, "hello");
+  await writeFile(join(dir, "pnpm-lock.yaml"), LOCKFILE);
+  return dir;
+}
+
+async function writeManifest(dir: string, description: string): Promise<void> {
+  const rootPackage = JSON.parse(await readFile(join(repo, "package.json"), "utf8")) as {
+    packageManager: string;
+  };
+  await writeFile(
+    join(dir, "package.json"),
+    JSON.stringify({
+      name: "tiny",
+      private: true,
+      description,
+      packageManager: rootPackage.packageManager,
+      scripts: { hello: "node -e \"console.log('hello')\"" },
+    }),
+  );
+}
+
+function bootstrap(dir: string) {
+  return spawnSync(process.execPath, ["scripts/bootstrap.mjs", "hello"], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+}
+
+describe("scripts/bootstrap.mjs", () => {
+  it("runs pnpm install only when the lockfile or a manifest changed since the last install", async () => {
+    const dir = await tinyRepo();
+    const first = bootstrap(dir);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toBe("hello\n");
+    expect(first.stderr).toMatch(/pnpm/);
+
+    const second = bootstrap(dir);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toBe("hello\n");
+    expect(second.stderr).toBe("");
+
+    await writeManifest(dir, "changed");
+    const afterChange = bootstrap(dir);
+    expect(afterChange.status, afterChange.stderr).toBe(0);
+    expect(afterChange.stderr).toMatch(/pnpm/);
+  }, 120_000);
+});
