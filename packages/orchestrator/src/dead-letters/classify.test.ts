@@ -82,7 +82,7 @@ describe("classify", () => {
     const older = classify(command(), waitingFor("reserve-credit", 2));
     expect(older.verdict).toBe(Verdict.stale);
     expect(older.explanation).toBe(
-      "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2 (reply)",
+      "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2, waiting for its reply",
     );
     expect(classify(command(), waitingFor("reserve-credit", 1, true)).verdict).toBe(Verdict.stale);
     expect(classify(command(), waitingFor("approve-order")).verdict).toBe(Verdict.stale);
@@ -92,7 +92,12 @@ describe("classify", () => {
       compensation: false,
       waitingFor: "retry-timer",
     });
-    expect(classify(command(), timer).verdict).toBe(Verdict.stale);
+    expect(classify(command(), timer)).toMatchObject({
+      verdict: Verdict.stale,
+      // Never "moved on from attempt 1; it is at attempt 1": say what happened to it.
+      explanation:
+        "reserve-credit attempt 1 already failed; the saga waits for its retry timer and sends attempt 2 itself",
+    });
   });
 
   it("calls messages of finished sagas stale and sends parked ones to the operator actions", () => {

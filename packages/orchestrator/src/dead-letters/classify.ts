@@ -89,8 +89,22 @@ export function classify(message: DlqMessage, saga: SagaState | null | undefined
     }
     return result(Verdict.waiting, `saga waits for ${what}`, state);
   }
+  if (
+    pending &&
+    pending.waitingFor === "retry-timer" &&
+    pending.step === envelope.step &&
+    pending.compensation === envelope.compensation &&
+    pending.attempt === envelope.attempt
+  ) {
+    // Same step and attempt, but that attempt already failed: the saga waits for its retry.
+    return result(
+      Verdict.stale,
+      `${what} already failed; the saga waits for its retry timer and sends attempt ${pending.attempt + 1} itself`,
+      state,
+    );
+  }
   const now = pending
-    ? `${pending.step}${pending.compensation ? " (compensation)" : ""} attempt ${pending.attempt} (${pending.waitingFor})`
+    ? `${pending.step}${pending.compensation ? " (compensation)" : ""} attempt ${pending.attempt}, ${pending.waitingFor === "reply" ? "waiting for its reply" : "waiting for its retry timer"}`
     : saga.state;
   return result(Verdict.stale, `saga moved on from ${what}; it is at ${now}`, state);
 }
