@@ -141,4 +141,14 @@ describe("classify", () => {
     ]);
     expect(groups[0]?.sample).toBe(items[0]);
   });
+
+  it("lists the groups a replay helps first, however small", () => {
+    const groups = groupMessages([
+      classify(message("x", null), undefined),
+      classify(message("y", null), undefined),
+      classify(command(), saga("completed", null)),
+      classify(command(), waitingFor("reserve-credit")),
+    ]);
+    expect(groups.map((g) => g.verdict)).toEqual([Verdict.waiting, Verdict.stale, Verdict.poison]);
+  });
 });

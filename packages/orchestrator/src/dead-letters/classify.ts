@@ -126,7 +126,19 @@ export interface Group {
   items: Classified[];
 }
 
-/** Groups classified messages, biggest group first. */
+/**
+ * The order groups are listed in: what a replay would help first (the saga waits for it), then
+ * what needs a look, then what only needs deleting.
+ */
+const VERDICT_RANK: Record<Verdict, number> = {
+  waiting: 0,
+  event: 1,
+  "unknown-saga": 2,
+  stale: 3,
+  poison: 4,
+};
+
+/** Groups classified messages: actionable verdicts first, then the biggest group first. */
 export function groupMessages(items: readonly Classified[]): Group[] {
   const groups = new Map<string, Group>();
   for (const item of items) {
@@ -137,5 +149,10 @@ export function groupMessages(items: readonly Classified[]): Group[] {
       group.items.push(item);
     } else groups.set(key, { key, verdict: item.verdict, count: 1, sample: item, items: [item] });
   }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  return [...groups.values()].sort(
+    (a, b) =>
+      VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] ||
+      b.count - a.count ||
+      a.key.localeCompare(b.key),
+  );
 }
