@@ -157,7 +157,20 @@ if (!installed) {
   writeFileSync(installRecord, `${inputs}\n`);
 }
 
+// The script runs in this process group, so a terminal's Ctrl-C reaches it (and pnpm) directly.
+// This process must outlive it: with its default action, a SIGINT would end this process at
+// once, inside spawnSync, and the shell's prompt would return while the script still stops.
+// Handled signals wait until spawnSync returns; nothing is forwarded, as the script has them.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => {});
 // --silent: no "> package@ script" banner on stdout.
-process.exit(
-  run(nodeBin, [pnpmEntry, "--silent", "run", script, ...process.argv.slice(3)], { env }),
+const result = spawnSync(
+  nodeBin,
+  [pnpmEntry, "--silent", "run", script, ...process.argv.slice(3)],
+  { stdio: "inherit", cwd: root, env },
 );
+if (result.error) fail(`could not run pnpm: ${result.error.message}`);
+if (result.status !== null) process.exit(result.status);
+// pnpm died of a signal after its script ended (it re-raises SIGINT): end the same way, as a
+// shell expects of an interrupted command.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.removeAllListeners(signal);
+process.kill(process.pid, result.signal ?? "SIGTERM");

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,14 @@ async function tinyRepo(): Promise<string> {
   await symlink(join(repo, ".tools"), join(dir, ".tools"));
   await writeManifest(dir, "hello");
   await writeFile(join(dir, "pnpm-lock.yaml"), LOCKFILE);
+  // A script that takes its time to stop on SIGINT, as the stack does.
+  await writeFile(
+    join(dir, "slow.mjs"),
+    `process.on("SIGINT", () => setTimeout(() => { console.log("stopped"); process.exit(0); }, 500));
+console.log("ready");
+setInterval(() => {}, 1000);
+`,
+  );
   return dir;
 }
 
@@ -41,7 +49,7 @@ async function writeManifest(dir: string, description: string): Promise<void> {
       private: true,
       description,
       packageManager: rootPackage.packageManager,
-      scripts: { hello: "node -e \"console.log('hello')\"" },
+      scripts: { hello: "node -e \"console.log('hello')\"", slow: "node slow.mjs" },
     }),
   );
 }
@@ -71,5 +79,32 @@ describe("scripts/bootstrap.mjs", () => {
     const afterChange = bootstrap(dir);
     expect(afterChange.status, afterChange.stderr).toBe(0);
     expect(afterChange.stderr).toMatch(/pnpm/);
+  }, 120_000);
+
+  it("outlives a Ctrl-C to its process group until the script has stopped, then ends the same way", async () => {
+    const dir = await tinyRepo();
+    expect(bootstrap(dir).status).toBe(0); // installs once
+    // Its own process group, as a terminal runs a foreground job.
+    const child = spawn(process.execPath, ["scripts/bootstrap.mjs", "slow"], {
+      cwd: dir,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: string[] = [];
+    let sent = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      out.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      if (!sent && out.includes("ready") && child.pid) {
+        sent = true;
+        process.kill(-child.pid, "SIGINT");
+      }
+    });
+    // "exit", not "close": the script holds the pipes open even after the bootstrap is gone.
+    const exit = await new Promise<{ code: number | null; signal: string | null; seen: string[] }>(
+      (resolve) => child.on("exit", (code, signal) => resolve({ code, signal, seen: [...out] })),
+    );
+    // The script's orderly stop came before the bootstrap ended: the prompt returns after it.
+    expect(exit.seen).toEqual(["ready", "stopped"]);
+    expect(exit.code === 0 || exit.signal === "SIGINT", JSON.stringify(exit)).toBe(true);
   }, 120_000);
 });
