@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 // Two projects: `unit` holds pure tests beside the code (src/**/*.test.ts); `integration` holds
 // tests in each package's test/ folder that talk to a real SQS/SNS endpoint and Postgres. The
 // global setup picks the back ends once per run (see test-support/global-setup.ts).
-const BROWSER_TESTS = "packages/inspector/test/**/*.test.ts";
+const BROWSER_TESTS = "packages/services/inspector/test/**/*.test.ts";
 
 export default defineConfig({
   test: {
@@ -14,9 +14,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: [
-            "packages/*/src/**/*.test.ts",
-            "packages/inspector/web/**/*.test.ts",
-            "packages/services/*/src/**/*.test.ts",
+            "packages/*/*/src/**/*.test.ts",
+            "packages/services/inspector/web/**/*.test.ts",
             "ops/src/**/*.test.ts",
             "infra/src/**/*.test.ts",
             "test-support/**/*.test.ts",
@@ -32,8 +31,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: [
-            "packages/*/test/**/*.test.ts",
-            "packages/services/*/test/**/*.test.ts",
+            "packages/*/*/test/**/*.test.ts",
             "ops/test/**/*.test.ts",
             "infra/test/**/*.test.ts",
           ],
