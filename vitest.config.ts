@@ -1,8 +1,10 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // Two projects: `unit` holds pure tests beside the code (src/**/*.test.ts); `integration` holds
 // tests in each package's test/ folder that talk to a real SQS/SNS endpoint and Postgres. The
 // global setup picks the back ends once per run (see test-support/global-setup.ts).
+const BROWSER_TESTS = "packages/services/inspector/test/**/*.test.ts";
+
 export default defineConfig({
   test: {
     // Two cores: two test forks leave room for the emulator and Postgres.
@@ -16,6 +18,7 @@ export default defineConfig({
             "packages/services/inspector/web/**/*.test.ts",
             "ops/src/**/*.test.ts",
             "infra/src/**/*.test.ts",
+            "test-support/**/*.test.ts",
           ],
           environment: "node",
           // Property and fuzz tests are bounded by run count, not time; on two shared cores a
@@ -32,8 +35,21 @@ export default defineConfig({
             "ops/test/**/*.test.ts",
             "infra/test/**/*.test.ts",
           ],
+          exclude: [...configDefaults.exclude, BROWSER_TESTS],
           environment: "node",
           globalSetup: ["./test-support/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Integration tests that drive a browser: a project of their own so that its global
+        // setup, which installs Chromium when missing, runs only when one of them is selected.
+        test: {
+          name: "browser",
+          include: [BROWSER_TESTS],
+          environment: "node",
+          globalSetup: ["./test-support/chromium.ts", "./test-support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

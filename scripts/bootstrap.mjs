@@ -5,12 +5,14 @@
 // The project itself targets Node >= 22 (fauxqs needs node:sqlite, vitest needs >= 22.12):
 // where the system Node is older, Node 24 comes from the npm registry's `node` package.
 // pnpm comes from the npm registry at the version pinned in package.json's `packageManager`.
-// Both land in `.tools/`, which is git-ignored and reused on later runs.
+// Both land in `.tools/`, which is git-ignored and reused on later runs. `pnpm install` runs only
+// when the lockfile, a manifest or a version changed since the last successful install.
 //
 // Usage: node scripts/bootstrap.mjs <pnpm script> [args…]
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -103,17 +105,72 @@ if (!nodeVersion || !nodeIsRecentEnough(nodeVersion.replace(/^v/, ""))) {
   fail(`expected Node >= ${MIN_NODE_MAJOR}.${MIN_NODE_MINOR} at ${nodeBin}, found ${nodeVersion}`);
 }
 
-// Installers write progress to stdout; send it to stderr so that a script's own stdout (e.g.
-// `saga validate --json`) is the only thing on stdout.
-const toStderr = { stdio: ["inherit", 2, "inherit"] };
-const installStatus = run(
-  nodeBin,
-  [pnpmEntry, "install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"],
-  { env, ...toStderr },
-);
-if (installStatus !== 0) fail(`pnpm install --frozen-lockfile failed (exit ${installStatus})`);
+// Folders never holding a workspace manifest: skipped by the walk below.
+const NOT_WORKSPACE = new Set(["node_modules", "cdk.out", "dist", "build", "coverage"]);
 
+/** Every package.json of the repository outside node_modules and hidden folders, sorted. */
+function manifests(dir, found = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith(".") || NOT_WORKSPACE.has(entry.name)) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) manifests(path, found);
+    else if (entry.name === "package.json") found.push(path);
+  }
+  return found.sort();
+}
+
+/**
+ * What an install depends on: the lockfile, the workspace file, every manifest, pnpm's and
+ * Node's versions. Equal to the one recorded after the last successful install means there is
+ * nothing to install.
+ */
+function installInputsHash() {
+  const hash = createHash("sha256");
+  hash.update(`pnpm ${pnpmVersion} node ${nodeVersion}\n`);
+  const files = [
+    join(root, "pnpm-lock.yaml"),
+    join(root, "pnpm-workspace.yaml"),
+    ...manifests(root),
+  ];
+  for (const file of files) {
+    hash.update(`${relative(root, file)}\n`);
+    if (existsSync(file)) hash.update(readFileSync(file));
+  }
+  return hash.digest("hex");
+}
+
+// Recorded inside node_modules, so deleting node_modules forgets it too.
+const installRecord = join(root, "node_modules", ".sagaworks-install-inputs");
+const inputs = installInputsHash();
+const installed =
+  existsSync(installRecord) && readFileSync(installRecord, "utf8").trim() === inputs;
+if (!installed) {
+  // Installers write progress to stdout; send it to stderr so that a script's own stdout (e.g.
+  // `saga validate --json`) is the only thing on stdout.
+  const toStderr = { stdio: ["inherit", 2, "inherit"] };
+  const installStatus = run(
+    nodeBin,
+    [pnpmEntry, "install", "--frozen-lockfile", "--prefer-offline", "--reporter=append-only"],
+    { env, ...toStderr },
+  );
+  if (installStatus !== 0) fail(`pnpm install --frozen-lockfile failed (exit ${installStatus})`);
+  writeFileSync(installRecord, `${inputs}\n`);
+}
+
+// The script runs in this process group, so a terminal's Ctrl-C reaches it (and pnpm) directly.
+// This process must outlive it: with its default action, a SIGINT would end this process at
+// once, inside spawnSync, and the shell's prompt would return while the script still stops.
+// Handled signals wait until spawnSync returns; nothing is forwarded, as the script has them.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => {});
 // --silent: no "> package@ script" banner on stdout.
-process.exit(
-  run(nodeBin, [pnpmEntry, "--silent", "run", script, ...process.argv.slice(3)], { env }),
+const result = spawnSync(
+  nodeBin,
+  [pnpmEntry, "--silent", "run", script, ...process.argv.slice(3)],
+  { stdio: "inherit", cwd: root, env },
 );
+if (result.error) fail(`could not run pnpm: ${result.error.message}`);
+if (result.status !== null) process.exit(result.status);
+// pnpm died of a signal after its script ended (it re-raises SIGINT): end the same way, as a
+// shell expects of an interrupted command.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.removeAllListeners(signal);
+process.kill(process.pid, result.signal ?? "SIGTERM");

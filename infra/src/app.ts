@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The CDK app: `pnpm --filter @sagaworks/infra synth` (or `npx cdk synth` in infra/). It reads the
+// The CDK app: `node scripts/bootstrap.mjs cdk synth` (or `npx cdk synth` in infra/ once the
+// dependencies are installed: cdk.json runs this file through the bootstrap, which brings a Node
+// that strips TypeScript). It reads the
 // same configuration as every other place that derives the topology (SAGAWORKS_ENV_PREFIX,
 // MAX_RECEIVE_COUNT, SAGAWORKS_EVENT_SUBSCRIBERS, SAGA_DEFINITIONS_DIR) and needs no AWS account
 // or network to synthesize.

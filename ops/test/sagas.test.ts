@@ -38,6 +38,14 @@ describe.runIf(process.env.DATABASE_URL)("ops sagas (real Postgres)", () => {
     expect(shown.code).toBe(0);
     expect(shown.out).toContain("waits on reserve-credit attempt 1, for a reply");
     expect(shown.out).toMatch(/timeline:\n\s+1 .*start/);
+    // The steps in the order create-order runs them, not the database's key order.
+    const steps = (shown.out.split("steps:\n")[1] ?? "").split("\n\n")[0] ?? "";
+    expect(steps.split("\n").map((line) => line.trim().split(/\s+/)[0])).toEqual([
+      "verify-customer",
+      "create-order",
+      "reserve-credit",
+      "approve-order",
+    ]);
 
     const unknown = await h.ops("sagas", "show", randomUUID());
     expect(unknown.code).toBe(1);

@@ -1,5 +1,7 @@
+import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
-import { loadOpsEnvironment } from "./environment.ts";
+import { UsageError } from "../command.ts";
+import { loadOpsEnvironment, requireActor } from "./environment.ts";
 
 describe("loadOpsEnvironment", () => {
   it("lists every missing setting a command needs at once", () => {
@@ -27,6 +29,20 @@ describe("loadOpsEnvironment", () => {
       actor: "alice",
       journalDir: ".pglite/ops",
     });
+  });
+
+  it("records the login name when $USER is unset (a container), and asks for an actor when there is none", () => {
+    const needs = { orchestrator: true };
+    const base = { ORCHESTRATOR_URL: "http://o:1", ORCHESTRATOR_API_TOKEN: "0123456789abcdef" };
+    expect(loadOpsEnvironment({ ...base, OPS_ACTOR: "bob", USER: "alice" }, needs).actor).toBe(
+      "bob",
+    );
+    expect(loadOpsEnvironment({ ...base, LOGNAME: "carol" }, needs).actor).toBe("carol");
+    // This process's own user id has a name in the system's user database.
+    expect(loadOpsEnvironment(base, needs).actor).toBe(userInfo().username);
+    expect(requireActor("dave")).toBe("dave");
+    expect(() => requireActor(undefined)).toThrow(UsageError);
+    expect(() => requireActor(undefined)).toThrow(/set OPS_ACTOR=<who>/);
   });
 
   it("asks only for what a command needs", () => {

@@ -1,8 +1,10 @@
 // The environment `ops dlq` and `ops sagas` read, the same way the services read theirs: one zod
 // schema, every problem listed at once.
+import { userInfo } from "node:os";
 import { baseConfigShape, loadConfig } from "@sagaworks/platform";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
+import { UsageError } from "../command.ts";
 
 /** What a command needs beyond the prefix: the broker, the orchestrator, the journal database. */
 export interface Needs {
@@ -26,8 +28,29 @@ export interface OpsEnvironment {
   journalSchema: string;
   definitionsDir: string;
   maxReceiveCount: number;
-  /** Who acts, recorded in the audit: OPS_ACTOR, else the login name. */
-  actor: string;
+  /**
+   * Who acts, recorded in the audit: OPS_ACTOR, else the login name ($USER, $LOGNAME, or the
+   * system's name for this user id when a container sets neither); undefined when there is none,
+   * and then a command that acts asks for `--actor`.
+   */
+  actor: string | undefined;
+}
+
+/** This user id's name in the system's user database; undefined when it has none (a container's arbitrary uid). */
+function loginName(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The actor an action is recorded with, or a usage error that says how to name one. */
+export function requireActor(actor: string | undefined): string {
+  if (actor) return actor;
+  throw new UsageError(
+    "who acts is unknown here (no OPS_ACTOR, $USER, $LOGNAME or login name): set OPS_ACTOR=<who> (ops sagas actions also take --actor <who>); it is recorded in the audit",
+  );
 }
 
 const url = z.url({ message: "must be a URL such as http://127.0.0.1:3000" });
@@ -75,7 +98,8 @@ function schemaFor(needs: Needs, env: Record<string, string | undefined>) {
     /** maxReceiveCount of the environment's queues; defaults to 5. */
     MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
     OPS_ACTOR: z.string().trim().min(1).max(200).optional(),
-    USER: z.string().optional(),
+    USER: z.string().trim().min(1).optional(),
+    LOGNAME: z.string().trim().min(1).optional(),
   });
 }
 
@@ -101,6 +125,6 @@ export function loadOpsEnvironment(
     journalDir: config.OPS_JOURNAL_DIR,
     definitionsDir: config.SAGA_DEFINITIONS_DIR,
     maxReceiveCount: config.MAX_RECEIVE_COUNT,
-    actor: config.OPS_ACTOR ?? config.USER ?? "unknown-operator",
+    actor: config.OPS_ACTOR ?? config.USER ?? config.LOGNAME ?? loginName(),
   };
 }

@@ -9,6 +9,7 @@ import {
 import type { DeadLetterQueue, Verdict } from "@sagaworks/orchestrator";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { duration, openJournal, positiveInt, withContext } from "./context.ts";
+import { requireActor } from "./environment.ts";
 import { pickQueue } from "./queues.ts";
 import { defaultReplayOptions, type PlanLine, type ReplayOptions, replay } from "./replay.ts";
 
@@ -131,7 +132,8 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
           queue,
           orchestrator,
           journal,
-          actor: env.actor,
+          // A dry run records nothing, so it needs no actor.
+          actor: options.execute ? requireActor(env.actor) : (env.actor ?? "(dry run)"),
           onLine: (l) => {
             done++;
             if (!values.json) printLine(io, l, queue.source.name);

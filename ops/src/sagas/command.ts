@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { SAGA_STATUSES } from "@sagaworks/orchestrator";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { loadOpsEnvironment } from "../dlq/environment.ts";
+import { loadOpsEnvironment, requireActor } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
 import {
   type OperatorAction,
@@ -55,7 +55,7 @@ const GROUP_USAGE = `Usage: ops sagas <list|show|retry|skip|compensate|resolve> 
 Each sub-command takes --help. Environment: ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, OPS_ACTOR.
 `;
 
-function client(io: OpsIo): { orchestrator: OrchestratorClient; actor: string } {
+function client(io: OpsIo): { orchestrator: OrchestratorClient; actor: string | undefined } {
   const env = loadOpsEnvironment(io.env, { orchestrator: true });
   return {
     orchestrator: new OrchestratorClient({
@@ -146,6 +146,17 @@ function renderOutboxRow(row: OutboxRowView, now: number): string {
   return `  ${row.id.padStart(4)} ${row.createdAt}  ${row.kind} → ${row.destination}  ${row.what}${row.step ? ` (${row.step})` : ""}${state}`;
 }
 
+/**
+ * A failure's code and message, the code once: a reply without a message of its own has its
+ * name as both ("CreditLimitExceeded CreditLimitExceeded"), and some messages start with it.
+ */
+export function codeAndMessage(code: string, message: string): string {
+  if (message === code || message.startsWith(`${code}:`) || message.startsWith(`${code} `)) {
+    return message;
+  }
+  return `${code}: ${message}`;
+}
+
 function renderSaga(saga: ShownSaga, now: number): string {
   const lines = [
     `saga ${saga.id}  ${saga.name} v${saga.version}`,
@@ -161,13 +172,13 @@ function renderSaga(saga: ShownSaga, now: number): string {
   ];
   if (saga.failure) {
     lines.push(
-      `failure  ${saga.failure.kind} at ${saga.failure.step}: ${saga.failure.code} ${saga.failure.message}`,
+      `failure  ${saga.failure.kind} at ${saga.failure.step}: ${codeAndMessage(saga.failure.code, saga.failure.message)}`,
     );
   }
   lines.push("", "steps:");
   for (const [name, step] of Object.entries(saga.steps)) {
     lines.push(
-      `  ${name.padEnd(20)} ${step.status.padEnd(12)} ${step.attempts} attempt(s)${step.lastError ? `  last error ${step.lastError.code}: ${step.lastError.message}` : ""}`,
+      `  ${name.padEnd(20)} ${step.status.padEnd(12)} ${step.attempts} attempt(s)${step.lastError ? `  last error ${codeAndMessage(step.lastError.code, step.lastError.message)}` : ""}`,
     );
   }
   lines.push("", "timers:");
@@ -244,7 +255,7 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
   const { orchestrator, actor } = client(io);
   const expected = await expectation(orchestrator, id, action, values, io);
   const outcome = await orchestrator.act(id, action, {
-    actor: values.actor ?? actor,
+    actor: requireActor(values.actor ?? actor),
     reason: values.reason,
     // Sent as JSON, which leaves undefined fields out of the body.
     output,

@@ -175,6 +175,10 @@ const summarySchema = z.preprocess(
 
 const listSchema = z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() });
 const errorSchema = z.looseObject({ code: z.string(), message: z.string() });
+/** Only what ops reads of `GET /definitions/:name/:version`: the steps, in order. */
+const definitionStepsSchema = z.looseObject({
+  compiled: z.looseObject({ steps: z.array(z.looseObject({ name: z.string() })) }),
+});
 const actionSchema = z.looseObject({
   status: z.string().optional(),
   state: z.string().optional(),
@@ -341,14 +345,38 @@ export class OrchestratorClient {
           }
         : null,
       pivotPassed: snapshot.pivotPassed,
+      // The snapshot's steps come back from Postgres (jsonb) in its own key order; list them in
+      // the order the definition runs them, as an operator reads a saga.
       steps: Object.fromEntries(
-        Object.entries(snapshot.steps).map(([name, step]) => [
-          name,
-          { status: step.status, attempts: step.attempts, lastError: step.lastError },
-        ]),
+        (await this.stepOrder(saga.name, saga.version, Object.keys(snapshot.steps))).map((name) => {
+          const step = snapshot.steps[name] as (typeof snapshot.steps)[string];
+          return [
+            name,
+            { status: step.status, attempts: step.attempts, lastError: step.lastError },
+          ];
+        }),
       ),
       history: saga.history.map(historyEntry),
     };
+  }
+
+  /**
+   * These step names in the order of the definition the saga runs; names the definition does
+   * not list (or a definition the orchestrator no longer serves) keep their order, at the end.
+   */
+  private async stepOrder(name: string, version: number, names: string[]): Promise<string[]> {
+    const response = await this.request(
+      `/definitions/${encodeURIComponent(name)}/${encodeURIComponent(String(version))}`,
+    );
+    if (!response.ok) return names;
+    const parsed = definitionStepsSchema.safeParse(await response.json());
+    if (!parsed.success) return names;
+    const order = parsed.data.compiled.steps.map((step) => step.name);
+    const rank = (step: string) => {
+      const index = order.indexOf(step);
+      return index === -1 ? order.length : index;
+    };
+    return [...names].sort((a, b) => rank(a) - rank(b));
   }
 
   /**

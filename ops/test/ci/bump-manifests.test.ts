@@ -139,7 +139,10 @@ function seedManifests(): void {
   bare = join(dir, "manifests.git");
   git(dir, "init", "--quiet", "--bare", "--initial-branch=main", bare);
   const seed = join(dir, "seed");
-  git(dir, "clone", "--quiet", bare, seed);
+  // A fresh repository pushed to the empty bare one, not a clone of it: cloning an empty
+  // repository warns on stderr even with --quiet.
+  git(dir, "init", "--quiet", "--initial-branch=main", seed);
+  git(seed, "remote", "add", "origin", bare);
   mkdirSync(join(seed, "infra/helm/sagaworks"), { recursive: true });
   writeFileSync(join(seed, HELM_VALUES_FILE), VALUES);
   writeFileSync(join(seed, "README.md"), "# manifests\n");

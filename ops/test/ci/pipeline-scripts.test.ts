@@ -28,7 +28,10 @@ function planRepo(): { clone: string; bin: string; argsFile: string } {
   const origin = join(dir, "origin.git");
   const seed = join(dir, "seed");
   git(dir, "init", "--quiet", "--bare", "--initial-branch=main", origin);
-  git(dir, "clone", "--quiet", origin, seed);
+  // A fresh repository pushed to the empty bare one, not a clone of it: cloning an empty
+  // repository warns on stderr even with --quiet.
+  git(dir, "init", "--quiet", "--initial-branch=main", seed);
+  git(seed, "remote", "add", "origin", origin);
   mkdirSync(join(seed, ".circleci", "scripts"), { recursive: true });
   cpSync(
     join(REPO_ROOT, ".circleci", "scripts", "plan.sh"),

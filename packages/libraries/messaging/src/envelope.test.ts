@@ -44,6 +44,18 @@ describe("envelope", () => {
     expect(envelope.trace.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
+  it("writes characters outside the BMP as JSON escapes, which decode to the same envelope", () => {
+    const envelope = valid();
+    envelope.payload = { customerId: "cust-😀", note: "𝄞 \\😀 ok é" };
+    const body = encodeEnvelope(envelope);
+    // Nothing above U+FFFF left in the body: the emulator refuses such characters.
+    expect(body).not.toMatch(/[\uD800-\uDFFF]/);
+    expect(body).toContain("cust-\\ud83d\\ude00");
+    expect(body).toContain("é");
+    expect(JSON.parse(body)).toEqual(JSON.parse(JSON.stringify(envelope)));
+    expect(decodeEnvelope(body)).toEqual(envelope);
+  });
+
   it.each([
     ["messageId", "not-a-uuid", "must be a UUID"],
     ["kind", "query", "must be command, reply or event"],

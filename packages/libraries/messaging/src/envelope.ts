@@ -262,9 +262,25 @@ export function validateEnvelope(value: unknown): Envelope {
   return envelope;
 }
 
-/** Serialises an envelope to the SQS/SNS message body. */
+/** Any character outside the Basic Multilingual Plane (emoji, many CJK extensions), as a pair. */
+const OUTSIDE_BMP = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+
+/**
+ * Serialises an envelope to the SQS/SNS message body. Characters outside the Basic
+ * Multilingual Plane are written as JSON escapes (`\ud83d\ude00`), which is the same JSON:
+ * SQS accepts them raw, but the embedded emulator (and some SQS-compatible brokers) refuse any
+ * character above U+FFFF in a body, and the escaped form is accepted everywhere.
+ */
 export function encodeEnvelope(envelope: Envelope): string {
-  return JSON.stringify(envelope);
+  return escapeOutsideBmp(JSON.stringify(envelope));
+}
+
+/** Rewrites each character above U+FFFF in a JSON text as its two `\uXXXX` escapes. */
+export function escapeOutsideBmp(json: string): string {
+  return json.replace(
+    OUTSIDE_BMP,
+    (pair) => `\\u${pair.charCodeAt(0).toString(16)}\\u${pair.charCodeAt(1).toString(16)}`,
+  );
 }
 
 /** Parses and validates a message body; throws ENVELOPE_INVALID with the reason. */

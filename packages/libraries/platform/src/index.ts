@@ -43,6 +43,7 @@ export {
 export { type PlatformError, PlatformErrorCode, PlatformErrors } from "./errors.ts";
 export {
   createLogger,
+  createLogLineFormatter,
   type Logger,
   type LoggerOptions,
   REDACTED_PATHS,

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { prettyFactory } from "pino-pretty";
 import { scrubbedErrSerializer, scrubText, scrubValue } from "./log-scrub.ts";
 import { currentSagaContext } from "./telemetry/log-context.ts";
 import { activeTraceId } from "./telemetry/tracing.ts";
@@ -114,6 +115,30 @@ export function createLogger(options: LoggerOptions): Logger {
     });
   }
   return pino(settings);
+}
+
+/**
+ * Turns one JSON log line of another process into the readable line a terminal shows (the same
+ * format as a pretty logger: time, level, message, fields); a line that is not a JSON log line
+ * comes back as it was.
+ */
+export function createLogLineFormatter(
+  options: { colorize?: boolean } = {},
+): (line: string) => string {
+  const pretty = prettyFactory({
+    colorize: options.colorize ?? false,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,name",
+    singleLine: true,
+  });
+  return (line) => {
+    if (!line.startsWith("{")) return line;
+    try {
+      return pretty(JSON.parse(line)).trimEnd();
+    } catch {
+      return line;
+    }
+  };
 }
 
 /** A logger that drops everything: for tests and benchmarks that assert on results, not logs. */

@@ -11,10 +11,17 @@ import { renderMermaid } from "./diagram.ts";
 import { expectValid, type Loose, validDefinition } from "./test-fixtures.ts";
 
 // Golden files: UPDATE_GOLDEN=1 rewrites them; otherwise a difference fails the test and the
-// change is reviewed in the diff of __golden__/.
+// change is reviewed in the diff of __golden__/. A saga without golden files yet (one just
+// added) gets them written on its first run, with a message, so that the author reviews and
+// commits them; in CI (CI=true) a missing golden file fails instead, since nobody would review it.
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
-const goldenDir = fileURLToPath(new URL("./__golden__/", import.meta.url));
-const definitionsDir = sagaDefinitionsDir;
+const IN_CI = process.env.CI === "true" || process.env.CI === "1";
+const UPDATE_COMMAND =
+  "UPDATE_GOLDEN=1 node scripts/bootstrap.mjs test:unit packages/libraries/saga-definition";
+// Both overridable so that the test of adding a saga can run this file on copies.
+const goldenDir =
+  process.env.SAGA_GOLDEN_DIR ?? fileURLToPath(new URL("./__golden__/", import.meta.url));
+const definitionsDir = process.env.SAGA_DEFINITIONS_DIR ?? sagaDefinitionsDir;
 
 function expectGolden(fileName: string, actual: string) {
   const file = join(goldenDir, fileName);
@@ -23,22 +30,30 @@ function expectGolden(fileName: string, actual: string) {
     return;
   }
   if (!existsSync(file)) {
-    throw new Error(
-      `golden file ${fileName} is missing: run UPDATE_GOLDEN=1 pnpm vitest run --project unit`,
+    if (IN_CI) {
+      throw new Error(
+        `golden file ${fileName} is missing: run ${UPDATE_COMMAND}, review and commit ${file}`,
+      );
+    }
+    writeFileSync(file, actual);
+    process.stderr.write(
+      `[golden] wrote ${file} for a saga that had none: review it and commit it with the saga\n`,
     );
+    return;
   }
-  expect(actual, `${fileName} differs; review, then UPDATE_GOLDEN=1 to accept`).toBe(
+  expect(actual, `${fileName} differs; review, then ${UPDATE_COMMAND} to accept`).toBe(
     readFileSync(file, "utf8"),
   );
 }
 
+/** Every definition file in the folder: a saga added there is covered without editing this test. */
 const shipped = readdirSync(definitionsDir)
   .filter((file) => file.endsWith(".saga.json"))
   .sort();
 
 describe("shipped sagas (golden files)", () => {
-  it("ships create-order and cancel-order", () => {
-    expect(shipped).toEqual(["cancel-order.saga.json", "create-order.saga.json"]);
+  it("finds the saga definitions", () => {
+    expect(shipped.length).toBeGreaterThan(0);
   });
 
   it.each(shipped)("%s compiles to its golden JSON and diagram", (file) => {
@@ -74,10 +89,13 @@ describe("shipped sagas (golden files)", () => {
     const result = compileSaga(definition, { contracts: serviceContracts });
     if (!result.ok) throw new Error("does not compile");
     const readme = readFileSync(join(definitionsDir, "README.md"), "utf8");
-    expect(readme).toContain(`\`\`\`mermaid\n${renderMermaid(result.saga)}\`\`\``);
+    expect(
+      readme,
+      `saga-definitions/README.md lacks the current diagram of ${file}: paste the output of \`node scripts/bootstrap.mjs saga graph saga-definitions/${file}\` in a \`\`\`mermaid block under "Shipped sagas"`,
+    ).toContain(`\`\`\`mermaid\n${renderMermaid(result.saga)}\`\`\``);
   });
 
-  it("the JSON Schema file next to them is up to date (run `pnpm saga schema --out …`)", () => {
+  it("the JSON Schema file next to them is up to date (run `node scripts/bootstrap.mjs saga schema --out saga-definitions/saga-definition.schema.json`)", () => {
     const file = JSON.parse(
       readFileSync(join(definitionsDir, "saga-definition.schema.json"), "utf8"),
     );

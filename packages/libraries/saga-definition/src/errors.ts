@@ -133,7 +133,7 @@ export function sagaDefinitionError(
   const summary = first ? ` First: ${first.pointer} ${first.code}: ${first.message}` : "";
   return SagaDefinitionErrors.create(
     SagaDefinitionErrorCode.definitionInvalid,
-    `Saga definition has ${diagnostics.length} problem(s); fix them and compile again (run \`pnpm saga validate\` to list them all).${summary}`,
+    `Saga definition has ${diagnostics.length} problem(s); fix them and compile again (run \`node scripts/bootstrap.mjs saga validate\` to list them all).${summary}`,
     { diagnostics },
     options,
   );

@@ -580,6 +580,19 @@ describe("a step with structural errors (issue 9 point 4)", () => {
     expect(codes).not.toContain(C.pathStepUnknown);
   });
 
+  it("with only a bad duration, still has its payload checked against the contract", () => {
+    const definition = edit((d) => {
+      d.steps[2].timeout = "5 seconds";
+      d.steps[2].retry = { ...d.steps[2].retry, maxDelay: "forever" };
+      delete d.steps[2].payload.customerId;
+      d.steps[2].payload.surprise = "$.input.customerId";
+    });
+    expectProblem(definition, C.durationInvalid, ["steps", 2, "timeout"]);
+    expectProblem(definition, C.durationInvalid, ["steps", 2, "retry", "maxDelay"]);
+    expectProblem(definition, C.payloadFieldMissing, ["steps", 2, "payload"]);
+    expectProblem(definition, C.payloadFieldUnknown, ["steps", 2, "payload", "surprise"]);
+  });
+
   it("still reports its own pivot, name and path problems", () => {
     const definition = edit((d) => {
       d.steps[1].timeout = "soon";

@@ -11,7 +11,7 @@ import {
   type StepDefinition,
   stepSchema,
 } from "./definition-schema.ts";
-import { parseDuration } from "./duration.ts";
+import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 import { type Diagnostic, DiagnosticCode } from "./errors.ts";
 import {
   checkCondition,
@@ -36,6 +36,35 @@ export interface Analysis {
   diagnostics: Diagnostic[];
   header: z.infer<typeof definitionHeaderSchema> | undefined;
   steps: Array<StepDefinition | undefined>;
+}
+
+/**
+ * A step whose only structural problems are durations (all optional fields) is checked further
+ * without them, so that a bad "timeout" does not hide the step's payload and contract problems:
+ * the author sees every problem at once. Any other structural problem leaves the step unparsed.
+ */
+function withoutBadDurations(
+  rawStep: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): StepDefinition | undefined {
+  const onlyDurations = issues.every(
+    (issue) =>
+      issue.code === "invalid_format" &&
+      "pattern" in issue &&
+      String(issue.pattern) === String(DURATION_PATTERN) &&
+      issue.path.length > 0,
+  );
+  if (!onlyDurations || !isRecord(rawStep)) return undefined;
+  const copy = structuredClone(rawStep);
+  for (const issue of issues) {
+    let parent: unknown = copy;
+    for (const key of issue.path.slice(0, -1)) {
+      parent = isRecord(parent) ? parent[key as string] : undefined;
+    }
+    if (isRecord(parent)) delete parent[issue.path.at(-1) as string];
+  }
+  const parsed = stepSchema.safeParse(copy);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Validates a definition against the format, the pivot rules, AWS limits and the contracts. */
@@ -76,7 +105,7 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
       when === undefined || checkConditionShape(when, ["steps", index, "when"], ctx.out);
     if (!parsed.success) {
       ctx.out.addZodIssues(parsed.error.issues, ["steps", index]);
-      return undefined;
+      return withoutBadDurations(rawStep, parsed.error.issues);
     }
     if (when === undefined) return parsed.data;
     return conditionSound ? { ...parsed.data, when: when as ConditionDefinition } : parsed.data;

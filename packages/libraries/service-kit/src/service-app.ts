@@ -130,6 +130,9 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
   const options = resolveServiceAppOptions(input);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    // Fastify's two info lines per request (the inspector polls every 2 s) would bury what a
+    // service says; one debug line per request is written by the hook below instead.
+    disableRequestLogging: true,
     bodyLimit: options.bodyLimit,
     // Bad percent-encoding and over-long path parameters are answered by the router before any
     // route runs; this sends them through the error handler so they get the kit's body.
@@ -139,6 +142,17 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
       (reply as unknown as FastifyReply).code(status).serializer(JSON.stringify).send(body);
     },
   }).withTypeProvider<ZodTypeProvider>();
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: request.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request completed",
+    );
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

@@ -63,6 +63,6 @@ describe("a service's log lines at debug level", () => {
     const routeFailed = logged.find((line) => line.msg === "route failed");
     expect(routeFailed?.err?.message).toMatch(/^upstream refused Bearer \[redacted\] for /);
     expect(logged.some((line) => line.msg === "readiness check: database unreachable")).toBe(true);
-    expect(logged.some((line) => line.msg === "incoming request")).toBe(true);
+    expect(logged.some((line) => line.msg === "request completed")).toBe(true);
   });
 });

@@ -162,7 +162,7 @@ async function graphRendered() {
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM}, and the inspector's browser tests need it: apt-get install -y chromium (.ci/run does this), or set CHROMIUM_PATH.`,
+      `Chromium is not installed at ${CHROMIUM}, and the inspector's browser tests need it: npm test installs it where it can (as root or with sudo, through apt-get); elsewhere run sudo apt-get install -y chromium, or set CHROMIUM_PATH.`,
     );
   }
   await mkdir(screenshots, { recursive: true });

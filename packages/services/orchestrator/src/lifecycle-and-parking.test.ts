@@ -48,6 +48,13 @@ describe("lifecycle events", () => {
     expect((detail.failure as { message: string }).message).toHaveLength(501);
     expect(JSON.stringify(detail).length).toBeLessThan(1_000);
   });
+
+  it("never cuts a character outside the BMP in half", () => {
+    const detail = summariseEventDetail({ failure: { message: `${"x".repeat(499)}😀 and more` } });
+    const message = (detail.failure as { message: string }).message;
+    expect(message).toBe(`${"x".repeat(499)}…`);
+    expect(message).not.toMatch(/[\uD800-\uDFFF]/);
+  });
 });
 
 /** A transaction that records the outbox rows inserted into it and gives them ids. */

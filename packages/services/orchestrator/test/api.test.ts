@@ -208,6 +208,14 @@ describe("the orchestrator API", () => {
     expect(input.body.message).toMatch(
       /input must have required property 'totalCents'.*input\/customerId must be string/,
     );
+    // An extra property is named, not only "must NOT have additional properties".
+    const extra = await call("POST", "/sagas/operator-order", {
+      input: { customerId: "c-1", totalCents: 1, coupon: "FREE" },
+    });
+    expect(extra).toMatchObject({ status: 400, body: { code: "SAGA_INPUT_INVALID" } });
+    expect(extra.body.message).toContain(
+      'input/coupon is not allowed: the input has no property "coupon"',
+    );
     expect((await call("POST", "/sagas/operator-order", { nothing: true })).status).toBe(400);
     expect((await call("GET", "/sagas/not-a-uuid")).status).toBe(400);
     expect((await call("GET", "/sagas?limit=0")).status).toBe(400);

@@ -30,12 +30,27 @@ const logger = createLogger({ name: "demo", level: config.LOG_LEVEL });
 const say = (line = "") => process.stdout.write(`${line}\n`);
 /** `--keep`: after the run, keep the stack up for the inspector until Ctrl-C. */
 const keep = process.argv.includes("--keep");
-if (keep && !existsSync(defaultInspectorDir) && process.env.npm_execpath) {
-  say("building the inspector (pnpm --filter @sagaworks/inspector build)");
-  spawnSync(
+if (keep && !existsSync(defaultInspectorDir)) buildInspector();
+
+/** Builds the web inspector once (it is not in the repository), with a line before and after. */
+function buildInspector(): void {
+  // pnpm runs this script, and says where it is; started by hand, there is no pnpm to ask.
+  const pnpm = process.env.npm_execpath;
+  if (!pnpm) {
+    say("the web inspector is not built: node scripts/bootstrap.mjs inspector:build, then again");
+    return;
+  }
+  say("building the web inspector, once (about 30 s on a busy machine)…");
+  const began = Date.now();
+  const result = spawnSync(
     process.execPath,
-    [process.env.npm_execpath, "--filter", "@sagaworks/inspector", "build"],
-    { stdio: "inherit" },
+    [pnpm, "--silent", "--filter", "@sagaworks/inspector", "build", "--logLevel", "warn"],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  say(
+    result.status === 0
+      ? `built the web inspector in ${((Date.now() - began) / 1000).toFixed(0)} s`
+      : `the inspector build failed (exit ${result.status}); /ui/ answers 503 until node scripts/bootstrap.mjs inspector:build succeeds`,
   );
 }
 
@@ -57,7 +72,6 @@ say(`  orchestrator ${system.urls.orchestrator}   (OpenAPI at ${system.urls.orch
 say(
   `  order ${system.urls.order}   account ${system.urls.account}   customer ${system.urls.customer}`,
 );
-say(`  inspector ${system.urls.orchestrator}/ui/   (sign in with the API token)`);
 say(`  started in ${Date.now() - started} ms\n`);
 
 let result: ScenarioResult | undefined;
@@ -107,11 +121,14 @@ try {
   say(`\nFAILED: ${(error as Error).message}`);
 } finally {
   if (keep) {
-    say(`\nkept running: open ${system.urls.orchestrator}/ui/ and sign in with the API token`);
-    say(`  ${system.apiToken}`);
-    say("Ctrl-C stops the stack");
+    say(`\nkept running for the web inspector: ${system.urls.orchestrator}/ui/`);
+    say(`  sign in with the API token ${system.apiToken}`);
+    say("  Ctrl-C stops everything");
     await new Promise((resolve) => process.once("SIGINT", resolve));
   }
   await system.stop();
+}
+if (!keep) {
+  say("\nTo look at these sagas in the web inspector: npm run demo -- --keep");
 }
 process.exit(exitCode);

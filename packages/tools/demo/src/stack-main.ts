@@ -1,7 +1,7 @@
 // `npm run stack`: the whole back end as separate processes, with prefixed logs; Ctrl-C stops
 // everything. See README "Running the services".
 import { randomBytes } from "node:crypto";
-import { baseConfigShape, loadConfig } from "@sagaworks/platform";
+import { baseConfigShape, createLogLineFormatter, loadConfig } from "@sagaworks/platform";
 import { z } from "zod";
 import { seedEnvironment } from "./seed.ts";
 import { startStack } from "./stack.ts";
@@ -59,6 +59,8 @@ const stack = await startStack({
   logLevel: config.LOG_LEVEL,
   maxReceiveCount: config.MAX_RECEIVE_COUNT,
   write: say,
+  // The children write JSON lines into a pipe; a person at a terminal reads them formatted.
+  formatLine: process.stdout.isTTY ? createLogLineFormatter({ colorize: true }) : undefined,
   signal: starting.signal,
 }).catch((error: Error) => {
   if (starting.signal.aborted) {
@@ -87,8 +89,10 @@ try {
     account: stack.urls.account,
     writeToken: serviceToken,
   });
+  // The customer service seeds its customers itself at start-up, so they are usually "already
+  // there"; both counts are shown for both kinds.
   say(
-    `[stack]          seeded: ${seeded.customers.created} customers and ${seeded.accounts.created} accounts created (${seeded.accounts.existing} already there)`,
+    `[stack]          seeded: customers ${seeded.customers.created} created, ${seeded.customers.existing} already there; accounts ${seeded.accounts.created} created, ${seeded.accounts.existing} already there`,
   );
 } catch (error) {
   say(`[stack]          ${(error as Error).message}`);
@@ -104,6 +108,25 @@ say(
     broker: stack.brokerEndpoint,
     database: config.DATABASE_URL ? "postgres" : "embedded PGlite per process",
   }),
+);
+// What `ops` (and `npm run seed`) need, to paste into another terminal.
+const opsEnvironment: Record<string, string> = {
+  AWS_ENDPOINT_URL: stack.brokerEndpoint,
+  SAGAWORKS_ENV_PREFIX: config.SAGAWORKS_ENV_PREFIX,
+  ORCHESTRATOR_URL: stack.urls.orchestrators[0] ?? "",
+  ORCHESTRATOR_API_TOKEN: apiToken,
+  SERVICE_WRITE_TOKEN: serviceToken,
+  CUSTOMER_URL: stack.urls.customer,
+  ACCOUNT_URL: stack.urls.account,
+  // ops keeps its replay journal in Postgres: the stack's, or an embedded one on a dev machine.
+  ...(config.DATABASE_URL ? {} : { OPS_JOURNAL_DIR: ".pglite/ops-journal" }),
+};
+say(
+  `[stack]          for ops in another terminal${config.DATABASE_URL ? " (with the same DATABASE_URL)" : ""}:\n${Object.entries(
+    opsEnvironment,
+  )
+    .map(([name, value]) => `  export ${name}=${value}`)
+    .join("\n")}`,
 );
 say(
   `[stack]          ready. Start a saga:\n  curl -X POST ${stack.urls.orchestrators[0]}/sagas/create-order -H 'authorization: Bearer ${apiToken}' -H 'content-type: application/json' \\\n    -d '{"input":{"customerId":"cust-ada","items":[{"sku":"book","quantity":1,"unitPriceCents":1500}],"totalCents":1500}}'\n  Services' write token: ${serviceToken}\n  Ctrl-C stops everything.`,

@@ -1,7 +1,8 @@
 // The whole back end as separate processes, the way it is deployed: one SQS/SNS emulator
 // process (or LocalStack / AWS_ENDPOINT_URL), the topology applied once by `topology apply`, two
 // orchestrator replicas (one without a shared Postgres), then customer, account and order, then
-// the seed. Each child runs `node <main>` directly, so a signal reaches the service itself.
+// the seed. Each child runs `node <main>` directly, in a process group of its own: a terminal's
+// Ctrl-C reaches only the stack, which stops each child once, in order, with SIGTERM.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -33,6 +34,8 @@ export interface StackOptions {
   maxReceiveCount: number;
   /** Where prefixed log lines go. */
   write: (line: string) => void;
+  /** Rewrites each line of a child before its prefix (readable lines on a terminal); default: as is. */
+  formatLine?: ((line: string) => string) | undefined;
   /** Aborting it during start-up (Ctrl-C) stops what has started and rejects. */
   signal?: AbortSignal;
 }
@@ -56,7 +59,18 @@ interface Child {
 /** Starts the stack in dependency order; on any failure, stops what started and throws. */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const children: Child[] = [];
+  const format = options.formatLine ?? ((line: string) => line);
   let stopping = false;
+  // Children in their own groups outlive a stack that dies without stopping them; stop them on
+  // any exit of this process (only SIGKILL escapes this).
+  const stopOnExit = () => {
+    for (const child of children) {
+      if (child.process.exitCode === null && child.process.signalCode === null) {
+        child.process.kill("SIGTERM");
+      }
+    }
+  };
+  process.once("exit", stopOnExit);
   let reportExit: (name: string) => void = () => {};
   const unexpectedExit = new Promise<string>((resolve) => {
     reportExit = resolve;
@@ -70,6 +84,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   ): Child => {
     const child = spawn(process.execPath, [`${root}${main}`, ...args], {
       cwd: root,
+      // Its own process group: the terminal's SIGINT to the foreground group would otherwise
+      // reach every child besides the stack's SIGTERM, and a second signal cuts a drain short.
+      detached: true,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -81,7 +98,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         rest = parts.pop() ?? "";
         for (const part of parts) {
           if (!part.trim()) continue;
-          options.write(`${prefix} ${part}`);
+          options.write(`${prefix} ${format(part)}`);
         }
       });
     }

@@ -17,7 +17,15 @@ const portBase = randomInt(20_000, 40_000);
 
 const children: ChildProcess[] = [];
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  // A stack left running by a failed test: SIGTERM lets it stop its children (each in a process
+  // group of its own) before it exits.
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      const gone = new Promise((resolve) => child.once("close", resolve));
+      process.kill(-child.pid, "SIGTERM");
+      await gone;
+    }
+  }
   if (databaseUrl) {
     const db = await createDatabase({ databaseUrl, pool: { min: 0, max: 1 } });
     for (const schema of ["orchestrator", "customer", "accounts", "orders"]) {
@@ -34,9 +42,14 @@ interface Ready {
   order: string;
 }
 
+/**
+ * `npm run stack` without npm: the bootstrap, pnpm and the stack, in a process group of their
+ * own as a terminal starts a foreground job, so that a signal to the group is a Ctrl-C.
+ */
 function startStackProcess() {
-  const child = spawn(process.execPath, [`${root}packages/tools/demo/src/stack-main.ts`], {
+  const child = spawn(process.execPath, [`${root}scripts/bootstrap.mjs`, "stack:run"], {
     cwd: root,
+    detached: true,
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
@@ -45,7 +58,8 @@ function startStackProcess() {
       STACK_SCHEMA_PREFIX: schemaPrefix,
       ORCHESTRATOR_API_TOKEN: token,
       SERVICE_WRITE_TOKEN: serviceToken,
-      LOG_LEVEL: "warn",
+      // info: every service's "shut down" line shows that each one stopped in order.
+      LOG_LEVEL: "info",
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     },
     stdio: ["ignore", "pipe", "inherit"],
@@ -58,7 +72,9 @@ function startStackProcess() {
     rest = parts.pop() ?? "";
     output.push(...parts);
   });
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal })),
+  );
   const ready = async (): Promise<Ready> => {
     let closed = false;
     void exited.then(() => {
@@ -143,9 +159,40 @@ describe("npm run stack", () => {
       /customers 0 created, 5 already there; accounts 0 created, 5 already there/,
     );
 
-    stack.child.kill("SIGINT");
-    expect(await stack.exited).toBe(0);
-    expect(stack.output.join("\n")).toContain("[stack]          stopped");
+    // The stack's own seed found the customers the customer service seeds at start-up.
+    const log = stack.output.join("\n");
+    expect(log).toMatch(/seeded: customers 0 created, 5 already there; accounts 5 created/);
+    // What ops needs, to paste into another terminal.
+    expect(log).toContain(`export ORCHESTRATOR_URL=${urls.orchestrators[0]}`);
+    expect(log).toContain(`export ORCHESTRATOR_API_TOKEN=${token}`);
+    expect(log).toMatch(/export AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+/);
+    // No request logs at info: they would bury the rest.
+    expect(log).not.toContain("incoming request");
+
+    // Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group.
+    process.kill(-(stack.child.pid ?? 0), "SIGINT");
+    const exit = await stack.exited;
+    // pnpm re-raises the SIGINT its script got, and the bootstrap ends the same way.
+    expect(exit.code === 0 || exit.signal === "SIGINT", JSON.stringify(exit)).toBe(true);
+    const lines = stack.output;
+    const stopped = lines.findIndex((line) => line.includes("[stack]          stopped"));
+    expect(stopped, lines.join("\n")).toBeGreaterThan(0);
+    const services = [
+      ...urls.orchestrators.map((_, index) => `orchestrator-${index + 1}`),
+      "customer",
+      "account",
+      "order",
+    ];
+    for (const name of services) {
+      const shutDown = lines.findIndex(
+        (line) => line.startsWith(`[${name}]`) && line.includes('"shut down"'),
+      );
+      // Each service drained and said so, before the stack said it had stopped.
+      expect(shutDown, `${name} shut down`).toBeGreaterThan(0);
+      expect(shutDown).toBeLessThan(stopped);
+    }
+    // One signal each: no service cut its drain short.
+    expect(lines.join("\n")).not.toMatch(/second signal/);
     // Every service is gone: nothing answers on their ports any more.
     for (const url of [...urls.orchestrators, urls.order, urls.account, urls.customer]) {
       await expect(fetch(`${url}/health`)).rejects.toThrow();

@@ -1,7 +1,15 @@
 // Runs the real CLI as a child process (`node packages/tools/saga-cli/src/cli.ts`) on the shipped
 // definitions and on broken copies in a temporary folder.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +18,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
-const definitions = join(repoRoot, "saga-definitions");
+// SAGA_DEFINITIONS_DIR lets the test of adding a saga run these tests on a copy with one more.
+const definitions = process.env.SAGA_DEFINITIONS_DIR ?? join(repoRoot, "saga-definitions");
+/** The definitions in that folder, as `saga validate` lists them: "name vN", sorted by file. */
+const shipped = readdirSync(definitions)
+  .filter((file) => file.endsWith(".saga.json"))
+  .sort()
+  .map((file) => {
+    const { name, version } = JSON.parse(readFileSync(join(definitions, file), "utf8"));
+    return `${name} v${version}`;
+  });
 
 function saga(args: string[]) {
   const result = spawnSync(process.execPath, [cliPath, ...args], {
@@ -45,11 +62,11 @@ function editJson(file: string, change: (value: Record<string, any>) => void) {
 // Each test spawns Node processes; give them room on a loaded CI machine.
 describe("saga validate", { timeout: 30_000 }, () => {
   it("passes on the shipped definitions", () => {
-    const result = saga(["validate", "saga-definitions"]);
+    const result = saga(["validate", definitions]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(
-      /^OK 2 saga definition\(s\) valid: cancel-order v1, create-order v1\n$/,
+    expect(result.stdout).toBe(
+      `OK ${shipped.length} saga definition(s) valid: ${shipped.join(", ")}\n`,
     );
   });
 
@@ -83,7 +100,7 @@ describe("saga validate", { timeout: 30_000 }, () => {
         .split("\n")
         .findIndex((text) => text.includes('"5 seconds"')) + 1;
     expect(duration).toContain(`create-order.saga.json:${expectedLine}:7 `);
-    expect(result.stderr).toMatch(/problem\(s\) in 1 of 2 file\(s\)/);
+    expect(result.stderr).toContain(`problem(s) in 1 of ${shipped.length} file(s)`);
   });
 
   it("gives machine output with --json", () => {

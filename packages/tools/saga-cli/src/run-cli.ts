@@ -261,7 +261,7 @@ async function schema(argv: readonly string[], io: CliIo): Promise<number> {
       JSON.stringify(JSON.parse(current)) === JSON.stringify(JSON.parse(text));
     if (!same) {
       io.stdout(
-        `${target}:1:1 ${FileProblemCode.schemaOutdated} The JSON Schema is out of date with the format: run \`pnpm saga schema --out ${target}\`.\n`,
+        `${target}:1:1 ${FileProblemCode.schemaOutdated} The JSON Schema is out of date with the format: run \`node scripts/bootstrap.mjs saga schema --out ${target}\`.\n`,
       );
       return ExitCode.problems;
     }

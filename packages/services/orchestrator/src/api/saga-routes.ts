@@ -88,10 +88,20 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
       }
       const validate = inputValidators.get(saga.name);
       if (validate && !validate(request.body.input)) {
-        const issues = (validate.errors ?? []).map((e) => ({
-          path: `input${e.instancePath}`,
-          message: e.message ?? "",
-        }));
+        const issues = (validate.errors ?? []).map((e) => {
+          // Ajv puts the name of an extra property in params only: "must NOT have additional
+          // properties" alone does not say which one to remove.
+          const extra =
+            e.keyword === "additionalProperties"
+              ? (e.params as { additionalProperty?: string }).additionalProperty
+              : undefined;
+          return extra === undefined
+            ? { path: `input${e.instancePath}`, message: e.message ?? "" }
+            : {
+                path: `input${e.instancePath}/${extra}`,
+                message: `is not allowed: ${e.instancePath === "" ? "the input" : `input${e.instancePath}`} has no property "${extra}"`,
+              };
+        });
         throw OrchestratorErrors.create(
           OrchestratorErrorCode.inputInvalid,
           `The input does not match ${saga.name} v${saga.version}'s input schema: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,

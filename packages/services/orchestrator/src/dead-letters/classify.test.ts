@@ -112,7 +112,7 @@ describe("classify", () => {
     const older = classify(command(), waitingFor("reserve-credit", 2), NOW);
     expect(older.verdict).toBe(Verdict.stale);
     expect(older.explanation).toBe(
-      "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2 (reply)",
+      "saga moved on from reserve-credit attempt 1; it is at reserve-credit attempt 2, waiting for its reply",
     );
     expect(classify(command(), waitingFor("reserve-credit", 1, true), NOW).verdict).toBe(
       Verdict.stale,
@@ -124,7 +124,12 @@ describe("classify", () => {
       compensation: false,
       waitingFor: "retry-timer",
     });
-    expect(classify(command(), timer, NOW).verdict).toBe(Verdict.stale);
+    expect(classify(command(), timer, NOW)).toMatchObject({
+      verdict: Verdict.stale,
+      // Never "moved on from attempt 1; it is at attempt 1": say what happened to it.
+      explanation:
+        "reserve-credit attempt 1 already failed; the saga waits for its retry timer and sends attempt 2 itself",
+    });
   });
 
   it("calls messages of finished sagas stale and sends parked ones to the operator actions", () => {
@@ -167,5 +172,15 @@ describe("classify", () => {
       [1, "poison · not an envelope · no reason recorded"],
     ]);
     expect(groups[0]?.sample).toBe(items[0]);
+  });
+
+  it("lists the groups a replay helps first, however small", () => {
+    const groups = groupMessages([
+      classify(message("x", null), undefined, NOW),
+      classify(message("y", null), undefined, NOW),
+      classify(command(), saga("completed", null), NOW),
+      classify(command(), waitingFor("reserve-credit"), NOW),
+    ]);
+    expect(groups.map((g) => g.verdict)).toEqual([Verdict.waiting, Verdict.stale, Verdict.poison]);
   });
 });

@@ -108,9 +108,23 @@ export function classify(
     }
     return result(Verdict.waiting, `saga waits for ${what}`, state);
   }
+  if (
+    pending &&
+    pending.waitingFor === "retry-timer" &&
+    pending.step === envelope.step &&
+    pending.compensation === envelope.compensation &&
+    pending.attempt === envelope.attempt
+  ) {
+    // Same step and attempt, but that attempt already failed: the saga waits for its retry.
+    return result(
+      Verdict.stale,
+      `${what} already failed; the saga waits for its retry timer and sends attempt ${pending.attempt + 1} itself`,
+      state,
+    );
+  }
   const waits = Object.values(saga.pending).map(
     (work) =>
-      `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt} (${work.waitingFor})`,
+      `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt}, ${work.waitingFor === "reply" ? "waiting for its reply" : "waiting for its retry timer"}`,
   );
   const at = waits.length > 0 ? waits.join(", ") : saga.state;
   return result(Verdict.stale, `saga moved on from ${what}; it is at ${at}`, state);
@@ -133,7 +147,19 @@ export interface Group {
   items: Classified[];
 }
 
-/** Groups classified messages, biggest group first. */
+/**
+ * The order groups are listed in: what a replay would help first (the saga waits for it), then
+ * what needs a look, then what only needs deleting.
+ */
+const VERDICT_RANK: Record<Verdict, number> = {
+  waiting: 0,
+  event: 1,
+  "unknown-saga": 2,
+  stale: 3,
+  poison: 4,
+};
+
+/** Groups classified messages: actionable verdicts first, then the biggest group first. */
 export function groupMessages(items: readonly Classified[]): Group[] {
   const groups = new Map<string, Group>();
   for (const item of items) {
@@ -144,5 +170,10 @@ export function groupMessages(items: readonly Classified[]): Group[] {
       group.items.push(item);
     } else groups.set(key, { key, verdict: item.verdict, count: 1, sample: item, items: [item] });
   }
-  return [...groups.values()].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+  return [...groups.values()].sort(
+    (a, b) =>
+      VERDICT_RANK[a.verdict] - VERDICT_RANK[b.verdict] ||
+      b.count - a.count ||
+      a.key.localeCompare(b.key),
+  );
 }

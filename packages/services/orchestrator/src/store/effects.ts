@@ -232,7 +232,12 @@ export function summariseEventDetail(detail: JsonValue): Record<string, unknown>
 
 function shorten(value: JsonValue, depth: number): JsonValue {
   if (typeof value === "string") {
-    return value.length > MAX_EVENT_STRING ? `${value.slice(0, MAX_EVENT_STRING)}…` : value;
+    if (value.length <= MAX_EVENT_STRING) return value;
+    // Never cut between the two halves of a character outside the BMP: a lone surrogate is a
+    // character SQS refuses.
+    const high = value.charCodeAt(MAX_EVENT_STRING - 1);
+    const end = high >= 0xd800 && high <= 0xdbff ? MAX_EVENT_STRING - 1 : MAX_EVENT_STRING;
+    return `${value.slice(0, end)}…`;
   }
   if (value === null || typeof value !== "object") return value;
   // Engine details are two levels deep (`failure.message`); deeper data is not a summary.
