@@ -1,0 +1,102 @@
+// What `diffSagas` compares on a step, and where each part is written in a definition file. The
+// one place that knows the parts of a compiled step: a new step kind or field adds its aspects
+// here; a field no aspect names is still compared (as "other"), so nothing changes unseen.
+import type { CompiledStep } from "../compiled-saga.ts";
+import type { JsonPath } from "../errors.ts";
+
+/** Kinds of change to a step, each with its own finding code. */
+export const StepAspectKind = {
+  action: "action",
+  mapping: "mapping",
+  outcomes: "outcomes",
+  compensation: "compensation",
+  retry: "retry",
+  timeout: "timeout",
+  description: "description",
+  other: "other",
+} as const;
+export type StepAspectKind = (typeof StepAspectKind)[keyof typeof StepAspectKind];
+
+/** One comparable part of a step: its value, and where it is written (below `steps[i]`). */
+export interface StepAspect {
+  kind: StepAspectKind;
+  /** Short name for messages: "command", "payload", "request.params", "retry"… */
+  label: string;
+  /** Path below the step in the definition file. */
+  path: JsonPath;
+  value: unknown;
+}
+
+/** Compiled step fields that the aspects below cover (or that derive from other steps). */
+const COVERED = new Set([
+  "name",
+  "index",
+  "role",
+  "service",
+  "action",
+  "outcomes",
+  "compensation",
+  "retry",
+  "timeoutMs",
+  "description",
+]);
+
+/** The comparable parts of a compiled step, by what its action is. */
+export function stepAspects(step: CompiledStep): StepAspect[] {
+  const aspects: StepAspect[] = [
+    { kind: "action", label: "service", path: ["service"], value: step.service },
+  ];
+  const action = step.action;
+  switch (action.kind) {
+    case "command":
+      aspects.push(
+        { kind: "action", label: "command", path: ["command"], value: action.command },
+        { kind: "mapping", label: "payload", path: ["payload"], value: action.payload },
+      );
+      break;
+    case "http":
+      aspects.push(
+        {
+          kind: "action",
+          label: "request",
+          path: ["request"],
+          value: `${action.method} ${action.path}`,
+        },
+        {
+          kind: "mapping",
+          label: "request.params",
+          path: ["request", "params"],
+          value: action.params,
+        },
+        {
+          kind: "mapping",
+          label: "request.query",
+          path: ["request", "query"],
+          value: action.query,
+        },
+        { kind: "mapping", label: "request.body", path: ["request", "body"], value: action.body },
+      );
+      break;
+    default: {
+      // An action kind this module does not know yet: compared whole.
+      const unknown: { kind: string } = action;
+      aspects.push({ kind: "action", label: unknown.kind, path: [], value: unknown });
+    }
+  }
+  aspects.push(
+    { kind: "outcomes", label: "outcomes", path: ["outcomes"], value: step.outcomes },
+    {
+      kind: "compensation",
+      label: "compensation",
+      path: ["compensation"],
+      value: step.compensation,
+    },
+    { kind: "retry", label: "retry", path: ["retry"], value: step.retry },
+    { kind: "timeout", label: "timeout", path: ["timeout"], value: step.timeoutMs },
+    { kind: "description", label: "description", path: ["description"], value: step.description },
+  );
+  for (const [key, value] of Object.entries(step)) {
+    if (!COVERED.has(key)) aspects.push({ kind: "other", label: key, path: [key], value });
+  }
+  return aspects;
+}
