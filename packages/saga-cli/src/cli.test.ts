@@ -185,7 +185,7 @@ describe("saga compile, graph, schema, usage", { timeout: 30_000 }, () => {
 
 describe("CLI conventions (issue 9 point 10)", () => {
   it("answers --help on every command and --version, with exit 0", () => {
-    for (const command of ["validate", "compile", "graph", "schema", "contracts"]) {
+    for (const command of ["validate", "compile", "graph", "schema", "contracts", "diff"]) {
       const result = saga([command, "--help"]);
       expect(result.status, command).toBe(0);
       expect(result.stdout).toContain(`Usage: saga ${command}`);

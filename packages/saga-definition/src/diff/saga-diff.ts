@@ -38,6 +38,7 @@ export const SagaDiffCode = {
   inputChanged: "SAGA_INPUT_CHANGED",
   contractBreaksInFlight: "SAGA_CONTRACT_BREAKS_IN_FLIGHT",
   inFlight: "SAGA_IN_FLIGHT",
+  inFlightUnavailable: "SAGA_IN_FLIGHT_UNAVAILABLE",
   baseUnreadable: "SAGA_DIFF_BASE_UNREADABLE",
 } as const;
 export type SagaDiffCode = (typeof SagaDiffCode)[keyof typeof SagaDiffCode];
@@ -78,16 +79,27 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** `a: 1 → 2, b: x → y` for objects, `old → new` for anything else. */
-export function describeChange(before: unknown, after: unknown): string {
-  if (isRecord(before) && isRecord(after)) {
+/** Dotted paths where two values differ, descending into objects up to `depth` levels. */
+function differences(before: unknown, after: unknown, prefix: string, depth: number): string[] {
+  if (canonicalJson(before) === canonicalJson(after)) return [];
+  if (depth > 0 && isRecord(before) && isRecord(after)) {
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-    const changed = keys.filter((key) => canonicalJson(before[key]) !== canonicalJson(after[key]));
-    return changed.map((key) => `${key}: ${shown(before[key])} → ${shown(after[key])}`).join(", ");
+    return keys.flatMap((key) =>
+      differences(before[key], after[key], prefix ? `${prefix}.${key}` : key, depth - 1),
+    );
   }
-  if (before === null || before === undefined) return `added: ${shown(after)}`;
-  if (after === null || after === undefined) return `removed (was ${shown(before)})`;
-  return `${shown(before)} → ${shown(after)}`;
+  const change =
+    before === null || before === undefined
+      ? `added ${shown(after)}`
+      : after === null || after === undefined
+        ? `removed (was ${shown(before)})`
+        : `${shown(before)} → ${shown(after)}`;
+  return [prefix ? `${prefix}: ${change}` : change];
+}
+
+/** `a: 1 → 2, b.c: x → y` for objects (nested up to three levels), `old → new` otherwise. */
+export function describeChange(before: unknown, after: unknown): string {
+  return differences(before, after, "", 3).join(", ");
 }
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);

@@ -3,6 +3,7 @@
 // here; a field no aspect names is still compared (as "other"), so nothing changes unseen.
 import type { CompiledStep } from "../compiled-saga.ts";
 import type { JsonPath } from "../errors.ts";
+import type { MappingExpr } from "../mapping.ts";
 
 /** Kinds of change to a step, each with its own finding code. */
 export const StepAspectKind = {
@@ -41,6 +42,33 @@ const COVERED = new Set([
   "description",
 ]);
 
+/**
+ * A compiled mapping written back the way an author writes it (`"$.input.id"` for a path, a
+ * literal `$` doubled), so that findings quote the file rather than the compiler's form.
+ */
+export function authoredMapping(expr: MappingExpr | null): unknown {
+  if (expr === null) return null;
+  if ("ref" in expr) {
+    return `$${expr.ref.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${segment}`)).join("")}`;
+  }
+  if ("object" in expr) {
+    return Object.fromEntries(
+      Object.entries(expr.object).map(([key, value]) => [key, authoredMapping(value)]),
+    );
+  }
+  if ("array" in expr) return expr.array.map(authoredMapping);
+  return literal(expr.literal);
+}
+
+function literal(value: unknown): unknown {
+  if (typeof value === "string") return value.startsWith("$") ? `$${value}` : value;
+  if (Array.isArray(value)) return value.map(literal);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, literal(item)]));
+  }
+  return value;
+}
+
 /** The comparable parts of a compiled step, by what its action is. */
 export function stepAspects(step: CompiledStep): StepAspect[] {
   const aspects: StepAspect[] = [
@@ -51,7 +79,12 @@ export function stepAspects(step: CompiledStep): StepAspect[] {
     case "command":
       aspects.push(
         { kind: "action", label: "command", path: ["command"], value: action.command },
-        { kind: "mapping", label: "payload", path: ["payload"], value: action.payload },
+        {
+          kind: "mapping",
+          label: "payload",
+          path: ["payload"],
+          value: authoredMapping(action.payload),
+        },
       );
       break;
     case "http":
@@ -66,15 +99,20 @@ export function stepAspects(step: CompiledStep): StepAspect[] {
           kind: "mapping",
           label: "request.params",
           path: ["request", "params"],
-          value: action.params,
+          value: authoredMapping(action.params),
         },
         {
           kind: "mapping",
           label: "request.query",
           path: ["request", "query"],
-          value: action.query,
+          value: authoredMapping(action.query),
         },
-        { kind: "mapping", label: "request.body", path: ["request", "body"], value: action.body },
+        {
+          kind: "mapping",
+          label: "request.body",
+          path: ["request", "body"],
+          value: authoredMapping(action.body),
+        },
       );
       break;
     default: {
@@ -89,7 +127,10 @@ export function stepAspects(step: CompiledStep): StepAspect[] {
       kind: "compensation",
       label: "compensation",
       path: ["compensation"],
-      value: step.compensation,
+      value: step.compensation && {
+        ...step.compensation,
+        payload: authoredMapping(step.compensation.payload),
+      },
     },
     { kind: "retry", label: "retry", path: ["retry"], value: step.retry },
     { kind: "timeout", label: "timeout", path: ["timeout"], value: step.timeoutMs },
