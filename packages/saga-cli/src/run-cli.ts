@@ -16,6 +16,7 @@ import { display, parse } from "./cli-args.ts";
 import { type CliIo, ExitCode } from "./cli-io.ts";
 import { diffCommand } from "./diff-command.ts";
 import { CliErrorCode, CliErrors, FileProblemCode } from "./errors.ts";
+import { exploreCommand } from "./explore-command.ts";
 import { formatJsonText } from "./json-text.ts";
 
 export { type CliIo, ExitCode };
@@ -34,6 +35,7 @@ Commands:
   schema [--out file] [--check]           Print (or write, or check) the definition JSON Schema
   contracts [--out file]                  Print (or write) the service contracts as JSON Schema
   diff [files or folders…] --against <ref> Compare definitions with a git commit (CI: the merge base)
+  explore <file> [--input json] [--json]  Play every combination of step outcomes; report bad paths
 
 Options:
   --help, -h                              Show help (of a command: saga <command> --help)
@@ -84,6 +86,15 @@ finding as file:line:col CODE severity: message, located in the new file:
 in flight is then a note. --allow turns the named codes into notes. --json prints one JSON report.
 Exit status: 0 no errors, 1 errors found, 2 bad usage (no --against, an unknown ref, not a git
 repository).
+`,
+  explore: `Usage: saga explore <file> [--input <json> | --input-file <file>] [--json]
+
+Runs the compiled saga through every combination of the outcomes of its steps (each reply, each
+business failure, non-retryable failures, retries exhausted, a timeout answered late, duplicates,
+the deadline) with the engine and a fake clock, and prints every path that ends anywhere but
+completed, compensated or needs-intervention, compensates a step that never ran, or compensates
+past the pivot. The input defaults to {}. The same as exploreSaga of
+@sagaworks/saga-engine/testing. Exit status: 0 clean, 1 bad paths or an invalid file, 2 bad usage.
 `,
 };
 
@@ -137,6 +148,8 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return contracts(rest, io);
     case "diff":
       return diffCommand(rest, io);
+    case "explore":
+      return exploreCommand(rest, io);
     case undefined:
     case "help":
     case "--help":
