@@ -14,7 +14,7 @@ import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import { canonicalJson } from "@sagaworks/saga-definition";
 import type { SagaSnapshot } from "../model.ts";
 import { outcomesOf, type SampleAnswers } from "./outcomes.ts";
-import { type SagaTest, sagaTest } from "./saga-test.ts";
+import { pendingOf, type SagaTest, sagaTest } from "./saga-test.ts";
 
 /** Options of {@link exploreSaga}. */
 export interface ExploreOptions {
@@ -58,7 +58,7 @@ const ACCEPTED_ENDINGS = new Set(["completed", "compensated", "needs-interventio
 
 /** What decides where a saga can go from here; two snapshots with the same key act the same. */
 function stateKey(snapshot: SagaSnapshot): string {
-  const pending = snapshot.pending;
+  const pending = pendingOf(snapshot);
   return canonicalJson({
     state: snapshot.state,
     status: snapshot.status,

@@ -56,6 +56,17 @@ const DEFAULT_START = new Date("2026-01-01T00:00:00.000Z");
 
 type Timer = Extract<Effect, { type: "schedule-timer" }>;
 
+/**
+ * What an unfinished saga waits on: the one place the kit reads the snapshot's pending work, so
+ * a change of its shape is adapted here.
+ */
+export function pendingOf(snapshot: SagaSnapshot | null): PendingWork | null {
+  if (!snapshot || (snapshot.status !== "running" && snapshot.status !== "compensating")) {
+    return null;
+  }
+  return snapshot.pending;
+}
+
 /** A record of one applied or refused event, kept for the path and for failure messages. */
 interface Entry {
   event: SagaEvent;
@@ -124,11 +135,7 @@ export class SagaTest {
 
   /** What the saga waits on now, or null. */
   waitingOn(): PendingWork | null {
-    const snapshot = this.snapshot;
-    if (!snapshot || (snapshot.status !== "running" && snapshot.status !== "compensating")) {
-      return null;
-    }
-    return snapshot.pending;
+    return pendingOf(this.snapshot);
   }
 
   private pendingFor(step: string, compensation: boolean | undefined, what: string): PendingWork {
