@@ -2,17 +2,23 @@
 // a definition committed and then changed the way an author would; and against a stand-in
 // orchestrator that answers `GET /sagas/in-flight`.
 import { execFile, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+/** The repository's top (where pnpm-workspace.yaml is), wherever this package sits in it. */
+function findRepoRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, "pnpm-workspace.yaml"))) folder = dirname(folder);
+  return folder;
+}
+const repoRoot = findRepoRoot();
 const cliPath = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const shipped = join(repoRoot, "saga-definitions");
 
