@@ -12,9 +12,8 @@ export default defineConfig({
         test: {
           name: "unit",
           include: [
-            "packages/*/src/**/*.test.ts",
-            "packages/inspector/web/**/*.test.ts",
-            "packages/services/*/src/**/*.test.ts",
+            "packages/*/*/src/**/*.test.ts",
+            "packages/services/inspector/web/**/*.test.ts",
             "ops/src/**/*.test.ts",
             "infra/src/**/*.test.ts",
             // Saga authors' tests of their definitions (the test kit: no broker, no database).
@@ -31,8 +30,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: [
-            "packages/*/test/**/*.test.ts",
-            "packages/services/*/test/**/*.test.ts",
+            "packages/*/*/test/**/*.test.ts",
             "ops/test/**/*.test.ts",
             "infra/test/**/*.test.ts",
           ],

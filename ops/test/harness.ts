@@ -3,6 +3,7 @@
 // broker and Postgres), a way to break the account participant so sagas stall and their
 // commands reach the DLQ, and `ops` run in-process against it.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
@@ -12,15 +13,14 @@ import { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type Logger, silentLogger } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 
-const definitionsDir = new URL("../../saga-definitions/", import.meta.url);
-
 /** The shipped create-order saga, with a step timeout long enough that a stalled saga waits. */
 function patientDefinitions() {
-  const read = (file: string) => JSON.parse(readFileSync(new URL(file, definitionsDir), "utf8"));
+  const read = (file: string) => JSON.parse(readFileSync(join(sagaDefinitionsDir, file), "utf8"));
   const order = read("create-order.saga.json");
   for (const step of order.steps) if (step.kind === "command") step.timeout = "10m";
   const options = { contracts: serviceContracts };

@@ -3,8 +3,8 @@ import { type AffectedFacts, isDocumentation, summarizeAffected } from "./affect
 
 const workspace = [
   { name: "sagaworks", path: "." },
-  { name: "@sagaworks/messaging", path: "packages/messaging" },
-  { name: "@sagaworks/orchestrator", path: "packages/orchestrator" },
+  { name: "@sagaworks/messaging", path: "packages/libraries/messaging" },
+  { name: "@sagaworks/orchestrator", path: "packages/services/orchestrator" },
   { name: "@sagaworks/order-service", path: "packages/services/order" },
   { name: "@sagaworks/account-service", path: "packages/services/account" },
   { name: "@sagaworks/customer-service", path: "packages/services/customer" },
@@ -52,7 +52,7 @@ describe("summarizeAffected", () => {
   it("does not count a package's own package.json as the root one", () => {
     const report = summarizeAffected(
       facts({
-        changedFiles: ["packages/messaging/package.json"],
+        changedFiles: ["packages/libraries/messaging/package.json"],
         selected: [workspace[1]].filter((pkg) => pkg !== undefined),
       }),
     );
@@ -62,7 +62,7 @@ describe("summarizeAffected", () => {
 
   it("ignores documentation wherever it is", () => {
     expect(isDocumentation("README.md")).toBe(true);
-    expect(isDocumentation("packages/messaging/docs.MD")).toBe(true);
+    expect(isDocumentation("packages/libraries/messaging/docs.MD")).toBe(true);
     expect(isDocumentation("docs/architecture.png")).toBe(true);
     expect(isDocumentation("packages/docs-kit/src/index.ts")).toBe(false);
     const report = summarizeAffected(facts({ changedFiles: ["README.md", "docs/a.png"] }));

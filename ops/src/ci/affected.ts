@@ -18,6 +18,16 @@ export const SHARED_BUILD_FILES: readonly string[] = [
 /** Where the shipped saga definitions live; the orchestrator deploys them. */
 export const SAGA_DEFINITIONS_DIR = "saga-definitions/";
 
+/**
+ * The definition files in that folder, as pnpm's ignore pattern takes them. The folder is also
+ * the `@sagaworks/saga-definitions` package (it only exports its own path), which the topology and
+ * so every service depend on: pnpm must not count a definition as a change of that package.
+ */
+const DEFINITION_FILE_PATTERNS: readonly string[] = [
+  "saga-definitions/**/*.saga.json",
+  "saga-definitions/*.schema.json",
+];
+
 /** Documentation: never builds or tests anything. Globs as pnpm's ignore pattern takes them. */
 export const DOC_PATTERNS: readonly string[] = ["**/*.md", "**/*.mdx", "docs/**"];
 
@@ -150,7 +160,9 @@ async function listPackages(
 ): Promise<WorkspacePackage[]> {
   const args = ["ls", "--recursive", "--depth", "-1", "--json"];
   for (const filter of filters) args.push("--filter", filter);
-  for (const pattern of DOC_PATTERNS) args.push("--changed-files-ignore-pattern", pattern);
+  for (const pattern of [...DOC_PATTERNS, ...DEFINITION_FILE_PATTERNS]) {
+    args.push("--changed-files-ignore-pattern", pattern);
+  }
   const stdout = await runChecked(runner, pnpm, args, { cwd: root });
   const listed = JSON.parse(stdout.trim() || "[]") as { name?: string; path: string }[];
   return listed.map((pkg) => ({
@@ -181,8 +193,8 @@ export async function detectAffected(options: DetectAffectedOptions): Promise<Af
     .split("\n")
     .filter((line) => line !== "");
 
-  // Definitions belong to no package, so pnpm cannot see them: select the orchestrator and its
-  // dependents explicitly when one changed.
+  // pnpm is told to ignore definition files (see DEFINITION_FILE_PATTERNS): select the
+  // orchestrator and its dependents explicitly when one changed.
   const filters = [`...[${mergeBase}]`];
   const orchestrator = DEPLOYABLES.find((deployable) => deployable.name === "orchestrator");
   const definitionChanged = changedFiles.some(

@@ -188,13 +188,13 @@ const orderOnly = report({
   changedFiles: ["packages/services/order/src/index.ts"],
   packages: [
     { name: "@sagaworks/order-service", path: "packages/services/order" },
-    { name: "@sagaworks/demo", path: "packages/demo" },
+    { name: "@sagaworks/demo", path: "packages/tools/demo" },
   ],
   deployables: deployables("order"),
 });
 const messaging = report({
-  changedFiles: ["packages/messaging/src/index.ts"],
-  packages: [{ name: "@sagaworks/messaging", path: "packages/messaging" }],
+  changedFiles: ["packages/libraries/messaging/src/index.ts"],
+  packages: [{ name: "@sagaworks/messaging", path: "packages/libraries/messaging" }],
   deployables: deployables(...ALL),
 });
 const docsOnly = report({ changedFiles: ["README.md"] });
@@ -240,12 +240,12 @@ describe("generated pipeline config", () => {
       asObj(asObj(config.jobs).test).steps as unknown[],
       asObj(config.commands),
     );
-    expect(commands).toContain(".ci/run --skip-lint packages/services/order/ packages/demo/");
+    expect(commands).toContain(".ci/run --skip-lint packages/services/order/ packages/tools/demo/");
     const lint = runCommands(
       asObj(asObj(config.jobs).lint).steps as unknown[],
       asObj(config.commands),
     );
-    expect(lint.join("\n")).toContain("biome check packages/services/order packages/demo");
+    expect(lint.join("\n")).toContain("biome check packages/services/order packages/tools/demo");
   });
 
   it("on main, runs the full suite, pushes every affected deployable and bumps after all pushes", () => {

@@ -1,10 +1,8 @@
 // The environment `ops dlq` and `ops sagas` read, the same way the services read theirs: one zod
 // schema, every problem listed at once.
-import { fileURLToPath } from "node:url";
 import { baseConfigShape, loadConfig } from "@sagaworks/platform";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
-
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
 /** What a command needs beyond the prefix: the broker, the orchestrator, the journal database. */
 export interface Needs {
@@ -66,7 +64,7 @@ function schemaFor(needs: Needs, env: Record<string, string | undefined>) {
       "the Postgres that keeps the replay journal and audit (or, on a dev machine only, OPS_JOURNAL_DIR for an embedded one)",
     ),
     /** Folder of *.saga.json files the topology's participants come from. */
-    SAGA_DEFINITIONS_DIR: z.string().default(`${repoRoot}saga-definitions`),
+    SAGA_DEFINITIONS_DIR: z.string().default(sagaDefinitionsDir),
     /** Dev only: a folder for an embedded journal database, used when DATABASE_URL is unset. */
     OPS_JOURNAL_DIR: z.string().min(1).optional(),
     /** Schema of the replay journal and audit; defaults to `ops`. */

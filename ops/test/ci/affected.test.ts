@@ -36,20 +36,20 @@ describe("ops ci affected", () => {
     // The demo and the end-to-end suite run the order service, so pnpm selects them to test.
     expect(packagePaths(report)).toContain("packages/services/order");
     expect(packagePaths(report)).not.toContain("packages/services/account");
-    expect(packagePaths(report)).not.toContain("packages/messaging");
+    expect(packagePaths(report)).not.toContain("packages/libraries/messaging");
   });
 
-  it("a change to packages/messaging affects all four deployables through the graph", async () => {
+  it("a change to packages/libraries/messaging affects all four deployables through the graph", async () => {
     repo = createWorkspaceRepo();
-    repo.commitChange({ "packages/messaging/src/index.ts": "export const y = 2;\n" });
+    repo.commitChange({ "packages/libraries/messaging/src/index.ts": "export const y = 2;\n" });
     const report = await affected(repo.dir);
     expect(names(report)).toEqual(["orchestrator", "order", "account", "customer"]);
     expect(report.full).toBe(false);
     for (const deployable of report.deployables) {
       expect(deployable.reasons.join()).toContain("dependencies changed");
     }
-    expect(packagePaths(report)).toContain("packages/messaging");
-    expect(packagePaths(report)).not.toContain("packages/saga-engine");
+    expect(packagePaths(report)).toContain("packages/libraries/messaging");
+    expect(packagePaths(report)).not.toContain("packages/libraries/saga-engine");
   });
 
   it("a change to a saga definition affects the orchestrator only", async () => {
@@ -61,7 +61,7 @@ describe("ops ci affected", () => {
       "saga definitions changed: saga-definitions/create-order.saga.json",
       "@sagaworks/orchestrator or one of its dependencies changed",
     ]);
-    expect(packagePaths(report)).toContain("packages/orchestrator");
+    expect(packagePaths(report)).toContain("packages/services/orchestrator");
     expect(report.full).toBe(false);
   });
 
@@ -69,7 +69,7 @@ describe("ops ci affected", () => {
     repo = createWorkspaceRepo();
     repo.commitChange({
       "README.md": "# changed\n",
-      "packages/messaging/README.md": "# messaging, explained better\n",
+      "packages/libraries/messaging/README.md": "# messaging, explained better\n",
       "saga-definitions/README.md": "# how to write a saga\n",
       "docs/runbook.md": "# runbook\n",
     });
@@ -87,7 +87,7 @@ describe("ops ci affected", () => {
     expect(names(report)).toEqual(["orchestrator", "order", "account", "customer"]);
     expect(report.full).toBe(true);
     expect(report.fullReasons).toEqual(["shared build config changed: pnpm-lock.yaml"]);
-    expect(packagePaths(report)).toContain("packages/saga-engine");
+    expect(packagePaths(report)).toContain("packages/libraries/saga-engine");
   });
 
   it("a CI file change tests everything but builds nothing", async () => {
@@ -96,7 +96,7 @@ describe("ops ci affected", () => {
     const report = await affected(repo.dir);
     expect(report.full).toBe(true);
     expect(report.deployables).toEqual([]);
-    expect(packagePaths(report)).toContain("packages/messaging");
+    expect(packagePaths(report)).toContain("packages/libraries/messaging");
   });
 
   it("a base missing from the history affects everything, and says why", async () => {
@@ -111,7 +111,7 @@ describe("ops ci affected", () => {
     repo = createWorkspaceRepo();
     repo.commitChange({ "packages/services/customer/src/index.ts": "export const c = 3;\n" });
     git(repo.dir, "checkout", "--quiet", "main");
-    repo.commitChange({ "packages/messaging/src/index.ts": "export const m = 4;\n" });
+    repo.commitChange({ "packages/libraries/messaging/src/index.ts": "export const m = 4;\n" });
     git(repo.dir, "checkout", "--quiet", "feature");
     const report = await affected(repo.dir);
     expect(names(report)).toEqual(["customer"]);

@@ -47,9 +47,9 @@ describe("from a diff to the pipeline", () => {
     expect(jobs).toEqual(["lint", "test", "push-image-order", "bump-manifests"]);
   });
 
-  it("a change to packages/messaging builds and pushes all four", async () => {
+  it("a change to packages/libraries/messaging builds and pushes all four", async () => {
     const jobs = await pipelineJobs(
-      { "packages/messaging/src/index.ts": "export const m = 1;\n" },
+      { "packages/libraries/messaging/src/index.ts": "export const m = 1;\n" },
       "main",
     );
     expect(jobs).toEqual([
@@ -70,7 +70,7 @@ describe("from a diff to the pipeline", () => {
 
   it("a documentation change builds nothing (and on a branch runs nothing)", async () => {
     expect(
-      await pipelineJobs({ "packages/messaging/README.md": "# better docs\n" }, "main"),
+      await pipelineJobs({ "packages/libraries/messaging/README.md": "# better docs\n" }, "main"),
     ).toEqual(["lint", "test"]);
     repo?.remove();
     expect(await pipelineJobs({ "docs/adr-1.md": "# decision\n" }, "feature/docs")).toEqual([

@@ -1,0 +1,106 @@
+import { serviceContracts } from "@sagaworks/contracts";
+import { baseConfigShape } from "@sagaworks/platform";
+import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import { z } from "zod";
+import { deriveTopology, type Topology } from "./derive.ts";
+import { TopologyErrorCode, TopologyErrors } from "./errors.ts";
+
+/** The repository's saga-definitions/ folder: the default source of the participant list. */
+export const DEFAULT_DEFINITIONS_DIR = sagaDefinitionsDir;
+
+/**
+ * The one configuration of the topology, read by every process and tool that derives it (the
+ * orchestrator in dev, the `topology` CLI, the LocalStack hook, the CDK app, the participants for
+ * their last-delivery warning), so two applies can never disagree about a redrive policy.
+ */
+export const topologySettingsShape = {
+  /** Deliveries before SQS moves a message to its DLQ; defaults to 5. */
+  MAX_RECEIVE_COUNT: baseConfigShape.MAX_RECEIVE_COUNT,
+  /**
+   * Readers of the lifecycle events topic, comma-separated (`billing,audit`); each gets a queue
+   * subscribed to it. Defaults to none: events are published, nobody is subscribed.
+   */
+  SAGAWORKS_EVENT_SUBSCRIBERS: z
+    .string()
+    .default("")
+    .transform((text) =>
+      text
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
+};
+
+/** The parsed topology settings. */
+export interface TopologySettings {
+  maxReceiveCount: number;
+  eventSubscribers: readonly string[];
+}
+
+/** Reads {@link TopologySettings} from a config that spreads {@link topologySettingsShape}. */
+export function topologySettings(config: {
+  MAX_RECEIVE_COUNT: number;
+  SAGAWORKS_EVENT_SUBSCRIBERS: readonly string[];
+}): TopologySettings {
+  return {
+    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
+  };
+}
+
+/** The services that take commands over SQS in any of these definitions, sorted. */
+export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
+  const services = new Set<string>();
+  for (const saga of definitions) {
+    for (const step of saga.steps) if (step.action.kind === "command") services.add(step.service);
+  }
+  return [...services].sort();
+}
+
+/**
+ * The topology of one environment: participants from the saga definitions, receive count and
+ * event subscribers from the settings. Every place that creates queues calls this.
+ */
+export function environmentTopology(input: {
+  prefix: string;
+  definitions: readonly CompiledSaga[];
+  settings: TopologySettings;
+}): Topology {
+  return deriveTopology({
+    prefix: input.prefix,
+    participants: participantsOf(input.definitions),
+    maxReceiveCount: input.settings.maxReceiveCount,
+    eventSubscribers: input.settings.eventSubscribers.map((name) => ({ name })),
+  });
+}
+
+/**
+ * Reads and compiles every definition in a folder with the checks of `saga validate`; any
+ * problem is an error listing all of them, since a topology from half the definitions would
+ * miss queues.
+ */
+export async function loadSagaDefinitions(folder: string): Promise<CompiledSaga[]> {
+  const { files, results, problems } = await checkDefinitionFiles([folder], {
+    contracts: serviceContracts,
+  });
+  if (files.length === 0) {
+    throw TopologyErrors.create(
+      TopologyErrorCode.invalid,
+      `No *.saga.json files in ${folder}: the participants come from the saga definitions. Point SAGA_DEFINITIONS_DIR (or --definitions) at them.`,
+      { folder },
+    );
+  }
+  if (problems.length > 0) {
+    const list = problems
+      .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
+      .join("\n");
+    throw TopologyErrors.create(
+      TopologyErrorCode.invalid,
+      `The saga definitions have ${problems.length} problem(s); run \`saga validate\`:\n${list}`,
+      { problems },
+    );
+  }
+  return results.flatMap((result) => (result.saga ? [result.saga] : []));
+}

@@ -1,0 +1,223 @@
+// What the web inspector needs beyond the core API: the built single-page app at /ui, and the
+// reads it shows that the core routes do not give (search with age and text filters, counts per
+// status, a saga's pending timers and unsent outbox rows). A plugin of its own, registered with
+// one line in app.ts, so it stays out of the way of the core routes.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import type { Database } from "@sagaworks/platform";
+import { SAGA_STATUSES } from "@sagaworks/saga-engine";
+import {
+  cursorTimestamp,
+  decodePageCursor,
+  encodePageCursor,
+  storableString,
+} from "@sagaworks/service-kit";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { countByStatus, listInstances } from "../store/instances.ts";
+import { outboxRowsOf } from "../store/outbox.ts";
+import { timersOf } from "../store/timers.ts";
+import { bearerAuth } from "./auth.ts";
+
+/** Options of {@link inspectorRoutes}. */
+export interface InspectorRoutesOptions {
+  db: Pick<Database, "knex">;
+  /** The API token; every read here requires it, like the operator actions. */
+  apiToken: string;
+  /** Folder of the built inspector; defaults to packages/services/inspector/dist of this repository. */
+  uiDir?: string;
+}
+
+/** Where `pnpm --filter @sagaworks/inspector build` writes the app. */
+export const defaultInspectorDir = fileURLToPath(
+  new URL("../../../inspector/dist", import.meta.url),
+);
+
+const statuses = SAGA_STATUSES;
+const sagaStatus = z.enum(statuses);
+const errorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
+const filterShape = {
+  name: storableString().min(1).max(128).optional(),
+  createdAfter: z.iso
+    .datetime({ offset: true })
+    .transform((text) => new Date(text))
+    .optional(),
+};
+const searchQuery = z.object({
+  ...filterShape,
+  status: sagaStatus.optional(),
+  q: storableString().trim().min(1).max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(25),
+  cursor: storableString().max(1000).optional(),
+});
+const sagaRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number().int(),
+  status: sagaStatus,
+  state: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const timerRow = z.object({ id: z.string(), fireAt: z.string(), event: z.unknown() });
+const outboxRow = z.object({
+  id: z.string(),
+  kind: z.string(),
+  destination: z.string(),
+  message: z.unknown(),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  availableAt: z.string(),
+  createdAt: z.string(),
+});
+
+const iso = (value: Date) => value.toISOString();
+const SEARCH_CURSOR = "sagas-search";
+const searchPosition = z.tuple([cursorTimestamp, z.uuid()]);
+
+/**
+ * The inspector's routes: `GET /ui/*` (the built app; 503 with the build command when it is not
+ * built), `GET /sagas/search`, `GET /sagas/counts`, `GET /sagas/:id/timers`,
+ * `GET /sagas/:id/outbox`. The reads require the bearer token.
+ */
+export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = async (
+  app,
+  options,
+) => {
+  const { knex } = options.db;
+  const requireToken = bearerAuth(options.apiToken);
+
+  const uiDir = options.uiDir ?? defaultInspectorDir;
+  // Relative asset paths in the app resolve against /ui/, not /.
+  app.get("/ui", { schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect("/ui/", 301),
+  );
+  if (existsSync(uiDir)) {
+    await app.register(fastifyStatic, { root: uiDir, prefix: "/ui/" });
+  } else {
+    app.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
+      reply.code(503).send({
+        code: "INSPECTOR_NOT_BUILT",
+        message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
+      }),
+    );
+  }
+
+  app.get(
+    "/sagas/search",
+    {
+      onRequest: requireToken,
+      schema: {
+        description:
+          "Sagas, newest first, filtered by name, status, age (createdAfter) and text (`q`: a saga id prefix, or text anywhere in the input); paginated by cursor.",
+        security: [{ bearer: [] }],
+        querystring: searchQuery,
+        response: {
+          200: z.object({ items: z.array(sagaRow), nextCursor: z.string().nullable() }),
+          400: errorBody,
+          401: errorBody,
+        },
+      },
+    },
+    async (request) => {
+      const { status, q, limit, cursor, name, createdAfter } = request.query;
+      const after = cursor ? decodePageCursor(cursor, SEARCH_CURSOR, searchPosition) : undefined;
+      const rows = await listInstances(knex, {
+        status,
+        name,
+        createdAfter,
+        text: q,
+        limit: limit + 1,
+        after: after ? { createdAt: after[0], id: after[1] } : undefined,
+      });
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((row) => ({
+          ...row,
+          createdAt: iso(row.createdAt),
+          updatedAt: iso(row.updatedAt),
+        })),
+        nextCursor:
+          rows.length > limit && last
+            ? encodePageCursor(SEARCH_CURSOR, [iso(last.createdAt), last.id])
+            : null,
+      };
+    },
+  );
+
+  app.get(
+    "/sagas/counts",
+    {
+      onRequest: requireToken,
+      schema: {
+        description: "How many sagas are in each status, filtered by name and age.",
+        security: [{ bearer: [] }],
+        querystring: z.object(filterShape),
+        response: {
+          200: z.object({ total: z.number().int(), byStatus: z.record(sagaStatus, z.number()) }),
+          400: errorBody,
+          401: errorBody,
+        },
+      },
+    },
+    async (request) => {
+      const counts = await countByStatus(knex, request.query);
+      const byStatus = Object.fromEntries(statuses.map((s) => [s, counts[s] ?? 0])) as Record<
+        (typeof statuses)[number],
+        number
+      >;
+      return { total: Object.values(byStatus).reduce((sum, n) => sum + n, 0), byStatus };
+    },
+  );
+
+  app.get(
+    "/sagas/:id/timers",
+    {
+      onRequest: requireToken,
+      schema: {
+        description:
+          "The saga's pending timers (step timeouts, retry delays, its deadline), soonest first.",
+        security: [{ bearer: [] }],
+        params: sagaIdParams,
+        response: { 200: z.array(timerRow), 400: errorBody, 401: errorBody },
+      },
+    },
+    async (request) => {
+      const timers = await timersOf(knex, request.params.id);
+      return timers.map((timer) => ({
+        id: timer.id,
+        fireAt: iso(timer.fireAt),
+        event: timer.event,
+      }));
+    },
+  );
+
+  app.get(
+    "/sagas/:id/outbox",
+    {
+      onRequest: requireToken,
+      schema: {
+        description:
+          "The saga's outbox rows (messages and HTTP calls) still in the table, oldest first: not yet sent, or sent and deleted with the next commit.",
+        security: [{ bearer: [] }],
+        params: sagaIdParams,
+        response: { 200: z.array(outboxRow), 400: errorBody, 401: errorBody },
+      },
+    },
+    async (request) => {
+      const rows = await outboxRowsOf(knex, request.params.id);
+      return rows.map((row) => ({
+        ...row,
+        availableAt: iso(row.availableAt),
+        createdAt: iso(row.createdAt),
+      }));
+    },
+  );
+};

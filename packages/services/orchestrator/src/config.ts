@@ -1,0 +1,60 @@
+import { commandKeysConfigShape } from "@sagaworks/messaging";
+import { baseConfigShape } from "@sagaworks/platform";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import { topologySettingsShape } from "@sagaworks/topology";
+import { z } from "zod";
+
+/** Parses `name=url,name=url` into a map, naming the entry that is wrong. */
+const serviceUrls = z
+  .string()
+  .default("")
+  .transform((text, ctx) => {
+    const urls: Record<string, string> = {};
+    for (const entry of text
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean)) {
+      const [name, url] = entry.split("=", 2);
+      if (!name || !url || !URL.canParse(url)) {
+        ctx.addIssue({ code: "custom", message: `"${entry}" is not service=http://host:port` });
+        continue;
+      }
+      urls[name] = url;
+    }
+    return urls;
+  });
+
+/** The orchestrator process's environment. */
+export const orchestratorConfigSchema = z.object({
+  ...baseConfigShape,
+  ...commandKeysConfigShape,
+  /** Port of the API; defaults to 3000. */
+  ORCHESTRATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Address the API binds to; defaults to 127.0.0.1. */
+  ORCHESTRATOR_HOST: z.string().default("127.0.0.1"),
+  /** Bearer token for starts and operator actions; required, at least 16 characters. */
+  ORCHESTRATOR_API_TOKEN: z.string().min(16, "must be at least 16 characters"),
+  /** Schema of the orchestrator's tables; defaults to `orchestrator`. */
+  ORCHESTRATOR_DB_SCHEMA: z.string().default("orchestrator"),
+  /** Folder of *.saga.json files; defaults to the repository's saga-definitions/. */
+  SAGA_DEFINITIONS_DIR: z.string().default(sagaDefinitionsDir),
+  /** Base URLs of services that HTTP steps call: `customer=http://127.0.0.1:3003`. */
+  SERVICE_URLS: serviceUrls,
+  /**
+   * The services' SERVICE_WRITE_TOKEN, sent on every HTTP step so the services can require
+   * tokens on reads too; defaults to the development token on the embedded default, else none.
+   */
+  SERVICE_WRITE_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Replies handled at once per replica; defaults to 10. */
+  REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
+  /** Publish step-level lifecycle events (`saga.step.*`) too: `true` or `false` (default). */
+  SAGA_STEP_EVENTS: z
+    .enum(["true", "false"], { message: "must be true or false" })
+    .default("false")
+    .transform((value) => value === "true"),
+  /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
+  ...topologySettingsShape,
+});
+
+/** The orchestrator's parsed config. */
+export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;

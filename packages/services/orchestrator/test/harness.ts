@@ -1,0 +1,75 @@
+// Test support for the orchestrator: a broker on the run's endpoint and a database of the test's
+// own; the participants live in src/testing so benchmarks can use them without vitest.
+import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/platform";
+import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import { inject } from "vitest";
+import {
+  createOrchestrator,
+  loadDefinitions,
+  type Orchestrator,
+  type OrchestratorDeps,
+} from "../src/index.ts";
+
+export {
+  type Answer,
+  orderInput,
+  shopAnswers,
+  startCustomerServer,
+  startParticipant,
+} from "../src/testing/index.ts";
+
+export const API_TOKEN = "test-token-0123456789";
+export const definitionsDir = sagaDefinitionsDir;
+
+/** The shipped definitions, compiled. */
+export function shippedDefinitions(): Promise<CompiledSaga[]> {
+  return loadDefinitions(definitionsDir);
+}
+
+/** A test's own broker clients, database and name prefix; `close()` releases all. */
+export interface TestEnv {
+  clients: AwsClients;
+  db: TestDatabase;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export async function testEnv(testName: string): Promise<TestEnv> {
+  const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+  const db = await createTestDatabase(testName, process.env);
+  return {
+    clients,
+    db,
+    prefix: uniqueTestName(testName, 24),
+    async close() {
+      await db.drop();
+      clients.destroy();
+    },
+  };
+}
+
+/** Starts an orchestrator on the test's env with fast polling. */
+export async function startOrchestrator(
+  env: TestEnv,
+  overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
+): Promise<Orchestrator> {
+  const orchestrator = await createOrchestrator({
+    db: env.db,
+    clients: env.clients,
+    logger: silentLogger(),
+    prefix: env.prefix,
+    serviceUrls: {},
+    apiToken: API_TOKEN,
+    ...overrides,
+    options: {
+      replyWaitTimeSeconds: 1,
+      timerPollIntervalMs: 50,
+      relayPollIntervalMs: 100,
+      ...overrides.options,
+    },
+  });
+  orchestrator.start();
+  return orchestrator;
+}

@@ -1,0 +1,47 @@
+// `npm run bench [-- <what> …]`: one entry for every benchmark of the repository.
+//
+//   npm run bench                      the micro-benchmarks (SQS throughput, envelope decoding,
+//                                      saga cost, compile)
+//   npm run bench -- system [options]  the full-system benchmark against the hand-written baseline
+//   npm run bench -- profile-summary <file.cpuprofile | dir> [--top N]
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const repo = (path: string) => fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
+
+const micro = [
+  "packages/libraries/messaging/bench/throughput.ts",
+  "packages/libraries/messaging/bench/envelope-codec.ts",
+  "packages/services/orchestrator/bench/saga-cost.ts",
+  "packages/libraries/saga-definition/bench/compile-100-steps.ts",
+];
+
+function run(script: string, args: string[]): number {
+  const result = spawnSync(process.execPath, [script, ...args], { stdio: "inherit" });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+const [what = "micro", ...args] = process.argv.slice(2);
+let status = 0;
+switch (what) {
+  case "micro":
+    for (const script of micro) {
+      status = run(repo(script), args);
+      if (status !== 0) break;
+    }
+    break;
+  case "system":
+    status = run(here("./cli.ts"), ["system", ...args]);
+    break;
+  case "profile-summary":
+    status = run(here("./profile-summary.ts"), args);
+    break;
+  default:
+    process.stderr.write(
+      `unknown benchmark "${what}": use micro (the default), system or profile-summary\n`,
+    );
+    status = 2;
+}
+process.exit(status);

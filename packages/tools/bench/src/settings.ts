@@ -1,0 +1,101 @@
+// The full-system benchmark's command line, read once: the settings of the run and the facts
+// every part of it shares (the run's id and schema prefix, the tokens, the customers).
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const usage = `Full-system benchmark: Sagaworks vs the same process written by hand.
+
+  npm run bench -- system [options]
+
+  --sagas N          orders per phase with more than one in flight (default 300)
+  --serial-sagas N   orders per phase with one in flight (default 40)
+  --concurrency L    clients in flight, comma list (default 1,32)
+  --modes L          one (whole system in one process), separate (2 orchestrators and one
+                     process per service; needs DATABASE_URL) (default one,separate)
+  --prefill N        finished instances added to saga_instances before measuring (default 0)
+  --warmup N         orders before measuring, per system (default 20)
+  --settle-ms N      wait after a phase before reading the request and CPU counters (default 1500)
+  --commit-flush-ms N  wait after a phase before reading pg_stat_database, which a connection
+                     that went idle flushes up to 10 s late (default 11000; 0: no commit counts)
+  --deadline-min N   the whole run ends by then, measured or not (default 15)
+  --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR
+  --no-baseline      only Sagaworks
+  --json             print the results as JSON instead of tables
+
+  DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
+
+export const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    sagas: { type: "string", default: "300" },
+    "serial-sagas": { type: "string", default: "40" },
+    concurrency: { type: "string", default: "1,32" },
+    modes: { type: "string", default: "one,separate" },
+    prefill: { type: "string", default: "0" },
+    warmup: { type: "string", default: "20" },
+    "settle-ms": { type: "string", default: "1500" },
+    "commit-flush-ms": { type: "string", default: "11000" },
+    "deadline-min": { type: "string", default: "15" },
+    "cpu-prof": { type: "string" },
+    "no-baseline": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", default: false },
+  },
+});
+if (values.help || (positionals[0] && positionals[0] !== "system")) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(values.help ? 0 : 2);
+}
+
+const positive = (name: string, text: string, min = 1) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`bench: --${name} must be an integer ≥ ${min}, got "${text}"\n`);
+    process.exit(2);
+  }
+  return n;
+};
+export const settings = {
+  sagas: positive("sagas", values.sagas),
+  serialSagas: positive("serial-sagas", values["serial-sagas"]),
+  concurrency: values.concurrency.split(",").map((c) => positive("concurrency", c.trim())),
+  modes: values.modes.split(",").map((m) => m.trim()),
+  prefill: positive("prefill", values.prefill, 0),
+  warmup: positive("warmup", values.warmup, 0),
+  settleMs: positive("settle-ms", values["settle-ms"], 0),
+  commitFlushMs: positive("commit-flush-ms", values["commit-flush-ms"], 0),
+  deadlineMinutes: positive("deadline-min", values["deadline-min"]),
+  baseline: !values["no-baseline"],
+  cpuProfDir: values["cpu-prof"],
+};
+for (const mode of settings.modes) {
+  if (mode !== "one" && mode !== "separate") {
+    process.stderr.write(`bench: unknown mode "${mode}" (one, separate)\n`);
+    process.exit(2);
+  }
+}
+
+export const databaseUrl = process.env.DATABASE_URL || undefined;
+export const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+export const repo = (path: string) =>
+  fileURLToPath(new URL(`../../../../${path}`, import.meta.url));
+export const runId = randomUUID().slice(0, 6);
+export const schemaPrefix = `bench_${runId}_`;
+export const apiToken = "bench-token-0123456789";
+/** Bearer token of the services' writes (seeding customers and accounts). */
+export const serviceToken = "bench-service-token-0123456789";
+export const serviceAuth = { authorization: `Bearer ${serviceToken}` };
+export const deadline = Date.now() + settings.deadlineMinutes * 60_000;
+export const CUSTOMERS = 100;
+export const CREDIT_CENTS = 1_000_000_000;
+export const customerIds = Array.from(
+  { length: CUSTOMERS },
+  (_, i) => `bench-cust-${String(i).padStart(3, "0")}`,
+);
+/** 2% unknown customers: every 50th order. */
+export const isUnknown = (i: number) => i % 50 === 49;
+export const customerOf = (i: number) =>
+  isUnknown(i) ? `bench-unknown-${i}` : (customerIds[i % CUSTOMERS] as string);
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,418 @@
+// The systems under test: Sagaworks (one process, or two orchestrators and one process per
+// service) and the hand-written baseline, started, seeded and driven through their HTTP APIs.
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
+import pg from "pg";
+import type { BaselineQueues } from "./baseline.ts";
+import { type Child, startChild } from "./children.ts";
+import { EventWaiter, type StartResult } from "./load.ts";
+import { prefillSql } from "./prefill.ts";
+import {
+  apiToken,
+  CREDIT_CENTS,
+  customerIds,
+  customerOf,
+  databaseUrl,
+  here,
+  isUnknown,
+  repo,
+  schemaPrefix,
+  serviceAuth,
+  serviceToken,
+  settings,
+  sleep,
+} from "./settings.ts";
+
+/** Every process of a system under test counts its Postgres round trips (query-counter.ts). */
+const countQueries = ["--import", here("./query-counter.ts")];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (!address || typeof address === "string") throw new Error("no free port");
+  return address.port;
+}
+
+/** Waits until `GET <url>/ready` answers 200, failing early if the child ends. */
+async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let exit: string | undefined;
+  void child.exited.then((text) => {
+    exit = text;
+  });
+  for (;;) {
+    if (exit) {
+      const last = child.lines.at(-1);
+      throw new Error(
+        `${child.name} ended (${exit}) before it was ready${last ? `; its last log line: ${JSON.stringify(last)}` : ""}`,
+      );
+    }
+    try {
+      const response = await fetch(`${url}/ready`);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > until)
+      throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+/** The runner's own SQS/SNS clients; their access key tells the emulator they are the client. */
+function clientAws(endpoint: string) {
+  const common = {
+    region: "us-east-1",
+    endpoint,
+    credentials: { accessKeyId: "benchclient", secretAccessKey: "benchclient" },
+  };
+  return { sqs: new SQSClient(common), sns: new SNSClient(common) };
+}
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, text };
+}
+
+export interface Emulator {
+  child: Child;
+  endpoint: string;
+  counts(): Promise<Record<string, number>>;
+  reset(): Promise<void>;
+}
+
+export async function startEmulator(): Promise<Emulator> {
+  const child = startChild("emulator", here("./emulator-process.ts"));
+  const { endpoint } = await child.message<{ endpoint: string }>("ready", 60_000);
+  return {
+    child,
+    endpoint,
+    async counts() {
+      child.send({ type: "counts" });
+      return (await child.message<{ counts: Record<string, number> }>("counts", 10_000)).counts;
+    },
+    async reset() {
+      child.send({ type: "reset" });
+      await child.message("reset-done", 10_000);
+    },
+  };
+}
+
+/** A running system under test: its processes, and how to start order `i` on it. */
+export interface SystemUnderTest {
+  children: Child[];
+  start(i: number): Promise<StartResult>;
+  expected(i: number): string;
+  events: EventWaiter;
+  prefill?(rows: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function seedEngine(customerUrl: string, accountUrl: string): Promise<void> {
+  for (const id of customerIds) {
+    const customer = await postJson(
+      `${customerUrl}/customers`,
+      {
+        id,
+        name: `Customer ${id}`,
+        email: `${id}@example.com`,
+        creditLimitCents: CREDIT_CENTS,
+      },
+      serviceAuth,
+    );
+    if (customer.status !== 201 && customer.status !== 409)
+      throw new Error(`creating customer ${id}: ${customer.status} ${customer.text}`);
+    const account = await postJson(
+      `${accountUrl}/accounts`,
+      {
+        customerId: id,
+        creditLimitCents: CREDIT_CENTS,
+      },
+      serviceAuth,
+    );
+    if (account.status !== 201 && account.status !== 409)
+      throw new Error(`opening the account of ${id}: ${account.status} ${account.text}`);
+  }
+}
+
+const TERMINAL = ["saga.completed", "saga.compensated", "saga.failed", "saga.needs-intervention"];
+
+export async function startEngine(
+  mode: "one" | "separate",
+  emulator: Emulator,
+  prefix: string,
+): Promise<SystemUnderTest> {
+  const children: Child[] = [];
+  const stop = async () => {
+    for (const child of children.reverse()) await child.stop();
+  };
+  try {
+    let orchestratorUrls: string[];
+    let customerUrl: string;
+    let accountUrl: string;
+    let prefill: (rows: number) => Promise<void>;
+    // The runner's OTEL_* settings reach the Sagaworks processes, to measure tracing on and off.
+    const otel = Object.fromEntries(
+      Object.entries(process.env).filter(
+        (entry): entry is [string, string] =>
+          entry[0].startsWith("OTEL_") && entry[1] !== undefined,
+      ),
+    );
+    const common = {
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      SAGAWORKS_ENV_PREFIX: prefix,
+      LOG_LEVEL: "warn",
+      // A bench is a development setup: the processes create the topology and may run on PGlite.
+      SAGAWORKS_ENV: "dev",
+      SERVICE_WRITE_TOKEN: serviceToken,
+      ...otel,
+    };
+    if (mode === "one") {
+      const execArgv = [...countQueries];
+      if (settings.cpuProfDir) {
+        mkdirSync(settings.cpuProfDir, { recursive: true });
+        execArgv.push("--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`);
+      }
+      const child = startChild("sagaworks (one process)", here("./system-process.ts"), {
+        execArgv,
+        env: {
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+          BENCH_ENDPOINT: emulator.endpoint,
+          BENCH_PREFIX: prefix,
+          BENCH_SCHEMA_PREFIX: `${schemaPrefix}one_`,
+          BENCH_API_TOKEN: apiToken,
+          BENCH_SERVICE_TOKEN: serviceToken,
+          ...otel,
+        },
+      });
+      children.push(child);
+      const ready = await child.message<{
+        orchestratorUrls: string[];
+        customerUrl: string;
+        accountUrl: string;
+      }>("ready", 240_000);
+      ({ orchestratorUrls, customerUrl, accountUrl } = ready);
+      prefill = async (rows) => {
+        child.send({ type: "prefill", rows });
+        const done = await child.message<{ error?: string; rows?: number }>(
+          "prefill-done",
+          600_000,
+        );
+        if (done.error) throw new Error(`prefill failed: ${done.error}`);
+        if (done.rows !== rows) throw new Error(`prefill added ${done.rows} rows, not ${rows}`);
+      };
+    } else {
+      const wrapper = here("./service-wrapper.ts");
+      const service = async (
+        name: string,
+        main: string,
+        env: Record<string, string>,
+        port: number,
+      ) => {
+        const child = startChild(name, wrapper, {
+          execArgv: countQueries,
+          args: [repo(main)],
+          env: { ...common, ...env },
+        });
+        children.push(child);
+        const url = `http://127.0.0.1:${port}`;
+        await waitReady(child, url);
+        return url;
+      };
+      let port = await freePort();
+      customerUrl = await service(
+        "customer",
+        "packages/services/customer/src/main.ts",
+        {
+          PORT: String(port),
+          CUSTOMER_DB_SCHEMA: `${schemaPrefix}sep_customer`,
+          CUSTOMER_SEED: "false",
+        },
+        port,
+      );
+      orchestratorUrls = [];
+      const orchestratorSchema = `${schemaPrefix}sep_orchestrator`;
+      // One after the other: the first one migrates the schema and applies the topology.
+      for (const replica of [1, 2]) {
+        port = await freePort();
+        orchestratorUrls.push(
+          await service(
+            `orchestrator-${replica}`,
+            "packages/services/orchestrator/src/main.ts",
+            {
+              ORCHESTRATOR_PORT: String(port),
+              ORCHESTRATOR_DB_SCHEMA: orchestratorSchema,
+              ORCHESTRATOR_API_TOKEN: apiToken,
+              SERVICE_URLS: `customer=${customerUrl}`,
+              // What startSystem gives the one-process orchestrator.
+              REPLY_CONCURRENCY: "20",
+            },
+            port,
+          ),
+        );
+      }
+      port = await freePort();
+      accountUrl = await service(
+        "account",
+        "packages/services/account/src/main.ts",
+        { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
+        port,
+      );
+      port = await freePort();
+      await service(
+        "order",
+        "packages/services/order/src/main.ts",
+        { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
+        port,
+      );
+      prefill = async (rows) => {
+        const client = new pg.Client({ connectionString: databaseUrl });
+        client.on("error", () => {}); // A failure surfaces as the query's rejection.
+        await client.connect();
+        try {
+          await client.query(`SET search_path TO "${orchestratorSchema}"`);
+          const result = await client.query(prefillSql(rows));
+          if (result.rowCount !== rows)
+            throw new Error(`prefill added ${result.rowCount} rows, not ${rows}`);
+        } finally {
+          await client.end();
+        }
+      };
+    }
+    await seedEngine(customerUrl, accountUrl);
+    // The clients' queue, subscribed to the saga-events topic for terminal events only.
+    const aws = clientAws(emulator.endpoint);
+    const subscriber = "bench-client";
+    const applied = await applyTopology(
+      aws,
+      deriveTopology({
+        prefix,
+        participants: ["order", "account"],
+        eventSubscribers: [{ name: subscriber, filterPolicy: { name: TERMINAL } }],
+      }),
+    );
+    const queueUrl = applied.queueUrls[eventQueueName(prefix, subscriber)];
+    if (!queueUrl) throw new Error("the client's event queue was not created");
+    const events = new EventWaiter(aws.sqs, queueUrl, 2);
+    const auth = { authorization: `Bearer ${apiToken}` };
+    return {
+      children,
+      events,
+      prefill,
+      async start(i) {
+        const url = orchestratorUrls[i % orchestratorUrls.length] as string;
+        const answer = await postJson(
+          `${url}/sagas/create-order`,
+          {
+            input: {
+              customerId: customerOf(i),
+              items: [{ sku: "sku-bench", quantity: 1, unitPriceCents: 100 }],
+              totalCents: 100,
+            },
+          },
+          auth,
+        );
+        if (answer.status !== 201) throw new Error(`start: ${answer.status} ${answer.text}`);
+        return { id: (JSON.parse(answer.text) as { sagaId: string }).sagaId };
+      },
+      expected: (i) => (isUnknown(i) ? "saga.failed" : "saga.completed"),
+      async stop() {
+        await events.stop();
+        aws.sqs.destroy();
+        aws.sns.destroy();
+        await stop();
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function startBaseline(
+  mode: "one" | "separate",
+  emulator: Emulator,
+  prefix: string,
+): Promise<SystemUnderTest> {
+  const aws = clientAws(emulator.endpoint);
+  const queue = async (name: string) =>
+    (await aws.sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-bl-${name}` }))).QueueUrl ??
+    "";
+  const queues: BaselineQueues = {
+    account: await queue("account-commands"),
+    orderReplies: await queue("order-replies"),
+    clientEvents: await queue("client-events"),
+  };
+  const children: Child[] = [];
+  const stopChildren = async () => {
+    for (const child of children.reverse()) await child.stop();
+  };
+  try {
+    const env = {
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      BENCH_ENDPOINT: emulator.endpoint,
+      BENCH_QUEUES: JSON.stringify(queues),
+      BENCH_SCHEMA: `${schemaPrefix}${mode}_baseline`,
+      BENCH_SEED: JSON.stringify(customerIds),
+      BENCH_CREDIT_CENTS: String(CREDIT_CENTS),
+    };
+    const part = async (name: string, roles: string, extra: Record<string, string> = {}) => {
+      const child = startChild(name, here("./baseline-process.ts"), {
+        execArgv: countQueries,
+        env: { ...env, ...extra, BENCH_ROLES: roles },
+      });
+      children.push(child);
+      return child.message<{ customerUrl?: string; orderUrl?: string }>("ready", 120_000);
+    };
+    let orderUrl: string | undefined;
+    if (mode === "one") {
+      ({ orderUrl } = await part("baseline (one process)", "customer,order,account"));
+    } else {
+      const { customerUrl } = await part("baseline customer", "customer");
+      ({ orderUrl } = await part("baseline order", "order", {
+        BENCH_CUSTOMER_URL: customerUrl ?? "",
+      }));
+      await part("baseline account", "account");
+    }
+    if (!orderUrl) throw new Error("the baseline's order service reported no URL");
+    const events = new EventWaiter(aws.sqs, queues.clientEvents, 2);
+    return {
+      children,
+      events,
+      async start(i) {
+        const answer = await postJson(`${orderUrl}/orders`, {
+          customerId: customerOf(i),
+          items: [{ sku: "sku-bench", quantity: 1, unitPriceCents: 100 }],
+          totalCents: 100,
+        });
+        if (answer.status === 422) return { terminal: "order.refused" };
+        if (answer.status !== 202) throw new Error(`order: ${answer.status} ${answer.text}`);
+        return { id: (JSON.parse(answer.text) as { orderId: string }).orderId };
+      },
+      expected: (i) => (isUnknown(i) ? "order.refused" : "order.approved"),
+      async stop() {
+        await events.stop();
+        aws.sqs.destroy();
+        aws.sns.destroy();
+        await stopChildren();
+      },
+    };
+  } catch (error) {
+    await stopChildren();
+    aws.sqs.destroy();
+    aws.sns.destroy();
+    throw error;
+  }
+}

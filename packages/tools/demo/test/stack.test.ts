@@ -1,0 +1,169 @@
+// `npm run stack` as a user runs it: separate processes in dependency order, the seed, sagas
+// through both orchestrator replicas, and Ctrl-C (SIGINT) stopping everything.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomInt } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createDatabase } from "@sagaworks/platform";
+import { uniqueTestName } from "@sagaworks/platform/testing";
+import { afterAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const databaseUrl = process.env.DATABASE_URL;
+const token = "stack-test-token-0123456789";
+const serviceToken = "stack-test-service-token-0123456789";
+const prefix = uniqueTestName("stack", 24);
+const schemaPrefix = `${prefix.replace(/-/g, "_")}_`;
+const portBase = randomInt(20_000, 40_000);
+
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  if (databaseUrl) {
+    const db = await createDatabase({ databaseUrl, pool: { min: 0, max: 1 } });
+    for (const schema of ["orchestrator", "customer", "accounts", "orders"]) {
+      await db.knex.raw("DROP SCHEMA IF EXISTS ?? CASCADE", [`${schemaPrefix}${schema}`]);
+    }
+    await db.close();
+  }
+});
+
+interface Ready {
+  orchestrators: string[];
+  account: string;
+  customer: string;
+  order: string;
+}
+
+function startStackProcess() {
+  const child = spawn(process.execPath, [`${root}packages/tools/demo/src/stack-main.ts`], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      STACK_PORT_BASE: String(portBase),
+      SAGAWORKS_ENV_PREFIX: prefix,
+      STACK_SCHEMA_PREFIX: schemaPrefix,
+      ORCHESTRATOR_API_TOKEN: token,
+      SERVICE_WRITE_TOKEN: serviceToken,
+      LOG_LEVEL: "warn",
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const output: string[] = [];
+  let rest = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const parts = (rest + chunk.toString("utf8")).split("\n");
+    rest = parts.pop() ?? "";
+    output.push(...parts);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const ready = async (): Promise<Ready> => {
+    let closed = false;
+    void exited.then(() => {
+      closed = true;
+    });
+    for (;;) {
+      const line = output.find((entry) => entry.includes('"msg":"stack ready"'));
+      if (line) return JSON.parse(line) as Ready;
+      if (closed) throw new Error(`the stack exited before it was ready:\n${output.join("\n")}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  return { child, output, exited, ready };
+}
+
+async function startSaga(api: string, input: Record<string, unknown>): Promise<string> {
+  const response = await fetch(`${api}/sagas/create-order`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return ((await response.json()) as { sagaId: string }).sagaId;
+}
+
+async function terminalStatus(api: string, sagaId: string): Promise<string> {
+  for (;;) {
+    const response = await fetch(`${api}/sagas/${sagaId}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const view = (await response.json()) as { snapshot: { status: string } };
+    if (["completed", "compensated", "failed"].includes(view.snapshot.status)) {
+      return view.snapshot.status;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const order = (customerId: string, totalCents: number) => ({
+  customerId,
+  items: [{ sku: "book", quantity: 1, unitPriceCents: totalCents }],
+  totalCents,
+});
+
+describe("npm run stack", () => {
+  it("runs sagas to completion across separate processes, seeds idempotently, and stops on Ctrl-C", async () => {
+    const stack = startStackProcess();
+    const urls = await stack.ready();
+    // Two replicas share a real Postgres; without one, each process has its own PGlite.
+    expect(urls.orchestrators).toHaveLength(databaseUrl ? 2 : 1);
+    expect(stack.output.join("\n")).toContain("topology applied");
+
+    const sagas = await Promise.all([
+      ...urls.orchestrators.map((api) => startSaga(api, order("cust-ada", 1_500))),
+      startSaga(urls.orchestrators.at(-1) ?? "", order("cust-grace", 2_500)),
+      // Over cust-alan's 25,000 limit: the credit reservation fails and the order is undone.
+      startSaga(urls.orchestrators[0] ?? "", order("cust-alan", 90_000)),
+    ]);
+    const statuses = await Promise.all(
+      sagas.map((id) => terminalStatus(urls.orchestrators[0] ?? "", id)),
+    );
+    expect(statuses).toEqual([
+      ...urls.orchestrators.map(() => "completed"),
+      "completed",
+      "compensated",
+    ]);
+    const approved = await fetch(`${urls.order}/orders/${sagas[0]}`);
+    expect(((await approved.json()) as { status: string }).status).toBe("APPROVED");
+
+    // The seed command, run again by hand, finds everything in place.
+    const seed = spawnSync(process.execPath, [`${root}packages/tools/demo/src/seed-main.ts`], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        CUSTOMER_URL: urls.customer,
+        ACCOUNT_URL: urls.account,
+        SERVICE_WRITE_TOKEN: serviceToken,
+      },
+      encoding: "utf8",
+    });
+    expect(seed.status, seed.stderr).toBe(0);
+    expect(seed.stdout).toMatch(
+      /customers 0 created, 5 already there; accounts 0 created, 5 already there/,
+    );
+
+    stack.child.kill("SIGINT");
+    expect(await stack.exited).toBe(0);
+    expect(stack.output.join("\n")).toContain("[stack]          stopped");
+    // Every service is gone: nothing answers on their ports any more.
+    for (const url of [...urls.orchestrators, urls.order, urls.account, urls.customer]) {
+      await expect(fetch(`${url}/health`)).rejects.toThrow();
+    }
+  }, 300_000);
+});
+
+describe("the production defaults", () => {
+  it("a service started with no environment refuses, naming the database and the broker to set", () => {
+    const result = spawnSync(process.execPath, [`${root}packages/services/order/src/main.ts`], {
+      env: { PATH: process.env.PATH ?? "" },
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(1);
+    const fatal = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}") as {
+      err: { message: string };
+    };
+    expect(fatal.err.message).toContain("DATABASE_URL: is required outside development");
+    expect(fatal.err.message).toContain("AWS_ENDPOINT_URL: no broker is named");
+  });
+});

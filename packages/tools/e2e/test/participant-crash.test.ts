@@ -1,0 +1,117 @@
+// A participant process killed in the middle of a handler: its transaction dies with it, SQS
+// delivers the command again, and the restarted service applies it exactly once. The service
+// runs as its own process on a shared database, so this needs real Postgres (CI sets
+// DATABASE_URL); without it the test is reported as skipped.
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { commandEnvelope, ReplyCollector, waitFor } from "@sagaworks/participant-sdk/testing";
+import { createAwsClients } from "@sagaworks/platform";
+import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
+import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
+import {
+  applyTopology,
+  commandQueueName,
+  deriveTopology,
+  replyQueueName,
+} from "@sagaworks/topology";
+import { describe, expect, inject, it } from "vitest";
+
+const accountMain = fileURLToPath(
+  new URL("../../../services/account/src/main.ts", import.meta.url),
+);
+
+async function startAccountProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; address: string }> {
+  const started = startServiceProcess(accountMain, env);
+  return { child: started.child, address: await started.ready("account", 60_000) };
+}
+
+describe.runIf(process.env.DATABASE_URL)("a participant killed mid-handler (real Postgres)", () => {
+  it("redelivers the command and applies it once after a restart", {
+    timeout: 180_000,
+  }, async () => {
+    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+    const prefix = uniqueTestName("participant crash", 24);
+    const applied = await applyTopology(
+      clients,
+      deriveTopology({ prefix, participants: ["account"] }),
+    );
+    const db = await createTestDatabase("participant crash", process.env);
+    const env = {
+      PORT: "0",
+      DATABASE_URL: process.env.DATABASE_URL ?? "",
+      ACCOUNT_DB_SCHEMA: db.schema,
+      AWS_ENDPOINT_URL: inject("brokerEndpoint"),
+      SAGAWORKS_ENV_PREFIX: prefix,
+    };
+    const replies = new ReplyCollector(
+      clients.sqs,
+      applied.queueUrls[replyQueueName(prefix)] ?? "",
+    );
+    let second: ChildProcess | undefined;
+    try {
+      const first = await startAccountProcess(env);
+      const opened = await fetch(`${first.address}/accounts`, {
+        method: "POST",
+        // The process runs on the development default, so its write token is the dev one.
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_WRITE_TOKEN}` },
+        body: JSON.stringify({ customerId: "cust-crash", creditLimitCents: 10_000 }),
+      });
+      expect(opened.status).toBe(201);
+
+      // Hold the account's row lock, so the handler stops inside its transaction.
+      const lock = await db.knex.transaction();
+      await lock("accounts").where({ customer_id: "cust-crash" }).forUpdate().first();
+      const command = commandEnvelope({
+        name: "ReserveCredit",
+        payload: { customerId: "cust-crash", orderId: "order-crash", amountCents: 2_500 },
+        replyTo: replyQueueName(prefix),
+        step: "reserve-credit",
+      });
+      await sendToQueue(clients.sqs, applied.queueUrls[commandQueueName(prefix, "account")] ?? "", [
+        envelopeMessage(command),
+      ]);
+      await waitFor(
+        async () => {
+          const rows = (await db.knex.raw(
+            "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query ilike '%accounts%'",
+          )) as { rows: { n: number }[] };
+          return (rows.rows[0]?.n ?? 0) > 0;
+        },
+        { timeoutMs: 30_000, description: "the handler to wait on the account's lock" },
+      );
+      first.child.kill("SIGKILL");
+      await new Promise((resolve) => first.child.once("exit", resolve));
+      await lock.rollback();
+
+      // Nothing of the killed attempt survived: no reservation, no inbox row.
+      expect(await db.knex("reservations").where({ order_id: "order-crash" })).toEqual([]);
+      expect(await db.knex("participant_inbox").where({ saga_id: command.sagaId })).toEqual([]);
+
+      const restarted = await startAccountProcess(env);
+      second = restarted.child;
+      // SQS redelivers once the killed consumer's visibility timeout (30 s) runs out.
+      const reply = await replies.replyTo(command, { timeoutMs: 120_000 });
+      expect(reply).toMatchObject({ name: "CreditReserved", payload: { amountCents: 2_500 } });
+      const account = (await (await fetch(`${restarted.address}/accounts/cust-crash`)).json()) as {
+        availableCents: number;
+        reservedCents: number;
+        reservations: unknown[];
+      };
+      expect(account).toMatchObject({ availableCents: 7_500, reservedCents: 2_500 });
+      expect(account.reservations).toHaveLength(1);
+      expect(replies.forSaga(command.sagaId)).toHaveLength(1);
+    } finally {
+      if (second && second.exitCode === null) {
+        second.kill("SIGTERM");
+        await new Promise((resolve) => second?.once("exit", resolve));
+      }
+      await replies.stop();
+      await db.drop();
+      clients.destroy();
+    }
+  });
+});

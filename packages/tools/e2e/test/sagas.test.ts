@@ -1,0 +1,458 @@
+// End to end: the orchestrator and the real order, account and customer services, over real
+// HTTP, the SQS/SNS endpoint over HTTP, and Postgres (one database per service).
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { serviceContracts } from "@sagaworks/contracts";
+import type { RunningSystem } from "@sagaworks/demo";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import {
+  type CommandEnvelope,
+  type CommandInput,
+  createCommandEnvelope,
+  DEV_COMMAND_KEY,
+  envelopeMessage,
+  sendToQueue,
+  signEnvelope,
+} from "@sagaworks/messaging";
+import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import { commandQueueName, replyQueueName } from "@sagaworks/topology";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+
+const systems: RunningSystem[] = [];
+afterEach(async () => {
+  for (const system of systems.splice(0)) await stopAndDrop(system);
+});
+
+/** Stops a system and, on a shared Postgres, drops the schemas it made for this test. */
+async function stopAndDrop(s: RunningSystem): Promise<void> {
+  await stopSystemAndDropSchemas(s);
+}
+
+// One system for most tests (starting one costs seconds of embedded Postgres start-up); each
+// test opens a customer and an account of its own through the services' APIs, so tests never
+// share money.
+let shared: RunningSystem;
+beforeAll(async () => {
+  shared = await system("shared system");
+  systems.splice(systems.indexOf(shared), 1);
+}, 180_000);
+afterAll(async () => {
+  if (shared) await stopAndDrop(shared);
+});
+
+/** Opens a new customer with an account of this limit; returns its id. */
+async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<string> {
+  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
+  const post = async (url: string, body: unknown) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+  };
+  await post(`${s.urls.customer}/customers`, {
+    id,
+    name: `Customer ${id}`,
+    email: `${id}@example.com`,
+    creditLimitCents,
+  });
+  await post(`${s.urls.account}/accounts`, { customerId: id, creditLimitCents });
+  return id;
+}
+
+// Reads of saga data need the API token too.
+const E2E_TOKEN = "e2e-token-0123456789";
+const readAuth = { headers: { authorization: `Bearer ${E2E_TOKEN}` } };
+
+/** A command built and signed as the orchestrator does, with the system's (development) key. */
+function asOrchestrator(input: CommandInput): CommandEnvelope {
+  return signEnvelope(createCommandEnvelope(input), { current: DEV_COMMAND_KEY });
+}
+
+/**
+ * A compensation as an orchestrator of an earlier release sent it: the flat layout, without the
+ * `actionKey` (issue 8), signed over exactly those fields.
+ */
+function asEarlierOrchestrator(input: CommandInput): CommandEnvelope {
+  const { actionKey: _notWritten, ...flat } = createCommandEnvelope(input) as CommandEnvelope & {
+    actionKey?: string;
+  };
+  return signEnvelope(flat as CommandEnvelope, { current: DEV_COMMAND_KEY });
+}
+
+async function system(testName: string, definitions?: CompiledSaga[]) {
+  const running = await startTestSystem(testName, {
+    awsEndpoint: inject("brokerEndpoint"),
+    apiToken: E2E_TOKEN,
+    serviceToken: "e2e-service-token-0123456789",
+    definitions,
+  });
+  systems.push(running);
+  return running;
+}
+
+async function startSaga(s: RunningSystem, name: string, input: unknown): Promise<string> {
+  const response = await fetch(`${s.urls.orchestrator}/sagas/${name}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${s.apiToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { sagaId: string }).sagaId;
+}
+
+interface SagaView {
+  snapshot: { status: string };
+  history: { eventType: string; applied: boolean; note: string }[];
+}
+
+async function settled(s: RunningSystem, sagaId: string, timeoutMs = 30_000): Promise<SagaView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const saga = (await (
+      await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
+    ).json()) as SagaView;
+    if (["completed", "compensated", "failed", "needs-intervention"].includes(saga.snapshot.status))
+      return saga;
+    if (Date.now() > deadline) throw new Error(`saga ${sagaId} still ${saga.snapshot.status}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T };
+};
+
+interface Account {
+  creditLimitCents: number;
+  availableCents: number;
+  reservedCents: number;
+  spentCents: number;
+  reservations: { orderId: string; amountCents: number; status: string }[];
+}
+
+const orderInput = (customerId: string, totalCents: number) => ({
+  customerId,
+  items: [{ sku: "book", quantity: 1, unitPriceCents: totalCents }],
+  totalCents,
+});
+
+describe("create-order and cancel-order end to end", () => {
+  it("approves an order and reserves its credit (happy path)", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    const sagaId = await startSaga(s, "create-order", orderInput(customer, 12_345));
+    expect((await settled(s, sagaId)).snapshot.status).toBe("completed");
+    const order = await get<{ status: string; totalCents: number }>(
+      `${s.urls.order}/orders/${sagaId}`,
+    );
+    expect(order.body).toMatchObject({ status: "APPROVED", totalCents: 12_345 });
+    const after = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(after.availableCents).toBe(before.availableCents - 12_345);
+    expect(after.reservations).toContainEqual(
+      expect.objectContaining({ orderId: sagaId, amountCents: 12_345 }),
+    );
+  });
+
+  it("rejects an order over the credit limit and leaves no credit reserved", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 25_000);
+    const sagaId = await startSaga(s, "create-order", orderInput(customer, 99_999));
+    expect((await settled(s, sagaId)).snapshot.status).toBe("compensated");
+    expect((await get<{ status: string }>(`${s.urls.order}/orders/${sagaId}`)).body.status).toBe(
+      "REJECTED",
+    );
+    const account = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(account.reservedCents).toBe(0);
+    expect(account.availableCents).toBe(account.creditLimitCents);
+  });
+
+  it("fails an unknown customer without creating anything", async () => {
+    const s = shared;
+    const sagaId = await startSaga(s, "create-order", orderInput("cust-nobody", 100));
+    const saga = await settled(s, sagaId);
+    expect(saga.snapshot.status).toBe("failed");
+    expect((await get(`${s.urls.order}/orders/${sagaId}`)).status).toBe(404);
+  });
+
+  it("cancels an approved order: its credit is released and it ends CANCELLED", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    const orderId = await startSaga(s, "create-order", orderInput(customer, 5_000));
+    expect((await settled(s, orderId)).snapshot.status).toBe("completed");
+    const reserved = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body
+      .reservedCents;
+    const cancelId = await startSaga(s, "cancel-order", { orderId, reason: "changed my mind" });
+    expect((await settled(s, cancelId)).snapshot.status).toBe("completed");
+    expect((await get<{ status: string }>(`${s.urls.order}/orders/${orderId}`)).body.status).toBe(
+      "CANCELLED",
+    );
+    expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body.reservedCents).toBe(
+      reserved - 5_000,
+    );
+  });
+});
+
+describe("anomalies", () => {
+  it("a compensation never releases another saga's reservation", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    // Saga A completes: its order is approved and its credit stays reserved.
+    const owner = await startSaga(s, "create-order", orderInput(customer, 3_000));
+    expect((await settled(s, owner)).snapshot.status).toBe("completed");
+    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(before.reservations).toContainEqual(
+      expect.objectContaining({ orderId: owner, amountCents: 3_000, status: "RESERVED" }),
+    );
+    // Saga B names A's order (a definition mapping the wrong order id, or a reused one). Its
+    // reserve is confirmed as a replay of the same reservation; then B compensates it. Both are
+    // sent exactly as the orchestrator sends them.
+    const intruder = crypto.randomUUID();
+    const queue = (
+      await s.clients.sqs.send(
+        new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+      )
+    ).QueueUrl as string;
+    const fromB = (name: string, compensation: boolean) => {
+      const command = {
+        name,
+        sagaId: intruder,
+        sagaName: "create-order",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        replyTo: replyQueueName(s.prefix),
+        payload: { customerId: customer, orderId: owner, amountCents: 3_000 },
+      };
+      const actionKey = `${intruder}:reserve-credit`;
+      return asOrchestrator(
+        compensation
+          ? {
+              ...command,
+              compensation: true,
+              idempotencyKey: `${actionKey}:compensation`,
+              actionKey,
+            }
+          : { ...command, compensation: false, idempotencyKey: actionKey },
+      );
+    };
+    const answer = async (command: string) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const row = (await s.databases.account
+          .knex("participant_inbox")
+          .where({ saga_id: intruder, command, status: "replied" })
+          .first("reply_name")) as { reply_name: string } | undefined;
+        if (row || Date.now() > deadline) return row?.reply_name;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReserveCredit", false))]);
+    expect(await answer("ReserveCredit")).toBe("CreditReserved");
+    await sendToQueue(s.clients.sqs, queue, [envelopeMessage(fromB("ReleaseCredit", true))]);
+    const answered = await answer("ReleaseCredit");
+    // B is told there is nothing of its own to release, and A's credit has not moved.
+    expect(answered).toBe("CreditReservationNotFound");
+    expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body).toEqual(before);
+  });
+
+  it("a duplicate command has no second effect", async () => {
+    const s = shared;
+    const customer = await newCustomer(s, 50_000);
+    const sagaId = await startSaga(s, "create-order", orderInput(customer, 700));
+    await settled(s, sagaId);
+    const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    const queue = (
+      await s.clients.sqs.send(
+        new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+      )
+    ).QueueUrl as string;
+    // Signed as the orchestrator signs (the system runs with the development key).
+    const duplicate = asOrchestrator({
+      name: "ReserveCredit",
+      sagaId,
+      sagaName: "create-order",
+      sagaVersion: 1,
+      step: "reserve-credit",
+      attempt: 1,
+      compensation: false,
+      idempotencyKey: `${sagaId}:reserve-credit`,
+      replyTo: replyQueueName(s.prefix),
+      payload: { customerId: customer, orderId: sagaId, amountCents: 700 },
+    });
+    await sendToQueue(s.clients.sqs, queue, [
+      envelopeMessage(duplicate),
+      envelopeMessage(duplicate),
+    ]);
+    const deadline = Date.now() + 15_000;
+    let ignored = 0;
+    while (ignored < 2 && Date.now() < deadline) {
+      const saga = (await (
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
+      ).json()) as SagaView;
+      ignored = saga.history.filter((h) => h.eventType === "reply" && !h.applied).length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Both copies were answered from the inbox (the orchestrator recorded both late replies) …
+    expect(ignored).toBe(2);
+    // … and the account did not move.
+    expect((await get<Account>(`${s.urls.account}/accounts/${customer}`)).body).toEqual(before);
+  });
+
+  // The flat layout: a release an orchestrator of an earlier release left in the queue (issue 8);
+  // the decoder derives its actionKey, and its signature still verifies.
+  it.each([
+    ["", asOrchestrator],
+    [" (in an earlier release's layout)", asEarlierOrchestrator],
+  ])(
+    "a release that arrives before its reserve leaves a guard, and the late reserve is refused%s",
+    async (_layout, compensationSender) => {
+      const s = shared;
+      const customer = await newCustomer(s, 50_000);
+      const queue = (
+        await s.clients.sqs.send(
+          new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
+        )
+      ).QueueUrl as string;
+      const sagaId = crypto.randomUUID();
+      const orderId = crypto.randomUUID();
+      const base = {
+        sagaId,
+        sagaName: "reserve-with-release",
+        sagaVersion: 1,
+        step: "reserve-credit",
+        attempt: 1,
+        replyTo: replyQueueName(s.prefix),
+      };
+      const payload = { customerId: customer, orderId, amountCents: 4_000 };
+      const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+      const refusedBefore = s.services.account.participant.stats.refusedByGuard;
+      await sendToQueue(s.clients.sqs, queue, [
+        envelopeMessage(
+          compensationSender({
+            ...base,
+            name: "ReleaseCredit",
+            compensation: true,
+            idempotencyKey: `${sagaId}:reserve-credit:compensation`,
+            actionKey: `${sagaId}:reserve-credit`,
+            payload,
+          }),
+        ),
+      ]);
+      const deadline = Date.now() + 15_000;
+      while (
+        Date.now() < deadline &&
+        (await s.databases.account.knex("participant_inbox").where({ saga_id: sagaId })).length < 2
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await sendToQueue(s.clients.sqs, queue, [
+        envelopeMessage(
+          asOrchestrator({
+            ...base,
+            name: "ReserveCredit",
+            compensation: false,
+            idempotencyKey: `${sagaId}:reserve-credit`,
+            payload,
+          }),
+        ),
+      ]);
+      const stillDeadline = Date.now() + 15_000;
+      while (
+        Date.now() < stillDeadline &&
+        s.services.account.participant.stats.refusedByGuard === refusedBefore
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(s.services.account.participant.stats.refusedByGuard).toBe(refusedBefore + 1);
+      const after = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+      expect(after.reservations.find((r) => r.orderId === orderId)).toBeUndefined();
+      expect(after.availableCents).toBe(before.availableCents);
+    },
+  );
+
+  it("records and ignores a reply that arrives after its step timed out", async () => {
+    const definition = JSON.parse(
+      readFileSync(join(sagaDefinitionsDir, "create-order.saga.json"), "utf8"),
+    ) as {
+      name: string;
+      steps: { name: string; timeout?: string; retry?: Record<string, unknown> }[];
+    };
+    definition.name = "create-order";
+    const reserve = definition.steps.find((step) => step.name === "reserve-credit");
+    if (!reserve) throw new Error("create-order has no reserve-credit step");
+    reserve.timeout = "1s";
+    reserve.retry = { ...reserve.retry, initialDelay: "100ms", jitter: "none" };
+    const quick = compileSagaOrThrow(definition, { contracts: serviceContracts });
+    const s = await system("late reply", [quick]);
+    // The account service is down: ReserveCredit waits in its queue past the 1 s timeout.
+    await s.services.account.participant.stop();
+    const sagaId = await startSaga(s, "create-order", orderInput("cust-ada", 300));
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const saga = (await (
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
+      ).json()) as SagaView;
+      if (saga.history.some((h) => h.eventType === "retry-timer")) break;
+      if (Date.now() > deadline) throw new Error("the step never timed out");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // Back up: it answers attempt 1 (late) and attempt 2 from the same inbox row.
+    s.services.account.participant.start();
+    expect((await settled(s, sagaId)).snapshot.status).toBe("completed");
+    // The two answers race; whichever comes second is the one recorded and ignored.
+    let late: SagaView["history"] = [];
+    const lateDeadline = Date.now() + 15_000;
+    while (late.length === 0 && Date.now() < lateDeadline) {
+      const saga = (await (
+        await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)
+      ).json()) as SagaView;
+      late = saga.history.filter((h) => h.eventType === "reply" && !h.applied);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(late.length).toBe(1);
+    expect(late[0]?.note).toMatch(
+      /reply CreditReserved for reserve-credit attempt [12] ignored \(late or duplicate\)/,
+    );
+    const account = (await get<Account>(`${s.urls.account}/accounts/cust-ada`)).body;
+    expect(account.reservations.filter((r) => r.orderId === sagaId)).toHaveLength(1);
+  });
+});
+
+describe("concurrency", () => {
+  it("200 concurrent orders for one customer never overdraw it, and money is conserved", {
+    timeout: 240_000,
+  }, async () => {
+    const s = shared;
+    const limit = 25_000;
+    const customer = await newCustomer(s, limit);
+    const amounts = Array.from({ length: 200 }, (_, i) => 100 + ((i * 37) % 400));
+    const ids = await Promise.all(
+      amounts.map((amount) => startSaga(s, "create-order", orderInput(customer, amount))),
+    );
+    const outcomes = await Promise.all(ids.map((id) => settled(s, id, 200_000)));
+    const statuses = outcomes.map((o) => o.snapshot.status);
+    expect(new Set(statuses)).toEqual(new Set(["completed", "compensated"]));
+    const account = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
+    expect(account.availableCents).toBeGreaterThanOrEqual(0);
+    expect(account.creditLimitCents).toBe(limit);
+    expect(account.availableCents + account.reservedCents + account.spentCents).toBe(limit);
+    const approved = ids.filter((_, i) => statuses[i] === "completed");
+    const approvedTotal = amounts
+      .filter((_, i) => statuses[i] === "completed")
+      .reduce((a, b) => a + b, 0);
+    expect(account.reservedCents).toBe(approvedTotal);
+    for (const [i, id] of ids.entries()) {
+      const order = (await get<{ status: string }>(`${s.urls.order}/orders/${id}`)).body;
+      expect(order.status).toBe(statuses[i] === "completed" ? "APPROVED" : "REJECTED");
+    }
+    expect(approved.length).toBeGreaterThan(0);
+    expect(approved.length).toBeLessThan(200);
+  });
+});
