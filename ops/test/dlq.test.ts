@@ -56,7 +56,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     for (const id of sagaIds) {
       expect((await h.saga(id)).snapshot).toMatchObject({
         status: "running",
-        pending: { step: "reserve-credit" },
+        pending: { "reserve-credit": { step: "reserve-credit" } },
       });
     }
     // The rest of the mix: a saga that already finished (unknown customer: failed at its first

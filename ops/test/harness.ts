@@ -177,12 +177,12 @@ export class OpsHarness {
   /** A saga's status, step and snapshot, as the API returns it. */
   async saga(
     id: string,
-  ): Promise<{ snapshot: { status: string; pending: { step: string } | null } }> {
+  ): Promise<{ snapshot: { status: string; pending: Record<string, { step: string }> } }> {
     const response = await fetch(`${this.system.urls.orchestrator}/sagas/${id}`, {
       headers: { authorization: `Bearer ${this.system.apiToken}` },
     });
     return (await response.json()) as {
-      snapshot: { status: string; pending: { step: string } | null };
+      snapshot: { status: string; pending: Record<string, { step: string }> };
     };
   }
 

@@ -143,7 +143,14 @@ function renderSaga(saga: ShownSaga, now: number): string {
   const lines = [
     `saga ${saga.id}  ${saga.name} v${saga.version}`,
     `status   ${saga.status} (${saga.state})${saga.pivotPassed ? ", pivot passed" : ""}`,
-    `waits on ${saga.pending ? `${saga.pending.step}${saga.pending.compensation ? " (compensation)" : ""} attempt ${saga.pending.attempt}, for a ${saga.pending.waitingFor}` : "nothing"}`,
+    `waits on ${
+      Object.values(saga.pending)
+        .map(
+          (work) =>
+            `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt}, for a ${work.waitingFor}`,
+        )
+        .join("; ") || "nothing"
+    }`,
   ];
   if (saga.failure) {
     lines.push(

@@ -11,13 +11,16 @@ export interface SagaView {
   state: string;
   createdAt: string;
   updatedAt: string;
-  /** What it waits on; null when terminal. */
-  pending: {
-    step: string;
-    compensation: boolean;
-    attempt: number;
-    waitingFor: string;
-  } | null;
+  /** What it waits on, by step; empty when terminal. */
+  pending: Record<
+    string,
+    {
+      step: string;
+      compensation: boolean;
+      attempt: number;
+      waitingFor: string;
+    }
+  >;
   failure: { step: string; kind: string; code: string; message: string } | null;
   pivotPassed: boolean;
   steps: Record<
@@ -98,14 +101,15 @@ const text = (value: unknown): string =>
 const snapshotSchema = z.looseObject({
   status: z.string(),
   state: z.string(),
-  pending: z
-    .looseObject({
+  pending: z.record(
+    z.string(),
+    z.looseObject({
       step: z.string(),
       compensation: z.boolean(),
       attempt: z.number(),
       waitingFor: z.string(),
-    })
-    .nullable(),
+    }),
+  ),
   failure: z
     .looseObject({ step: z.string(), kind: z.string(), code: z.string(), message: z.string() })
     .nullable(),
@@ -310,14 +314,17 @@ export class OrchestratorClient {
       state: snapshot.state,
       createdAt: text(saga.createdAt),
       updatedAt: text(saga.updatedAt),
-      pending: snapshot.pending
-        ? {
-            step: snapshot.pending.step,
-            compensation: snapshot.pending.compensation,
-            attempt: snapshot.pending.attempt,
-            waitingFor: snapshot.pending.waitingFor,
-          }
-        : null,
+      pending: Object.fromEntries(
+        Object.entries(snapshot.pending).map(([step, work]) => [
+          step,
+          {
+            step: work.step,
+            compensation: work.compensation,
+            attempt: work.attempt,
+            waitingFor: work.waitingFor,
+          },
+        ]),
+      ),
       failure: snapshot.failure
         ? {
             step: snapshot.failure.step,

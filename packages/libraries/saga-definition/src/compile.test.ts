@@ -51,6 +51,24 @@ describe("shipped sagas (golden files)", () => {
     expectGolden(`${name}.golden.mmd`, renderMermaid(result.saga));
   });
 
+  // A file that uses no newer feature must keep its hash across engine upgrades: a running
+  // orchestrator refuses the same name and version with a different hash at start-up.
+  it.each([
+    [
+      "cancel-order.saga.json",
+      "sha256:609c23ebcc8ac4ab33f6da4e2d994a81f8d016264d2ee65ac8a4dc146a859116",
+    ],
+    [
+      "create-order.saga.json",
+      "sha256:ea17610c7661c0527e8c69c99bf33e791bf65291a4b6e321422ab2002ec757de",
+    ],
+  ])("%s keeps its content hash", (file, hash) => {
+    const definition: unknown = JSON.parse(readFileSync(join(definitionsDir, file), "utf8"));
+    const result = compileSaga(definition, { contracts: serviceContracts });
+    if (!result.ok) throw new Error("does not compile");
+    expect(result.saga.hash).toBe(hash);
+  });
+
   it.each(shipped)("the README shows the diagram of %s", (file) => {
     const definition: unknown = JSON.parse(readFileSync(join(definitionsDir, file), "utf8"));
     const result = compileSaga(definition, { contracts: serviceContracts });

@@ -13,6 +13,7 @@ import {
   type StepRole,
   stepStateId,
 } from "./compiled-saga.ts";
+import { compileCondition } from "./condition.ts";
 import { contentHash } from "./content-hash.ts";
 import type { ContractRegistry } from "./contract-registry.ts";
 import {
@@ -159,6 +160,8 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
       compensation: compileCompensation(step, contracts),
       retry: retryPolicy(step.retry, DEFAULT_STEP_RETRY),
       timeoutMs: step.timeout ? (parseDuration(step.timeout) as number) : defaultTimeout,
+      // Only when authored: an absent key keeps the hash of a definition without conditions.
+      ...(step.when ? { when: compileCondition(step.when) } : {}),
     };
   });
 
@@ -189,6 +192,7 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
           : step.compensation
             ? compensationStateId(step.name)
             : compensationBefore(index),
+      ...(step.when ? { onNotTaken: next ? stepStateId(next.name) : FINAL_STATES.completed } : {}),
     };
     if (step.compensation) {
       const after = compensationBefore(index);

@@ -2,6 +2,7 @@
 // runs. Every default is applied, durations are milliseconds, mappings are pre-parsed, and the
 // state machine (forward path, failure edges, compensation chain) is explicit, so the engine never
 // re-derives anything from the authored file.
+import type { CompiledCondition } from "./condition.ts";
 import type { MappingExpr } from "./mapping.ts";
 
 /** Identifies the compiled format, so a stored compiled saga says how to read it. */
@@ -64,6 +65,11 @@ export interface CompiledStep {
   retry: CompiledRetryPolicy;
   /** Timeout of one attempt. */
   timeoutMs: number;
+  /**
+   * The step runs only when this holds, evaluated once when it is reached. Absent (not null)
+   * for an unconditional step, so a definition without conditions keeps its content hash.
+   */
+  when?: CompiledCondition;
 }
 
 /** Names of the states that end (or park) a saga. */
@@ -86,11 +92,21 @@ export type FinalState = (typeof FINAL_STATES)[keyof typeof FINAL_STATES];
  *   from this step itself when it has one; its compensation leaves a guard that refuses the late
  *   action, so compensating an action that never ran is safe. An exhausted pivot (or a step after
  *   it) goes to `needs-intervention`: its effect cannot be undone and may still happen.
+ * - `onNotTaken` (conditional steps only) when its condition is false: the step is not taken,
+ *   the saga goes on as after a success, and the step is never compensated.
  * A `compensation` state goes to `onSuccess` once its command replied, and to `onExhausted` when
  * its retries run out (the saga then needs an operator).
  */
 export type CompiledState =
-  | { type: "step"; step: string; onSuccess: string; onFailure: string; onExhausted: string }
+  | {
+      type: "step";
+      step: string;
+      onSuccess: string;
+      onFailure: string;
+      onExhausted: string;
+      /** Where a conditional step goes when its condition is false; only on conditional steps. */
+      onNotTaken?: string;
+    }
   | { type: "compensation"; step: string; onSuccess: string; onExhausted: string }
   | { type: "final"; outcome: FinalState };
 

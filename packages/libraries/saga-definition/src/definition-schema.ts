@@ -84,6 +84,102 @@ export const compensationSchema = z
       "Undoes a completed step when a later step fails. Compensations are retried; when they still fail the saga needs an operator.",
   });
 
+/** A literal a condition compares with. */
+export type ConditionLiteral = string | number | boolean | null;
+
+/** Comparison operators of a condition, each with the literal it takes. */
+export const COMPARISONS = [
+  "equals",
+  "notEquals",
+  "greaterThan",
+  "greaterThanOrEqual",
+  "lessThan",
+  "lessThanOrEqual",
+  "in",
+] as const;
+/** One of `COMPARISONS`. */
+export type Comparison = (typeof COMPARISONS)[number];
+
+/** A condition as authored (`when` of a step). */
+export type ConditionDefinition =
+  | { all: ConditionDefinition[] }
+  | { any: ConditionDefinition[] }
+  | { not: ConditionDefinition }
+  | { stepRan: string }
+  | { path: string; exists: boolean }
+  | ({ path: string; ifMissing?: boolean } & (
+      | { equals: ConditionLiteral }
+      | { notEquals: ConditionLiteral }
+      | { greaterThan: number }
+      | { greaterThanOrEqual: number }
+      | { lessThan: number }
+      | { lessThanOrEqual: number }
+      | { in: ConditionLiteral[] }
+    ));
+
+const conditionPath = z.string().regex(/^\$\./).meta({
+  description:
+    'What the condition reads: "$.input.x", "$.steps.<step>.reply.x", "$.steps.<step>.response.body.x" or ".response.status" of an earlier step.',
+});
+const conditionLiteral = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const ifMissing = z.boolean().optional().meta({
+  description:
+    "What the comparison is when the path is absent (a field the schema does not require, or an earlier step that was not taken). Needed for such a path unless an `exists` test of it comes earlier in an enclosing `all`.",
+});
+const comparison = <Key extends Comparison, Value extends z.ZodType>(
+  key: Key,
+  value: Value,
+  description: string,
+) =>
+  z
+    .strictObject({ path: conditionPath, [key]: value, ifMissing } as {
+      path: typeof conditionPath;
+      ifMissing: typeof ifMissing;
+    } & Record<Key, Value>)
+    .meta({ description });
+
+/**
+ * A step's condition: evaluated once, when the step is reached, from the saga's input and the
+ * earlier steps' outputs. A step whose condition is false is not taken (and never compensated).
+ */
+export const conditionSchema: z.ZodType<ConditionDefinition> = z
+  .lazy(() =>
+    z.union([
+      z.strictObject({ all: z.array(conditionSchema).min(1) }).meta({
+        description:
+          "True when every condition is; read left to right, so an earlier `exists` guards a later comparison.",
+      }),
+      z
+        .strictObject({ any: z.array(conditionSchema).min(1) })
+        .meta({ description: "True when at least one condition is." }),
+      z
+        .strictObject({ not: conditionSchema })
+        .meta({ description: "True when the condition is false." }),
+      z
+        .strictObject({ stepRan: z.string().regex(NAME_PATTERN) })
+        .meta({ description: "True when the earlier step was taken (its own condition held)." }),
+      z
+        .strictObject({ path: conditionPath, exists: z.boolean() })
+        .meta({ description: "True when the path is present (exists: true) or absent (false)." }),
+      comparison("equals", conditionLiteral, "True when the value equals the literal."),
+      comparison("notEquals", conditionLiteral, "True when the value differs from the literal."),
+      comparison("greaterThan", z.number(), "True when the number is greater."),
+      comparison("greaterThanOrEqual", z.number(), "True when the number is greater or equal."),
+      comparison("lessThan", z.number(), "True when the number is smaller."),
+      comparison("lessThanOrEqual", z.number(), "True when the number is smaller or equal."),
+      comparison(
+        "in",
+        z.array(conditionLiteral).min(1),
+        "True when the value equals one of the literals.",
+      ),
+    ]),
+  )
+  .meta({
+    id: "condition",
+    description:
+      'A condition over the saga\'s data: { "path": "$.input.x", "greaterThan": 100 }, "equals", "notEquals", "greaterThanOrEqual", "lessThan", "lessThanOrEqual", "in", "exists", { "stepRan": "<step>" }, and "all" / "any" / "not".',
+  });
+
 const stepCommon = {
   name: name("Step name, unique in the saga"),
   description: z.string().optional().meta({ description: "What the step does, for humans." }),
@@ -98,6 +194,10 @@ const stepCommon = {
   }),
   retry: retryPolicySchema.optional(),
   timeout: duration("Timeout of one attempt. Default 30s for commands, 10s for HTTP").optional(),
+  when: conditionSchema.optional().meta({
+    description:
+      "Run the step only when this condition holds, evaluated once when the step is reached. A step not taken is recorded as such and never compensated. The pivot cannot have one.",
+  }),
 };
 
 /** A step that sends a command to a service's SQS queue and waits for its reply. */

@@ -1,6 +1,7 @@
 // Renders a compiled saga as a Mermaid state diagram: the forward path top to bottom, failure
 // edges into the compensation chain, the chain running backwards to `compensated`, and the pivot
 // highlighted. It reads only the compiled machine, so the picture is exactly what the engine runs.
+
 import {
   type CompiledSaga,
   type CompiledState,
@@ -9,6 +10,7 @@ import {
   FINAL_STATES,
   stepStateId,
 } from "./compiled-saga.ts";
+import { type CompiledCondition, describeCondition } from "./condition.ts";
 
 function nodeId(stateId: string): string {
   return stateId.replace(/[^A-Za-z0-9]+/g, "_");
@@ -86,13 +88,35 @@ export function renderMermaid(saga: CompiledSaga): string {
       );
     }
   }
+  // A conditional step is entered through a choice: the saga reaches the choice, and takes the
+  // step only when its condition holds.
+  const choices = new Map<string, string>();
+  for (const [id, state] of stateEntries) {
+    if (state.type === "step" && steps.get(state.step)?.when) {
+      const choice = `when_${nodeId(id)}`;
+      choices.set(id, choice);
+      lines.push(`  state ${choice} <<choice>>`);
+    }
+  }
+  const target = (id: string) => choices.get(id) ?? nodeId(id);
   const used = new Set<string>();
   const edge = (from: string, to: string, text: string) => {
     used.add(to);
-    lines.push(`  ${nodeId(from)} --> ${nodeId(to)}: ${edgeLabel(text)}`);
+    lines.push(`  ${nodeId(from)} --> ${target(to)}: ${edgeLabel(text)}`);
   };
 
-  lines.push("", "  %% forward path", `  [*] --> ${nodeId(saga.initial)}`);
+  lines.push("", "  %% forward path", `  [*] --> ${target(saga.initial)}`);
+  for (const [id, state] of stateEntries) {
+    const choice = choices.get(id);
+    if (state.type !== "step" || !choice) continue;
+    const step = steps.get(state.step) as CompiledStep;
+    const notTaken = state.onNotTaken ?? state.onSuccess;
+    used.add(notTaken);
+    lines.push(
+      `  ${choice} --> ${nodeId(id)}: ${edgeLabel(`when ${describeCondition(step.when as CompiledCondition)}`)}`,
+      `  ${choice} --> ${target(notTaken)}: ${edgeLabel("otherwise (not taken)")}`,
+    );
+  }
   for (const [id, state] of stateEntries) {
     if (state.type !== "step") continue;
     const step = steps.get(state.step) as CompiledStep;

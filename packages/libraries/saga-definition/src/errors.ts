@@ -63,6 +63,14 @@ export const DiagnosticCode = {
   pathStepAccessor: "SAGA_PATH_STEP_ACCESSOR",
   pathNotInSchema: "SAGA_PATH_NOT_IN_SCHEMA",
   pathFailureOutsideCompensation: "SAGA_PATH_FAILURE_OUTSIDE_COMPENSATION",
+  pathStepMayNotRun: "SAGA_PATH_STEP_MAY_NOT_RUN",
+  // Conditions (`when`)
+  conditionInvalid: "SAGA_CONDITION_INVALID",
+  conditionTypeMismatch: "SAGA_CONDITION_TYPE_MISMATCH",
+  conditionNeverMatches: "SAGA_CONDITION_LITERAL_IMPOSSIBLE",
+  conditionUnguarded: "SAGA_CONDITION_PATH_UNGUARDED",
+  conditionStepNotEarlier: "SAGA_CONDITION_STEP_NOT_EARLIER",
+  pivotConditional: "SAGA_PIVOT_CONDITIONAL",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -22,6 +22,15 @@ export {
   type StepRole,
   stepStateId,
 } from "./compiled-saga.ts";
+export {
+  type ComparedValue,
+  type CompiledCondition,
+  type ConditionVerdict,
+  compileCondition,
+  describeCompared,
+  describeCondition,
+  evaluateCondition,
+} from "./condition.ts";
 export { canonicalJson, contentHash } from "./content-hash.ts";
 export {
   type CommandContract,
@@ -33,8 +42,13 @@ export {
   type ServiceContract,
 } from "./contract-registry.ts";
 export {
+  COMPARISONS,
   type CommandStepDefinition,
+  type Comparison,
   type CompensationDefinition,
+  type ConditionDefinition,
+  type ConditionLiteral,
+  conditionSchema,
   type HttpStepDefinition,
   MAX_STEPS,
   type RetryPolicyDefinition,

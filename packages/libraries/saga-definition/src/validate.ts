@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { ContractRegistry, JsonSchema } from "./contract-registry.ts";
 import {
+  type ConditionDefinition,
   definitionHeaderSchema,
   MAX_STEPS,
   type StepDefinition,
@@ -12,6 +13,11 @@ import {
 } from "./definition-schema.ts";
 import { parseDuration } from "./duration.ts";
 import { type Diagnostic, DiagnosticCode } from "./errors.ts";
+import {
+  checkCondition,
+  checkConditionShape,
+  checkPivotUnconditional,
+} from "./validate/conditions.ts";
 import { type AnalysisContext, isRecord, skeletonOf } from "./validate/context.ts";
 import { checkStep } from "./validate/contracts.ts";
 import { Collector } from "./validate/diagnostics.ts";
@@ -62,12 +68,18 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
     }
   }
   ctx.steps = rawSteps.map((rawStep, index) => {
-    const parsed = stepSchema.safeParse(rawStep, { reportInput: true });
+    // The condition is checked on its own: a union's zod error says little, and a broken
+    // condition should not hide the step's other problems.
+    const { when, ...rest } = isRecord(rawStep) ? rawStep : { when: undefined };
+    const parsed = stepSchema.safeParse(isRecord(rawStep) ? rest : rawStep, { reportInput: true });
+    const conditionSound =
+      when === undefined || checkConditionShape(when, ["steps", index, "when"], ctx.out);
     if (!parsed.success) {
       ctx.out.addZodIssues(parsed.error.issues, ["steps", index]);
       return undefined;
     }
-    return parsed.data;
+    if (when === undefined) return parsed.data;
+    return conditionSound ? { ...parsed.data, when: when as ConditionDefinition } : parsed.data;
   });
   // A step with structural errors is still known by what it validly declares (its name, pivot,
   // readOnly, whether it has a compensation), so references to it resolve and its other
@@ -84,9 +96,12 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
   checkSagaTimeout(ctx);
   checkStepNames(ctx);
   checkPivotRules(ctx);
+  checkPivotUnconditional(ctx);
   ctx.steps.forEach((step, index) => {
-    if (step) checkStep(ctx, step, index);
-    else checkBrokenStepPaths(ctx, rawSteps[index], index);
+    if (step) {
+      checkStep(ctx, step, index);
+      checkCondition(ctx, step, index);
+    } else checkBrokenStepPaths(ctx, rawSteps[index], index);
   });
   return {
     diagnostics: ctx.out.diagnostics,

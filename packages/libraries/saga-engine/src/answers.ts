@@ -105,7 +105,7 @@ export function stepTimedOut(
   if (!pending)
     return run.ignore(run.staleNote("timeout", event.step, event.attempt, event.compensation));
   // The timer fired, so it needs no cancelling.
-  run.s.pending = { ...pending, timerId: "" };
+  run.setPending({ ...pending, timerId: "" });
   const step = run.step(event.step);
   const timeoutMs = event.compensation ? (step.compensation?.timeoutMs ?? 0) : step.timeoutMs;
   return run.attemptFailed(

@@ -5,7 +5,7 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { SagaSnapshot } from "./model.ts";
+import { activeWork, type SagaSnapshot } from "./model.ts";
 import { SagaDriver } from "./testing/driver.ts";
 import { compileFixture } from "./testing/fixture-saga.ts";
 
@@ -62,7 +62,7 @@ describe("compensation replies (property)", () => {
         const undoneBy = new Set<string>();
         for (const answer of answers) {
           const before = snap(driver);
-          const pending = before.pending;
+          const pending = activeWork(before);
           if (answer.k === "fire") {
             driver.fireNext();
           } else if (pending?.compensation) {
@@ -90,7 +90,7 @@ describe("compensation replies (property)", () => {
         // Once nobody answers with success, the timers alone end in an operator's hands.
         if (giveUp) {
           for (let round = 0; round < 200 && snap(driver).status === "compensating"; round++) {
-            if (snap(driver).pending?.waitingFor === "reply") {
+            if (activeWork(snap(driver))?.waitingFor === "reply") {
               driver.reply("CommandFailed", { code: "DB_DOWN", message: "no" });
             } else {
               driver.fireNext();

@@ -12,12 +12,12 @@ export function deadlinePassed(run: Run): TransitionResult {
     );
   }
   if (run.s.pivotPassed) {
-    run.publish(LifecycleEvent.deadlinePassed, run.s.pending?.step ?? null);
+    run.publish(LifecycleEvent.deadlinePassed, run.pendingWork()?.step ?? null);
     return run.done(
       "saga deadline passed after the pivot: the remaining steps are retried, never compensated",
     );
   }
-  const pending = run.s.pending;
+  const pending = run.pendingWork();
   if (!pending) return run.ignore("saga deadline ignored: the saga waits on nothing");
   run.cancelPendingTimer();
   const step = run.step(pending.step);

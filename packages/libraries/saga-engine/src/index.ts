@@ -1,6 +1,7 @@
 export { backoffDelayMs } from "./backoff.ts";
 export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
 export {
+  activeWork,
   type Effect,
   type FailureInfo,
   LifecycleEvent,

@@ -30,6 +30,8 @@ export type StepStatus =
   | "running"
   | "succeeded"
   | "skipped"
+  /** Its condition was false when the saga reached it: it never ran, and is never compensated. */
+  | "not-taken"
   | "failed"
   | "compensating"
   | "compensated";
@@ -46,7 +48,7 @@ export interface StepRecord {
   lastError: { code: string; message: string } | null;
 }
 
-/** The one thing a running saga waits on: a reply (with its timeout) or a retry timer. */
+/** What a running saga waits on for one step: a reply (with its timeout) or a retry timer. */
 export interface PendingWork {
   step: string;
   compensation: boolean;
@@ -74,8 +76,12 @@ export interface SagaSnapshot {
   state: string;
   input: JsonValue;
   steps: Record<string, StepRecord>;
-  /** What the saga waits on; null when terminal. Kept in needs-intervention for `retry`. */
-  pending: PendingWork | null;
+  /**
+   * What the saga waits on, by step; empty when terminal. Kept in needs-intervention for
+   * `retry`. Steps run one at a time, so it holds at most one entry (see `activeWork`); it is a
+   * map so that parallel branches can each hold theirs without another change of the stored shape.
+   */
+  pending: Record<string, PendingWork>;
   failure: FailureInfo | null;
   /** True once the pivot succeeded: from then on nothing is compensated. */
   pivotPassed: boolean;
@@ -122,6 +128,7 @@ export const LifecycleEvent = {
   stepCompleted: "saga.step.completed",
   stepFailed: "saga.step.failed",
   stepRetrying: "saga.step.retrying",
+  stepNotTaken: "saga.step.not-taken",
   stepCompensated: "saga.step.compensated",
   completed: "saga.completed",
   compensated: "saga.compensated",
@@ -180,4 +187,10 @@ export interface TransitionResult {
   refused?: { code: string; message: string };
   /** One line for the history: what happened and why. */
   note: string;
+}
+
+/** The one piece of work a saga waits on (steps run one at a time), or null when it waits on none. */
+export function activeWork(snapshot: Pick<SagaSnapshot, "pending">): PendingWork | null {
+  for (const work of Object.values(snapshot.pending)) return work;
+  return null;
 }

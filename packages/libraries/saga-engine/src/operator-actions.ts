@@ -14,7 +14,7 @@ export function applyOperatorAction(
   if (isTerminal(run.s.status)) {
     return run.refuse("SAGA_TERMINAL", `Cannot ${event.action}: the saga is ${run.s.status}.`);
   }
-  const pending = run.s.pending;
+  const pending = run.pendingWork();
   const parked = run.s.status === SagaStatus.needsIntervention;
   switch (event.action) {
     case "retry": {
@@ -108,7 +108,7 @@ export function applyOperatorAction(
         );
       }
       run.s.status = SagaStatus.resolved;
-      run.s.pending = null;
+      run.setPending(null);
       if (run.s.deadlineAt)
         run.effects.push({ type: "cancel-timer", timerId: deadlineTimerId(run.s.sagaId) });
       run.publish(LifecycleEvent.resolved, null, { actor: event.actor, reason: event.reason });

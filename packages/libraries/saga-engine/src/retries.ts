@@ -20,7 +20,7 @@ export function failAttempt(
   code: string,
   message: string,
 ): TransitionResult {
-  const pending = run.s.pending as PendingWork;
+  const pending = run.pendingWork() as PendingWork;
   run.cancelPendingTimer();
   const record = run.record(step.name);
   record.lastError = { code, message };
@@ -38,7 +38,7 @@ export function failAttempt(
       fireAt: new Date(run.context.now.getTime() + delayMs).toISOString(),
       event: { type: "retry-timer", step: step.name, attempt: next, compensation },
     });
-    run.s.pending = { ...pending, waitingFor: "retry-timer", timerId: retryTimer };
+    run.setPending({ ...pending, waitingFor: "retry-timer", timerId: retryTimer });
     run.publish(LifecycleEvent.stepRetrying, step.name, {
       attempt: next,
       delayMs,
@@ -49,7 +49,7 @@ export function failAttempt(
       `${compensation ? "compensation of " : ""}${step.name} attempt ${pending.attempt} failed (${code}: ${message}); attempt ${next} in ${delayMs} ms`,
     );
   }
-  run.s.pending = { ...pending, timerId: "" };
+  run.setPending({ ...pending, timerId: "" });
   if (compensation) {
     run.publish(LifecycleEvent.stepFailed, step.name, { compensation: true, code, message });
     run.enterState(run.compensationState(step.name).onExhausted);
@@ -70,7 +70,7 @@ export function retryTimerFired(
   run: Run,
   event: Extract<SagaEvent, { type: "retry-timer" }>,
 ): TransitionResult {
-  const pending = run.s.pending;
+  const pending = run.pendingWork();
   const live =
     !isTerminal(run.s.status) &&
     run.s.status !== SagaStatus.needsIntervention &&

@@ -8,6 +8,9 @@ import {
   type CompiledState,
   type CompiledStep,
   compensationStateId,
+  describeCompared,
+  describeCondition,
+  evaluateCondition,
   evaluateMapping,
   type JsonValue,
   type MappingContext,
@@ -19,6 +22,7 @@ import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
+  activeWork,
   type Effect,
   type FailureInfo,
   LifecycleEvent,
@@ -47,10 +51,14 @@ export class Run {
     this.s = structuredClone(snapshot);
   }
 
+  /** What happened on the way besides the event itself (steps not taken), for the note. */
+  private readonly asides: string[] = [];
+
   done(note: string): TransitionResult {
     this.s.seq += 1;
     this.s.updatedAt = this.context.now.toISOString();
-    return { snapshot: this.s, effects: this.effects, applied: true, note };
+    const full = [note, ...this.asides].join("; ");
+    return { snapshot: this.s, effects: this.effects, applied: true, note: full };
   }
 
   // ignore and refuse run before anything is mutated, so the working copy still equals the
@@ -120,6 +128,16 @@ export class Run {
     });
   }
 
+  /** The work the saga waits on, or null. */
+  pendingWork(): PendingWork | null {
+    return activeWork(this.s);
+  }
+
+  /** Sets what the saga waits on; steps run one at a time, so it replaces any other work. */
+  setPending(work: PendingWork | null): void {
+    this.s.pending = work ? { [work.step]: work } : {};
+  }
+
   /** The mapping context: what payloads, paths and bodies can refer to. */
   mappingContext(): MappingContext {
     return buildMappingContext({
@@ -137,13 +155,39 @@ export class Run {
     this.s.state = id;
     if (state.type === "step") {
       this.s.status = SagaStatus.running;
+      const step = this.step(state.step);
+      // Evaluated here, once, when the step is reached: a retry of the step restarts an attempt
+      // and never comes back through this state, so it never re-evaluates the condition.
+      if (step.when) {
+        const verdict = evaluateCondition(step.when, this.mappingContext(), (name) => {
+          const status = this.s.steps[name]?.status;
+          return status === "succeeded" || status === "skipped";
+        });
+        if (!verdict.holds) {
+          this.record(step.name).status = "not-taken";
+          const values = describeCompared(verdict.compared);
+          this.asides.push(
+            `${step.name} not taken: ${describeCondition(step.when)} is false${values ? ` (${values})` : ""}`,
+          );
+          this.publish(LifecycleEvent.stepNotTaken, step.name, {
+            condition: describeCondition(step.when),
+            compared: verdict.compared as unknown as JsonValue,
+          });
+          this.enterState(state.onNotTaken ?? state.onSuccess);
+          return;
+        }
+      }
       this.startAttempt(state.step, false, 1, 0);
       return;
     }
     if (state.type === "compensation") {
       const record = this.record(state.step);
-      // At most once: a step already compensated (or never started) is passed over.
-      if (record.status === "compensated" || record.status === "pending") {
+      // At most once: a step already compensated, never started or not taken is passed over.
+      if (
+        record.status === "compensated" ||
+        record.status === "pending" ||
+        record.status === "not-taken"
+      ) {
         this.enterState(state.onSuccess);
         return;
       }
@@ -167,15 +211,16 @@ export class Run {
     if (status === SagaStatus.needsIntervention) {
       // Kept (not cleared) so that an operator's retry knows what to run again; no timer is
       // armed for it: the saga is parked until someone acts.
-      if (this.s.pending) this.s.pending = { ...this.s.pending, timerId: "" };
+      const parked = this.pendingWork();
+      if (parked) this.setPending({ ...parked, timerId: "" });
       // The deadline timer stays armed; if it fires while the saga is parked it is ignored, and
       // an operator's retry or skip arms it again (see `rearmDeadline`).
-      this.publish(LifecycleEvent.needsIntervention, this.s.pending?.step ?? null, {
+      this.publish(LifecycleEvent.needsIntervention, this.pendingWork()?.step ?? null, {
         failure: this.failureJson(),
       });
       return;
     }
-    this.s.pending = null;
+    this.setPending(null);
     if (this.s.deadlineAt)
       this.effects.push({ type: "cancel-timer", timerId: deadlineTimerId(this.s.sagaId) });
     const name =
@@ -256,7 +301,7 @@ export class Run {
         if (unencodable !== undefined) {
           // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
           // the step fails (non-retryable) with a message that names the parameter.
-          this.s.pending = null;
+          this.setPending(null);
           this.stepFailed(
             step,
             "non-retryable",
@@ -286,7 +331,7 @@ export class Run {
       fireAt: new Date(this.context.now.getTime() + timeoutMs).toISOString(),
       event: { type: "step-timeout", step: stepName, attempt, compensation },
     });
-    this.s.pending = {
+    this.setPending({
       step: stepName,
       compensation,
       attempt,
@@ -294,12 +339,12 @@ export class Run {
       waitingFor: "reply",
       timerId: timeoutTimer,
       idempotencyKey,
-    };
+    });
   }
 
   /** Whether an answer is for exactly what the saga waits on. */
   awaits(step: string, attempt: number, compensation: boolean): PendingWork | undefined {
-    const pending = this.s.pending;
+    const pending = this.pendingWork();
     if (isTerminal(this.s.status) || this.s.status === SagaStatus.needsIntervention)
       return undefined;
     if (pending?.waitingFor !== "reply") return undefined;
@@ -316,15 +361,15 @@ export class Run {
   staleNote(kind: string, step: string, attempt: number, compensation: boolean): string {
     const what = `${kind} for ${compensation ? "the compensation of " : ""}${step} attempt ${attempt}`;
     if (isTerminal(this.s.status)) return `${what} ignored: the saga is ${this.s.status}`;
-    const pending = this.s.pending;
+    const pending = this.pendingWork();
     if (!pending) return `${what} ignored: the saga waits on nothing`;
     const waiting = `${pending.compensation ? "the compensation of " : ""}${pending.step} attempt ${pending.attempt} (${pending.waitingFor})`;
     return `${what} ignored (late or duplicate): the saga waits on ${waiting}`;
   }
 
   cancelPendingTimer(): void {
-    if (this.s.pending?.timerId)
-      this.effects.push({ type: "cancel-timer", timerId: this.s.pending.timerId });
+    const timer = this.pendingWork()?.timerId;
+    if (timer) this.effects.push({ type: "cancel-timer", timerId: timer });
   }
 
   onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {

@@ -5,12 +5,26 @@
 import type { JsonValue } from "@sagaworks/saga-definition";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { Effect, SagaEvent, SagaSnapshot, TransitionResult } from "./model.ts";
+import {
+  activeWork,
+  type Effect,
+  type SagaEvent,
+  type SagaSnapshot,
+  type TransitionResult,
+} from "./model.ts";
 import { SagaDriver } from "./testing/driver.ts";
-import { compileFixture } from "./testing/fixture-saga.ts";
+import { compileFixture, fixtureDefinition } from "./testing/fixture-saga.ts";
 import { deadlineTimerId, isTerminal } from "./transition.ts";
 
-const compiled = compileFixture();
+/** The fixture, with step b taken only when the check did not answer with the id "skip-b". */
+function withConditionalB() {
+  const definition = fixtureDefinition();
+  (definition.steps[2] as Record<string, unknown>).when = {
+    not: { path: "$.steps.check.response.body.id", equals: "skip-b" },
+  };
+  return compileFixture(definition);
+}
+const compiled = withConditionalB();
 const SAGA = "00000000-0000-4000-8000-000000000001";
 const stepIndex = new Map(compiled.steps.map((step) => [step.name, step.index]));
 const roleOf = new Map(compiled.steps.map((step) => [step.name, step.role]));
@@ -97,7 +111,7 @@ const parked = (s: SagaSnapshot) => isTerminal(s.status) || s.status === "needs-
 
 /** Whether `event` is for exactly what the saga waits on: the only events that may apply. */
 function live(s: SagaSnapshot, event: SagaEvent): boolean {
-  const pending = s.pending;
+  const pending = activeWork(s);
   switch (event.type) {
     case "reply":
     case "http-response":
@@ -157,10 +171,13 @@ class World {
   readonly driver = new CheckedDriver(compiled);
   readonly delivered: SagaEvent[] = [];
   readonly restarts: boolean;
+  /** What the check answers: one world in three makes step b's condition false. */
+  readonly checkedId: string;
 
   constructor(seed: number, restarts: boolean) {
     this.driver.random = seeded(seed);
     this.restarts = restarts;
+    this.checkedId = seed % 3 === 0 ? "skip-b" : "thing-1";
     this.driver.start({ id: "thing-1" }, SAGA);
   }
 
@@ -180,12 +197,12 @@ class World {
     kind: "success" | "business" | "unexpected" | "unexpected-listed",
     attempt: number,
   ) {
-    const pending = this.snapshot.pending;
+    const pending = activeWork(this.snapshot);
     if (!pending) return;
     const { step, compensation } = pending;
     if (!compensation && step === "check") {
       const status = kind === "success" ? 200 : kind === "business" ? 404 : 503;
-      this.deliver({ type: "http-response", step, attempt, status, body: { id: "thing-1" } });
+      this.deliver({ type: "http-response", step, attempt, status, body: { id: this.checkedId } });
       return;
     }
     let name: string;
@@ -201,7 +218,7 @@ class World {
   }
 
   run(action: Action): void {
-    const pending = this.snapshot.pending;
+    const pending = activeWork(this.snapshot);
     switch (action.k) {
       case "success":
       case "business":
@@ -240,7 +257,7 @@ class World {
             step: "check",
             attempt: pending.attempt,
             status: action.status,
-            body: action.status === 200 ? { id: "thing-1" } : { message: "nope" },
+            body: action.status === 200 ? { id: this.checkedId } : { message: "nope" },
           });
         }
         return;
@@ -266,7 +283,8 @@ class World {
   /** The world answers: reply successes, fire retry timers; bounded. */
   quiesce(): void {
     for (let i = 0; i < 200; i++) {
-      const { status, pending } = this.snapshot;
+      const { status } = this.snapshot;
+      const pending = activeWork(this.snapshot);
       if (isTerminal(status) || status === "needs-intervention") return;
       if (pending?.waitingFor === "reply") this.answer("success", pending.attempt);
       else if (!this.driver.fireNext()) return;
@@ -278,8 +296,9 @@ class World {
 function checkState(world: World): void {
   const s = world.snapshot;
   if (!parked(s)) {
-    expect(s.pending, "a running saga waits on something").not.toBeNull();
-    const pending = s.pending as NonNullable<SagaSnapshot["pending"]>;
+    const pending = activeWork(s);
+    if (!pending) throw new Error("a running saga waits on something");
+    expect(Object.keys(s.pending), "one step at a time").toEqual([pending.step]);
     expect(
       world.driver.timers.has(pending.timerId),
       `${s.status} saga waits on ${pending.step}#${pending.attempt} (${pending.waitingFor}) without an armed timer`,
@@ -287,10 +306,10 @@ function checkState(world: World): void {
     expect(s.status).toBe(pending.compensation ? "compensating" : "running");
     expect(s.state).toBe(`${pending.compensation ? "compensate" : "step"}:${pending.step}`);
   }
-  if (isTerminal(s.status)) expect(s.pending).toBeNull();
+  if (isTerminal(s.status)) expect(s.pending).toEqual({});
   if (s.pivotPassed) expect(["compensating", "compensated"]).not.toContain(s.status);
   // Only the deadline and the one thing the saga waits on may be armed.
-  const allowed = new Set([deadlineTimerId(SAGA), s.pending?.timerId ?? ""]);
+  const allowed = new Set([deadlineTimerId(SAGA), activeWork(s)?.timerId ?? ""]);
   for (const id of world.driver.timers.keys()) {
     expect(allowed.has(id), `stray timer ${id} (saga ${s.status})`).toBe(true);
   }
@@ -335,6 +354,13 @@ function checkHistory(results: TransitionResult[]): void {
       }
     }
   });
+  // A step not taken never sent anything, so nothing of it is ever compensated either.
+  const last = applied.at(-1)?.snapshot;
+  for (const [step, record] of Object.entries(last?.steps ?? {})) {
+    if (record.status !== "not-taken") continue;
+    expect(seen.has(`${SAGA}:${step}#1`), `${step} was not taken but sent`).toBe(false);
+    expect(compensated, `${step} was not taken but compensated`).not.toContain(step);
+  }
   expect(new Set(compensated).size, `compensated twice: ${compensated}`).toBe(compensated.length);
   const order = compensated.map((step) => stepIndex.get(step) ?? -1);
   expect(order, `compensations out of reverse order: ${compensated}`).toEqual(
@@ -403,7 +429,7 @@ describe("transition under random interleavings", () => {
         }
         // With only the world's answers, a parked saga is a stuck compensation or the pivot.
         if (s.status === "needs-intervention") {
-          expect(s.pending?.compensation || s.pending?.step === "decide").toBe(true);
+          expect(activeWork(s)?.compensation || activeWork(s)?.step === "decide").toBe(true);
         }
       }),
       { numRuns: 200 },

@@ -6,13 +6,14 @@ import { type CompiledSaga, compileSagaOrThrow, type JsonValue } from "@sagawork
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { backoffDelayMs } from "./backoff.ts";
-import type {
-  Effect,
-  OperatorAction,
-  SagaEvent,
-  SagaSnapshot,
-  TransitionContext,
-  TransitionResult,
+import {
+  activeWork,
+  type Effect,
+  type OperatorAction,
+  type SagaEvent,
+  type SagaSnapshot,
+  type TransitionContext,
+  type TransitionResult,
 } from "./model.ts";
 import { SagaDriver } from "./testing/driver.ts";
 import { compileFixture, fixtureContracts, fixtureDefinition } from "./testing/fixture-saga.ts";
@@ -75,7 +76,7 @@ function atFinish(): SagaDriver {
 
 /** Fires the pending attempt's timeout. */
 function timeOut(driver: SagaDriver): TransitionResult {
-  const pending = driver.snapshot?.pending;
+  const pending = driver.snapshot ? activeWork(driver.snapshot) : null;
   if (pending?.waitingFor !== "reply") throw new Error("no attempt in flight");
   const timer = driver.timers.get(pending.timerId);
   if (!timer) throw new Error(`timer ${pending.timerId} is not armed`);
@@ -86,7 +87,7 @@ function timeOut(driver: SagaDriver): TransitionResult {
 
 /** Fires the pending retry timer. */
 function fireRetry(driver: SagaDriver): TransitionResult {
-  const pending = driver.snapshot?.pending;
+  const pending = driver.snapshot ? activeWork(driver.snapshot) : null;
   if (pending?.waitingFor !== "retry-timer") throw new Error("no retry timer pending");
   const timer = driver.timers.get(pending.timerId);
   if (!timer) throw new Error(`timer ${pending.timerId} is not armed`);
@@ -249,13 +250,15 @@ describe("start", () => {
         },
       },
       pending: {
-        step: "check",
-        compensation: false,
-        attempt: 1,
-        attemptBase: 0,
-        waitingFor: "reply",
-        timerId: timeoutTimer("check", 1),
-        idempotencyKey: `${SAGA}:check`,
+        check: {
+          step: "check",
+          compensation: false,
+          attempt: 1,
+          attemptBase: 0,
+          waitingFor: "reply",
+          timerId: timeoutTimer("check", 1),
+          idempotencyKey: `${SAGA}:check`,
+        },
       },
       failure: null,
       pivotPassed: false,
@@ -460,7 +463,7 @@ describe("happy path to completed", () => {
     const snapshot = snap(driver);
     expect(snapshot.status).toBe("completed");
     expect(snapshot.state).toBe("completed");
-    expect(snapshot.pending).toBeNull();
+    expect(snapshot.pending).toEqual({});
     expect(snapshot.failure).toBeNull();
     expect(snapshot.seq).toBe(6);
     expect(Object.values(snapshot.steps).map((s) => s.status)).toEqual(Array(5).fill("succeeded"));
@@ -513,7 +516,7 @@ describe("HTTP business failure at the read-only check", () => {
     const result = driver.http(404, { message: "no such thing" });
     expect(snap(driver).status).toBe("failed");
     expect(snap(driver).state).toBe("failed");
-    expect(snap(driver).pending).toBeNull();
+    expect(activeWork(snap(driver))).toBeNull();
     expect(snap(driver).failure).toEqual({
       step: "check",
       kind: "business-failure",
@@ -628,7 +631,7 @@ describe("business failure starts compensation in reverse order", () => {
     // Every later attempt fails the same way until the compensation's retry budget is spent.
     for (let round = 0; round < 100 && snap(driver).status === "compensating"; round++) {
       driver.fireNext();
-      if (snap(driver).pending?.waitingFor === "reply") {
+      if (activeWork(snap(driver))?.waitingFor === "reply") {
         driver.reply("CommandFailed", { code: "LEDGER_DOWN", message: "ledger down" });
       }
     }
@@ -640,7 +643,7 @@ describe("business failure starts compensation in reverse order", () => {
   it("records the participant's code and message once a step's retries are used up (issue 9 point 9)", () => {
     const driver = throughA(started());
     for (let round = 0; round < 20 && snap(driver).steps.b?.status !== "failed"; round++) {
-      if (snap(driver).pending?.waitingFor === "reply") {
+      if (activeWork(snap(driver))?.waitingFor === "reply") {
         driver.reply("CommandFailed", { code: "B_BROKEN_NOW", message: "the b store is down" });
       } else {
         driver.fireNext();
@@ -718,7 +721,7 @@ describe("non-retryable failures take the failure edge", () => {
     const driver = throughA(started());
     const result = driver.reply("Oops", { code: "OTHER" });
     expect(snap(driver).status).toBe("running");
-    expect(snap(driver).pending).toMatchObject({
+    expect(activeWork(snap(driver))).toMatchObject({
       step: "b",
       waitingFor: "retry-timer",
       attempt: 1,
@@ -734,7 +737,7 @@ describe("non-retryable failures take the failure edge", () => {
     const driver = started();
     driver.http(200, { id: "thing-1" });
     driver.reply("Oops", { code: "B_BROKEN" });
-    expect(snap(driver).pending).toMatchObject({ step: "a", waitingFor: "retry-timer" });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "a", waitingFor: "retry-timer" });
     expect(snap(driver).failure).toBeNull();
   });
 });
@@ -769,7 +772,7 @@ describe("retries with exponential backoff, a cap and jitter", () => {
         },
       },
     ]);
-    expect(snap(driver).pending).toMatchObject({
+    expect(activeWork(snap(driver))).toMatchObject({
       step: "a",
       attempt: 1,
       waitingFor: "retry-timer",
@@ -781,7 +784,7 @@ describe("retries with exponential backoff, a cap and jitter", () => {
     expect(sends(r2.effects)).toEqual([
       expect.objectContaining({ command: "ReserveA", attempt: 2, idempotencyKey: `${SAGA}:a` }),
     ]);
-    expect(snap(driver).pending).toMatchObject({ attempt: 2, waitingFor: "reply" });
+    expect(activeWork(snap(driver))).toMatchObject({ attempt: 2, waitingFor: "reply" });
     expect(snap(driver).steps.a?.attempts).toBe(2);
 
     const t2 = timeOut(driver);
@@ -847,7 +850,7 @@ describe("retries with exponential backoff, a cap and jitter", () => {
     driver.http(200, { id: "thing-1" });
     timeOut(driver);
     fireRetry(driver);
-    expect(snap(driver).pending?.attempt).toBe(2);
+    expect(activeWork(snap(driver))?.attempt).toBe(2);
   });
 
   it("backoffDelayMs follows initial × rate^(n−1), capped, with full jitter uniform", () => {
@@ -963,7 +966,7 @@ describe("an exhausted pivot needs intervention", () => {
     expect(snap(driver).status).toBe("needs-intervention");
     expect(snap(driver).state).toBe("needs-intervention");
     expect(snap(driver).failure).toMatchObject({ step: "decide", kind: "exhausted" });
-    expect(snap(driver).pending).toMatchObject({
+    expect(activeWork(snap(driver))).toMatchObject({
       step: "decide",
       attempt: 2,
       compensation: false,
@@ -1021,7 +1024,7 @@ describe("compensations are retried until they succeed, then need intervention",
     timeOutAndRetry(driver, 2);
     const last = timeOut(driver);
     expect(snap(driver).status).toBe("needs-intervention");
-    expect(snap(driver).pending).toMatchObject({
+    expect(activeWork(snap(driver))).toMatchObject({
       step: "a",
       compensation: true,
       attempt: 3,
@@ -1050,7 +1053,7 @@ describe("compensations are retried until they succeed, then need intervention",
     }
     expect(delays.slice(0, 5)).toEqual([500, 1000, 2000, 4000, 8000]);
     expect(Math.max(...delays)).toBe(150_000);
-    expect(snap(driver).pending).toMatchObject({ step: "b", compensation: true, attempt: 20 });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "b", compensation: true, attempt: 20 });
     timeOut(driver);
     expect(snap(driver).status).toBe("needs-intervention");
     expect(compensations(driver)).toEqual(Array(20).fill("UndoB"));
@@ -1076,7 +1079,7 @@ describe("late and duplicate replies", () => {
       /late/,
     );
     expect(driver.reply("ADone").applied).toBe(true);
-    expect(snap(driver).pending?.step).toBe("b");
+    expect(activeWork(snap(driver))?.step).toBe("b");
   });
 
   it("a late HTTP response or failure is ignored", () => {
@@ -1217,7 +1220,7 @@ describe("the pivot: once it succeeded nothing is compensated", () => {
       expect(snap(driver).status).toBe("running");
       fireRetry(driver);
     }
-    expect(snap(driver).pending).toMatchObject({ step: "finish", attempt: 41, attemptBase: 0 });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "finish", attempt: 41, attemptBase: 0 });
     expect(compensations(driver)).toEqual([]);
     driver.reply("Finished");
     expect(snap(driver).status).toBe("completed");
@@ -1244,7 +1247,7 @@ describe("the pivot: once it succeeded nothing is compensated", () => {
     timeOut(driver);
     expect(snap(driver)).toMatchObject({
       status: "needs-intervention",
-      pending: { step: "decide" },
+      pending: { decide: { step: "decide" } },
     });
     expectRefused(driver, { action: "skip", output: { sagaId: SAGA } }, "PIVOT_NOT_SKIPPABLE");
     operator(driver, { action: "retry" });
@@ -1282,7 +1285,7 @@ describe("the saga deadline", () => {
   it("before the pivot, while waiting for a retry timer, cancels it and compensates b then a", () => {
     const driver = throughA(started());
     timeOut(driver);
-    const retry = snap(driver).pending?.timerId;
+    const retry = activeWork(snap(driver))?.timerId;
     const result = driver.apply(deadline);
     expect(ofType(result.effects, "cancel-timer")).toEqual([
       { type: "cancel-timer", timerId: retry },
@@ -1333,7 +1336,7 @@ describe("the saga deadline", () => {
       seq: 0,
       updatedAt: "",
     });
-    expect(driver.timers.has(before.pending?.timerId ?? "")).toBe(true);
+    expect(driver.timers.has(activeWork(before)?.timerId ?? "")).toBe(true);
     driver.reply("Finished");
     expect(snap(driver).status).toBe("completed");
   });
@@ -1371,7 +1374,7 @@ describe("HTTP steps", () => {
   it.each([500, 502, 503, 504])("HTTP %i is retried", (status) => {
     const driver = started();
     const result = driver.http(status, { message: "upstream down" });
-    expect(snap(driver).pending).toMatchObject({ step: "check", waitingFor: "retry-timer" });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "check", waitingFor: "retry-timer" });
     expect(snap(driver).steps.check?.lastError).toEqual({
       code: `HTTP_${status}`,
       message: "upstream down",
@@ -1386,7 +1389,7 @@ describe("HTTP steps", () => {
       }),
     ]);
     driver.http(200, { id: "thing-1" });
-    expect(snap(driver).pending?.step).toBe("a");
+    expect(activeWork(snap(driver))?.step).toBe("a");
   });
 
   it("a network failure is retried", () => {
@@ -1398,7 +1401,7 @@ describe("HTTP steps", () => {
       code: "ECONNREFUSED",
       message: "refused",
     });
-    expect(snap(driver).pending).toMatchObject({ step: "check", waitingFor: "retry-timer" });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "check", waitingFor: "retry-timer" });
     expect(snap(driver).steps.check?.lastError).toEqual({
       code: "ECONNREFUSED",
       message: "refused",
@@ -1409,7 +1412,7 @@ describe("HTTP steps", () => {
     const driver = started();
     const result = timeOut(driver);
     expect(result.note).toMatch(/STEP_TIMEOUT/);
-    expect(snap(driver).pending).toMatchObject({ step: "check", waitingFor: "retry-timer" });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "check", waitingFor: "retry-timer" });
   });
 
   it.each([400, 401, 403, 409, 422])("an unmapped HTTP %i is not retried", (status) => {
@@ -1444,7 +1447,7 @@ describe("operator: retry", () => {
     expect(result.note).toMatch(/ops@example.com/);
     expect(snap(driver).status).toBe("compensating");
     expect(snap(driver).state).toBe("compensate:a");
-    expect(snap(driver).pending).toMatchObject({
+    expect(activeWork(snap(driver))).toMatchObject({
       step: "a",
       compensation: true,
       attempt: 4,
@@ -1466,7 +1469,7 @@ describe("operator: retry", () => {
     ).toBe(1000);
     fireRetry(driver);
     timeOutAndRetry(driver, 1);
-    expect(snap(driver).pending?.attempt).toBe(6);
+    expect(activeWork(snap(driver))?.attempt).toBe(6);
     timeOut(driver);
     expect(snap(driver).status).toBe("needs-intervention");
     operator(driver, { action: "retry" });
@@ -1484,7 +1487,7 @@ describe("operator: retry", () => {
     operator(driver, { action: "retry" });
     expect(snap(driver).status).toBe("running");
     expect(snap(driver).state).toBe("step:decide");
-    expect(snap(driver).pending).toMatchObject({ step: "decide", attempt: 3, attemptBase: 2 });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "decide", attempt: 3, attemptBase: 2 });
     driver.reply("Decided");
     driver.reply("Finished");
     expect(snap(driver).status).toBe("completed");
@@ -1619,7 +1622,7 @@ describe("operator: skip", () => {
     timeOutAndRetry(driver, 19);
     timeOut(driver);
     expect(snap(driver).status).toBe("needs-intervention");
-    expect(snap(driver).pending).toMatchObject({ step: "b", compensation: true });
+    expect(activeWork(snap(driver))).toMatchObject({ step: "b", compensation: true });
     const result = operator(driver, { action: "skip", output: null });
     expect(result.applied).toBe(true);
     expect(snap(driver).steps.b?.status).toBe("compensated");
@@ -1637,7 +1640,7 @@ describe("operator: skip", () => {
     const result = operator(driver, { action: "skip", output: {} });
     expect(snap(driver).status).toBe("compensated");
     expect(ofType(result.effects, "finish")).toEqual([{ type: "finish", status: "compensated" }]);
-    expect(snap(driver).pending).toBeNull();
+    expect(activeWork(snap(driver))).toBeNull();
   });
 });
 
@@ -1719,7 +1722,7 @@ describe("operator: resolve", () => {
       { type: "finish", status: "resolved" },
     ]);
     expect(snap(driver).status).toBe("resolved");
-    expect(snap(driver).pending).toBeNull();
+    expect(activeWork(snap(driver))).toBeNull();
     expect(driver.timers.size).toBe(0);
   });
 

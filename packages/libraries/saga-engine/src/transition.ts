@@ -100,7 +100,7 @@ function start(
     state: compiled.initial,
     input,
     steps,
-    pending: null,
+    pending: {},
     failure: null,
     pivotPassed: false,
     deadlineAt,

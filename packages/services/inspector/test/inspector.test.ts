@@ -370,7 +370,9 @@ describe("the web inspector", () => {
     // Nothing passed the pivot: it still waits on reserve-credit, and no output was recorded.
     const held = await api("GET", `/sagas/${sagaId}`);
     expect(held.body.snapshot).toMatchObject({ pivotPassed: false });
-    expect(held.body.snapshot.pending).toMatchObject({ step: "reserve-credit" });
+    expect(held.body.snapshot.pending).toMatchObject({
+      "reserve-credit": { step: "reserve-credit" },
+    });
     expect(held.body.snapshot.steps["reserve-credit"]?.status).not.toBe("skipped");
 
     // Let the pivot pass (approve-order then waits on a paused order service). Both at once:

@@ -117,11 +117,13 @@ export interface paths {
                     id: string;
                     name: string;
                     pending: {
-                      attempt: number;
-                      compensation: boolean;
-                      step: string;
-                      waitingFor: string;
-                    } | null;
+                      [key: string]: {
+                        attempt: number;
+                        compensation: boolean;
+                        step: string;
+                        waitingFor: string;
+                      };
+                    };
                     state: string;
                     status: string;
                     updatedAt: string;

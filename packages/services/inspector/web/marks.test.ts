@@ -33,7 +33,7 @@ function snapshot(overrides: Partial<SagaSnapshot>): SagaSnapshot {
     state: "step:verify-customer",
     input: {},
     steps: {},
-    pending: null,
+    pending: {},
     failure: null,
     pivotPassed: false,
     deadlineAt: null,
@@ -45,13 +45,15 @@ function snapshot(overrides: Partial<SagaSnapshot>): SagaSnapshot {
 }
 
 const pending = (name: string, compensation = false): SagaSnapshot["pending"] => ({
-  step: name,
-  compensation,
-  attempt: 1,
-  attemptBase: 0,
-  waitingFor: "reply",
-  timerId: "t",
-  idempotencyKey: "k",
+  [name]: {
+    step: name,
+    compensation,
+    attempt: 1,
+    attemptBase: 0,
+    waitingFor: "reply",
+    timerId: "t",
+    idempotencyKey: "k",
+  },
 });
 
 describe("stateMarks", () => {
@@ -71,6 +73,24 @@ describe("stateMarks", () => {
       "step:verify-customer": "done",
       "step:create-order": "done",
       "step:reserve-credit": "current",
+    });
+  });
+
+  it("marks a step whose condition was false apart from an operator's skip", () => {
+    const marks = stateMarks(
+      snapshot({
+        state: "step:reserve-credit",
+        steps: {
+          "verify-customer": step("not-taken"),
+          "create-order": step("skipped"),
+          "reserve-credit": step("running"),
+        },
+      }),
+      states,
+    );
+    expect(Object.fromEntries(marks)).toMatchObject({
+      "step:verify-customer": "notTaken",
+      "step:create-order": "skipped",
     });
   });
 
@@ -168,7 +188,7 @@ describe("allowedActions", () => {
 
   it("offers nothing once the saga is finished", () => {
     for (const status of ["completed", "compensated", "failed", "resolved"] as const) {
-      expect(allowedActions(snapshot({ status, pending: null }))).toEqual([]);
+      expect(allowedActions(snapshot({ status, pending: {} }))).toEqual([]);
     }
   });
 });

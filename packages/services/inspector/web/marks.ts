@@ -6,13 +6,15 @@ import type { SagaSnapshot } from "@sagaworks/saga-engine";
 export const nodeId = (stateId: string) => stateId.replace(/[^A-Za-z0-9]+/g, "_");
 
 /** How the saga page colours a state. */
-export type StateMark = "current" | "done" | "failed" | "compensated" | "skipped";
+export type StateMark = "current" | "done" | "failed" | "compensated" | "skipped" | "notTaken";
 
 /** The colour of each mark; also the legend under the graph. */
 export const MARK_STYLES: Record<StateMark, string> = {
   current: "fill:#bfdbfe,stroke:#1d4ed8,stroke-width:4px",
   done: "fill:#bbf7d0,stroke:#15803d,stroke-width:2px",
   skipped: "fill:#e9d5ff,stroke:#7e22ce,stroke-width:2px",
+  // Its condition was false: it never ran (distinct from an operator's skip).
+  notTaken: "fill:#f9fafb,stroke:#9ca3af,stroke-width:2px,stroke-dasharray:2 2",
   failed: "fill:#fecaca,stroke:#b91c1c,stroke-width:3px",
   compensated: "fill:#e5e7eb,stroke:#4b5563,stroke-width:2px,stroke-dasharray:4 3",
 };
@@ -29,6 +31,7 @@ export function stateMarks(
       marks.set(forward, "done");
     }
     if (record.status === "skipped") marks.set(forward, "skipped");
+    if (record.status === "not-taken") marks.set(forward, "notTaken");
     if (record.status === "failed") marks.set(forward, "failed");
     if (record.status === "compensated") {
       marks.set(forward, "compensated");

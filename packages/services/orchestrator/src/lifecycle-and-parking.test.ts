@@ -16,13 +16,15 @@ const running: SagaSnapshot = {
   input: { customerId: "c-1" },
   steps: {},
   pending: {
-    step: "reserve-credit",
-    compensation: false,
-    attempt: 2,
-    attemptBase: 0,
-    waitingFor: "reply",
-    timerId: "t-1",
-    idempotencyKey: "s-1:reserve-credit",
+    "reserve-credit": {
+      step: "reserve-credit",
+      compensation: false,
+      attempt: 2,
+      attemptBase: 0,
+      waitingFor: "reply",
+      timerId: "t-1",
+      idempotencyKey: "s-1:reserve-credit",
+    },
   },
   failure: null,
   pivotPassed: false,
@@ -113,7 +115,7 @@ describe("parking a saga whose message cannot be sent", () => {
     expect(parked).toMatchObject({
       status: "needs-intervention",
       state: "step:reserve-credit",
-      pending: { step: "reserve-credit", attempt: 2, timerId: "" },
+      pending: { "reserve-credit": { step: "reserve-credit", attempt: 2, timerId: "" } },
       failure: {
         step: "reserve-credit",
         code: OUTBOX_UNDELIVERABLE,
@@ -133,7 +135,12 @@ describe("parking a saga whose message cannot be sent", () => {
     const compensating: SagaSnapshot = {
       ...running,
       status: "compensating",
-      pending: { ...(running.pending as NonNullable<SagaSnapshot["pending"]>), compensation: true },
+      pending: {
+        "reserve-credit": {
+          ...(running.pending["reserve-credit"] as SagaSnapshot["pending"][string]),
+          compensation: true,
+        },
+      },
       failure,
     };
     expect(parkedSnapshot(compensating, "too large", now)?.failure).toEqual(failure);

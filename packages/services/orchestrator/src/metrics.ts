@@ -7,6 +7,7 @@ import {
   type MetricsRegistry,
 } from "@sagaworks/platform";
 import {
+  activeWork,
   type SagaEvent,
   type SagaSnapshot,
   TERMINAL_STATUSES,
@@ -127,7 +128,7 @@ export class OrchestratorMetrics {
     prom.transitions.inc({ saga, event: eventType, applied: String(result.applied) });
     if (!result.applied) return;
     const after = result.snapshot;
-    const waited = before.pending;
+    const waited = activeWork(before);
     if (waited && endsWait(event, waited.step)) {
       const seconds = (now.getTime() - Date.parse(before.updatedAt)) / 1000;
       prom.stepDuration.observe(
@@ -140,7 +141,7 @@ export class OrchestratorMetrics {
         Math.max(0, seconds),
       );
     }
-    const next = after.pending;
+    const next = activeWork(after);
     if (
       next &&
       next.attempt > 1 &&

@@ -1,5 +1,10 @@
 import type { Knex } from "@sagaworks/platform";
-import { type SagaSnapshot, SagaStatus, TERMINAL_STATUSES } from "@sagaworks/saga-engine";
+import {
+  activeWork,
+  type SagaSnapshot,
+  SagaStatus,
+  TERMINAL_STATUSES,
+} from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "./metrics.ts";
 import type { Routing } from "./store/effects.ts";
 import { writeEffects } from "./store/effects.ts";
@@ -25,11 +30,13 @@ export function parkedSnapshot(
   if (TERMINAL_STATUSES.includes(snapshot.status) || snapshot.status === "needs-intervention") {
     return undefined;
   }
-  const pending = snapshot.pending;
+  const pending = activeWork(snapshot);
   return {
     ...snapshot,
     status: SagaStatus.needsIntervention,
-    pending: pending ? { ...pending, timerId: "" } : null,
+    pending: Object.fromEntries(
+      Object.entries(snapshot.pending).map(([step, work]) => [step, { ...work, timerId: "" }]),
+    ),
     // A compensation maps from `$.failure`: the failure that started it is kept.
     failure:
       pending?.compensation && snapshot.failure
@@ -72,16 +79,17 @@ export function parkSaga(routing: Routing, metrics: OrchestratorMetrics): AfterP
     });
     if (!next) return;
     await saveSnapshot(trx, next, instance.revision + 1, now);
-    if (instance.snapshot.pending?.timerId) {
-      await deleteTimers(trx, [instance.snapshot.pending.timerId]);
-    }
+    const timers = Object.values(instance.snapshot.pending)
+      .map((work) => work.timerId)
+      .filter((id) => id !== "");
+    if (timers.length > 0) await deleteTimers(trx, timers);
     await writeEffects(
       trx,
       [
         {
           type: "publish-event",
           name: "saga.needs-intervention",
-          step: next.pending?.step ?? null,
+          step: activeWork(next)?.step ?? null,
           detail: { sagaId: next.sagaId, status: next.status, failure: { ...next.failure } },
         },
       ],

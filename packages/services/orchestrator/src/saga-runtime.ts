@@ -16,6 +16,7 @@ import {
 } from "@sagaworks/platform";
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
+  activeWork,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
@@ -373,7 +374,7 @@ export class SagaRuntime {
   private logTransition(before: SagaSnapshot, event: SagaEvent, result: TransitionResult): void {
     const after = result.snapshot;
     // The step the event is about; else the one the saga waits on (operator actions, deadline).
-    const work = "step" in event ? event : (after.pending ?? before.pending);
+    const work = "step" in event ? event : (activeWork(after) ?? activeWork(before));
     this.deps.logger.info(
       {
         saga: before.sagaName,

@@ -215,7 +215,7 @@ describe("the dead-letter view", () => {
             name: "create-order",
             status: "running",
             state: "step:create-order",
-            pending: { step: "create-order", attempt: 1, waitingFor: "reply" },
+            pending: { "create-order": { step: "create-order", attempt: 1, waitingFor: "reply" } },
           },
         },
       ],
@@ -224,7 +224,10 @@ describe("the dead-letter view", () => {
     expect(stale.messages[0]).toMatchObject({
       sagaId: sagas.movedOn,
       action: "skip",
-      saga: { status: "compensating", pending: { step: "create-order", compensation: true } },
+      saga: {
+        status: "compensating",
+        pending: { "create-order": { step: "create-order", compensation: true } },
+      },
     });
     expect(stale.messages[0].why).toMatch(/^stale: saga moved on from create-order attempt 1/);
     expect(group("unknown-saga").messages[0]).toMatchObject({

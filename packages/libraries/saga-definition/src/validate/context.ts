@@ -36,6 +36,11 @@ export interface MappingScope {
   inCompensation: boolean;
   /** Label of what receives the value, for messages: `payload of CreateOrder`. */
   target: string;
+  /**
+   * Set for paths in a condition: the condition checks guard steps that may not have run
+   * themselves (with `stepRan`, `exists` or `ifMissing`), so the path check leaves them alone.
+   */
+  inCondition?: boolean;
 }
 
 /** An object schema with no fields. */
@@ -64,6 +69,8 @@ export interface StepSkeleton {
   pivot: boolean;
   readOnly: boolean;
   compensation: boolean;
+  /** Has a `when`: the step may not run. */
+  conditional: boolean;
 }
 
 export function skeletonOf(
@@ -76,6 +83,7 @@ export function skeletonOf(
       pivot: parsed.pivot === true,
       readOnly: parsed.readOnly === true,
       compensation: parsed.compensation !== undefined,
+      conditional: parsed.when !== undefined || (isRecord(raw) && Object.hasOwn(raw, "when")),
     };
   }
   if (!isRecord(raw)) return undefined;
@@ -88,6 +96,7 @@ export function skeletonOf(
     pivot: raw.pivot === true,
     readOnly: raw.readOnly === true,
     compensation: Object.hasOwn(raw, "compensation"),
+    conditional: Object.hasOwn(raw, "when"),
   };
 }
 

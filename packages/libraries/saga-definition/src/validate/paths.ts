@@ -20,6 +20,7 @@ import {
   MAPPING_CONTEXT_ROOTS,
   SAGA_ID_SCHEMA,
 } from "../mapping-context.ts";
+import { mayNotHaveRun } from "./condition-facts.ts";
 import {
   type AnalysisContext,
   describeTypes,
@@ -314,6 +315,15 @@ export function resolveStepPath(
       path,
       `Step "${stepName}" runs ${referenced === scope.stepIndex ? "as" : "after"} step "${here}", so its result does not exist yet: reference only steps that run earlier.`,
       { referencedIndex: referenced, stepIndex: scope.stepIndex },
+    );
+    return undefined;
+  }
+  if (!scope.inCondition && mayNotHaveRun(ctx, stepName, scope.stepIndex)) {
+    ctx.out.add(
+      DiagnosticCode.pathStepMayNotRun,
+      path,
+      `Step "${stepName}" has a condition, so it may not have run when step "${here}" reads "${text}": add { "stepRan": "${stepName}" } to the "when" of "${here}" (alone or in an "all"), or read something that always exists.`,
+      { step: stepName },
     );
     return undefined;
   }

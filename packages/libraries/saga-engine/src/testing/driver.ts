@@ -1,5 +1,11 @@
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
-import type { Effect, SagaEvent, SagaSnapshot, TransitionResult } from "../model.ts";
+import {
+  activeWork,
+  type Effect,
+  type SagaEvent,
+  type SagaSnapshot,
+  type TransitionResult,
+} from "../model.ts";
 import { transition } from "../transition.ts";
 
 /** Drives one saga through `transition` with a fake clock, keeping the timers it arms. */
@@ -42,7 +48,7 @@ export class SagaDriver {
     payload: JsonValue = {},
     at?: { attempt?: number; step?: string; compensation?: boolean },
   ) {
-    const pending = this.snapshot?.pending;
+    const pending = this.snapshot ? activeWork(this.snapshot) : null;
     return this.apply({
       type: "reply",
       step: at?.step ?? pending?.step ?? "",
@@ -54,7 +60,7 @@ export class SagaDriver {
   }
 
   http(status: number, body: JsonValue = {}) {
-    const pending = this.snapshot?.pending;
+    const pending = this.snapshot ? activeWork(this.snapshot) : null;
     return this.apply({
       type: "http-response",
       step: pending?.step ?? "",

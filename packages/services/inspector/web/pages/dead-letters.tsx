@@ -138,13 +138,13 @@ function SagaCell({ message }: { message: Message }) {
         <>
           {" "}
           <StatusBadge status={saga.status} /> <span class="mono">{saga.state}</span>
-          {saga.pending ? (
-            <div class="muted">
-              waits on {saga.pending.step}
-              {saga.pending.compensation ? " (compensation)" : ""} attempt {saga.pending.attempt} (
-              {saga.pending.waitingFor})
+          {Object.values(saga.pending).map((work) => (
+            <div class="muted" key={work.step}>
+              waits on {work.step}
+              {work.compensation ? " (compensation)" : ""} attempt {work.attempt} ({work.waitingFor}
+              )
             </div>
-          ) : null}
+          ))}
         </>
       ) : (
         <span class="muted"> no such saga</span>

@@ -3,7 +3,7 @@
 // actions its state allows, each asking for a reason and showing the API's refusal as it is.
 import type { CompiledSaga, CompiledStep } from "@sagaworks/saga-definition";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { allowedActions, TERMINAL } from "../actions.ts";
+import { allowedActions, TERMINAL, waitsOn } from "../actions.ts";
 import {
   ApiError,
   getDefinition,
@@ -43,7 +43,7 @@ function ActionForm({
   onCancel: () => void;
   onRefused: () => void;
 }) {
-  const pending = saga.snapshot.pending;
+  const pending = waitsOn(saga.snapshot);
   const [actor, setActor] = useState(readActor());
   const [reason, setReason] = useState("");
   const [output, setOutput] = useState("{}");

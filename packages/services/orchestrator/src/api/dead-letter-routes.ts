@@ -49,14 +49,16 @@ const joinedSaga = z.object({
   status: z.string(),
   state: z.string(),
   updatedAt: z.string(),
-  pending: z
-    .object({
+  /** What the saga waits on, by step; empty when terminal. */
+  pending: z.record(
+    z.string(),
+    z.object({
       step: z.string(),
       compensation: z.boolean(),
       attempt: z.number().int(),
       waitingFor: z.string(),
-    })
-    .nullable(),
+    }),
+  ),
 });
 const reportMessage = z.object({
   sqsMessageId: z.string(),

@@ -6,7 +6,13 @@ import {
   encodeEnvelope,
 } from "@sagaworks/messaging";
 import { describe, expect, it } from "vitest";
-import { classify, groupMessages, type SagaState, Verdict } from "./classify.ts";
+import {
+  classify,
+  groupMessages,
+  type PendingSummary,
+  type SagaState,
+  Verdict,
+} from "./classify.ts";
 import type { DlqMessage } from "./message.ts";
 
 const sagaId = randomUUID();
@@ -61,12 +67,12 @@ function command(
   return message(encodeEnvelope(envelope));
 }
 
-function saga(status: string, pending: SagaState["pending"]): SagaState {
+function saga(status: string, pending: PendingSummary | null): SagaState {
   return {
     status,
     state: pending ? `step:${pending.step}` : status,
     updatedAt: "2026-01-01T00:00:00.000Z",
-    pending,
+    pending: pending ? { [pending.step]: pending } : {},
   };
 }
 

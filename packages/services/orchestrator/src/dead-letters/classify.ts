@@ -23,13 +23,16 @@ export interface SagaState {
   state: string;
   /** ISO time of its last change: a replayed message has been applied once this moves. */
   updatedAt: string;
-  /** What it waits on; null when terminal. */
-  pending: {
-    step: string;
-    compensation: boolean;
-    attempt: number;
-    waitingFor: string;
-  } | null;
+  /** What it waits on, by step; empty when terminal. */
+  pending: Record<string, PendingSummary>;
+}
+
+/** What a saga waits on for one step, as far as a verdict needs it. */
+export interface PendingSummary {
+  step: string;
+  compensation: boolean;
+  attempt: number;
+  waitingFor: string;
 }
 
 /** A message with its verdict and the reason for it. */
@@ -71,7 +74,10 @@ export function classify(message: DlqMessage, saga: SagaState | null | undefined
   }
   const state = { status: saga.status, state: saga.state, updatedAt: saga.updatedAt };
   if (TERMINAL.has(saga.status)) return result(Verdict.stale, `saga already ${saga.status}`, state);
-  const pending = saga.pending;
+  const pending =
+    envelope.step !== undefined && Object.hasOwn(saga.pending, envelope.step)
+      ? saga.pending[envelope.step]
+      : undefined;
   const what = `${envelope.step}${envelope.compensation ? " (compensation)" : ""} attempt ${envelope.attempt}`;
   if (
     pending &&
@@ -89,9 +95,11 @@ export function classify(message: DlqMessage, saga: SagaState | null | undefined
     }
     return result(Verdict.waiting, `saga waits for ${what}`, state);
   }
-  const now = pending
-    ? `${pending.step}${pending.compensation ? " (compensation)" : ""} attempt ${pending.attempt} (${pending.waitingFor})`
-    : saga.state;
+  const waits = Object.values(saga.pending).map(
+    (work) =>
+      `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt} (${work.waitingFor})`,
+  );
+  const now = waits.length > 0 ? waits.join(", ") : saga.state;
   return result(Verdict.stale, `saga moved on from ${what}; it is at ${now}`, state);
 }
 

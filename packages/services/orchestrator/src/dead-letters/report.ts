@@ -1,7 +1,13 @@
 // The dead-letter view of one DLQ as the API serves it: its messages grouped by the same key as
 // `ops dlq inspect`, each joined to its saga, with the dry-run replay plan of `ops dlq replay`
 // and the exact commands that act on it. Pure: built from already classified messages.
-import { type Classified, type Group, groupMessages, Verdict } from "./classify.ts";
+import {
+  type Classified,
+  type Group,
+  groupMessages,
+  type PendingSummary,
+  Verdict,
+} from "./classify.ts";
 import { dryRunOutcome, type PlanLine, planReplay } from "./plan.ts";
 import type { DeadLetterQueue } from "./queues.ts";
 
@@ -20,7 +26,8 @@ export interface JoinedSaga {
   status: string;
   state: string;
   updatedAt: string;
-  pending: { step: string; compensation: boolean; attempt: number; waitingFor: string } | null;
+  /** What it waits on, by step; empty when terminal. */
+  pending: Record<string, PendingSummary>;
 }
 
 /** One message of a group, with its saga and what the dry run would do with it. */

@@ -33,6 +33,7 @@ const STEP_LEVEL_EVENTS: ReadonlySet<string> = new Set([
   "saga.step.failed",
   "saga.step.retrying",
   "saga.step.compensated",
+  "saga.step.not-taken",
 ]);
 
 /** Whether the lifecycle event `name` is published under these routing settings. */

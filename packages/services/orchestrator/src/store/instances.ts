@@ -1,6 +1,7 @@
 // Every statement on saga_instances, and its one mapping between columns and objects.
 import type { Knex } from "@sagaworks/platform";
 import type { SagaSnapshot, SagaStatus } from "@sagaworks/saga-engine";
+import { currentSnapshot } from "../legacy/pending-by-step.ts";
 
 /** One saga instance as the runtime and the API see it. */
 export interface SagaInstance {
@@ -70,7 +71,7 @@ function toInstance(row: InstanceColumns): SagaInstance {
     hash: row.saga_hash,
     status: row.status,
     state: row.state,
-    snapshot: row.snapshot,
+    snapshot: currentSnapshot(row.snapshot),
     revision: row.revision,
     idempotencyKey: row.idempotency_key,
     traceId: row.trace_id,

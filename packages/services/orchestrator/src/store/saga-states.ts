@@ -1,6 +1,8 @@
 // The state of many sagas at once, for joining dead-lettered messages to them: status, state,
 // last change and what each waits on, without the rest of the snapshot.
 import type { Knex } from "@sagaworks/platform";
+import type { PendingSummary } from "../dead-letters/classify.ts";
+import { pendingByStep } from "../legacy/pending-by-step.ts";
 
 /** A saga's state as the dead-letter view joins it. */
 export interface SagaStateRow {
@@ -10,7 +12,8 @@ export interface SagaStateRow {
   status: string;
   state: string;
   updatedAt: Date;
-  pending: { step: string; compensation: boolean; attempt: number; waitingFor: string } | null;
+  /** What it waits on, by step; empty when terminal. */
+  pending: Record<string, PendingSummary>;
 }
 
 /** Reads the sagas of these ids; an id with no saga is absent from the map. */
@@ -49,7 +52,9 @@ export async function sagaStatesOf(
         status: row.status,
         state: row.state,
         updatedAt: new Date(row.updated_at),
-        pending: typeof row.pending === "string" ? JSON.parse(row.pending) : row.pending,
+        pending: pendingByStep(
+          typeof row.pending === "string" ? JSON.parse(row.pending) : row.pending,
+        ),
       });
     }
   }

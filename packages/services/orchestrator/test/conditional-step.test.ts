@@ -1,0 +1,131 @@
+// A conditional step through a real orchestrator: the condition is evaluated when the saga
+// reaches the step, the history names the values compared, and a step not taken sends nothing.
+import { serviceContracts } from "@sagaworks/contracts";
+import type { CommandEnvelope, Envelope, SqsConsumer } from "@sagaworks/messaging";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Orchestrator } from "../src/index.ts";
+import {
+  API_TOKEN,
+  shopAnswers,
+  startOrchestrator,
+  startParticipant,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+/** An order is created only above 1,000 cents; the credit is reserved either way. */
+const definition = compileSagaOrThrow(
+  {
+    name: "large-orders-only",
+    version: 1,
+    description: "creates an order only for large amounts",
+    input: {
+      type: "object",
+      properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
+      required: ["customerId", "totalCents"],
+    },
+    steps: [
+      {
+        name: "create-order",
+        kind: "command",
+        service: "order",
+        command: "CreateOrder",
+        when: { path: "$.input.totalCents", greaterThan: 1000 },
+        payload: {
+          orderId: "$.sagaId",
+          customerId: "$.input.customerId",
+          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
+          totalCents: "$.input.totalCents",
+        },
+        outcomes: { success: ["OrderCreated"] },
+        compensation: {
+          command: "RejectOrder",
+          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
+        },
+      },
+      {
+        name: "reserve-credit",
+        kind: "command",
+        service: "account",
+        command: "ReserveCredit",
+        payload: {
+          customerId: "$.input.customerId",
+          orderId: "$.sagaId",
+          amountCents: "$.input.totalCents",
+        },
+        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
+        pivot: true,
+      },
+    ],
+  },
+  { contracts: serviceContracts },
+);
+
+let env: TestEnv;
+let orchestrator: Orchestrator;
+const received: CommandEnvelope[] = [];
+const consumers: SqsConsumer<Envelope>[] = [];
+beforeAll(async () => {
+  env = await testEnv("conditional step");
+  orchestrator = await startOrchestrator(env, { definitions: [definition] });
+  const answers = shopAnswers();
+  for (const service of ["order", "account"] as const) {
+    const participant = await startParticipant(env, service, (command) => {
+      received.push(command);
+      return answers[service](command);
+    });
+    consumers.push(participant.consumer);
+  }
+}, 120_000);
+afterAll(async () => {
+  for (const consumer of consumers) await consumer.stop();
+  await orchestrator.stop();
+  await env.close();
+});
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+async function run(totalCents: number) {
+  const started = await orchestrator.api.inject({
+    method: "POST",
+    url: "/sagas/large-orders-only",
+    headers: auth,
+    payload: { input: { customerId: "cust-1", totalCents } },
+  });
+  expect(started.statusCode).toBe(201);
+  const sagaId = started.json().sagaId as string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+  const saga = await waitFor<Record<string, any>>(
+    async () => {
+      const response = await orchestrator.api.inject({
+        method: "GET",
+        url: `/sagas/${sagaId}`,
+        headers: auth,
+      });
+      const body = response.json();
+      return body.status === "completed" ? body : undefined;
+    },
+    { description: `saga ${sagaId} to complete`, timeoutMs: 20_000 },
+  );
+  return { sagaId, saga };
+}
+
+describe("a conditional step in the orchestrator", () => {
+  it("is not taken below the threshold: recorded with the value compared, and nothing sent", async () => {
+    const { sagaId, saga } = await run(500);
+    expect(saga.snapshot.steps["create-order"].status).toBe("not-taken");
+    expect(saga.history[0].note).toContain(
+      "create-order not taken: $.input.totalCents > 1000 is false ($.input.totalCents = 500)",
+    );
+    const sent = received.filter((command) => command.sagaId === sagaId).map((c) => c.name);
+    expect(sent).toEqual(["ReserveCredit"]);
+  });
+
+  it("is taken above it", async () => {
+    const { sagaId, saga } = await run(5000);
+    expect(saga.snapshot.steps["create-order"].status).toBe("succeeded");
+    const sent = received.filter((command) => command.sagaId === sagaId).map((c) => c.name);
+    expect(sent).toEqual(["CreateOrder", "ReserveCredit"]);
+  });
+});
