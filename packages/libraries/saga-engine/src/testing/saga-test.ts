@@ -17,6 +17,7 @@ import type {
   SagaStatus,
   TransitionResult,
 } from "../model.ts";
+import { activeWork } from "../model.ts";
 import { transition } from "../transition.ts";
 
 /** A command the saga sent, as an author asserts on it. */
@@ -64,7 +65,7 @@ export function pendingOf(snapshot: SagaSnapshot | null): PendingWork | null {
   if (!snapshot || (snapshot.status !== "running" && snapshot.status !== "compensating")) {
     return null;
   }
-  return snapshot.pending;
+  return activeWork(snapshot);
 }
 
 /** A record of one applied or refused event, kept for the path and for failure messages. */
