@@ -19,6 +19,8 @@ export default defineConfig({
             "ops/src/**/*.test.ts",
             "infra/src/**/*.test.ts",
             "test-support/**/*.test.ts",
+            // Saga authors' tests of their definitions (the test kit: no broker, no database).
+            "saga-definitions/**/*.test.ts",
           ],
           environment: "node",
           // Property and fuzz tests are bounded by run count, not time; on two shared cores a

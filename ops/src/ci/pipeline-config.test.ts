@@ -93,7 +93,7 @@ async function problemsOf(config: Obj): Promise<string[]> {
         if (!existsSync(join(ROOT, path))) problems.push(`job ${jobName}: ${path} does not exist`);
       }
       for (const line of command.split("\n")) {
-        const executable = /^(\.ci\/run|\.circleci\/scripts\/[\w.-]+)/.exec(line)?.[1];
+        const executable = /^(\.ci\/[\w.-]+|\.circleci\/scripts\/[\w.-]+)/.exec(line)?.[1];
         if (executable) {
           try {
             accessSync(join(ROOT, executable), constants.X_OK);
@@ -290,6 +290,24 @@ describe("generated pipeline config", () => {
   });
 });
 
+describe("saga diff in the pipeline", () => {
+  it("runs .ci/saga-diff in the lint job on branches and on main, as the local gate does", () => {
+    for (const branch of ["feature/x", "main"]) {
+      const config = generated(orderOnly, branch);
+      const lint = asObj(asObj(config.jobs).lint).steps as Obj[];
+      const step = lint.find((entry) => asObj(entry.run).command === ".ci/saga-diff");
+      expect(step, branch).toBeDefined();
+      expect(asObj(asObj(step).run).environment).toEqual({ MAIN_BRANCH: "main" });
+    }
+    const local = readFileSync(join(ROOT, ".ci", "run"), "utf8");
+    expect(local).toContain(".ci/saga-diff");
+    const script = readFileSync(join(ROOT, ".ci", "saga-diff"), "utf8");
+    expect(script).toContain('git merge-base HEAD "$ref"');
+    expect(script).toContain('base="HEAD~1"');
+    expect(script).toContain("saga diff skipped: HEAD has no parent commit");
+  });
+});
+
 describe("the config validator itself", () => {
   it("flags missing scripts, jobs, requirements, parameters and sub-commands", async () => {
     const broken = generated(orderOnly, "main") as Obj;
@@ -301,6 +319,7 @@ describe("the config validator itself", () => {
     workflow.push("release");
     expect(await problemsOf(broken)).toEqual([
       "job test: .ci/no-such-gate does not exist",
+      "job test: .ci/no-such-gate is not executable",
       "job bump-manifests: ops ci deploy-everything does not exist",
       "affected: push-image misses parameter deployable",
       "affected: push-image requires unknown job qa",

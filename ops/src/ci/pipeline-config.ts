@@ -50,7 +50,25 @@ const installCommand = {
   ],
 };
 
-function lintJob(report: AffectedReport, full: boolean): Record<string, unknown> {
+/**
+ * The step that compares the saga definitions with their base (`.ci/saga-diff`: the merge base
+ * with main on a branch, HEAD~1 on main). It runs in the lint job: static, no database.
+ */
+export function sagaDiffStep(mainBranch: string): Record<string, unknown> {
+  return {
+    run: {
+      name: "Saga definitions against their base (saga diff)",
+      command: ".ci/saga-diff",
+      environment: { MAIN_BRANCH: mainBranch },
+    },
+  };
+}
+
+function lintJob(
+  report: AffectedReport,
+  full: boolean,
+  mainBranch: string,
+): Record<string, unknown> {
   const command = full
     ? "node scripts/bootstrap.mjs lint:run"
     : [
@@ -68,6 +86,7 @@ function lintJob(report: AffectedReport, full: boolean): Record<string, unknown>
           command,
         },
       },
+      sagaDiffStep(mainBranch),
     ],
   };
 }
@@ -190,7 +209,7 @@ export function buildPipelineConfig(
     };
     workflow.push("nothing-affected");
   } else {
-    jobs.lint = lintJob(report, full);
+    jobs.lint = lintJob(report, full, options.mainBranch ?? MAIN_BRANCH);
     jobs.test = testJob(report, full);
     workflow.push("lint", "test");
   }

@@ -58,6 +58,15 @@ export {
   sagaDefinitionSchema,
 } from "./definition-schema.ts";
 export { renderMermaid } from "./diagram.ts";
+export {
+  describeChange,
+  diffSagas,
+  inFlightContractChanges,
+  type SagaChange,
+  type SagaChangeSeverity,
+  SagaDiffCode,
+} from "./diff/saga-diff.ts";
+export { type StepAspect, StepAspectKind, stepAspects } from "./diff/step-aspects.ts";
 export { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.ts";
 export {
   type Diagnostic,

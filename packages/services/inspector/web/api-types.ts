@@ -1149,6 +1149,81 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/sagas/in-flight": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Unfinished sagas (running, compensating, needs-intervention) counted by name, definition version and hash, status and state; a version with no row here can be retired. */
+    get: {
+      parameters: {
+        query?: {
+          name?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              items: {
+                count: number;
+                hash: string;
+                name: string;
+                state: string;
+                /** @enum {string} */
+                status: "running" | "compensating" | "needs-intervention";
+                version: number;
+              }[];
+              statuses: string[];
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/sagas/search": {
     parameters: {
       query?: never;

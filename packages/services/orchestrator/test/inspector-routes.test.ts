@@ -52,6 +52,32 @@ afterAll(async () => {
   await env?.close();
 });
 
+describe("in-flight counts per definition version", () => {
+  it("counts unfinished sagas by name, version, hash, status and state, behind the token", async () => {
+    expect(await get("/sagas/in-flight", {})).toMatchObject({ status: 401 });
+    const counts = await get("/sagas/in-flight?name=create-order");
+    expect(counts.status).toBe(200);
+    expect(counts.body.statuses).toEqual(["running", "compensating", "needs-intervention"]);
+    expect(counts.body.items).toEqual([
+      {
+        name: "create-order",
+        version: 1,
+        hash: expect.stringMatching(/^sha256:/),
+        status: "running",
+        state: "step:verify-customer",
+        count: 3,
+      },
+    ]);
+    expect((await get("/sagas/in-flight?name=cancel-order")).body.items).toEqual([]);
+  });
+
+  it("is described in the OpenAPI document", async () => {
+    const docs = await fetch(`${base}/docs/json`);
+    const document = (await docs.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toContain("/sagas/in-flight");
+  });
+});
+
 describe("inspector read routes", () => {
   it("refuses every read without the bearer token", async () => {
     const id = sagas["cust-search-ada"] as string;

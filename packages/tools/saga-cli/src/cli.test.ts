@@ -200,9 +200,49 @@ describe("saga compile, graph, schema, usage", { timeout: 30_000 }, () => {
   });
 });
 
+describe("saga explore", { timeout: 30_000 }, () => {
+  it("explores a shipped saga and finds it clean", () => {
+    const result = saga([
+      "explore",
+      "saga-definitions/cancel-order.saga.json",
+      "--input",
+      '{"orderId":"o-1","reason":"r"}',
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(
+      /^cancel-order v1: \d+ path\(s\) through \d+ state\(s\) explored; endings: .*completed.*; 0 path\(s\) break the rules\n$/,
+    );
+    const json = saga(["explore", "saga-definitions/create-order.saga.json", "--json"]);
+    expect(json.status).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ saga: "create-order", violations: [] });
+  });
+
+  it("exits 2 on input that is not JSON, 1 on a broken file", () => {
+    const bad = saga(["explore", "saga-definitions/create-order.saga.json", "--input", "{nope"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--input is not JSON");
+    const dir = copyDefinitions("explore-broken");
+    const file = join(dir, "create-order.saga.json");
+    editJson(file, (value) => {
+      value.steps[2].command = "ReserveCredits";
+    });
+    const broken = saga(["explore", file]);
+    expect(broken.status).toBe(1);
+    expect(broken.stderr).toContain("SAGA_COMMAND_UNKNOWN");
+  });
+});
+
 describe("CLI conventions (issue 9 point 10)", () => {
   it("answers --help on every command and --version, with exit 0", () => {
-    for (const command of ["validate", "compile", "graph", "schema", "contracts"]) {
+    for (const command of [
+      "validate",
+      "compile",
+      "graph",
+      "schema",
+      "contracts",
+      "diff",
+      "explore",
+    ]) {
       const result = saga([command, "--help"]);
       expect(result.status, command).toBe(0);
       expect(result.stdout).toContain(`Usage: saga ${command}`);

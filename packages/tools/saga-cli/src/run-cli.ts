@@ -1,8 +1,8 @@
 // The `saga` command: validate, compile, graph, schema and contracts. Output goes through `io`
 // so the logic is testable; cli.ts binds it to the process.
 import { readFile, writeFile } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
-import { type ParseArgsOptionsConfig, parseArgs } from "node:util";
+import { resolve } from "node:path";
+import type { ParseArgsOptionsConfig } from "node:util";
 import { contractsJsonSchema, serviceContracts } from "@sagaworks/contracts";
 import { renderMermaid, sagaDefinitionJsonSchema } from "@sagaworks/saga-definition";
 import {
@@ -12,18 +12,14 @@ import {
   type FileProblem,
   type FileResult,
 } from "@sagaworks/saga-definition/files";
+import { display, parse } from "./cli-args.ts";
+import { type CliIo, ExitCode } from "./cli-io.ts";
+import { diffCommand } from "./diff-command.ts";
 import { CliErrorCode, CliErrors, FileProblemCode } from "./errors.ts";
+import { exploreCommand } from "./explore-command.ts";
 import { formatJsonText } from "./json-text.ts";
 
-/** Where the CLI writes and which directory relative paths start from. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  cwd: string;
-}
-
-/** Exit statuses: 0 fine, 1 problems found, 2 bad usage. */
-export const ExitCode = { ok: 0, problems: 1, usage: 2 } as const;
+export { type CliIo, ExitCode };
 
 /** Default folder of definitions and of the generated JSON Schema. */
 export const DEFAULT_DEFINITIONS_DIR = "saga-definitions";
@@ -38,6 +34,8 @@ Commands:
   graph <file> [--out file.mmd]           Print (or write) the Mermaid state diagram
   schema [--out file] [--check]           Print (or write, or check) the definition JSON Schema
   contracts [--out file]                  Print (or write) the service contracts as JSON Schema
+  diff [files or folders…] --against <ref> Compare definitions with a git commit (CI: the merge base)
+  explore <file> [--input json] [--json]  Play every combination of step outcomes; report bad paths
 
 Options:
   --help, -h                              Show help (of a command: saga <command> --help)
@@ -71,6 +69,33 @@ Prints (or writes) the JSON Schema of the definition format; --check compares it
 
 Prints (or writes) the services' commands, replies and endpoints as JSON Schema.
 `,
+  diff: `Usage: saga diff [files or folders…] --against <git ref> [--json]
+                 [--orchestrator-url <url>] [--allow CODE[,CODE…]]
+
+Compiles every *.saga.json file (default: ${DEFAULT_DEFINITIONS_DIR}/) as it is now and as it was at
+<git ref> (read with git show; the contracts too, when they changed since), and prints each
+finding as file:line:col CODE severity: message, located in the new file:
+  errors  SAGA_VERSION_NOT_BUMPED (the orchestrator would refuse to start), SAGA_VERSION_LOWERED,
+          SAGA_INPUT_NARROWED (start requests valid before are refused),
+          SAGA_CONTRACT_BREAKS_IN_FLIGHT (today's contracts no longer fit the base version, which
+          may still have sagas in flight), and any problem saga validate reports
+  notes   steps added, removed or reordered, the pivot moved, changed compensations, outcomes,
+          retries, timeouts and mappings, a saga added or removed
+--orchestrator-url <url> also reports the sagas in flight per version, status and state
+(GET /sagas/in-flight with ORCHESTRATOR_API_TOKEN); a contract break under a version with none
+in flight is then a note. --allow turns the named codes into notes. --json prints one JSON report.
+Exit status: 0 no errors, 1 errors found, 2 bad usage (no --against, an unknown ref, not a git
+repository).
+`,
+  explore: `Usage: saga explore <file> [--input <json> | --input-file <file>] [--json]
+
+Runs the compiled saga through every combination of the outcomes of its steps (each reply, each
+business failure, non-retryable failures, retries exhausted, a timeout answered late, duplicates,
+the deadline) with the engine and a fake clock, and prints every path that ends anywhere but
+completed, compensated or needs-intervention, compensates a step that never ran, or compensates
+past the pivot. The input defaults to {}. The same as exploreSaga of
+@sagaworks/saga-engine/testing. Exit status: 0 clean, 1 bad paths or an invalid file, 2 bad usage.
+`,
 };
 
 function formatProblem(problem: FileProblem): string {
@@ -91,14 +116,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.usage;
     }
     throw error;
-  }
-}
-
-function parse(argv: readonly string[], options: ParseArgsOptionsConfig) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw CliErrors.create(CliErrorCode.usage, (error as Error).message, {}, { cause: error });
   }
 }
 
@@ -129,6 +146,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return schema(rest, io);
     case "contracts":
       return contracts(rest, io);
+    case "diff":
+      return diffCommand(rest, io);
+    case "explore":
+      return exploreCommand(rest, io);
     case undefined:
     case "help":
     case "--help":
@@ -138,11 +159,6 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     default:
       throw CliErrors.create(CliErrorCode.usage, `Unknown command "${command}".`);
   }
-}
-
-function display(io: CliIo, file: string): string {
-  const shown = relative(io.cwd, resolve(io.cwd, file));
-  return shown.startsWith("..") || isAbsolute(shown) ? file : shown;
 }
 
 async function validate(argv: readonly string[], io: CliIo): Promise<number> {

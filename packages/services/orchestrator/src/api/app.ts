@@ -3,6 +3,7 @@ import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
 import type { DeadLetterReader } from "../dead-letters/reader.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
+import { inFlightRoutes } from "./in-flight-routes.ts";
 import { inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
 import type { DefinitionPort, MetricsPort, SagaPort } from "./ports.ts";
@@ -57,8 +58,12 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
   await app.register(sagaRoutes, { sagas, definitions, apiToken });
   await app.register(operatorRoutes, { sagas, apiToken });
   await app.register(definitionRoutes, { definitions, apiToken });
-  // The inspector's page and its reads (search, counts, timers, outbox) need the database.
-  if (deps.db) await app.register(inspectorRoutes, { db: deps.db, apiToken });
+  // The inspector's page and its reads (search, counts, timers, outbox) and the in-flight counts
+  // per definition version need the database.
+  if (deps.db) {
+    await app.register(inspectorRoutes, { db: deps.db, apiToken });
+    await app.register(inFlightRoutes, { db: deps.db, apiToken });
+  }
   if (deps.deadLetters) {
     await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, apiToken });
   }

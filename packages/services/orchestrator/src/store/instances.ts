@@ -340,3 +340,51 @@ export async function countOpenSagas(
     pastDeadline: [...pastDeadline].map(([name, count]) => ({ name, count })),
   };
 }
+
+/** How many unfinished sagas one definition version has in one status and state. */
+export interface InFlightCount {
+  name: string;
+  version: number;
+  hash: string;
+  status: string;
+  state: string;
+  count: number;
+}
+
+/**
+ * Unfinished sagas by name, version, status and state: what must still run on each stored
+ * definition version. Reads only the given statuses, through the (status, created_at) index.
+ */
+export async function countInFlight(
+  knex: Knex,
+  statuses: readonly string[],
+  name?: string,
+): Promise<InFlightCount[]> {
+  let select = knex("saga_instances").whereIn("status", statuses);
+  if (name) select = select.where({ saga_name: name });
+  const rows = (await select
+    .groupBy("saga_name", "saga_version", "saga_hash", "status", "state")
+    .select("saga_name", "saga_version", "saga_hash", "status", "state")
+    .count({ count: "*" })
+    .orderBy([
+      { column: "saga_name" },
+      { column: "saga_version" },
+      { column: "status" },
+      { column: "state" },
+    ])) as {
+    saga_name: string;
+    saga_version: number;
+    saga_hash: string;
+    status: string;
+    state: string;
+    count: string | number;
+  }[];
+  return rows.map((row) => ({
+    name: row.saga_name,
+    version: Number(row.saga_version),
+    hash: row.saga_hash,
+    status: row.status,
+    state: row.state,
+    count: Number(row.count),
+  }));
+}

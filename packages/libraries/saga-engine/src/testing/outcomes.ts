@@ -1,0 +1,228 @@
+// What can happen to the work a saga waits on: the one place that lists, by the kind of a
+// compiled step (and for compensations), the outcomes the explorer tries. A new step kind (an
+// `await` on an outside event, a group) adds its case to `forwardOutcomes`; a new kind of answer
+// adds an outcome there. Each outcome plays itself on a fork of the saga and returns what went
+// wrong while playing (a duplicate that was applied, a late answer that changed the saga).
+import type { CompiledStep, JsonValue } from "@sagaworks/saga-definition";
+import type { PendingWork } from "../model.ts";
+import type { SagaTest } from "./saga-test.ts";
+
+/** Sample answers the explorer sends, by step then reply name (or HTTP status); default `{}`. */
+export type SampleAnswers = Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
+
+/** One outcome of the pending work. */
+export interface Outcome {
+  /** How the path report names it: `OrderCreated`, `retries exhausted`, `timed out, then 200`. */
+  label: string;
+  /** Plays the outcome on `saga`; returns the problems seen while playing. */
+  play(saga: SagaTest): string[];
+}
+
+/** Guard against a policy the explorer cannot see the end of. */
+const MAX_ATTEMPTS_PLAYED = 1_000;
+
+/** An outcome that is one answer, with nothing more to check while playing it. */
+function answered(act: (saga: SagaTest) => unknown): (saga: SagaTest) => string[] {
+  return (saga) => {
+    act(saga);
+    return [];
+  };
+}
+
+function sample(samples: SampleAnswers, step: string, answer: string): JsonValue {
+  return samples[step]?.[answer] ?? {};
+}
+
+/** Fails every attempt of the pending work (by letting it time out) until the saga moves on. */
+function exhaust(saga: SagaTest, pending: PendingWork): string[] {
+  const at = { compensation: pending.compensation };
+  for (let played = 0; played < MAX_ATTEMPTS_PLAYED; played++) {
+    const now = saga.waitingOn();
+    if (!now || now.step !== pending.step || now.compensation !== pending.compensation) return [];
+    if (now.waitingFor === "retry-timer") saga.retry(pending.step, at);
+    else saga.timeout(pending.step, at);
+  }
+  return [`${pending.step} was still retried after ${MAX_ATTEMPTS_PLAYED} failed attempts`];
+}
+
+/** An answer, then the same answer again: the second must change nothing. */
+function withDuplicate(
+  saga: SagaTest,
+  answer: (attempt: number | undefined) => { applied: boolean },
+): string[] {
+  const attempt = saga.waitingOn()?.attempt;
+  answer(undefined);
+  const again = answer(attempt);
+  return again.applied ? ["a duplicate answer was applied a second time"] : [];
+}
+
+/** A timeout of attempt 1, the retry answered, then attempt 1's answer arriving late. */
+function timedOutThenAnswered(
+  saga: SagaTest,
+  pending: PendingWork,
+  answer: (attempt: number | undefined) => { applied: boolean },
+): string[] {
+  const at = { compensation: pending.compensation };
+  const first = pending.attempt;
+  saga.timeout(pending.step, at);
+  const now = saga.waitingOn();
+  if (now?.step !== pending.step || now.waitingFor !== "retry-timer") return [];
+  saga.retry(pending.step, at);
+  answer(undefined);
+  const late = answer(first);
+  return late.applied ? [`the late answer to attempt ${first} was applied`] : [];
+}
+
+function deadline(saga: SagaTest): Outcome[] {
+  const armed = [...saga.timers.values()].some((timer) => timer.event.type === "saga-deadline");
+  if (!armed) return [];
+  return [
+    {
+      label: "the saga's deadline passed",
+      play: (s) => {
+        s.deadline();
+        return [];
+      },
+    },
+  ];
+}
+
+function retriesLeft(step: CompiledStep): boolean {
+  return step.retry.maxAttempts === null || step.retry.maxAttempts >= 2;
+}
+
+/** Outcomes of a step's forward attempt, by the kind of its action. */
+function forwardOutcomes(
+  saga: SagaTest,
+  step: CompiledStep,
+  pending: PendingWork,
+  samples: SampleAnswers,
+): Outcome[] {
+  const outcomes: Outcome[] = [];
+  const exhausted: Outcome = { label: "retries exhausted", play: (s) => exhaust(s, pending) };
+  const action = step.action;
+  switch (action.kind) {
+    case "command": {
+      const reply = (s: SagaTest, name: string) => (attempt: number | undefined) =>
+        s.reply(step.name, name, sample(samples, step.name, name), attempt ? { attempt } : {});
+      for (const name of step.outcomes.success) {
+        outcomes.push({ label: name, play: answered((s) => reply(s, name)(undefined)) });
+      }
+      const first = step.outcomes.success[0];
+      if (first !== undefined) {
+        outcomes.push({
+          label: `${first}, then the same reply again`,
+          play: (s) => withDuplicate(s, reply(s, first)),
+        });
+        if (retriesLeft(step)) {
+          outcomes.push({
+            label: `timed out, then ${first} (attempt ${pending.attempt}'s reply late)`,
+            play: (s) => timedOutThenAnswered(s, pending, reply(s, first)),
+          });
+        }
+      }
+      for (const name of step.outcomes.businessFailure) {
+        outcomes.push({
+          label: `${name} (business failure)`,
+          play: answered((s) => reply(s, name)(undefined)),
+        });
+      }
+      for (const code of step.retry.nonRetryable) {
+        outcomes.push({
+          label: `failed ${code} (non-retryable)`,
+          play: answered((s) => s.fail(step.name, code)),
+        });
+      }
+      break;
+    }
+    case "http": {
+      const respond = (s: SagaTest, status: string) => (attempt: number | undefined) =>
+        s.respond(step.name, Number(status), sample(samples, step.name, status), attempt);
+      for (const status of step.outcomes.success) {
+        outcomes.push({
+          label: `HTTP ${status}`,
+          play: answered((s) => respond(s, status)(undefined)),
+        });
+      }
+      const first = step.outcomes.success[0];
+      if (first !== undefined) {
+        outcomes.push({
+          label: `HTTP ${first}, then the same response again`,
+          play: (s) => withDuplicate(s, respond(s, first)),
+        });
+        if (retriesLeft(step)) {
+          outcomes.push({
+            label: `timed out, then HTTP ${first} (attempt ${pending.attempt}'s response late)`,
+            play: (s) => timedOutThenAnswered(s, pending, respond(s, first)),
+          });
+        }
+      }
+      for (const status of step.outcomes.businessFailure) {
+        outcomes.push({
+          label: `HTTP ${status} (business failure)`,
+          play: answered((s) => respond(s, status)(undefined)),
+        });
+      }
+      if (
+        !step.outcomes.success.includes("400") &&
+        !step.outcomes.businessFailure.includes("400")
+      ) {
+        outcomes.push({
+          label: "HTTP 400 (not mapped: non-retryable)",
+          play: answered((s) => respond(s, "400")(undefined)),
+        });
+      }
+      break;
+    }
+    default: {
+      // A step kind this list does not know yet: only what timers can do to it is tried, and the
+      // report says so, so that a new kind is never explored silently half.
+      const unknown: { kind: string } = action;
+      outcomes.push({
+        label: `(no outcomes listed for step kind "${unknown.kind}": add them in testing/outcomes.ts)`,
+        play: () => [`the explorer lists no outcomes for step kind "${unknown.kind}"`],
+      });
+    }
+  }
+  if (step.retry.maxAttempts !== null) outcomes.push(exhausted);
+  outcomes.push(...deadline(saga));
+  return outcomes;
+}
+
+/** Outcomes of a compensation's attempt. */
+function compensationOutcomes(step: CompiledStep, pending: PendingWork): Outcome[] {
+  const compensation = step.compensation;
+  if (!compensation) return [];
+  const outcomes: Outcome[] = [];
+  const at = { compensation: true };
+  const undone = compensation.success[0];
+  if (undone !== undefined) {
+    const reply = (s: SagaTest) => (attempt: number | undefined) =>
+      s.reply(step.name, undone, {}, attempt ? { ...at, attempt } : at);
+    outcomes.push({ label: `undone (${undone})`, play: answered((s) => reply(s)(undefined)) });
+    outcomes.push({
+      label: `undone (${undone}), then the same reply again`,
+      play: (s) => withDuplicate(s, reply(s)),
+    });
+  }
+  if (compensation.retry.maxAttempts !== null) {
+    outcomes.push({
+      label: "compensation retries exhausted",
+      play: (s) => exhaust(s, pending),
+    });
+  }
+  return outcomes;
+}
+
+/** Every outcome the explorer tries for what `saga` waits on now. */
+export function outcomesOf(
+  saga: SagaTest,
+  pending: PendingWork,
+  samples: SampleAnswers,
+): Outcome[] {
+  const step = saga.compiled.steps.find((candidate) => candidate.name === pending.step);
+  if (!step) return [];
+  return pending.compensation
+    ? compensationOutcomes(step, pending)
+    : forwardOutcomes(saga, step, pending, samples);
+}

@@ -1,0 +1,67 @@
+// `GET /sagas/in-flight`: how many sagas each stored definition version still runs, by status and
+// state. `saga diff --orchestrator-url` reads it to say whether an old version (and the contracts
+// it uses) must still be kept; one grouped query instead of paging through `GET /sagas`.
+import type { Database } from "@sagaworks/platform";
+import { SagaStatus, TERMINAL_STATUSES } from "@sagaworks/saga-engine";
+import { storableString } from "@sagaworks/service-kit";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { countInFlight } from "../store/instances.ts";
+import { bearerAuth } from "./auth.ts";
+
+/** Options of {@link inFlightRoutes}. */
+export interface InFlightRoutesOptions {
+  db: Pick<Database, "knex">;
+  /** Bearer token the route requires, like every other read of sagas. */
+  apiToken: string;
+}
+
+/** Statuses a saga can still move from: running, compensating, needs-intervention. */
+export const IN_FLIGHT_STATUSES = Object.values(SagaStatus).filter(
+  (status) => !TERMINAL_STATUSES.includes(status),
+);
+
+const errorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+
+const inFlightRow = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  hash: z.string(),
+  status: z.enum(IN_FLIGHT_STATUSES as [SagaStatus, ...SagaStatus[]]),
+  state: z.string(),
+  count: z.number().int(),
+});
+
+/** The in-flight counts route; every request needs the bearer token. */
+export const inFlightRoutes: FastifyPluginAsyncZod<InFlightRoutesOptions> = async (
+  app,
+  options,
+) => {
+  app.addHook("onRequest", bearerAuth(options.apiToken));
+  app.get(
+    "/sagas/in-flight",
+    {
+      schema: {
+        description:
+          "Unfinished sagas (running, compensating, needs-intervention) counted by name, definition version and hash, status and state; a version with no row here can be retired.",
+        security: [{ bearer: [] }],
+        querystring: z.object({ name: storableString().min(1).max(128).optional() }),
+        response: {
+          200: z.object({ statuses: z.array(z.string()), items: z.array(inFlightRow) }),
+          400: errorBody,
+          401: errorBody,
+        },
+      },
+    },
+    async (request) => ({
+      statuses: IN_FLIGHT_STATUSES,
+      items: (await countInFlight(options.db.knex, IN_FLIGHT_STATUSES, request.query.name)).map(
+        (row) => ({ ...row, status: row.status as SagaStatus }),
+      ),
+    }),
+  );
+};
