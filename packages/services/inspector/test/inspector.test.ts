@@ -401,7 +401,13 @@ describe("the web inspector", () => {
     // has (a slow machine), the saga is parked at the pivot and a retry sends it again.
     await Promise.all([system.services.order.stop(), resumeAccount()]);
     if ((await api("GET", `/sagas/${sagaId}`)).body.snapshot.status === "needs-intervention") {
-      const parked = (await api("GET", `/sagas/${sagaId}`)).body.snapshot.pending;
+      const parked = Object.values(
+        (await api("GET", `/sagas/${sagaId}`)).body.snapshot.pending,
+      )[0] as {
+        step: string;
+        attempt: number;
+        compensation: boolean;
+      };
       const retried = await api("POST", `/sagas/${sagaId}/retry`, {
         actor: "ops@example.com",
         reason: "the account service is back",
@@ -491,7 +497,13 @@ describe("the web inspector", () => {
       await broken.stop();
     }
     // One saga moves on: an operator compensates it, so its dead CreateOrder is stale.
-    const pending = (await api("GET", `/sagas/${movedOn}`)).body.snapshot.pending;
+    const pending = Object.values(
+      (await api("GET", `/sagas/${movedOn}`)).body.snapshot.pending,
+    )[0] as {
+      step: string;
+      attempt: number;
+      compensation: boolean;
+    };
     const compensated = await api("POST", `/sagas/${movedOn}/compensate`, {
       actor: "ops@example.com",
       reason: "customer cancelled",
@@ -590,7 +602,15 @@ describe("the web inspector", () => {
 
 describe("the browser protections of the inspector and the API documentation", () => {
   let framer: Server | undefined;
-  afterAll(() => new Promise<void>((done) => (framer ? framer.close(() => done()) : done())));
+  afterAll(
+    () =>
+      new Promise<void>((done) => {
+        if (!framer) return done();
+        // The browser keeps its connection to the framing page alive; close() would wait for it.
+        framer.close(() => done());
+        framer.closeAllConnections();
+      }),
+  );
 
   it("refuses to be framed by a page of another origin", async () => {
     // A page on another port (another origin) that frames the inspector, as a clickjacker would.

@@ -170,7 +170,10 @@ const operator = { actor: "ops@example.com", reason: "ticket OPS-42" };
 function act(sagaId: string, action: string, body: Record<string, unknown>) {
   return waitFor(
     async () => {
-      const pending = (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending;
+      // Steps run one at a time: the pending map holds at most one entry.
+      const pending = Object.values(
+        (await call("GET", `/sagas/${sagaId}`)).body.snapshot.pending,
+      )[0] as { step: string; attempt: number; compensation: boolean } | undefined;
       const expected = pending
         ? { step: pending.step, attempt: pending.attempt, compensation: pending.compensation }
         : { step: "(none)", attempt: 1, compensation: false };

@@ -124,7 +124,9 @@ const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unkn
 
 describe("logs at debug level", () => {
   it("never contain the API token or the database password", () => {
-    expect(lines.length).toBeGreaterThan(50);
+    // Enough to be the whole run's logs (each HTTP request is one debug line since the request
+    // logs moved to debug), not a capture that missed the processes.
+    expect(lines.length).toBeGreaterThan(30);
     expect(parsed().some((line) => line.level === 20)).toBe(true);
     const leaks = lines.filter(
       (line) =>

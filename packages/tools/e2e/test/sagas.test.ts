@@ -109,7 +109,7 @@ interface SagaView {
   snapshot: {
     status: string;
     steps: Record<string, { lastError: { code: string } | null }>;
-    pending: { step: string; attempt: number; compensation: boolean } | null;
+    pending: Record<string, { step: string; attempt: number; compensation: boolean }>;
   };
   history: { eventType: string; applied: boolean; note: string }[];
 }
@@ -415,7 +415,7 @@ describe("anomalies", () => {
     // The account is opened; the operator retries: the handler runs again (it is not answered
     // from the inbox with the stored failure) and reserves the credit.
     await post(`${s.urls.account}/accounts`, { customerId: customer, creditLimitCents: 5_000 });
-    const pending = parked.snapshot.pending;
+    const pending = Object.values(parked.snapshot.pending)[0];
     const retried = await fetch(`${s.urls.orchestrator}/sagas/${sagaId}/retry`, {
       method: "POST",
       headers: { authorization: `Bearer ${s.apiToken}`, "content-type": "application/json" },

@@ -168,13 +168,24 @@ export class SagaTest {
   ): TransitionResult {
     const pending =
       at.attempt === undefined ? this.pendingFor(step, at.compensation, `reply ${name}`) : null;
+    const attempt = at.attempt ?? (pending as PendingWork).attempt;
+    const compensation = at.compensation ?? pending?.compensation ?? false;
+    // A participant's reply names the command it answers, as the SDK does with `causationId`.
+    const sent = this.effects().findLast(
+      (effect) =>
+        effect.type === "send-command" &&
+        effect.step === step &&
+        effect.attempt === attempt &&
+        effect.compensation === compensation,
+    );
     return this.send({
       type: "reply",
       step,
-      attempt: at.attempt ?? (pending as PendingWork).attempt,
-      compensation: at.compensation ?? pending?.compensation ?? false,
+      attempt,
+      compensation,
       name,
       payload,
+      ...(sent?.type === "send-command" ? { causationId: sent.messageId } : {}),
     });
   }
 
