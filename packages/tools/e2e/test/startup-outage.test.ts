@@ -114,11 +114,16 @@ async function expectWaiting(app: Started, dependency: string, reason: string): 
   );
   expect(waiting.status).toBe(503);
   expect(waiting.body).toMatchObject({ status: `waiting for ${dependency}`, reason });
-  const attempt = app.process.lines.find(
-    (line) =>
-      line.dependency === dependency &&
-      line.reason === reason &&
-      typeof line.retryInMs === "number",
+  // /ready can name the reason a moment before the process's log line reaches this test.
+  const attempt = await waitFor(
+    async () =>
+      app.process.lines.find(
+        (line) =>
+          line.dependency === dependency &&
+          line.reason === reason &&
+          typeof line.retryInMs === "number",
+      ),
+    { timeoutMs: 30_000, description: `${app.name}'s log line for its ${dependency} (${reason})` },
   );
   expect(attempt?.msg).toMatch(
     new RegExp(`^${dependency} not available .* retrying in [0-9.]+ s$`),
