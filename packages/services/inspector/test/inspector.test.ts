@@ -346,9 +346,16 @@ describe("the web inspector", () => {
     expect(reached, "the Retry button is reachable with Tab").toBe(true);
     await page.keyboard.press("Enter");
     // The form opens with its reason field focused.
-    await page.waitForFunction("document.activeElement?.id === 'action-reason'", undefined, {
-      timeout: UI_WAIT_MS,
-    });
+    // Polled from the test, not with waitForFunction: its predicate is run with eval inside the
+    // page, which the inspector's policy (script-src 'self') rightly refuses.
+    await waitFor(
+      async () =>
+        (await page.evaluate("document.activeElement && document.activeElement.id")) ===
+        "action-reason"
+          ? true
+          : undefined,
+      { timeoutMs: UI_WAIT_MS, description: "the action form's reason field to have focus" },
+    );
     await page.keyboard.type("account service was down; retrying after its restart");
     await page.getByLabel("Who is acting").fill("ops@example.com");
     await page.getByLabel(/^Reason/).press("Tab");
