@@ -1,7 +1,8 @@
 // The shared definition loader (what `saga validate` and the orchestrator's start-up both run):
 // issue 9's points 1 (deep nesting), 2 and 3 (input schemas as JSON Schema, one draft), 5
 // (prototype keys) and 6 (duplicate names located).
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceContracts } from "@sagaworks/contracts";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
@@ -10,7 +11,11 @@ import { compileSaga } from "../compile.ts";
 import { compileInputSchema, compileInputSchemaOrThrow } from "../input-schema.ts";
 import { evaluateMapping } from "../mapping.ts";
 import { MAX_NESTING_DEPTH } from "../value-guard.ts";
-import { checkDefinitionText, crossFileProblems } from "./definition-files.ts";
+import {
+  checkDefinitionText,
+  collectDefinitionFiles,
+  crossFileProblems,
+} from "./definition-files.ts";
 
 const createOrderText = readFileSync(join(sagaDefinitionsDir, "create-order.saga.json"), "utf8");
 const options = { contracts: serviceContracts, fileName: "create-order.saga.json" };
@@ -202,5 +207,28 @@ describe("duplicate saga names across files (issue 9 point 6)", () => {
         column: 3,
       },
     ]);
+  });
+});
+
+describe("finding definition files", () => {
+  it("looks in subfolders, but never in node_modules nor through a symlinked folder", async () => {
+    const root = mkdtempSync(join(tmpdir(), "saga-files-"));
+    try {
+      mkdirSync(join(root, "billing"));
+      mkdirSync(join(root, "node_modules", "dep"), { recursive: true });
+      writeFileSync(join(root, "a.saga.json"), "{}");
+      writeFileSync(join(root, "billing", "b.saga.json"), "{}");
+      writeFileSync(join(root, "notes.json"), "{}");
+      writeFileSync(join(root, "node_modules", "dep", "c.saga.json"), "{}");
+      // A link back up, as a workspace's node_modules holds: following it would never end.
+      symlinkSync(root, join(root, "node_modules", "loop"));
+      symlinkSync(root, join(root, "billing", "up"));
+      expect(await collectDefinitionFiles([root])).toEqual([
+        join(root, "a.saga.json"),
+        join(root, "billing", "b.saga.json"),
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

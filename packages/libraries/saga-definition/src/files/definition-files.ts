@@ -46,18 +46,36 @@ function tooLarge(bytes: number): string {
 
 const START: SourcePosition = { line: 1, column: 1 };
 
+/**
+ * The `*.saga.json` files in a folder and its subfolders. Walked by hand rather than with
+ * `readdir({ recursive: true })`, which descends into `node_modules` (and through its symlinks,
+ * into the whole workspace) before any filter applies: the definitions folder is a workspace
+ * package, so a dependency of it would make every validation walk the dependency tree. Neither
+ * `node_modules` nor a symlinked folder is entered.
+ */
+async function definitionFilesUnder(folder: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== "node_modules") found.push(...(await definitionFilesUnder(path)));
+    } else if (
+      entry.name.endsWith(DEFINITION_SUFFIX) &&
+      (entry.isFile() || entry.isSymbolicLink())
+    ) {
+      found.push(path);
+    }
+  }
+  return found;
+}
+
 /** Expands files and folders into the sorted list of `*.saga.json` files they hold. */
 export async function collectDefinitionFiles(targets: readonly string[]): Promise<string[]> {
   const files: string[] = [];
   for (const target of targets) {
     const info = await stat(target).catch(() => undefined);
     if (info?.isDirectory()) {
-      const entries = await readdir(target, { recursive: true });
-      for (const entry of entries) {
-        if (entry.endsWith(DEFINITION_SUFFIX) && !entry.split(/[\\/]/).includes("node_modules")) {
-          files.push(join(target, entry));
-        }
-      }
+      files.push(...(await definitionFilesUnder(target)));
     } else {
       files.push(target);
     }
