@@ -7,6 +7,7 @@ import {
   type TransitionResult,
 } from "../model.ts";
 import { transition } from "../transition.ts";
+import { causationFor } from "./causation.ts";
 
 /** Drives one saga through `transition` with a fake clock, keeping the timers it arms. */
 export class SagaDriver {
@@ -65,14 +66,7 @@ export class SagaDriver {
 
   /** The causation id a participant's reply to that attempt carries: the command's message id. */
   causation(step: string, attempt: number, compensation: boolean): { causationId?: string } {
-    const sent = this.effects().findLast(
-      (effect) =>
-        effect.type === "send-command" &&
-        effect.step === step &&
-        effect.attempt === attempt &&
-        effect.compensation === compensation,
-    );
-    return sent?.type === "send-command" ? { causationId: sent.messageId } : {};
+    return causationFor(this.effects(), { step, attempt, compensation });
   }
 
   http(status: number, body: JsonValue = {}) {

@@ -19,6 +19,7 @@ import type {
 } from "../model.ts";
 import { activeWork } from "../model.ts";
 import { transition } from "../transition.ts";
+import { causationFor } from "./causation.ts";
 
 /** A command the saga sent, as an author asserts on it. */
 export interface SentCommand {
@@ -170,14 +171,6 @@ export class SagaTest {
       at.attempt === undefined ? this.pendingFor(step, at.compensation, `reply ${name}`) : null;
     const attempt = at.attempt ?? (pending as PendingWork).attempt;
     const compensation = at.compensation ?? pending?.compensation ?? false;
-    // A participant's reply names the command it answers, as the SDK does with `causationId`.
-    const sent = this.effects().findLast(
-      (effect) =>
-        effect.type === "send-command" &&
-        effect.step === step &&
-        effect.attempt === attempt &&
-        effect.compensation === compensation,
-    );
     return this.send({
       type: "reply",
       step,
@@ -185,7 +178,8 @@ export class SagaTest {
       compensation,
       name,
       payload,
-      ...(sent?.type === "send-command" ? { causationId: sent.messageId } : {}),
+      // A participant's reply names the command it answers, as the SDK does.
+      ...causationFor(this.effects(), { step, attempt, compensation }),
     });
   }
 
