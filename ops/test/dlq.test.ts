@@ -16,7 +16,7 @@ import {
   sendToQueue,
 } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { peekMessages } from "@sagaworks/orchestrator";
+import { peekMessages } from "@sagaworks/dead-letters";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";

@@ -8,7 +8,7 @@ import {
   peekMessages,
   queueStats,
   Verdict,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { positiveInt, withContext } from "./context.ts";
 import { formatAge, table } from "./format.ts";
@@ -20,7 +20,8 @@ import { inspectQueue } from "./saga-lookup.ts";
 const ENVIRONMENT = `Environment: SAGAWORKS_ENV_PREFIX (default dev), AWS_ENDPOINT_URL or SAGAWORKS_BROKER=aws,
 AWS_REGION, ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, DATABASE_URL and OPS_DB_SCHEMA (replay journal, default ops; OPS_JOURNAL_DIR
 for an embedded one on a dev machine),
-SAGA_DEFINITIONS_DIR (default saga-definitions/), MAX_RECEIVE_COUNT (default 5), OPS_ACTOR.`;
+SAGA_DEFINITIONS_DIR (default saga-definitions/), MAX_RECEIVE_COUNT (default 5),
+SAGAWORKS_EVENT_SUBSCRIBERS (their queues have DLQs too), OPS_ACTOR.`;
 
 const USAGE = {
   list: `Usage: ops dlq list [--json]

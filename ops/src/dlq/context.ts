@@ -2,14 +2,14 @@
 // DLQs of the topology and the orchestrator client; and the option parsers they share.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/orchestrator";
+import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/dead-letters";
 import { type AwsClients, createAwsClients } from "@sagaworks/platform";
 import { type OpsIo, UsageError } from "../command.ts";
 import { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import { loadOpsEnvironment, type Needs, type OpsEnvironment } from "./environment.ts";
 import { parseDuration } from "./format.ts";
 import { ReplayJournal } from "./journal.ts";
-import { environmentTopology } from "./queues.ts";
+import { opsTopology } from "./queues.ts";
 
 /** What a sub-command works with. */
 export interface Context {
@@ -28,11 +28,7 @@ export async function withContext<T>(
   const env = loadOpsEnvironment(io.env, { broker: true, ...needs });
   const clients = createAwsClients({ endpoint: env.endpoint, region: env.region });
   try {
-    const topology = await environmentTopology(
-      env.prefix,
-      resolve(io.cwd, env.definitionsDir),
-      env.maxReceiveCount,
-    );
+    const topology = await opsTopology(env, resolve(io.cwd, env.definitionsDir));
     const queues = await deadLetterQueues(clients.sqs, topology);
     const orchestrator = new OrchestratorClient({
       baseUrl: env.orchestratorUrl,

@@ -23,7 +23,7 @@ import {
   replayable,
   selected,
   Verdict,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import { EntryState, type ReplayEntry, type ReplayJournal } from "./journal.ts";
 import { ReplayPacer } from "./pacer.ts";

@@ -6,7 +6,7 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import type { DeadLetterQueue, Verdict } from "@sagaworks/orchestrator";
+import type { DeadLetterQueue, Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { duration, openJournal, positiveInt, withContext } from "./context.ts";
 import { requireActor } from "./environment.ts";

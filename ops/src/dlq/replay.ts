@@ -8,7 +8,7 @@ import {
   type PlanLine,
   type PlanOptions,
   planReplay,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import { executeReplay } from "./execute.ts";
 import type { ReplayJournal } from "./journal.ts";

@@ -1,6 +1,6 @@
 // `ops sagas`: find stuck sagas, read one's timeline, and act on it through the orchestrator API.
 import { parseArgs } from "node:util";
-import { SAGA_STATUSES } from "@sagaworks/orchestrator";
+import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { loadOpsEnvironment, requireActor } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
