@@ -8,7 +8,6 @@ import {
   type MessageAttributeValue,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { DeadLetterAttribute } from "@sagaworks/messaging";
 import {
   type Classified,
   classify,
@@ -24,8 +23,9 @@ import {
   selected,
   Verdict,
 } from "@sagaworks/dead-letters";
+import { DeadLetterAttribute } from "@sagaworks/messaging";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { EntryState, type ReplayEntry, type ReplayJournal } from "./journal.ts";
+import { EntryState, type ReplayEntry, type ReplayJournal, RunMode } from "./journal.ts";
 import { ReplayPacer } from "./pacer.ts";
 import type { ReplayDeps, ReplayOptions, ReplayReport } from "./replay.ts";
 import { lookUp } from "./saga-lookup.ts";
@@ -64,14 +64,14 @@ async function executeLocked(
   const dlqUrl = queue.url ?? "";
   const sourceUrl = queue.source.url ?? "";
   const now = deps.now ?? Date.now;
-  const unfinished = await journal.unfinishedRun(queue.name);
+  const unfinished = await journal.unfinishedRun(queue.name, RunMode.replay);
   const run =
     unfinished ??
     (await journal.startRun({
       dlq: queue.name,
       sourceQueue: queue.source.name,
       actor: deps.actor,
-      mode: "saga-aware",
+      mode: RunMode.replay,
       options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
     }));
   const entries = await journal.entries(run.id);

@@ -10,6 +10,7 @@ import type { DeadLetterQueue, Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { duration, openJournal, positiveInt, withContext } from "./context.ts";
 import { requireActor } from "./environment.ts";
+import { RunMode } from "./journal.ts";
 import { pickQueue } from "./queues.ts";
 import { defaultReplayOptions, type PlanLine, type ReplayOptions, replay } from "./replay.ts";
 
@@ -119,7 +120,7 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
     let done = 0;
     try {
       if (options.execute) {
-        const unfinished = await journal?.unfinishedRun(queue.name);
+        const unfinished = await journal?.unfinishedRun(queue.name, RunMode.replay);
         if (unfinished && !values.json) {
           io.stdout(
             `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
