@@ -21,7 +21,7 @@ import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ReplayJournal } from "../src/dlq/journal.ts";
-import { REPLAY_ATTRIBUTE } from "../src/dlq/replay.ts";
+import { REPLAY_ATTRIBUTE } from "../src/dlq/replay-options.ts";
 import { OpsHarness } from "./harness.ts";
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -444,7 +444,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       expect(release).toBeTypeOf("function");
       const blocked = await h.ops("dlq", "replay", h.accountDlq, "--execute");
       expect(blocked.code).toBe(1);
-      expect(blocked.err).toContain(`Another replay of ${h.accountDlq} is running`);
+      expect(blocked.err).toContain(`Another replay or deletion of ${h.accountDlq} is running`);
     } finally {
       await release?.();
       await other.close();

@@ -12,7 +12,8 @@ import { duration, openJournal, positiveInt, withContext } from "./context.ts";
 import { requireActor } from "./environment.ts";
 import { RunMode } from "./journal.ts";
 import { pickQueue } from "./queues.ts";
-import { defaultReplayOptions, type PlanLine, type ReplayOptions, replay } from "./replay.ts";
+import { type PlanLine, replay } from "./replay.ts";
+import { defaultReplayOptions, type ReplayOptions } from "./replay-options.ts";
 
 function printLine(io: OpsIo, l: PlanLine, destination: string): void {
   const what = l.name
