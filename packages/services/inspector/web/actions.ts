@@ -1,6 +1,8 @@
 // Which operator actions the saga page offers. The API has the last word (the pivot rules): the
 // page offers what the saga's status allows and shows the API's refusal when it says no.
-import { activeWork, type PendingWork, type SagaSnapshot } from "@sagaworks/saga-engine";
+import type { PendingWork, SagaSnapshot } from "@sagaworks/saga-engine";
+// The model subpath: the engine's accessors without its compiler, which needs node:crypto.
+import { activeWork } from "@sagaworks/saga-engine/model";
 import type { OperatorAction } from "./api.ts";
 
 /** Statuses that never change again. */
