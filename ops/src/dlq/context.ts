@@ -6,9 +6,14 @@ import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/dead-letters"
 import { type AwsClients, createAwsClients } from "@sagaworks/platform";
 import { type OpsIo, UsageError } from "../command.ts";
 import { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { loadOpsEnvironment, type Needs, type OpsEnvironment } from "./environment.ts";
+import {
+  loadOpsEnvironment,
+  type Needs,
+  type OpsEnvironment,
+  requireActor,
+} from "./environment.ts";
 import { parseDuration } from "./format.ts";
-import { ReplayJournal } from "./journal.ts";
+import { ReplayJournal, type RunMode } from "./journal.ts";
 import { opsTopology } from "./queues.ts";
 
 /** What a sub-command works with. */
@@ -49,6 +54,31 @@ export function openJournal(io: OpsIo, env: OpsEnvironment): Promise<ReplayJourn
     dataDir,
     schema: env.journalSchema,
   });
+}
+
+/**
+ * What a replay or deletion records with: for an executed run, the opened journal and the actor
+ * (saying so when it resumes an interrupted run of this mode); a dry run records nothing, so it
+ * gets no journal and needs no actor. The caller closes the journal.
+ */
+export async function runRecording(
+  io: OpsIo,
+  env: OpsEnvironment,
+  run: { dlq: string; mode: RunMode; execute: boolean; quiet: boolean },
+): Promise<{ journal: ReplayJournal | undefined; actor: string }> {
+  if (!run.execute) return { journal: undefined, actor: env.actor ?? "(dry run)" };
+  const actor = requireActor(env.actor);
+  const journal = await openJournal(io, env);
+  const unfinished = await journal.unfinishedRun(run.dlq, run.mode).catch(async (error) => {
+    await journal.close();
+    throw error;
+  });
+  if (unfinished && !run.quiet) {
+    io.stdout(
+      `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
+    );
+  }
+  return { journal, actor };
 }
 
 /** A whole number ≥ 1 option, or `fallback`. */

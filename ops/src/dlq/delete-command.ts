@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { duration, openJournal, positiveInt, withContext } from "./context.ts";
+import { duration, positiveInt, runRecording, withContext } from "./context.ts";
 import {
   DELETABLE_VERDICTS,
   type DeleteLine,
@@ -11,7 +11,6 @@ import {
   defaultDeleteOptions,
   deleteMessages,
 } from "./delete.ts";
-import { requireActor } from "./environment.ts";
 import { RunMode } from "./journal.ts";
 import { pickQueue } from "./queues.ts";
 
@@ -70,22 +69,20 @@ export async function deleteCommand(argv: readonly string[], io: OpsIo): Promise
   const needs = { orchestrator: true, database: options.execute };
   return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
     const queue = pickQueue(queues, name);
-    const journal = options.execute ? await openJournal(io, env) : undefined;
+    const { journal, actor } = await runRecording(io, env, {
+      dlq: queue.name,
+      mode: RunMode.delete,
+      execute: options.execute,
+      quiet: values.json === true,
+    });
     try {
-      const unfinished = await journal?.unfinishedRun(queue.name, RunMode.delete);
-      if (unfinished && !values.json) {
-        io.stdout(
-          `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
-        );
-      }
       const report = await deleteMessages(
         {
           sqs: clients.sqs,
           queue,
           orchestrator,
           journal,
-          // A dry run records nothing, so it needs no actor.
-          actor: options.execute ? requireActor(env.actor) : (env.actor ?? "(dry run)"),
+          actor,
           onLine: (l) => {
             if (!values.json) printLine(io, l);
           },

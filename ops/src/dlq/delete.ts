@@ -170,16 +170,13 @@ async function executeLocked(
   const { sqs, queue, orchestrator } = deps;
   const dlqUrl = queue.url ?? "";
   const now = deps.now ?? Date.now;
-  const unfinished = await journal.unfinishedRun(queue.name, RunMode.delete);
-  const run =
-    unfinished ??
-    (await journal.startRun({
-      dlq: queue.name,
-      sourceQueue: queue.source.name,
-      actor: deps.actor,
-      mode: RunMode.delete,
-      options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
-    }));
+  const { run, resumed } = await journal.resumeOrStartRun({
+    dlq: queue.name,
+    sourceQueue: queue.source.name,
+    actor: deps.actor,
+    mode: RunMode.delete,
+    options: { ...options },
+  });
   const entries = await journal.entries(run.id);
   let deleted = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
   const lines: DeleteLine[] = [];
@@ -264,7 +261,7 @@ async function executeLocked(
   return {
     dryRun: false,
     runId: run.id,
-    resumed: unfinished !== undefined,
+    resumed,
     lines,
     deleted,
     kept,

@@ -135,16 +135,13 @@ class ExecutedReplay {
     journal: ReplayJournal,
   ): Promise<ExecutedReplay> {
     const { queue } = deps;
-    const unfinished = await journal.unfinishedRun(queue.name, RunMode.replay);
-    const run =
-      unfinished ??
-      (await journal.startRun({
-        dlq: queue.name,
-        sourceQueue: queue.source.name,
-        actor: deps.actor,
-        mode: RunMode.replay,
-        options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
-      }));
+    const { run, resumed } = await journal.resumeOrStartRun({
+      dlq: queue.name,
+      sourceQueue: queue.source.name,
+      actor: deps.actor,
+      mode: RunMode.replay,
+      options: { ...options },
+    });
     const entries = await journal.entries(run.id);
     const startDepth = await dlqDepth(deps, queue.url ?? "");
     return new ExecutedReplay({
@@ -152,7 +149,7 @@ class ExecutedReplay {
       options,
       journal,
       run,
-      resumed: unfinished !== undefined,
+      resumed,
       entries,
       startDepth,
     });

@@ -240,6 +240,22 @@ export class ReplayJournal {
     return row ? toRun(row) : undefined;
   }
 
+  /** The DLQ's interrupted run of this mode, to resume, or a new one. */
+  async resumeOrStartRun(input: {
+    dlq: string;
+    sourceQueue: string;
+    actor: string;
+    mode: RunMode;
+    options: Record<string, unknown> & { limit: number };
+  }): Promise<{ run: ReplayRun; resumed: boolean }> {
+    const unfinished = await this.unfinishedRun(input.dlq, input.mode);
+    if (unfinished) return { run: unfinished, resumed: true };
+    const { limit } = input.options;
+    // JSON has no Infinity: an unlimited run is recorded with a null limit.
+    const options = { ...input.options, limit: Number.isFinite(limit) ? limit : null };
+    return { run: await this.startRun({ ...input, options }), resumed: false };
+  }
+
   /** Starts a run. */
   async startRun(input: {
     dlq: string;
