@@ -37,15 +37,16 @@ function render(text: string): Promise<string> {
 
 /**
  * The smallest share of its natural size a graph is drawn at. Mermaid draws labels at 16 px and
- * scales the whole drawing down to its column; below this share they fell to about 9 px. A
- * graph wider than its column then scrolls sideways inside it (.graph-svg) instead.
+ * scales the whole drawing down to its column; this keeps them at 12 px or more (they had fallen
+ * to about 9 px), and the shipped sagas still fit a 1280 px page. A graph wider than that
+ * scrolls sideways inside its box (.graph-svg).
  */
-const MIN_GRAPH_SCALE = 0.8;
+const MIN_GRAPH_SCALE = 0.75;
 
 function keepLabelsReadable(svg: SVGSVGElement | null): void {
   const naturalWidth = svg?.viewBox.baseVal?.width;
   if (!svg || !naturalWidth) return;
-  svg.style.minWidth = `${Math.round(naturalWidth * MIN_GRAPH_SCALE)}px`;
+  svg.style.minWidth = `${Math.ceil(naturalWidth * MIN_GRAPH_SCALE)}px`;
 }
 
 /** A Mermaid diagram, re-rendered only when its text changes. */
