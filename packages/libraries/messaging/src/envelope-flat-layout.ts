@@ -19,6 +19,25 @@ const COMPENSATION_KEY_SUFFIX = ":compensation";
 /** The step the flat layout wrote on events about the whole saga. */
 const SAGA_LEVEL_STEP = "(saga)";
 
+/**
+ * Compensation commands the decoder upgraded from the flat layout: their `actionKey` was derived
+ * on arrival, so their signature covers the envelope without it. Kept out of the envelope's
+ * fields, so that a sender cannot claim the exemption: only the decoder adds to it, and a copy of
+ * the envelope (which lost the mark) fails verification rather than passing. Here, with the
+ * layout, so that the codec and the signature both depend on this module and not on each other.
+ */
+const upgradedFromFlatLayout = new WeakSet<object>();
+
+/** Marks a command the decoder upgraded from the flat layout (the signature then omits its actionKey). */
+export function markUpgradedFromFlatLayout(command: object): void {
+  upgradedFromFlatLayout.add(command);
+}
+
+/** Whether the decoder upgraded this very object from the flat layout (a copy never was). */
+export function wasUpgradedFromFlatLayout(command: object): boolean {
+  return upgradedFromFlatLayout.has(command);
+}
+
 /** A body in the union's layout, and whether a compensation's `actionKey` was derived for it. */
 export interface Upgraded {
   value: unknown;

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { upgradeFlatLayout } from "./envelope-flat-layout.ts";
+import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./envelope-flat-layout.ts";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import type { StringAttributes } from "./limits.ts";
-import { markUpgradedFromFlatLayout } from "./signature.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
 export const MessageKind = { command: "command", reply: "reply", event: "event" } as const;
