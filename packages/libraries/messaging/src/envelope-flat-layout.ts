@@ -1,4 +1,4 @@
-// The flat layout envelopes had before issue 8: one object for every kind, with step, attempt,
+// The flat layout envelopes had before the union layout: one object for every kind, with step, attempt,
 // compensation and replyTo on all of them. Messages written that way may still sit in queues and
 // DLQs when the union layout deploys (a rolling deploy, a DLQ replay weeks later), so the decoder
 // upgrades them here, once, before validation. Nothing writes this layout any more.

@@ -249,7 +249,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S
 
 /**
  * Validates an object read from a queue as an envelope; throws ENVELOPE_INVALID naming every bad
- * field. Accepts the flat layout written before issue 8 too, upgraded to the union's (see
+ * field. Accepts the flat layout of earlier releases too, upgraded to the union's (see
  * envelope-flat-layout.ts).
  */
 export function validateEnvelope(value: unknown): Envelope {

@@ -4,9 +4,6 @@ import {
   cancelOrderPayload,
   createOrderPayload,
   orderCancellationReverted,
-  orderCancellationStarted,
-  orderCancelled,
-  orderNotCancellable,
   orderRejected,
   rejectOrderPayload,
   revertOrderCancellationPayload,
@@ -19,7 +16,6 @@ import {
   defineStatementHandler,
   failed,
   failedPayloadSql,
-  type Reply,
   sql,
 } from "@sagaworks/participant-sdk";
 import { OrderErrorCode } from "./errors.ts";
@@ -29,15 +25,11 @@ function notFoundMessage(orderId: string): string {
   return `No order "${orderId}" exists in the order service; check the saga's orderId.`;
 }
 
-function notFound(orderId: string): Reply {
-  return failed(OrderErrorCode.notFound, notFoundMessage(orderId));
-}
-
 /**
  * The order service's command handlers, by command name (service name `order` in the topology).
- * The change, the inbox row and the reply commit together: CreateOrder and ApproveOrder, the
- * hot path of every order, are one SQL statement each (see the participant SDK's statement
- * handlers); the others run in the participant's transaction. Each handler locks the order row
+ * The change, the inbox row and the reply commit together: the actions are one SQL statement
+ * each (see the participant SDK's statement handlers); the compensations (RejectOrder,
+ * RevertOrderCancellation) run in the participant's transaction, after the SDK's guard. Each handler locks the order row
  * first: two sagas touching one order (two cancellations, say) then see each other's result
  * instead of racing.
  */
@@ -159,31 +151,42 @@ export function orderHandlers(): Record<string, CommandHandler> {
       };
     }),
 
-    BeginOrderCancellation: defineHandler(
+    // One statement: lock the order, start its cancellation if APPROVED. The contract's
+    // OrderNotCancellable must name one of the order's statuses, and an unknown order has none; a
+    // failure with its own code says what happened instead.
+    BeginOrderCancellation: defineStatementHandler(
       beginOrderCancellationPayload,
-      async ({ trx, payload, command }) => {
-        const store = createOrderStore(trx);
-        const order = await store.getForUpdate(payload.orderId);
-        // The contract's OrderNotCancellable must name one of the order's statuses, and an
-        // unknown order has none; a failure with its own code says what happened instead.
-        if (!order) return notFound(payload.orderId);
-        if (order.status !== "APPROVED") {
-          return contractReply("OrderNotCancellable", orderNotCancellable, {
-            orderId: order.id,
-            status: order.status,
-          });
-        }
-        await store.setStatus(order.id, {
-          status: "CANCELLING",
-          lockedBySaga: command.sagaId,
-          reason: payload.reason,
-        });
-        return contractReply("OrderCancellationStarted", orderCancellationStarted, {
-          orderId: order.id,
-          customerId: order.customerId,
-          totalCents: order.totalCents,
-          status: "CANCELLING",
-        });
+      ({ payload, command }) => {
+        const { orderId } = payload;
+        return {
+          with: [
+            [
+              "found",
+              sql`SELECT id, status, customer_id, total_cents FROM orders
+                WHERE id = ${orderId}::text FOR UPDATE`,
+            ],
+            [
+              "started",
+              sql`UPDATE orders o SET status = 'CANCELLING', locked_by_saga = ${command.sagaId}::text,
+                  status_reason = ${payload.reason}::text, updated_at = now()
+                FROM found c WHERE o.id = c.id AND c.status = 'APPROVED' RETURNING o.id`,
+            ],
+          ],
+          reply: sql`SELECT
+              CASE
+                WHEN c.status IS NULL THEN ${COMMAND_FAILED}::text
+                WHEN c.status = 'APPROVED' THEN 'OrderCancellationStarted'
+                ELSE 'OrderNotCancellable'
+              END AS reply_name,
+              CASE
+                WHEN c.status IS NULL
+                  THEN ${failedPayloadSql(OrderErrorCode.notFound, notFoundMessage(orderId))}
+                WHEN c.status = 'APPROVED' THEN jsonb_build_object('orderId', c.id,
+                  'customerId', c.customer_id, 'totalCents', c.total_cents, 'status', 'CANCELLING')
+                ELSE jsonb_build_object('orderId', c.id, 'status', c.status)
+              END AS reply_payload
+            FROM (SELECT 1) AS one LEFT JOIN found c ON true`,
+        };
       },
     ),
 
@@ -222,25 +225,43 @@ export function orderHandlers(): Record<string, CommandHandler> {
       },
     ),
 
-    CancelOrder: defineHandler(cancelOrderPayload, async ({ trx, payload, command }) => {
-      const store = createOrderStore(trx);
-      const order = await store.getForUpdate(payload.orderId);
-      if (!order) return notFound(payload.orderId);
-      const cancelled = contractReply("OrderCancelled", orderCancelled, {
-        orderId: order.id,
-        status: "CANCELLED",
-      });
-      if (order.status === "CANCELLED") return cancelled;
-      if (order.status === "CANCELLING" && order.lockedBySaga === command.sagaId) {
-        await store.setStatus(order.id, { status: "CANCELLED", lockedBySaga: null });
-        return cancelled;
-      }
-      return failed(
-        OrderErrorCode.notCancellable,
-        order.status === "CANCELLING"
-          ? `Order "${order.id}" is being cancelled by saga ${order.lockedBySaga}, not by this one.`
-          : `Order "${order.id}" is ${order.status}; BeginOrderCancellation must make it CANCELLING first.`,
-      );
+    // One statement: lock the order, and finish the cancellation this saga started.
+    CancelOrder: defineStatementHandler(cancelOrderPayload, ({ payload, command }) => {
+      const { orderId } = payload;
+      const ours = sql`(c.status = 'CANCELLING' AND c.locked_by_saga = ${command.sagaId}::text)`;
+      return {
+        with: [
+          [
+            "found",
+            sql`SELECT id, status, locked_by_saga FROM orders WHERE id = ${orderId}::text FOR UPDATE`,
+          ],
+          [
+            "cancelled",
+            sql`UPDATE orders o SET status = 'CANCELLED', locked_by_saga = NULL, updated_at = now()
+              FROM found c WHERE o.id = c.id AND ${ours} RETURNING o.id`,
+          ],
+        ],
+        reply: sql`SELECT
+            CASE WHEN c.status = 'CANCELLED' OR ${ours} THEN 'OrderCancelled'
+              ELSE ${COMMAND_FAILED}::text END AS reply_name,
+            CASE
+              WHEN c.status IS NULL
+                THEN ${failedPayloadSql(OrderErrorCode.notFound, notFoundMessage(orderId))}
+              WHEN c.status = 'CANCELLED' OR ${ours}
+                THEN jsonb_build_object('orderId', c.id, 'status', 'CANCELLED')
+              WHEN c.status = 'CANCELLING' THEN ${failedPayloadSql(
+                OrderErrorCode.notCancellable,
+                sql`format('Order "%s" is being cancelled by saga %s, not by this one.',
+                  c.id, c.locked_by_saga)`,
+              )}
+              ELSE ${failedPayloadSql(
+                OrderErrorCode.notCancellable,
+                sql`format('Order "%s" is %s; BeginOrderCancellation must make it CANCELLING first.',
+                  c.id, c.status)`,
+              )}
+            END AS reply_payload
+          FROM (SELECT 1) AS one LEFT JOIN found c ON true`,
+      };
     }),
   };
 }
