@@ -268,11 +268,12 @@ describe.runIf(process.env.DATABASE_URL)(
         status: "processing",
         received_at: new Date(),
       });
-      const blockerPid = (
-        (await blocker.raw("SELECT pg_backend_pid() AS pid")) as {
-          rows: { pid: number }[];
-        }
-      ).rows[0]?.pid;
+      const blockerPid =
+        (
+          (await blocker.raw("SELECT pg_backend_pid() AS pid")) as {
+            rows: { pid: number }[];
+          }
+        ).rows[0]?.pid ?? 0;
       const handling = deliver(w, command);
       const waiting = await waitFor(async () => {
         const blocked = (await w.db.knex.raw(
@@ -314,7 +315,7 @@ describe.runIf(process.env.DATABASE_URL)(
         "SELECT DISTINCT pid FROM pg_locks WHERE relation = 'stamps'::regclass AND mode = 'RowExclusiveLock'",
       )) as { rows: { pid: number }[] };
       expect(idle.rows).toHaveLength(1);
-      await w.db.knex.raw("SELECT pg_terminate_backend(?)", [idle.rows[0]?.pid]);
+      await w.db.knex.raw("SELECT pg_terminate_backend(?)", [idle.rows[0]?.pid ?? 0]);
       w.releasePause();
       await expect(handling).rejects.toThrow();
       expect(await stamps(w)).toEqual([]);
