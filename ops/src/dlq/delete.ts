@@ -118,17 +118,7 @@ export async function deleteMessages(
   if (!options.execute) return dryRun(deps, options);
   const { queue, journal } = deps;
   if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
-  const unlock = await journal.lockDlq(queue.name);
-  if (!unlock) {
-    throw new Error(
-      `A replay or deletion of ${queue.name} is running (it holds the DLQ's lock); wait for it, or see ops dlq history.`,
-    );
-  }
-  try {
-    return await executeLocked(deps, options, journal);
-  } finally {
-    await unlock();
-  }
+  return journal.whileLocked(queue.name, () => executeLocked(deps, options, journal));
 }
 
 async function dryRun(deps: DeleteDeps, options: DeleteOptions): Promise<DeleteReport> {

@@ -51,18 +51,10 @@ export async function executeReplay(
 ): Promise<ReplayReport> {
   const { queue, journal } = deps;
   if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
-  const unlock = await journal.lockDlq(queue.name);
-  if (!unlock) {
-    throw new Error(
-      `Another replay or deletion of ${queue.name} is running (it holds the DLQ's lock); wait for it, or see ops dlq history.`,
-    );
-  }
-  try {
+  return journal.whileLocked(queue.name, async () => {
     const run = await ExecutedReplay.open(deps, options, journal);
-    return await run.execute();
-  } finally {
-    await unlock();
-  }
+    return run.execute();
+  });
 }
 
 /** A saga whose replayed message was sent in this batch, with its state before the replay. */

@@ -231,6 +231,24 @@ export class ReplayJournal {
     };
   }
 
+  /**
+   * Runs `work` holding the DLQ's lock (see {@link lockDlq}), or refuses at once when a replay or
+   * deletion of it runs elsewhere.
+   */
+  async whileLocked<T>(dlq: string, work: () => Promise<T>): Promise<T> {
+    const unlock = await this.lockDlq(dlq);
+    if (!unlock) {
+      throw new Error(
+        `Another replay or deletion of ${dlq} is running (it holds the DLQ's lock); wait for it, or see ops dlq history.`,
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await unlock();
+    }
+  }
+
   /** The unfinished run of this mode on this DLQ, if one was interrupted. */
   async unfinishedRun(dlq: string, mode: RunMode): Promise<ReplayRun | undefined> {
     const row = (await this.knex("replay_runs")
