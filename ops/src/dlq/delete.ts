@@ -14,7 +14,13 @@ import {
   Verdict,
 } from "@sagaworks/dead-letters";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { type EntryInput, EntryState, type ReplayJournal, RunMode } from "./journal.ts";
+import {
+  type EntryInput,
+  EntryState,
+  type ReplayEntry,
+  type ReplayJournal,
+  RunMode,
+} from "./journal.ts";
 import { inspectQueue, lookUp } from "./saga-lookup.ts";
 
 /** The verdicts a deletion may take; a waiting message is never deleted (replay it instead). */
@@ -157,9 +163,7 @@ async function executeLocked(
   options: DeleteOptions,
   journal: ReplayJournal,
 ): Promise<DeleteReport> {
-  const { sqs, queue, orchestrator } = deps;
-  const dlqUrl = queue.url ?? "";
-  const now = deps.now ?? Date.now;
+  const { queue } = deps;
   const { run, resumed } = await journal.resumeOrStartRun({
     dlq: queue.name,
     sourceQueue: queue.source.name,
@@ -167,94 +171,132 @@ async function executeLocked(
     mode: RunMode.delete,
     options: { ...options },
   });
-  const entries = await journal.entries(run.id);
-  let deleted = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
-  const lines: DeleteLine[] = [];
-  const held: DlqMessage[] = [];
-  const heldIds = new Set<string>();
-  const hold = (message: DlqMessage) => {
-    // Kept hidden until the run ends, so the next receive brings the messages not yet seen.
-    if (heldIds.has(message.sqsMessageId)) return;
-    heldIds.add(message.sqsMessageId);
-    held.push(message);
-  };
-  const remove = async (message: DlqMessage, entry: EntryInput) => {
-    // Journal first, with the body: what is deleted stays readable in the audit.
-    await journal.record(run.id, { ...entry, state: EntryState.deleting });
-    await sqs.send(
-      new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.receiptHandle }),
-    );
-    await journal.record(run.id, { ...entry, state: EntryState.deleted });
-    entries.set(message.sqsMessageId, {
-      ...entry,
-      state: EntryState.deleted,
-      runId: run.id,
-      updatedAt: new Date(),
-    });
-  };
-  let emptyReceives = 0;
+  const state = new DeletionRun(deps, options, journal, run.id, await journal.entries(run.id));
+  const dlqUrl = queue.url ?? "";
   try {
-    while (deleted < options.limit && emptyReceives < 2) {
-      const batch = await receiveBatch(sqs, dlqUrl, 10, options.holdSeconds, 1);
+    let emptyReceives = 0;
+    while (state.deleted < options.limit && emptyReceives < 2) {
+      const batch = await receiveBatch(deps.sqs, dlqUrl, 10, options.holdSeconds, 1);
       emptyReceives = batch.length === 0 ? emptyReceives + 1 : 0;
-      for (const message of batch) {
-        const known = entries.get(message.sqsMessageId);
-        if (heldIds.has(message.sqsMessageId) || known?.state === EntryState.skipped) {
-          hold(message);
-          continue;
-        }
-        if (known) {
-          // Decided before a crash: its entry (and body) is written, the delete may not be.
-          const wasCounted = known.state === EntryState.deleted;
-          await remove(message, known);
-          if (!wasCounted) deleted++;
-          continue;
-        }
-        if (deleted >= options.limit) {
-          hold(message);
-          continue;
-        }
-        const item = await lookUp(orchestrator, message, new Date(now()));
-        const { action, why } = deleteDecision(item, options, now());
-        const entry: EntryInput = {
-          dlqMessageId: message.sqsMessageId,
-          envelopeMessageId: item.envelope?.messageId ?? null,
-          sagaId: item.envelope?.sagaId ?? null,
-          name: item.envelope?.name ?? null,
-          state: EntryState.skipped,
-          verdict: item.verdict,
-          explanation: why,
-          body: message.body,
-          attributes: message.attributes,
-        };
-        if (action === "delete") {
-          await remove(message, entry);
-          deleted++;
-        } else {
-          await journal.record(run.id, entry);
-          entries.set(message.sqsMessageId, { ...entry, runId: run.id, updatedAt: new Date() });
-          hold(message);
-        }
-        const line = lineOf(item, action, why);
-        lines.push(line);
-        deps.onLine?.(line);
-      }
+      for (const message of batch) await state.take(message);
     }
   } catch (error) {
-    await releaseMessages(sqs, dlqUrl, held).catch(() => {});
+    await releaseMessages(deps.sqs, dlqUrl, state.held).catch(() => {});
     throw error;
   }
-  await releaseMessages(sqs, dlqUrl, held);
-  const kept = [...entries.values()].filter((e) => e.state === EntryState.skipped).length;
-  const outcome = `deleted ${deleted} message(s) from ${queue.name}, each with its body in the journal (ops dlq history ${run.id}); ${kept} kept`;
+  await releaseMessages(deps.sqs, dlqUrl, state.held);
+  const kept = [...state.entries.values()].filter((e) => e.state === EntryState.skipped).length;
+  const outcome = `deleted ${state.deleted} message(s) from ${queue.name}, each with its body in the journal (ops dlq history ${run.id}); ${kept} kept`;
   await journal.finishRun(run.id, "finished", outcome);
   return {
     dryRun: false,
     runId: run.id,
     resumed,
-    lines,
-    deleted,
+    lines: state.lines,
+    deleted: state.deleted,
     kept,
     outcome,
   };
+}
+
+/** What an executed deletion has done so far, and how it takes one message. */
+class DeletionRun {
+  deleted: number;
+  readonly lines: DeleteLine[] = [];
+  /** Messages kept hidden until the run ends, so the next receive brings ones not yet seen. */
+  readonly held: DlqMessage[] = [];
+  private readonly heldIds = new Set<string>();
+  private readonly deps: DeleteDeps;
+  private readonly options: DeleteOptions;
+  private readonly journal: ReplayJournal;
+  private readonly runId: string;
+  /** Every message of the run the journal knows, by DLQ message id. */
+  readonly entries: Map<string, ReplayEntry>;
+
+  constructor(
+    deps: DeleteDeps,
+    options: DeleteOptions,
+    journal: ReplayJournal,
+    runId: string,
+    entries: Map<string, ReplayEntry>,
+  ) {
+    this.deps = deps;
+    this.options = options;
+    this.journal = journal;
+    this.runId = runId;
+    this.entries = entries;
+    this.deleted = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
+  }
+
+  async take(message: DlqMessage): Promise<void> {
+    const known = this.entries.get(message.sqsMessageId);
+    if (this.heldIds.has(message.sqsMessageId) || known?.state === EntryState.skipped) {
+      return this.hold(message);
+    }
+    if (known) {
+      // Decided before a crash: its entry (and body) is written, the delete may not be.
+      const wasCounted = known.state === EntryState.deleted;
+      await this.remove(message, known);
+      if (!wasCounted) this.deleted++;
+      return;
+    }
+    if (this.deleted >= this.options.limit) return this.hold(message);
+    await this.judge(message);
+  }
+
+  private async judge(message: DlqMessage): Promise<void> {
+    const now = this.deps.now ?? Date.now;
+    const item = await lookUp(this.deps.orchestrator, message, new Date(now()));
+    const { action, why } = deleteDecision(item, this.options, now());
+    const entry: EntryInput = {
+      dlqMessageId: message.sqsMessageId,
+      envelopeMessageId: item.envelope?.messageId ?? null,
+      sagaId: item.envelope?.sagaId ?? null,
+      name: item.envelope?.name ?? null,
+      state: EntryState.skipped,
+      verdict: item.verdict,
+      explanation: why,
+      body: message.body,
+      attributes: message.attributes,
+    };
+    if (action === "delete") {
+      await this.remove(message, entry);
+      this.deleted++;
+    } else {
+      await this.journal.record(this.runId, entry);
+      this.entries.set(message.sqsMessageId, {
+        ...entry,
+        runId: this.runId,
+        updatedAt: new Date(),
+      });
+      this.hold(message);
+    }
+    const line = lineOf(item, action, why);
+    this.lines.push(line);
+    this.deps.onLine?.(line);
+  }
+
+  private hold(message: DlqMessage): void {
+    if (this.heldIds.has(message.sqsMessageId)) return;
+    this.heldIds.add(message.sqsMessageId);
+    this.held.push(message);
+  }
+
+  private async remove(message: DlqMessage, entry: EntryInput): Promise<void> {
+    // Journal first, with the body: what is deleted stays readable in the audit.
+    await this.journal.record(this.runId, { ...entry, state: EntryState.deleting });
+    await this.deps.sqs.send(
+      new DeleteMessageCommand({
+        QueueUrl: this.deps.queue.url ?? "",
+        ReceiptHandle: message.receiptHandle,
+      }),
+    );
+    await this.journal.record(this.runId, { ...entry, state: EntryState.deleted });
+    this.entries.set(message.sqsMessageId, {
+      ...entry,
+      state: EntryState.deleted,
+      runId: this.runId,
+      updatedAt: new Date(),
+    });
+  }
 }
