@@ -27,12 +27,9 @@ const eventParams = z.object({
   name: storableString().regex(/^[A-Z][A-Za-z0-9]*$/, "an event name such as PaymentCaptured"),
 });
 const eventBody = z.object({
-  eventId: storableString()
-    .min(1)
-    .max(200)
-    .meta({
-      description: "The sender's id of this event; a second delivery with it is a duplicate.",
-    }),
+  eventId: storableString().min(1).max(200).meta({
+    description: "The sender's id of this event; a second delivery with it is a duplicate.",
+  }),
   payload: z.record(storableString(), storableJson(), {
     message: "must be the event's payload object",
   }),
