@@ -26,7 +26,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const post = (payload: unknown) =>
+const post = (payload: Record<string, unknown>) =>
   app.inject({
     method: "POST",
     url: "/events/PaymentCaptured",
