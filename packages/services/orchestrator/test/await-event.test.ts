@@ -2,9 +2,10 @@
 // Fastify API): the shipped pay-order saga waits for the payment provider's event, which comes
 // by HTTP or through the outside-events topic, early, twice, late, or not at all.
 import { CreateTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
+import { GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { Envelope, SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { outsideEventsTopicName } from "@sagaworks/topology";
+import { eventQueueName, outsideEventsTopicName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
@@ -27,7 +28,8 @@ beforeAll(async () => {
   orchestrator = await startOrchestrator(env, {
     definitions: await shippedDefinitions(),
     clock: () => new Date(Date.now() + clockOffsetMs),
-    options: { earlyEventPollIntervalMs: 50 },
+    // An audit reader of the lifecycle events, to see the late event published.
+    options: { earlyEventPollIntervalMs: 50, eventSubscribers: ["audit"] },
   });
   const answers = shopAnswers();
   const participant = await startParticipant(env, "order", answers.order);
@@ -133,6 +135,21 @@ describe("an await step in the orchestrator", () => {
     const after = await saga(sagaId);
     const events = after.history.filter((entry: Json) => entry.eventType === "outside-event");
     expect(events.map((entry: Json) => entry.applied)).toEqual([true, false]);
+    const { QueueUrl } = await env.clients.sqs.send(
+      new GetQueueUrlCommand({ QueueName: eventQueueName(env.prefix, "audit") }),
+    );
+    await waitFor(
+      async () => {
+        const { Messages = [] } = await env.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        return Messages.some(
+          (message) =>
+            message.Body?.includes("saga.event.late") && message.Body.includes(`${paymentId}:2`),
+        );
+      },
+      { description: "saga.event.late on the lifecycle events topic", timeoutMs: 15_000 },
+    );
     const metrics = await orchestrator.api.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toMatch(
       /sagaworks_outside_events_total\{outcome="late",channel="http"[^}]*\} 1/,
