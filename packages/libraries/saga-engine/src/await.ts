@@ -3,7 +3,12 @@
 // an operator completing a wait by hand or opening it again. Every wait is one attempt of its
 // step: re-opening is a new attempt with a fresh deadline, so a late deadline timer of the old
 // one is stale like any other.
-import { type CompiledStep, evaluateMapping, type JsonValue } from "@sagaworks/saga-definition";
+import {
+  type CompiledStep,
+  evaluateMapping,
+  type JsonValue,
+  stepStateId,
+} from "@sagaworks/saga-definition";
 import { actionKey, isTerminal, timerId } from "./keys.ts";
 import {
   LifecycleEvent,
@@ -223,7 +228,7 @@ export function reopenWait(run: Run, pending: PendingWork, who: string): Transit
   }
   run.s.status = SagaStatus.running;
   run.s.failure = null;
-  run.s.state = `step:${pending.step}`;
+  run.s.state = stepStateId(pending.step);
   run.startAttempt(pending.step, false, pending.attempt + 1, pending.attempt);
   run.rearmDeadline();
   return run.done(`${who}; wait of ${pending.step} re-opened (attempt ${pending.attempt + 1})`);
