@@ -3,7 +3,7 @@
 // field, and the deadline is present, no longer than the saga's, and does not compensate past
 // the pivot.
 import { contractJsonSchema, type ServiceContract } from "../contract-registry.ts";
-import type { AwaitStepDefinition, StepDefinition } from "../definition-schema.ts";
+import type { AwaitStepDefinition } from "../definition-schema.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
 import { DiagnosticCode, type JsonPath } from "../errors.ts";
 import {
@@ -248,9 +248,4 @@ function optionalSegment(
     current = next.schema;
   }
   return undefined;
-}
-
-/** Whether a step is an await step (for checks that treat waits apart). */
-export function isAwaitStep(step: StepDefinition | undefined): step is AwaitStepDefinition {
-  return step?.kind === "await";
 }
