@@ -2,7 +2,7 @@
 // real HTTP, the SQS/SNS endpoint and Postgres. The payment provider's webhook arrives by HTTP
 // (`POST /events/:name` on the orchestrator) or through the outside-events topic: on time, twice,
 // before its wait opened, after its outcome, and not at all (the deadline passes).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { serviceContracts } from "@sagaworks/contracts";
@@ -31,6 +31,15 @@ quick.name = "pay-order-quick";
 quick.timeout = "1m";
 for (const step of quick.steps) if (step.deadline) step.deadline.after = "2s";
 const payOrderQuick = compileSagaOrThrow(quick, { contracts: serviceContracts });
+// Every shipped saga is deployed too: the system's participants (the account service among them)
+// need the queues the other sagas' commands imply.
+const otherShipped = readdirSync(sagaDefinitionsDir)
+  .filter((file) => file.endsWith(".saga.json") && file !== "pay-order.saga.json")
+  .map((file) =>
+    compileSagaOrThrow(JSON.parse(readFileSync(join(sagaDefinitionsDir, file), "utf8")), {
+      contracts: serviceContracts,
+    }),
+  );
 
 let s: RunningSystem;
 beforeAll(async () => {
@@ -38,7 +47,7 @@ beforeAll(async () => {
     awsEndpoint: inject("brokerEndpoint"),
     apiToken: TOKEN,
     serviceToken: "e2e-service-token-0123456789",
-    definitions: [payOrder, payOrderQuick],
+    definitions: [...otherShipped, payOrder, payOrderQuick],
   });
 }, 180_000);
 afterAll(async () => {
