@@ -20,9 +20,9 @@ import {
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
-  transition,
 } from "@sagaworks/saga-engine";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
+import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
@@ -226,7 +226,10 @@ export class SagaRuntime {
         await deleteSentRows(trx, sentIds);
         const now = this.clock();
         const event: SagaEvent = { type: "start", sagaId, input };
-        const result = transition(compiled, null, event, { now, random: this.random });
+        const result = await transitionHonouringWaitKeys(trx, compiled, null, event, {
+          now,
+          random: this.random,
+        });
         const effects = planEffects(result.effects, {
           snapshot: result.snapshot,
           traceId,
@@ -320,7 +323,10 @@ export class SagaRuntime {
       );
       try {
         const inTransition = trace.setSpan(otelContext.active(), span);
-        const result = transition(compiled, row.snapshot, event, { now, random: this.random });
+        const result = await transitionHonouringWaitKeys(trx, compiled, row.snapshot, event, {
+          now,
+          random: this.random,
+        });
         span.setAttribute("saga.applied", result.applied);
         span.setAttribute("saga.status", result.snapshot.status);
         before = row.snapshot;
@@ -427,7 +433,8 @@ export class SagaRuntime {
         return value;
       } catch (error) {
         const code = (error as { code?: string }).code ?? "";
-        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+        const retryable = RETRYABLE_PG_CODES.has(code) || lostWaitKeyRace(error);
+        if (!retryable || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
         this.deps.logger.warn(
           { code, attempt },
           "transaction aborted by Postgres; running it again",
