@@ -7,8 +7,10 @@ import type { Database } from "@sagaworks/platform";
 /** The environment variable that turns the guard on where an orchestrator migrates its schema. */
 export const REVISION_GUARD_ENV = "SAGAWORKS_TEST_REVISION_GUARD";
 
-const GUARD_SQL = `
-CREATE OR REPLACE FUNCTION saga_revision_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
+// Three statements, each sent alone: PGlite runs a statement with bindings as a prepared one,
+// and a prepared statement holds one command.
+const GUARD_SQL = [
+  `CREATE OR REPLACE FUNCTION saga_revision_guard() RETURNS trigger LANGUAGE plpgsql AS $guard$
 BEGIN
   IF NEW.revision IS DISTINCT FROM OLD.revision + 1 THEN
     RAISE EXCEPTION 'saga_instances row % updated from revision % to %: every write to a saga must bump its revision by exactly one',
@@ -16,15 +18,16 @@ BEGIN
   END IF;
   RETURN NEW;
 END
-$guard$;
-DROP TRIGGER IF EXISTS saga_revision_guard ON saga_instances;
-CREATE TRIGGER saga_revision_guard BEFORE UPDATE ON saga_instances
-  FOR EACH ROW EXECUTE FUNCTION saga_revision_guard();`;
+$guard$`,
+  "DROP TRIGGER IF EXISTS saga_revision_guard ON saga_instances",
+  `CREATE TRIGGER saga_revision_guard BEFORE UPDATE ON saga_instances
+  FOR EACH ROW EXECUTE FUNCTION saga_revision_guard()`,
+];
 
 /** Installs the guard on the database's saga_instances (after the migrations). */
 export async function installRevisionGuard(db: Database): Promise<void> {
   if (db.kind === "embedded") {
-    await db.knex.raw(GUARD_SQL);
+    for (const statement of GUARD_SQL) await db.knex.raw(statement);
     return;
   }
   // Replicas starting together would otherwise replace the function at once and fail.
@@ -32,7 +35,7 @@ export async function installRevisionGuard(db: Database): Promise<void> {
     await trx.raw("select pg_advisory_xact_lock(hashtext(?))", [
       `sagaworks-revision-guard:${db.schema}`,
     ]);
-    await trx.raw(GUARD_SQL);
+    for (const statement of GUARD_SQL) await trx.raw(statement);
   });
 }
 
