@@ -302,7 +302,10 @@ export class SagaRuntime {
       const decision = this.decide(row, compiled, event, options);
       const written = await this.write(row, decision.write);
       if (written.kind === "conflict") {
-        this.cache.delete(sagaId);
+        // The statement answered with the row it found: the next attempt starts from it.
+        if (written.current && written.current.revision !== row.revision) {
+          this.cache.set(written.current);
+        } else this.cache.delete(sagaId);
         this.metrics.writeConflicts++;
         continue;
       }

@@ -29,8 +29,12 @@ export interface SagaWrite {
 /** What the statement did. */
 export type WriteOutcome =
   | { kind: "written"; instance: SagaInstance; rows: SagaOutboxRow[] }
-  /** The row's revision is not the one read: another writer came first. Read it again. */
-  | { kind: "conflict" }
+  /**
+   * The row's revision is not the one read: another writer came first. `current` is the row as
+   * the statement saw it, which saves a read; it may itself be behind a writer that committed
+   * while the statement ran, and then the next write finds that out the same way.
+   */
+  | { kind: "conflict"; current: SagaInstance | undefined }
   /** The dedupe key was recorded before: this message was applied already. */
   | { kind: "duplicate" }
   /** The timer is no longer armed, or no longer due (re-armed later). */
@@ -105,6 +109,9 @@ SELECT
   (SELECT revision FROM saved) AS revision,
   (SELECT junk_replies FROM saved) AS junk_replies,
   EXISTS (SELECT 1 FROM saga_instances WHERE id = $1::uuid) AS exists,
+  CASE WHEN NOT EXISTS (SELECT 1 FROM saved) THEN
+    (SELECT to_jsonb(current) FROM saga_instances current WHERE current.id = $1::uuid)
+  END AS current,
   ($10::text IS NULL OR EXISTS (
     SELECT 1 FROM saga_timers WHERE id = $10::text AND fire_at <= $7::timestamptz)) AS timer_due,
   (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) FROM outbox) AS outbox_ids`;
@@ -224,6 +231,7 @@ export async function writeVersioned(
   let result: {
     revision: number | null;
     junk_replies: number | null;
+    current: InstanceColumns | null;
     exists: boolean;
     timer_due: boolean;
     outbox_ids: (string | number)[];
@@ -255,7 +263,7 @@ export async function writeVersioned(
   }
   if (!result.exists) return { kind: "unknown-saga" };
   if (!result.timer_due) return { kind: "timer-gone" };
-  return { kind: "conflict" };
+  return { kind: "conflict", current: result.current ? toInstance(result.current) : undefined };
 }
 
 /**
