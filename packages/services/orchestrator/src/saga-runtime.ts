@@ -310,8 +310,9 @@ export class SagaRuntime {
         continue;
       }
       if (written.kind !== "written") {
-        // Nothing was written: the cached entry may be behind whoever wrote first.
-        this.cache.delete(sagaId);
+        // A duplicate failed on the inbox key after its update matched, so the entry is
+        // current; otherwise nothing was written and the entry may be behind another writer.
+        if (written.kind !== "duplicate") this.cache.delete(sagaId);
         return this.counted(event, { kind: written.kind }, false);
       }
       this.cache.set(written.instance);
