@@ -24,13 +24,7 @@ await runService({
     const replyKeys = replyKeyringFromConfig(config, participantsOf(definitions), development);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
-    // Every middleware of this process is added in createOrchestrator before its first request,
-    // so the resolved stacks can be cached (less CPU per SQS/SNS request).
-    const clients = createAwsClients({
-      endpoint: broker.endpoint,
-      region: config.AWS_REGION,
-      cacheMiddleware: true,
-    });
+    const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
     shutdown.onShutdown("aws clients", () => clients.destroy());
     const db = await startup.waitFor("database", () =>
       createDatabase({

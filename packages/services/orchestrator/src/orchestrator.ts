@@ -1,3 +1,4 @@
+import { DeadLetterReader } from "@sagaworks/dead-letters";
 import {
   type CommandKeys,
   DEV_COMMAND_KEY,
@@ -34,7 +35,6 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
-import { DeadLetterReader } from "./dead-letters/reader.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
@@ -174,13 +174,6 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const options = resolveOrchestratorOptions(deps);
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
-  const registry = deps.metrics ?? createMetricsRegistry({ process: "orchestrator" });
-  // Its own counter (a middleware of its own name), so a caller's RequestCounter keeps counting.
-  // Attached before the first request: a client with `cacheMiddleware` resolves its middleware
-  // once per command, and a middleware added later would miss every command sent before.
-  const requests = new RequestCounter({ metrics: registry });
-  requests.attach(clients.sqs, "SQS");
-  requests.attach(clients.sns, "SNS");
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
   // Test runs check that every writer bumps the revision the runtime's cache relies on.
   if (revisionGuardRequested()) await installRevisionGuard(db);
@@ -214,9 +207,14 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   };
 
   // Built in dependency order: what the runtime hands its commits to exists before it does.
+  const registry = deps.metrics ?? createMetricsRegistry({ process: "orchestrator" });
   const metrics = new OrchestratorMetrics(registry);
   registerStoreGauges(registry, db, { clock });
   registerPoolMetrics(registry, db, "orchestrator");
+  // Its own counter (a middleware of its own name), so a caller's RequestCounter keeps counting.
+  const requests = new RequestCounter({ metrics: registry });
+  requests.attach(clients.sqs, "SQS");
+  requests.attach(clients.sns, "SNS");
   const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
   if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
   const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
