@@ -50,6 +50,7 @@ import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
+import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -190,6 +191,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
+  // Test runs check that every writer bumps the revision the runtime's cache relies on.
+  if (revisionGuardRequested()) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );

@@ -30,7 +30,7 @@ export function openWaitKey(snapshot: SagaSnapshot | null): string | undefined {
  * instead. Costs a read only when a wait opens.
  */
 export async function transitionHonouringWaitKeys(
-  trx: Knex,
+  knex: Knex,
   compiled: CompiledSaga,
   snapshot: SagaSnapshot | null,
   event: SagaEvent,
@@ -39,7 +39,7 @@ export async function transitionHonouringWaitKeys(
   const result = transition(compiled, snapshot, event, context);
   const opened = openWaitKey(result.snapshot);
   if (!result.applied || opened === undefined || opened === openWaitKey(snapshot)) return result;
-  const holder = await trx("saga_instances")
+  const holder = await knex("saga_instances")
     .where({ wait_key: opened })
     .whereNot({ id: result.snapshot.sagaId })
     .first("id");
@@ -48,9 +48,9 @@ export async function transitionHonouringWaitKeys(
 }
 
 /**
- * Whether a failed transaction lost the race for a wait key: two sagas opened one key at once
- * and neither saw the other's uncommitted row. Running it again sees the winner, and the
- * loser's step fails with AWAIT_KEY_TAKEN.
+ * Whether a failed write lost the race for a wait key: two sagas opened one key at once and
+ * neither saw the other's row. Deciding again sees the winner, and the loser's step fails with
+ * AWAIT_KEY_TAKEN.
  */
 export function lostWaitKeyRace(error: unknown): boolean {
   const { code, constraint } = error as { code?: string; constraint?: string };
