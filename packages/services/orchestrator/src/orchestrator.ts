@@ -22,6 +22,7 @@ import {
   type WaitForDependency,
 } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
   commandQueueName,
@@ -304,7 +305,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
   });
   return {
     runtime,

@@ -1,5 +1,5 @@
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
-import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
+import { createServiceApp, type Readiness, type ServiceApp } from "@sagaworks/service-kit";
 import type { DeadLetterReader } from "../dead-letters/reader.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
@@ -22,8 +22,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Bearer token that every route but `/metrics`, `/health`, `/ready` and `/docs` requires. */
   apiToken: string;
-  /** False until the workers run; `/ready` says so. */
-  isReady: () => boolean;
+  /** False until the workers run, or the broker it lost; `/ready` says so. */
+  isReady: () => Readiness;
   /** When given, the read-only dead-letter view (`/dead-letters`) is served. */
   deadLetters?: Pick<DeadLetterReader, "list" | "read">;
 }
