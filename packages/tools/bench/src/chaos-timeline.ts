@@ -28,6 +28,8 @@ export interface Hop {
   label: string;
   from: number;
   to: number;
+  /** The processes the hop waits on: the orchestrators, and for a command hop its service. */
+  waitsOn: readonly string[];
 }
 
 /** Where the schemas of the separate processes live. */
@@ -41,7 +43,7 @@ interface HistoryRow {
   at: Date;
   event_type: string;
   step: string | null;
-  effects: { type?: string; step?: string; command?: string }[];
+  effects: { type?: string; step?: string; command?: string; service?: string }[];
 }
 
 /** Reads the hops of each saga from the orchestrator's history and the participants' inboxes. */
@@ -87,33 +89,38 @@ function hopsOf(run: SagaRun, rows: readonly HistoryRow[], ran: Map<string, numb
   const hops: Hop[] = [];
   let last = run.startedAt;
   /** The command each step's first send carried, to find when its participant ran it. */
-  const commands = new Map<string, string>();
+  const commands = new Map<string, { command: string; service: string }>();
+  const orchestrator = ["orchestrator"];
   for (const row of rows) {
     const at = row.at.getTime();
     const step = row.step ?? "";
     if (row.event_type === "start") {
-      hops.push({ label: "start", from: last, to: at });
+      hops.push({ label: "start", from: last, to: at, waitsOn: orchestrator });
     } else if (row.event_type === "reply") {
-      const command = commands.get(step);
-      const ranAt = command ? ran.get(`${run.id} ${command}`) : undefined;
-      if (ranAt !== undefined && ranAt >= last && ranAt <= at) {
-        hops.push({ label: `command ${step}`, from: last, to: ranAt });
-        hops.push({ label: `reply ${step}`, from: ranAt, to: at });
+      const sent = commands.get(step);
+      const ranAt = sent ? ran.get(`${run.id} ${sent.command}`) : undefined;
+      const both = sent ? [sent.service, "orchestrator"] : orchestrator;
+      if (sent && ranAt !== undefined && ranAt >= last && ranAt <= at) {
+        hops.push({ label: `command ${step}`, from: last, to: ranAt, waitsOn: [sent.service] });
+        // A reply waits on the participant's outbox, then on an orchestrator's reply consumer.
+        hops.push({ label: `reply ${step}`, from: ranAt, to: at, waitsOn: both });
       } else {
-        hops.push({ label: `command+reply ${step}`, from: last, to: at });
+        hops.push({ label: `command+reply ${step}`, from: last, to: at, waitsOn: both });
       }
     } else if (row.event_type.startsWith("http")) {
-      hops.push({ label: `http ${step}`, from: last, to: at });
+      hops.push({ label: `http ${step}`, from: last, to: at, waitsOn: orchestrator });
     } else {
-      hops.push({ label: `${row.event_type} ${step}`.trim(), from: last, to: at });
+      const label = `${row.event_type} ${step}`.trim();
+      hops.push({ label, from: last, to: at, waitsOn: orchestrator });
     }
     for (const effect of row.effects) {
-      if (effect.type === "send-command" && effect.step && effect.command)
-        if (!commands.has(effect.step)) commands.set(effect.step, effect.command);
+      if (effect.type === "send-command" && effect.step && effect.command && effect.service)
+        if (!commands.has(effect.step))
+          commands.set(effect.step, { command: effect.command, service: effect.service });
     }
     last = at;
   }
-  hops.push({ label: "event", from: last, to: run.endedAt });
+  hops.push({ label: "event", from: last, to: run.endedAt, waitsOn: orchestrator });
   return hops;
 }
 
@@ -124,6 +131,73 @@ const SLOW_HOP_MS = 1_000;
 
 /** The process kind a victim's name stands for: `order-2` → `order`. */
 const kindOf = (victim: string) => victim.replace(/-\d+$/, "");
+
+/**
+ * Per process kind, the stretches when none of its processes answered /ready: every replica
+ * killed and not back yet. A hop that waits on a kind during such a stretch waits for a restart.
+ */
+export function allDownStretches(
+  kills: readonly Kill[],
+  replicas: Readonly<Record<string, number>>,
+  end: number,
+): Map<string, [number, number][]> {
+  const edges = new Map<string, { at: number; delta: number }[]>();
+  for (const kill of kills) {
+    const kind = kindOf(kill.victim);
+    const list = edges.get(kind) ?? [];
+    list.push({ at: kill.at, delta: 1 }, { at: kill.readyAt ?? end, delta: -1 });
+    edges.set(kind, list);
+  }
+  const stretches = new Map<string, [number, number][]>();
+  for (const [kind, list] of edges) {
+    list.sort((a, b) => a.at - b.at || a.delta - b.delta);
+    const all = replicas[kind] ?? 1;
+    const out: [number, number][] = [];
+    let down = 0;
+    let since = 0;
+    for (const edge of list) {
+      const before = down;
+      down += edge.delta;
+      if (before < all && down >= all) since = edge.at;
+      if (before >= all && down < all) out.push([since, edge.at]);
+    }
+    stretches.set(kind, out);
+  }
+  return stretches;
+}
+
+function overlapMs(hop: Hop, stretches: readonly [number, number][]): number {
+  let total = 0;
+  for (const [from, to] of stretches)
+    total += Math.max(0, Math.min(to, hop.to) - Math.max(from, hop.from));
+  return total;
+}
+
+/**
+ * Why a slow hop waited, as far as the kills tell: a kind it waits on had no process up for part
+ * of it (a restart), or one of them was killed around it (what the dead process held or had
+ * taken from a queue came back after the visibility timeout or lease), or neither.
+ */
+function causeOf(
+  hop: Hop,
+  kills: readonly Kill[],
+  down: ReadonlyMap<string, [number, number][]>,
+): string {
+  const restarts = hop.waitsOn
+    .map((kind) => ({ kind, ms: overlapMs(hop, down.get(kind) ?? []) }))
+    .filter((entry) => entry.ms >= 500);
+  if (restarts.length > 0) return restarts.map((entry) => `no ${entry.kind} up`).join(" + ");
+  const killed = [
+    ...new Set(
+      killsAround(hop, kills)
+        .map((kill) => kindOf(kill.victim))
+        .filter((kind) => hop.waitsOn.includes(kind)),
+    ),
+  ];
+  if (killed.length > 0) return `${killed.sort().join("+")} killed around it`;
+  const others = killsAround(hop, kills).length;
+  return others > 0 ? "only other processes killed" : "no kill";
+}
 
 /** The kills that may explain a hop: those from shortly before it began until it ended. */
 function killsAround(hop: Hop, kills: readonly Kill[]): Kill[] {
@@ -140,8 +214,11 @@ export function explainSlowest(
   runs: readonly SagaRun[],
   hops: Map<string, Hop[]>,
   kills: readonly Kill[],
+  replicas: Readonly<Record<string, number>>,
   share = 0.05,
 ): string[] {
+  const end = Math.max(...runs.map((run) => run.endedAt), ...kills.map((kill) => kill.at));
+  const down = allDownStretches(kills, replicas, end);
   const slowest = [...runs]
     .sort((a, b) => b.endedAt - b.startedAt - (a.endedAt - a.startedAt))
     .slice(0, Math.max(1, Math.ceil(runs.length * share)));
@@ -162,8 +239,8 @@ export function explainSlowest(
         continue;
       }
       add(byHop, hop.label.replace(/ .*/, ""), ms);
-      const kinds = [...new Set(killsAround(hop, kills).map((kill) => kindOf(kill.victim)))];
-      add(byCause, `${hop.label} ← ${kinds.length > 0 ? kinds.sort().join("+") : "no kill"}`, ms);
+      const kind = hop.label.replace(/ .*/, "");
+      add(byCause, `${kind} (${hop.waitsOn.join(", ")}) ← ${causeOf(hop, kills, down)}`, ms);
     }
   }
   const table = (map: typeof byHop) =>
@@ -183,9 +260,9 @@ export function explainSlowest(
     "|---|---|---|---|",
     ...table(byHop),
     "",
-    `Hops over 1 s by the processes killed from ${KILL_REACH_MS / 1000} s before the hop until its end:`,
+    `Hops over 1 s by cause: \`no X up\` when every process of a kind the hop waits on was down (killed, its successor not yet answering /ready) for 0.5 s or more of it; else \`X killed around it\` when one of them was killed from ${KILL_REACH_MS / 1000} s before the hop until its end (what it held, or its dead long poll took, reappears after the visibility timeout; its unsent outbox rows after their lease):`,
     "",
-    "| hop ← killed | hops | time | share |",
+    "| hop (waits on) ← cause | hops | time | share |",
     "|---|---|---|---|",
     ...table(byCause).slice(0, 20),
     "",

@@ -160,7 +160,11 @@ async function phase(
         },
         runs,
       );
-      explanation = explainSlowest(runs, hops, stopped.log);
+      explanation = explainSlowest(runs, hops, stopped.log, {
+        orchestrator: 2,
+        order: settings.participantReplicas,
+        account: settings.participantReplicas,
+      });
     } catch (error) {
       explanation = ["", `(could not read the sagas' hops: ${String(error)})`];
     }
