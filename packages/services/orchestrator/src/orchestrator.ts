@@ -24,6 +24,7 @@ import {
   type WaitForDependency,
 } from "@sagaworks/platform";
 import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
+import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
   commandQueueName,
@@ -350,7 +351,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
     events: intake,
   });
   return {

@@ -93,7 +93,7 @@ describe.runIf(process.env.DATABASE_URL)("a participant killed mid-handler (real
 
       const restarted = await startAccountProcess(env);
       second = restarted.child;
-      // SQS redelivers once the killed consumer's visibility timeout (30 s) runs out.
+      // SQS redelivers once the killed consumer's visibility timeout (3 s) runs out.
       const reply = await replies.replyTo(command, { timeoutMs: 120_000 });
       expect(reply).toMatchObject({ name: "CreditReserved", payload: { amountCents: 2_500 } });
       const account = (await (await fetch(`${restarted.address}/accounts/cust-crash`)).json()) as {
