@@ -1,6 +1,8 @@
 // The whole back end in one process: the broker (embedded fauxqs unless an endpoint is given),
 // the orchestrator, and the order, account and customer services, each with its own database
 // (its own PGlite, or its own schema on DATABASE_URL). The demo and the end-to-end tests run it.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startAccountService } from "@sagaworks/account-service";
 import {
   createCustomerApp,
@@ -8,7 +10,12 @@ import {
   seedCustomers,
 } from "@sagaworks/customer-service";
 import { type CommandKeys, DEV_COMMAND_KEY, RequestCounter } from "@sagaworks/messaging";
-import { createOrchestrator, loadDefinitions, type Orchestrator } from "@sagaworks/orchestrator";
+import {
+  createOrchestrator,
+  FolderArchive,
+  loadDefinitions,
+  type Orchestrator,
+} from "@sagaworks/orchestrator";
 import { startOrderService } from "@sagaworks/order-service";
 import {
   type AwsClients,
@@ -188,6 +195,10 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
       apiToken: options.apiToken,
       commandKeys,
       metrics,
+      // The embedded default archives finished sagas to a folder before pruning them.
+      retention: {
+        archive: new FolderArchive(join(tmpdir(), "sagaworks-saga-archive", options.prefix)),
+      },
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,

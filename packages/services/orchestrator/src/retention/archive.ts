@@ -21,7 +21,7 @@ export interface SagaArchive {
 /** A batch's object name: by day, so an auditor can list a day, and unique. */
 export function archiveObjectName(at: Date): string {
   const day = at.toISOString().slice(0, 10).replaceAll("-", "/");
-  const stamp = at.toISOString().replaceAll(":", "").replace(".", "");
+  const stamp = at.toISOString().replace(/[-:.]/g, "");
   return `${day}/sagas-${stamp}-${randomBytes(4).toString("hex")}.jsonl`;
 }
 
