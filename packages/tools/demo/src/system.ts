@@ -15,6 +15,7 @@ import {
   FolderArchive,
   loadDefinitions,
   type Orchestrator,
+  type OrchestratorRetention,
 } from "@sagaworks/orchestrator";
 import { startOrderService } from "@sagaworks/order-service";
 import {
@@ -56,6 +57,11 @@ export interface SystemOptions {
   fast?: boolean | undefined;
   /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
   definitions?: readonly CompiledSaga[] | undefined;
+  /**
+   * How the orchestrator prunes finished sagas; defaults to the production periods, archiving
+   * to a folder under the temp dir (`sagaworks-saga-archive/<prefix>`).
+   */
+  retention?: OrchestratorRetention | undefined;
 }
 
 /**
@@ -73,6 +79,7 @@ export interface ResolvedSystemOptions {
   serviceToken: string;
   fast: boolean;
   definitions: readonly CompiledSaga[] | undefined;
+  retention: OrchestratorRetention;
 }
 
 /**
@@ -90,6 +97,10 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     serviceToken: options.serviceToken ?? DEV_WRITE_TOKEN,
     fast: options.fast ?? false,
     definitions: options.definitions,
+    // The embedded default archives finished sagas to a folder before pruning them.
+    retention: options.retention ?? {
+      archive: new FolderArchive(join(tmpdir(), "sagaworks-saga-archive", options.prefix)),
+    },
   };
 }
 
@@ -195,10 +206,7 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
       apiToken: options.apiToken,
       commandKeys,
       metrics,
-      // The embedded default archives finished sagas to a folder before pruning them.
-      retention: {
-        archive: new FolderArchive(join(tmpdir(), "sagaworks-saga-archive", options.prefix)),
-      },
+      retention: options.retention,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,
