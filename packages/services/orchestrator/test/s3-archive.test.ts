@@ -68,7 +68,7 @@ describe("the S3 archive", () => {
 describe("SAGA_ARCHIVE", () => {
   it("names what is wrong with a bad value", () => {
     expect(() => parseArchiveTarget("s3://Bad_Bucket/x")).toThrow(
-      /SAGA_ARCHIVE: "Bad_Bucket" in "s3:\/\/Bad_Bucket\/x" is not an S3 bucket name/,
+      /"Bad_Bucket" in "s3:\/\/Bad_Bucket\/x" is not an S3 bucket name/,
     );
     expect(() => parseArchiveTarget("ftp://host/x")).toThrow(/neither s3:\/\/bucket\/prefix/);
     expect(parseArchiveTarget("none")).toEqual({ kind: "none" });

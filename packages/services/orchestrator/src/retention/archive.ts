@@ -95,7 +95,7 @@ export type ArchiveTarget =
 
 /**
  * Parses `s3://bucket/prefix`, `file:///folder`, a folder path, or `none`; a relative folder is
- * taken from `cwd`. Throws a RangeError naming the setting and what is wrong.
+ * taken from `cwd`. Throws a RangeError that says what is wrong (the caller names the setting).
  */
 export function parseArchiveTarget(text: string, cwd = process.cwd()): ArchiveTarget {
   const value = text.trim();
@@ -107,7 +107,7 @@ export function parseArchiveTarget(text: string, cwd = process.cwd()): ArchiveTa
     let prefix = slash === -1 ? "" : rest.slice(slash + 1);
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
       throw new RangeError(
-        `SAGA_ARCHIVE: "${bucket}" in "${value}" is not an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`,
+        `"${bucket}" in "${value}" is not an S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)`,
       );
     }
     if (prefix && !prefix.endsWith("/")) prefix = `${prefix}/`;
@@ -116,10 +116,10 @@ export function parseArchiveTarget(text: string, cwd = process.cwd()): ArchiveTa
   if (value.startsWith("file:")) return { kind: "folder", path: fileURLToPath(value) };
   if (value.includes("://")) {
     throw new RangeError(
-      `SAGA_ARCHIVE: "${value}" is neither s3://bucket/prefix, file:///folder, a folder path nor none`,
+      `"${value}" is neither s3://bucket/prefix, file:///folder, a folder path nor none`,
     );
   }
-  if (value === "") throw new RangeError("SAGA_ARCHIVE: empty; give a folder, s3://… or none");
+  if (value === "") throw new RangeError("empty: give a folder, s3://bucket/prefix or none");
   return { kind: "folder", path: isAbsolute(value) ? value : resolve(cwd, value) };
 }
 
