@@ -256,74 +256,74 @@ const events = new EventWaiter(
   applied.queueUrls[eventQueueName(prefix, "bench-client")] as string,
   2,
 );
-const knex = system.databases.orchestrator.knex;
-try {
-  await seed(system);
-  const warm = await phase(system, events, 10);
-  report.warmup = summary(warm);
-  const rounds = report.rounds;
-  for (let round = 1; round <= settings.rounds; round++) {
-    const missing = settings.backlog - (await finishedBefore(knex, 30 * DAY_MS));
-    const t0 = performance.now();
-    const added = await prefillFinished(knex, missing, 100 * DAY_MS);
-    const prefillSeconds = (performance.now() - t0) / 1000;
-    await knex.raw("analyze saga_instances, saga_history");
-    const off = summary(await phase(system, events, settings.phaseSeconds));
-    const before = await finishedBefore(knex, 30 * DAY_MS);
-    const retention = pruner(system, folder, 30 * DAY_MS);
-    const loadOn = load();
-    retention.start();
-    const on = summary(await phase(system, events, settings.phaseSeconds));
-    await retention.stop();
-    const pruned = before - (await finishedBefore(knex, 30 * DAY_MS));
-    rounds.push({
-      round,
-      backlogAdded: added,
-      prefillSeconds: Math.round(prefillSeconds),
-      withoutPruning: off,
-      withPruning: on,
-      prunedDuringPhase: pruned,
-      prunedPerSecond: Math.round(pruned / settings.phaseSeconds),
-      throughputRatio: Math.round((on.perSecond / off.perSecond) * 1000) / 1000,
-      p50Ratio: Math.round((on.p50 / off.p50) * 1000) / 1000,
-      load: loadOn,
-    });
-    process.stderr.write(`[bench retention] round ${round}: ${JSON.stringify(rounds.at(-1))}\n`);
-  }
+/** One round: refill the backlog, then a phase without pruning and one with it. */
+async function runRound(round: number, knex: Knex): Promise<RoundResult> {
+  const missing = settings.backlog - (await finishedBefore(knex, 30 * DAY_MS));
+  const t0 = performance.now();
+  const added = await prefillFinished(knex, missing, 100 * DAY_MS);
+  const prefillSeconds = (performance.now() - t0) / 1000;
+  await knex.raw("analyze saga_instances, saga_history");
+  const off = summary(await phase(system, events, settings.phaseSeconds));
+  const before = await finishedBefore(knex, 30 * DAY_MS);
+  const retention = pruner(system, folder, 30 * DAY_MS);
+  const loadOn = load();
+  retention.start();
+  const on = summary(await phase(system, events, settings.phaseSeconds));
+  await retention.stop();
+  const pruned = before - (await finishedBefore(knex, 30 * DAY_MS));
+  return {
+    round,
+    backlogAdded: added,
+    prefillSeconds: Math.round(prefillSeconds),
+    withoutPruning: off,
+    withPruning: on,
+    prunedDuringPhase: pruned,
+    prunedPerSecond: Math.round(pruned / settings.phaseSeconds),
+    throughputRatio: Math.round((on.perSecond / off.perSecond) * 1000) / 1000,
+    p50Ratio: Math.round((on.p50 / off.p50) * 1000) / 1000,
+    load: loadOn,
+  };
+}
 
-  if (settings.flatMinutes > 0) {
-    // Whatever backlog is left goes first, without sagas running, so the long run starts level.
-    const drain = pruner(system, folder, 30 * DAY_MS);
-    for (;;) {
-      const done = await drain.pruneOnce();
-      if (done.sagas === 0) break;
-    }
-    await drain.stop();
-    await knex.raw("vacuum analyze saga_instances, saga_history");
-    const retention = pruner(system, folder, settings.flatRetentionSeconds * 1000);
-    retention.start();
-    const samples: Sample[] = [];
-    const started = Date.now();
-    const sampler = (async () => {
-      while (Date.now() - started < settings.flatMinutes * 60_000) {
-        samples.push({
-          second: Math.round((Date.now() - started) / 1000),
-          load: load(),
-          sizes: await tableSizes(knex),
-        });
-        await sleep(settings.sampleSeconds * 1000);
-      }
-    })();
-    const flat = summary(await phase(system, events, settings.flatMinutes * 60));
-    await sampler;
+/** The long run with a short retention, sampling the tables as it goes. */
+async function runFlat(knex: Knex): Promise<NonNullable<Report["flat"]>> {
+  // Whatever backlog is left goes first, without sagas running, so the long run starts level.
+  const drain = pruner(system, folder, 30 * DAY_MS);
+  while ((await drain.pruneOnce()).sagas > 0) {}
+  await drain.stop();
+  await knex.raw("vacuum analyze saga_instances, saga_history");
+  const retention = pruner(system, folder, settings.flatRetentionSeconds * 1000);
+  retention.start();
+  const samples: Sample[] = [];
+  const started = Date.now();
+  const sample = async () =>
     samples.push({
       second: Math.round((Date.now() - started) / 1000),
       load: load(),
       sizes: await tableSizes(knex),
     });
-    await retention.stop();
-    report.flat = { run: flat, retentionSeconds: settings.flatRetentionSeconds, samples };
+  const sampler = (async () => {
+    while (Date.now() - started < settings.flatMinutes * 60_000) {
+      await sample();
+      await sleep(settings.sampleSeconds * 1000);
+    }
+  })();
+  const run = summary(await phase(system, events, settings.flatMinutes * 60));
+  await sampler;
+  await sample();
+  await retention.stop();
+  return { run, retentionSeconds: settings.flatRetentionSeconds, samples };
+}
+
+try {
+  const knex = system.databases.orchestrator.knex;
+  await seed(system);
+  report.warmup = summary(await phase(system, events, 10));
+  for (let round = 1; round <= settings.rounds; round++) {
+    report.rounds.push(await runRound(round, knex));
+    process.stderr.write(`[bench retention] ${JSON.stringify(report.rounds.at(-1))}\n`);
   }
+  if (settings.flatMinutes > 0) report.flat = await runFlat(knex);
   report.loadAfter = load();
 } finally {
   await events.stop();
