@@ -27,11 +27,11 @@ import { prefillFinished } from "./retention-backlog.ts";
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "retention"),
   options: {
-    backlog: { type: "string", default: "100000" },
+    backlog: { type: "string", default: "50000" },
     rounds: { type: "string", default: "2" },
-    "phase-seconds": { type: "string", default: "60" },
+    "phase-seconds": { type: "string", default: "45" },
     concurrency: { type: "string", default: "16" },
-    "flat-minutes": { type: "string", default: "5" },
+    "flat-minutes": { type: "string", default: "3" },
     "flat-retention-seconds": { type: "string", default: "30" },
     "sample-seconds": { type: "string", default: "20" },
     json: { type: "boolean", default: false },
@@ -41,11 +41,11 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`Usage: npm run bench -- retention [options]   (needs DATABASE_URL)
 
-  --backlog N                 finished sagas put in the tables before each round (100000)
+  --backlog N                 finished sagas put in the tables before each round (50000)
   --rounds N                  rounds of (no pruning, pruning) phases (2)
-  --phase-seconds N           length of each phase (60)
+  --phase-seconds N           length of each phase (45)
   --concurrency N             clients in flight (16)
-  --flat-minutes N            the long run with a short retention (5; 0 skips it)
+  --flat-minutes N            the long run with a short retention (3; 0 skips it)
   --flat-retention-seconds N  retention in the long run (30)
   --sample-seconds N          table sizes sampled this often in the long run (20)
   --json                      JSON instead of markdown
