@@ -4,7 +4,7 @@
 import type { Knex } from "@sagaworks/platform";
 import { TERMINAL_STATUSES } from "@sagaworks/saga-engine";
 
-/** A finished saga's whole record, as one line of an archive object. */
+/** A finished saga's whole record, as one line of an archive object (what readers parse). */
 export interface ArchivedRecord {
   sagaId: string;
   /** The definition it ran on: name, version and content hash. */
@@ -44,57 +44,56 @@ export async function finishedBefore(knex: Knex, cutoff: Date, limit: number): P
 /**
  * Reads the whole record of these sagas, without a lock: a finished saga no longer changes
  * state, and the delete checks that nothing was added since (revision, newest history row).
+ * Each record comes back as its JSON line, built by Postgres (as jsonb, whose text has no
+ * newline): parsing the rows' JSON in Node and writing it out again would hold the event loop,
+ * which the sagas running meanwhile share.
  */
 export async function readRecords(
   knex: Knex,
   ids: readonly string[],
-): Promise<{ records: ArchivedRecord[]; versions: ArchivedVersion[] }> {
-  if (ids.length === 0) return { records: [], versions: [] };
-  const [instances, history, parked] = await Promise.all([
-    knex("saga_instances").whereIn("id", ids) as Promise<Record<string, unknown>[]>,
-    knex("saga_history").whereIn("saga_id", ids).orderBy("id") as Promise<
-      Record<string, unknown>[]
-    >,
-    knex("saga_outbox_parked").whereIn("saga_id", ids).orderBy("id") as Promise<
-      Record<string, unknown>[]
-    >,
-  ]);
-  const historyOf = groupBySaga(history);
-  const parkedOf = groupBySaga(parked);
-  const records: ArchivedRecord[] = [];
-  const versions: ArchivedVersion[] = [];
-  for (const instance of instances) {
-    const id = String(instance.id);
-    const rows = historyOf.get(id) ?? [];
-    records.push({
-      sagaId: id,
-      definition: {
-        name: String(instance.saga_name),
-        version: Number(instance.saga_version),
-        hash: String(instance.saga_hash),
-      },
-      instance,
-      history: rows,
-      parkedMessages: parkedOf.get(id) ?? [],
-    });
-    versions.push({
-      id,
-      revision: Number(instance.revision),
-      lastHistoryId: String(rows.at(-1)?.id ?? 0),
-    });
-  }
-  return { records, versions };
-}
-
-function groupBySaga(rows: Record<string, unknown>[]): Map<string, Record<string, unknown>[]> {
-  const groups = new Map<string, Record<string, unknown>[]>();
-  for (const row of rows) {
-    const id = String(row.saga_id);
-    const group = groups.get(id);
-    if (group) group.push(row);
-    else groups.set(id, [row]);
-  }
-  return groups;
+): Promise<{ lines: string[]; versions: ArchivedVersion[] }> {
+  if (ids.length === 0) return { lines: [], versions: [] };
+  const result = await knex.raw(
+    `
+    select
+      i.id,
+      i.revision,
+      coalesce((select max(h.id) from saga_history h where h.saga_id = i.id), 0)::text
+        as last_history_id,
+      jsonb_build_object(
+        'sagaId', i.id,
+        'definition', jsonb_build_object(
+          'name', i.saga_name, 'version', i.saga_version, 'hash', i.saga_hash
+        ),
+        'instance', to_jsonb(i),
+        'history', coalesce(
+          (select jsonb_agg(h order by h.id) from saga_history h where h.saga_id = i.id),
+          '[]'::jsonb
+        ),
+        'parkedMessages', coalesce(
+          (select jsonb_agg(p order by p.id) from saga_outbox_parked p where p.saga_id = i.id),
+          '[]'::jsonb
+        )
+      )::text as line
+    from saga_instances i
+    where i.id = any(?::uuid[])
+    `,
+    [[...ids]],
+  );
+  const rows = result.rows as {
+    id: string;
+    revision: number;
+    last_history_id: string;
+    line: string;
+  }[];
+  return {
+    lines: rows.map((row) => row.line),
+    versions: rows.map((row) => ({
+      id: row.id,
+      revision: Number(row.revision),
+      lastHistoryId: row.last_history_id,
+    })),
+  };
 }
 
 /** Rows one prune statement removed, by table. */

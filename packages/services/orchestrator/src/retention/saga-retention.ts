@@ -199,14 +199,14 @@ export class SagaRetention {
       const cutoff = new Date(this.clock().getTime() - this.options.retentionMs);
       const ids = await finishedBefore(knex, cutoff, this.options.batchSize);
       if (ids.length === 0) return;
-      const { records, versions } = await readRecords(knex, ids);
+      const { lines, versions } = await readRecords(knex, ids);
       const at = this.clock();
       let location: string | null = null;
       if (this.deps.archive) {
-        const body = records.map((record) => `${JSON.stringify(record)}\n`).join("");
+        const body = lines.map((line) => `${line}\n`).join("");
         location = await this.deps.archive.write(archiveObjectName(at), body);
-        this.metrics.archivedBatch(records.length);
-        summary.archived += records.length;
+        this.metrics.archivedBatch(lines.length);
+        summary.archived += lines.length;
         summary.objects.push(location);
       }
       const pruned = await deleteArchived(knex, versions, cutoff, { location, at });
