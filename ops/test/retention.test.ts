@@ -38,7 +38,11 @@ describe.runIf(process.env.DATABASE_URL)("ops retention (real Postgres)", () => 
     // system's own pruner (archiving to a folder under the temp dir) takes it.
     await knex("saga_instances")
       .where({ id: sagaId })
-      .update({ updated_at: new Date(Date.now() - 100 * 24 * 3_600_000) });
+      // Every writer of a saga's row bumps its revision; the test run's trigger holds this one to it.
+      .update({
+        updated_at: new Date(Date.now() - 100 * 24 * 3_600_000),
+        revision: knex.raw("revision + 1"),
+      });
     const run = await h.system.orchestrator.retention?.pruneOnce();
     if (!run) throw new Error("the system runs without retention");
     expect(run.sagas).toBe(1);
