@@ -69,6 +69,8 @@ async function setUp(
     retryBaseDelayMs?: number;
     retryMaxDelayMs?: number;
     sqs?: typeof clients.sqs;
+    deferrable?: (row: OutboxRow) => boolean;
+    maxDeferMs?: number;
   } = {},
 ) {
   const db = await createTestDatabase(testName, process.env);
@@ -191,6 +193,51 @@ describe("the outbox relay", () => {
     const received = await receiveMessages(clients.sqs, queueUrl, 4);
     expect(received.map((m) => m.Body).sort()).toEqual(["c1", "c2", "c3", "c4"]);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "the sent rows to be deleted",
+    });
+  });
+
+  it("a deferrable row starts no send of its own: it rides along with the next urgent row", async () => {
+    const { db, relay, queueUrl } = await setUp("relay defers", {
+      deferrable: (row) => row.message.body.startsWith("later"),
+      maxDeferMs: 60_000,
+    });
+    const later = await write(db, queueUrl, ["later-1"], outboxAvailableAt(new Date()));
+    const now = await write(db, queueUrl, ["now-1"], outboxAvailableAt(new Date()));
+    clients.counter.reset();
+    relay.notify(later);
+    // A turn of the event loop: an urgent row would have been sent by now, on its own.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBeUndefined();
+    relay.notify(now);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-1"]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+  });
+
+  it("sends a deferrable row on its own once its deferral is up, and on stop", async () => {
+    const { db, relay, queueUrl } = await setUp("relay deferral ends", {
+      deferrable: () => true,
+      maxDeferMs: 20,
+    });
+    relay.notify(await write(db, queueUrl, ["alone"], outboxAvailableAt(new Date())));
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual(["alone"]);
+
+    const stopping = new OutboxRelay({
+      db,
+      table: "outbox",
+      sqs: clients.sqs,
+      logger: silentLogger(),
+      deferrable: () => true,
+      maxDeferMs: 60_000,
+    });
+    stopping.start();
+    stopping.notify(await write(db, queueUrl, ["on-stop"], outboxAvailableAt(new Date())));
+    await stopping.stop();
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual([
+      "on-stop",
+    ]);
     await waitFor(async () => (await remaining(db)) === 0, {
       description: "the sent rows to be deleted",
     });

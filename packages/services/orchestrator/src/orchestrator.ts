@@ -35,6 +35,7 @@ import {
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { DeadLetterReader } from "./dead-letters/reader.ts";
+import { isDeferrableEvent } from "./deferrable-events.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
@@ -227,6 +228,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
+    deferrable: isDeferrableEvent,
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.
