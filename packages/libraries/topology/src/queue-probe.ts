@@ -15,6 +15,10 @@ export interface QueueProbeOptions {
  * Keeps a `reachable` flag for `/ready`: true while every named queue answers (GetQueueUrl then
  * GetQueueAttributes, both read-only). A process whose broker or queues are gone then drops out
  * of its load balancer instead of answering 200 while sagas stall. Logs each change at warn/info.
+ *
+ * A queue's URL is looked up once and kept: later checks ask only for its attributes, which
+ * fail just as well when the queue is deleted (a recreated queue has the same URL). A failed
+ * check forgets the URLs, so the next one looks them up again.
  */
 export class QueueProbe {
   /** True when the last check found every queue. */
@@ -22,6 +26,7 @@ export class QueueProbe {
   private readonly options: QueueProbeOptions;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private readonly urls = new Map<string, string>();
 
   constructor(options: QueueProbeOptions) {
     this.options = options;
@@ -49,7 +54,11 @@ export class QueueProbe {
     const { sqs, queues, logger } = this.options;
     try {
       for (const name of queues) {
-        const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+        let url = this.urls.get(name);
+        if (url === undefined) {
+          url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? "";
+          this.urls.set(name, url);
+        }
         await sqs.send(
           new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
         );
@@ -57,6 +66,7 @@ export class QueueProbe {
       if (!this.reachable) logger.info({ queues }, "queues reachable");
       this.reachable = true;
     } catch (error) {
+      this.urls.clear();
       if (this.reachable || this.timer === undefined) {
         logger.warn({ err: error, queues }, "queues unreachable: /ready answers 503");
       }
