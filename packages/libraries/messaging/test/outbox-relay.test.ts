@@ -1,7 +1,8 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
-import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
+import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { createOutboxTable, OutboxRelay, type OutboxRow, outboxAvailableAt } from "../src/index.ts";
@@ -214,6 +215,30 @@ describe("the outbox relay", () => {
     const received = await receiveMessages(clients.sqs, queueUrl, 2);
     expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-1"]);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+  });
+
+  it("a deferrable row does not ride along with urgent rows to another destination", async () => {
+    const { db, relay, queueUrl } = await setUp("relay defers per destination", {
+      deferrable: (row) => row.message.body.startsWith("later"),
+      maxDeferMs: 60_000,
+    });
+    const other = await clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `${uniqueTestName("relay-other", 28)}-q` }),
+    );
+    const otherUrl = other.QueueUrl ?? "";
+    const later = await write(db, queueUrl, ["later-1"], outboxAvailableAt(new Date()));
+    const elsewhere = await write(db, otherUrl, ["now-elsewhere"], outboxAvailableAt(new Date()));
+    const here = await write(db, queueUrl, ["now-here"], outboxAvailableAt(new Date()));
+    clients.counter.reset();
+    relay.notify([...later, ...elsewhere]);
+    expect((await receiveMessages(clients.sqs, otherUrl, 1)).map((m) => m.Body)).toEqual([
+      "now-elsewhere",
+    ]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+    relay.notify(here);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-here"]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(2);
   });
 
   it("sends a deferrable row on its own once its deferral is up, and on stop", async () => {

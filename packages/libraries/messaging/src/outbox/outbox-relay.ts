@@ -64,9 +64,9 @@ export interface OutboxRelayOptions {
    */
   maxLingerMs?: number;
   /**
-   * Rows nobody waits for (lifecycle events that are not terminal): they do not start a send of
-   * their own but ride along with the next send of any row, or leave after `maxDeferMs`.
-   * Defaults to none.
+   * Rows nobody waits for (lifecycle events that are not terminal): they start no send of their
+   * own but ride along with the next urgent row to the same destination, or leave after
+   * `maxDeferMs`. Defaults to none.
    */
   deferrable?: (row: OutboxRow) => boolean;
   /**
@@ -322,14 +322,27 @@ export class OutboxRelay {
     this.sendSoon = undefined;
     if (this.dispatching || this.pending.size === 0) return;
     this.dispatching = true;
-    // Deferred rows ride along: whatever is pending leaves now.
-    clearTimeout(this.deferTimer);
-    this.deferTimer = undefined;
-    this.deferredDue = false;
+    // Deferred rows ride along with urgent rows to their destination, in the same request;
+    // those of other destinations keep waiting, unless their deferral is up.
+    const everything = this.deferredDue || this.flushing;
+    const rows: OutboxRow[] = [];
+    const kept = new Map<string, OutboxRow>();
+    for (const [id, row] of this.pending) {
+      if (everything || this.pendingPerDestination.has(destinationKey(row))) rows.push(row);
+      else kept.set(id, row);
+    }
+    if (kept.size === 0) {
+      clearTimeout(this.deferTimer);
+      this.deferTimer = undefined;
+      this.deferredDue = false;
+    }
     this.urgent = 0;
-    const rows = [...this.pending.values()];
-    this.pending = new Map();
+    this.pending = kept;
     this.pendingPerDestination = new Map();
+    if (rows.length === 0) {
+      this.dispatching = false;
+      return;
+    }
     void this.track(this.sendLeased(rows)).finally(() => {
       this.dispatching = false;
       this.kick();
