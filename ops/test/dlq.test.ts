@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { peekMessages } from "@sagaworks/dead-letters";
 import {
   createCommandEnvelope,
   createReplyEnvelope,
@@ -16,12 +17,11 @@ import {
   sendToQueue,
 } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { peekMessages } from "@sagaworks/orchestrator";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ReplayJournal } from "../src/dlq/journal.ts";
-import { REPLAY_ATTRIBUTE } from "../src/dlq/replay.ts";
+import { REPLAY_ATTRIBUTE } from "../src/dlq/replay-options.ts";
 import { OpsHarness } from "./harness.ts";
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
@@ -216,6 +216,50 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       "unknown-saga": 1,
       poison: 2,
     });
+
+    // What no replay will use is deleted, dry run first: stale and poison by default.
+    const dryDelete = await h.ops("dlq", "delete", h.accountDlq);
+    expect(dryDelete.code).toBe(0);
+    expect(dryDelete.out.match(/^delete /gm)).toHaveLength(3);
+    expect(dryDelete.out).toMatch(/^keep .*unknown-saga is not among --verdict/m);
+    expect(dryDelete.out).toContain("dry run: 3 would be deleted");
+    expect(await h.depth(h.accountDlq)).toBe(4);
+    const deletion = await h.opsJson<{ runId: string; deleted: number; kept: number }>(
+      "dlq",
+      "delete",
+      h.accountDlq,
+      "--execute",
+    );
+    expect(deletion).toMatchObject({ deleted: 3, kept: 1 });
+    expect(await h.depth(h.accountDlq)).toBe(1);
+    // Journaled like a replay: who, and each deleted message with its body.
+    const deletedRun = await h.opsJson<{
+      run: { actor: string; mode: string; status: string };
+      entries: { state: string; verdict: string }[];
+    }>("dlq", "history", deletion.runId);
+    expect(deletedRun.run).toMatchObject({ actor: "ops-test", mode: "delete", status: "finished" });
+    expect(
+      deletedRun.entries
+        .filter((e) => e.state === "deleted")
+        .map((e) => e.verdict)
+        .sort(),
+    ).toEqual(["poison", "poison", "stale"]);
+    const journal = await ReplayJournal.open({
+      databaseUrl: process.env.DATABASE_URL,
+      schema: h.journalSchema,
+    });
+    try {
+      const bodies = [...(await journal.entries(deletion.runId)).values()].map((e) => e.body);
+      expect(bodies).toContain("{ this is not an envelope");
+    } finally {
+      await journal.close();
+    }
+    // The rest, named: then every DLQ is empty and `list` finds nothing to report.
+    await h.ops("dlq", "delete", h.accountDlq, "--verdict", "unknown-saga", "--execute");
+    await h.ops("dlq", "delete", repliesDlq, "--execute");
+    expect(await h.depth(h.accountDlq)).toBe(0);
+    expect(await h.depth(repliesDlq)).toBe(0);
+    expect((await h.ops("dlq", "list")).code).toBe(0);
   });
 
   it("trips the breaker when the participant is still broken, and leaves the rest in the DLQ", {
@@ -400,7 +444,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
       expect(release).toBeTypeOf("function");
       const blocked = await h.ops("dlq", "replay", h.accountDlq, "--execute");
       expect(blocked.code).toBe(1);
-      expect(blocked.err).toContain(`Another replay of ${h.accountDlq} is running`);
+      expect(blocked.err).toContain(`Another replay or deletion of ${h.accountDlq} is running`);
     } finally {
       await release?.();
       await other.close();

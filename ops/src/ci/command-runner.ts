@@ -1,7 +1,7 @@
 // How the ci commands run other programs (git, pnpm, docker). One interface so that tests swap
 // the real processes for a recorder, and the commands never go through a shell.
 import { spawn } from "node:child_process";
-import { CiError, CiErrorCode } from "./errors.ts";
+import { CiErrorCode, ciError } from "../errors.ts";
 
 /** What a finished program returned. */
 export interface CommandResult {
@@ -48,7 +48,7 @@ export function processRunner(baseEnv: NodeJS.ProcessEnv = process.env): Command
         });
         child.on("error", (error) =>
           reject(
-            new CiError(CiErrorCode.commandFailed, `could not start ${command}: ${error.message}`, {
+            ciError(CiErrorCode.commandFailed, `could not start ${command}: ${error.message}`, {
               details: { command, args },
               cause: error,
             }),
@@ -78,7 +78,7 @@ export async function runChecked(
   const result = await runner.run(command, args, options);
   if (result.exitCode !== 0) {
     const output = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-20).join("\n");
-    throw new CiError(
+    throw ciError(
       CiErrorCode.commandFailed,
       `${command} ${args.join(" ")} exited with ${result.exitCode}${output ? `:\n${output}` : ""}`,
       { details: { command, args, exitCode: result.exitCode } },

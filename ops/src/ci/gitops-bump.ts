@@ -6,8 +6,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Octokit } from "@octokit/rest";
 import type { DeployableName } from "@sagaworks/deployables";
+import { type CiError, CiErrorCode, ciError } from "../errors.ts";
 import { type CommandRunner, runChecked } from "./command-runner.ts";
-import { CiError, CiErrorCode } from "./errors.ts";
 import { setImageTags } from "./values-file.ts";
 
 /** The branch a SHA's bump is pushed to. */
@@ -65,7 +65,7 @@ function githubError(action: string, owner: string, repo: string, error: unknown
       : status === 403 || status === 404
         ? `the token cannot see or write ${owner}/${repo} (it needs contents and pull requests: write)`
         : "see GitHub's message";
-  return new CiError(
+  return ciError(
     CiErrorCode.githubFailed,
     `GitHub refused to ${action} on ${owner}/${repo} (${status ?? "no status"}): ${hint}: ${message}`,
     { details: { owner, repo, status }, cause: error },
@@ -143,7 +143,7 @@ export async function bumpManifests(options: BumpManifestsOptions): Promise<Bump
     try {
       return await readFile(file, "utf8");
     } catch (error) {
-      throw new CiError(
+      throw ciError(
         CiErrorCode.valuesPathMissing,
         `the manifests repository has no ${valuesFile} on ${baseBranch}`,
         {

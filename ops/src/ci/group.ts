@@ -13,9 +13,9 @@ import {
   HELM_VALUES_FILE,
 } from "@sagaworks/deployables";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
+import { CiErrorCode, ciError } from "../errors.ts";
 import { detectAffected, formatAffected } from "./affected.ts";
 import { type CommandRunner, processRunner, runChecked } from "./command-runner.ts";
-import { CiError, CiErrorCode } from "./errors.ts";
 import { bumpManifests, gitTokenEnv } from "./gitops-bump.ts";
 import { buildImage, pushImage } from "./image.ts";
 import { buildPipelineConfig, MAIN_BRANCH, renderPipelineConfig } from "./pipeline-config.ts";
@@ -324,7 +324,7 @@ const bumpManifestsCommand: SubCommand = {
     );
     const [owner, repo, ...rest] = settings.repository.split("/");
     if (!owner || !repo || rest.length > 0) {
-      throw new CiError(
+      throw ciError(
         CiErrorCode.settingsMissing,
         `$MANIFESTS_REPO must be owner/name, got "${settings.repository}"`,
       );

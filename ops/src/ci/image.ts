@@ -21,8 +21,8 @@ import {
   IMAGE_REPOSITORY_SETTINGS,
   imageRepositoryName,
 } from "@sagaworks/deployables";
+import { type CiError, CiErrorCode, ciError } from "../errors.ts";
 import { type CommandRunner, runChecked } from "./command-runner.ts";
-import { CiError, CiErrorCode } from "./errors.ts";
 
 /** A git commit SHA, abbreviated (7+) or full: the only tags the pipeline pushes. */
 export const COMMIT_SHA = /^[0-9a-f]{7,40}$/;
@@ -51,7 +51,7 @@ export function dockerfilePath(deployable: Deployable): string {
 function requireDockerfile(repoRoot: string, deployable: Deployable): string {
   const relative = dockerfilePath(deployable);
   if (!existsSync(join(repoRoot, relative))) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.dockerfileMissing,
       `${relative} does not exist: each deployable is built from <its path>/Dockerfile with the repository root as context`,
       { details: { deployable: deployable.name, dockerfile: relative } },
@@ -94,27 +94,27 @@ function ecrError(operation: string, repository: string, error: unknown): CiErro
     THROTTLING.has(name) ||
     (error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling
   ) {
-    return new CiError(
+    return ciError(
       CiErrorCode.ecrFailed,
       `ECR throttled ${operation} for ${repository} even after the SDK's retries (${name}); re-run the job, or push fewer images at once`,
       { details, cause: error },
     );
   }
   if (name === "AccessDeniedException" || name === "UnrecognizedClientException") {
-    return new CiError(
+    return ciError(
       CiErrorCode.ecrFailed,
       `not allowed to call ECR ${operation} on ${repository}: the CI role needs ecr:${operation} (${message})`,
       { details, cause: error },
     );
   }
   if (name === "CredentialsProviderError") {
-    return new CiError(
+    return ciError(
       CiErrorCode.ecrFailed,
       `no AWS credentials for ${operation}: set AWS_ROLE_ARN (OIDC) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the sagaworks-aws context (${message})`,
       { details, cause: error },
     );
   }
-  return new CiError(
+  return ciError(
     CiErrorCode.ecrFailed,
     `ECR ${operation} failed for ${repository}: ${name || "error"}: ${message}`,
     {
@@ -313,7 +313,7 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
   const { deployable, sha, runner, log, repoRoot } = options;
   const docker = options.docker ?? "docker";
   if (!COMMIT_SHA.test(sha)) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.settingsMissing,
       `--sha must be a commit SHA (7 to 40 hex digits), got "${sha}"`,
     );
@@ -356,7 +356,7 @@ export async function pushImage(options: PushImageOptions): Promise<PushImageRes
         return { ...base, pushed: false };
       }
       const output = (push.stderr.trim() || push.stdout.trim()).split("\n").slice(-10).join("\n");
-      throw new CiError(
+      throw ciError(
         CiErrorCode.pushFailed,
         `docker push ${imageUri} failed (exit ${push.exitCode}):\n${output}`,
         {
@@ -384,7 +384,7 @@ export interface BuildImageOptions {
 export async function buildImage(options: BuildImageOptions): Promise<string> {
   const { deployable, sha } = options;
   if (!COMMIT_SHA.test(sha)) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.settingsMissing,
       `--sha must be a commit SHA (7 to 40 hex digits), got "${sha}"`,
     );

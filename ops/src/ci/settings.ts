@@ -1,6 +1,6 @@
 // Reads the settings a ci command needs from options and the environment, and reports every
 // missing one at once instead of failing on the first.
-import { CiError, CiErrorCode } from "./errors.ts";
+import { CiErrorCode, ciError } from "../errors.ts";
 
 /** One required setting: where it may come from, and what it is for. */
 export interface SettingSpec {
@@ -35,7 +35,7 @@ export function requireSettings<K extends string>(
     }
   }
   if (missing.length > 0) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.settingsMissing,
       `missing ${missing.length === 1 ? "setting" : "settings"}:\n${missing.join("\n")}`,
       { details: { missing } },

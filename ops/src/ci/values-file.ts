@@ -5,7 +5,7 @@
 // whole document would keep comments too, but re-indent flow maps and comment spacing.
 import { type DeployableName, helmImageTagPath } from "@sagaworks/deployables";
 import { isScalar, parse, parseDocument, Scalar } from "yaml";
-import { CiError, CiErrorCode } from "./errors.ts";
+import { CiErrorCode, ciError } from "../errors.ts";
 
 /** One deployable's new tag. */
 export interface ImageTag {
@@ -31,7 +31,7 @@ export function setImageTags(
 ): SetImageTagsResult {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.valuesPathMissing,
       `${file} is not valid YAML: ${doc.errors[0]?.message}`,
       {
@@ -54,7 +54,7 @@ export function setImageTags(
     changed.push(name);
   }
   if (missing.length > 0) {
-    throw new CiError(
+    throw ciError(
       CiErrorCode.valuesPathMissing,
       `${file} has no image tag at ${missing.join(", ")}: the chart's values must hold <name>.image.tag for every deployable`,
       { details: { file, missing } },
@@ -68,7 +68,7 @@ export function setImageTags(
   const check = parseDocument(edited);
   for (const { name, tag } of tags) {
     if (check.getIn(helmImageTagPath(name)) !== tag) {
-      throw new CiError(CiErrorCode.valuesPathMissing, `editing ${file} did not set ${name}'s tag`);
+      throw ciError(CiErrorCode.valuesPathMissing, `editing ${file} did not set ${name}'s tag`);
     }
   }
   return { text: edited, changed };

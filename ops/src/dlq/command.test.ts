@@ -24,6 +24,7 @@ describe("ops dlq and ops sagas usage", () => {
     ["dlq", "list", "Usage: ops dlq list"],
     ["dlq", "inspect", "Usage: ops dlq inspect <queue>"],
     ["dlq", "replay", "Usage: ops dlq replay <queue>"],
+    ["dlq", "delete", "Usage: ops dlq delete <queue>"],
     ["dlq", "history", "Usage: ops dlq history"],
     ["sagas", "list", "Usage: ops sagas list"],
     ["sagas", "show", "Usage: ops sagas show <id>"],
@@ -44,6 +45,13 @@ describe("ops dlq and ops sagas usage", () => {
     expect((await ops("dlq", "replay", "q", "--verdict", "poison")).err).toContain(
       "--verdict takes",
     );
+    const waiting = await ops("dlq", "delete", "q", "--verdict", "stale,waiting");
+    expect(waiting.code).toBe(ExitCode.usage);
+    expect(waiting.err).toContain("a waiting saga still needs that message");
+    expect((await ops("dlq", "delete", "q", "--verdict", "old")).err).toContain(
+      "--verdict takes stale, poison, unknown-saga, event",
+    );
+    expect((await ops("dlq", "delete")).code).toBe(ExitCode.usage);
     expect((await ops("dlq", "nope")).code).toBe(ExitCode.usage);
     expect((await ops("sagas", "list", "--status", "stuck")).code).toBe(ExitCode.usage);
     expect((await ops("sagas", "skip", "id", "--reason", "x", "--output", "[1")).code).toBe(

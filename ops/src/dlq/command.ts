@@ -8,9 +8,10 @@ import {
   peekMessages,
   queueStats,
   Verdict,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { positiveInt, withContext } from "./context.ts";
+import { deleteCommand } from "./delete-command.ts";
 import { formatAge, table } from "./format.ts";
 import { history } from "./history-command.ts";
 import { pickQueue } from "./queues.ts";
@@ -20,7 +21,8 @@ import { inspectQueue } from "./saga-lookup.ts";
 const ENVIRONMENT = `Environment: SAGAWORKS_ENV_PREFIX (default dev), AWS_ENDPOINT_URL or SAGAWORKS_BROKER=aws,
 AWS_REGION, ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, DATABASE_URL and OPS_DB_SCHEMA (replay journal, default ops; OPS_JOURNAL_DIR
 for an embedded one on a dev machine),
-SAGA_DEFINITIONS_DIR (default saga-definitions/), MAX_RECEIVE_COUNT (default 5), OPS_ACTOR.`;
+SAGA_DEFINITIONS_DIR (default saga-definitions/), MAX_RECEIVE_COUNT (default 5),
+SAGAWORKS_EVENT_SUBSCRIBERS (their queues have DLQs too), OPS_ACTOR.`;
 
 const USAGE = {
   list: `Usage: ops dlq list [--json]
@@ -62,19 +64,36 @@ command again after an interruption (even SIGKILL) and it resumes without sendin
                          endpoint supports it (no saga check; use only when all are waiting)
 Exit 1 when the breaker tripped.
 `,
+  delete: `Usage: ops dlq delete <queue> [--execute] [filters] [--json]
+
+Deletes the messages no replay will use, so that ops dlq list speaks again of what needs you.
+Dry run by default: prints what would be deleted and what is kept, and why.
+  --execute              delete: each message is written to the journal, body and all, first
+Filters:
+  --verdict <v,...>      stale, poison, unknown-saga, event (default stale,poison); never
+                         waiting: a saga still needs that message
+  --saga <id>            one saga's messages
+  --command <name>       one message name, e.g. ReserveCredit
+  --older-than <dur>     first sent at least this long ago (30s, 10m, 2h, 1d)
+  --limit <n>            delete at most n
+Each message is judged again against its saga as it is deleted. A run holds the DLQ's lock (no
+replay runs alongside) and is journaled like a replay: ops dlq history shows who deleted what,
+and running the same command again after an interruption resumes it.
+`,
   history: `Usage: ops dlq history [<run-id>] [--queue <dlq>] [--limit 20] [--json]
 
-Every replay: who, when, which DLQ, the outcome. With a run id: each message of the run and
-what happened to it.
+Every replay and deletion: who, when, which DLQ, the outcome. With a run id: each message of
+the run and what happened to it.
 `,
 };
 
-const GROUP_USAGE = `Usage: ops dlq <list|inspect|replay|history> [options]
+const GROUP_USAGE = `Usage: ops dlq <list|inspect|replay|delete|history> [options]
 
   list                 every DLQ of the environment with its depth and oldest message
   inspect <queue>      group the messages of a DLQ and join each to its saga's state
   replay <queue>       saga-aware replay; dry run unless --execute
-  history [<run-id>]   the audit of replays
+  delete <queue>       delete stale and poison messages; dry run unless --execute
+  history [<run-id>]   the audit of replays and deletions
 
 Each sub-command takes --help. ${ENVIRONMENT}
 `;
@@ -209,16 +228,24 @@ async function inspect(argv: readonly string[], io: OpsIo): Promise<number> {
     if (values.export) io.stdout(`exported ${items.length} message(s) to ${values.export}\n`);
     if (counts.waiting)
       io.stdout(`next: ops dlq replay ${queue.name}   (a dry run; add --execute to act)\n`);
+    if (counts.stale || counts.poison)
+      io.stdout(`clean up: ops dlq delete ${queue.name}   (a dry run; add --execute to act)\n`);
     return ExitCode.ok;
   });
 }
 
-const SUB_COMMANDS = { list, inspect, replay: replayCommand, history } as const;
+const SUB_COMMANDS = {
+  list,
+  inspect,
+  replay: replayCommand,
+  delete: deleteCommand,
+  history,
+} as const;
 
 /** The `ops dlq` command group. */
 export const dlqCommands: CommandGroup = {
   name: "dlq",
-  summary: "list, inspect and replay dead-letter queues, joined to saga state",
+  summary: "list, inspect, replay and delete dead-letter queues' messages, joined to saga state",
   usage: GROUP_USAGE,
   async run(argv, io) {
     const [sub, ...rest] = argv;

@@ -2,14 +2,19 @@
 // DLQs of the topology and the orchestrator client; and the option parsers they share.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/orchestrator";
+import { type DeadLetterQueue, deadLetterQueues } from "@sagaworks/dead-letters";
 import { type AwsClients, createAwsClients } from "@sagaworks/platform";
 import { type OpsIo, UsageError } from "../command.ts";
 import { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { loadOpsEnvironment, type Needs, type OpsEnvironment } from "./environment.ts";
+import {
+  loadOpsEnvironment,
+  type Needs,
+  type OpsEnvironment,
+  requireActor,
+} from "./environment.ts";
 import { parseDuration } from "./format.ts";
-import { ReplayJournal } from "./journal.ts";
-import { environmentTopology } from "./queues.ts";
+import { ReplayJournal, type RunMode } from "./journal.ts";
+import { opsTopology } from "./queues.ts";
 
 /** What a sub-command works with. */
 export interface Context {
@@ -28,11 +33,7 @@ export async function withContext<T>(
   const env = loadOpsEnvironment(io.env, { broker: true, ...needs });
   const clients = createAwsClients({ endpoint: env.endpoint, region: env.region });
   try {
-    const topology = await environmentTopology(
-      env.prefix,
-      resolve(io.cwd, env.definitionsDir),
-      env.maxReceiveCount,
-    );
+    const topology = await opsTopology(env, resolve(io.cwd, env.definitionsDir));
     const queues = await deadLetterQueues(clients.sqs, topology);
     const orchestrator = new OrchestratorClient({
       baseUrl: env.orchestratorUrl,
@@ -53,6 +54,31 @@ export function openJournal(io: OpsIo, env: OpsEnvironment): Promise<ReplayJourn
     dataDir,
     schema: env.journalSchema,
   });
+}
+
+/**
+ * What a replay or deletion records with: for an executed run, the opened journal and the actor
+ * (saying so when it resumes an interrupted run of this mode); a dry run records nothing, so it
+ * gets no journal and needs no actor. The caller closes the journal.
+ */
+export async function runRecording(
+  io: OpsIo,
+  env: OpsEnvironment,
+  run: { dlq: string; mode: RunMode; execute: boolean; quiet: boolean },
+): Promise<{ journal: ReplayJournal | undefined; actor: string }> {
+  if (!run.execute) return { journal: undefined, actor: env.actor ?? "(dry run)" };
+  const actor = requireActor(env.actor);
+  const journal = await openJournal(io, env);
+  const unfinished = await journal.unfinishedRun(run.dlq, run.mode).catch(async (error) => {
+    await journal.close();
+    throw error;
+  });
+  if (unfinished && !run.quiet) {
+    io.stdout(
+      `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
+    );
+  }
+  return { journal, actor };
 }
 
 /** A whole number ≥ 1 option, or `fallback`. */

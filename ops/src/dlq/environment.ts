@@ -3,6 +3,11 @@
 import { userInfo } from "node:os";
 import { baseConfigShape, loadConfig } from "@sagaworks/platform";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import {
+  type TopologySettings,
+  topologySettings,
+  topologySettingsShape,
+} from "@sagaworks/topology";
 import { z } from "zod";
 import { UsageError } from "../command.ts";
 
@@ -27,7 +32,8 @@ export interface OpsEnvironment {
   /** Schema of the replay journal; defaults to `ops`. */
   journalSchema: string;
   definitionsDir: string;
-  maxReceiveCount: number;
+  /** MAX_RECEIVE_COUNT and SAGAWORKS_EVENT_SUBSCRIBERS, read as every process reads them. */
+  topology: TopologySettings;
   /**
    * Who acts, recorded in the audit: OPS_ACTOR, else the login name ($USER, $LOGNAME, or the
    * system's name for this user id when a container sets neither); undefined when there is none,
@@ -95,8 +101,8 @@ function schemaFor(needs: Needs, env: Record<string, string | undefined>) {
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case schema name")
       .default("ops"),
-    /** maxReceiveCount of the environment's queues; defaults to 5. */
-    MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    // The environment's receive count and event subscribers (whose queues have DLQs too).
+    ...topologySettingsShape,
     OPS_ACTOR: z.string().trim().min(1).max(200).optional(),
     USER: z.string().trim().min(1).optional(),
     LOGNAME: z.string().trim().min(1).optional(),
@@ -124,7 +130,7 @@ export function loadOpsEnvironment(
     journalSchema: config.OPS_DB_SCHEMA,
     journalDir: config.OPS_JOURNAL_DIR,
     definitionsDir: config.SAGA_DEFINITIONS_DIR,
-    maxReceiveCount: config.MAX_RECEIVE_COUNT,
+    topology: topologySettings(config),
     actor: config.OPS_ACTOR ?? config.USER ?? config.LOGNAME ?? loginName(),
   };
 }

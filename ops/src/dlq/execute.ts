@@ -1,14 +1,13 @@
 // `ops dlq replay --execute`: send-then-delete, one replayed message in flight per saga, a ramp
 // and a rate cap, a breaker on messages that come back, and a journal that makes an interrupted
 // run resumable. The decisions (which message is worth sending) are the dry run's, from the
-// orchestrator's dead-letter rules, taken again for each message as it is received.
+// dead-letter rules, taken again for each message as it is received.
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
   type MessageAttributeValue,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
-import { DeadLetterAttribute } from "@sagaworks/messaging";
 import {
   type Classified,
   classify,
@@ -23,15 +22,25 @@ import {
   replayable,
   selected,
   Verdict,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
+import { DeadLetterAttribute } from "@sagaworks/messaging";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
-import { EntryState, type ReplayEntry, type ReplayJournal } from "./journal.ts";
+import {
+  type EntryInput,
+  EntryState,
+  type ReplayEntry,
+  type ReplayJournal,
+  type ReplayRun,
+  RunMode,
+} from "./journal.ts";
 import { ReplayPacer } from "./pacer.ts";
-import type { ReplayDeps, ReplayOptions, ReplayReport } from "./replay.ts";
+import {
+  REPLAY_ATTRIBUTE,
+  type ReplayDeps,
+  type ReplayOptions,
+  type ReplayReport,
+} from "./replay-options.ts";
 import { lookUp } from "./saga-lookup.ts";
-
-/** Attribute a replayed copy carries: `<run id>/<DLQ message id>`, to find it after a crash. */
-export const REPLAY_ATTRIBUTE = "replayOf";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,106 +51,347 @@ export async function executeReplay(
 ): Promise<ReplayReport> {
   const { queue, journal } = deps;
   if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
-  const unlock = await journal.lockDlq(queue.name);
-  if (!unlock) {
-    throw new Error(
-      `Another replay of ${queue.name} is running (it holds the replay lock); wait for it, or see ops dlq history.`,
-    );
-  }
-  try {
-    return await executeLocked(deps, options, journal);
-  } finally {
-    await unlock();
-  }
+  return journal.whileLocked(queue.name, async () => {
+    const run = await ExecutedReplay.open(deps, options, journal);
+    return run.execute();
+  });
 }
 
-async function executeLocked(
-  deps: ReplayDeps,
-  options: ReplayOptions,
-  journal: ReplayJournal,
-): Promise<ReplayReport> {
-  const { sqs, queue, orchestrator } = deps;
-  const dlqUrl = queue.url ?? "";
-  const sourceUrl = queue.source.url ?? "";
-  const now = deps.now ?? Date.now;
-  const unfinished = await journal.unfinishedRun(queue.name);
-  const run =
-    unfinished ??
-    (await journal.startRun({
+/** A saga whose replayed message was sent in this batch, with its state before the replay. */
+interface SentSaga {
+  sagaId: string;
+  updatedAt: string;
+}
+
+/** One executed run: its journal record, its counters, and what it holds in the DLQ. */
+class ExecutedReplay {
+  private sent: number;
+  private returned: number;
+  private tripped = false;
+  private readonly lines: PlanLine[] = [];
+  /** Messages this run keeps hidden in the DLQ until it ends (skipped, or over the limit). */
+  private readonly held = new Map<string, DlqMessage>();
+  /** Messages waiting for an earlier replayed message of their saga, since when. */
+  private readonly deferred = new Map<string, number>();
+  /** Sagas with a replayed message not yet seen applied. */
+  private readonly inFlight = new Map<string, { since: number; updatedAt: string }>();
+  private readonly pacer: ReplayPacer;
+  private readonly now: () => number;
+  private readonly dlqUrl: string;
+  private readonly sourceUrl: string;
+  /** Deleted from the DLQ by this process: the breaker's count of what came back starts here. */
+  private deletedHere = 0;
+
+  private readonly deps: ReplayDeps;
+  private readonly options: ReplayOptions;
+  private readonly journal: ReplayJournal;
+  private readonly run: ReplayRun;
+  private readonly resumed: boolean;
+  /** Every message of the run the journal knows, by DLQ message id. */
+  private readonly entries: Map<string, ReplayEntry>;
+  /** The DLQ's depth when this process began. */
+  private readonly startDepth: number;
+
+  private constructor(start: {
+    deps: ReplayDeps;
+    options: ReplayOptions;
+    journal: ReplayJournal;
+    run: ReplayRun;
+    resumed: boolean;
+    entries: Map<string, ReplayEntry>;
+    startDepth: number;
+  }) {
+    ({
+      deps: this.deps,
+      options: this.options,
+      journal: this.journal,
+      run: this.run,
+      resumed: this.resumed,
+      entries: this.entries,
+      startDepth: this.startDepth,
+    } = start);
+    this.now = this.deps.now ?? Date.now;
+    this.dlqUrl = this.deps.queue.url ?? "";
+    this.sourceUrl = this.deps.queue.source.url ?? "";
+    this.pacer = new ReplayPacer(this.options, this.now);
+    const count = (state: EntryState) =>
+      [...this.entries.values()].filter((e) => e.state === state).length;
+    this.sent = count(EntryState.deleted);
+    this.returned = count(EntryState.returned);
+  }
+
+  /** Resumes the DLQ's unfinished replay, or starts a run, and reads where it is. */
+  static async open(
+    deps: ReplayDeps,
+    options: ReplayOptions,
+    journal: ReplayJournal,
+  ): Promise<ExecutedReplay> {
+    const { queue } = deps;
+    const { run, resumed } = await journal.resumeOrStartRun({
       dlq: queue.name,
       sourceQueue: queue.source.name,
       actor: deps.actor,
-      mode: "saga-aware",
-      options: { ...options, limit: Number.isFinite(options.limit) ? options.limit : null },
-    }));
-  const entries = await journal.entries(run.id);
-  let sent = [...entries.values()].filter((e) => e.state === EntryState.deleted).length;
-  let returned = [...entries.values()].filter((e) => e.state === EntryState.returned).length;
-  const lines: PlanLine[] = [];
-  const held = new Map<string, DlqMessage>();
-  const deferred = new Map<string, number>();
-  const inFlight = new Map<string, { since: number; updatedAt: string }>();
-  const pacer = new ReplayPacer(options, now);
-  let emptyReceives = 0;
-  let tripped = false;
-  // The breaker's second eye: messages it has not received yet may already be back. The DLQ's
-  // depth beyond what this run left in it counts them (and any other new failure of the same
-  // consumer, which is as good a reason to stop).
-  let deletedHere = 0;
-  const dlqDepth = async () => {
-    const stats = await queueStats(sqs, dlqUrl);
-    return stats.visible + stats.inFlight + stats.delayed;
-  };
-  const startDepth = await dlqDepth();
-  const cameBack = async () => Math.max(returned, (await dlqDepth()) - (startDepth - deletedHere));
+      mode: RunMode.replay,
+      options: { ...options },
+    });
+    const entries = await journal.entries(run.id);
+    const startDepth = await dlqDepth(deps, queue.url ?? "");
+    return new ExecutedReplay({
+      deps,
+      options,
+      journal,
+      run,
+      resumed,
+      entries,
+      startDepth,
+    });
+  }
 
-  const emit = (planLine: PlanLine) => {
-    lines.push(planLine);
-    deps.onLine?.(planLine);
-  };
-  const hold = async (message: DlqMessage) => {
-    held.set(message.sqsMessageId, message);
-    await sqs.send(
+  /** Runs to the end (queue drained, limit reached, or breaker tripped) and reports. */
+  async execute(): Promise<ReplayReport> {
+    try {
+      await this.receiveUntilDone();
+    } catch (error) {
+      await releaseMessages(this.deps.sqs, this.dlqUrl, [...this.held.values()]).catch(() => {});
+      throw error;
+    }
+    await releaseMessages(this.deps.sqs, this.dlqUrl, [...this.held.values()]);
+    return this.finish();
+  }
+
+  private get done(): boolean {
+    return this.tripped || this.sent >= this.options.limit;
+  }
+
+  private async receiveUntilDone(): Promise<void> {
+    let emptyReceives = 0;
+    while (!this.done) {
+      const batch = await receiveBatch(
+        this.deps.sqs,
+        this.dlqUrl,
+        Math.min(10, this.pacer.batchSize),
+        this.options.holdSeconds,
+        1,
+      );
+      const sentSagas: SentSaga[] = [];
+      for (const message of batch) await this.take(message, sentSagas);
+      emptyReceives = batch.length === 0 ? emptyReceives + 1 : 0;
+      for (const [id, since] of this.deferred)
+        if (this.now() - since > this.options.settleMs * 3) this.deferred.delete(id);
+      if (emptyReceives >= 2 && this.deferred.size === 0) break;
+      if (sentSagas.length > 0) await this.settle(sentSagas);
+      else if (batch.length === 0 && this.deferred.size > 0) await sleep(200);
+    }
+  }
+
+  /** Decides one received message: resume its journal entry, hold, count it back, or judge it. */
+  private async take(message: DlqMessage, sentSagas: SentSaga[]): Promise<void> {
+    if (this.done) return this.hold(message);
+    const known = this.entries.get(message.sqsMessageId);
+    if (known) return this.resumeEntry(message, known);
+    if (this.held.has(message.sqsMessageId)) return this.hold(message);
+    // A copy this run sent that failed again carries the run's mark (the consumer and the
+    // redrive policy keep attributes). Another copy of the same envelope is not "returned":
+    // it is judged like any other message, and is stale once its twin was applied.
+    if (message.attributes[REPLAY_ATTRIBUTE]?.startsWith(`${this.run.id}/`)) {
+      return this.countReturned(message);
+    }
+    const { facts: envelope } = envelopeFacts(message.body);
+    const sagaId = envelope && envelope.kind !== "event" ? envelope.sagaId : undefined;
+    const flight = sagaId ? this.inFlight.get(sagaId) : undefined;
+    if (flight && this.now() - flight.since < this.options.settleMs) {
+      return this.deferUntilSettled(message);
+    }
+    this.deferred.delete(message.sqsMessageId);
+    const item = await lookUp(this.deps.orchestrator, message, new Date(this.now()));
+    const skipWhy = this.skipReason(item, flight !== undefined);
+    if (skipWhy) return this.skip(message, item, skipWhy);
+    const wait = this.pacer.delayBeforeSend();
+    if (wait > 0) await sleep(wait);
+    this.pacer.sent();
+    await this.send(message, this.entryOf(item, EntryState.sending));
+    this.emit(line(item, "send", item.explanation));
+    if (sagaId) {
+      // Its state before the replay: the saga has moved on once this changes.
+      const updatedAt = item.saga?.updatedAt ?? "";
+      this.inFlight.set(sagaId, { since: this.now(), updatedAt });
+      sentSagas.push({ sagaId, updatedAt });
+    }
+  }
+
+  /** Why a judged message stays in the DLQ, or undefined when it is sent. */
+  private skipReason(item: Classified, earlierCopyUnapplied: boolean): string | undefined {
+    if (!selected(item, this.options.filter, this.now())) return "not selected by the filters";
+    if (!replayable(item.verdict, this.options.includeStale)) {
+      return `${item.verdict}: ${item.explanation}`;
+    }
+    if (earlierCopyUnapplied) {
+      return "a replayed message of this saga was not applied in time; left for the next run";
+    }
+    return undefined;
+  }
+
+  /** A message the journal knows from before a crash: finish what its entry says was begun. */
+  private async resumeEntry(message: DlqMessage, known: ReplayEntry): Promise<void> {
+    if (known.state === EntryState.sent || known.state === EntryState.deleted) {
+      await this.deleteFromDlq(message, known);
+      if (known.state === EntryState.sent) this.sent++;
+    } else if (known.state === EntryState.sending) {
+      const why = await this.resolveSending(message, known);
+      this.emit({
+        sqsMessageId: message.sqsMessageId,
+        action: "send",
+        verdict: null,
+        name: known.name,
+        sagaId: known.sagaId,
+        step: null,
+        why: `resumed: ${why}`,
+      });
+    } else await this.hold(message);
+  }
+
+  private async countReturned(message: DlqMessage): Promise<void> {
+    this.returned++;
+    const item = classify(message, undefined, new Date(this.now()));
+    await this.record(item, EntryState.returned, "came back to the DLQ after its replay");
+    this.emit(
+      line(
+        item,
+        "returned",
+        `came back to the DLQ after its replay (${message.reason ?? "no reason recorded"})`,
+      ),
+    );
+    await this.hold(message);
+    if (this.returned >= this.options.maxReturned) this.tripped = true;
+  }
+
+  /** One replayed message per saga in flight: this one waits for the first to be applied. */
+  private async deferUntilSettled(message: DlqMessage): Promise<void> {
+    this.deferred.set(message.sqsMessageId, this.now());
+    await this.deps.sqs.send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: dlqUrl,
+        QueueUrl: this.dlqUrl,
         ReceiptHandle: message.receiptHandle,
-        VisibilityTimeout: options.holdSeconds,
+        VisibilityTimeout: Math.ceil(this.options.settleMs / 1000),
       }),
     );
-  };
-  const entryOf = (
-    item: Classified,
-    state: EntryState,
-  ): Omit<ReplayEntry, "runId" | "updatedAt"> => ({
-    dlqMessageId: item.message.sqsMessageId,
-    envelopeMessageId: item.envelope?.messageId ?? null,
-    sagaId: item.envelope?.sagaId ?? null,
-    name: item.envelope?.name ?? null,
-    state,
-    verdict: item.verdict,
-    explanation: item.explanation,
-    body: item.message.body,
-    attributes: item.message.attributes,
-  });
-  const deleteFromDlq = async (
-    message: DlqMessage,
-    entry: Omit<ReplayEntry, "runId" | "updatedAt">,
-  ) => {
-    await sqs.send(
-      new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.receiptHandle }),
+  }
+
+  private async skip(message: DlqMessage, item: Classified, why: string): Promise<void> {
+    await this.record(item, EntryState.skipped, why);
+    this.emit(line(item, "skip", why));
+    await this.hold(message);
+  }
+
+  /** The ramp: the batch doubles only when every saga of this one moved on in time. */
+  private async settle(sentSagas: readonly SentSaga[]): Promise<void> {
+    const { maxReturned, settleMs } = this.options;
+    const settled = await waitForSagas(
+      this.deps.orchestrator,
+      sentSagas,
+      settleMs,
+      async () => (await this.cameBack()) >= maxReturned,
     );
-    deletedHere++;
-    await journal.record(run.id, { ...entry, state: EntryState.deleted });
-    entries.set(message.sqsMessageId, {
+    const back = await this.cameBack();
+    if (back >= maxReturned) {
+      this.returned = back;
+      this.tripped = true;
+    }
+    for (const sagaId of settled) this.inFlight.delete(sagaId);
+    this.pacer.settled(settled.length, sentSagas.length);
+  }
+
+  /**
+   * The breaker's second eye: messages not received yet may already be back. The DLQ's depth
+   * beyond what this run left in it counts them (and any other new failure of the same
+   * consumer, which is as good a reason to stop).
+   */
+  private async cameBack(): Promise<number> {
+    const depth = await dlqDepth(this.deps, this.dlqUrl);
+    return Math.max(this.returned, depth - (this.startDepth - this.deletedHere));
+  }
+
+  private async finish(): Promise<ReplayReport> {
+    const { queue } = this.deps;
+    const { sent, returned, tripped } = this;
+    const skipped = [...this.entries.values()].filter((e) => e.state === EntryState.skipped).length;
+    const outcome = tripped
+      ? `circuit breaker tripped: ${returned} replayed message(s) came back to ${queue.name}; stopped after ${sent} sent. The rest stays in the DLQ: fix ${queue.owner} and run again.`
+      : `replayed ${sent} message(s) to ${queue.source.name}; ${skipped} left in ${queue.name}${returned > 0 ? `; ${returned} came back` : ""}`;
+    await this.journal.finishRun(this.run.id, tripped ? "tripped" : "finished", outcome);
+    return {
+      dryRun: false,
+      runId: this.run.id,
+      resumed: this.resumed,
+      destination: queue.source.name,
+      lines: this.lines,
+      sent,
+      skipped,
+      returned,
+      tripped,
+      outcome,
+    };
+  }
+
+  private emit(planLine: PlanLine): void {
+    this.lines.push(planLine);
+    this.deps.onLine?.(planLine);
+  }
+
+  /** Keeps a message hidden until the run ends, so the next receive brings ones not yet seen. */
+  private async hold(message: DlqMessage): Promise<void> {
+    this.held.set(message.sqsMessageId, message);
+    await this.deps.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.dlqUrl,
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: this.options.holdSeconds,
+      }),
+    );
+  }
+
+  private entryOf(item: Classified, state: EntryState): EntryInput {
+    return {
+      dlqMessageId: item.message.sqsMessageId,
+      envelopeMessageId: item.envelope?.messageId ?? null,
+      sagaId: item.envelope?.sagaId ?? null,
+      name: item.envelope?.name ?? null,
+      state,
+      verdict: item.verdict,
+      explanation: item.explanation,
+      body: item.message.body,
+      attributes: item.message.attributes,
+    };
+  }
+
+  /** Journals a message's state with the reason, and keeps the entry for this run. */
+  private async record(item: Classified, state: EntryState, explanation: string): Promise<void> {
+    const entry = { ...this.entryOf(item, state), explanation };
+    await this.journal.record(this.run.id, entry);
+    this.entries.set(item.message.sqsMessageId, {
       ...entry,
-      state: EntryState.deleted,
-      runId: run.id,
+      runId: this.run.id,
       updatedAt: new Date(),
     });
-  };
-  const send = async (message: DlqMessage, entry: Omit<ReplayEntry, "runId" | "updatedAt">) => {
+  }
+
+  private async deleteFromDlq(message: DlqMessage, entry: EntryInput): Promise<void> {
+    await this.deps.sqs.send(
+      new DeleteMessageCommand({ QueueUrl: this.dlqUrl, ReceiptHandle: message.receiptHandle }),
+    );
+    this.deletedHere++;
+    await this.journal.record(this.run.id, { ...entry, state: EntryState.deleted });
+    this.entries.set(message.sqsMessageId, {
+      ...entry,
+      state: EntryState.deleted,
+      runId: this.run.id,
+      updatedAt: new Date(),
+    });
+  }
+
+  private async send(message: DlqMessage, entry: EntryInput): Promise<void> {
     // Journal first: after a crash, `sending` says a copy may exist and must be looked for.
-    await journal.record(run.id, { ...entry, state: EntryState.sending });
+    await this.journal.record(this.run.id, { ...entry, state: EntryState.sending });
     const attributes: Record<string, MessageAttributeValue> = {};
     for (const [name, value] of Object.entries(message.attributes)) {
       if (
@@ -153,206 +403,52 @@ async function executeLocked(
     }
     attributes[REPLAY_ATTRIBUTE] = {
       DataType: "String",
-      StringValue: `${run.id}/${message.sqsMessageId}`,
+      StringValue: `${this.run.id}/${message.sqsMessageId}`,
     };
-    await sqs.send(
+    await this.deps.sqs.send(
       new SendMessageCommand({
-        QueueUrl: sourceUrl,
+        QueueUrl: this.sourceUrl,
         MessageBody: message.body,
         MessageAttributes: attributes,
       }),
     );
-    await journal.record(run.id, { ...entry, state: EntryState.sent });
+    await this.journal.record(this.run.id, { ...entry, state: EntryState.sent });
     // Only now, with the copy accepted by the source queue, does the original leave the DLQ.
-    await deleteFromDlq(message, entry);
-    sent++;
-  };
+    await this.deleteFromDlq(message, entry);
+    this.sent++;
+  }
+
   /** After a crash between `sending` and `sent`: was the copy sent? Looks for it, then decides. */
-  const resolveSending = async (message: DlqMessage, entry: ReplayEntry) => {
-    const marker = `${run.id}/${message.sqsMessageId}`;
-    const waiting = await peekMessages(sqs, sourceUrl, {
+  private async resolveSending(message: DlqMessage, entry: ReplayEntry): Promise<string> {
+    const marker = `${this.run.id}/${message.sqsMessageId}`;
+    const waiting = await peekMessages(this.deps.sqs, this.sourceUrl, {
       limit: 1000,
       visibilityTimeoutSeconds: 30,
     });
     if (waiting.some((m) => m.attributes[REPLAY_ATTRIBUTE] === marker)) {
-      await journal.record(run.id, { ...entry, state: EntryState.sent });
-      await deleteFromDlq(message, entry);
-      sent++;
+      await this.journal.record(this.run.id, { ...entry, state: EntryState.sent });
+      await this.deleteFromDlq(message, entry);
+      this.sent++;
       return "found its copy in the source queue";
     }
-    const item = await lookUp(orchestrator, message, new Date(now()));
+    const item = await lookUp(this.deps.orchestrator, message, new Date(this.now()));
     if (item.verdict !== Verdict.waiting && item.verdict !== Verdict.event) {
       // Its copy was taken and applied (the saga moved on): the journal keeps the body.
-      await journal.record(run.id, { ...entry, state: EntryState.sent });
-      await deleteFromDlq(message, entry);
-      sent++;
+      await this.journal.record(this.run.id, { ...entry, state: EntryState.sent });
+      await this.deleteFromDlq(message, entry);
+      this.sent++;
       return "its copy was applied before the crash";
     }
     // Never sent, or taken by a consumer that has not finished: sending again is safe, since
     // receivers deduplicate by envelope message id.
-    await send(message, entry);
+    await this.send(message, entry);
     return "sent again: the crash came before the send was confirmed";
-  };
-
-  try {
-    while (!tripped && sent < options.limit) {
-      const batch = await receiveBatch(
-        sqs,
-        dlqUrl,
-        Math.min(10, pacer.batchSize),
-        options.holdSeconds,
-        1,
-      );
-      const sentSagas: { sagaId: string; updatedAt: string }[] = [];
-      for (const message of batch) {
-        if (tripped || sent >= options.limit) {
-          await hold(message);
-          continue;
-        }
-        const known = entries.get(message.sqsMessageId);
-        if (known) {
-          if (known.state === EntryState.sent || known.state === EntryState.deleted) {
-            await deleteFromDlq(message, known);
-            if (known.state === EntryState.sent) sent++;
-          } else if (known.state === EntryState.sending) {
-            const why = await resolveSending(message, known);
-            emit({
-              sqsMessageId: message.sqsMessageId,
-              action: "send",
-              verdict: null,
-              name: known.name,
-              sagaId: known.sagaId,
-              step: null,
-              why: `resumed: ${why}`,
-            });
-          } else await hold(message);
-          continue;
-        }
-        if (held.has(message.sqsMessageId)) {
-          await hold(message);
-          continue;
-        }
-        const { facts: envelope } = envelopeFacts(message.body);
-        // A copy this run sent that failed again carries the run's mark (the consumer and the
-        // redrive policy keep attributes). Another copy of the same envelope is not "returned":
-        // it is judged like any other message, and is stale once its twin was applied.
-        if (message.attributes[REPLAY_ATTRIBUTE]?.startsWith(`${run.id}/`)) {
-          returned++;
-          const item = classify(message, undefined, new Date(now()));
-          await journal.record(run.id, {
-            ...entryOf(item, EntryState.returned),
-            explanation: "came back to the DLQ after its replay",
-          });
-          entries.set(message.sqsMessageId, {
-            ...entryOf(item, EntryState.returned),
-            runId: run.id,
-            updatedAt: new Date(),
-          });
-          emit(
-            line(
-              item,
-              "returned",
-              `came back to the DLQ after its replay (${message.reason ?? "no reason recorded"})`,
-            ),
-          );
-          await hold(message);
-          if (returned >= options.maxReturned) tripped = true;
-          continue;
-        }
-        const sagaId = envelope && envelope.kind !== "event" ? envelope.sagaId : undefined;
-        const flight = sagaId ? inFlight.get(sagaId) : undefined;
-        if (flight && now() - flight.since < options.settleMs) {
-          // One replayed message per saga in flight: this one waits for the first to be applied.
-          deferred.set(message.sqsMessageId, now());
-          await sqs.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: dlqUrl,
-              ReceiptHandle: message.receiptHandle,
-              VisibilityTimeout: Math.ceil(options.settleMs / 1000),
-            }),
-          );
-          continue;
-        }
-        deferred.delete(message.sqsMessageId);
-        const item = await lookUp(orchestrator, message, new Date(now()));
-        let skipWhy: string | undefined;
-        if (!selected(item, options.filter, now())) skipWhy = "not selected by the filters";
-        else if (!replayable(item.verdict, options.includeStale))
-          skipWhy = `${item.verdict}: ${item.explanation}`;
-        else if (flight)
-          skipWhy =
-            "a replayed message of this saga was not applied in time; left for the next run";
-        if (skipWhy) {
-          await journal.record(run.id, {
-            ...entryOf(item, EntryState.skipped),
-            explanation: skipWhy,
-          });
-          entries.set(message.sqsMessageId, {
-            ...entryOf(item, EntryState.skipped),
-            runId: run.id,
-            updatedAt: new Date(),
-          });
-          emit(line(item, "skip", skipWhy));
-          await hold(message);
-          continue;
-        }
-        const wait = pacer.delayBeforeSend();
-        if (wait > 0) await sleep(wait);
-        pacer.sent();
-        await send(message, entryOf(item, EntryState.sending));
-        emit(line(item, "send", item.explanation));
-        if (sagaId) {
-          // Its state before the replay: the saga has moved on once this changes.
-          const updatedAt = item.saga?.updatedAt ?? "";
-          inFlight.set(sagaId, { since: now(), updatedAt });
-          sentSagas.push({ sagaId, updatedAt });
-        }
-      }
-      emptyReceives = batch.length === 0 ? emptyReceives + 1 : 0;
-      for (const [id, since] of deferred)
-        if (now() - since > options.settleMs * 3) deferred.delete(id);
-      if (emptyReceives >= 2 && deferred.size === 0) break;
-      if (sentSagas.length > 0) {
-        // The ramp: the batch doubles only when every saga of this one moved on in time.
-        const settled = await waitForSagas(
-          orchestrator,
-          sentSagas,
-          options.settleMs,
-          async () => (await cameBack()) >= options.maxReturned,
-        );
-        const back = await cameBack();
-        if (back >= options.maxReturned) {
-          returned = back;
-          tripped = true;
-        }
-        for (const sagaId of settled) inFlight.delete(sagaId);
-        pacer.settled(settled.length, sentSagas.length);
-      } else if (batch.length === 0 && deferred.size > 0) {
-        await sleep(200);
-      }
-    }
-  } catch (error) {
-    await releaseMessages(sqs, dlqUrl, [...held.values()]).catch(() => {});
-    throw error;
   }
-  await releaseMessages(sqs, dlqUrl, [...held.values()]);
-  const skipped = [...entries.values()].filter((e) => e.state === EntryState.skipped).length;
-  const outcome = tripped
-    ? `circuit breaker tripped: ${returned} replayed message(s) came back to ${queue.name}; stopped after ${sent} sent. The rest stays in the DLQ: fix ${queue.owner} and run again.`
-    : `replayed ${sent} message(s) to ${queue.source.name}; ${skipped} left in ${queue.name}${returned > 0 ? `; ${returned} came back` : ""}`;
-  await journal.finishRun(run.id, tripped ? "tripped" : "finished", outcome);
-  return {
-    dryRun: false,
-    runId: run.id,
-    resumed: unfinished !== undefined,
-    destination: queue.source.name,
-    lines,
-    sent,
-    skipped,
-    returned,
-    tripped,
-    outcome,
-  };
+}
+
+async function dlqDepth(deps: ReplayDeps, dlqUrl: string): Promise<number> {
+  const stats = await queueStats(deps.sqs, dlqUrl);
+  return stats.visible + stats.inFlight + stats.delayed;
 }
 
 /**
@@ -361,7 +457,7 @@ async function executeLocked(
  */
 async function waitForSagas(
   orchestrator: OrchestratorClient,
-  sagas: readonly { sagaId: string; updatedAt: string }[],
+  sagas: readonly SentSaga[],
   timeoutMs: number,
   giveUp: () => Promise<boolean>,
 ): Promise<string[]> {

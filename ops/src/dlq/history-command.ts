@@ -1,4 +1,4 @@
-// `ops dlq history`: the audit of replays from the journal, or one run's messages.
+// `ops dlq history`: the audit of replays and deletions from the journal, or one run's messages.
 import { parseArgs } from "node:util";
 import { ExitCode, type OpsIo } from "../command.ts";
 import { openJournal, positiveInt } from "./context.ts";
@@ -51,17 +51,18 @@ export async function history(argv: readonly string[], io: OpsIo): Promise<numbe
       return ExitCode.ok;
     }
     if (runs.length === 0) {
-      io.stdout("no replays yet\n");
+      io.stdout("no replays or deletions yet\n");
       return ExitCode.ok;
     }
     io.stdout(
       table(
-        ["RUN", "STARTED", "BY", "DLQ", "STATUS", "OUTCOME"],
+        ["RUN", "STARTED", "BY", "DLQ", "MODE", "STATUS", "OUTCOME"],
         runs.map((r) => [
           r.id,
           r.startedAt.toISOString(),
           r.actor,
           r.dlq,
+          r.mode,
           r.status,
           r.outcome ?? "",
         ]),

@@ -56,13 +56,22 @@ interface PgConnection {
   query(sql: string, values: unknown[]): Promise<{ rows: { locked?: boolean }[] }>;
 }
 
+/** What a run does: a saga-aware replay, or a deletion of messages no replay will use. */
+export const RunMode = {
+  replay: "saga-aware",
+  delete: "delete",
+} as const;
+export type RunMode = (typeof RunMode)[keyof typeof RunMode];
+
 /** Where one DLQ message is in a run. */
 export const EntryState = {
   /** About to be sent to the source queue: on resume, whether it was is found out first. */
   sending: "sending",
   /** Its copy is in the source queue; the DLQ original still has to be deleted. */
   sent: "sent",
-  /** Sent and deleted from the DLQ: done. */
+  /** A deletion run is about to delete it from the DLQ (its body is kept here). */
+  deleting: "deleting",
+  /** Deleted from the DLQ: sent first by a replay, or thrown away by a deletion. Done. */
   deleted: "deleted",
   /** Left in the DLQ, with the reason. */
   skipped: "skipped",
@@ -222,13 +231,47 @@ export class ReplayJournal {
     };
   }
 
-  /** The unfinished run on this DLQ, if a replay was interrupted. */
-  async unfinishedRun(dlq: string): Promise<ReplayRun | undefined> {
+  /**
+   * Runs `work` holding the DLQ's lock (see {@link lockDlq}), or refuses at once when a replay or
+   * deletion of it runs elsewhere.
+   */
+  async whileLocked<T>(dlq: string, work: () => Promise<T>): Promise<T> {
+    const unlock = await this.lockDlq(dlq);
+    if (!unlock) {
+      throw new Error(
+        `Another replay or deletion of ${dlq} is running (it holds the DLQ's lock); wait for it, or see ops dlq history.`,
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await unlock();
+    }
+  }
+
+  /** The unfinished run of this mode on this DLQ, if one was interrupted. */
+  async unfinishedRun(dlq: string, mode: RunMode): Promise<ReplayRun | undefined> {
     const row = (await this.knex("replay_runs")
-      .where({ dlq, status: "running" })
+      .where({ dlq, mode, status: "running" })
       .orderBy("started_at", "desc")
       .first()) as RunRow | undefined;
     return row ? toRun(row) : undefined;
+  }
+
+  /** The DLQ's interrupted run of this mode, to resume, or a new one. */
+  async resumeOrStartRun(input: {
+    dlq: string;
+    sourceQueue: string;
+    actor: string;
+    mode: RunMode;
+    options: Record<string, unknown> & { limit: number };
+  }): Promise<{ run: ReplayRun; resumed: boolean }> {
+    const unfinished = await this.unfinishedRun(input.dlq, input.mode);
+    if (unfinished) return { run: unfinished, resumed: true };
+    const { limit } = input.options;
+    // JSON has no Infinity: an unlimited run is recorded with a null limit.
+    const options = { ...input.options, limit: Number.isFinite(limit) ? limit : null };
+    return { run: await this.startRun({ ...input, options }), resumed: false };
   }
 
   /** Starts a run. */
@@ -236,7 +279,7 @@ export class ReplayJournal {
     dlq: string;
     sourceQueue: string;
     actor: string;
-    mode: string;
+    mode: RunMode;
     options: Record<string, unknown>;
   }): Promise<ReplayRun> {
     const now = new Date();

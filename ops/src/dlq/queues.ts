@@ -1,22 +1,14 @@
-// The environment's DLQs as ops finds them: the topology from the saga definitions on disk
-// (ops runs beside no orchestrator), resolved on the broker by the orchestrator's dead-letter
-// code, and one picked by name with errors that say what to do.
-import {
-  type DeadLetterQueue,
-  findDeadLetterQueue,
-  loadDefinitions,
-  participantsOf,
-} from "@sagaworks/orchestrator";
-import { deriveTopology, type Topology } from "@sagaworks/topology";
+// The environment's DLQs as ops finds them: the topology (topology's environmentTopology, from
+// the saga definitions on disk, since ops runs beside no orchestrator), resolved on the broker by
+// the dead-letters library, and one picked by name with errors that say what to do.
+import { type DeadLetterQueue, findDeadLetterQueue } from "@sagaworks/dead-letters";
+import { environmentTopology, loadSagaDefinitions, type Topology } from "@sagaworks/topology";
+import type { OpsEnvironment } from "./environment.ts";
 
 /** The environment's topology, from the definitions in `definitionsDir`. */
-export async function environmentTopology(
-  prefix: string,
-  definitionsDir: string,
-  maxReceiveCount: number,
-): Promise<Topology> {
-  const definitions = await loadDefinitions(definitionsDir);
-  return deriveTopology({ prefix, participants: participantsOf(definitions), maxReceiveCount });
+export async function opsTopology(env: OpsEnvironment, definitionsDir: string): Promise<Topology> {
+  const definitions = await loadSagaDefinitions(definitionsDir);
+  return environmentTopology({ prefix: env.prefix, definitions, settings: env.topology });
 }
 
 /** Finds one DLQ by name (or by its source queue's name), with the list to pick from if not. */

@@ -6,12 +6,13 @@ import {
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
-import type { DeadLetterQueue, Verdict } from "@sagaworks/orchestrator";
+import type { DeadLetterQueue, Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { duration, openJournal, positiveInt, withContext } from "./context.ts";
-import { requireActor } from "./environment.ts";
+import { duration, positiveInt, runRecording, withContext } from "./context.ts";
+import { RunMode } from "./journal.ts";
 import { pickQueue } from "./queues.ts";
-import { defaultReplayOptions, type PlanLine, type ReplayOptions, replay } from "./replay.ts";
+import { type PlanLine, replay } from "./replay.ts";
+import { defaultReplayOptions, type ReplayOptions } from "./replay-options.ts";
 
 function printLine(io: OpsIo, l: PlanLine, destination: string): void {
   const what = l.name
@@ -115,25 +116,21 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
   return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
     const queue = pickQueue(queues, name);
     if (values.bulk) return bulkMove(clients.sqs, queue, io, options.execute);
-    const journal = options.execute ? await openJournal(io, env) : undefined;
+    const { journal, actor } = await runRecording(io, env, {
+      dlq: queue.name,
+      mode: RunMode.replay,
+      execute: options.execute,
+      quiet: values.json === true,
+    });
     let done = 0;
     try {
-      if (options.execute) {
-        const unfinished = await journal?.unfinishedRun(queue.name);
-        if (unfinished && !values.json) {
-          io.stdout(
-            `resuming run ${unfinished.id}, started by ${unfinished.actor} at ${unfinished.startedAt.toISOString()}\n`,
-          );
-        }
-      }
       const report = await replay(
         {
           sqs: clients.sqs,
           queue,
           orchestrator,
           journal,
-          // A dry run records nothing, so it needs no actor.
-          actor: options.execute ? requireActor(env.actor) : (env.actor ?? "(dry run)"),
+          actor,
           onLine: (l) => {
             done++;
             if (!values.json) printLine(io, l, queue.source.name);

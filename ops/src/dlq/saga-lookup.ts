@@ -6,7 +6,7 @@ import {
   type DlqMessage,
   peekMessages,
   sagaIdToLookUp,
-} from "@sagaworks/orchestrator";
+} from "@sagaworks/dead-letters";
 import type { OrchestratorClient, SagaView } from "../sagas/orchestrator-client.ts";
 
 /**

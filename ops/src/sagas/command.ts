@@ -1,6 +1,6 @@
 // `ops sagas`: find stuck sagas, read one's timeline, and act on it through the orchestrator API.
 import { parseArgs } from "node:util";
-import { SAGA_STATUSES } from "@sagaworks/orchestrator";
+import { activeWork, SAGA_STATUSES } from "@sagaworks/saga-engine";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { loadOpsEnvironment, requireActor } from "../dlq/environment.ts";
 import { formatAge, parseDuration, table } from "../dlq/format.ts";
@@ -301,8 +301,7 @@ async function expectation(
   if (values.compensation) throw new UsageError("--compensation goes with --step and --attempt");
   if (action === "resolve") return undefined;
   const saga = await orchestrator.getSaga(id);
-  // Steps run one at a time today, so the map holds at most one entry.
-  const work = saga ? Object.values(saga.pending)[0] : undefined;
+  const work = saga ? activeWork(saga) : null;
   if (!saga || !work) return NOTHING;
   const { step, attempt, compensation } = work;
   if (!values.json) {

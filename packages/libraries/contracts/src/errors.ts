@@ -1,5 +1,5 @@
 // The one error module of the contracts package.
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the contracts package raises: a stable code, a message that says what to do. */
 export const ContractErrors = defineErrors("@sagaworks/contracts", {
@@ -8,6 +8,6 @@ export const ContractErrors = defineErrors("@sagaworks/contracts", {
 });
 /** Stable codes of every error the contracts package raises. */
 export const ContractErrorCode = ContractErrors.codes;
-export type ContractErrorCode = (typeof ContractErrorCode)[keyof typeof ContractErrorCode];
+export type ContractErrorCode = ErrorCodeOf<typeof ContractErrors>;
 /** An error of the contracts package (narrow with `ContractErrors.is`). */
-export type ContractError = SagaworksError<ContractErrorCode>;
+export type ContractError = ErrorOf<typeof ContractErrors>;

@@ -57,6 +57,14 @@ export class SagaworksError<
   }
 }
 
+/** The code union of a registry: `type OrderErrorCode = ErrorCodeOf<typeof OrderErrors>`. */
+export type ErrorCodeOf<Registry extends { readonly codes: Readonly<Record<string, string>> }> =
+  Registry["codes"][keyof Registry["codes"]];
+
+/** The error type of a registry: `type OrderError = ErrorOf<typeof OrderErrors>`. */
+export type ErrorOf<Registry extends { readonly codes: Readonly<Record<string, string>> }> =
+  SagaworksError<ErrorCodeOf<Registry>>;
+
 /** The codes of a registry's specs, as a union of string literals. */
 export type CodeOf<Specs extends Record<string, ErrorSpec>> = Specs[keyof Specs]["code"];
 

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the messaging package raises: a stable code, a message that says what to do. */
 export const MessagingErrors = defineErrors("@sagaworks/messaging", {
@@ -11,6 +11,6 @@ export const MessagingErrors = defineErrors("@sagaworks/messaging", {
 });
 /** Stable codes of every error the messaging package raises. */
 export const MessagingErrorCode = MessagingErrors.codes;
-export type MessagingErrorCode = (typeof MessagingErrorCode)[keyof typeof MessagingErrorCode];
+export type MessagingErrorCode = ErrorCodeOf<typeof MessagingErrors>;
 /** An error of the messaging package (narrow with `MessagingErrors.is`). */
-export type MessagingError = SagaworksError<MessagingErrorCode>;
+export type MessagingError = ErrorOf<typeof MessagingErrors>;

@@ -1,4 +1,4 @@
-import { defineErrors, SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf, SagaworksError } from "@sagaworks/errors";
 
 /** The participant SDK's errors. */
 export const ParticipantErrors = defineErrors("@sagaworks/participant-sdk", {
@@ -10,9 +10,9 @@ export const ParticipantErrors = defineErrors("@sagaworks/participant-sdk", {
 });
 /** Stable codes of the participant SDK's errors. */
 export const ParticipantErrorCode = ParticipantErrors.codes;
-export type ParticipantErrorCode = (typeof ParticipantErrorCode)[keyof typeof ParticipantErrorCode];
+export type ParticipantErrorCode = ErrorCodeOf<typeof ParticipantErrors>;
 /** A participant that cannot start: what is missing and how to fix it (narrow with `ParticipantErrors.is`). */
-export type ParticipantError = SagaworksError<ParticipantErrorCode>;
+export type ParticipantError = ErrorOf<typeof ParticipantErrors>;
 
 // The two classes below stay classes: they are what a handler throws to choose how the SDK
 // retries, so they carry behaviour (`delaySeconds`), not just a code.

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the platform package raises; none reaches HTTP (they stop a process at start). */
 export const PlatformErrors = defineErrors("@sagaworks/platform", {
@@ -11,6 +11,6 @@ export const PlatformErrors = defineErrors("@sagaworks/platform", {
 });
 /** Stable codes of every error the platform package raises. */
 export const PlatformErrorCode = PlatformErrors.codes;
-export type PlatformErrorCode = (typeof PlatformErrorCode)[keyof typeof PlatformErrorCode];
+export type PlatformErrorCode = ErrorCodeOf<typeof PlatformErrors>;
 /** A platform error (narrow with `PlatformErrors.is`). */
-export type PlatformError = SagaworksError<PlatformErrorCode>;
+export type PlatformError = ErrorOf<typeof PlatformErrors>;

@@ -5,7 +5,7 @@
 // the diagnostics in `details`. Every code lives in `DiagnosticCode` so tools and docs can rely on
 // it; codes never change meaning once shipped.
 
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type SagaworksError } from "@sagaworks/errors";
 
 /** Stable codes of every problem the validator reports, grouped by the rule they enforce. */
 export const DiagnosticCode = {
@@ -112,11 +112,12 @@ export function formatJsonPath(path: JsonPath): string {
 /** The errors this package throws. */
 export const SagaDefinitionErrors = defineErrors("@sagaworks/saga-definition", {
   definitionInvalid: { code: "SAGA_DEFINITION_INVALID" },
+  /** A folder of definitions that cannot all be loaded: none in it, or any problem in any file. */
+  definitionsInvalid: { code: "SAGA_DEFINITIONS_INVALID" },
 });
 /** Stable codes of the errors this package throws. */
 export const SagaDefinitionErrorCode = SagaDefinitionErrors.codes;
-export type SagaDefinitionErrorCode =
-  (typeof SagaDefinitionErrorCode)[keyof typeof SagaDefinitionErrorCode];
+export type SagaDefinitionErrorCode = ErrorCodeOf<typeof SagaDefinitionErrors>;
 
 /** Thrown by `compileSagaOrThrow`; `details.diagnostics` lists every problem found. */
 export type SagaDefinitionError = SagaworksError<

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** The engine's errors: each is a bug in the caller, not a saga outcome. */
 export const EngineErrors = defineErrors("@sagaworks/saga-engine", {
@@ -9,6 +9,6 @@ export const EngineErrors = defineErrors("@sagaworks/saga-engine", {
 });
 /** Stable codes of the engine's errors. */
 export const EngineErrorCode = EngineErrors.codes;
-export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];
+export type EngineErrorCode = ErrorCodeOf<typeof EngineErrors>;
 /** An engine error (narrow with `EngineErrors.is`). */
-export type EngineError = SagaworksError<EngineErrorCode>;
+export type EngineError = ErrorOf<typeof EngineErrors>;

@@ -231,8 +231,13 @@ export interface TransitionResult {
   note: string;
 }
 
-/** The one piece of work a saga waits on (steps run one at a time), or null when it waits on none. */
-export function activeWork(snapshot: Pick<SagaSnapshot, "pending">): PendingWork | null {
+/**
+ * The one piece of work a saga waits on (steps run one at a time), or null when it waits on none.
+ * Generic over the entry, so a client's view of the pending map (the API's JSON) asks it too.
+ */
+export function activeWork<Work = PendingWork>(snapshot: {
+  readonly pending: Readonly<Record<string, Work>>;
+}): Work | null {
   for (const work of Object.values(snapshot.pending)) return work;
   return null;
 }

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /**
  * The errors every service's HTTP layer answers with, and their status. The error handler builds
@@ -27,6 +27,6 @@ export const ServiceErrors = defineErrors("@sagaworks/service-kit", {
 });
 /** Stable codes of the errors every service's HTTP layer answers with. */
 export const ServiceErrorCode = ServiceErrors.codes;
-export type ServiceErrorCode = (typeof ServiceErrorCode)[keyof typeof ServiceErrorCode];
+export type ServiceErrorCode = ErrorCodeOf<typeof ServiceErrors>;
 /** A service-kit error (narrow with `ServiceErrors.is`). */
-export type ServiceError = SagaworksError<ServiceErrorCode>;
+export type ServiceError = ErrorOf<typeof ServiceErrors>;

@@ -1,11 +1,10 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import { baseConfigShape } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
-import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
+import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
 import { deriveTopology, type Topology } from "./derive.ts";
-import { TopologyErrorCode, TopologyErrors } from "./errors.ts";
 
 /** The repository's saga-definitions/ folder: the default source of the participant list. */
 export const DEFAULT_DEFINITIONS_DIR = sagaDefinitionsDir;
@@ -81,26 +80,10 @@ export function environmentTopology(input: {
  * problem is an error listing all of them, since a topology from half the definitions would
  * miss queues.
  */
-export async function loadSagaDefinitions(folder: string): Promise<CompiledSaga[]> {
-  const { files, results, problems } = await checkDefinitionFiles([folder], {
+export function loadSagaDefinitions(folder: string): Promise<CompiledSaga[]> {
+  return loadDefinitionFolder(folder, {
     contracts: serviceContracts,
+    where:
+      "The participants come from the saga definitions: point SAGA_DEFINITIONS_DIR (or --definitions) at them.",
   });
-  if (files.length === 0) {
-    throw TopologyErrors.create(
-      TopologyErrorCode.invalid,
-      `No *.saga.json files in ${folder}: the participants come from the saga definitions. Point SAGA_DEFINITIONS_DIR (or --definitions) at them.`,
-      { folder },
-    );
-  }
-  if (problems.length > 0) {
-    const list = problems
-      .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
-      .join("\n");
-    throw TopologyErrors.create(
-      TopologyErrorCode.invalid,
-      `The saga definitions have ${problems.length} problem(s); run \`saga validate\`:\n${list}`,
-      { problems },
-    );
-  }
-  return results.flatMap((result) => (result.saga ? [result.saga] : []));
 }

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** The topology package's errors. */
 export const TopologyErrors = defineErrors("@sagaworks/topology", {
@@ -10,6 +10,6 @@ export const TopologyErrors = defineErrors("@sagaworks/topology", {
 });
 /** Stable codes of the topology package's errors. */
 export const TopologyErrorCode = TopologyErrors.codes;
-export type TopologyErrorCode = (typeof TopologyErrorCode)[keyof typeof TopologyErrorCode];
+export type TopologyErrorCode = ErrorCodeOf<typeof TopologyErrors>;
 /** A topology error (narrow with `TopologyErrors.is`). */
-export type TopologyError = SagaworksError<TopologyErrorCode>;
+export type TopologyError = ErrorOf<typeof TopologyErrors>;

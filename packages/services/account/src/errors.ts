@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the account service raises or replies with, and the status its API answers. */
 export const AccountErrors = defineErrors("@sagaworks/account-service", {
@@ -9,6 +9,6 @@ export const AccountErrors = defineErrors("@sagaworks/account-service", {
 });
 /** Stable codes of every error the account service raises or replies with. */
 export const AccountErrorCode = AccountErrors.codes;
-export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];
+export type AccountErrorCode = ErrorCodeOf<typeof AccountErrors>;
 /** An account-service error (narrow with `AccountErrors.is`). */
-export type AccountError = SagaworksError<AccountErrorCode>;
+export type AccountError = ErrorOf<typeof AccountErrors>;

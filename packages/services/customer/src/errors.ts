@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the customer service raises, and the status its API answers. */
 export const CustomerErrors = defineErrors("@sagaworks/customer-service", {
@@ -9,6 +9,6 @@ export const CustomerErrors = defineErrors("@sagaworks/customer-service", {
 });
 /** Stable codes of every error the customer service raises. */
 export const CustomerErrorCode = CustomerErrors.codes;
-export type CustomerErrorCode = (typeof CustomerErrorCode)[keyof typeof CustomerErrorCode];
+export type CustomerErrorCode = ErrorCodeOf<typeof CustomerErrors>;
 /** A customer-service error (narrow with `CustomerErrors.is`). */
-export type CustomerError = SagaworksError<CustomerErrorCode>;
+export type CustomerError = ErrorOf<typeof CustomerErrors>;

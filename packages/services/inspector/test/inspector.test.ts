@@ -40,6 +40,32 @@ const TOKEN = "inspector-test-token-0123456789";
 /** Pixels the page is wider than the window; 0 when nothing scrolls sideways. */
 const HORIZONTAL_OVERFLOW =
   "document.documentElement.scrollWidth - document.documentElement.clientWidth";
+/** How far the widest table overflows its scroll box: > 0 means columns are cut off from view. */
+const TABLE_OVERFLOW =
+  "Math.max(0, ...Array.from(document.querySelectorAll('.table-wrap'), (wrap) => wrap.scrollWidth - wrap.clientWidth))";
+/** The smallest size, in CSS pixels, a graph label may be drawn at. */
+const MIN_LABEL_PX = 12;
+/**
+ * Each graph label as drawn: its size in CSS pixels (font size times the graph's scale), the
+ * lines it takes on screen, and the lines the compiler gave it (its <br/>s). Source text, since
+ * the tests' TypeScript has no DOM types.
+ */
+const labelFacts = (
+  scope: string,
+) => `Array.from(document.querySelectorAll(${JSON.stringify(`${scope} .graph-svg .nodeLabel`)}), (label) => {
+  const svg = label.closest("svg");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  const range = document.createRange();
+  range.selectNodeContents(label);
+  const tops = Array.from(range.getClientRects(), (rect) => rect.top).sort((a, b) => a - b);
+  const lines = tops.filter((top, i) => i === 0 || top - tops[i - 1] > 6).length;
+  return {
+    text: label.textContent || "",
+    px: parseFloat(getComputedStyle(label).fontSize) * scale,
+    lines,
+    breaks: label.querySelectorAll("br").length + 1,
+  };
+})`;
 /** Longest wait on one browser condition (a refresh, a render, a saga moving on). */
 const UI_WAIT_MS = 30_000;
 
@@ -313,6 +339,24 @@ describe("the web inspector", () => {
     await panel.getByText("input schema (JSON Schema)").click();
     expect(await panel.locator("details.json pre").first().textContent()).toContain("totalCents");
     await page.locator("#def-cancel-order-1 .graph-svg svg").waitFor({ timeout: UI_WAIT_MS });
+    // At 1280 px every column of the steps table is in view, compensation included.
+    expect(Number(await page.evaluate(TABLE_OVERFLOW))).toBeLessThanOrEqual(0);
+    const compensation = panel.locator("thead th", { hasText: "compensation" });
+    const wrap = await panel.locator(".table-wrap").boundingBox();
+    const column = await compensation.boundingBox();
+    expect(column && wrap && column.x + column.width <= wrap.x + wrap.width + 1).toBe(true);
+    // Graph labels are drawn large enough to read, each on the lines the compiler gave it.
+    const labels = (await page.evaluate(labelFacts("#def-create-order-1"))) as {
+      text: string;
+      px: number;
+      lines: number;
+      breaks: number;
+    }[];
+    expect(labels.length).toBeGreaterThan(5);
+    for (const label of labels) {
+      expect(label.px, `label "${label.text}"`).toBeGreaterThanOrEqual(MIN_LABEL_PX);
+      expect(label.lines, `label "${label.text}" wraps`).toBeLessThanOrEqual(label.breaks);
+    }
     await shoot("definitions");
   });
 
@@ -549,6 +593,10 @@ describe("the web inspector", () => {
       ),
     );
     expect(Number(await page.locator('[data-verdict-count="poison"]').textContent())).toBe(1);
+    // What a replay helps is listed first.
+    expect(await page.locator("article[data-verdict]").first().getAttribute("data-verdict")).toBe(
+      "waiting",
+    );
     const sagaLink = page.locator(`a[href="#/sagas/${waiting}"]`);
     const waitingGroup = page.locator('article[data-verdict="waiting"]', { has: sagaLink });
     const waitingRow = waitingGroup.locator("tbody tr", { has: sagaLink });
@@ -602,6 +650,11 @@ describe("the web inspector", () => {
     await page.goto(`${base}/ui/#/sagas`);
     await page.locator(`tr[data-saga-id="${seeded.failed}"]`).waitFor({ timeout: UI_WAIT_MS });
     expect(Number(await page.evaluate(HORIZONTAL_OVERFLOW))).toBeLessThanOrEqual(0);
+    // Nor is any column of the list clipped inside its box: each saga reads as a card.
+    expect(Number(await page.evaluate(TABLE_OVERFLOW))).toBeLessThanOrEqual(0);
+    const card = (await page.locator(`tr[data-saga-id="${seeded.failed}"]`).textContent()) ?? "";
+    expect(card).toContain(seeded.failed);
+    expect(card).toContain("failed");
     await shoot("sagas-narrow");
     await page.setViewportSize({ width: 1280, height: 900 });
   });

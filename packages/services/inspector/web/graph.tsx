@@ -15,6 +15,9 @@ function loadMermaid(): Promise<Mermaid> {
       securityLevel: "strict",
       theme: "default",
       fontFamily: "system-ui, sans-serif",
+      // Lines break only at the compiler's <br/>: automatic wrapping split step names such as
+      // "verify-customer" at their hyphen (style.css keeps measured labels on one line too).
+      markdownAutoWrap: false,
       state: { useMaxWidth: true },
     });
     return mermaid;
@@ -32,6 +35,20 @@ function render(text: string): Promise<string> {
   return next;
 }
 
+/**
+ * The smallest share of its natural size a graph is drawn at. Mermaid draws labels at 16 px and
+ * scales the whole drawing down to its column; this keeps them at 12 px or more (they had fallen
+ * to about 9 px), and the shipped sagas still fit a 1280 px page. A graph wider than that
+ * scrolls sideways inside its box (.graph-svg).
+ */
+const MIN_GRAPH_SCALE = 0.75;
+
+function keepLabelsReadable(svg: SVGSVGElement | null): void {
+  const naturalWidth = svg?.viewBox.baseVal?.width;
+  if (!svg || !naturalWidth) return;
+  svg.style.minWidth = `${Math.ceil(naturalWidth * MIN_GRAPH_SCALE)}px`;
+}
+
 /** A Mermaid diagram, re-rendered only when its text changes. */
 export function MermaidGraph({ text, label }: { text: string; label: string }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -42,6 +59,7 @@ export function MermaidGraph({ text, label }: { text: string; label: string }) {
       (svg) => {
         if (current && ref.current) {
           ref.current.innerHTML = svg;
+          keepLabelsReadable(ref.current.querySelector("svg"));
           setError(undefined);
         }
       },

@@ -1,33 +1,15 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
-import { checkDefinitionFiles } from "@sagaworks/saga-definition/files";
-import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
+import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 
 /**
- * Reads and compiles every definition in a folder, with the same checks as `saga validate` (the
- * same loader, contracts and input-schema compiler). Any problem stops the start-up with every
- * problem listed: an orchestrator never runs half a set of definitions.
+ * Reads and compiles every definition in a folder against the services' contracts. Any problem
+ * stops the start-up with every problem listed: an orchestrator never runs half a set of
+ * definitions.
  */
-export async function loadDefinitions(folder: string): Promise<CompiledSaga[]> {
-  const { files, results, problems } = await checkDefinitionFiles([folder], {
+export function loadDefinitions(folder: string): Promise<CompiledSaga[]> {
+  return loadDefinitionFolder(folder, {
     contracts: serviceContracts,
+    where: "Set SAGA_DEFINITIONS_DIR to the folder that holds them.",
   });
-  if (files.length === 0) {
-    throw OrchestratorErrors.create(
-      OrchestratorErrorCode.definitionsInvalid,
-      `No *.saga.json files in ${folder}. Set SAGA_DEFINITIONS_DIR to the folder that holds them.`,
-      { folder },
-    );
-  }
-  if (problems.length > 0) {
-    const list = problems
-      .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
-      .join("\n");
-    throw OrchestratorErrors.create(
-      OrchestratorErrorCode.definitionsInvalid,
-      `The saga definitions have ${problems.length} problem(s):\n${list}`,
-      { problems },
-    );
-  }
-  return results.flatMap((result) => (result.saga ? [result.saga] : []));
 }

@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /**
  * The orchestrator's errors, with the status its API answers them with. The definition and
@@ -6,7 +6,6 @@ import { defineErrors, type SagaworksError } from "@sagaworks/errors";
  */
 export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   definitionConflict: { code: "SAGA_DEFINITION_CONFLICT", status: 409 },
-  definitionsInvalid: { code: "SAGA_DEFINITIONS_INVALID" },
   definitionUnknown: { code: "SAGA_DEFINITION_UNKNOWN", status: 404 },
   sagaNotFound: { code: "SAGA_NOT_FOUND", status: 404 },
   inputInvalid: { code: "SAGA_INPUT_INVALID", status: 400 },
@@ -19,7 +18,6 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
 });
 /** Stable codes of the orchestrator's errors. */
 export const OrchestratorErrorCode = OrchestratorErrors.codes;
-export type OrchestratorErrorCode =
-  (typeof OrchestratorErrorCode)[keyof typeof OrchestratorErrorCode];
+export type OrchestratorErrorCode = ErrorCodeOf<typeof OrchestratorErrors>;
 /** An orchestrator error (narrow with `OrchestratorErrors.is`). */
-export type OrchestratorError = SagaworksError<OrchestratorErrorCode>;
+export type OrchestratorError = ErrorOf<typeof OrchestratorErrors>;

@@ -8,44 +8,6 @@ export {
   inspectorRoutes,
 } from "./api/inspector-routes.ts";
 export type { DefinitionPort, MetricsPort, SagaPort } from "./api/ports.ts";
-export {
-  type Classified,
-  classify,
-  type Group,
-  groupKey,
-  groupMessages,
-  type SagaState,
-  sagaIdToLookUp,
-  Verdict,
-} from "./dead-letters/classify.ts";
-export {
-  type DlqMessage,
-  type EnvelopeFacts,
-  envelopeFacts,
-  toDlqMessage,
-} from "./dead-letters/message.ts";
-export {
-  type PeekOptions,
-  peekMessages,
-  receiveBatch,
-  releaseMessages,
-} from "./dead-letters/peek.ts";
-export {
-  dryRunOutcome,
-  type PlanLine,
-  type PlanOptions,
-  planLine,
-  planReplay,
-  type ReplayFilter,
-  replayable,
-  selected,
-} from "./dead-letters/plan.ts";
-export {
-  type DeadLetterQueue,
-  deadLetterQueues,
-  findDeadLetterQueue,
-  queueStats,
-} from "./dead-letters/queues.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { type OrchestratorError, OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 export { OrchestratorMetrics } from "./metrics.ts";

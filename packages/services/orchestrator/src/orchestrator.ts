@@ -1,3 +1,4 @@
+import { DeadLetterReader } from "@sagaworks/dead-letters";
 import {
   type CommandKeys,
   DEV_COMMAND_KEY,
@@ -34,7 +35,6 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
-import { DeadLetterReader } from "./dead-letters/reader.ts";
 import { isDeferrableEvent } from "./deferrable-events.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";

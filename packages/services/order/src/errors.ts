@@ -1,4 +1,4 @@
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 /** Every error the order service raises or replies with, and the status its API answers. */
 export const OrderErrors = defineErrors("@sagaworks/order-service", {
@@ -19,6 +19,6 @@ export const OrderErrors = defineErrors("@sagaworks/order-service", {
 });
 /** Stable codes of every error the order service raises or replies with. */
 export const OrderErrorCode = OrderErrors.codes;
-export type OrderErrorCode = (typeof OrderErrorCode)[keyof typeof OrderErrorCode];
+export type OrderErrorCode = ErrorCodeOf<typeof OrderErrors>;
 /** An order-service error (narrow with `OrderErrors.is`). */
-export type OrderError = SagaworksError<OrderErrorCode>;
+export type OrderError = ErrorOf<typeof OrderErrors>;

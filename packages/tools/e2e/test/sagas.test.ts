@@ -18,6 +18,7 @@ import {
 } from "@sagaworks/messaging";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import { activeWork } from "@sagaworks/saga-engine";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -415,7 +416,7 @@ describe("anomalies", () => {
     // The account is opened; the operator retries: the handler runs again (it is not answered
     // from the inbox with the stored failure) and reserves the credit.
     await post(`${s.urls.account}/accounts`, { customerId: customer, creditLimitCents: 5_000 });
-    const pending = Object.values(parked.snapshot.pending)[0];
+    const pending = activeWork(parked.snapshot);
     const retried = await fetch(`${s.urls.orchestrator}/sagas/${sagaId}/retry`, {
       method: "POST",
       headers: { authorization: `Bearer ${s.apiToken}`, "content-type": "application/json" },

@@ -1,6 +1,6 @@
 // The one error module of the saga CLI: the error it throws for bad usage, and (re-exported) the
 // codes of the problems it reports about files.
-import { defineErrors, type SagaworksError } from "@sagaworks/errors";
+import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
 // File-level problem codes live with the definition loader, which the orchestrator shares.
 export { FileProblemCode } from "@sagaworks/saga-definition/files";
@@ -11,6 +11,6 @@ export const CliErrors = defineErrors("@sagaworks/saga-cli", {
 });
 /** Stable codes of the errors the CLI throws. */
 export const CliErrorCode = CliErrors.codes;
-export type CliErrorCode = (typeof CliErrorCode)[keyof typeof CliErrorCode];
+export type CliErrorCode = ErrorCodeOf<typeof CliErrors>;
 /** A CLI error: the message says what to type instead (narrow with `CliErrors.is`). */
-export type CliError = SagaworksError<CliErrorCode>;
+export type CliError = ErrorOf<typeof CliErrors>;

@@ -12,6 +12,7 @@ import {
   type FileProblem,
   type FileResult,
 } from "@sagaworks/saga-definition/files";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { display, parse } from "./cli-args.ts";
 import { type CliIo, ExitCode } from "./cli-io.ts";
 import { diffCommand } from "./diff-command.ts";
@@ -21,15 +22,20 @@ import { formatJsonText } from "./json-text.ts";
 
 export { type CliIo, ExitCode };
 
-/** Default folder of definitions and of the generated JSON Schema. */
-export const DEFAULT_DEFINITIONS_DIR = "saga-definitions";
+/**
+ * Default folder of definitions and of the generated JSON Schema: the repository's
+ * saga-definitions/, as that package says where it is (so the CLI finds it from any folder).
+ */
+export const DEFAULT_DEFINITIONS_DIR = sagaDefinitionsDir;
+/** How help text names the default folder. */
+const DEFAULT_DIR_TEXT = "saga-definitions";
 /** File name of the generated JSON Schema, next to the definitions. */
 export const SCHEMA_FILE_NAME = "saga-definition.schema.json";
 
 const USAGE = `Usage: saga <command> [options]
 
 Commands:
-  validate [files or folders…] [--json]   Check definitions (default: ${DEFAULT_DEFINITIONS_DIR}/)
+  validate [files or folders…] [--json]   Check definitions (default: ${DEFAULT_DIR_TEXT}/)
   compile <file>                          Print the compiled saga as JSON
   graph <file> [--out file.mmd]           Print (or write) the Mermaid state diagram
   schema [--out file] [--check]           Print (or write, or check) the definition JSON Schema
@@ -48,7 +54,7 @@ Machine output (--json, compile, graph, schema, contracts) goes to stdout; every
 const COMMAND_USAGE: Record<string, string> = {
   validate: `Usage: saga validate [files or folders…] [--json]
 
-Checks every *.saga.json file (default: ${DEFAULT_DEFINITIONS_DIR}/) and prints each problem as
+Checks every *.saga.json file (default: ${DEFAULT_DIR_TEXT}/) and prints each problem as
 file:line:col CODE message. --json prints one JSON report on stdout instead.
 Exit status: 0 valid, 1 problems found, 2 bad usage.
 `,
@@ -63,7 +69,7 @@ Prints (or writes) the Mermaid state diagram of the compiled saga.
   schema: `Usage: saga schema [--out file] [--check]
 
 Prints (or writes) the JSON Schema of the definition format; --check compares it with the file
-(default: ${DEFAULT_DEFINITIONS_DIR}/${SCHEMA_FILE_NAME}) and exits 1 when it is out of date.
+(default: ${DEFAULT_DIR_TEXT}/${SCHEMA_FILE_NAME}) and exits 1 when it is out of date.
 `,
   contracts: `Usage: saga contracts [--out file]
 
@@ -72,7 +78,7 @@ Prints (or writes) the services' commands, replies and endpoints as JSON Schema.
   diff: `Usage: saga diff [files or folders…] --against <git ref> [--json]
                  [--orchestrator-url <url>] [--allow CODE[,CODE…]]
 
-Compiles every *.saga.json file (default: ${DEFAULT_DEFINITIONS_DIR}/) as it is now and as it was at
+Compiles every *.saga.json file (default: ${DEFAULT_DIR_TEXT}/) as it is now and as it was at
 <git ref> (read with git show; the contracts too, when they changed since), and prints each
 finding as file:line:col CODE severity: message, located in the new file:
   errors  SAGA_VERSION_NOT_BUMPED (the orchestrator would refuse to start), SAGA_VERSION_LOWERED,

@@ -5,7 +5,12 @@ import { basename, join } from "node:path";
 import { compileSaga } from "../compile.ts";
 import type { CompiledSaga } from "../compiled-saga.ts";
 import type { ContractRegistry } from "../contract-registry.ts";
-import { formatJsonPath, type SourcePosition } from "../errors.ts";
+import {
+  formatJsonPath,
+  SagaDefinitionErrorCode,
+  SagaDefinitionErrors,
+  type SourcePosition,
+} from "../errors.ts";
 import { compileInputSchema } from "../input-schema.ts";
 import { type FileProblem, FileProblemCode } from "./file-problem.ts";
 import { parseSourceDocument } from "./source-document.ts";
@@ -235,4 +240,36 @@ export async function checkDefinitionFiles(
   }
   const problems = [...results.flatMap((result) => result.problems), ...crossFileProblems(results)];
   return { files, results, problems };
+}
+
+/**
+ * Reads and compiles every definition in a folder with the checks of `saga validate` (the same
+ * loader, contracts and input-schema compiler), for a process that runs or derives from all of
+ * them. Any problem is one `SAGA_DEFINITIONS_INVALID` error listing every problem, as is a folder
+ * with no definitions: half a set of definitions would run half the sagas, or miss queues.
+ * `where` ends the message with how to point the caller at the right folder.
+ */
+export async function loadDefinitionFolder(
+  folder: string,
+  options: DefinitionCheckOptions & { where: string },
+): Promise<CompiledSaga[]> {
+  const { files, results, problems } = await checkDefinitionFiles([folder], options);
+  if (files.length === 0) {
+    throw SagaDefinitionErrors.create(
+      SagaDefinitionErrorCode.definitionsInvalid,
+      `No *${DEFINITION_SUFFIX} files in ${folder}. ${options.where}`,
+      { folder },
+    );
+  }
+  if (problems.length > 0) {
+    const list = problems
+      .map((p) => `  ${p.file}:${p.line}:${p.column} ${p.code} ${p.message}`)
+      .join("\n");
+    throw SagaDefinitionErrors.create(
+      SagaDefinitionErrorCode.definitionsInvalid,
+      `The saga definitions in ${folder} have ${problems.length} problem(s); run \`saga validate\`:\n${list}`,
+      { folder, problems },
+    );
+  }
+  return results.flatMap((result) => (result.saga ? [result.saga] : []));
 }

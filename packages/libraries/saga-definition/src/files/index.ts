@@ -9,6 +9,7 @@ export {
   DEFINITION_SUFFIX,
   type DefinitionCheckOptions,
   type FileResult,
+  loadDefinitionFolder,
   MAX_DEFINITION_BYTES,
 } from "./definition-files.ts";
 export { type FileProblem, FileProblemCode } from "./file-problem.ts";

@@ -238,18 +238,24 @@ export function SagasPage({ params }: { params: URLSearchParams }) {
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} data-saga-id={row.id}>
-                  <td>
+                  <td data-label="saga id">
                     <a href={sagaHref(row.id)} class="mono">
                       {row.id}
                     </a>
                   </td>
-                  <td>{row.saga}</td>
-                  <td>
+                  <td data-label="definition">{row.saga}</td>
+                  <td data-label="status">
                     <StatusBadge status={row.status} />
                   </td>
-                  <td class="mono">{row.state}</td>
-                  <td title={timestamp(row.createdAt)}>{relative(row.createdAt)}</td>
-                  <td title={timestamp(row.updatedAt)}>{relative(row.updatedAt)}</td>
+                  <td data-label="state" class="mono">
+                    {row.state}
+                  </td>
+                  <td data-label="started" title={timestamp(row.createdAt)}>
+                    {relative(row.createdAt)}
+                  </td>
+                  <td data-label="updated" title={timestamp(row.updatedAt)}>
+                    {relative(row.updatedAt)}
+                  </td>
                 </tr>
               ))}
             </tbody>

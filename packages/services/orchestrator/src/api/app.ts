@@ -1,6 +1,6 @@
+import type { DeadLetterReader } from "@sagaworks/dead-letters";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
-import type { DeadLetterReader } from "../dead-letters/reader.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
 import { inFlightRoutes } from "./in-flight-routes.ts";

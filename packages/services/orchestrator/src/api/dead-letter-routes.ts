@@ -2,10 +2,11 @@
 // grouped, joined to their sagas and planned as `ops dlq replay` would (a dry run). Nothing here
 // sends, deletes or changes a message; the replay itself stays an `ops` command, which the view
 // spells out.
+
+import type { DeadLetterReader } from "@sagaworks/dead-letters";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { DeadLetterReader } from "../dead-letters/reader.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { bearerAuth } from "./auth.ts";
 

@@ -1,7 +1,8 @@
 // The state of many sagas at once, for joining dead-lettered messages to them: status, state,
 // last change and what each waits on, without the rest of the snapshot.
+
+import type { PendingSummary } from "@sagaworks/dead-letters";
 import type { Knex } from "@sagaworks/platform";
-import type { PendingSummary } from "../dead-letters/classify.ts";
 import { pendingByStep } from "../legacy/pending-by-step.ts";
 
 /** A saga's state as the dead-letter view joins it. */

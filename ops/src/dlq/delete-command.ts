@@ -1,0 +1,99 @@
+// `ops dlq delete`: the options parsed and checked, then a dry run or an executed, journaled
+// deletion (delete.ts).
+import { parseArgs } from "node:util";
+import { Verdict } from "@sagaworks/dead-letters";
+import { ExitCode, type OpsIo, UsageError } from "../command.ts";
+import { duration, positiveInt, runRecording, withContext } from "./context.ts";
+import {
+  DELETABLE_VERDICTS,
+  type DeleteLine,
+  type DeleteOptions,
+  defaultDeleteOptions,
+  deleteMessages,
+} from "./delete.ts";
+import { RunMode } from "./journal.ts";
+import { pickQueue } from "./queues.ts";
+
+function printLine(io: OpsIo, l: DeleteLine): void {
+  const what = l.name ? `${l.name}${l.sagaId ? ` saga ${l.sagaId}` : ""}` : "not an envelope";
+  io.stdout(`${l.action.padEnd(7)} ${l.sqsMessageId}  ${what}: ${l.why}\n`);
+}
+
+/** The verdicts `--verdict` names, checked: a waiting message is never deleted. */
+function parseVerdicts(text: string | undefined): readonly Verdict[] {
+  if (text === undefined) return defaultDeleteOptions.verdicts;
+  const names = text.split(",").map((v) => v.trim());
+  for (const name of names) {
+    if (name === Verdict.waiting) {
+      throw new UsageError(
+        "--verdict waiting: a waiting saga still needs that message; replay it (ops dlq replay), or act on the saga (ops sagas) first",
+      );
+    }
+    if (!DELETABLE_VERDICTS.includes(name as Verdict)) {
+      throw new UsageError(
+        `--verdict takes ${DELETABLE_VERDICTS.join(", ")} (comma-separated), not "${name}"`,
+      );
+    }
+  }
+  return names as Verdict[];
+}
+
+/** `ops dlq delete <queue> …`. */
+export async function deleteCommand(argv: readonly string[], io: OpsIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      execute: { type: "boolean" },
+      verdict: { type: "string" },
+      saga: { type: "string" },
+      command: { type: "string" },
+      "older-than": { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+    },
+  });
+  const name = positionals[0];
+  if (!name || positionals.length > 1) throw new UsageError("delete takes one queue name");
+  const options: DeleteOptions = {
+    ...defaultDeleteOptions,
+    execute: values.execute === true,
+    verdicts: parseVerdicts(values.verdict),
+    filter: {
+      sagaId: values.saga,
+      name: values.command,
+      olderThanMs: duration(values["older-than"], "--older-than"),
+    },
+    limit: positiveInt(values.limit, "--limit", Number.POSITIVE_INFINITY),
+  };
+  const needs = { orchestrator: true, database: options.execute };
+  return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
+    const queue = pickQueue(queues, name);
+    const { journal, actor } = await runRecording(io, env, {
+      dlq: queue.name,
+      mode: RunMode.delete,
+      execute: options.execute,
+      quiet: values.json === true,
+    });
+    try {
+      const report = await deleteMessages(
+        {
+          sqs: clients.sqs,
+          queue,
+          orchestrator,
+          journal,
+          actor,
+          onLine: (l) => {
+            if (!values.json) printLine(io, l);
+          },
+        },
+        options,
+      );
+      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+      return ExitCode.ok;
+    } finally {
+      await journal?.close();
+    }
+  });
+}
