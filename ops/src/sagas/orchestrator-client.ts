@@ -93,7 +93,13 @@ export type ActionOutcome =
   | { ok: false; httpStatus: number; code: string; message: string };
 
 /** An operator action the API carries. */
-export type OperatorAction = "retry" | "skip" | "compensate" | "resolve";
+export type OperatorAction =
+  | "retry"
+  | "skip"
+  | "compensate"
+  | "resolve"
+  | "complete-wait"
+  | "reopen-wait";
 
 /** What an action expects the saga to wait on (the API refuses it with SAGA_MOVED_ON if not). */
 export interface OperatorExpectation {
@@ -453,6 +459,9 @@ export class OrchestratorClient {
       output?: Record<string, unknown> | undefined;
       expected?: OperatorExpectation | undefined;
       pivotOutcome?: "not-applied" | undefined;
+      /** complete-wait: the event that completes the wait, and its payload. */
+      event?: string | undefined;
+      payload?: Record<string, unknown> | undefined;
     },
   ): Promise<ActionOutcome> {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}/${action}`, {

@@ -51,6 +51,7 @@ export {
 } from "./logger.ts";
 export { type Migration, type RunMigrationsOptions, runMigrations } from "./migrations.ts";
 export { createShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";
+export type { RunStatement, StatementResult } from "./statement-pipe.ts";
 export {
   addToSagaContext,
   currentSagaContext,

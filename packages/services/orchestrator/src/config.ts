@@ -1,5 +1,6 @@
 import { commandKeysConfigShape, replyKeyringConfigShape } from "@sagaworks/messaging";
 import { baseConfigShape } from "@sagaworks/platform";
+import { parseDuration } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { topologySettingsShape } from "@sagaworks/topology";
 import { z } from "zod";
@@ -53,6 +54,24 @@ export const orchestratorConfigSchema = z.object({
     .enum(["true", "false"], { message: "must be true or false" })
     .default("false")
     .transform((value) => value === "true"),
+  /**
+   * How long an outside event that came before its wait opened is kept (a duration such as
+   * "15m", the default; at most "7d").
+   */
+  EARLY_EVENT_TTL: z
+    .string()
+    .default("15m")
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < 1_000 || ms > 7 * 24 * 3_600_000) {
+        ctx.addIssue({
+          code: "custom",
+          message: 'must be a duration from "1s" to "7d", e.g. "15m"',
+        });
+        return z.NEVER;
+      }
+      return ms;
+    }),
   /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
   ...topologySettingsShape,
 });

@@ -55,6 +55,7 @@ await runService({
         applyTopology: shouldApplyTopology(config),
         eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
         stepEvents: config.SAGA_STEP_EVENTS,
+        earlyEventTtlMs: config.EARLY_EVENT_TTL,
       },
     });
     orchestrator.start();

@@ -1,3 +1,4 @@
+import { serviceContracts } from "@sagaworks/contracts";
 import { DeadLetterReader } from "@sagaworks/dead-letters";
 import {
   type CommandKeys,
@@ -22,13 +23,14 @@ import {
   runMigrations,
   type WaitForDependency,
 } from "@sagaworks/platform";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
+import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
 import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
   environmentTopology,
   eventsTopicName,
+  outsideEventsQueueName,
   participantsOf,
   QueueProbe,
   replyQueueName,
@@ -36,6 +38,9 @@ import {
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { isDeferrableEvent } from "./deferrable-events.ts";
+import { EarlyEventMatcher } from "./events/early-events.ts";
+import { createOutsideEventConsumer } from "./events/event-consumer.ts";
+import { EventIntake } from "./events/event-intake.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
@@ -46,6 +51,7 @@ import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
+import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -57,6 +63,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   /** The deployed definitions (compiled from saga-definitions/). */
   definitions: readonly CompiledSaga[];
+  /** The contracts outside events are checked against; defaults to the shipped ones. */
+  contracts?: ContractRegistry;
   /** Queue and topic name prefix of this environment. */
   prefix: string;
   /** Base URL per service for HTTP steps. */
@@ -118,6 +126,13 @@ export interface OrchestratorOptions {
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
    */
   stepEvents?: boolean | undefined;
+  /**
+   * How long an outside event that came before its wait opened is kept; defaults to 15 minutes
+   * (env `EARLY_EVENT_TTL`).
+   */
+  earlyEventTtlMs?: number | undefined;
+  /** How often kept early events are matched with newly opened waits; defaults to 1 s. */
+  earlyEventPollIntervalMs?: number | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -140,6 +155,8 @@ export function resolveOrchestratorOptions(
     applyTopology: options.applyTopology ?? true,
     eventSubscribers: options.eventSubscribers ?? [],
     stepEvents: options.stepEvents ?? false,
+    earlyEventTtlMs: options.earlyEventTtlMs ?? 15 * 60_000,
+    earlyEventPollIntervalMs: options.earlyEventPollIntervalMs ?? 1_000,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -175,6 +192,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
+  // Test runs check that every writer bumps the revision the runtime's cache relies on.
+  if (revisionGuardRequested()) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -279,6 +298,33 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     waitTimeSeconds: options.replyWaitTimeSeconds,
     metrics: registry,
   });
+  const intake = new EventIntake({
+    knex: db.knex,
+    runtime,
+    contracts: deps.contracts ?? serviceContracts,
+    awaitedEvents: () => awaitedEvents(definitions.all()),
+    routing,
+    logger,
+    clock,
+    earlyEventTtlMs: options.earlyEventTtlMs,
+    metrics: registry,
+  });
+  const earlyEvents = new EarlyEventMatcher({
+    knex: db.knex,
+    intake,
+    logger,
+    clock,
+    pollIntervalMs: options.earlyEventPollIntervalMs,
+  });
+  const outsideEvents = createOutsideEventConsumer({
+    sqs: clients.sqs,
+    queueUrl: applied.queueUrls[outsideEventsQueueName(deps.prefix)] ?? "",
+    intake,
+    logger,
+    waitTimeSeconds: options.replyWaitTimeSeconds,
+    maxReceiveCount,
+    metrics: registry,
+  });
   let started = false;
   // /ready also fails while the reply queue or a command queue cannot be reached.
   const queues = new QueueProbe({
@@ -307,6 +353,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     apiToken: deps.apiToken,
     isReady: () => started && queues.reachable,
+    events: intake,
   });
   return {
     runtime,
@@ -322,15 +369,33 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       invoker.start();
       timers.start();
       replies.start();
+      outsideEvents.start();
+      earlyEvents.start();
       started = true;
     },
     async stop() {
       started = false;
       await queues.stop();
       await replies.stop();
+      await outsideEvents.stop();
+      await earlyEvents.stop();
       await timers.stop();
       await invoker.stop();
       await relay.stop();
     },
   };
+}
+
+/** Names of the events any stored definition waits for (a saga of any version may be waiting). */
+function awaitedEvents(definitions: readonly CompiledSaga[]): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const saga of definitions) {
+    for (const step of saga.steps) {
+      if (step.action.kind !== "await") continue;
+      for (const name of [...step.outcomes.success, ...step.outcomes.businessFailure]) {
+        names.add(name);
+      }
+    }
+  }
+  return names;
 }
