@@ -37,11 +37,18 @@ export interface ConsumerOptions<Body> {
    */
   visibilityTimeoutSeconds?: number;
   /**
-   * How long deletes wait to fill a batch of ten; defaults to 100 ms. A delete is not on any
+   * How long deletes wait to fill a batch of ten; defaults to 500 ms. A delete is not on any
    * saga's path (the work is durable, the message invisible for the visibility timeout), so a
-   * longer wait only saves requests.
+   * longer wait only saves requests. Keep it well under the visibility timeout, or acked
+   * messages come back before their delete.
    */
   deleteBatchDelayMs?: number;
+  /**
+   * After a receive that did not fill a bite, the longest the next receive waits for the
+   * handlers under way to finish, so the messages arriving meanwhile share one receive;
+   * defaults to 10 ms, 0 turns it off. With no handler under way there is no wait.
+   */
+  receiveLingerMs?: number;
   /** The queue's maxReceiveCount, to warn on a message's last delivery before the DLQ. */
   maxReceiveCount?: number;
   /** Delay before redelivering after a handler threw; defaults to 2^(receiveCount-1) s, max 300. */
@@ -111,6 +118,8 @@ export class SqsConsumer<Body = Envelope> {
   private deleteTimer: NodeJS.Timeout | undefined;
   private readonly deletesInFlight = new Set<Promise<void>>();
   private readonly deadLetters: LastDeliveryDeadLetter;
+  /** Ends the linger before the next receive early (on stop). */
+  private wakeLinger: (() => void) | undefined;
   private readonly instruments: ConsumerInstruments | undefined;
 
   constructor(options: ConsumerOptions<Body>) {
@@ -118,7 +127,8 @@ export class SqsConsumer<Body = Envelope> {
       concurrency: 10,
       waitTimeSeconds: AwsLimits.maxWaitTimeSeconds,
       visibilityTimeoutSeconds: DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-      deleteBatchDelayMs: 100,
+      deleteBatchDelayMs: 500,
+      receiveLingerMs: 10,
       ...options,
     };
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
@@ -160,6 +170,7 @@ export class SqsConsumer<Body = Envelope> {
         : this.options.waitTimeSeconds * 1000 - (Date.now() - this.pollStartedAt);
     if (remainingMs > ABORT_ABOVE_MS) this.polling.abort();
     for (const wake of this.waiting.splice(0)) wake();
+    this.wakeLinger?.();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
     await this.flushDeletes();
@@ -223,7 +234,30 @@ export class SqsConsumer<Body = Envelope> {
         });
         this.inFlight.add(task);
       }
+      if (messages.length > 0 && messages.length < bite) await this.lingerBeforeReceive();
     }
+  }
+
+  /**
+   * A receive returns as soon as any message is there, so under load a consumer that asks again
+   * at once gets one or two messages per request (and its handlers' replies leave one or two per
+   * send). Waiting, after a receive that did not fill a bite, until the handlers under way finish
+   * (at most `receiveLingerMs`) lets the messages that arrive meanwhile come in one request, as a
+   * hand-written receive-handle-delete loop does. When nothing is in flight there is no wait, and
+   * one saga at a time pays nothing: its next message is a consequence of the handler's work, so
+   * it cannot arrive before that handler ends.
+   */
+  private async lingerBeforeReceive(): Promise<void> {
+    const maxMs = this.options.receiveLingerMs;
+    if (maxMs <= 0 || this.inFlight.size === 0 || !this.running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeLinger = resolve;
+      timer = setTimeout(resolve, maxMs);
+      void Promise.allSettled([...this.inFlight]).then(() => resolve());
+    });
+    clearTimeout(timer);
+    this.wakeLinger = undefined;
   }
 
   /** Makes received but unhandled messages visible again now, for another consumer. */

@@ -1,7 +1,8 @@
 import { createServer, request as httpRequest, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
-import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
+import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { createOutboxTable, OutboxRelay, type OutboxRow, outboxAvailableAt } from "../src/index.ts";
@@ -69,6 +70,8 @@ async function setUp(
     retryBaseDelayMs?: number;
     retryMaxDelayMs?: number;
     sqs?: typeof clients.sqs;
+    deferrable?: (row: OutboxRow) => boolean;
+    maxDeferMs?: number;
   } = {},
 ) {
   const db = await createTestDatabase(testName, process.env);
@@ -191,6 +194,75 @@ describe("the outbox relay", () => {
     const received = await receiveMessages(clients.sqs, queueUrl, 4);
     expect(received.map((m) => m.Body).sort()).toEqual(["c1", "c2", "c3", "c4"]);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "the sent rows to be deleted",
+    });
+  });
+
+  it("a deferrable row starts no send of its own: it rides along with the next urgent row", async () => {
+    const { db, relay, queueUrl } = await setUp("relay defers", {
+      deferrable: (row) => row.message.body.startsWith("later"),
+      maxDeferMs: 60_000,
+    });
+    const later = await write(db, queueUrl, ["later-1"], outboxAvailableAt(new Date()));
+    const now = await write(db, queueUrl, ["now-1"], outboxAvailableAt(new Date()));
+    clients.counter.reset();
+    relay.notify(later);
+    // A turn of the event loop: an urgent row would have been sent by now, on its own.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBeUndefined();
+    relay.notify(now);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-1"]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+  });
+
+  it("a deferrable row does not ride along with urgent rows to another destination", async () => {
+    const { db, relay, queueUrl } = await setUp("relay defers per destination", {
+      deferrable: (row) => row.message.body.startsWith("later"),
+      maxDeferMs: 60_000,
+    });
+    const other = await clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `${uniqueTestName("relay-other", 28)}-q` }),
+    );
+    const otherUrl = other.QueueUrl ?? "";
+    const later = await write(db, queueUrl, ["later-1"], outboxAvailableAt(new Date()));
+    const elsewhere = await write(db, otherUrl, ["now-elsewhere"], outboxAvailableAt(new Date()));
+    const here = await write(db, queueUrl, ["now-here"], outboxAvailableAt(new Date()));
+    clients.counter.reset();
+    relay.notify([...later, ...elsewhere]);
+    expect((await receiveMessages(clients.sqs, otherUrl, 1)).map((m) => m.Body)).toEqual([
+      "now-elsewhere",
+    ]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+    relay.notify(here);
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-here"]);
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(2);
+  });
+
+  it("sends a deferrable row on its own once its deferral is up, and on stop", async () => {
+    const { db, relay, queueUrl } = await setUp("relay deferral ends", {
+      deferrable: () => true,
+      maxDeferMs: 20,
+    });
+    relay.notify(await write(db, queueUrl, ["alone"], outboxAvailableAt(new Date())));
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual(["alone"]);
+
+    const stopping = new OutboxRelay({
+      db,
+      table: "outbox",
+      sqs: clients.sqs,
+      logger: silentLogger(),
+      deferrable: () => true,
+      maxDeferMs: 60_000,
+    });
+    stopping.start();
+    stopping.notify(await write(db, queueUrl, ["on-stop"], outboxAvailableAt(new Date())));
+    await stopping.stop();
+    expect((await receiveMessages(clients.sqs, queueUrl, 1)).map((m) => m.Body)).toEqual([
+      "on-stop",
+    ]);
     await waitFor(async () => (await remaining(db)) === 0, {
       description: "the sent rows to be deleted",
     });

@@ -15,6 +15,10 @@ export interface QueueProbeOptions {
  * Keeps a `reachable` flag for `/ready`: true while every named queue answers (GetQueueUrl then
  * GetQueueAttributes, both read-only). A process whose broker or queues are gone then drops out
  * of its load balancer instead of answering 200 while sagas stall. Logs each change at warn/info.
+ *
+ * A queue's URL is looked up once and kept: later checks ask only for its attributes, which
+ * fail just as well when the queue is deleted (a recreated queue has the same URL). A failed
+ * check forgets the URLs, so the next one looks them up again.
  */
 export class QueueProbe {
   /** True when the last check found every queue. */
@@ -27,6 +31,7 @@ export class QueueProbe {
   private readonly options: QueueProbeOptions;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
+  private readonly urls = new Map<string, string>();
 
   constructor(options: QueueProbeOptions) {
     this.options = options;
@@ -54,7 +59,11 @@ export class QueueProbe {
     const { sqs, queues, logger } = this.options;
     try {
       for (const name of queues) {
-        const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+        let url = this.urls.get(name);
+        if (url === undefined) {
+          url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? "";
+          this.urls.set(name, url);
+        }
         await sqs.send(
           new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }),
         );
@@ -63,6 +72,7 @@ export class QueueProbe {
       this.reachable = true;
       this.lost = undefined;
     } catch (error) {
+      this.urls.clear();
       this.lost = {
         dependency: "broker",
         reason: publicReason(error),

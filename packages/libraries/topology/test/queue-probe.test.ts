@@ -1,6 +1,7 @@
+import { CreateQueueCommand, DeleteQueueCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, silentLogger } from "@sagaworks/platform";
 import { uniqueTestName } from "@sagaworks/platform/testing";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import { applyTopology, deriveTopology, QueueProbe, replyQueueName } from "../src/index.ts";
 
 const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
@@ -46,5 +47,38 @@ describe("QueueProbe (what /ready reads)", () => {
     expect(unreachable.lost).toMatchObject({ dependency: "broker", reason: "connection refused" });
     await unreachable.stop();
     down.destroy();
+  });
+
+  it("looks a queue's URL up once, and again after a check failed", async () => {
+    const probeClients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+    const calls: string[] = [];
+    probeClients.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: "initialize", name: "probeCallLog" },
+    );
+    const name = `${uniqueTestName("probe-url", 28)}-q`;
+    await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const probe = new QueueProbe({
+      sqs: probeClients.sqs,
+      queues: [name],
+      logger: silentLogger(),
+      intervalMs: 10,
+    });
+    await probe.start();
+    const count = (command: string) => calls.filter((c) => c === command).length;
+    await vi.waitFor(() => expect(count("GetQueueAttributesCommand")).toBeGreaterThanOrEqual(3));
+    expect(count("GetQueueUrlCommand")).toBe(1);
+
+    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    await clients.sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    await vi.waitFor(() => expect(probe.reachable).toBe(false));
+    await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
+    await vi.waitFor(() => expect(probe.reachable).toBe(true));
+    expect(count("GetQueueUrlCommand")).toBeGreaterThanOrEqual(2);
+    await probe.stop();
+    probeClients.destroy();
   });
 });

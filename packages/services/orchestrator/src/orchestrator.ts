@@ -38,6 +38,7 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
+import { isDeferrableEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
 import { EventIntake } from "./events/event-intake.ts";
@@ -264,6 +265,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     pollIntervalMs: options.relayPollIntervalMs,
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
+    deferrable: isDeferrableEvent,
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.

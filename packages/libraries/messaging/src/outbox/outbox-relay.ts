@@ -63,6 +63,18 @@ export interface OutboxRelayOptions {
    * {@link AdaptiveLinger}): none when commits are sparse. 0 sends at once.
    */
   maxLingerMs?: number;
+  /**
+   * Rows nobody waits for (lifecycle events that are not terminal): they start no send of their
+   * own but ride along with the next urgent row to the same destination, or leave after
+   * `maxDeferMs`. Defaults to none.
+   */
+  deferrable?: (row: OutboxRow) => boolean;
+  /**
+   * The longest a deferrable row waits for other rows to ride along with; defaults to 250 ms.
+   * Capped well under {@link OUTBOX_LEASE_MS}, so the poll never sends a row its writer still
+   * holds.
+   */
+  maxDeferMs?: number;
 }
 
 /** What the relay counts into: commits, and the messages each batch sent. */
@@ -89,6 +101,8 @@ interface ResolvedRelayOptions {
   retryMaxDelayMs: number;
   random: () => number;
   maxLingerMs: number;
+  deferrable: (row: OutboxRow) => boolean;
+  maxDeferMs: number;
 }
 
 function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions {
@@ -116,6 +130,8 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
     retryMaxDelayMs: options.retryMaxDelayMs ?? 60_000,
     random: options.random ?? Math.random,
     maxLingerMs: options.maxLingerMs ?? 5,
+    deferrable: options.deferrable ?? (() => false),
+    maxDeferMs: Math.min(options.maxDeferMs ?? 250, OUTBOX_LEASE_MS / 5),
   };
 }
 
@@ -179,6 +195,11 @@ export class OutboxRelay {
   private pending = new Map<string, OutboxRow>();
   /** Rows waiting in `pending` per destination (`kind destination`), to spot a full batch. */
   private pendingPerDestination = new Map<string, number>();
+  /** Pending rows that are not deferrable: only these start a send. */
+  private urgent = 0;
+  private deferTimer: NodeJS.Timeout | undefined;
+  /** The deferral ran out: deferrable rows start a send too. */
+  private deferredDue = false;
   private dispatching = false;
   private readonly linger: AdaptiveLinger;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -232,16 +253,30 @@ export class OutboxRelay {
   notify(rows: readonly OutboxRow[]): void {
     // The writer hands over the rows it just committed, so they need not be read back.
     let added = 0;
+    let deferred = 0;
     for (const row of rows) {
       if (row.kind !== "sqs" && row.kind !== "sns") continue;
       const id = String(row.id);
       if (this.pending.has(id)) continue;
       this.pending.set(id, row);
+      if (this.options.deferrable(row)) {
+        deferred++;
+        continue;
+      }
       const key = destinationKey(row);
       this.pendingPerDestination.set(key, (this.pendingPerDestination.get(key) ?? 0) + 1);
+      this.urgent++;
       added++;
     }
-    this.linger.arrived(added, performance.now());
+    if (deferred > 0) {
+      // Sent with the next urgent rows, or on their own once the longest deferral is up.
+      this.deferTimer ??= setTimeout(() => {
+        this.deferTimer = undefined;
+        this.deferredDue = true;
+        this.kick();
+      }, this.options.maxDeferMs);
+    }
+    if (added > 0) this.linger.arrived(added, performance.now());
     this.kick();
   }
 
@@ -262,6 +297,7 @@ export class OutboxRelay {
    */
   private kick(): void {
     if (this.dispatching || this.pending.size === 0) return;
+    if (this.urgent === 0 && !this.deferredDue && !this.flushing) return;
     let fullest = 0;
     for (const count of this.pendingPerDestination.values()) fullest = Math.max(fullest, count);
     if (this.flushing) {
@@ -286,9 +322,27 @@ export class OutboxRelay {
     this.sendSoon = undefined;
     if (this.dispatching || this.pending.size === 0) return;
     this.dispatching = true;
-    const rows = [...this.pending.values()];
-    this.pending = new Map();
+    // Deferred rows ride along with urgent rows to their destination, in the same request;
+    // those of other destinations keep waiting, unless their deferral is up.
+    const everything = this.deferredDue || this.flushing;
+    const rows: OutboxRow[] = [];
+    const kept = new Map<string, OutboxRow>();
+    for (const [id, row] of this.pending) {
+      if (everything || this.pendingPerDestination.has(destinationKey(row))) rows.push(row);
+      else kept.set(id, row);
+    }
+    if (kept.size === 0) {
+      clearTimeout(this.deferTimer);
+      this.deferTimer = undefined;
+      this.deferredDue = false;
+    }
+    this.urgent = 0;
+    this.pending = kept;
     this.pendingPerDestination = new Map();
+    if (rows.length === 0) {
+      this.dispatching = false;
+      return;
+    }
     void this.track(this.sendLeased(rows)).finally(() => {
       this.dispatching = false;
       this.kick();
