@@ -12,7 +12,7 @@ describe("/ready against a real database", () => {
       await db.drop();
       const gone = await app.inject({ method: "GET", url: "/ready" });
       expect(gone.statusCode).toBe(503);
-      expect(gone.json()).toEqual({ status: "database unreachable" });
+      expect(gone.json()).toMatchObject({ status: "database unreachable", dependency: "database" });
     } finally {
       await app.close();
     }

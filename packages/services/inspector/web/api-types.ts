@@ -301,6 +301,52 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/events/{name}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Deliver an outside event (declared in the contracts' `events`) for the saga waiting on its correlation key. 200 applied or duplicate; 202 kept (no wait is open yet: it is applied when one opens, or dropped at expiresAt); 409 EVENT_TOO_LATE (the wait already had its outcome: the event is recorded and published, never applied); 404 EVENT_WAIT_NOT_FOUND (no deployed saga waits for this event); 404 EVENT_UNKNOWN; 400 EVENT_PAYLOAD_INVALID. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            /** @description The sender's id of this event; a second delivery with it is a duplicate. */
+            eventId: string;
+            payload: {
+              [key: string]: unknown;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/health": {
     parameters: {
       query?: never;
@@ -325,6 +371,9 @@ export interface paths {
           };
           content: {
             "application/json": {
+              dependency?: string;
+              reason?: string;
+              since?: string;
               status: string;
             };
           };
@@ -431,6 +480,9 @@ export interface paths {
           };
           content: {
             "application/json": {
+              dependency?: string;
+              reason?: string;
+              since?: string;
               status: string;
             };
           };
@@ -442,6 +494,9 @@ export interface paths {
           };
           content: {
             "application/json": {
+              dependency?: string;
+              reason?: string;
+              since?: string;
               status: string;
             };
           };
@@ -911,6 +966,58 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/sagas/{id}/complete-wait": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Complete an await step's wait by hand, as if `event` had arrived with `payload`: its outcome (success or business failure) applies, and later steps read the payload. Also completes a wait whose deadline parked the saga; refused when the saga waits for no event (NOT_WAITING) or not for this one (EVENT_NOT_WAITED_FOR). Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            actor: string;
+            event: string;
+            expected: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
+            payload: {
+              [key: string]: unknown;
+            };
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/sagas/{id}/outbox": {
     parameters: {
       query?: never;
@@ -978,6 +1085,54 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/sagas/{id}/reopen-wait": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Open again an await step's wait that its deadline closed and parked the saga, with a fresh deadline (the next attempt); refused while it is still open (WAIT_STILL_OPEN). Each action names what the operator saw the saga wait on (`expected`, from `snapshot.pending`); if the saga has moved on since, it is refused with 409 SAGA_MOVED_ON and what the saga does now. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            actor: string;
+            expected: {
+              attempt: number;
+              compensation: boolean;
+              step: string;
+            };
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
