@@ -7,8 +7,8 @@ import {
   sendToQueue,
   signEnvelope,
 } from "@sagaworks/messaging";
+import type { RunningSystem } from "@sagaworks/system";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
-import type { RunningSystem } from "./system.ts";
 
 /** One saga the demo starts, and the terminal state it must reach. */
 interface Planned {

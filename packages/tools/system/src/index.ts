@@ -1,4 +1,3 @@
-export { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
 export {
   definitionsDir,
   type ResolvedSystemOptions,

@@ -147,7 +147,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const port = (offset: number) => String(options.portBase + offset);
     let brokerEndpoint = options.awsEndpoint;
     if (!brokerEndpoint) {
-      const emulator = launch("emulator", "packages/tools/demo/src/emulator-main.ts", {
+      const emulator = launch("emulator", "packages/tools/system/src/emulator-main.ts", {
         EMULATOR_PORT: port(100),
       });
       brokerEndpoint = await ready(emulator, `http://127.0.0.1:${port(100)}`, "");
