@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Deployable } from "@sagaworks/deployables";
+import { type Deployable, deployableMain } from "@sagaworks/deployables";
 import { build, type Plugin } from "esbuild";
 
 /** The repository root. */
@@ -47,7 +47,7 @@ export async function buildDeployFolder(
     root,
   );
   await build({
-    entryPoints: [join(root, deployable.path, "src/main.ts")],
+    entryPoints: [join(root, deployableMain(deployable.name))],
     outfile: join(outDir, DEPLOY_ENTRY),
     bundle: true,
     platform: "node",
