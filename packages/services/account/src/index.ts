@@ -25,4 +25,3 @@ export {
 export { type AccountConfig, accountConfigSchema } from "./config.ts";
 export { type AccountError, AccountErrorCode, AccountErrors } from "./errors.ts";
 export { accountMigrations } from "./migrations/index.ts";
-export { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";

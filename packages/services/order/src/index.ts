@@ -22,4 +22,3 @@ export {
   type OrderStore,
   type StatusChange,
 } from "./order-store.ts";
-export { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";
