@@ -42,11 +42,14 @@ import {
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
-import type {
-  ListenableApp,
-  ProcessStartup,
-  ProcessTelemetry,
-  StartedService,
+import type { z } from "zod";
+import {
+  type ListenableApp,
+  type ProcessStartup,
+  type ProcessTelemetry,
+  type RunningService,
+  runService,
+  type StartedService,
 } from "../run-service.ts";
 import type { ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
@@ -302,4 +305,35 @@ export async function startParticipantProcess(
   return {
     app: { listen: (options) => service.app.listen(options), close: () => service.stop() },
   };
+}
+
+/**
+ * A participant service as a process: its definition, the environment it reads, and where that
+ * environment names the settings only a process has (its Postgres schema, its command
+ * concurrency). One per service; {@link runParticipantService} runs any of them.
+ */
+export interface ParticipantProcessDefinition<Schema extends z.ZodType<ParticipantProcessConfig>> {
+  service: ParticipantServiceDefinition;
+  configSchema: Schema;
+  settings: (config: z.output<Schema>) => { schema: string; concurrency: number };
+}
+
+/** Runs a participant service process (`main.ts` of each): runService over {@link startParticipantProcess}. */
+export function runParticipantService<Schema extends z.ZodType<ParticipantProcessConfig>>(
+  definition: ParticipantProcessDefinition<Schema>,
+): Promise<RunningService<z.output<Schema>, ListenableApp>> {
+  return runService({
+    name: definition.service.name,
+    configSchema: definition.configSchema,
+    listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
+    start: (config, logger, shutdown, telemetry, startup) =>
+      startParticipantProcess(
+        definition.service,
+        { config, ...definition.settings(config) },
+        logger,
+        shutdown,
+        telemetry,
+        startup,
+      ),
+  });
 }
