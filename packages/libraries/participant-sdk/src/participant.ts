@@ -500,7 +500,13 @@ export class Participant {
       const queueName = replyQueueName(this.options.prefix);
       const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
         .QueueUrl;
-      if (!url) throw new Error(`no queue named ${queueName}`);
+      if (!url) {
+        throw ParticipantErrors.create(
+          ParticipantErrorCode.queueMissing,
+          `the broker returned no URL for the reply queue ${queueName}`,
+          { queue: queueName },
+        );
+      }
       this.replyQueueUrl = url;
     }
     return this.replyQueueUrl;

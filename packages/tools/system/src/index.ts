@@ -1,3 +1,4 @@
+export { SystemErrorCode, SystemErrors } from "./errors.ts";
 export {
   definitionsDir,
   type ResolvedSystemOptions,

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { type DeployableName, deployable, deployableMain } from "@sagaworks/deployables";
+import { SystemErrorCode, SystemErrors } from "./errors.ts";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -126,7 +127,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       closed = true;
     });
     for (;;) {
-      if (closed) throw new Error(`${child.name} exited before it was ready; see its log above`);
+      if (closed) {
+        throw SystemErrors.create(
+          SystemErrorCode.processExited,
+          `${child.name} exited before it was ready; see its log above`,
+        );
+      }
       options.signal?.throwIfAborted();
       try {
         const response = await fetch(`${address}${path}`);
@@ -181,7 +187,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ]);
     const applied = await topology.exited;
     options.signal?.throwIfAborted();
-    if (applied !== 0) throw new Error(`topology apply failed with exit code ${applied}`);
+    if (applied !== 0) {
+      throw SystemErrors.create(
+        SystemErrorCode.topologyApplyFailed,
+        `topology apply failed with exit code ${applied}`,
+      );
+    }
 
     const customerPort = servicePort("customer");
     // The orchestrator is the base itself; its second replica sits 10 above.
