@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Deployable, deployableMain } from "@sagaworks/deployables";
 import { build, type Plugin } from "esbuild";
+import { InfraErrorCode, InfraErrors } from "../errors.ts";
 
 /** The repository root. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -102,7 +103,12 @@ function run(command: string, args: string[], cwd: string): Promise<void> {
     child.on("close", (code) =>
       code === 0
         ? resolve()
-        : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`)),
+        : reject(
+            InfraErrors.create(
+              InfraErrorCode.imageBuildFailed,
+              `${command} ${args.join(" ")} exited with ${code}:\n${output}`,
+            ),
+          ),
     );
   });
 }
