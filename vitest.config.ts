@@ -40,6 +40,9 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, BROWSER_TESTS],
           environment: "node",
           globalSetup: ["./test-support/global-setup.ts"],
+          // Every orchestrator a test starts (in process or as a child) refuses a write to a
+          // saga that does not bump its revision by one: the instance cache relies on it.
+          env: { SAGAWORKS_TEST_REVISION_GUARD: "1" },
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -22,12 +22,23 @@ const examples: Record<string, JsonValue> = {
     totalCents: 1500,
   },
   "cancel-order": { orderId: "order-1", reason: "changed my mind" },
+  // Above the fraud-check threshold, so the conditional step is explored too.
+  "pay-order": {
+    customerId: "cust-1",
+    paymentId: "pay-1",
+    items: [{ sku: "sku-1", quantity: 1, unitPriceCents: 250000 }],
+    totalCents: 250000,
+  },
 };
 
 describe("every saga definition, explored", () => {
   it("finds the shipped definitions", () => {
     expect(files).toEqual(
-      expect.arrayContaining(["create-order.saga.json", "cancel-order.saga.json"]),
+      expect.arrayContaining([
+        "create-order.saga.json",
+        "cancel-order.saga.json",
+        "pay-order.saga.json",
+      ]),
     );
   });
 

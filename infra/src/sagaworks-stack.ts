@@ -198,7 +198,7 @@ export class SagaworksStack extends Stack {
     if (name === "orchestrator") {
       allow(
         CONSUME,
-        arnsOf((q) => q.role === QueueRole.replies),
+        arnsOf((q) => q.role === QueueRole.replies || q.role === QueueRole.outsideEvents),
       );
       allow(
         SEND,

@@ -66,9 +66,14 @@ describe("the CDK stack", () => {
   });
 
   it("encrypts the events topic with a rotated key and subscribes the event readers", () => {
-    template.resourceCountIs("AWS::SNS::Topic", 1);
+    template.resourceCountIs("AWS::SNS::Topic", 2);
     template.hasResourceProperties("AWS::SNS::Topic", {
       TopicName: "prod-saga-events",
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    // Where other systems publish the events sagas wait for (await steps).
+    template.hasResourceProperties("AWS::SNS::Topic", {
+      TopicName: "prod-outside-events",
       KmsMasterKeyId: Match.anyValue(),
     });
     template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
@@ -144,6 +149,9 @@ describe("the CDK stack", () => {
     expect(grants.account?.["prod-account-commands"]).toContain("sqs:ReceiveMessage");
     expect(grants.account?.["prod-order-commands"]).toBeUndefined();
     expect(grants.orchestrator?.["prod-saga-replies"]).toContain("sqs:ReceiveMessage");
+    expect(grants.orchestrator?.["prod-orchestrator-outside-events"]).toContain(
+      "sqs:ReceiveMessage",
+    );
     expect(grants.orchestrator?.["prod-order-commands"]).toEqual([
       "sqs:GetQueueAttributes",
       "sqs:GetQueueUrl",

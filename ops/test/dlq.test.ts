@@ -125,6 +125,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     expect(queues.map((q) => q.name).sort()).toEqual(
       [
         `${h.prefix}-account-commands-dlq`,
+        `${h.prefix}-orchestrator-outside-events-dlq`,
         `${h.prefix}-order-commands-dlq`,
         `${h.prefix}-saga-replies-dlq`,
       ].sort(),

@@ -28,8 +28,21 @@ describe("ops dlq and ops sagas usage", () => {
     ["dlq", "history", "Usage: ops dlq history"],
     ["sagas", "list", "Usage: ops sagas list"],
     ["sagas", "show", "Usage: ops sagas show <id>"],
-    ["sagas", "retry", "Usage: ops sagas <retry|skip|compensate|resolve>"],
-    ["sagas", "resolve", "Usage: ops sagas <retry|skip|compensate|resolve>"],
+    [
+      "sagas",
+      "retry",
+      "Usage: ops sagas <retry|skip|compensate|resolve|complete-wait|reopen-wait>",
+    ],
+    [
+      "sagas",
+      "resolve",
+      "Usage: ops sagas <retry|skip|compensate|resolve|complete-wait|reopen-wait>",
+    ],
+    [
+      "sagas",
+      "complete-wait",
+      "Usage: ops sagas <retry|skip|compensate|resolve|complete-wait|reopen-wait>",
+    ],
   ])("ops %s %s --help prints its usage and exits 0", async (group, sub, usage) => {
     const result = await ops(group, sub, "--help");
     expect(result.code).toBe(ExitCode.ok);

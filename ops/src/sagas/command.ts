@@ -9,6 +9,7 @@ import {
   type OperatorExpectation,
   OrchestratorClient,
   type OutboxRowView,
+  SagaArchivedError,
   type SagaView,
   type TimerView,
 } from "./orchestrator-client.ts";
@@ -27,9 +28,10 @@ Statuses: ${STATUSES.join(", ")}.
 A saga's status, the step it waits on, its failure, each step, its pending timers, its outbox
 rows (messages and HTTP calls not yet sent, or sent and deleted at its next commit), and its
 timeline. --json prints the saga with "timers" and "outbox" arrays (null when the orchestrator
-does not serve them).
+does not serve them). A saga that finished and was pruned after its retention period prints
+where its record was archived (--json: {"id", "archived": {"prunedAt", "location", …}}), exit 0.
 `,
-  action: `Usage: ops sagas <retry|skip|compensate|resolve> <id> --reason "<why>" [--step <name> --attempt <n> [--compensation]] [--output '<json>'] [--pivot-not-applied] [--actor <who>]
+  action: `Usage: ops sagas <retry|skip|compensate|resolve|complete-wait|reopen-wait> <id> --reason "<why>" [--step <name> --attempt <n> [--compensation]] [--output '<json>'] [--event <Name> --payload '<json>'] [--pivot-not-applied] [--actor <who>]
 
   retry       run the current step (or compensation) again with a fresh retry budget
   skip        mark the current step done by hand, once it is parked or waiting to retry;
@@ -38,6 +40,9 @@ does not serve them).
               the pivot's outcome is unknown unless you made sure at its service that it did
               not and will not apply: --pivot-not-applied)
   resolve     close a saga that needs intervention, by hand
+  complete-wait  complete an await step's wait by hand: --event names the event (e.g.
+              PaymentCaptured) and --payload gives its payload; its outcome applies
+  reopen-wait open again a wait whose deadline passed and parked the saga (fresh deadline)
 Each action names the step and attempt you expect the saga to wait on (--step, --attempt and
 --compensation, as "ops sagas show" prints them); without them, what the saga waits on when
 the command reads it, printed first. If the saga moved on, the action is refused (SAGA_MOVED_ON).
@@ -46,11 +51,12 @@ A refusal prints the orchestrator's code and reason and exits 1.
 `,
 };
 
-const GROUP_USAGE = `Usage: ops sagas <list|show|retry|skip|compensate|resolve> [options]
+const GROUP_USAGE = `Usage: ops sagas <list|show|retry|skip|compensate|resolve|complete-wait|reopen-wait> [options]
 
   list                      sagas by status, name and age
   show <id>                 a saga's state, timers, outbox and timeline
   retry|skip|compensate|resolve <id> --reason "…"   operator actions, audited
+  complete-wait|reopen-wait <id> --reason "…"     act on an await step's wait
 
 Each sub-command takes --help. Environment: ORCHESTRATOR_URL, ORCHESTRATOR_API_TOKEN, OPS_ACTOR.
 `;
@@ -208,7 +214,19 @@ async function show(argv: readonly string[], io: OpsIo): Promise<number> {
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError("show takes one saga id");
   const { orchestrator } = client(io);
-  const saga = await orchestrator.getSaga(id);
+  let saga: SagaView | null;
+  try {
+    saga = await orchestrator.getSaga(id);
+  } catch (error) {
+    if (!(error instanceof SagaArchivedError)) throw error;
+    const { id: sagaId, ...archived } = error.archived;
+    io.stdout(
+      values.json
+        ? `${JSON.stringify({ id: sagaId, archived }, null, 2)}\n`
+        : `${error.archived.message}\n`,
+    );
+    return ExitCode.ok;
+  }
   if (!saga) {
     io.stderr(`no saga ${id}\n`);
     return ExitCode.failure;
@@ -235,6 +253,8 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
       attempt: { type: "string" },
       compensation: { type: "boolean" },
       "pivot-not-applied": { type: "boolean" },
+      event: { type: "string" },
+      payload: { type: "string" },
     },
   });
   const id = positionals[0];
@@ -249,6 +269,7 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
       throw new UsageError('--output must be a JSON object, e.g. \'{"orderId":"…"}\'');
     }
   } else if (values.output !== undefined) throw new UsageError("--output goes with skip only");
+  const completion = waitCompletion(action, values);
   if (values["pivot-not-applied"] && action !== "compensate") {
     throw new UsageError("--pivot-not-applied goes with compensate only");
   }
@@ -261,6 +282,7 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
     output,
     expected,
     pivotOutcome: values["pivot-not-applied"] ? "not-applied" : undefined,
+    ...completion,
   });
   if (values.json) io.stdout(`${JSON.stringify(outcome, null, 2)}\n`);
   else if (outcome.ok)
@@ -269,6 +291,31 @@ async function act(action: OperatorAction, argv: readonly string[], io: OpsIo): 
     );
   else io.stderr(`${action} refused (${outcome.httpStatus} ${outcome.code}): ${outcome.message}\n`);
   return outcome.ok ? ExitCode.ok : ExitCode.failure;
+}
+
+/** The event and payload of complete-wait (and nothing for the other actions). */
+function waitCompletion(
+  action: OperatorAction,
+  values: { event?: string | undefined; payload?: string | undefined },
+): { event?: string; payload?: Record<string, unknown> } {
+  if (action !== "complete-wait") {
+    if (values.event !== undefined || values.payload !== undefined) {
+      throw new UsageError("--event and --payload go with complete-wait only");
+    }
+    return {};
+  }
+  if (!values.event)
+    throw new UsageError("complete-wait needs --event <Name>, e.g. PaymentCaptured");
+  let payload: unknown;
+  try {
+    payload = JSON.parse(values.payload ?? "");
+  } catch {
+    throw new UsageError('--payload must be the event\'s JSON object, e.g. \'{"paymentId":"…"}\'');
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    throw new UsageError("--payload must be a JSON object: later steps read its fields");
+  }
+  return { event: values.event, payload: payload as Record<string, unknown> };
 }
 
 /** Sent when the saga waits on nothing (or does not exist): the API says why nothing applies. */
@@ -312,7 +359,14 @@ async function expectation(
   return { step, attempt, compensation };
 }
 
-const ACTIONS: readonly OperatorAction[] = ["retry", "skip", "compensate", "resolve"];
+const ACTIONS: readonly OperatorAction[] = [
+  "retry",
+  "skip",
+  "compensate",
+  "resolve",
+  "complete-wait",
+  "reopen-wait",
+];
 
 /** The `ops sagas` command group. */
 export const sagasCommands: CommandGroup = {

@@ -15,6 +15,12 @@ export const customer = z.object({
 /** The error body of the customer service. */
 export const customerError = z.object({ error: z.string(), message: z.string() });
 
+/** The query of the fraud check: the amount about to be charged. */
+export const fraudCheckQuery = z.object({ amountCents: z.coerce.number().pipe(amountCents) });
+
+/** The fraud check found nothing against the charge. */
+export const fraudCheckClear = z.object({ customerId: entityId, verdict: z.literal("clear") });
+
 /** The customer service's contract. */
 export const customerService = defineService({
   description: "Owns customers. Synchronous REST only: no commands over SQS.",
@@ -27,6 +33,19 @@ export const customerService = defineService({
       responses: {
         200: { description: "The customer.", body: customer },
         404: { description: "Unknown customer.", body: customerError },
+      },
+    },
+    {
+      method: "GET",
+      path: "/customers/:id/fraud-check",
+      description:
+        "Checks a charge against the customer: refused (422) for a suspended customer or an amount above their credit limit.",
+      params: z.object({ id: entityId }),
+      query: fraudCheckQuery,
+      responses: {
+        200: { description: "Nothing against the charge.", body: fraudCheckClear },
+        404: { description: "Unknown customer.", body: customerError },
+        422: { description: "The charge looks fraudulent.", body: customerError },
       },
     },
   ],

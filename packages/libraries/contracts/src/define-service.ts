@@ -36,11 +36,27 @@ export interface HttpEndpointContract {
   readonly responses: Readonly<Record<number, HttpResponseContract>>;
 }
 
+/**
+ * An event another system sends (a payment provider's webhook, a partner's notice): a saga's
+ * `await` step waits for it. It arrives by HTTP or through the events topic, never as a reply.
+ */
+export interface EventContract {
+  readonly description?: string;
+  readonly payload: z.ZodType;
+  /**
+   * The payload field (a dotted path, e.g. "paymentId") whose value says which saga the event is
+   * for: the `await` step names where the same value sits in the saga's data.
+   */
+  readonly correlation: string;
+}
+
 /** Everything one service offers to sagas. */
 export interface ServiceContract {
   readonly description?: string;
   readonly commands?: Readonly<Record<string, CommandContract>>;
   readonly endpoints?: readonly HttpEndpointContract[];
+  /** Events the service sends on its own, which sagas can wait for. */
+  readonly events?: Readonly<Record<string, EventContract>>;
 }
 
 /** Declares a service contract, keeping its literal command and reply names in the type. */

@@ -5,6 +5,7 @@ import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors"
 export const ContractErrors = defineErrors("@sagaworks/contracts", {
   serviceUnknown: { code: "CONTRACT_SERVICE_UNKNOWN" },
   commandUnknown: { code: "CONTRACT_COMMAND_UNKNOWN" },
+  eventDeclaredTwice: { code: "CONTRACT_EVENT_DECLARED_TWICE" },
 });
 /** Stable codes of every error the contracts package raises. */
 export const ContractErrorCode = ContractErrors.codes;

@@ -8,10 +8,17 @@ export {
   reserveCreditPayload,
 } from "./account.ts";
 export { amountCents, entityId, reason } from "./common.ts";
-export { customer, customerError, customerService } from "./customer.ts";
+export {
+  customer,
+  customerError,
+  customerService,
+  fraudCheckClear,
+  fraudCheckQuery,
+} from "./customer.ts";
 export {
   type CommandContract,
   defineService,
+  type EventContract,
   HTTP_METHODS,
   type HttpEndpointContract,
   type HttpMethod,
@@ -38,8 +45,16 @@ export {
   revertOrderCancellationPayload,
 } from "./order.ts";
 export {
+  paymentCaptured,
+  paymentDeclined,
+  paymentProviderService,
+} from "./payment-provider.ts";
+export {
   commandContract,
   contractsJsonSchema,
+  correlationValue,
+  type DeclaredEvent,
+  declaredEvents,
   type ServiceName,
   serviceContracts,
 } from "./registry.ts";

@@ -45,8 +45,11 @@ export const rejectOrderPayload = z.object({ orderId: entityId, reason });
 /** Reply to RejectOrder; also sent when the order never existed (a guard is left). */
 export const orderRejected = z.object({ orderId: entityId, status: z.literal("REJECTED") });
 
-/** ApproveOrder: moves a PENDING order to APPROVED. */
-export const approveOrderPayload = z.object({ orderId: entityId });
+/**
+ * ApproveOrder: moves a PENDING order to APPROVED. `paymentId` names the outside payment that
+ * paid it, when a saga waited for one (optional: the command and its history carry it).
+ */
+export const approveOrderPayload = z.object({ orderId: entityId, paymentId: entityId.optional() });
 
 /** Reply to ApproveOrder. */
 export const orderApproved = z.object({ orderId: entityId, status: z.literal("APPROVED") });

@@ -2,15 +2,17 @@
 import { z } from "zod";
 import { accountService } from "./account.ts";
 import { customerService } from "./customer.ts";
-import type { CommandContract, ServiceContract } from "./define-service.ts";
+import type { CommandContract, EventContract, ServiceContract } from "./define-service.ts";
 import { ContractErrorCode, ContractErrors } from "./errors.ts";
 import { orderService } from "./order.ts";
+import { paymentProviderService } from "./payment-provider.ts";
 
 /** Every shipped service by name; pass it to the saga compiler as `contracts`. */
 export const serviceContracts = {
   order: orderService,
   account: accountService,
   customer: customerService,
+  "payment-provider": paymentProviderService,
 } as const satisfies Record<string, ServiceContract>;
 
 /** A shipped service's name. */
@@ -42,6 +44,48 @@ export function commandContract(
     );
   }
   return found;
+}
+
+/** An event contract with the service that sends it. */
+export interface DeclaredEvent {
+  service: string;
+  name: string;
+  contract: EventContract;
+}
+
+/**
+ * Every event by name. Names are unique across services (an event arrives as `POST
+ * /events/<name>`, with no service in the address); a name declared twice throws a
+ * `ContractError` naming both services.
+ */
+export function declaredEvents(
+  registry: Readonly<Record<string, ServiceContract>>,
+): ReadonlyMap<string, DeclaredEvent> {
+  const events = new Map<string, DeclaredEvent>();
+  for (const [service, contract] of Object.entries(registry)) {
+    for (const [name, event] of Object.entries(contract.events ?? {})) {
+      const earlier = events.get(name);
+      if (earlier) {
+        throw ContractErrors.create(
+          ContractErrorCode.eventDeclaredTwice,
+          `Event "${name}" is declared by services "${earlier.service}" and "${service}": rename one, event names are unique.`,
+          { event: name, services: [earlier.service, service] },
+        );
+      }
+      events.set(name, { service, name, contract: event });
+    }
+  }
+  return events;
+}
+
+/** The value of a dotted path ("a.b") in a payload, or undefined when absent. */
+export function correlationValue(payload: unknown, path: string): unknown {
+  let value: unknown = payload;
+  for (const key of path.split(".")) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 function toJsonSchema(schema: z.ZodType, io: "input" | "output"): unknown {
@@ -87,7 +131,17 @@ export function contractsJsonSchema(
         ]),
       ),
     }));
-    services[name] = { description: service.description, commands, endpoints };
+    const events = Object.fromEntries(
+      Object.entries(service.events ?? {}).map(([eventName, event]) => [
+        eventName,
+        {
+          description: event.description,
+          correlation: event.correlation,
+          payload: toJsonSchema(event.payload, "output"),
+        },
+      ]),
+    );
+    services[name] = { description: service.description, commands, endpoints, events };
   }
   return { title: "Sagaworks service contracts", services };
 }

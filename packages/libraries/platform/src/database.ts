@@ -2,6 +2,7 @@ import knexFactory, { type Knex } from "knex";
 import { importDevelopmentOnly } from "./embedded-broker.ts";
 import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { type RunStatement, StatementPipe } from "./statement-pipe.ts";
 
 export type { Knex };
 
@@ -12,6 +13,14 @@ export interface Database {
   kind: "postgres" | "embedded";
   /** The schema every unqualified table name resolves to. */
   schema: string;
+  /**
+   * Runs one statement of fixed text under `name` ($1… placeholders), in autocommit, outside
+   * knex: the hot path's way in. On a real server the statement is prepared once per connection
+   * and statements asked for in the same turn of the event loop share one pipelined socket write;
+   * on PGlite it runs the same text on the one connection, after whatever knex is doing there.
+   * Pass values as text, numbers, booleans or null, and cast in the text (`$2::jsonb`).
+   */
+  statement: RunStatement;
   /** Closes the pool (and the embedded database). */
   close(): Promise<void>;
 }
@@ -28,7 +37,21 @@ export interface DatabaseOptions {
   pool?: { min: number; max: number };
   /** Where knex's own warnings go; dropped when unset (errors still reach the caller). */
   logger?: Logger;
+  /**
+   * How long opening one connection to a real server may take before it fails; defaults to
+   * {@link DATABASE_CONNECT_TIMEOUT_MS}. Ignored for PGlite.
+   */
+  connectTimeoutMs?: number | undefined;
 }
+
+/**
+ * How long opening a connection may take. `pg` waits forever by default, so a server that
+ * accepts the socket and never answers (a failover in progress, a black-holed address) would
+ * hold start-up, and every pool refill after it, without a word; bounded, it fails as a
+ * transient error that start-up waits out with back-off and `/ready` names. A healthy connect
+ * takes milliseconds, and one that needs more than 10 s is not going to serve queries either.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -85,7 +108,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     kind === "postgres"
       ? knexFactory({
           client: "pg",
-          connection: options.databaseUrl,
+          connection: {
+            connectionString: options.databaseUrl,
+            connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_CONNECT_TIMEOUT_MS,
+          },
           searchPath: [schema],
           pool: options.pool ?? { min: 2, max: 10 },
           log,
@@ -113,7 +139,40 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
       { cause },
     );
   }
-  return { knex, kind, schema, close: () => knex.destroy() };
+  if (kind === "postgres") {
+    const pipe = new StatementPipe(options.databaseUrl ?? "", schema);
+    return {
+      knex,
+      kind,
+      schema,
+      statement: pipe.run,
+      close: async () => {
+        await pipe.close();
+        await knex.destroy();
+      },
+    };
+  }
+  return { knex, kind, schema, statement: embeddedStatement(knex), close: () => knex.destroy() };
+}
+
+/**
+ * PGlite has one connection, which knex's pool hands out; taking it from the pool makes a
+ * statement wait for a knex transaction in progress instead of running inside it.
+ */
+function embeddedStatement(knex: Knex): RunStatement {
+  const client = knex.client as {
+    acquireConnection(): Promise<{ query(text: string, values: unknown[]): Promise<unknown> }>;
+    releaseConnection(connection: unknown): Promise<void>;
+  };
+  return async <Row>(_name: string, text: string, values: readonly unknown[]) => {
+    const connection = await client.acquireConnection();
+    try {
+      const result = (await connection.query(text, [...values])) as { rows: Row[] };
+      return { rows: result.rows };
+    } finally {
+      await client.releaseConnection(connection);
+    }
+  };
 }
 
 async function ensureSchema(knex: Knex, schema: string): Promise<void> {

@@ -18,6 +18,7 @@ export {
 } from "./config.ts";
 export {
   createDatabase,
+  DATABASE_CONNECT_TIMEOUT_MS,
   type Database,
   type DatabaseOptions,
   type Knex,
@@ -30,6 +31,8 @@ export {
   type DependencyWaiterOptions,
   type DependencyWaiting,
   type FailureVerdict,
+  type LostDependency,
+  publicReason,
   type ResolvedDependencyWaiterOptions,
   resolveDependencyWaiterOptions,
   type WaitForDependency,
@@ -51,6 +54,7 @@ export {
 } from "./logger.ts";
 export { type Migration, type RunMigrationsOptions, runMigrations } from "./migrations.ts";
 export { createShutdown, type Shutdown, type ShutdownOptions } from "./shutdown.ts";
+export type { RunStatement, StatementResult } from "./statement-pipe.ts";
 export {
   addToSagaContext,
   currentSagaContext,

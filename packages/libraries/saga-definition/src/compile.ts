@@ -1,5 +1,6 @@
 // The compiler: definition (unknown JSON) → validated → `CompiledSaga` with defaults applied.
 
+import { compileAwaitAction, compileAwaitStep } from "./await/compile-await.ts";
 import {
   COMPILED_SAGA_FORMAT,
   type CompiledAction,
@@ -92,11 +93,13 @@ function retryPolicy(
 function stepRole(step: StepDefinition, index: number, pivotIndex: number): StepRole {
   if (pivotIndex >= 0 && index > pivotIndex) return "retriable";
   if (index === pivotIndex) return "pivot";
-  if (step.readOnly === true) return "read-only";
+  // A wait changes nothing, so there is nothing to undo.
+  if (step.kind === "await" || step.readOnly === true) return "read-only";
   return "compensatable";
 }
 
 function compileAction(step: StepDefinition): CompiledAction {
+  if (step.kind === "await") return compileAwaitAction(step);
   if (step.kind === "command") {
     return { kind: "command", command: step.command, payload: compileMapping(step.payload) };
   }
@@ -115,7 +118,7 @@ function compileCompensation(
   step: StepDefinition,
   contracts: ContractRegistry,
 ): CompiledCompensation | null {
-  if (!step.compensation) return null;
+  if (step.kind === "await" || !step.compensation) return null;
   const { command, payload, retry, timeout } = step.compensation;
   const service = Object.hasOwn(contracts, step.service) ? contracts[step.service] : undefined;
   const commands = service?.commands ?? {};
@@ -137,13 +140,16 @@ function findPivot(steps: readonly StepDefinition[]): number {
   const explicit = steps.findIndex((step) => step.pivot === true);
   if (explicit >= 0) return explicit;
   const last = steps[steps.length - 1];
-  return last && !last.compensation && last.readOnly !== true ? steps.length - 1 : -1;
+  if (!last || last.kind === "await") return -1;
+  return !last.compensation && last.readOnly !== true ? steps.length - 1 : -1;
 }
 
 /** Builds the compiled saga from a definition already known to be valid. */
 function build(definition: SagaDefinition, contracts: ContractRegistry): CompiledSaga {
   const pivotIndex = findPivot(definition.steps);
   const steps: CompiledStep[] = definition.steps.map((step, index) => {
+    if (step.kind === "await")
+      return compileAwaitStep(step, index, stepRole(step, index, pivotIndex));
     const defaultTimeout =
       step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
     return {
@@ -187,11 +193,16 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
       // An exhausted pivot has an unknown outcome (it may still apply late) and nothing can undo
       // it, so compensating the earlier steps could leave its effect orphaned: an operator decides.
       onExhausted:
-        step.role === "retriable" || step.role === "pivot"
-          ? FINAL_STATES.needsIntervention
-          : step.compensation
-            ? compensationStateId(step.name)
-            : compensationBefore(index),
+        step.action.kind === "await"
+          ? // An await's deadline: nothing of its own to undo, the author chose what follows.
+            step.action.onDeadline === "needs-intervention"
+            ? FINAL_STATES.needsIntervention
+            : compensationBefore(index)
+          : step.role === "retriable" || step.role === "pivot"
+            ? FINAL_STATES.needsIntervention
+            : step.compensation
+              ? compensationStateId(step.name)
+              : compensationBefore(index),
       ...(step.when ? { onNotTaken: next ? stepStateId(next.name) : FINAL_STATES.completed } : {}),
     };
     if (step.compensation) {

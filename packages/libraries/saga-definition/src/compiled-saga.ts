@@ -19,8 +19,15 @@ export interface CompiledRetryPolicy {
   nonRetryable: string[];
 }
 
-/** What a step does: send a command over SQS or call an HTTP endpoint. */
+/** What a step does: send a command over SQS, call an HTTP endpoint, or wait for an event. */
 export type CompiledAction =
+  | {
+      kind: "await";
+      /** A path: its value is the correlation key the wait opens on. */
+      correlation: MappingExpr;
+      /** What the deadline (the step's `timeoutMs`) does: compensate, or park the saga. */
+      onDeadline: "compensate" | "needs-intervention";
+    }
   | { kind: "command"; command: string; payload: MappingExpr }
   | {
       kind: "http";
@@ -59,11 +66,11 @@ export interface CompiledStep {
   service: string;
   role: StepRole;
   action: CompiledAction;
-  /** Reply names (commands) or status codes as strings (HTTP); sorted. */
+  /** Reply names (commands), status codes as strings (HTTP) or event names (await); sorted. */
   outcomes: { success: string[]; businessFailure: string[] };
   compensation: CompiledCompensation | null;
   retry: CompiledRetryPolicy;
-  /** Timeout of one attempt. */
+  /** Timeout of one attempt; an await step's deadline. */
   timeoutMs: number;
   /**
    * The step runs only when this holds, evaluated once when it is reached. Absent (not null)

@@ -263,8 +263,58 @@ export const httpStepSchema = z
   })
   .meta({ title: "HTTP step" });
 
-/** A step: a command over SQS or an HTTP call, told apart by `kind`. */
-export const stepSchema = z.discriminatedUnion("kind", [commandStepSchema, httpStepSchema]);
+/** What happens when an `await` step's deadline passes with no event. */
+export const AWAIT_DEADLINE_ACTIONS = ["compensate", "needs-intervention"] as const;
+
+/**
+ * A step that waits for an event another system sends (a payment provider's webhook), found by
+ * a correlation key taken from the saga's data. It changes nothing itself, so it has no
+ * compensation and is never retried; its deadline is required.
+ */
+export const awaitStepSchema = z
+  .strictObject({
+    kind: z.literal("await").meta({
+      description: "Wait for an outside event, declared in the contracts' `events`.",
+    }),
+    name: stepCommon.name,
+    description: stepCommon.description,
+    service: name("The outside system that sends the event, as declared in the contracts"),
+    pivot: stepCommon.pivot,
+    when: stepCommon.when,
+    correlation: z.string().regex(/^\$\./).meta({
+      description:
+        'Where the correlation key sits in the saga\'s data, e.g. "$.input.paymentId": the event whose correlation field holds the same value is the one this step waits for. Two sagas cannot wait on the same key.',
+    }),
+    outcomes: z
+      .strictObject({
+        success: z.array(messageName("Event")).min(1),
+        businessFailure: z.array(messageName("Event")).optional(),
+      })
+      .meta({
+        description:
+          "Which events mean success and which a business failure (which starts compensation). Later steps read the event as $.steps.<step>.event.<field>.",
+      }),
+    deadline: z
+      .strictObject({
+        after: duration("How long to wait for the event, from when the step is reached"),
+        otherwise: z.enum(AWAIT_DEADLINE_ACTIONS).meta({
+          description:
+            '"compensate" undoes the earlier steps; "needs-intervention" parks the saga for an operator (required after the pivot).',
+        }),
+      })
+      .meta({
+        description:
+          "Required: how long to wait and what happens when no event came by then. At most the saga's timeout.",
+      }),
+  })
+  .meta({ title: "Await step" });
+
+/** A step: a command over SQS, an HTTP call or a wait for an outside event, told apart by `kind`. */
+export const stepSchema = z.discriminatedUnion("kind", [
+  commandStepSchema,
+  httpStepSchema,
+  awaitStepSchema,
+]);
 
 /** The JSON Schema of the saga's input; it must describe an object. */
 export const inputSchemaSchema = z
@@ -315,6 +365,8 @@ export type StepDefinition = z.infer<typeof stepSchema>;
 export type CommandStepDefinition = z.infer<typeof commandStepSchema>;
 /** An HTTP step as authored. */
 export type HttpStepDefinition = z.infer<typeof httpStepSchema>;
+/** An await step as authored. */
+export type AwaitStepDefinition = z.infer<typeof awaitStepSchema>;
 /** A retry policy as authored. */
 export type RetryPolicyDefinition = z.infer<typeof retryPolicySchema>;
 /** A compensation as authored. */

@@ -2,6 +2,7 @@
 // edges into the compensation chain, the chain running backwards to `compensated`, and the pivot
 // highlighted. It reads only the compiled machine, so the picture is exactly what the engine runs.
 
+import { deadlineEdgeText, describeAwait } from "./await/describe-await.ts";
 import {
   type CompiledSaga,
   type CompiledState,
@@ -37,7 +38,9 @@ function describeStep(step: CompiledStep): string {
   const action =
     step.action.kind === "command"
       ? `${step.service} ← ${step.action.command}`
-      : `${step.service} ← ${step.action.method} ${step.action.path}`;
+      : step.action.kind === "http"
+        ? `${step.service} ← ${step.action.method} ${step.action.path}`
+        : (describeAwait(step) as string);
   return `${step.name}<br/>${action}<br/><i>${step.role}</i>`;
 }
 
@@ -134,6 +137,14 @@ export function renderMermaid(saga: CompiledSaga): string {
   for (const [id, state] of stateEntries) {
     if (state.type !== "step") continue;
     const step = steps.get(state.step) as CompiledStep;
+    if (step.action.kind === "await") {
+      // A wait fails for sure only on a business-failure event; its deadline has its own edge.
+      if (step.outcomes.businessFailure.length > 0) {
+        edge(id, state.onFailure, step.outcomes.businessFailure.join(" | "));
+      }
+      edge(id, state.onExhausted, deadlineEdgeText(step));
+      continue;
+    }
     if (step.role === "retriable") {
       edge(id, state.onFailure, "cannot complete");
       continue;
@@ -168,6 +179,10 @@ export function renderMermaid(saga: CompiledSaga): string {
     "  classDef retriable fill:#dcfce7,stroke:#15803d",
     "  classDef attention fill:#fecaca,stroke:#7f1d1d,stroke-width:2px",
   );
+  // Only when the saga waits: the diagrams of sagas without waits stay as they were.
+  if (saga.steps.some((step) => step.action.kind === "await")) {
+    lines.push("  classDef wait fill:#e0f2fe,stroke:#0369a1,stroke-dasharray:6 3");
+  }
   const byClass = new Map<string, string[]>();
   const tag = (className: string, id: string) => {
     byClass.set(className, [...(byClass.get(className) ?? []), nodeId(id)]);
@@ -178,6 +193,7 @@ export function renderMermaid(saga: CompiledSaga): string {
       const role = (steps.get(state.step) as CompiledStep).role;
       if (role === "pivot") tag("pivot", id);
       if (role === "retriable") tag("retriable", id);
+      if ((steps.get(state.step) as CompiledStep).action.kind === "await") tag("wait", id);
     }
   }
   if (used.has(FINAL_STATES.needsIntervention)) tag("attention", FINAL_STATES.needsIntervention);

@@ -71,6 +71,15 @@ export const DiagnosticCode = {
   conditionUnguarded: "SAGA_CONDITION_PATH_UNGUARDED",
   conditionStepNotEarlier: "SAGA_CONDITION_STEP_NOT_EARLIER",
   pivotConditional: "SAGA_PIVOT_CONDITIONAL",
+  // Waiting for an outside event (`await`)
+  eventUnknown: "SAGA_EVENT_UNKNOWN",
+  eventCorrelationFieldUnknown: "SAGA_EVENT_CORRELATION_FIELD_UNKNOWN",
+  awaitDeadlineMissing: "SAGA_AWAIT_DEADLINE_MISSING",
+  awaitDeadlineExceedsSagaTimeout: "SAGA_AWAIT_DEADLINE_EXCEEDS_SAGA_TIMEOUT",
+  awaitDeadlineCompensatesAfterPivot: "SAGA_AWAIT_DEADLINE_COMPENSATES_AFTER_PIVOT",
+  awaitCorrelationInvalid: "SAGA_AWAIT_CORRELATION_INVALID",
+  awaitCorrelationTypeMismatch: "SAGA_AWAIT_CORRELATION_TYPE_MISMATCH",
+  awaitCorrelationOptional: "SAGA_AWAIT_CORRELATION_OPTIONAL",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -1,3 +1,4 @@
+export { correlationText } from "./await/describe-await.ts";
 export { AWS_LIMITS, ENGINE_LIMITS } from "./aws-limits.ts";
 export {
   type CompileOptions,
@@ -42,6 +43,8 @@ export {
   type ServiceContract,
 } from "./contract-registry.ts";
 export {
+  AWAIT_DEADLINE_ACTIONS,
+  type AwaitStepDefinition,
   COMPARISONS,
   type CommandStepDefinition,
   type Comparison,

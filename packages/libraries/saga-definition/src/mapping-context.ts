@@ -51,7 +51,10 @@ export const HTTP_STATUS_SCHEMA: JsonSchema = { type: "integer" };
 export interface MappingContext {
   input: JsonValue;
   sagaId: string;
-  /** Completed steps only: `{ reply }` for a command step, `{ response: { status, body } }` for HTTP. */
+  /**
+   * Completed steps only: `{ reply }` for a command step, `{ response: { status, body } }` for
+   * HTTP, `{ event }` (the event's payload) for an await step.
+   */
   steps: Record<string, JsonValue>;
   failure: FailureInfo | null;
 }
@@ -72,7 +75,15 @@ export function buildMappingContext(source: MappingContextSource): MappingContex
   for (const step of source.steps) {
     const output = source.outputOf(step.name);
     if (output === null) continue;
-    steps.push([step.name, step.action.kind === "http" ? { response: output } : { reply: output }]);
+    const kind = step.action.kind;
+    steps.push([
+      step.name,
+      kind === "http"
+        ? { response: output }
+        : kind === "await"
+          ? { event: output }
+          : { reply: output },
+    ]);
   }
   return {
     input: source.input,

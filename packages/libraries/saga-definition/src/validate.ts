@@ -13,6 +13,7 @@ import {
 } from "./definition-schema.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 import { type Diagnostic, DiagnosticCode } from "./errors.ts";
+import { checkAwaitDeadlinePresent, isMissingDeadlineIssue } from "./validate/await.ts";
 import {
   checkCondition,
   checkConditionShape,
@@ -104,7 +105,12 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
     const conditionSound =
       when === undefined || checkConditionShape(when, ["steps", index, "when"], ctx.out);
     if (!parsed.success) {
-      ctx.out.addZodIssues(parsed.error.issues, ["steps", index]);
+      // A wait without a deadline gets its own code, not the generic "field missing".
+      const deadlineReported = checkAwaitDeadlinePresent(rawStep, index, ctx.out);
+      const issues = deadlineReported
+        ? parsed.error.issues.filter((issue) => !isMissingDeadlineIssue(issue))
+        : parsed.error.issues;
+      ctx.out.addZodIssues(issues, ["steps", index]);
       return withoutBadDurations(rawStep, parsed.error.issues);
     }
     if (when === undefined) return parsed.data;

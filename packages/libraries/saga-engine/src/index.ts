@@ -1,3 +1,4 @@
+export { AwaitFailureCode, scopedWaitKey } from "./await.ts";
 export { backoffDelayMs } from "./backoff.ts";
 export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
 export {
@@ -5,6 +6,7 @@ export {
   type Effect,
   type FailureInfo,
   LifecycleEvent,
+  type OpenWait,
   type OperatorAction,
   type OperatorExpectation,
   type PendingWork,

@@ -52,16 +52,36 @@ export interface StepRecord {
    * remember it (its inbox forgets after its retention window). Absent in older snapshots.
    */
   actionConfirmed?: boolean;
+  /**
+   * An await step's correlation key (`<service>:<key>`), once its wait opened: kept after the
+   * wait closed, so that an event arriving later is known to be late for this saga.
+   */
+  waitKey?: string;
 }
 
-/** What a running saga waits on for one step: a reply (with its timeout) or a retry timer. */
+/** The outside event an await step waits for: who sends it, on which key, which events count. */
+export interface OpenWait {
+  /** The service (outside system) whose events the step waits for. */
+  service: string;
+  /** The correlation key, as text: the value of the step's correlation path. */
+  key: string;
+  /** Events the step classifies (success and business failure), sorted. */
+  events: string[];
+  /** When the deadline passes. */
+  deadlineAt: string;
+}
+
+/**
+ * What a running saga waits on for one step: a reply (with its timeout), a retry timer, or an
+ * outside event (with its deadline).
+ */
 export interface PendingWork {
   step: string;
   compensation: boolean;
   attempt: number;
   /** Attempts before this number belong to an earlier budget (an operator's retry resets it). */
   attemptBase: number;
-  waitingFor: "reply" | "retry-timer";
+  waitingFor: "reply" | "retry-timer" | "event";
   /** The timer that will wake the saga if nothing else does. */
   timerId: string;
   idempotencyKey: string;
@@ -71,6 +91,8 @@ export interface PendingWork {
    * (their replies are matched by step and attempt alone).
    */
   commandId?: string;
+  /** Set while an await step waits for its event (`waitingFor: "event"`). */
+  wait?: OpenWait;
 }
 
 /** Why compensation started, or why the saga stopped. Compensations can map from it. */
@@ -133,7 +155,11 @@ export type OperatorAction =
   | { action: "retry"; expected: OperatorExpectation }
   | { action: "skip"; output: JsonValue; expected: OperatorExpectation }
   | { action: "compensate"; expected: OperatorExpectation; pivotOutcome?: PivotOutcome }
-  | { action: "resolve"; expected?: OperatorExpectation };
+  | { action: "resolve"; expected?: OperatorExpectation }
+  /** Completes a wait by hand, as if `event` had arrived with `payload` (its outcome applies). */
+  | { action: "complete-wait"; event: string; payload: JsonValue; expected: OperatorExpectation }
+  /** Opens again a wait whose deadline passed and parked the saga, with a fresh deadline. */
+  | { action: "reopen-wait"; expected: OperatorExpectation };
 
 /** Everything that can move a saga. */
 export type SagaEvent =
@@ -154,6 +180,18 @@ export type SagaEvent =
     }
   | { type: "http-response"; step: string; attempt: number; status: number; body: JsonValue }
   | { type: "http-failure"; step: string; attempt: number; code: string; message: string }
+  | {
+      /** An event another system sent (by HTTP or the events topic), for an await step. */
+      type: "outside-event";
+      /** The event's own id: a second delivery with it is a duplicate. */
+      eventId: string;
+      /** The service that declares it, and its name, e.g. `PaymentCaptured`. */
+      service: string;
+      name: string;
+      /** The value of the event's correlation field, as text. */
+      key: string;
+      payload: JsonValue;
+    }
   | TimerEvent
   | ({ type: "operator"; actor: string; reason: string } & OperatorAction);
 
@@ -164,6 +202,8 @@ export const LifecycleEvent = {
   stepFailed: "saga.step.failed",
   stepRetrying: "saga.step.retrying",
   stepNotTaken: "saga.step.not-taken",
+  stepWaiting: "saga.step.waiting",
+  eventLate: "saga.event.late",
   stepCompensated: "saga.step.compensated",
   completed: "saga.completed",
   compensated: "saga.compensated",
@@ -217,6 +257,12 @@ export interface TransitionContext {
   now: Date;
   /** Uniform in [0, 1); used for jitter. */
   random: () => number;
+  /**
+   * Correlation keys (`<service>:<key>`) other sagas already wait on. An await step that would
+   * open a wait on one fails instead (two sagas cannot wait on one key). The shell fills it when
+   * it sees a wait open on a taken key, and applies the event again.
+   */
+  heldWaitKeys?: ReadonlySet<string>;
 }
 
 /** What `transition` returns. */

@@ -2,6 +2,7 @@
 // a reason, when it makes no sense in the saga's state or when the saga no longer waits on what
 // the operator saw; each is recorded with who and why.
 import { compensationStateId, stepStateId } from "@sagaworks/saga-definition";
+import { completeWaitByHand, isWait, reopenWait } from "./await.ts";
 import { deadlineTimerId, isTerminal } from "./keys.ts";
 import {
   activeWork,
@@ -147,6 +148,24 @@ export function applyOperatorAction(
         `${who}; compensation forced at ${pending.step}${pivotUnknown ? " (the operator stated the pivot was not applied)" : ""}`,
       );
     }
+    case "complete-wait": {
+      if (!isWait(run, pending)) {
+        return run.refuse(
+          "NOT_WAITING",
+          `Cannot complete a wait: the saga waits on ${describeWork(run.s)}, not on an outside event.`,
+        );
+      }
+      return completeWaitByHand(run, pending, event, who);
+    }
+    case "reopen-wait": {
+      if (!isWait(run, pending)) {
+        return run.refuse(
+          "NOT_WAITING",
+          `Cannot re-open a wait: the saga waits on ${describeWork(run.s)}, not on an outside event.`,
+        );
+      }
+      return reopenWait(run, pending, who);
+    }
     case "resolve": {
       if (!parked) {
         return run.refuse(
@@ -182,6 +201,11 @@ function describeExpected(expected: OperatorExpectation): string {
 function describeWork(snapshot: SagaSnapshot): string {
   const pending = activeWork(snapshot);
   if (!pending) return `nothing (it is ${snapshot.status})`;
-  const waiting = pending.waitingFor === "reply" ? "awaiting its reply" : "waiting to retry";
+  const waiting =
+    pending.waitingFor === "reply"
+      ? "awaiting its reply"
+      : pending.waitingFor === "event"
+        ? `waiting for ${pending.wait?.events.join(" | ") ?? "its event"} on key "${pending.wait?.key ?? ""}"`
+        : "waiting to retry";
   return `${describeExpected(pending)} (${waiting}; the saga is ${snapshot.status})`;
 }

@@ -17,6 +17,7 @@ import {
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
+import { openWait, outsideEventReceived, waitDeadlinePassed } from "./await.ts";
 import { commandMessageId } from "./command-id.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
@@ -250,6 +251,10 @@ export class Run {
     attemptBase: number,
   ): void {
     const step = this.step(stepName);
+    if (!compensation && step.action.kind === "await") {
+      openWait(this, step, attempt, attemptBase);
+      return;
+    }
     const record = this.record(stepName);
     const context = this.mappingContext();
     const idempotencyKey = compensation
@@ -293,6 +298,7 @@ export class Run {
       record.attempts = attempt;
       timeoutMs = step.timeoutMs;
       const action = step.action;
+      if (action.kind === "await") return;
       if (action.kind === "command") {
         commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
         this.effects.push({
@@ -408,7 +414,13 @@ export class Run {
   }
 
   onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
+    // An await step's timeout is its deadline: no retry, the compiled deadline edge.
+    if (this.pendingWork()?.waitingFor === "event") return waitDeadlinePassed(this, event);
     return stepTimedOut(this, event);
+  }
+
+  onOutsideEvent(event: Extract<SagaEvent, { type: "outside-event" }>): TransitionResult {
+    return outsideEventReceived(this, event);
   }
 
   onRetryTimer(event: Extract<SagaEvent, { type: "retry-timer" }>): TransitionResult {

@@ -56,6 +56,8 @@ export function transition(
       return run.onHttpResponse(event);
     case "http-failure":
       return run.onHttpFailure(event);
+    case "outside-event":
+      return run.onOutsideEvent(event);
     case "step-timeout":
       return run.onStepTimeout(event);
     case "retry-timer":

@@ -21,6 +21,7 @@ export {
   pagePolicyOptions,
   registerPagePolicy,
 } from "./page-policy.ts";
+export { queueReadiness } from "./readiness.ts";
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
@@ -34,6 +35,7 @@ export {
 export {
   createServiceApp,
   DEFAULT_BODY_LIMIT,
+  type Readiness,
   type ResolvedServiceAppOptions,
   resolveServiceAppOptions,
   type ServiceApp,

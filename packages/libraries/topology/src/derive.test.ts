@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { deriveTopology } from "./derive.ts";
 
 describe("deriveTopology", () => {
-  it("gives each participant a command queue and DLQ, the orchestrator its replies, and the events topic", () => {
+  it("gives each participant a command queue and DLQ, the orchestrator its replies and outside events, and the topics", () => {
     const topology = deriveTopology({
       prefix: "dev",
       participants: ["order", "account"],
@@ -15,13 +15,22 @@ describe("deriveTopology", () => {
       "dev-account-commands (commands)",
       "dev-saga-replies-dlq (dead-letter)",
       "dev-saga-replies (replies)",
+      "dev-orchestrator-outside-events-dlq (dead-letter)",
+      "dev-orchestrator-outside-events (outside-events)",
     ]);
     expect(topology.queues.find((q) => q.name === "dev-order-commands")).toMatchObject({
       deadLetterQueue: "dev-order-commands-dlq",
       maxReceiveCount: 4,
     });
-    expect(topology.topics).toEqual([{ name: "dev-saga-events" }]);
-    expect(topology.subscriptions).toEqual([]);
+    expect(topology.topics).toEqual([{ name: "dev-saga-events" }, { name: "dev-outside-events" }]);
+    // Other systems publish their events to the outside-events topic; the orchestrator reads them.
+    expect(topology.subscriptions).toEqual([
+      {
+        topic: "dev-outside-events",
+        queue: "dev-orchestrator-outside-events",
+        rawMessageDelivery: true,
+      },
+    ]);
   });
 
   it("subscribes event consumers with their filter policy", () => {
@@ -31,6 +40,11 @@ describe("deriveTopology", () => {
       eventSubscribers: [{ name: "billing", filterPolicy: { name: ["saga.completed"] } }],
     });
     expect(topology.subscriptions).toEqual([
+      {
+        topic: "pr-12-outside-events",
+        queue: "pr-12-orchestrator-outside-events",
+        rawMessageDelivery: true,
+      },
       {
         topic: "pr-12-saga-events",
         queue: "pr-12-billing-saga-events",

@@ -6,6 +6,8 @@ export const QueueRole = {
   commands: "commands",
   replies: "replies",
   events: "events",
+  /** Events other systems send for sagas waiting on them (`await` steps). */
+  outsideEvents: "outside-events",
   deadLetter: "dead-letter",
 } as const;
 export type QueueRole = (typeof QueueRole)[keyof typeof QueueRole];
@@ -91,6 +93,10 @@ export const eventsTopicName = (prefix: string) => `${prefix}-saga-events`;
 /** Name of an event subscriber's queue. */
 export const eventQueueName = (prefix: string, subscriber: string) =>
   `${prefix}-${subscriber}-saga-events`;
+/** Name of the topic other systems publish their events to, for sagas waiting on them. */
+export const outsideEventsTopicName = (prefix: string) => `${prefix}-outside-events`;
+/** Name of the orchestrator's queue subscribed to the outside events topic. */
+export const outsideEventsQueueName = (prefix: string) => `${prefix}-orchestrator-outside-events`;
 /** Name of a queue's DLQ. */
 export const deadLetterQueueName = (queue: string) => `${queue}-dlq`;
 
@@ -149,6 +155,15 @@ export function deriveTopology(input: TopologyInput): Topology {
   working(replyQueueName(prefix), QueueRole.replies, "orchestrator");
   const topic = eventsTopicName(prefix);
   const subscriptions: SubscriptionSpec[] = [];
+  // Outside events arrive by SNS too (the other way is HTTP): the body is the event as sent,
+  // so the subscription delivers it raw.
+  const outsideTopic = outsideEventsTopicName(prefix);
+  working(outsideEventsQueueName(prefix), QueueRole.outsideEvents, "orchestrator");
+  subscriptions.push({
+    topic: outsideTopic,
+    queue: outsideEventsQueueName(prefix),
+    rawMessageDelivery: true,
+  });
   for (const subscriber of options.eventSubscribers) {
     const queue = eventQueueName(prefix, subscriber.name);
     working(queue, QueueRole.events, subscriber.name);
@@ -168,5 +183,5 @@ export function deriveTopology(input: TopologyInput): Topology {
       );
     }
   }
-  return { prefix, queues, topics: [{ name: topic }], subscriptions };
+  return { prefix, queues, topics: [{ name: topic }, { name: outsideTopic }], subscriptions };
 }

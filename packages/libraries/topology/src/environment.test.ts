@@ -31,8 +31,9 @@ describe("the environment topology", () => {
     const topology = environmentTopology({ prefix: "dev", definitions, settings });
     expect(
       topology.queues.filter((q) => q.maxReceiveCount !== undefined).map((q) => q.maxReceiveCount),
-    ).toEqual([7, 7, 7, 7, 7]);
+    ).toEqual([7, 7, 7, 7, 7, 7]);
     expect(topology.subscriptions.map((s) => s.queue)).toEqual([
+      "dev-orchestrator-outside-events",
       "dev-billing-saga-events",
       "dev-audit-saga-events",
     ]);
@@ -45,7 +46,8 @@ describe("the environment topology", () => {
       definitions,
       settings: topologySettings(settingsSchema.parse({})),
     });
-    expect(topology.subscriptions).toEqual([]);
+    // Only the orchestrator's own queue of outside events is subscribed.
+    expect(topology.subscriptions.map((s) => s.queue)).toEqual(["dev-orchestrator-outside-events"]);
     expect(topology.queues.map((q) => q.name)).not.toContain("dev-saga-audit-saga-events");
   });
 

@@ -11,6 +11,8 @@ export {
   deriveTopology,
   eventQueueName,
   eventsTopicName,
+  outsideEventsQueueName,
+  outsideEventsTopicName,
   QueueRole,
   type QueueSpec,
   replyQueueName,

@@ -17,8 +17,8 @@ describe("applyTopology", () => {
     const first = await applyTopology(clients, topology);
     expect(first.changed).toBe(true);
     expect(first.queues.map((q) => q.action)).toEqual(topology.queues.map(() => "created"));
-    expect(first.topics.map((t) => t.action)).toEqual(["created"]);
-    expect(first.subscriptions.map((s) => s.action)).toEqual(["created"]);
+    expect(first.topics.map((t) => t.action)).toEqual(["created", "created"]);
+    expect(first.subscriptions.map((s) => s.action)).toEqual(["created", "created"]);
 
     const second = await applyTopology(clients, topology);
     expect(second.changed).toBe(false);

@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { amountCents, customer, customerError, entityId } from "@sagaworks/contracts";
+import {
+  amountCents,
+  customer,
+  customerError,
+  entityId,
+  fraudCheckClear,
+  fraudCheckQuery,
+} from "@sagaworks/contracts";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
@@ -122,6 +129,39 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
       const found = await store.get(request.params.id);
       if (!found) return reply.code(404).send(notFound(request.params.id));
       return found;
+    },
+  );
+
+  app.get(
+    "/customers/:id/fraud-check",
+    {
+      schema: {
+        description:
+          "Checks a charge against the customer (the contract sagas call above a threshold): 422 for a suspended customer or an amount above the credit limit.",
+        params: idParams,
+        querystring: fraudCheckQuery,
+        response: {
+          200: fraudCheckClear,
+          400: errorResponseBody,
+          404: customerError,
+          422: customerError,
+        },
+      },
+    },
+    async (request, reply) => {
+      const found = await store.get(request.params.id);
+      if (!found) return reply.code(404).send(notFound(request.params.id));
+      const { amountCents } = request.query;
+      if (found.status === "SUSPENDED" || amountCents > found.creditLimitCents) {
+        return reply.code(422).send({
+          error: "FRAUD_SUSPECTED",
+          message:
+            found.status === "SUSPENDED"
+              ? `Customer "${found.id}" is suspended: no charge is accepted.`
+              : `A charge of ${amountCents} cents is above the credit limit of customer "${found.id}" (${found.creditLimitCents} cents).`,
+        });
+      }
+      return { customerId: found.id, verdict: "clear" as const };
     },
   );
 

@@ -1,4 +1,4 @@
-import { customer, customerError } from "@sagaworks/contracts";
+import { customer, customerError, fraudCheckClear } from "@sagaworks/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CustomerServer, startCustomerServer } from "./customer-server.ts";
 
@@ -277,5 +277,28 @@ describe("operations endpoints", () => {
     expect(Object.keys(ok.properties).sort()).toEqual(contractKeys);
     const ui = await fetch(`${server.baseUrl}/docs`);
     expect(ui.status).toBeLessThan(400);
+  });
+});
+
+describe("GET /customers/:id/fraud-check", () => {
+  it("clears a charge within the credit limit, refuses one above it or for a suspended customer, in the contract's shapes", async () => {
+    await server.call("POST", "/customers", newCustomer("cust-fraud"));
+    const clear = await server.call("GET", "/customers/cust-fraud/fraud-check?amountCents=10000");
+    expect(clear).toMatchObject({
+      status: 200,
+      body: { customerId: "cust-fraud", verdict: "clear" },
+    });
+    expect(fraudCheckClear.safeParse(clear.body).success).toBe(true);
+    const above = await server.call("GET", "/customers/cust-fraud/fraud-check?amountCents=10001");
+    expect(above.status).toBe(422);
+    expect(customerError.parse(above.body)).toMatchObject({ error: "FRAUD_SUSPECTED" });
+    await server.call("PATCH", "/customers/cust-fraud", { status: "SUSPENDED" });
+    const suspended = await server.call("GET", "/customers/cust-fraud/fraud-check?amountCents=1");
+    expect(suspended.status).toBe(422);
+    expect((suspended.body as { message: string }).message).toMatch(/suspended/);
+    const unknown = await server.call("GET", "/customers/nobody/fraud-check?amountCents=1");
+    expect(unknown.status).toBe(404);
+    const bad = await server.call("GET", "/customers/cust-fraud/fraud-check?amountCents=-1");
+    expect(bad.status).toBe(400);
   });
 });

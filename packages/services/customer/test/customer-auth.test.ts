@@ -21,6 +21,7 @@ describe("the customer API's credentials", () => {
       expect([...new Set(probes.map((probe) => probe.route))].sort()).toEqual([
         "GET /customers",
         "GET /customers/{id}",
+        "GET /customers/{id}/fraud-check",
         "PATCH /customers/{id}",
         "POST /customers",
       ]);

@@ -8,11 +8,15 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   definitionConflict: { code: "SAGA_DEFINITION_CONFLICT", status: 409 },
   definitionUnknown: { code: "SAGA_DEFINITION_UNKNOWN", status: 404 },
   sagaNotFound: { code: "SAGA_NOT_FOUND", status: 404 },
+  // Gone, not missing: the saga finished, was archived and pruned; details say where it went.
+  sagaArchived: { code: "SAGA_ARCHIVED", status: 410 },
   inputInvalid: { code: "SAGA_INPUT_INVALID", status: 400 },
   inputTooLarge: { code: "SAGA_INPUT_TOO_LARGE", status: 400 },
   actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },
   routingUnknown: { code: "SAGA_ROUTING_UNKNOWN" },
   replyRefused: { code: "SAGA_REPLY_REFUSED" },
+  // Other writers kept changing the saga between this replica's read and its write.
+  writeConflict: { code: "SAGA_WRITE_CONFLICT", status: 503 },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },
   deadLetterQueueMissing: { code: "DEAD_LETTER_QUEUE_MISSING", status: 404 },
 });

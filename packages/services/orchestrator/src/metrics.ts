@@ -37,6 +37,8 @@ export class OrchestratorMetrics {
   junkReplies = 0;
   /** Outbox messages parked because they could not be sent. */
   outboxParked = 0;
+  /** Writes that found their saga changed since it was read (read and applied again). */
+  writeConflicts = 0;
 
   /** The registry the instruments are on. */
   readonly registry: MetricsRegistry | undefined;
@@ -192,6 +194,7 @@ export class OrchestratorMetrics {
       duplicates: this.duplicates,
       junkReplies: this.junkReplies,
       outboxParked: this.outboxParked,
+      writeConflicts: this.writeConflicts,
     };
   }
 }

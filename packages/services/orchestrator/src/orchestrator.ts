@@ -1,3 +1,4 @@
+import { serviceContracts } from "@sagaworks/contracts";
 import { DeadLetterReader } from "@sagaworks/dead-letters";
 import {
   type CommandKeys,
@@ -22,29 +23,39 @@ import {
   runMigrations,
   type WaitForDependency,
 } from "@sagaworks/platform";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
+import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
+import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
   environmentTopology,
   eventsTopicName,
+  outsideEventsQueueName,
   participantsOf,
   QueueProbe,
   replyQueueName,
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
+import { EarlyEventMatcher } from "./events/early-events.ts";
+import { createOutsideEventConsumer } from "./events/event-consumer.ts";
+import { EventIntake } from "./events/event-intake.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
 import { OutboxWritten } from "./outbox-written.ts";
+import type { SagaArchive } from "./retention/archive.ts";
+import { withArchivedSagas } from "./retention/archived-sagas.ts";
+import { retentionRoutes } from "./retention/retention-routes.ts";
+import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
+import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -56,6 +67,8 @@ export interface OrchestratorDeps {
   logger: Logger;
   /** The deployed definitions (compiled from saga-definitions/). */
   definitions: readonly CompiledSaga[];
+  /** The contracts outside events are checked against; defaults to the shipped ones. */
+  contracts?: ContractRegistry;
   /** Queue and topic name prefix of this environment. */
   prefix: string;
   /** Base URL per service for HTTP steps. */
@@ -85,6 +98,17 @@ export interface OrchestratorDeps {
   waitFor?: WaitForDependency;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
+  /**
+   * Pruning of finished sagas and of the reply inbox (see retention/); none when undefined.
+   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
+   */
+  retention?: OrchestratorRetention;
+}
+
+/** How an orchestrator prunes: where records go first, and the tuning. */
+export interface OrchestratorRetention extends SagaRetentionOptions {
+  /** Where each batch is archived before it is pruned; undefined prunes without archiving. */
+  archive: SagaArchive | undefined;
 }
 
 /** Tuning of an orchestrator; every field is optional and its default is written beside it. */
@@ -117,6 +141,13 @@ export interface OrchestratorOptions {
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
    */
   stepEvents?: boolean | undefined;
+  /**
+   * How long an outside event that came before its wait opened is kept; defaults to 15 minutes
+   * (env `EARLY_EVENT_TTL`).
+   */
+  earlyEventTtlMs?: number | undefined;
+  /** How often kept early events are matched with newly opened waits; defaults to 1 s. */
+  earlyEventPollIntervalMs?: number | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -139,6 +170,8 @@ export function resolveOrchestratorOptions(
     applyTopology: options.applyTopology ?? true,
     eventSubscribers: options.eventSubscribers ?? [],
     stepEvents: options.stepEvents ?? false,
+    earlyEventTtlMs: options.earlyEventTtlMs ?? 15 * 60_000,
+    earlyEventPollIntervalMs: options.earlyEventPollIntervalMs ?? 1_000,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -154,6 +187,8 @@ export interface Orchestrator {
   relay: OutboxRelay;
   timers: TimerPoller;
   routing: Routing;
+  /** The pruner, when `deps.retention` was given. */
+  retention: SagaRetention | undefined;
   /** Starts consuming replies, relaying the outbox, firing timers and calling HTTP steps. */
   start(): void;
   /** Stops intake first, then lets in-flight work finish. */
@@ -174,6 +209,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
+  // Test runs check that every writer bumps the revision the runtime's cache relies on.
+  if (revisionGuardRequested()) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -277,6 +314,33 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     waitTimeSeconds: options.replyWaitTimeSeconds,
     metrics: registry,
   });
+  const intake = new EventIntake({
+    knex: db.knex,
+    runtime,
+    contracts: deps.contracts ?? serviceContracts,
+    awaitedEvents: () => awaitedEvents(definitions.all()),
+    routing,
+    logger,
+    clock,
+    earlyEventTtlMs: options.earlyEventTtlMs,
+    metrics: registry,
+  });
+  const earlyEvents = new EarlyEventMatcher({
+    knex: db.knex,
+    intake,
+    logger,
+    clock,
+    pollIntervalMs: options.earlyEventPollIntervalMs,
+  });
+  const outsideEvents = createOutsideEventConsumer({
+    sqs: clients.sqs,
+    queueUrl: applied.queueUrls[outsideEventsQueueName(deps.prefix)] ?? "",
+    intake,
+    logger,
+    waitTimeSeconds: options.replyWaitTimeSeconds,
+    maxReceiveCount,
+    metrics: registry,
+  });
   let started = false;
   // /ready also fails while the reply queue or a command queue cannot be reached.
   const queues = new QueueProbe({
@@ -295,8 +359,19 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     },
     clock,
   });
+  const retention = deps.retention
+    ? new SagaRetention({
+        db,
+        logger,
+        archive: deps.retention.archive,
+        metrics: registry,
+        clock,
+        options: deps.retention,
+      })
+    : undefined;
   const api = await buildApi({
-    sagas: runtime,
+    // A pruned saga's id says where its record was archived.
+    sagas: withArchivedSagas(runtime, db.knex),
     deadLetters,
     definitions,
     metrics,
@@ -304,8 +379,22 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
+    events: intake,
   });
+  if (retention) {
+    await api.register(retentionRoutes, {
+      knex: db.knex,
+      apiToken: deps.apiToken,
+      clock,
+      settings: {
+        retentionMs: retention.options.retentionMs,
+        inboxRetentionMs: retention.options.inboxRetentionMs,
+        archive: deps.retention?.archive?.description ?? "none",
+        pausedByConfig: retention.options.paused,
+      },
+    });
+  }
   return {
     runtime,
     definitions,
@@ -314,21 +403,42 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     relay,
     timers,
     routing,
+    retention,
     start() {
       void queues.start();
       relay.start();
       invoker.start();
       timers.start();
       replies.start();
+      outsideEvents.start();
+      earlyEvents.start();
+      retention?.start();
       started = true;
     },
     async stop() {
       started = false;
+      await retention?.stop();
       await queues.stop();
       await replies.stop();
+      await outsideEvents.stop();
+      await earlyEvents.stop();
       await timers.stop();
       await invoker.stop();
       await relay.stop();
     },
   };
+}
+
+/** Names of the events any stored definition waits for (a saga of any version may be waiting). */
+function awaitedEvents(definitions: readonly CompiledSaga[]): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const saga of definitions) {
+    for (const step of saga.steps) {
+      if (step.action.kind !== "await") continue;
+      for (const name of [...step.outcomes.success, ...step.outcomes.businessFailure]) {
+        names.add(name);
+      }
+    }
+  }
+  return names;
 }

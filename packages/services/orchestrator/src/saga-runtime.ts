@@ -6,7 +6,6 @@ import {
   contextFromTraceparent,
   type Database,
   inSpan,
-  type Knex,
   type Logger,
   context as otelContext,
   SpanAttribute,
@@ -20,36 +19,37 @@ import {
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
-  transition,
 } from "@sagaworks/saga-engine";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
+import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { planEffects, type Routing } from "./store/effects.ts";
-import { appendHistory, type HistoryEntry, loadHistory } from "./store/history.ts";
-import { recordDelivery } from "./store/inbox.ts";
+import { type HistoryEntry, loadHistory } from "./store/history.ts";
+import { wasDelivered } from "./store/inbox.ts";
+import { InstanceCache, KeyedSerial } from "./store/instance-cache.ts";
 import {
-  countJunkReply,
   findIdByIdempotencyKey,
   getInstance,
   listInstances,
-  lockForDelivery,
-  lockInstance,
   type SagaInstance,
   type SagaListQuery,
   type SagaSummary,
 } from "./store/instances.ts";
 import {
-  deleteOutboxRow,
-  deleteSentRows,
   listParked,
   type ParkedMessage,
   type SagaOutboxRow,
   SagaOutboxStore,
 } from "./store/outbox.ts";
-import { takeTimer } from "./store/timers.ts";
-import { writeTransition } from "./store/transition-write.ts";
+import {
+  insertVersioned,
+  readInstance,
+  type SagaWrite,
+  type WriteOutcome,
+  writeVersioned,
+} from "./store/versioned-write.ts";
 
 /** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
 export type RuntimeMetrics = OrchestratorMetrics;
@@ -69,10 +69,12 @@ export interface RuntimeDeps {
   /** Called after each commit with the outbox rows it wrote, for immediate dispatch. */
   onOutboxWritten?: (rows: SagaOutboxRow[]) => void;
   /**
-   * Outbox rows already sent, shared with the relay: each transaction deletes them on its way,
-   * which saves the relay a commit of its own. Defaults to one nobody else fills.
+   * Outbox rows already sent, shared with the relay: each write deletes them on its way, which
+   * saves the relay a commit of its own. Defaults to one nobody else fills.
    */
   handOff?: OutboxHandOff;
+  /** Instances kept between their events; defaults to 10,000. */
+  cacheSize?: number;
 }
 
 /** The runtime's dependencies with every default applied. */
@@ -124,57 +126,64 @@ export type ApplyOutcome =
 
 /** Options of {@link SagaRuntime.apply}. */
 export interface ApplyOptions {
-  /** The delivered message's id: a second delivery with it inserts nothing and is dropped. */
+  /** The delivered message's id: a second delivery with it writes nothing and is dropped. */
   dedupeKey?: string;
-  /** The timer that fired; applied only if it is still armed (another replica may have won). */
+  /** The timer that fired; applied only if it is still armed and due (another replica may have won). */
   timerId?: string;
   /** Who did it (operator actions), written to the history. */
   actor?: string;
   reason?: string;
-  /** An outbox row (an HTTP call) whose answer this is: deleted in the same transaction. */
+  /** An outbox row (an HTTP call) whose answer this is: deleted in the same statement. */
   outboxId?: string;
   /**
    * Checks the event against the saga's pinned definition before it is applied (a reply's
-   * signature, with the key of the participant that owns its step); a reason refuses it: the
-   * transaction rolls back, so nothing is recorded, not even the delivery, and `apply` throws
-   * SAGA_REPLY_REFUSED with the reason.
+   * signature, with the key of the participant that owns its step); a reason refuses it:
+   * nothing is written, not even the delivery, and `apply` throws SAGA_REPLY_REFUSED with the
+   * reason. The check sees exactly the instance the write is conditioned on.
    */
   refuse?: (compiled: CompiledSaga) => string | undefined;
 }
 
-// Postgres aborts one of two transactions that wait on each other (40P01) or fail to serialise
-// (40001); both are safe to run again from the start.
-/**
- * A transaction's work. It must delete `sentIds` (outbox rows the relay has sent) on every path
- * that commits, best in a statement it runs anyway, which saves a round trip.
- */
-type TransactionWork<T> = (trx: Knex.Transaction, sentIds: readonly string[]) => Promise<T>;
-
+/** How often one event is read and applied again after other writers changed its saga first. */
+const MAX_WRITE_ATTEMPTS = 8;
+// Postgres aborts one of two statements that wait on each other (40P01) or fail to serialise
+// (40001); both are safe to run again.
 const RETRYABLE_PG_CODES = new Set(["40P01", "40001"]);
-const MAX_TRANSACTION_ATTEMPTS = 5;
+
+/** What the pure part of applying an event decided: the outcome, and what to write for it. */
+interface Decision {
+  outcome: Extract<ApplyOutcome, { result: TransitionResult }>;
+  write: SagaWrite;
+  junk: boolean;
+}
 
 /**
- * The I/O shell around `transition`. Each event is applied in one Postgres transaction that
- * locks the instance row, runs the pure engine, and writes the new snapshot, the history entry,
- * the outbox rows and the timers together (transactional outbox).
+ * The I/O shell around `transition`. Each event is applied as one autocommit statement that
+ * updates the instance row only if it still has the revision this replica read, and writes the
+ * history entry, the inbox row, the timers and the outbox rows from that update, so they are
+ * written only with it (transactional outbox, without BEGIN and COMMIT).
  *
- * Concurrency: row locks (`SELECT … FOR UPDATE`), not optimistic versions. A saga has one step
- * in flight, so contention on one row is rare, and a lock makes the second replica wait a few
- * milliseconds instead of failing and re-running its transaction. Lock order is always the
- * instance row first, then its timers, so the reply path and the timer path cannot deadlock.
+ * Concurrency: optimistic, by revision. The replica keeps the instances it works on in a
+ * bounded cache ({@link InstanceCache}); every writer of a saga's rows bumps `revision`, so a
+ * stale entry makes the write match no row, and the event is read and applied again. A saga
+ * has one step in flight, so that is rare; one write per saga is in flight in this process.
  */
 export class SagaRuntime {
   /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
   readonly metrics: OrchestratorMetrics;
+  /** The instances this replica works on; tests may look in or spoil entries. */
+  readonly cache: InstanceCache;
   private readonly deps: ResolvedRuntimeDeps;
   private readonly clock: () => Date;
   private readonly random: () => number;
+  private readonly serial = new KeyedSerial();
 
   constructor(deps: RuntimeDeps) {
     this.deps = resolveRuntimeDeps(deps);
     this.metrics = this.deps.metrics;
     this.clock = this.deps.clock;
     this.random = this.deps.random;
+    this.cache = new InstanceCache(deps.cacheSize);
   }
 
   /**
@@ -221,36 +230,52 @@ export class SagaRuntime {
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(compiled, input, options, sagaId, traceId);
+      } catch (error) {
+        // Two sagas opened one wait key at once: the next attempt sees the winner, and this
+        // saga's waiting step fails with AWAIT_KEY_TAKEN instead.
+        if (!lostWaitKeyRace(error) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async startOnce(
+    compiled: CompiledSaga,
+    input: JsonValue,
+    options: { idempotencyKey?: string; actor?: string },
+    sagaId: string,
+    traceId: string,
+  ): Promise<{ sagaId: string; created: boolean }> {
+    const now = this.clock();
+    const event: SagaEvent = { type: "start", sagaId, input };
+    const result = await transitionHonouringWaitKeys(this.deps.db.knex, compiled, null, event, {
+      now,
+      random: this.random,
+    });
+    const effects = planEffects(result.effects, {
+      snapshot: result.snapshot,
+      traceId,
+      routing: this.deps.routing,
+      now,
+    });
+    const sentIds = this.deps.handOff.take();
+    let written: Awaited<ReturnType<typeof insertVersioned>>;
     try {
-      const rows = await this.inTransaction(async (trx, sentIds) => {
-        await deleteSentRows(trx, sentIds);
-        const now = this.clock();
-        const event: SagaEvent = { type: "start", sagaId, input };
-        const result = transition(compiled, null, event, { now, random: this.random });
-        const effects = planEffects(result.effects, {
+      written = await this.inCommitSpan(() =>
+        insertVersioned(this.deps.db, {
           snapshot: result.snapshot,
+          now,
+          idempotencyKey: options.idempotencyKey ?? null,
           traceId,
-          routing: this.deps.routing,
-          now,
-        });
-        const written = await writeTransition(trx, {
-          snapshot: result.snapshot,
-          now,
-          instance: { kind: "insert", idempotencyKey: options.idempotencyKey ?? null, traceId },
           history: historyEntry(result.snapshot, event, result, now, { actor: options.actor }),
           effects,
-        });
-        this.metrics.applied++;
-        this.metrics.sagaStarted(result.snapshot);
-        return written;
-      });
-      this.deps.onOutboxWritten(rows);
-      this.deps.logger.info(
-        { version: compiled.version, event: "start" },
-        `saga started: ${compiled.name}@${compiled.version}`,
+          sentIds,
+        }),
       );
-      return { sagaId, created: true };
     } catch (error) {
+      this.deps.handOff.giveBack(sentIds);
       // Two starts with one idempotency key at once: the unique index lets one win.
       if ((error as { code?: string }).code === "23505" && options.idempotencyKey) {
         const existing = await this.findByIdempotencyKey(options.idempotencyKey);
@@ -258,15 +283,29 @@ export class SagaRuntime {
       }
       throw error;
     }
+    this.metrics.commits++;
+    this.metrics.applied++;
+    this.metrics.sagaStarted(result.snapshot);
+    this.cache.set(written.instance);
+    this.deps.onOutboxWritten(written.rows);
+    this.deps.logger.info(
+      { version: compiled.version, event: "start" },
+      `saga started: ${compiled.name}@${compiled.version}`,
+    );
+    return { sagaId, created: true };
   }
 
   private findByIdempotencyKey(key: string): Promise<string | undefined> {
     return findIdByIdempotencyKey(this.deps.db.knex, key);
   }
 
-  /** Applies one event to one saga, exactly once per dedupe key, in one transaction. */
+  /** Applies one event to one saga, exactly once per dedupe key, in one statement. */
   apply(sagaId: string, event: SagaEvent, options: ApplyOptions = {}): Promise<ApplyOutcome> {
-    return withSagaContext({ sagaId }, () => this.applyInContext(sagaId, event, options));
+    return withSagaContext({ sagaId }, () =>
+      this.serial.run(sagaId, () =>
+        this.inCommitSpan(() => this.applyInContext(sagaId, event, options)),
+      ),
+    );
   }
 
   private async applyInContext(
@@ -274,99 +313,177 @@ export class SagaRuntime {
     event: SagaEvent,
     options: ApplyOptions,
   ): Promise<ApplyOutcome> {
-    let written: SagaOutboxRow[] = [];
-    let before: SagaSnapshot | undefined;
-    let junk = false;
-    const outcome = await this.inTransaction(async (trx, sentIds) => {
-      written = [];
-      junk = false;
-      // A reply (a dedupe key and nothing else to take first) locks and records its delivery
-      // in one round trip; the other events keep their order: lock, take, then record.
-      const deliveryOnly = options.dedupeKey && !options.timerId && !options.outboxId;
-      const locked = deliveryOnly
-        ? await lockForDelivery(trx, sagaId, options.dedupeKey as string, this.clock(), sentIds)
-        : { instance: await lockInstance(trx, sagaId, sentIds), first: true };
-      const row = locked.instance;
-      if (!row) return { kind: "unknown-saga" } as const;
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const row = this.cache.get(sagaId) ?? (await this.read(sagaId));
+      if (!row) return this.counted(event, { kind: "unknown-saga" }, false);
       addToSagaContext({ saga: row.name, traceId: row.traceId });
-      if (deliveryOnly && !locked.first) return { kind: "duplicate" } as const;
-      if (options.timerId && !(await takeTimer(trx, options.timerId, this.clock()))) {
-        return { kind: "timer-gone" } as const;
-      }
-      if (options.outboxId) await deleteOutboxRow(trx, options.outboxId);
-      if (options.dedupeKey && !deliveryOnly) {
-        const first = await recordDelivery(trx, options.dedupeKey, sagaId, this.clock());
-        if (!first) return { kind: "duplicate" } as const;
-      }
-      const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash, trx);
+      const compiled = await this.deps.definitions.pinned(row.name, row.version, row.hash);
       const refused = options.refuse?.(compiled);
-      if (refused) {
-        throw OrchestratorErrors.create(OrchestratorErrorCode.replyRefused, refused, { sagaId });
+      if (refused) return this.refuse(sagaId, event, options, refused);
+      const decision = await this.decide(row, compiled, event, options);
+      const written = await this.write(row, decision.write);
+      if (written.kind === "conflict") {
+        // The statement answered with the row it found: the next attempt starts from it.
+        if (written.current && written.current.revision !== row.revision) {
+          this.cache.set(written.current);
+        } else this.cache.delete(sagaId);
+        this.metrics.writeConflicts++;
+        continue;
       }
-      const now = this.clock();
-      const span = trace.getTracer("sagaworks").startSpan(
-        `saga.transition ${event.type}`,
-        {
-          attributes: {
-            [SpanAttribute.sagaId]: sagaId,
-            [SpanAttribute.sagaName]: row.name,
-            [SpanAttribute.sagaVersion]: row.version,
-            ...("step" in event
-              ? { [SpanAttribute.step]: event.step, [SpanAttribute.attempt]: event.attempt }
-              : {}),
-          },
-        },
-        sagaTraceContext(row.traceId),
-      );
-      try {
-        const inTransition = trace.setSpan(otelContext.active(), span);
-        const result = transition(compiled, row.snapshot, event, { now, random: this.random });
-        span.setAttribute("saga.applied", result.applied);
-        span.setAttribute("saga.status", result.snapshot.status);
-        before = row.snapshot;
-        junk = !result.applied && isJunkReply(compiled, event);
-        if (!result.applied && event.type === "reply") {
-          // A reply that changes nothing (late, duplicated under another id, for another
-          // command, or naming a step this saga does not have): anyone who can write to the
-          // reply queue can send them, so only the first few reach the history; the rest are
-          // counted. The instance row is locked, so the count is exact.
-          const count = await countJunkReply(trx, sagaId);
-          if (junk) this.metrics.junkReplies++;
-          if (count > JUNK_REPLIES_IN_HISTORY) return { kind: "ignored", result } as const;
-        }
-        const history = historyEntry(result.snapshot, event, result, now, options);
-        if (!result.applied) {
-          await appendHistory(trx, result.snapshot.sagaId, history);
-          return { kind: result.refused ? "refused" : "ignored", result } as const;
-        }
-        // Envelopes are built and validated before the statement, so a bad one writes nothing.
-        // They carry the transition's context: their spans are its children.
-        const effects = otelContext.with(inTransition, () =>
-          planEffects(result.effects, {
-            snapshot: result.snapshot,
-            traceId: row.traceId,
-            routing: this.deps.routing,
-            now,
-          }),
-        );
-        written = await writeTransition(trx, {
-          snapshot: result.snapshot,
-          now,
-          instance: { kind: "update", revision: row.revision + 1 },
-          history,
-          effects,
-        });
-        return { kind: "applied", result } as const;
-      } finally {
-        span.end();
+      if (written.kind !== "written") {
+        // A duplicate failed on the inbox key after its update matched, so the entry is
+        // current; otherwise nothing was written and the entry may be behind another writer.
+        if (written.kind !== "duplicate") this.cache.delete(sagaId);
+        return this.counted(event, { kind: written.kind }, false);
       }
-    });
-    // Counted after the commit: a transaction run again after a deadlock counts once.
-    const result = "result" in outcome ? (outcome.result as TransitionResult) : undefined;
-    if (result && before) {
-      this.metrics.transition(before, event, result, this.clock());
-      this.logTransition(before, event, result);
+      this.cache.set(written.instance);
+      const { result } = decision.outcome;
+      this.metrics.transition(row.snapshot, event, result, this.clock());
+      this.logTransition(row.snapshot, event, result);
+      if (written.rows.length > 0) this.deps.onOutboxWritten(written.rows);
+      return this.counted(event, decision.outcome, decision.junk);
     }
+    throw OrchestratorErrors.create(
+      OrchestratorErrorCode.writeConflict,
+      `Saga ${sagaId} was changed by other writers ${MAX_WRITE_ATTEMPTS} times while this event was applied; it is not applied (a redelivery tries again).`,
+      { sagaId, attempts: MAX_WRITE_ATTEMPTS },
+    );
+  }
+
+  /** Reads an instance the cache does not have. */
+  private async read(sagaId: string): Promise<SagaInstance | undefined> {
+    const row = await readInstance(this.deps.db, sagaId);
+    if (row) this.cache.set(row);
+    return row;
+  }
+
+  /**
+   * A refused event writes nothing; a refused copy of a message applied before (a redelivery
+   * that has since grown stale) is a duplicate, as it was before it grew stale.
+   */
+  private async refuse(
+    sagaId: string,
+    event: SagaEvent,
+    options: ApplyOptions,
+    reason: string,
+  ): Promise<ApplyOutcome> {
+    if (options.dedupeKey && (await wasDelivered(this.deps.db.knex, options.dedupeKey))) {
+      return this.counted(event, { kind: "duplicate" }, false);
+    }
+    throw OrchestratorErrors.create(OrchestratorErrorCode.replyRefused, reason, { sagaId });
+  }
+
+  /**
+   * The pure part: runs the engine on the instance as read and says what to write. A reply
+   * that changes nothing (late, duplicated under another id, for another command, or naming a
+   * step this saga does not have) is counted on the instance; anyone who can write to the
+   * reply queue can send them, so only the first few reach the history.
+   */
+  private async decide(
+    row: SagaInstance,
+    compiled: CompiledSaga,
+    event: SagaEvent,
+    options: ApplyOptions,
+  ): Promise<Decision> {
+    const now = this.clock();
+    const span = trace.getTracer("sagaworks").startSpan(
+      `saga.transition ${event.type}`,
+      {
+        attributes: {
+          [SpanAttribute.sagaId]: row.id,
+          [SpanAttribute.sagaName]: row.name,
+          [SpanAttribute.sagaVersion]: row.version,
+          ...("step" in event
+            ? { [SpanAttribute.step]: event.step, [SpanAttribute.attempt]: event.attempt }
+            : {}),
+        },
+      },
+      sagaTraceContext(row.traceId),
+    );
+    try {
+      const result = await transitionHonouringWaitKeys(
+        this.deps.db.knex,
+        compiled,
+        row.snapshot,
+        event,
+        { now, random: this.random },
+      );
+      span.setAttribute("saga.applied", result.applied);
+      span.setAttribute("saga.status", result.snapshot.status);
+      const junk = !result.applied && isJunkReply(compiled, event);
+      const counted = !result.applied && event.type === "reply";
+      const history = historyEntry(result.snapshot, event, result, now, options);
+      const base = {
+        now,
+        dedupeKey: options.dedupeKey,
+        timerId: options.timerId,
+        outboxId: options.outboxId,
+        sentIds: [] as readonly string[],
+      };
+      if (!result.applied) {
+        const inHistory = !counted || row.junkReplies + 1 <= JUNK_REPLIES_IN_HISTORY;
+        return {
+          outcome: { kind: result.refused ? "refused" : "ignored", result },
+          junk,
+          write: {
+            ...base,
+            snapshot: undefined,
+            history: inHistory ? history : undefined,
+            junkReplies: counted ? 1 : 0,
+            effects: { rows: [], cancelled: [], scheduled: [] },
+          },
+        };
+      }
+      // Envelopes are built and validated before the statement, so a bad one writes nothing.
+      // They carry the transition's context: their spans are its children.
+      const inTransition = trace.setSpan(otelContext.active(), span);
+      const effects = otelContext.with(inTransition, () =>
+        planEffects(result.effects, {
+          snapshot: result.snapshot,
+          traceId: row.traceId,
+          routing: this.deps.routing,
+          now,
+        }),
+      );
+      return {
+        outcome: { kind: "applied", result },
+        junk,
+        write: { ...base, snapshot: result.snapshot, history, junkReplies: 0, effects },
+      };
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * Sends one write, deleting on its way the outbox rows the relay has sent (given back if the
+   * statement fails). A lost connection leaves the outcome unknown: the entry is dropped, so
+   * the next event reads the row first.
+   */
+  private async write(row: SagaInstance, write: SagaWrite): Promise<WriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const sentIds = this.deps.handOff.take();
+      try {
+        const outcome = await writeVersioned(this.deps.db, row, { ...write, sentIds });
+        this.metrics.commits++;
+        return outcome;
+      } catch (error) {
+        this.deps.handOff.giveBack(sentIds);
+        // Another saga opened the same wait key first: like a conflict, the event is decided
+        // again, and the next decision sees the key taken.
+        if (lostWaitKeyRace(error)) return { kind: "conflict", current: undefined };
+        const code = (error as { code?: string }).code ?? "";
+        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_WRITE_ATTEMPTS) {
+          this.cache.delete(row.id);
+          throw error;
+        }
+        this.deps.logger.warn({ code, attempt }, "statement aborted by Postgres; running it again");
+      }
+    }
+  }
+
+  /** Counts an outcome in the metrics and hands it back. */
+  private counted(event: SagaEvent, outcome: ApplyOutcome, junk: boolean): ApplyOutcome {
     if (event.type === "reply") {
       this.metrics.reply(
         outcome.kind === "applied"
@@ -378,11 +495,20 @@ export class SagaRuntime {
               : "ignored",
       );
     }
+    if (junk) this.metrics.junkReplies++;
     if (outcome.kind === "applied") this.metrics.applied++;
     if (outcome.kind === "ignored" || outcome.kind === "refused") this.metrics.ignored++;
     if (outcome.kind === "duplicate") this.metrics.duplicates++;
-    if (written.length > 0) this.deps.onOutboxWritten(written);
     return outcome;
+  }
+
+  /**
+   * Runs a write inside a span only within a saga's trace (a start, a reply, an HTTP answer); a
+   * timer's or an operator's write would otherwise be a trace of its own.
+   */
+  private inCommitSpan<T>(work: () => Promise<T>): Promise<T> {
+    if (!trace.getActiveSpan()) return work();
+    return inSpan("saga.transaction", { kind: SpanKind.INTERNAL }, work);
   }
 
   /** One info line per transition, so a saga can be followed with grep: from → to, and the event. */
@@ -403,37 +529,6 @@ export class SagaRuntime {
       },
       `saga ${before.status}/${before.state} → ${after.status}/${after.state}`,
     );
-  }
-
-  /**
-   * Runs `work` in a transaction, again from the start on a deadlock or serialisation failure.
-   * The transaction also deletes outbox rows the relay has sent since the last one.
-   */
-  private inTransaction<T>(work: TransactionWork<T>): Promise<T> {
-    // A span only inside a saga's trace (a start, a reply, an HTTP answer); a timer's or an
-    // operator's transaction would otherwise be a trace of its own.
-    if (!trace.getActiveSpan()) return this.transactionWithRetries(work);
-    return inSpan("saga.transaction", { kind: SpanKind.INTERNAL }, () =>
-      this.transactionWithRetries(work),
-    );
-  }
-
-  private async transactionWithRetries<T>(work: TransactionWork<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        // The hand-off gives the sent ids back if this attempt fails, and the next takes them.
-        const value = await this.deps.handOff.transactionDeletingIn(this.deps.db.knex, work);
-        this.metrics.commits++;
-        return value;
-      } catch (error) {
-        const code = (error as { code?: string }).code ?? "";
-        if (!RETRYABLE_PG_CODES.has(code) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
-        this.deps.logger.warn(
-          { code, attempt },
-          "transaction aborted by Postgres; running it again",
-        );
-      }
-    }
   }
 
   /** Loads a saga: its instance, its history (oldest first) and its parked messages. */

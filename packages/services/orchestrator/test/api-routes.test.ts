@@ -166,7 +166,8 @@ describe("the API's authentication", () => {
         .filter((method) => method !== "get")
         .map((method) => ({ method: method.toUpperCase(), path })),
     );
-    expect(writes.length).toBe(5);
+    // start, retry, skip, compensate, resolve, complete-wait, reopen-wait
+    expect(writes.length).toBe(7);
     for (const { method, path } of writes) {
       const response = await app.inject({
         method: method as "POST",

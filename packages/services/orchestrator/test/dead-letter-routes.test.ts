@@ -18,7 +18,12 @@ import { waitFor } from "@sagaworks/messaging/testing";
 import { silentLogger } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { activeWork } from "@sagaworks/saga-engine";
-import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
+import {
+  commandQueueName,
+  deadLetterQueueName,
+  outsideEventsQueueName,
+  replyQueueName,
+} from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
@@ -173,6 +178,7 @@ describe("the dead-letter view", () => {
         deadLetterQueueName(commandQueueName(env.prefix, "account")),
         orderDlq,
         deadLetterQueueName(replyQueueName(env.prefix)),
+        deadLetterQueueName(outsideEventsQueueName(env.prefix)),
       ].sort(),
     );
     expect(body.queues.find((q: { name: string }) => q.name === orderDlq)).toMatchObject({

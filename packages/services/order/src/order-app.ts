@@ -7,6 +7,7 @@ import {
   definePageCursor,
   errorResponseBody,
   pageQueryShape,
+  type Readiness,
   type ServiceApp,
   type ServiceAuth,
   storableString,
@@ -41,7 +42,7 @@ export interface OrderAppDeps {
    * Extra readiness condition (the participant started); `/ready` answers 503 while false.
    * Defaults to always ready.
    */
-  isReady?: (() => boolean) | undefined;
+  isReady?: (() => Readiness) | undefined;
 }
 
 /** An order as the API shows it. */

@@ -35,12 +35,16 @@ export async function xactCommits(stats: pg.Client | undefined): Promise<number 
   return Number(rows[0]?.n ?? Number.NaN);
 }
 
-/** Each child's Postgres round trips so far, as its query-counter.ts reports them. */
-async function pgQueries(children: Child[]): Promise<number[]> {
+/** Each child's Postgres statements and socket writes so far, as its query-counter.ts reports them. */
+async function pgQueries(children: Child[]): Promise<{ queries: number; socketWrites: number }[]> {
   return Promise.all(
     children.map(async (child) => {
       child.send({ type: "pg-queries" });
-      return (await child.message<{ queries: number }>("pg-queries", 10_000)).queries;
+      const counts = await child.message<{ queries: number; socketWrites?: number }>(
+        "pg-queries",
+        10_000,
+      );
+      return { queries: counts.queries, socketWrites: counts.socketWrites ?? 0 };
     }),
   );
 }
@@ -116,8 +120,12 @@ export async function measure(
   const peakRssMb: Record<string, number | null> = {};
   let systemCpu: number | null = 0;
   const pgQueriesPerSaga: Record<string, number> = {};
+  const pgSocketWritesPerSaga: Record<string, number> = {};
   sut.children.forEach((p, index) => {
-    pgQueriesPerSaga[p.name] = ((queriesAfter[index] ?? 0) - (queriesBefore[index] ?? 0)) / n;
+    const before = queriesBefore[index];
+    const after = queriesAfter[index];
+    pgQueriesPerSaga[p.name] = ((after?.queries ?? 0) - (before?.queries ?? 0)) / n;
+    pgSocketWritesPerSaga[p.name] = ((after?.socketWrites ?? 0) - (before?.socketWrites ?? 0)) / n;
   });
   processes.forEach((p, index) => {
     const before = cpuBefore[index];
@@ -146,6 +154,8 @@ export async function measure(
     idleCommitsPerSecond: commits ? commits.idlePerSecond : null,
     pgQueriesPerSaga,
     systemPgQueriesPerSaga: Object.values(pgQueriesPerSaga).reduce((a, b) => a + b, 0),
+    pgSocketWritesPerSaga,
+    systemPgSocketWritesPerSaga: Object.values(pgSocketWritesPerSaga).reduce((a, b) => a + b, 0),
     cpuMsPerSaga,
     systemCpuMsPerSaga: systemCpu,
     peakRssMb,

@@ -19,10 +19,14 @@ export interface PhaseResult {
   commitsPerSaga: number | null;
   /** Commit rate of the system idle after the phase (its pollers); taken off the flush wait only. */
   idleCommitsPerSecond: number | null;
-  /** Postgres round trips (pg Client.query calls) per saga by process. */
+  /** Postgres statements (pg Client.query calls) per saga by process. */
   pgQueriesPerSaga: Record<string, number>;
-  /** Postgres round trips per saga of all the system's processes. */
+  /** Postgres statements per saga of all the system's processes. */
   systemPgQueriesPerSaga: number;
+  /** Socket writes to Postgres per saga by process (pipelined statements share one). */
+  pgSocketWritesPerSaga: Record<string, number>;
+  /** Socket writes to Postgres per saga of all the system's processes. */
+  systemPgSocketWritesPerSaga: number;
   /** CPU ms per saga by process (the runner, which holds the clients, is `clients`). */
   cpuMsPerSaga: Record<string, number | null>;
   /** CPU ms per saga of the system's processes (the emulator and the clients excluded). */
@@ -88,6 +92,7 @@ export function printReport(report: RunReport, json: boolean): void {
         "SNS req/saga",
         "PG commits/saga",
         "PG queries/saga",
+        "PG socket writes/saga",
         "CPU ms/saga (system)",
         "CPU ms/saga (emulator)",
         "peak RSS MB (system)",
@@ -105,6 +110,7 @@ export function printReport(report: RunReport, json: boolean): void {
         fixed(r.snsPerSaga, 2),
         fixed(r.commitsPerSaga, 2),
         fixed(r.systemPgQueriesPerSaga, 2),
+        fixed(r.systemPgSocketWritesPerSaga, 2),
         fixed(r.systemCpuMsPerSaga, 2),
         fixed(r.cpuMsPerSaga.emulator, 2),
         fixed(
@@ -194,6 +200,23 @@ export function printReport(report: RunReport, json: boolean): void {
       ]),
     ),
   );
+  out.push("", "Postgres per saga by process (statements / socket writes):", "");
+  out.push(
+    table(
+      ["mode", "system", "in flight", "process: statements/saga / socket writes/saga"],
+      results.map((r) => [
+        modeName(r.mode),
+        r.system,
+        String(r.inFlight),
+        Object.keys(r.pgQueriesPerSaga)
+          .map(
+            (name) =>
+              `${name}: ${fixed(r.pgQueriesPerSaga[name], 2)} / ${fixed(r.pgSocketWritesPerSaga?.[name], 2)}`,
+          )
+          .join("; "),
+      ]),
+    ),
+  );
   const problems = results.filter((r) => r.unexpected > 0 || r.stoppedByDeadline);
   for (const r of problems) {
     out.push(
@@ -208,8 +231,9 @@ export function printReport(report: RunReport, json: boolean): void {
     "Latency: from the start request to the terminal event on the client's queue. Commits: " +
       "pg_stat_database.xact_commit delta of the whole database (every process, idle pollers included; " +
       "Postgres flushes these counters about once a second per connection). CPU: /proc utime+stime " +
-      "delta per process; `clients` is the runner that drives the load. PG queries: round trips " +
-      "(pg Client.query calls) counted inside each process of the system.",
+      "delta per process; `clients` is the runner that drives the load. PG queries: statements " +
+      "(pg Client.query calls) counted inside each process of the system; PG socket writes: the " +
+      "writes on pg's connection streams that carry them (pipelined statements share one).",
   );
   process.stdout.write(`${out.join("\n")}\n`);
 }

@@ -93,7 +93,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       // Its own process group: the terminal's SIGINT to the foreground group would otherwise
       // reach every child besides the stack's SIGTERM, and a second signal cuts a drain short.
       detached: true,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        // Tests ask every orchestrator, children included, to guard the saga revision.
+        ...(process.env.SAGAWORKS_TEST_REVISION_GUARD
+          ? { SAGAWORKS_TEST_REVISION_GUARD: process.env.SAGAWORKS_TEST_REVISION_GUARD }
+          : {}),
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const prefix = `[${name}]`.padEnd(16);

@@ -338,6 +338,13 @@ function absentPrefix(
         const json = contractJsonSchema(schema, "output");
         walks.push({ root: json, schema: json, from: 3 });
       }
+    } else if (step.kind === "await") {
+      for (const name of step.outcomes.success) {
+        const event = service.events?.[name];
+        if (!event) return undefined;
+        const json = contractJsonSchema(event.payload, "output");
+        walks.push({ root: json, schema: json, from: 3 });
+      }
     } else {
       if (rest[0] !== "body") return undefined;
       const endpoint = service.endpoints?.find(

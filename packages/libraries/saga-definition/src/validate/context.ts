@@ -81,8 +81,9 @@ export function skeletonOf(
     return {
       name: parsed.name,
       pivot: parsed.pivot === true,
-      readOnly: parsed.readOnly === true,
-      compensation: parsed.compensation !== undefined,
+      // A wait changes nothing: it needs no compensation before the pivot.
+      readOnly: parsed.kind === "await" || parsed.readOnly === true,
+      compensation: parsed.kind !== "await" && parsed.compensation !== undefined,
       conditional: parsed.when !== undefined || (isRecord(raw) && Object.hasOwn(raw, "when")),
     };
   }
@@ -94,7 +95,7 @@ export function skeletonOf(
   return {
     name,
     pivot: raw.pivot === true,
-    readOnly: raw.readOnly === true,
+    readOnly: raw.readOnly === true || raw.kind === "await",
     compensation: Object.hasOwn(raw, "compensation"),
     conditional: Object.hasOwn(raw, "when"),
   };

@@ -13,6 +13,7 @@ import type {
 } from "../definition-schema.ts";
 import { parseDuration } from "../duration.ts";
 import { DiagnosticCode, type JsonPath } from "../errors.ts";
+import { checkAwaitStep } from "./await.ts";
 import {
   type AnalysisContext,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -26,6 +27,10 @@ import { checkPayloadSize, checkRetry, checkStepTimeout } from "./limits.ts";
 import { checkMappingPathsOnly, checkPathsIn, checkValue } from "./paths.ts";
 
 export function checkStep(ctx: AnalysisContext, step: StepDefinition, index: number) {
+  if (step.kind === "await") {
+    checkAwaitStep(ctx, step, index);
+    return;
+  }
   const path: JsonPath = ["steps", index];
   checkRetry(ctx, step.retry, [...path, "retry"]);
   const defaultTimeout =
@@ -253,7 +258,7 @@ export function checkCompensation(
   index: number,
   service: ServiceContract,
 ) {
-  const compensation = step.compensation;
+  const compensation = step.kind === "await" ? undefined : step.compensation;
   if (!compensation) return;
   const path: JsonPath = ["steps", index, "compensation"];
   const commands = service.commands ?? {};

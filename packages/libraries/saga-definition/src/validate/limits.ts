@@ -4,6 +4,7 @@ import type { RetryPolicyDefinition, StepDefinition } from "../definition-schema
 import { formatDuration, parseDuration } from "../duration.ts";
 import { DiagnosticCode, type JsonPath } from "../errors.ts";
 import { literalByteSize } from "../mapping.ts";
+import { checkAwaitAfterPivot } from "./await.ts";
 import type { AnalysisContext } from "./context.ts";
 
 export function checkSagaTimeout(ctx: AnalysisContext) {
@@ -97,6 +98,10 @@ export function checkRetriableStep(
   pivotName: string | undefined,
 ) {
   const after = `step "${step.name}" runs after the pivot "${pivotName}"`;
+  if (step.kind === "await") {
+    checkAwaitAfterPivot(ctx, step, index, after);
+    return;
+  }
   if (step.compensation) {
     ctx.out.add(
       DiagnosticCode.retriableStepHasCompensation,

@@ -20,6 +20,7 @@ import {
   MAPPING_CONTEXT_ROOTS,
   SAGA_ID_SCHEMA,
 } from "../mapping-context.ts";
+import { eventSources } from "./await-paths.ts";
 import { mayNotHaveRun } from "./condition-facts.ts";
 import {
   type AnalysisContext,
@@ -49,6 +50,7 @@ export function checkBrokenStepPaths(ctx: AnalysisContext, raw: unknown, index: 
 /** When the target schema is unknown (unknown service or command), still check the paths. */
 export function checkMappingPathsOnly(ctx: AnalysisContext, step: StepDefinition, index: number) {
   const base: JsonPath = ["steps", index];
+  if (step.kind === "await") return;
   if (step.kind === "command") checkPathsIn(ctx, step.payload, [...base, "payload"], index, false);
   else {
     for (const part of ["params", "query", "body"] as const) {
@@ -329,6 +331,12 @@ export function resolveStepPath(
   }
   const step = ctx.steps[referenced];
   if (!step) return undefined;
+  if (step.kind === "await") {
+    const sources = eventSources(ctx, step, accessor, path);
+    if (!sources) return undefined;
+    const base = `$.steps.${stepName}.event`;
+    return lookupIn(ctx, sources, rest, text, path, base, `the success events of "${stepName}"`);
+  }
   const expected = step.kind === "command" ? "reply" : "response";
   if (accessor !== expected) {
     const example =

@@ -174,6 +174,9 @@ function forwardOutcomes(
       }
       break;
     }
+    case "await":
+      outcomes.push(...awaitOutcomes(step, samples));
+      break;
     default: {
       // A step kind this list does not know yet: only what timers can do to it is tried, and the
       // report says so, so that a new kind is never explored silently half.
@@ -184,8 +187,66 @@ function forwardOutcomes(
       });
     }
   }
-  if (step.retry.maxAttempts !== null) outcomes.push(exhausted);
+  // A wait has one attempt: its deadline (in awaitOutcomes) is what ends it.
+  if (step.retry.maxAttempts !== null && action.kind !== "await") outcomes.push(exhausted);
   outcomes.push(...deadline(saga));
+  return outcomes;
+}
+
+/**
+ * Outcomes of a wait for an outside event: each event it classifies, the same event delivered
+ * twice, a second event after the first outcome, the deadline passing, and an event after it.
+ * Neither a duplicate nor a late event may change the saga.
+ */
+function awaitOutcomes(step: CompiledStep, samples: SampleAnswers): Outcome[] {
+  const outcomes: Outcome[] = [];
+  const send = (s: SagaTest, name: string, at: { eventId?: string; key?: string } = {}) =>
+    s.event(step.name, name, sample(samples, step.name, name), at);
+  const lateAfter = (s: SagaTest, name: string, key: string | undefined, what: string) => {
+    const late = send(s, name, { eventId: `${step.name}:late`, key: key ?? "" });
+    return late.applied ? [`${what} was applied`] : [];
+  };
+  for (const name of step.outcomes.success) {
+    outcomes.push({ label: `event ${name}`, play: answered((s) => send(s, name)) });
+  }
+  const first = step.outcomes.success[0];
+  if (first !== undefined) {
+    outcomes.push({
+      label: `event ${first}, then the same event again (duplicate)`,
+      play: (s) => {
+        const key = s.waitKey(step.name);
+        send(s, first, { eventId: `${step.name}:once` });
+        const again = send(s, first, { eventId: `${step.name}:once`, key: key ?? "" });
+        return again.applied ? ["a duplicate event was applied a second time"] : [];
+      },
+    });
+    outcomes.push({
+      label: `event ${first}, then another event on the same key (late)`,
+      play: (s) => {
+        const key = s.waitKey(step.name);
+        send(s, first);
+        return lateAfter(s, step.outcomes.businessFailure[0] ?? first, key, "a late event");
+      },
+    });
+    outcomes.push({
+      label: `deadline passed, then ${first} (late)`,
+      play: (s) => {
+        const key = s.waitKey(step.name);
+        s.timeout(step.name);
+        return lateAfter(s, first, key, "an event after the deadline");
+      },
+    });
+  }
+  for (const name of step.outcomes.businessFailure) {
+    outcomes.push({
+      label: `event ${name} (business failure)`,
+      play: answered((s) => send(s, name)),
+    });
+  }
+  outcomes.push({
+    label: "deadline passed (no event)",
+    play: answered((s) => s.timeout(step.name)),
+  });
   return outcomes;
 }
 

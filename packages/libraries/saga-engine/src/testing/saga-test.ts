@@ -89,6 +89,8 @@ export class SagaTest {
   /** Armed timers by id: what the orchestrator's timer table would hold. */
   readonly timers = new Map<string, Timer>();
   private readonly random: () => number;
+  /** Events sent so far: numbers the ids of events sent without one. */
+  private eventsSent = 0;
   private readonly entries: Entry[] = [];
 
   constructor(compiled: CompiledSaga, options: SagaTestOptions = {}) {
@@ -108,6 +110,7 @@ export class SagaTest {
     copy.snapshot = this.snapshot && structuredClone(this.snapshot);
     for (const [id, timer] of this.timers) copy.timers.set(id, timer);
     copy.entries.push(...this.entries);
+    copy.eventsSent = this.eventsSent;
     return copy;
   }
 
@@ -204,6 +207,44 @@ export class SagaTest {
       status,
       body,
     });
+  }
+
+  /**
+   * An outside event for the wait of await step `step`, on the key it waits on (or `at.key`).
+   * Each event gets a fresh id unless `at.eventId` repeats one. The engine applies an event only
+   * to the open wait it correlates with, so one sent after the wait's outcome (late) or again
+   * after it applied (a duplicate) changes nothing; the orchestrator's inbox also drops a
+   * repeated id before the engine sees it.
+   */
+  event(
+    step: string,
+    name: string,
+    payload: JsonValue = {},
+    at: { eventId?: string; key?: string } = {},
+  ): TransitionResult {
+    const compiledStep = this.compiled.steps.find((candidate) => candidate.name === step);
+    if (compiledStep?.action.kind !== "await") {
+      throw new Error(`Cannot send event ${name} to ${step}: it is not an await step.`);
+    }
+    const key =
+      at.key ??
+      this.pendingFor(step, false, `send event ${name}`).wait?.key ??
+      "(no key: the step is not waiting)";
+    this.eventsSent += 1;
+    return this.send({
+      type: "outside-event",
+      eventId: at.eventId ?? `${step}:${name}:${this.eventsSent}`,
+      service: compiledStep.service,
+      name,
+      key,
+      payload,
+    });
+  }
+
+  /** The key an await step waits on now (undefined when it does not wait). */
+  waitKey(step: string): string | undefined {
+    const pending = this.waitingOn();
+    return pending?.step === step ? pending.wait?.key : undefined;
   }
 
   /** An HTTP step's call that got no answer (connection refused, reset…). */
@@ -361,6 +402,8 @@ export class SagaTest {
         label = effect.compensation ? `compensate:${effect.step}` : effect.step;
       } else if (effect.type === "call-http" && effect.attempt === 1) {
         label = effect.step;
+      } else if (effect.type === "publish-event" && effect.name === "saga.step.waiting") {
+        label = effect.step ?? undefined;
       } else if (effect.type === "finish") {
         label = effect.status;
       } else if (effect.type === "publish-event" && effect.name === "saga.needs-intervention") {

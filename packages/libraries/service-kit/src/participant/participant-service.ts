@@ -43,6 +43,7 @@ import {
   replyQueueName,
 } from "@sagaworks/topology";
 import type { z } from "zod";
+import { queueReadiness } from "../readiness.ts";
 import {
   type ListenableApp,
   type ProcessStartup,
@@ -51,7 +52,7 @@ import {
   runService,
   type StartedService,
 } from "../run-service.ts";
-import type { ServiceApp } from "../service-app.ts";
+import type { Readiness, ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
 /** The participant options a service passes on as they are; the SDK documents each. */
@@ -125,7 +126,7 @@ export interface ParticipantServiceDefinition {
   createApp: (deps: {
     db: Database;
     logger: Logger;
-    isReady: () => boolean;
+    isReady: () => Readiness;
     auth: ServiceAuth;
     /** The process's registry; undefined: the app serves one of its own. */
     metrics: MetricsRegistry | undefined;
@@ -182,7 +183,7 @@ export async function startParticipantService(
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
     auth: deps.auth,
     metrics: deps.metrics,
   });

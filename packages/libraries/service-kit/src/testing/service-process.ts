@@ -14,14 +14,22 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `node <main>` with only PATH and the given environment, collecting its JSON log lines.
+ * Starts `node <main>` with only PATH (and the test run's revision guard) and the given environment, collecting its JSON log lines.
  * For tests of a service as operators run it; call `stop()` (or kill `child`) afterwards.
  * `SAGAWORKS_ENV` defaults to `dev` (the embedded fallbacks); pass `SAGAWORKS_ENV: ""` to test
  * the production defaults.
  */
 export function startServiceProcess(main: string, env: Record<string, string>): ServiceProcess {
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", SAGAWORKS_ENV: "dev", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      SAGAWORKS_ENV: "dev",
+      // Test runs ask every orchestrator, children included, to guard the saga revision.
+      ...(process.env.SAGAWORKS_TEST_REVISION_GUARD
+        ? { SAGAWORKS_TEST_REVISION_GUARD: process.env.SAGAWORKS_TEST_REVISION_GUARD }
+        : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines: Record<string, unknown>[] = [];

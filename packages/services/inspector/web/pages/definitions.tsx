@@ -1,5 +1,5 @@
 // Every stored definition: its graph, its steps with their policies, its input schema and hash.
-import type { CompiledRetryPolicy, CompiledStep } from "@sagaworks/saga-definition";
+import type { CompiledRetryPolicy, CompiledStep, MappingExpr } from "@sagaworks/saga-definition";
 import { type DefinitionSummary, getDefinition, listDefinitions } from "../api.ts";
 import { ErrorNote, JsonDetails, Section } from "../components.tsx";
 import { formatDuration } from "../format.ts";
@@ -18,7 +18,19 @@ function retryText(retry: CompiledRetryPolicy): string {
   return `${attempts}${delays}${never}`;
 }
 
+/** A compiled path (`{ ref: ["input", "paymentId"] }`) as written: `$.input.paymentId`. */
+function pathText(expr: MappingExpr): string {
+  if (!("ref" in expr)) return "(literal)";
+  return `$${expr.ref.map((part) => (typeof part === "number" ? `[${part}]` : `.${part}`)).join("")}`;
+}
+
 function actionText(step: CompiledStep): string {
+  if (step.action.kind === "await") {
+    // A wait: the events it takes, the key it waits on, and what its deadline (the timeout
+    // column) does.
+    const events = [...step.outcomes.success, ...step.outcomes.businessFailure].join(" | ");
+    return `${step.service} → ${events}, on key ${pathText(step.action.correlation)}; at the deadline: ${step.action.onDeadline}`;
+  }
   return step.action.kind === "command"
     ? `${step.service} ← ${step.action.command}`
     : `${step.service} ← ${step.action.method} ${step.action.path}`;

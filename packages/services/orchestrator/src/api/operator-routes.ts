@@ -47,14 +47,24 @@ const compensateBody = operatorBody.extend({
     .optional(),
 });
 
-/** The operator actions `POST /sagas/:id/{retry,skip,compensate,resolve}`, each audited. */
+const completeWaitBody = operatorBody.extend({
+  event: storableString().regex(/^[A-Z][A-Za-z0-9]*$/, "name the event, e.g. PaymentCaptured"),
+  payload: z.record(storableString(), storableJson(), {
+    message: "must be the event's payload object (later steps read it)",
+  }),
+});
+
+/**
+ * The operator actions `POST /sagas/:id/{retry,skip,compensate,resolve,complete-wait,reopen-wait}`,
+ * each audited.
+ */
 export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = async (
   app,
   options,
 ) => {
   app.addHook("onRequest", bearerAuth(options.apiToken));
   const route = <Body extends z.ZodType>(
-    action: "retry" | "skip" | "compensate" | "resolve",
+    action: "retry" | "skip" | "compensate" | "resolve" | "complete-wait" | "reopen-wait",
     body: Body,
     description: string,
     toEvent: (body: z.infer<Body>) => SagaEvent,
@@ -124,6 +134,32 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = asyn
       reason: b.reason,
       expected: b.expected,
       ...(b.pivotOutcome ? { pivotOutcome: b.pivotOutcome } : {}),
+    }),
+  );
+  route(
+    "complete-wait",
+    completeWaitBody,
+    `Complete an await step's wait by hand, as if \`event\` had arrived with \`payload\`: its outcome (success or business failure) applies, and later steps read the payload. Also completes a wait whose deadline parked the saga; refused when the saga waits for no event (NOT_WAITING) or not for this one (EVENT_NOT_WAITED_FOR).${moved}`,
+    (b) => ({
+      type: "operator",
+      action: "complete-wait",
+      actor: b.actor,
+      reason: b.reason,
+      event: b.event,
+      payload: b.payload as JsonValue,
+      expected: b.expected,
+    }),
+  );
+  route(
+    "reopen-wait",
+    operatorBody,
+    `Open again an await step's wait that its deadline closed and parked the saga, with a fresh deadline (the next attempt); refused while it is still open (WAIT_STILL_OPEN).${moved}`,
+    (b) => ({
+      type: "operator",
+      action: "reopen-wait",
+      actor: b.actor,
+      reason: b.reason,
+      expected: b.expected,
     }),
   );
   route(

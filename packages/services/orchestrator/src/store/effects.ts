@@ -34,6 +34,7 @@ const STEP_LEVEL_EVENTS: ReadonlySet<string> = new Set([
   "saga.step.retrying",
   "saga.step.compensated",
   "saga.step.not-taken",
+  "saga.step.waiting",
 ]);
 
 /** Whether the lifecycle event `name` is published under these routing settings. */

@@ -1,21 +1,8 @@
 // Every statement on saga_inbox.
 import type { Knex } from "@sagaworks/platform";
 
-/**
- * Records a delivered message's id in `trx`; false when it was recorded before (a duplicate).
- * The primary key makes a concurrent copy wait for the first transaction and then insert
- * nothing, so a reply is applied once whatever replica receives it.
- */
-export async function recordDelivery(
-  trx: Knex,
-  messageId: string,
-  sagaId: string,
-  now: Date,
-): Promise<boolean> {
-  const inserted = await trx("saga_inbox")
-    .insert({ message_id: messageId, saga_id: sagaId, received_at: now })
-    .onConflict("message_id")
-    .ignore()
-    .returning("message_id");
-  return inserted.length > 0;
+/** Whether a message id was recorded (a refused copy of an applied message is a duplicate). */
+export async function wasDelivered(knex: Knex, messageId: string): Promise<boolean> {
+  const row = await knex("saga_inbox").where({ message_id: messageId }).first("message_id");
+  return row !== undefined;
 }

@@ -47,7 +47,8 @@ export interface SagaListQuery {
   after?: SagaPosition | undefined;
 }
 
-interface InstanceColumns {
+/** A saga_instances row as Postgres returns it. */
+export interface InstanceColumns {
   id: string;
   saga_name: string;
   saga_version: number;
@@ -63,7 +64,8 @@ interface InstanceColumns {
   updated_at: Date | string;
 }
 
-function toInstance(row: InstanceColumns): SagaInstance {
+/** The one mapping from a saga_instances row to a {@link SagaInstance}. */
+export function toInstance(row: InstanceColumns): SagaInstance {
   return {
     id: row.id,
     name: row.saga_name,
@@ -81,43 +83,6 @@ function toInstance(row: InstanceColumns): SagaInstance {
   };
 }
 
-/** Inserts a new instance (revision 1); a second one with the same idempotency key fails 23505. */
-export async function insertInstance(
-  trx: Knex,
-  instance: {
-    snapshot: SagaSnapshot;
-    idempotencyKey: string | null;
-    traceId: string;
-    now: Date;
-  },
-): Promise<void> {
-  await trx("saga_instances").insert(newInstanceColumns(instance));
-}
-
-/** The columns of a new instance (revision 1). */
-export function newInstanceColumns(instance: {
-  snapshot: SagaSnapshot;
-  idempotencyKey: string | null;
-  traceId: string;
-  now: Date;
-}): Record<string, unknown> {
-  const { snapshot, now } = instance;
-  return {
-    id: snapshot.sagaId,
-    saga_name: snapshot.sagaName,
-    saga_version: snapshot.sagaVersion,
-    saga_hash: snapshot.sagaHash,
-    status: snapshot.status,
-    state: snapshot.state,
-    snapshot: JSON.stringify(snapshot),
-    revision: 1,
-    idempotency_key: instance.idempotencyKey,
-    trace_id: instance.traceId,
-    created_at: now,
-    updated_at: now,
-  };
-}
-
 /** The id of the saga started with this idempotency key, if any. */
 export async function findIdByIdempotencyKey(knex: Knex, key: string): Promise<string | undefined> {
   const row = (await knex("saga_instances").where({ idempotency_key: key }).first("id")) as
@@ -127,56 +92,15 @@ export async function findIdByIdempotencyKey(knex: Knex, key: string): Promise<s
 }
 
 /**
- * Reads an instance and locks its row until `trx` ends (`FOR UPDATE`). Every write to a saga
- * takes this lock first, so two replicas applying events to one saga run one after the other.
+ * Reads an instance and locks its row until `trx` ends (`FOR UPDATE`), for a writer that needs
+ * several statements (the outbox's parking). The runtime's version-checked write waits on this
+ * lock and then finds the revision bumped, so it reads the saga again.
  */
-export async function lockInstance(
-  trx: Knex,
-  id: string,
-  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
-  sentIds: readonly string[] = [],
-): Promise<SagaInstance | undefined> {
-  const query = trx("saga_instances");
-  if (sentIds.length > 0) query.with("sent", trx("saga_outbox").whereIn("id", sentIds).delete());
-  const row = (await query.where({ id }).forUpdate().first()) as InstanceColumns | undefined;
+export async function lockInstance(trx: Knex, id: string): Promise<SagaInstance | undefined> {
+  const row = (await trx("saga_instances").where({ id }).forUpdate().first()) as
+    | InstanceColumns
+    | undefined;
   return row ? toInstance(row) : undefined;
-}
-
-/**
- * Locks an instance and records a delivered message's id in saga_inbox, in one round trip (the
- * reply path's first two statements, which every reply pays). `first` is false when the id was
- * recorded before (a duplicate); nothing is recorded for an unknown saga. As with separate
- * statements, a concurrent copy of the message waits on the inbox key or on the row lock until
- * the first transaction ends, and then finds the id recorded, so a reply is applied once.
- */
-export async function lockForDelivery(
-  trx: Knex,
-  id: string,
-  messageId: string,
-  now: Date,
-  /** Sent saga_outbox rows to delete in the same statement (the relay's hand-off). */
-  sentIds: readonly string[] = [],
-): Promise<{ instance: SagaInstance | undefined; first: boolean }> {
-  const sent =
-    sentIds.length > 0
-      ? `sent AS (DELETE FROM saga_outbox WHERE id IN (${sentIds.map(() => "?").join(", ")})), `
-      : "";
-  const result = (await trx.raw(
-    `WITH ${sent}delivery AS (
-       INSERT INTO saga_inbox (message_id, saga_id, received_at)
-       SELECT ?::text, ?::uuid, ?::timestamptz
-       WHERE EXISTS (SELECT 1 FROM saga_instances WHERE id = ?::uuid)
-       ON CONFLICT (message_id) DO NOTHING
-       RETURNING message_id
-     )
-     SELECT saga_instances.*, EXISTS (SELECT 1 FROM delivery) AS first_delivery
-     FROM saga_instances WHERE id = ?::uuid FOR UPDATE`,
-    [...sentIds, messageId, id, now, id, id],
-  )) as { rows: (InstanceColumns & { first_delivery: boolean })[] };
-  const row = result.rows[0];
-  return row
-    ? { instance: toInstance(row), first: row.first_delivery }
-    : { instance: undefined, first: false };
 }
 
 /** Reads an instance without a lock. */
@@ -185,7 +109,7 @@ export async function getInstance(knex: Knex, id: string): Promise<SagaInstance 
   return row ? toInstance(row) : undefined;
 }
 
-/** Writes a new snapshot of a locked instance. */
+/** Writes a new snapshot of a locked instance (at `revision`: one more than it had). */
 export async function saveSnapshot(
   trx: Knex,
   snapshot: SagaSnapshot,
@@ -194,31 +118,13 @@ export async function saveSnapshot(
 ): Promise<void> {
   await trx("saga_instances")
     .where({ id: snapshot.sagaId })
-    .update(snapshotColumns(snapshot, revision, now));
-}
-
-/** The columns a new snapshot of an instance changes. */
-export function snapshotColumns(
-  snapshot: SagaSnapshot,
-  revision: number,
-  now: Date,
-): Record<string, unknown> {
-  return {
-    status: snapshot.status,
-    state: snapshot.state,
-    snapshot: JSON.stringify(snapshot),
-    revision,
-    updated_at: now,
-  };
-}
-
-/** Counts one more junk reply on a locked instance; returns the new count. */
-export async function countJunkReply(trx: Knex, id: string): Promise<number> {
-  const [row] = (await trx("saga_instances")
-    .where({ id })
-    .increment("junk_replies", 1)
-    .returning("junk_replies")) as { junk_replies: number }[];
-  return row?.junk_replies ?? 0;
+    .update({
+      status: snapshot.status,
+      state: snapshot.state,
+      snapshot: JSON.stringify(snapshot),
+      revision,
+      updated_at: now,
+    });
 }
 
 /** Sagas newest first, filtered; `limit` rows at most. */

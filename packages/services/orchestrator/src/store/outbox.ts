@@ -129,16 +129,6 @@ export function isHttpRow(row: SagaOutboxRow): boolean {
   return row.kind === "http";
 }
 
-/** Deletes rows the relay has sent (its hand-off) in a transaction with no statement to fold them into. */
-export async function deleteSentRows(trx: Knex, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await trx("saga_outbox").whereIn("id", ids).delete();
-}
-
-/** Deletes one outbox row (an HTTP call whose answer is being applied). */
-export async function deleteOutboxRow(trx: Knex, id: string): Promise<void> {
-  await trx("saga_outbox").where({ id }).delete();
-}
-
 /**
  * Claims up to `limit` due HTTP calls and leases each for its timeout plus `marginMs`, in one
  * statement: SKIP LOCKED keeps replicas off each other's rows, and if this process dies mid-call

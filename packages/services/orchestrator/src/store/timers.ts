@@ -22,25 +22,6 @@ function toTimer(row: TimerColumns): SagaTimer {
   return { id: row.id, sagaId: row.saga_id, fireAt: new Date(row.fire_at), event: row.event };
 }
 
-/**
- * Takes a timer that fired, if it is still armed and still due at `now`: locks it, then deletes
- * it in `trx`. Called after the instance lock (lock order: instance, then its timers), so the
- * reply path and the timer path cannot deadlock; another replica that fired the same timer finds
- * it gone.
- */
-export async function takeTimer(trx: Knex, id: string, now: Date): Promise<boolean> {
-  // One statement: DELETE locks the row as SELECT … FOR UPDATE did, and a replica that fired
-  // the same timer waits for this transaction, then deletes nothing. The due time is checked
-  // again: a poller that read the row earlier may find it armed again under the same id for a
-  // later time (an operator's retry re-arms the deadline), and must leave that one alone.
-  const taken = await trx("saga_timers")
-    .where({ id })
-    .andWhere("fire_at", "<=", now)
-    .delete()
-    .returning("id");
-  return taken.length > 0;
-}
-
 /** Deletes timers (cancelled ones). */
 export async function deleteTimers(trx: Knex, ids: readonly string[]): Promise<void> {
   if (ids.length > 0) await trx("saga_timers").whereIn("id", ids).delete();
@@ -49,12 +30,7 @@ export async function deleteTimers(trx: Knex, ids: readonly string[]): Promise<v
 /** Arms timers; one armed again keeps the new time and event. */
 export async function upsertTimers(trx: Knex, timers: readonly SagaTimer[]): Promise<void> {
   if (timers.length === 0) return;
-  await upsertTimersQuery(trx, timers);
-}
-
-/** The statement that arms timers (for callers that combine it with others). */
-export function upsertTimersQuery(trx: Knex, timers: readonly SagaTimer[]) {
-  return trx("saga_timers")
+  await trx("saga_timers")
     .insert(
       timers.map((timer) => ({
         id: timer.id,

@@ -1,0 +1,143 @@
+// Named statements on a pipelined connection: the hot path's way to Postgres, beside knex.
+import pg from "pg";
+
+/** What a statement answers: its rows, columns by name. */
+export interface StatementResult<Row> {
+  rows: Row[];
+}
+
+/** Runs one named statement of fixed text in autocommit; see {@link Database.statement}. */
+export type RunStatement = <Row = Record<string, unknown>>(
+  name: string,
+  text: string,
+  values: readonly unknown[],
+) => Promise<StatementResult<Row>>;
+
+interface Pending {
+  name: string;
+  text: string;
+  values: readonly unknown[];
+  resolve: (result: StatementResult<never>) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One pg connection in pipeline mode: statements asked for in the same turn of the event loop go
+ * out in one socket write (the stream is corked around them), each with its own Sync, so each is
+ * its own autocommit statement and one failing leaves the others alone. A named statement is
+ * parsed and planned once per connection (pg remembers which names it has prepared).
+ *
+ * One connection serves every caller: Postgres runs one connection's statements one after the
+ * other, so a statement waiting on a row lock holds up those behind it. The statements sent here
+ * are short single-row writes that never wait on this process's other work, so that wait is as
+ * short as the other writer's.
+ *
+ * A lost connection fails the statements written on it (their outcome is unknown: the caller
+ * must read before it writes again) and the next statement opens a new one.
+ */
+export class StatementPipe {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly connectionString: string;
+  private readonly schema: string;
+
+  constructor(connectionString: string, schema: string) {
+    this.connectionString = connectionString;
+    this.schema = schema;
+  }
+
+  readonly run: RunStatement = <Row>(
+    name: string,
+    text: string,
+    values: readonly unknown[],
+  ): Promise<StatementResult<Row>> =>
+    new Promise<StatementResult<Row>>((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error("the database is closed"));
+        return;
+      }
+      this.queue.push({
+        name,
+        text,
+        values,
+        resolve: resolve as (result: StatementResult<never>) => void,
+        reject,
+      });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // setImmediate, not a microtask: writers woken by the same batch of I/O all get in.
+        setImmediate(() => void this.flush());
+      }
+    });
+
+  /** The open connection, opening one when there is none (or the last one broke). */
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      pipeline: true,
+      // The same schema knex's connections resolve unqualified names in.
+      options: `-c search_path=${this.schema}`,
+    } as pg.ClientConfig);
+    const drop = () => {
+      if (this.client === client) this.client = undefined;
+    };
+    // An error event (the server went away) fails the statements in flight; the next one reconnects.
+    client.on("error", drop);
+    client.on("end", drop);
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let client: pg.Client;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    const stream = (client as unknown as { connection: { stream: NodeJS.WritableStream } })
+      .connection.stream as unknown as { cork(): void; uncork(): void };
+    stream.cork();
+    try {
+      for (const item of batch) {
+        client
+          .query({ name: item.name, text: item.text, values: item.values as unknown[] })
+          .then((result) => item.resolve({ rows: result.rows as never[] }), item.reject);
+      }
+    } finally {
+      stream.uncork();
+    }
+  }
+
+  /** Ends the connection once the statements already asked for are answered. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.scheduled || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    const client = this.client ?? (await this.connecting?.catch(() => undefined));
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  /** Test hook: the socket of the open connection, to cut it as a crash would. */
+  socket(): { destroy(): void } | undefined {
+    return (this.client as unknown as { connection?: { stream?: { destroy(): void } } })?.connection
+      ?.stream;
+  }
+}

@@ -1,0 +1,191 @@
+// The version-checked commit path across orchestrator processes, on real Postgres (PGlite lives
+// inside one process; without DATABASE_URL these are reported as skipped): three replicas with
+// their own instance caches on one saga table, and a replica killed between a write that
+// committed and the acknowledgement of the reply that caused it.
+import type { ChildProcess } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { startServiceProcess } from "@sagaworks/service-kit/testing";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  API_TOKEN,
+  definitionsDir,
+  orderInput,
+  shopAnswers,
+  startCustomerServer,
+  startParticipant,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const killAfterWrite = pathToFileURL(
+  fileURLToPath(new URL("./kill-after-write.ts", import.meta.url)),
+);
+
+interface Replica {
+  address: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function spawnOrchestrator(
+  env: TestEnv,
+  customerUrl: string,
+  extra: Record<string, string> = {},
+): Promise<Replica> {
+  const started = startServiceProcess(mainPath, {
+    DATABASE_URL: process.env.DATABASE_URL ?? "",
+    ORCHESTRATOR_DB_SCHEMA: env.db.schema,
+    AWS_ENDPOINT_URL: inject("brokerEndpoint"),
+    SAGAWORKS_ENV_PREFIX: env.prefix,
+    ORCHESTRATOR_API_TOKEN: API_TOKEN,
+    ORCHESTRATOR_PORT: "0",
+    SAGA_DEFINITIONS_DIR: definitionsDir,
+    SERVICE_URLS: `customer=${customerUrl}`,
+    REPLY_CONCURRENCY: "20",
+    LOG_LEVEL: "info",
+    ...extra,
+  });
+  const address = await started.ready("orchestrator", 60_000);
+  return {
+    address,
+    child: started.child,
+    async stop() {
+      await started.stop();
+    },
+  };
+}
+
+async function startSaga(replica: Replica, input: unknown): Promise<string> {
+  const response = await fetch(`${replica.address}/sagas/create-order`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ input }),
+  });
+  if (response.status !== 201)
+    throw new Error(`start failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { sagaId: string }).sagaId;
+}
+
+async function completed(env: TestEnv): Promise<number> {
+  const [row] = (await env.db.knex("saga_instances").where({ status: "completed" }).count({
+    n: "*",
+  })) as { n: string }[];
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Sagas whose answers were not applied exactly once per step (create-order has four), or whose
+ * revision is not the number of its history entries (one per write).
+ */
+async function miscounted(env: TestEnv): Promise<unknown[]> {
+  const twice = await env.db
+    .knex("saga_history")
+    .select("saga_id")
+    .count({ n: "*" })
+    .where({ applied: true })
+    .whereIn("event_type", ["reply", "http-response"])
+    .groupBy("saga_id")
+    .havingRaw("count(*) <> 4");
+  const revisions = await env.db.knex.raw(
+    `select i.id from saga_instances i
+     where i.revision <> (select count(*) from saga_history h where h.saga_id = i.id)`,
+  );
+  return [...twice, ...revisions.rows];
+}
+
+describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real Postgres)", () => {
+  let customer: Awaited<ReturnType<typeof startCustomerServer>>;
+  const stops: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    customer = await startCustomerServer();
+  });
+  afterAll(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+    await customer.close();
+  });
+
+  it("three replicas run 150 sagas with every reply sent twice and apply each once", {
+    timeout: 240_000,
+  }, async () => {
+    const env = await testEnv("three replicas");
+    stops.push(() => env.close());
+    const replicas: Replica[] = [];
+    for (let i = 0; i < 3; i++) replicas.push(await spawnOrchestrator(env, customer.url));
+    for (const replica of replicas) stops.push(() => replica.stop());
+    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
+    const order = await startParticipant(env, "order", answers.order, { duplicateReplies: true });
+    const account = await startParticipant(env, "account", answers.account, {
+      duplicateReplies: true,
+    });
+    stops.push(
+      () => order.consumer.stop(),
+      () => account.consumer.stop(),
+    );
+    const total = 150;
+    for (let i = 0; i < total; i += 25) {
+      await Promise.all(
+        Array.from({ length: 25 }, (_, j) =>
+          startSaga(replicas[(i + j) % 3] as Replica, orderInput(`t-${i + j}`, 100)),
+        ),
+      );
+    }
+    await waitFor(async () => (await completed(env)) === total, {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      description: `${total} sagas completed`,
+    });
+    expect(await miscounted(env)).toEqual([]);
+    const metrics = await Promise.all(
+      replicas.map(
+        async (r) =>
+          (await (await fetch(`${r.address}/metrics.json`)).json()) as {
+            applied: number;
+            duplicates: number;
+          },
+      ),
+    );
+    for (const m of metrics) expect(m.applied).toBeGreaterThan(0);
+    expect(metrics.reduce((sum, m) => sum + m.duplicates, 0)).toBeGreaterThan(0);
+  });
+
+  it("a replica killed after a write committed and before its reply was acknowledged loses nothing and applies nothing twice", {
+    timeout: 240_000,
+  }, async () => {
+    const env = await testEnv("kill after write");
+    stops.push(() => env.close());
+    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
+    // Dies the moment its 30th version-checked write has committed, before it is answered.
+    const doomed = await spawnOrchestrator(env, customer.url, {
+      NODE_OPTIONS: `--import=${killAfterWrite.href}`,
+      KILL_AFTER_WRITES: "30",
+    });
+    const order = await startParticipant(env, "order", answers.order);
+    const account = await startParticipant(env, "account", answers.account);
+    stops.push(
+      () => order.consumer.stop(),
+      () => account.consumer.stop(),
+    );
+    const total = 40;
+    await Promise.all(
+      Array.from({ length: total }, (_, i) => startSaga(doomed, orderInput(`w-${i}`, 100))),
+    );
+    await waitFor(async () => doomed.child.signalCode === "SIGKILL", {
+      timeoutMs: 60_000,
+      description: "the replica to die after its 30th write",
+    });
+    await doomed.stop();
+    expect(await completed(env)).toBeLessThan(total);
+
+    // The reply whose write committed comes back after its visibility timeout, to a new replica.
+    const survivor = await spawnOrchestrator(env, customer.url);
+    stops.push(() => survivor.stop());
+    await waitFor(async () => (await completed(env)) === total, {
+      timeoutMs: 180_000,
+      intervalMs: 500,
+      description: `${total} sagas completed after the kill`,
+    });
+    expect(await miscounted(env)).toEqual([]);
+  });
+});
