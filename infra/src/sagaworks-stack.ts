@@ -15,6 +15,7 @@ import {
   aws_sqs as sqs,
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { InfraErrorCode, InfraErrors } from "./errors.ts";
 
 /** What the stack is built from: the derived topology and the deployables list. */
 export interface SagaworksStackProps extends StackProps {
@@ -77,7 +78,10 @@ export class SagaworksStack extends Stack {
     for (const spec of topology.queues) {
       const dlq = spec.deadLetterQueue ? this.queues.get(spec.deadLetterQueue) : undefined;
       if (spec.deadLetterQueue && !dlq) {
-        throw new Error(`queue ${spec.name}: its DLQ ${spec.deadLetterQueue} is not defined first`);
+        throw InfraErrors.create(
+          InfraErrorCode.topologyUnsupported,
+          `queue ${spec.name}: its DLQ ${spec.deadLetterQueue} is not defined first`,
+        );
       }
       const seconds = (name: string) => {
         const value = spec.attributes[name];
@@ -131,7 +135,12 @@ export class SagaworksStack extends Stack {
     for (const spec of topology.subscriptions) {
       const topic = this.topics.get(spec.topic);
       const queue = this.queues.get(spec.queue);
-      if (!topic || !queue) throw new Error(`subscription ${spec.topic} -> ${spec.queue}: unknown`);
+      if (!topic || !queue) {
+        throw InfraErrors.create(
+          InfraErrorCode.topologyUnsupported,
+          `subscription ${spec.topic} -> ${spec.queue}: unknown`,
+        );
+      }
       topic.addSubscription(
         new snsSubscriptions.SqsSubscription(queue, {
           rawMessageDelivery: spec.rawMessageDelivery,
@@ -216,7 +225,12 @@ export class SagaworksStack extends Stack {
 
   private queue(name: string): sqs.Queue {
     const queue = this.queues.get(name);
-    if (!queue) throw new Error(`queue ${name} is not in the stack`);
+    if (!queue) {
+      throw InfraErrors.create(
+        InfraErrorCode.topologyUnsupported,
+        `queue ${name} is not in the stack`,
+      );
+    }
     return queue;
   }
 }
@@ -226,7 +240,10 @@ function filterPolicyOf(policy: Record<string, unknown>): Record<string, sns.Sub
   const filters: Record<string, sns.SubscriptionFilter> = {};
   for (const [attribute, values] of Object.entries(policy)) {
     if (!Array.isArray(values) || !values.every((v) => typeof v === "string")) {
-      throw new Error(`filter policy on ${attribute}: only lists of strings are supported`);
+      throw InfraErrors.create(
+        InfraErrorCode.topologyUnsupported,
+        `filter policy on ${attribute}: only lists of strings are supported`,
+      );
     }
     filters[attribute] = sns.SubscriptionFilter.stringFilter({ allowlist: values });
   }

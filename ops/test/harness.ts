@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type Logger, silentLogger } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 

@@ -3,8 +3,8 @@
 // system exposes: the whole back end runs, sagas go through it, every process's /metrics is
 // scraped and read by a strict exposition-format parser.
 import { readFileSync } from "node:fs";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {

@@ -1,6 +1,6 @@
-// What gets built into an image and deployed. infra/ (ECR repositories, IAM roles, Helm chart)
-// and ops/ci (change detection, ECR push, GitOps bump) both read this list, so a deployable is
-// added in one place and cannot be known to one side only.
+// What gets built into an image and deployed. infra/ (ECR repositories, IAM roles, Helm chart),
+// ops/ci (change detection, ECR push, GitOps bump), the stack and the benchmark all read this
+// list, so a deployable is added in one place and cannot be known to one side only.
 
 /** One process that ships as its own image. */
 export interface Deployable {
@@ -17,33 +17,54 @@ export interface Deployable {
 /** Names of the deployables, as a union. */
 export type DeployableName = "orchestrator" | "order" | "account" | "customer";
 
-/** Every deployable, in start order (the orchestrator first: it owns the saga tables). */
-export const DEPLOYABLES: readonly Deployable[] = [
-  {
+/** Each deployable by name: a record, so that looking one up cannot miss. */
+const BY_NAME: { readonly [name in DeployableName]: Deployable } = {
+  orchestrator: {
     name: "orchestrator",
     workspacePackage: "@sagaworks/orchestrator",
     path: "packages/services/orchestrator",
     port: 3000,
   },
-  {
+  order: {
     name: "order",
     workspacePackage: "@sagaworks/order-service",
     path: "packages/services/order",
     port: 3001,
   },
-  {
+  account: {
     name: "account",
     workspacePackage: "@sagaworks/account-service",
     path: "packages/services/account",
     port: 3002,
   },
-  {
+  customer: {
     name: "customer",
     workspacePackage: "@sagaworks/customer-service",
     path: "packages/services/customer",
     port: 3003,
   },
+};
+
+/** Every deployable, in start order (the orchestrator first: it owns the saga tables). */
+export const DEPLOYABLES: readonly Deployable[] = [
+  BY_NAME.orchestrator,
+  BY_NAME.order,
+  BY_NAME.account,
+  BY_NAME.customer,
 ];
+
+/** The deployable of this name. */
+export function deployable(name: DeployableName): Deployable {
+  return BY_NAME[name];
+}
+
+/**
+ * A deployable's entry point relative to the repository root: what the stack and the benchmark
+ * run with `node`, and what the image build bundles.
+ */
+export function deployableMain(name: DeployableName): string {
+  return `${deployable(name).path}/src/main.ts`;
+}
 
 /** The ECR repository of a deployable: `sagaworks/<name>`. */
 export function imageRepositoryName(name: DeployableName): string {

@@ -2,8 +2,9 @@ import { spawn } from "node:child_process";
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Deployable } from "@sagaworks/deployables";
+import { type Deployable, deployableMain } from "@sagaworks/deployables";
 import { build, type Plugin } from "esbuild";
+import { InfraErrorCode, InfraErrors } from "../errors.ts";
 
 /** The repository root. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -47,7 +48,7 @@ export async function buildDeployFolder(
     root,
   );
   await build({
-    entryPoints: [join(root, deployable.path, "src/main.ts")],
+    entryPoints: [join(root, deployableMain(deployable.name))],
     outfile: join(outDir, DEPLOY_ENTRY),
     bundle: true,
     platform: "node",
@@ -102,7 +103,12 @@ function run(command: string, args: string[], cwd: string): Promise<void> {
     child.on("close", (code) =>
       code === 0
         ? resolve()
-        : reject(new Error(`${command} ${args.join(" ")} exited with ${code}:\n${output}`)),
+        : reject(
+            InfraErrors.create(
+              InfraErrorCode.imageBuildFailed,
+              `${command} ${args.join(" ")} exited with ${code}:\n${output}`,
+            ),
+          ),
     );
   });
 }

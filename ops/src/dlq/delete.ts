@@ -13,6 +13,7 @@ import {
   selected,
   Verdict,
 } from "@sagaworks/dead-letters";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import {
   type EntryInput,
@@ -123,7 +124,11 @@ export async function deleteMessages(
 ): Promise<DeleteReport> {
   if (!options.execute) return dryRun(deps, options);
   const { queue, journal } = deps;
-  if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
+  if (!journal)
+    throw OpsErrors.create(
+      OpsErrorCode.journalMissing,
+      "--execute needs the journal database (DATABASE_URL)",
+    );
   return journal.whileLocked(queue.name, () => executeLocked(deps, options, journal));
 }
 

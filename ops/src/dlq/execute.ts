@@ -24,6 +24,7 @@ import {
   Verdict,
 } from "@sagaworks/dead-letters";
 import { DeadLetterAttribute } from "@sagaworks/messaging";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import {
   type EntryInput,
@@ -50,7 +51,11 @@ export async function executeReplay(
   options: ReplayOptions,
 ): Promise<ReplayReport> {
   const { queue, journal } = deps;
-  if (!journal) throw new Error("--execute needs the journal database (DATABASE_URL)");
+  if (!journal)
+    throw OpsErrors.create(
+      OpsErrorCode.journalMissing,
+      "--execute needs the journal database (DATABASE_URL)",
+    );
   return journal.whileLocked(queue.name, async () => {
     const run = await ExecutedReplay.open(deps, options, journal);
     return run.execute();

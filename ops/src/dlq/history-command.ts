@@ -1,6 +1,7 @@
 // `ops dlq history`: the audit of replays and deletions from the journal, or one run's messages.
 import { parseArgs } from "node:util";
 import { ExitCode, type OpsIo } from "../command.ts";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 import { openJournal, positiveInt } from "./context.ts";
 import { loadOpsEnvironment } from "./environment.ts";
 import { table } from "./format.ts";
@@ -18,7 +19,12 @@ export async function history(argv: readonly string[], io: OpsIo): Promise<numbe
     const runId = positionals[0];
     if (runId) {
       const run = await journal.run(runId);
-      if (!run) throw new Error(`No replay run ${runId}; ops dlq history lists them.`);
+      if (!run) {
+        throw OpsErrors.create(
+          OpsErrorCode.replayRunUnknown,
+          `No replay run ${runId}; ops dlq history lists them.`,
+        );
+      }
       const entries = [...(await journal.entries(run.id)).values()].sort(
         (a, b) => a.updatedAt.getTime() - b.updatedAt.getTime(),
       );

@@ -9,6 +9,7 @@ import {
   type Migration,
   runMigrations,
 } from "@sagaworks/platform";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 
 /** The schema the journal lives in. */
 export const OPS_SCHEMA = "ops";
@@ -238,7 +239,8 @@ export class ReplayJournal {
   async whileLocked<T>(dlq: string, work: () => Promise<T>): Promise<T> {
     const unlock = await this.lockDlq(dlq);
     if (!unlock) {
-      throw new Error(
+      throw OpsErrors.create(
+        OpsErrorCode.queueLocked,
         `Another replay or deletion of ${dlq} is running (it holds the DLQ's lock); wait for it, or see ops dlq history.`,
       );
     }

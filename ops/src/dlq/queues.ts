@@ -3,6 +3,7 @@
 // the dead-letters library, and one picked by name with errors that say what to do.
 import { type DeadLetterQueue, findDeadLetterQueue } from "@sagaworks/dead-letters";
 import { environmentTopology, loadSagaDefinitions, type Topology } from "@sagaworks/topology";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 import type { OpsEnvironment } from "./environment.ts";
 
 /** The environment's topology, from the definitions in `definitionsDir`. */
@@ -15,12 +16,14 @@ export async function opsTopology(env: OpsEnvironment, definitionsDir: string): 
 export function pickQueue(queues: readonly DeadLetterQueue[], name: string): DeadLetterQueue {
   const found = findDeadLetterQueue(queues, name);
   if (!found) {
-    throw new Error(
+    throw OpsErrors.create(
+      OpsErrorCode.queueUnknown,
       `No DLQ named "${name}" in this environment's topology. DLQs: ${queues.map((q) => q.name).join(", ")}`,
     );
   }
   if (!found.url || !found.source.url) {
-    throw new Error(
+    throw OpsErrors.create(
+      OpsErrorCode.queueMissing,
       `Queue ${found.url ? found.source.name : found.name} does not exist on the broker; apply the topology first (pnpm topology apply).`,
     );
   }

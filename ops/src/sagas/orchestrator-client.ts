@@ -1,6 +1,7 @@
 // The one place ops talks to the orchestrator API: every request carries the bearer token, and
 // every response is mapped to ops's own shapes here, so an API change is a change in this file.
 import { z } from "zod";
+import { OpsErrorCode, OpsErrors } from "../errors.ts";
 
 /** What ops knows of one saga. */
 export interface SagaView {
@@ -365,7 +366,11 @@ export class OrchestratorClient {
 
   private async fail(response: Response, what: string): Promise<never> {
     const body = await response.text();
-    throw new Error(`${what}: the orchestrator answered ${response.status} ${body.slice(0, 300)}`);
+    throw OpsErrors.create(
+      OpsErrorCode.orchestratorFailed,
+      `${what}: the orchestrator answered ${response.status} ${body.slice(0, 300)}`,
+      { status: response.status },
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 // Cost of decoding an envelope, the work every consumer does once per message: JSON parse and
-// validation, per kind, in the current layout and in the flat layout written before issue 8
+// validation, per kind, in the current layout and in the flat layout written by earlier releases
 // (still read, upgraded, for messages that were in queues or DLQs when that change deployed).
 //
 //   pnpm bench                       # with the other micro-benchmarks

@@ -7,6 +7,7 @@ import {
   createReplyEnvelope,
   decodeEnvelope,
   encodeEnvelope,
+  replyToCommand,
   routingAttributes,
   validateEnvelope,
 } from "./envelope.ts";
@@ -169,6 +170,33 @@ describe("envelope", () => {
     expect(issuesOf(uncaused)).toEqual([
       { path: "causationId", message: expect.stringContaining("is required on replies") },
     ]);
+  });
+
+  it("derives a reply from its command: same saga, step, attempt and compensation, caused by it", () => {
+    const command = valid();
+    const at = new Date("2026-03-04T05:06:07.000Z");
+    const reply = replyToCommand(
+      command,
+      { name: "CreditReserved", payload: { amountCents: 1200 } },
+      () => at,
+    );
+    expect(reply).toEqual({
+      kind: "reply",
+      messageId: expect.any(String),
+      name: "CreditReserved",
+      sagaId: command.sagaId,
+      sagaName: command.sagaName,
+      sagaVersion: command.sagaVersion,
+      step: command.step,
+      attempt: command.attempt,
+      compensation: command.compensation,
+      causationId: command.messageId,
+      sentAt: at.toISOString(),
+      payload: { amountCents: 1200 },
+      trace: command.trace,
+    });
+    const own = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+    expect(replyToCommand(command, { name: "X", payload: {}, trace: own }).trace).toEqual(own);
   });
 
   it("builds events with no step or attempt, and with a step when one concerns a step", () => {

@@ -187,6 +187,42 @@ export function createReplyEnvelope(
   return parseOrThrow(replyEnvelopeSchema, filled("reply", input, now));
 }
 
+/** What a reply adds to the command it answers; `trace` defaults to the command's. */
+export interface ReplyToCommand {
+  name: string;
+  payload: ReplyEnvelope["payload"];
+  trace?: TraceContext | undefined;
+  sentAt?: string | undefined;
+}
+
+/**
+ * Builds and validates the reply to `command` (unsigned: see `signEnvelope`): the same saga,
+ * step, attempt and compensation, caused by the command. The one place a reply is derived from
+ * its command, for the participant SDK and the test participants alike.
+ */
+export function replyToCommand(
+  command: CommandEnvelope,
+  reply: ReplyToCommand,
+  now: () => Date = () => new Date(),
+): ReplyEnvelope {
+  return createReplyEnvelope(
+    {
+      name: reply.name,
+      sagaId: command.sagaId,
+      sagaName: command.sagaName,
+      sagaVersion: command.sagaVersion,
+      step: command.step,
+      attempt: command.attempt,
+      compensation: command.compensation,
+      causationId: command.messageId,
+      payload: reply.payload,
+      trace: reply.trace ?? command.trace,
+      ...(reply.sentAt === undefined ? {} : { sentAt: reply.sentAt }),
+    },
+    now,
+  );
+}
+
 /** Builds and validates a lifecycle event. `now` defaults to the clock. */
 export function createEventEnvelope(
   input: EventInput,

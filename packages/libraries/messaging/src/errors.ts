@@ -8,6 +8,8 @@ export const MessagingErrors = defineErrors("@sagaworks/messaging", {
   batchEntryFailed: { code: "BATCH_ENTRY_FAILED" },
   invalidCharacters: { code: "MESSAGE_INVALID_CHARACTERS" },
   delayOutOfRange: { code: "MESSAGE_DELAY_OUT_OF_RANGE" },
+  /** A deployed process without its command or reply signing key: it refuses to start. */
+  signingKeyMissing: { code: "SIGNING_KEY_MISSING" },
 });
 /** Stable codes of every error the messaging package raises. */
 export const MessagingErrorCode = MessagingErrors.codes;

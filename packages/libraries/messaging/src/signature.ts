@@ -6,6 +6,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { CommandEnvelope, ReplyEnvelope } from "./envelope.ts";
 import { wasUpgradedFromFlatLayout } from "./envelope-flat-layout.ts";
+import { MessagingErrorCode, MessagingErrors } from "./errors.ts";
 
 /** The envelopes that are signed: commands (by the orchestrator) and replies (by participants). */
 export type SignedEnvelope = CommandEnvelope | ReplyEnvelope;
@@ -136,7 +137,8 @@ export function commandKeysFromConfig(
   const current = config.COMMAND_SIGNING_KEY ?? (development ? DEV_COMMAND_KEY : undefined);
   if (!current) {
     // A start-up error: the process runner logs it as fatal and exits 1.
-    throw new Error(
+    throw MessagingErrors.create(
+      MessagingErrorCode.signingKeyMissing,
       "COMMAND_SIGNING_KEY is required outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded): set the same secret (at least 32 characters) on the orchestrator and every participant.",
     );
   }
@@ -182,7 +184,8 @@ export function replyKeyFromConfig(
 ): SigningKeys {
   const current = config.REPLY_SIGNING_KEY ?? (development ? devReplyKey(participant) : undefined);
   if (!current) {
-    throw new Error(
+    throw MessagingErrors.create(
+      MessagingErrorCode.signingKeyMissing,
       `REPLY_SIGNING_KEY is required outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded): set a secret of ${participant}'s own (at least 32 characters), and the same as ${participant}=<key> in the orchestrator's REPLY_SIGNING_KEYS.`,
     );
   }
@@ -253,7 +256,8 @@ export function replyKeyringFromConfig(
   }
   if (missing.length > 0) {
     // A start-up error: the process runner logs it as fatal and exits 1.
-    throw new Error(
+    throw MessagingErrors.create(
+      MessagingErrorCode.signingKeyMissing,
       `REPLY_SIGNING_KEYS has no key for ${missing.join(", ")}, which answer saga commands: outside development (SAGAWORKS_ENV=dev or SAGAWORKS_BROKER=embedded) set REPLY_SIGNING_KEYS=${missing.map((name) => `${name}=<key>`).join(",")}, each the REPLY_SIGNING_KEY of that participant (at least 32 characters).`,
     );
   }

@@ -7,6 +7,8 @@ export const ParticipantErrors = defineErrors("@sagaworks/participant-sdk", {
   queueMissing: { code: "PARTICIPANT_QUEUE_MISSING" },
   /** The broker did not answer the queue lookup (down, 5xx, throttling): waited out at start-up. */
   brokerUnavailable: { code: "PARTICIPANT_BROKER_UNAVAILABLE" },
+  /** A statement handler's statement ran but left no replied inbox row: a bug in the statement. */
+  replyStatementIncomplete: { code: "PARTICIPANT_REPLY_STATEMENT_INCOMPLETE" },
 });
 /** Stable codes of the participant SDK's errors. */
 export const ParticipantErrorCode = ParticipantErrors.codes;

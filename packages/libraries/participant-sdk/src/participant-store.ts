@@ -12,7 +12,7 @@ import {
   tableOutboxStore,
 } from "@sagaworks/messaging";
 import type { Database, Knex } from "@sagaworks/platform";
-import { RetryLaterError } from "./errors.ts";
+import { ParticipantErrorCode, ParticipantErrors, RetryLaterError } from "./errors.ts";
 import {
   COMMAND_FAILED,
   type Reply,
@@ -391,7 +391,12 @@ export async function runReplyStatement(
     throw error;
   }
   const replied = rows.find((row) => row.status === "replied");
-  if (!replied) throw new Error("the reply statement wrote no inbox row");
+  if (!replied) {
+    throw ParticipantErrors.create(
+      ParticipantErrorCode.replyStatementIncomplete,
+      `the reply statement of ${run.command} wrote no inbox row`,
+    );
+  }
   return {
     type: "written",
     outboxId: String(replied.outbox_id),

@@ -3,7 +3,6 @@ import {
   ack,
   type CommandEnvelope,
   type CommandKeys,
-  createReplyEnvelope,
   type Envelope,
   envelopeMessage,
   type HandlerResult,
@@ -13,6 +12,7 @@ import {
   poison,
   type ReceivedMessage,
   type ReplyEnvelope,
+  replyToCommand,
   retryLater,
   SqsConsumer,
   signEnvelope,
@@ -453,16 +453,10 @@ export class Participant {
    * owns the step, so no one else can answer in this service's name.
    */
   private replyEnvelope(command: CommandEnvelope, reply: Reply): ReplyEnvelope {
-    return createReplyEnvelope(
+    return replyToCommand(
+      command,
       {
         name: reply.name,
-        sagaId: command.sagaId,
-        sagaName: command.sagaName,
-        sagaVersion: command.sagaVersion,
-        step: command.step,
-        attempt: command.attempt,
-        compensation: command.compensation,
-        causationId: command.messageId,
         payload: reply.payload,
         // The handler's span, when tracing is on: the orchestrator's reply span is its child.
         trace: traceOfReply(command),
@@ -506,7 +500,13 @@ export class Participant {
       const queueName = replyQueueName(this.options.prefix);
       const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
         .QueueUrl;
-      if (!url) throw new Error(`no queue named ${queueName}`);
+      if (!url) {
+        throw ParticipantErrors.create(
+          ParticipantErrorCode.queueMissing,
+          `the broker returned no URL for the reply queue ${queueName}`,
+          { queue: queueName },
+        );
+      }
       this.replyQueueUrl = url;
     }
     return this.replyQueueUrl;

@@ -1,4 +1,4 @@
-// Issue 8: HTTP-only users of the kit (the customer service, the orchestrator) must not load the
+// HTTP-only users of the kit (the customer service, the orchestrator) must not load the
 // participant runtime. Walks the static imports reachable from the main entry.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";

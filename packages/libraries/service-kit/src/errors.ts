@@ -24,6 +24,8 @@ export const ServiceErrors = defineErrors("@sagaworks/service-kit", {
   internal: { code: "INTERNAL", status: 500 },
   /** The process is live but still waiting for its database or broker at start-up. */
   serviceStarting: { code: "SERVICE_STARTING", status: 503 },
+  /** A deployed service without SERVICE_WRITE_TOKEN: it refuses to start (never reaches HTTP). */
+  writeTokenMissing: { code: "SERVICE_WRITE_TOKEN_MISSING" },
 });
 /** Stable codes of the errors every service's HTTP layer answers with. */
 export const ServiceErrorCode = ServiceErrors.codes;

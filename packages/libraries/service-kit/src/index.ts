@@ -11,7 +11,10 @@ export {
   cursorText,
   cursorTimestamp,
   decodePageCursor,
+  definePageCursor,
   encodePageCursor,
+  type PageCursor,
+  textKeyPageCursor,
 } from "./page-cursor.ts";
 export {
   type PagePolicyOptions,

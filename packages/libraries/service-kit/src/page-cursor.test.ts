@@ -1,7 +1,14 @@
 import { SagaworksError } from "@sagaworks/errors";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { cursorText, cursorTimestamp, decodePageCursor, encodePageCursor } from "./page-cursor.ts";
+import {
+  cursorText,
+  cursorTimestamp,
+  decodePageCursor,
+  definePageCursor,
+  encodePageCursor,
+  textKeyPageCursor,
+} from "./page-cursor.ts";
 
 const position = z.tuple([cursorTimestamp, cursorText]);
 const at = new Date("2026-01-02T03:04:05.678Z");
@@ -42,6 +49,36 @@ describe("page cursors", () => {
         cursor,
         refusal: { status: 400, code: "CURSOR_INVALID" },
       });
+    }
+  });
+
+  it("maps an item to its position and back through a defined cursor", () => {
+    const cursor = definePageCursor("orders", position, {
+      toPosition: (last: { createdAt: Date; id: string }) => [
+        last.createdAt.toISOString(),
+        last.id,
+      ],
+      fromPosition: ([createdAt, id]) => ({ createdAt, id }),
+    });
+    expect(cursor.decode(cursor.encode({ createdAt: at, id: "order-1" }))).toEqual({
+      createdAt: at,
+      id: "order-1",
+    });
+    expect(() => cursor.decode(textKeyPageCursor("orders").encode("order-1"))).toThrow(
+      expect.objectContaining({ code: "CURSOR_INVALID" }),
+    );
+  });
+
+  it("round-trips a text key, and refuses what it did not produce", () => {
+    const cursor = textKeyPageCursor("customers");
+    for (const id of ["cust-ada", "a", "0b9e…-ünïcode", crypto.randomUUID()]) {
+      expect(cursor.decode(cursor.encode(id))).toBe(id);
+    }
+    const foreign = ["", "!!!", "aWQ6", Buffer.from("cust-ada").toString("base64url")];
+    for (const text of [...foreign, textKeyPageCursor("accounts").encode("cust-ada")]) {
+      expect(() => cursor.decode(text)).toThrow(
+        expect.objectContaining({ code: "CURSOR_INVALID" }),
+      );
     }
   });
 });

@@ -72,3 +72,37 @@ export function decodePageCursor<Position extends z.ZodType>(
   }
   return parsed.data;
 }
+
+/** One list's cursor: the last item of a page in, the next page's position out. */
+export interface PageCursor<Item> {
+  /** The cursor of the page after the one that ends with `last`. */
+  encode(last: Item): string;
+  /** The position a cursor from {@link PageCursor.encode} stands for; `CURSOR_INVALID` (400) for anything else. */
+  decode(cursor: string): Item;
+}
+
+/**
+ * The cursor of one list (`kind`), from its position schema and how an item maps to and from
+ * it, so that each service states its sort key once instead of writing its own encode/decode.
+ */
+export function definePageCursor<Position extends z.ZodType, Item>(
+  kind: string,
+  position: Position,
+  codec: {
+    toPosition(item: Item): readonly (string | number)[];
+    fromPosition(values: z.output<Position>): Item;
+  },
+): PageCursor<Item> {
+  return {
+    encode: (last) => encodePageCursor(kind, codec.toPosition(last)),
+    decode: (cursor) => codec.fromPosition(decodePageCursor(cursor, kind, position)),
+  };
+}
+
+/** The cursor of a list sorted by one text key (an id): the last key of a page. */
+export function textKeyPageCursor(kind: string): PageCursor<string> {
+  return definePageCursor(kind, z.tuple([cursorText]), {
+    toPosition: (key: string) => [key],
+    fromPosition: ([key]) => key,
+  });
+}

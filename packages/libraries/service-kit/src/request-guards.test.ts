@@ -1,4 +1,4 @@
-// The kit's one rule at the boundary (issue 16): what Postgres and JSON cannot store is a 400
+// The kit's one rule at the boundary: what Postgres and JSON cannot store is a 400
 // that names the field, Fastify's own refusals use the kit's body, and tokens guard writes.
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";

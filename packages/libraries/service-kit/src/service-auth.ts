@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { ServiceErrorCode, ServiceErrors } from "./errors.ts";
 
 /**
  * The bearer tokens a service checks. Writes (every method but GET and HEAD) need `writeToken`;
@@ -43,7 +44,8 @@ export function serviceAuthFromConfig(
 ): ServiceAuth {
   const writeToken = config.SERVICE_WRITE_TOKEN ?? (development ? DEV_WRITE_TOKEN : undefined);
   if (!writeToken) {
-    throw new Error(
+    throw ServiceErrors.create(
+      ServiceErrorCode.writeTokenMissing,
       "SERVICE_WRITE_TOKEN is required outside the embedded development setup: set it to a secret of at least 16 characters shared with the service's clients.",
     );
   }

@@ -8,12 +8,15 @@ import {
   type ServiceApp,
   type ServiceAuth,
   storableText,
+  textKeyPageCursor,
   urlSafeId,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { type Account, createAccountStore, type Reservation } from "./account-store.ts";
 import { AccountErrorCode, AccountErrors } from "./errors.ts";
-import { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";
+
+/** The account list's cursor: the last customer id of a page. */
+const accountCursor = textKeyPageCursor("accounts");
 
 /** What the account API needs. */
 export interface AccountAppDeps {
@@ -161,14 +164,14 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const afterCustomerId = cursor === undefined ? undefined : decodeAccountCursor(cursor);
+      const afterCustomerId = cursor === undefined ? undefined : accountCursor.decode(cursor);
       // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ limit: limit + 1, afterCustomerId });
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return {
         items: items.map(toSummary),
-        nextCursor: rows.length > limit && last ? encodeAccountCursor(last.customerId) : null,
+        nextCursor: rows.length > limit && last ? accountCursor.encode(last.customerId) : null,
       };
     },
   );

@@ -1,4 +1,5 @@
 import {
+  type ParticipantProcessDefinition,
   type ParticipantService,
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
@@ -6,6 +7,7 @@ import {
 } from "@sagaworks/service-kit/participant";
 import { createAccountApp } from "./account-app.ts";
 import { accountHandlers } from "./account-handlers.ts";
+import { accountConfigSchema } from "./config.ts";
 import { accountMigrations } from "./migrations/index.ts";
 
 /** The service's name in the topology: its command queue is `<prefix>-account-commands`. */
@@ -32,3 +34,13 @@ export const accountServiceDefinition: ParticipantServiceDefinition = {
 export function startAccountService(deps: AccountServiceDeps): Promise<AccountService> {
   return startParticipantService(accountServiceDefinition, deps);
 }
+
+/** The account service as a process: what its `main.ts` runs with `runParticipantService`. */
+export const accountProcessDefinition: ParticipantProcessDefinition<typeof accountConfigSchema> = {
+  service: accountServiceDefinition,
+  configSchema: accountConfigSchema,
+  settings: (config) => ({
+    schema: config.ACCOUNT_DB_SCHEMA,
+    concurrency: config.ACCOUNT_COMMAND_CONCURRENCY,
+  }),
+};

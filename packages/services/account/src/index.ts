@@ -7,11 +7,11 @@ export {
   reservationView,
 } from "./account-app.ts";
 export { accountHandlers } from "./account-handlers.ts";
-export { startAccountProcess } from "./account-process.ts";
 export {
   ACCOUNT_SERVICE_NAME,
   type AccountService,
   type AccountServiceDeps,
+  accountProcessDefinition,
   accountServiceDefinition,
   startAccountService,
 } from "./account-service.ts";
@@ -25,4 +25,3 @@ export {
 export { type AccountConfig, accountConfigSchema } from "./config.ts";
 export { type AccountError, AccountErrorCode, AccountErrors } from "./errors.ts";
 export { accountMigrations } from "./migrations/index.ts";
-export { decodeAccountCursor, encodeAccountCursor } from "./page-cursor.ts";

@@ -1,11 +1,5 @@
 // The account service process: `pnpm --filter @sagaworks/account-service start`.
-import { runService } from "@sagaworks/service-kit";
-import { startAccountProcess } from "./account-process.ts";
-import { accountConfigSchema } from "./config.ts";
+import { runParticipantService } from "@sagaworks/service-kit/participant";
+import { accountProcessDefinition } from "./account-service.ts";
 
-await runService({
-  name: "account",
-  configSchema: accountConfigSchema,
-  listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
-  start: startAccountProcess,
-});
+await runParticipantService(accountProcessDefinition);

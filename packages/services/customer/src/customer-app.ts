@@ -16,12 +16,15 @@ import {
   type ServiceAuth,
   storableString,
   storableText,
+  textKeyPageCursor,
   urlSafeId,
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { type CustomerStore, createCustomerStore } from "./customer-store.ts";
 import { CustomerErrorCode } from "./errors.ts";
-import { decodeCursor, encodeCursor } from "./page-cursor.ts";
+
+/** The customer list's cursor: the last id of a page. */
+const customerCursor = textKeyPageCursor("customers");
 
 /** What the customer API needs. */
 export interface CustomerAppDeps {
@@ -196,12 +199,15 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     },
     async (request) => {
       const { limit, cursor, status: wanted } = request.query;
-      const afterId = cursor === undefined ? undefined : decodeCursor(cursor);
+      const afterId = cursor === undefined ? undefined : customerCursor.decode(cursor);
       // One extra row tells whether a next page exists without a count query.
       const rows = await store.list({ limit: limit + 1, afterId, status: wanted });
       const items = rows.slice(0, limit);
       const last = items.at(-1);
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+      return {
+        items,
+        nextCursor: rows.length > limit && last ? customerCursor.encode(last.id) : null,
+      };
     },
   );
 

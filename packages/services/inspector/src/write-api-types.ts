@@ -1,8 +1,8 @@
 // Writes web/api-types.ts from the OpenAPI document of a real orchestrator, started on the
 // embedded back end: `pnpm --filter @sagaworks/inspector api-types`.
 import { writeFile } from "node:fs/promises";
-import { startSystem } from "@sagaworks/demo";
 import { createLogger } from "@sagaworks/platform";
+import { startSystem } from "@sagaworks/system";
 import { apiTypesFile, renderApiTypes } from "./api-types.ts";
 
 const system = await startSystem({

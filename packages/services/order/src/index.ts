@@ -3,11 +3,11 @@ export { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
 export { orderMigrations } from "./migrations/index.ts";
 export { createOrderApp, type OrderAppDeps, orderView } from "./order-app.ts";
 export { orderHandlers } from "./order-handlers.ts";
-export { startOrderProcess } from "./order-process.ts";
 export {
   ORDER_SERVICE_NAME,
   type OrderService,
   type OrderServiceDeps,
+  orderProcessDefinition,
   orderServiceDefinition,
   startOrderService,
 } from "./order-service.ts";
@@ -22,4 +22,3 @@ export {
   type OrderStore,
   type StatusChange,
 } from "./order-store.ts";
-export { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";

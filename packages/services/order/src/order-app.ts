@@ -2,6 +2,9 @@ import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
+  cursorText,
+  cursorTimestamp,
+  definePageCursor,
   errorResponseBody,
   pageQueryShape,
   type Readiness,
@@ -12,8 +15,19 @@ import {
 } from "@sagaworks/service-kit";
 import { z } from "zod";
 import { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
-import { createOrderStore, type Order, type OrderStatus as Status } from "./order-store.ts";
-import { decodeOrderCursor, encodeOrderCursor } from "./page-cursor.ts";
+import {
+  createOrderStore,
+  type Order,
+  type OrderPosition,
+  type OrderStatus as Status,
+} from "./order-store.ts";
+
+// The order list's cursor: created_at and id of a page's last order (a date Postgres cannot
+// store, or anything else this service did not return, is a 400 CURSOR_INVALID).
+const orderCursor = definePageCursor("orders", z.tuple([cursorTimestamp, cursorText]), {
+  toPosition: (last: OrderPosition) => [last.createdAt.toISOString(), last.id],
+  fromPosition: ([createdAt, id]) => ({ createdAt, id }),
+});
 
 /** What the order API needs. */
 export interface OrderAppDeps {
@@ -122,14 +136,14 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     },
     async (request) => {
       const { customerId, limit, cursor } = request.query;
-      const after = cursor === undefined ? undefined : decodeOrderCursor(cursor);
+      const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
       // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ customerId, limit: limit + 1, after });
       const items = rows.slice(0, limit);
       const last = items.at(-1);
       return {
         items: items.map(toView),
-        nextCursor: rows.length > limit && last ? encodeOrderCursor(last) : null,
+        nextCursor: rows.length > limit && last ? orderCursor.encode(last) : null,
       };
     },
   );

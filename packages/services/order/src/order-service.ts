@@ -1,9 +1,11 @@
 import {
+  type ParticipantProcessDefinition,
   type ParticipantService,
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
   startParticipantService,
 } from "@sagaworks/service-kit/participant";
+import { orderConfigSchema } from "./config.ts";
 import { orderMigrations } from "./migrations/index.ts";
 import { createOrderApp } from "./order-app.ts";
 import { orderHandlers } from "./order-handlers.ts";
@@ -32,3 +34,13 @@ export const orderServiceDefinition: ParticipantServiceDefinition = {
 export function startOrderService(deps: OrderServiceDeps): Promise<OrderService> {
   return startParticipantService(orderServiceDefinition, deps);
 }
+
+/** The order service as a process: what its `main.ts` runs with `runParticipantService`. */
+export const orderProcessDefinition: ParticipantProcessDefinition<typeof orderConfigSchema> = {
+  service: orderServiceDefinition,
+  configSchema: orderConfigSchema,
+  settings: (config) => ({
+    schema: config.ORDER_DB_SCHEMA,
+    concurrency: config.ORDER_COMMAND_CONCURRENCY,
+  }),
+};

@@ -1,5 +1,5 @@
 // Every route of the order API refuses a missing or wrong credential, and writes refuse the
-// read token (issue 16: participant services' writes were open).
+// read token (a write left open would let anyone change the service's data).
 import { runMigrations, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase } from "@sagaworks/platform/testing";
 import { probeRouteAuth, testServiceAuth } from "@sagaworks/service-kit/testing";

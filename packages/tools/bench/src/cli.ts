@@ -1,4 +1,4 @@
-// The full-system benchmark (issue 12): the create-order saga through the orchestrator's HTTP API
+// The full-system benchmark: the create-order saga through the orchestrator's HTTP API
 // and the real services, against the same process written by hand, in one run.
 //
 //   npm run bench -- system [--sagas 300] [--serial-sagas 40] [--concurrency 1,32]

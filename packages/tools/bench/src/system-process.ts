@@ -4,8 +4,9 @@
 // or when the runner goes away.
 //
 // Environment: BENCH_ENDPOINT, BENCH_PREFIX, BENCH_SCHEMA_PREFIX, BENCH_API_TOKEN, DATABASE_URL.
-import { type RunningSystem, startSystem } from "@sagaworks/demo";
+
 import { silentLogger, startTracing } from "@sagaworks/platform";
+import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { exitWithParent } from "./children.ts";
 import { prefillSql } from "./prefill.ts";
 

@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { deployableMain } from "@sagaworks/deployables";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import pg from "pg";
 import type { BaselineQueues } from "./baseline.ts";
@@ -262,7 +263,7 @@ export async function startEngine(
       let port = await freePort();
       customerUrl = await service(
         "customer",
-        "packages/services/customer/src/main.ts",
+        deployableMain("customer"),
         {
           PORT: String(port),
           CUSTOMER_DB_SCHEMA: `${schemaPrefix}sep_customer`,
@@ -278,7 +279,7 @@ export async function startEngine(
         orchestratorUrls.push(
           await service(
             `orchestrator-${replica}`,
-            "packages/services/orchestrator/src/main.ts",
+            deployableMain("orchestrator"),
             {
               ORCHESTRATOR_PORT: String(port),
               ORCHESTRATOR_DB_SCHEMA: orchestratorSchema,
@@ -300,7 +301,7 @@ export async function startEngine(
         port = await freePort();
         const url = await service(
           replicaName("account", replica),
-          "packages/services/account/src/main.ts",
+          deployableMain("account"),
           { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
           port,
         );
@@ -310,7 +311,7 @@ export async function startEngine(
         port = await freePort();
         await service(
           replicaName("order", replica),
-          "packages/services/order/src/main.ts",
+          deployableMain("order"),
           { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
           port,
         );

@@ -10,9 +10,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { defaultInspectorDir } from "@sagaworks/orchestrator";
 import { baseConfigShape, createLogger, loadConfig } from "@sagaworks/platform";
+import { definitionsDir, startSystem } from "@sagaworks/system";
 import { z } from "zod";
 import { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
-import { definitionsDir, startSystem } from "./system.ts";
 
 const config = loadConfig(
   z.object({

@@ -7,8 +7,9 @@ import {
   sendToQueue,
   signEnvelope,
 } from "@sagaworks/messaging";
+import type { RunningSystem } from "@sagaworks/system";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
-import type { RunningSystem } from "./system.ts";
+import { DemoErrorCode, DemoErrors } from "./errors.ts";
 
 /** One saga the demo starts, and the terminal state it must reach. */
 interface Planned {
@@ -64,7 +65,12 @@ function order(
 }
 
 async function json<T>(response: Response): Promise<T> {
-  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
+  if (!response.ok) {
+    throw DemoErrors.create(
+      DemoErrorCode.requestFailed,
+      `${response.url}: ${response.status} ${await response.text()}`,
+    );
+  }
   return (await response.json()) as T;
 }
 
@@ -141,7 +147,10 @@ export async function runScenario(
       if (done === planned.length) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`sagas still running after ${options.timeoutMs} ms`);
+    throw DemoErrors.create(
+      DemoErrorCode.sagasTimedOut,
+      `sagas still running after ${options.timeoutMs} ms`,
+    );
   };
   options.onProgress(`started ${plan.length} create-order sagas`);
   await waitFor(plan);

@@ -7,10 +7,10 @@ import {
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { decodeEnvelope, type EventEnvelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { eventsTopicName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 

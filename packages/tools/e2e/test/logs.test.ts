@@ -2,9 +2,9 @@
 
 // its fields, each transition is one info line, and no secret reaches the output.
 import { Writable } from "node:stream";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { createDatabase, createLogger } from "@sagaworks/platform";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const API_TOKEN = `tok-${crypto.randomUUID()}`;

@@ -6,11 +6,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { serviceContracts } from "@sagaworks/contracts";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { createAwsClients } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { outsideEventsTopicName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 

@@ -3,8 +3,8 @@
 // schemas, mixed with what broke the services before: NUL bytes, lone surrogates, deep nesting,
 // bad percent-encoding, over-long ids, wrong types. Bounded by numRuns, not by time.
 
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem } from "@sagaworks/demo/testing";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem } from "@sagaworks/system/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 

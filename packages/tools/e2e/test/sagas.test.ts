@@ -5,8 +5,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import {
   type CommandEnvelope,
   type CommandInput,
@@ -19,6 +17,8 @@ import {
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { activeWork } from "@sagaworks/saga-engine";
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 

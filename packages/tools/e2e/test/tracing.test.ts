@@ -1,14 +1,14 @@
 // One trace per saga, across the orchestrator, the customer service's HTTP step and both
 
-// participants, read from an in-memory span exporter.
-import type { RunningSystem } from "@sagaworks/demo";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/demo/testing";
 import { waitFor } from "@sagaworks/messaging/testing";
 import {
   type InMemoryTracing,
   type ReadableSpan,
   startInMemoryTracing,
 } from "@sagaworks/platform/testing";
+// participants, read from an in-memory span exporter.
+import type { RunningSystem } from "@sagaworks/system";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const TOKEN = "tracing-token-0123456789";

@@ -2,11 +2,13 @@
 // the kit (the customer service, the orchestrator) never load the participant SDK.
 export {
   type ParticipantProcessConfig,
+  type ParticipantProcessDefinition,
   type ParticipantService,
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
   type ResolvedParticipantServiceDeps,
   resolveParticipantServiceDeps,
+  runParticipantService,
   startParticipantProcess,
   startParticipantService,
 } from "./participant-service.ts";

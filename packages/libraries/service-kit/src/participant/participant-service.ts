@@ -1,7 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
-  type CommandKeys,
   commandKeysFromConfig,
   RequestCounter,
   registerDlqDepth,
@@ -14,7 +12,9 @@ import {
   InboxRetention,
   PARTICIPANT_MIGRATIONS_TABLE,
   type Participant,
+  type ParticipantOptions,
   participantMigrations,
+  type ResolvedParticipantOptions,
   resolveParticipantTuning,
 } from "@sagaworks/participant-sdk";
 import {
@@ -42,41 +42,36 @@ import {
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
+import type { z } from "zod";
 import { queueReadiness } from "../readiness.ts";
-import type {
-  ListenableApp,
-  ProcessStartup,
-  ProcessTelemetry,
-  StartedService,
+import {
+  type ListenableApp,
+  type ProcessStartup,
+  type ProcessTelemetry,
+  type RunningService,
+  runService,
+  type StartedService,
 } from "../run-service.ts";
 import type { Readiness, ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
-/** What a service that takes saga commands needs; several can share a process, not a database. */
-export interface ParticipantServiceDeps {
-  /** The service's own database (its own schema); migrated on start. */
-  db: Database;
-  sqs: SQSClient;
-  logger: Logger;
-  /** Environment prefix of queue names (`SAGAWORKS_ENV_PREFIX`); the topology must exist. */
-  prefix: string;
-  /** Commands handled at once; defaults to 10. */
-  concurrency?: number | undefined;
-  /** Long-poll wait in seconds; defaults to 20 (tests use 1 to stop quickly). */
-  waitTimeSeconds?: number | undefined;
-  /** The command queue's maxReceiveCount, for the last-delivery warning; defaults to none. */
-  maxReceiveCount?: number | undefined;
+/** The participant options a service passes on as they are; the SDK documents each. */
+type PassedParticipantOption =
+  | "db"
+  | "sqs"
+  | "logger"
+  | "prefix"
+  | "concurrency"
+  | "waitTimeSeconds"
+  | "maxReceiveCount"
+  | "commandKeys"
+  | "replyKey"
+  | "metrics";
+
+/** What the service adds to the participant's options. */
+interface ServiceOnlyDeps {
   /** Bearer tokens of the HTTP API (writes always need one). */
   auth: ServiceAuth;
-  /** Keys that verify commands' signatures; defaults to the development key. */
-  commandKeys?: CommandKeys | undefined;
-  /** This service's own reply key; defaults to its development key (`devReplyKey(name)`). */
-  replyKey?: SigningKeys | undefined;
-  /**
-   * The process's Prometheus registry; served at the app's `/metrics`, and the participant and
-   * its gauges count in it. Defaults to none here: the app then serves one of its own.
-   */
-  metrics?: MetricsRegistry | undefined;
   /**
    * Runs the steps that need the database or the broker (see runService's `startup.waitFor`);
    * defaults to one attempt each.
@@ -85,24 +80,24 @@ export interface ParticipantServiceDeps {
 }
 
 /**
- * {@link ParticipantServiceDeps} with every default applied; `maxReceiveCount` and `metrics`
- * keep undefined for "none", written out so every key is present.
+ * What a service that takes saga commands needs; several can share a process, not a database.
+ * The participant's own options are the SDK's type (the service's name and handlers come from
+ * its definition); `metrics` is also served at the app's `/metrics` (none: the app serves one of
+ * its own).
  */
-export interface ResolvedParticipantServiceDeps {
-  db: Database;
-  sqs: SQSClient;
-  logger: Logger;
-  prefix: string;
-  concurrency: number;
-  waitTimeSeconds: number;
-  maxReceiveCount: number | undefined;
-  auth: ServiceAuth;
-  commandKeys: CommandKeys;
-  /** Undefined: the participant's development key. */
-  replyKey: SigningKeys | undefined;
-  metrics: MetricsRegistry | undefined;
-  waitFor: WaitForDependency;
-}
+export type ParticipantServiceDeps = Pick<ParticipantOptions, PassedParticipantOption> &
+  ServiceOnlyDeps;
+
+/**
+ * {@link ParticipantServiceDeps} with every default applied: the SDK's resolved options, except
+ * `replyKey`, which keeps undefined for "the participant's development key" until the
+ * participant, which knows its name, resolves it.
+ */
+export type ResolvedParticipantServiceDeps = Pick<
+  ResolvedParticipantOptions,
+  Exclude<PassedParticipantOption, "replyKey">
+> &
+  Required<ServiceOnlyDeps> & { replyKey: SigningKeys | undefined };
 
 /** Applies the defaults once (the participant SDK's own); an explicit `undefined` means the default. */
 export function resolveParticipantServiceDeps(
@@ -311,4 +306,35 @@ export async function startParticipantProcess(
   return {
     app: { listen: (options) => service.app.listen(options), close: () => service.stop() },
   };
+}
+
+/**
+ * A participant service as a process: its definition, the environment it reads, and where that
+ * environment names the settings only a process has (its Postgres schema, its command
+ * concurrency). One per service; {@link runParticipantService} runs any of them.
+ */
+export interface ParticipantProcessDefinition<Schema extends z.ZodType<ParticipantProcessConfig>> {
+  service: ParticipantServiceDefinition;
+  configSchema: Schema;
+  settings: (config: z.output<Schema>) => { schema: string; concurrency: number };
+}
+
+/** Runs a participant service process (`main.ts` of each): runService over {@link startParticipantProcess}. */
+export function runParticipantService<Schema extends z.ZodType<ParticipantProcessConfig>>(
+  definition: ParticipantProcessDefinition<Schema>,
+): Promise<RunningService<z.output<Schema>, ListenableApp>> {
+  return runService({
+    name: definition.service.name,
+    configSchema: definition.configSchema,
+    listenOn: (config) => ({ port: config.PORT, host: config.HOST }),
+    start: (config, logger, shutdown, telemetry, startup) =>
+      startParticipantProcess(
+        definition.service,
+        { config, ...definition.settings(config) },
+        logger,
+        shutdown,
+        telemetry,
+        startup,
+      ),
+  });
 }

@@ -4,12 +4,12 @@ import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
   ack,
   type CommandEnvelope,
-  createReplyEnvelope,
   devReplyKey,
   type Envelope,
   envelopeMessage,
   poison,
   type ReceivedMessage,
+  replyToCommand,
   SqsConsumer,
   sendToQueue,
   signEnvelope,
@@ -66,18 +66,7 @@ export async function startParticipant(
       const reply = await answer(command, delivery);
       if (!reply) return ack();
       // Signed with this service's development reply key, as the orchestrator expects of it.
-      const unsigned = createReplyEnvelope({
-        name: reply.name,
-        sagaId: command.sagaId,
-        sagaName: command.sagaName,
-        sagaVersion: command.sagaVersion,
-        step: command.step,
-        attempt: command.attempt,
-        compensation: command.compensation,
-        causationId: command.messageId,
-        payload: reply.payload,
-        trace: command.trace,
-      });
+      const unsigned = replyToCommand(command, reply);
       const envelope = signEnvelope(unsigned, { current: devReplyKey(service) });
       const url = await replyUrl(command.replyTo);
       const copies = options.duplicateReplies ? [envelope, envelope] : [envelope];

@@ -32,6 +32,7 @@ import {
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
+import { SystemErrorCode, SystemErrors } from "./errors.ts";
 
 /** The repository's saga-definitions/ folder. */
 export const definitionsDir = sagaDefinitionsDir;
@@ -253,7 +254,8 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
         }),
       });
       if (response.status !== 201 && response.status !== 409) {
-        throw new Error(
+        throw SystemErrors.create(
+          SystemErrorCode.seedFailed,
           `opening the account of ${customer.id} failed: ${response.status} ${await response.text()}`,
         );
       }

@@ -17,6 +17,7 @@ import { EngineErrors } from "@sagaworks/saga-engine";
 import { ServiceErrors } from "@sagaworks/service-kit";
 import { TopologyErrors } from "@sagaworks/topology";
 import { describe, expect, it } from "vitest";
+import { SystemErrors } from "./errors.ts";
 
 const registries = [
   ContractErrors,
@@ -32,6 +33,7 @@ const registries = [
   AccountErrors,
   CustomerErrors,
   OrderErrors,
+  SystemErrors,
 ];
 
 describe("the workspace's error codes", () => {

@@ -1,4 +1,4 @@
-export { checkAccounts, runScenario, type ScenarioResult } from "./scenario.ts";
+export { SystemErrorCode, SystemErrors } from "./errors.ts";
 export {
   definitionsDir,
   type ResolvedSystemOptions,

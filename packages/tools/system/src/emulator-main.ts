@@ -1,7 +1,7 @@
 // The stack's SQS/SNS emulator as its own process (fauxqs), so that every service of the stack
 // talks to the same broker over HTTP, as they would to LocalStack or AWS.
 //
-//   EMULATOR_PORT=3100 node packages/tools/demo/src/emulator-main.ts
+//   EMULATOR_PORT=3100 node packages/tools/system/src/emulator-main.ts
 import { createLogger, loadConfig, startEmbeddedBroker } from "@sagaworks/platform";
 import { z } from "zod";
 

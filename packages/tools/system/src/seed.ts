@@ -1,6 +1,7 @@
 // The seed data of a fresh environment: the seed customers, and an account per customer with
 // its credit limit. Idempotent: what exists already (409) is left as it is.
 import { seedCustomers } from "@sagaworks/customer-service";
+import { SystemErrorCode, SystemErrors } from "./errors.ts";
 
 /** What {@link seedEnvironment} did. */
 export interface SeedReport {
@@ -49,7 +50,8 @@ async function postIdempotent(url: string, body: unknown, authorization: string)
   });
   if (response.status === 201) return true;
   if (response.status === 409) return false;
-  throw new Error(
+  throw SystemErrors.create(
+    SystemErrorCode.seedFailed,
     `seeding failed: POST ${url} answered ${response.status} ${await response.text()}`,
   );
 }

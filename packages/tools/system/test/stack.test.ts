@@ -145,7 +145,7 @@ describe("npm run stack", () => {
     expect(((await approved.json()) as { status: string }).status).toBe("APPROVED");
 
     // The seed command, run again by hand, finds everything in place.
-    const seed = spawnSync(process.execPath, [`${root}packages/tools/demo/src/seed-main.ts`], {
+    const seed = spawnSync(process.execPath, [`${root}packages/tools/system/src/seed-main.ts`], {
       env: {
         PATH: process.env.PATH ?? "",
         CUSTOMER_URL: urls.customer,

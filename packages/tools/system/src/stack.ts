@@ -5,6 +5,8 @@
 // Ctrl-C reaches only the stack, which stops each child once, in order, with SIGTERM.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { type DeployableName, deployable, deployableMain } from "@sagaworks/deployables";
+import { SystemErrorCode, SystemErrors } from "./errors.ts";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -16,7 +18,11 @@ export interface StackOptions {
   awsEndpoint?: string | undefined;
   /** Queue and topic prefix. */
   prefix: string;
-  /** First port: orchestrator +0 (second replica +10), order +1, account +2, customer +3, emulator +100. */
+  /**
+   * First port: each service at its deployable port's distance from the orchestrator's
+   * (orchestrator +0, order +1, account +2, customer +3), the second orchestrator replica +10,
+   * the emulator +100.
+   */
   portBase: number;
   /** Prefix of every Postgres schema, so several stacks can share one database. */
   schemaPrefix: string;
@@ -129,7 +135,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       closed = true;
     });
     for (;;) {
-      if (closed) throw new Error(`${child.name} exited before it was ready; see its log above`);
+      if (closed) {
+        throw SystemErrors.create(
+          SystemErrorCode.processExited,
+          `${child.name} exited before it was ready; see its log above`,
+        );
+      }
       options.signal?.throwIfAborted();
       try {
         const response = await fetch(`${address}${path}`);
@@ -153,9 +164,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   try {
     const port = (offset: number) => String(options.portBase + offset);
+    // The deployables' own ports, moved to the stack's base: a stack on base 3000 listens where
+    // each image does.
+    const servicePort = (name: DeployableName) =>
+      port(deployable(name).port - deployable("orchestrator").port);
     let brokerEndpoint = options.awsEndpoint;
     if (!brokerEndpoint) {
-      const emulator = launch("emulator", "packages/tools/demo/src/emulator-main.ts", {
+      const emulator = launch("emulator", "packages/tools/system/src/emulator-main.ts", {
         EMULATOR_PORT: port(100),
       });
       brokerEndpoint = await ready(emulator, `http://127.0.0.1:${port(100)}`, "");
@@ -180,28 +195,32 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ]);
     const applied = await topology.exited;
     options.signal?.throwIfAborted();
-    if (applied !== 0) throw new Error(`topology apply failed with exit code ${applied}`);
+    if (applied !== 0) {
+      throw SystemErrors.create(
+        SystemErrorCode.topologyApplyFailed,
+        `topology apply failed with exit code ${applied}`,
+      );
+    }
 
-    const customerPort = port(3);
+    const customerPort = servicePort("customer");
+    // The orchestrator is the base itself; its second replica sits 10 above.
     const replicas = options.databaseUrl ? [0, 10] : [0];
     const orchestrators: string[] = [];
     for (const [index, offset] of replicas.entries()) {
-      const child = launch(
-        `orchestrator-${index + 1}`,
-        "packages/services/orchestrator/src/main.ts",
-        {
-          ...common,
-          ORCHESTRATOR_PORT: port(offset),
-          ORCHESTRATOR_DB_SCHEMA: `${options.schemaPrefix}orchestrator`,
-          ORCHESTRATOR_API_TOKEN: options.apiToken,
-          SERVICE_URLS: `customer=http://127.0.0.1:${customerPort}`,
-          REPLY_SIGNING_KEYS: `order=${options.replySigningKeys.order},account=${options.replySigningKeys.account}`,
-        },
-      );
+      const child = launch(`orchestrator-${index + 1}`, deployableMain("orchestrator"), {
+        ...common,
+        ORCHESTRATOR_PORT: port(offset),
+        ORCHESTRATOR_DB_SCHEMA: `${options.schemaPrefix}orchestrator`,
+        ORCHESTRATOR_API_TOKEN: options.apiToken,
+        SERVICE_URLS: `customer=http://127.0.0.1:${customerPort}`,
+        REPLY_SIGNING_KEYS: `order=${options.replySigningKeys.order},account=${options.replySigningKeys.account}`,
+      });
       orchestrators.push(await ready(child, `http://127.0.0.1:${port(offset)}`));
     }
+    const accountPort = servicePort("account");
+    const orderPort = servicePort("order");
     const customer = await ready(
-      launch("customer", "packages/services/customer/src/main.ts", {
+      launch("customer", deployableMain("customer"), {
         ...common,
         PORT: customerPort,
         CUSTOMER_DB_SCHEMA: `${options.schemaPrefix}customer`,
@@ -209,22 +228,22 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       `http://127.0.0.1:${customerPort}`,
     );
     const account = await ready(
-      launch("account", "packages/services/account/src/main.ts", {
+      launch("account", deployableMain("account"), {
         ...common,
-        PORT: port(2),
+        PORT: accountPort,
         ACCOUNT_DB_SCHEMA: `${options.schemaPrefix}accounts`,
         REPLY_SIGNING_KEY: options.replySigningKeys.account,
       }),
-      `http://127.0.0.1:${port(2)}`,
+      `http://127.0.0.1:${accountPort}`,
     );
     const order = await ready(
-      launch("order", "packages/services/order/src/main.ts", {
+      launch("order", deployableMain("order"), {
         ...common,
-        PORT: port(1),
+        PORT: orderPort,
         ORDER_DB_SCHEMA: `${options.schemaPrefix}orders`,
         REPLY_SIGNING_KEY: options.replySigningKeys.order,
       }),
-      `http://127.0.0.1:${port(1)}`,
+      `http://127.0.0.1:${orderPort}`,
     );
     return {
       urls: { orchestrators, order, account, customer },
