@@ -71,6 +71,13 @@ export const DiagnosticCode = {
   conditionUnguarded: "SAGA_CONDITION_PATH_UNGUARDED",
   conditionStepNotEarlier: "SAGA_CONDITION_STEP_NOT_EARLIER",
   pivotConditional: "SAGA_PIVOT_CONDITIONAL",
+  // Parallel groups
+  parallelBranchesTooFew: "SAGA_PARALLEL_BRANCHES_TOO_FEW",
+  parallelBranchEmpty: "SAGA_PARALLEL_BRANCH_EMPTY",
+  parallelBranchNameDuplicate: "SAGA_PARALLEL_BRANCH_NAME_DUPLICATE",
+  parallelNested: "SAGA_PARALLEL_NESTED",
+  pivotInBranch: "SAGA_PIVOT_IN_BRANCH",
+  pathSiblingBranch: "SAGA_PATH_SIBLING_BRANCH",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -12,6 +12,7 @@ export {
   COMPILED_SAGA_FORMAT,
   type CompiledAction,
   type CompiledCompensation,
+  type CompiledGroup,
   type CompiledRetryPolicy,
   type CompiledSaga,
   type CompiledState,
@@ -19,7 +20,9 @@ export {
   compensationStateId,
   FINAL_STATES,
   type FinalState,
+  groupStateIds,
   type StepRole,
+  stateTargets,
   stepStateId,
 } from "./compiled-saga.ts";
 export {
@@ -51,8 +54,10 @@ export {
   conditionSchema,
   type HttpStepDefinition,
   MAX_STEPS,
+  type ParallelGroupDefinition,
   type RetryPolicyDefinition,
   type SagaDefinition,
+  type SagaItemDefinition,
   type StepDefinition,
   sagaDefinitionJsonSchema,
   sagaDefinitionSchema,

@@ -21,12 +21,13 @@ import {
   list,
   type MappingScope,
   NO_FIELDS,
+  stepPath as stepPathOf,
 } from "./context.ts";
 import { checkPayloadSize, checkRetry, checkStepTimeout } from "./limits.ts";
 import { checkMappingPathsOnly, checkPathsIn, checkValue } from "./paths.ts";
 
 export function checkStep(ctx: AnalysisContext, step: StepDefinition, index: number) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   checkRetry(ctx, step.retry, [...path, "retry"]);
   const defaultTimeout =
     step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
@@ -67,7 +68,7 @@ export function checkCommandStep(
   index: number,
   service: ServiceContract,
 ) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   checkPayloadSize(ctx, step.payload, [...path, "payload"]);
   const commands = service.commands ?? {};
   if (Object.keys(commands).length === 0) {
@@ -164,7 +165,7 @@ export function checkHttpStep(
   index: number,
   service: ServiceContract,
 ) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   const endpoints = service.endpoints ?? [];
   if (endpoints.length === 0) {
     ctx.out.add(
@@ -255,7 +256,7 @@ export function checkCompensation(
 ) {
   const compensation = step.compensation;
   if (!compensation) return;
-  const path: JsonPath = ["steps", index, "compensation"];
+  const path: JsonPath = [...stepPathOf(ctx, index), "compensation"];
   const commands = service.commands ?? {};
   const command = Object.hasOwn(commands, compensation.command)
     ? commands[compensation.command]
