@@ -75,6 +75,7 @@ describe("split-order", () => {
       refused.effects.flatMap((e) => (e.type === "send-command" ? [[e.step, e.command]] : [])),
     ).toEqual([[CO_PAYER, "ReleaseCredit"]]);
     expect(saga.snapshot?.steps[CO_PAYER]?.lastError?.code).toBe("BRANCH_STOPPED");
+    expect(refused.note).toContain(`${CO_PAYER} stopped at attempt 1 (branch "payer" failed)`);
     // Its reservation arriving now is late: ignored.
     expect(saga.reply(CO_PAYER, "CreditReserved", {}, { attempt: 1 }).applied).toBe(false);
     saga.reply(CO_PAYER, "CreditReleased", {}, { compensation: true });

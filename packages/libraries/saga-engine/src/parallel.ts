@@ -129,6 +129,9 @@ function stopSibling(run: Run, work: PendingWork, failedBranch: string): void {
     message: `stopped at attempt ${work.attempt} because branch "${failedBranch}" failed; its outcome is unknown`,
   };
   run.publish(LifecycleEvent.stepFailed, work.step, { stopped: true, attempt: work.attempt });
+  run.aside(
+    `${work.step} stopped at attempt ${work.attempt} (branch "${failedBranch}" failed); its outcome is unknown, so it is compensated`,
+  );
   run.enterState(run.stepState(work.step).onExhausted);
 }
 

@@ -69,6 +69,11 @@ export class Run {
   /** What happened on the way besides the event itself (steps not taken), for the note. */
   private readonly asides: string[] = [];
 
+  /** Adds what else happened in this transition to its history note. */
+  aside(text: string): void {
+    this.asides.push(text);
+  }
+
   done(note: string): TransitionResult {
     this.s.seq += 1;
     this.s.updatedAt = this.context.now.toISOString();
