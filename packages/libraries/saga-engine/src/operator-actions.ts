@@ -98,8 +98,10 @@ export function applyOperatorAction(
       }
       run.cancelPendingTimer(pending.step);
       if (pending.compensation) {
-        // The operator undid the step by hand.
+        // The operator undid the step by hand. The saga is back where that compensation runs
+        // (for a branch step, its group's unwinding), so the chain goes on from there.
         run.s.status = SagaStatus.compensating;
+        run.s.state = stateOfWork(run, pending);
         return run.compensationSucceeded(step, `${who}; compensation of ${step.name} marked done`);
       }
       const record = run.record(step.name);

@@ -171,4 +171,46 @@ describe("a parallel group in the engine", () => {
     expect("groups" in plain).toBe(false);
     expect(plain.steps.some((step) => "branch" in step)).toBe(false);
   });
+
+  it("two branch compensations exhausted: an operator's skip of one leaves the other parked, not restarted", () => {
+    const saga = sagaTest(grouped()).start(input);
+    saga.respond("check", 200, { id: "thing-1" });
+    saga.reply("a1", "ADone");
+    saga.reply("a2", "ADone");
+    saga.respond("look", 200, { id: "thing-1" });
+    saga.reply("b", "BDone");
+    saga.reply("decide", "Declined");
+    const exhaust = (step: string) => {
+      for (let move = 0; move < 100; move++) {
+        const work = saga.waitingOn(step);
+        if (!work || work.waitingFor === "operator") return;
+        if (work.waitingFor === "retry-timer") saga.retry(step, { compensation: true });
+        else saga.fail(step, "DOWN", "down", { compensation: true });
+      }
+    };
+    exhaust("a2");
+    expect(saga.status).toBe("compensating");
+    exhaust("b");
+    expect(saga.status).toBe("needs-intervention");
+    const sentBefore = saga.commands().length;
+    const skipped = saga.operator({
+      action: "skip",
+      output: {},
+      expected: { step: "a2", attempt: 20, compensation: true },
+    });
+    expect(skipped.refused).toBeUndefined();
+    // a1 is compensated next; b stays parked for the operator.
+    expect(
+      saga
+        .commands()
+        .slice(sentBefore)
+        .map((c) => c.step),
+    ).toEqual(["a1"]);
+    expect(saga.snapshot?.pending.b).toMatchObject({ waitingFor: "operator" });
+    saga.reply("a1", "AUndone", {}, { compensation: true });
+    expect(saga.status).toBe("needs-intervention");
+    saga.operator({ action: "retry", expected: { step: "b", attempt: 20, compensation: true } });
+    saga.reply("b", "BUndone", {}, { compensation: true });
+    expect(saga.status).toBe("compensated");
+  });
 });
