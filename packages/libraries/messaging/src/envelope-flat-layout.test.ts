@@ -10,7 +10,7 @@ import {
 import { type MessagingError, MessagingErrors } from "./errors.ts";
 import { signEnvelope, verifyEnvelopeSignature } from "./signature.ts";
 
-// Bodies exactly as the previous release (flat layout, before issue 8) wrote them, its commands
+// Bodies exactly as the previous release (flat layout, before the union layout) wrote them, its commands
 // signed by its own signEnvelope with KEY. They are fixtures: never regenerate them with the
 // current code, or they stop testing that old messages still decode and verify.
 const KEY = { current: "test-command-key-at-least-32-characters!" };

@@ -1,4 +1,4 @@
-// The flat layout envelopes had before issue 8: one object for every kind, with step, attempt,
+// The flat layout envelopes had before the union layout: one object for every kind, with step, attempt,
 // compensation and replyTo on all of them. Messages written that way may still sit in queues and
 // DLQs when the union layout deploys (a rolling deploy, a DLQ replay weeks later), so the decoder
 // upgrades them here, once, before validation. Nothing writes this layout any more.
@@ -18,6 +18,25 @@ const COMPENSATION_KEY_SUFFIX = ":compensation";
 
 /** The step the flat layout wrote on events about the whole saga. */
 const SAGA_LEVEL_STEP = "(saga)";
+
+/**
+ * Compensation commands the decoder upgraded from the flat layout: their `actionKey` was derived
+ * on arrival, so their signature covers the envelope without it. Kept out of the envelope's
+ * fields, so that a sender cannot claim the exemption: only the decoder adds to it, and a copy of
+ * the envelope (which lost the mark) fails verification rather than passing. Here, with the
+ * layout, so that the codec and the signature both depend on this module and not on each other.
+ */
+const upgradedFromFlatLayout = new WeakSet<object>();
+
+/** Marks a command the decoder upgraded from the flat layout (the signature then omits its actionKey). */
+export function markUpgradedFromFlatLayout(command: object): void {
+  upgradedFromFlatLayout.add(command);
+}
+
+/** Whether the decoder upgraded this very object from the flat layout (a copy never was). */
+export function wasUpgradedFromFlatLayout(command: object): boolean {
+  return upgradedFromFlatLayout.has(command);
+}
 
 /** A body in the union's layout, and whether a compensation's `actionKey` was derived for it. */
 export interface Upgraded {

@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { upgradeFlatLayout } from "./envelope-flat-layout.ts";
+import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./envelope-flat-layout.ts";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import type { StringAttributes } from "./limits.ts";
-import { markUpgradedFromFlatLayout } from "./signature.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
 export const MessageKind = { command: "command", reply: "reply", event: "event" } as const;
@@ -250,7 +249,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S
 
 /**
  * Validates an object read from a queue as an envelope; throws ENVELOPE_INVALID naming every bad
- * field. Accepts the flat layout written before issue 8 too, upgraded to the union's (see
+ * field. Accepts the flat layout of earlier releases too, upgraded to the union's (see
  * envelope-flat-layout.ts).
  */
 export function validateEnvelope(value: unknown): Envelope {

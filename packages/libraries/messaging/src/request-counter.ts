@@ -52,6 +52,10 @@ export class RequestCounter {
       },
       { step: "deserialize", name: this.middlewareName, override: true },
     );
+    // A client made with `cacheMiddleware` keeps the stack it resolved per command class, and
+    // would not run middleware added after its first send of that class: drop what it resolved
+    // (the same thing the client does itself on destroy) so counting starts with the next send.
+    delete (client as unknown as { handlers?: unknown }).handlers;
   }
 
   /** Requests per API name since the last reset, sorted by name. */

@@ -5,6 +5,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { CommandEnvelope, ReplyEnvelope } from "./envelope.ts";
+import { wasUpgradedFromFlatLayout } from "./envelope-flat-layout.ts";
 
 /** The envelopes that are signed: commands (by the orchestrator) and replies (by participants). */
 export type SignedEnvelope = CommandEnvelope | ReplyEnvelope;
@@ -24,19 +25,6 @@ export interface SigningKeys {
 /** The keys of commands, shared by the orchestrator and every participant. */
 export type CommandKeys = SigningKeys;
 
-/**
- * Compensation commands the decoder upgraded from the flat layout (issue 8): their `actionKey`
- * was derived on arrival, so their signature covers the envelope without it. Kept here, out of
- * the envelope's fields, so that a sender cannot claim the exemption: only the decoder adds to
- * it, and a copy of the envelope (which lost the mark) fails verification rather than passing.
- */
-const upgradedFromFlatLayout = new WeakSet<object>();
-
-/** Marks a command the decoder upgraded from the flat layout; see {@link verifyEnvelopeSignature}. */
-export function markUpgradedFromFlatLayout(command: CommandEnvelope): void {
-  upgradedFromFlatLayout.add(command);
-}
-
 // Keys sorted at every level, so the signature does not depend on the order a sender or a JSON
 // round trip (jsonb) wrote them in. Recursive: callers catch the RangeError of absurd nesting.
 function canonicalJson(value: unknown): string {
@@ -52,11 +40,7 @@ function canonicalJson(value: unknown): string {
 
 /** What the sender signed: the envelope as it was written, before any upgrade on arrival. */
 function signedContent(envelope: SignedEnvelope): object {
-  if (
-    envelope.kind === "command" &&
-    envelope.compensation &&
-    upgradedFromFlatLayout.has(envelope)
-  ) {
+  if (envelope.kind === "command" && envelope.compensation && wasUpgradedFromFlatLayout(envelope)) {
     const { actionKey: _derivedOnArrival, ...asWritten } = envelope;
     return asWritten;
   }

@@ -6,24 +6,30 @@ export {
   RetryLaterError,
 } from "./errors.ts";
 export {
+  COMMAND_FAILED,
+  type CommandHandler,
+  contractReply,
+  defineHandler,
+  defineStatementHandler,
+  failed,
+  failedPayloadSql,
+  type HandlerContext,
+  type Reply,
+  type ReplyStatement,
+  type SqlFragment,
+  type StatementContext,
+  type StatementHandler,
+  sql,
+  type TransactionHandler,
+} from "./handler.ts";
+export {
   DEFAULT_INBOX_RETENTION_MS,
   InboxRetention,
   type InboxRetentionOptions,
   LONGEST_REDELIVERY_MS,
 } from "./inbox-retention.ts";
 export { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
-export {
-  COMMAND_FAILED,
-  type CommandHandler,
-  contractReply,
-  createParticipant,
-  defineHandler,
-  failed,
-  type HandlerContext,
-  Participant,
-  type ParticipantStats,
-  type Reply,
-} from "./participant.ts";
+export { createParticipant, Participant, type ParticipantStats } from "./participant.ts";
 export {
   PARTICIPANT_DEFAULTS,
   type ParticipantOptions,

@@ -6,7 +6,7 @@ import {
   type SigningKeys,
 } from "@sagaworks/messaging";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
-import type { CommandHandler } from "./participant.ts";
+import type { CommandHandler } from "./handler.ts";
 
 /** Options of {@link createParticipant}. */
 export interface ParticipantOptions {

@@ -1,13 +1,25 @@
 // Every statement on participant_inbox and participant_outbox. The migrations create them; the
 // relay in messaging reaches the outbox only through the store `participantOutboxStore` hands it.
 import {
+  envelopeMessage,
   type OutboxMessage,
   type OutboxRow,
   type OutboxStore,
   outboxAvailableAt,
+  type ReplyEnvelope,
+  type SigningKeys,
+  signEnvelope,
   tableOutboxStore,
 } from "@sagaworks/messaging";
 import type { Database, Knex } from "@sagaworks/platform";
+import { RetryLaterError } from "./errors.ts";
+import {
+  COMMAND_FAILED,
+  type Reply,
+  type ReplyStatement,
+  type SqlFragment,
+  sql,
+} from "./handler.ts";
 
 /** The inbox: one row per idempotency key (the reply it produced, or a guard). */
 export const INBOX_TABLE = "participant_inbox";
@@ -109,8 +121,10 @@ export async function readFailedAttempt(
   idempotencyKey: string,
   attempt: number,
 ): Promise<{ name: string; payload: Record<string, unknown> } | undefined> {
+  // `answered` rows are the marks a statement handler's success leaves under the key; they
+  // hold no reply (see runReplyStatement).
   const row = (await trx(INBOX_TABLE)
-    .where({ idempotency_key: failedAttemptKey(idempotencyKey, attempt) })
+    .where({ idempotency_key: failedAttemptKey(idempotencyKey, attempt), status: "replied" })
     .first("reply_name", "reply_payload")) as
     | { reply_name: string | null; reply_payload: Record<string, unknown> | null }
     | undefined;
@@ -156,7 +170,9 @@ export interface ReplyRow {
   message: OutboxMessage;
   now: Date;
   /** The inbox key that produced the reply, kept there for duplicates; absent for a resend. */
-  replied?: { idempotencyKey: string; name: string; payload: Record<string, unknown> };
+  replied?: { idempotencyKey: string; name: string; payload: Record<string, unknown> } | undefined;
+  /** Rows the relay sent, deleted in a CTE of the insert (when no claim of the same commit did). */
+  sentIds?: readonly string[] | undefined;
 }
 
 /**
@@ -165,7 +181,9 @@ export interface ReplyRow {
  */
 export async function writeReply(trx: Knex, reply: ReplyRow): Promise<OutboxRow[]> {
   const statement = trx(OUTBOX_TABLE);
-  const { replied } = reply;
+  const { replied, sentIds } = reply;
+  if (sentIds && sentIds.length > 0)
+    statement.with("sent", trx(OUTBOX_TABLE).whereIn("id", sentIds).delete());
   if (replied)
     statement.with(
       "replied",
@@ -232,7 +250,194 @@ export async function replyBacklog(
   };
 }
 
-/** The relay's store of the reply outbox (messaging's plain-table store over its table). */
-export function participantOutboxStore(db: Database): OutboxStore {
-  return tableOutboxStore(db, OUTBOX_TABLE);
+/**
+ * A reply a statement handler wrote: its envelope without the signature, which the statement
+ * cannot compute (the payload is known only inside it). Whoever sends the row signs it first:
+ * the participant right after the statement, or the relay's poll through
+ * {@link participantOutboxStore}. Signing is deterministic, so both give the same message.
+ */
+interface UnsignedReplyMessage {
+  transport: "sqs";
+  unsignedReply: ReplyEnvelope;
+}
+
+function isUnsignedReply(message: unknown): message is UnsignedReplyMessage {
+  return typeof message === "object" && message !== null && "unsignedReply" in message;
+}
+
+/** The message a stored reply is sent as: as it is, or signed now when it was stored unsigned. */
+export function sendableReply(message: unknown, replyKey: SigningKeys): OutboxMessage {
+  if (!isUnsignedReply(message)) return message as OutboxMessage;
+  return { transport: "sqs", ...envelopeMessage(signEnvelope(message.unsignedReply, replyKey)) };
+}
+
+/**
+ * The relay's store of the reply outbox (messaging's plain-table store over its table). Rows a
+ * statement handler stored unsigned are signed with `replyKey` as they are claimed.
+ */
+export function participantOutboxStore(db: Database, replyKey: SigningKeys): OutboxStore {
+  const table = tableOutboxStore(db, OUTBOX_TABLE);
+  return {
+    ...table,
+    claimDue(now, limit, work) {
+      return table.claimDue(now, limit, (rows, trx) =>
+        work(
+          rows.map((row) => ({ ...row, message: sendableReply(row.message, replyKey) })),
+          trx,
+        ),
+      );
+    },
+  };
+}
+
+/** One command applied by a statement handler, as {@link runReplyStatement} needs it. */
+export interface ReplyStatementRun {
+  statement: ReplyStatement;
+  /** Rows the relay sent, deleted by the same statement. */
+  sentIds: readonly string[];
+  idempotencyKey: string;
+  attempt: number;
+  command: string;
+  sagaId: string;
+  destination: string;
+  /** The reply's envelope, but for its name and payload, which the statement fills in. */
+  envelope: ReplyEnvelope;
+  now: Date;
+}
+
+/** What {@link runReplyStatement} did: committed a reply, or found the key taken. */
+export type ReplyStatementOutcome =
+  | { type: "written"; outboxId: string; reply: Reply }
+  | { type: "taken" };
+
+/** Postgres's unique_violation, and the constraint of the inbox's key (knex's default name). */
+const UNIQUE_VIOLATION = "23505";
+const INBOX_KEY_CONSTRAINT = `${INBOX_TABLE}_pkey`;
+/** Postgres's not_null_violation: the key a reply that yielded no row leaves NULL. */
+const NOT_NULL_VIOLATION = "23502";
+
+/**
+ * Runs a statement handler's CTEs, the reply's outbox insert and the inbox insert as one
+ * statement in autocommit (one round trip, no BEGIN or COMMIT).
+ *
+ * The inbox rows go in last and with no ON CONFLICT: when the key is taken (a duplicate, a
+ * concurrent copy that committed first, or a guard a compensation left) the statement fails as
+ * a whole, its business write included, and `taken` is returned. A success also leaves an
+ * `answered` row under the attempt's failure key, so a redelivery of an attempt that already
+ * answered with a retriable failure conflicts too instead of applying the command after all;
+ * a failure is stored under that key only, which leaves the command's key to the next attempt.
+ * A `reply` that yields no row makes the key NULL, which fails the statement rather than
+ * committing a write without its inbox row; the command is then delivered again (RetryLater),
+ * which is how a handler says "the state I need to decide is not visible to this statement yet".
+ */
+export async function runReplyStatement(
+  knex: Knex,
+  run: ReplyStatementRun,
+): Promise<ReplyStatementOutcome> {
+  const failedKey = failedAttemptKey(run.idempotencyKey, run.attempt);
+  const ctes: SqlFragment[] = [];
+  if (run.sentIds.length > 0) {
+    // A text array literal: knex would expand a JS array into a list of placeholders.
+    const ids = `{${run.sentIds.map((id) => Number.parseInt(id, 10)).join(",")}}`;
+    ctes.push(sql`sent AS (DELETE FROM ${raw(OUTBOX_TABLE)} WHERE id = ANY(${ids}::bigint[]))`);
+  }
+  for (const [name, body] of run.statement.with) ctes.push(sql`${raw(name)} AS (${body})`);
+  ctes.push(sql`one AS (SELECT 1), reply AS (${run.statement.reply})`);
+  ctes.push(
+    sql`answer AS (SELECT r.reply_name, r.reply_payload FROM one LEFT JOIN reply r ON true)`,
+  );
+  ctes.push(sql`outbox AS (
+    INSERT INTO ${raw(OUTBOX_TABLE)} (kind, destination, message, available_at, created_at)
+    SELECT 'sqs', ${run.destination}::text,
+      jsonb_build_object('transport', 'sqs', 'unsignedReply',
+        ${JSON.stringify(run.envelope)}::jsonb
+          || jsonb_build_object('name', a.reply_name, 'payload', a.reply_payload)),
+      ${outboxAvailableAt(run.now)}::timestamptz, ${run.now}::timestamptz
+    FROM answer a WHERE a.reply_name IS NOT NULL
+    RETURNING id)`);
+  const statement = sql`WITH ${join(ctes, ",\n")}
+    INSERT INTO ${raw(INBOX_TABLE)}
+      (idempotency_key, command, saga_id, status, reply_name, reply_payload, received_at)
+    SELECT k.key, ${run.command}::text, ${run.sagaId}::uuid, k.status,
+      CASE WHEN k.status = 'replied' THEN a.reply_name END,
+      CASE WHEN k.status = 'replied' THEN a.reply_payload END,
+      ${run.now}::timestamptz
+    FROM answer a CROSS JOIN LATERAL (VALUES
+      (CASE WHEN a.reply_name IS NULL THEN NULL
+            WHEN a.reply_name = ${COMMAND_FAILED}::text THEN ${failedKey}::text
+            ELSE ${run.idempotencyKey}::text END, 'replied'),
+      (${failedKey}::text, 'answered')) AS k(key, status)
+    WHERE k.status = 'replied' OR a.reply_name IS DISTINCT FROM ${COMMAND_FAILED}::text
+    RETURNING (SELECT id FROM outbox) AS outbox_id, status, reply_name, reply_payload`;
+  let rows: {
+    outbox_id: string | number;
+    status: string;
+    reply_name: string;
+    reply_payload: Record<string, unknown>;
+  }[];
+  try {
+    rows = (await knex.raw(statement.sql, statement.bindings as Knex.RawBinding[])).rows;
+  } catch (error) {
+    const pgError = error as { code?: string; constraint?: string; column?: string };
+    if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === INBOX_KEY_CONSTRAINT) {
+      return { type: "taken" };
+    }
+    if (pgError.code === NOT_NULL_VIOLATION && pgError.column === "idempotency_key") {
+      throw new RetryLaterError(
+        `the statement of ${run.command} gave no reply row, so nothing was applied; it runs again`,
+        1,
+      );
+    }
+    throw error;
+  }
+  const replied = rows.find((row) => row.status === "replied");
+  if (!replied) throw new Error("the reply statement wrote no inbox row");
+  return {
+    type: "written",
+    outboxId: String(replied.outbox_id),
+    reply: { name: replied.reply_name, payload: replied.reply_payload },
+  };
+}
+
+/**
+ * What the inbox holds for a command whose key {@link runReplyStatement} found taken: a guard,
+ * the command's reply, the failure this attempt answered with, or nothing (pruned since).
+ */
+export async function readAnswered(
+  knex: Knex,
+  idempotencyKey: string,
+  attempt: number,
+): Promise<{ guarded: true } | { guarded: false; reply: Reply } | undefined> {
+  const failedKey = failedAttemptKey(idempotencyKey, attempt);
+  const rows = (await knex(INBOX_TABLE)
+    .whereIn("idempotency_key", [idempotencyKey, failedKey])
+    .select("idempotency_key", "status", "reply_name", "reply_payload")) as {
+    idempotency_key: string;
+    status: string;
+    reply_name: string | null;
+    reply_payload: Record<string, unknown> | null;
+  }[];
+  // The command's own row first, as the transactional path reads it.
+  const own = rows.find((row) => row.idempotency_key === idempotencyKey);
+  if (own?.status === "guarded") return { guarded: true };
+  const stored =
+    own?.status === "replied"
+      ? own
+      : rows.find((row) => row.idempotency_key === failedKey && row.status === "replied");
+  if (!stored) return undefined;
+  return {
+    guarded: false,
+    reply: { name: stored.reply_name ?? "", payload: stored.reply_payload ?? {} },
+  };
+}
+
+function raw(text: string): SqlFragment {
+  return { sql: text, bindings: [] };
+}
+
+function join(parts: readonly SqlFragment[], separator: string): SqlFragment {
+  return {
+    sql: parts.map((part) => part.sql).join(separator),
+    bindings: parts.flatMap((part) => part.bindings),
+  };
 }

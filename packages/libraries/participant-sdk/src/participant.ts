@@ -12,6 +12,7 @@ import {
   type OutboxRow,
   poison,
   type ReceivedMessage,
+  type ReplyEnvelope,
   retryLater,
   SqsConsumer,
   signEnvelope,
@@ -29,8 +30,14 @@ import {
   SpanKind,
 } from "@sagaworks/platform";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
-import type { z } from "zod";
 import { ParticipantErrorCode, ParticipantErrors, PoisonError, RetryLaterError } from "./errors.ts";
+import {
+  COMMAND_FAILED,
+  type CommandHandler,
+  type Reply,
+  type StatementHandler,
+  type TransactionHandler,
+} from "./handler.ts";
 import { PARTICIPANT_MIGRATIONS_TABLE, participantMigrations } from "./migrations.ts";
 import { type CommandOutcome, ParticipantMetrics } from "./participant-metrics.ts";
 import {
@@ -44,73 +51,22 @@ import {
   leaveGuard,
   OUTBOX_TABLE,
   participantOutboxStore,
+  readAnswered,
   readFailedAttempt,
   readSeen,
   releaseClaim,
+  runReplyStatement,
   writeReply,
 } from "./participant-store.ts";
 
-/** A reply: its name (from the contract) and payload. Business failures are replies too. */
-export interface Reply {
-  name: string;
-  payload: Record<string, unknown>;
-}
-
-/** What a handler gets: the transaction its business change must use, and the command. */
-export interface HandlerContext<Payload> {
-  /** The local transaction that also records the inbox row and the reply's outbox row. */
-  trx: Knex.Transaction;
-  payload: Payload;
+/** A command that passed the checks, on its way to its handler. */
+interface CommandWork {
   command: CommandEnvelope;
-  /**
-   * For a compensation: false when the action it undoes never ran here. A guard is then left so
-   * that the action, should it arrive late, is refused; the compensation has nothing to undo.
-   * True when the inbox holds the action's row, or when the orchestrator says it got the action's
-   * success reply (the row may be pruned by then). Always true for an action.
-   */
-  actionApplied: boolean;
-  logger: Logger;
-}
-
-/** A command handler: the payload's zod schema and the function that applies it. */
-export interface CommandHandler<Schema extends z.ZodType = z.ZodType> {
-  payload: Schema;
-  handle(context: HandlerContext<z.infer<Schema>>): Promise<Reply>;
-}
-
-/** Reply name of a technical failure that the participant reports instead of a business reply. */
-export const COMMAND_FAILED = "CommandFailed";
-
-/**
- * A technical failure reported as a reply, e.g. `failed("ACCOUNT_NOT_FOUND", "…")`. The
- * orchestrator matches `code` against the step's `nonRetryable` list: listed codes fail the step
- * at once, others are retried with backoff: the failure is kept for redeliveries of its attempt
- * only, so the next attempt runs the handler again. Use replies from the contract for business
- * outcomes.
- */
-export function failed(code: string, message: string): Reply {
-  return { name: COMMAND_FAILED, payload: { code, message } };
-}
-
-/**
- * A reply checked against its contract schema. A handler bug then throws inside the transaction
- * (which rolls back, and the command is delivered again) instead of sending a reply the
- * orchestrator cannot read.
- */
-export function contractReply<Schema extends z.ZodType>(
-  name: string,
-  schema: Schema,
-  payload: z.input<Schema>,
-): Reply {
-  return { name, payload: schema.parse(payload) as Record<string, unknown> };
-}
-
-/** Declares a handler; the schema types the payload the function receives. */
-export function defineHandler<Schema extends z.ZodType>(
-  payload: Schema,
-  handle: (context: HandlerContext<z.infer<Schema>>) => Promise<Reply>,
-): CommandHandler<Schema> {
-  return { payload, handle };
+  handler: CommandHandler;
+  payload: unknown;
+  replyUrl: string;
+  note: { outcome: CommandOutcome };
+  log: Logger;
 }
 
 /** Counters of what the participant did. */
@@ -160,7 +116,7 @@ export class Participant {
     this.clock = options.clock;
     this.commandKeys = options.commandKeys;
     this.relay = new OutboxRelay({
-      store: participantOutboxStore(options.db),
+      store: participantOutboxStore(options.db, options.replyKey),
       // Only names the table in the relay's logs; the rows are reached through the store.
       table: OUTBOX_TABLE,
       sqs: options.sqs,
@@ -242,152 +198,22 @@ export class Participant {
     delivery: ReceivedMessage<Envelope>,
     note: { outcome: CommandOutcome },
   ): Promise<HandlerResult> {
-    const command = delivery.body;
-    const { service, logger } = this.options;
-    if (command.kind !== "command") {
-      return poison(`${service} takes commands; got a ${command.kind} named ${command.name}`);
-    }
-    // Proof of origin before anything else: whoever can write to the queue must not be able to
-    // make the service act (issue 16). Checked over the whole envelope, so replyTo, the saga and
-    // the idempotency key cannot be altered either.
-    const forged = verifyEnvelopeSignature(command, this.commandKeys);
-    if (forged) {
-      this.stats.refusedUnsigned++;
-      logger.warn(
-        { sagaId: command.sagaId, command: command.name, messageId: command.messageId },
-        `command refused: ${forged}`,
-      );
-      return poison(`${command.name} refused: ${forged}`);
-    }
-    // Then its age, which the signature vouches for: a command captured and sent again after
-    // the inbox forgot it would otherwise run a second time.
-    const stale = signedMessageStaleness(command.sentAt, this.clock());
-    if (stale) {
-      this.stats.refusedStale++;
-      logger.warn(
-        { sagaId: command.sagaId, command: command.name, messageId: command.messageId },
-        `command refused: ${stale}`,
-      );
-      return poison(`${command.name} refused: ${stale}`);
-    }
-    const handler = this.options.handlers[command.name];
-    if (!handler) {
-      return poison(
-        `${service} has no handler for ${command.name}; it handles ${Object.keys(this.options.handlers).join(", ")}`,
-      );
-    }
-    const parsed = handler.payload.safeParse(command.payload);
-    if (!parsed.success) {
-      const issues = parsed.error.issues
-        .map((i) => `payload.${i.path.join(".")}: ${i.message}`)
-        .join("; ");
-      return poison(`${command.name} payload is invalid: ${issues}`);
-    }
-    const key = command.idempotencyKey;
-    let replyUrl: string;
-    try {
-      replyUrl = await this.replyUrl();
-    } catch (error) {
-      // Warn, with the ids: retried at info level, this went on silently until the DLQ.
-      logger.warn(
-        {
-          sagaId: command.sagaId,
-          step: command.step,
-          command: command.name,
-          messageId: command.messageId,
-          replyQueue: replyQueueName(this.options.prefix),
-          receiveCount: delivery.receiveCount,
-          lastDeliveryBeforeDlq:
-            this.options.maxReceiveCount !== undefined &&
-            delivery.receiveCount >= this.options.maxReceiveCount,
-          err: error,
-        },
-        "reply queue not reachable: the command is not run and will be retried",
-      );
-      return retryLater(
-        10,
-        `reply queue ${replyQueueName(this.options.prefix)} is not reachable: ${(error as Error).message}`,
-      );
-    }
+    const admitted = this.admit(delivery.body);
+    if ("refused" in admitted) return admitted.refused;
+    const replyUrl = await this.replyUrlOrRetry(delivery);
+    if (typeof replyUrl !== "string") return replyUrl;
     // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
-    const log = logger.child({ command: command.name });
-    // Replies already sent are deleted by this transaction, which saves the relay a commit.
-    const { handOff } = this.relay;
-    const knex = this.options.db.knex;
+    const work: CommandWork = {
+      ...admitted,
+      replyUrl,
+      note,
+      log: this.options.logger.child({ command: admitted.command.name }),
+    };
     try {
-      const work = async (
-        trx: Knex.Transaction,
-        sentIds: readonly string[],
-      ): Promise<OutboxRow[]> => {
-        const now = this.clock();
-        // The sent replies go in the claim's statement, which every path runs.
-        const claimed = await claimCommand(
-          trx,
-          { idempotencyKey: key, command: command.name, sagaId: command.sagaId, now },
-          sentIds,
-        );
-        if (!claimed) {
-          // Seen before. The unique key made a concurrent copy wait for the first to commit.
-          const seen = await readSeen(trx, key);
-          if (seen.guarded) {
-            this.stats.refusedByGuard++;
-            note.outcome = "refused";
-            log.warn("late action refused: its compensation already ran");
-            return [];
-          }
-          this.stats.duplicates++;
-          note.outcome = "duplicate";
-          log.info("duplicate command: sending the stored reply again");
-          return this.storeReply(trx, command, replyUrl, {
-            name: seen.replyName,
-            payload: seen.replyPayload,
-          });
-        }
-        // This attempt answered with a retriable failure before (a redelivery of it): the
-        // same answer again. Only a later attempt runs the handler again.
-        const failedBefore = await readFailedAttempt(trx, key, command.attempt);
-        if (failedBefore) {
-          await releaseClaim(trx, key);
-          this.stats.duplicates++;
-          note.outcome = "duplicate";
-          log.info("duplicate of a failed attempt: sending its failure again");
-          return this.storeReply(trx, command, replyUrl, failedBefore);
-        }
-        let actionApplied = true;
-        // The orchestrator says the action ran (it got its success reply): no guard, whatever
-        // this inbox still remembers; its row may be gone past the retention window.
-        if (command.compensation && command.actionApplied !== true) {
-          const guard = await leaveGuard(trx, {
-            actionKey: command.actionKey,
-            compensation: command.name,
-            sagaId: command.sagaId,
-            now,
-          });
-          actionApplied = guard === "applied";
-          if (guard === "left") {
-            this.stats.guardsLeft++;
-            log.info("compensation before its action: guard left");
-          }
-        }
-        const reply = await handler.handle({
-          trx,
-          payload: parsed.data,
-          command,
-          actionApplied,
-          logger: log,
-        });
-        this.stats.handled++;
-        note.outcome = "replied";
-        if (reply.name === COMMAND_FAILED) {
-          // A retriable failure: kept for redeliveries of this attempt only, so that the
-          // orchestrator's next attempt (its backoff, or an operator's retry) runs the handler.
-          await keepAsFailedAttempt(trx, key, command.attempt, reply);
-          return this.storeReply(trx, command, replyUrl, reply);
-        }
-        // The inbox row keeps the reply for duplicates, in the reply's own statement.
-        return this.storeReply(trx, command, replyUrl, reply, key);
-      };
-      const written = await handOff.transactionDeletingIn(knex, work);
+      const written =
+        work.handler.kind === "statement"
+          ? await this.applyAsStatement(work, work.handler)
+          : await this.applyInTransaction(work, work.handler);
       this.relay.notify(written);
       return ack();
     } catch (error) {
@@ -397,18 +223,237 @@ export class Participant {
     }
   }
 
-  /** Builds the reply's envelope (the handler's trace) and writes it to the outbox in `trx`. */
-  private async storeReply(
-    trx: Knex,
-    command: CommandEnvelope,
-    replyUrl: string,
-    reply: Reply,
-    /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
-    repliedKey?: string,
+  /**
+   * The checks before anything is written: a signed, fresh command this service handles, with a
+   * payload its handler's schema accepts. A refusal is poison: no redelivery can make it pass.
+   */
+  private admit(
+    envelope: Envelope,
+  ): { refused: HandlerResult } | Pick<CommandWork, "command" | "handler" | "payload"> {
+    const { service, logger } = this.options;
+    if (envelope.kind !== "command") {
+      return {
+        refused: poison(`${service} takes commands; got a ${envelope.kind} named ${envelope.name}`),
+      };
+    }
+    const command = envelope;
+    const ids = { sagaId: command.sagaId, command: command.name, messageId: command.messageId };
+    // Proof of origin before anything else: whoever can write to the queue must not be able to
+    // make the service act. Checked over the whole envelope, so replyTo, the saga and the
+    // idempotency key cannot be altered either.
+    const forged = verifyEnvelopeSignature(command, this.commandKeys);
+    if (forged) {
+      this.stats.refusedUnsigned++;
+      logger.warn(ids, `command refused: ${forged}`);
+      return { refused: poison(`${command.name} refused: ${forged}`) };
+    }
+    // Then its age, which the signature vouches for: a command captured and sent again after
+    // the inbox forgot it would otherwise run a second time.
+    const stale = signedMessageStaleness(command.sentAt, this.clock());
+    if (stale) {
+      this.stats.refusedStale++;
+      logger.warn(ids, `command refused: ${stale}`);
+      return { refused: poison(`${command.name} refused: ${stale}`) };
+    }
+    const handler = this.options.handlers[command.name];
+    if (!handler) {
+      const handled = Object.keys(this.options.handlers).join(", ");
+      return {
+        refused: poison(`${service} has no handler for ${command.name}; it handles ${handled}`),
+      };
+    }
+    const parsed = handler.payload.safeParse(command.payload);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .map((i) => `payload.${i.path.join(".")}: ${i.message}`)
+        .join("; ");
+      return { refused: poison(`${command.name} payload is invalid: ${issues}`) };
+    }
+    return { command, handler, payload: parsed.data };
+  }
+
+  /** The reply queue's URL, or a retry-later when it cannot be found (the command is not run). */
+  private async replyUrlOrRetry(
+    delivery: ReceivedMessage<Envelope>,
+  ): Promise<string | HandlerResult> {
+    try {
+      return await this.replyUrl();
+    } catch (error) {
+      const command = delivery.body;
+      const queue = replyQueueName(this.options.prefix);
+      // Warn, with the ids: retried at info level, this went on silently until the DLQ.
+      this.options.logger.warn(
+        {
+          sagaId: command.sagaId,
+          step: command.kind === "command" ? command.step : undefined,
+          command: command.name,
+          messageId: command.messageId,
+          replyQueue: queue,
+          receiveCount: delivery.receiveCount,
+          lastDeliveryBeforeDlq:
+            this.options.maxReceiveCount !== undefined &&
+            delivery.receiveCount >= this.options.maxReceiveCount,
+          err: error,
+        },
+        "reply queue not reachable: the command is not run and will be retried",
+      );
+      return retryLater(10, `reply queue ${queue} is not reachable: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * A statement handler's command: business write, reply and inbox row in one statement in
+   * autocommit. When the key is taken, nothing of it committed, and the stored answer decides:
+   * a guard refuses the command, a reply (or this attempt's failure) is sent again.
+   */
+  private async applyAsStatement(
+    work: CommandWork,
+    handler: StatementHandler,
   ): Promise<OutboxRow[]> {
-    // Signed with this participant's own key: the orchestrator checks it with the key of the
-    // participant that owns the step, so no one else can answer in this service's name.
-    const unsigned = createReplyEnvelope(
+    const { command, replyUrl, note, log } = work;
+    const statement = handler.statement({ payload: work.payload, command });
+    // Name and payload are the statement's to fill in; the placeholder only passes validation.
+    const envelope = this.replyEnvelope(command, { name: "Reply", payload: {} });
+    const { handOff } = this.relay;
+    const knex = this.options.db.knex;
+    const outcome = await handOff.statementDeletingIn(async (sentIds) => {
+      const result = await runReplyStatement(knex, {
+        statement,
+        sentIds,
+        idempotencyKey: command.idempotencyKey,
+        attempt: command.attempt,
+        command: command.name,
+        sagaId: command.sagaId,
+        destination: replyUrl,
+        envelope,
+        now: this.clock(),
+      });
+      // Rolled back with the rest: the sent rows wait for the next statement.
+      if (result.type === "taken") handOff.giveBack(sentIds);
+      return result;
+    });
+    if (outcome.type === "written") {
+      this.stats.handled++;
+      note.outcome = "replied";
+      const signed = signEnvelope({ ...envelope, ...outcome.reply }, this.options.replyKey);
+      const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(signed) };
+      return [{ id: outcome.outboxId, kind: "sqs", destination: replyUrl, message, attempts: 0 }];
+    }
+    const answered = await readAnswered(knex, command.idempotencyKey, command.attempt);
+    if (!answered) {
+      // Taken, then pruned before this read: the command is older than the retention allows.
+      throw new RetryLaterError(
+        `${command.name} ${command.idempotencyKey} was answered but its reply is gone`,
+        5,
+      );
+    }
+    if (answered.guarded) {
+      this.refusedByGuard(note, log);
+      return [];
+    }
+    this.countDuplicate(note, log, "duplicate command: sending the stored reply again");
+    return handOff.statementDeletingIn((sentIds) =>
+      this.storeReply(knex, command, replyUrl, answered.reply, undefined, sentIds),
+    );
+  }
+
+  /**
+   * A transaction handler's command: claim in the inbox, guard for a compensation, handler,
+   * reply; one local transaction. Replies already sent are deleted by it, which saves the relay
+   * a commit.
+   */
+  private applyInTransaction(work: CommandWork, handler: TransactionHandler): Promise<OutboxRow[]> {
+    const { command, replyUrl, note, log } = work;
+    const key = command.idempotencyKey;
+    return this.relay.handOff.transactionDeletingIn(this.options.db.knex, async (trx, sentIds) => {
+      const now = this.clock();
+      // The sent replies go in the claim's statement, which every path runs.
+      const claim = { idempotencyKey: key, command: command.name, sagaId: command.sagaId, now };
+      if (!(await claimCommand(trx, claim, sentIds))) {
+        // Seen before. The unique key made a concurrent copy wait for the first to commit.
+        const seen = await readSeen(trx, key);
+        if (seen.guarded) {
+          this.refusedByGuard(note, log);
+          return [];
+        }
+        this.countDuplicate(note, log, "duplicate command: sending the stored reply again");
+        const stored = { name: seen.replyName, payload: seen.replyPayload };
+        return this.storeReply(trx, command, replyUrl, stored);
+      }
+      // This attempt answered with a retriable failure before (a redelivery of it): the
+      // same answer again. Only a later attempt runs the handler again.
+      const failedBefore = await readFailedAttempt(trx, key, command.attempt);
+      if (failedBefore) {
+        await releaseClaim(trx, key);
+        this.countDuplicate(note, log, "duplicate of a failed attempt: sending its failure again");
+        return this.storeReply(trx, command, replyUrl, failedBefore);
+      }
+      const actionApplied = await this.guardIfEarly(trx, command, now, log);
+      const reply = await handler.handle({
+        trx,
+        payload: work.payload,
+        command,
+        actionApplied,
+        logger: log,
+      });
+      this.stats.handled++;
+      note.outcome = "replied";
+      if (reply.name === COMMAND_FAILED) {
+        // A retriable failure: kept for redeliveries of this attempt only, so that the
+        // orchestrator's next attempt (its backoff, or an operator's retry) runs the handler.
+        await keepAsFailedAttempt(trx, key, command.attempt, reply);
+        return this.storeReply(trx, command, replyUrl, reply);
+      }
+      // The inbox row keeps the reply for duplicates, in the reply's own statement.
+      return this.storeReply(trx, command, replyUrl, reply, key);
+    });
+  }
+
+  /**
+   * For a compensation whose action the orchestrator does not know to have run: leaves a guard
+   * under the action's key, before the handler decides anything, and says whether the action ran
+   * here. The orchestrator's word that the action ran (it got its success reply) needs no
+   * guard, whatever this inbox still remembers; its row may be gone past the retention window.
+   */
+  private async guardIfEarly(
+    trx: Knex.Transaction,
+    command: CommandEnvelope,
+    now: Date,
+    log: Logger,
+  ): Promise<boolean> {
+    if (!command.compensation || command.actionApplied === true) return true;
+    const guard = await leaveGuard(trx, {
+      actionKey: command.actionKey,
+      compensation: command.name,
+      sagaId: command.sagaId,
+      now,
+    });
+    if (guard === "left") {
+      this.stats.guardsLeft++;
+      log.info("compensation before its action: guard left");
+    }
+    return guard === "applied";
+  }
+
+  private refusedByGuard(note: { outcome: CommandOutcome }, log: Logger): void {
+    this.stats.refusedByGuard++;
+    note.outcome = "refused";
+    log.warn("late action refused: its compensation already ran");
+  }
+
+  private countDuplicate(note: { outcome: CommandOutcome }, log: Logger, message: string): void {
+    this.stats.duplicates++;
+    note.outcome = "duplicate";
+    log.info(message);
+  }
+
+  /**
+   * The reply's envelope, unsigned, with the handler's trace. Signed with this participant's
+   * own key before it is sent: the orchestrator checks it with the key of the participant that
+   * owns the step, so no one else can answer in this service's name.
+   */
+  private replyEnvelope(command: CommandEnvelope, reply: Reply): ReplyEnvelope {
+    return createReplyEnvelope(
       {
         name: reply.name,
         sagaId: command.sagaId,
@@ -424,12 +469,26 @@ export class Participant {
       },
       this.clock,
     );
-    const envelope = signEnvelope(unsigned, this.options.replyKey);
+  }
+
+  /** Builds the reply's signed envelope and writes it to the outbox through `db`. */
+  private async storeReply(
+    db: Knex,
+    command: CommandEnvelope,
+    replyUrl: string,
+    reply: Reply,
+    /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
+    repliedKey?: string,
+    /** Rows the relay sent, deleted in the same statement (outside a claim's transaction). */
+    sentIds?: readonly string[],
+  ): Promise<OutboxRow[]> {
+    const envelope = signEnvelope(this.replyEnvelope(command, reply), this.options.replyKey);
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
-    return writeReply(trx, {
+    return writeReply(db, {
       destination: replyUrl,
       message,
       now: this.clock(),
+      sentIds,
       replied:
         repliedKey === undefined
           ? undefined

@@ -74,9 +74,25 @@ export class OutboxHandOff {
   }
 
   /**
-   * Like {@link transaction}, but `work` deletes the sent rows itself, in a statement it runs
-   * anyway (a data-modifying CTE on its first one), which saves a round trip. `work` must
-   * delete `sentIds` on every path that commits; if the transaction fails they are given back.
+   * Gives `work` the rows sent since the last hand-off, for a statement in autocommit that
+   * deletes them on its way (a data-modifying CTE). `work` must delete `sentIds` whenever it
+   * returns; if it throws they are given back, so a sent row is deleted by exactly one commit.
+   */
+  async statementDeletingIn<T>(work: (sentIds: readonly string[]) => Promise<T>): Promise<T> {
+    const ids = this.take();
+    try {
+      return await work(ids);
+    } catch (error) {
+      this.giveBack(ids);
+      throw error;
+    }
+  }
+
+  /**
+   * Like {@link statementDeletingIn}, but `work` runs in one transaction of `knex`, and deletes
+   * the sent rows in a statement it runs anyway (a data-modifying CTE on its first one), which
+   * saves a round trip. `work` must delete `sentIds` on every path that commits; if the
+   * transaction fails they are given back.
    */
   async transactionDeletingIn<T>(
     knex: Knex,

@@ -2,7 +2,7 @@ import type { Migration } from "@sagaworks/platform";
 
 /**
  * Records which saga made each reservation, so a compensation releases only what its own saga
- * reserved (issue 9, point 8). Null on reservations made before this migration: their owner is
+ * reserved. Null on reservations made before this migration: their owner is
  * unknown, and they keep the old rule (released by order id).
  */
 export const addReservationSaga: Migration = {
