@@ -3,10 +3,16 @@ import { readFileSync } from "node:fs";
 import { ciGroup } from "./ci/group.ts";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "./command.ts";
 import { dlqCommands } from "./dlq/command.ts";
+import { retentionCommands } from "./retention/command.ts";
 import { sagasCommands } from "./sagas/command.ts";
 
 /** Every command group, in the order `ops --help` lists them. Add a group here. */
-export const COMMAND_GROUPS: readonly CommandGroup[] = [sagasCommands, dlqCommands, ciGroup];
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  sagasCommands,
+  retentionCommands,
+  dlqCommands,
+  ciGroup,
+];
 
 function version(): string {
   const file = new URL("../package.json", import.meta.url);

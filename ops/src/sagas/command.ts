@@ -9,6 +9,7 @@ import {
   type OperatorExpectation,
   OrchestratorClient,
   type OutboxRowView,
+  SagaArchivedError,
   type SagaView,
   type TimerView,
 } from "./orchestrator-client.ts";
@@ -27,7 +28,8 @@ Statuses: ${STATUSES.join(", ")}.
 A saga's status, the step it waits on, its failure, each step, its pending timers, its outbox
 rows (messages and HTTP calls not yet sent, or sent and deleted at its next commit), and its
 timeline. --json prints the saga with "timers" and "outbox" arrays (null when the orchestrator
-does not serve them).
+does not serve them). A saga that finished and was pruned after its retention period prints
+where its record was archived (--json: {"id", "archived": {"prunedAt", "location", …}}), exit 0.
 `,
   action: `Usage: ops sagas <retry|skip|compensate|resolve|complete-wait|reopen-wait> <id> --reason "<why>" [--step <name> --attempt <n> [--compensation]] [--output '<json>'] [--event <Name> --payload '<json>'] [--pivot-not-applied] [--actor <who>]
 
@@ -213,7 +215,19 @@ async function show(argv: readonly string[], io: OpsIo): Promise<number> {
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError("show takes one saga id");
   const { orchestrator } = client(io);
-  const saga = await orchestrator.getSaga(id);
+  let saga: SagaView | null;
+  try {
+    saga = await orchestrator.getSaga(id);
+  } catch (error) {
+    if (!(error instanceof SagaArchivedError)) throw error;
+    const { id: sagaId, ...archived } = error.archived;
+    io.stdout(
+      values.json
+        ? `${JSON.stringify({ id: sagaId, archived }, null, 2)}\n`
+        : `${error.archived.message}\n`,
+    );
+    return ExitCode.ok;
+  }
   if (!saga) {
     io.stderr(`no saga ${id}\n`);
     return ExitCode.failure;

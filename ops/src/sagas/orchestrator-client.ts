@@ -30,6 +30,60 @@ export interface SagaView {
   history: HistoryEntry[];
 }
 
+/** A saga that finished and was pruned: where its record was archived. */
+export interface ArchivedSagaView {
+  id: string;
+  prunedAt: string;
+  /** The archive object (s3://bucket/key or a file path); null when pruned without archiving. */
+  location: string | null;
+  /** Every object holding it, newest first (an interrupted prune writes a saga twice). */
+  locations: string[];
+  /** The orchestrator's sentence, as the inspector shows it. */
+  message: string;
+}
+
+/** Thrown by reads of a saga that was archived and pruned (the API's 410 SAGA_ARCHIVED). */
+export class SagaArchivedError extends Error {
+  override readonly name = "SagaArchivedError";
+  readonly archived: ArchivedSagaView;
+
+  constructor(archived: ArchivedSagaView) {
+    super(archived.message);
+    this.archived = archived;
+  }
+}
+
+const archivedBody = z.object({
+  message: z.string(),
+  details: z.object({
+    sagaId: z.string(),
+    prunedAt: z.string(),
+    location: z.string().nullable(),
+    locations: z.array(z.string()),
+  }),
+});
+
+/** Whether pruning is paused, and the orchestrator replica's settings (`GET /retention`). */
+export interface RetentionView {
+  paused: boolean;
+  pausedBy: string | null;
+  pausedAt: string | null;
+  pausedByConfig: boolean;
+  retentionMs: number;
+  inboxRetentionMs: number;
+  archive: string;
+}
+
+const retentionSchema = z.object({
+  paused: z.boolean(),
+  pausedBy: z.string().nullable(),
+  pausedAt: z.string().nullable(),
+  pausedByConfig: z.boolean(),
+  retentionMs: z.number(),
+  inboxRetentionMs: z.number(),
+  archive: z.string(),
+});
+
 /** One entry of a saga's timeline. */
 export interface HistoryEntry {
   seq: number;
@@ -314,10 +368,23 @@ export class OrchestratorClient {
     throw new Error(`${what}: the orchestrator answered ${response.status} ${body.slice(0, 300)}`);
   }
 
-  /** One saga with its snapshot and history; null when the orchestrator does not know it. */
+  /**
+   * One saga with its snapshot and history; null when the orchestrator does not know it.
+   * Throws {@link SagaArchivedError} when it finished and was pruned.
+   */
   async getSaga(id: string): Promise<SagaView | null> {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}`);
     if (response.status === 404) return null;
+    if (response.status === 410) {
+      const { message, details } = archivedBody.parse(await response.json());
+      throw new SagaArchivedError({
+        id: details.sagaId,
+        prunedAt: details.prunedAt,
+        location: details.location,
+        locations: details.locations,
+        message,
+      });
+    }
     // A malformed id cannot name a saga the orchestrator knows.
     if (response.status === 400) return null;
     if (!response.ok) await this.fail(response, `reading saga ${id}`);
@@ -431,6 +498,25 @@ export class OrchestratorClient {
   }
 
   /** Sagas, newest first, following the cursor until `limit`. */
+  /** Whether pruning is paused; null when this orchestrator runs without retention. */
+  async getRetention(): Promise<RetentionView | null> {
+    const response = await this.request("/retention");
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, "reading the retention settings");
+    return retentionSchema.parse(await response.json());
+  }
+
+  /** Pauses or resumes pruning on every replica; null when it runs without retention. */
+  async setRetentionPaused(paused: boolean, actor: string): Promise<RetentionView | null> {
+    const response = await this.request(`/retention/${paused ? "pause" : "resume"}`, {
+      method: "POST",
+      body: JSON.stringify({ actor }),
+    });
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, `${paused ? "pausing" : "resuming"} retention`);
+    return retentionSchema.parse(await response.json());
+  }
+
   async listSagas(filter: ListFilter = {}): Promise<SagaSummary[]> {
     const limit = filter.limit ?? 200;
     const found: SagaSummary[] = [];

@@ -33,7 +33,7 @@ export interface ConsumerOptions<Body> {
   waitTimeSeconds?: number;
   /**
    * Visibility timeout set on receive and renewed at half its length while a handler runs;
-   * defaults to {@link DEFAULT_VISIBILITY_TIMEOUT_SECONDS} (6 s).
+   * defaults to {@link DEFAULT_VISIBILITY_TIMEOUT_SECONDS} (3 s).
    */
   visibilityTimeoutSeconds?: number;
   /**
@@ -65,12 +65,14 @@ type Slot = () => void;
 
 /**
  * The visibility a message gets on receive. It is what a crash costs: a message whose process
- * died mid-handler reappears after it, for any consumer. A handler that runs longer keeps its
- * message hidden (renewed at half the timeout), so a short one costs requests only for handlers
- * slower than 3 s; with 30 s, a killed process held its messages for 30 s and step timeouts
- * fired first.
+ * died mid-handler reappears after it, for any consumer. So do the messages the broker hands to
+ * a dead process's long poll, which it keeps open for the rest of its wait (up to 20 s) and
+ * fills with the next batch that arrives: a SIGKILL hides up to ten messages received after it.
+ * A handler that runs longer keeps its message hidden (renewed at half the timeout), so a short
+ * timeout costs requests only for handlers slower than half of it. 30 s let step timeouts fire
+ * first; 6 s still made a kill cost every saga whose message the dead poll took 6 s.
  */
-export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 6;
+export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 3;
 
 /** On stop, a long poll with more than this left is aborted; a shorter one is waited out. */
 const ABORT_ABOVE_MS = 2_000;

@@ -37,7 +37,21 @@ export interface DatabaseOptions {
   pool?: { min: number; max: number };
   /** Where knex's own warnings go; dropped when unset (errors still reach the caller). */
   logger?: Logger;
+  /**
+   * How long opening one connection to a real server may take before it fails; defaults to
+   * {@link DATABASE_CONNECT_TIMEOUT_MS}. Ignored for PGlite.
+   */
+  connectTimeoutMs?: number | undefined;
 }
+
+/**
+ * How long opening a connection may take. `pg` waits forever by default, so a server that
+ * accepts the socket and never answers (a failover in progress, a black-holed address) would
+ * hold start-up, and every pool refill after it, without a word; bounded, it fails as a
+ * transient error that start-up waits out with back-off and `/ready` names. A healthy connect
+ * takes milliseconds, and one that needs more than 10 s is not going to serve queries either.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -94,7 +108,10 @@ export async function createDatabase(options: DatabaseOptions = {}): Promise<Dat
     kind === "postgres"
       ? knexFactory({
           client: "pg",
-          connection: options.databaseUrl,
+          connection: {
+            connectionString: options.databaseUrl,
+            connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_CONNECT_TIMEOUT_MS,
+          },
           searchPath: [schema],
           pool: options.pool ?? { min: 2, max: 10 },
           log,

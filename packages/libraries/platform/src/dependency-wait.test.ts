@@ -20,6 +20,7 @@ describe("classifyDependencyError", () => {
     ["broker answered 503", awsError("ServiceUnavailable", 503)],
     ["broker throttling", awsError("ThrottlingException", 400)],
     ["timed out", Object.assign(new Error("pool"), { name: "KnexTimeoutError" })],
+    ["timed out", new Error("could not open", { cause: new Error("timeout expired") })],
   ])("waits out %s", (reason, error) => {
     expect(classifyDependencyError(error)).toEqual({ transient: true, reason });
   });

@@ -104,6 +104,10 @@ function ownVerdict(error: unknown): FailureVerdict | undefined {
     if (status === 401 || status === 403)
       return { transient: false, reason: "broker refused the credentials" };
   }
+  // pg's words when a connect outlives its connectionTimeoutMillis (a server that accepted the
+  // socket and never answered): the failover or the overload may pass.
+  if (/^timeout expired$|connection timeout/i.test(text))
+    return { transient: true, reason: "timed out" };
   // pg's words when the server closes the socket, and when it is still starting.
   if (
     /Connection terminated|server closed the connection|the database system is (starting up|shutting down)/i.test(
@@ -139,12 +143,30 @@ export function classifyDependencyError(error: unknown): FailureVerdict {
   return { transient: false, reason: message };
 }
 
-/** What a process is waiting for at start-up, for `/ready` and the logs. */
-export interface DependencyWaiting {
+/** A dependency a running process cannot reach now, for `/ready`: which, why, since when. */
+export interface LostDependency {
   /** The dependency's name: `database`, `broker`. */
   dependency: string;
   /** The last failure's short cause, e.g. `connection refused`. */
   reason: string;
+  /** When it stopped answering. */
+  since: Date;
+}
+
+/**
+ * The short cause of a failure that `/ready` may show to anyone: the classifier's reason, or,
+ * for an error it does not know (whose message may name hosts and users), a pointer to the log.
+ */
+export function publicReason(error: unknown, classify = classifyDependencyError): string {
+  const verdict = classify(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return !verdict.transient && verdict.reason === message
+    ? "unexpected error (see the log)"
+    : verdict.reason;
+}
+
+/** What a process is waiting for at start-up, for `/ready` and the logs. */
+export interface DependencyWaiting extends LostDependency {
   /** Attempts so far. */
   attempts: number;
   /** When the first attempt failed. */

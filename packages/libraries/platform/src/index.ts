@@ -18,6 +18,7 @@ export {
 } from "./config.ts";
 export {
   createDatabase,
+  DATABASE_CONNECT_TIMEOUT_MS,
   type Database,
   type DatabaseOptions,
   type Knex,
@@ -30,6 +31,8 @@ export {
   type DependencyWaiterOptions,
   type DependencyWaiting,
   type FailureVerdict,
+  type LostDependency,
+  publicReason,
   type ResolvedDependencyWaiterOptions,
   resolveDependencyWaiterOptions,
   type WaitForDependency,

@@ -1,5 +1,14 @@
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Migration, PlatformErrors, runMigrations } from "../src/index.ts";
+import {
+  classifyDependencyError,
+  createDatabase,
+  DependencyWaiter,
+  type Migration,
+  PlatformErrors,
+  runMigrations,
+  silentLogger,
+} from "../src/index.ts";
 import { createTestDatabase, type TestDatabase } from "../src/testing/index.ts";
 
 const opened: TestDatabase[] = [];
@@ -102,4 +111,86 @@ describe("database and migrations", () => {
       }
     },
   );
+});
+
+/**
+ * A stand-in for a database host in trouble: it accepts connections and, while `hung`, never
+ * answers them (a failover in progress, a black-holed route); otherwise it passes them through
+ * to the real server.
+ */
+async function hangingProxy(target: URL) {
+  const sockets = new Set<Socket>();
+  const state = { hung: true, connections: 0 };
+  const server: Server = createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    if (state.hung) return;
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    sockets.add(upstream);
+    upstream.on("close", () => sockets.delete(upstream));
+    upstream.on("error", () => socket.destroy());
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = new URL(target);
+  url.hostname = "127.0.0.1";
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    state,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe.runIf(process.env.DATABASE_URL)("a database that accepts and never answers", () => {
+  it("fails the connect after the connect timeout, as a failure start-up waits out", async () => {
+    const proxy = await hangingProxy(new URL(process.env.DATABASE_URL as string));
+    try {
+      const attempt = createDatabase({ databaseUrl: proxy.url, connectTimeoutMs: 200 });
+      const error = await attempt.then(
+        () => undefined,
+        (cause: unknown) => cause,
+      );
+      expect(PlatformErrors.is(error)).toBe(true);
+      expect(error).toMatchObject({ code: "DATABASE_UNAVAILABLE" });
+      expect(classifyDependencyError(error)).toEqual({ transient: true, reason: "timed out" });
+      expect(proxy.state.connections).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("lets start-up go on once the server answers again", async () => {
+    const proxy = await hangingProxy(new URL(process.env.DATABASE_URL as string));
+    const waiter = new DependencyWaiter({
+      logger: silentLogger(),
+      initialDelayMs: 10,
+      maxDelayMs: 20,
+    });
+    const reasons: string[] = [];
+    try {
+      const db = await waiter.waitFor("database", async () => {
+        if (waiter.waiting) {
+          reasons.push(waiter.waiting.reason);
+          // The failover is over: connections reach the server from now on.
+          proxy.state.hung = false;
+        }
+        return createDatabase({ databaseUrl: proxy.url, connectTimeoutMs: 200 });
+      });
+      try {
+        const { rows } = await db.knex.raw("select 1 as one");
+        expect(rows).toEqual([{ one: 1 }]);
+      } finally {
+        await db.close();
+      }
+      expect(reasons).toEqual(["timed out"]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

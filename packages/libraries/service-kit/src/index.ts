@@ -18,6 +18,7 @@ export {
   pagePolicyOptions,
   registerPagePolicy,
 } from "./page-policy.ts";
+export { queueReadiness } from "./readiness.ts";
 export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
@@ -31,6 +32,7 @@ export {
 export {
   createServiceApp,
   DEFAULT_BODY_LIMIT,
+  type Readiness,
   type ResolvedServiceAppOptions,
   resolveServiceAppOptions,
   type ServiceApp,

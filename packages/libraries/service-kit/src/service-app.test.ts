@@ -3,7 +3,12 @@ import type { Database } from "@sagaworks/platform";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createServiceApp, type ServiceApp, type ServiceAppOptions } from "./service-app.ts";
+import {
+  createServiceApp,
+  type Readiness,
+  type ServiceApp,
+  type ServiceAppOptions,
+} from "./service-app.ts";
 
 // The test app's own codes, declared the way a service declares its codes.
 const ShelfErrors = defineErrors("@test/service-app", {
@@ -201,7 +206,9 @@ describe("createServiceApp health and docs", () => {
   const brokenDb = {
     knex: {
       raw: async () => {
-        throw new Error("connect ECONNREFUSED");
+        throw Object.assign(new Error("connect ECONNREFUSED 10.0.0.7:5432"), {
+          code: "ECONNREFUSED",
+        });
       },
     },
   } as unknown as Database;
@@ -227,8 +234,45 @@ describe("createServiceApp health and docs", () => {
     const { app: broken } = await build({ db: brokenDb });
     const unready = await broken.inject({ method: "GET", url: "/ready" });
     expect(unready.statusCode).toBe(503);
-    expect(unready.json()).toEqual({ status: "database unreachable" });
-    expect(unready.body).not.toContain("ECONNREFUSED");
+    expect(unready.json()).toEqual({
+      status: "database unreachable",
+      dependency: "database",
+      reason: "connection refused",
+    });
+    expect(unready.body).not.toContain("10.0.0.7");
+  });
+
+  it("names the dependency a running process lost, why, and since when", async () => {
+    const since = new Date("2026-12-07T01:00:00.000Z");
+    let readiness: Readiness = { dependency: "broker", reason: "broker answered 503", since };
+    const { app } = await build({ db: workingDb, isReady: () => readiness });
+    const lost = await app.inject({ method: "GET", url: "/ready" });
+    expect(lost.statusCode).toBe(503);
+    expect(lost.json()).toEqual({
+      status: "broker unreachable",
+      dependency: "broker",
+      reason: "broker answered 503",
+      since: "2026-12-07T01:00:00.000Z",
+    });
+    readiness = true;
+    expect((await app.inject({ method: "GET", url: "/ready" })).statusCode).toBe(200);
+  });
+
+  it("hides an unknown database failure's words, which may name hosts and users", async () => {
+    const oddDb = {
+      knex: {
+        raw: async () => {
+          throw new Error('password authentication failed for user "svc" at db.internal');
+        },
+      },
+    } as unknown as Database;
+    const { app } = await build({ db: oddDb });
+    const unready = await app.inject({ method: "GET", url: "/ready" });
+    expect(unready.json()).toEqual({
+      status: "database unreachable",
+      dependency: "database",
+      reason: "unexpected error (see the log)",
+    });
   });
 
   it("serves the OpenAPI document at /docs/json and the UI at /docs", async () => {

@@ -5,7 +5,9 @@ import {
   createMetricsRegistry,
   type Database,
   type Logger,
+  type LostDependency,
   type MetricsRegistry,
+  publicReason,
   type Span,
   SpanKind,
   tracer,
@@ -31,6 +33,12 @@ import { registerPagePolicy } from "./page-policy.ts";
 import { grants, requiredAccess, type ServiceAuth } from "./service-auth.ts";
 import { findUnstorable, MAX_JSON_DEPTH } from "./storable.ts";
 
+/**
+ * What a readiness condition answers: true (ready), false (starting or stopping), or the
+ * dependency the running process lost, which `/ready` then names.
+ */
+export type Readiness = boolean | LostDependency;
+
 /** A service's Fastify instance, typed so that route schemas are zod schemas. */
 export type ServiceApp = FastifyInstance<
   RawServerDefault,
@@ -50,10 +58,10 @@ export interface ServiceAppOptions {
   /** When given, `/ready` answers 503 while `select 1` fails on it; defaults to none. */
   db?: Pick<Database, "knex"> | undefined;
   /**
-   * Extra readiness condition (e.g. workers started); `/ready` answers 503 while false.
-   * Defaults to always ready.
+   * Extra readiness condition (e.g. workers started, queues reachable); `/ready` answers 503
+   * while it is not `true`, naming the dependency when it answers one. Defaults to always ready.
    */
-  isReady?: (() => boolean | Promise<boolean>) | undefined;
+  isReady?: (() => Readiness | Promise<Readiness>) | undefined;
   /** Largest accepted request body in bytes; defaults to 1 MiB (Fastify's own default). */
   bodyLimit?: number | undefined;
   /** Deepest nesting accepted in a JSON body; defaults to {@link MAX_JSON_DEPTH} (32). */
@@ -88,7 +96,7 @@ export interface ResolvedServiceAppOptions {
   title: string;
   version: string;
   db: Pick<Database, "knex"> | undefined;
-  isReady: () => boolean | Promise<boolean>;
+  isReady: () => Readiness | Promise<Readiness>;
   bodyLimit: number;
   maxJsonDepth: number;
   auth: ServiceAuth | undefined;
@@ -118,7 +126,12 @@ export function resolveServiceAppOptions(options: ServiceAppOptions): ResolvedSe
   };
 }
 
-const readyBody = z.object({ status: z.string() });
+const readyBody = z.object({
+  status: z.string(),
+  dependency: z.string().optional(),
+  reason: z.string().optional(),
+  since: z.string().optional(),
+});
 
 /**
  * Creates a service's Fastify app: zod validation and serialization, OpenAPI at `/docs`
@@ -265,15 +278,24 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
         try {
           await options.db.knex.raw("select 1");
         } catch (error) {
-          // The reason stays in the log: connection errors can name hosts and users.
+          // The whole error stays in the log: connection errors can name hosts and users.
           request.log.warn({ err: error }, "readiness check: database unreachable");
-          return reply.code(503).send({ status: "database unreachable" });
+          return reply.code(503).send({
+            status: "database unreachable",
+            dependency: "database",
+            reason: publicReason(error),
+          });
         }
       }
-      if (!(await options.isReady())) {
-        return reply.code(503).send({ status: "starting" });
-      }
-      return { status: "ready" };
+      const readiness = await options.isReady();
+      if (readiness === true) return { status: "ready" };
+      if (readiness === false) return reply.code(503).send({ status: "starting" });
+      return reply.code(503).send({
+        status: `${readiness.dependency} unreachable`,
+        dependency: readiness.dependency,
+        reason: readiness.reason,
+        since: readiness.since.toISOString(),
+      });
     },
   );
   return app;

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Logger } from "@sagaworks/platform";
+import { type Logger, type LostDependency, publicReason } from "@sagaworks/platform";
 
 /** Options of {@link QueueProbe}. */
 export interface QueueProbeOptions {
@@ -19,6 +19,11 @@ export interface QueueProbeOptions {
 export class QueueProbe {
   /** True when the last check found every queue. */
   reachable = false;
+  /**
+   * Why the queues were not reachable at the last check, since the first failed check in a row;
+   * undefined while they are, and before the first check.
+   */
+  lost: LostDependency | undefined;
   private readonly options: QueueProbeOptions;
   private timer: NodeJS.Timeout | undefined;
   private checking: Promise<void> | undefined;
@@ -56,7 +61,13 @@ export class QueueProbe {
       }
       if (!this.reachable) logger.info({ queues }, "queues reachable");
       this.reachable = true;
+      this.lost = undefined;
     } catch (error) {
+      this.lost = {
+        dependency: "broker",
+        reason: publicReason(error),
+        since: this.lost?.since ?? new Date(),
+      };
       if (this.reachable || this.timer === undefined) {
         logger.warn({ err: error, queues }, "queues unreachable: /ready answers 503");
       }

@@ -19,6 +19,7 @@ describe("QueueProbe (what /ready reads)", () => {
     });
     await present.start();
     expect(present.reachable).toBe(true);
+    expect(present.lost).toBeUndefined();
     await present.stop();
 
     const missing = new QueueProbe({
@@ -28,6 +29,10 @@ describe("QueueProbe (what /ready reads)", () => {
     });
     await missing.start();
     expect(missing.reachable).toBe(false);
+    expect(missing.lost).toMatchObject({
+      dependency: "broker",
+      reason: "queue or topic does not exist",
+    });
     await missing.stop();
 
     const down = createAwsClients({ endpoint: "http://127.0.0.1:9" });
@@ -38,6 +43,7 @@ describe("QueueProbe (what /ready reads)", () => {
     });
     await unreachable.start();
     expect(unreachable.reachable).toBe(false);
+    expect(unreachable.lost).toMatchObject({ dependency: "broker", reason: "connection refused" });
     await unreachable.stop();
     down.destroy();
   });

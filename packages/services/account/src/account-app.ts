@@ -4,6 +4,7 @@ import {
   createServiceApp,
   errorResponseBody,
   pageQueryShape,
+  type Readiness,
   type ServiceApp,
   type ServiceAuth,
   storableText,
@@ -27,7 +28,7 @@ export interface AccountAppDeps {
    * Extra readiness condition (the participant started); `/ready` answers 503 while false.
    * Defaults to always ready.
    */
-  isReady?: (() => boolean) | undefined;
+  isReady?: (() => Readiness) | undefined;
 }
 
 /** How many reservations GET /accounts/:customerId shows, newest first. */

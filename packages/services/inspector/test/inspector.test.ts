@@ -658,6 +658,23 @@ describe("the web inspector", () => {
     await shoot("sagas-narrow");
     await page.setViewportSize({ width: 1280, height: 900 });
   });
+
+  it("says where a saga pruned after its retention period was archived", async () => {
+    // The failed saga finished 100 days ago, as far as retention can tell: past the 90 days.
+    await system.databases.orchestrator
+      .knex("saga_instances")
+      .where({ id: seeded.failed })
+      .update({ updated_at: new Date(Date.now() - 100 * 24 * 3_600_000) });
+    const run = await system.orchestrator.retention?.pruneOnce();
+    expect(run).toMatchObject({ sagas: 1, archived: 1 });
+    await page.goto(`${base}/ui/#/sagas/${seeded.failed}`);
+    const note = page.getByRole("alert");
+    await note.waitFor({ timeout: UI_WAIT_MS });
+    const text = (await note.textContent()) ?? "";
+    expect(text).toContain("SAGA_ARCHIVED");
+    expect(text).toContain(run?.objects[0] ?? "an archive object");
+    await shoot("saga-archived");
+  });
 });
 
 describe("the browser protections of the inspector and the API documentation", () => {

@@ -456,6 +456,215 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/retention": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Whether pruning of finished sagas is paused, and this replica's settings. */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              archive: string;
+              inboxRetentionMs: number;
+              paused: boolean;
+              pausedAt: string | null;
+              pausedBy: string | null;
+              pausedByConfig: boolean;
+              retentionMs: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/retention/pause": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Pauses pruning on every replica until resumed (the batch under way finishes). */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            actor: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              archive: string;
+              inboxRetentionMs: number;
+              paused: boolean;
+              pausedAt: string | null;
+              pausedBy: string | null;
+              pausedByConfig: boolean;
+              retentionMs: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/retention/resume": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Resumes pruning; the next run starts at its usual interval. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            actor: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              archive: string;
+              inboxRetentionMs: number;
+              paused: boolean;
+              pausedAt: string | null;
+              pausedBy: string | null;
+              pausedByConfig: boolean;
+              retentionMs: number;
+            };
+          };
+        };
+        /** @description Default Response */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/sagas": {
     parameters: {
       query?: never;
@@ -548,7 +757,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description A saga's state, its history (oldest first) and the messages parked for it. */
+    /** @description A saga's state, its history (oldest first) and the messages parked for it. A saga pruned after its retention period answers 410 SAGA_ARCHIVED, with where its record was archived. */
     get: {
       parameters: {
         query?: never;
@@ -618,6 +827,19 @@ export interface paths {
         };
         /** @description Default Response */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              code: string;
+              details?: unknown;
+              message: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        410: {
           headers: {
             [name: string]: unknown;
           };

@@ -4,6 +4,7 @@ import { parseDuration } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { topologySettingsShape } from "@sagaworks/topology";
 import { z } from "zod";
+import { type ArchiveTarget, parseArchiveTarget } from "./retention/archive.ts";
 
 /** Parses `name=url,name=url` into a map, naming the entry that is wrong. */
 const serviceUrls = z
@@ -72,6 +73,35 @@ export const orchestratorConfigSchema = z.object({
       }
       return ms;
     }),
+  /** Days a finished saga is kept after it finished, then archived and pruned; defaults to 90. */
+  SAGA_RETENTION_DAYS: z.coerce.number().positive("must be more than 0 days").default(90),
+  /**
+   * Where finished sagas are archived before they are pruned: `s3://bucket/prefix`, a folder
+   * (or `file:///folder`), or `none` to prune without archiving. Unset: `.saga-archive/` on the
+   * development defaults; elsewhere finished sagas are kept (not pruned) until it is set.
+   */
+  SAGA_ARCHIVE: z
+    .string()
+    .optional()
+    .transform((text, ctx): ArchiveTarget | undefined => {
+      if (text === undefined || text.trim() === "") return undefined;
+      try {
+        return parseArchiveTarget(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** `on` (default) or `paused`: pauses all pruning on this replica (see also `ops retention`). */
+  SAGA_PRUNING: z.enum(["on", "paused"], { message: "must be on or paused" }).default("on"),
+  /**
+   * Days a reply's inbox row is kept; defaults to 21, and may not be below 19 (the oldest reply
+   * accepted), or a redelivered reply would be applied twice.
+   */
+  REPLY_INBOX_RETENTION_DAYS: z.coerce
+    .number()
+    .min(19, "must be at least 19 days: replies are accepted until they are 19 days old")
+    .default(21),
   /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
   ...topologySettingsShape,
 });

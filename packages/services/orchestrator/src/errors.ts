@@ -8,6 +8,8 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   definitionConflict: { code: "SAGA_DEFINITION_CONFLICT", status: 409 },
   definitionUnknown: { code: "SAGA_DEFINITION_UNKNOWN", status: 404 },
   sagaNotFound: { code: "SAGA_NOT_FOUND", status: 404 },
+  // Gone, not missing: the saga finished, was archived and pruned; details say where it went.
+  sagaArchived: { code: "SAGA_ARCHIVED", status: 410 },
   inputInvalid: { code: "SAGA_INPUT_INVALID", status: 400 },
   inputTooLarge: { code: "SAGA_INPUT_TOO_LARGE", status: 400 },
   actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },

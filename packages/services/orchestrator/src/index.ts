@@ -17,11 +17,13 @@ export {
   type Orchestrator,
   type OrchestratorDeps,
   type OrchestratorOptions,
+  type OrchestratorRetention,
   participantsOf,
   type ResolvedOrchestratorOptions,
   resolveOrchestratorOptions,
 } from "./orchestrator.ts";
 export { OUTBOX_UNDELIVERABLE, parkedSnapshot } from "./outbox-parking.ts";
+export * from "./retention/index.ts";
 export {
   type ApplyOptions,
   type ApplyOutcome,

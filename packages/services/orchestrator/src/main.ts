@@ -12,6 +12,9 @@ import { participantsOf } from "@sagaworks/topology";
 import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
 import { createOrchestrator } from "./orchestrator.ts";
+import { openArchive, parseArchiveTarget } from "./retention/archive.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 await runService({
   name: "orchestrator",
@@ -34,6 +37,15 @@ await runService({
       }),
     );
     shutdown.onShutdown("database", () => db.close());
+    // A deployment decides where finished sagas' records go before any is pruned; development
+    // archives to a folder beside the process.
+    const archiveTarget =
+      config.SAGA_ARCHIVE ?? (development ? parseArchiveTarget(".saga-archive") : undefined);
+    if (!archiveTarget) {
+      logger.warn(
+        "SAGA_ARCHIVE is not set: finished sagas are kept, not pruned (set it to s3://bucket/prefix, a folder, or none)",
+      );
+    }
     const orchestrator = await createOrchestrator({
       db,
       clients,
@@ -49,6 +61,15 @@ await runService({
       replyKeys,
       metrics: telemetry.metrics,
       waitFor: startup.waitFor,
+      retention: {
+        archive: archiveTarget
+          ? openArchive(archiveTarget, { endpoint: broker.endpoint, region: config.AWS_REGION })
+          : undefined,
+        pruneSagas: archiveTarget !== undefined,
+        retentionMs: config.SAGA_RETENTION_DAYS * DAY_MS,
+        inboxRetentionMs: config.REPLY_INBOX_RETENTION_DAYS * DAY_MS,
+        paused: config.SAGA_PRUNING === "paused",
+      },
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,
         maxReceiveCount: config.MAX_RECEIVE_COUNT,

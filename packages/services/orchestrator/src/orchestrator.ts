@@ -24,6 +24,7 @@ import {
   type WaitForDependency,
 } from "@sagaworks/platform";
 import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
+import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
   commandQueueName,
@@ -44,6 +45,10 @@ import { OrchestratorMetrics } from "./metrics.ts";
 import { orchestratorMigrations } from "./migrations/index.ts";
 import { parkSaga } from "./outbox-parking.ts";
 import { OutboxWritten } from "./outbox-written.ts";
+import type { SagaArchive } from "./retention/archive.ts";
+import { withArchivedSagas } from "./retention/archived-sagas.ts";
+import { retentionRoutes } from "./retention/retention-routes.ts";
+import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
@@ -93,6 +98,17 @@ export interface OrchestratorDeps {
   waitFor?: WaitForDependency;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
+  /**
+   * Pruning of finished sagas and of the reply inbox (see retention/); none when undefined.
+   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
+   */
+  retention?: OrchestratorRetention;
+}
+
+/** How an orchestrator prunes: where records go first, and the tuning. */
+export interface OrchestratorRetention extends SagaRetentionOptions {
+  /** Where each batch is archived before it is pruned; undefined prunes without archiving. */
+  archive: SagaArchive | undefined;
 }
 
 /** Tuning of an orchestrator; every field is optional and its default is written beside it. */
@@ -171,6 +187,8 @@ export interface Orchestrator {
   relay: OutboxRelay;
   timers: TimerPoller;
   routing: Routing;
+  /** The pruner, when `deps.retention` was given. */
+  retention: SagaRetention | undefined;
   /** Starts consuming replies, relaying the outbox, firing timers and calling HTTP steps. */
   start(): void;
   /** Stops intake first, then lets in-flight work finish. */
@@ -341,8 +359,19 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     },
     clock,
   });
+  const retention = deps.retention
+    ? new SagaRetention({
+        db,
+        logger,
+        archive: deps.retention.archive,
+        metrics: registry,
+        clock,
+        options: deps.retention,
+      })
+    : undefined;
   const api = await buildApi({
-    sagas: runtime,
+    // A pruned saga's id says where its record was archived.
+    sagas: withArchivedSagas(runtime, db.knex),
     deadLetters,
     definitions,
     metrics,
@@ -350,9 +379,22 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     logger,
     apiToken: deps.apiToken,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
     events: intake,
   });
+  if (retention) {
+    await api.register(retentionRoutes, {
+      knex: db.knex,
+      apiToken: deps.apiToken,
+      clock,
+      settings: {
+        retentionMs: retention.options.retentionMs,
+        inboxRetentionMs: retention.options.inboxRetentionMs,
+        archive: deps.retention?.archive?.description ?? "none",
+        pausedByConfig: retention.options.paused,
+      },
+    });
+  }
   return {
     runtime,
     definitions,
@@ -361,6 +403,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     relay,
     timers,
     routing,
+    retention,
     start() {
       void queues.start();
       relay.start();
@@ -369,10 +412,12 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       replies.start();
       outsideEvents.start();
       earlyEvents.start();
+      retention?.start();
       started = true;
     },
     async stop() {
       started = false;
+      await retention?.stop();
       await queues.stop();
       await replies.stop();
       await outsideEvents.stop();

@@ -4,6 +4,7 @@ import {
   createServiceApp,
   errorResponseBody,
   pageQueryShape,
+  type Readiness,
   type ServiceApp,
   type ServiceAuth,
   storableString,
@@ -27,7 +28,7 @@ export interface OrderAppDeps {
    * Extra readiness condition (the participant started); `/ready` answers 503 while false.
    * Defaults to always ready.
    */
-  isReady?: (() => boolean) | undefined;
+  isReady?: (() => Readiness) | undefined;
 }
 
 /** An order as the API shows it. */

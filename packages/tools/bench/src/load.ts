@@ -110,7 +110,7 @@ export interface ClosedLoopOptions {
   start(i: number): Promise<StartResult>;
   /** The terminal state expected for order `i`. */
   expected(i: number): string;
-  events: EventWaiter;
+  events: Pick<EventWaiter, "wait">;
   /** Per-order limit to reach a terminal state; default 60 s. */
   perSagaTimeoutMs?: number;
   /** No order starts after this time (epoch ms); the phase reports how many ran. */

@@ -4,6 +4,7 @@
 //                                      saga cost, compile)
 //   npm run bench -- system [options]  the full-system benchmark against the hand-written baseline
 //   npm run bench -- chaos [options]   saga latency while processes are SIGKILLed and restarted
+//   npm run bench -- retention [opts]  pruning a backlog of finished sagas while sagas run
 //   npm run bench -- profile-summary <file.cpuprofile | dir> [--top N]
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -39,12 +40,15 @@ switch (what) {
   case "chaos":
     status = run(here("./chaos.ts"), ["chaos", ...args]);
     break;
+  case "retention":
+    status = run(here("./retention.ts"), args);
+    break;
   case "profile-summary":
     status = run(here("./profile-summary.ts"), args);
     break;
   default:
     process.stderr.write(
-      `unknown benchmark "${what}": use micro (the default), system, chaos or profile-summary\n`,
+      `unknown benchmark "${what}": use micro (the default), system, chaos, retention or profile-summary\n`,
     );
     status = 2;
 }

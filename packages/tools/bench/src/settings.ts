@@ -26,11 +26,13 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
 Chaos: the same separate processes, a process SIGKILLed and restarted every few seconds.
 
   npm run bench -- chaos [--sagas 1000] [--in-flight 16] [--kill-every-ms 3000]
-                         [--fault-free-sagas 200] [--out FILE.md]
+                         [--fault-free-sagas 200] [--participant-replicas 1] [--out FILE.md]
 
   --in-flight N      clients in flight (default 16)
   --kill-every-ms N  time between kills, each of a random orchestrator or participant (default 3000)
   --fault-free-sagas N  orders of the first phase, without kills: SQS requests per saga (default 200)
+  --participant-replicas N  processes of order and of account each, as a deployment runs them
+                     (default 1; every one of them is a victim of the kills)
   --out FILE         also write the chaos report (Markdown) to FILE
 
   DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
@@ -53,6 +55,7 @@ export const { values, positionals } = parseArgs({
     "in-flight": { type: "string", default: "16" },
     "kill-every-ms": { type: "string", default: "3000" },
     "fault-free-sagas": { type: "string", default: "200" },
+    "participant-replicas": { type: "string", default: "1" },
     out: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -85,6 +88,7 @@ export const settings = {
   inFlight: positive("in-flight", values["in-flight"]),
   killEveryMs: positive("kill-every-ms", values["kill-every-ms"]),
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
+  participantReplicas: positive("participant-replicas", values["participant-replicas"]),
   out: values.out,
 };
 for (const mode of settings.modes) {

@@ -160,6 +160,8 @@ export async function startEngine(
   mode: "one" | "separate",
   emulator: Emulator,
   prefix: string,
+  /** Processes of order and of account each (separate processes only). */
+  participantReplicas = 1,
 ): Promise<SystemUnderTest> {
   const children: Child[] = [];
   const stop = async () => {
@@ -289,20 +291,30 @@ export async function startEngine(
           ),
         );
       }
-      port = await freePort();
-      accountUrl = await service(
-        "account",
-        "packages/services/account/src/main.ts",
-        { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
-        port,
-      );
-      port = await freePort();
-      await service(
-        "order",
-        "packages/services/order/src/main.ts",
-        { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
-        port,
-      );
+      // Replicas of a participant share its schema and queue, as pods of one deployment do;
+      // the first is named after the service alone, the others get -2, -3….
+      const replicaName = (service: string, replica: number) =>
+        replica === 1 ? service : `${service}-${replica}`;
+      accountUrl = "";
+      for (let replica = 1; replica <= participantReplicas; replica++) {
+        port = await freePort();
+        const url = await service(
+          replicaName("account", replica),
+          "packages/services/account/src/main.ts",
+          { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
+          port,
+        );
+        if (replica === 1) accountUrl = url;
+      }
+      for (let replica = 1; replica <= participantReplicas; replica++) {
+        port = await freePort();
+        await service(
+          replicaName("order", replica),
+          "packages/services/order/src/main.ts",
+          { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
+          port,
+        );
+      }
       prefill = async (rows) => {
         const client = new pg.Client({ connectionString: databaseUrl });
         client.on("error", () => {}); // A failure surfaces as the query's rejection.

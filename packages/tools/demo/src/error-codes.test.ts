@@ -56,6 +56,8 @@ describe("the workspace's error codes", () => {
       SAGA_DEFINITION_CONFLICT: 409,
       SAGA_DEFINITION_UNKNOWN: 404,
       SAGA_NOT_FOUND: 404,
+      SAGA_WRITE_CONFLICT: 503,
+      SAGA_ARCHIVED: 410,
       SAGA_INPUT_INVALID: 400,
       SAGA_INPUT_TOO_LARGE: 400,
       SAGA_ACTION_REFUSED: 409,

@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { silentLogger } from "@sagaworks/platform";
 import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
 import { describe, expect, it } from "vitest";
@@ -15,6 +17,7 @@ describe("resolveSystemOptions", () => {
       serviceToken: undefined,
       fast: undefined,
       definitions: undefined,
+      retention: undefined,
     });
     expect(explicit).toEqual({
       ...required,
@@ -24,6 +27,12 @@ describe("resolveSystemOptions", () => {
       serviceToken: DEV_WRITE_TOKEN,
       fast: false,
       definitions: undefined,
+      // Archived to a folder of the run's own, then pruned after the production periods.
+      retention: {
+        archive: expect.objectContaining({
+          description: join(tmpdir(), "sagaworks-saga-archive", "t"),
+        }),
+      },
     });
     expect(resolveSystemOptions(required)).toEqual(explicit);
   });

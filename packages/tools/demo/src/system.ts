@@ -1,6 +1,8 @@
 // The whole back end in one process: the broker (embedded fauxqs unless an endpoint is given),
 // the orchestrator, and the order, account and customer services, each with its own database
 // (its own PGlite, or its own schema on DATABASE_URL). The demo and the end-to-end tests run it.
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startAccountService } from "@sagaworks/account-service";
 import {
   createCustomerApp,
@@ -8,7 +10,13 @@ import {
   seedCustomers,
 } from "@sagaworks/customer-service";
 import { type CommandKeys, DEV_COMMAND_KEY, RequestCounter } from "@sagaworks/messaging";
-import { createOrchestrator, loadDefinitions, type Orchestrator } from "@sagaworks/orchestrator";
+import {
+  createOrchestrator,
+  FolderArchive,
+  loadDefinitions,
+  type Orchestrator,
+  type OrchestratorRetention,
+} from "@sagaworks/orchestrator";
 import { startOrderService } from "@sagaworks/order-service";
 import {
   type AwsClients,
@@ -49,6 +57,11 @@ export interface SystemOptions {
   fast?: boolean | undefined;
   /** Definitions to deploy instead of saga-definitions/ (tests with short timeouts). */
   definitions?: readonly CompiledSaga[] | undefined;
+  /**
+   * How the orchestrator prunes finished sagas; defaults to the production periods, archiving
+   * to a folder under the temp dir (`sagaworks-saga-archive/<prefix>`).
+   */
+  retention?: OrchestratorRetention | undefined;
 }
 
 /**
@@ -66,6 +79,7 @@ export interface ResolvedSystemOptions {
   serviceToken: string;
   fast: boolean;
   definitions: readonly CompiledSaga[] | undefined;
+  retention: OrchestratorRetention;
 }
 
 /**
@@ -83,6 +97,10 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     serviceToken: options.serviceToken ?? DEV_WRITE_TOKEN,
     fast: options.fast ?? false,
     definitions: options.definitions,
+    // The embedded default archives finished sagas to a folder before pruning them.
+    retention: options.retention ?? {
+      archive: new FolderArchive(join(tmpdir(), "sagaworks-saga-archive", options.prefix)),
+    },
   };
 }
 
@@ -188,6 +206,7 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
       apiToken: options.apiToken,
       commandKeys,
       metrics,
+      retention: options.retention,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,

@@ -131,6 +131,42 @@ async function expectWaiting(app: Started, dependency: string, reason: string): 
   expect(app.process.child.exitCode).toBeNull();
 }
 
+/**
+ * A running process that loses `dependency` stays up, answers `/ready` 503 naming it and the
+ * short cause, and is ready again once it answers, without a restart.
+ */
+async function expectLostThenBack(
+  apps: readonly Started[],
+  dependency: string,
+  reason: string,
+  restore: () => Promise<void> | void,
+): Promise<void> {
+  for (const app of apps) {
+    const lost = await waitFor(
+      async () => {
+        const ready = await readiness(app.address);
+        // A pooled connection cut mid-way reads "closed" first; the next ones see `reason`.
+        return ready.body.dependency === dependency && ready.body.reason === reason
+          ? ready
+          : undefined;
+      },
+      // The queue probe looks every 5 s; the database is checked on each call.
+      { timeoutMs: 30_000, description: `${app.name} /ready naming its lost ${dependency}` },
+    );
+    expect(lost.status).toBe(503);
+    expect(lost.body).toMatchObject({ status: `${dependency} unreachable`, reason });
+    expect(typeof lost.body.since).toBe(dependency === "broker" ? "string" : "undefined");
+  }
+  await restore();
+  for (const app of apps) {
+    await waitFor(async () => (await readiness(app.address)).status === 200, {
+      timeoutMs: 30_000,
+      description: `${app.name} /ready 200 again`,
+    });
+    expect(app.process.child.exitCode).toBeNull();
+  }
+}
+
 /** Ready without a restart (same process, same address), then a create-order saga completes. */
 async function expectRecovered(apps: Record<App, Started>): Promise<void> {
   for (const app of Object.values(apps)) {
@@ -200,6 +236,11 @@ describe.runIf(process.env.DATABASE_URL)(
       await expectWaiting(apps.customer, "database", "database connection closed");
       await database.set("forward");
       await expectRecovered(apps);
+      // Lost while running: /ready names it too, not only at start-up.
+      await database.set("refuse");
+      await expectLostThenBack(Object.values(apps), "database", "connection refused", () =>
+        database.set("forward"),
+      );
     });
 
     it("wait while the broker answers 503, then become ready and run a saga", {
@@ -218,6 +259,14 @@ describe.runIf(process.env.DATABASE_URL)(
       expect(broker.refused()).toBeGreaterThan(0);
       broker.set("forward");
       await expectRecovered(apps);
+      // Lost while running: /ready names it too, not only at start-up.
+      broker.set("unavailable");
+      await expectLostThenBack(
+        [apps.orchestrator, apps.order, apps.account],
+        "broker",
+        "broker answered 503",
+        () => broker.set("forward"),
+      );
     });
 
     it("exit at once, naming the cause, on what waiting cannot fix", {

@@ -42,13 +42,14 @@ import {
   QueueProbe,
   replyQueueName,
 } from "@sagaworks/topology";
+import { queueReadiness } from "../readiness.ts";
 import type {
   ListenableApp,
   ProcessStartup,
   ProcessTelemetry,
   StartedService,
 } from "../run-service.ts";
-import type { ServiceApp } from "../service-app.ts";
+import type { Readiness, ServiceApp } from "../service-app.ts";
 import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
 
 /** What a service that takes saga commands needs; several can share a process, not a database. */
@@ -130,7 +131,7 @@ export interface ParticipantServiceDefinition {
   createApp: (deps: {
     db: Database;
     logger: Logger;
-    isReady: () => boolean;
+    isReady: () => Readiness;
     auth: ServiceAuth;
     /** The process's registry; undefined: the app serves one of its own. */
     metrics: MetricsRegistry | undefined;
@@ -187,7 +188,7 @@ export async function startParticipantService(
   const app = await definition.createApp({
     db: deps.db,
     logger: deps.logger,
-    isReady: () => started && queues.reachable,
+    isReady: () => queueReadiness(started, queues),
     auth: deps.auth,
     metrics: deps.metrics,
   });

@@ -1,6 +1,6 @@
 import type { DeadLetterReader } from "@sagaworks/dead-letters";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
-import { createServiceApp, type ServiceApp } from "@sagaworks/service-kit";
+import { createServiceApp, type Readiness, type ServiceApp } from "@sagaworks/service-kit";
 import type { EventIntake } from "../events/event-intake.ts";
 import { eventRoutes } from "../events/event-routes.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
@@ -24,8 +24,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Bearer token that every route but `/metrics`, `/health`, `/ready` and `/docs` requires. */
   apiToken: string;
-  /** False until the workers run; `/ready` says so. */
-  isReady: () => boolean;
+  /** False until the workers run, or the broker it lost; `/ready` says so. */
+  isReady: () => Readiness;
   /** When given, the read-only dead-letter view (`/dead-letters`) is served. */
   deadLetters?: Pick<DeadLetterReader, "list" | "read">;
   /** When given, outside events are taken in at `POST /events/:name`. */

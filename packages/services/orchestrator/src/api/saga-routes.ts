@@ -132,10 +132,11 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
     "/sagas/:id",
     {
       schema: {
-        description: "A saga's state, its history (oldest first) and the messages parked for it.",
+        description:
+          "A saga's state, its history (oldest first) and the messages parked for it. A saga pruned after its retention period answers 410 SAGA_ARCHIVED, with where its record was archived.",
         security: [{ bearer: [] }],
         params: sagaIdParams,
-        response: { 200: sagaDetailSchema, 401: errorBody, 404: errorBody },
+        response: { 200: sagaDetailSchema, 401: errorBody, 404: errorBody, 410: errorBody },
       },
     },
     async (request) => detailView(await sagas.load(request.params.id)),

@@ -3,6 +3,7 @@ import { createSagaTables } from "./0001-create-saga-tables.ts";
 import { outboxParkingAndJunkReplies } from "./0002-outbox-parking-and-junk-replies.ts";
 import { pendingByStep } from "./0003-pending-by-step.ts";
 import { eventWaits } from "./0005-event-waits.ts";
+import { sagaRetention } from "./0006-saga-retention.ts";
 
 /** The orchestrator's migrations, in order. */
 export const orchestratorMigrations: readonly Migration[] = [
@@ -10,4 +11,5 @@ export const orchestratorMigrations: readonly Migration[] = [
   outboxParkingAndJunkReplies,
   pendingByStep,
   eventWaits,
+  sagaRetention,
 ];

@@ -1,0 +1,47 @@
+import { loadConfig } from "@sagaworks/platform";
+import { describe, expect, it } from "vitest";
+import { orchestratorConfigSchema } from "../config.ts";
+
+const env = {
+  SAGAWORKS_ENV: "dev",
+  ORCHESTRATOR_API_TOKEN: "a-token-of-16-chars-or-more",
+};
+
+describe("the retention settings of the orchestrator's environment", () => {
+  it("default to 90 days, a 21-day reply inbox, pruning on and no archive chosen", () => {
+    const config = loadConfig(orchestratorConfigSchema, env);
+    expect(config).toMatchObject({
+      SAGA_RETENTION_DAYS: 90,
+      REPLY_INBOX_RETENTION_DAYS: 21,
+      SAGA_PRUNING: "on",
+    });
+    expect(config.SAGA_ARCHIVE).toBeUndefined();
+  });
+
+  it("parse an S3 archive, a folder and none", () => {
+    const s3 = loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE: "s3://audit-1/sagas" });
+    expect(s3.SAGA_ARCHIVE).toEqual({ kind: "s3", bucket: "audit-1", prefix: "sagas/" });
+    const folder = loadConfig(orchestratorConfigSchema, {
+      ...env,
+      SAGA_ARCHIVE: "file:///var/archive",
+    });
+    expect(folder.SAGA_ARCHIVE).toEqual({ kind: "folder", path: "/var/archive" });
+    const none = loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE: "none" });
+    expect(none.SAGA_ARCHIVE).toEqual({ kind: "none" });
+  });
+
+  it("name the variable and what is wrong", () => {
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE: "s3://Audit_Bucket/x" }),
+    ).toThrow(/SAGA_ARCHIVE: "Audit_Bucket" in "s3:\/\/Audit_Bucket\/x" is not an S3 bucket name/);
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, REPLY_INBOX_RETENTION_DAYS: "14" }),
+    ).toThrow(/REPLY_INBOX_RETENTION_DAYS: must be at least 19 days/);
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_RETENTION_DAYS: "0" }),
+    ).toThrow(/SAGA_RETENTION_DAYS: must be more than 0 days/);
+    expect(() => loadConfig(orchestratorConfigSchema, { ...env, SAGA_PRUNING: "off" })).toThrow(
+      /SAGA_PRUNING: must be on or paused/,
+    );
+  });
+});

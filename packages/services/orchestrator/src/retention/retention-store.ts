@@ -1,0 +1,279 @@
+// Every statement retention runs: finding finished sagas past the window, reading their whole
+// record, deleting them (only if still finished and unchanged since they were read), the inbox
+// window, the archive index and the control row (pause switch and lease).
+import type { Knex } from "@sagaworks/platform";
+import { TERMINAL_STATUSES } from "@sagaworks/saga-engine";
+
+/** A finished saga's whole record, as one line of an archive object (what readers parse). */
+export interface ArchivedRecord {
+  sagaId: string;
+  /** The definition it ran on: name, version and content hash. */
+  definition: { name: string; version: number; hash: string };
+  /** The instance row as stored, every column (so columns added later are archived too). */
+  instance: Record<string, unknown>;
+  /** Its history rows, oldest first, every column. */
+  history: Record<string, unknown>[];
+  /** Outbox messages parked for it, if any. */
+  parkedMessages: Record<string, unknown>[];
+}
+
+/** What the delete checks a saga against: it must be exactly as it was archived. */
+export interface ArchivedVersion {
+  id: string;
+  revision: number;
+  /** The id of its newest history row when it was read (0 for none). */
+  lastHistoryId: string;
+}
+
+/**
+ * Finished sagas that finished before `cutoff`, oldest first; ids only. A saga whose last
+ * messages are still in the outbox waits for the relay, so it is not archived run after run.
+ */
+export async function finishedBefore(knex: Knex, cutoff: Date, limit: number): Promise<string[]> {
+  // Matches the partial index saga_instances_finished_at (same status list, same column).
+  const rows = (await knex("saga_instances as i")
+    .select("i.id")
+    .whereIn("i.status", TERMINAL_STATUSES as string[])
+    .andWhere("i.updated_at", "<", cutoff)
+    .whereNotExists(knex("saga_outbox as o").select(knex.raw("1")).whereRaw("o.saga_id = i.id"))
+    .orderBy("i.updated_at")
+    .limit(limit)) as { id: string }[];
+  return rows.map((row) => row.id);
+}
+
+/**
+ * Reads the whole record of these sagas, without a lock: a finished saga no longer changes
+ * state, and the delete checks that nothing was added since (revision, newest history row).
+ * Each record comes back as its JSON line, built by Postgres (as jsonb, whose text has no
+ * newline): parsing the rows' JSON in Node and writing it out again would hold the event loop,
+ * which the sagas running meanwhile share.
+ */
+export async function readRecords(
+  knex: Knex,
+  ids: readonly string[],
+): Promise<{ lines: string[]; versions: ArchivedVersion[] }> {
+  if (ids.length === 0) return { lines: [], versions: [] };
+  const result = await knex.raw(
+    `
+    select
+      i.id,
+      i.revision,
+      coalesce((select max(h.id) from saga_history h where h.saga_id = i.id), 0)::text
+        as last_history_id,
+      jsonb_build_object(
+        'sagaId', i.id,
+        'definition', jsonb_build_object(
+          'name', i.saga_name, 'version', i.saga_version, 'hash', i.saga_hash
+        ),
+        'instance', to_jsonb(i),
+        'history', coalesce(
+          (select jsonb_agg(h order by h.id) from saga_history h where h.saga_id = i.id),
+          '[]'::jsonb
+        ),
+        'parkedMessages', coalesce(
+          (select jsonb_agg(p order by p.id) from saga_outbox_parked p where p.saga_id = i.id),
+          '[]'::jsonb
+        )
+      )::text as line
+    from saga_instances i
+    where i.id = any(?::uuid[])
+    `,
+    [[...ids]],
+  );
+  const rows = result.rows as {
+    id: string;
+    revision: number;
+    last_history_id: string;
+    line: string;
+  }[];
+  return {
+    lines: rows.map((row) => row.line),
+    versions: rows.map((row) => ({
+      id: row.id,
+      revision: Number(row.revision),
+      lastHistoryId: row.last_history_id,
+    })),
+  };
+}
+
+/** Rows one prune statement removed, by table. */
+export interface PrunedRows {
+  sagas: number;
+  history: number;
+  parked: number;
+  timers: number;
+}
+
+/**
+ * Deletes the sagas of `versions` and records the archive object they are in, in one statement.
+ * A saga is deleted only if, in that same statement, it is still finished, finished before
+ * `cutoff`, at the revision it was archived at, has no history row newer than the archived
+ * ones and no outbox row still to send; and only if no transaction holds its row (SKIP
+ * LOCKED): a transition never waits on the pruner, the pruner leaves that saga for next time.
+ * The index row is written by the statement that deletes, so it names exactly the sagas gone.
+ */
+export async function deleteArchived(
+  knex: Knex,
+  versions: readonly ArchivedVersion[],
+  cutoff: Date,
+  archive: { location: string | null; at: Date },
+): Promise<PrunedRows> {
+  if (versions.length === 0) return { sagas: 0, history: 0, parked: 0, timers: 0 };
+  const result = await knex.raw(
+    `
+    with batch (id, revision, last_history_id) as (
+      select * from unnest(?::uuid[], ?::integer[], ?::bigint[])
+    ),
+    doomed as (
+      select i.id from saga_instances i
+      join batch b on b.id = i.id
+      where i.status = any(?::text[])
+        and i.updated_at < ?
+        and i.revision = b.revision
+        and not exists (
+          select 1 from saga_history h where h.saga_id = i.id and h.id > b.last_history_id
+        )
+        and not exists (select 1 from saga_outbox o where o.saga_id = i.id)
+      for update of i skip locked
+    ),
+    history as (delete from saga_history where saga_id in (select id from doomed) returning 1),
+    parked as (delete from saga_outbox_parked where saga_id in (select id from doomed) returning 1),
+    timers as (delete from saga_timers where saga_id in (select id from doomed) returning 1),
+    sagas as (delete from saga_instances where id in (select id from doomed) returning id),
+    indexed as (
+      insert into saga_archive_batches (location, archived_at, saga_count, saga_ids)
+      select ?, ?, count(*), array_agg(id) from sagas having count(*) > 0
+      returning id
+    )
+    select
+      (select count(*) from sagas)::int as sagas,
+      (select count(*) from history)::int as history,
+      (select count(*) from parked)::int as parked,
+      (select count(*) from timers)::int as timers,
+      (select count(*) from indexed)::int as indexed
+    `,
+    [
+      versions.map((v) => v.id),
+      versions.map((v) => v.revision),
+      versions.map((v) => v.lastHistoryId),
+      TERMINAL_STATUSES as string[],
+      cutoff,
+      archive.location ?? NOT_ARCHIVED,
+      archive.at,
+    ],
+  );
+  const row = (result.rows as PrunedRows[])[0];
+  return row ?? { sagas: 0, history: 0, parked: 0, timers: 0 };
+}
+
+/** The location recorded for sagas pruned with archiving turned off. */
+export const NOT_ARCHIVED = "none";
+
+/** Deletes at most `limit` inbox rows received before `cutoff`; returns how many went. */
+export async function pruneInboxBatch(knex: Knex, cutoff: Date, limit: number): Promise<number> {
+  return knex("saga_inbox")
+    .whereIn(
+      "message_id",
+      knex("saga_inbox")
+        .select("message_id")
+        .where("received_at", "<", cutoff)
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .delete();
+}
+
+/** Deletes at most `limit` archive index rows older than `cutoff`. */
+export async function pruneArchiveIndex(knex: Knex, cutoff: Date, limit: number): Promise<number> {
+  return knex("saga_archive_batches")
+    .whereIn(
+      "id",
+      knex("saga_archive_batches")
+        .select("id")
+        .where("archived_at", "<", cutoff)
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .delete();
+}
+
+/** Where a pruned saga's record went. */
+export interface ArchiveEntry {
+  /** The archive object (s3://bucket/key or a file path), or "none" if it was not archived. */
+  location: string;
+  archivedAt: Date;
+}
+
+/**
+ * The archive objects holding this saga, newest first. More than one means a prune was
+ * interrupted between its write and its delete, and the next one wrote the saga again.
+ */
+export async function archiveEntriesOf(knex: Knex, sagaId: string): Promise<ArchiveEntry[]> {
+  const rows = (await knex("saga_archive_batches")
+    .select("location", "archived_at")
+    .whereRaw("saga_ids @> array[?]::uuid[]", [sagaId])
+    .orderBy("id", "desc")) as { location: string; archived_at: Date | string }[];
+  return rows.map((row) => ({ location: row.location, archivedAt: new Date(row.archived_at) }));
+}
+
+/** The pause switch as stored (shared by every replica). */
+export interface PauseState {
+  paused: boolean;
+  pausedBy: string | null;
+  pausedAt: Date | null;
+}
+
+export async function readPause(knex: Knex): Promise<PauseState> {
+  const row = (await knex("saga_retention_control")
+    .where({ id: 1 })
+    .first("paused", "paused_by", "paused_at")) as
+    | { paused: boolean; paused_by: string | null; paused_at: Date | string | null }
+    | undefined;
+  return {
+    paused: row?.paused ?? false,
+    pausedBy: row?.paused_by ?? null,
+    pausedAt: row?.paused_at ? new Date(row.paused_at) : null,
+  };
+}
+
+export async function writePause(
+  knex: Knex,
+  paused: boolean,
+  actor: string,
+  now: Date,
+): Promise<PauseState> {
+  await knex("saga_retention_control")
+    .where({ id: 1 })
+    .update({ paused, paused_by: paused ? actor : null, paused_at: paused ? now : null });
+  return readPause(knex);
+}
+
+/**
+ * Takes or renews the pruning lease for `holder` until `until`; false when another replica
+ * holds an unexpired one or pruning is paused. One replica prunes at a time, so replicas do not
+ * archive the same sagas twice over; the lease, unlike a session advisory lock, holds no
+ * connection and lapses on its own when its holder dies.
+ */
+export async function takeLease(
+  knex: Knex,
+  holder: string,
+  now: Date,
+  until: Date,
+): Promise<boolean> {
+  const taken = await knex("saga_retention_control")
+    .where({ id: 1, paused: false })
+    .andWhere((q) =>
+      q.whereNull("lease_until").orWhere("lease_until", "<", now).orWhere("lease_holder", holder),
+    )
+    .update({ lease_holder: holder, lease_until: until });
+  return taken > 0;
+}
+
+/** Gives the lease back, so another replica need not wait for it to lapse. */
+export async function releaseLease(knex: Knex, holder: string): Promise<void> {
+  await knex("saga_retention_control")
+    .where({ id: 1, lease_holder: holder })
+    .update({ lease_holder: null, lease_until: null });
+}
