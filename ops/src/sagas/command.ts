@@ -45,7 +45,8 @@ where its record was archived (--json: {"id", "archived": {"prunedAt", "location
   reopen-wait open again a wait whose deadline passed and parked the saga (fresh deadline)
 Each action names the step and attempt you expect the saga to wait on (--step, --attempt and
 --compensation, as "ops sagas show" prints them); without them, what the saga waits on when
-the command reads it, printed first. If the saga moved on, the action is refused (SAGA_MOVED_ON).
+the command reads it, printed first (while a parallel group waits on several steps, name one:
+the command refuses to guess). If the saga moved on, the action is refused (SAGA_MOVED_ON).
 Each is recorded in the saga's history with the actor (OPS_ACTOR, or your login) and reason.
 A refusal prints the orchestrator's code and reason and exits 1.
 `,
@@ -326,7 +327,7 @@ const NOTHING: OperatorExpectation = { step: "(none)", attempt: 1, compensation:
  * (printed, so the operator sees what the action was sent for). `undefined` for a resolve
  * without flags.
  */
-async function expectation(
+export async function expectation(
   orchestrator: OrchestratorClient,
   id: string,
   action: OperatorAction,
@@ -348,6 +349,19 @@ async function expectation(
   if (values.compensation) throw new UsageError("--compensation goes with --step and --attempt");
   if (action === "resolve") return undefined;
   const saga = await orchestrator.getSaga(id);
+  const waiting = saga ? Object.values(saga.pending) : [];
+  // A parallel group waits on one step per branch: which one the action is for is the
+  // operator's to say, never a guess.
+  if (waiting.length > 1) {
+    const named = waiting
+      .map(
+        (w) => `--step ${w.step} --attempt ${w.attempt}${w.compensation ? " --compensation" : ""}`,
+      )
+      .join(" | ");
+    throw new UsageError(
+      `the saga waits on ${waiting.length} steps (a parallel group): name the one to ${action} with ${named}`,
+    );
+  }
   const work = saga ? activeWork(saga) : null;
   if (!saga || !work) return NOTHING;
   const { step, attempt, compensation } = work;

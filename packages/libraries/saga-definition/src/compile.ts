@@ -2,9 +2,17 @@
 
 import { compileAwaitAction, compileAwaitStep } from "./await/compile-await.ts";
 import {
+  entryState,
+  flattenDefinition,
+  groupStates,
+  type LineItem,
+  undoState,
+} from "./compile-parallel.ts";
+import {
   COMPILED_SAGA_FORMAT,
   type CompiledAction,
   type CompiledCompensation,
+  type CompiledGroup,
   type CompiledRetryPolicy,
   type CompiledSaga,
   type CompiledState,
@@ -134,62 +142,88 @@ function compileCompensation(
 
 /**
  * The pivot index: the step marked `pivot`, else the last step when it is neither compensatable
- * nor read-only (the last step never needs undoing: nothing after it can fail), else none.
+ * nor read-only (the last step never needs undoing: nothing after it can fail), else none. A step
+ * in a parallel branch is never the pivot: its siblings could still fail after it.
  */
-function findPivot(steps: readonly StepDefinition[]): number {
-  const explicit = steps.findIndex((step) => step.pivot === true);
+function findPivot(steps: ReadonlyArray<{ step: StepDefinition; branch?: unknown }>): number {
+  const explicit = steps.findIndex(({ step }) => step.pivot === true);
   if (explicit >= 0) return explicit;
   const last = steps[steps.length - 1];
-  if (!last || last.kind === "await") return -1;
-  return !last.compensation && last.readOnly !== true ? steps.length - 1 : -1;
+  // A wait changes nothing, so it never pivots.
+  if (!last || last.branch || last.step.kind === "await") return -1;
+  return !last.step.compensation && last.step.readOnly !== true ? steps.length - 1 : -1;
+}
+
+function compileStep(
+  step: StepDefinition,
+  index: number,
+  pivotIndex: number,
+  branch: { group: string; branch: string } | undefined,
+  contracts: ContractRegistry,
+): CompiledStep {
+  if (step.kind === "await") {
+    const compiled = compileAwaitStep(step, index, stepRole(step, index, pivotIndex));
+    return branch ? { ...compiled, branch } : compiled;
+  }
+  const defaultTimeout =
+    step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
+  return {
+    name: step.name,
+    index,
+    description: step.description ?? null,
+    service: step.service,
+    role: stepRole(step, index, pivotIndex),
+    action: compileAction(step),
+    outcomes: {
+      success: step.outcomes.success.map(String).sort(),
+      businessFailure: (step.outcomes.businessFailure ?? []).map(String).sort(),
+    },
+    compensation: compileCompensation(step, contracts),
+    retry: retryPolicy(step.retry, DEFAULT_STEP_RETRY),
+    timeoutMs: step.timeout ? (parseDuration(step.timeout) as number) : defaultTimeout,
+    // Only when authored: an absent key keeps the hash of a definition without conditions
+    // (and without groups).
+    ...(step.when ? { when: compileCondition(step.when) } : {}),
+    ...(branch ? { branch } : {}),
+  };
 }
 
 /** Builds the compiled saga from a definition already known to be valid. */
 function build(definition: SagaDefinition, contracts: ContractRegistry): CompiledSaga {
-  const pivotIndex = findPivot(definition.steps);
-  const steps: CompiledStep[] = definition.steps.map((step, index) => {
-    if (step.kind === "await")
-      return compileAwaitStep(step, index, stepRole(step, index, pivotIndex));
-    const defaultTimeout =
-      step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
-    return {
-      name: step.name,
-      index,
-      description: step.description ?? null,
-      service: step.service,
-      role: stepRole(step, index, pivotIndex),
-      action: compileAction(step),
-      outcomes: {
-        success: step.outcomes.success.map(String).sort(),
-        businessFailure: (step.outcomes.businessFailure ?? []).map(String).sort(),
-      },
-      compensation: compileCompensation(step, contracts),
-      retry: retryPolicy(step.retry, DEFAULT_STEP_RETRY),
-      timeoutMs: step.timeout ? (parseDuration(step.timeout) as number) : defaultTimeout,
-      // Only when authored: an absent key keeps the hash of a definition without conditions.
-      ...(step.when ? { when: compileCondition(step.when) } : {}),
-    };
-  });
+  const flat = flattenDefinition(definition.steps);
+  const pivotIndex = findPivot(flat.steps);
+  const steps: CompiledStep[] = flat.steps.map(({ step, branch }, index) =>
+    compileStep(step, index, pivotIndex, branch, contracts),
+  );
 
   const states: Record<string, CompiledState> = {};
-  // Where a failure at step `index` goes: the compensation of the nearest earlier step that has
-  // one (the chain then runs backwards), or `failed` when nothing needs undoing. A compensation
-  // chain that runs to its end reaches `compensated`.
-  const compensationBefore = (index: number): string => {
-    for (let earlier = index - 1; earlier >= 0; earlier--) {
-      const candidate = steps[earlier] as CompiledStep;
-      if (candidate.compensation) return compensationStateId(candidate.name);
+  const groups: CompiledGroup[] = [];
+  // Where a failure at line entry `position` goes: the undoing of the nearest earlier entry that
+  // has something to undo (a step's compensation, a group's unwind; the chain then runs
+  // backwards), or `failed` when nothing needs undoing. A chain that runs to its end reaches
+  // `compensated`.
+  const compensationBefore = (position: number): string => {
+    for (let earlier = position - 1; earlier >= 0; earlier--) {
+      const undo = undoState(flat.line[earlier] as LineItem, steps);
+      if (undo) return undo;
     }
     return FINAL_STATES.failed;
   };
-  steps.forEach((step, index) => {
-    const next = steps[index + 1];
+  flat.line.forEach((item, position) => {
+    const next = entryState(flat.line[position + 1], steps);
+    if (item.kind === "group") {
+      const built = groupStates(item, steps, next, compensationBefore(position));
+      Object.assign(states, built.states);
+      groups.push(built.group);
+      return;
+    }
+    const step = steps[item.index] as CompiledStep;
     states[stepStateId(step.name)] = {
       type: "step",
       step: step.name,
-      onSuccess: next ? stepStateId(next.name) : FINAL_STATES.completed,
+      onSuccess: next,
       onFailure:
-        step.role === "retriable" ? FINAL_STATES.needsIntervention : compensationBefore(index),
+        step.role === "retriable" ? FINAL_STATES.needsIntervention : compensationBefore(position),
       // An exhausted pivot has an unknown outcome (it may still apply late) and nothing can undo
       // it, so compensating the earlier steps could leave its effect orphaned: an operator decides.
       onExhausted:
@@ -197,16 +231,16 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
           ? // An await's deadline: nothing of its own to undo, the author chose what follows.
             step.action.onDeadline === "needs-intervention"
             ? FINAL_STATES.needsIntervention
-            : compensationBefore(index)
+            : compensationBefore(position)
           : step.role === "retriable" || step.role === "pivot"
             ? FINAL_STATES.needsIntervention
             : step.compensation
               ? compensationStateId(step.name)
-              : compensationBefore(index),
-      ...(step.when ? { onNotTaken: next ? stepStateId(next.name) : FINAL_STATES.completed } : {}),
+              : compensationBefore(position),
+      ...(step.when ? { onNotTaken: next } : {}),
     };
     if (step.compensation) {
-      const after = compensationBefore(index);
+      const after = compensationBefore(position);
       states[compensationStateId(step.name)] = {
         type: "compensation",
         step: step.name,
@@ -225,9 +259,11 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
     input: definition.input as Record<string, unknown>,
     timeoutMs: definition.timeout ? (parseDuration(definition.timeout) as number) : null,
     pivot: pivotIndex >= 0 ? (steps[pivotIndex] as CompiledStep).name : null,
-    initial: stepStateId((steps[0] as CompiledStep).name),
+    initial: entryState(flat.line[0], steps),
     steps,
     states,
+    // Only when there are groups: an absent key keeps the hash of a definition without them.
+    ...(groups.length > 0 ? { groups } : {}),
   };
   const { format, name, version, description, ...rest } = withoutHash;
   return { format, name, version, description, hash: contentHash(withoutHash), ...rest };

@@ -77,6 +77,18 @@ export interface CompiledStep {
    * for an unconditional step, so a definition without conditions keeps its content hash.
    */
   when?: CompiledCondition;
+  /**
+   * The parallel group and branch the step runs in. Absent (not null) for a step outside any
+   * group, so a definition without groups keeps its content hash.
+   */
+  branch?: { group: string; branch: string };
+}
+
+/** A parallel group: its branches, each the names of its steps in order. */
+export interface CompiledGroup {
+  name: string;
+  description: string | null;
+  branches: Array<{ name: string; steps: string[] }>;
 }
 
 /** Names of the states that end (or park) a saga. */
@@ -115,6 +127,33 @@ export type CompiledState =
       onNotTaken?: string;
     }
   | { type: "compensation"; step: string; onSuccess: string; onExhausted: string }
+  | {
+      /**
+       * Starts every branch of a group in one transition; the saga stays here while they run.
+       * `unwind` is where a branch that ran to its end starts compensating when a step after the
+       * group fails: the compensation of its last compensatable step, or the group's unwind state.
+       */
+      type: "fork";
+      group: string;
+      branches: Array<{ name: string; start: string; unwind: string }>;
+    }
+  | {
+      /** Where each branch goes at its end; once every branch has arrived, `onSuccess`. */
+      type: "join";
+      group: string;
+      onSuccess: string;
+    }
+  | {
+      /**
+       * Entered from outside the group (a later step failed): every branch compensates from its
+       * `unwind` entry. Entered at a branch's compensation end: that branch is done. Once every
+       * branch is, `onSuccess` (the steps before the group); a branch whose compensation was
+       * exhausted waits there for an operator, and the saga then needs one.
+       */
+      type: "unwind";
+      group: string;
+      onSuccess: string;
+    }
   | { type: "final"; outcome: FinalState };
 
 /** A compiled saga: the only form the engine runs, pinned by name, version and hash. */
@@ -132,8 +171,13 @@ export interface CompiledSaga {
   pivot: string | null;
   initial: string;
   steps: CompiledStep[];
-  /** Every state by id: `step:<name>`, `compensate:<name>`, and the final states. */
+  /**
+   * Every state by id: `step:<name>`, `compensate:<name>`, `fork:<group>`, `join:<group>`,
+   * `unwind:<group>`, and the final states.
+   */
   states: Record<string, CompiledState>;
+  /** The parallel groups; absent when there are none (the content hash stays as before). */
+  groups?: CompiledGroup[];
 }
 
 /** The state id of a step's forward state. */
@@ -144,4 +188,31 @@ export function stepStateId(step: string): string {
 /** The state id of a step's compensation state. */
 export function compensationStateId(step: string): string {
   return `compensate:${step}`;
+}
+
+/** The state ids of a parallel group's fork, join and unwind. */
+export function groupStateIds(group: string): { fork: string; join: string; unwind: string } {
+  return { fork: `fork:${group}`, join: `join:${group}`, unwind: `unwind:${group}` };
+}
+
+/** Every state a state can go to next: the edges of the machine. */
+export function stateTargets(state: CompiledState): string[] {
+  switch (state.type) {
+    case "step":
+      return [
+        state.onSuccess,
+        state.onFailure,
+        state.onExhausted,
+        ...(state.onNotTaken ? [state.onNotTaken] : []),
+      ];
+    case "compensation":
+      return [state.onSuccess, state.onExhausted];
+    case "fork":
+      return state.branches.flatMap((branch) => [branch.start, branch.unwind]);
+    case "join":
+    case "unwind":
+      return [state.onSuccess];
+    case "final":
+      return [];
+  }
 }

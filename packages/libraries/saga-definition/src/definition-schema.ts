@@ -316,6 +316,45 @@ export const stepSchema = z.discriminatedUnion("kind", [
   awaitStepSchema,
 ]);
 
+/** One branch of a parallel group: a short sequence of steps run in order. */
+export const parallelBranchSchema = z
+  .strictObject({
+    name: name("Branch name, unique in its group"),
+    steps: z.array(stepSchema).min(1).meta({
+      description: "The branch's steps, run one after the other; at least one.",
+    }),
+  })
+  .meta({ title: "Branch" });
+
+/**
+ * A parallel group: two or more branches started together (all first steps in one transition);
+ * the group completes when every branch has. When a branch fails, nothing new starts, in-flight
+ * sibling steps and every completed branch step are compensated, then the steps before the group.
+ */
+export const parallelGroupSchema = z
+  .strictObject({
+    kind: z.literal("parallel").meta({ description: "Branches run at the same time." }),
+    name: name("Group name, unique among the saga's step names"),
+    description: z.string().optional().meta({ description: "What the group does, for humans." }),
+    branches: z.array(parallelBranchSchema).min(2).meta({
+      description:
+        "At least two branches. A branch step may not read a sibling branch's output; steps after the group may read any branch.",
+    }),
+  })
+  .meta({ title: "Parallel group" });
+
+/**
+ * An entry of `steps`: a step, or a parallel group of branches of steps. A branch's steps take
+ * the same kinds; the validator refuses an await step there (SAGA_AWAIT_IN_BRANCH), with a line
+ * and column, rather than this union's generic "invalid discriminator".
+ */
+export const sagaItemSchema = z.discriminatedUnion("kind", [
+  commandStepSchema,
+  httpStepSchema,
+  awaitStepSchema,
+  parallelGroupSchema,
+]);
+
 /** The JSON Schema of the saga's input; it must describe an object. */
 export const inputSchemaSchema = z
   .looseObject({
@@ -348,8 +387,9 @@ export const MAX_STEPS = 200;
 /** The whole definition document. */
 export const sagaDefinitionSchema = definitionHeaderSchema
   .extend({
-    steps: z.array(stepSchema).min(1).max(MAX_STEPS).meta({
-      description: "Ordered steps. At most one has `pivot: true`.",
+    steps: z.array(sagaItemSchema).min(1).max(MAX_STEPS).meta({
+      description:
+        "Ordered steps and parallel groups. At most one step has `pivot: true`, never one inside a branch. At most 200 steps, counting those inside branches.",
     }),
   })
   .meta({
@@ -361,6 +401,10 @@ export const sagaDefinitionSchema = definitionHeaderSchema
 export type SagaDefinition = z.infer<typeof sagaDefinitionSchema>;
 /** A step as authored. */
 export type StepDefinition = z.infer<typeof stepSchema>;
+/** A parallel group as authored. */
+export type ParallelGroupDefinition = z.infer<typeof parallelGroupSchema>;
+/** An entry of `steps` as authored: a step or a parallel group. */
+export type SagaItemDefinition = z.infer<typeof sagaItemSchema>;
 /** A command step as authored. */
 export type CommandStepDefinition = z.infer<typeof commandStepSchema>;
 /** An HTTP step as authored. */

@@ -9,6 +9,7 @@ import {
   type CompiledStep,
   compensationStateId,
   FINAL_STATES,
+  groupStateIds,
   stepStateId,
 } from "./compiled-saga.ts";
 import { type CompiledCondition, describeCondition } from "./condition.ts";
@@ -56,8 +57,19 @@ function retryText(step: CompiledStep): string {
  * reordered, and the API must draw the same diagram as `saga graph`.
  */
 function orderedStates(saga: CompiledSaga): Array<[string, CompiledState]> {
+  const groupIds = (name: string) => {
+    const ids = groupStateIds(name);
+    return [ids.fork, ids.join, ids.unwind];
+  };
   const order = [
-    ...saga.steps.flatMap((step) => [stepStateId(step.name), compensationStateId(step.name)]),
+    ...saga.steps.flatMap((step) => [
+      // A group's states come just before its first step.
+      ...(step.branch && saga.groups?.find((group) => group.branches[0]?.steps[0] === step.name)
+        ? groupIds(step.branch.group)
+        : []),
+      stepStateId(step.name),
+      compensationStateId(step.name),
+    ]),
     ...Object.values(FINAL_STATES),
   ];
   const known = new Set(order);
@@ -91,6 +103,7 @@ export function renderMermaid(saga: CompiledSaga): string {
       );
     }
   }
+  declareGroups(stateEntries, lines);
   // A conditional step is entered through a choice: the saga reaches the choice, and takes the
   // step only when its condition holds.
   const choices = new Map<string, string>();
@@ -105,7 +118,12 @@ export function renderMermaid(saga: CompiledSaga): string {
   const used = new Set<string>();
   const edge = (from: string, to: string, text: string) => {
     used.add(to);
-    lines.push(`  ${nodeId(from)} --> ${target(to)}: ${edgeLabel(text)}`);
+    // A compensation chain inside a branch ends where the group waits for its other branches.
+    const to2 =
+      saga.states[from]?.type === "compensation" && saga.states[to]?.type === "unwind"
+        ? unwoundNode(to)
+        : target(to);
+    lines.push(`  ${nodeId(from)} --> ${to2}: ${edgeLabel(text)}`);
   };
 
   lines.push("", "  %% forward path", `  [*] --> ${target(saga.initial)}`);
@@ -130,6 +148,7 @@ export function renderMermaid(saga: CompiledSaga): string {
       step.role === "retriable" ? `${success} (${retryText(step)})` : success,
     );
   }
+  groupEdges(stateEntries, edge, lines, used);
   lines.push(
     "",
     "  %% failure edges: failed for sure (business failure, non-retryable) or unknown outcome",
@@ -151,6 +170,15 @@ export function renderMermaid(saga: CompiledSaga): string {
     }
     const sure = [...step.outcomes.businessFailure, "non-retryable"];
     const unsure = "exhausted | timeout";
+    // A failing branch step stops its siblings and undoes the whole group, whatever its edge.
+    if (step.branch) {
+      const group = groupStateIds(step.branch.group);
+      lines.push(
+        `  ${nodeId(id)} --> ${nodeId(group.unwind)}: ${edgeLabel("fails: stop the other branches")}`,
+      );
+      used.add(group.unwind);
+      continue;
+    }
     if (state.onFailure === state.onExhausted) {
       edge(id, state.onFailure, [...sure, unsure].join(" | "));
     } else {
@@ -162,7 +190,13 @@ export function renderMermaid(saga: CompiledSaga): string {
   for (const [id, state] of stateEntries) {
     if (state.type !== "compensation") continue;
     edge(id, state.onSuccess, "undone");
-    edge(id, state.onExhausted, "retries exhausted");
+    edge(
+      id,
+      state.onExhausted,
+      steps.get(state.step)?.branch
+        ? "retries exhausted (once the other branches finish)"
+        : "retries exhausted",
+    );
   }
   lines.push("");
   for (const [id, state] of stateEntries) {
@@ -188,7 +222,7 @@ export function renderMermaid(saga: CompiledSaga): string {
     byClass.set(className, [...(byClass.get(className) ?? []), nodeId(id)]);
   };
   for (const [id, state] of stateEntries) {
-    if (state.type === "compensation") tag("compensation", id);
+    if (state.type === "compensation" || state.type === "unwind") tag("compensation", id);
     if (state.type === "step") {
       const role = (steps.get(state.step) as CompiledStep).role;
       if (role === "pivot") tag("pivot", id);
@@ -208,4 +242,57 @@ export function renderMermaid(saga: CompiledSaga): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The node where a group's branches meet again once each is undone. */
+function unwoundNode(unwindId: string): string {
+  return `${nodeId(unwindId)}_done`;
+}
+
+/** Fork and join bars of each group, and the two nodes of its unwinding. */
+function declareGroups(entries: Array<[string, CompiledState]>, lines: string[]): void {
+  for (const [id, state] of entries) {
+    if (state.type === "fork" || state.type === "join") {
+      lines.push(`  state ${nodeId(id)} <<${state.type}>>`);
+    } else if (state.type === "unwind") {
+      lines.push(
+        `  state "${stateLabel(`undo group ${state.group}<br/>stop running branches,<br/>undo every branch at once`)}" as ${nodeId(id)}`,
+        `  state ${unwoundNode(id)} <<join>>`,
+      );
+    }
+  }
+}
+
+/** Fork to each branch's first step, join on to what follows, and the group's unwinding. */
+function groupEdges(
+  entries: Array<[string, CompiledState]>,
+  edge: (from: string, to: string, text: string) => void,
+  lines: string[],
+  used: Set<string>,
+): void {
+  for (const [id, state] of entries) {
+    if (state.type === "fork") {
+      lines.push(`  %% parallel group ${state.group}`);
+      for (const branch of state.branches) edge(id, branch.start, `branch ${branch.name}`);
+      const unwind = groupStateIds(state.group).unwind;
+      for (const branch of state.branches) {
+        if (branch.unwind === unwind) continue;
+        lines.push(
+          `  ${nodeId(unwind)} --> ${nodeId(branch.unwind)}: ${edgeLabel(`undo branch ${branch.name}`)}`,
+        );
+      }
+      if (state.branches.some((branch) => branch.unwind === unwind)) {
+        lines.push(
+          `  ${nodeId(unwind)} --> ${unwoundNode(unwind)}: ${edgeLabel("nothing to undo")}`,
+        );
+      }
+    } else if (state.type === "join") {
+      edge(id, state.onSuccess, "every branch done");
+    } else if (state.type === "unwind") {
+      used.add(state.onSuccess);
+      lines.push(
+        `  ${unwoundNode(id)} --> ${nodeId(state.onSuccess)}: ${edgeLabel("every branch undone")}`,
+      );
+    }
+  }
 }

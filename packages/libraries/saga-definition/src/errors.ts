@@ -80,6 +80,14 @@ export const DiagnosticCode = {
   awaitCorrelationInvalid: "SAGA_AWAIT_CORRELATION_INVALID",
   awaitCorrelationTypeMismatch: "SAGA_AWAIT_CORRELATION_TYPE_MISMATCH",
   awaitCorrelationOptional: "SAGA_AWAIT_CORRELATION_OPTIONAL",
+  // Parallel groups
+  parallelBranchesTooFew: "SAGA_PARALLEL_BRANCHES_TOO_FEW",
+  parallelBranchEmpty: "SAGA_PARALLEL_BRANCH_EMPTY",
+  parallelBranchNameDuplicate: "SAGA_PARALLEL_BRANCH_NAME_DUPLICATE",
+  parallelNested: "SAGA_PARALLEL_NESTED",
+  pivotInBranch: "SAGA_PIVOT_IN_BRANCH",
+  pathSiblingBranch: "SAGA_PATH_SIBLING_BRANCH",
+  awaitInBranch: "SAGA_AWAIT_IN_BRANCH",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

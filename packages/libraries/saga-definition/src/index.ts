@@ -13,6 +13,7 @@ export {
   COMPILED_SAGA_FORMAT,
   type CompiledAction,
   type CompiledCompensation,
+  type CompiledGroup,
   type CompiledRetryPolicy,
   type CompiledSaga,
   type CompiledState,
@@ -20,7 +21,9 @@ export {
   compensationStateId,
   FINAL_STATES,
   type FinalState,
+  groupStateIds,
   type StepRole,
+  stateTargets,
   stepStateId,
 } from "./compiled-saga.ts";
 export {
@@ -54,8 +57,10 @@ export {
   conditionSchema,
   type HttpStepDefinition,
   MAX_STEPS,
+  type ParallelGroupDefinition,
   type RetryPolicyDefinition,
   type SagaDefinition,
+  type SagaItemDefinition,
   type StepDefinition,
   sagaDefinitionJsonSchema,
   sagaDefinitionSchema,

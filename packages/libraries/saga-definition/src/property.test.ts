@@ -4,6 +4,7 @@ import { serviceContracts } from "@sagaworks/contracts";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CompileResult, compileSaga } from "./compile.ts";
+import { stateTargets } from "./compiled-saga.ts";
 import { type Loose, validDefinition } from "./test-fixtures.ts";
 
 function compile(definition: unknown): CompileResult {
@@ -17,11 +18,7 @@ function expectWellFormed(result: CompileResult) {
     expect(saga.states[saga.initial]).toBeDefined();
     for (const state of Object.values(saga.states)) {
       if (state.type === "final") continue;
-      const targets =
-        state.type === "step"
-          ? [state.onSuccess, state.onFailure, state.onExhausted]
-          : [state.onSuccess, state.onExhausted];
-      for (const target of targets) expect(saga.states[target]).toBeDefined();
+      for (const target of stateTargets(state)) expect(saga.states[target]).toBeDefined();
     }
     const pivot = saga.steps.findIndex((step) => step.role === "pivot");
     saga.steps.forEach((step, index) => {

@@ -12,7 +12,7 @@ import {
   stepSchema,
 } from "./definition-schema.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
-import { type Diagnostic, DiagnosticCode } from "./errors.ts";
+import { type Diagnostic, DiagnosticCode, type JsonPath } from "./errors.ts";
 import { checkAwaitDeadlinePresent, isMissingDeadlineIssue } from "./validate/await.ts";
 import {
   checkCondition,
@@ -23,6 +23,12 @@ import { type AnalysisContext, isRecord, skeletonOf } from "./validate/context.t
 import { checkStep } from "./validate/contracts.ts";
 import { Collector } from "./validate/diagnostics.ts";
 import { checkPivotRules, checkSagaTimeout, checkStepNames } from "./validate/limits.ts";
+import {
+  checkAwaitOutsideBranches,
+  checkGroupNames,
+  checkPivotOutsideBranches,
+  flattenSteps,
+} from "./validate/parallel.ts";
 import { checkBrokenStepPaths } from "./validate/paths.ts";
 import { guardValue } from "./value-guard.ts";
 
@@ -77,6 +83,8 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
     steps: [],
     skeletons: [],
     stepIndexByName: new Map(),
+    stepPaths: [],
+    places: [],
     inputSchema: undefined,
     sagaTimeoutMs: undefined,
   };
@@ -85,32 +93,38 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
   if (guarded.length > 0) return { diagnostics: guarded, header: undefined, steps: [] };
   const header = definitionHeaderSchema.safeParse(ctx.raw, { reportInput: true });
   if (!header.success) ctx.out.addZodIssues(header.error.issues, []);
-  const rawSteps = isRecord(ctx.raw) && Array.isArray(ctx.raw.steps) ? ctx.raw.steps : [];
+  const topLevel = isRecord(ctx.raw) && Array.isArray(ctx.raw.steps) ? ctx.raw.steps : [];
+  // Branch steps join the one list every check walks; each keeps the path it was written at.
+  const flat = flattenSteps(topLevel, ctx.out);
+  const rawSteps = flat.map((entry) => entry.raw);
+  ctx.stepPaths = flat.map((entry) => entry.path);
+  ctx.places = flat.map((entry) => entry.place);
   if (isRecord(ctx.raw) && Array.isArray(ctx.raw.steps)) {
-    if (rawSteps.length === 0) {
+    if (topLevel.length === 0) {
       ctx.out.add(DiagnosticCode.fieldInvalid, ["steps"], "Add at least one step to $.steps.");
     } else if (rawSteps.length > MAX_STEPS) {
       ctx.out.add(
         DiagnosticCode.fieldInvalid,
         ["steps"],
-        `Split the saga: it has ${rawSteps.length} steps and at most ${MAX_STEPS} are allowed.`,
+        `Split the saga: it has ${rawSteps.length} steps (counting those inside parallel branches) and at most ${MAX_STEPS} are allowed.`,
       );
     }
   }
   ctx.steps = rawSteps.map((rawStep, index) => {
+    const at = ctx.stepPaths[index] as JsonPath;
     // The condition is checked on its own: a union's zod error says little, and a broken
     // condition should not hide the step's other problems.
     const { when, ...rest } = isRecord(rawStep) ? rawStep : { when: undefined };
     const parsed = stepSchema.safeParse(isRecord(rawStep) ? rest : rawStep, { reportInput: true });
     const conditionSound =
-      when === undefined || checkConditionShape(when, ["steps", index, "when"], ctx.out);
+      when === undefined || checkConditionShape(when, [...at, "when"], ctx.out);
     if (!parsed.success) {
       // A wait without a deadline gets its own code, not the generic "field missing".
-      const deadlineReported = checkAwaitDeadlinePresent(rawStep, index, ctx.out);
+      const deadlineReported = checkAwaitDeadlinePresent(rawStep, at, ctx.out);
       const issues = deadlineReported
         ? parsed.error.issues.filter((issue) => !isMissingDeadlineIssue(issue))
         : parsed.error.issues;
-      ctx.out.addZodIssues(issues, ["steps", index]);
+      ctx.out.addZodIssues(issues, at);
       return withoutBadDurations(rawStep, parsed.error.issues);
     }
     if (when === undefined) return parsed.data;
@@ -130,6 +144,9 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
 
   checkSagaTimeout(ctx);
   checkStepNames(ctx);
+  checkGroupNames(ctx, topLevel);
+  checkPivotOutsideBranches(ctx);
+  checkAwaitOutsideBranches(ctx, rawSteps);
   checkPivotRules(ctx);
   checkPivotUnconditional(ctx);
   ctx.steps.forEach((step, index) => {

@@ -28,7 +28,7 @@ export function replyReceived(
     // participant's `failed(code)`, an unexpected error turned into a reply) means the effect
     // was not undone: the attempt failed, and is retried, then handed to an operator.
     if (compensationDone(step, event.name)) {
-      run.cancelPendingTimer();
+      run.cancelPendingTimer(step.name);
       return run.compensationSucceeded(step, `compensation of ${step.name} done (${event.name})`);
     }
     return run.attemptFailed(

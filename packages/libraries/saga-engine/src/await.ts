@@ -205,7 +205,7 @@ export function completeWaitByHand(
     );
   }
   const parked = run.s.status === SagaStatus.needsIntervention;
-  run.cancelPendingTimer();
+  run.cancelPendingTimer(pending.step);
   run.s.status = SagaStatus.running;
   run.s.failure = null;
   if (parked) run.rearmDeadline();

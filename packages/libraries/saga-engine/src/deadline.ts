@@ -25,9 +25,11 @@ export function deadlinePassed(run: Run): TransitionResult {
       "saga deadline passed after the pivot: the remaining steps are retried, never compensated",
     );
   }
+  // While a parallel group runs, any of its branch steps stands for the group: failing it stops
+  // the others and undoes them all.
   const pending = run.pendingWork();
   if (!pending) return run.ignore("saga deadline ignored: the saga waits on nothing");
-  run.cancelPendingTimer();
+  run.cancelPendingTimer(pending.step);
   const step = run.step(pending.step);
   run.s.failure = {
     step: step.name,
@@ -41,7 +43,7 @@ export function deadlinePassed(run: Run): TransitionResult {
   // The step's outcome is unknown (it may still apply), so it takes the exhausted edge, which
   // compensates the step itself where it has a compensation.
   run.publish(LifecycleEvent.stepFailed, step.name, { failure: run.failureJson() });
-  run.enterState(run.stepState(step.name).onExhausted);
+  run.enterFailureEdge(step, run.stepState(step.name).onExhausted);
   return run.done(`saga deadline passed during ${step.name}`);
 }
 

@@ -81,7 +81,12 @@ export interface PendingWork {
   attempt: number;
   /** Attempts before this number belong to an earlier budget (an operator's retry resets it). */
   attemptBase: number;
-  waitingFor: "reply" | "retry-timer" | "event";
+  /**
+   * `event`: an await step's open wait for an outside event. `operator`: a compensation in a
+   * parallel branch that ran out of attempts, waiting for an operator while the other branches
+   * finish.
+   */
+  waitingFor: "reply" | "retry-timer" | "event" | "operator";
   /** The timer that will wake the saga if nothing else does. */
   timerId: string;
   idempotencyKey: string;
@@ -112,8 +117,8 @@ export interface SagaSnapshot {
   steps: Record<string, StepRecord>;
   /**
    * What the saga waits on, by step; empty when terminal. Kept in needs-intervention for
-   * `retry`. Steps run one at a time, so it holds at most one entry (see `activeWork`); it is a
-   * map so that parallel branches can each hold theirs without another change of the stored shape.
+   * `retry`. Steps on the forward line run one at a time, so it holds one entry there (see
+   * `activeWork`); while a parallel group runs or unwinds, each branch holds its own.
    */
   pending: Record<string, PendingWork>;
   failure: FailureInfo | null;
@@ -278,7 +283,8 @@ export interface TransitionResult {
 }
 
 /**
- * The one piece of work a saga waits on (steps run one at a time), or null when it waits on none.
+ * The one piece of work a saga waits on, or null when it waits on none. While a parallel group
+ * runs there is one per branch, and this is the first of them: name the step to read the others.
  * Generic over the entry, so a client's view of the pending map (the API's JSON) asks it too.
  */
 export function activeWork<Work = PendingWork>(snapshot: {

@@ -1,7 +1,7 @@
 // Operator actions on a saga: retry, skip, compensate, resolve. Each is refused, with a code and
 // a reason, when it makes no sense in the saga's state or when the saga no longer waits on what
 // the operator saw; each is recorded with who and why.
-import { compensationStateId, stepStateId } from "@sagaworks/saga-definition";
+import { compensationStateId, groupStateIds, stepStateId } from "@sagaworks/saga-definition";
 import { completeWaitByHand, isWait, reopenWait } from "./await.ts";
 import { deadlineTimerId, isTerminal } from "./keys.ts";
 import {
@@ -25,12 +25,24 @@ export function applyOperatorAction(
   if (isTerminal(run.s.status)) {
     return run.refuse("SAGA_TERMINAL", `Cannot ${event.action}: the saga is ${run.s.status}.`);
   }
-  const pending = run.pendingWork();
   const parked = run.s.status === SagaStatus.needsIntervention;
   // An action is conditional on what the operator saw: the saga may have moved on since (a
   // reply, a timer, another operator), and an action meant for one step must not land on the
   // next one.
   const expected = event.expected;
+  const all = Object.values(run.s.pending);
+  // While a parallel group runs or unwinds, each branch has its own work: the action applies to
+  // the step it names, and naming none of them is refused rather than guessed.
+  if (all.length > 1 && expected && !Object.hasOwn(run.s.pending, expected.step)) {
+    return run.refuse(
+      "STEP_NOT_PENDING",
+      `Cannot ${event.action}: the saga waits on several steps of a parallel group and ${expected.step} is not one of them. Name one of: ${all.map((work) => describeOne(work)).join("; ")}.`,
+    );
+  }
+  const pending =
+    expected && Object.hasOwn(run.s.pending, expected.step)
+      ? (run.s.pending[expected.step] as PendingWork)
+      : run.pendingWork();
   if (!expected && event.action !== "resolve") {
     return run.refuse(
       "EXPECTATION_MISSING",
@@ -47,14 +59,12 @@ export function applyOperatorAction(
     case "retry": {
       if (!pending)
         return run.refuse("NOTHING_TO_RETRY", "Cannot retry: the saga waits on nothing.");
-      run.cancelPendingTimer();
+      run.cancelPendingTimer(pending.step);
       // Going forward again: the old failure no longer describes the saga. A compensation keeps
       // it, since compensations map from `$.failure`.
       if (!pending.compensation) run.s.failure = null;
       run.s.status = pending.compensation ? SagaStatus.compensating : SagaStatus.running;
-      run.s.state = pending.compensation
-        ? compensationStateId(pending.step)
-        : stepStateId(pending.step);
+      run.s.state = stateOfWork(run, pending);
       // A fresh retry budget: attempts so far belong to the old one.
       run.startAttempt(pending.step, pending.compensation, pending.attempt + 1, pending.attempt);
       if (parked) run.rearmDeadline();
@@ -87,10 +97,12 @@ export function applyOperatorAction(
           "Skip needs an output object: what later steps read from this step.",
         );
       }
-      run.cancelPendingTimer();
+      run.cancelPendingTimer(pending.step);
       if (pending.compensation) {
-        // The operator undid the step by hand.
+        // The operator undid the step by hand. The saga is back where that compensation runs
+        // (for a branch step, its group's unwinding), so the chain goes on from there.
         run.s.status = SagaStatus.compensating;
+        run.s.state = stateOfWork(run, pending);
         return run.compensationSucceeded(step, `${who}; compensation of ${step.name} marked done`);
       }
       const record = run.record(step.name);
@@ -131,7 +143,7 @@ export function applyOperatorAction(
           `Cannot compensate while the outcome of the pivot ${step.name} (attempt ${pending.attempt}) is unknown: its command may still apply at ${step.service}, and the pivot has no compensation to undo it. Retry it (a participant that already ran it answers with the stored reply), or make sure at ${step.service} that it did not and will not apply, then compensate stating pivotOutcome "not-applied".`,
         );
       }
-      run.cancelPendingTimer();
+      run.cancelPendingTimer(pending.step);
       run.s.failure = {
         step: pending.step,
         kind: "operator",
@@ -143,7 +155,10 @@ export function applyOperatorAction(
       // without (the pivot) starts the chain at the steps before it. The exhausted edge of a
       // pivot parks the saga, which is not what an operator asking to compensate wants.
       const state = run.stepState(pending.step);
-      run.enterState(run.step(pending.step).compensation ? state.onExhausted : state.onFailure);
+      run.enterFailureEdge(
+        step,
+        run.step(pending.step).compensation ? state.onExhausted : state.onFailure,
+      );
       return run.done(
         `${who}; compensation forced at ${pending.step}${pivotUnknown ? " (the operator stated the pivot was not applied)" : ""}`,
       );
@@ -184,6 +199,16 @@ export function applyOperatorAction(
   }
 }
 
+/** The state a saga is in while it waits on `work`: its group's, for a branch step. */
+function stateOfWork(run: Run, work: PendingWork): string {
+  const branch = run.step(work.step).branch;
+  if (branch) {
+    const ids = groupStateIds(branch.group);
+    return work.compensation ? ids.unwind : ids.fork;
+  }
+  return work.compensation ? compensationStateId(work.step) : stepStateId(work.step);
+}
+
 function sameWork(pending: PendingWork | null, expected: OperatorExpectation): boolean {
   return (
     pending !== null &&
@@ -197,15 +222,21 @@ function describeExpected(expected: OperatorExpectation): string {
   return `${expected.compensation ? "the compensation of " : ""}${expected.step} attempt ${expected.attempt}`;
 }
 
+function describeOne(work: PendingWork): string {
+  const waiting =
+    work.waitingFor === "reply"
+      ? "awaiting its reply"
+      : work.waitingFor === "event"
+        ? `waiting for ${work.wait?.events.join(" | ") ?? "its event"} on key "${work.wait?.key ?? ""}"`
+        : work.waitingFor === "retry-timer"
+          ? "waiting to retry"
+          : "waiting for an operator";
+  return `${describeExpected(work)} (${waiting})`;
+}
+
 /** What the saga does now, for a refusal: its status and the work it waits on. */
 function describeWork(snapshot: SagaSnapshot): string {
-  const pending = activeWork(snapshot);
-  if (!pending) return `nothing (it is ${snapshot.status})`;
-  const waiting =
-    pending.waitingFor === "reply"
-      ? "awaiting its reply"
-      : pending.waitingFor === "event"
-        ? `waiting for ${pending.wait?.events.join(" | ") ?? "its event"} on key "${pending.wait?.key ?? ""}"`
-        : "waiting to retry";
-  return `${describeExpected(pending)} (${waiting}; the saga is ${snapshot.status})`;
+  const all = Object.values(snapshot.pending);
+  if (all.length === 0 || !activeWork(snapshot)) return `nothing (it is ${snapshot.status})`;
+  return `${all.map(describeOne).join("; ")} (the saga is ${snapshot.status})`;
 }

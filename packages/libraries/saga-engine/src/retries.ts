@@ -20,8 +20,8 @@ export function failAttempt(
   code: string,
   message: string,
 ): TransitionResult {
-  const pending = run.pendingWork() as PendingWork;
-  run.cancelPendingTimer();
+  const pending = run.s.pending[step.name] as PendingWork;
+  run.cancelPendingTimer(step.name);
   const record = run.record(step.name);
   record.lastError = { code, message };
   const policy: CompiledRetryPolicy = compensation
@@ -52,7 +52,7 @@ export function failAttempt(
   run.setPending({ ...pending, timerId: "" });
   if (compensation) {
     run.publish(LifecycleEvent.stepFailed, step.name, { compensation: true, code, message });
-    run.enterState(run.compensationState(step.name).onExhausted);
+    run.compensationExhausted(step);
     return run.done(
       `compensation of ${step.name} exhausted its ${policy.maxAttempts} attempts (${code})`,
     );
@@ -60,7 +60,7 @@ export function failAttempt(
   record.status = "failed";
   run.s.failure = { step: step.name, kind: "exhausted", code, message };
   run.publish(LifecycleEvent.stepFailed, step.name, { failure: run.failureJson() });
-  run.enterState(run.stepState(step.name).onExhausted);
+  run.enterFailureEdge(step, run.stepState(step.name).onExhausted);
   return run.done(
     `${step.name} exhausted its ${policy.maxAttempts} attempts (${code}: ${message})`,
   );
@@ -70,7 +70,7 @@ export function retryTimerFired(
   run: Run,
   event: Extract<SagaEvent, { type: "retry-timer" }>,
 ): TransitionResult {
-  const pending = run.pendingWork();
+  const pending = Object.hasOwn(run.s.pending, event.step) ? run.s.pending[event.step] : undefined;
   const live =
     !isTerminal(run.s.status) &&
     run.s.status !== SagaStatus.needsIntervention &&

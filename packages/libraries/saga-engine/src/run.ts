@@ -37,6 +37,14 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { applyOperatorAction } from "./operator-actions.ts";
+import {
+  branchCompensationExhausted,
+  branchFailed,
+  branchSteps,
+  forkEntered,
+  joinReached,
+  unwindReached,
+} from "./parallel.ts";
 import { toJson } from "./replies.ts";
 import { failAttempt, retryTimerFired } from "./retries.ts";
 
@@ -53,8 +61,19 @@ export class Run {
     this.s = structuredClone(snapshot);
   }
 
+  /**
+   * Parallel groups whose branches are being started or stopped in this transition: their join
+   * and unwind wait until every branch has been dealt with (see parallel.ts).
+   */
+  readonly settling = new Set<string>();
+
   /** What happened on the way besides the event itself (steps not taken), for the note. */
   private readonly asides: string[] = [];
+
+  /** Adds what else happened in this transition to its history note. */
+  aside(text: string): void {
+    this.asides.push(text);
+  }
 
   done(note: string): TransitionResult {
     this.s.seq += 1;
@@ -135,9 +154,29 @@ export class Run {
     return activeWork(this.s);
   }
 
-  /** Sets what the saga waits on; steps run one at a time, so it replaces any other work. */
+  /**
+   * Sets what the saga waits on for a step. Steps on the forward line run one at a time, so it
+   * replaces any other work; a step in a parallel branch replaces only its branch's work.
+   */
   setPending(work: PendingWork | null): void {
-    this.s.pending = work ? { [work.step]: work } : {};
+    if (!work) {
+      this.s.pending = {};
+      return;
+    }
+    const branch = branchSteps(this, work.step);
+    if (!branch) {
+      this.s.pending = { [work.step]: work };
+      return;
+    }
+    for (const step of branch) delete this.s.pending[step];
+    this.s.pending[work.step] = work;
+  }
+
+  /** Stops waiting on a step: its branch's work in a parallel group, all work otherwise. */
+  dropPending(step: string): void {
+    const branch = branchSteps(this, step);
+    if (!branch) this.s.pending = {};
+    else for (const name of branch) delete this.s.pending[name];
   }
 
   /** The mapping context: what payloads, paths and bodies can refer to. */
@@ -154,7 +193,14 @@ export class Run {
   /** Moves to a state and starts what it needs: a step, a compensation, or the end. */
   enterState(id: string): void {
     const state = this.state(id);
-    this.s.state = id;
+    if (state.type === "fork" || state.type === "join" || state.type === "unwind") {
+      this.enterGroupState(id, state);
+      return;
+    }
+    // Inside a parallel group the saga stays in the group's state; its branches move on their own.
+    const inBranch =
+      (state.type === "step" || state.type === "compensation") && this.step(state.step).branch;
+    if (!inBranch) this.s.state = id;
     if (state.type === "step") {
       this.s.status = SagaStatus.running;
       const step = this.step(state.step);
@@ -198,6 +244,15 @@ export class Run {
       return;
     }
     this.finish(state.outcome);
+  }
+
+  private enterGroupState(
+    id: string,
+    state: Extract<CompiledState, { type: "fork" | "join" | "unwind" }>,
+  ): void {
+    if (state.type === "fork") forkEntered(this, id, state);
+    else if (state.type === "join") joinReached(this, state);
+    else unwindReached(this, id, state);
   }
 
   finish(outcome: string): void {
@@ -318,7 +373,7 @@ export class Run {
         if (unencodable !== undefined) {
           // encodeURIComponent throws on a lone surrogate; such a value can never be sent, so
           // the step fails (non-retryable) with a message that names the parameter.
-          this.setPending(null);
+          this.dropPending(stepName);
           this.stepFailed(
             step,
             "non-retryable",
@@ -329,7 +384,7 @@ export class Run {
         }
         const dots = dotSegmentPathParam(action.path, params as Record<string, unknown>);
         if (dots !== undefined) {
-          this.setPending(null);
+          this.dropPending(stepName);
           this.stepFailed(
             step,
             "non-retryable",
@@ -373,7 +428,8 @@ export class Run {
 
   /** Whether an answer is for exactly what the saga waits on. */
   awaits(step: string, attempt: number, compensation: boolean): PendingWork | undefined {
-    const pending = this.pendingWork();
+    // By step: in a parallel group each branch step has its own work, and answers to it.
+    const pending = Object.hasOwn(this.s.pending, step) ? this.s.pending[step] : undefined;
     if (isTerminal(this.s.status) || this.s.status === SagaStatus.needsIntervention)
       return undefined;
     if (pending?.waitingFor !== "reply") return undefined;
@@ -390,14 +446,21 @@ export class Run {
   staleNote(kind: string, step: string, attempt: number, compensation: boolean): string {
     const what = `${kind} for ${compensation ? "the compensation of " : ""}${step} attempt ${attempt}`;
     if (isTerminal(this.s.status)) return `${what} ignored: the saga is ${this.s.status}`;
-    const pending = this.pendingWork();
+    const pending = Object.hasOwn(this.s.pending, step) ? this.s.pending[step] : this.pendingWork();
     if (!pending) return `${what} ignored: the saga waits on nothing`;
     const waiting = `${pending.compensation ? "the compensation of " : ""}${pending.step} attempt ${pending.attempt} (${pending.waitingFor})`;
     return `${what} ignored (late or duplicate): the saga waits on ${waiting}`;
   }
 
-  cancelPendingTimer(): void {
-    const timer = this.pendingWork()?.timerId;
+  /** Cancels the timer of the work on `step` (of the one piece of work when no step is named). */
+  cancelPendingTimer(step?: string): void {
+    const work =
+      step === undefined
+        ? this.pendingWork()
+        : Object.hasOwn(this.s.pending, step)
+          ? this.s.pending[step]
+          : undefined;
+    const timer = work?.timerId;
     if (timer) this.effects.push({ type: "cancel-timer", timerId: timer });
   }
 
@@ -415,7 +478,8 @@ export class Run {
 
   onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
     // An await step's timeout is its deadline: no retry, the compiled deadline edge.
-    if (this.pendingWork()?.waitingFor === "event") return waitDeadlinePassed(this, event);
+    const work = Object.hasOwn(this.s.pending, event.step) ? this.s.pending[event.step] : undefined;
+    if (work?.waitingFor === "event") return waitDeadlinePassed(this, event);
     return stepTimedOut(this, event);
   }
 
@@ -451,7 +515,7 @@ export class Run {
   }
 
   stepSucceeded(step: CompiledStep, output: JsonValue, note: string): TransitionResult {
-    this.cancelPendingTimer();
+    this.cancelPendingTimer(step.name);
     const record = this.record(step.name);
     record.status = "succeeded";
     record.output = output;
@@ -469,14 +533,29 @@ export class Run {
     code: string,
     message: string,
   ): TransitionResult {
-    this.cancelPendingTimer();
+    this.cancelPendingTimer(step.name);
     const record = this.record(step.name);
     record.status = "failed";
     record.lastError = { code, message };
     this.s.failure = { step: step.name, kind, code, message };
     this.publish(LifecycleEvent.stepFailed, step.name, { failure: this.failureJson() });
-    this.enterState(this.stepState(step.name).onFailure);
+    this.enterFailureEdge(step, this.stepState(step.name).onFailure);
     return this.done(`${step.name} failed: ${code} (${kind})`);
+  }
+
+  /**
+   * Takes a failed step's failure or exhausted edge. In a parallel branch the siblings are
+   * stopped first and every branch is undone (see parallel.ts).
+   */
+  enterFailureEdge(step: CompiledStep, edge: string): void {
+    if (step.branch) branchFailed(this, step, edge);
+    else this.enterState(edge);
+  }
+
+  /** A compensation ran out of attempts: the saga needs an operator (in a branch, once the others finish). */
+  compensationExhausted(step: CompiledStep): void {
+    if (step.branch) branchCompensationExhausted(this, step);
+    else this.enterState(this.compensationState(step.name).onExhausted);
   }
 
   compensationSucceeded(step: CompiledStep, note: string): TransitionResult {

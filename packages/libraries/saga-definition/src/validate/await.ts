@@ -14,7 +14,7 @@ import {
   typesCompatible,
 } from "../json-schema-walk.ts";
 import { parseMappingString } from "../mapping.ts";
-import { type AnalysisContext, describeTypes, isRecord, list } from "./context.ts";
+import { type AnalysisContext, describeTypes, isRecord, list, stepPath } from "./context.ts";
 import type { Collector } from "./diagnostics.ts";
 import { resolveContextPath } from "./paths.ts";
 
@@ -26,11 +26,11 @@ const KEY_TYPES: ReadonlySet<JsonType> = new Set(["string", "integer"]);
  * of the generic "field missing". Returns true when it reported one (the caller then drops the
  * structural issue for the same field).
  */
-export function checkAwaitDeadlinePresent(raw: unknown, index: number, out: Collector): boolean {
+export function checkAwaitDeadlinePresent(raw: unknown, at: JsonPath, out: Collector): boolean {
   if (!isRecord(raw) || raw.kind !== "await" || Object.hasOwn(raw, "deadline")) return false;
   out.add(
     DiagnosticCode.awaitDeadlineMissing,
-    ["steps", index],
+    at,
     `Add a "deadline" to step "${String(raw.name)}", e.g. { "after": "2h", "otherwise": "compensate" }: a wait without one hangs forever when the event never comes.`,
   );
   return true;
@@ -51,7 +51,7 @@ export function checkAwaitAfterPivot(
   if (step.deadline.otherwise === "compensate") {
     ctx.out.add(
       DiagnosticCode.awaitDeadlineCompensatesAfterPivot,
-      ["steps", index, "deadline", "otherwise"],
+      [...stepPath(ctx, index), "deadline", "otherwise"],
       `Write "otherwise": "needs-intervention": ${after}, so nothing can be compensated when its deadline passes; an operator completes or re-opens the wait.`,
     );
   }
@@ -59,7 +59,7 @@ export function checkAwaitAfterPivot(
   if (failures.length > 0) {
     ctx.out.add(
       DiagnosticCode.retriableStepHasBusinessFailure,
-      ["steps", index, "outcomes", "businessFailure"],
+      [...stepPath(ctx, index), "outcomes", "businessFailure"],
       `Remove the business failures: ${after} and must eventually succeed; move the pivot after this step if the event can refuse.`,
       { businessFailure: failures },
     );
@@ -68,7 +68,7 @@ export function checkAwaitAfterPivot(
 
 /** Every check of one await step. */
 export function checkAwaitStep(ctx: AnalysisContext, step: AwaitStepDefinition, index: number) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPath(ctx, index);
   checkDeadline(ctx, step, path);
   const service = Object.hasOwn(ctx.contracts, step.service)
     ? ctx.contracts[step.service]
@@ -160,7 +160,7 @@ function correlationFields(
     if (!found.found) {
       ctx.out.add(
         DiagnosticCode.eventCorrelationFieldUnknown,
-        ["steps", index, "outcomes"],
+        [...stepPath(ctx, index), "outcomes"],
         `Event "${name}" names "${event.correlation}" as its correlation field, but its payload has no such field: fix the event's contract.`,
         { event: name, field: event.correlation },
       );
@@ -177,7 +177,7 @@ function checkCorrelation(
   index: number,
   service: ServiceContract | undefined,
 ) {
-  const path: JsonPath = ["steps", index, "correlation"];
+  const path: JsonPath = [...stepPath(ctx, index), "correlation"];
   const parsed = parseMappingString(step.correlation);
   if (parsed.kind !== "path") {
     ctx.out.add(

@@ -20,8 +20,15 @@ import {
 } from "../json-schema-walk.ts";
 import { parseMappingString } from "../mapping.ts";
 import { type ConditionFact, factsOf, guards, stepFacts } from "./condition-facts.ts";
-import { type AnalysisContext, describeTypes, isRecord, type MappingScope } from "./context.ts";
+import {
+  type AnalysisContext,
+  describeTypes,
+  isRecord,
+  type MappingScope,
+  stepPath,
+} from "./context.ts";
 import type { Collector } from "./diagnostics.ts";
+import { siblingBranchReason } from "./parallel.ts";
 import { resolveContextPath } from "./paths.ts";
 
 const COMPARISON_KEYS = [
@@ -146,12 +153,16 @@ export function checkPivotUnconditional(ctx: AnalysisContext) {
   const last = ctx.skeletons.length - 1;
   const lastStep = ctx.skeletons[last];
   const pivot =
-    explicit >= 0 ? explicit : lastStep && !lastStep.compensation && !lastStep.readOnly ? last : -1;
+    explicit >= 0
+      ? explicit
+      : lastStep && !ctx.places[last] && !lastStep.compensation && !lastStep.readOnly
+        ? last
+        : -1;
   const step = pivot >= 0 ? ctx.skeletons[pivot] : undefined;
   if (!step?.conditional) return;
   ctx.out.add(
     DiagnosticCode.pivotConditional,
-    ["steps", pivot, "when"],
+    [...stepPath(ctx, pivot), "when"],
     `Remove the "when" of the pivot "${step.name}": the go/no-go step must always run, or the saga could pass the point of no return without it. Put the condition on a step before or after it${explicit < 0 ? ', or mark another step "pivot": true' : ""}.`,
   );
 }
@@ -161,7 +172,7 @@ export function checkCondition(ctx: AnalysisContext, step: StepDefinition, index
   if (!step.when) return;
   // Only guards inside the condition count, each for what comes after it in its `all` (and the
   // facts of the earlier steps it says ran).
-  walk(ctx, step.when, ["steps", index, "when"], index, new Set());
+  walk(ctx, step.when, [...stepPath(ctx, index), "when"], index, new Set());
 }
 
 function walk(
@@ -191,6 +202,16 @@ function walk(
   }
   if ("stepRan" in condition) {
     const referenced = ctx.stepIndexByName.get(condition.stepRan);
+    const sibling =
+      referenced === undefined ? undefined : siblingBranchReason(ctx, index, referenced);
+    if (sibling) {
+      ctx.out.add(
+        DiagnosticCode.pathSiblingBranch,
+        [...path, "stepRan"],
+        `Do not test "stepRan" of "${condition.stepRan}" here: ${sibling}.`,
+      );
+      return;
+    }
     if (referenced === undefined || referenced >= index) {
       ctx.out.add(
         DiagnosticCode.conditionStepNotEarlier,

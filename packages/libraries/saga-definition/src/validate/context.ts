@@ -3,8 +3,10 @@
 // (limits and pivot rules, contracts, data-flow paths).
 import type { ContractRegistry, JsonSchema } from "../contract-registry.ts";
 import { NAME_PATTERN, type StepDefinition } from "../definition-schema.ts";
+import type { JsonPath } from "../errors.ts";
 import type { JsonType } from "../json-schema-walk.ts";
 import type { Collector } from "./diagnostics.ts";
+import type { BranchPlace } from "./parallel.ts";
 
 /** Default timeout of one attempt of a command step. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -23,6 +25,10 @@ export interface AnalysisContext {
   /** What is known of each step even when it has structural errors. */
   skeletons: Array<StepSkeleton | undefined>;
   readonly stepIndexByName: Map<string, number>;
+  /** Where each step (by its index in the flattened list) was written: `$.steps[i]` or inside a branch. */
+  stepPaths: JsonPath[];
+  /** The group and branch of each step, or undefined for a step outside any group. */
+  places: Array<BranchPlace | undefined>;
   inputSchema: JsonSchema | undefined;
   sagaTimeoutMs: number | undefined;
 }
@@ -102,3 +108,8 @@ export function skeletonOf(
 }
 
 export type { JsonType };
+
+/** The JSON path a step (by its index in the flattened list) was written at. */
+export function stepPath(ctx: AnalysisContext, index: number): JsonPath {
+  return ctx.stepPaths[index] ?? ["steps", index];
+}

@@ -22,6 +22,7 @@ import {
   list,
   type MappingScope,
   NO_FIELDS,
+  stepPath as stepPathOf,
 } from "./context.ts";
 import { checkPayloadSize, checkRetry, checkStepTimeout } from "./limits.ts";
 import { checkMappingPathsOnly, checkPathsIn, checkValue } from "./paths.ts";
@@ -31,7 +32,7 @@ export function checkStep(ctx: AnalysisContext, step: StepDefinition, index: num
     checkAwaitStep(ctx, step, index);
     return;
   }
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   checkRetry(ctx, step.retry, [...path, "retry"]);
   const defaultTimeout =
     step.kind === "http" ? DEFAULT_HTTP_TIMEOUT_MS : DEFAULT_COMMAND_TIMEOUT_MS;
@@ -72,7 +73,7 @@ export function checkCommandStep(
   index: number,
   service: ServiceContract,
 ) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   checkPayloadSize(ctx, step.payload, [...path, "payload"]);
   const commands = service.commands ?? {};
   if (Object.keys(commands).length === 0) {
@@ -169,7 +170,7 @@ export function checkHttpStep(
   index: number,
   service: ServiceContract,
 ) {
-  const path: JsonPath = ["steps", index];
+  const path: JsonPath = stepPathOf(ctx, index);
   const endpoints = service.endpoints ?? [];
   if (endpoints.length === 0) {
     ctx.out.add(
@@ -260,7 +261,7 @@ export function checkCompensation(
 ) {
   const compensation = step.kind === "await" ? undefined : step.compensation;
   if (!compensation) return;
-  const path: JsonPath = ["steps", index, "compensation"];
+  const path: JsonPath = [...stepPathOf(ctx, index), "compensation"];
   const commands = service.commands ?? {};
   const command = Object.hasOwn(commands, compensation.command)
     ? commands[compensation.command]

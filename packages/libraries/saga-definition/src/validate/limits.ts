@@ -2,10 +2,11 @@
 import { AWS_LIMITS, ENGINE_LIMITS } from "../aws-limits.ts";
 import type { RetryPolicyDefinition, StepDefinition } from "../definition-schema.ts";
 import { formatDuration, parseDuration } from "../duration.ts";
-import { DiagnosticCode, type JsonPath } from "../errors.ts";
+import { DiagnosticCode, formatJsonPath, type JsonPath } from "../errors.ts";
 import { literalByteSize } from "../mapping.ts";
 import { checkAwaitAfterPivot } from "./await.ts";
-import type { AnalysisContext } from "./context.ts";
+import { type AnalysisContext, stepPath } from "./context.ts";
+import { lastLineIndex } from "./parallel.ts";
 
 export function checkSagaTimeout(ctx: AnalysisContext) {
   const ms = ctx.sagaTimeoutMs;
@@ -35,8 +36,8 @@ export function checkStepNames(ctx: AnalysisContext) {
     }
     ctx.out.add(
       DiagnosticCode.stepNameDuplicate,
-      ["steps", index, "name"],
-      `Rename this step: "${step.name}" is already the name of step ${first} ($.steps[${first}]); step names must be unique.`,
+      [...stepPath(ctx, index), "name"],
+      `Rename this step: "${step.name}" is already the name of the step at ${formatJsonPath(stepPath(ctx, first))}; step names must be unique, inside parallel branches too.`,
       { firstIndex: first },
     );
   });
@@ -48,20 +49,21 @@ export function checkPivotRules(ctx: AnalysisContext) {
   for (const extra of pivots.slice(1)) {
     ctx.out.add(
       DiagnosticCode.pivotMultiple,
-      ["steps", extra, "pivot"],
+      [...stepPath(ctx, extra), "pivot"],
       `Remove "pivot" here: step ${pivotIndex} ("${ctx.skeletons[pivotIndex]?.name}") is already the pivot and a saga has at most one.`,
       { pivot: pivotIndex },
     );
   }
   const pivotName = pivotIndex >= 0 ? ctx.skeletons[pivotIndex]?.name : undefined;
-  const lastIndex = ctx.skeletons.length - 1;
+  // Without a pivot the last step pivots, unless it sits in a branch: then every step is undoable.
+  const lastIndex = lastLineIndex(ctx);
   ctx.skeletons.forEach((step, index) => {
     if (!step) return;
     const label = step.name ?? `#${index}`;
     if (step.readOnly === true && step.compensation) {
       ctx.out.add(
         DiagnosticCode.readOnlyWithCompensation,
-        ["steps", index, "compensation"],
+        [...stepPath(ctx, index), "compensation"],
         `Step "${label}" is declared read-only, so it has nothing to undo: remove "compensation" or remove "readOnly".`,
       );
     }
@@ -73,14 +75,14 @@ export function checkPivotRules(ctx: AnalysisContext) {
           : 'the saga has no pivot, so every step but the last must be undone if a later step fails (or mark the go/no-go step with "pivot": true)';
       ctx.out.add(
         DiagnosticCode.pivotCompensationMissing,
-        ["steps", index],
+        stepPath(ctx, index),
         `Add a "compensation" (command and payload) to step "${label}" or declare "readOnly": true: ${why}.`,
       );
     }
     if (index === pivotIndex && step.compensation) {
       ctx.out.add(
         DiagnosticCode.pivotHasCompensation,
-        ["steps", index, "compensation"],
+        [...stepPath(ctx, index), "compensation"],
         `Remove the compensation of the pivot "${label}": once the pivot succeeds the saga only goes forward, so it is never compensated.`,
       );
     }
@@ -105,7 +107,7 @@ export function checkRetriableStep(
   if (step.compensation) {
     ctx.out.add(
       DiagnosticCode.retriableStepHasCompensation,
-      ["steps", index, "compensation"],
+      [...stepPath(ctx, index), "compensation"],
       `Remove the compensation: ${after}, so it is retried until it succeeds and never compensated. Move the pivot later if it must be undoable.`,
     );
   }
@@ -113,7 +115,7 @@ export function checkRetriableStep(
   if (failures.length > 0) {
     ctx.out.add(
       DiagnosticCode.retriableStepHasBusinessFailure,
-      ["steps", index, "outcomes", "businessFailure"],
+      [...stepPath(ctx, index), "outcomes", "businessFailure"],
       `Remove the business failures: ${after} and must eventually succeed. Make the service accept the command, or move the pivot after this step.`,
       { businessFailure: failures },
     );
@@ -121,14 +123,14 @@ export function checkRetriableStep(
   if (step.retry?.maxAttempts !== "unlimited") {
     ctx.out.add(
       DiagnosticCode.retriableStepRetryBounded,
-      step.retry ? ["steps", index, "retry", "maxAttempts"] : ["steps", index],
+      step.retry ? [...stepPath(ctx, index), "retry", "maxAttempts"] : stepPath(ctx, index),
       `Give step "${step.name}" a retry policy with "maxAttempts": "unlimited": ${after}, so it must be retried until it succeeds.`,
     );
   }
   if ((step.retry?.nonRetryable ?? []).length > 0) {
     ctx.out.add(
       DiagnosticCode.retriableStepNonRetryable,
-      ["steps", index, "retry", "nonRetryable"],
+      [...stepPath(ctx, index), "retry", "nonRetryable"],
       `Empty "nonRetryable": ${after}; a failure that is never retried would leave the saga unable to finish.`,
     );
   }

@@ -29,12 +29,14 @@ import {
   list,
   type MappingScope,
   type Source,
+  stepPath,
 } from "./context.ts";
+import { siblingBranchReason } from "./parallel.ts";
 
 /** A step that failed the structure check: still check the paths of its mappings. */
 export function checkBrokenStepPaths(ctx: AnalysisContext, raw: unknown, index: number) {
   if (!isRecord(raw)) return;
-  const base: JsonPath = ["steps", index];
+  const base: JsonPath = stepPath(ctx, index);
   if (isRecord(raw.payload)) checkPathsIn(ctx, raw.payload, [...base, "payload"], index, false);
   if (isRecord(raw.request)) {
     for (const part of ["params", "query", "body"] as const) {
@@ -49,8 +51,8 @@ export function checkBrokenStepPaths(ctx: AnalysisContext, raw: unknown, index: 
 
 /** When the target schema is unknown (unknown service or command), still check the paths. */
 export function checkMappingPathsOnly(ctx: AnalysisContext, step: StepDefinition, index: number) {
-  const base: JsonPath = ["steps", index];
   if (step.kind === "await") return;
+  const base: JsonPath = stepPath(ctx, index);
   if (step.kind === "command") checkPathsIn(ctx, step.payload, [...base, "payload"], index, false);
   else {
     for (const part of ["params", "query", "body"] as const) {
@@ -318,6 +320,13 @@ export function resolveStepPath(
       `Step "${stepName}" runs ${referenced === scope.stepIndex ? "as" : "after"} step "${here}", so its result does not exist yet: reference only steps that run earlier.`,
       { referencedIndex: referenced, stepIndex: scope.stepIndex },
     );
+    return undefined;
+  }
+  const sibling = siblingBranchReason(ctx, scope.stepIndex, referenced);
+  if (sibling) {
+    ctx.out.add(DiagnosticCode.pathSiblingBranch, path, `Do not read "${text}" here: ${sibling}.`, {
+      step: stepName,
+    });
     return undefined;
   }
   if (!scope.inCondition && mayNotHaveRun(ctx, stepName, scope.stepIndex)) {

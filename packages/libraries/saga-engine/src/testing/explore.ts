@@ -14,7 +14,7 @@ import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import { canonicalJson } from "@sagaworks/saga-definition";
 import type { SagaSnapshot } from "../model.ts";
 import { outcomesOf, type SampleAnswers } from "./outcomes.ts";
-import { pendingOf, type SagaTest, sagaTest } from "./saga-test.ts";
+import { allPendingOf, type SagaTest, sagaTest } from "./saga-test.ts";
 
 /** Options of {@link exploreSaga}. */
 export interface ExploreOptions {
@@ -58,13 +58,15 @@ const ACCEPTED_ENDINGS = new Set(["completed", "compensated", "needs-interventio
 
 /** What decides where a saga can go from here; two snapshots with the same key act the same. */
 function stateKey(snapshot: SagaSnapshot): string {
-  const pending = pendingOf(snapshot);
+  const pending = allPendingOf(snapshot)
+    .map((work) => [work.step, work.compensation, work.waitingFor])
+    .sort();
   return canonicalJson({
     state: snapshot.state,
     status: snapshot.status,
     pivotPassed: snapshot.pivotPassed,
     steps: Object.entries(snapshot.steps).map(([name, r]) => [name, r.status, r.attempts > 0]),
-    pending: pending && [pending.step, pending.compensation, pending.waitingFor],
+    pending,
     failure: snapshot.failure?.kind ?? null,
   });
 }
@@ -102,6 +104,20 @@ export function pathProblems(saga: SagaTest): string[] {
       (step) => step.compensation && snapshot.steps[step.name]?.status === "succeeded",
     );
     for (const step of undone) problems.push(`ends ${status} with ${step.name} still in effect`);
+    // A step that may have applied (it was sent, and did not fail for sure) must be undone too:
+    // a parallel sibling stopped mid-flight, an attempt that timed out.
+    for (const step of saga.compiled.steps) {
+      const record = snapshot.steps[step.name];
+      if (!step.compensation || !record || record.attempts === 0) continue;
+      if (record.status !== "failed" && record.status !== "compensating") continue;
+      const failure = snapshot.failure;
+      const failedForSure =
+        failure?.step === step.name &&
+        (failure.kind === "business-failure" || failure.kind === "non-retryable");
+      if (!failedForSure) {
+        problems.push(`ends ${status} with ${step.name} possibly in effect (${record.status})`);
+      }
+    }
     if (snapshot.pivotPassed) problems.push(`ends ${status} after the pivot succeeded`);
   }
   return problems;
@@ -145,8 +161,8 @@ export function exploreSaga(compiled: CompiledSaga, options: ExploreOptions): Ex
       report.truncated = true;
       break;
     }
-    const pending = saga.waitingOn();
-    if (!pending || !saga.snapshot) {
+    const waiting = saga.waitingOnAll().filter((work) => work.waitingFor !== "operator");
+    if (waiting.length === 0 || !saga.snapshot) {
       finish(saga, choices, playing, true);
       continue;
     }
@@ -158,14 +174,19 @@ export function exploreSaga(compiled: CompiledSaga, options: ExploreOptions): Ex
     }
     seen.add(key);
     report.states += 1;
-    const outcomes = outcomesOf(saga, pending, answers);
-    if (outcomes.length === 0) {
-      finish(saga, choices, [...playing, `no outcome can move ${pending.step}`], true);
+    // Each piece of work in turn (a parallel group waits on one per branch), so every order in
+    // which the branches' answers arrive is played.
+    const moves = waiting.flatMap((pending) => {
+      const where = pending.compensation ? `compensate:${pending.step}` : pending.step;
+      return outcomesOf(saga, pending, answers).map((outcome) => ({ where, outcome }));
+    });
+    if (moves.length === 0) {
+      const steps = waiting.map((work) => work.step).join(", ");
+      finish(saga, choices, [...playing, `no outcome can move ${steps}`], true);
       continue;
     }
-    const where = pending.compensation ? `compensate:${pending.step}` : pending.step;
     // Pushed in reverse so that the paths are played in the order the outcomes are listed.
-    for (const outcome of [...outcomes].reverse()) {
+    for (const { where, outcome } of [...moves].reverse()) {
       const next = saga.fork();
       let problems: string[];
       try {
@@ -175,6 +196,7 @@ export function exploreSaga(compiled: CompiledSaga, options: ExploreOptions): Ex
         finish(next, [...choices, `${where}: ${outcome.label}`], [...playing, ...problems], false);
         continue;
       }
+      problems.push(...lateAnswersToStopped(next, saga.snapshot));
       stack.push({
         saga: next,
         choices: [...choices, `${where}: ${outcome.label}`],
@@ -209,4 +231,28 @@ export function formatExploration(report: ExplorationReport): string {
 export function assertCleanExploration(report: ExplorationReport): void {
   if (report.violations.length === 0 && !report.truncated) return;
   throw new Error(formatExploration(report));
+}
+
+/**
+ * When a branch fails, its siblings' steps in flight are stopped; their participants may still
+ * answer. Each stopped step's success reply, arriving now, must change nothing.
+ */
+function lateAnswersToStopped(saga: SagaTest, before: SagaSnapshot): string[] {
+  const problems: string[] = [];
+  for (const step of saga.compiled.steps) {
+    const record = saga.snapshot?.steps[step.name];
+    const earlier = before.steps[step.name];
+    if (record?.lastError?.code !== "BRANCH_STOPPED" || earlier?.status !== "running") continue;
+    if (step.action.kind !== "command") continue;
+    const reply = step.outcomes.success[0];
+    if (reply === undefined) continue;
+    const late = saga.reply(
+      step.name,
+      reply,
+      {},
+      { attempt: record.attempts, compensation: false },
+    );
+    if (late.applied) problems.push(`the late reply to stopped ${step.name} was applied`);
+  }
+  return problems;
 }

@@ -37,8 +37,10 @@ function sample(samples: SampleAnswers, step: string, answer: string): JsonValue
 function exhaust(saga: SagaTest, pending: PendingWork): string[] {
   const at = { compensation: pending.compensation };
   for (let played = 0; played < MAX_ATTEMPTS_PLAYED; played++) {
-    const now = saga.waitingOn();
-    if (!now || now.step !== pending.step || now.compensation !== pending.compensation) return [];
+    const now = saga.waitingOn(pending.step);
+    if (!now || now.compensation !== pending.compensation || now.waitingFor === "operator") {
+      return [];
+    }
     if (now.waitingFor === "retry-timer") saga.retry(pending.step, at);
     else saga.timeout(pending.step, at);
   }
@@ -48,9 +50,10 @@ function exhaust(saga: SagaTest, pending: PendingWork): string[] {
 /** An answer, then the same answer again: the second must change nothing. */
 function withDuplicate(
   saga: SagaTest,
+  step: string,
   answer: (attempt: number | undefined) => { applied: boolean },
 ): string[] {
-  const attempt = saga.waitingOn()?.attempt;
+  const attempt = saga.waitingOn(step)?.attempt;
   answer(undefined);
   const again = answer(attempt);
   return again.applied ? ["a duplicate answer was applied a second time"] : [];
@@ -65,7 +68,7 @@ function timedOutThenAnswered(
   const at = { compensation: pending.compensation };
   const first = pending.attempt;
   saga.timeout(pending.step, at);
-  const now = saga.waitingOn();
+  const now = saga.waitingOn(pending.step);
   if (now?.step !== pending.step || now.waitingFor !== "retry-timer") return [];
   saga.retry(pending.step, at);
   answer(undefined);
@@ -112,7 +115,7 @@ function forwardOutcomes(
       if (first !== undefined) {
         outcomes.push({
           label: `${first}, then the same reply again`,
-          play: (s) => withDuplicate(s, reply(s, first)),
+          play: (s) => withDuplicate(s, step.name, reply(s, first)),
         });
         if (retriesLeft(step)) {
           outcomes.push({
@@ -148,7 +151,7 @@ function forwardOutcomes(
       if (first !== undefined) {
         outcomes.push({
           label: `HTTP ${first}, then the same response again`,
-          play: (s) => withDuplicate(s, respond(s, first)),
+          play: (s) => withDuplicate(s, step.name, respond(s, first)),
         });
         if (retriesLeft(step)) {
           outcomes.push({
@@ -263,7 +266,7 @@ function compensationOutcomes(step: CompiledStep, pending: PendingWork): Outcome
     outcomes.push({ label: `undone (${undone})`, play: answered((s) => reply(s)(undefined)) });
     outcomes.push({
       label: `undone (${undone}), then the same reply again`,
-      play: (s) => withDuplicate(s, reply(s)),
+      play: (s) => withDuplicate(s, step.name, reply(s)),
     });
   }
   if (compensation.retry.maxAttempts !== null) {
@@ -275,14 +278,18 @@ function compensationOutcomes(step: CompiledStep, pending: PendingWork): Outcome
   return outcomes;
 }
 
-/** Every outcome the explorer tries for what `saga` waits on now. */
+/**
+ * Every outcome the explorer tries for one piece of work `saga` waits on now (a parallel group
+ * waits on several; the explorer tries each in turn, so it plays every order of their answers).
+ */
 export function outcomesOf(
   saga: SagaTest,
   pending: PendingWork,
   samples: SampleAnswers,
 ): Outcome[] {
   const step = saga.compiled.steps.find((candidate) => candidate.name === pending.step);
-  if (!step) return [];
+  // A branch compensation that ran out of attempts waits for an operator: nothing answers it.
+  if (!step || pending.waitingFor === "operator") return [];
   return pending.compensation
     ? compensationOutcomes(step, pending)
     : forwardOutcomes(saga, step, pending, samples);

@@ -59,14 +59,24 @@ const DEFAULT_START = new Date("2026-01-01T00:00:00.000Z");
 type Timer = Extract<Effect, { type: "schedule-timer" }>;
 
 /**
- * What an unfinished saga waits on: the one place the kit reads the snapshot's pending work, so
- * a change of its shape is adapted here.
+ * What an unfinished saga waits on (for `step`, when named: a parallel group waits on one step
+ * per branch): the one place the kit reads the snapshot's pending work, so a change of its shape
+ * is adapted here.
  */
-export function pendingOf(snapshot: SagaSnapshot | null): PendingWork | null {
+export function pendingOf(snapshot: SagaSnapshot | null, step?: string): PendingWork | null {
   if (!snapshot || (snapshot.status !== "running" && snapshot.status !== "compensating")) {
     return null;
   }
-  return activeWork(snapshot);
+  if (step === undefined) return activeWork(snapshot);
+  return Object.hasOwn(snapshot.pending, step) ? (snapshot.pending[step] ?? null) : null;
+}
+
+/** Everything an unfinished saga waits on, one entry per branch while a parallel group runs. */
+export function allPendingOf(snapshot: SagaSnapshot | null): PendingWork[] {
+  if (!snapshot || (snapshot.status !== "running" && snapshot.status !== "compensating")) {
+    return [];
+  }
+  return Object.values(snapshot.pending);
 }
 
 /** A record of one applied or refused event, kept for the path and for failure messages. */
@@ -138,13 +148,21 @@ export class SagaTest {
     return this;
   }
 
-  /** What the saga waits on now, or null. */
-  waitingOn(): PendingWork | null {
-    return pendingOf(this.snapshot);
+  /**
+   * What the saga waits on now, or null; with `step`, what it waits on for that step (in a
+   * parallel group each branch's step has its own work).
+   */
+  waitingOn(step?: string): PendingWork | null {
+    return pendingOf(this.snapshot, step);
+  }
+
+  /** Everything the saga waits on now: one entry per branch while a parallel group runs. */
+  waitingOnAll(): PendingWork[] {
+    return allPendingOf(this.snapshot);
   }
 
   private pendingFor(step: string, compensation: boolean | undefined, what: string): PendingWork {
-    const pending = this.waitingOn();
+    const pending = this.waitingOn(step) ?? this.waitingOn();
     const matches =
       pending &&
       pending.step === step &&
