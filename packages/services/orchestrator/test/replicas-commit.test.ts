@@ -57,10 +57,18 @@ async function spawnOrchestrator(
   };
 }
 
-async function startSaga(replica: Replica, input: unknown): Promise<string> {
+async function startSaga(
+  replica: Replica,
+  input: unknown,
+  idempotencyKey?: string,
+): Promise<string> {
   const response = await fetch(`${replica.address}/sagas/create-order`, {
     method: "POST",
-    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${API_TOKEN}`,
+      "content-type": "application/json",
+      ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
+    },
     body: JSON.stringify({ input }),
   });
   if (response.status !== 201)
@@ -168,8 +176,11 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
       () => account.consumer.stop(),
     );
     const total = 40;
-    await Promise.all(
-      Array.from({ length: total }, (_, i) => startSaga(doomed, orderInput(`w-${i}`, 100))),
+    const inputs = Array.from({ length: total }, (_, i) => orderInput(`w-${i}`, 100));
+    // On a busy machine replies are written between the starts, so the kill may cut off a start
+    // whose answer never came (committed or not): its client tries again below.
+    const starts = await Promise.allSettled(
+      inputs.map((input, i) => startSaga(doomed, input, `w-${i}`)),
     );
     await waitFor(async () => doomed.child.signalCode === "SIGKILL", {
       timeoutMs: 60_000,
@@ -181,6 +192,12 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
     // The reply whose write committed comes back after its visibility timeout, to a new replica.
     const survivor = await spawnOrchestrator(env, customer.url);
     stops.push(() => survivor.stop());
+    // With the same idempotency key, so a start that did commit is not started twice.
+    await Promise.all(
+      starts.map((start, i) =>
+        start.status === "rejected" ? startSaga(survivor, inputs[i], `w-${i}`) : undefined,
+      ),
+    );
     await waitFor(async () => (await completed(env)) === total, {
       timeoutMs: 180_000,
       intervalMs: 500,
