@@ -71,7 +71,8 @@ async function startSaga(
     },
     body: JSON.stringify({ input }),
   });
-  if (response.status !== 201)
+  // 200: a start with this idempotency key was committed before (its answer was lost).
+  if (response.status !== 201 && response.status !== 200)
     throw new Error(`start failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { sagaId: string }).sagaId;
 }
