@@ -16,10 +16,7 @@ import {
   type MappingContext,
   stepStateId,
 } from "@sagaworks/saga-definition";
-import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
-import { openWait, outsideEventReceived, waitDeadlinePassed } from "./await.ts";
 import { commandMessageId } from "./command-id.ts";
-import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
@@ -36,17 +33,33 @@ import {
   type TransitionContext,
   type TransitionResult,
 } from "./model.ts";
-import { applyOperatorAction } from "./operator-actions.ts";
-import {
-  branchCompensationExhausted,
-  branchFailed,
-  branchSteps,
-  forkEntered,
-  joinReached,
-  unwindReached,
-} from "./parallel.ts";
 import { toJson } from "./replies.ts";
-import { failAttempt, retryTimerFired } from "./retries.ts";
+
+type GroupState<K extends "fork" | "join" | "unwind"> = Extract<CompiledState, { type: K }>;
+
+/**
+ * What a run needs of the step kinds and rules that live in modules of their own (waits,
+ * parallel groups, retries, the deadline). Those modules import this one and are called by it
+ * only through these hooks, which `transition.ts` wires: imports run one way, as the event
+ * handlers never call back into a module that imports them.
+ */
+export interface RunHooks {
+  openWait(run: Run, step: CompiledStep, attempt: number, attemptBase: number): void;
+  branchSteps(run: Run, step: string): readonly string[] | null;
+  forkEntered(run: Run, id: string, state: GroupState<"fork">): void;
+  joinReached(run: Run, state: GroupState<"join">): void;
+  unwindReached(run: Run, id: string, state: GroupState<"unwind">): void;
+  branchFailed(run: Run, step: CompiledStep, edge: string): void;
+  branchCompensationExhausted(run: Run, step: CompiledStep): void;
+  failAttempt(
+    run: Run,
+    step: CompiledStep,
+    compensation: boolean,
+    code: string,
+    message: string,
+  ): TransitionResult;
+  rearmDeadline(run: Run): void;
+}
 
 /** One application of an event: a working copy of the snapshot plus the effects gathered. */
 export class Run {
@@ -54,10 +67,17 @@ export class Run {
   readonly s: SagaSnapshot;
   readonly compiled: CompiledSaga;
   readonly context: TransitionContext;
+  private readonly hooks: RunHooks;
 
-  constructor(compiled: CompiledSaga, snapshot: SagaSnapshot, context: TransitionContext) {
+  constructor(
+    compiled: CompiledSaga,
+    snapshot: SagaSnapshot,
+    context: TransitionContext,
+    hooks: RunHooks,
+  ) {
     this.compiled = compiled;
     this.context = context;
+    this.hooks = hooks;
     this.s = structuredClone(snapshot);
   }
 
@@ -163,7 +183,7 @@ export class Run {
       this.s.pending = {};
       return;
     }
-    const branch = branchSteps(this, work.step);
+    const branch = this.hooks.branchSteps(this, work.step);
     if (!branch) {
       this.s.pending = { [work.step]: work };
       return;
@@ -174,7 +194,7 @@ export class Run {
 
   /** Stops waiting on a step: its branch's work in a parallel group, all work otherwise. */
   dropPending(step: string): void {
-    const branch = branchSteps(this, step);
+    const branch = this.hooks.branchSteps(this, step);
     if (!branch) this.s.pending = {};
     else for (const name of branch) delete this.s.pending[name];
   }
@@ -250,9 +270,9 @@ export class Run {
     id: string,
     state: Extract<CompiledState, { type: "fork" | "join" | "unwind" }>,
   ): void {
-    if (state.type === "fork") forkEntered(this, id, state);
-    else if (state.type === "join") joinReached(this, state);
-    else unwindReached(this, id, state);
+    if (state.type === "fork") this.hooks.forkEntered(this, id, state);
+    else if (state.type === "join") this.hooks.joinReached(this, state);
+    else this.hooks.unwindReached(this, id, state);
   }
 
   finish(outcome: string): void {
@@ -291,7 +311,7 @@ export class Run {
   }
 
   rearmDeadline(): void {
-    rearmDeadline(this);
+    this.hooks.rearmDeadline(this);
   }
 
   failureJson(): JsonValue {
@@ -307,7 +327,7 @@ export class Run {
   ): void {
     const step = this.step(stepName);
     if (!compensation && step.action.kind === "await") {
-      openWait(this, step, attempt, attemptBase);
+      this.hooks.openWait(this, step, attempt, attemptBase);
       return;
     }
     const record = this.record(stepName);
@@ -464,37 +484,6 @@ export class Run {
     if (timer) this.effects.push({ type: "cancel-timer", timerId: timer });
   }
 
-  onReply(event: Extract<SagaEvent, { type: "reply" }>): TransitionResult {
-    return replyReceived(this, event);
-  }
-
-  onHttpResponse(event: Extract<SagaEvent, { type: "http-response" }>): TransitionResult {
-    return httpResponseReceived(this, event);
-  }
-
-  onHttpFailure(event: Extract<SagaEvent, { type: "http-failure" }>): TransitionResult {
-    return httpCallFailed(this, event);
-  }
-
-  onStepTimeout(event: Extract<SagaEvent, { type: "step-timeout" }>): TransitionResult {
-    // An await step's timeout is its deadline: no retry, the compiled deadline edge.
-    const work = Object.hasOwn(this.s.pending, event.step) ? this.s.pending[event.step] : undefined;
-    if (work?.waitingFor === "event") return waitDeadlinePassed(this, event);
-    return stepTimedOut(this, event);
-  }
-
-  onOutsideEvent(event: Extract<SagaEvent, { type: "outside-event" }>): TransitionResult {
-    return outsideEventReceived(this, event);
-  }
-
-  onRetryTimer(event: Extract<SagaEvent, { type: "retry-timer" }>): TransitionResult {
-    return retryTimerFired(this, event);
-  }
-
-  onDeadline(): TransitionResult {
-    return deadlinePassed(this);
-  }
-
   stepState(name: string): Extract<CompiledState, { type: "step" }> {
     const state = this.state(stepStateId(name));
     if (state.type !== "step")
@@ -548,13 +537,13 @@ export class Run {
    * stopped first and every branch is undone (see parallel.ts).
    */
   enterFailureEdge(step: CompiledStep, edge: string): void {
-    if (step.branch) branchFailed(this, step, edge);
+    if (step.branch) this.hooks.branchFailed(this, step, edge);
     else this.enterState(edge);
   }
 
   /** A compensation ran out of attempts: the saga needs an operator (in a branch, once the others finish). */
   compensationExhausted(step: CompiledStep): void {
-    if (step.branch) branchCompensationExhausted(this, step);
+    if (step.branch) this.hooks.branchCompensationExhausted(this, step);
     else this.enterState(this.compensationState(step.name).onExhausted);
   }
 
@@ -576,10 +565,6 @@ export class Run {
     code: string,
     message: string,
   ): TransitionResult {
-    return failAttempt(this, step, compensation, code, message);
-  }
-
-  onOperator(event: Extract<SagaEvent, { type: "operator" }>): TransitionResult {
-    return applyOperatorAction(this, event);
+    return this.hooks.failAttempt(this, step, compensation, code, message);
   }
 }

@@ -1,8 +1,13 @@
 // The saga semantics, as one pure function. Everything that happens to an instance goes through
 // `transition`; the orchestrator only stores what it returns and carries out the effects. The
-// semantics are split by concern: run.ts (replies, HTTP, timeouts, compensation), retries.ts,
-// deadline.ts, operator-actions.ts.
+// semantics are split by concern: run.ts (the working copy: states, attempts, compensation),
+// and the handlers this function dispatches to, answers.ts (replies, HTTP, timeouts), await.ts,
+// retries.ts, deadline.ts, operator-actions.ts and parallel.ts. run.ts imports none of them; it
+// reaches the step kinds through the hooks wired here.
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
+import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
+import { openWait, outsideEventReceived, waitDeadlinePassed } from "./await.ts";
+import { deadlinePassed, rearmDeadline } from "./deadline.ts";
 import { EngineErrorCode, EngineErrors } from "./errors.ts";
 import { deadlineTimerId } from "./keys.ts";
 import {
@@ -14,7 +19,17 @@ import {
   type TransitionContext,
   type TransitionResult,
 } from "./model.ts";
-import { Run } from "./run.ts";
+import { applyOperatorAction } from "./operator-actions.ts";
+import {
+  branchCompensationExhausted,
+  branchFailed,
+  branchSteps,
+  forkEntered,
+  joinReached,
+  unwindReached,
+} from "./parallel.ts";
+import { failAttempt, retryTimerFired } from "./retries.ts";
+import { Run, type RunHooks } from "./run.ts";
 
 export { commandMessageId } from "./command-id.ts";
 export { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
@@ -48,26 +63,49 @@ export function transition(
       { sagaId: snapshot.sagaId, expected: snapshot.sagaHash, given: compiled.hash },
     );
   }
-  const run = new Run(compiled, snapshot, context);
+  const run = new Run(compiled, snapshot, context, RUN_HOOKS);
   switch (event.type) {
     case "reply":
-      return run.onReply(event);
+      return replyReceived(run, event);
     case "http-response":
-      return run.onHttpResponse(event);
+      return httpResponseReceived(run, event);
     case "http-failure":
-      return run.onHttpFailure(event);
+      return httpCallFailed(run, event);
     case "outside-event":
-      return run.onOutsideEvent(event);
+      return outsideEventReceived(run, event);
     case "step-timeout":
-      return run.onStepTimeout(event);
+      return stepTimeoutFired(run, event);
     case "retry-timer":
-      return run.onRetryTimer(event);
+      return retryTimerFired(run, event);
     case "saga-deadline":
-      return run.onDeadline();
+      return deadlinePassed(run);
     case "operator":
-      return run.onOperator(event);
+      return applyOperatorAction(run, event);
   }
 }
+
+/** An await step's timeout is its deadline: no retry, the compiled deadline edge. */
+function stepTimeoutFired(
+  run: Run,
+  event: Extract<SagaEvent, { type: "step-timeout" }>,
+): TransitionResult {
+  const pending = run.s.pending;
+  const work = Object.hasOwn(pending, event.step) ? pending[event.step] : undefined;
+  if (work?.waitingFor === "event") return waitDeadlinePassed(run, event);
+  return stepTimedOut(run, event);
+}
+
+const RUN_HOOKS: RunHooks = {
+  openWait,
+  branchSteps,
+  forkEntered,
+  joinReached,
+  unwindReached,
+  branchFailed,
+  branchCompensationExhausted,
+  failAttempt,
+  rearmDeadline,
+};
 
 function ignored(snapshot: SagaSnapshot, note: string): TransitionResult {
   return { snapshot, effects: [], applied: false, note };
@@ -111,7 +149,7 @@ function start(
     updatedAt: now,
     seq: 0,
   };
-  const run = new Run(compiled, snapshot, context);
+  const run = new Run(compiled, snapshot, context, RUN_HOOKS);
   run.publish(LifecycleEvent.started, null, { input });
   if (deadlineAt) {
     run.effects.push({

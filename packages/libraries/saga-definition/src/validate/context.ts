@@ -6,7 +6,6 @@ import { NAME_PATTERN, type StepDefinition } from "../definition-schema.ts";
 import type { JsonPath } from "../errors.ts";
 import type { JsonType } from "../json-schema-walk.ts";
 import type { Collector } from "./diagnostics.ts";
-import type { BranchPlace } from "./parallel.ts";
 
 /** Default timeout of one attempt of a command step. */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -16,6 +15,15 @@ export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 export const DEFAULT_COMPENSATION_TIMEOUT_MS = 30_000;
 
 /** The state of one analysis, shared by the checks. */
+/** Where a branch step sits: its group and branch, by name and position. */
+export interface BranchPlace {
+  group: string;
+  branch: string;
+  /** The group's index in `$.steps`. */
+  groupIndex: number;
+  branchIndex: number;
+}
+
 export interface AnalysisContext {
   readonly out: Collector;
   readonly raw: unknown;

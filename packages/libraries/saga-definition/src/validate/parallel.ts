@@ -5,17 +5,8 @@
 import { z } from "zod";
 import { NAME_PATTERN } from "../definition-schema.ts";
 import { DiagnosticCode, type JsonPath } from "../errors.ts";
-import { type AnalysisContext, isRecord } from "./context.ts";
+import { type AnalysisContext, type BranchPlace, isRecord } from "./context.ts";
 import type { Collector } from "./diagnostics.ts";
-
-/** Where a branch step sits: its group and branch, by name and position. */
-export interface BranchPlace {
-  group: string;
-  branch: string;
-  /** The group's index in `$.steps`. */
-  groupIndex: number;
-  branchIndex: number;
-}
 
 /** One step of the flattened list: its raw value, where it was written, and its branch if any. */
 export interface FlatStep {
