@@ -26,7 +26,6 @@ import {
   type FailureInfo,
   LifecycleEvent,
   type PendingWork,
-  type SagaEvent,
   type SagaSnapshot,
   SagaStatus,
   type StepRecord,

@@ -4,6 +4,7 @@
 // opens in whatever transaction reaches the await step, and the event can wait a poll interval.
 import type { Knex, Logger } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
+import { PollLoop } from "../worker/poll-loop.ts";
 import type { EventIntake } from "./event-intake.ts";
 
 /** Options of {@link EarlyEventMatcher}. */
@@ -30,10 +31,7 @@ interface EarlyEventRow {
 /** Applies kept early events to the waits that opened for them, and expires the rest. */
 export class EarlyEventMatcher {
   private readonly options: Required<EarlyEventMatcherOptions>;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
 
   constructor(options: EarlyEventMatcherOptions) {
     this.options = {
@@ -41,35 +39,25 @@ export class EarlyEventMatcher {
       pollIntervalMs: options.pollIntervalMs ?? 1_000,
       batchSize: options.batchSize ?? 50,
     };
+    this.loop = new PollLoop({
+      name: "early event poll",
+      intervalMs: this.options.pollIntervalMs,
+      batchSize: this.options.batchSize,
+      logger: this.options.logger,
+      poll: async () => {
+        const matched = await this.matchOpenWaits();
+        await this.expire();
+        return matched;
+      },
+    });
   }
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let matched = 0;
-      try {
-        matched = await this.matchOpenWaits();
-        await this.expire();
-      } catch (error) {
-        this.options.logger.error({ err: error }, "early event poll failed; retrying");
-      }
-      if (matched >= this.options.batchSize || !this.running) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.timer = setTimeout(resolve, this.options.pollIntervalMs);
-      });
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /**

@@ -1,6 +1,7 @@
 import { type Database, type Logger, withSagaContext } from "@sagaworks/platform";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import { dueTimers } from "../store/timers.ts";
+import { PollLoop } from "./poll-loop.ts";
 
 /** Options of {@link TimerPoller}. */
 export interface TimerPollerOptions {
@@ -27,10 +28,7 @@ type ResolvedTimerPollerOptions = Required<{
  */
 export class TimerPoller {
   private readonly options: ResolvedTimerPollerOptions;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: PollLoop;
   /** Timers fired (applied or found stale), for tests and measurements. */
   fired = 0;
 
@@ -41,34 +39,21 @@ export class TimerPoller {
       pollIntervalMs: options.pollIntervalMs ?? 500,
       batchSize: options.batchSize ?? 100,
     };
+    this.loop = new PollLoop({
+      name: "timer poll",
+      intervalMs: this.options.pollIntervalMs,
+      batchSize: this.options.batchSize,
+      logger: this.options.logger,
+      poll: () => this.fireDue(),
+    });
   }
 
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      let due = 0;
-      try {
-        due = await this.fireDue();
-      } catch (error) {
-        this.options.logger.error({ err: error }, "timer poll failed; retrying");
-      }
-      if (due >= this.options.batchSize || !this.running) continue;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.timer = setTimeout(resolve, this.options.pollIntervalMs);
-      });
-    }
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Fires the timers due now; returns how many it looked at. */
@@ -76,7 +61,7 @@ export class TimerPoller {
     const now = this.options.clock();
     const rows = await dueTimers(this.options.db.knex, now, this.options.batchSize);
     for (const row of rows) {
-      if (!this.running) break;
+      if (!this.loop.running) break;
       const outcome = await withSagaContext({ sagaId: row.sagaId }, () =>
         this.options.runtime.apply(row.sagaId, row.event, { timerId: row.id }),
       );
