@@ -218,6 +218,35 @@ export async function archiveEntriesOf(knex: Knex, sagaId: string): Promise<Arch
   return rows.map((row) => ({ location: row.location, archivedAt: new Date(row.archived_at) }));
 }
 
+/**
+ * Of these ids, the ones the archive index holds, each with its newest entry: what the
+ * dead-letter view joins a message of a pruned saga to. One GIN probe per id; ids that are not
+ * UUIDs (dead letters are untrusted text) cannot name a saga and are left out.
+ */
+export async function prunedSagasOf(
+  knex: Knex,
+  ids: readonly string[],
+): Promise<Map<string, ArchiveEntry>> {
+  const uuids = [...new Set(ids)].filter((id) => UUID.test(id));
+  const found = new Map<string, ArchiveEntry>();
+  if (uuids.length === 0) return found;
+  const result = await knex.raw(
+    `
+    select distinct on (x.id) x.id::text as id, b.location, b.archived_at
+    from unnest(?::uuid[]) as x(id)
+    join saga_archive_batches b on b.saga_ids @> array[x.id]
+    order by x.id, b.id desc
+    `,
+    [uuids],
+  );
+  for (const row of result.rows as { id: string; location: string; archived_at: Date | string }[]) {
+    found.set(row.id, { location: row.location, archivedAt: new Date(row.archived_at) });
+  }
+  return found;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The pause switch as stored (shared by every replica). */
 export interface PauseState {
   paused: boolean;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { LONGEST_REDELIVERY_MS, SIGNED_MAX_AGE_MS } from "@sagaworks/messaging";
 import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { archiveObjectName, type SagaArchive } from "./archive.ts";
 import { RetentionMetrics } from "./retention-metrics.ts";
 import {
@@ -88,6 +89,9 @@ type Resolved = Required<{
   [K in keyof SagaRetentionOptions]: NonNullable<SagaRetentionOptions[K]>;
 }>;
 
+const invalidSetting = (message: string) =>
+  OrchestratorErrors.create(OrchestratorErrorCode.retentionSettingInvalid, message);
+
 function resolveOptions(options: SagaRetentionOptions = {}): Resolved {
   const resolved: Resolved = {
     retentionMs: options.retentionMs ?? DEFAULT_SAGA_RETENTION_MS,
@@ -104,18 +108,23 @@ function resolveOptions(options: SagaRetentionOptions = {}): Resolved {
   // A reply is accepted until it is SIGNED_MAX_AGE_MS old (19 days); its inbox row must outlive
   // that, or a redelivered reply would be applied twice.
   if (resolved.inboxRetentionMs < SIGNED_MAX_AGE_MS) {
-    throw new RangeError(
+    throw invalidSetting(
       `Reply inbox retention of ${resolved.inboxRetentionMs} ms is shorter than the oldest reply the orchestrator accepts (${SIGNED_MAX_AGE_MS} ms, 19 days): a redelivered reply would be applied twice. Keep at least 19 days.`,
     );
   }
   if (!(resolved.retentionMs > 0)) {
-    throw new RangeError(`Saga retention must be positive, not ${resolved.retentionMs} ms.`);
+    throw invalidSetting(`Saga retention must be positive, not ${resolved.retentionMs} ms.`);
   }
   if (!(resolved.dutyCycle > 0 && resolved.dutyCycle <= 1)) {
-    throw new RangeError(`Retention duty cycle must be in (0, 1], not ${resolved.dutyCycle}.`);
+    throw invalidSetting(`Retention duty cycle must be in (0, 1], not ${resolved.dutyCycle}.`);
+  }
+  if (!(resolved.archiveIndexRetentionMs > 0)) {
+    throw invalidSetting(
+      `Archive index retention must be positive, not ${resolved.archiveIndexRetentionMs} ms.`,
+    );
   }
   if (!Number.isInteger(resolved.batchSize) || resolved.batchSize < 1) {
-    throw new RangeError(
+    throw invalidSetting(
       `Retention batch size must be a positive integer, not ${resolved.batchSize}.`,
     );
   }
@@ -149,7 +158,19 @@ export class SagaRetention {
     this.options = resolveOptions(deps.options);
     this.clock = deps.clock ?? (() => new Date());
     this.holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
-    this.metrics = new RetentionMetrics(deps.metrics, () => this.options.paused);
+    this.metrics = new RetentionMetrics(deps.metrics, {
+      pausedByConfig: this.options.paused,
+      readOperatorPause: async () => (await readPause(deps.db.knex)).paused,
+      now: () => this.clock().getTime(),
+    });
+  }
+
+  /**
+   * Tells the paused gauge that an operator paused or resumed pruning (the API calls it as it
+   * writes the switch), so this replica's next scrape says so without waiting for a read.
+   */
+  notePause(paused: boolean): void {
+    this.metrics.notePause(paused, this.clock().getTime());
   }
 
   /** Runs one full prune now: every batch past the window, the inbox, the archive index. */
@@ -163,9 +184,10 @@ export class SagaRetention {
       objects: [],
     };
     const { knex } = this.deps.db;
-    if (this.options.paused || (await readPause(knex)).paused) {
-      return { ...summary, skipped: "paused" };
-    }
+    if (this.options.paused) return { ...summary, skipped: "paused" };
+    const pause = await readPause(knex);
+    this.notePause(pause.paused);
+    if (pause.paused) return { ...summary, skipped: "paused" };
     if (!(await this.renewLease())) return { ...summary, skipped: "leased" };
     try {
       if (this.options.pruneSagas) await this.pruneSagas(summary);
