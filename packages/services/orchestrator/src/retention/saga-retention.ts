@@ -7,6 +7,7 @@ import { archiveObjectName, type SagaArchive } from "./archive.ts";
 import { RetentionMetrics } from "./retention-metrics.ts";
 import {
   deleteArchived,
+  type FinishedCursor,
   finishedBefore,
   pruneArchiveIndex,
   pruneInboxBatch,
@@ -216,11 +217,18 @@ export class SagaRetention {
 
   private async pruneSagas(summary: PruneSummary): Promise<void> {
     const { knex } = this.deps.db;
+    let after: FinishedCursor | undefined;
     for (;;) {
       const began = performance.now();
       const cutoff = new Date(this.clock().getTime() - this.options.retentionMs);
-      const ids = await finishedBefore(knex, cutoff, this.options.batchSize);
-      if (ids.length === 0) return;
+      const window = await finishedBefore(knex, cutoff, this.options.batchSize, after);
+      after = window.next;
+      const { ids } = window;
+      if (ids.length === 0) {
+        // A full window of sagas all waiting for the relay: look past them.
+        if (window.full && (await this.rest(performance.now() - began))) continue;
+        return;
+      }
       const { lines, versions } = await readRecords(knex, ids);
       const at = this.clock();
       let location: string | null = null;
@@ -240,7 +248,7 @@ export class SagaRetention {
       this.metrics.pruned("saga_timers", pruned.timers);
       // None deleted: every one was locked by a transition or changed since it was read; they
       // are left for the next run rather than read again at once.
-      if (pruned.sagas === 0 || ids.length < this.options.batchSize) return;
+      if (pruned.sagas === 0 || !window.full) return;
       if (!(await this.rest(performance.now() - began)) || !(await this.renewLease())) return;
     }
   }
