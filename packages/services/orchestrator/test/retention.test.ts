@@ -321,6 +321,40 @@ describe("finished sagas past retention", () => {
     expect(await statusOf(unsent)).toBeUndefined();
   });
 
+  it("a full window of sagas waiting for the relay does not hold up the ones that finished after", async () => {
+    await clearAll();
+    const waiting = [await sagaIn("completed", T0), await sagaIn("completed", T0 + 1000)];
+    const behind = await sagaIn("completed", T0 + 2000);
+    for (const sagaId of waiting) {
+      await knex()("saga_outbox").insert({
+        saga_id: sagaId,
+        kind: "sns",
+        destination: "arn:aws:sns:us-east-1:000000000000:events",
+        message: JSON.stringify({ transport: "sns", body: "{}" }),
+        attempts: 0,
+        available_at: new Date(T0),
+        created_at: new Date(T0),
+      });
+    }
+    now = new Date(T0 + 31 * DAY);
+    // Windows of two: the first holds only the sagas waiting for the relay.
+    const pruner = new SagaRetention({
+      db: env.db,
+      logger: silentLogger(),
+      archive: new FolderArchive(folder),
+      metrics: createMetricsRegistry({ process: "orchestrator" }),
+      clock: () => now,
+      options: { retentionMs: 30 * DAY, batchSize: 2, batchPauseMs: 1, dutyCycle: 1 },
+    });
+    expect(await pruner.pruneOnce()).toMatchObject({ sagas: 1, archived: 1 });
+    expect(await statusOf(behind)).toBeUndefined();
+    expect(await Promise.all(waiting.map(statusOf))).toEqual(["completed", "completed"]);
+    await relaySent(waiting[0] as string);
+    await relaySent(waiting[1] as string);
+    expect(await pruner.pruneOnce()).toMatchObject({ sagas: 2, archived: 2 });
+    await pruner.stop();
+  });
+
   // Row locks need two connections; the embedded PGlite has one, where a held transaction holds
   // everything, so this runs on real Postgres (DATABASE_URL), as every replica's database is.
   it.runIf(process.env.DATABASE_URL)(
