@@ -26,6 +26,7 @@ import { FolderArchive, SagaRetention } from "@sagaworks/orchestrator";
 import { createMetricsRegistry, type Knex, silentLogger } from "@sagaworks/platform";
 import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
+import { startAutovacuum, type VacuumLog } from "./autovacuum.ts";
 import { startChild, stopAll } from "./children.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile } from "./load.ts";
 import { prefillFinished } from "./retention-backlog.ts";
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     "flat-minutes": { type: "string", default: "60" },
     "flat-retention-seconds": { type: "string", default: "30" },
     "sample-seconds": { type: "string", default: "20" },
+    "vacuum-seconds": { type: "string", default: "15" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -60,6 +62,9 @@ if (values.help) {
   --flat-minutes N            longest the long run may take (60)
   --flat-retention-seconds N  retention in the long run (30)
   --sample-seconds N          table sizes sampled this often in the long run (20)
+  --vacuum-seconds N          when the server runs with autovacuum off, vacuum tables past
+                              autovacuum's default threshold this often, in every phase (15;
+                              0: never)
   --json                      JSON instead of markdown
 `);
   process.exit(0);
@@ -80,6 +85,7 @@ const settings = {
   flatMinutes: number("flat-minutes"),
   flatRetentionSeconds: number("flat-retention-seconds"),
   sampleSeconds: number("sample-seconds"),
+  vacuumSeconds: number("vacuum-seconds"),
 };
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -184,6 +190,9 @@ interface Sample {
 interface Report {
   settings: typeof settings;
   cores: number;
+  /** Whether the server's own autovacuum ran, and what the stand-in vacuumed if not. */
+  autovacuum?: string;
+  vacuumed?: VacuumLog;
   loadBefore: string;
   loadAfter?: string;
   warmup?: Summary;
@@ -376,8 +385,19 @@ async function runFlat(knex: Knex): Promise<NonNullable<Report["flat"]>> {
   return { run, retentionSeconds: settings.flatRetentionSeconds, samples };
 }
 
+let vacuum: ReturnType<typeof startAutovacuum> | undefined;
 try {
   const knex = system.databases.orchestrator.knex;
+  report.autovacuum = String(
+    ((await knex.raw("show autovacuum")).rows[0] as { autovacuum: string }).autovacuum,
+  );
+  if (report.autovacuum !== "on" && settings.vacuumSeconds > 0) {
+    vacuum = startAutovacuum(
+      Object.values(system.databases).map((db) => db.knex),
+      settings.vacuumSeconds * 1000,
+    );
+    report.vacuumed = vacuum.log;
+  }
   await seed(system);
   report.warmup = summary(await phase(system, events, 10));
   for (let round = 1; round <= settings.rounds; round++) {
@@ -397,6 +417,7 @@ try {
   if (settings.flatSagas > 0) report.flat = await runFlat(knex);
   report.loadAfter = load();
 } finally {
+  await vacuum?.stop();
   await events.stop();
   sqs.destroy();
   sns.destroy();
@@ -415,6 +436,16 @@ function printRetentionReport(data: Report, json: boolean): void {
     `# Retention benchmark (${data.cores} cores; load before ${data.loadBefore}, after ${data.loadAfter})`,
     "",
     `Backlog ${settings.backlog} finished sagas, ${settings.concurrency} clients, phases of ${settings.phaseSeconds} s.`,
+    "",
+    `Server autovacuum: ${data.autovacuum}${
+      data.vacuumed
+        ? `; the stand-in vacuumed ${data.vacuumed.vacuums} times (${Object.entries(
+            data.vacuumed.byTable,
+          )
+            .map(([t, n]) => `${t} ${n}`)
+            .join(", ")}), every ${settings.vacuumSeconds} s at autovacuum's default threshold`
+        : ""
+    }.`,
     "",
     "| round | backlog | sagas/s off | sagas/s pruning | ratio | p50 off | p50 pruning | ratio | pruned in phase | pruned/s | load |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

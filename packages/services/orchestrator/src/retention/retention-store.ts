@@ -62,7 +62,7 @@ export async function finishedBefore(
       select i.id, i.updated_at from saga_instances i
       where i.status = any(?::text[])
         and i.updated_at < ?
-        ${after ? "and (i.updated_at, i.id) > (?, ?::uuid)" : ""}
+        ${after ? "and i.updated_at >= ? and (i.updated_at, i.id) > (?, ?::uuid)" : ""}
       order by i.updated_at, i.id
       limit ?
     )
@@ -73,7 +73,14 @@ export async function finishedBefore(
     from window_ w
     order by w.updated_at, w.id
     `,
-    [TERMINAL_STATUSES as string[], cutoff, ...(after ? [after.updatedAt, after.id] : []), limit],
+    [
+      TERMINAL_STATUSES as string[],
+      cutoff,
+      // The first bound starts the index scan at the cursor (the row comparison alone is a
+      // filter, and the scan would walk again every entry behind it, deleted ones included).
+      ...(after ? [after.updatedAt, after.updatedAt, after.id] : []),
+      limit,
+    ],
   );
   const rows = result.rows as { id: string; updated_at: Date | string; unsent: boolean }[];
   const last = rows.at(-1);
