@@ -102,7 +102,8 @@ export interface OrchestratorDeps {
   options?: OrchestratorOptions;
   /**
    * Pruning of finished sagas and of the reply inbox (see retention/); none when undefined.
-   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
+   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING,
+   * REPLY_INBOX_RETENTION_DAYS and SAGA_ARCHIVE_INDEX_DAYS.
    */
   retention?: OrchestratorRetention;
 }
