@@ -108,24 +108,27 @@ export async function readRecords(
     select
       i.id,
       i.revision,
-      coalesce((select max(h.id) from saga_history h where h.saga_id = i.id), 0)::text
-        as last_history_id,
+      coalesce(h.last_id, 0)::text as last_history_id,
       jsonb_build_object(
         'sagaId', i.id,
         'definition', jsonb_build_object(
           'name', i.saga_name, 'version', i.saga_version, 'hash', i.saga_hash
         ),
         'instance', to_jsonb(i),
-        'history', coalesce(
-          (select jsonb_agg(h order by h.id) from saga_history h where h.saga_id = i.id),
-          '[]'::jsonb
-        ),
+        'history', coalesce(h.rows, '[]'::jsonb),
         'parkedMessages', coalesce(
           (select jsonb_agg(p order by p.id) from saga_outbox_parked p where p.saga_id = i.id),
           '[]'::jsonb
         )
       )::text as line
     from saga_instances i
+    -- One pass over a saga's history gives both its rows and its newest id: its pages are
+    -- cold (the saga finished long ago), and a second pass (without a vacuumed visibility
+    -- map, even for the max) fetched them again.
+    left join lateral (
+      select max(h.id) as last_id, jsonb_agg(h order by h.id) as rows
+      from saga_history h where h.saga_id = i.id
+    ) h on true
     where i.id = any(?::uuid[])
     `,
     [[...ids]],
