@@ -12,6 +12,8 @@ const SCALE_FACTOR = 0.2;
 export interface VacuumLog {
   vacuums: number;
   byTable: Record<string, number>;
+  /** The first failures, if any (a failed pass is tried again at the next one). */
+  errors: string[];
 }
 
 /**
@@ -23,25 +25,15 @@ export function startAutovacuum(
   databases: readonly Knex[],
   everyMs: number,
 ): { log: VacuumLog; stop: () => Promise<void> } {
-  const log: VacuumLog = { vacuums: 0, byTable: {} };
+  const log: VacuumLog = { vacuums: 0, byTable: {}, errors: [] };
   let stopped = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
     while (!stopped) {
       for (const knex of databases) {
-        const rows = (
-          await knex.raw(
-            `select schemaname, relname, n_live_tup, n_dead_tup from pg_stat_user_tables
-             where schemaname = current_schema()`,
-          )
-        ).rows as { schemaname: string; relname: string; n_live_tup: string; n_dead_tup: string }[];
-        for (const row of rows) {
-          if (stopped) break;
-          if (Number(row.n_dead_tup) <= THRESHOLD + SCALE_FACTOR * Number(row.n_live_tup)) continue;
-          await knex.raw(`vacuum (analyze) "${row.schemaname}"."${row.relname}"`);
-          log.vacuums++;
-          log.byTable[row.relname] = (log.byTable[row.relname] ?? 0) + 1;
-        }
+        await pass(knex).catch((error: unknown) => {
+          if (log.errors.length < 5) log.errors.push(String(error));
+        });
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, everyMs);
@@ -52,6 +44,21 @@ export function startAutovacuum(
       });
     }
   })();
+  async function pass(knex: Knex): Promise<void> {
+    const rows = (
+      await knex.raw(
+        `select schemaname, relname, n_live_tup, n_dead_tup from pg_stat_user_tables
+             where schemaname = current_schema()`,
+      )
+    ).rows as { schemaname: string; relname: string; n_live_tup: string; n_dead_tup: string }[];
+    for (const row of rows) {
+      if (stopped) break;
+      if (Number(row.n_dead_tup) <= THRESHOLD + SCALE_FACTOR * Number(row.n_live_tup)) continue;
+      await knex.raw(`vacuum (analyze) "${row.schemaname}"."${row.relname}"`);
+      log.vacuums++;
+      log.byTable[row.relname] = (log.byTable[row.relname] ?? 0) + 1;
+    }
+  }
   return {
     log,
     async stop() {

@@ -443,7 +443,9 @@ function printRetentionReport(data: Report, json: boolean): void {
             data.vacuumed.byTable,
           )
             .map(([t, n]) => `${t} ${n}`)
-            .join(", ")}), every ${settings.vacuumSeconds} s at autovacuum's default threshold`
+            .join(
+              ", ",
+            )}), every ${settings.vacuumSeconds} s at autovacuum's default threshold${data.vacuumed.errors.length > 0 ? `; failures: ${data.vacuumed.errors.join(" | ")}` : ""}`
         : ""
     }.`,
     "",
