@@ -4,10 +4,12 @@ export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
 export { type DeadLetterRoutesOptions, deadLetterRoutes } from "./api/dead-letter-routes.ts";
 export {
   defaultInspectorDir,
+  type InspectorPageOptions,
   type InspectorRoutesOptions,
+  inspectorPage,
   inspectorRoutes,
 } from "./api/inspector-routes.ts";
-export type { DefinitionPort, MetricsPort, SagaPort } from "./api/ports.ts";
+export type { DefinitionPort, InspectorPort, MetricsPort, SagaPort } from "./api/ports.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { type OrchestratorError, OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 export { OrchestratorMetrics } from "./metrics.ts";

@@ -38,6 +38,7 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
+import { defaultInspectorDir } from "./api/inspector-routes.ts";
 import { isDeferrableEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
@@ -53,6 +54,7 @@ import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-reten
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
+import { inspectorReads } from "./store/inspector-reads.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
@@ -97,6 +99,8 @@ export interface OrchestratorDeps {
    * `startup.waitFor`, which waits out an outage); defaults to one attempt each.
    */
   waitFor?: WaitForDependency;
+  /** Folder of the built inspector served at `/ui`; defaults to {@link defaultInspectorDir}. */
+  inspectorDir?: string;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
   /**
@@ -383,6 +387,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     apiToken: deps.apiToken,
     isReady: () => queueReadiness(started, queues),
     events: intake,
+    inspector: { reads: inspectorReads(db.knex), uiDir: deps.inspectorDir ?? defaultInspectorDir },
   });
   if (retention) {
     await api.register(retentionRoutes, {

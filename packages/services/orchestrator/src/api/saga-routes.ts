@@ -12,7 +12,6 @@ import {
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { bearerAuth } from "./auth.ts";
 import { inputCapacityProblems } from "./input-capacity.ts";
 import type { DefinitionPort, SagaPort } from "./ports.ts";
 import { detailView, sagaDetailSchema, sagaSummarySchema, summaryView } from "./saga-view.ts";
@@ -21,8 +20,6 @@ import { detailView, sagaDetailSchema, sagaSummarySchema, summaryView } from "./
 export interface SagaRoutesOptions {
   sagas: SagaPort;
   definitions: DefinitionPort;
-  /** Bearer token every route of this plugin requires, reads included. */
-  apiToken: string;
 }
 
 export const errorBody = z.object({
@@ -42,12 +39,11 @@ const listQuery = z.object({
 });
 
 /**
- * Starting and reading sagas: `POST /sagas/:name`, `GET /sagas/:id`, `GET /sagas`. Every route
- * needs the bearer token: a saga's input and history hold customers' data.
+ * Starting and reading sagas: `POST /sagas/:name`, `GET /sagas/:id`, `GET /sagas`. Registered
+ * inside the API's protected scope: a saga's input and history hold customers' data.
  */
 export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, options) => {
   const { sagas, definitions } = options;
-  app.addHook("onRequest", bearerAuth(options.apiToken));
 
   // Input schemas of every definition, compiled once: starts are checked before a saga exists.
   const inputValidators = new Map(
