@@ -22,6 +22,7 @@ export {
   type TransitionContext,
   type TransitionResult,
 } from "./model.ts";
+export { OUTBOX_UNDELIVERABLE } from "./outbox-parking.ts";
 export {
   actionKey,
   commandMessageId,

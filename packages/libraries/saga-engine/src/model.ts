@@ -198,7 +198,14 @@ export type SagaEvent =
       payload: JsonValue;
     }
   | TimerEvent
-  | ({ type: "operator"; actor: string; reason: string } & OperatorAction);
+  | ({ type: "operator"; actor: string; reason: string } & OperatorAction)
+  | {
+      /** One of the saga's outbox messages can never be sent; the orchestrator parked it. */
+      type: "outbox-parked";
+      outboxId: string;
+      /** Why it cannot be sent (the broker's refusal, or its size). */
+      reason: string;
+    };
 
 /** Lifecycle event names published on the saga-events topic. */
 export const LifecycleEvent = {

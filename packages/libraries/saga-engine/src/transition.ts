@@ -2,7 +2,7 @@
 // `transition`; the orchestrator only stores what it returns and carries out the effects. The
 // semantics are split by concern: run.ts (the working copy: states, attempts, compensation),
 // and the handlers this function dispatches to, answers.ts (replies, HTTP, timeouts), await.ts,
-// retries.ts, deadline.ts, operator-actions.ts and parallel.ts. run.ts imports none of them; it
+// retries.ts, deadline.ts, operator-actions.ts, outbox-parking.ts and parallel.ts. run.ts imports none of them; it
 // reaches the step kinds through the hooks wired here.
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
@@ -20,6 +20,7 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { applyOperatorAction } from "./operator-actions.ts";
+import { outboxMessageParked } from "./outbox-parking.ts";
 import {
   branchCompensationExhausted,
   branchFailed,
@@ -81,6 +82,8 @@ export function transition(
       return deadlinePassed(run);
     case "operator":
       return applyOperatorAction(run, event);
+    case "outbox-parked":
+      return outboxMessageParked(run, event);
   }
 }
 

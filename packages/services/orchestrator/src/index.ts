@@ -1,5 +1,6 @@
 // The API's saga statuses, for its clients (ops checks `--status` against them).
-export { SAGA_STATUSES } from "@sagaworks/saga-engine";
+/** Failure code a saga carries when one of its messages could not be sent. */
+export { OUTBOX_UNDELIVERABLE, SAGA_STATUSES } from "@sagaworks/saga-engine";
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
 export { type DeadLetterRoutesOptions, deadLetterRoutes } from "./api/dead-letter-routes.ts";
 export {
@@ -24,7 +25,6 @@ export {
   type ResolvedOrchestratorOptions,
   resolveOrchestratorOptions,
 } from "./orchestrator.ts";
-export { OUTBOX_UNDELIVERABLE, parkedSnapshot } from "./outbox-parking.ts";
 export * from "./retention/index.ts";
 export {
   type ApplyOptions,

@@ -256,7 +256,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   requests.attach(clients.sns, "SNS");
   const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
   if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
-  const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
+  const outboxStore = new SagaOutboxStore(
+    db,
+    parkSaga({ routing, metrics, definitions, random: options.random }),
+  );
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
     store: outboxStore,
