@@ -23,6 +23,7 @@ import {
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
+import { assertValidInput } from "./input-validation.ts";
 import { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { planEffects, type Routing } from "./store/effects.ts";
@@ -188,13 +189,15 @@ export class SagaRuntime {
 
   /**
    * Starts a saga on the deployed definition of `name`. With an idempotency key, a repeated
-   * start returns the saga the first one created.
+   * start returns the saga the first one created. Throws `SAGA_INPUT_INVALID` naming each JSON
+   * path of an input that does not match the definition's input schema.
    */
   async start(
     compiled: CompiledSaga,
     input: JsonValue,
     options: { idempotencyKey?: string; actor?: string } = {},
   ): Promise<{ sagaId: string; created: boolean }> {
+    assertValidInput(compiled, input);
     if (options.idempotencyKey) {
       const existing = await this.findByIdempotencyKey(options.idempotencyKey);
       if (existing) return { sagaId: existing, created: false };
