@@ -55,6 +55,7 @@ import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
 import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { inspectorReads } from "./store/inspector-reads.ts";
+import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
@@ -62,6 +63,7 @@ import { installRevisionGuard, revisionGuardRequested } from "./testing/revision
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
+import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -153,6 +155,19 @@ export interface OrchestratorOptions {
   earlyEventTtlMs?: number | undefined;
   /** How often kept early events are matched with newly opened waits; defaults to 1 s. */
   earlyEventPollIntervalMs?: number | undefined;
+  /** Kept early events matched per poll; defaults to 50. */
+  earlyEventBatchSize?: number | undefined;
+  /** Due timers fired per poll; defaults to 100. */
+  timerBatchSize?: number | undefined;
+  /** HTTP step calls in flight at once per replica; defaults to 10. */
+  httpConcurrency?: number | undefined;
+  /**
+   * The HTTP invoker's fallback poll for calls this replica was not handed (another replica's
+   * after a crash, or a lease that ran out); defaults to 1 s.
+   */
+  httpPollIntervalMs?: number | undefined;
+  /** Saga instances each replica keeps between their events; defaults to 10,000. */
+  instanceCacheSize?: number | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -177,6 +192,11 @@ export function resolveOrchestratorOptions(
     stepEvents: options.stepEvents ?? false,
     earlyEventTtlMs: options.earlyEventTtlMs ?? 15 * 60_000,
     earlyEventPollIntervalMs: options.earlyEventPollIntervalMs ?? 1_000,
+    earlyEventBatchSize: options.earlyEventBatchSize ?? 50,
+    timerBatchSize: options.timerBatchSize ?? 100,
+    httpConcurrency: options.httpConcurrency ?? 10,
+    httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
+    instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -288,6 +308,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     metrics,
     handOff,
     onOutboxWritten: written.publish,
+    cacheSize: options.instanceCacheSize,
   });
   const invoker = new HttpInvoker({
     db,
@@ -295,8 +316,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     serviceUrls: deps.serviceUrls,
     serviceToken: deps.serviceToken,
+    wake: new WakeSignal(),
     metrics,
     clock,
+    pollIntervalMs: options.httpPollIntervalMs,
+    concurrency: options.httpConcurrency,
   });
   written.subscribe((rows) => {
     const calls = rows.filter(isHttpRow);
@@ -308,6 +332,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     clock,
     pollIntervalMs: options.timerPollIntervalMs,
+    batchSize: options.timerBatchSize,
   });
   const replies: SqsConsumer<Envelope> = createReplyConsumer({
     sqs: clients.sqs,
@@ -340,6 +365,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     clock,
     pollIntervalMs: options.earlyEventPollIntervalMs,
+    batchSize: options.earlyEventBatchSize,
   });
   const outsideEvents = createOutsideEventConsumer({
     sqs: clients.sqs,

@@ -6,13 +6,21 @@
 // no transition may be applied twice, the revision must count the writes, and each outbox
 // message must be written once.
 import { serviceContracts } from "@sagaworks/contracts";
+import { OutboxHandOff } from "@sagaworks/messaging";
 import { createDatabase, type Database, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createOrchestrator, type Orchestrator, SagaRuntime } from "../src/index.ts";
+import {
+  createOrchestrator,
+  type Orchestrator,
+  OrchestratorMetrics,
+  SagaRuntime,
+} from "../src/index.ts";
+import { DEFAULT_INSTANCE_CACHE_SIZE } from "../src/store/instance-cache.ts";
 import type { SagaInstance } from "../src/store/instances.ts";
+import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 
@@ -125,6 +133,12 @@ beforeAll(async () => {
       routing: orchestrator.routing,
       logger: silentLogger(),
       clock: () => now,
+      random: Math.random,
+      metrics: new OrchestratorMetrics(),
+      onOutboxWritten: () => {},
+      // A hand-off of its own: the rows these runtimes write are sent by the orchestrator's relay.
+      handOff: new OutboxHandOff(new SagaOutboxStore(db, async () => {})),
+      cacheSize: DEFAULT_INSTANCE_CACHE_SIZE,
     });
   runtimes = [orchestrator.runtime, runtime(env.db), runtime(losingAnswers(lossyDb, 7))];
 }, 120_000);

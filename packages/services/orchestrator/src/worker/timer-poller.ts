@@ -3,23 +3,17 @@ import type { SagaRuntime } from "../saga-runtime.ts";
 import { dueTimers } from "../store/timers.ts";
 import { PollLoop } from "./poll-loop.ts";
 
-/** Options of {@link TimerPoller}. */
+/** Options of {@link TimerPoller}, complete: the orchestrator resolves the defaults. */
 export interface TimerPollerOptions {
   db: Database;
   runtime: SagaRuntime;
   logger: Logger;
-  /** Defaults to the wall clock. */
-  clock?: (() => Date) | undefined;
-  /** How often due timers are looked for; defaults to 500 ms. */
-  pollIntervalMs?: number | undefined;
-  /** Timers fired per poll; defaults to 100. */
-  batchSize?: number | undefined;
+  clock: () => Date;
+  /** How often due timers are looked for (`timerPollIntervalMs`). */
+  pollIntervalMs: number;
+  /** Timers fired per poll (`timerBatchSize`). */
+  batchSize: number;
 }
-
-/** {@link TimerPollerOptions} with every default applied. */
-type ResolvedTimerPollerOptions = Required<{
-  [Key in keyof TimerPollerOptions]: NonNullable<TimerPollerOptions[Key]>;
-}>;
 
 /**
  * Fires due timers (step timeouts, retry delays, saga deadlines) from Postgres, not from SQS
@@ -27,18 +21,13 @@ type ResolvedTimerPollerOptions = Required<{
  * it only while the row still exists, under the instance's lock, so it fires once.
  */
 export class TimerPoller {
-  private readonly options: ResolvedTimerPollerOptions;
+  private readonly options: TimerPollerOptions;
   private readonly loop: PollLoop;
   /** Timers fired (applied or found stale), for tests and measurements. */
   fired = 0;
 
   constructor(options: TimerPollerOptions) {
-    this.options = {
-      ...options,
-      clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 500,
-      batchSize: options.batchSize ?? 100,
-    };
+    this.options = options;
     this.loop = new PollLoop({
       name: "timer poll",
       intervalMs: this.options.pollIntervalMs,
