@@ -1,5 +1,6 @@
 // Named statements on a pipelined connection: the hot path's way to Postgres, beside knex.
 import pg from "pg";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** What a statement answers: its rows, columns by name. */
 export interface StatementResult<Row> {
@@ -56,7 +57,12 @@ export class StatementPipe {
   ): Promise<StatementResult<Row>> =>
     new Promise<StatementResult<Row>>((resolve, reject) => {
       if (this.closed) {
-        reject(new Error("the database is closed"));
+        reject(
+          PlatformErrors.create(
+            PlatformErrorCode.databaseClosed,
+            `Statement ${name} was sent after the database was closed; stop the work that sends it before closing the database.`,
+          ),
+        );
         return;
       }
       this.queue.push({

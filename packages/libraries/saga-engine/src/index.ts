@@ -1,6 +1,12 @@
 export { AwaitFailureCode, scopedWaitKey } from "./await.ts";
 export { backoffDelayMs } from "./backoff.ts";
-export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
+export {
+  type EngineError,
+  EngineErrorCode,
+  EngineErrors,
+  EngineRefusalCode,
+  EngineRefusals,
+} from "./errors.ts";
 export {
   activeWork,
   type Effect,

@@ -2,6 +2,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Database, Logger } from "@sagaworks/platform";
 import type { BatchReport } from "../batching.ts";
+import { MessagingErrorCode, MessagingErrors } from "../errors.ts";
 import { AwsLimits } from "../limits.ts";
 import { AdaptiveLinger } from "../linger.ts";
 import { checkMessages, type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
@@ -109,7 +110,10 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
   let store = options.store;
   if (!store) {
     if (!options.db || !options.table) {
-      throw new Error("OutboxRelay needs a store, or a db and the table of a plain outbox");
+      throw MessagingErrors.create(
+        MessagingErrorCode.relayMisconfigured,
+        "OutboxRelay needs a store, or a db and the table of a plain outbox: pass `store`, or `db` and `table`.",
+      );
     }
     store = tableOutboxStore(options.db, options.table);
   }
@@ -494,7 +498,10 @@ export class OutboxRelay {
 
   private requireSns(): SNSClient {
     if (!this.options.sns)
-      throw new Error(`${this.options.name} holds SNS rows but the relay has no SNS client`);
+      throw MessagingErrors.create(
+        MessagingErrorCode.relayMisconfigured,
+        `${this.options.name} holds SNS rows but the relay has no SNS client: pass \`sns\` to the relay.`,
+      );
     return this.options.sns;
   }
 
