@@ -13,6 +13,8 @@ export {
 export type { DefinitionPort, InspectorPort, MetricsPort, SagaPort } from "./api/ports.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { type OrchestratorError, OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
+/** Kept for callers of the former name until 0.3.0; see legacy/runtime-metrics.ts. */
+export type { RuntimeMetrics } from "./legacy/runtime-metrics.ts";
 export { OrchestratorMetrics } from "./metrics.ts";
 export { orchestratorMigrations } from "./migrations/index.ts";
 export {
@@ -31,7 +33,6 @@ export {
   type ApplyOutcome,
   JUNK_REPLIES_IN_HISTORY,
   type RuntimeDeps,
-  type RuntimeMetrics,
   type SagaDetail,
   SagaRuntime,
 } from "./saga-runtime.ts";

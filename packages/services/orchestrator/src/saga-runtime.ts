@@ -47,9 +47,6 @@ import {
   writeVersioned,
 } from "./store/versioned-write.ts";
 
-/** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
-export type RuntimeMetrics = OrchestratorMetrics;
-
 /**
  * Everything the runtime needs, as one object and complete: the orchestrator resolves the
  * defaults (tests pass their own clock and random).
