@@ -23,6 +23,7 @@ import type { SagaInstance } from "../src/store/instances.ts";
 import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
+import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
 /** A command step that may time out and be retried, then an HTTP step that may time out too. */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -30,28 +31,9 @@ const saga: CompiledSaga = compileSagaOrThrow(
     name: "raced-order",
     version: 1,
     description: "a command and an HTTP call, each under a timeout with a retry",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" } },
-      required: ["customerId"],
-    },
+    input: customerIdInput,
     steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
-        readOnly: true,
-        retry: { maxAttempts: 2 },
-        timeout: "10s",
-      },
+      createOrderStep({ readOnly: true, retry: { maxAttempts: 2 }, timeout: "10s" }),
       {
         name: "check-note",
         kind: "http",
