@@ -11,6 +11,7 @@ export {
   inspectorRoutes,
 } from "./api/inspector-routes.ts";
 export type { DefinitionPort, InspectorPort, MetricsPort, SagaPort } from "./api/ports.ts";
+export type { Routing } from "./commit-plan/effects.ts";
 export { loadDefinitions } from "./definitions.ts";
 export { type OrchestratorError, OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 /** Kept for callers of the former name until 0.3.0; see legacy/runtime-metrics.ts. */
@@ -37,7 +38,6 @@ export {
   SagaRuntime,
 } from "./saga-runtime.ts";
 export { DefinitionRegistry } from "./store/definition-registry.ts";
-export type { Routing } from "./store/effects.ts";
 export type { HistoryEntry } from "./store/history.ts";
 export type { SagaInstance, SagaListQuery, SagaSummary } from "./store/instances.ts";
 export type { OutboxMessage, ParkedMessage, SagaOutboxRow } from "./store/outbox.ts";

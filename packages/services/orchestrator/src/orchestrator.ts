@@ -39,6 +39,7 @@ import {
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { defaultInspectorDir } from "./api/inspector-routes.ts";
+import { queueUrlLookup, type Routing } from "./commit-plan/effects.ts";
 import { isDeferrableEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
@@ -53,7 +54,6 @@ import { retentionRoutes } from "./retention/retention-routes.ts";
 import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
-import { queueUrlLookup, type Routing } from "./store/effects.ts";
 import { inspectorReads } from "./store/inspector-reads.ts";
 import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";

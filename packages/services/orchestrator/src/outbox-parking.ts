@@ -1,9 +1,9 @@
 import type { Knex } from "@sagaworks/platform";
 import { transition } from "@sagaworks/saga-engine";
+import type { Routing } from "./commit-plan/effects.ts";
+import { writeEffects } from "./commit-plan/effects.ts";
 import type { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import type { Routing } from "./store/effects.ts";
-import { writeEffects } from "./store/effects.ts";
 import { appendHistory } from "./store/history.ts";
 import { type SagaInstance, saveSnapshot } from "./store/instances.ts";
 import type { AfterPark } from "./store/outbox.ts";

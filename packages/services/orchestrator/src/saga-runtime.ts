@@ -20,13 +20,13 @@ import {
   type SagaSnapshot,
   type TransitionResult,
 } from "@sagaworks/saga-engine";
+import { planEffects, type Routing } from "./commit-plan/effects.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { assertValidInput } from "./input-validation.ts";
 import type { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import { planEffects, type Routing } from "./store/effects.ts";
 import { type HistoryEntry, loadHistory } from "./store/history.ts";
 import { wasDelivered } from "./store/inbox.ts";
 import { InstanceCache, KeyedSerial } from "./store/instance-cache.ts";

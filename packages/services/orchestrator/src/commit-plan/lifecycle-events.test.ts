@@ -2,7 +2,7 @@ import { DEV_COMMAND_KEY } from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
-import { type Routing, summariseEventDetail, writeEffects } from "./store/effects.ts";
+import { type Routing, summariseEventDetail, writeEffects } from "./effects.ts";
 
 const now = new Date("2026-11-29T12:00:00.000Z");
 const running: SagaSnapshot = {
