@@ -16,23 +16,7 @@ export function noteSaga(step: Record<string, unknown> = {}): CompiledSaga {
         properties: { customerId: { type: "string" }, note: { type: "string" } },
         required: ["customerId", "note"],
       },
-      steps: [
-        {
-          name: "create-order",
-          kind: "command",
-          service: "order",
-          command: "CreateOrder",
-          payload: {
-            orderId: "$.sagaId",
-            customerId: "$.input.customerId",
-            items: [{ sku: "$.input.note", quantity: 1, unitPriceCents: 1 }],
-            totalCents: 1,
-          },
-          outcomes: { success: ["OrderCreated"] },
-          pivot: true,
-          ...step,
-        },
-      ],
+      steps: [createOrderStep({ pivot: true, ...step }, "$.input.note")],
     },
     { contracts: serviceContracts },
   );
@@ -46,10 +30,14 @@ export const customerIdInput = {
 };
 
 /**
- * The order service's CreateOrder as a test saga's step: an order of one 1-cent item for
- * `$.input.customerId`. `settings` adds the step's role, retry, timeout or compensation.
+ * The order service's CreateOrder as a test saga's step: an order of one 1-cent item, `sku`
+ * (a value or a mapping; defaults to "x"), for `$.input.customerId`. `settings` adds the step's
+ * role, retry, timeout or compensation.
  */
-export function createOrderStep(settings: Record<string, unknown> = {}): Record<string, unknown> {
+export function createOrderStep(
+  settings: Record<string, unknown> = {},
+  sku = "x",
+): Record<string, unknown> {
   return {
     name: "create-order",
     kind: "command",
@@ -58,7 +46,7 @@ export function createOrderStep(settings: Record<string, unknown> = {}): Record<
     payload: {
       orderId: "$.sagaId",
       customerId: "$.input.customerId",
-      items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
+      items: [{ sku, quantity: 1, unitPriceCents: 1 }],
       totalCents: 1,
     },
     outcomes: { success: ["OrderCreated"] },
