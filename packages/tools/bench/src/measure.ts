@@ -3,6 +3,7 @@
 import { redactUrl } from "@sagaworks/platform";
 import pg from "pg";
 import { type Child, cpuMsOf, peakRssMbOf } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, type LoopResult, percentile } from "./load.ts";
 import type { PhaseResult } from "./report.ts";
 import { databaseUrl, deadline, settings, sleep } from "./settings.ts";
@@ -19,7 +20,8 @@ export async function openStats(): Promise<pg.Client | undefined> {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(
+    throw BenchErrors.create(
+      BenchErrorCode.databaseUnreachable,
       `cannot reach Postgres at DATABASE_URL (${redactUrl(databaseUrl)}): ${String(error)}; ` +
         "start it, fix the URL, or unset DATABASE_URL to run on embedded PGlite",
     );

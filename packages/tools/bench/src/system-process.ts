@@ -8,11 +8,12 @@
 import { silentLogger, startTracing } from "@sagaworks/platform";
 import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { exitWithParent } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { prefillSql } from "./prefill.ts";
 
 const need = (name: string) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw BenchErrors.create(BenchErrorCode.usage, `${name} is not set`);
   return value;
 };
 
