@@ -2,7 +2,7 @@
 // `transition`; the orchestrator only stores what it returns and carries out the effects. The
 // semantics are split by concern: run.ts (the working copy: states, attempts, compensation),
 // and the handlers this function dispatches to, answers.ts (replies, HTTP, timeouts), await.ts,
-// retries.ts, deadline.ts, operator-actions.ts, outbox-parking.ts and parallel.ts. run.ts imports none of them; it
+// retries.ts, deadline.ts, operator-actions.ts and parallel.ts. run.ts imports none of them; it
 // reaches the step kinds through the hooks wired here.
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
@@ -74,6 +74,9 @@ export function transition(
       return httpCallFailed(run, event);
     case "outside-event":
       return outsideEventReceived(run, event);
+    // One of the saga's messages can never be sent (outbox-parking.ts).
+    case "outbox-parked":
+      return outboxMessageParked(run, event);
     case "step-timeout":
       return stepTimeoutFired(run, event);
     case "retry-timer":
@@ -82,8 +85,6 @@ export function transition(
       return deadlinePassed(run);
     case "operator":
       return applyOperatorAction(run, event);
-    case "outbox-parked":
-      return outboxMessageParked(run, event);
   }
 }
 
