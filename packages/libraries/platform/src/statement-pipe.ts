@@ -131,13 +131,27 @@ export class StatementPipe {
     stream?.cork();
     try {
       for (const item of batch) {
-        client
-          .query({ name: item.name, text: item.text, values: item.values as unknown[] })
-          .then((result) => item.resolve({ rows: result.rows as never[] }), item.reject);
+        client.query({ name: item.name, text: item.text, values: item.values as unknown[] }).then(
+          (result) => item.resolve({ rows: result.rows as never[] }),
+          (error: unknown) => {
+            // The server ended the session (a terminated backend says FATAL before it closes
+            // the socket): the next statement must not be written on it before "end" comes.
+            if (connectionLost(error)) this.forget(client);
+            item.reject(error);
+          },
+        );
       }
     } finally {
       stream?.uncork();
     }
+  }
+
+  /** Stops using `client` (if it is still the open one) and closes it. */
+  private forget(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.stream = undefined;
+    void client.end().catch(() => {});
   }
 
   /** Ends the connection once the statements already asked for are answered. */
@@ -154,4 +168,16 @@ export class StatementPipe {
   socket(): Socket | undefined {
     return this.stream;
   }
+}
+
+/**
+ * Whether a statement's error means its connection is gone: the server ended the session
+ * (FATAL or PANIC, or a connection exception, class 08), or pg lost the socket (its errors carry
+ * no SQLSTATE). A statement's own failure (a key taken, a bad value) leaves the connection be.
+ */
+function connectionLost(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: string; code?: string };
+  return (
+    severity === "FATAL" || severity === "PANIC" || code === undefined || code.startsWith("08")
+  );
 }
