@@ -2,7 +2,7 @@
 // requests, Postgres commits and round trips, CPU and RSS per process).
 import { redactUrl } from "@sagaworks/platform";
 import pg from "pg";
-import { type Child, cpuMsOf, peakRssMbOf } from "./children.ts";
+import { type Child, cpuMsOf, peakRssMbOf, rssMbOf } from "./children.ts";
 import { closedLoop, type LoopResult, percentile } from "./load.ts";
 import type { PhaseResult } from "./report.ts";
 import { databaseUrl, deadline, settings, sleep } from "./settings.ts";
@@ -98,6 +98,9 @@ export async function measure(
   const cpuBefore = processes.map((p) => cpuMsOf(p.pid));
   const clientBefore = process.cpuUsage();
   const commitsBefore = await xactCommits(stats);
+  // The system's resident memory as the phase passes the marks of --rss-at.
+  const rssAt: { sagas: number; mb: Record<string, number | null> }[] = [];
+  const marks = new Set(settings.rssAt);
   const loop: LoopResult = await closedLoop({
     sagas,
     concurrency: inFlight,
@@ -105,6 +108,12 @@ export async function measure(
     expected: (i) => sut.expected(i),
     events: sut.events,
     deadline,
+    onEnded: (ended) => {
+      if (!marks.has(ended)) return;
+      const mb: Record<string, number | null> = {};
+      for (const child of sut.children) mb[child.name] = rssMbOf(child.pid) ?? null;
+      rssAt.push({ sagas: ended, mb });
+    },
   });
   const phaseEnd = Date.now();
   // Let the last lifecycle events and deletes land before reading the counters.
@@ -186,6 +195,7 @@ export async function measure(
     cpuMsPerSaga,
     systemCpuMsPerSaga: systemCpu,
     peakRssMb,
+    rssAt,
     outcomes: loop.outcomes,
     unexpected: loop.unexpected,
     problems: loop.problems,

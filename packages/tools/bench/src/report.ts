@@ -47,6 +47,8 @@ export interface PhaseResult {
   systemCpuMsPerSaga: number | null;
   /** Peak RSS (MB) of each process since it started. */
   peakRssMb: Record<string, number | null>;
+  /** Each system process's RSS (MB) when the phase had ended this many sagas (`--rss-at`). */
+  rssAt: { sagas: number; mb: Record<string, number | null> }[];
   outcomes: Record<string, number>;
   unexpected: number;
   problems: string[];
@@ -240,6 +242,28 @@ export function printReport(report: RunReport, json: boolean): void {
       ]),
     ),
   );
+  const sampled = results.filter((r) => r.rssAt.length > 0);
+  if (sampled.length > 0) {
+    out.push("", "RSS (MB) of the system's processes as the phase went on (--rss-at):", "");
+    out.push(
+      table(
+        ["mode", "system", "in flight", "sagas ended: process RSS MB"],
+        sampled.map((r) => [
+          modeName(r.mode),
+          r.system,
+          String(r.inFlight),
+          r.rssAt
+            .map(
+              ({ sagas, mb }) =>
+                `${sagas}: ${Object.entries(mb)
+                  .map(([name, value]) => `${name} ${fixed(value, 0)}`)
+                  .join(", ")}`,
+            )
+            .join("; "),
+        ]),
+      ),
+    );
+  }
   const problems = results.filter((r) => r.unexpected > 0 || r.stoppedByDeadline);
   for (const r of problems) {
     out.push(

@@ -23,6 +23,8 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
                      went idle flushes its counters up to 10 s late (default 0: not read)
   --deadline-min N   the whole run ends by then, measured or not (default 15)
   --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR
+  --rss-at L         sagas ended (comma list, e.g. 1000,10000) at which each phase reads its
+                     processes' RSS, to see whether memory stays flat (default none)
   --no-baseline      only Sagaworks
   --json             print the results as JSON instead of tables
 
@@ -54,6 +56,7 @@ export const { values, positionals } = parseArgs({
     "commit-flush-ms": { type: "string", default: "0" },
     "deadline-min": { type: "string", default: "15" },
     "cpu-prof": { type: "string" },
+    "rss-at": { type: "string", default: "" },
     "no-baseline": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "in-flight": { type: "string", default: "16" },
@@ -90,6 +93,11 @@ export const settings = {
   deadlineMinutes: positive("deadline-min", values["deadline-min"]),
   baseline: !values["no-baseline"],
   cpuProfDir: values["cpu-prof"],
+  rssAt: values["rss-at"]
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .map((n) => positive("rss-at", n)),
   inFlight: positive("in-flight", values["in-flight"]),
   killEveryMs: positive("kill-every-ms", values["kill-every-ms"]),
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
