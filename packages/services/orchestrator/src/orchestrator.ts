@@ -29,7 +29,9 @@ import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
+  type EventSubscriberInput,
   environmentTopology,
+  eventNamesRead,
   eventsTopicName,
   outsideEventsQueueName,
   participantsOf,
@@ -40,7 +42,7 @@ import {
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
 import { defaultInspectorDir } from "./api/inspector-routes.ts";
 import { queueUrlLookup, type Routing } from "./commit-plan/effects.ts";
-import { isDeferrableEvent } from "./deferrable-events.ts";
+import { isDeferrableEvent, unreadEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
 import { EventIntake } from "./events/event-intake.ts";
@@ -59,7 +61,7 @@ import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
-import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
+import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -110,6 +112,12 @@ export interface OrchestratorDeps {
    * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
    */
   retention?: OrchestratorRetention;
+  /**
+   * Tests only: a trigger on saga_instances refuses any write that does not bump the revision by
+   * exactly one, which the runtime's cache relies on, so a writer that forgets fails loudly in
+   * whatever test reaches it. Test harnesses set it (see `revisionGuardRequested`); default off.
+   */
+  revisionGuard?: boolean;
 }
 
 /** How an orchestrator prunes: where records go first, and the tuning. */
@@ -141,8 +149,12 @@ export interface OrchestratorOptions {
    * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
    */
   applyTopology?: boolean | undefined;
-  /** Readers of the events topic, from the topology settings; defaults to none. */
-  eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Readers of the events topic, from the topology settings; defaults to none. When every one
+   * is given with a filter policy by event name, only the events some filter takes are published
+   * (see topology's `eventNamesRead`).
+   */
+  eventSubscribers?: readonly (string | EventSubscriberInput)[] | undefined;
   /**
    * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
@@ -234,8 +246,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
-  // Test runs check that every writer bumps the revision the runtime's cache relies on.
-  if (revisionGuardRequested()) await installRevisionGuard(db);
+  if (deps.revisionGuard === true) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -280,6 +291,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     db,
     parkSaga({ routing, metrics, definitions, random: options.random }),
   );
+  const namesRead = eventNamesRead(topology);
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
     store: outboxStore,
@@ -293,6 +305,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
     deferrable: isDeferrableEvent,
+    // Events no declared subscriber's filter takes are not published at all.
+    ...(namesRead ? { unread: unreadEvent(routing.eventsTopicArn, namesRead) } : {}),
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.

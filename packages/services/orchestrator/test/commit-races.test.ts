@@ -22,6 +22,7 @@ import { DEFAULT_INSTANCE_CACHE_SIZE } from "../src/store/instance-cache.ts";
 import type { SagaInstance } from "../src/store/instances.ts";
 import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
@@ -94,6 +95,7 @@ function losingAnswers(db: Database, every: number): Database {
 beforeAll(async () => {
   env = await testEnv("commit races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

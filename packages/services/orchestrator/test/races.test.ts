@@ -20,6 +20,7 @@ import {
   type Orchestrator,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
@@ -43,6 +44,7 @@ let orchestrator: Orchestrator;
 beforeAll(async () => {
   env = await testEnv("races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

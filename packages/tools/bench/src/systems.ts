@@ -27,6 +27,7 @@ import {
   settings,
   sleep,
 } from "./settings.ts";
+import { TERMINAL_EVENTS } from "./terminal-events.ts";
 
 /** Every process of a system under test counts its Postgres round trips (query-counter.ts). */
 const countQueries = ["--import", here("./query-counter.ts")];
@@ -166,8 +167,6 @@ async function seedEngine(customerUrl: string, accountUrl: string): Promise<void
       );
   }
 }
-
-const TERMINAL = ["saga.completed", "saga.compensated", "saga.failed", "saga.needs-intervention"];
 
 export async function startEngine(
   mode: "one" | "separate",
@@ -361,7 +360,7 @@ export async function startEngine(
       deriveTopology({
         prefix,
         participants: ["order", "account"],
-        eventSubscribers: [{ name: subscriber, filterPolicy: { name: TERMINAL } }],
+        eventSubscribers: [{ name: subscriber, filterPolicy: { name: [...TERMINAL_EVENTS] } }],
       }),
     );
     const queueUrl = applied.queueUrls[eventQueueName(prefix, subscriber)];
