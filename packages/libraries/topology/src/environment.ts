@@ -49,11 +49,18 @@ export function topologySettings(config: {
   };
 }
 
-/** The services that take commands over SQS in any of these definitions, sorted. */
+/**
+ * The services that take commands over SQS in any of these definitions, sorted. A sub-saga step
+ * sends its commands to the orchestrator's own `sagas` queue, and an explicit compensation of
+ * one to the service it names.
+ */
 export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
   const services = new Set<string>();
   for (const saga of definitions) {
-    for (const step of saga.steps) if (step.action.kind === "command") services.add(step.service);
+    for (const step of saga.steps) {
+      if (step.action.kind === "command" || step.action.kind === "saga") services.add(step.service);
+      if (step.compensation?.service) services.add(step.compensation.service);
+    }
   }
   return [...services].sort();
 }
