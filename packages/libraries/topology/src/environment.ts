@@ -1,6 +1,6 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import { baseConfigShape } from "@sagaworks/platform";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { type CompiledSaga, SUB_SAGA_SERVICE } from "@sagaworks/saga-definition";
 import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
@@ -48,6 +48,12 @@ export function topologySettings(config: {
     eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
   };
 }
+
+/**
+ * The owner of the orchestrator's own command queue, where sub-saga steps start and compensate
+ * child sagas: the infrastructure lets the orchestrator consume it.
+ */
+export { SUB_SAGA_SERVICE };
 
 /**
  * The services that take commands over SQS in any of these definitions, sorted. A sub-saga step

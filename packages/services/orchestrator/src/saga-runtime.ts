@@ -16,6 +16,7 @@ import {
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   activeWork,
+  type ParentLink,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
@@ -50,6 +51,7 @@ import {
   type WriteOutcome,
   writeVersioned,
 } from "./store/versioned-write.ts";
+import { type SagaLinks, sagaLinks } from "./sub-sagas/saga-links.ts";
 
 /** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
 export type RuntimeMetrics = OrchestratorMetrics;
@@ -109,6 +111,8 @@ export interface SagaDetail {
   instance: SagaInstance;
   history: HistoryEntry[];
   parkedMessages: ParkedMessage[];
+  /** The saga that started this one, and the sagas this one started (see sub-sagas/). */
+  links: SagaLinks;
 }
 
 /**
@@ -168,6 +172,14 @@ interface Decision {
  * stale entry makes the write match no row, and the event is read and applied again. A saga
  * has one step in flight, so that is rare; one write per saga is in flight in this process.
  */
+/** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
+export interface StartOptions {
+  idempotencyKey?: string;
+  actor?: string;
+  /** Set when a parent saga's sub-saga step starts this one; its end then answers the parent. */
+  parent?: ParentLink;
+}
+
 export class SagaRuntime {
   /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
   readonly metrics: OrchestratorMetrics;
@@ -193,7 +205,7 @@ export class SagaRuntime {
   async start(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string } = {},
+    options: StartOptions = {},
   ): Promise<{ sagaId: string; created: boolean }> {
     if (options.idempotencyKey) {
       const existing = await this.findByIdempotencyKey(options.idempotencyKey);
@@ -226,7 +238,7 @@ export class SagaRuntime {
   private async startInContext(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
@@ -244,12 +256,17 @@ export class SagaRuntime {
   private async startOnce(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
     const now = this.clock();
-    const event: SagaEvent = { type: "start", sagaId, input };
+    const event: SagaEvent = {
+      type: "start",
+      sagaId,
+      input,
+      ...(options.parent ? { parent: options.parent } : {}),
+    };
     const result = await transitionHonouringWaitKeys(this.deps.db.knex, compiled, null, event, {
       now,
       random: this.random,
@@ -542,11 +559,17 @@ export class SagaRuntime {
         { sagaId },
       );
     }
-    const [history, parkedMessages] = await Promise.all([
+    const compiled = await this.deps.definitions.pinned(
+      instance.name,
+      instance.version,
+      instance.hash,
+    );
+    const [history, parkedMessages, links] = await Promise.all([
       loadHistory(knex, sagaId),
       listParked(knex, sagaId),
+      sagaLinks(knex, instance.snapshot, compiled),
     ]);
-    return { instance, history, parkedMessages };
+    return { instance, history, parkedMessages, links };
   }
 
   /** Sagas newest first, filtered; at most `query.limit`. */
