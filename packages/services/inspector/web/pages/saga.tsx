@@ -452,7 +452,7 @@ export function SagaPage({ id }: { id: string }) {
         <dd class="mono">{view.hash}</dd>
         {view.parent ? (
           <>
-            <dt>started by</dt>
+            <dt>parent saga</dt>
             <dd data-parent>
               <a href={sagaHref(view.parent.sagaId)} class="mono">
                 {view.parent.sagaName} {view.parent.sagaId}
@@ -463,7 +463,7 @@ export function SagaPage({ id }: { id: string }) {
         ) : null}
         {view.children.length > 0 ? (
           <>
-            <dt>started</dt>
+            <dt>child sagas</dt>
             <dd data-children>
               <ul class="plain">
                 {view.children.map((child) => (
