@@ -14,6 +14,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Effect, ParentLink } from "./model.ts";
+import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const customerInput = {
@@ -467,6 +468,22 @@ describe("a sub-saga step", () => {
     expect(family.parent.snapshot?.steps.place?.status).toBe("compensated");
   });
 
+  it("counts only the child's answer to a request to compensate, not a reply of the step's own command", () => {
+    const family = new Family().start();
+    family.deliver();
+    completeHold(family);
+    family.deliver();
+    family.deliver();
+    family.inParent((p) => p.deadline());
+    // OrderRejected answers the step's own command, which is not sent until the child ended.
+    family.inParent((p) => p.reply("place", "OrderRejected", {}, { compensation: true }));
+    expect(family.parent.snapshot?.steps.place?.status).toBe("compensating");
+    expect(family.parent.waitingOn("place")).toMatchObject({
+      compensation: true,
+      waitingFor: "retry-timer",
+    });
+  });
+
   it("starts a child already compensated when the request to compensate overtakes its start", () => {
     const family = new Family().start();
     family.inParent((p) => p.advance("10m")); // the deadline passes before the start arrived
@@ -481,6 +498,22 @@ describe("a sub-saga step", () => {
     expect(family.children.size).toBe(1);
     family.deliver(family.inFlight.findIndex((m) => m.to === "parent"));
     expect(family.parent.status).toBe("compensated");
+  });
+});
+
+describe("the author kit's exploration of sub-saga steps", () => {
+  it("plays every end of each child and both phases of the explicit compensation, and finds no path that ends badly or compensates a step that never ran", () => {
+    const report = exploreSaga(parent, {
+      input: { customerId: "c-1", amountCents: 500 },
+      answers: {
+        hold: { SagaCompleted: { held: 500 } },
+        place: { SagaCompleted: { orderId: "order-1" } },
+      },
+    });
+    assertCleanExploration(report);
+    expect(report.truncated).toBe(false);
+    expect(report.endings.completed).toBeGreaterThan(0);
+    expect(report.endings.compensated).toBeGreaterThan(0);
   });
 });
 
@@ -539,7 +572,8 @@ describe("sub-sagas, at random", () => {
             if (
               parentWork?.waitingFor === "reply" &&
               parentWork.compensation &&
-              parentWork.step === "place"
+              parentWork.step === "place" &&
+              family.parent.snapshot?.steps.place?.childEnded === true
             ) {
               options.push(() =>
                 family.inParent((p) =>
@@ -581,7 +615,7 @@ describe("sub-sagas, at random", () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
     // The runs reach both endings, so the checks above were exercised.
     expect([...ended].sort()).toEqual(["compensated", "completed"]);

@@ -22,7 +22,7 @@ import {
   SagaStatus,
   type TransitionResult,
 } from "./model.ts";
-import { toJson } from "./replies.ts";
+import { messageOf, replyCode, toJson } from "./replies.ts";
 import type { Run } from "./run.ts";
 
 type SagaAction = Extract<CompiledAction, { kind: "saga" }>;
@@ -110,6 +110,7 @@ export function childCompensationAnswered(
   event: Extract<SagaEvent, { type: "reply" }>,
 ): TransitionResult | undefined {
   const record = run.record(step.name);
+  // Once the child has ended past its pivot, the step's own command is what is answered.
   if (record.childEnded === true) return undefined;
   if (event.name === SubSagaReply.compensated || event.name === SubSagaReply.failed) {
     run.cancelPendingTimer(step.name);
@@ -134,7 +135,14 @@ export function childCompensationAnswered(
       `child saga ${childLabel(step)} completed past its pivot: ${step.name} runs its own compensation`,
     );
   }
-  return undefined;
+  // Only the child answers a request to compensate: any other reply (even one the step's own
+  // compensating command would send, which was not sent yet) is a failed attempt.
+  return run.attemptFailed(
+    step,
+    true,
+    replyCode(event.name, event.payload),
+    messageOf(event.payload, `unexpected answer ${event.name} to ${SubSagaCommand.compensate}`),
+  );
 }
 
 function childLabel(step: CompiledStep): string {
