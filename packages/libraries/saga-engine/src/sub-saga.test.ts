@@ -534,7 +534,7 @@ describe("sub-sagas, at random", () => {
             }
             for (const [key, child] of family.children) {
               const work = child.waitingOn();
-              if (!work || work.waitingFor !== "reply") continue;
+              if (work?.waitingFor !== "reply") continue;
               const step = child.compiled.steps.find((s) => s.name === work.step);
               if (!step) continue;
               const names = work.compensation

@@ -33,7 +33,9 @@ import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
+  type EventSubscriberInput,
   environmentTopology,
+  eventNamesRead,
   eventsTopicName,
   outsideEventsQueueName,
   participantsOf,
@@ -42,7 +44,7 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
-import { isDeferrableEvent } from "./deferrable-events.ts";
+import { isDeferrableEvent, unreadEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
 import { EventIntake } from "./events/event-intake.ts";
@@ -61,7 +63,7 @@ import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
 import { createSagaCommandConsumer } from "./sub-sagas/saga-command-consumer.ts";
-import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
+import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -109,6 +111,12 @@ export interface OrchestratorDeps {
    * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
    */
   retention?: OrchestratorRetention;
+  /**
+   * Tests only: a trigger on saga_instances refuses any write that does not bump the revision by
+   * exactly one, which the runtime's cache relies on, so a writer that forgets fails loudly in
+   * whatever test reaches it. Test harnesses set it (see `revisionGuardRequested`); default off.
+   */
+  revisionGuard?: boolean;
 }
 
 /** How an orchestrator prunes: where records go first, and the tuning. */
@@ -140,8 +148,12 @@ export interface OrchestratorOptions {
    * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
    */
   applyTopology?: boolean | undefined;
-  /** Readers of the events topic, from the topology settings; defaults to none. */
-  eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Readers of the events topic, from the topology settings; defaults to none. When every one
+   * is given with a filter policy by event name, only the events some filter takes are published
+   * (see topology's `eventNamesRead`).
+   */
+  eventSubscribers?: readonly (string | EventSubscriberInput)[] | undefined;
   /**
    * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
@@ -215,8 +227,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
-  // Test runs check that every writer bumps the revision the runtime's cache relies on.
-  if (revisionGuardRequested()) await installRevisionGuard(db);
+  if (deps.revisionGuard === true) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -267,6 +278,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
   if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
   const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
+  const namesRead = eventNamesRead(topology);
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
     store: outboxStore,
@@ -280,6 +292,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
     deferrable: isDeferrableEvent,
+    // Events no declared subscriber's filter takes are not published at all.
+    ...(namesRead ? { unread: unreadEvent(routing.eventsTopicArn, namesRead) } : {}),
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.

@@ -14,6 +14,7 @@ import { z } from "zod";
 import { createOrchestrator, type Orchestrator, SagaRuntime } from "../src/index.ts";
 import type { SagaInstance } from "../src/store/instances.ts";
 import { dueTimers } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 
 /** A command step that may time out and be retried, then an HTTP step that may time out too. */
@@ -104,6 +105,7 @@ function losingAnswers(db: Database, every: number): Database {
 beforeAll(async () => {
   env = await testEnv("commit races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

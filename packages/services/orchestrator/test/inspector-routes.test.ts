@@ -10,6 +10,7 @@ import { createServiceApp } from "@sagaworks/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectorRoutes } from "../src/api/inspector-routes.ts";
 import { createOrchestrator, type Orchestrator } from "../src/index.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, orderInput, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
 
 let env: TestEnv;
@@ -27,6 +28,7 @@ async function get(path: string, headers: Record<string, string> = auth) {
 beforeAll(async () => {
   env = await testEnv("inspector routes");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

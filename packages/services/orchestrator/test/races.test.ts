@@ -20,6 +20,7 @@ import {
   type Orchestrator,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 
 /** One pivot step (no retries: a timeout parks it) in a saga with a one-minute deadline. */
@@ -63,6 +64,7 @@ let orchestrator: Orchestrator;
 beforeAll(async () => {
   env = await testEnv("races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

@@ -19,6 +19,7 @@ import {
   SagaRetention,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
 
 /** An order step that can be compensated, then a pivot that can fail (no retries). */
@@ -79,6 +80,7 @@ beforeAll(async () => {
   env = await testEnv("retention");
   folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

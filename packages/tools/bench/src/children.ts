@@ -223,6 +223,17 @@ export function cpuMsOf(pid: number): number | undefined {
 }
 
 /** Peak resident set size of a process in MB (VmHWM), from /proc. */
+/** A process's resident set now, in MB (VmRSS); undefined once it is gone. */
+export function rssMbOf(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function peakRssMbOf(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");

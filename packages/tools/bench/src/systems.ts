@@ -26,6 +26,7 @@ import {
   settings,
   sleep,
 } from "./settings.ts";
+import { TERMINAL_EVENTS } from "./terminal-events.ts";
 
 /** Every process of a system under test counts its Postgres round trips (query-counter.ts). */
 const countQueries = ["--import", here("./query-counter.ts")];
@@ -154,8 +155,6 @@ async function seedEngine(customerUrl: string, accountUrl: string): Promise<void
       throw new Error(`opening the account of ${id}: ${account.status} ${account.text}`);
   }
 }
-
-const TERMINAL = ["saga.completed", "saga.compensated", "saga.failed", "saga.needs-intervention"];
 
 export async function startEngine(
   mode: "one" | "separate",
@@ -339,7 +338,7 @@ export async function startEngine(
       deriveTopology({
         prefix,
         participants: ["order", "account"],
-        eventSubscribers: [{ name: subscriber, filterPolicy: { name: TERMINAL } }],
+        eventSubscribers: [{ name: subscriber, filterPolicy: { name: [...TERMINAL_EVENTS] } }],
       }),
     );
     const queueUrl = applied.queueUrls[eventQueueName(prefix, subscriber)];
