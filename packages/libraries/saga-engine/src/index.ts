@@ -15,6 +15,7 @@ export {
   type OpenWait,
   type OperatorAction,
   type OperatorExpectation,
+  type ParentLink,
   type PendingWork,
   type PivotOutcome,
   SAGA_STATUSES,

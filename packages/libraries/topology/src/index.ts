@@ -29,6 +29,7 @@ export {
   environmentTopology,
   loadSagaDefinitions,
   participantsOf,
+  SUB_SAGA_SERVICE,
   type TopologySettings,
   topologySettings,
   topologySettingsShape,

@@ -15,6 +15,8 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },
   routingUnknown: { code: "SAGA_ROUTING_UNKNOWN" },
   replyRefused: { code: "SAGA_REPLY_REFUSED" },
+  // A child saga ended but there is no key to sign its answer to the parent with.
+  childReplyKeyMissing: { code: "SAGA_CHILD_REPLY_KEY_MISSING" },
   // Other writers kept changing the saga between this replica's read and its write.
   writeConflict: { code: "SAGA_WRITE_CONFLICT", status: 503 },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },

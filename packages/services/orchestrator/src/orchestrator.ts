@@ -23,7 +23,11 @@ import {
   runMigrations,
   type WaitForDependency,
 } from "@sagaworks/platform";
-import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
+import {
+  type CompiledSaga,
+  type ContractRegistry,
+  SUB_SAGA_SERVICE,
+} from "@sagaworks/saga-definition";
 import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
@@ -61,6 +65,7 @@ import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
+import { createSagaCommandConsumer } from "./sub-sagas/saga-command-consumer.ts";
 import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
@@ -268,11 +273,20 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
         applied.queueUrls[commandQueueName(deps.prefix, queue.owner)] ?? "",
       ]),
   );
+  const commandKeys = deps.commandKeys ?? { current: DEV_COMMAND_KEY };
+  // A child's answer to its parent is signed and checked by orchestrators only, so the key of
+  // the `sagas` pseudo-participant is the orchestrators' command key: nothing more to configure.
+  const replyKeys = {
+    ...(deps.replyKeys ?? devReplyKeyring(participantsOf(definitions.all()))),
+    [SUB_SAGA_SERVICE]: commandKeys,
+  };
   const routing: Routing = {
     commandQueueUrl: queueUrlLookup(urls),
     replyQueueName: replyQueueName(deps.prefix),
+    replyQueueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
+    childReplyKeys: replyKeys[SUB_SAGA_SERVICE],
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
-    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
+    commandKeys,
     stepEvents: options.stepEvents,
   };
 
@@ -353,7 +367,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     queueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
     runtime,
     checks: {
-      keys: deps.replyKeys ?? devReplyKeyring(participantsOf(definitions.all())),
+      keys: replyKeys,
       clock,
     },
     logger,
@@ -390,6 +404,23 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxReceiveCount,
     metrics: registry,
   });
+  // The orchestrator's own command queue, there only when a definition starts a sub-saga.
+  const sagaCommandsUrl = applied.queueUrls[commandQueueName(deps.prefix, SUB_SAGA_SERVICE)];
+  const sagaCommands = sagaCommandsUrl
+    ? createSagaCommandConsumer({
+        sqs: clients.sqs,
+        queueUrl: sagaCommandsUrl,
+        knex: db.knex,
+        runtime,
+        definitions,
+        commandKeys: routing.commandKeys,
+        clock,
+        logger,
+        waitTimeSeconds: options.replyWaitTimeSeconds,
+        maxReceiveCount,
+        metrics: registry,
+      })
+    : undefined;
   let started = false;
   // /ready also fails while the reply queue or a command queue cannot be reached.
   const queues = new QueueProbe({
@@ -460,6 +491,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       invoker.start();
       timers.start();
       replies.start();
+      sagaCommands?.start();
       outsideEvents.start();
       earlyEvents.start();
       retention?.start();
@@ -470,6 +502,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       await retention?.stop();
       await queues.stop();
       await replies.stop();
+      await sagaCommands?.stop();
       await outsideEvents.stop();
       await earlyEvents.stop();
       await timers.stop();

@@ -16,6 +16,7 @@ import {
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   activeWork,
+  type ParentLink,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
@@ -46,6 +47,7 @@ import {
   type WriteOutcome,
   writeVersioned,
 } from "./store/versioned-write.ts";
+import { type SagaLinks, sagaLinks } from "./sub-sagas/saga-links.ts";
 
 /**
  * Everything the runtime needs, as one object and complete: the orchestrator resolves the
@@ -77,6 +79,8 @@ export interface SagaDetail {
   instance: SagaInstance;
   history: HistoryEntry[];
   parkedMessages: ParkedMessage[];
+  /** The saga that started this one, and the sagas this one started (see sub-sagas/). */
+  links: SagaLinks;
 }
 
 /**
@@ -136,6 +140,14 @@ interface Decision {
  * stale entry makes the write match no row, and the event is read and applied again. A saga
  * has one step in flight, so that is rare; one write per saga is in flight in this process.
  */
+/** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
+export interface StartOptions {
+  idempotencyKey?: string;
+  actor?: string;
+  /** Set when a parent saga's sub-saga step starts this one; its end then answers the parent. */
+  parent?: ParentLink;
+}
+
 export class SagaRuntime {
   /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
   readonly metrics: OrchestratorMetrics;
@@ -162,7 +174,7 @@ export class SagaRuntime {
   async start(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string } = {},
+    options: StartOptions = {},
   ): Promise<{ sagaId: string; created: boolean }> {
     assertValidInput(compiled, input);
     if (options.idempotencyKey) {
@@ -196,7 +208,7 @@ export class SagaRuntime {
   private async startInContext(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
@@ -214,12 +226,17 @@ export class SagaRuntime {
   private async startOnce(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
     const now = this.clock();
-    const event: SagaEvent = { type: "start", sagaId, input };
+    const event: SagaEvent = {
+      type: "start",
+      sagaId,
+      input,
+      ...(options.parent ? { parent: options.parent } : {}),
+    };
     const result = await transitionHonouringWaitKeys(this.deps.db.knex, compiled, null, event, {
       now,
       random: this.random,
@@ -512,11 +529,17 @@ export class SagaRuntime {
         { sagaId },
       );
     }
-    const [history, parkedMessages] = await Promise.all([
+    const compiled = await this.deps.definitions.pinned(
+      instance.name,
+      instance.version,
+      instance.hash,
+    );
+    const [history, parkedMessages, links] = await Promise.all([
       loadHistory(knex, sagaId),
       listParked(knex, sagaId),
+      sagaLinks(knex, instance.snapshot, compiled),
     ]);
-    return { instance, history, parkedMessages };
+    return { instance, history, parkedMessages, links };
   }
 
   /** Sagas newest first, filtered; at most `query.limit`. */

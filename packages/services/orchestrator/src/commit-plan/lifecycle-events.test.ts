@@ -80,6 +80,7 @@ describe("step-level lifecycle events", () => {
   const routing: Routing = {
     commandQueueUrl: () => "http://queue",
     replyQueueName: "replies",
+    replyQueueUrl: "http://replies",
     eventsTopicArn: "arn:aws:sns:us-east-1:000000000000:events",
     commandKeys: { current: DEV_COMMAND_KEY },
   };
