@@ -35,6 +35,16 @@ Chaos: the same separate processes, a process SIGKILLed and restarted every few 
                      (default 1; every one of them is a victim of the kills)
   --out FILE         also write the chaos report (Markdown) to FILE
 
+Start-up: CPU and wall time from a process start to /ready, per deployable, started as chaos
+restarts them.
+
+  npm run bench -- startup [--starts 5] [--only orchestrator,order,account,customer]
+                           [--cpu-prof DIR]
+
+  --starts N         measured starts per deployable, after one that migrates (default 5)
+  --only L           deployables to start, comma list (default all four)
+  --cpu-prof DIR     node --cpu-prof of each measured start into DIR (stopped by SIGTERM)
+
   DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
 
 export const { values, positionals } = parseArgs({
@@ -57,10 +67,12 @@ export const { values, positionals } = parseArgs({
     "fault-free-sagas": { type: "string", default: "200" },
     "participant-replicas": { type: "string", default: "1" },
     out: { type: "string" },
+    starts: { type: "string", default: "5" },
+    only: { type: "string", default: "orchestrator,order,account,customer" },
     help: { type: "boolean", default: false },
   },
 });
-if (values.help || (positionals[0] && positionals[0] !== "system" && positionals[0] !== "chaos")) {
+if (values.help || (positionals[0] && !["system", "chaos", "startup"].includes(positionals[0]))) {
   process.stdout.write(`${usage}\n`);
   process.exit(values.help ? 0 : 2);
 }
@@ -90,6 +102,8 @@ export const settings = {
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
   participantReplicas: positive("participant-replicas", values["participant-replicas"]),
   out: values.out,
+  starts: positive("starts", values.starts),
+  only: values.only.split(",").map((name) => name.trim()),
 };
 for (const mode of settings.modes) {
   if (mode !== "one" && mode !== "separate") {
