@@ -34,6 +34,9 @@ Chaos: the same separate processes, a process SIGKILLed and restarted every few 
   --participant-replicas N  processes of order and of account each, as a deployment runs them
                      (default 1; every one of them is a victim of the kills)
   --out FILE         also write the chaos report (Markdown) to FILE
+  --start-from W     source: each service's main.ts, as \`pnpm start\` runs it (default); bundle:
+                     the workspace code bundled by esbuild, third-party packages from
+                     node_modules, as the images run dist/main.js (chaos and startup)
 
 Start-up: CPU and wall time from a process start to /ready, per deployable, started as chaos
 restarts them.
@@ -68,6 +71,7 @@ export const { values, positionals } = parseArgs({
     "participant-replicas": { type: "string", default: "1" },
     out: { type: "string" },
     starts: { type: "string", default: "5" },
+    "start-from": { type: "string", default: "source" },
     only: { type: "string", default: "orchestrator,order,account,customer" },
     help: { type: "boolean", default: false },
   },
@@ -103,8 +107,13 @@ export const settings = {
   participantReplicas: positive("participant-replicas", values["participant-replicas"]),
   out: values.out,
   starts: positive("starts", values.starts),
+  startFrom: values["start-from"],
   only: values.only.split(",").map((name) => name.trim()),
 };
+if (settings.startFrom !== "source" && settings.startFrom !== "bundle") {
+  process.stderr.write(`bench: --start-from is source or bundle, got "${settings.startFrom}"\n`);
+  process.exit(2);
+}
 for (const mode of settings.modes) {
   if (mode !== "one" && mode !== "separate") {
     process.stderr.write(`bench: unknown mode "${mode}" (one, separate)\n`);

@@ -12,7 +12,7 @@
 // so that node writes its profile (the profile then includes the graceful stop, which is small).
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
-import { type DeployableName, deployableMain } from "@sagaworks/deployables";
+import type { DeployableName } from "@sagaworks/deployables";
 import pg from "pg";
 import { type Child, cpuMsOf, startChild, stopAll } from "./children.ts";
 import {
@@ -23,7 +23,7 @@ import {
   schemaPrefix,
   settings,
 } from "./settings.ts";
-import { startEmulator } from "./systems.ts";
+import { deployableMains, startEmulator } from "./systems.ts";
 
 const starts = settings.starts;
 const names = settings.only as DeployableName[];
@@ -92,6 +92,7 @@ function envOf(name: DeployableName, port: number, endpoint: string): Record<str
         ORCHESTRATOR_PORT: String(port),
         ORCHESTRATOR_DB_SCHEMA: `${schemaPrefix}orchestrator`,
         ORCHESTRATOR_API_TOKEN: "bench-token-0123456789",
+        SAGA_DEFINITIONS_DIR: repo("saga-definitions"),
         SERVICE_URLS: "customer=http://127.0.0.1:9",
         REPLY_CONCURRENCY: "20",
       };
@@ -115,6 +116,7 @@ const stats = (values: number[]) => {
   return { median, min: sorted[0] as number, max: sorted.at(-1) as number };
 };
 
+const mains = await deployableMains();
 const loadBefore = loadavg();
 const emulator = await startEmulator();
 const rows: string[] = [];
@@ -123,7 +125,7 @@ try {
     const port = await freePort();
     const launch = (profile: boolean) =>
       startChild(name, here("./service-wrapper.ts"), {
-        args: [repo(deployableMain(name))],
+        args: [mains[name]],
         env: envOf(name, port, emulator.endpoint),
         execArgv: profile
           ? [
@@ -173,7 +175,7 @@ try {
 const loadAfter = loadavg();
 process.stdout.write(
   [
-    `Start to ready: \`npm run bench -- startup --starts ${starts}\` (each deployable's main as the chaos benchmark restarts it; Node ${process.version}, ${cpus().length} CPUs; load average before ${loadBefore.map((v) => v.toFixed(1)).join(", ")}, after ${loadAfter.map((v) => v.toFixed(1)).join(", ")}).`,
+    `Start to ready: \`npm run bench -- startup --starts ${starts} --start-from ${settings.startFrom}\` (each deployable as the chaos benchmark restarts it; Node ${process.version}, ${cpus().length} CPUs; load average before ${loadBefore.map((v) => v.toFixed(1)).join(", ")}, after ${loadAfter.map((v) => v.toFixed(1)).join(", ")}).`,
     "",
     "| deployable | starts | CPU to /ready, median | CPU min–max | wall to /ready, median | wall min–max |",
     "|---|---|---|---|---|---|",
