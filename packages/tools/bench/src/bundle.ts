@@ -14,8 +14,24 @@ import { type DeployableName, deployableMain } from "@sagaworks/deployables";
 import { build, type Plugin } from "esbuild";
 import { repo } from "./settings.ts";
 
-/** Workspace packages are bundled; every other bare import stays external, by absolute path. */
-const workspaceOnly: Plugin = {
+/**
+ * Packages left out of even a whole bundle: they read files beside their own code (the Swagger
+ * UI's static files), are development-only ones a deployment never loads, or are UMD builds
+ * whose requires esbuild cannot follow (jsonc-parser).
+ */
+const NOT_BUNDLED = [
+  "@fastify/swagger-ui",
+  "@fastify/static",
+  "@electric-sql/pglite",
+  "fauxqs",
+  "jsonc-parser",
+];
+
+/**
+ * Workspace packages are bundled, and with `everything` the third-party ones too except
+ * {@link NOT_BUNDLED}; every other bare import stays external, by absolute path.
+ */
+const bundleOnly = (everything: boolean): Plugin => ({
   name: "bundle-workspace-only",
   setup(context) {
     context.onResolve({ filter: /^[^./]/ }, async (args) => {
@@ -29,18 +45,24 @@ const workspaceOnly: Plugin = {
         importer: args.importer,
         pluginData: { benchResolving: true },
       });
-      // Node built-ins without the prefix, and anything esbuild cannot find, stay as written.
-      if (resolved.errors.length > 0 || !resolved.path) return { path: args.path, external: true };
+      // Node built-ins without the prefix, and optional drivers that are not installed (knex
+      // names every dialect's), stay as written: nothing loads them.
+      if (resolved.errors.length > 0 || !resolved.path || resolved.external)
+        return { path: args.path, external: true };
+      const bundled =
+        everything &&
+        !NOT_BUNDLED.some((name) => args.path === name || args.path.startsWith(`${name}/`));
+      if (bundled) return { path: resolved.path };
       return { path: resolved.path, external: true };
     });
   },
-};
+});
 
 /** Builds `<name>`'s bundle (git-ignored, under node_modules); returns its path. */
-export async function bundleDeployable(name: DeployableName): Promise<string> {
+export async function bundleDeployable(name: DeployableName, everything = false): Promise<string> {
   const dir = repo("node_modules/.pnpm/node_modules/.sagaworks-bench");
   mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `${name}.mjs`);
+  const outfile = join(dir, `${name}${everything ? "-all" : ""}.mjs`);
   await build({
     entryPoints: [repo(deployableMain(name))],
     outfile,
@@ -49,7 +71,7 @@ export async function bundleDeployable(name: DeployableName): Promise<string> {
     format: "esm",
     target: "node24",
     logLevel: "error",
-    plugins: [workspaceOnly],
+    plugins: [bundleOnly(everything)],
     // Bundled CommonJS helpers may call require(); give the ES module one, as the image does.
     banner: {
       js: 'import { createRequire as __sagaworksCreateRequire } from "node:module"; const require = __sagaworksCreateRequire(import.meta.url);',

@@ -36,7 +36,8 @@ Chaos: the same separate processes, a process SIGKILLed and restarted every few 
   --out FILE         also write the chaos report (Markdown) to FILE
   --start-from W     source: each service's main.ts, as \`pnpm start\` runs it (default); bundle:
                      the workspace code bundled by esbuild, third-party packages from
-                     node_modules, as the images run dist/main.js (chaos and startup)
+                     node_modules, as the images run dist/main.js (chaos and startup);
+                     bundle-all: third-party packages bundled too (what that would save)
 
 Start-up: CPU and wall time from a process start to /ready, per deployable, started as chaos
 restarts them.
@@ -110,8 +111,10 @@ export const settings = {
   startFrom: values["start-from"],
   only: values.only.split(",").map((name) => name.trim()),
 };
-if (settings.startFrom !== "source" && settings.startFrom !== "bundle") {
-  process.stderr.write(`bench: --start-from is source or bundle, got "${settings.startFrom}"\n`);
+if (!["source", "bundle", "bundle-all"].includes(settings.startFrom)) {
+  process.stderr.write(
+    `bench: --start-from is source, bundle or bundle-all, got "${settings.startFrom}"\n`,
+  );
   process.exit(2);
 }
 for (const mode of settings.modes) {

@@ -36,9 +36,9 @@ export async function deployableMains(): Promise<Record<DeployableName, string>>
   const names: DeployableName[] = ["orchestrator", "order", "account", "customer"];
   const mains = await Promise.all(
     names.map((name) =>
-      settings.startFrom === "bundle"
-        ? bundleDeployable(name)
-        : Promise.resolve(repo(deployableMain(name))),
+      settings.startFrom === "source"
+        ? Promise.resolve(repo(deployableMain(name)))
+        : bundleDeployable(name, settings.startFrom === "bundle-all"),
     ),
   );
   return Object.fromEntries(names.map((name, i) => [name, mains[i]])) as Record<
