@@ -7,6 +7,7 @@
 // and resuming it (a new replica on the same database and queue), never by faking replies.
 // Each page is saved as it is checked, to .ci/out/screenshots/ (git-ignored), or to the folder
 // INSPECTOR_SCREENSHOT_DIR names: docs/screenshots/ refreshes the README's pictures.
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -90,9 +91,11 @@ async function definitions(): Promise<CompiledSaga[]> {
   const create = createOrder.steps.find((step) => step.name === "create-order");
   if (!create) throw new Error("create-order has no create-order step");
   create.timeout = "10m";
-  return [createOrder, await read("cancel-order.saga.json")].map((definition) =>
-    compileSagaOrThrow(definition, { contracts: serviceContracts }),
-  );
+  return [
+    createOrder,
+    await read("cancel-order.saga.json"),
+    await read("split-order.saga.json"),
+  ].map((definition) => compileSagaOrThrow(definition, { contracts: serviceContracts }));
 }
 
 let system: RunningSystem;
@@ -412,6 +415,69 @@ describe("the web inspector", () => {
     const diagram = await page.locator("#graph .graph-svg").getAttribute("data-graph-text");
     expect(diagram).toMatch(/class [^\n]*step_approve_order[^\n]* done/);
     await shoot("saga-retried");
+  }, 150_000);
+
+  it("lets the operator choose which of a parallel group's pending steps an action is for", async () => {
+    // Both shares wait on a paused account service: two steps pending at once. (Before the test
+    // that stops the order service: create-order must still be answered.)
+    await pauseAccount();
+    const started = await api("POST", "/sagas/split-order", {
+      input: {
+        customerId: "cust-ada",
+        coPayerId: "cust-grace",
+        coPayerReservationId: `share-${randomUUID()}`,
+        items: [{ sku: "book", quantity: 2, unitPriceCents: 1_000 }],
+        totalCents: 2_000,
+        payerCents: 1_200,
+        coPayerCents: 800,
+      },
+    });
+    expect(started.status).toBe(201);
+    const sagaId = started.body.sagaId as string;
+    await sagaWhen(
+      sagaId,
+      (saga) => Object.keys(saga.snapshot.pending).length === 2,
+      "both shares to wait for their replies",
+    );
+
+    await page.goto(`${base}/ui/#/sagas/${sagaId}`);
+    await graphRendered();
+    await page.getByRole("button", { name: "Retry…" }).click();
+    const choice = page.getByLabel("Which pending step");
+    const offered = await choice.locator("option").allTextContents();
+    expect(offered).toHaveLength(2);
+    expect(offered.join(" | ")).toContain("reserve-payer-share, attempt 1");
+    expect(offered.join(" | ")).toContain("reserve-co-payer-share, attempt 1");
+    await choice.selectOption({
+      label: offered.find((text) => text.startsWith("reserve-co-payer-share")),
+    });
+    await page.getByLabel("Who is acting").fill("ops@example.com");
+    await page.getByLabel(/^Reason/).fill("resend the co-payer's share");
+    await page.getByRole("button", { name: "Confirm retry" }).click();
+    await page
+      .locator("#timeline")
+      .filter({ hasText: "resend the co-payer's share" })
+      .waitFor({ timeout: UI_WAIT_MS });
+    await shoot("saga-parallel-retry-chosen-step");
+
+    // The retry went to the step chosen, not to the first pending one.
+    const retried = await api("GET", `/sagas/${sagaId}`);
+    const retries = retried.body.history.filter(
+      (entry: { eventType: string }) => entry.eventType === "operator.retry",
+    );
+    expect(retries).toEqual([
+      expect.objectContaining({
+        applied: true,
+        event: expect.objectContaining({
+          expected: expect.objectContaining({ step: "reserve-co-payer-share", attempt: 1 }),
+        }),
+      }),
+    ]);
+    expect(retried.body.snapshot.pending["reserve-co-payer-share"]?.attempt).toBe(2);
+    expect(retried.body.snapshot.pending["reserve-payer-share"]?.attempt).toBe(1);
+
+    await resumeAccount();
+    await sagaWhen(sagaId, (saga) => saga.snapshot.status === "completed", "the saga to complete");
   }, 150_000);
 
   it("is refused a compensation while the pivot's outcome is unknown and past it, with the API's reason shown", async () => {

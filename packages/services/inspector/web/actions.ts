@@ -1,30 +1,36 @@
 // Which operator actions the saga page offers. The API has the last word (the pivot rules): the
 // page offers what the saga's status allows and shows the API's refusal when it says no.
 import type { PendingWork, SagaSnapshot } from "@sagaworks/saga-engine";
-// The model subpath: the engine's accessors without its compiler, which needs node:crypto.
-import { activeWork } from "@sagaworks/saga-engine/model";
 import type { OperatorAction } from "./api.ts";
 
 /** Statuses that never change again. */
 export const TERMINAL: readonly string[] = ["completed", "compensated", "failed", "resolved"];
 
-/** The work the saga waits on, as the engine sees it, or undefined. */
-export function waitsOn(snapshot: Pick<SagaSnapshot, "pending">): PendingWork | undefined {
-  return activeWork(snapshot) ?? undefined;
+/**
+ * Every piece of work the saga waits on: one in a straight line, one per branch still running
+ * inside a parallel group. An action names the step it is for, so the form lets the operator
+ * choose among these.
+ */
+export function pendingWorks(snapshot: Pick<SagaSnapshot, "pending">): PendingWork[] {
+  return Object.values(snapshot.pending);
 }
 
 /** The actions worth offering in this state; the API applies the pivot rules and may refuse. */
 export function allowedActions(snapshot: SagaSnapshot): OperatorAction[] {
-  const work = waitsOn(snapshot);
-  if (TERMINAL.includes(snapshot.status) || !work) {
+  const works = pendingWorks(snapshot);
+  if (TERMINAL.includes(snapshot.status) || works.length === 0) {
     return snapshot.status === "needs-intervention" ? ["resolve"] : [];
   }
   const actions: OperatorAction[] = ["retry"];
   // A step whose reply is still awaited has no known outcome yet: the API refuses to skip it.
-  if (snapshot.status === "needs-intervention" || work.waitingFor === "retry-timer") {
+  // With several pending, the action is offered when at least one step allows it.
+  if (
+    snapshot.status === "needs-intervention" ||
+    works.some((work) => work.waitingFor === "retry-timer")
+  ) {
     actions.push("skip");
   }
-  if (!work.compensation && snapshot.status !== "compensating") {
+  if (works.some((work) => !work.compensation) && snapshot.status !== "compensating") {
     actions.push("compensate");
   }
   if (snapshot.status === "needs-intervention") actions.push("resolve");

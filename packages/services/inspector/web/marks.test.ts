@@ -6,7 +6,7 @@ import { compileSagaOrThrow, renderMermaid } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { PendingWork, SagaSnapshot, StepRecord } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
-import { allowedActions } from "./actions.ts";
+import { allowedActions, pendingWorks } from "./actions.ts";
 import { markedDiagram, stateMarks } from "./marks.ts";
 
 const createOrder = compileSagaOrThrow(
@@ -190,6 +190,28 @@ describe("allowedActions", () => {
     expect(
       allowedActions(snapshot({ status: "compensating", pending: pending("create-order", true) })),
     ).toEqual(["retry"]);
+  });
+
+  it("with several steps pending in a parallel group, offers what at least one of them allows, and lists each", () => {
+    const replies = pending("reserve-payer-share");
+    const work = pending("reserve-co-payer-share")["reserve-co-payer-share"] as PendingWork;
+    const group = {
+      ...replies,
+      "reserve-co-payer-share": { ...work, waitingFor: "retry-timer" as const },
+    };
+    expect(allowedActions(snapshot({ pending: group }))).toEqual(["retry", "skip", "compensate"]);
+    expect(pendingWorks(snapshot({ pending: group })).map((each) => each.step)).toEqual([
+      "reserve-payer-share",
+      "reserve-co-payer-share",
+    ]);
+    // Only compensations pending (the group is being undone): no compensate.
+    const undoing = {
+      ...pending("reserve-payer-share", true),
+      ...pending("reserve-co-payer-share", true),
+    };
+    expect(allowedActions(snapshot({ status: "compensating", pending: undoing }))).toEqual([
+      "retry",
+    ]);
   });
 
   it("offers nothing once the saga is finished", () => {

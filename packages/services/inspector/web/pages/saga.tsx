@@ -3,7 +3,7 @@
 // actions its state allows, each asking for a reason and showing the API's refusal as it is.
 import type { CompiledSaga, CompiledStep } from "@sagaworks/saga-definition";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { allowedActions, TERMINAL, waitsOn } from "../actions.ts";
+import { allowedActions, pendingWorks, TERMINAL } from "../actions.ts";
 import {
   ApiError,
   getDefinition,
@@ -46,7 +46,11 @@ function ActionForm({
 }) {
   // What the operator saw when they chose the action: the action is sent for exactly that, and
   // the API refuses it (SAGA_MOVED_ON) if the saga has moved on while the form was open.
-  const [pending] = useState(waitsOn(saga.snapshot));
+  // Inside a parallel group several steps wait at once: the operator picks the one the action is
+  // for (the API refuses an action whose step is not pending, STEP_NOT_PENDING).
+  const [works] = useState(pendingWorks(saga.snapshot));
+  const [chosen, setChosen] = useState(0);
+  const pending = works[chosen];
   const [pivotNotApplied, setPivotNotApplied] = useState(false);
   const [actor, setActor] = useState(readActor());
   const [reason, setReason] = useState("");
@@ -109,6 +113,23 @@ function ActionForm({
         ) : null}
       </h3>
       <p class="muted">{ACTION_HELP[action]}</p>
+      {works.length > 1 ? (
+        <>
+          <label for="action-step">Which pending step</label>
+          <select
+            id="action-step"
+            value={String(chosen)}
+            onChange={(event) => setChosen(Number((event.target as HTMLSelectElement).value))}
+          >
+            {works.map((work, index) => (
+              <option key={`${work.step}:${work.compensation}`} value={String(index)}>
+                {work.compensation ? "compensation of " : ""}
+                {work.step}, attempt {work.attempt} ({work.waitingFor})
+              </option>
+            ))}
+          </select>
+        </>
+      ) : null}
       <label for="action-actor">Who is acting</label>
       <input
         id="action-actor"
