@@ -1,6 +1,7 @@
 // The engine's data: the snapshot of one saga instance, the events that move it, and the effects
 // it asks the I/O shell to carry out. All of it is plain JSON, so the orchestrator stores it as is.
 import type { FailureInfo, JsonValue } from "@sagaworks/saga-definition";
+import type { EngineRefusalCode } from "./errors.ts";
 
 /** Where an instance is. `needs-intervention` is parked: only an operator moves it on. */
 export const SagaStatus = {
@@ -198,7 +199,14 @@ export type SagaEvent =
       payload: JsonValue;
     }
   | TimerEvent
-  | ({ type: "operator"; actor: string; reason: string } & OperatorAction);
+  | ({ type: "operator"; actor: string; reason: string } & OperatorAction)
+  | {
+      /** One of the saga's outbox messages can never be sent; the orchestrator parked it. */
+      type: "outbox-parked";
+      outboxId: string;
+      /** Why it cannot be sent (the broker's refusal, or its size). */
+      reason: string;
+    };
 
 /** Lifecycle event names published on the saga-events topic. */
 export const LifecycleEvent = {
@@ -277,7 +285,7 @@ export interface TransitionResult {
   /** False when the event changed nothing (late, duplicate or stale); the snapshot is the input. */
   applied: boolean;
   /** Set when an operator action is refused; the snapshot is unchanged. */
-  refused?: { code: string; message: string };
+  refused?: { code: EngineRefusalCode; message: string };
   /** One line for the history: what happened and why. */
   note: string;
 }

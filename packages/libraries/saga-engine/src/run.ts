@@ -17,7 +17,7 @@ import {
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { commandMessageId } from "./command-id.ts";
-import { EngineErrorCode, EngineErrors } from "./errors.ts";
+import { EngineErrorCode, EngineErrors, type EngineRefusalCode } from "./errors.ts";
 import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
@@ -107,7 +107,7 @@ export class Run {
     return { snapshot: this.s, effects: [], applied: false, note };
   }
 
-  refuse(code: string, message: string): TransitionResult {
+  refuse(code: EngineRefusalCode, message: string): TransitionResult {
     return {
       snapshot: this.s,
       effects: [],

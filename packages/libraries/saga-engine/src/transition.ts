@@ -20,6 +20,7 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { applyOperatorAction } from "./operator-actions.ts";
+import { outboxMessageParked } from "./outbox-parking.ts";
 import {
   branchCompensationExhausted,
   branchFailed,
@@ -73,6 +74,9 @@ export function transition(
       return httpCallFailed(run, event);
     case "outside-event":
       return outsideEventReceived(run, event);
+    // One of the saga's messages can never be sent (outbox-parking.ts).
+    case "outbox-parked":
+      return outboxMessageParked(run, event);
     case "step-timeout":
       return stepTimeoutFired(run, event);
     case "retry-timer":

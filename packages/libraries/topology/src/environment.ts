@@ -4,7 +4,7 @@ import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
-import { deriveTopology, type Topology } from "./derive.ts";
+import { deriveTopology, type EventSubscriberInput, type Topology } from "./derive.ts";
 
 /** The repository's saga-definitions/ folder: the default source of the participant list. */
 export const DEFAULT_DEFINITIONS_DIR = sagaDefinitionsDir;
@@ -35,7 +35,8 @@ export const topologySettingsShape = {
 /** The parsed topology settings. */
 export interface TopologySettings {
   maxReceiveCount: number;
-  eventSubscribers: readonly string[];
+  /** By name (the environment's way), or with a filter policy (see `eventNamesRead`). */
+  eventSubscribers: readonly (string | EventSubscriberInput)[];
 }
 
 /** Reads {@link TopologySettings} from a config that spreads {@link topologySettingsShape}. */
@@ -71,7 +72,9 @@ export function environmentTopology(input: {
     prefix: input.prefix,
     participants: participantsOf(input.definitions),
     maxReceiveCount: input.settings.maxReceiveCount,
-    eventSubscribers: input.settings.eventSubscribers.map((name) => ({ name })),
+    eventSubscribers: input.settings.eventSubscribers.map((subscriber) =>
+      typeof subscriber === "string" ? { name: subscriber } : subscriber,
+    ),
   });
 }
 

@@ -9,6 +9,8 @@ export {
   commandQueueName,
   deadLetterQueueName,
   deriveTopology,
+  type EventSubscriberInput,
+  eventNamesRead,
   eventQueueName,
   eventsTopicName,
   outsideEventsQueueName,

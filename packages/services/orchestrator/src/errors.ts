@@ -19,6 +19,8 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   writeConflict: { code: "SAGA_WRITE_CONFLICT", status: 503 },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },
   deadLetterQueueMissing: { code: "DEAD_LETTER_QUEUE_MISSING", status: 404 },
+  // A message on the outside-events queue that is not an event: it goes to the DLQ with the reason.
+  outsideEventInvalid: { code: "OUTSIDE_EVENT_INVALID" },
 });
 /** Stable codes of the orchestrator's errors. */
 export const OrchestratorErrorCode = OrchestratorErrors.codes;

@@ -13,6 +13,7 @@ import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
 import { createOrchestrator } from "./orchestrator.ts";
 import { openArchive, parseArchiveTarget } from "./retention/archive.ts";
+import { revisionGuardRequested } from "./testing/revision-guard.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -61,6 +62,8 @@ await runService({
       replyKeys,
       metrics: telemetry.metrics,
       waitFor: startup.waitFor,
+      // The processes a test run starts as children inherit its request for the guard.
+      revisionGuard: revisionGuardRequested(),
       retention: {
         archive: archiveTarget
           ? openArchive(archiveTarget, { endpoint: broker.endpoint, region: config.AWS_REGION })

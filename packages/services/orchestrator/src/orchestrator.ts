@@ -29,7 +29,9 @@ import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
+  type EventSubscriberInput,
   environmentTopology,
+  eventNamesRead,
   eventsTopicName,
   outsideEventsQueueName,
   participantsOf,
@@ -38,7 +40,9 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
-import { isDeferrableEvent } from "./deferrable-events.ts";
+import { defaultInspectorDir } from "./api/inspector-routes.ts";
+import { queueUrlLookup, type Routing } from "./commit-plan/effects.ts";
+import { isDeferrableEvent, unreadEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
 import { EventIntake } from "./events/event-intake.ts";
@@ -52,15 +56,17 @@ import { retentionRoutes } from "./retention/retention-routes.ts";
 import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
-import { queueUrlLookup, type Routing } from "./store/effects.ts";
+import { inspectorReads } from "./store/inspector-reads.ts";
+import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
-import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
+import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
 import { replyBacklogRead } from "./worker/reply-backlog.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
+import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -98,6 +104,8 @@ export interface OrchestratorDeps {
    * `startup.waitFor`, which waits out an outage); defaults to one attempt each.
    */
   waitFor?: WaitForDependency;
+  /** Folder of the built inspector served at `/ui`; defaults to {@link defaultInspectorDir}. */
+  inspectorDir?: string;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
   /**
@@ -105,6 +113,12 @@ export interface OrchestratorDeps {
    * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
    */
   retention?: OrchestratorRetention;
+  /**
+   * Tests only: a trigger on saga_instances refuses any write that does not bump the revision by
+   * exactly one, which the runtime's cache relies on, so a writer that forgets fails loudly in
+   * whatever test reaches it. Test harnesses set it (see `revisionGuardRequested`); default off.
+   */
+  revisionGuard?: boolean;
 }
 
 /** How an orchestrator prunes: where records go first, and the tuning. */
@@ -141,8 +155,12 @@ export interface OrchestratorOptions {
    * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
    */
   applyTopology?: boolean | undefined;
-  /** Readers of the events topic, from the topology settings; defaults to none. */
-  eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Readers of the events topic, from the topology settings; defaults to none. When every one
+   * is given with a filter policy by event name, only the events some filter takes are published
+   * (see topology's `eventNamesRead`).
+   */
+  eventSubscribers?: readonly (string | EventSubscriberInput)[] | undefined;
   /**
    * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
@@ -155,6 +173,19 @@ export interface OrchestratorOptions {
   earlyEventTtlMs?: number | undefined;
   /** How often kept early events are matched with newly opened waits; defaults to 1 s. */
   earlyEventPollIntervalMs?: number | undefined;
+  /** Kept early events matched per poll; defaults to 50. */
+  earlyEventBatchSize?: number | undefined;
+  /** Due timers fired per poll; defaults to 100. */
+  timerBatchSize?: number | undefined;
+  /** HTTP step calls in flight at once per replica; defaults to 10. */
+  httpConcurrency?: number | undefined;
+  /**
+   * The HTTP invoker's fallback poll for calls this replica was not handed (another replica's
+   * after a crash, or a lease that ran out); defaults to 1 s.
+   */
+  httpPollIntervalMs?: number | undefined;
+  /** Saga instances each replica keeps between their events; defaults to 10,000. */
+  instanceCacheSize?: number | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -180,6 +211,11 @@ export function resolveOrchestratorOptions(
     stepEvents: options.stepEvents ?? false,
     earlyEventTtlMs: options.earlyEventTtlMs ?? 15 * 60_000,
     earlyEventPollIntervalMs: options.earlyEventPollIntervalMs ?? 1_000,
+    earlyEventBatchSize: options.earlyEventBatchSize ?? 50,
+    timerBatchSize: options.timerBatchSize ?? 100,
+    httpConcurrency: options.httpConcurrency ?? 10,
+    httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
+    instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -217,8 +253,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
-  // Test runs check that every writer bumps the revision the runtime's cache relies on.
-  if (revisionGuardRequested()) await installRevisionGuard(db);
+  if (deps.revisionGuard === true) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -259,7 +294,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   requests.attach(clients.sns, "SNS");
   const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
   if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
-  const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
+  const outboxStore = new SagaOutboxStore(
+    db,
+    parkSaga({ routing, metrics, definitions, random: options.random }),
+  );
+  const namesRead = eventNamesRead(topology);
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
     store: outboxStore,
@@ -273,6 +312,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
     deferrable: isDeferrableEvent,
+    // Events no declared subscriber's filter takes are not published at all.
+    ...(namesRead ? { unread: unreadEvent(routing.eventsTopicArn, namesRead) } : {}),
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.
@@ -288,6 +329,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     metrics,
     handOff,
     onOutboxWritten: written.publish,
+    cacheSize: options.instanceCacheSize,
   });
   const invoker = new HttpInvoker({
     db,
@@ -295,8 +337,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     serviceUrls: deps.serviceUrls,
     serviceToken: deps.serviceToken,
+    wake: new WakeSignal(),
     metrics,
     clock,
+    pollIntervalMs: options.httpPollIntervalMs,
+    concurrency: options.httpConcurrency,
   });
   written.subscribe((rows) => {
     const calls = rows.filter(isHttpRow);
@@ -309,6 +354,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     clock,
     pollIntervalMs: options.timerPollIntervalMs,
+    batchSize: options.timerBatchSize,
     holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs,
     repliesCaughtUp:
       options.holdStepTimeoutsMaxMs > 0
@@ -346,6 +392,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     clock,
     pollIntervalMs: options.earlyEventPollIntervalMs,
+    batchSize: options.earlyEventBatchSize,
   });
   const outsideEvents = createOutsideEventConsumer({
     sqs: clients.sqs,
@@ -396,6 +443,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     apiToken: deps.apiToken,
     isReady: () => queueReadiness(started, queues),
     events: intake,
+    inspector: { reads: inspectorReads(db.knex), uiDir: deps.inspectorDir ?? defaultInspectorDir },
   });
   if (retention) {
     await api.register(retentionRoutes, {

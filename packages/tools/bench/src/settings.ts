@@ -16,10 +16,15 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
   --prefill N        finished instances added to saga_instances before measuring (default 0)
   --warmup N         orders before measuring, per system (default 20)
   --settle-ms N      wait after a phase before reading the request and CPU counters (default 1500)
-  --commit-flush-ms N  wait after a phase before reading pg_stat_database, which a connection
-                     that went idle flushes up to 10 s late (default 11000; 0: no commit counts)
+  --idle-ms N        after a phase, how long the system idles while its processes' commits
+                     are counted: the pollers' rate (default 2000)
+  --commit-flush-ms N  also read pg_stat_database (the whole database's commits, other
+                     sessions' too): wait this long after a phase, since a connection that
+                     went idle flushes its counters up to 10 s late (default 0: not read)
   --deadline-min N   the whole run ends by then, measured or not (default 15)
   --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR
+  --rss-at L         sagas ended (comma list, e.g. 1000,10000) at which each phase reads its
+                     processes' RSS, to see whether memory stays flat (default none)
   --no-baseline      only Sagaworks
   --json             print the results as JSON instead of tables
 
@@ -61,9 +66,11 @@ export const { values, positionals } = parseArgs({
     prefill: { type: "string", default: "0" },
     warmup: { type: "string", default: "20" },
     "settle-ms": { type: "string", default: "1500" },
-    "commit-flush-ms": { type: "string", default: "11000" },
+    "idle-ms": { type: "string", default: "2000" },
+    "commit-flush-ms": { type: "string", default: "0" },
     "deadline-min": { type: "string", default: "15" },
     "cpu-prof": { type: "string" },
+    "rss-at": { type: "string", default: "" },
     "no-baseline": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "in-flight": { type: "string", default: "16" },
@@ -98,10 +105,16 @@ export const settings = {
   prefill: positive("prefill", values.prefill, 0),
   warmup: positive("warmup", values.warmup, 0),
   settleMs: positive("settle-ms", values["settle-ms"], 0),
+  idleSampleMs: positive("idle-ms", values["idle-ms"], 1),
   commitFlushMs: positive("commit-flush-ms", values["commit-flush-ms"], 0),
   deadlineMinutes: positive("deadline-min", values["deadline-min"]),
   baseline: !values["no-baseline"],
   cpuProfDir: values["cpu-prof"],
+  rssAt: values["rss-at"]
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .map((n) => positive("rss-at", n)),
   inFlight: positive("in-flight", values["in-flight"]),
   killEveryMs: positive("kill-every-ms", values["kill-every-ms"]),
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),

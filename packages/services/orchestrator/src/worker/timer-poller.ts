@@ -3,33 +3,24 @@ import type { SagaRuntime } from "../saga-runtime.ts";
 import { dueTimers } from "../store/timers.ts";
 import { PollLoop } from "./poll-loop.ts";
 
-/** Options of {@link TimerPoller}. */
+/** Options of {@link TimerPoller}, complete: the orchestrator resolves the defaults. */
 export interface TimerPollerOptions {
   db: Database;
   runtime: SagaRuntime;
   logger: Logger;
-  /** Defaults to the wall clock. */
-  clock?: (() => Date) | undefined;
-  /** How often due timers are looked for; defaults to 500 ms. */
-  pollIntervalMs?: number | undefined;
-  /** Timers fired per poll; defaults to 100. */
-  batchSize?: number | undefined;
+  clock: () => Date;
+  /** How often due timers are looked for (`timerPollIntervalMs`). */
+  pollIntervalMs: number;
+  /** Timers fired per poll (`timerBatchSize`). */
+  batchSize: number;
   /**
    * Whether the replies that were waiting when this poller started have been read, given the
    * ms since (see {@link TimerPoller}); undefined: step timeouts are never held.
    */
   repliesCaughtUp?: ((sinceStartMs: number) => Promise<boolean>) | undefined;
-  /** The longest step timeouts are held after start for `repliesCaughtUp`; defaults to 10 s. */
-  holdStepTimeoutsMaxMs?: number | undefined;
+  /** The longest step timeouts are held after start for `repliesCaughtUp` (`holdStepTimeoutsMaxMs`). */
+  holdStepTimeoutsMaxMs: number;
 }
-
-/** {@link TimerPollerOptions} with every default applied. */
-type ResolvedTimerPollerOptions = Required<{
-  [Key in Exclude<keyof TimerPollerOptions, "repliesCaughtUp">]: NonNullable<
-    TimerPollerOptions[Key]
-  >;
-}> &
-  Pick<TimerPollerOptions, "repliesCaughtUp">;
 
 /**
  * Fires due timers (step timeouts, retry delays, saga deadlines) from Postgres, not from SQS
@@ -44,7 +35,7 @@ type ResolvedTimerPollerOptions = Required<{
  * only makes a timeout later than its time, which a timer may always be.
  */
 export class TimerPoller {
-  private readonly options: ResolvedTimerPollerOptions;
+  private readonly options: TimerPollerOptions;
   private readonly loop: PollLoop;
   /** Timers fired (applied or found stale), for tests and measurements. */
   fired = 0;
@@ -54,13 +45,7 @@ export class TimerPoller {
   private holdingSince: number | undefined;
 
   constructor(options: TimerPollerOptions) {
-    this.options = {
-      ...options,
-      clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 500,
-      batchSize: options.batchSize ?? 100,
-      holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs ?? 10_000,
-    };
+    this.options = options;
     this.loop = new PollLoop({
       name: "timer poll",
       intervalMs: this.options.pollIntervalMs,

@@ -3,10 +3,10 @@ import { type CommandKeys, envelopeMessage } from "@sagaworks/messaging";
 import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
-import { commandEnvelopeOf, eventEnvelopeOf } from "../envelopes.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
-import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
+import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "../store/outbox.ts";
+import { deleteTimers, type SagaTimer, upsertTimers } from "../store/timers.ts";
+import { commandEnvelopeOf, eventEnvelopeOf } from "./envelopes.ts";
 
 /** Where effects go: resolved once at start-up from the topology. */
 export interface Routing {
