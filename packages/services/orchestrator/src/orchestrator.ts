@@ -68,6 +68,7 @@ import { registerStoreGauges } from "./store-gauges.ts";
 import { createSagaCommandConsumer } from "./sub-sagas/saga-command-consumer.ts";
 import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
+import { replyBacklogRead } from "./worker/reply-backlog.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
 import { WakeSignal } from "./worker/wake-signal.ts";
@@ -139,6 +140,11 @@ export interface OrchestratorOptions {
   replyWaitTimeSeconds?: number | undefined;
   /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
+  /**
+   * After start, the longest step timeouts wait for the replies already in the reply queue to be
+   * read first (see TimerPoller); defaults to 10 s, 0 fires them at once.
+   */
+  holdStepTimeoutsMaxMs?: number | undefined;
   /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 5 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
@@ -201,6 +207,7 @@ export function resolveOrchestratorOptions(
     replyConcurrency: options.replyConcurrency ?? 10,
     replyWaitTimeSeconds: options.replyWaitTimeSeconds ?? 20,
     timerPollIntervalMs: options.timerPollIntervalMs ?? 500,
+    holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs ?? 10_000,
     relayPollIntervalMs: options.relayPollIntervalMs ?? 1_000,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
@@ -354,6 +361,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     const calls = rows.filter(isHttpRow);
     if (calls.length > 0) invoker.dispatch(calls);
   });
+  const replyQueueUrl = applied.queueUrls[replyQueueName(deps.prefix)] ?? "";
   const timers = new TimerPoller({
     db,
     runtime,
@@ -361,10 +369,15 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     clock,
     pollIntervalMs: options.timerPollIntervalMs,
     batchSize: options.timerBatchSize,
+    holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs,
+    repliesCaughtUp:
+      options.holdStepTimeoutsMaxMs > 0
+        ? replyBacklogRead({ sqs: clients.sqs, queueUrl: replyQueueUrl, logger })
+        : undefined,
   });
   const replies: SqsConsumer<Envelope> = createReplyConsumer({
     sqs: clients.sqs,
-    queueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
+    queueUrl: replyQueueUrl,
     runtime,
     checks: {
       keys: replyKeys,

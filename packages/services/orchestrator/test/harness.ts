@@ -69,6 +69,8 @@ export async function startOrchestrator(
       replyWaitTimeSeconds: 1,
       timerPollIntervalMs: 50,
       relayPollIntervalMs: 100,
+      // Tests of timeouts expect them on time after start; the hold has its own tests.
+      holdStepTimeoutsMaxMs: 0,
       ...overrides.options,
     },
   });

@@ -39,6 +39,20 @@ Chaos: the same separate processes, a process SIGKILLed and restarted every few 
   --participant-replicas N  processes of order and of account each, as a deployment runs them
                      (default 1; every one of them is a victim of the kills)
   --out FILE         also write the chaos report (Markdown) to FILE
+  --start-from W     source: each service's main.ts, as \`pnpm start\` runs it (default); bundle:
+                     the workspace code bundled by esbuild, third-party packages from
+                     node_modules, as the images run dist/main.js (chaos and startup);
+                     bundle-all: third-party packages bundled too (what that would save)
+
+Start-up: CPU and wall time from a process start to /ready, per deployable, started as chaos
+restarts them.
+
+  npm run bench -- startup [--starts 5] [--only orchestrator,order,account,customer]
+                           [--cpu-prof DIR]
+
+  --starts N         measured starts per deployable, after one that migrates (default 5)
+  --only L           deployables to start, comma list (default all four)
+  --cpu-prof DIR     node --cpu-prof of each measured start into DIR (stopped by SIGTERM)
 
   DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
 
@@ -64,10 +78,13 @@ export const { values, positionals } = parseArgs({
     "fault-free-sagas": { type: "string", default: "200" },
     "participant-replicas": { type: "string", default: "1" },
     out: { type: "string" },
+    starts: { type: "string", default: "5" },
+    "start-from": { type: "string", default: "source" },
+    only: { type: "string", default: "orchestrator,order,account,customer" },
     help: { type: "boolean", default: false },
   },
 });
-if (values.help || (positionals[0] && positionals[0] !== "system" && positionals[0] !== "chaos")) {
+if (values.help || (positionals[0] && !["system", "chaos", "startup"].includes(positionals[0]))) {
   process.stdout.write(`${usage}\n`);
   process.exit(values.help ? 0 : 2);
 }
@@ -103,7 +120,16 @@ export const settings = {
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
   participantReplicas: positive("participant-replicas", values["participant-replicas"]),
   out: values.out,
+  starts: positive("starts", values.starts),
+  startFrom: values["start-from"],
+  only: values.only.split(",").map((name) => name.trim()),
 };
+if (!["source", "bundle", "bundle-all"].includes(settings.startFrom)) {
+  process.stderr.write(
+    `bench: --start-from is source, bundle or bundle-all, got "${settings.startFrom}"\n`,
+  );
+  process.exit(2);
+}
 for (const mode of settings.modes) {
   if (mode !== "one" && mode !== "separate") {
     process.stderr.write(`bench: unknown mode "${mode}" (one, separate)\n`);

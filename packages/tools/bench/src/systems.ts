@@ -4,10 +4,11 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { deployableMain } from "@sagaworks/deployables";
+import { type DeployableName, deployableMain } from "@sagaworks/deployables";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import pg from "pg";
 import type { BaselineQueues } from "./baseline.ts";
+import { bundleDeployable } from "./bundle.ts";
 import { type Child, startChild } from "./children.ts";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { EventWaiter, type StartResult } from "./load.ts";
@@ -28,6 +29,25 @@ import {
   sleep,
 } from "./settings.ts";
 import { TERMINAL_EVENTS } from "./terminal-events.ts";
+
+/**
+ * The script each deployable starts from: its main.ts, or with `--start-from bundle` the bundle
+ * its image would run (built once per run).
+ */
+export async function deployableMains(): Promise<Record<DeployableName, string>> {
+  const names: DeployableName[] = ["orchestrator", "order", "account", "customer"];
+  const mains = await Promise.all(
+    names.map((name) =>
+      settings.startFrom === "source"
+        ? Promise.resolve(repo(deployableMain(name)))
+        : bundleDeployable(name, settings.startFrom === "bundle-all"),
+    ),
+  );
+  return Object.fromEntries(names.map((name, i) => [name, mains[i]])) as Record<
+    DeployableName,
+    string
+  >;
+}
 
 /** Every process of a system under test counts its Postgres round trips (query-counter.ts). */
 const countQueries = ["--import", here("./query-counter.ts")];
@@ -244,13 +264,14 @@ export async function startEngine(
     } else {
       const wrapper = here("./service-wrapper.ts");
       const specs = new Map<string, { main: string; env: Record<string, string>; port: number }>();
+      const mains = await deployableMains();
       const launch = (name: string) => {
         const spec = specs.get(name);
         if (!spec)
           throw BenchErrors.create(BenchErrorCode.processFailed, `no process named ${name}`);
         const child = startChild(name, wrapper, {
           execArgv: countQueries,
-          args: [repo(spec.main)],
+          args: [spec.main],
           env: { ...common, ...spec.env },
         });
         children.push(child);
@@ -281,7 +302,7 @@ export async function startEngine(
       let port = await freePort();
       customerUrl = await service(
         "customer",
-        deployableMain("customer"),
+        mains.customer,
         {
           PORT: String(port),
           CUSTOMER_DB_SCHEMA: `${schemaPrefix}sep_customer`,
@@ -297,10 +318,12 @@ export async function startEngine(
         orchestratorUrls.push(
           await service(
             `orchestrator-${replica}`,
-            deployableMain("orchestrator"),
+            mains.orchestrator,
             {
               ORCHESTRATOR_PORT: String(port),
               ORCHESTRATOR_DB_SCHEMA: orchestratorSchema,
+              // Its default is found from the module's own path, which a bundle moves.
+              SAGA_DEFINITIONS_DIR: repo("saga-definitions"),
               ORCHESTRATOR_API_TOKEN: apiToken,
               SERVICE_URLS: `customer=${customerUrl}`,
               // What startSystem gives the one-process orchestrator.
@@ -319,7 +342,7 @@ export async function startEngine(
         port = await freePort();
         const url = await service(
           replicaName("account", replica),
-          deployableMain("account"),
+          mains.account,
           { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
           port,
         );
@@ -329,7 +352,7 @@ export async function startEngine(
         port = await freePort();
         await service(
           replicaName("order", replica),
-          deployableMain("order"),
+          mains.order,
           { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
           port,
         );
