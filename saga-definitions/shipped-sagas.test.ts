@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { serviceContracts } from "@sagaworks/contracts";
 import type { JsonValue } from "@sagaworks/saga-definition";
-import { checkDefinitionFile, DEFINITION_SUFFIX } from "@sagaworks/saga-definition/files";
+import { checkDefinitionFiles, DEFINITION_SUFFIX } from "@sagaworks/saga-definition/files";
 import { assertCleanExploration, exploreSaga } from "@sagaworks/saga-engine/testing";
 import { describe, expect, it } from "vitest";
 
@@ -22,6 +22,13 @@ const examples: Record<string, JsonValue> = {
     totalCents: 1500,
   },
   "cancel-order": { orderId: "order-1", reason: "changed my mind" },
+  "hold-credit": { customerId: "cust-1", reference: "deposit-1", amountCents: 500 },
+  "order-with-deposit": {
+    customerId: "cust-1",
+    items: [{ sku: "sku-1", quantity: 2, unitPriceCents: 750 }],
+    totalCents: 1500,
+    depositCents: 500,
+  },
   // Above the fraud-check threshold, so the conditional step is explored too.
   "pay-order": {
     customerId: "cust-1",
@@ -44,12 +51,14 @@ describe("every saga definition, explored", () => {
 
   for (const file of files) {
     it(`${file}: every path ends completed, compensated or needing an operator, and compensates only what ran, never past the pivot`, async () => {
-      const result = await checkDefinitionFile(`${folder}${file}`, {
+      // The whole folder, so a saga that starts others is compiled against them.
+      const checked = await checkDefinitionFiles([folder], {
         contracts: serviceContracts,
-        displayName: file,
+        display: (path) => path.slice(folder.length),
       });
-      expect(result.problems).toEqual([]);
-      const saga = result.saga;
+      const result = checked.results.find((candidate) => candidate.file === file);
+      expect(result?.problems).toEqual([]);
+      const saga = result?.saga;
       if (!saga) throw new Error(`${file} did not compile`);
       const report = exploreSaga(saga, { input: examples[saga.name] ?? {} });
       assertCleanExploration(report);

@@ -1,6 +1,6 @@
 import type { Deployable } from "@sagaworks/deployables";
 import { IMAGE_REPOSITORY_SETTINGS, imageRepositoryName } from "@sagaworks/deployables";
-import { QueueRole, type Topology } from "@sagaworks/topology";
+import { QueueRole, SUB_SAGA_SERVICE, type Topology } from "@sagaworks/topology";
 import {
   CfnOutput,
   aws_cloudwatch as cloudwatch,
@@ -298,9 +298,16 @@ export class SagaworksStack extends Stack {
       if (resources.length > 0) statements.push(new iam.PolicyStatement({ actions, resources }));
     };
     if (name === "orchestrator") {
+      // Its own command queue too: a parent saga's sub-saga steps start and compensate children
+      // through it.
       allow(
         CONSUME,
-        arnsOf((q) => q.role === QueueRole.replies || q.role === QueueRole.outsideEvents),
+        arnsOf(
+          (q) =>
+            q.role === QueueRole.replies ||
+            q.role === QueueRole.outsideEvents ||
+            (q.role === QueueRole.commands && q.owner === SUB_SAGA_SERVICE),
+        ),
       );
       allow(
         SEND,

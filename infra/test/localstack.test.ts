@@ -93,7 +93,7 @@ describe("localstack/", () => {
       });
     const first = runHook();
     expect(first.status, `python3 with boto3 runs the hook: ${first.stderr}`).toBe(0);
-    expect(first.stdout).toContain(`sagaworks topology applied: 8 queues, 2 topics`);
+    expect(first.stdout).toContain(`sagaworks topology applied: 10 queues, 2 topics`);
     expect(runHook().status).toBe(0);
 
     const derived = JSON.parse(readFileSync(topologyFile, "utf8")) as Topology;

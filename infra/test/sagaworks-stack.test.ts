@@ -154,6 +154,10 @@ describe("the CDK stack", () => {
     expect(grants.orchestrator?.["prod-orchestrator-outside-events"]).toContain(
       "sqs:ReceiveMessage",
     );
+    // The orchestrator's own command queue: sub-saga steps start and compensate children there.
+    expect(grants.orchestrator?.["prod-sagas-commands"]).toEqual(
+      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:SendMessage"]),
+    );
     expect(grants.orchestrator?.["prod-order-commands"]).toEqual([
       "sqs:GetQueueAttributes",
       "sqs:GetQueueUrl",

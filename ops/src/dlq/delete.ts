@@ -170,13 +170,7 @@ async function executeLocked(
   journal: ReplayJournal,
 ): Promise<DeleteReport> {
   const { queue } = deps;
-  const { run, resumed } = await journal.resumeOrStartRun({
-    dlq: queue.name,
-    sourceQueue: queue.source.name,
-    actor: deps.actor,
-    mode: RunMode.delete,
-    options: { ...options },
-  });
+  const { run, resumed } = await journal.resumeOrStartRun(deps, RunMode.delete, { ...options });
   const state = new DeletionRun(deps, options, journal, run.id, await journal.entries(run.id));
   const dlqUrl = queue.url ?? "";
   try {

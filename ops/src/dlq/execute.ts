@@ -132,13 +132,7 @@ class ExecutedReplay {
     journal: ReplayJournal,
   ): Promise<ExecutedReplay> {
     const { queue } = deps;
-    const { run, resumed } = await journal.resumeOrStartRun({
-      dlq: queue.name,
-      sourceQueue: queue.source.name,
-      actor: deps.actor,
-      mode: RunMode.replay,
-      options: { ...options },
-    });
+    const { run, resumed } = await journal.resumeOrStartRun(deps, RunMode.replay, { ...options });
     const entries = await journal.entries(run.id);
     const startDepth = await dlqDepth(deps, queue.url ?? "");
     return new ExecutedReplay({

@@ -260,20 +260,23 @@ export class ReplayJournal {
     return row ? toRun(row) : undefined;
   }
 
-  /** The DLQ's interrupted run of this mode, to resume, or a new one. */
-  async resumeOrStartRun(input: {
-    dlq: string;
-    sourceQueue: string;
-    actor: string;
-    mode: RunMode;
-    options: Record<string, unknown> & { limit: number };
-  }): Promise<{ run: ReplayRun; resumed: boolean }> {
-    const unfinished = await this.unfinishedRun(input.dlq, input.mode);
+  /**
+   * The DLQ's interrupted run of this mode, to resume, or a new one that `by.actor` starts on
+   * `by.queue` with these options (a replay and a deletion open their runs alike).
+   */
+  async resumeOrStartRun(
+    by: { queue: { name: string; source: { name: string } }; actor: string },
+    mode: RunMode,
+    runOptions: Record<string, unknown> & { limit: number },
+  ): Promise<{ run: ReplayRun; resumed: boolean }> {
+    const dlq = by.queue.name;
+    const unfinished = await this.unfinishedRun(dlq, mode);
     if (unfinished) return { run: unfinished, resumed: true };
-    const { limit } = input.options;
+    const { limit } = runOptions;
     // JSON has no Infinity: an unlimited run is recorded with a null limit.
-    const options = { ...input.options, limit: Number.isFinite(limit) ? limit : null };
-    return { run: await this.startRun({ ...input, options }), resumed: false };
+    const options = { ...runOptions, limit: Number.isFinite(limit) ? limit : null };
+    const input = { dlq, sourceQueue: by.queue.source.name, actor: by.actor, mode, options };
+    return { run: await this.startRun(input), resumed: false };
   }
 
   /** Starts a run. */

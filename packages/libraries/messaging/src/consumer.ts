@@ -6,7 +6,12 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type Logger, type MetricsRegistry, withSagaContext } from "@sagaworks/platform";
+import {
+  type Logger,
+  longPollClient,
+  type MetricsRegistry,
+  withSagaContext,
+} from "@sagaworks/platform";
 import {
   type ConsumerInstruments,
   consumerInstruments,
@@ -121,6 +126,8 @@ export class SqsConsumer<Body = Envelope> {
   /** Ends the linger before the next receive early (on stop). */
   private wakeLinger: (() => void) | undefined;
   private readonly instruments: ConsumerInstruments | undefined;
+  /** The client the long polls go through (see {@link longPollClient}); `sqs` does the rest. */
+  private readonly receiver: SQSClient;
 
   constructor(options: ConsumerOptions<Body>) {
     this.options = {
@@ -131,6 +138,7 @@ export class SqsConsumer<Body = Envelope> {
       receiveLingerMs: 10,
       ...options,
     };
+    this.receiver = longPollClient(options.sqs);
     this.decode = options.decode ?? (decodeEnvelope as (body: string | undefined) => Body);
     this.errorRetryDelay =
       options.errorRetryDelaySeconds ?? ((count) => Math.min(300, 2 ** Math.max(0, count - 1)));
@@ -193,7 +201,7 @@ export class SqsConsumer<Body = Envelope> {
       let messages: Message[];
       this.pollStartedAt = Date.now();
       try {
-        const response = await this.options.sqs.send(
+        const response = await this.receiver.send(
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
             MaxNumberOfMessages: Math.min(AwsLimits.maxReceiveMessages, free),

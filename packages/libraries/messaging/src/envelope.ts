@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./envelope-flat-layout.ts";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
+import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./legacy/flat-layout.ts";
 import type { StringAttributes } from "./limits.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
@@ -286,7 +286,7 @@ function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S
 /**
  * Validates an object read from a queue as an envelope; throws ENVELOPE_INVALID naming every bad
  * field. Accepts the flat layout of earlier releases too, upgraded to the union's (see
- * envelope-flat-layout.ts).
+ * legacy/flat-layout.ts).
  */
 export function validateEnvelope(value: unknown): Envelope {
   const upgrade = upgradeFlatLayout(value);

@@ -10,6 +10,8 @@ export const MessagingErrors = defineErrors("@sagaworks/messaging", {
   delayOutOfRange: { code: "MESSAGE_DELAY_OUT_OF_RANGE" },
   /** A deployed process without its command or reply signing key: it refuses to start. */
   signingKeyMissing: { code: "SIGNING_KEY_MISSING" },
+  /** An outbox relay built without what its rows need (a store, an SNS client). */
+  relayMisconfigured: { code: "OUTBOX_RELAY_MISCONFIGURED" },
 });
 /** Stable codes of every error the messaging package raises. */
 export const MessagingErrorCode = MessagingErrors.codes;

@@ -1,22 +1,21 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { counter, type MetricsRegistry } from "@sagaworks/platform";
+import { counter, type MetricsRegistry, onAwsRequest } from "@sagaworks/platform";
 
 /**
  * Counts the HTTP requests SQS and SNS clients send, by API name (`SQS.SendMessageBatch`).
- * It sits in the SDK's deserialize step, inside the retry loop, so a retried call counts once
- * per attempt: that is what AWS bills. Used to measure the cost of a saga.
+ * It listens through {@link onAwsRequest}, inside the SDK's retry loop, so a retried call counts
+ * once per attempt: that is what AWS bills. Used to measure the cost of a saga.
  */
-let counters = 0;
 const exportedClients = new WeakMap<MetricsRegistry, WeakSet<object>>();
 
 export class RequestCounter {
   private readonly counts = new Map<string, number>();
   private readonly exported: ((api: string) => void) | undefined;
   private readonly registry: MetricsRegistry | undefined;
-  // One name per counter: two counters on one client (a benchmark's and the process's metrics)
-  // both count; attaching the same counter twice replaces its middleware instead of doubling it.
-  private readonly middlewareName = `sagaworksRequestCounter${++counters}`;
+  // One listener per counter and client: two counters on one client (a benchmark's and the
+  // process's metrics) both count; attaching the same counter twice counts once.
+  private readonly listeners = new WeakMap<object, (api: string) => void>();
 
   /** With `metrics`, also counts into `sagaworks_aws_requests_total{api}` for Prometheus. */
   constructor(options: { metrics?: MetricsRegistry } = {}) {
@@ -31,7 +30,7 @@ export class RequestCounter {
     }
   }
 
-  /** Adds the counting middleware to a client; safe to call once per client. */
+  /** Counts the requests a client sends from now on; attaching it twice counts once. */
   attach(client: SQSClient | SNSClient, service: "SQS" | "SNS"): void {
     // Parts of one process that share a client and a registry (the demo's single process)
     // export its requests once.
@@ -42,20 +41,18 @@ export class RequestCounter {
       if (clients.has(client)) exported = undefined;
       clients.add(client);
     }
-    // Both clients share the smithy middleware stack; the union type just hides that.
-    (client as SQSClient).middlewareStack.add(
-      (next, context) => async (args) => {
-        const key = `${service}.${String(context.commandName ?? "unknown").replace(/Command$/, "")}`;
-        this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-        exported?.(key);
-        return next(args);
-      },
-      { step: "deserialize", name: this.middlewareName, override: true },
-    );
-    // A client made with `cacheMiddleware` keeps the stack it resolved per command class, and
-    // would not run middleware added after its first send of that class: drop what it resolved
-    // (the same thing the client does itself on destroy) so counting starts with the next send.
-    delete (client as unknown as { handlers?: unknown }).handlers;
+    let listener = this.listeners.get(client);
+    if (!listener) {
+      const exportTo = exported;
+      listener = (api) => {
+        this.counts.set(api, (this.counts.get(api) ?? 0) + 1);
+        exportTo?.(api);
+      };
+      this.listeners.set(client, listener);
+    }
+    // The client's middleware already holds the hook (createAwsClients adds it before the first
+    // send), so attaching never changes a stack a cacheMiddleware client has resolved.
+    onAwsRequest(client, service, listener);
   }
 
   /** Requests per API name since the last reset, sorted by name. */

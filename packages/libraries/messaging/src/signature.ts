@@ -5,8 +5,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { CommandEnvelope, ReplyEnvelope } from "./envelope.ts";
-import { wasUpgradedFromFlatLayout } from "./envelope-flat-layout.ts";
 import { MessagingErrorCode, MessagingErrors } from "./errors.ts";
+import { wasUpgradedFromFlatLayout } from "./legacy/flat-layout.ts";
 
 /** The envelopes that are signed: commands (by the orchestrator) and replies (by participants). */
 export type SignedEnvelope = CommandEnvelope | ReplyEnvelope;

@@ -2,7 +2,7 @@
 // which made the order service take 10 s to stop), and leaves the queue's messages for the next
 // consumer.
 import { randomUUID } from "node:crypto";
-import { silentLogger } from "@sagaworks/platform";
+import { longPollClient, silentLogger } from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
 import { describe, expect, it } from "vitest";
 import {
@@ -27,7 +27,8 @@ describe("stopping a consumer", () => {
     const queueUrl = url(commandQueueName(topology.prefix, "order"));
     // Every ReceiveMessage this client sends, and how it ended.
     const receives: { outcome: "pending" | "answered" | string }[] = [];
-    consumerClients.sqs.middlewareStack.add(
+    // The polls go through the client's long-poll sibling (see longPollClient).
+    longPollClient(consumerClients.sqs).middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName !== "ReceiveMessageCommand") return next(args);
         const entry: { outcome: string } = { outcome: "pending" };
@@ -85,7 +86,8 @@ describe("stopping a consumer", () => {
     });
     const shortClients = brokerClients();
     const outcomes: string[] = [];
-    shortClients.sqs.middlewareStack.add(
+    const receiver = longPollClient(shortClients.sqs);
+    receiver.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName !== "ReceiveMessageCommand") return next(args);
         try {
@@ -100,7 +102,7 @@ describe("stopping a consumer", () => {
       { step: "initialize", name: "receive-recorder" },
     );
     let polls = 0;
-    shortClients.sqs.middlewareStack.add(
+    receiver.middlewareStack.add(
       (next, context) => async (args) => {
         if (context.commandName === "ReceiveMessageCommand") polls++;
         return next(args);

@@ -72,6 +72,7 @@ async function setUp(
     sqs?: typeof clients.sqs;
     deferrable?: (row: OutboxRow) => boolean;
     maxDeferMs?: number;
+    unread?: (row: OutboxRow) => boolean;
   } = {},
 ) {
   const db = await createTestDatabase(testName, process.env);
@@ -215,6 +216,29 @@ describe("the outbox relay", () => {
     const received = await receiveMessages(clients.sqs, queueUrl, 2);
     expect(received.map((m) => m.Body).sort()).toEqual(["later-1", "now-1"]);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(1);
+  });
+
+  it("deletes rows nobody reads without sending them, whether notified or found by the poll", async () => {
+    const { db, relay, queueUrl } = await setUp("relay unread", {
+      unread: (row) => row.message.body.startsWith("unread"),
+    });
+    const notified = await write(
+      db,
+      queueUrl,
+      ["unread-1", "read-1"],
+      outboxAvailableAt(new Date()),
+    );
+    // Rows whose lease ran out: only the poll finds them.
+    await write(db, queueUrl, ["unread-2", "read-2"], new Date(Date.now() - 1_000));
+    clients.counter.reset();
+    relay.notify(notified);
+    await relay.pollOnce();
+    const received = await receiveMessages(clients.sqs, queueUrl, 2);
+    expect(received.map((m) => m.Body).sort()).toEqual(["read-1", "read-2"]);
+    await waitFor(async () => (await remaining(db)) === 0, {
+      description: "every row, sent or not, to be deleted",
+    });
+    expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(2);
   });
 
   it("a deferrable row does not ride along with urgent rows to another destination", async () => {

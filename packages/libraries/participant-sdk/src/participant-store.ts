@@ -1,5 +1,7 @@
 // Every statement on participant_inbox and participant_outbox. The migrations create them; the
 // relay in messaging reaches the outbox only through the store `participantOutboxStore` hands it.
+
+import { createHash } from "node:crypto";
 import {
   envelopeMessage,
   type OutboxMessage,
@@ -11,7 +13,7 @@ import {
   signEnvelope,
   tableOutboxStore,
 } from "@sagaworks/messaging";
-import type { Database, Knex } from "@sagaworks/platform";
+import type { Database, Knex, RunStatement } from "@sagaworks/platform";
 import { ParticipantErrorCode, ParticipantErrors, RetryLaterError } from "./errors.ts";
 import {
   COMMAND_FAILED,
@@ -318,7 +320,9 @@ const NOT_NULL_VIOLATION = "23502";
 
 /**
  * Runs a statement handler's CTEs, the reply's outbox insert and the inbox insert as one
- * statement in autocommit (one round trip, no BEGIN or COMMIT).
+ * statement in autocommit (no BEGIN or COMMIT), through `Database.statement`: prepared once per
+ * connection under a name from its text, and sharing a socket write with the other commands'
+ * statements of the same turn of the event loop.
  *
  * The inbox rows go in last and with no ON CONFLICT: when the key is taken (a duplicate, a
  * concurrent copy that committed first, or a guard a compensation left) the statement fails as
@@ -331,16 +335,16 @@ const NOT_NULL_VIOLATION = "23502";
  * which is how a handler says "the state I need to decide is not visible to this statement yet".
  */
 export async function runReplyStatement(
-  knex: Knex,
+  statement: RunStatement,
   run: ReplyStatementRun,
 ): Promise<ReplyStatementOutcome> {
   const failedKey = failedAttemptKey(run.idempotencyKey, run.attempt);
-  const ctes: SqlFragment[] = [];
-  if (run.sentIds.length > 0) {
-    // A text array literal: knex would expand a JS array into a list of placeholders.
-    const ids = `{${run.sentIds.map((id) => Number.parseInt(id, 10)).join(",")}}`;
-    ctes.push(sql`sent AS (DELETE FROM ${raw(OUTBOX_TABLE)} WHERE id = ANY(${ids}::bigint[]))`);
-  }
+  // A text array literal: one binding whatever the number of ids. The CTE is there even with
+  // none, so that a handler's statement keeps one text and is prepared once.
+  const ids = `{${run.sentIds.map((id) => Number.parseInt(id, 10)).join(",")}}`;
+  const ctes: SqlFragment[] = [
+    sql`sent AS (DELETE FROM ${raw(OUTBOX_TABLE)} WHERE id = ANY(${ids}::bigint[]))`,
+  ];
   for (const [name, body] of run.statement.with) ctes.push(sql`${raw(name)} AS (${body})`);
   ctes.push(sql`one AS (SELECT 1), reply AS (${run.statement.reply})`);
   ctes.push(
@@ -355,7 +359,7 @@ export async function runReplyStatement(
       ${outboxAvailableAt(run.now)}::timestamptz, ${run.now}::timestamptz
     FROM answer a WHERE a.reply_name IS NOT NULL
     RETURNING id)`);
-  const statement = sql`WITH ${join(ctes, ",\n")}
+  const whole = sql`WITH ${join(ctes, ",\n")}
     INSERT INTO ${raw(INBOX_TABLE)}
       (idempotency_key, command, saga_id, status, reply_name, reply_payload, received_at)
     SELECT k.key, ${run.command}::text, ${run.sagaId}::uuid, k.status,
@@ -369,6 +373,7 @@ export async function runReplyStatement(
       (${failedKey}::text, 'answered')) AS k(key, status)
     WHERE k.status = 'replied' OR a.reply_name IS DISTINCT FROM ${COMMAND_FAILED}::text
     RETURNING (SELECT id FROM outbox) AS outbox_id, status, reply_name, reply_payload`;
+  const text = numberedPlaceholders(whole.sql);
   let rows: {
     outbox_id: string | number;
     status: string;
@@ -376,7 +381,7 @@ export async function runReplyStatement(
     reply_payload: Record<string, unknown>;
   }[];
   try {
-    rows = (await knex.raw(statement.sql, statement.bindings as Knex.RawBinding[])).rows;
+    rows = (await statement(statementName(text), text, whole.bindings)).rows as typeof rows;
   } catch (error) {
     const pgError = error as { code?: string; constraint?: string; column?: string };
     if (pgError.code === UNIQUE_VIOLATION && pgError.constraint === INBOX_KEY_CONSTRAINT) {
@@ -434,6 +439,31 @@ export async function readAnswered(
     guarded: false,
     reply: { name: stored.reply_name ?? "", payload: stored.reply_payload ?? {} },
   };
+}
+
+/**
+ * The text with each `?` of {@link sql} as `$1`, `$2`, … in order: the form a named statement
+ * takes. Every `?` is a placeholder, as `sql` documents.
+ */
+function numberedPlaceholders(text: string): string {
+  let index = 0;
+  return text.replace(/\?/g, () => `$${++index}`);
+}
+
+/** Names given so far, by statement text: a handler's statement is prepared once per connection. */
+const statementNames = new Map<string, string>();
+/** Past this many texts, new ones run unnamed (parsed each time) rather than fill every connection. */
+const MAX_NAMED_STATEMENTS = 500;
+
+/** The prepared statement's name for a text, from its hash; "" (unnamed) past the cap. */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    if (statementNames.size >= MAX_NAMED_STATEMENTS) return "";
+    name = `participant_reply_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }
 
 function raw(text: string): SqlFragment {

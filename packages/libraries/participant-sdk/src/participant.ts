@@ -317,7 +317,7 @@ export class Participant {
     const { handOff } = this.relay;
     const knex = this.options.db.knex;
     const outcome = await handOff.statementDeletingIn(async (sentIds) => {
-      const result = await runReplyStatement(knex, {
+      const result = await runReplyStatement(this.options.db.statement, {
         statement,
         sentIds,
         idempotencyKey: command.idempotencyKey,

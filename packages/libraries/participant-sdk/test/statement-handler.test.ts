@@ -393,7 +393,7 @@ describe("a one-statement handler's answers", () => {
       causationId: command.messageId,
       payload: {},
     });
-    const written = await runReplyStatement(w.db.knex, {
+    const written = await runReplyStatement(w.db.statement, {
       statement: {
         with: [],
         reply: sql`SELECT 'Stamped' AS reply_name, jsonb_build_object('stampId', 'p1') AS reply_payload`,

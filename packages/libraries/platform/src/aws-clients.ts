@@ -5,6 +5,11 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 export interface AwsClients {
   sqs: SQSClient;
   sns: SNSClient;
+  /**
+   * The SQS client for long polls, made on first use: {@link longPollClient} of `sqs`. Consumers
+   * find it by themselves; it is here for code that receives without one.
+   */
+  readonly sqsReceive: SQSClient;
   /** The endpoint override, or undefined for real AWS. */
   endpoint: string | undefined;
   region: string;
@@ -45,6 +50,81 @@ export function resolveAwsClientOptions(options: AwsClientOptions = {}): Resolve
   };
 }
 
+/** Told the API name (`SQS.SendMessageBatch`) of every HTTP attempt a client sends. */
+export type AwsRequestListener = (api: string) => void;
+
+/** The listeners of each client {@link createAwsClients} made (and its long-poll sibling). */
+const requestListeners = new WeakMap<object, Set<AwsRequestListener>>();
+/** Each SQS client's long-poll sibling, or how to make it on first use. */
+const longPollSiblings = new WeakMap<SQSClient, { make: () => SQSClient; made?: SQSClient }>();
+
+type AnyClient = SQSClient | SNSClient;
+
+/**
+ * Adds the one middleware that tells a client's listeners about each request. It sits in the
+ * SDK's deserialize step, inside the retry loop, so a retried call is told once per attempt.
+ * Added while the client is new: with `cacheMiddleware` a client resolves its stack once per
+ * command class, and middleware added after its first send would never run.
+ */
+function listenedClient<Client extends AnyClient>(
+  client: Client,
+  service: "SQS" | "SNS",
+  listeners: Set<AwsRequestListener>,
+): Client {
+  requestListeners.set(client, listeners);
+  // Both clients share the smithy middleware stack; the union type just hides that.
+  (client as SQSClient).middlewareStack.add(
+    (next, context) => async (args) => {
+      if (listeners.size > 0) {
+        const api = `${service}.${String(context.commandName ?? "unknown").replace(/Command$/, "")}`;
+        for (const listener of listeners) listener(api);
+      }
+      return next(args);
+    },
+    { step: "deserialize", name: "sagaworksRequestListeners" },
+  );
+  return client;
+}
+
+/**
+ * Tells `listener` the API name of every HTTP request `client` sends from now on (retries once
+ * per attempt), and, for an SQS client, its long-poll sibling's ({@link longPollClient}) too.
+ * Adding the same listener twice tells it once. Returns what stops it.
+ *
+ * A client made by {@link createAwsClients} carries the hook from its start. Any other client
+ * gets it now, which only works before its first send when it caches its middleware.
+ */
+export function onAwsRequest(
+  client: AnyClient,
+  service: "SQS" | "SNS",
+  listener: AwsRequestListener,
+): () => void {
+  let listeners = requestListeners.get(client);
+  if (!listeners) {
+    listeners = new Set();
+    listenedClient(client, service, listeners);
+  }
+  listeners.add(listener);
+  const registered = listeners;
+  return () => registered.delete(listener);
+}
+
+/**
+ * The client to long-poll `sqs`'s queues with. A receive passes an abort signal (so a stop
+ * need not wait out a 20 s poll), and the SDK drops a client's resolved middleware whenever a
+ * send passes per-call options: on the shared client every poll would undo `cacheMiddleware`
+ * for every other request. So the polls go through a sibling of their own, made on first use
+ * with the same settings and its own connection pool (a long poll holds its socket for up to
+ * 20 s anyway), whose requests `sqs`'s listeners hear. A client {@link createAwsClients} did
+ * not make is its own sibling.
+ */
+export function longPollClient(sqs: SQSClient): SQSClient {
+  const sibling = longPollSiblings.get(sqs);
+  if (!sibling) return sqs;
+  sibling.made ??= sibling.make();
+  return sibling.made;
+}
+
 // Emulators accept any credentials; giving fixed ones keeps the SDK from searching the
 // credential chain (and failing) on a developer machine that has no AWS profile.
 const EMULATOR_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
@@ -76,15 +156,30 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // protects against corruption in transit, which TLS (AWS) or the loopback (emulators) already
   // rules out, and it costs a hash of every body on both sides. Receivers validate every
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
-  const sqs = new SQSClient({ ...common, md5: false });
-  const sns = new SNSClient(common);
+  const sqsListeners = new Set<AwsRequestListener>();
+  const sqs = listenedClient(new SQSClient({ ...common, md5: false }), "SQS", sqsListeners);
+  const sns = listenedClient(new SNSClient(common), "SNS", new Set());
+  const sibling: { make: () => SQSClient; made?: SQSClient } = {
+    // Every receive passes per-call options, so caching would only be undone each time.
+    make: () =>
+      listenedClient(
+        new SQSClient({ ...common, md5: false, cacheMiddleware: false }),
+        "SQS",
+        sqsListeners,
+      ),
+  };
+  longPollSiblings.set(sqs, sibling);
   return {
     sqs,
     sns,
+    get sqsReceive() {
+      return longPollClient(sqs);
+    },
     endpoint,
     region,
     destroy() {
       sqs.destroy();
+      sibling.made?.destroy();
       sns.destroy();
     },
   };

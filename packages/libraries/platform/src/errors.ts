@@ -8,6 +8,8 @@ export const PlatformErrors = defineErrors("@sagaworks/platform", {
   embeddedBrokerFailed: { code: "EMBEDDED_BROKER_FAILED" },
   developmentDependencyMissing: { code: "DEVELOPMENT_DEPENDENCY_MISSING" },
   testBackendUnavailable: { code: "TEST_BACKEND_UNAVAILABLE" },
+  /** A statement sent after the pool was closed (a caller still working during shutdown). */
+  databaseClosed: { code: "DATABASE_CLOSED" },
 });
 /** Stable codes of every error the platform package raises. */
 export const PlatformErrorCode = PlatformErrors.codes;

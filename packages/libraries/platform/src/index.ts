@@ -1,7 +1,10 @@
 export {
   type AwsClientOptions,
   type AwsClients,
+  type AwsRequestListener,
   createAwsClients,
+  longPollClient,
+  onAwsRequest,
   type ResolvedAwsClientOptions,
   resolveAwsClientOptions,
 } from "./aws-clients.ts";

@@ -1,5 +1,5 @@
+import { createRequire } from "node:module";
 import { type DestinationStream, type Logger, pino } from "pino";
-import { prettyFactory } from "pino-pretty";
 import { scrubbedErrSerializer, scrubText, scrubValue } from "./log-scrub.ts";
 import { currentSagaContext } from "./telemetry/log-context.ts";
 import { activeTraceId } from "./telemetry/tracing.ts";
@@ -125,6 +125,11 @@ export function createLogger(options: LoggerOptions): Logger {
 export function createLogLineFormatter(
   options: { colorize?: boolean } = {},
 ): (line: string) => string {
+  // Loaded here, not at the top: only development tools format lines, and a service start
+  // should not pay for loading pino-pretty (a pretty logger's transport loads it in its worker).
+  const { prettyFactory } = createRequire(import.meta.url)(
+    "pino-pretty",
+  ) as typeof import("pino-pretty");
   const pretty = prettyFactory({
     colorize: options.colorize ?? false,
     translateTime: "SYS:HH:MM:ss.l",

@@ -1,5 +1,7 @@
 // Named statements on a pipelined connection: the hot path's way to Postgres, beside knex.
+import { Socket } from "node:net";
 import pg from "pg";
+import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
 
 /** What a statement answers: its rows, columns by name. */
 export interface StatementResult<Row> {
@@ -22,10 +24,15 @@ interface Pending {
 }
 
 /**
- * One pg connection in pipeline mode: statements asked for in the same turn of the event loop go
- * out in one socket write (the stream is corked around them), each with its own Sync, so each is
- * its own autocommit statement and one failing leaves the others alone. A named statement is
- * parsed and planned once per connection (pg remembers which names it has prepared).
+ * One pg connection in pipeline mode (pg's `pipeline` option): statements asked for in the same
+ * turn of the event loop go out in one socket write, each with its own Sync, so each is its own
+ * autocommit statement and one failing leaves the others alone. A named statement is parsed and
+ * planned once per connection (pg remembers which names it has prepared).
+ *
+ * The one write: the pipe makes the connection's socket itself (pg's `stream` option) and corks
+ * it while it hands pg the turn's statements. That relies on pg writing a pipelined query's
+ * messages during `query()`; statements.test.ts counts the writes, so a pg that defers them
+ * fails there instead of quietly costing a write per message.
  *
  * One connection serves every caller: Postgres runs one connection's statements one after the
  * other, so a statement waiting on a row lock holds up those behind it. The statements sent here
@@ -37,6 +44,8 @@ interface Pending {
  */
 export class StatementPipe {
   private client: pg.Client | undefined;
+  /** The socket of `client`, made here so that corking it is ours to do. */
+  private stream: Socket | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private queue: Pending[] = [];
   private scheduled = false;
@@ -56,7 +65,12 @@ export class StatementPipe {
   ): Promise<StatementResult<Row>> =>
     new Promise<StatementResult<Row>>((resolve, reject) => {
       if (this.closed) {
-        reject(new Error("the database is closed"));
+        reject(
+          PlatformErrors.create(
+            PlatformErrorCode.databaseClosed,
+            `Statement ${name} was sent after the database was closed; stop the work that sends it before closing the database.`,
+          ),
+        );
         return;
       }
       this.queue.push({
@@ -83,20 +97,26 @@ export class StatementPipe {
   }
 
   private async open(): Promise<pg.Client> {
+    const stream = new Socket();
     const client = new pg.Client({
       connectionString: this.connectionString,
       pipeline: true,
+      stream: () => stream,
       // The same schema knex's connections resolve unqualified names in.
       options: `-c search_path=${this.schema}`,
     } as pg.ClientConfig);
     const drop = () => {
-      if (this.client === client) this.client = undefined;
+      if (this.client === client) {
+        this.client = undefined;
+        this.stream = undefined;
+      }
     };
     // An error event (the server went away) fails the statements in flight; the next one reconnects.
     client.on("error", drop);
     client.on("end", drop);
     await client.connect();
     this.client = client;
+    this.stream = stream;
     return client;
   }
 
@@ -112,18 +132,32 @@ export class StatementPipe {
       for (const item of batch) item.reject(error);
       return;
     }
-    const stream = (client as unknown as { connection: { stream: NodeJS.WritableStream } })
-      .connection.stream as unknown as { cork(): void; uncork(): void };
-    stream.cork();
+    // Held back until uncork, then written together (with TLS, as one run of records).
+    const stream = this.stream;
+    stream?.cork();
     try {
       for (const item of batch) {
-        client
-          .query({ name: item.name, text: item.text, values: item.values as unknown[] })
-          .then((result) => item.resolve({ rows: result.rows as never[] }), item.reject);
+        client.query({ name: item.name, text: item.text, values: item.values as unknown[] }).then(
+          (result) => item.resolve({ rows: result.rows as never[] }),
+          (error: unknown) => {
+            // The server ended the session (a terminated backend says FATAL before it closes
+            // the socket): the next statement must not be written on it before "end" comes.
+            if (connectionLost(error)) this.forget(client);
+            item.reject(error);
+          },
+        );
       }
     } finally {
-      stream.uncork();
+      stream?.uncork();
     }
+  }
+
+  /** Stops using `client` (if it is still the open one) and closes it. */
+  private forget(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    this.stream = undefined;
+    void client.end().catch(() => {});
   }
 
   /** Ends the connection once the statements already asked for are answered. */
@@ -132,12 +166,24 @@ export class StatementPipe {
     if (this.scheduled || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
+    this.stream = undefined;
     await client?.end().catch(() => {});
   }
 
-  /** Test hook: the socket of the open connection, to cut it as a crash would. */
-  socket(): { destroy(): void } | undefined {
-    return (this.client as unknown as { connection?: { stream?: { destroy(): void } } })?.connection
-      ?.stream;
+  /** Test hook: the socket of the open connection, to cut it as a crash would or count writes. */
+  socket(): Socket | undefined {
+    return this.stream;
   }
+}
+
+/**
+ * Whether a statement's error means its connection is gone: the server ended the session
+ * (FATAL or PANIC, or a connection exception, class 08), or pg lost the socket (its errors carry
+ * no SQLSTATE). A statement's own failure (a key taken, a bad value) leaves the connection be.
+ */
+function connectionLost(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: string; code?: string };
+  return (
+    severity === "FATAL" || severity === "PANIC" || code === undefined || code.startsWith("08")
+  );
 }

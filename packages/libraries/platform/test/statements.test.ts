@@ -57,6 +57,38 @@ describe("Database.statement", () => {
 });
 
 describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgres)", () => {
+  it("sends the statements asked for in one turn in one socket write", async () => {
+    // The pipe corks its socket while pg writes each statement's messages inside query(); were
+    // pg to write them later, each message would be a write of its own and this would fail.
+    const db = await withTable("statements one write");
+    const pipe = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    try {
+      await pipe.run("note_insert", INSERT, [1, "opens the connection"]);
+      const socket = pipe.socket();
+      if (!socket) throw new Error("the pipe has no open socket");
+      let writes = 0;
+      const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
+      socket.write = ((...args: unknown[]) => {
+        if (socket.writableCorked === 0) writes++;
+        return write(...args);
+      }) as typeof socket.write;
+      const uncork = socket.uncork.bind(socket);
+      socket.uncork = () => {
+        if (socket.writableCorked === 1 && socket.writableLength > 0) writes++;
+        uncork();
+      };
+      await Promise.all([
+        pipe.run("note_insert", INSERT, [2, "second"]),
+        pipe.run("note_insert", INSERT, [3, "third"]),
+        pipe.run("note_count", "select count(*)::int as n from notes", []),
+      ]);
+      expect(writes).toBe(1);
+      expect(await db.knex("notes").orderBy("id").pluck("id")).toEqual([1, 2, 3]);
+    } finally {
+      await pipe.close();
+    }
+  });
+
   it("fails the statements in flight when the connection is cut, and opens a new one for the next", async () => {
     const db = await withTable("statements reconnect");
     const pipe = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);

@@ -8,6 +8,8 @@ import { compileSaga, DEFAULT_COMPENSATION_RETRY, DEFAULT_STEP_RETRY } from "./c
 import { canonicalJson, contentHash } from "./content-hash.ts";
 import { sagaDefinitionJsonSchema } from "./definition-schema.ts";
 import { renderMermaid } from "./diagram.ts";
+import { checkDefinitionFiles } from "./files/definition-files.ts";
+import { catalogOf } from "./sub-saga/saga-catalog.ts";
 import { expectValid, type Loose, validDefinition } from "./test-fixtures.ts";
 
 // Golden files: UPDATE_GOLDEN=1 rewrites them; otherwise a difference fails the test and the
@@ -46,6 +48,16 @@ function expectGolden(fileName: string, actual: string) {
   );
 }
 
+/**
+ * The folder's sagas, compiled by the loader: a definition that starts sub-sagas is compiled
+ * against them, as `saga validate` and the orchestrator do.
+ */
+const siblings = catalogOf(
+  (await checkDefinitionFiles([definitionsDir], { contracts: serviceContracts })).results.flatMap(
+    (result) => (result.saga ? [result.saga] : []),
+  ),
+);
+
 /** Every definition file in the folder: a saga added there is covered without editing this test. */
 const shipped = readdirSync(definitionsDir)
   .filter((file) => file.endsWith(".saga.json"))
@@ -58,7 +70,7 @@ describe("shipped sagas (golden files)", () => {
 
   it.each(shipped)("%s compiles to its golden JSON and diagram", (file) => {
     const definition: unknown = JSON.parse(readFileSync(join(definitionsDir, file), "utf8"));
-    const result = compileSaga(definition, { contracts: serviceContracts });
+    const result = compileSaga(definition, { contracts: serviceContracts, sagas: siblings });
     expect(result.diagnostics).toEqual([]);
     if (!result.ok) return;
     const name = file.replace(/\.saga\.json$/, "");
@@ -86,7 +98,7 @@ describe("shipped sagas (golden files)", () => {
 
   it.each(shipped)("the README shows the diagram of %s", (file) => {
     const definition: unknown = JSON.parse(readFileSync(join(definitionsDir, file), "utf8"));
-    const result = compileSaga(definition, { contracts: serviceContracts });
+    const result = compileSaga(definition, { contracts: serviceContracts, sagas: siblings });
     if (!result.ok) throw new Error("does not compile");
     const readme = readFileSync(join(definitionsDir, "README.md"), "utf8");
     expect(

@@ -41,6 +41,8 @@ import {
   sagaDefinitionError,
 } from "./errors.ts";
 import { compileMapping } from "./mapping.ts";
+import { compileSubSagaAction, compileSubSagaStep } from "./sub-saga/compile-sub-saga.ts";
+import type { SagaLookup } from "./sub-saga/saga-catalog.ts";
 import {
   analyseDefinition,
   DEFAULT_COMMAND_TIMEOUT_MS,
@@ -56,6 +58,11 @@ export interface CompileOptions {
   file?: string;
   /** Maps a JSON path to its line and column in the source text (the CLI provides it). */
   locate?: (path: JsonPath) => SourcePosition | undefined;
+  /**
+   * The other sagas a sub-saga step may start (the loader passes those of the same folder,
+   * compiled children first). Without it a sub-saga step is reported as naming an unknown saga.
+   */
+  sagas?: SagaLookup;
 }
 
 /** Either the compiled saga, or every problem found. */
@@ -102,12 +109,13 @@ function stepRole(step: StepDefinition, index: number, pivotIndex: number): Step
   if (pivotIndex >= 0 && index > pivotIndex) return "retriable";
   if (index === pivotIndex) return "pivot";
   // A wait changes nothing, so there is nothing to undo.
-  if (step.kind === "await" || step.readOnly === true) return "read-only";
+  if (step.kind === "await" || (step.kind !== "saga" && step.readOnly === true)) return "read-only";
   return "compensatable";
 }
 
 function compileAction(step: StepDefinition): CompiledAction {
   if (step.kind === "await") return compileAwaitAction(step);
+  if (step.kind === "saga") return compileSubSagaAction(step);
   if (step.kind === "command") {
     return { kind: "command", command: step.command, payload: compileMapping(step.payload) };
   }
@@ -126,7 +134,7 @@ function compileCompensation(
   step: StepDefinition,
   contracts: ContractRegistry,
 ): CompiledCompensation | null {
-  if (step.kind === "await" || !step.compensation) return null;
+  if (step.kind === "await" || step.kind === "saga" || !step.compensation) return null;
   const { command, payload, retry, timeout } = step.compensation;
   const service = Object.hasOwn(contracts, step.service) ? contracts[step.service] : undefined;
   const commands = service?.commands ?? {};
@@ -151,7 +159,8 @@ function findPivot(steps: ReadonlyArray<{ step: StepDefinition; branch?: unknown
   const last = steps[steps.length - 1];
   // A wait changes nothing, so it never pivots.
   if (!last || last.branch || last.step.kind === "await") return -1;
-  return !last.step.compensation && last.step.readOnly !== true ? steps.length - 1 : -1;
+  const readOnly = last.step.kind !== "saga" && last.step.readOnly === true;
+  return !last.step.compensation && !readOnly ? steps.length - 1 : -1;
 }
 
 function compileStep(
@@ -163,6 +172,17 @@ function compileStep(
 ): CompiledStep {
   if (step.kind === "await") {
     const compiled = compileAwaitStep(step, index, stepRole(step, index, pivotIndex));
+    return branch ? { ...compiled, branch } : compiled;
+  }
+  if (step.kind === "saga") {
+    const compiled = compileSubSagaStep(
+      step,
+      index,
+      stepRole(step, index, pivotIndex),
+      contracts,
+      (authored) => retryPolicy(authored, DEFAULT_COMPENSATION_RETRY),
+      DEFAULT_COMPENSATION_TIMEOUT_MS,
+    );
     return branch ? { ...compiled, branch } : compiled;
   }
   const defaultTimeout =
@@ -189,7 +209,11 @@ function compileStep(
 }
 
 /** Builds the compiled saga from a definition already known to be valid. */
-function build(definition: SagaDefinition, contracts: ContractRegistry): CompiledSaga {
+function build(
+  definition: SagaDefinition,
+  contracts: ContractRegistry,
+  outputSchema: Record<string, unknown> | undefined,
+): CompiledSaga {
   const flat = flattenDefinition(definition.steps);
   const pivotIndex = findPivot(flat.steps);
   const steps: CompiledStep[] = flat.steps.map(({ step, branch }, index) =>
@@ -264,6 +288,15 @@ function build(definition: SagaDefinition, contracts: ContractRegistry): Compile
     states,
     // Only when there are groups: an absent key keeps the hash of a definition without them.
     ...(groups.length > 0 ? { groups } : {}),
+    // Only when declared: an absent key keeps the hash of a definition without one.
+    ...(definition.output
+      ? {
+          output: {
+            mapping: compileMapping(definition.output),
+            schema: outputSchema ?? { type: "object" },
+          },
+        }
+      : {}),
   };
   const { format, name, version, description, ...rest } = withoutHash;
   return { format, name, version, description, hash: contentHash(withoutHash), ...rest };
@@ -287,7 +320,7 @@ function locateAll(diagnostics: Diagnostic[], options: CompileOptions): Diagnost
  * problems come back as diagnostics, each with a code, a fix, and a path.
  */
 export function compileSaga(definition: unknown, options: CompileOptions): CompileResult {
-  const analysis = analyseDefinition(definition, options.contracts);
+  const analysis = analyseDefinition(definition, options.contracts, options.sagas);
   if (analysis.diagnostics.length > 0) {
     return { ok: false, diagnostics: locateAll(analysis.diagnostics, options) };
   }
@@ -307,7 +340,16 @@ export function compileSaga(definition: unknown, options: CompileOptions): Compi
       ),
     };
   }
-  return { ok: true, saga: build(parsed.data, options.contracts), diagnostics: [] };
+  const outputSchema = analysis.outputSchema;
+  return {
+    ok: true,
+    saga: build(
+      parsed.data,
+      options.contracts,
+      typeof outputSchema === "object" ? { ...outputSchema } : undefined,
+    ),
+    diagnostics: [],
+  };
 }
 
 /** Like `compileSaga`, but throws a `SagaDefinitionError` listing every problem. */

@@ -30,6 +30,12 @@ export type CompiledAction =
     }
   | { kind: "command"; command: string; payload: MappingExpr }
   | {
+      kind: "saga";
+      /** The child saga, started through the orchestrator's saga-commands queue. */
+      saga: { name: string; version: number };
+      input: MappingExpr;
+    }
+  | {
       kind: "http";
       method: string;
       path: string;
@@ -40,6 +46,16 @@ export type CompiledAction =
 
 /** A step's compensation with defaults applied; any reply of its command completes it. */
 export interface CompiledCompensation {
+  /**
+   * `child` (a sub-saga step only): ask the child saga to compensate itself. Absent for a
+   * command to a service, so definitions written before sub-sagas keep their content hash.
+   */
+  kind?: "child";
+  /**
+   * The service that runs `command`, when it is not the step's own: a sub-saga step's explicit
+   * compensation names one. Absent otherwise (same hash as before).
+   */
+  service?: string;
   command: string;
   payload: MappingExpr;
   /**
@@ -178,6 +194,11 @@ export interface CompiledSaga {
   states: Record<string, CompiledState>;
   /** The parallel groups; absent when there are none (the content hash stays as before). */
   groups?: CompiledGroup[];
+  /**
+   * What the saga hands to a parent that started it, evaluated at completion, and the JSON
+   * Schema a parent's paths are checked against. Absent when not declared (same hash as before).
+   */
+  output?: { mapping: MappingExpr; schema: Record<string, unknown> };
 }
 
 /** The state id of a step's forward state. */

@@ -309,11 +309,60 @@ export const awaitStepSchema = z
   })
   .meta({ title: "Await step" });
 
-/** A step: a command over SQS, an HTTP call or a wait for an outside event, told apart by `kind`. */
+/**
+ * An explicit compensation of a `saga` step: a command to a service of its own (the step has no
+ * service), run once the child can no longer undo itself (it passed its pivot).
+ */
+export const subSagaCompensationSchema = compensationSchema
+  .extend({ service: name("Service that runs the compensating command") })
+  .meta({
+    description:
+      "Undoes what the child saga did once it passed its pivot: a command to a service, sent after the child has finished.",
+  });
+
+/**
+ * A step that starts another saga (by name and version) as its child and waits for it to end.
+ * The child completing is success; compensated or failed is a business failure (it has undone
+ * itself). One attempt: the start is idempotent per parent step and attempt, and `deadline`
+ * bounds the wait (a child parked for an operator keeps the parent waiting until then).
+ */
+export const sagaStepSchema = z
+  .strictObject({
+    kind: z.literal("saga").meta({
+      description: "Start another saga as a child and wait for it; later steps read its output.",
+    }),
+    name: stepCommon.name,
+    description: stepCommon.description,
+    saga: z
+      .strictObject({
+        name: name("Name of the child saga, as its definition file declares it"),
+        version: z.int().min(1).meta({ description: "Version of the child saga." }),
+      })
+      .meta({ description: "The saga to start: its definition must be in the same folder." }),
+    input: mapping("Input of the child saga, checked against its input schema"),
+    deadline: duration(
+      "How long to wait for the child to end, from the start; then the step's outcome is unknown",
+    ),
+    compensation: z
+      .union([
+        z.literal("child").meta({
+          description:
+            "Ask the child to compensate itself. Refused when the child has a pivot: it may pass it and can then no longer undo; write an explicit compensation instead.",
+        }),
+        subSagaCompensationSchema,
+      ])
+      .optional(),
+    pivot: stepCommon.pivot,
+    when: stepCommon.when,
+  })
+  .meta({ title: "Sub-saga step" });
+
+/** A step: a command over SQS, an HTTP call, a wait for an outside event or a child saga, told apart by `kind`. */
 export const stepSchema = z.discriminatedUnion("kind", [
   commandStepSchema,
   httpStepSchema,
   awaitStepSchema,
+  sagaStepSchema,
 ]);
 
 /** One branch of a parallel group: a short sequence of steps run in order. */
@@ -352,6 +401,7 @@ export const sagaItemSchema = z.discriminatedUnion("kind", [
   commandStepSchema,
   httpStepSchema,
   awaitStepSchema,
+  sagaStepSchema,
   parallelGroupSchema,
 ]);
 
@@ -378,6 +428,9 @@ export const definitionHeaderSchema = z.strictObject({
   description: z.string().min(1).meta({ description: "What business process the saga runs." }),
   input: inputSchemaSchema,
   timeout: duration("Timeout of the whole saga; when it fires the saga compensates").optional(),
+  output: mapping(
+    "What the saga hands to a parent that started it as a child, evaluated when it completes; a parent's later steps read it as $.steps.<step>.output.<field>",
+  ).optional(),
   steps: z.array(z.unknown()),
 });
 
@@ -411,6 +464,8 @@ export type CommandStepDefinition = z.infer<typeof commandStepSchema>;
 export type HttpStepDefinition = z.infer<typeof httpStepSchema>;
 /** An await step as authored. */
 export type AwaitStepDefinition = z.infer<typeof awaitStepSchema>;
+/** A sub-saga step as authored. */
+export type SagaStepDefinition = z.infer<typeof sagaStepSchema>;
 /** A retry policy as authored. */
 export type RetryPolicyDefinition = z.infer<typeof retryPolicySchema>;
 /** A compensation as authored. */

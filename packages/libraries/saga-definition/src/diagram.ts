@@ -13,6 +13,11 @@ import {
   stepStateId,
 } from "./compiled-saga.ts";
 import { type CompiledCondition, describeCondition } from "./condition.ts";
+import {
+  describeSubSaga,
+  describeSubSagaCompensation,
+  subSagaDeadlineText,
+} from "./sub-saga/describe-sub-saga.ts";
 
 function nodeId(stateId: string): string {
   return stateId.replace(/[^A-Za-z0-9]+/g, "_");
@@ -41,7 +46,9 @@ function describeStep(step: CompiledStep): string {
       ? `${step.service} ← ${step.action.command}`
       : step.action.kind === "http"
         ? `${step.service} ← ${step.action.method} ${step.action.path}`
-        : (describeAwait(step) as string);
+        : step.action.kind === "saga"
+          ? (describeSubSaga(step) as string)
+          : (describeAwait(step) as string);
   return `${step.name}<br/>${action}<br/><i>${step.role}</i>`;
 }
 
@@ -98,9 +105,10 @@ export function renderMermaid(saga: CompiledSaga): string {
     } else if (state.type === "compensation") {
       const step = steps.get(state.step) as CompiledStep;
       const command = step.compensation?.command ?? "";
-      lines.push(
-        `  state "${stateLabel(`undo ${step.name}<br/>${step.service} ← ${command}`)}" as ${nodeId(id)}`,
-      );
+      const undo =
+        describeSubSagaCompensation(step) ??
+        `${step.compensation?.service ?? step.service} ← ${command}`;
+      lines.push(`  state "${stateLabel(`undo ${step.name}<br/>${undo}`)}" as ${nodeId(id)}`);
     }
   }
   declareGroups(stateEntries, lines);
@@ -168,8 +176,12 @@ export function renderMermaid(saga: CompiledSaga): string {
       edge(id, state.onFailure, "cannot complete");
       continue;
     }
-    const sure = [...step.outcomes.businessFailure, "non-retryable"];
-    const unsure = "exhausted | timeout";
+    // A child is started once: no retries, and its deadline is the only unknown outcome.
+    const child = step.action.kind === "saga";
+    const sure = child
+      ? step.outcomes.businessFailure
+      : [...step.outcomes.businessFailure, "non-retryable"];
+    const unsure = child ? subSagaDeadlineText(step) : "exhausted | timeout";
     // A failing branch step stops its siblings and undoes the whole group, whatever its edge.
     if (step.branch) {
       const group = groupStateIds(step.branch.group);
@@ -217,6 +229,10 @@ export function renderMermaid(saga: CompiledSaga): string {
   if (saga.steps.some((step) => step.action.kind === "await")) {
     lines.push("  classDef wait fill:#e0f2fe,stroke:#0369a1,stroke-dasharray:6 3");
   }
+  // Likewise only when the saga starts others.
+  if (saga.steps.some((step) => step.action.kind === "saga")) {
+    lines.push("  classDef child fill:#ede9fe,stroke:#6d28d9,stroke-width:2px");
+  }
   const byClass = new Map<string, string[]>();
   const tag = (className: string, id: string) => {
     byClass.set(className, [...(byClass.get(className) ?? []), nodeId(id)]);
@@ -228,6 +244,7 @@ export function renderMermaid(saga: CompiledSaga): string {
       if (role === "pivot") tag("pivot", id);
       if (role === "retriable") tag("retriable", id);
       if ((steps.get(state.step) as CompiledStep).action.kind === "await") tag("wait", id);
+      if ((steps.get(state.step) as CompiledStep).action.kind === "saga") tag("child", id);
     }
   }
   if (used.has(FINAL_STATES.needsIntervention)) tag("attention", FINAL_STATES.needsIntervention);

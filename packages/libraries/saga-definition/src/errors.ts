@@ -88,6 +88,14 @@ export const DiagnosticCode = {
   pivotInBranch: "SAGA_PIVOT_IN_BRANCH",
   pathSiblingBranch: "SAGA_PATH_SIBLING_BRANCH",
   awaitInBranch: "SAGA_AWAIT_IN_BRANCH",
+  // Sub-sagas (`kind: "saga"`) and the saga's `output`
+  subSagaUnknown: "SAGA_SUB_SAGA_UNKNOWN",
+  subSagaVersionUnknown: "SAGA_SUB_SAGA_VERSION_UNKNOWN",
+  subSagaCycle: "SAGA_SUB_SAGA_CYCLE",
+  subSagaNestingTooDeep: "SAGA_SUB_SAGA_NESTING_TOO_DEEP",
+  subSagaCompensateByChildWithPivot: "SAGA_SUB_SAGA_COMPENSATE_BY_CHILD_WITH_PIVOT",
+  subSagaOutputUndeclared: "SAGA_SUB_SAGA_OUTPUT_UNDECLARED",
+  subSagaDeadlineExceedsSagaTimeout: "SAGA_SUB_SAGA_DEADLINE_EXCEEDS_SAGA_TIMEOUT",
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -61,6 +61,7 @@ export {
   type RetryPolicyDefinition,
   type SagaDefinition,
   type SagaItemDefinition,
+  type SagaStepDefinition,
   type StepDefinition,
   sagaDefinitionJsonSchema,
   sagaDefinitionSchema,
@@ -104,6 +105,18 @@ export {
   type MappingContext,
   type MappingContextSource,
 } from "./mapping-context.ts";
+export {
+  SUB_SAGA_SERVICE,
+  SubSagaCommand,
+  SubSagaReply,
+} from "./sub-saga/protocol.ts";
+export {
+  catalogOf,
+  childNames,
+  MAX_SUB_SAGA_NESTING,
+  type SagaCatalogEntry,
+  type SagaLookup,
+} from "./sub-saga/saga-catalog.ts";
 export {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_COMPENSATION_TIMEOUT_MS,

@@ -18,6 +18,7 @@ describe("the mapping context", () => {
       "exhausted",
       "deadline",
       "operator",
+      "parent",
     ];
     expect([...FAILURE_KINDS].sort()).toEqual([...engineKinds].sort());
     const kind = (FAILURE_SCHEMA as { properties: { kind: { enum: string[] } } }).properties.kind;

@@ -16,6 +16,8 @@ export const FAILURE_KINDS = [
   "exhausted",
   "deadline",
   "operator",
+  /** The parent saga that started this one as a child is compensating, and asked it to. */
+  "parent",
 ] as const;
 /** One of `FAILURE_KINDS`. */
 export type FailureKind = (typeof FAILURE_KINDS)[number];
@@ -53,7 +55,8 @@ export interface MappingContext {
   sagaId: string;
   /**
    * Completed steps only: `{ reply }` for a command step, `{ response: { status, body } }` for
-   * HTTP, `{ event }` (the event's payload) for an await step.
+   * HTTP, `{ event }` (the event's payload) for an await step, `{ output }` (the child's declared
+   * output) for a sub-saga step.
    */
   steps: Record<string, JsonValue>;
   failure: FailureInfo | null;
@@ -82,7 +85,9 @@ export function buildMappingContext(source: MappingContextSource): MappingContex
         ? { response: output }
         : kind === "await"
           ? { event: output }
-          : { reply: output },
+          : kind === "saga"
+            ? { output }
+            : { reply: output },
     ]);
   }
   return {

@@ -13,6 +13,7 @@ import {
 } from "./definition-schema.ts";
 import { DURATION_PATTERN, parseDuration } from "./duration.ts";
 import { type Diagnostic, DiagnosticCode, type JsonPath } from "./errors.ts";
+import type { SagaLookup } from "./sub-saga/saga-catalog.ts";
 import { checkAwaitDeadlinePresent, isMissingDeadlineIssue } from "./validate/await.ts";
 import {
   checkCondition,
@@ -30,6 +31,7 @@ import {
   flattenSteps,
 } from "./validate/parallel.ts";
 import { checkBrokenStepPaths } from "./validate/paths.ts";
+import { checkOutput, checkSubSagaStep } from "./validate/sub-saga.ts";
 import { guardValue } from "./value-guard.ts";
 
 export {
@@ -43,6 +45,8 @@ export interface Analysis {
   diagnostics: Diagnostic[];
   header: z.infer<typeof definitionHeaderSchema> | undefined;
   steps: Array<StepDefinition | undefined>;
+  /** JSON Schema of the declared `output`, when there is one (a parent's paths read it). */
+  outputSchema: JsonSchema | undefined;
 }
 
 /**
@@ -75,11 +79,16 @@ function withoutBadDurations(
 }
 
 /** Validates a definition against the format, the pivot rules, AWS limits and the contracts. */
-export function analyseDefinition(raw: unknown, contracts: ContractRegistry): Analysis {
+export function analyseDefinition(
+  raw: unknown,
+  contracts: ContractRegistry,
+  sagas?: SagaLookup,
+): Analysis {
   const ctx: AnalysisContext = {
     out: new Collector(),
     raw,
     contracts,
+    sagas,
     steps: [],
     skeletons: [],
     stepIndexByName: new Map(),
@@ -90,7 +99,9 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
   };
   // Depth and prototype keys first: later checks recurse and copy, so they only see sound data.
   const guarded = guardValue(ctx.raw);
-  if (guarded.length > 0) return { diagnostics: guarded, header: undefined, steps: [] };
+  if (guarded.length > 0) {
+    return { diagnostics: guarded, header: undefined, steps: [], outputSchema: undefined };
+  }
   const header = definitionHeaderSchema.safeParse(ctx.raw, { reportInput: true });
   if (!header.success) ctx.out.addZodIssues(header.error.issues, []);
   const topLevel = isRecord(ctx.raw) && Array.isArray(ctx.raw.steps) ? ctx.raw.steps : [];
@@ -151,13 +162,16 @@ export function analyseDefinition(raw: unknown, contracts: ContractRegistry): An
   checkPivotUnconditional(ctx);
   ctx.steps.forEach((step, index) => {
     if (step) {
-      checkStep(ctx, step, index);
+      if (step.kind === "saga") checkSubSagaStep(ctx, step, index);
+      else checkStep(ctx, step, index);
       checkCondition(ctx, step, index);
     } else checkBrokenStepPaths(ctx, rawSteps[index], index);
   });
+  const outputSchema = isRecord(ctx.raw) ? checkOutput(ctx, ctx.raw.output) : undefined;
   return {
     diagnostics: ctx.out.diagnostics,
     header: header.success ? header.data : undefined,
     steps: ctx.steps,
+    outputSchema,
   };
 }

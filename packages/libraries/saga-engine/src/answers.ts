@@ -4,6 +4,7 @@
 import type { SagaEvent, TransitionResult } from "./model.ts";
 import { compensationDone, messageOf, replyCode } from "./replies.ts";
 import type { Run } from "./run.ts";
+import { childCompensationAnswered } from "./sub-saga.ts";
 
 /** A participant's reply to the pending command or compensation. */
 export function replyReceived(
@@ -23,6 +24,10 @@ export function replyReceived(
     );
   }
   const step = run.step(event.step);
+  if (event.compensation && step.action.kind === "saga") {
+    const answered = childCompensationAnswered(run, step, event);
+    if (answered) return answered;
+  }
   if (event.compensation) {
     // Only a reply the compensating command declares completes it. Anything else (a
     // participant's `failed(code)`, an unexpected error turned into a reply) means the effect

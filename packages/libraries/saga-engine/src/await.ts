@@ -9,6 +9,7 @@ import {
   type JsonValue,
   stepStateId,
 } from "@sagaworks/saga-definition";
+import { EngineRefusalCode } from "./errors.ts";
 import { actionKey, isTerminal, timerId } from "./keys.ts";
 import {
   LifecycleEvent,
@@ -194,13 +195,13 @@ export function completeWaitByHand(
   const classified = [...step.outcomes.success, ...step.outcomes.businessFailure];
   if (!classified.includes(event.event)) {
     return run.refuse(
-      "EVENT_NOT_WAITED_FOR",
+      EngineRefusalCode.eventNotWaitedFor,
       `Cannot complete ${step.name} with ${event.event}: it waits for ${classified.join(" | ")}.`,
     );
   }
   if (!isJsonObject(event.payload)) {
     return run.refuse(
-      "EVENT_PAYLOAD_INVALID",
+      EngineRefusalCode.eventPayloadInvalid,
       `Complete ${step.name} with the event's payload as an object: later steps read it as $.steps.${step.name}.event.`,
     );
   }
@@ -222,7 +223,7 @@ export function completeWaitByHand(
 export function reopenWait(run: Run, pending: PendingWork, who: string): TransitionResult {
   if (run.s.status !== SagaStatus.needsIntervention) {
     return run.refuse(
-      "WAIT_STILL_OPEN",
+      EngineRefusalCode.waitStillOpen,
       `Cannot re-open ${pending.step}: its wait is still open (until ${pending.wait?.deadlineAt ?? "its deadline"}). Complete it by hand, or let it run.`,
     );
   }

@@ -1,6 +1,12 @@
 export { AwaitFailureCode, scopedWaitKey } from "./await.ts";
 export { backoffDelayMs } from "./backoff.ts";
-export { type EngineError, EngineErrorCode, EngineErrors } from "./errors.ts";
+export {
+  type EngineError,
+  EngineErrorCode,
+  EngineErrors,
+  EngineRefusalCode,
+  EngineRefusals,
+} from "./errors.ts";
 export {
   activeWork,
   type Effect,
@@ -9,6 +15,7 @@ export {
   type OpenWait,
   type OperatorAction,
   type OperatorExpectation,
+  type ParentLink,
   type PendingWork,
   type PivotOutcome,
   SAGA_STATUSES,
@@ -22,6 +29,7 @@ export {
   type TransitionContext,
   type TransitionResult,
 } from "./model.ts";
+export { OUTBOX_UNDELIVERABLE } from "./outbox-parking.ts";
 export {
   actionKey,
   commandMessageId,

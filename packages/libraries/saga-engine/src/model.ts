@@ -1,6 +1,7 @@
 // The engine's data: the snapshot of one saga instance, the events that move it, and the effects
 // it asks the I/O shell to carry out. All of it is plain JSON, so the orchestrator stores it as is.
 import type { FailureInfo, JsonValue } from "@sagaworks/saga-definition";
+import type { EngineRefusalCode } from "./errors.ts";
 
 /** Where an instance is. `needs-intervention` is parked: only an operator moves it on. */
 export const SagaStatus = {
@@ -57,6 +58,25 @@ export interface StepRecord {
    * wait closed, so that an event arriving later is known to be late for this saga.
    */
   waitKey?: string;
+  /**
+   * A sub-saga step whose child answered a compensation request with "completed": it had passed
+   * its pivot and cannot undo itself, so the step's own compensation command runs next.
+   */
+  childEnded?: boolean;
+}
+
+/**
+ * The parent of a saga started as a child by a sub-saga step, and the parent's command its end
+ * answers: the start, or a later request to compensate. The answer is a reply like any other,
+ * so the parent matches it by step, attempt and causation id.
+ */
+export interface ParentLink {
+  sagaId: string;
+  sagaName: string;
+  sagaVersion: number;
+  step: string;
+  /** The parent's command the child's end answers. */
+  answer: { attempt: number; compensation: boolean; commandId: string };
 }
 
 /** The outside event an await step waits for: who sends it, on which key, which events count. */
@@ -129,6 +149,8 @@ export interface SagaSnapshot {
   updatedAt: string;
   /** Transitions applied so far; the history's sequence number. */
   seq: number;
+  /** Set when a parent saga started this one; absent otherwise (and in older snapshots). */
+  parent?: ParentLink;
 }
 
 /** Events a timer delivers when it fires. */
@@ -168,7 +190,17 @@ export type OperatorAction =
 
 /** Everything that can move a saga. */
 export type SagaEvent =
-  | { type: "start"; sagaId: string; input: JsonValue }
+  | { type: "start"; sagaId: string; input: JsonValue; parent?: ParentLink }
+  | {
+      /**
+       * The parent that started this saga is compensating and asks it to undo itself: before
+       * its pivot it compensates at once; past it, it runs on and its end answers the request.
+       */
+      type: "parent-compensate";
+      /** The parent's `CompensateSaga` command: its attempt and message id, which the answer names. */
+      attempt: number;
+      commandId: string;
+    }
   | {
       type: "reply";
       step: string;
@@ -198,7 +230,14 @@ export type SagaEvent =
       payload: JsonValue;
     }
   | TimerEvent
-  | ({ type: "operator"; actor: string; reason: string } & OperatorAction);
+  | ({ type: "operator"; actor: string; reason: string } & OperatorAction)
+  | {
+      /** One of the saga's outbox messages can never be sent; the orchestrator parked it. */
+      type: "outbox-parked";
+      outboxId: string;
+      /** Why it cannot be sent (the broker's refusal, or its size). */
+      reason: string;
+    };
 
 /** Lifecycle event names published on the saga-events topic. */
 export const LifecycleEvent = {
@@ -255,7 +294,18 @@ export type Effect =
   | { type: "schedule-timer"; timerId: string; fireAt: string; event: TimerEvent }
   | { type: "cancel-timer"; timerId: string }
   | { type: "publish-event"; name: LifecycleEvent; step: string | null; detail: JsonValue }
-  | { type: "finish"; status: SagaStatus };
+  | { type: "finish"; status: SagaStatus }
+  | {
+      /**
+       * A child's end (or its standing, when asked to compensate after it ended), as a reply to
+       * the parent's pending command: `SagaCompleted` with its declared output, or
+       * `SagaCompensated` / `SagaFailed` with its failure.
+       */
+      type: "answer-parent";
+      parent: ParentLink;
+      reply: string;
+      payload: JsonValue;
+    };
 
 /** The clock and the random source: passed in, so tests control time and chance. */
 export interface TransitionContext {
@@ -277,7 +327,7 @@ export interface TransitionResult {
   /** False when the event changed nothing (late, duplicate or stale); the snapshot is the input. */
   applied: boolean;
   /** Set when an operator action is refused; the snapshot is unchanged. */
-  refused?: { code: string; message: string };
+  refused?: { code: EngineRefusalCode; message: string };
   /** One line for the history: what happened and why. */
   note: string;
 }

@@ -3,6 +3,7 @@
 // the operator saw; each is recorded with who and why.
 import { compensationStateId, groupStateIds, stepStateId } from "@sagaworks/saga-definition";
 import { completeWaitByHand, isWait, reopenWait } from "./await.ts";
+import { EngineRefusalCode } from "./errors.ts";
 import { deadlineTimerId, isTerminal } from "./keys.ts";
 import {
   activeWork,
@@ -23,7 +24,10 @@ export function applyOperatorAction(
 ): TransitionResult {
   const who = `${event.action} by ${event.actor}: ${event.reason}`;
   if (isTerminal(run.s.status)) {
-    return run.refuse("SAGA_TERMINAL", `Cannot ${event.action}: the saga is ${run.s.status}.`);
+    return run.refuse(
+      EngineRefusalCode.sagaTerminal,
+      `Cannot ${event.action}: the saga is ${run.s.status}.`,
+    );
   }
   const parked = run.s.status === SagaStatus.needsIntervention;
   // An action is conditional on what the operator saw: the saga may have moved on since (a
@@ -35,7 +39,7 @@ export function applyOperatorAction(
   // the step it names, and naming none of them is refused rather than guessed.
   if (all.length > 1 && expected && !Object.hasOwn(run.s.pending, expected.step)) {
     return run.refuse(
-      "STEP_NOT_PENDING",
+      EngineRefusalCode.stepNotPending,
       `Cannot ${event.action}: the saga waits on several steps of a parallel group and ${expected.step} is not one of them. Name one of: ${all.map((work) => describeOne(work)).join("; ")}.`,
     );
   }
@@ -45,20 +49,23 @@ export function applyOperatorAction(
       : run.pendingWork();
   if (!expected && event.action !== "resolve") {
     return run.refuse(
-      "EXPECTATION_MISSING",
+      EngineRefusalCode.expectationMissing,
       `Cannot ${event.action}: say which step, attempt and compensation flag you expect the saga to wait on (now: ${describeWork(run.s)}).`,
     );
   }
   if (expected && !sameWork(pending, expected)) {
     return run.refuse(
-      "SAGA_MOVED_ON",
+      EngineRefusalCode.sagaMovedOn,
       `Cannot ${event.action}: you expected the saga to wait on ${describeExpected(expected)}, but it now waits on ${describeWork(run.s)}. Look at the saga again and choose anew.`,
     );
   }
   switch (event.action) {
     case "retry": {
       if (!pending)
-        return run.refuse("NOTHING_TO_RETRY", "Cannot retry: the saga waits on nothing.");
+        return run.refuse(
+          EngineRefusalCode.nothingToRetry,
+          "Cannot retry: the saga waits on nothing.",
+        );
       run.cancelPendingTimer(pending.step);
       // Going forward again: the old failure no longer describes the saga. A compensation keeps
       // it, since compensations map from `$.failure`.
@@ -73,13 +80,17 @@ export function applyOperatorAction(
       );
     }
     case "skip": {
-      if (!pending) return run.refuse("NOTHING_TO_SKIP", "Cannot skip: the saga waits on nothing.");
+      if (!pending)
+        return run.refuse(
+          EngineRefusalCode.nothingToSkip,
+          "Cannot skip: the saga waits on nothing.",
+        );
       const step = run.step(pending.step);
       // Skipping the pivot would pass the point of no return without the pivot's effect (no
       // credit reserved, yet nothing before it may be compensated any more).
       if (!pending.compensation && step.role === "pivot") {
         return run.refuse(
-          "PIVOT_NOT_SKIPPABLE",
+          EngineRefusalCode.pivotNotSkippable,
           `Cannot skip ${step.name}: it is the pivot, and skipping it would pass the point of no return without its effect. Retry it (compensate only once you know it did not apply).`,
         );
       }
@@ -87,13 +98,13 @@ export function applyOperatorAction(
       // after the operator declared it done.
       if (!parked && pending.waitingFor === "reply") {
         return run.refuse(
-          "STEP_IN_FLIGHT",
+          EngineRefusalCode.stepInFlight,
           `Cannot skip ${pending.compensation ? "the compensation of " : ""}${step.name}: attempt ${pending.attempt} is awaiting its reply, so its outcome is not known yet. Wait for its reply or timeout, or retry it.`,
         );
       }
       if (!pending.compensation && !isJsonObject(event.output)) {
         return run.refuse(
-          "SKIP_OUTPUT_INVALID",
+          EngineRefusalCode.skipOutputInvalid,
           "Skip needs an output object: what later steps read from this step.",
         );
       }
@@ -119,16 +130,19 @@ export function applyOperatorAction(
     case "compensate": {
       if (run.s.pivotPassed) {
         return run.refuse(
-          "PIVOT_PASSED",
+          EngineRefusalCode.pivotPassed,
           "Cannot compensate: the pivot has succeeded, so the remaining steps are retried until they succeed, never compensated.",
         );
       }
       if (run.s.status === SagaStatus.compensating) {
-        return run.refuse("ALREADY_COMPENSATING", "The saga is already compensating.");
+        return run.refuse(
+          EngineRefusalCode.alreadyCompensating,
+          "The saga is already compensating.",
+        );
       }
       if (!pending || pending.compensation) {
         return run.refuse(
-          "NOTHING_TO_COMPENSATE",
+          EngineRefusalCode.nothingToCompensate,
           "Cannot compensate: no forward step is in progress.",
         );
       }
@@ -139,7 +153,7 @@ export function applyOperatorAction(
       const pivotUnknown = step.role === "pivot";
       if (pivotUnknown && event.pivotOutcome !== "not-applied") {
         return run.refuse(
-          "PIVOT_OUTCOME_UNKNOWN",
+          EngineRefusalCode.pivotOutcomeUnknown,
           `Cannot compensate while the outcome of the pivot ${step.name} (attempt ${pending.attempt}) is unknown: its command may still apply at ${step.service}, and the pivot has no compensation to undo it. Retry it (a participant that already ran it answers with the stored reply), or make sure at ${step.service} that it did not and will not apply, then compensate stating pivotOutcome "not-applied".`,
         );
       }
@@ -166,7 +180,7 @@ export function applyOperatorAction(
     case "complete-wait": {
       if (!isWait(run, pending)) {
         return run.refuse(
-          "NOT_WAITING",
+          EngineRefusalCode.notWaiting,
           `Cannot complete a wait: the saga waits on ${describeWork(run.s)}, not on an outside event.`,
         );
       }
@@ -175,7 +189,7 @@ export function applyOperatorAction(
     case "reopen-wait": {
       if (!isWait(run, pending)) {
         return run.refuse(
-          "NOT_WAITING",
+          EngineRefusalCode.notWaiting,
           `Cannot re-open a wait: the saga waits on ${describeWork(run.s)}, not on an outside event.`,
         );
       }
@@ -184,7 +198,7 @@ export function applyOperatorAction(
     case "resolve": {
       if (!parked) {
         return run.refuse(
-          "NOT_PARKED",
+          EngineRefusalCode.notParked,
           `Cannot resolve: only a saga that needs intervention can be marked resolved; this one is ${run.s.status}.`,
         );
       }

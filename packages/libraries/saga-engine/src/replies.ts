@@ -1,21 +1,19 @@
 // Reading replies: what a reply means for a compensation, and the code and message it carries.
 import type { CompiledStep, JsonValue } from "@sagaworks/saga-definition";
+import { compensationDoneWithoutSuccessList } from "./legacy/compensation-without-success.ts";
 
 export function isJsonObject(value: unknown): value is Record<string, JsonValue> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The technical failure reply of the participant SDK (`failed(code, message)`). */
-const COMMAND_FAILED = "CommandFailed";
-
 /**
- * Whether a reply completes a compensation: one the compiled compensation lists as success.
- * Definitions compiled before that list existed accept any reply but a technical failure.
+ * Whether a reply completes a compensation: one the compiled compensation lists as success
+ * (a definition compiled before that list existed: see legacy/).
  */
 export function compensationDone(step: CompiledStep, reply: string): boolean {
   const success = (step.compensation as { success?: unknown } | null)?.success;
   if (Array.isArray(success)) return success.includes(reply);
-  return reply !== COMMAND_FAILED;
+  return compensationDoneWithoutSuccessList(reply);
 }
 
 /** The failure code a reply carries: `payload.code` when it has one, else its name. */

@@ -17,7 +17,7 @@ import {
   stepStateId,
 } from "@sagaworks/saga-definition";
 import { commandMessageId } from "./command-id.ts";
-import { EngineErrorCode, EngineErrors } from "./errors.ts";
+import { EngineErrorCode, EngineErrors, type EngineRefusalCode } from "./errors.ts";
 import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
 import { actionKey, compensationKey, deadlineTimerId, isTerminal, timerId } from "./keys.ts";
 import {
@@ -58,6 +58,17 @@ export interface RunHooks {
     message: string,
   ): TransitionResult;
   rearmDeadline(run: Run): void;
+  /** The command that starts a sub-saga step's child, or (compensation) undoes what it did. */
+  childCommand(
+    run: Run,
+    step: CompiledStep,
+    action: Extract<CompiledStep["action"], { kind: "saga" }>,
+    compensation: boolean,
+    attempt: number,
+    messageId: string,
+  ): Effect;
+  /** A saga started by a parent answers it when it ends. */
+  answerParent(run: Run): void;
 }
 
 /** One application of an event: a working copy of the snapshot plus the effects gathered. */
@@ -107,7 +118,7 @@ export class Run {
     return { snapshot: this.s, effects: [], applied: false, note };
   }
 
-  refuse(code: string, message: string): TransitionResult {
+  refuse(code: EngineRefusalCode, message: string): TransitionResult {
     return {
       snapshot: this.s,
       effects: [],
@@ -307,6 +318,7 @@ export class Run {
           : LifecycleEvent.failed;
     this.publish(name, null, { failure: this.failureJson() });
     this.effects.push({ type: "finish", status });
+    this.hooks.answerParent(this);
   }
 
   rearmDeadline(): void {
@@ -353,27 +365,38 @@ export class Run {
       record.status = "compensating";
       record.compensationAttempts = attempt;
       if (actionApplied) record.actionConfirmed = true;
-      timeoutMs = comp.timeoutMs;
+      // Asking a child to compensate waits as long as the child may run (the step's deadline):
+      // past its pivot, it answers only when it ends.
+      timeoutMs =
+        step.action.kind === "saga" && record.childEnded !== true ? step.timeoutMs : comp.timeoutMs;
       commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
-      this.effects.push({
-        type: "send-command",
-        service: step.service,
-        command: comp.command,
-        payload: toJson(evaluateMapping(comp.payload, context)),
-        step: stepName,
-        attempt,
-        compensation: true,
-        idempotencyKey,
-        messageId: commandId,
-        actionApplied,
-      });
+      if (step.action.kind === "saga") {
+        this.effects.push(
+          this.hooks.childCommand(this, step, step.action, true, attempt, commandId),
+        );
+      } else
+        this.effects.push({
+          type: "send-command",
+          service: step.service,
+          command: comp.command,
+          payload: toJson(evaluateMapping(comp.payload, context)),
+          step: stepName,
+          attempt,
+          compensation: true,
+          idempotencyKey,
+          messageId: commandId,
+          actionApplied,
+        });
     } else {
       record.status = "running";
       record.attempts = attempt;
       timeoutMs = step.timeoutMs;
       const action = step.action;
       if (action.kind === "await") return;
-      if (action.kind === "command") {
+      if (action.kind === "saga") {
+        commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
+        this.effects.push(this.hooks.childCommand(this, step, action, false, attempt, commandId));
+      } else if (action.kind === "command") {
         commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
         this.effects.push({
           type: "send-command",

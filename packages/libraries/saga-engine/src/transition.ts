@@ -4,7 +4,7 @@
 // and the handlers this function dispatches to, answers.ts (replies, HTTP, timeouts), await.ts,
 // retries.ts, deadline.ts, operator-actions.ts and parallel.ts. run.ts imports none of them; it
 // reaches the step kinds through the hooks wired here.
-import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
+import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { httpCallFailed, httpResponseReceived, replyReceived, stepTimedOut } from "./answers.ts";
 import { openWait, outsideEventReceived, waitDeadlinePassed } from "./await.ts";
 import { deadlinePassed, rearmDeadline } from "./deadline.ts";
@@ -20,6 +20,7 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { applyOperatorAction } from "./operator-actions.ts";
+import { outboxMessageParked } from "./outbox-parking.ts";
 import {
   branchCompensationExhausted,
   branchFailed,
@@ -30,6 +31,7 @@ import {
 } from "./parallel.ts";
 import { failAttempt, retryTimerFired } from "./retries.ts";
 import { Run, type RunHooks } from "./run.ts";
+import { answerParent, childCommand, parentCompensate } from "./sub-saga.ts";
 
 export { commandMessageId } from "./command-id.ts";
 export { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
@@ -47,7 +49,7 @@ export function transition(
 ): TransitionResult {
   if (event.type === "start") {
     if (snapshot) return ignored(snapshot, "start: the saga has already started");
-    return start(compiled, event.sagaId, event.input, context);
+    return start(compiled, event, context);
   }
   if (!snapshot) {
     throw EngineErrors.create(
@@ -73,6 +75,9 @@ export function transition(
       return httpCallFailed(run, event);
     case "outside-event":
       return outsideEventReceived(run, event);
+    // One of the saga's messages can never be sent (outbox-parking.ts).
+    case "outbox-parked":
+      return outboxMessageParked(run, event);
     case "step-timeout":
       return stepTimeoutFired(run, event);
     case "retry-timer":
@@ -81,6 +86,8 @@ export function transition(
       return deadlinePassed(run);
     case "operator":
       return applyOperatorAction(run, event);
+    case "parent-compensate":
+      return parentCompensate(run, event);
   }
 }
 
@@ -105,6 +112,8 @@ const RUN_HOOKS: RunHooks = {
   branchCompensationExhausted,
   failAttempt,
   rearmDeadline,
+  childCommand,
+  answerParent,
 };
 
 function ignored(snapshot: SagaSnapshot, note: string): TransitionResult {
@@ -113,10 +122,10 @@ function ignored(snapshot: SagaSnapshot, note: string): TransitionResult {
 
 function start(
   compiled: CompiledSaga,
-  sagaId: string,
-  input: JsonValue,
+  event: Extract<SagaEvent, { type: "start" }>,
   context: TransitionContext,
 ): TransitionResult {
+  const { sagaId, input } = event;
   const now = context.now.toISOString();
   const steps: Record<string, StepRecord> = {};
   for (const step of compiled.steps) {
@@ -148,6 +157,7 @@ function start(
     startedAt: now,
     updatedAt: now,
     seq: 0,
+    ...(event.parent ? { parent: structuredClone(event.parent) } : {}),
   };
   const run = new Run(compiled, snapshot, context, RUN_HOOKS);
   run.publish(LifecycleEvent.started, null, { input });
@@ -158,6 +168,12 @@ function start(
       fireAt: deadlineAt,
       event: { type: "saga-deadline" },
     });
+  }
+  if (event.parent?.answer.compensation) {
+    // The parent asked to compensate before its start arrived (or instead of it): nothing runs,
+    // and the start that may still come finds this saga already ended.
+    run.finish("compensated");
+    return run.done(`started already compensated: parent ${event.parent.sagaId} is compensating`);
   }
   run.enterState(compiled.initial);
   return run.done("started");

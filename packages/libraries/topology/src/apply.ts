@@ -296,7 +296,12 @@ export async function resolveTopology(
     try {
       const url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queue.name })))
         .QueueUrl;
-      if (!url) throw new Error("no URL returned");
+      if (!url) {
+        throw TopologyErrors.create(
+          TopologyErrorCode.lookupFailed,
+          `GetQueueUrl answered no URL for ${queue.name}`,
+        );
+      }
       queueUrls[queue.name] = url;
       queueArns[queue.name] = await queueArn(clients.sqs, url);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deriveTopology } from "./derive.ts";
+import { deriveTopology, eventNamesRead } from "./derive.ts";
 
 describe("deriveTopology", () => {
   it("gives each participant a command queue and DLQ, the orchestrator its replies and outside events, and the topics", () => {
@@ -70,5 +70,33 @@ describe("deriveTopology", () => {
     expect(() =>
       deriveTopology({ prefix: "p".repeat(31), participants: ["a".repeat(45)] }),
     ).toThrow(/SQS allows 80/);
+  });
+});
+
+describe("eventNamesRead", () => {
+  const read = (eventSubscribers: Parameters<typeof deriveTopology>[0]["eventSubscribers"]) =>
+    eventNamesRead(deriveTopology({ prefix: "dev", participants: ["order"], eventSubscribers }));
+
+  it("is the union of the subscribers' name lists when every one filters by name alone", () => {
+    const names = read([
+      { name: "billing", filterPolicy: { name: ["saga.completed"] } },
+      { name: "audit", filterPolicy: { name: ["saga.failed", "saga.completed"] } },
+    ]);
+    expect(names && [...names].sort()).toEqual(["saga.completed", "saga.failed"]);
+  });
+
+  it("takes every event as read when a subscriber might read any, or none is declared", () => {
+    expect(read([])).toBeUndefined();
+    expect(
+      read([{ name: "billing", filterPolicy: { name: ["saga.completed"] } }, { name: "audit" }]),
+    ).toBeUndefined();
+    // Filters on other attributes, or with operators, are not read here: they might take any name.
+    expect(read([{ name: "audit", filterPolicy: { saga: ["create-order"] } }])).toBeUndefined();
+    expect(
+      read([{ name: "audit", filterPolicy: { name: [{ prefix: "saga." }] } }]),
+    ).toBeUndefined();
+    expect(
+      read([{ name: "audit", filterPolicy: { name: ["saga.failed"], saga: ["x"] } }]),
+    ).toBeUndefined();
   });
 });

@@ -79,6 +79,8 @@ export const topologyInputSchema = z.object({
 });
 /** What callers pass to {@link deriveTopology}. */
 export type TopologyInput = z.input<typeof topologyInputSchema>;
+/** One reader of the lifecycle events topic, as {@link deriveTopology} takes it. */
+export type EventSubscriberInput = NonNullable<TopologyInput["eventSubscribers"]>[number];
 
 const MAX_QUEUE_NAME = 80;
 const DLQ_RETENTION_SECONDS = 1_209_600;
@@ -184,4 +186,31 @@ export function deriveTopology(input: TopologyInput): Topology {
     }
   }
   return { prefix, queues, topics: [{ name: topic }, { name: outsideTopic }], subscriptions };
+}
+
+/**
+ * The lifecycle events somebody reads, by name, or undefined when any event may be read.
+ *
+ * A topology that declares event subscribers declares all of them. When every one of them has
+ * a filter policy that takes events by `name` alone, from a list of names, an event outside the
+ * union of those lists reaches no queue, and publishing it would be a request for nothing. Any
+ * other subscriber (no filter policy, or one on other attributes or with operators) may read any
+ * event, and so may a subscriber made outside the topology when none is declared: undefined.
+ */
+export function eventNamesRead(topology: Topology): ReadonlySet<string> | undefined {
+  const topic = eventsTopicName(topology.prefix);
+  const readers = topology.subscriptions.filter((subscription) => subscription.topic === topic);
+  if (readers.length === 0) return undefined;
+  const names = new Set<string>();
+  for (const { filterPolicy } of readers) {
+    if (!filterPolicy) return undefined;
+    const keys = Object.keys(filterPolicy);
+    const byName = filterPolicy.name;
+    if (keys.length !== 1 || !Array.isArray(byName)) return undefined;
+    for (const value of byName) {
+      if (typeof value !== "string") return undefined;
+      names.add(value);
+    }
+  }
+  return names;
 }

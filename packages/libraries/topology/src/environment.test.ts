@@ -17,7 +17,8 @@ const settingsSchema = z.object(topologySettingsShape);
 describe("the environment topology", () => {
   it("takes its participants from the shipped saga definitions, not from a hard-coded list", async () => {
     const definitions = await loadSagaDefinitions(DEFAULT_DEFINITIONS_DIR);
-    expect(participantsOf(definitions)).toEqual(["account", "order"]);
+    // "sagas" is the orchestrator's own queue: order-with-deposit starts child sagas.
+    expect(participantsOf(definitions)).toEqual(["account", "order", "sagas"]);
   });
 
   it("takes the receive count and the event subscribers from one configuration", async () => {
@@ -31,7 +32,7 @@ describe("the environment topology", () => {
     const topology = environmentTopology({ prefix: "dev", definitions, settings });
     expect(
       topology.queues.filter((q) => q.maxReceiveCount !== undefined).map((q) => q.maxReceiveCount),
-    ).toEqual([7, 7, 7, 7, 7, 7]);
+    ).toEqual([7, 7, 7, 7, 7, 7, 7]);
     expect(topology.subscriptions.map((s) => s.queue)).toEqual([
       "dev-orchestrator-outside-events",
       "dev-billing-saga-events",

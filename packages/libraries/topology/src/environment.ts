@@ -1,10 +1,10 @@
 import { serviceContracts } from "@sagaworks/contracts";
 import { baseConfigShape } from "@sagaworks/platform";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
+import { type CompiledSaga, SUB_SAGA_SERVICE } from "@sagaworks/saga-definition";
 import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { z } from "zod";
-import { deriveTopology, type Topology } from "./derive.ts";
+import { deriveTopology, type EventSubscriberInput, type Topology } from "./derive.ts";
 
 /** The repository's saga-definitions/ folder: the default source of the participant list. */
 export const DEFAULT_DEFINITIONS_DIR = sagaDefinitionsDir;
@@ -35,7 +35,8 @@ export const topologySettingsShape = {
 /** The parsed topology settings. */
 export interface TopologySettings {
   maxReceiveCount: number;
-  eventSubscribers: readonly string[];
+  /** By name (the environment's way), or with a filter policy (see `eventNamesRead`). */
+  eventSubscribers: readonly (string | EventSubscriberInput)[];
 }
 
 /** Reads {@link TopologySettings} from a config that spreads {@link topologySettingsShape}. */
@@ -49,11 +50,24 @@ export function topologySettings(config: {
   };
 }
 
-/** The services that take commands over SQS in any of these definitions, sorted. */
+/**
+ * The owner of the orchestrator's own command queue, where sub-saga steps start and compensate
+ * child sagas: the infrastructure lets the orchestrator consume it.
+ */
+export { SUB_SAGA_SERVICE };
+
+/**
+ * The services that take commands over SQS in any of these definitions, sorted. A sub-saga step
+ * sends its commands to the orchestrator's own `sagas` queue, and an explicit compensation of
+ * one to the service it names.
+ */
 export function participantsOf(definitions: readonly CompiledSaga[]): string[] {
   const services = new Set<string>();
   for (const saga of definitions) {
-    for (const step of saga.steps) if (step.action.kind === "command") services.add(step.service);
+    for (const step of saga.steps) {
+      if (step.action.kind === "command" || step.action.kind === "saga") services.add(step.service);
+      if (step.compensation?.service) services.add(step.compensation.service);
+    }
   }
   return [...services].sort();
 }
@@ -71,7 +85,9 @@ export function environmentTopology(input: {
     prefix: input.prefix,
     participants: participantsOf(input.definitions),
     maxReceiveCount: input.settings.maxReceiveCount,
-    eventSubscribers: input.settings.eventSubscribers.map((name) => ({ name })),
+    eventSubscribers: input.settings.eventSubscribers.map((subscriber) =>
+      typeof subscriber === "string" ? { name: subscriber } : subscriber,
+    ),
   });
 }
 

@@ -40,6 +40,8 @@ describe("the topology CLI", () => {
       "qa-account-commands",
       "qa-order-commands-dlq",
       "qa-order-commands",
+      "qa-sagas-commands-dlq",
+      "qa-sagas-commands",
       "qa-saga-replies-dlq",
       "qa-saga-replies",
       "qa-orchestrator-outside-events-dlq",

@@ -21,7 +21,7 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { SqsConsumer, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { silentLogger } from "@sagaworks/platform";
-import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { definitionsDir, type RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
@@ -91,11 +91,18 @@ async function definitions(): Promise<CompiledSaga[]> {
   const create = createOrder.steps.find((step) => step.name === "create-order");
   if (!create) throw new Error("create-order has no create-order step");
   create.timeout = "10m";
-  return [
+  const compiled = [
     createOrder,
     await read("cancel-order.saga.json"),
     await read("split-order.saga.json"),
+    await read("hold-credit.saga.json"),
   ].map((definition) => compileSagaOrThrow(definition, { contracts: serviceContracts }));
+  // order-with-deposit starts hold-credit and create-order: compiled against them.
+  const parent = compileSagaOrThrow(await read("order-with-deposit.saga.json"), {
+    contracts: serviceContracts,
+    sagas: catalogOf(compiled),
+  });
+  return [...compiled, parent];
 }
 
 let system: RunningSystem;
@@ -480,6 +487,41 @@ describe("the web inspector", () => {
     await sagaWhen(sagaId, (saga) => saga.snapshot.status === "completed", "the saga to complete");
   }, 150_000);
 
+  it("links a parent saga to the children its sub-saga steps started, and each child back to it", async () => {
+    const started = await api("POST", "/sagas/order-with-deposit", {
+      input: {
+        customerId: "cust-ada",
+        items: [{ sku: "book", quantity: 1, unitPriceCents: 500 }],
+        totalCents: 500,
+        depositCents: 100,
+      },
+    });
+    expect(started.status).toBe(201);
+    const parentId = started.body.sagaId as string;
+    const parent = await sagaWhen(
+      parentId,
+      (saga) => saga.snapshot.status === "completed",
+      "the parent to complete",
+    );
+    const hold = parent.children.find((child: { step: string }) => child.step === "hold-deposit");
+    expect(hold).toMatchObject({ sagaName: "hold-credit", attempt: 1 });
+
+    await page.goto(`${base}/ui/#/sagas/${parentId}`);
+    await graphRendered();
+    const children = page.locator("[data-children]");
+    await children.waitFor({ timeout: UI_WAIT_MS });
+    expect(await children.textContent()).toContain("step place-order");
+    await shoot("saga-sub-saga-parent");
+    await children.getByRole("link", { name: new RegExp(hold.sagaId) }).click();
+    const back = page.locator("[data-parent]");
+    await back.waitFor({ timeout: UI_WAIT_MS });
+    expect(await back.textContent()).toContain("(step hold-deposit)");
+    expect(page.url()).toContain(hold.sagaId);
+    await back.getByRole("link").click();
+    await page.locator("[data-children]").waitFor({ timeout: UI_WAIT_MS });
+    expect(page.url()).toContain(parentId);
+  }, 150_000);
+
   it("is refused a compensation while the pivot's outcome is unknown and past it, with the API's reason shown", async () => {
     // Hold a saga at its pivot: create-order done, reserve-credit waiting on a paused account
     // service.
@@ -637,8 +679,9 @@ describe("the web inspector", () => {
     const depth = page.locator(`tr[data-dlq="${orderDlq}"] [data-depth]`);
     await depth.waitFor({ timeout: UI_WAIT_MS });
     expect(Number(await depth.getAttribute("data-depth"))).toBeGreaterThanOrEqual(3);
-    // account's and order's commands, the replies, and the outside events' queue.
-    expect(await page.locator("tr[data-dlq]").count()).toBe(4);
+    // account's and order's commands, the orchestrator's own "sagas" commands (order-with-deposit
+    // starts child sagas), the replies, and the outside events' queue.
+    expect(await page.locator("tr[data-dlq]").count()).toBe(5);
     await shoot("dead-letters-list");
     // By keyboard: Tab from the heading to the DLQ's link, then Enter.
     await page.locator("main h1").focus();

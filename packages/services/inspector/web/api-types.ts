@@ -834,6 +834,12 @@ export interface paths {
           };
           content: {
             "application/json": {
+              children: {
+                attempt: number;
+                sagaId: string;
+                sagaName: string;
+                step: string;
+              }[];
               createdAt: string;
               hash: string;
               history: {
@@ -852,6 +858,11 @@ export interface paths {
               id: string;
               junkReplies: number;
               name: string;
+              parent: {
+                sagaId: string;
+                sagaName: string;
+                step: string;
+              } | null;
               parkedMessages: {
                 attempts: number;
                 destination: string;

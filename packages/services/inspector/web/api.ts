@@ -88,6 +88,10 @@ export interface SagaView {
   updatedAt: string;
   snapshot: SagaSnapshot;
   history: HistoryEntry[];
+  /** The saga that started this one as a child, or null. */
+  parent: { sagaId: string; sagaName: string; step: string } | null;
+  /** The sagas this one started, by sub-saga step and attempt. */
+  children: Array<{ step: string; attempt: number; sagaId: string; sagaName: string }>;
 }
 
 /** `GET /definitions`. */

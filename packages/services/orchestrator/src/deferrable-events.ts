@@ -21,3 +21,18 @@ export function isDeferrableEvent(row: OutboxRow): boolean {
   const attributes = row.message.attributes ?? {};
   return attributes.kind === "event" && DEFERRABLE.has(attributes.name ?? "");
 }
+
+/**
+ * Whether an outbox row is a lifecycle event on `topicArn` that none of the names read (see
+ * topology's `eventNamesRead`) takes: the relay drops it instead of publishing it to nobody.
+ */
+export function unreadEvent(
+  topicArn: string,
+  namesRead: ReadonlySet<string>,
+): (row: OutboxRow) => boolean {
+  return (row) => {
+    if (row.kind !== "sns" || row.destination !== topicArn) return false;
+    const attributes = row.message.attributes ?? {};
+    return attributes.kind === "event" && !namesRead.has(attributes.name ?? "");
+  };
+}

@@ -15,12 +15,16 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   actionRefused: { code: "SAGA_ACTION_REFUSED", status: 409 },
   routingUnknown: { code: "SAGA_ROUTING_UNKNOWN" },
   replyRefused: { code: "SAGA_REPLY_REFUSED" },
+  // A child saga ended but there is no key to sign its answer to the parent with.
+  childReplyKeyMissing: { code: "SAGA_CHILD_REPLY_KEY_MISSING" },
   // Other writers kept changing the saga between this replica's read and its write.
   writeConflict: { code: "SAGA_WRITE_CONFLICT", status: 503 },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },
   deadLetterQueueMissing: { code: "DEAD_LETTER_QUEUE_MISSING", status: 404 },
   // A retention option out of range, refused when the pruner is built (start-up).
   retentionSettingInvalid: { code: "SAGA_RETENTION_SETTING_INVALID" },
+  // A message on the outside-events queue that is not an event: it goes to the DLQ with the reason.
+  outsideEventInvalid: { code: "OUTSIDE_EVENT_INVALID" },
 });
 /** Stable codes of the orchestrator's errors. */
 export const OrchestratorErrorCode = OrchestratorErrors.codes;

@@ -64,5 +64,14 @@ function summariseEffect(effect: Effect): Record<string, unknown> {
       return { type: effect.type, name: effect.name, step: effect.step };
     case "finish":
       return { type: effect.type, status: effect.status };
+    case "answer-parent":
+      return {
+        type: effect.type,
+        reply: effect.reply,
+        parentSagaId: effect.parent.sagaId,
+        step: effect.parent.step,
+        attempt: effect.parent.answer.attempt,
+        compensation: effect.parent.answer.compensation,
+      };
   }
 }

@@ -7,12 +7,14 @@ import {
   shouldApplyTopology,
   usesDevelopmentDefaults,
 } from "@sagaworks/platform";
+import { SUB_SAGA_SERVICE } from "@sagaworks/saga-definition";
 import { DEV_WRITE_TOKEN, runService } from "@sagaworks/service-kit";
 import { participantsOf } from "@sagaworks/topology";
 import { orchestratorConfigSchema } from "./config.ts";
 import { loadDefinitions } from "./definitions.ts";
 import { createOrchestrator } from "./orchestrator.ts";
 import { openArchive, parseArchiveTarget } from "./retention/archive.ts";
+import { revisionGuardRequested } from "./testing/revision-guard.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -24,7 +26,10 @@ await runService({
     const definitions = await loadDefinitions(config.SAGA_DEFINITIONS_DIR);
     const development = usesDevelopmentDefaults(config);
     // Read before anything opens: without a reply key per participant no reply could be applied.
-    const replyKeys = replyKeyringFromConfig(config, participantsOf(definitions), development);
+    // The `sagas` pseudo-participant is the orchestrator itself: it signs a child's answers with
+    // the command key it already holds (see createOrchestrator), so it needs no key of its own.
+    const participants = participantsOf(definitions).filter((name) => name !== SUB_SAGA_SERVICE);
+    const replyKeys = replyKeyringFromConfig(config, participants, development);
     const broker = await resolveBroker(config);
     shutdown.onShutdown("broker", () => broker.stop());
     const clients = createAwsClients({ endpoint: broker.endpoint, region: config.AWS_REGION });
@@ -61,6 +66,8 @@ await runService({
       replyKeys,
       metrics: telemetry.metrics,
       waitFor: startup.waitFor,
+      // The processes a test run starts as children inherit its request for the guard.
+      revisionGuard: revisionGuardRequested(),
       retention: {
         archive: archiveTarget
           ? openArchive(archiveTarget, { endpoint: broker.endpoint, region: config.AWS_REGION })

@@ -23,13 +23,19 @@ import {
   runMigrations,
   type WaitForDependency,
 } from "@sagaworks/platform";
-import type { CompiledSaga, ContractRegistry } from "@sagaworks/saga-definition";
+import {
+  type CompiledSaga,
+  type ContractRegistry,
+  SUB_SAGA_SERVICE,
+} from "@sagaworks/saga-definition";
 import { queueReadiness } from "@sagaworks/service-kit";
 import {
   applyTopology,
   commandQueueName,
   deadLetterQueueName,
+  type EventSubscriberInput,
   environmentTopology,
+  eventNamesRead,
   eventsTopicName,
   outsideEventsQueueName,
   participantsOf,
@@ -38,7 +44,9 @@ import {
   resolveTopology,
 } from "@sagaworks/topology";
 import { buildApi, type OrchestratorApi } from "./api/app.ts";
-import { isDeferrableEvent } from "./deferrable-events.ts";
+import { defaultInspectorDir } from "./api/inspector-routes.ts";
+import { queueUrlLookup, type Routing } from "./commit-plan/effects.ts";
+import { isDeferrableEvent, unreadEvent } from "./deferrable-events.ts";
 import { EarlyEventMatcher } from "./events/early-events.ts";
 import { createOutsideEventConsumer } from "./events/event-consumer.ts";
 import { EventIntake } from "./events/event-intake.ts";
@@ -53,14 +61,18 @@ import { NOT_ARCHIVED, prunedSagasOf } from "./retention/retention-store.ts";
 import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
-import { queueUrlLookup, type Routing } from "./store/effects.ts";
+import { inspectorReads } from "./store/inspector-reads.ts";
+import { DEFAULT_INSTANCE_CACHE_SIZE } from "./store/instance-cache.ts";
 import { isHttpRow, isMessageRow, SagaOutboxStore } from "./store/outbox.ts";
 import { sagaStatesOf } from "./store/saga-states.ts";
 import { registerStoreGauges } from "./store-gauges.ts";
-import { installRevisionGuard, revisionGuardRequested } from "./testing/revision-guard.ts";
+import { createSagaCommandConsumer } from "./sub-sagas/saga-command-consumer.ts";
+import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
+import { replyBacklogRead } from "./worker/reply-backlog.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
+import { WakeSignal } from "./worker/wake-signal.ts";
 
 /** Everything an orchestrator process is made of, passed in as one object. */
 export interface OrchestratorDeps {
@@ -98,6 +110,8 @@ export interface OrchestratorDeps {
    * `startup.waitFor`, which waits out an outage); defaults to one attempt each.
    */
   waitFor?: WaitForDependency;
+  /** Folder of the built inspector served at `/ui`; defaults to {@link defaultInspectorDir}. */
+  inspectorDir?: string;
   /** Tuning; the defaults suit production. */
   options?: OrchestratorOptions;
   /**
@@ -106,6 +120,12 @@ export interface OrchestratorDeps {
    * REPLY_INBOX_RETENTION_DAYS and SAGA_ARCHIVE_INDEX_DAYS.
    */
   retention?: OrchestratorRetention;
+  /**
+   * Tests only: a trigger on saga_instances refuses any write that does not bump the revision by
+   * exactly one, which the runtime's cache relies on, so a writer that forgets fails loudly in
+   * whatever test reaches it. Test harnesses set it (see `revisionGuardRequested`); default off.
+   */
+  revisionGuard?: boolean;
 }
 
 /** How an orchestrator prunes: where records go first, and the tuning. */
@@ -122,6 +142,11 @@ export interface OrchestratorOptions {
   replyWaitTimeSeconds?: number | undefined;
   /** How often due timers are looked for; defaults to 500 ms (timers are seconds or more). */
   timerPollIntervalMs?: number | undefined;
+  /**
+   * After start, the longest step timeouts wait for the replies already in the reply queue to be
+   * read first (see TimerPoller); defaults to 10 s, 0 fires them at once.
+   */
+  holdStepTimeoutsMaxMs?: number | undefined;
   /** The relay's fallback poll; defaults to 1 s (it looks for rows whose 5 s lease ran out). */
   relayPollIntervalMs?: number | undefined;
   /** Deliveries before a reply goes to its DLQ; defaults to 5. */
@@ -137,8 +162,12 @@ export interface OrchestratorOptions {
    * (false: infrastructure owns the queues, and no CreateQueue permission is needed).
    */
   applyTopology?: boolean | undefined;
-  /** Readers of the events topic, from the topology settings; defaults to none. */
-  eventSubscribers?: readonly string[] | undefined;
+  /**
+   * Readers of the events topic, from the topology settings; defaults to none. When every one
+   * is given with a filter policy by event name, only the events some filter takes are published
+   * (see topology's `eventNamesRead`).
+   */
+  eventSubscribers?: readonly (string | EventSubscriberInput)[] | undefined;
   /**
    * Publish step-level lifecycle events (`saga.step.*`) as well as saga-level ones; defaults to
    * false (env `SAGA_STEP_EVENTS`). They are most of a saga's messages.
@@ -151,6 +180,19 @@ export interface OrchestratorOptions {
   earlyEventTtlMs?: number | undefined;
   /** How often kept early events are matched with newly opened waits; defaults to 1 s. */
   earlyEventPollIntervalMs?: number | undefined;
+  /** Kept early events matched per poll; defaults to 50. */
+  earlyEventBatchSize?: number | undefined;
+  /** Due timers fired per poll; defaults to 100. */
+  timerBatchSize?: number | undefined;
+  /** HTTP step calls in flight at once per replica; defaults to 10. */
+  httpConcurrency?: number | undefined;
+  /**
+   * The HTTP invoker's fallback poll for calls this replica was not handed (another replica's
+   * after a crash, or a lease that ran out); defaults to 1 s.
+   */
+  httpPollIntervalMs?: number | undefined;
+  /** Saga instances each replica keeps between their events; defaults to 10,000. */
+  instanceCacheSize?: number | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -167,6 +209,7 @@ export function resolveOrchestratorOptions(
     replyConcurrency: options.replyConcurrency ?? 10,
     replyWaitTimeSeconds: options.replyWaitTimeSeconds ?? 20,
     timerPollIntervalMs: options.timerPollIntervalMs ?? 500,
+    holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs ?? 10_000,
     relayPollIntervalMs: options.relayPollIntervalMs ?? 1_000,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     outboxMaxAttempts: options.outboxMaxAttempts ?? 5,
@@ -175,6 +218,11 @@ export function resolveOrchestratorOptions(
     stepEvents: options.stepEvents ?? false,
     earlyEventTtlMs: options.earlyEventTtlMs ?? 15 * 60_000,
     earlyEventPollIntervalMs: options.earlyEventPollIntervalMs ?? 1_000,
+    earlyEventBatchSize: options.earlyEventBatchSize ?? 50,
+    timerBatchSize: options.timerBatchSize ?? 100,
+    httpConcurrency: options.httpConcurrency ?? 10,
+    httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
+    instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -212,8 +260,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   const { clock, maxReceiveCount } = options;
   const waitFor = deps.waitFor ?? attemptOnce;
   await waitFor("database", () => runMigrations(db, orchestratorMigrations));
-  // Test runs check that every writer bumps the revision the runtime's cache relies on.
-  if (revisionGuardRequested()) await installRevisionGuard(db);
+  if (deps.revisionGuard === true) await installRevisionGuard(db);
   const definitions = await waitFor("database", () =>
     DefinitionRegistry.register(db.knex, deps.definitions),
   );
@@ -235,11 +282,20 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
         applied.queueUrls[commandQueueName(deps.prefix, queue.owner)] ?? "",
       ]),
   );
+  const commandKeys = deps.commandKeys ?? { current: DEV_COMMAND_KEY };
+  // A child's answer to its parent is signed and checked by orchestrators only, so the key of
+  // the `sagas` pseudo-participant is the orchestrators' command key: nothing more to configure.
+  const replyKeys = {
+    ...(deps.replyKeys ?? devReplyKeyring(participantsOf(definitions.all()))),
+    [SUB_SAGA_SERVICE]: commandKeys,
+  };
   const routing: Routing = {
     commandQueueUrl: queueUrlLookup(urls),
     replyQueueName: replyQueueName(deps.prefix),
+    replyQueueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
+    childReplyKeys: replyKeys[SUB_SAGA_SERVICE],
     eventsTopicArn: applied.topicArns[eventsTopicName(deps.prefix)] ?? "",
-    commandKeys: deps.commandKeys ?? { current: DEV_COMMAND_KEY },
+    commandKeys,
     stepEvents: options.stepEvents,
   };
 
@@ -254,7 +310,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
   requests.attach(clients.sns, "SNS");
   const replyDlq = applied.queueUrls[deadLetterQueueName(replyQueueName(deps.prefix))];
   if (replyDlq) registerDlqDepth(registry, { sqs: clients.sqs, dlqUrls: [replyDlq] });
-  const outboxStore = new SagaOutboxStore(db, parkSaga(routing, metrics));
+  const outboxStore = new SagaOutboxStore(
+    db,
+    parkSaga({ routing, metrics, definitions, random: options.random }),
+  );
+  const namesRead = eventNamesRead(topology);
   const handOff = new OutboxHandOff(outboxStore);
   const relay = new OutboxRelay({
     store: outboxStore,
@@ -268,6 +328,8 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxAttempts: options.outboxMaxAttempts,
     random: options.random,
     deferrable: isDeferrableEvent,
+    // Events no declared subscriber's filter takes are not published at all.
+    ...(namesRead ? { unread: unreadEvent(routing.eventsTopicArn, namesRead) } : {}),
   });
   // Created before the runtime that publishes to it, so the HTTP invoker (which needs the
   // runtime) can subscribe once it exists.
@@ -283,6 +345,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     metrics,
     handOff,
     onOutboxWritten: written.publish,
+    cacheSize: options.instanceCacheSize,
   });
   const invoker = new HttpInvoker({
     db,
@@ -290,26 +353,36 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     serviceUrls: deps.serviceUrls,
     serviceToken: deps.serviceToken,
+    wake: new WakeSignal(),
     metrics,
     clock,
+    pollIntervalMs: options.httpPollIntervalMs,
+    concurrency: options.httpConcurrency,
   });
   written.subscribe((rows) => {
     const calls = rows.filter(isHttpRow);
     if (calls.length > 0) invoker.dispatch(calls);
   });
+  const replyQueueUrl = applied.queueUrls[replyQueueName(deps.prefix)] ?? "";
   const timers = new TimerPoller({
     db,
     runtime,
     logger,
     clock,
     pollIntervalMs: options.timerPollIntervalMs,
+    batchSize: options.timerBatchSize,
+    holdStepTimeoutsMaxMs: options.holdStepTimeoutsMaxMs,
+    repliesCaughtUp:
+      options.holdStepTimeoutsMaxMs > 0
+        ? replyBacklogRead({ sqs: clients.sqs, queueUrl: replyQueueUrl, logger })
+        : undefined,
   });
   const replies: SqsConsumer<Envelope> = createReplyConsumer({
     sqs: clients.sqs,
-    queueUrl: applied.queueUrls[replyQueueName(deps.prefix)] ?? "",
+    queueUrl: replyQueueUrl,
     runtime,
     checks: {
-      keys: deps.replyKeys ?? devReplyKeyring(participantsOf(definitions.all())),
+      keys: replyKeys,
       clock,
     },
     logger,
@@ -335,6 +408,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     logger,
     clock,
     pollIntervalMs: options.earlyEventPollIntervalMs,
+    batchSize: options.earlyEventBatchSize,
   });
   const outsideEvents = createOutsideEventConsumer({
     sqs: clients.sqs,
@@ -345,6 +419,23 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     maxReceiveCount,
     metrics: registry,
   });
+  // The orchestrator's own command queue, there only when a definition starts a sub-saga.
+  const sagaCommandsUrl = applied.queueUrls[commandQueueName(deps.prefix, SUB_SAGA_SERVICE)];
+  const sagaCommands = sagaCommandsUrl
+    ? createSagaCommandConsumer({
+        sqs: clients.sqs,
+        queueUrl: sagaCommandsUrl,
+        knex: db.knex,
+        runtime,
+        definitions,
+        commandKeys: routing.commandKeys,
+        clock,
+        logger,
+        waitTimeSeconds: options.replyWaitTimeSeconds,
+        maxReceiveCount,
+        metrics: registry,
+      })
+    : undefined;
   let started = false;
   // /ready also fails while the reply queue or a command queue cannot be reached.
   const queues = new QueueProbe({
@@ -399,6 +490,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     apiToken: deps.apiToken,
     isReady: () => queueReadiness(started, queues),
     events: intake,
+    inspector: { reads: inspectorReads(db.knex), uiDir: deps.inspectorDir ?? defaultInspectorDir },
   });
   if (retention) {
     await api.register(retentionRoutes, {
@@ -430,6 +522,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       invoker.start();
       timers.start();
       replies.start();
+      sagaCommands?.start();
       outsideEvents.start();
       earlyEvents.start();
       retention?.start();
@@ -440,6 +533,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       await retention?.stop();
       await queues.stop();
       await replies.stop();
+      await sagaCommands?.stop();
       await outsideEvents.stop();
       await earlyEvents.stop();
       await timers.stop();

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { OutboxHandOff } from "@sagaworks/messaging";
+import type { OutboxHandOff } from "@sagaworks/messaging";
 import {
   addToSagaContext,
   type Context,
@@ -16,16 +16,18 @@ import {
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   activeWork,
+  type ParentLink,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
 } from "@sagaworks/saga-engine";
+import { planEffects, type Routing } from "./commit-plan/effects.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
-import { OrchestratorMetrics } from "./metrics.ts";
+import { assertValidInput } from "./input-validation.ts";
+import type { OrchestratorMetrics } from "./metrics.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
-import { planEffects, type Routing } from "./store/effects.ts";
 import { type HistoryEntry, loadHistory } from "./store/history.ts";
 import { wasDelivered } from "./store/inbox.ts";
 import { InstanceCache, KeyedSerial } from "./store/instance-cache.ts";
@@ -37,12 +39,7 @@ import {
   type SagaListQuery,
   type SagaSummary,
 } from "./store/instances.ts";
-import {
-  listParked,
-  type ParkedMessage,
-  type SagaOutboxRow,
-  SagaOutboxStore,
-} from "./store/outbox.ts";
+import { listParked, type ParkedMessage, type SagaOutboxRow } from "./store/outbox.ts";
 import {
   insertVersioned,
   readInstance,
@@ -50,58 +47,31 @@ import {
   type WriteOutcome,
   writeVersioned,
 } from "./store/versioned-write.ts";
+import { type SagaLinks, sagaLinks } from "./sub-sagas/saga-links.ts";
 
-/** Counters for cost measurements (commits per saga); owned by {@link OrchestratorMetrics}. */
-export type RuntimeMetrics = OrchestratorMetrics;
-
-/** Everything the runtime needs, as one object (tests pass their own clock and random). */
+/**
+ * Everything the runtime needs, as one object and complete: the orchestrator resolves the
+ * defaults (tests pass their own clock and random).
+ */
 export interface RuntimeDeps {
   db: Database;
   definitions: DefinitionRegistry;
   routing: Routing;
   logger: Logger;
-  /** Defaults to the wall clock. */
-  clock?: () => Date;
-  /** Defaults to Math.random; only jitter uses it. */
-  random?: () => number;
-  /** The orchestrator's counters; defaults to a fresh object. */
-  metrics?: OrchestratorMetrics;
+  clock: () => Date;
+  /** Only jitter uses it. */
+  random: () => number;
+  /** The orchestrator's counters. */
+  metrics: OrchestratorMetrics;
   /** Called after each commit with the outbox rows it wrote, for immediate dispatch. */
-  onOutboxWritten?: (rows: SagaOutboxRow[]) => void;
+  onOutboxWritten: (rows: SagaOutboxRow[]) => void;
   /**
    * Outbox rows already sent, shared with the relay: each write deletes them on its way, which
-   * saves the relay a commit of its own. Defaults to one nobody else fills.
+   * saves the relay a commit of its own.
    */
-  handOff?: OutboxHandOff;
-  /** Instances kept between their events; defaults to 10,000. */
-  cacheSize?: number;
-}
-
-/** The runtime's dependencies with every default applied. */
-interface ResolvedRuntimeDeps {
-  db: Database;
-  definitions: DefinitionRegistry;
-  routing: Routing;
-  logger: Logger;
-  clock: () => Date;
-  random: () => number;
-  metrics: OrchestratorMetrics;
-  onOutboxWritten: (rows: SagaOutboxRow[]) => void;
   handOff: OutboxHandOff;
-}
-
-function resolveRuntimeDeps(deps: RuntimeDeps): ResolvedRuntimeDeps {
-  return {
-    db: deps.db,
-    definitions: deps.definitions,
-    routing: deps.routing,
-    logger: deps.logger,
-    clock: deps.clock ?? (() => new Date()),
-    random: deps.random ?? Math.random,
-    metrics: deps.metrics ?? new OrchestratorMetrics(),
-    onOutboxWritten: deps.onOutboxWritten ?? (() => {}),
-    handOff: deps.handOff ?? new OutboxHandOff(new SagaOutboxStore(deps.db, async () => {})),
-  };
+  /** Instances kept between their events (`instanceCacheSize`). */
+  cacheSize: number;
 }
 
 /** A saga as the API shows it: the instance, its history and the messages parked for it. */
@@ -109,6 +79,8 @@ export interface SagaDetail {
   instance: SagaInstance;
   history: HistoryEntry[];
   parkedMessages: ParkedMessage[];
+  /** The saga that started this one, and the sagas this one started (see sub-sagas/). */
+  links: SagaLinks;
 }
 
 /**
@@ -168,18 +140,26 @@ interface Decision {
  * stale entry makes the write match no row, and the event is read and applied again. A saga
  * has one step in flight, so that is rare; one write per saga is in flight in this process.
  */
+/** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
+export interface StartOptions {
+  idempotencyKey?: string;
+  actor?: string;
+  /** Set when a parent saga's sub-saga step starts this one; its end then answers the parent. */
+  parent?: ParentLink;
+}
+
 export class SagaRuntime {
   /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
   readonly metrics: OrchestratorMetrics;
   /** The instances this replica works on; tests may look in or spoil entries. */
   readonly cache: InstanceCache;
-  private readonly deps: ResolvedRuntimeDeps;
+  private readonly deps: RuntimeDeps;
   private readonly clock: () => Date;
   private readonly random: () => number;
   private readonly serial = new KeyedSerial();
 
   constructor(deps: RuntimeDeps) {
-    this.deps = resolveRuntimeDeps(deps);
+    this.deps = deps;
     this.metrics = this.deps.metrics;
     this.clock = this.deps.clock;
     this.random = this.deps.random;
@@ -188,13 +168,15 @@ export class SagaRuntime {
 
   /**
    * Starts a saga on the deployed definition of `name`. With an idempotency key, a repeated
-   * start returns the saga the first one created.
+   * start returns the saga the first one created. Throws `SAGA_INPUT_INVALID` naming each JSON
+   * path of an input that does not match the definition's input schema.
    */
   async start(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string } = {},
+    options: StartOptions = {},
   ): Promise<{ sagaId: string; created: boolean }> {
+    assertValidInput(compiled, input);
     if (options.idempotencyKey) {
       const existing = await this.findByIdempotencyKey(options.idempotencyKey);
       if (existing) return { sagaId: existing, created: false };
@@ -226,7 +208,7 @@ export class SagaRuntime {
   private async startInContext(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
@@ -244,12 +226,17 @@ export class SagaRuntime {
   private async startOnce(
     compiled: CompiledSaga,
     input: JsonValue,
-    options: { idempotencyKey?: string; actor?: string },
+    options: StartOptions,
     sagaId: string,
     traceId: string,
   ): Promise<{ sagaId: string; created: boolean }> {
     const now = this.clock();
-    const event: SagaEvent = { type: "start", sagaId, input };
+    const event: SagaEvent = {
+      type: "start",
+      sagaId,
+      input,
+      ...(options.parent ? { parent: options.parent } : {}),
+    };
     const result = await transitionHonouringWaitKeys(this.deps.db.knex, compiled, null, event, {
       now,
       random: this.random,
@@ -542,11 +529,17 @@ export class SagaRuntime {
         { sagaId },
       );
     }
-    const [history, parkedMessages] = await Promise.all([
+    const compiled = await this.deps.definitions.pinned(
+      instance.name,
+      instance.version,
+      instance.hash,
+    );
+    const [history, parkedMessages, links] = await Promise.all([
       loadHistory(knex, sagaId),
       listParked(knex, sagaId),
+      sagaLinks(knex, instance.snapshot, compiled),
     ]);
-    return { instance, history, parkedMessages };
+    return { instance, history, parkedMessages, links };
   }
 
   /** Sagas newest first, filtered; at most `query.limit`. */

@@ -86,6 +86,10 @@ class FakeSagas implements SagaPort {
           parkedAt: createdAt,
         },
       ],
+      links: {
+        parent: { sagaId: "parent-1", sagaName: "order-with-deposit", step: "place-order" },
+        children: [{ step: "hold", attempt: 1, sagaId: "child-1", sagaName: "hold-credit" }],
+      },
     };
   }
   async list(query: SagaListQuery) {
@@ -222,6 +226,9 @@ describe("the API's saga shape", () => {
       junkReplies: 7,
       history: [{ seq: 1, eventType: "start", applied: true, actor: "api" }],
       parkedMessages: [{ id: "42", name: "CreateOrder", reason: "MESSAGE_TOO_LARGE: too big" }],
+      // Parent and children, so the inspector links them both ways.
+      parent: { sagaId: "parent-1", sagaName: "order-with-deposit", step: "place-order" },
+      children: [{ step: "hold", attempt: 1, sagaId: "child-1", sagaName: "hold-credit" }],
     });
     for (const key of [...Object.keys(detail), ...Object.keys(detail.history[0])]) {
       expect(key).toMatch(/^[a-z][a-zA-Z]*$/);

@@ -6,15 +6,25 @@
 // no transition may be applied twice, the revision must count the writes, and each outbox
 // message must be written once.
 import { serviceContracts } from "@sagaworks/contracts";
+import { OutboxHandOff } from "@sagaworks/messaging";
 import { createDatabase, type Database, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createOrchestrator, type Orchestrator, SagaRuntime } from "../src/index.ts";
+import {
+  createOrchestrator,
+  type Orchestrator,
+  OrchestratorMetrics,
+  SagaRuntime,
+} from "../src/index.ts";
+import { DEFAULT_INSTANCE_CACHE_SIZE } from "../src/store/instance-cache.ts";
 import type { SagaInstance } from "../src/store/instances.ts";
+import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
+import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
 /** A command step that may time out and be retried, then an HTTP step that may time out too. */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -22,28 +32,9 @@ const saga: CompiledSaga = compileSagaOrThrow(
     name: "raced-order",
     version: 1,
     description: "a command and an HTTP call, each under a timeout with a retry",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" } },
-      required: ["customerId"],
-    },
+    input: customerIdInput,
     steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
-        readOnly: true,
-        retry: { maxAttempts: 2 },
-        timeout: "10s",
-      },
+      createOrderStep({ readOnly: true, retry: { maxAttempts: 2 }, timeout: "10s" }),
       {
         name: "check-note",
         kind: "http",
@@ -104,6 +95,7 @@ function losingAnswers(db: Database, every: number): Database {
 beforeAll(async () => {
   env = await testEnv("commit races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),
@@ -125,6 +117,12 @@ beforeAll(async () => {
       routing: orchestrator.routing,
       logger: silentLogger(),
       clock: () => now,
+      random: Math.random,
+      metrics: new OrchestratorMetrics(),
+      onOutboxWritten: () => {},
+      // A hand-off of its own: the rows these runtimes write are sent by the orchestrator's relay.
+      handOff: new OutboxHandOff(new SagaOutboxStore(db, async () => {})),
+      cacheSize: DEFAULT_INSTANCE_CACHE_SIZE,
     });
   runtimes = [orchestrator.runtime, runtime(env.db), runtime(losingAnswers(lossyDb, 7))];
 }, 120_000);

@@ -11,6 +11,7 @@ import {
   type Orchestrator,
   type OrchestratorDeps,
 } from "../src/index.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 
 export {
   type Answer,
@@ -56,6 +57,7 @@ export async function startOrchestrator(
   overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
 ): Promise<Orchestrator> {
   const orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),
@@ -67,6 +69,8 @@ export async function startOrchestrator(
       replyWaitTimeSeconds: 1,
       timerPollIntervalMs: 50,
       relayPollIntervalMs: 100,
+      // Tests of timeouts expect them on time after start; the hold has its own tests.
+      holdStepTimeoutsMaxMs: 0,
       ...overrides.options,
     },
   });

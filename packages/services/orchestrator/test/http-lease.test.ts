@@ -3,6 +3,7 @@ import { silentLogger } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createOrchestrator } from "../src/index.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import {
   API_TOKEN,
   orderInput,
@@ -30,6 +31,7 @@ describe("an HTTP step written by a commit", () => {
     cleanups.push(() => customer.close());
     // The writer commits the start and dies before making the call: its workers never run.
     const writer = await createOrchestrator({
+      revisionGuard: revisionGuardRequested(),
       db: env.db,
       clients: env.clients,
       logger: silentLogger(),

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { silentLogger } from "@sagaworks/platform";
 import { createServiceApp } from "@sagaworks/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inspectorRoutes } from "../src/api/inspector-routes.ts";
+import { inspectorPage } from "../src/api/inspector-routes.ts";
 import { createOrchestrator, type Orchestrator } from "../src/index.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, orderInput, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
 
 let env: TestEnv;
@@ -27,6 +28,7 @@ async function get(path: string, headers: Record<string, string> = auth) {
 beforeAll(async () => {
   env = await testEnv("inspector routes");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),
@@ -198,13 +200,9 @@ describe("the inspector app at /ui", () => {
     const dir = await mkdtemp(join(tmpdir(), "inspector-ui-"));
     await writeFile(join(dir, "index.html"), "<!doctype html><title>Sagaworks inspector</title>");
     const app = await createServiceApp({ logger: silentLogger(), title: "ui test" });
-    await app.register(inspectorRoutes, { db: env.db, apiToken: API_TOKEN, uiDir: dir });
+    await app.register(inspectorPage, { uiDir: dir });
     const missing = await createServiceApp({ logger: silentLogger(), title: "ui test" });
-    await missing.register(inspectorRoutes, {
-      db: env.db,
-      apiToken: API_TOKEN,
-      uiDir: join(dir, "absent"),
-    });
+    await missing.register(inspectorPage, { uiDir: join(dir, "absent") });
     try {
       const page = await app.inject({ method: "GET", url: "/ui/" });
       expect(page.statusCode).toBe(200);

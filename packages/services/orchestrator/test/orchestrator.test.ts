@@ -198,6 +198,26 @@ describe("create-order through the orchestrator", () => {
   });
 });
 
+describe("a saga started in code", () => {
+  it("is refused, naming the JSON path, when its input does not match the schema", async () => {
+    const { env, orchestrator } = await setUp("start in code validates");
+    const saga = orchestrator.definitions.deployed("create-order");
+    if (!saga) throw new Error("create-order is not deployed");
+    const bad = {
+      ...orderInput("c-code", 100),
+      items: [{ sku: "s", quantity: 0, unitPriceCents: 1 }],
+    };
+    const refused = await orchestrator.runtime.start(saga, bad).catch((error: unknown) => error);
+    expect(refused).toMatchObject({
+      code: "SAGA_INPUT_INVALID",
+      message: expect.stringContaining("input/items/0/quantity must be >= 1"),
+      details: [{ path: "input/items/0/quantity", message: "must be >= 1" }],
+    });
+    // Refused before the saga exists.
+    expect(await env.db.knex("saga_instances").count({ n: "*" })).toEqual([{ n: "0" }]);
+  });
+});
+
 /** create-order with short timeouts, so timers fire within a test. */
 function fastDefinition(): CompiledSaga {
   const definition = {

@@ -20,7 +20,9 @@ import {
   type Orchestrator,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
+import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
 /** One pivot step (no retries: a timeout parks it) in a saga with a one-minute deadline. */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -28,30 +30,9 @@ const saga: CompiledSaga = compileSagaOrThrow(
     name: "deadline-order",
     version: 1,
     description: "one pivot step under a saga deadline",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" } },
-      required: ["customerId"],
-    },
+    input: customerIdInput,
     timeout: "1m",
-    steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
-        pivot: true,
-        retry: { maxAttempts: 1 },
-        timeout: "10s",
-      },
-    ],
+    steps: [createOrderStep({ pivot: true, retry: { maxAttempts: 1 }, timeout: "10s" })],
   },
   { contracts: serviceContracts },
 );
@@ -63,6 +44,7 @@ let orchestrator: Orchestrator;
 beforeAll(async () => {
   env = await testEnv("races");
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

@@ -22,7 +22,9 @@ import {
   SagaRetention,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
+import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
+import { createOrderStep, customerIdInput } from "./note-saga.ts";
 
 /** An order step that can be compensated, then a pivot that can fail (no retries). */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -30,31 +32,16 @@ const saga: CompiledSaga = compileSagaOrThrow(
     name: "retained-order",
     version: 1,
     description: "a compensatable step, then a pivot that may fail",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" } },
-      required: ["customerId"],
-    },
+    input: customerIdInput,
     steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: 1,
-        },
-        outcomes: { success: ["OrderCreated"] },
+      createOrderStep({
         compensation: {
           command: "RejectOrder",
           payload: { orderId: "$.sagaId", reason: "$.failure.message" },
         },
         retry: { maxAttempts: 1 },
         timeout: "10s",
-      },
+      }),
       {
         name: "reserve-credit",
         kind: "command",
@@ -82,6 +69,7 @@ beforeAll(async () => {
   env = await testEnv("retention");
   folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
   orchestrator = await createOrchestrator({
+    revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
     logger: silentLogger(),

@@ -20,10 +20,11 @@ import {
   startBaselineOrder,
 } from "./baseline.ts";
 import { exitWithParent } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 
 const env = (name: string) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw BenchErrors.create(BenchErrorCode.usage, `${name} is not set`);
   return value;
 };
 const roles = new Set(env("BENCH_ROLES").split(","));
@@ -68,7 +69,11 @@ if (roles.has("customer")) {
 }
 let orderUrl: string | undefined;
 if (roles.has("order")) {
-  if (!customerUrl) throw new Error("the order role needs BENCH_CUSTOMER_URL or the customer role");
+  if (!customerUrl)
+    throw BenchErrors.create(
+      BenchErrorCode.usage,
+      "the order role needs BENCH_CUSTOMER_URL or the customer role",
+    );
   const order = await startBaselineOrder({ sql, sqs, queues, customerUrl });
   parts.push(order);
   orderUrl = order.url;

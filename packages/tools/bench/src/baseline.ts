@@ -21,6 +21,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 
 /** The little a hand-written service needs from Postgres. */
 export interface Sql {
@@ -137,7 +138,11 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
-  if (!address || typeof address === "string") throw new Error("no TCP address");
+  if (!address || typeof address === "string")
+    throw BenchErrors.create(
+      BenchErrorCode.setupFailed,
+      "the baseline's HTTP server has no TCP address after listen",
+    );
   return `http://127.0.0.1:${address.port}`;
 }
 
@@ -261,7 +266,11 @@ export async function startBaselineOrder(deps: {
     );
     await customer.arrayBuffer();
     if (customer.status === 404) return { status: 422, body: { error: "CUSTOMER_NOT_FOUND" } };
-    if (customer.status !== 200) throw new Error(`customer service answered ${customer.status}`);
+    if (customer.status !== 200)
+      throw BenchErrors.create(
+        BenchErrorCode.requestRefused,
+        `customer service answered ${customer.status}`,
+      );
     const orderId = randomUUID();
     await sql.query(
       "INSERT INTO orders (id, customer_id, total_cents, status) VALUES ($1, $2, $3, 'PENDING')",

@@ -193,7 +193,7 @@ function report(phases: Phase[], load: { before: number[]; after: number[] }): s
   const lines = [
     `# Chaos benchmark, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
-    `Command: \`npm run bench -- chaos --sagas ${settings.sagas} --in-flight ${settings.inFlight} --kill-every-ms ${settings.killEveryMs} --fault-free-sagas ${settings.faultFreeSagas}${settings.participantReplicas === 1 ? "" : ` --participant-replicas ${settings.participantReplicas}`}\``,
+    `Command: \`npm run bench -- chaos --sagas ${settings.sagas} --in-flight ${settings.inFlight} --kill-every-ms ${settings.killEveryMs} --fault-free-sagas ${settings.faultFreeSagas}${settings.participantReplicas === 1 ? "" : ` --participant-replicas ${settings.participantReplicas}`}${settings.startFrom === "source" ? "" : ` --start-from ${settings.startFrom}`}\``,
     "",
     `Separate processes (2 orchestrators, ${settings.participantReplicas === 1 ? "order, account" : `${settings.participantReplicas} × order, ${settings.participantReplicas} × account`}, customer), the emulator in its own process, Postgres at DATABASE_URL; Node ${process.version}, ${cpus().length} CPUs. Load average (1, 5, 15 min) before: ${load.before.map((v) => v.toFixed(1)).join(", ")}; after: ${load.after.map((v) => v.toFixed(1)).join(", ")}.`,
     "Latency: from the first start attempt (the other orchestrator is tried while one is down) to the saga's terminal event. Kills: SIGKILL of a random orchestrator, order or account process, restarted at once; restart: from the kill to the new process answering /ready.",

@@ -3,6 +3,7 @@
 // measured through /proc (CPU time, peak RSS) without their cooperation.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 
 /** A started child: its pid, its JSON log lines, and its IPC messages. */
 export interface Child {
@@ -84,7 +85,8 @@ export function startChild(name: string, script: string, options: StartChildOpti
       stdio: ["ignore", "pipe", "inherit", "ipc"],
     },
   );
-  if (child.pid === undefined) throw new Error(`could not start ${name} (${script})`);
+  if (child.pid === undefined)
+    throw BenchErrors.create(BenchErrorCode.processFailed, `could not start ${name} (${script})`);
   const lines: Record<string, unknown>[] = [];
   const messages: { type?: string }[] = [];
   let rest = "";
@@ -126,12 +128,16 @@ export function startChild(name: string, script: string, options: StartChildOpti
       if (found !== undefined) return found;
       if (exitText) {
         const last = lines.at(-1);
-        throw new Error(
+        throw BenchErrors.create(
+          BenchErrorCode.processFailed,
           `${name} ended (${exitText}) before ${what}${last ? `; its last log line: ${JSON.stringify(last)}` : ""}`,
         );
       }
       if (Date.now() > deadline)
-        throw new Error(`${name} did not report ${what} within ${timeoutMs} ms`);
+        throw BenchErrors.create(
+          BenchErrorCode.processFailed,
+          `${name} did not report ${what} within ${timeoutMs} ms`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
@@ -223,6 +229,17 @@ export function cpuMsOf(pid: number): number | undefined {
 }
 
 /** Peak resident set size of a process in MB (VmHWM), from /proc. */
+/** A process's resident set now, in MB (VmRSS); undefined once it is gone. */
+export function rssMbOf(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function peakRssMbOf(pid: number): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -7,6 +7,7 @@
 // See `--help` and the README's benchmark section.
 import pg from "pg";
 import { onInterrupt, stopAll } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop } from "./load.ts";
 import { measure, openStats } from "./measure.ts";
 import { type PhaseResult, printReport, type RunReport } from "./report.ts";
@@ -51,7 +52,10 @@ async function runSystem(
         deadline,
       });
       if (warm.unexpected > 0)
-        throw new Error(`${system} failed its warm-up: ${warm.problems.join("; ")}`);
+        throw BenchErrors.create(
+          BenchErrorCode.warmUpFailed,
+          `${system} failed its warm-up: ${warm.problems.join("; ")}`,
+        );
     }
     // The first phase's "before" reading must not miss the warm-up's late-flushed commits.
     if (stats && settings.commitFlushMs > 0) await sleep(settings.commitFlushMs);

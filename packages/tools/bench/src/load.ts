@@ -115,6 +115,8 @@ export interface ClosedLoopOptions {
   perSagaTimeoutMs?: number;
   /** No order starts after this time (epoch ms); the phase reports how many ran. */
   deadline: number;
+  /** Told the number of orders ended so far, each time one ends. */
+  onEnded?: (ended: number) => void;
 }
 
 /** What a phase measured. */
@@ -160,6 +162,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoopResult
         if (problems.length < 5) problems.push(String(error));
       }
       latencies.push(performance.now() - t0);
+      options.onEnded?.(latencies.length);
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       if (outcome !== options.expected(i)) {
         unexpected++;

@@ -4,6 +4,7 @@
 //                                      saga cost, compile)
 //   npm run bench -- system [options]  the full-system benchmark against the hand-written baseline
 //   npm run bench -- chaos [options]   saga latency while processes are SIGKILLed and restarted
+//   npm run bench -- startup [options] CPU and wall time from a process start to /ready
 //   npm run bench -- retention [opts]  pruning a backlog of finished sagas while sagas run
 //   npm run bench -- profile-summary <file.cpuprofile | dir> [--top N]
 import { spawnSync } from "node:child_process";
@@ -40,6 +41,9 @@ switch (what) {
   case "chaos":
     status = run(here("./chaos.ts"), ["chaos", ...args]);
     break;
+  case "startup":
+    status = run(here("./startup.ts"), ["startup", ...args]);
+    break;
   case "retention":
     status = run(here("./retention.ts"), args);
     break;
@@ -48,7 +52,7 @@ switch (what) {
     break;
   default:
     process.stderr.write(
-      `unknown benchmark "${what}": use micro (the default), system, chaos, retention or profile-summary\n`,
+      `unknown benchmark "${what}": use micro (the default), system, chaos, startup, retention or profile-summary\n`,
     );
     status = 2;
 }

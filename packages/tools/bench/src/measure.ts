@@ -2,7 +2,8 @@
 // requests, Postgres commits and round trips, CPU and RSS per process).
 import { redactUrl } from "@sagaworks/platform";
 import pg from "pg";
-import { type Child, cpuMsOf, peakRssMbOf } from "./children.ts";
+import { type Child, cpuMsOf, peakRssMbOf, rssMbOf } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, type LoopResult, percentile } from "./load.ts";
 import type { PhaseResult } from "./report.ts";
 import { databaseUrl, deadline, settings, sleep } from "./settings.ts";
@@ -19,7 +20,8 @@ export async function openStats(): Promise<pg.Client | undefined> {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(
+    throw BenchErrors.create(
+      BenchErrorCode.databaseUnreachable,
       `cannot reach Postgres at DATABASE_URL (${redactUrl(databaseUrl)}): ${String(error)}; ` +
         "start it, fix the URL, or unset DATABASE_URL to run on embedded PGlite",
     );
@@ -35,16 +37,24 @@ export async function xactCommits(stats: pg.Client | undefined): Promise<number 
   return Number(rows[0]?.n ?? Number.NaN);
 }
 
-/** Each child's Postgres statements and socket writes so far, as its query-counter.ts reports them. */
-async function pgQueries(children: Child[]): Promise<{ queries: number; socketWrites: number }[]> {
+/** What each child's query-counter.ts has counted so far. */
+interface PgCounts {
+  queries: number;
+  socketWrites: number;
+  commits: number;
+}
+
+/** Each child's Postgres statements, socket writes and commits so far. */
+async function pgQueries(children: Child[]): Promise<PgCounts[]> {
   return Promise.all(
     children.map(async (child) => {
       child.send({ type: "pg-queries" });
-      const counts = await child.message<{ queries: number; socketWrites?: number }>(
-        "pg-queries",
-        10_000,
-      );
-      return { queries: counts.queries, socketWrites: counts.socketWrites ?? 0 };
+      const counts = await child.message<Partial<PgCounts>>("pg-queries", 10_000);
+      return {
+        queries: counts.queries ?? 0,
+        socketWrites: counts.socketWrites ?? 0,
+        commits: counts.commits ?? 0,
+      };
     }),
   );
 }
@@ -86,9 +96,13 @@ export async function measure(
   const processes = [...sut.children, emulator.child];
   await emulator.reset();
   const queriesBefore = await pgQueries(sut.children);
+  const countedFrom = Date.now();
   const cpuBefore = processes.map((p) => cpuMsOf(p.pid));
   const clientBefore = process.cpuUsage();
   const commitsBefore = await xactCommits(stats);
+  // The system's resident memory as the phase passes the marks of --rss-at.
+  const rssAt: { sagas: number; mb: Record<string, number | null> }[] = [];
+  const marks = new Set(settings.rssAt);
   const loop: LoopResult = await closedLoop({
     sagas,
     concurrency: inFlight,
@@ -96,6 +110,12 @@ export async function measure(
     expected: (i) => sut.expected(i),
     events: sut.events,
     deadline,
+    onEnded: (ended) => {
+      if (!marks.has(ended)) return;
+      const mb: Record<string, number | null> = {};
+      for (const child of sut.children) mb[child.name] = rssMbOf(child.pid) ?? null;
+      rssAt.push({ sagas: ended, mb });
+    },
   });
   const phaseEnd = Date.now();
   // Let the last lifecycle events and deletes land before reading the counters.
@@ -103,7 +123,12 @@ export async function measure(
   const counts = await emulator.counts();
   const cpuAfter = processes.map((p) => cpuMsOf(p.pid));
   const queriesAfter = await pgQueries(sut.children);
+  const countedUntil = Date.now();
   const clientCpu = process.cpuUsage(clientBefore);
+  // The system idle for a while: what its pollers commit with no saga to work on, per process.
+  await sleep(settings.idleSampleMs);
+  const queriesIdle = await pgQueries(sut.children);
+  const idleSeconds = (Date.now() - countedUntil) / 1000;
   const commits = await commitsSince(stats, commitsBefore, phaseEnd);
   const n = Math.max(1, loop.completed);
   const requestsPerSaga: Record<string, number> = {};
@@ -121,12 +146,21 @@ export async function measure(
   let systemCpu: number | null = 0;
   const pgQueriesPerSaga: Record<string, number> = {};
   const pgSocketWritesPerSaga: Record<string, number> = {};
+  const pgCommitsPerSaga: Record<string, number> = {};
+  const pgIdleCommitsPerSecond: Record<string, number> = {};
   sut.children.forEach((p, index) => {
     const before = queriesBefore[index];
     const after = queriesAfter[index];
+    const idle = queriesIdle[index];
     pgQueriesPerSaga[p.name] = ((after?.queries ?? 0) - (before?.queries ?? 0)) / n;
     pgSocketWritesPerSaga[p.name] = ((after?.socketWrites ?? 0) - (before?.socketWrites ?? 0)) / n;
+    pgCommitsPerSaga[p.name] = ((after?.commits ?? 0) - (before?.commits ?? 0)) / n;
+    pgIdleCommitsPerSecond[p.name] = ((idle?.commits ?? 0) - (after?.commits ?? 0)) / idleSeconds;
   });
+  const sumOf = (values: Record<string, number>) =>
+    Object.values(values).reduce((a, b) => a + b, 0);
+  const processCommitsPerSaga = sumOf(pgCommitsPerSaga);
+  const idleCommitsPerSecond = sumOf(pgIdleCommitsPerSecond);
   processes.forEach((p, index) => {
     const before = cpuBefore[index];
     const after = cpuAfter[index];
@@ -150,15 +184,20 @@ export async function measure(
     requestsPerSaga,
     sqsPerSaga: sum("SQS."),
     snsPerSaga: sum("SNS."),
-    commitsPerSaga: commits ? commits.phase / n : null,
-    idleCommitsPerSecond: commits ? commits.idlePerSecond : null,
+    commitsPerSaga: processCommitsPerSaga,
+    pollCommitsPerSaga: (idleCommitsPerSecond * ((countedUntil - countedFrom) / 1000)) / n,
+    idleCommitsPerSecond,
+    pgCommitsPerSaga,
+    databaseCommitsPerSaga: commits ? commits.phase / n : null,
+    databaseIdleCommitsPerSecond: commits ? commits.idlePerSecond : null,
     pgQueriesPerSaga,
-    systemPgQueriesPerSaga: Object.values(pgQueriesPerSaga).reduce((a, b) => a + b, 0),
+    systemPgQueriesPerSaga: sumOf(pgQueriesPerSaga),
     pgSocketWritesPerSaga,
-    systemPgSocketWritesPerSaga: Object.values(pgSocketWritesPerSaga).reduce((a, b) => a + b, 0),
+    systemPgSocketWritesPerSaga: sumOf(pgSocketWritesPerSaga),
     cpuMsPerSaga,
     systemCpuMsPerSaga: systemCpu,
     peakRssMb,
+    rssAt,
     outcomes: loop.outcomes,
     unexpected: loop.unexpected,
     problems: loop.problems,

@@ -15,10 +15,24 @@ export interface PhaseResult {
   requestsPerSaga: Record<string, number>;
   sqsPerSaga: number;
   snsPerSaga: number;
-  /** Postgres commits per saga (pg_stat_database xact_commit delta); null on PGlite. */
-  commitsPerSaga: number | null;
-  /** Commit rate of the system idle after the phase (its pollers); taken off the flush wait only. */
-  idleCommitsPerSecond: number | null;
+  /**
+   * Postgres commits per saga of the system's processes, counted in each process (query-counter.ts)
+   * over the phase: per-saga work and the pollers' commits meanwhile.
+   */
+  commitsPerSaga: number;
+  /** Of those, what the pollers commit anyway: the idle rate after the phase times its length. */
+  pollCommitsPerSaga: number;
+  /** Commits per second of the system's processes idle after the phase (their pollers). */
+  idleCommitsPerSecond: number;
+  /** Commits per saga by process. */
+  pgCommitsPerSaga: Record<string, number>;
+  /**
+   * pg_stat_database xact_commit delta of the whole database per saga (`--commit-flush-ms`);
+   * null on PGlite or when not read. On a shared database other sessions' commits are in it.
+   */
+  databaseCommitsPerSaga: number | null;
+  /** The database's commit rate after the phase; taken off the flush wait only. */
+  databaseIdleCommitsPerSecond: number | null;
   /** Postgres statements (pg Client.query calls) per saga by process. */
   pgQueriesPerSaga: Record<string, number>;
   /** Postgres statements per saga of all the system's processes. */
@@ -33,6 +47,8 @@ export interface PhaseResult {
   systemCpuMsPerSaga: number | null;
   /** Peak RSS (MB) of each process since it started. */
   peakRssMb: Record<string, number | null>;
+  /** Each system process's RSS (MB) when the phase had ended this many sagas (`--rss-at`). */
+  rssAt: { sagas: number; mb: Record<string, number | null> }[];
   outcomes: Record<string, number>;
   unexpected: number;
   problems: string[];
@@ -91,6 +107,7 @@ export function printReport(report: RunReport, json: boolean): void {
         "SQS req/saga",
         "SNS req/saga",
         "PG commits/saga",
+        "of which idle polls",
         "PG queries/saga",
         "PG socket writes/saga",
         "CPU ms/saga (system)",
@@ -109,6 +126,7 @@ export function printReport(report: RunReport, json: boolean): void {
         fixed(r.sqsPerSaga, 2),
         fixed(r.snsPerSaga, 2),
         fixed(r.commitsPerSaga, 2),
+        fixed(r.pollCommitsPerSaga, 2),
         fixed(r.systemPgQueriesPerSaga, 2),
         fixed(r.systemPgSocketWritesPerSaga, 2),
         fixed(r.systemCpuMsPerSaga, 2),
@@ -183,6 +201,7 @@ export function printReport(report: RunReport, json: boolean): void {
         "system",
         "in flight",
         "idle PG commits/s",
+        "database-wide PG commits/saga, idle/s",
         "process: CPU ms/saga, peak RSS MB, PG queries/saga",
       ],
       results.map((r) => [
@@ -190,6 +209,7 @@ export function printReport(report: RunReport, json: boolean): void {
         r.system,
         String(r.inFlight),
         fixed(r.idleCommitsPerSecond),
+        `${fixed(r.databaseCommitsPerSaga, 2)}, ${fixed(r.databaseIdleCommitsPerSecond)}`,
         Object.keys(r.cpuMsPerSaga)
           .map(
             (name) =>
@@ -200,10 +220,15 @@ export function printReport(report: RunReport, json: boolean): void {
       ]),
     ),
   );
-  out.push("", "Postgres per saga by process (statements / socket writes):", "");
+  out.push("", "Postgres per saga by process (statements / socket writes / commits):", "");
   out.push(
     table(
-      ["mode", "system", "in flight", "process: statements/saga / socket writes/saga"],
+      [
+        "mode",
+        "system",
+        "in flight",
+        "process: statements/saga / socket writes/saga / commits/saga",
+      ],
       results.map((r) => [
         modeName(r.mode),
         r.system,
@@ -211,12 +236,34 @@ export function printReport(report: RunReport, json: boolean): void {
         Object.keys(r.pgQueriesPerSaga)
           .map(
             (name) =>
-              `${name}: ${fixed(r.pgQueriesPerSaga[name], 2)} / ${fixed(r.pgSocketWritesPerSaga?.[name], 2)}`,
+              `${name}: ${fixed(r.pgQueriesPerSaga[name], 2)} / ${fixed(r.pgSocketWritesPerSaga?.[name], 2)} / ${fixed(r.pgCommitsPerSaga?.[name], 2)}`,
           )
           .join("; "),
       ]),
     ),
   );
+  const sampled = results.filter((r) => r.rssAt.length > 0);
+  if (sampled.length > 0) {
+    out.push("", "RSS (MB) of the system's processes as the phase went on (--rss-at):", "");
+    out.push(
+      table(
+        ["mode", "system", "in flight", "sagas ended: process RSS MB"],
+        sampled.map((r) => [
+          modeName(r.mode),
+          r.system,
+          String(r.inFlight),
+          r.rssAt
+            .map(
+              ({ sagas, mb }) =>
+                `${sagas}: ${Object.entries(mb)
+                  .map(([name, value]) => `${name} ${fixed(value, 0)}`)
+                  .join(", ")}`,
+            )
+            .join("; "),
+        ]),
+      ),
+    );
+  }
   const problems = results.filter((r) => r.unexpected > 0 || r.stoppedByDeadline);
   for (const r of problems) {
     out.push(
@@ -229,8 +276,11 @@ export function printReport(report: RunReport, json: boolean): void {
   out.push(
     "",
     "Latency: from the start request to the terminal event on the client's queue. Commits: " +
-      "pg_stat_database.xact_commit delta of the whole database (every process, idle pollers included; " +
-      "Postgres flushes these counters about once a second per connection). CPU: /proc utime+stime " +
+      "the transactions the system's processes committed during the phase, counted in each process " +
+      "from the server's answers (read-only ones included, as pg_stat_database counts them); " +
+      "`of which idle polls` is the rate the same processes commit at when idle after the phase, " +
+      "times the phase's length (the pollers' share). Database-wide commits: pg_stat_database " +
+      "(`--commit-flush-ms`, other sessions included). CPU: /proc utime+stime " +
       "delta per process; `clients` is the runner that drives the load. PG queries: statements " +
       "(pg Client.query calls) counted inside each process of the system; PG socket writes: the " +
       "writes on pg's connection streams that carry them (pipelined statements share one).",

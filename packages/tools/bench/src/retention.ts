@@ -28,6 +28,7 @@ import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import { startAutovacuum, type VacuumLog } from "./autovacuum.ts";
 import { startChild, stopAll } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile } from "./load.ts";
 import { prefillFinished } from "./retention-backlog.ts";
 
@@ -71,7 +72,8 @@ if (values.help) {
 }
 const number = (name: keyof typeof values) => {
   const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} must be a number ≥ 0`);
+  if (!Number.isFinite(value) || value < 0)
+    throw BenchErrors.create(BenchErrorCode.usage, `--${name} must be a number ≥ 0`);
   return value;
 };
 const settings = {
@@ -126,13 +128,21 @@ async function seed(system: RunningSystem): Promise<void> {
       { id, name: `Customer ${i}`, email: `${id}@example.com`, creditLimitCents: 1_000_000_000 },
       serviceAuth,
     );
-    if (customer.status !== 201 && customer.status !== 409) throw new Error(customer.text);
+    if (customer.status !== 201 && customer.status !== 409)
+      throw BenchErrors.create(
+        BenchErrorCode.requestRefused,
+        `creating customer ${id} answered ${customer.status}: ${customer.text}`,
+      );
     const account = await post(
       `${system.urls.account}/accounts`,
       { customerId: id, creditLimitCents: 1_000_000_000 },
       serviceAuth,
     );
-    if (account.status !== 201 && account.status !== 409) throw new Error(account.text);
+    if (account.status !== 201 && account.status !== 409)
+      throw BenchErrors.create(
+        BenchErrorCode.requestRefused,
+        `opening the account of ${id} answered ${account.status}: ${account.text}`,
+      );
   }
 }
 
@@ -161,7 +171,11 @@ function phase(
         },
         { authorization: `Bearer ${apiToken}` },
       );
-      if (answer.status !== 201) throw new Error(`start: ${answer.status} ${answer.text}`);
+      if (answer.status !== 201)
+        throw BenchErrors.create(
+          BenchErrorCode.requestRefused,
+          `start: ${answer.status} ${answer.text}`,
+        );
       return { id: (JSON.parse(answer.text) as { sagaId: string }).sagaId };
     },
   });

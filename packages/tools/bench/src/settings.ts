@@ -16,10 +16,15 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
   --prefill N        finished instances added to saga_instances before measuring (default 0)
   --warmup N         orders before measuring, per system (default 20)
   --settle-ms N      wait after a phase before reading the request and CPU counters (default 1500)
-  --commit-flush-ms N  wait after a phase before reading pg_stat_database, which a connection
-                     that went idle flushes up to 10 s late (default 11000; 0: no commit counts)
+  --idle-ms N        after a phase, how long the system idles while its processes' commits
+                     are counted: the pollers' rate (default 2000)
+  --commit-flush-ms N  also read pg_stat_database (the whole database's commits, other
+                     sessions' too): wait this long after a phase, since a connection that
+                     went idle flushes its counters up to 10 s late (default 0: not read)
   --deadline-min N   the whole run ends by then, measured or not (default 15)
   --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR
+  --rss-at L         sagas ended (comma list, e.g. 1000,10000) at which each phase reads its
+                     processes' RSS, to see whether memory stays flat (default none)
   --no-baseline      only Sagaworks
   --json             print the results as JSON instead of tables
 
@@ -34,6 +39,20 @@ Chaos: the same separate processes, a process SIGKILLed and restarted every few 
   --participant-replicas N  processes of order and of account each, as a deployment runs them
                      (default 1; every one of them is a victim of the kills)
   --out FILE         also write the chaos report (Markdown) to FILE
+  --start-from W     source: each service's main.ts, as \`pnpm start\` runs it (default); bundle:
+                     the workspace code bundled by esbuild, third-party packages from
+                     node_modules, as the images run dist/main.js (chaos and startup);
+                     bundle-all: third-party packages bundled too (what that would save)
+
+Start-up: CPU and wall time from a process start to /ready, per deployable, started as chaos
+restarts them.
+
+  npm run bench -- startup [--starts 5] [--only orchestrator,order,account,customer]
+                           [--cpu-prof DIR]
+
+  --starts N         measured starts per deployable, after one that migrates (default 5)
+  --only L           deployables to start, comma list (default all four)
+  --cpu-prof DIR     node --cpu-prof of each measured start into DIR (stopped by SIGTERM)
 
   DATABASE_URL       real Postgres (schemas bench_<run>_*, dropped afterwards); unset: PGlite`;
 
@@ -47,9 +66,11 @@ export const { values, positionals } = parseArgs({
     prefill: { type: "string", default: "0" },
     warmup: { type: "string", default: "20" },
     "settle-ms": { type: "string", default: "1500" },
-    "commit-flush-ms": { type: "string", default: "11000" },
+    "idle-ms": { type: "string", default: "2000" },
+    "commit-flush-ms": { type: "string", default: "0" },
     "deadline-min": { type: "string", default: "15" },
     "cpu-prof": { type: "string" },
+    "rss-at": { type: "string", default: "" },
     "no-baseline": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     "in-flight": { type: "string", default: "16" },
@@ -57,10 +78,13 @@ export const { values, positionals } = parseArgs({
     "fault-free-sagas": { type: "string", default: "200" },
     "participant-replicas": { type: "string", default: "1" },
     out: { type: "string" },
+    starts: { type: "string", default: "5" },
+    "start-from": { type: "string", default: "source" },
+    only: { type: "string", default: "orchestrator,order,account,customer" },
     help: { type: "boolean", default: false },
   },
 });
-if (values.help || (positionals[0] && positionals[0] !== "system" && positionals[0] !== "chaos")) {
+if (values.help || (positionals[0] && !["system", "chaos", "startup"].includes(positionals[0]))) {
   process.stdout.write(`${usage}\n`);
   process.exit(values.help ? 0 : 2);
 }
@@ -81,16 +105,31 @@ export const settings = {
   prefill: positive("prefill", values.prefill, 0),
   warmup: positive("warmup", values.warmup, 0),
   settleMs: positive("settle-ms", values["settle-ms"], 0),
+  idleSampleMs: positive("idle-ms", values["idle-ms"], 1),
   commitFlushMs: positive("commit-flush-ms", values["commit-flush-ms"], 0),
   deadlineMinutes: positive("deadline-min", values["deadline-min"]),
   baseline: !values["no-baseline"],
   cpuProfDir: values["cpu-prof"],
+  rssAt: values["rss-at"]
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean)
+    .map((n) => positive("rss-at", n)),
   inFlight: positive("in-flight", values["in-flight"]),
   killEveryMs: positive("kill-every-ms", values["kill-every-ms"]),
   faultFreeSagas: positive("fault-free-sagas", values["fault-free-sagas"], 0),
   participantReplicas: positive("participant-replicas", values["participant-replicas"]),
   out: values.out,
+  starts: positive("starts", values.starts),
+  startFrom: values["start-from"],
+  only: values.only.split(",").map((name) => name.trim()),
 };
+if (!["source", "bundle", "bundle-all"].includes(settings.startFrom)) {
+  process.stderr.write(
+    `bench: --start-from is source, bundle or bundle-all, got "${settings.startFrom}"\n`,
+  );
+  process.exit(2);
+}
 for (const mode of settings.modes) {
   if (mode !== "one" && mode !== "separate") {
     process.stderr.write(`bench: unknown mode "${mode}" (one, separate)\n`);

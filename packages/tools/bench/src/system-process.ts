@@ -8,11 +8,13 @@
 import { silentLogger, startTracing } from "@sagaworks/platform";
 import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { exitWithParent } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { prefillSql } from "./prefill.ts";
+import { TERMINAL_EVENTS } from "./terminal-events.ts";
 
 const need = (name: string) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
+  if (!value) throw BenchErrors.create(BenchErrorCode.usage, `${name} is not set`);
   return value;
 };
 
@@ -32,6 +34,8 @@ system = await startSystem({
   schemaPrefix: process.env.BENCH_SCHEMA_PREFIX ?? "",
   apiToken: need("BENCH_API_TOKEN"),
   serviceToken: need("BENCH_SERVICE_TOKEN"),
+  // The runner's event queue, as it subscribes it: the orchestrator publishes what it reads.
+  eventSubscribers: [{ name: "bench-client", filterPolicy: { name: [...TERMINAL_EVENTS] } }],
 });
 process.on("message", (message: { type?: string; rows?: number }) => {
   if (message.type !== "prefill") return;

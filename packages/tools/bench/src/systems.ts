@@ -4,11 +4,13 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { deployableMain } from "@sagaworks/deployables";
+import { type DeployableName, deployableMain } from "@sagaworks/deployables";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import pg from "pg";
 import type { BaselineQueues } from "./baseline.ts";
+import { bundleDeployable } from "./bundle.ts";
 import { type Child, startChild } from "./children.ts";
+import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { EventWaiter, type StartResult } from "./load.ts";
 import { prefillSql } from "./prefill.ts";
 import {
@@ -26,6 +28,26 @@ import {
   settings,
   sleep,
 } from "./settings.ts";
+import { TERMINAL_EVENTS } from "./terminal-events.ts";
+
+/**
+ * The script each deployable starts from: its main.ts, or with `--start-from bundle` the bundle
+ * its image would run (built once per run).
+ */
+export async function deployableMains(): Promise<Record<DeployableName, string>> {
+  const names: DeployableName[] = ["orchestrator", "order", "account", "customer"];
+  const mains = await Promise.all(
+    names.map((name) =>
+      settings.startFrom === "source"
+        ? Promise.resolve(repo(deployableMain(name)))
+        : bundleDeployable(name, settings.startFrom === "bundle-all"),
+    ),
+  );
+  return Object.fromEntries(names.map((name, i) => [name, mains[i]])) as Record<
+    DeployableName,
+    string
+  >;
+}
 
 /** Every process of a system under test counts its Postgres round trips (query-counter.ts). */
 const countQueries = ["--import", here("./query-counter.ts")];
@@ -35,7 +57,8 @@ async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   await new Promise((resolve) => server.close(resolve));
-  if (!address || typeof address === "string") throw new Error("no free port");
+  if (!address || typeof address === "string")
+    throw BenchErrors.create(BenchErrorCode.setupFailed, "found no free TCP port on 127.0.0.1");
   return address.port;
 }
 
@@ -49,7 +72,8 @@ async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promis
   for (;;) {
     if (exit) {
       const last = child.lines.at(-1);
-      throw new Error(
+      throw BenchErrors.create(
+        BenchErrorCode.processFailed,
         `${child.name} ended (${exit}) before it was ready${last ? `; its last log line: ${JSON.stringify(last)}` : ""}`,
       );
     }
@@ -61,7 +85,10 @@ async function waitReady(child: Child, url: string, timeoutMs = 120_000): Promis
       // Not listening yet.
     }
     if (Date.now() > until)
-      throw new Error(`${child.name} was not ready at ${url} within ${timeoutMs} ms`);
+      throw BenchErrors.create(
+        BenchErrorCode.processFailed,
+        `${child.name} was not ready at ${url} within ${timeoutMs} ms`,
+      );
     await sleep(100);
   }
 }
@@ -141,7 +168,10 @@ async function seedEngine(customerUrl: string, accountUrl: string): Promise<void
       serviceAuth,
     );
     if (customer.status !== 201 && customer.status !== 409)
-      throw new Error(`creating customer ${id}: ${customer.status} ${customer.text}`);
+      throw BenchErrors.create(
+        BenchErrorCode.requestRefused,
+        `creating customer ${id}: ${customer.status} ${customer.text}`,
+      );
     const account = await postJson(
       `${accountUrl}/accounts`,
       {
@@ -151,11 +181,12 @@ async function seedEngine(customerUrl: string, accountUrl: string): Promise<void
       serviceAuth,
     );
     if (account.status !== 201 && account.status !== 409)
-      throw new Error(`opening the account of ${id}: ${account.status} ${account.text}`);
+      throw BenchErrors.create(
+        BenchErrorCode.requestRefused,
+        `opening the account of ${id}: ${account.status} ${account.text}`,
+      );
   }
 }
-
-const TERMINAL = ["saga.completed", "saga.compensated", "saga.failed", "saga.needs-intervention"];
 
 export async function startEngine(
   mode: "one" | "separate",
@@ -222,18 +253,25 @@ export async function startEngine(
           "prefill-done",
           600_000,
         );
-        if (done.error) throw new Error(`prefill failed: ${done.error}`);
-        if (done.rows !== rows) throw new Error(`prefill added ${done.rows} rows, not ${rows}`);
+        if (done.error)
+          throw BenchErrors.create(BenchErrorCode.prefillFailed, `prefill failed: ${done.error}`);
+        if (done.rows !== rows)
+          throw BenchErrors.create(
+            BenchErrorCode.prefillFailed,
+            `prefill added ${done.rows} rows, not ${rows}`,
+          );
       };
     } else {
       const wrapper = here("./service-wrapper.ts");
       const specs = new Map<string, { main: string; env: Record<string, string>; port: number }>();
+      const mains = await deployableMains();
       const launch = (name: string) => {
         const spec = specs.get(name);
-        if (!spec) throw new Error(`no process named ${name}`);
+        if (!spec)
+          throw BenchErrors.create(BenchErrorCode.processFailed, `no process named ${name}`);
         const child = startChild(name, wrapper, {
           execArgv: countQueries,
-          args: [repo(spec.main)],
+          args: [spec.main],
           env: { ...common, ...spec.env },
         });
         children.push(child);
@@ -254,7 +292,8 @@ export async function startEngine(
         const index = children.findIndex((child) => child.name === name);
         const old = children[index];
         const spec = specs.get(name);
-        if (!old || !spec) throw new Error(`no process named ${name}`);
+        if (!old || !spec)
+          throw BenchErrors.create(BenchErrorCode.processFailed, `no process named ${name}`);
         children.splice(index, 1);
         old.process.kill("SIGKILL");
         await old.exited;
@@ -263,7 +302,7 @@ export async function startEngine(
       let port = await freePort();
       customerUrl = await service(
         "customer",
-        deployableMain("customer"),
+        mains.customer,
         {
           PORT: String(port),
           CUSTOMER_DB_SCHEMA: `${schemaPrefix}sep_customer`,
@@ -279,10 +318,12 @@ export async function startEngine(
         orchestratorUrls.push(
           await service(
             `orchestrator-${replica}`,
-            deployableMain("orchestrator"),
+            mains.orchestrator,
             {
               ORCHESTRATOR_PORT: String(port),
               ORCHESTRATOR_DB_SCHEMA: orchestratorSchema,
+              // Its default is found from the module's own path, which a bundle moves.
+              SAGA_DEFINITIONS_DIR: repo("saga-definitions"),
               ORCHESTRATOR_API_TOKEN: apiToken,
               SERVICE_URLS: `customer=${customerUrl}`,
               // What startSystem gives the one-process orchestrator.
@@ -301,7 +342,7 @@ export async function startEngine(
         port = await freePort();
         const url = await service(
           replicaName("account", replica),
-          deployableMain("account"),
+          mains.account,
           { PORT: String(port), ACCOUNT_DB_SCHEMA: `${schemaPrefix}sep_accounts` },
           port,
         );
@@ -311,7 +352,7 @@ export async function startEngine(
         port = await freePort();
         await service(
           replicaName("order", replica),
-          deployableMain("order"),
+          mains.order,
           { PORT: String(port), ORDER_DB_SCHEMA: `${schemaPrefix}sep_orders` },
           port,
         );
@@ -324,7 +365,10 @@ export async function startEngine(
           await client.query(`SET search_path TO "${orchestratorSchema}"`);
           const result = await client.query(prefillSql(rows));
           if (result.rowCount !== rows)
-            throw new Error(`prefill added ${result.rowCount} rows, not ${rows}`);
+            throw BenchErrors.create(
+              BenchErrorCode.prefillFailed,
+              `prefill added ${result.rowCount} rows, not ${rows}`,
+            );
         } finally {
           await client.end();
         }
@@ -339,11 +383,15 @@ export async function startEngine(
       deriveTopology({
         prefix,
         participants: ["order", "account"],
-        eventSubscribers: [{ name: subscriber, filterPolicy: { name: TERMINAL } }],
+        eventSubscribers: [{ name: subscriber, filterPolicy: { name: [...TERMINAL_EVENTS] } }],
       }),
     );
     const queueUrl = applied.queueUrls[eventQueueName(prefix, subscriber)];
-    if (!queueUrl) throw new Error("the client's event queue was not created");
+    if (!queueUrl)
+      throw BenchErrors.create(
+        BenchErrorCode.setupFailed,
+        "the client's event queue was not created",
+      );
     const events = new EventWaiter(aws.sqs, queueUrl, 2);
     const auth = { authorization: `Bearer ${apiToken}` };
     return {
@@ -365,7 +413,11 @@ export async function startEngine(
           },
           auth,
         );
-        if (answer.status !== 201) throw new Error(`start: ${answer.status} ${answer.text}`);
+        if (answer.status !== 201)
+          throw BenchErrors.create(
+            BenchErrorCode.requestRefused,
+            `start: ${answer.status} ${answer.text}`,
+          );
         return { id: (JSON.parse(answer.text) as { sagaId: string }).sagaId };
       },
       expected: (i) => (isUnknown(i) ? "saga.failed" : "saga.completed"),
@@ -427,7 +479,11 @@ export async function startBaseline(
       }));
       await part("baseline account", "account");
     }
-    if (!orderUrl) throw new Error("the baseline's order service reported no URL");
+    if (!orderUrl)
+      throw BenchErrors.create(
+        BenchErrorCode.processFailed,
+        "the baseline's order service reported no URL",
+      );
     const events = new EventWaiter(aws.sqs, queues.clientEvents, 2);
     return {
       children,
@@ -439,7 +495,11 @@ export async function startBaseline(
           totalCents: 100,
         });
         if (answer.status === 422) return { terminal: "order.refused" };
-        if (answer.status !== 202) throw new Error(`order: ${answer.status} ${answer.text}`);
+        if (answer.status !== 202)
+          throw BenchErrors.create(
+            BenchErrorCode.requestRefused,
+            `order: ${answer.status} ${answer.text}`,
+          );
         return { id: (JSON.parse(answer.text) as { orderId: string }).orderId };
       },
       expected: (i) => (isUnknown(i) ? "order.refused" : "order.approved"),

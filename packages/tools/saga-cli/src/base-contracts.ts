@@ -13,6 +13,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ContractRegistry } from "@sagaworks/saga-definition";
+import { CliErrorCode, CliErrors } from "./errors.ts";
 import { changedSinceBase, filesAtBase, type GitBase, readAtBase, repoPath } from "./git-base.ts";
 
 /** The contracts of the base, and how they were obtained. */
@@ -88,7 +89,12 @@ export async function loadBaseContracts(
     const module = (await import(pathToFileURL(join(temp, "src", "index.ts")).href)) as {
       serviceContracts?: ContractRegistry;
     };
-    if (!module.serviceContracts) throw new Error("its index exports no serviceContracts");
+    if (!module.serviceContracts) {
+      throw CliErrors.create(
+        CliErrorCode.baseContractsUnreadable,
+        "its index exports no serviceContracts",
+      );
+    }
     return {
       registry: module.serviceContracts,
       source: "from-base",

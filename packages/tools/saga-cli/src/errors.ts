@@ -8,6 +8,8 @@ export { FileProblemCode } from "@sagaworks/saga-definition/files";
 /** The errors the CLI throws. A `CLI_USAGE` error means a bad command line: exit status 2. */
 export const CliErrors = defineErrors("@sagaworks/saga-cli", {
   usage: { code: "CLI_USAGE" },
+  /** The contracts at the base revision could not be loaded; the CLI falls back to the current ones. */
+  baseContractsUnreadable: { code: "CLI_BASE_CONTRACTS_UNREADABLE" },
 });
 /** Stable codes of the errors the CLI throws. */
 export const CliErrorCode = CliErrors.codes;

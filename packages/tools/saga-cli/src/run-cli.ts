@@ -7,10 +7,9 @@ import { contractsJsonSchema, serviceContracts } from "@sagaworks/contracts";
 import { renderMermaid, sagaDefinitionJsonSchema } from "@sagaworks/saga-definition";
 import {
   checkDefinitionFile,
-  collectDefinitionFiles,
+  checkDefinitionFiles,
   crossFileProblems,
   type FileProblem,
-  type FileResult,
 } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { display, parse } from "./cli-args.ts";
@@ -170,15 +169,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 async function validate(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: "boolean", default: false } });
   const targets = positionals.length > 0 ? positionals : [DEFAULT_DEFINITIONS_DIR];
-  const files = await collectDefinitionFiles(targets.map((target) => resolve(io.cwd, target)));
-  const results: FileResult[] = [];
-  for (const file of files)
-    results.push(
-      await checkDefinitionFile(file, {
-        contracts: serviceContracts,
-        displayName: display(io, file),
-      }),
-    );
+  // Checked together: a saga that starts another is checked against it.
+  const { files, results } = await checkDefinitionFiles(
+    targets.map((target) => resolve(io.cwd, target)),
+    { contracts: serviceContracts, display: (file) => display(io, file) },
+  );
   const extra = crossFileProblems(results);
   if (files.length === 0) {
     extra.push({

@@ -14,7 +14,7 @@ const cli = join(repoRoot, "packages/tools/saga-cli/src/cli.ts");
 /** A saga that only uses commands the shipped services already have. */
 const holdCredit = {
   $schema: "./saga-definition.schema.json",
-  name: "hold-credit",
+  name: "reserve-for-order",
   version: 1,
   description: "Reserves credit for an order id: one command, the pivot.",
   input: {
@@ -65,18 +65,18 @@ describe("adding a saga", () => {
     cpSync(join(repoRoot, "packages/libraries/saga-definition/src/__golden__"), golden, {
       recursive: true,
     });
-    const file = join(definitions, "hold-credit.saga.json");
+    const file = join(definitions, "reserve-for-order.saga.json");
     writeFileSync(file, `${JSON.stringify(holdCredit, null, 2)}\n`);
 
     // Step 5 of the README: validate, then paste the diagram.
     const validate = node([cli, "validate", definitions]);
     expect(validate.status, validate.stdout + validate.stderr).toBe(0);
-    expect(validate.stdout).toContain("hold-credit v1");
+    expect(validate.stdout).toContain("reserve-for-order v1");
     const graph = node([cli, "graph", file]);
     expect(graph.status, graph.stderr).toBe(0);
     appendFileSync(
       join(definitions, "README.md"),
-      `\n### hold-credit\n\n\`\`\`mermaid\n${graph.stdout}\`\`\`\n`,
+      `\n### reserve-for-order\n\n\`\`\`mermaid\n${graph.stdout}\`\`\`\n`,
     );
 
     // The unit tests that read every definition, run on the copies as the suite runs them.
@@ -97,8 +97,10 @@ describe("adding a saga", () => {
       { ...env, SAGA_DEFINITIONS_DIR: definitions, SAGA_GOLDEN_DIR: golden },
     );
     expect(tests.status, tests.stdout + tests.stderr).toBe(0);
-    expect(tests.stdout).toContain("hold-credit.saga.json compiles to its golden JSON and diagram");
-    for (const name of ["hold-credit.golden.json", "hold-credit.golden.mmd"]) {
+    expect(tests.stdout).toContain(
+      "reserve-for-order.saga.json compiles to its golden JSON and diagram",
+    );
+    for (const name of ["reserve-for-order.golden.json", "reserve-for-order.golden.mmd"]) {
       expect(existsSync(join(golden, name))).toBe(true);
       expect(tests.stderr).toContain(`[golden] wrote ${join(golden, name)}`);
     }

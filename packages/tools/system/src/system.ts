@@ -15,6 +15,7 @@ import {
   FolderArchive,
   loadDefinitions,
   type Orchestrator,
+  type OrchestratorOptions,
   type OrchestratorRetention,
 } from "@sagaworks/orchestrator";
 import { startOrderService } from "@sagaworks/order-service";
@@ -63,6 +64,13 @@ export interface SystemOptions {
    * to a folder under the temp dir (`sagaworks-saga-archive/<prefix>`).
    */
   retention?: OrchestratorRetention | undefined;
+  /**
+   * Readers of the lifecycle events topic, as the orchestrator's topology declares them; a
+   * filter policy by event name keeps the events nobody reads from being published. Default none.
+   */
+  eventSubscribers?: OrchestratorOptions["eventSubscribers"];
+  /** Tests only: the orchestrator's revision guard (see its `revisionGuard`); default off. */
+  revisionGuard?: boolean | undefined;
 }
 
 /**
@@ -81,6 +89,8 @@ export interface ResolvedSystemOptions {
   fast: boolean;
   definitions: readonly CompiledSaga[] | undefined;
   retention: OrchestratorRetention;
+  eventSubscribers: NonNullable<OrchestratorOptions["eventSubscribers"]>;
+  revisionGuard: boolean;
 }
 
 /**
@@ -102,6 +112,8 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     retention: options.retention ?? {
       archive: new FolderArchive(join(tmpdir(), "sagaworks-saga-archive", options.prefix)),
     },
+    eventSubscribers: options.eventSubscribers ?? [],
+    revisionGuard: options.revisionGuard ?? false,
   };
 }
 
@@ -208,14 +220,16 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
       commandKeys,
       metrics,
       retention: options.retention,
+      revisionGuard: options.revisionGuard,
       options: options.fast
         ? {
             replyWaitTimeSeconds: 1,
             timerPollIntervalMs: 100,
             relayPollIntervalMs: 200,
             replyConcurrency: 20,
+            eventSubscribers: options.eventSubscribers,
           }
-        : { replyConcurrency: 20 },
+        : { replyConcurrency: 20, eventSubscribers: options.eventSubscribers },
     });
     orchestrator.start();
     stops.push(() => orchestrator.stop());

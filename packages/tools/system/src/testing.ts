@@ -1,5 +1,6 @@
 // What tests of the whole back end share: starting a system of their own on the run's back ends,
 // and ending it without leaving schemas behind.
+import { revisionGuardRequested } from "@sagaworks/orchestrator/testing";
 import { silentLogger } from "@sagaworks/platform";
 import { dropTestSchemas, uniqueTestName } from "@sagaworks/platform/testing";
 import { type RunningSystem, type SystemOptions, startSystem } from "./system.ts";
@@ -13,7 +14,8 @@ export type TestSystemOptions = Pick<SystemOptions, "apiToken" | "awsEndpoint"> 
 /**
  * Starts the whole back end for one test file: queue names and schemas unique to `testName` (so
  * files running side by side never meet), `DATABASE_URL` unless the test gives another, fast
- * polling, and a silent logger unless the test gives one.
+ * polling, a silent logger unless the test gives one, and the orchestrator's revision guard when
+ * the run asks for it.
  */
 export function startTestSystem(
   testName: string,
@@ -30,6 +32,7 @@ export function startTestSystem(
     serviceToken: options.serviceToken,
     fast: true,
     definitions: options.definitions,
+    revisionGuard: revisionGuardRequested(),
   });
 }
 

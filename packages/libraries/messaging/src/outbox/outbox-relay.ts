@@ -2,6 +2,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Database, Logger } from "@sagaworks/platform";
 import type { BatchReport } from "../batching.ts";
+import { MessagingErrorCode, MessagingErrors } from "../errors.ts";
 import { AwsLimits } from "../limits.ts";
 import { AdaptiveLinger } from "../linger.ts";
 import { checkMessages, type OutgoingMessage, publishToTopic, sendToQueue } from "../producer.ts";
@@ -70,6 +71,11 @@ export interface OutboxRelayOptions {
    */
   deferrable?: (row: OutboxRow) => boolean;
   /**
+   * Rows nobody receives (say, a lifecycle event no subscriber's filter takes): they count as
+   * sent without a request, and are deleted with the sent rows. Defaults to none.
+   */
+  unread?: (row: OutboxRow) => boolean;
+  /**
    * The longest a deferrable row waits for other rows to ride along with; defaults to 250 ms.
    * Capped well under {@link OUTBOX_LEASE_MS}, so the poll never sends a row its writer still
    * holds.
@@ -102,6 +108,7 @@ interface ResolvedRelayOptions {
   random: () => number;
   maxLingerMs: number;
   deferrable: (row: OutboxRow) => boolean;
+  unread: ((row: OutboxRow) => boolean) | undefined;
   maxDeferMs: number;
 }
 
@@ -109,7 +116,10 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
   let store = options.store;
   if (!store) {
     if (!options.db || !options.table) {
-      throw new Error("OutboxRelay needs a store, or a db and the table of a plain outbox");
+      throw MessagingErrors.create(
+        MessagingErrorCode.relayMisconfigured,
+        "OutboxRelay needs a store, or a db and the table of a plain outbox: pass `store`, or `db` and `table`.",
+      );
     }
     store = tableOutboxStore(options.db, options.table);
   }
@@ -131,6 +141,7 @@ function resolveRelayOptions(options: OutboxRelayOptions): ResolvedRelayOptions 
     random: options.random ?? Math.random,
     maxLingerMs: options.maxLingerMs ?? 5,
     deferrable: options.deferrable ?? (() => false),
+    unread: options.unread,
     maxDeferMs: Math.min(options.maxDeferMs ?? 250, OUTBOX_LEASE_MS / 5),
   };
 }
@@ -254,9 +265,14 @@ export class OutboxRelay {
     // The writer hands over the rows it just committed, so they need not be read back.
     let added = 0;
     let deferred = 0;
+    const unread: string[] = [];
     for (const row of rows) {
       if (row.kind !== "sqs" && row.kind !== "sns") continue;
       const id = String(row.id);
+      if (this.options.unread?.(row)) {
+        unread.push(id);
+        continue;
+      }
       if (this.pending.has(id)) continue;
       this.pending.set(id, row);
       if (this.options.deferrable(row)) {
@@ -275,6 +291,10 @@ export class OutboxRelay {
         this.deferredDue = true;
         this.kick();
       }, this.options.maxDeferMs);
+    }
+    if (unread.length > 0) {
+      this.handOff.add(unread);
+      this.scheduleDeletes();
     }
     if (added > 0) this.linger.arrived(added, performance.now());
     this.kick();
@@ -494,7 +514,10 @@ export class OutboxRelay {
 
   private requireSns(): SNSClient {
     if (!this.options.sns)
-      throw new Error(`${this.options.name} holds SNS rows but the relay has no SNS client`);
+      throw MessagingErrors.create(
+        MessagingErrorCode.relayMisconfigured,
+        `${this.options.name} holds SNS rows but the relay has no SNS client: pass \`sns\` to the relay.`,
+      );
     return this.options.sns;
   }
 
@@ -511,7 +534,13 @@ export class OutboxRelay {
       first.kind === "sqs" ? AwsLimits.sqsMaxMessageBytes : AwsLimits.snsMaxMessageBytes;
     const failures: SendFailure[] = [];
     const sendable: { row: OutboxRow; message: OutgoingMessage; size: number }[] = [];
+    // The poll's rows come this way too: those nobody receives are done without a request.
+    const unread: string[] = [];
     for (const row of rows) {
+      if (this.options.unread?.(row)) {
+        unread.push(String(row.id));
+        continue;
+      }
       const { transport: _transport, ...message } = row.message;
       try {
         const [size] = checkMessages([message], limit, first.destination);
@@ -526,7 +555,7 @@ export class OutboxRelay {
         });
       }
     }
-    if (sendable.length === 0) return { sentIds: [], failures };
+    if (sendable.length === 0) return { sentIds: unread, failures };
     const messages = sendable.map((entry) => entry.message);
     // Checked one by one above: the producer need not scan every body a second time.
     const sizes = sendable.map((entry) => entry.size);
@@ -560,9 +589,10 @@ export class OutboxRelay {
     }
     return {
       // pg returns bigint ids as strings, PGlite as numbers: one form for callers to compare.
-      sentIds: report.sent.map((entry) =>
-        String((sendable[entry.index] as { row: OutboxRow }).row.id),
-      ),
+      sentIds: [
+        ...unread,
+        ...report.sent.map((entry) => String((sendable[entry.index] as { row: OutboxRow }).row.id)),
+      ],
       failures,
     };
   }

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import {
   type Attributes,
   type Context,
@@ -10,7 +11,6 @@ import {
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { startNodeSdk } from "@opentelemetry/sdk-node";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 
 export { type Context, context, type Span, SpanKind, trace };
@@ -93,6 +93,12 @@ export function startTracing(input: StartTracingOptions): Tracing | undefined {
   process.env.OTEL_METRICS_EXPORTER ??= "none";
   process.env.OTEL_LOGS_EXPORTER ??= "none";
   process.env.OTEL_SERVICE_NAME ??= options.serviceName;
+  // Loaded only here: the SDK and its exporters are hundreds of modules, a large part of every
+  // process start's CPU, and most processes run with tracing off. require, not import(), keeps
+  // this function synchronous (it runs before anything makes a span).
+  const { startNodeSdk } = createRequire(import.meta.url)(
+    "@opentelemetry/sdk-node",
+  ) as typeof import("@opentelemetry/sdk-node");
   const sdk = startNodeSdk({
     resourceDetectors: [],
     resourceAttributes: { "service.name": env.OTEL_SERVICE_NAME ?? options.serviceName },

@@ -8,7 +8,7 @@ import { parseDuration } from "../duration.ts";
 import { compileMapping } from "../mapping.ts";
 
 /** The retry policy of a wait: one attempt, the deadline ends it. */
-const ONE_ATTEMPT = {
+export const ONE_ATTEMPT = {
   maxAttempts: 1,
   initialDelayMs: 1_000,
   backoffRate: 2,

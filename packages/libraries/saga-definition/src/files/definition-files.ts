@@ -1,7 +1,7 @@
 // Finding and reading definition files: the file-system code around the pure compiler, shared by
 // `saga validate` and the orchestrator's start-up so both accept exactly the same files.
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { compileSaga } from "../compile.ts";
 import type { CompiledSaga } from "../compiled-saga.ts";
 import type { ContractRegistry } from "../contract-registry.ts";
@@ -12,6 +12,7 @@ import {
   type SourcePosition,
 } from "../errors.ts";
 import { compileInputSchema } from "../input-schema.ts";
+import { compilationOrder, referencedSagas, type SagaLookup } from "../sub-saga/saga-catalog.ts";
 import { type FileProblem, FileProblemCode } from "./file-problem.ts";
 import { parseSourceDocument } from "./source-document.ts";
 
@@ -96,7 +97,7 @@ export async function collectDefinitionFiles(targets: readonly string[]): Promis
 export function checkDefinitionText(
   text: string,
   displayName: string,
-  options: DefinitionCheckOptions & { fileName?: string },
+  options: DefinitionCheckOptions & { fileName?: string; sagas?: SagaLookup },
 ): FileResult {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_DEFINITION_BYTES) {
@@ -112,7 +113,12 @@ export function checkDefinitionText(
     return { file: displayName, saga: undefined, problems: parsed.problems, namePosition: START };
   }
   const { value, locate } = parsed.document;
-  const result = compileSaga(value, { contracts: options.contracts, file: displayName, locate });
+  const result = compileSaga(value, {
+    contracts: options.contracts,
+    file: displayName,
+    locate,
+    ...(options.sagas ? { sagas: options.sagas } : {}),
+  });
   const problems: FileProblem[] = result.diagnostics.map((diagnostic) => ({
     code: diagnostic.code,
     message: diagnostic.message,
@@ -164,17 +170,46 @@ export function checkDefinitionText(
   };
 }
 
-/** Reads, parses, validates and compiles one definition file; never throws. */
+/**
+ * Reads, parses, validates and compiles one definition file; never throws. Without `sagas`, the
+ * other definitions of its folder are compiled too, so that a sub-saga step is checked against
+ * the saga it starts (their own problems are not reported here).
+ */
 export async function checkDefinitionFile(
   file: string,
-  options: DefinitionCheckOptions & { displayName?: string },
+  options: DefinitionCheckOptions & { displayName?: string; sagas?: SagaLookup },
 ): Promise<FileResult> {
   const displayName = options.displayName ?? file;
-  const failed = (code: string, message: string): FileResult => ({
-    file: displayName,
-    saga: undefined,
-    problems: [problemAt(displayName, code, message)],
-    namePosition: START,
+  if (options.sagas === undefined && file.endsWith(DEFINITION_SUFFIX)) {
+    const target = resolve(file);
+    const checked = await checkDefinitionFiles([dirname(target)], {
+      contracts: options.contracts,
+      display: (candidate) => (candidate === target ? displayName : candidate),
+    });
+    const own = checked.results.find((result) => result.file === displayName);
+    if (own) return own;
+  }
+  const read = await readDefinitionFile(file, displayName);
+  if ("result" in read) return read.result;
+  return checkDefinitionText(read.text, read.displayName, {
+    contracts: options.contracts,
+    fileName: basename(file),
+    ...(options.sagas ? { sagas: options.sagas } : {}),
+  });
+}
+
+/** A definition file's text, or the result that says why it cannot be read. */
+async function readDefinitionFile(
+  file: string,
+  displayName: string,
+): Promise<{ text: string; displayName: string } | { result: FileResult }> {
+  const failed = (code: string, message: string): { result: FileResult } => ({
+    result: {
+      file: displayName,
+      saga: undefined,
+      problems: [problemAt(displayName, code, message)],
+      namePosition: START,
+    },
   });
   const info = await stat(file).catch((error: unknown) => error as Error);
   if (info instanceof Error || !info.isFile()) {
@@ -194,10 +229,45 @@ export async function checkDefinitionFile(
       `Cannot read the file (${text.message}); check the path.`,
     );
   }
-  return checkDefinitionText(text, displayName, {
-    contracts: options.contracts,
-    fileName: basename(file),
+  return { text, displayName };
+}
+
+/**
+ * The order to check files in (by index: children before parents, the rest after) and each
+ * file's saga name as written, with the cycles of sub-saga references. A file that does not
+ * parse names no saga; it is checked like the others and reports its own problems.
+ */
+function planCompilation(texts: ReadonlyArray<string | undefined>): {
+  order: number[];
+  names: Array<string | undefined>;
+  cycles: Map<string, string[]>;
+} {
+  const names: Array<string | undefined> = [];
+  const references = new Map<string, string[]>();
+  const firstFile = new Map<string, number>();
+  texts.forEach((text, index) => {
+    let raw: unknown;
+    try {
+      raw = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    const name =
+      typeof raw === "object" &&
+      raw !== null &&
+      typeof (raw as { name?: unknown }).name === "string"
+        ? (raw as { name: string }).name
+        : undefined;
+    names.push(name);
+    if (name !== undefined && !firstFile.has(name)) {
+      firstFile.set(name, index);
+      references.set(name, referencedSagas(raw));
+    }
   });
+  const { order, cycles } = compilationOrder(references);
+  const first = order.map((name) => firstFile.get(name) as number);
+  const rest = texts.map((_, index) => index).filter((index) => !first.includes(index));
+  return { order: [...first, ...rest], names, cycles };
 }
 
 /** Reports sagas that share a name across files (the engine keys definitions by name). */
@@ -229,14 +299,34 @@ export async function checkDefinitionFiles(
   options: DefinitionCheckOptions & { display?: (file: string) => string },
 ): Promise<{ files: string[]; results: FileResult[]; problems: FileProblem[] }> {
   const files = await collectDefinitionFiles(targets);
-  const results: FileResult[] = [];
-  for (const file of files) {
-    results.push(
-      await checkDefinitionFile(file, {
-        contracts: options.contracts,
-        displayName: options.display ? options.display(file) : file,
-      }),
-    );
+  const reads = await Promise.all(
+    files.map((file) => readDefinitionFile(file, options.display ? options.display(file) : file)),
+  );
+  // Children compile before their parents, whose sub-saga steps are checked against them.
+  const plan = planCompilation(reads.map((read) => ("text" in read ? read.text : undefined)));
+  const results: FileResult[] = new Array(files.length);
+  const compiled = new Map<string, CompiledSaga>();
+  for (const at of plan.order) {
+    const read = reads[at] as Awaited<ReturnType<typeof readDefinitionFile>>;
+    if ("result" in read) {
+      results[at] = read.result;
+      continue;
+    }
+    const own = plan.names[at];
+    const lookup: SagaLookup = (name) => {
+      const saga = compiled.get(name);
+      if (saga) return { kind: "compiled", saga };
+      const cycle = own === undefined ? undefined : plan.cycles.get(own);
+      if (cycle?.includes(name)) return { kind: "cycle", cycle };
+      return plan.names.includes(name) ? { kind: "invalid" } : undefined;
+    };
+    const result = checkDefinitionText(read.text, read.displayName, {
+      contracts: options.contracts,
+      fileName: basename(files[at] as string),
+      sagas: lookup,
+    });
+    if (result.saga && !compiled.has(result.saga.name)) compiled.set(result.saga.name, result.saga);
+    results[at] = result;
   }
   const problems = [...results.flatMap((result) => result.problems), ...crossFileProblems(results)];
   return { files, results, problems };

@@ -30,6 +30,7 @@ import {
 import type { Collector } from "./diagnostics.ts";
 import { siblingBranchReason } from "./parallel.ts";
 import { resolveContextPath } from "./paths.ts";
+import { childOf } from "./sub-saga-paths.ts";
 
 const COMPARISON_KEYS = [
   "equals",
@@ -317,6 +318,56 @@ function checkLeaf(
   }
 }
 
+type Walk = { root: JsonSchema; schema: unknown; from: number };
+
+/** The schemas a path into an earlier step's result walks, each from its segment `from`. */
+function stepWalks(
+  ctx: AnalysisContext,
+  step: StepDefinition,
+  index: number,
+  rest: ReadonlyArray<string | number>,
+): Walk[] | undefined {
+  const walks: Walk[] = [];
+  if (step.kind === "saga") {
+    // The child's declared output: each of its fields is always there (see checkOutput).
+    const schema = childOf(ctx, step, index, false)?.output?.schema as JsonSchema | undefined;
+    return schema === undefined ? undefined : [{ root: schema, schema, from: 3 }];
+  }
+  const service = Object.hasOwn(ctx.contracts, step.service)
+    ? ctx.contracts[step.service]
+    : undefined;
+  if (!service) return undefined;
+  if (step.kind === "command") {
+    const command = service.commands?.[step.command];
+    for (const reply of step.outcomes.success) {
+      const schema = command?.replies[reply];
+      if (!schema) return undefined;
+      const json = contractJsonSchema(schema, "output");
+      walks.push({ root: json, schema: json, from: 3 });
+    }
+  } else if (step.kind === "await") {
+    for (const name of step.outcomes.success) {
+      const event = service.events?.[name];
+      if (!event) return undefined;
+      const json = contractJsonSchema(event.payload, "output");
+      walks.push({ root: json, schema: json, from: 3 });
+    }
+  } else {
+    if (rest[0] !== "body") return undefined;
+    const endpoint = service.endpoints?.find(
+      (candidate) =>
+        candidate.method === step.request.method && candidate.path === step.request.path,
+    );
+    for (const status of step.outcomes.success) {
+      const response = endpoint?.responses[status];
+      if (!response) return undefined;
+      const json = contractJsonSchema(response.body, "output");
+      walks.push({ root: json, schema: json, from: 4 });
+    }
+  }
+  return walks;
+}
+
 /** The first part of a path that may be absent and is not guarded, with why; undefined if none. */
 function absentPrefix(
   ctx: AnalysisContext,
@@ -333,7 +384,7 @@ function absentPrefix(
     if (ran !== undefined && ran < index) for (const more of stepFacts(ctx, ran)) facts.add(more);
   }
   const text = (count: number) => `$${formatJsonPath(segments.slice(0, count)).slice(1)}`;
-  let walks: Array<{ root: JsonSchema; schema: unknown; from: number }> = [];
+  let walks: Walk[] = [];
   if (root === "input") {
     if (!ctx.inputSchema) return undefined;
     walks = [{ root: ctx.inputSchema, schema: ctx.inputSchema, from: 1 }];
@@ -348,37 +399,9 @@ function absentPrefix(
       };
     }
     const step = ctx.steps[referenced];
-    const service =
-      step && Object.hasOwn(ctx.contracts, step.service) ? ctx.contracts[step.service] : undefined;
-    if (!step || !service) return undefined;
-    if (step.kind === "command") {
-      const command = service.commands?.[step.command];
-      for (const reply of step.outcomes.success) {
-        const schema = command?.replies[reply];
-        if (!schema) return undefined;
-        const json = contractJsonSchema(schema, "output");
-        walks.push({ root: json, schema: json, from: 3 });
-      }
-    } else if (step.kind === "await") {
-      for (const name of step.outcomes.success) {
-        const event = service.events?.[name];
-        if (!event) return undefined;
-        const json = contractJsonSchema(event.payload, "output");
-        walks.push({ root: json, schema: json, from: 3 });
-      }
-    } else {
-      if (rest[0] !== "body") return undefined;
-      const endpoint = service.endpoints?.find(
-        (candidate) =>
-          candidate.method === step.request.method && candidate.path === step.request.path,
-      );
-      for (const status of step.outcomes.success) {
-        const response = endpoint?.responses[status];
-        if (!response) return undefined;
-        const json = contractJsonSchema(response.body, "output");
-        walks.push({ root: json, schema: json, from: 4 });
-      }
-    }
+    const found = step ? stepWalks(ctx, step, referenced, rest) : undefined;
+    if (!found) return undefined;
+    walks = found;
   } else {
     return undefined;
   }

@@ -5,6 +5,7 @@ import type { ContractRegistry, JsonSchema } from "../contract-registry.ts";
 import { NAME_PATTERN, type StepDefinition } from "../definition-schema.ts";
 import type { JsonPath } from "../errors.ts";
 import type { JsonType } from "../json-schema-walk.ts";
+import type { SagaLookup } from "../sub-saga/saga-catalog.ts";
 import type { Collector } from "./diagnostics.ts";
 
 /** Default timeout of one attempt of a command step. */
@@ -28,6 +29,8 @@ export interface AnalysisContext {
   readonly out: Collector;
   readonly raw: unknown;
   readonly contracts: ContractRegistry;
+  /** The other sagas a sub-saga step may start; undefined when checked alone. */
+  readonly sagas: SagaLookup | undefined;
   /** Each step parsed, or undefined when it has structural errors. */
   steps: Array<StepDefinition | undefined>;
   /** What is known of each step even when it has structural errors. */
@@ -96,7 +99,7 @@ export function skeletonOf(
       name: parsed.name,
       pivot: parsed.pivot === true,
       // A wait changes nothing: it needs no compensation before the pivot.
-      readOnly: parsed.kind === "await" || parsed.readOnly === true,
+      readOnly: parsed.kind === "await" || (parsed.kind !== "saga" && parsed.readOnly === true),
       compensation: parsed.kind !== "await" && parsed.compensation !== undefined,
       conditional: parsed.when !== undefined || (isRecord(raw) && Object.hasOwn(raw, "when")),
     };

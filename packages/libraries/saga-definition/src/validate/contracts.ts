@@ -9,6 +9,7 @@ import {
 import type {
   CommandStepDefinition,
   HttpStepDefinition,
+  SagaStepDefinition,
   StepDefinition,
 } from "../definition-schema.ts";
 import { parseDuration } from "../duration.ts";
@@ -27,11 +28,16 @@ import {
 import { checkPayloadSize, checkRetry, checkStepTimeout } from "./limits.ts";
 import { checkMappingPathsOnly, checkPathsIn, checkValue } from "./paths.ts";
 
-export function checkStep(ctx: AnalysisContext, step: StepDefinition, index: number) {
+export function checkStep(
+  ctx: AnalysisContext,
+  step: Exclude<StepDefinition, SagaStepDefinition>,
+  index: number,
+) {
   if (step.kind === "await") {
     checkAwaitStep(ctx, step, index);
     return;
   }
+
   const path: JsonPath = stepPathOf(ctx, index);
   checkRetry(ctx, step.retry, [...path, "retry"]);
   const defaultTimeout =
@@ -255,12 +261,23 @@ export function checkHttpStep(
 
 export function checkCompensation(
   ctx: AnalysisContext,
-  step: StepDefinition,
+  step: CommandStepDefinition | HttpStepDefinition,
   index: number,
   service: ServiceContract,
 ) {
-  const compensation = step.kind === "await" ? undefined : step.compensation;
-  if (!compensation) return;
+  if (!step.compensation) return;
+  checkCompensationCommand(ctx, step.service, step.compensation, index, service);
+}
+
+/** The compensating command exists at `serviceName`, declares replies, and its payload fits. */
+export function checkCompensationCommand(
+  ctx: AnalysisContext,
+  serviceName: string,
+  compensation: { command: string; payload: Record<string, unknown> },
+  index: number,
+  service: ServiceContract,
+) {
+  const step = { service: serviceName };
   const path: JsonPath = [...stepPathOf(ctx, index), "compensation"];
   const commands = service.commands ?? {};
   const command = Object.hasOwn(commands, compensation.command)

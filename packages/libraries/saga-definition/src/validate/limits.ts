@@ -104,6 +104,18 @@ export function checkRetriableStep(
     checkAwaitAfterPivot(ctx, step, index, after);
     return;
   }
+  if (step.kind === "saga") {
+    // A child that compensates or fails after the pivot parks the saga for an operator; a child
+    // is never retried, so there is no retry policy to require.
+    if (step.compensation !== undefined) {
+      ctx.out.add(
+        DiagnosticCode.retriableStepHasCompensation,
+        [...stepPath(ctx, index), "compensation"],
+        `Remove the compensation: ${after}, so it is never compensated. Move the pivot later if it must be undoable.`,
+      );
+    }
+    return;
+  }
   if (step.compensation) {
     ctx.out.add(
       DiagnosticCode.retriableStepHasCompensation,

@@ -32,12 +32,16 @@ import {
   stepPath,
 } from "./context.ts";
 import { siblingBranchReason } from "./parallel.ts";
+import { subSagaOutputSources } from "./sub-saga-paths.ts";
 
 /** A step that failed the structure check: still check the paths of its mappings. */
 export function checkBrokenStepPaths(ctx: AnalysisContext, raw: unknown, index: number) {
   if (!isRecord(raw)) return;
   const base: JsonPath = stepPath(ctx, index);
   if (isRecord(raw.payload)) checkPathsIn(ctx, raw.payload, [...base, "payload"], index, false);
+  if (raw.kind === "saga" && isRecord(raw.input)) {
+    checkPathsIn(ctx, raw.input, [...base, "input"], index, false);
+  }
   if (isRecord(raw.request)) {
     for (const part of ["params", "query", "body"] as const) {
       const value = raw.request[part];
@@ -51,7 +55,7 @@ export function checkBrokenStepPaths(ctx: AnalysisContext, raw: unknown, index: 
 
 /** When the target schema is unknown (unknown service or command), still check the paths. */
 export function checkMappingPathsOnly(ctx: AnalysisContext, step: StepDefinition, index: number) {
-  if (step.kind === "await") return;
+  if (step.kind === "await" || step.kind === "saga") return;
   const base: JsonPath = stepPath(ctx, index);
   if (step.kind === "command") checkPathsIn(ctx, step.payload, [...base, "payload"], index, false);
   else {
@@ -340,6 +344,12 @@ export function resolveStepPath(
   }
   const step = ctx.steps[referenced];
   if (!step) return undefined;
+  if (step.kind === "saga") {
+    const sources = subSagaOutputSources(ctx, step, accessor, text, path);
+    if (!sources) return undefined;
+    const base = `$.steps.${stepName}.output`;
+    return lookupIn(ctx, sources, rest, text, path, base, `the declared output of "${stepName}"`);
+  }
   if (step.kind === "await") {
     const sources = eventSources(ctx, step, accessor, path);
     if (!sources) return undefined;

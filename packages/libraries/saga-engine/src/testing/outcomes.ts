@@ -3,7 +3,7 @@
 // `await` on an outside event, a group) adds its case to `forwardOutcomes`; a new kind of answer
 // adds an outcome there. Each outcome plays itself on a fork of the saga and returns what went
 // wrong while playing (a duplicate that was applied, a late answer that changed the saga).
-import type { CompiledStep, JsonValue } from "@sagaworks/saga-definition";
+import { type CompiledStep, type JsonValue, SubSagaReply } from "@sagaworks/saga-definition";
 import type { PendingWork } from "../model.ts";
 import type { SagaTest } from "./saga-test.ts";
 
@@ -180,6 +180,9 @@ function forwardOutcomes(
     case "await":
       outcomes.push(...awaitOutcomes(step, samples));
       break;
+    case "saga":
+      outcomes.push(...childOutcomes(step, samples));
+      break;
     default: {
       // A step kind this list does not know yet: only what timers can do to it is tried, and the
       // report says so, so that a new kind is never explored silently half.
@@ -190,8 +193,10 @@ function forwardOutcomes(
       });
     }
   }
-  // A wait has one attempt: its deadline (in awaitOutcomes) is what ends it.
-  if (step.retry.maxAttempts !== null && action.kind !== "await") outcomes.push(exhausted);
+  // A wait and a child have one attempt: their deadline (in their own outcomes) ends them.
+  if (step.retry.maxAttempts !== null && action.kind !== "await" && action.kind !== "saga") {
+    outcomes.push(exhausted);
+  }
   outcomes.push(...deadline(saga));
   return outcomes;
 }
@@ -253,10 +258,88 @@ function awaitOutcomes(step: CompiledStep, samples: SampleAnswers): Outcome[] {
   return outcomes;
 }
 
+/**
+ * Outcomes of a child saga the step started: it completes (its output comes back), its end
+ * arrives twice, it compensated or failed (a business failure), or the deadline passes while it
+ * runs (parked for an operator, or slow) and its end arrives late.
+ */
+function childOutcomes(step: CompiledStep, samples: SampleAnswers): Outcome[] {
+  const outcomes: Outcome[] = [];
+  const end = (s: SagaTest, name: string) => (attempt: number | undefined) =>
+    s.reply(step.name, name, sample(samples, step.name, name), attempt ? { attempt } : {});
+  const [completed] = step.outcomes.success;
+  if (completed !== undefined) {
+    outcomes.push({
+      label: `child ${completed}`,
+      play: answered((s) => end(s, completed)(undefined)),
+    });
+    outcomes.push({
+      label: `child ${completed}, then the same end again`,
+      play: (s) => withDuplicate(s, step.name, end(s, completed)),
+    });
+    outcomes.push({
+      label: `deadline passed, then child ${completed} (late)`,
+      play: (s) => {
+        const attempt = s.waitingOn(step.name)?.attempt;
+        s.timeout(step.name);
+        return end(s, completed)(attempt).applied
+          ? ["a child's end after the deadline was applied"]
+          : [];
+      },
+    });
+  }
+  for (const name of step.outcomes.businessFailure) {
+    outcomes.push({
+      label: `child ${name} (business failure)`,
+      play: answered((s) => end(s, name)(undefined)),
+    });
+  }
+  outcomes.push({
+    label: "deadline passed, child still running",
+    play: answered((s) => s.timeout(step.name)),
+  });
+  return outcomes;
+}
+
+/**
+ * Outcomes of asking a child saga to compensate: it compensated, it had failed with nothing to
+ * undo, or it completed past its pivot (then the step's own command runs, explored in turn).
+ */
+function childCompensationOutcomes(step: CompiledStep, pending: PendingWork): Outcome[] {
+  const at = { compensation: true };
+  const answer = (s: SagaTest, name: string) => (attempt: number | undefined) =>
+    s.reply(step.name, name, {}, attempt ? { ...at, attempt } : at);
+  const outcomes: Outcome[] = [
+    {
+      label: "child compensated",
+      play: answered((s) => answer(s, SubSagaReply.compensated)(undefined)),
+    },
+    {
+      label: "child compensated, then the same answer again",
+      play: (s) => withDuplicate(s, step.name, answer(s, SubSagaReply.compensated)),
+    },
+    { label: "child had failed", play: answered((s) => answer(s, SubSagaReply.failed)(undefined)) },
+  ];
+  if (step.compensation?.kind !== "child") {
+    outcomes.push({
+      label: "child completed past its pivot",
+      play: answered((s) => answer(s, SubSagaReply.completed)(undefined)),
+    });
+  }
+  if (step.compensation?.retry.maxAttempts !== null) {
+    outcomes.push({ label: "compensation retries exhausted", play: (s) => exhaust(s, pending) });
+  }
+  return outcomes;
+}
+
 /** Outcomes of a compensation's attempt. */
-function compensationOutcomes(step: CompiledStep, pending: PendingWork): Outcome[] {
+function compensationOutcomes(saga: SagaTest, step: CompiledStep, pending: PendingWork): Outcome[] {
   const compensation = step.compensation;
   if (!compensation) return [];
+  // Until the child answered "completed", a sub-saga step's compensation is the request to it.
+  if (step.action.kind === "saga" && saga.snapshot?.steps[step.name]?.childEnded !== true) {
+    return childCompensationOutcomes(step, pending);
+  }
   const outcomes: Outcome[] = [];
   const at = { compensation: true };
   const undone = compensation.success[0];
@@ -291,6 +374,6 @@ export function outcomesOf(
   // A branch compensation that ran out of attempts waits for an operator: nothing answers it.
   if (!step || pending.waitingFor === "operator") return [];
   return pending.compensation
-    ? compensationOutcomes(step, pending)
+    ? compensationOutcomes(saga, step, pending)
     : forwardOutcomes(saga, step, pending, samples);
 }

@@ -31,6 +31,15 @@ function actionText(step: CompiledStep): string {
     const events = [...step.outcomes.success, ...step.outcomes.businessFailure].join(" | ");
     return `${step.service} → ${events}, on key ${pathText(step.action.correlation)}; at the deadline: ${step.action.onDeadline}`;
   }
+  if (step.action.kind === "saga") {
+    // A child saga: which one, and how undoing the step reaches it.
+    const undo = step.compensation
+      ? step.compensation.kind === "child"
+        ? "; undone by asking it to compensate"
+        : `; past its pivot, undone by ${step.compensation.service} ← ${step.compensation.command}`
+      : "";
+    return `starts saga ${step.action.saga.name} v${step.action.saga.version}${undo}`;
+  }
   return step.action.kind === "command"
     ? `${step.service} ← ${step.action.command}`
     : `${step.service} ← ${step.action.method} ${step.action.path}`;

@@ -20,6 +20,7 @@ import { formatDuration, prettyJson, relative, timestamp } from "../format.ts";
 import { MermaidGraph } from "../graph.tsx";
 import { MARK_STYLES, markedDiagram, type StateMark, stateMarks } from "../marks.ts";
 import { usePolling } from "../polling.ts";
+import { sagaHref } from "../route.ts";
 import { readActor, saveActor } from "../session.ts";
 
 /** What each action does, as the operator reads it before choosing. */
@@ -449,6 +450,35 @@ export function SagaPage({ id }: { id: string }) {
         <dd>{snapshot.pivotPassed ? "passed" : "not passed"}</dd>
         <dt>definition hash</dt>
         <dd class="mono">{view.hash}</dd>
+        {view.parent ? (
+          <>
+            <dt>parent saga</dt>
+            <dd data-parent>
+              <a href={sagaHref(view.parent.sagaId)} class="mono">
+                {view.parent.sagaName} {view.parent.sagaId}
+              </a>{" "}
+              (step {view.parent.step})
+            </dd>
+          </>
+        ) : null}
+        {view.children.length > 0 ? (
+          <>
+            <dt>child sagas</dt>
+            <dd data-children>
+              <ul class="plain">
+                {view.children.map((child) => (
+                  <li key={child.sagaId}>
+                    step {child.step}
+                    {child.attempt > 1 ? ` (attempt ${child.attempt})` : ""}:{" "}
+                    <a href={sagaHref(child.sagaId)} class="mono">
+                      {child.sagaName} {child.sagaId}
+                    </a>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </>
+        ) : null}
       </dl>
       {saga.error ? <ErrorNote error={saga.error} label="Refresh failed" /> : null}
       {snapshot.failure ? (

@@ -3,12 +3,13 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, type Readiness, type ServiceApp } from "@sagaworks/service-kit";
 import type { EventIntake } from "../events/event-intake.ts";
 import { eventRoutes } from "../events/event-routes.ts";
+import { bearerAuth } from "./auth.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
 import { inFlightRoutes } from "./in-flight-routes.ts";
-import { inspectorRoutes } from "./inspector-routes.ts";
+import { inspectorPage, inspectorRoutes } from "./inspector-routes.ts";
 import { operatorRoutes } from "./operator-routes.ts";
-import type { DefinitionPort, MetricsPort, SagaPort } from "./ports.ts";
+import type { DefinitionPort, InspectorPort, MetricsPort, SagaPort } from "./ports.ts";
 import { sagaRoutes } from "./saga-routes.ts";
 
 /** Dependencies of the API: narrow ports, so tests can pass in-memory fakes. */
@@ -22,7 +23,10 @@ export interface ApiDeps {
   /** When given, `/ready` checks it. */
   db?: Pick<Database, "knex">;
   logger: Logger;
-  /** Bearer token that every route but `/metrics`, `/health`, `/ready` and `/docs` requires. */
+  /**
+   * Bearer token that every route but `/metrics`, `/health`, `/ready`, `/docs` and the inspector's
+   * page requires.
+   */
   apiToken: string;
   /** False until the workers run, or the broker it lost; `/ready` says so. */
   isReady: () => Readiness;
@@ -30,6 +34,11 @@ export interface ApiDeps {
   deadLetters?: Pick<DeadLetterReader, "list" | "read">;
   /** When given, outside events are taken in at `POST /events/:name`. */
   events?: Pick<EventIntake, "receive">;
+  /**
+   * When given, the inspector's reads and the in-flight counts are served, and the built
+   * inspector at `/ui` from `uiDir`.
+   */
+  inspector?: { reads: InspectorPort; uiDir: string };
 }
 
 /**
@@ -58,20 +67,22 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     },
     async () => deps.metrics.toJSON(),
   );
-  const { sagas, definitions, apiToken } = deps;
-  await app.register(sagaRoutes, { sagas, definitions, apiToken });
-  await app.register(operatorRoutes, { sagas, apiToken });
-  await app.register(definitionRoutes, { definitions, apiToken });
-  // The inspector's page and its reads (search, counts, timers, outbox) and the in-flight counts
-  // per definition version need the database.
-  if (deps.db) {
-    await app.register(inspectorRoutes, { db: deps.db, apiToken });
-    await app.register(inFlightRoutes, { db: deps.db, apiToken });
-  }
-  if (deps.events) await app.register(eventRoutes, { events: deps.events, apiToken });
-  if (deps.deadLetters) {
-    await app.register(deadLetterRoutes, { deadLetters: deps.deadLetters, apiToken });
-  }
+  const { sagas, definitions, inspector, events, deadLetters } = deps;
+  if (inspector) await app.register(inspectorPage, { uiDir: inspector.uiDir });
+  // One protected scope: Fastify's encapsulation puts its bearer hook on every route registered
+  // inside it, and on none outside (the probes, /metrics, /docs and the inspector's page).
+  await app.register(async (api) => {
+    api.addHook("onRequest", bearerAuth(deps.apiToken));
+    await api.register(sagaRoutes, { sagas, definitions });
+    await api.register(operatorRoutes, { sagas });
+    await api.register(definitionRoutes, { definitions });
+    if (inspector) {
+      await api.register(inspectorRoutes, { inspector: inspector.reads });
+      await api.register(inFlightRoutes, { inspector: inspector.reads });
+    }
+    if (events) await api.register(eventRoutes, { events });
+    if (deadLetters) await api.register(deadLetterRoutes, { deadLetters });
+  });
   return app;
 }
 

@@ -8,13 +8,10 @@ import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { bearerAuth } from "./auth.ts";
 
 /** Options of {@link deadLetterRoutes}. */
 export interface DeadLetterRoutesOptions {
   deadLetters: Pick<DeadLetterReader, "list" | "read">;
-  /** The API token; the reads require it, like every saga read. */
-  apiToken: string;
 }
 
 const errorBody = z.object({
@@ -104,18 +101,16 @@ const queueView = z.object({
   commands: z.object({ inspect: z.string(), dryRun: z.string(), execute: z.string() }),
 });
 
-/** `GET /dead-letters` and `GET /dead-letters/:queue`, behind the bearer token. */
+/** `GET /dead-letters` and `GET /dead-letters/:queue`, registered inside the API's protected scope. */
 export const deadLetterRoutes: FastifyPluginAsyncZod<DeadLetterRoutesOptions> = async (
   app,
   options,
 ) => {
-  const requireToken = bearerAuth(options.apiToken);
   const { deadLetters } = options;
 
   app.get(
     "/dead-letters",
     {
-      onRequest: requireToken,
       schema: {
         description:
           "Every DLQ of the deployment (each working queue's -dlq, from the topology) with its approximate depth. Reads queue attributes only; no message is received.",
@@ -129,7 +124,6 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<DeadLetterRoutesOptions> = 
   app.get(
     "/dead-letters/:queue",
     {
-      onRequest: requireToken,
       schema: {
         description:
           "One DLQ (by its name or its source queue's name), read without taking anything out: its messages grouped by verdict, type, saga step and failure reason, each joined to its saga's state, with the dry-run replay plan of `ops dlq replay` and the commands that act on it. The read hides messages for about a second (30 s at most) and then makes them visible again.",

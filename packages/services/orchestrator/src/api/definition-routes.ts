@@ -3,14 +3,11 @@ import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { bearerAuth } from "./auth.ts";
 import type { DefinitionPort } from "./ports.ts";
 
 /** Options of {@link definitionRoutes}. */
 export interface DefinitionRoutesOptions {
   definitions: DefinitionPort;
-  /** Bearer token the routes require (a definition names services, paths and data flows). */
-  apiToken: string;
 }
 
 /** `GET /definitions` and `GET /definitions/:name/:version`. */
@@ -19,7 +16,6 @@ export const definitionRoutes: FastifyPluginAsyncZod<DefinitionRoutesOptions> = 
   options,
 ) => {
   const { definitions } = options;
-  app.addHook("onRequest", bearerAuth(options.apiToken));
   app.get(
     "/definitions",
     {

@@ -1,19 +1,15 @@
 // `GET /sagas/in-flight`: how many sagas each stored definition version still runs, by status and
 // state. `saga diff --orchestrator-url` reads it to say whether an old version (and the contracts
 // it uses) must still be kept; one grouped query instead of paging through `GET /sagas`.
-import type { Database } from "@sagaworks/platform";
 import { SagaStatus, TERMINAL_STATUSES } from "@sagaworks/saga-engine";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { countInFlight } from "../store/instances.ts";
-import { bearerAuth } from "./auth.ts";
+import type { InspectorPort } from "./ports.ts";
 
 /** Options of {@link inFlightRoutes}. */
 export interface InFlightRoutesOptions {
-  db: Pick<Database, "knex">;
-  /** Bearer token the route requires, like every other read of sagas. */
-  apiToken: string;
+  inspector: Pick<InspectorPort, "inFlight">;
 }
 
 /** Statuses a saga can still move from: running, compensating, needs-intervention. */
@@ -36,12 +32,11 @@ const inFlightRow = z.object({
   count: z.number().int(),
 });
 
-/** The in-flight counts route; every request needs the bearer token. */
+/** The in-flight counts route; registered inside the API's protected scope, like every read of sagas. */
 export const inFlightRoutes: FastifyPluginAsyncZod<InFlightRoutesOptions> = async (
   app,
   options,
 ) => {
-  app.addHook("onRequest", bearerAuth(options.apiToken));
   app.get(
     "/sagas/in-flight",
     {
@@ -59,7 +54,7 @@ export const inFlightRoutes: FastifyPluginAsyncZod<InFlightRoutesOptions> = asyn
     },
     async (request) => ({
       statuses: IN_FLIGHT_STATUSES,
-      items: (await countInFlight(options.db.knex, IN_FLIGHT_STATUSES, request.query.name)).map(
+      items: (await options.inspector.inFlight(IN_FLIGHT_STATUSES, request.query.name)).map(
         (row) => ({ ...row, status: row.status as SagaStatus }),
       ),
     }),

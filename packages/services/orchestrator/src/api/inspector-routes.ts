@@ -1,11 +1,10 @@
-// What the web inspector needs beyond the core API: the built single-page app at /ui, and the
-// reads it shows that the core routes do not give (search with age and text filters, counts per
-// status, a saga's pending timers and unsent outbox rows). A plugin of its own, registered with
-// one line in app.ts, so it stays out of the way of the core routes.
+// What the web inspector needs beyond the core API: the built single-page app at /ui (open, in a
+// scope of its own), and the reads it shows that the core routes do not give (search with age and
+// text filters, counts per status, a saga's pending timers and unsent outbox rows), over the
+// inspector port and behind the API's bearer scope like every other read.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
-import type { Database } from "@sagaworks/platform";
 import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import {
   cursorTimestamp,
@@ -16,18 +15,17 @@ import {
 } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { countByStatus, listInstances } from "../store/instances.ts";
-import { outboxRowsOf } from "../store/outbox.ts";
-import { timersOf } from "../store/timers.ts";
-import { bearerAuth } from "./auth.ts";
+import type { InspectorPort } from "./ports.ts";
 
 /** Options of {@link inspectorRoutes}. */
 export interface InspectorRoutesOptions {
-  db: Pick<Database, "knex">;
-  /** The API token; every read here requires it, like the operator actions. */
-  apiToken: string;
-  /** Folder of the built inspector; defaults to packages/services/inspector/dist of this repository. */
-  uiDir?: string;
+  inspector: Pick<InspectorPort, "search" | "counts" | "timers" | "outbox">;
+}
+
+/** Options of {@link inspectorPage}. */
+export interface InspectorPageOptions {
+  /** Folder of the built inspector (the orchestrator defaults it to {@link defaultInspectorDir}). */
+  uiDir: string;
 }
 
 /** Where `pnpm --filter @sagaworks/inspector build` writes the app. */
@@ -83,44 +81,45 @@ const SEARCH_CURSOR = "sagas-search";
 const searchPosition = z.tuple([cursorTimestamp, z.uuid()]);
 
 /**
- * The inspector's routes: `GET /ui/*` (the built app; 503 with the build command when it is not
- * built), `GET /sagas/search`, `GET /sagas/counts`, `GET /sagas/:id/timers`,
- * `GET /sagas/:id/outbox`. The reads require the bearer token.
+ * The built inspector at `GET /ui/*` (503 with the build command when it is not built), in its
+ * own scope with the strict browser policy. Open: the page holds no data until it is given the
+ * API token.
+ */
+export const inspectorPage: FastifyPluginAsyncZod<InspectorPageOptions> = async (app, options) => {
+  const { uiDir } = options;
+  // The inspector holds the API token and the operator buttons, so it loads nothing from
+  // elsewhere, runs no inline script and refuses to be framed. Mermaid writes a <style> into each
+  // SVG it renders, hence inline styles (not scripts) are allowed on this page.
+  await registerPagePolicy(app, { inlineStyles: true });
+  // Relative asset paths in the app resolve against /ui/, not /.
+  app.get("/ui", { schema: { hide: true } }, async (_request, reply) =>
+    reply.redirect("/ui/", 301),
+  );
+  if (existsSync(uiDir)) {
+    await app.register(fastifyStatic, { root: uiDir, prefix: "/ui/" });
+  } else {
+    app.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
+      reply.code(503).send({
+        code: "INSPECTOR_NOT_BUILT",
+        message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
+      }),
+    );
+  }
+};
+
+/**
+ * The inspector's reads: `GET /sagas/search`, `GET /sagas/counts`, `GET /sagas/:id/timers`,
+ * `GET /sagas/:id/outbox`. Registered inside the API's protected scope, which checks the token.
  */
 export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = async (
   app,
   options,
 ) => {
-  const { knex } = options.db;
-  const requireToken = bearerAuth(options.apiToken);
-
-  const uiDir = options.uiDir ?? defaultInspectorDir;
-  // The page's own scope, with the strict browser policy: the inspector holds the API token and
-  // the operator buttons, so it loads nothing from elsewhere, runs no inline script and refuses
-  // to be framed. Mermaid writes a <style> into each SVG it renders, hence inline styles (not
-  // scripts) are allowed on this page.
-  await app.register(async (ui) => {
-    await registerPagePolicy(ui, { inlineStyles: true });
-    // Relative asset paths in the app resolve against /ui/, not /.
-    ui.get("/ui", { schema: { hide: true } }, async (_request, reply) =>
-      reply.redirect("/ui/", 301),
-    );
-    if (existsSync(uiDir)) {
-      await ui.register(fastifyStatic, { root: uiDir, prefix: "/ui/" });
-    } else {
-      ui.get("/ui/*", { schema: { hide: true } }, async (_request, reply) =>
-        reply.code(503).send({
-          code: "INSPECTOR_NOT_BUILT",
-          message: `The inspector is not built (no ${uiDir}); run: node scripts/bootstrap.mjs inspector:build`,
-        }),
-      );
-    }
-  });
+  const { inspector } = options;
 
   app.get(
     "/sagas/search",
     {
-      onRequest: requireToken,
       schema: {
         description:
           "Sagas, newest first, filtered by name, status, age (createdAfter) and text (`q`: a saga id prefix, or text anywhere in the input); paginated by cursor.",
@@ -136,7 +135,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
     async (request) => {
       const { status, q, limit, cursor, name, createdAfter } = request.query;
       const after = cursor ? decodePageCursor(cursor, SEARCH_CURSOR, searchPosition) : undefined;
-      const rows = await listInstances(knex, {
+      const rows = await inspector.search({
         status,
         name,
         createdAfter,
@@ -163,7 +162,6 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
   app.get(
     "/sagas/counts",
     {
-      onRequest: requireToken,
       schema: {
         description: "How many sagas are in each status, filtered by name and age.",
         security: [{ bearer: [] }],
@@ -176,7 +174,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const counts = await countByStatus(knex, request.query);
+      const counts = await inspector.counts(request.query);
       const byStatus = Object.fromEntries(statuses.map((s) => [s, counts[s] ?? 0])) as Record<
         (typeof statuses)[number],
         number
@@ -188,7 +186,6 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
   app.get(
     "/sagas/:id/timers",
     {
-      onRequest: requireToken,
       schema: {
         description:
           "The saga's pending timers (step timeouts, retry delays, its deadline), soonest first.",
@@ -198,7 +195,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const timers = await timersOf(knex, request.params.id);
+      const timers = await inspector.timers(request.params.id);
       return timers.map((timer) => ({
         id: timer.id,
         fireAt: iso(timer.fireAt),
@@ -210,7 +207,6 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
   app.get(
     "/sagas/:id/outbox",
     {
-      onRequest: requireToken,
       schema: {
         description:
           "The saga's outbox rows (messages and HTTP calls) still in the table, oldest first: not yet sent, or sent and deleted with the next commit.",
@@ -220,7 +216,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
       },
     },
     async (request) => {
-      const rows = await outboxRowsOf(knex, request.params.id);
+      const rows = await inspector.outbox(request.params.id);
       return rows.map((row) => ({
         ...row,
         availableAt: iso(row.availableAt),

@@ -4,15 +4,12 @@ import { storableJson, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { bearerAuth } from "./auth.ts";
 import type { SagaPort } from "./ports.ts";
 import { sagaIdParams } from "./saga-routes.ts";
 
 /** Options of {@link operatorRoutes}. */
 export interface OperatorRoutesOptions {
   sagas: SagaPort;
-  /** Bearer token every operator action requires. */
-  apiToken: string;
 }
 
 /** What the operator saw the saga wait on; the action applies only if it still does. */
@@ -62,7 +59,6 @@ export const operatorRoutes: FastifyPluginAsyncZod<OperatorRoutesOptions> = asyn
   app,
   options,
 ) => {
-  app.addHook("onRequest", bearerAuth(options.apiToken));
   const route = <Body extends z.ZodType>(
     action: "retry" | "skip" | "compensate" | "resolve" | "complete-wait" | "reopen-wait",
     body: Body,

@@ -49,6 +49,12 @@ export const sagaDetailSchema = sagaSummarySchema.extend({
   history: z.array(historyEntrySchema),
   /** Messages that could not be sent and were taken out of the outbox. */
   parkedMessages: z.array(parkedMessageSchema),
+  /** The saga that started this one as a child (its step), or null. */
+  parent: z.object({ sagaId: z.string(), sagaName: z.string(), step: z.string() }).nullable(),
+  /** The sagas this one started, by step and attempt. */
+  children: z.array(
+    z.object({ step: z.string(), attempt: z.number(), sagaId: z.string(), sagaName: z.string() }),
+  ),
 });
 
 /** A summary as the API shows it. */
@@ -78,5 +84,7 @@ export function detailView(detail: SagaDetail): z.infer<typeof sagaDetailSchema>
       ...message,
       parkedAt: message.parkedAt.toISOString(),
     })),
+    parent: detail.links.parent,
+    children: detail.links.children,
   };
 }

@@ -7,16 +7,16 @@ import type { JsonValue } from "@sagaworks/saga-definition";
 import { PollLoop } from "../worker/poll-loop.ts";
 import type { EventIntake } from "./event-intake.ts";
 
-/** Options of {@link EarlyEventMatcher}. */
+/** Options of {@link EarlyEventMatcher}, complete: the orchestrator resolves the defaults. */
 export interface EarlyEventMatcherOptions {
   knex: Knex;
   intake: Pick<EventIntake, "deliver" | "count">;
   logger: Logger;
   clock: () => Date;
-  /** How often early events are matched with open waits; defaults to 1 s. */
-  pollIntervalMs?: number | undefined;
-  /** Early events matched per poll; defaults to 50. */
-  batchSize?: number | undefined;
+  /** How often early events are matched with open waits (`earlyEventPollIntervalMs`). */
+  pollIntervalMs: number;
+  /** Early events matched per poll (`earlyEventBatchSize`). */
+  batchSize: number;
 }
 
 interface EarlyEventRow {
@@ -30,15 +30,11 @@ interface EarlyEventRow {
 
 /** Applies kept early events to the waits that opened for them, and expires the rest. */
 export class EarlyEventMatcher {
-  private readonly options: Required<EarlyEventMatcherOptions>;
+  private readonly options: EarlyEventMatcherOptions;
   private readonly loop: PollLoop;
 
   constructor(options: EarlyEventMatcherOptions) {
-    this.options = {
-      ...options,
-      pollIntervalMs: options.pollIntervalMs ?? 1_000,
-      batchSize: options.batchSize ?? 50,
-    };
+    this.options = options;
     this.loop = new PollLoop({
       name: "early event poll",
       intervalMs: this.options.pollIntervalMs,

@@ -6,6 +6,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { ack, type HandlerResult, poison, SqsConsumer } from "@sagaworks/messaging";
 import type { Logger, MetricsRegistry } from "@sagaworks/platform";
 import { z } from "zod";
+import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { EventIntake, IncomingEvent } from "./event-intake.ts";
 
 const eventMessage = z.object({
@@ -20,11 +21,15 @@ export function decodeOutsideEvent(body: string | undefined): IncomingEvent {
   try {
     json = JSON.parse(body ?? "");
   } catch {
-    throw new Error('an outside event must be JSON: { "name", "eventId", "payload" }');
+    throw OrchestratorErrors.create(
+      OrchestratorErrorCode.outsideEventInvalid,
+      'an outside event must be JSON: { "name", "eventId", "payload" }',
+    );
   }
   const parsed = eventMessage.safeParse(json);
   if (!parsed.success) {
-    throw new Error(
+    throw OrchestratorErrors.create(
+      OrchestratorErrorCode.outsideEventInvalid,
       `an outside event needs "name", "eventId" and "payload": ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "(body)"} ${issue.message}`).join("; ")}`,
     );
   }

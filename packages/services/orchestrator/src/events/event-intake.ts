@@ -19,8 +19,8 @@ import {
   type SagaSnapshot,
   scopedWaitKey,
 } from "@sagaworks/saga-engine";
+import { type Routing, writeEffects } from "../commit-plan/effects.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
-import { type Routing, writeEffects } from "../store/effects.ts";
 import { getInstance } from "../store/instances.ts";
 
 /** How an event reached the orchestrator. */

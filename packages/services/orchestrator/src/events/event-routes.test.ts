@@ -8,7 +8,6 @@ import { decodeOutsideEvent, handleOutsideEvent } from "./event-consumer.ts";
 import type { EventVerdict, IncomingEvent } from "./event-intake.ts";
 import { eventRoutes } from "./event-routes.ts";
 
-const TOKEN = "event-route-token-0123";
 let verdict: EventVerdict = { kind: "no-wait", name: "PaymentCaptured" };
 const received: IncomingEvent[] = [];
 const intake = {
@@ -21,7 +20,7 @@ const intake = {
 let app: ServiceApp;
 beforeAll(async () => {
   app = await createServiceApp({ logger: silentLogger(), title: "events" });
-  await app.register(eventRoutes, { events: intake, apiToken: TOKEN });
+  await app.register(eventRoutes, { events: intake });
   await app.ready();
 });
 afterAll(() => app.close());
@@ -30,7 +29,6 @@ const post = (payload: Record<string, unknown>) =>
   app.inject({
     method: "POST",
     url: "/events/PaymentCaptured",
-    headers: { authorization: `Bearer ${TOKEN}` },
     payload,
   });
 

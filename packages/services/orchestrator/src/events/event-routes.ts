@@ -5,14 +5,11 @@
 import { storableJson, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { bearerAuth } from "../api/auth.ts";
 import type { EventIntake } from "./event-intake.ts";
 
 /** Options of {@link eventRoutes}. */
 export interface EventRoutesOptions {
   events: Pick<EventIntake, "receive">;
-  /** Bearer token every event delivery requires (the API token). */
-  apiToken: string;
 }
 
 /** The codes this route answers with besides success; each is in the README's table. */
@@ -37,7 +34,6 @@ const eventBody = z.object({
 
 /** The route that takes outside events in. */
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, options) => {
-  app.addHook("onRequest", bearerAuth(options.apiToken));
   app.post(
     "/events/:name",
     {

@@ -1,7 +1,7 @@
 // A saga's writes as one autocommit statement, conditioned on the revision the writer read.
 import type { Database } from "@sagaworks/platform";
 import type { SagaSnapshot } from "@sagaworks/saga-engine";
-import type { PlannedEffects } from "./effects.ts";
+import type { PlannedEffects } from "../commit-plan/effects.ts";
 import type { HistoryEntry } from "./history.ts";
 import { type InstanceColumns, type SagaInstance, toInstance } from "./instances.ts";
 import { outboxColumns, type SagaOutboxRow, withOutboxIds } from "./outbox.ts";

@@ -1,3 +1,4 @@
+export { REVISION_GUARD_ENV, revisionGuardRequested } from "./revision-guard.ts";
 export {
   type Answer,
   orderInput,

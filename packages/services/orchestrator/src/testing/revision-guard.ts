@@ -4,7 +4,11 @@
 // in whatever test reaches it instead of leaving a stale cache entry that looks current.
 import type { Database } from "@sagaworks/platform";
 
-/** The environment variable that turns the guard on where an orchestrator migrates its schema. */
+/**
+ * The environment variable by which a test run asks for the guard: the harnesses that start an
+ * orchestrator read it and pass `revisionGuard`, and so does main.ts, for the processes tests
+ * start as children.
+ */
 export const REVISION_GUARD_ENV = "SAGAWORKS_TEST_REVISION_GUARD";
 
 // Three statements, each sent alone: PGlite runs a statement with bindings as a prepared one,

@@ -18,9 +18,9 @@ import {
   type HttpCall,
   type SagaOutboxRow,
 } from "../store/outbox.ts";
-import { WakeSignal } from "./wake-signal.ts";
+import type { WakeSignal } from "./wake-signal.ts";
 
-/** Options of {@link HttpInvoker}. */
+/** Options of {@link HttpInvoker}, complete: the orchestrator resolves the defaults. */
 export interface HttpInvokerOptions {
   db: Database;
   runtime: SagaRuntime;
@@ -31,27 +31,21 @@ export interface HttpInvokerOptions {
    * Sent as `Authorization: Bearer <token>` on every call: the services' write token, which
    * their reads accept too. Undefined sends none (the services' reads are open by default).
    */
-  serviceToken?: string | undefined;
-  /** Signalled when a commit wrote a call; defaults to one of its own (see {@link notify}). */
-  wake?: WakeSignal | undefined;
-  /** The orchestrator's counters; defaults to the runtime's. */
-  metrics?: OrchestratorMetrics | undefined;
-  /** Defaults to the wall clock. */
-  clock?: (() => Date) | undefined;
+  serviceToken: string | undefined;
+  /** Signalled when a commit wrote a call (see {@link HttpInvoker.notify}). */
+  wake: WakeSignal;
+  /** The orchestrator's counters. */
+  metrics: OrchestratorMetrics;
+  clock: () => Date;
   /**
-   * Fallback poll, for calls this replica was not woken for (another replica's, after a crash
-   * or a lease that ran out); defaults to 1 s. Calls this replica's commits write are handed
-   * over by {@link HttpInvoker.dispatch}.
+   * Fallback poll (`httpPollIntervalMs`), for calls this replica was not woken for (another
+   * replica's, after a crash or a lease that ran out). Calls this replica's commits write are
+   * handed over by {@link HttpInvoker.dispatch}.
    */
-  pollIntervalMs?: number | undefined;
-  /** Calls in flight at once; defaults to 10. */
-  concurrency?: number | undefined;
+  pollIntervalMs: number;
+  /** Calls in flight at once (`httpConcurrency`). */
+  concurrency: number;
 }
-
-/** {@link HttpInvokerOptions} with every default applied. */
-type ResolvedHttpInvokerOptions = Required<{
-  [Key in Exclude<keyof HttpInvokerOptions, "serviceToken">]: NonNullable<HttpInvokerOptions[Key]>;
-}> & { serviceToken: string | undefined };
 
 /**
  * Carries out HTTP steps. Calls wait in the outbox like messages. A call this process's commit
@@ -62,7 +56,7 @@ type ResolvedHttpInvokerOptions = Required<{
  * errors are retriable failures; the definition's outcomes map the other statuses.
  */
 export class HttpInvoker {
-  private readonly options: ResolvedHttpInvokerOptions;
+  private readonly options: HttpInvokerOptions;
   private running = false;
   private readonly wake: WakeSignal;
   private loop: Promise<void> | undefined;
@@ -72,15 +66,7 @@ export class HttpInvoker {
   private readonly calling = new Set<Promise<void>>();
 
   constructor(options: HttpInvokerOptions) {
-    this.options = {
-      ...options,
-      serviceToken: options.serviceToken,
-      wake: options.wake ?? new WakeSignal(),
-      metrics: options.metrics ?? options.runtime.metrics,
-      clock: options.clock ?? (() => new Date()),
-      pollIntervalMs: options.pollIntervalMs ?? 1_000,
-      concurrency: options.concurrency ?? 10,
-    };
+    this.options = options;
     this.wake = this.options.wake;
   }
 

@@ -21,7 +21,7 @@ import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import { type ReplyChecks, replyRefusal } from "./reply-verification.ts";
 
-/** Options of {@link createReplyConsumer}. */
+/** Options of {@link createReplyConsumer}, complete: the orchestrator resolves the defaults. */
 export interface ReplyConsumerOptions {
   sqs: SQSClient;
   queueUrl: string;
@@ -29,14 +29,14 @@ export interface ReplyConsumerOptions {
   /** Each participant's reply keys and the clock: a reply is applied only when it passes. */
   checks: ReplyChecks;
   logger: Logger;
-  /** Replies handled at once; defaults to 10. */
-  concurrency?: number | undefined;
-  /** Long-poll wait; defaults to 20 s (tests use less). */
-  waitTimeSeconds?: number | undefined;
-  /** The queue's maxReceiveCount, for the last-delivery warning; defaults to 5. */
-  maxReceiveCount?: number | undefined;
+  /** Replies handled at once (`replyConcurrency`). */
+  concurrency: number;
+  /** Long-poll wait (`replyWaitTimeSeconds`). */
+  waitTimeSeconds: number;
+  /** The queue's maxReceiveCount, for the last-delivery warning. */
+  maxReceiveCount: number;
   /** The process's Prometheus registry, for the consumer's in-flight and receive metrics. */
-  metrics?: MetricsRegistry | undefined;
+  metrics: MetricsRegistry | undefined;
 }
 
 /**
@@ -49,9 +49,9 @@ export function createReplyConsumer(options: ReplyConsumerOptions): SqsConsumer<
     sqs: options.sqs,
     queueUrl: options.queueUrl,
     logger: options.logger,
-    concurrency: options.concurrency ?? 10,
-    waitTimeSeconds: options.waitTimeSeconds ?? 20,
-    maxReceiveCount: options.maxReceiveCount ?? 5,
+    concurrency: options.concurrency,
+    waitTimeSeconds: options.waitTimeSeconds,
+    maxReceiveCount: options.maxReceiveCount,
     metrics: options.metrics,
     handler: (message) => handleReply(options.runtime, message, options.checks, options.logger),
   });

@@ -27,12 +27,18 @@ export function replyRefusal(
   checks: ReplyChecks,
 ): string | undefined {
   const step = compiled.steps.find((candidate) => candidate.name === reply.step);
-  if (step && step.action.kind !== "command") {
+  if (step && step.action.kind !== "command" && step.action.kind !== "saga") {
     return `step ${step.name} of ${compiled.name} v${compiled.version} is an HTTP call to ${step.service}: no reply on the queue answers it`;
   }
   const owners = step
-    ? [step.service]
-    : [...new Set(compiled.steps.filter((s) => s.action.kind === "command").map((s) => s.service))];
+    ? answerersOf(step, reply.compensation)
+    : [
+        ...new Set(
+          compiled.steps
+            .filter((s) => s.action.kind === "command" || s.action.kind === "saga")
+            .map((s) => s.service),
+        ),
+      ];
   let problem = "the saga has no participant that replies on the queue";
   let verified = false;
   for (const owner of owners) {
@@ -48,8 +54,18 @@ export function replyRefusal(
   }
   if (!verified) {
     return step
-      ? `${problem} (checked with the reply key of ${step.service}, which answers step ${step.name})`
+      ? `${problem} (checked with the reply ${owners.length === 1 ? "key" : "keys"} of ${owners.join(", ")}, which ${owners.length === 1 ? "answers" : "answer"} step ${step.name})`
       : `${problem} (checked with the reply keys of ${owners.join(", ")})`;
   }
   return signedMessageStaleness(reply.sentAt, checks.clock());
+}
+
+/**
+ * Who may answer a step: its service; for a sub-saga step's compensation also the service of its
+ * own compensating command (run once the child has ended past its pivot), besides the `sagas`
+ * pseudo-participant whose key signs a child's answers.
+ */
+function answerersOf(step: CompiledSaga["steps"][number], compensation: boolean): string[] {
+  const own = step.compensation?.service;
+  return compensation && own && own !== step.service ? [step.service, own] : [step.service];
 }

@@ -3,6 +3,9 @@
 // DLQs when the union layout deploys (a rolling deploy, a DLQ replay weeks later), so the decoder
 // upgrades them here, once, before validation. Nothing writes this layout any more.
 //
+// Remove in 0.3.0: 0.1.x is the last release that wrote it, and by then no queue or DLQ can hold
+// a message of 0.1.x (SQS keeps a message 14 days at the most).
+//
 // What differs, and how each difference is upgraded:
 // - A compensation command had no `actionKey`: it is derived from its idempotency key by the key
 //   convention the orchestrator followed (saga-engine's keys.ts: `<saga>:<step>` for an action,

@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { type CommandKeys, envelopeMessage } from "@sagaworks/messaging";
+import { type CommandKeys, envelopeMessage, type SigningKeys } from "@sagaworks/messaging";
 import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
-import type { JsonValue } from "@sagaworks/saga-definition";
+import { type JsonValue, SUB_SAGA_SERVICE } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
-import { commandEnvelopeOf, eventEnvelopeOf } from "../envelopes.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "./outbox.ts";
-import { deleteTimers, type SagaTimer, upsertTimers } from "./timers.ts";
+import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "../store/outbox.ts";
+import { deleteTimers, type SagaTimer, upsertTimers } from "../store/timers.ts";
+import { childReplyEnvelopeOf, commandEnvelopeOf, eventEnvelopeOf } from "./envelopes.ts";
 
 /** Where effects go: resolved once at start-up from the topology. */
 export interface Routing {
@@ -14,6 +14,13 @@ export interface Routing {
   commandQueueUrl(service: string): string;
   /** Name of the orchestrator's reply queue, written into every command's `replyTo`. */
   replyQueueName: string;
+  /** URL of that queue: a child saga's end is sent there as a reply to its parent. */
+  replyQueueUrl: string;
+  /**
+   * The reply key of the `sagas` pseudo-participant, which signs a child saga's answer to its
+   * parent; undefined when no definition starts a sub-saga.
+   */
+  childReplyKeys?: SigningKeys | undefined;
   /** ARN of the saga-events topic. */
   eventsTopicArn: string;
   /** Signs every command, so participants can tell it came from an orchestrator. */
@@ -203,6 +210,33 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
         break;
       case "finish":
         break;
+      case "answer-parent": {
+        const keys = routing.childReplyKeys;
+        if (!keys) {
+          throw OrchestratorErrors.create(
+            OrchestratorErrorCode.childReplyKeyMissing,
+            `Saga ${snapshot.sagaId} was started by saga ${effect.parent.sagaId} but the orchestrator has no reply key for "${SUB_SAGA_SERVICE}": load the definitions that start sub-sagas, or set its key in REPLY_SIGNING_KEYS.`,
+            { sagaId: snapshot.sagaId, parent: effect.parent.sagaId },
+          );
+        }
+        const envelope = childReplyEnvelopeOf(effect, {
+          payload: asObject(effect.payload),
+          traceparent: traceparent(context.traceId, {
+            name: effect.reply,
+            sagaId: snapshot.sagaId,
+            saga: compiled.name,
+          }),
+          keys,
+          now,
+        });
+        rows.push({
+          saga_id: snapshot.sagaId,
+          kind: "sqs",
+          destination: routing.replyQueueUrl,
+          message: { transport: "sqs", ...envelopeMessage(envelope) },
+        });
+        break;
+      }
     }
   }
   // A timer cancelled and re-armed in one transition keeps the new schedule.

@@ -2,8 +2,7 @@ import { DEV_COMMAND_KEY } from "@sagaworks/messaging";
 import type { Knex } from "@sagaworks/platform";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
-import { OUTBOX_UNDELIVERABLE, parkedSnapshot } from "./outbox-parking.ts";
-import { type Routing, summariseEventDetail, writeEffects } from "./store/effects.ts";
+import { type Routing, summariseEventDetail, writeEffects } from "./effects.ts";
 
 const now = new Date("2026-11-29T12:00:00.000Z");
 const running: SagaSnapshot = {
@@ -81,6 +80,7 @@ describe("step-level lifecycle events", () => {
   const routing: Routing = {
     commandQueueUrl: () => "http://queue",
     replyQueueName: "replies",
+    replyQueueUrl: "http://replies",
     eventsTopicArn: "arn:aws:sns:us-east-1:000000000000:events",
     commandKeys: { current: DEV_COMMAND_KEY },
   };
@@ -113,49 +113,5 @@ describe("step-level lifecycle events", () => {
       "saga.step.compensated",
       "saga.completed",
     ]);
-  });
-});
-
-describe("parking a saga whose message cannot be sent", () => {
-  it("moves a running saga to needs-intervention with the reason, keeping what retry needs", () => {
-    const parked = parkedSnapshot(running, "MESSAGE_TOO_LARGE: 2 MB", now);
-    expect(parked).toMatchObject({
-      status: "needs-intervention",
-      state: "step:reserve-credit",
-      pending: { "reserve-credit": { step: "reserve-credit", attempt: 2, timerId: "" } },
-      failure: {
-        step: "reserve-credit",
-        code: OUTBOX_UNDELIVERABLE,
-        message: "MESSAGE_TOO_LARGE: 2 MB",
-      },
-      seq: 4,
-    });
-  });
-
-  it("keeps the failure a compensation maps from", () => {
-    const failure = {
-      step: "reserve-credit",
-      kind: "business-failure" as const,
-      code: "CREDIT_LIMIT",
-      message: "over the limit",
-    };
-    const compensating: SagaSnapshot = {
-      ...running,
-      status: "compensating",
-      pending: {
-        "reserve-credit": {
-          ...(running.pending["reserve-credit"] as SagaSnapshot["pending"][string]),
-          compensation: true,
-        },
-      },
-      failure,
-    };
-    expect(parkedSnapshot(compensating, "too large", now)?.failure).toEqual(failure);
-  });
-
-  it("leaves a finished or already parked saga as it is", () => {
-    for (const status of ["completed", "compensated", "failed", "resolved", "needs-intervention"]) {
-      expect(parkedSnapshot({ ...running, status } as SagaSnapshot, "r", now)).toBeUndefined();
-    }
   });
 });

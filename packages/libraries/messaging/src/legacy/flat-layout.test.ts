@@ -6,9 +6,9 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   routingAttributes,
-} from "./envelope.ts";
-import { type MessagingError, MessagingErrors } from "./errors.ts";
-import { signEnvelope, verifyEnvelopeSignature } from "./signature.ts";
+} from "../envelope.ts";
+import { type MessagingError, MessagingErrors } from "../errors.ts";
+import { signEnvelope, verifyEnvelopeSignature } from "../signature.ts";
 
 // Bodies exactly as the previous release (flat layout, before the union layout) wrote them, its commands
 // signed by its own signEnvelope with KEY. They are fixtures: never regenerate them with the

@@ -5,13 +5,17 @@ import {
   type CommandKeys,
   createCommandEnvelope,
   createEventEnvelope,
+  createReplyEnvelope,
   type EventEnvelope,
+  type ReplyEnvelope,
+  type SigningKeys,
   signEnvelope,
 } from "@sagaworks/messaging";
 import { actionKey, type Effect, type SagaSnapshot } from "@sagaworks/saga-engine";
 
 type SendCommand = Extract<Effect, { type: "send-command" }>;
 type PublishEvent = Extract<Effect, { type: "publish-event" }>;
+type AnswerParent = Extract<Effect, { type: "answer-parent" }>;
 type SagaOf = Pick<SagaSnapshot, "sagaId" | "sagaName" | "sagaVersion">;
 
 /**
@@ -75,4 +79,38 @@ export function eventEnvelopeOf(
     },
     () => send.now,
   );
+}
+
+/**
+ * The reply a child saga's end sends its parent: addressed like a participant's reply to the
+ * parent's pending command (its saga, step, attempt, and the command as causation), and signed
+ * with the reply key of the `sagas` pseudo-participant, which the parent's reply check expects
+ * for a sub-saga step.
+ */
+export function childReplyEnvelopeOf(
+  effect: AnswerParent,
+  send: {
+    payload: Record<string, unknown>;
+    traceparent: string;
+    keys: SigningKeys;
+    now: Date;
+  },
+): ReplyEnvelope {
+  const { parent } = effect;
+  const unsigned = createReplyEnvelope(
+    {
+      name: effect.reply,
+      sagaId: parent.sagaId,
+      sagaName: parent.sagaName,
+      sagaVersion: parent.sagaVersion,
+      step: parent.step,
+      attempt: parent.answer.attempt,
+      compensation: parent.answer.compensation,
+      causationId: parent.answer.commandId,
+      payload: send.payload,
+      trace: { traceparent: send.traceparent },
+    },
+    () => send.now,
+  );
+  return signEnvelope(unsigned, send.keys);
 }
