@@ -29,6 +29,13 @@ beforeAll(async () => {
   );
   quick.name = "order-with-deposit-quick";
   quick.steps[0].deadline = "2s";
+  // order-with-deposit whose own input takes an item quantity of 0, which create-order's input
+  // schema refuses: only the running orchestrator can tell, when it starts that child.
+  const loose = JSON.parse(
+    readFileSync(join(sagaDefinitionsDir, "order-with-deposit.saga.json"), "utf8"),
+  );
+  loose.name = "order-with-deposit-loose";
+  delete loose.input.properties.items.items.properties.quantity.minimum;
   s = await startTestSystem("sub sagas", {
     awsEndpoint: inject("brokerEndpoint"),
     apiToken: API_TOKEN,
@@ -36,6 +43,7 @@ beforeAll(async () => {
     definitions: [
       ...shipped,
       compileSagaOrThrow(quick, { contracts: serviceContracts, sagas: catalogOf(shipped) }),
+      compileSagaOrThrow(loose, { contracts: serviceContracts, sagas: catalogOf(shipped) }),
     ],
   });
 }, 180_000);
@@ -51,7 +59,11 @@ interface Account {
 }
 interface SagaView {
   name: string;
-  snapshot: { status: string; steps: Record<string, { status: string }> };
+  snapshot: {
+    status: string;
+    steps: Record<string, { status: string }>;
+    failure: { step: string; code: string; message: string } | null;
+  };
   history: { eventType: string; applied: boolean; note: string }[];
   parent: { sagaId: string; sagaName: string; step: string } | null;
   children: { step: string; attempt: number; sagaId: string; sagaName: string }[];
@@ -172,6 +184,34 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     const held = await view(hold?.sagaId as string);
     expect(held.snapshot.status).toBe("compensated");
     expect(held.history.map((h) => h.note).join("\n")).toContain("asked to compensate");
+    await expectHolds(customer, []);
+  });
+
+  it("a child whose input its schema refuses is never started: the parent is answered at once and releases the deposit", async () => {
+    const customer = await newCustomer(10_000);
+    const response = await post(
+      `${s.urls.orchestrator}/sagas/order-with-deposit-loose`,
+      {
+        input: {
+          customerId: customer,
+          items: [{ sku: "book", quantity: 0, unitPriceCents: 1_500 }],
+          totalCents: 1_500,
+          depositCents: 300,
+        },
+      },
+      s.apiToken,
+    );
+    expect(response.status).toBe(201);
+    const sagaId = ((await response.json()) as { sagaId: string }).sagaId;
+    // place-order's deadline is two hours: only the answer at once settles the parent here.
+    const parent = await settled(sagaId);
+    expect(parent.snapshot.status).toBe("compensated");
+    expect(parent.snapshot.steps["place-order"]?.status).toBe("failed");
+    expect(parent.snapshot.steps["hold-deposit"]?.status).toBe("compensated");
+    expect(parent.snapshot.failure).toMatchObject({ step: "place-order", code: "SagaFailed" });
+    expect(parent.snapshot.failure?.message).toContain("input/items/0/quantity");
+    // Only the deposit child exists, and it released what it held.
+    expect(parent.children.map((c) => c.step)).toEqual(["hold-deposit"]);
     await expectHolds(customer, []);
   });
 

@@ -83,6 +83,27 @@ export class DefinitionRegistry {
   }
 
   /**
+   * The stored machine of one name and version, deployed here or not: another replica of a
+   * newer (or older) deployment may run sagas that start it. Undefined when no orchestrator
+   * ever registered it.
+   */
+  async stored(name: string, version: number): Promise<CompiledSaga | undefined> {
+    const deployed = this.deployedByName.get(name);
+    if (deployed?.version === version) return deployed;
+    let saga = this.known.get(key(name, version));
+    if (!saga) {
+      const row = (await this.knex("saga_definitions").where({ name, version }).first()) as
+        | DefinitionRow
+        | undefined;
+      if (row) {
+        saga = row.compiled;
+        this.known.set(key(name, version), saga);
+      }
+    }
+    return saga;
+  }
+
+  /**
    * The exact machine an instance started on. Loaded from the database when another replica
    * registered it after this one started.
    */

@@ -3,10 +3,13 @@
 // goes through the runtime's normal start, idempotent per parent step and attempt, and records
 // the parent on the child; a request to compensate is an engine event on the child (or, when it
 // overtook the start, a start that ends at once). The child's end answers the parent through its
-// own transition (see the engine's `answer-parent` effect), so nothing here writes the parent.
+// own transition (see the engine's `answer-parent` effect). Only a command that can never be
+// carried out (no such child deployed, an input its schema refuses) is answered here, in the
+// parent, at once.
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   ack,
+  type CommandEnvelope,
   type CommandKeys,
   type Envelope,
   type HandlerResult,
@@ -17,10 +20,15 @@ import {
   verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
 import type { Knex, Logger, MetricsRegistry } from "@sagaworks/platform";
-import { type JsonValue, SubSagaCommand } from "@sagaworks/saga-definition";
-import { compileInputSchemaOrThrow } from "@sagaworks/saga-definition/input-schema";
-import type { ParentLink } from "@sagaworks/saga-engine";
+import {
+  type CompiledSaga,
+  type JsonValue,
+  SubSagaCommand,
+  SubSagaReply,
+} from "@sagaworks/saga-definition";
 import { z } from "zod";
+import { OrchestratorErrorCode } from "../errors.ts";
+import { type InputIssue, inputIssues } from "../input-validation.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import type { DefinitionRegistry } from "../store/definition-registry.ts";
 import { findIdByIdempotencyKey } from "../store/instances.ts";
@@ -80,15 +88,6 @@ export function createSagaCommandConsumer(
 export function sagaCommandHandler(
   deps: SagaCommandDeps,
 ): (message: ReceivedMessage<Envelope>) => Promise<HandlerResult> {
-  const validators = new Map<string, ReturnType<typeof compileInputSchemaOrThrow>>();
-  const validatorOf = (name: string, schema: Record<string, unknown>) => {
-    let validate = validators.get(name);
-    if (!validate) {
-      validate = compileInputSchemaOrThrow(schema, name);
-      validators.set(name, validate);
-    }
-    return validate;
-  };
   return async (message) => {
     const envelope = message.body;
     if (envelope.kind !== "command") {
@@ -106,61 +105,131 @@ export function sagaCommandHandler(
         `${envelope.name} refused: its payload is not a sub-saga command (${parsed.error.message})`,
       );
     }
+    if (envelope.name !== SubSagaCommand.start && envelope.name !== SubSagaCommand.compensate) {
+      return poison(`the sagas queue takes StartSaga and CompensateSaga, not ${envelope.name}`);
+    }
     const { saga, input, parent } = parsed.data;
-    const compiled = deps.definitions.deployed(saga.name);
-    if (!compiled || compiled.version !== saga.version) {
-      return poison(
-        `${envelope.name} refused: saga ${saga.name} v${saga.version} is not deployed${compiled ? ` (v${compiled.version} is)` : ""}`,
-      );
-    }
-    // The link names the parent command the child's end answers; the parent's step and attempt
-    // (its own) come from the envelope, which the signature vouches for.
-    const link = (compensation: boolean): ParentLink => ({
-      sagaId: envelope.sagaId,
-      sagaName: envelope.sagaName,
-      sagaVersion: envelope.sagaVersion,
-      step: envelope.step,
-      answer: { attempt: envelope.attempt, compensation, commandId: envelope.messageId },
-    });
     const key = childStartKey(parent);
-    if (envelope.name === SubSagaCommand.start) {
-      const validate = validatorOf(compiled.name, compiled.input);
-      if (!validate(input)) {
-        // The parent's step then ends at its deadline, and compensates as for a silent child.
-        return poison(
-          `StartSaga refused: the input does not match ${compiled.name} v${compiled.version}'s input schema (${(validate.errors ?? []).map((e) => `input${e.instancePath} ${e.message ?? ""}`).join("; ")})`,
-        );
-      }
-      const started = await deps.runtime.start(compiled, input as JsonValue, {
-        idempotencyKey: key,
-        actor: `saga ${parent.sagaId}`,
-        parent: link(false),
-      });
-      deps.logger.info(
-        { sagaId: started.sagaId, parent: parent.sagaId, step: parent.step },
-        started.created ? "child saga started" : "child saga already started",
-      );
-      return ack();
-    }
-    if (envelope.name === SubSagaCommand.compensate) {
-      const child = await findIdByIdempotencyKey(deps.knex, key);
-      if (child) {
-        await deps.runtime.apply(child, {
+    // A child already started with this key answers for itself, whatever is deployed now.
+    const existing = await findIdByIdempotencyKey(deps.knex, key);
+    if (existing) {
+      if (envelope.name === SubSagaCommand.compensate) {
+        await deps.runtime.apply(existing, {
           type: "parent-compensate",
           attempt: envelope.attempt,
           commandId: envelope.messageId,
         });
-        return ack();
       }
-      // The request overtook the start (or the start was lost): the child is created already
-      // compensated, and the start, should it still come, finds it by its key.
-      await deps.runtime.start(compiled, input as JsonValue, {
-        idempotencyKey: key,
-        actor: `saga ${parent.sagaId}`,
-        parent: link(true),
+      return ack();
+    }
+    // No child yet. A start that no orchestrator can ever carry out has a definite answer, so
+    // the parent gets it now and compensates, instead of waiting for its step's deadline while
+    // the command sits in the DLQ.
+    const compiled = await deps.definitions.stored(saga.name, saga.version);
+    if (!compiled) {
+      return answerRefusal(deps, envelope, {
+        code: OrchestratorErrorCode.definitionUnknown,
+        message: `Saga ${saga.name} v${saga.version} is not deployed on any orchestrator of this database: deploy it, or point the parent's step at a deployed version.`,
+        issues: [],
+      });
+    }
+    const refusal = refusedInput(compiled, input as JsonValue);
+    if (refusal) return answerRefusal(deps, envelope, refusal);
+    // The link names the parent command the child's end answers; the parent's step and attempt
+    // (its own) come from the envelope, which the signature vouches for.
+    const compensation = envelope.name === SubSagaCommand.compensate;
+    const started = await deps.runtime.start(compiled, input as JsonValue, {
+      idempotencyKey: key,
+      actor: `saga ${parent.sagaId}`,
+      parent: {
+        sagaId: envelope.sagaId,
+        sagaName: envelope.sagaName,
+        sagaVersion: envelope.sagaVersion,
+        step: envelope.step,
+        answer: { attempt: envelope.attempt, compensation, commandId: envelope.messageId },
+      },
+    });
+    if (compensation && !started.created) {
+      // A start with the same key won the race after the look-up: ask that child instead.
+      await deps.runtime.apply(started.sagaId, {
+        type: "parent-compensate",
+        attempt: envelope.attempt,
+        commandId: envelope.messageId,
       });
       return ack();
     }
-    return poison(`the sagas queue takes StartSaga and CompensateSaga, not ${envelope.name}`);
+    // A request to compensate that overtook the start (or replaced a lost one) creates the
+    // child already compensated; the start, should it still come, finds it by its key.
+    deps.logger.info(
+      { sagaId: started.sagaId, parent: parent.sagaId, step: parent.step },
+      compensation
+        ? "child saga created compensated"
+        : started.created
+          ? "child saga started"
+          : "child saga already started",
+    );
+    return ack();
   };
+}
+
+/** Why a child cannot start on `input`, or undefined when it can. */
+function refusedInput(compiled: CompiledSaga, input: JsonValue): Refusal | undefined {
+  const issues = inputIssues(compiled, input);
+  if (issues.length === 0) return undefined;
+  return {
+    code: OrchestratorErrorCode.inputInvalid,
+    message: `The input does not match ${compiled.name} v${compiled.version}'s input schema: ${issues.map((i) => `${i.path} ${i.message}`).join("; ")}`,
+    issues,
+  };
+}
+
+interface Refusal {
+  code: OrchestratorErrorCode;
+  message: string;
+  issues: InputIssue[];
+}
+
+/**
+ * Answers the parent's command in the parent itself, as the reply a child's end would send: a
+ * start with `SagaFailed` (a business failure, so the parent compensates what came before), a
+ * request to compensate with `SagaCompensated` (no child ever existed: nothing to undo). It is
+ * applied before the message is deleted, and once (the command's id is the delivery's key), so
+ * the answer is neither lost nor doubled; a parent that moved on ignores it as a late reply.
+ */
+async function answerRefusal(
+  deps: SagaCommandDeps,
+  envelope: CommandEnvelope,
+  refusal: Refusal,
+): Promise<HandlerResult> {
+  const compensation = envelope.name === SubSagaCommand.compensate;
+  const outcome = await deps.runtime.apply(
+    envelope.sagaId,
+    {
+      type: "reply",
+      step: envelope.step,
+      attempt: envelope.attempt,
+      compensation,
+      name: compensation ? SubSagaReply.compensated : SubSagaReply.failed,
+      payload: {
+        status: compensation ? "compensated" : "failed",
+        code: refusal.code,
+        message: compensation
+          ? `No child saga was ever started, so there is nothing to undo: ${refusal.message}`
+          : refusal.message,
+        issues: refusal.issues.map((issue) => ({ ...issue })),
+      },
+      causationId: envelope.messageId,
+    },
+    { dedupeKey: envelope.messageId },
+  );
+  if (outcome.kind === "unknown-saga") {
+    return poison(
+      `${envelope.name} refused (${refusal.message}), and its parent saga ${envelope.sagaId} does not exist`,
+    );
+  }
+  deps.logger.warn(
+    { sagaId: envelope.sagaId, step: envelope.step, attempt: envelope.attempt, code: refusal.code },
+    `${envelope.name} answered at once: ${refusal.message}`,
+  );
+  return ack();
 }

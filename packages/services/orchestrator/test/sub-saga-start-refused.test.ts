@@ -1,0 +1,186 @@
+// A StartSaga the orchestrator can never carry out (an input the child's schema refuses, a child
+// no orchestrator deployed) is answered at once: the parent's step fails with the code and the
+// paths, and the parent compensates now instead of at the step's deadline. Nothing is created,
+// and nothing goes to the sagas queue's DLQ, since the parent already has its answer.
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
+import { serviceContracts } from "@sagaworks/contracts";
+import { waitFor } from "@sagaworks/messaging/testing";
+import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { commandQueueName, deadLetterQueueName, SUB_SAGA_SERVICE } from "@sagaworks/topology";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Orchestrator } from "../src/index.ts";
+import {
+  API_TOKEN,
+  shippedDefinitions,
+  startOrchestrator,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
+
+/** A child known to the parent's author but deployed by no orchestrator. */
+const ghost = compileSagaOrThrow(
+  {
+    name: "ghost-hold",
+    version: 1,
+    description: "never deployed",
+    input: {
+      type: "object",
+      properties: { customerId: { type: "string", minLength: 1 } },
+      required: ["customerId"],
+    },
+    steps: [
+      {
+        name: "look-up",
+        kind: "http",
+        service: "customer",
+        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
+        outcomes: { success: [200], businessFailure: [404] },
+        readOnly: true,
+      },
+    ],
+  },
+  { contracts: serviceContracts },
+);
+
+/** A parent whose sub-saga step starts `child` with the customer id as its reference too. */
+function parent(name: string, child: { name: string; version: number }, catalog: CompiledSaga[]) {
+  return compileSagaOrThrow(
+    {
+      name,
+      version: 1,
+      description: "holds credit through a child saga",
+      input: {
+        type: "object",
+        properties: {
+          customerId: { type: "string", minLength: 1 },
+          amountCents: { type: "integer", minimum: 0 },
+        },
+        required: ["customerId", "amountCents"],
+      },
+      steps: [
+        {
+          name: "hold",
+          kind: "saga",
+          saga: child,
+          // hold-credit caps its reference at 128 characters; the parent's customer id has no
+          // cap, so only the running saga can tell whether this input fits.
+          input:
+            child.name === "hold-credit"
+              ? {
+                  customerId: "$.input.customerId",
+                  reference: "$.input.customerId",
+                  amountCents: "$.input.amountCents",
+                }
+              : { customerId: "$.input.customerId" },
+          deadline: "30m",
+          compensation: "child",
+        },
+      ],
+    },
+    { contracts: serviceContracts, sagas: catalogOf(catalog) },
+  );
+}
+
+let env: TestEnv;
+let orchestrator: Orchestrator;
+beforeAll(async () => {
+  env = await testEnv("sub saga start refused");
+  const shipped = await shippedDefinitions();
+  const holdCredit = shipped.find((saga) => saga.name === "hold-credit") as CompiledSaga;
+  orchestrator = await startOrchestrator(env, {
+    definitions: [
+      holdCredit,
+      parent("hold-by-child", { name: "hold-credit", version: 1 }, [holdCredit]),
+      // Compiled against a catalog that knows the ghost; the orchestrator does not deploy it.
+      parent("hold-by-ghost", { name: "ghost-hold", version: 1 }, [ghost]),
+    ],
+  });
+}, 120_000);
+afterAll(async () => {
+  await orchestrator?.stop();
+  await env?.close();
+});
+
+const auth = { authorization: `Bearer ${API_TOKEN}` };
+
+async function settle(name: string, input: Record<string, unknown>) {
+  const started = await orchestrator.api.inject({
+    method: "POST",
+    url: `/sagas/${name}`,
+    headers: auth,
+    payload: { input },
+  });
+  expect(started.statusCode).toBe(201);
+  const sagaId = started.json().sagaId as string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+  return waitFor<Record<string, any>>(
+    async () => {
+      const response = await orchestrator.api.inject({
+        method: "GET",
+        url: `/sagas/${sagaId}`,
+        headers: auth,
+      });
+      const body = response.json();
+      return ["compensated", "failed"].includes(body.status) ? body : undefined;
+    },
+    // The step's deadline is 30 minutes: only an answer at once ends the parent in time.
+    { description: `parent ${sagaId} to end`, timeoutMs: 20_000 },
+  );
+}
+
+/** The reply the parent's step got, as its history keeps it. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+function answer(saga: Record<string, any>) {
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  return saga.history.find((entry: any) => entry.eventType === "reply")?.event;
+}
+
+async function sagasDeadLetters(): Promise<number> {
+  const { QueueUrl } = await env.clients.sqs.send(
+    new GetQueueUrlCommand({
+      QueueName: deadLetterQueueName(commandQueueName(env.prefix, SUB_SAGA_SERVICE)),
+    }),
+  );
+  const { Attributes = {} } = await env.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible)
+  );
+}
+
+describe("a StartSaga with no possible child", () => {
+  it("answers an input the child's schema refuses with SagaFailed SAGA_INPUT_INVALID and its paths, at once", async () => {
+    const saga = await settle("hold-by-child", { customerId: "c".repeat(200), amountCents: 100 });
+    // A business failure of the step, named by the child's reply as for any child that failed.
+    expect(saga.snapshot.failure).toMatchObject({ step: "hold", kind: "business-failure" });
+    expect(saga.snapshot.failure.message).toContain("input/reference");
+    expect(saga.snapshot.steps.hold.status).toBe("failed");
+    expect(answer(saga)).toMatchObject({
+      name: "SagaFailed",
+      payload: {
+        code: "SAGA_INPUT_INVALID",
+        issues: [expect.objectContaining({ path: "input/reference" })],
+      },
+    });
+    // No child was created for the refused start.
+    expect(saga.children).toEqual([]);
+    expect(await sagasDeadLetters()).toBe(0);
+  });
+
+  it("answers a child that is not deployed with SagaFailed SAGA_DEFINITION_UNKNOWN", async () => {
+    const saga = await settle("hold-by-ghost", { customerId: "cust-1", amountCents: 100 });
+    expect(saga.snapshot.failure).toMatchObject({ step: "hold", kind: "business-failure" });
+    expect(saga.snapshot.failure.message).toContain("ghost-hold v1");
+    expect(answer(saga)).toMatchObject({
+      name: "SagaFailed",
+      payload: { code: "SAGA_DEFINITION_UNKNOWN" },
+    });
+    expect(saga.children).toEqual([]);
+    expect(await sagasDeadLetters()).toBe(0);
+  });
+});
