@@ -4,7 +4,7 @@
 import type { SagaEvent, TransitionResult } from "./model.ts";
 import { compensationDone, messageOf, replyCode } from "./replies.ts";
 import type { Run } from "./run.ts";
-import { childCompensationAnswered } from "./sub-saga.ts";
+import { childCompensationAnswered, childEndedWhileParked } from "./sub-saga.ts";
 
 /** A participant's reply to the pending command or compensation. */
 export function replyReceived(
@@ -12,10 +12,14 @@ export function replyReceived(
   event: Extract<SagaEvent, { type: "reply" }>,
 ): TransitionResult {
   const pending = run.awaits(event.step, event.attempt, event.compensation);
-  if (!pending)
-    return run.ignore(
-      run.staleNote(`reply ${event.name}`, event.step, event.attempt, event.compensation),
+  if (!pending) {
+    return (
+      childEndedWhileParked(run, event) ??
+      run.ignore(
+        run.staleNote(`reply ${event.name}`, event.step, event.attempt, event.compensation),
+      )
     );
+  }
   // Step, attempt and compensation say which attempt a reply is for, but anyone can write them;
   // the causation id must name the very command that attempt sent.
   if (pending.commandId !== undefined && event.causationId !== pending.commandId) {

@@ -36,6 +36,7 @@ export const EngineRefusals = defineErrors("@sagaworks/saga-engine refusals", {
   eventNotWaitedFor: { code: "EVENT_NOT_WAITED_FOR", status: 409 },
   eventPayloadInvalid: { code: "EVENT_PAYLOAD_INVALID", status: 409 },
   waitStillOpen: { code: "WAIT_STILL_OPEN", status: 409 },
+  childSagaInFlight: { code: "CHILD_SAGA_IN_FLIGHT", status: 409 },
 });
 /** Stable codes of the engine's refusals. */
 export const EngineRefusalCode = EngineRefusals.codes;

@@ -63,6 +63,12 @@ export interface StepRecord {
    * its pivot and cannot undo itself, so the step's own compensation command runs next.
    */
   childEnded?: boolean;
+  /**
+   * A sub-saga step parked while its child ran: the child's end that reached the parked saga
+   * (which waits for an operator and applies no answer). From then on the child of that attempt
+   * is known to have ended, so an operator's retry may start a new one.
+   */
+  childAnswer?: { attempt: number; reply: string };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from "./model.ts";
 import { isJsonObject } from "./replies.ts";
 import type { Run } from "./run.ts";
+import { childStillRunning } from "./sub-saga.ts";
 
 export function applyOperatorAction(
   run: Run,
@@ -66,6 +67,8 @@ export function applyOperatorAction(
           EngineRefusalCode.nothingToRetry,
           "Cannot retry: the saga waits on nothing.",
         );
+      const running = childStillRunning(run, pending);
+      if (running) return run.refuse(EngineRefusalCode.childSagaInFlight, running);
       run.cancelPendingTimer(pending.step);
       // Going forward again: the old failure no longer describes the saga. A compensation keeps
       // it, since compensations map from `$.failure`.

@@ -18,6 +18,7 @@ import { actionKey, compensationKey, isTerminal } from "./keys.ts";
 import {
   type Effect,
   LifecycleEvent,
+  type PendingWork,
   type SagaEvent,
   SagaStatus,
   type TransitionResult,
@@ -143,6 +144,54 @@ export function childCompensationAnswered(
     replyCode(event.name, event.payload),
     messageOf(event.payload, `unexpected answer ${event.name} to ${SubSagaCommand.compensate}`),
   );
+}
+
+/**
+ * The child of a parked sub-saga step ended (an operator settled it, or it was slower than the
+ * step's deadline). The parked parent applies no answer, an operator decides, but it records
+ * that this attempt's child ended: an operator's retry may now start a new child without two
+ * running at once. Undefined for anything else, which is ignored as a late reply.
+ */
+export function childEndedWhileParked(
+  run: Run,
+  event: Extract<SagaEvent, { type: "reply" }>,
+): TransitionResult | undefined {
+  if (run.s.status !== SagaStatus.needsIntervention || event.compensation) return undefined;
+  const work = Object.hasOwn(run.s.pending, event.step) ? run.s.pending[event.step] : undefined;
+  if (!work || work.compensation || work.attempt !== event.attempt) return undefined;
+  if (work.commandId !== undefined && event.causationId !== work.commandId) return undefined;
+  const step = run.step(event.step);
+  if (step.action.kind !== "saga" || !isChildEnd(event.name)) return undefined;
+  const record = run.record(step.name);
+  if (record.childAnswer?.attempt === event.attempt) return undefined;
+  record.childAnswer = { attempt: event.attempt, reply: event.name };
+  return run.done(
+    `child saga ${childLabel(step)} of ${step.name} attempt ${event.attempt} answered ${event.name} while the saga is parked: recorded; an operator may now retry ${step.name} (a new child), skip it or resolve the saga`,
+  );
+}
+
+function isChildEnd(name: string): boolean {
+  return (
+    name === SubSagaReply.completed ||
+    name === SubSagaReply.compensated ||
+    name === SubSagaReply.failed
+  );
+}
+
+/**
+ * Why an operator's retry of `work` must wait, or undefined when it may go ahead. A retry of a
+ * sub-saga step's action starts a new child (one child per attempt), so it waits while the child
+ * of the current attempt may still run: its start was sent and the child has not answered. A
+ * retry of the step's compensation asks the same child again, and may always go ahead.
+ */
+export function childStillRunning(run: Run, work: PendingWork): string | undefined {
+  if (work.compensation) return undefined;
+  const step = run.step(work.step);
+  if (step.action.kind !== "saga") return undefined;
+  if (run.record(step.name).childAnswer?.attempt === work.attempt) return undefined;
+  // Every attempt's start is sent in the transition that records the attempt, so an attempt on
+  // record is a start in flight, or a child that runs, until that child answers.
+  return `Cannot retry ${step.name}: the child saga (${childLabel(step)}) that attempt ${work.attempt} started may still be running, and a retry would start a second child beside it. Act on that child saga instead (it is listed among this saga's child sagas, step ${step.name} attempt ${work.attempt}; its end answers this step): retry, compensate or resolve it there. Once it has answered, retry here if a new child is wanted.`;
 }
 
 function childLabel(step: CompiledStep): string {

@@ -1,7 +1,10 @@
 // A StartSaga the orchestrator can never carry out (an input the child's schema refuses, a child
 // no orchestrator deployed) is answered at once: the parent's step fails with the code and the
 // paths, and the parent compensates now instead of at the step's deadline. Nothing is created,
-// and nothing goes to the sagas queue's DLQ, since the parent already has its answer.
+// and nothing goes to the sagas queue's DLQ, since the parent already has its answer. And an
+// operator's retry of a sub-saga step whose child may still run is refused over the API.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { waitFor } from "@sagaworks/messaging/testing";
@@ -83,11 +86,16 @@ function parent(name: string, child: { name: string; version: number }, catalog:
 
 let env: TestEnv;
 let orchestrator: Orchestrator;
+// A customer service that takes requests and never answers: a child that calls it keeps running.
+const silentCustomer = createServer(() => {});
 beforeAll(async () => {
-  env = await testEnv("sub saga start refused");
+  await new Promise<void>((resolve) => silentCustomer.listen(0, "127.0.0.1", resolve));
+  const port = (silentCustomer.address() as AddressInfo).port;
+  env = await testEnv("orchestrator sub sagas");
   const shipped = await shippedDefinitions();
   const holdCredit = shipped.find((saga) => saga.name === "hold-credit") as CompiledSaga;
   orchestrator = await startOrchestrator(env, {
+    serviceUrls: { customer: `http://127.0.0.1:${port}` },
     definitions: [
       holdCredit,
       parent("hold-by-child", { name: "hold-credit", version: 1 }, [holdCredit]),
@@ -99,6 +107,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await orchestrator?.stop();
   await env?.close();
+  silentCustomer.closeAllConnections();
+  silentCustomer.close();
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
@@ -182,5 +192,46 @@ describe("a StartSaga with no possible child", () => {
     });
     expect(saga.children).toEqual([]);
     expect(await sagasDeadLetters()).toBe(0);
+  });
+});
+
+describe("an operator's retry of a sub-saga step whose child runs", () => {
+  it("is refused with 409 CHILD_SAGA_IN_FLIGHT, and no second child is started", async () => {
+    const started = await orchestrator.api.inject({
+      method: "POST",
+      url: "/sagas/hold-by-child",
+      headers: auth,
+      payload: { input: { customerId: "cust-1", amountCents: 100 } },
+    });
+    const sagaId = started.json().sagaId as string;
+    // The child starts and waits on the silent customer service.
+    // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+    const saga = await waitFor<Record<string, any>>(
+      async () => {
+        const body = (
+          await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}`, headers: auth })
+        ).json();
+        return body.children.length === 1 ? body : undefined;
+      },
+      { description: `the child of ${sagaId} to start`, timeoutMs: 20_000 },
+    );
+    const retry = await orchestrator.api.inject({
+      method: "POST",
+      url: `/sagas/${sagaId}/retry`,
+      headers: auth,
+      payload: {
+        actor: "ops@example.com",
+        reason: "ticket OPS-7",
+        expected: { step: "hold", attempt: 1, compensation: false },
+      },
+    });
+    expect(retry.statusCode).toBe(409);
+    expect(retry.json().code).toBe("CHILD_SAGA_IN_FLIGHT");
+    expect(retry.json().message).toContain("Act on that child saga instead");
+    const after = (
+      await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}`, headers: auth })
+    ).json();
+    expect(after.children).toEqual(saga.children);
+    expect(after.snapshot.pending.hold).toMatchObject({ attempt: 1 });
   });
 });
