@@ -6,6 +6,8 @@ export const InfraErrors = defineErrors("@sagaworks/infra", {
   topologyUnsupported: { code: "INFRA_TOPOLOGY_UNSUPPORTED" },
   /** A step of an image's deploy folder (pnpm deploy, the bundle) failed. */
   imageBuildFailed: { code: "INFRA_IMAGE_BUILD_FAILED" },
+  /** A setting of the saga archive bucket is out of range (its prefix, its lifecycle). */
+  archiveSettingInvalid: { code: "INFRA_ARCHIVE_SETTING_INVALID" },
 });
 /** Stable codes of the infrastructure app's errors. */
 export const InfraErrorCode = InfraErrors.codes;

@@ -2,6 +2,7 @@ import type { Deployable } from "@sagaworks/deployables";
 import { IMAGE_REPOSITORY_SETTINGS, imageRepositoryName } from "@sagaworks/deployables";
 import { QueueRole, SUB_SAGA_SERVICE, type Topology } from "@sagaworks/topology";
 import {
+  CfnOutput,
   aws_cloudwatch as cloudwatch,
   Duration,
   aws_ecr as ecr,
@@ -10,6 +11,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  aws_s3 as s3,
   aws_sns as sns,
   aws_sns_subscriptions as snsSubscriptions,
   aws_sqs as sqs,
@@ -25,7 +27,26 @@ export interface SagaworksStackProps extends StackProps {
   deployables: readonly Deployable[];
   /** Age of the oldest message on a working queue that raises an alarm; defaults to 5 min. */
   oldestMessageAlarmAge?: Duration;
+  /** The archive of finished sagas' records (see {@link SagaArchiveProps}); defaults apply. */
+  sagaArchive?: SagaArchiveProps;
 }
+
+/** How long the archive of pruned sagas keeps its objects, and where it puts them. */
+export interface SagaArchiveProps {
+  /** Objects move to Glacier Instant Retrieval this long after they are written; 30 days. */
+  infrequentAccessAfter?: Duration;
+  /**
+   * Objects are deleted this long after they are written; defaults to 7 years (2557 days), an
+   * audit trail's usual keep. At least the orchestrator's archive index (SAGA_ARCHIVE_INDEX_DAYS,
+   * 400 days by default), or a pruned id's 410 would name an object already gone.
+   */
+  expireAfter?: Duration;
+  /** Key prefix of the orchestrator's objects; defaults to `sagas/`. */
+  prefix?: string;
+}
+
+/** The orchestrator's default SAGA_ARCHIVE_INDEX_DAYS: the archive must keep objects as long. */
+const ARCHIVE_INDEX_DAYS = 400;
 
 /** SQS actions of a consumer on its own queue. */
 const CONSUME = [
@@ -45,7 +66,8 @@ const FIND = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"];
  * code expects and the queues that exist cannot drift: per queue SSE and its DLQ with the
  * topology's maxReceiveCount, the events topic (KMS-encrypted) and its subscriptions, an alarm
  * on every DLQ's depth and every working queue's oldest message, an ECR repository per
- * deployable, and one role per deployable with only the actions and resources it uses.
+ * deployable, one role per deployable with only the actions and resources it uses, and the
+ * bucket the orchestrator archives finished sagas to before it prunes them.
  */
 export class SagaworksStack extends Stack {
   /** Queues by topology name. */
@@ -54,6 +76,10 @@ export class SagaworksStack extends Stack {
   readonly topics = new Map<string, sns.Topic>();
   /** Roles by deployable name. */
   readonly roles = new Map<string, iam.Role>();
+  /** Where the orchestrator archives finished sagas before pruning them. */
+  readonly archiveBucket: s3.Bucket;
+  /** The orchestrator's SAGA_ARCHIVE: `s3://<bucket>/<prefix>` (a token until deploy). */
+  readonly sagaArchive: string;
 
   constructor(scope: Construct, id: string, props: SagaworksStackProps) {
     super(scope, id, props);
@@ -154,6 +180,15 @@ export class SagaworksStack extends Stack {
       );
     }
 
+    const archive = this.archive(topology.prefix, props.sagaArchive ?? {});
+    this.archiveBucket = archive.bucket;
+    this.sagaArchive = `s3://${archive.bucket.bucketName}/${archive.prefix}`;
+    new CfnOutput(this, "SagaArchive", {
+      description:
+        "The orchestrator's SAGA_ARCHIVE: set the Helm value orchestrator.archive to it (finished sagas are archived there, then pruned)",
+      value: this.sagaArchive,
+    });
+
     for (const deployable of props.deployables) {
       new ecr.Repository(this, `Repository-${deployable.name}`, {
         repositoryName: imageRepositoryName(deployable.name),
@@ -176,7 +211,74 @@ export class SagaworksStack extends Stack {
       for (const statement of this.statementsFor(deployable.name, topology, topicKey)) {
         role.addToPrincipalPolicy(statement);
       }
+      if (deployable.name === "orchestrator") {
+        // Writes each pruned batch (a new key every time) and reads it back for an auditor;
+        // no delete, no list: the orchestrator can neither remove nor browse the audit trail.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ["s3:PutObject", "s3:GetObject"],
+            resources: [archive.bucket.arnForObjects(`${archive.prefix}*`)],
+          }),
+        );
+      }
     }
+  }
+
+  /**
+   * The bucket finished sagas are archived to: encrypted, never public, TLS only, versioned (an
+   * overwritten or deleted object can be recovered), objects moved to Glacier Instant Retrieval
+   * after a month and deleted after years, kept when the stack goes.
+   */
+  private archive(
+    envPrefix: string,
+    props: SagaArchiveProps,
+  ): { bucket: s3.Bucket; prefix: string } {
+    const infrequentAfter = props.infrequentAccessAfter ?? Duration.days(30);
+    const expireAfter = props.expireAfter ?? Duration.days(2557);
+    const prefix = props.prefix ?? "sagas/";
+    if (!/^([A-Za-z0-9!_.*'()-]+\/)+$/.test(prefix)) {
+      throw InfraErrors.create(
+        InfraErrorCode.archiveSettingInvalid,
+        `sagaArchive.prefix "${prefix}": give folder names ending in "/" (e.g. "sagas/"), in S3's safe characters`,
+      );
+    }
+    if (expireAfter.toDays() < ARCHIVE_INDEX_DAYS) {
+      throw InfraErrors.create(
+        InfraErrorCode.archiveSettingInvalid,
+        `sagaArchive.expireAfter of ${expireAfter.toDays()} days is shorter than the orchestrator's archive index (${ARCHIVE_INDEX_DAYS} days): a pruned saga's id would name an object already deleted. Keep at least ${ARCHIVE_INDEX_DAYS} days.`,
+      );
+    }
+    if (infrequentAfter.toDays() < 30 || infrequentAfter.toDays() >= expireAfter.toDays()) {
+      throw InfraErrors.create(
+        InfraErrorCode.archiveSettingInvalid,
+        `sagaArchive.infrequentAccessAfter of ${infrequentAfter.toDays()} days: give at least 30 days (S3's minimum before a transition) and less than expireAfter (${expireAfter.toDays()} days).`,
+      );
+    }
+    const bucket = new s3.Bucket(this, "SagaArchiveBucket", {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      enforceSSL: true,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [
+        {
+          id: `${envPrefix}-saga-archive`,
+          prefix,
+          transitions: [
+            {
+              storageClass: s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+              transitionAfter: infrequentAfter,
+            },
+          ],
+          expiration: expireAfter,
+          // A replaced or deleted object stays recoverable for a month, then goes.
+          noncurrentVersionExpiration: Duration.days(30),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+    return { bucket, prefix };
   }
 
   /**

@@ -102,6 +102,24 @@ describe("the Helm chart", () => {
     }
   });
 
+  it("passes the orchestrator its retention settings: period, archive, archive index", () => {
+    const deployments = template("deployments.yaml");
+    for (const [env, value] of [
+      ["SAGA_RETENTION_DAYS", "retentionDays"],
+      ["SAGA_ARCHIVE", "archive"],
+      ["SAGA_ARCHIVE_INDEX_DAYS", "archiveIndexDays"],
+    ] as const) {
+      expect(deployments).toMatch(
+        new RegExp(`- name: ${env}\\s*\\n\\s*value: \\{\\{ \\$d\\.${value} \\| quote \\}\\}`),
+      );
+    }
+    // Empty until the CDK stack's SagaArchive output is filled in; the chart then sets no
+    // SAGA_ARCHIVE and the orchestrator keeps finished sagas rather than prune them blind.
+    expect(deployments).toContain("{{- if $d.archive }}");
+    expect(valueAt(values, ["orchestrator", "retentionDays"])).toBe(90);
+    expect(valueAt(values, ["orchestrator", "archiveIndexDays"])).toBe(400);
+  });
+
   it("probes /health for liveness and /ready for readiness", () => {
     const deployments = template("deployments.yaml");
     expect(deployments).toMatch(/livenessProbe:\s*\n\s*httpGet: \{ path: \/health/);

@@ -4,10 +4,10 @@ import {
   imageRepositoryName,
 } from "@sagaworks/deployables";
 import { deriveTopology, QueueRole, type Topology } from "@sagaworks/topology";
-import { App } from "aws-cdk-lib";
+import { App, Duration } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SagaworksStack } from "../src/sagaworks-stack.ts";
+import { type SagaArchiveProps, SagaworksStack } from "../src/sagaworks-stack.ts";
 import { loadStackInput } from "../src/stack-input.ts";
 import { topologyDrift } from "../src/topology-drift.ts";
 
@@ -128,6 +128,8 @@ describe("the CDK stack", () => {
       for (const statement of document.Statement) {
         for (const action of [statement.Action].flat()) expect(action).not.toContain("*");
         for (const resource of [statement.Resource].flat()) {
+          // The one wildcard: the archive's key prefix (every pruned batch is a new key).
+          if (JSON.stringify(resource) === JSON.stringify(archiveObjects())) continue;
           expect(JSON.stringify(resource)).not.toMatch(/"\*"|:\*"|\/\*"/);
         }
       }
@@ -172,6 +174,123 @@ describe("the CDK stack", () => {
     expect(grants.customer).toBeUndefined();
   });
 });
+
+describe("the saga archive bucket", () => {
+  it("is encrypted, never public, TLS only, versioned, kept when the stack goes", () => {
+    template.resourceCountIs("AWS::S3::Bucket", 1);
+    template.hasResource("AWS::S3::Bucket", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        VersioningConfiguration: { Status: "Enabled" },
+      },
+    });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("moves objects to Glacier after 30 days and deletes them after 7 years", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Status: "Enabled",
+            Prefix: "sagas/",
+            ExpirationInDays: 2557,
+            Transitions: [{ StorageClass: "GLACIER_IR", TransitionInDays: 30 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          }),
+        ],
+      },
+    });
+  });
+
+  it("lets the orchestrator put and get objects under its prefix, and no other role touch it", () => {
+    const statements = resourcesOf(template, "AWS::IAM::Policy").flatMap((policy) =>
+      (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement.map(
+        (statement) => ({ roles: policy.Properties.Roles, statement }),
+      ),
+    );
+    const s3 = statements.filter(({ statement }) =>
+      [statement.Action].flat().some((action) => action.startsWith("s3:")),
+    );
+    expect(s3).toHaveLength(1);
+    expect(s3[0]?.statement).toMatchObject({
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:GetObject"],
+      Resource: archiveObjects(),
+    });
+    const roleId = ((s3[0]?.roles ?? []) as { Ref: string }[])[0]?.Ref ?? "";
+    const roles = template.toJSON().Resources as Record<string, Resource>;
+    expect(roles[roleId]?.Properties.RoleName).toBe("prod-sagaworks-orchestrator");
+  });
+
+  it("outputs the orchestrator's SAGA_ARCHIVE, s3://<bucket>/sagas/, for the Helm values", () => {
+    template.hasOutput("SagaArchive", {
+      Value: { "Fn::Join": ["", ["s3://", { Ref: bucketId() }, "/sagas/"]] },
+    });
+  });
+
+  it("refuses a lifecycle that would delete objects the archive index still names", () => {
+    const build = (sagaArchive: SagaArchiveProps) => () =>
+      new SagaworksStack(new App(), "bad", { topology, deployables: DEPLOYABLES, sagaArchive });
+    expect(build({ expireAfter: Duration.days(90) })).toThrow(
+      /expireAfter of 90 days is shorter than the orchestrator's archive index \(400 days\)/,
+    );
+    expect(build({ infrequentAccessAfter: Duration.days(7) })).toThrow(
+      /infrequentAccessAfter of 7 days: give at least 30 days/,
+    );
+    expect(build({ prefix: "sagas" })).toThrow(
+      /sagaArchive.prefix "sagas": give folder names ending in "\/"/,
+    );
+    const custom = Template.fromStack(
+      new SagaworksStack(new App(), "custom", {
+        topology,
+        deployables: DEPLOYABLES,
+        sagaArchive: { prefix: "audit/sagas/", expireAfter: Duration.days(400) },
+      }),
+    );
+    custom.hasResourceProperties("AWS::S3::Bucket", {
+      LifecycleConfiguration: {
+        Rules: [Match.objectLike({ Prefix: "audit/sagas/", ExpirationInDays: 400 })],
+      },
+    });
+  });
+});
+
+/** The archive bucket's logical id in the template. */
+function bucketId(): string {
+  const [id] = Object.keys(template.findResources("AWS::S3::Bucket"));
+  if (!id) throw new TypeError("no S3 bucket in the template");
+  return id;
+}
+
+/** The resource of the orchestrator's archive grant: every key under the bucket's prefix. */
+function archiveObjects(): unknown {
+  return { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId(), "Arn"] }, "/sagas/*"]] };
+}
 
 interface Statement {
   Action: string | string[];

@@ -1,5 +1,8 @@
 // ops retention and `ops sagas show` of a pruned saga, against a whole system on real Postgres.
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { createReplyEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { replyQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { OpsHarness } from "./harness.ts";
 
@@ -14,7 +17,11 @@ describe.runIf(process.env.DATABASE_URL)("ops retention (real Postgres)", () => 
 
   it("pauses and resumes pruning on every replica, and says so", async () => {
     const status = await h.opsJson<Record<string, unknown>>("retention", "status");
-    expect(status).toMatchObject({ paused: false, retentionMs: 90 * 24 * 3_600_000 });
+    expect(status).toMatchObject({
+      paused: false,
+      retentionMs: 90 * 24 * 3_600_000,
+      archiveIndexRetentionMs: 400 * 24 * 3_600_000,
+    });
     const paused = await h.ops("retention", "pause");
     expect(paused.code).toBe(0);
     expect(paused.out).toContain("pruning:          paused by ops-test");
@@ -64,5 +71,38 @@ describe.runIf(process.env.DATABASE_URL)("ops retention (real Postgres)", () => 
       sagaId,
     );
     expect(json).toMatchObject({ id: sagaId, archived: { location } });
+
+    // A late reply of that saga, dead-lettered: inspect says it finished and was pruned, and
+    // delete takes it by default; a reply of a saga never seen stays an unknown saga.
+    const reply = (id: string) =>
+      envelopeMessage(
+        createReplyEnvelope({
+          name: "CreditReserved",
+          sagaId: id,
+          sagaName: "create-order",
+          sagaVersion: 1,
+          step: "reserve-credit",
+          attempt: 1,
+          compensation: false,
+          causationId: randomUUID(),
+          payload: { amountCents: 1_000 },
+        }),
+      );
+    const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;
+    await sendToQueue(h.system.clients.sqs, await h.queueUrl(repliesDlq), [
+      reply(sagaId),
+      reply(randomUUID()),
+    ]);
+    const inspected = await h.opsJson<{
+      verdicts: Record<string, number>;
+      groups: { verdict: string; sample: { explanation: string } }[];
+    }>("dlq", "inspect", repliesDlq);
+    expect(inspected.verdicts).toMatchObject({ archived: 1, "unknown-saga": 1 });
+    const archived = inspected.groups.find((g) => g.verdict === "archived");
+    expect(archived?.sample.explanation).toContain("finished and was pruned on");
+    expect(archived?.sample.explanation).toContain(`archived in ${location}`);
+    const dryRun = await h.ops("dlq", "delete", repliesDlq);
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.out).toMatch(/delete .*archived/);
   });
 });

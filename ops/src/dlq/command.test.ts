@@ -62,7 +62,7 @@ describe("ops dlq and ops sagas usage", () => {
     expect(waiting.code).toBe(ExitCode.usage);
     expect(waiting.err).toContain("a waiting saga still needs that message");
     expect((await ops("dlq", "delete", "q", "--verdict", "old")).err).toContain(
-      "--verdict takes stale, poison, unknown-saga, event",
+      "--verdict takes stale, poison, unknown-saga, archived, event",
     );
     expect((await ops("dlq", "delete")).code).toBe(ExitCode.usage);
     expect((await ops("dlq", "nope")).code).toBe(ExitCode.usage);

@@ -37,6 +37,7 @@ step and failure reason, each joined to its saga's state:
   waiting       the saga still waits for this step: a replay is useful
   stale         the saga moved on or finished: a replay would be ignored or harmful
   unknown-saga  the orchestrator has no such saga
+  archived      the saga finished and was pruned after its retention period: delete it
   poison        not an envelope: it would fail again
   event         a lifecycle event: safe to redeliver
 <queue> is the DLQ's name or its source queue's name.
@@ -45,7 +46,7 @@ step and failure reason, each joined to its saga's state:
 
 Dry run by default: prints what would be sent where and what is skipped, and why.
   --execute              replay: send each copy to the source queue, then delete the original
-  --include-stale        replay stale messages too (poison and unknown-saga ones never)
+  --include-stale        replay stale messages too (poison, unknown-saga and archived never)
 Filters:
   --verdict <v,...>      waiting, stale, event (the groups of inspect)
   --saga <id>            one saga's messages
@@ -70,7 +71,8 @@ Deletes the messages no replay will use, so that ops dlq list speaks again of wh
 Dry run by default: prints what would be deleted and what is kept, and why.
   --execute              delete: each message is written to the journal, body and all, first
 Filters:
-  --verdict <v,...>      stale, poison, unknown-saga, event (default stale,poison); never
+  --verdict <v,...>      stale, poison, unknown-saga, archived, event (default
+                         stale,poison,archived); never
                          waiting: a saga still needs that message
   --saga <id>            one saga's messages
   --command <name>       one message name, e.g. ReserveCredit

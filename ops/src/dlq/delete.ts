@@ -29,13 +29,14 @@ export const DELETABLE_VERDICTS: readonly Verdict[] = [
   Verdict.stale,
   Verdict.poison,
   Verdict.unknownSaga,
+  Verdict.archived,
   Verdict.event,
 ];
 
 /** Options of {@link deleteMessages}. */
 export interface DeleteOptions {
   execute: boolean;
-  /** Which verdicts go; default stale and poison. */
+  /** Which verdicts go; default stale, poison and archived. */
   verdicts: readonly Verdict[];
   /** Narrows further: one saga, one message name, an age. */
   filter: Omit<ReplayFilter, "verdicts">;
@@ -48,7 +49,7 @@ export interface DeleteOptions {
 /** Default options. */
 export const defaultDeleteOptions: DeleteOptions = {
   execute: false,
-  verdicts: [Verdict.stale, Verdict.poison],
+  verdicts: [Verdict.stale, Verdict.poison, Verdict.archived],
   filter: {},
   limit: Number.POSITIVE_INFINITY,
   holdSeconds: 300,

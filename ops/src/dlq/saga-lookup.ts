@@ -4,28 +4,47 @@ import {
   type Classified,
   classify,
   type DlqMessage,
+  type PrunedSaga,
   peekMessages,
   sagaIdToLookUp,
 } from "@sagaworks/dead-letters";
-import type { OrchestratorClient, SagaView } from "../sagas/orchestrator-client.ts";
+import {
+  type OrchestratorClient,
+  SagaArchivedError,
+  type SagaView,
+} from "../sagas/orchestrator-client.ts";
+
+/** A saga as a lookup found it: live, pruned after its retention period, or unknown. */
+export type LookedUpSaga = SagaView | PrunedSaga | null;
 
 /**
  * Classifies one message at `now`, asking the orchestrator for its saga (once, with a cache).
+ * A saga pruned after its retention period (410 SAGA_ARCHIVED) gives the archived verdict.
  */
 export async function lookUp(
   orchestrator: OrchestratorClient,
   message: DlqMessage,
   now: Date,
-  cache?: Map<string, SagaView | null>,
+  cache?: Map<string, LookedUpSaga>,
 ): Promise<Classified> {
   const sagaId = sagaIdToLookUp(message);
   if (sagaId === undefined) return classify(message, undefined, now);
   let saga = cache?.get(sagaId);
   if (saga === undefined) {
-    saga = await orchestrator.getSaga(sagaId);
+    saga = await sagaOrPruned(orchestrator, sagaId);
     cache?.set(sagaId, saga);
   }
   return classify(message, saga, now);
+}
+
+async function sagaOrPruned(orchestrator: OrchestratorClient, id: string): Promise<LookedUpSaga> {
+  try {
+    return await orchestrator.getSaga(id);
+  } catch (error) {
+    if (!(error instanceof SagaArchivedError)) throw error;
+    const { prunedAt, location } = error.archived;
+    return { pruned: true, prunedAt, location };
+  }
 }
 
 /** Classifies every message of the DLQ at `now`, oldest first, leaving them all in it. */
@@ -37,7 +56,7 @@ export async function inspectQueue(
   now: Date,
 ): Promise<Classified[]> {
   const messages = await peekMessages(sqs, queueUrl, { limit });
-  const cache = new Map<string, SagaView | null>();
+  const cache = new Map<string, LookedUpSaga>();
   const items: Classified[] = [];
   for (const message of messages) items.push(await lookUp(orchestrator, message, now, cache));
   return items.sort((a, b) => a.message.sentAt.getTime() - b.message.sentAt.getTime());

@@ -29,6 +29,11 @@ function render(view: RetentionView): string {
     `pruning:          ${state}`,
     `finished sagas:   kept ${days(view.retentionMs)}, then archived to ${view.archive}`,
     `reply inbox:      kept ${days(view.inboxRetentionMs)}`,
+    ...(view.archiveIndexRetentionMs === undefined
+      ? []
+      : [
+          `archive index:    a pruned id says where it went for ${days(view.archiveIndexRetentionMs)}`,
+        ]),
     "",
   ].join("\n");
 }

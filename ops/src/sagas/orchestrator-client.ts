@@ -72,6 +72,8 @@ export interface RetentionView {
   pausedByConfig: boolean;
   retentionMs: number;
   inboxRetentionMs: number;
+  /** How long a pruned id still says where it went; absent from orchestrators before it was a setting. */
+  archiveIndexRetentionMs?: number | undefined;
   archive: string;
 }
 
@@ -82,6 +84,7 @@ const retentionSchema = z.object({
   pausedByConfig: z.boolean(),
   retentionMs: z.number(),
   inboxRetentionMs: z.number(),
+  archiveIndexRetentionMs: z.number().optional(),
   archive: z.string(),
 });
 

@@ -14,6 +14,7 @@ import {
   Verdict,
 } from "./classify.ts";
 import type { DlqMessage } from "./message.ts";
+import { replayable } from "./plan.ts";
 
 const sagaId = randomUUID();
 /** The classification's clock: the envelopes below are sent now. */
@@ -155,6 +156,44 @@ describe("classify", () => {
       Verdict.poison,
     );
     expect(classify(command({ kind: "event" }), undefined, NOW).verdict).toBe(Verdict.event);
+  });
+
+  it("says a pruned saga finished and where its record went, not that it is unknown", () => {
+    const archived = classify(
+      command(),
+      { pruned: true, prunedAt: "2026-03-31T00:00:00.000Z", location: "s3://audit/sagas/a.jsonl" },
+      NOW,
+    );
+    expect(archived.verdict).toBe(Verdict.archived);
+    expect(archived.explanation).toBe(
+      "saga finished and was pruned on 2026-03-31T00:00:00.000Z after its retention period (its record is archived in s3://audit/sagas/a.jsonl): nothing waits for this message; delete it",
+    );
+    expect(archived.pruned).toMatchObject({ location: "s3://audit/sagas/a.jsonl" });
+    expect(archived.saga).toBeNull();
+    const unarchived = classify(
+      command(),
+      { pruned: true, prunedAt: "2026-03-31T00:00:00.000Z", location: null },
+      NOW,
+    );
+    expect(unarchived.explanation).toContain("(not archived)");
+    // Too old to be accepted stays poison: the receiver would refuse it whatever the saga.
+    const old = new Date(NOW.getTime() + 30 * 24 * 60 * 60 * 1000);
+    expect(
+      classify(command(), { pruned: true, prunedAt: NOW.toISOString(), location: null }, old)
+        .verdict,
+    ).toBe(Verdict.poison);
+    // Never replayed, listed after what a replay helps.
+    expect(replayable(Verdict.archived, true)).toBe(false);
+    const groups = groupMessages([
+      archived,
+      classify(command(), waitingFor("reserve-credit"), NOW),
+      classify(message("x", null), undefined, NOW),
+    ]);
+    expect(groups.map((g) => g.verdict)).toEqual([
+      Verdict.waiting,
+      Verdict.archived,
+      Verdict.poison,
+    ]);
   });
 
   it("groups by verdict, type, step and reason, biggest first, with a sample", () => {

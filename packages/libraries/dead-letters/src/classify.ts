@@ -13,6 +13,11 @@ export const Verdict = {
   /** No saga with this id: nothing would take the message. */
   unknownSaga: "unknown-saga",
   /**
+   * The saga finished and was pruned after its retention period (its record is in the
+   * archive): nothing would take the message, and nothing waits for it.
+   */
+  archived: "archived",
+  /**
    * Not an envelope, or a command or reply too old (or dated too far ahead) for its receiver to
    * accept: replaying it fails again the same way.
    */
@@ -32,6 +37,18 @@ export interface SagaState {
   pending: Record<string, PendingSummary>;
 }
 
+/**
+ * A saga that finished and was pruned after its retention period, as the archive index (the
+ * orchestrator's saga_archive_batches, or its 410 SAGA_ARCHIVED answer) records it.
+ */
+export interface PrunedSaga {
+  pruned: true;
+  /** ISO time it was pruned. */
+  prunedAt: string;
+  /** The archive object holding its record; null when it was pruned without an archive. */
+  location: string | null;
+}
+
 /** What a saga waits on for one step, as far as a verdict needs it. */
 export interface PendingSummary {
   step: string;
@@ -49,6 +66,8 @@ export interface Classified {
   explanation: string;
   /** The saga's status and state when it was looked up. */
   saga: { status: string; state: string; updatedAt: string } | null;
+  /** When the saga was pruned and where its record went, for the archived verdict. */
+  pruned?: PrunedSaga;
 }
 
 const TERMINAL = new Set(["completed", "compensated", "failed", "resolved"]);
@@ -61,11 +80,12 @@ export function sagaIdToLookUp(message: DlqMessage): string | undefined {
 
 /**
  * The verdict for one message given its saga (`undefined` when not looked up: poison and
- * events need no saga; `null` when the orchestrator does not know it), at `now`.
+ * events need no saga; a {@link PrunedSaga} when it finished and was pruned; `null` when the
+ * orchestrator does not know it at all), at `now`.
  */
 export function classify(
   message: DlqMessage,
-  saga: SagaState | null | undefined,
+  saga: SagaState | PrunedSaga | null | undefined,
   now: Date,
 ): Classified {
   const { facts: envelope, error } = envelopeFacts(message.body);
@@ -84,6 +104,16 @@ export function classify(
   if (stale) return result(Verdict.poison, `${envelope.name} refused: ${stale}`);
   if (!saga) {
     return result(Verdict.unknownSaga, `the orchestrator has no saga ${envelope.sagaId}`);
+  }
+  if ("pruned" in saga) {
+    const where = saga.location ? `its record is archived in ${saga.location}` : "not archived";
+    return {
+      ...result(
+        Verdict.archived,
+        `saga finished and was pruned on ${saga.prunedAt} after its retention period (${where}): nothing waits for this message; delete it`,
+      ),
+      pruned: saga,
+    };
   }
   const state = { status: saga.status, state: saga.state, updatedAt: saga.updatedAt };
   if (TERMINAL.has(saga.status)) return result(Verdict.stale, `saga already ${saga.status}`, state);
@@ -156,7 +186,8 @@ const VERDICT_RANK: Record<Verdict, number> = {
   event: 1,
   "unknown-saga": 2,
   stale: 3,
-  poison: 4,
+  archived: 4,
+  poison: 5,
 };
 
 /** Groups classified messages: actionable verdicts first, then the biggest group first. */

@@ -5,6 +5,7 @@ export {
   groupKey,
   groupMessages,
   type PendingSummary,
+  type PrunedSaga,
   type SagaState,
   sagaIdToLookUp,
   Verdict,

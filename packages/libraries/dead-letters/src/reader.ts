@@ -10,7 +10,7 @@
 // demand. Depths come from GetQueueAttributes, which hides nothing.
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Topology } from "@sagaworks/topology";
-import { type Classified, classify, sagaIdToLookUp } from "./classify.ts";
+import { type Classified, classify, type PrunedSaga, sagaIdToLookUp } from "./classify.ts";
 import type { DlqMessage } from "./message.ts";
 import { peekMessages } from "./peek.ts";
 import { type DeadLetterQueue, deadLetterQueues, queueStats } from "./queues.ts";
@@ -50,6 +50,11 @@ export interface DeadLetterReaderDeps {
   topology: Topology;
   /** The sagas of these ids (absent: no such saga), from the saga store. */
   sagaStates: (ids: readonly string[]) => Promise<ReadonlyMap<string, JoinedSaga>>;
+  /**
+   * Of these ids (none a live saga), the sagas that finished and were pruned, from the archive
+   * index; without it such a saga's messages read as an unknown saga.
+   */
+  prunedSagas?: (ids: readonly string[]) => Promise<ReadonlyMap<string, PrunedSaga>>;
   clock?: () => Date;
   /** Long-poll wait of each receive while reading; defaults to 1 s. */
   waitTimeSeconds?: number;
@@ -118,11 +123,15 @@ export class DeadLetterReader {
     const messages = await this.peekShared(queue.url, options.limit);
     const ids = messages.flatMap((m) => sagaIdToLookUp(m) ?? []);
     const sagas = await this.deps.sagaStates(ids);
+    const gone = [...new Set(ids.filter((id) => !sagas.has(id)))];
+    const pruned =
+      gone.length > 0 && this.deps.prunedSagas ? await this.deps.prunedSagas(gone) : undefined;
     const now = (this.deps.clock ?? (() => new Date()))();
     const items: Classified[] = messages
       .map((message) => {
         const sagaId = sagaIdToLookUp(message);
-        const saga = sagaId === undefined ? undefined : (sagas.get(sagaId) ?? null);
+        const saga =
+          sagaId === undefined ? undefined : (sagas.get(sagaId) ?? pruned?.get(sagaId) ?? null);
         return classify(message, saga, now);
       })
       .sort((a, b) => a.message.sentAt.getTime() - b.message.sentAt.getTime());

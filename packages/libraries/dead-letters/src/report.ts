@@ -103,7 +103,12 @@ function counts(lines: readonly PlanLine[]): PlanCounts {
 /** The command that replays one group: its verdict and message name, no more. */
 function groupCommand(group: Group, dlq: string): string | null {
   const name = group.sample.envelope?.name;
-  if (group.verdict === Verdict.poison || group.verdict === Verdict.unknownSaga || !name) {
+  if (
+    group.verdict === Verdict.poison ||
+    group.verdict === Verdict.unknownSaga ||
+    group.verdict === Verdict.archived ||
+    !name
+  ) {
     return null;
   }
   return `${OPS_COMMAND} dlq replay ${dlq} --verdict ${group.verdict} --command ${name}`;

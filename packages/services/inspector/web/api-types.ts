@@ -149,7 +149,7 @@ export interface paths {
                 sagaName: string | null;
                 step: string | null;
                 /** @enum {string} */
-                verdict: "waiting" | "stale" | "unknown-saga" | "poison" | "event";
+                verdict: "waiting" | "stale" | "unknown-saga" | "archived" | "poison" | "event";
               }[];
               hiddenForSeconds: number;
               limit: number;
@@ -536,6 +536,7 @@ export interface paths {
           content: {
             "application/json": {
               archive: string;
+              archiveIndexRetentionMs: number;
               inboxRetentionMs: number;
               paused: boolean;
               pausedAt: string | null;
@@ -601,6 +602,7 @@ export interface paths {
           content: {
             "application/json": {
               archive: string;
+              archiveIndexRetentionMs: number;
               inboxRetentionMs: number;
               paused: boolean;
               pausedAt: string | null;
@@ -677,6 +679,7 @@ export interface paths {
           content: {
             "application/json": {
               archive: string;
+              archiveIndexRetentionMs: number;
               inboxRetentionMs: number;
               paused: boolean;
               pausedAt: string | null;

@@ -102,6 +102,17 @@ export const orchestratorConfigSchema = z.object({
     .number()
     .min(19, "must be at least 19 days: replies are accepted until they are 19 days old")
     .default(21),
+  /**
+   * Days a pruned saga's id still answers 410 SAGA_ARCHIVED with where its record went (the
+   * archive index, one row per pruned batch); defaults to 400. Afterwards the id answers 404.
+   * Keep it no longer than the archive's own objects are kept, or it points at deleted ones.
+   */
+  SAGA_ARCHIVE_INDEX_DAYS: z.coerce
+    .number()
+    .int("must be a whole number of days")
+    .min(1, "must be at least 1 day")
+    .max(36_500, "must be at most 36500 days (100 years)")
+    .default(400),
   /** MAX_RECEIVE_COUNT (default 5) and SAGAWORKS_EVENT_SUBSCRIBERS (default none). */
   ...topologySettingsShape,
 });

@@ -21,6 +21,8 @@ export const OrchestratorErrors = defineErrors("@sagaworks/orchestrator", {
   writeConflict: { code: "SAGA_WRITE_CONFLICT", status: 503 },
   deadLetterQueueUnknown: { code: "DEAD_LETTER_QUEUE_UNKNOWN", status: 404 },
   deadLetterQueueMissing: { code: "DEAD_LETTER_QUEUE_MISSING", status: 404 },
+  // A retention option out of range, refused when the pruner is built (start-up).
+  retentionSettingInvalid: { code: "SAGA_RETENTION_SETTING_INVALID" },
   // A message on the outside-events queue that is not an event: it goes to the DLQ with the reason.
   outsideEventInvalid: { code: "OUTSIDE_EVENT_INVALID" },
 });

@@ -75,6 +75,7 @@ await runService({
         pruneSagas: archiveTarget !== undefined,
         retentionMs: config.SAGA_RETENTION_DAYS * DAY_MS,
         inboxRetentionMs: config.REPLY_INBOX_RETENTION_DAYS * DAY_MS,
+        archiveIndexRetentionMs: config.SAGA_ARCHIVE_INDEX_DAYS * DAY_MS,
         paused: config.SAGA_PRUNING === "paused",
       },
       options: {

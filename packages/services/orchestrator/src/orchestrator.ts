@@ -57,6 +57,7 @@ import { OutboxWritten } from "./outbox-written.ts";
 import type { SagaArchive } from "./retention/archive.ts";
 import { withArchivedSagas } from "./retention/archived-sagas.ts";
 import { retentionRoutes } from "./retention/retention-routes.ts";
+import { NOT_ARCHIVED, prunedSagasOf } from "./retention/retention-store.ts";
 import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
@@ -115,7 +116,8 @@ export interface OrchestratorDeps {
   options?: OrchestratorOptions;
   /**
    * Pruning of finished sagas and of the reply inbox (see retention/); none when undefined.
-   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING.
+   * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING,
+   * REPLY_INBOX_RETENTION_DAYS and SAGA_ARCHIVE_INDEX_DAYS.
    */
   retention?: OrchestratorRetention;
   /**
@@ -450,6 +452,20 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
         [...rows].map(([id, row]) => [id, { ...row, updatedAt: row.updatedAt.toISOString() }]),
       );
     },
+    // A message of a saga pruned after its retention period says so, not "unknown saga".
+    prunedSagas: async (ids) => {
+      const entries = await prunedSagasOf(db.knex, ids);
+      return new Map(
+        [...entries].map(([id, entry]) => [
+          id,
+          {
+            pruned: true as const,
+            prunedAt: entry.archivedAt.toISOString(),
+            location: entry.location === NOT_ARCHIVED ? null : entry.location,
+          },
+        ]),
+      );
+    },
     clock,
   });
   const retention = deps.retention
@@ -484,9 +500,11 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
       settings: {
         retentionMs: retention.options.retentionMs,
         inboxRetentionMs: retention.options.inboxRetentionMs,
+        archiveIndexRetentionMs: retention.options.archiveIndexRetentionMs,
         archive: deps.retention?.archive?.description ?? "none",
         pausedByConfig: retention.options.paused,
       },
+      onPauseChanged: (paused) => retention.notePause(paused),
     });
   }
   return {

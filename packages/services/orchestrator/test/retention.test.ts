@@ -6,9 +6,12 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
+import { createCommandEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { createMetricsRegistry, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ArchivedRecord,
@@ -306,6 +309,40 @@ describe("finished sagas past retention", () => {
     expect(await statusOf(unsent)).toBeUndefined();
   });
 
+  it("a full window of sagas waiting for the relay does not hold up the ones that finished after", async () => {
+    await clearAll();
+    const waiting = [await sagaIn("completed", T0), await sagaIn("completed", T0 + 1000)];
+    const behind = await sagaIn("completed", T0 + 2000);
+    for (const sagaId of waiting) {
+      await knex()("saga_outbox").insert({
+        saga_id: sagaId,
+        kind: "sns",
+        destination: "arn:aws:sns:us-east-1:000000000000:events",
+        message: JSON.stringify({ transport: "sns", body: "{}" }),
+        attempts: 0,
+        available_at: new Date(T0),
+        created_at: new Date(T0),
+      });
+    }
+    now = new Date(T0 + 31 * DAY);
+    // Windows of two: the first holds only the sagas waiting for the relay.
+    const pruner = new SagaRetention({
+      db: env.db,
+      logger: silentLogger(),
+      archive: new FolderArchive(folder),
+      metrics: createMetricsRegistry({ process: "orchestrator" }),
+      clock: () => now,
+      options: { retentionMs: 30 * DAY, batchSize: 2, batchPauseMs: 1, dutyCycle: 1 },
+    });
+    expect(await pruner.pruneOnce()).toMatchObject({ sagas: 1, archived: 1 });
+    expect(await statusOf(behind)).toBeUndefined();
+    expect(await Promise.all(waiting.map(statusOf))).toEqual(["completed", "completed"]);
+    await relaySent(waiting[0] as string);
+    await relaySent(waiting[1] as string);
+    expect(await pruner.pruneOnce()).toMatchObject({ sagas: 2, archived: 2 });
+    await pruner.stop();
+  });
+
   // Row locks need two connections; the embedded PGlite has one, where a held transaction holds
   // everything, so this runs on real Postgres (DATABASE_URL), as every replica's database is.
   it.runIf(process.env.DATABASE_URL)(
@@ -481,5 +518,117 @@ describe("one replica at a time, and the pause switch", () => {
     });
     expect(resumed.json()).toMatchObject({ paused: false, pausedBy: null });
     expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+  });
+
+  it("says in a gauge that an operator paused pruning, apart from a pause by configuration", async () => {
+    await clearAll();
+    const paused = (by: string, body: string) =>
+      body.match(new RegExp(`sagaworks_retention_paused\\{by="${by}"[^}]*\\} (\\d)`))?.[1];
+    const scrape = async () =>
+      (await orchestrator.api.inject({ method: "GET", url: "/metrics" })).body;
+    const idle = await scrape();
+    expect(paused("operator", idle)).toBe("0");
+    expect(paused("configuration", idle)).toBe("0");
+
+    // Through this replica's API: its gauge follows at once.
+    const pause = (action: "pause" | "resume") =>
+      orchestrator.api.inject({
+        method: "POST",
+        url: `/retention/${action}`,
+        headers: auth,
+        payload: { actor: "ops@example.com" },
+      });
+    expect((await pause("pause")).statusCode).toBe(200);
+    const during = await scrape();
+    expect(paused("operator", during)).toBe("1");
+    expect(paused("configuration", during)).toBe("0");
+    expect((await pause("resume")).statusCode).toBe(200);
+    expect(paused("operator", await scrape())).toBe("0");
+
+    // Through another replica (the shared row written elsewhere): the next run reads it.
+    await knex()("saga_retention_control").update({ paused: true, paused_by: "other replica" });
+    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "paused" });
+    expect(paused("operator", await scrape())).toBe("1");
+    await knex()("saga_retention_control").update({ paused: false, paused_by: null });
+    expect(await orchestrator.retention?.pruneOnce()).not.toHaveProperty("skipped");
+    expect(paused("operator", await scrape())).toBe("0");
+  });
+
+  it("reports a pause by configuration on its own series", async () => {
+    const registry = createMetricsRegistry({ process: "orchestrator" });
+    new SagaRetention({
+      db: env.db,
+      logger: silentLogger(),
+      archive: undefined,
+      metrics: registry,
+      options: { paused: true },
+    });
+    const body = await registry.metrics();
+    expect(body).toMatch(/sagaworks_retention_paused\{by="configuration"[^}]*\} 1/);
+    expect(body).toMatch(/sagaworks_retention_paused\{by="operator"[^}]*\} 0/);
+  });
+});
+
+describe("dead letters of a pruned saga", () => {
+  it("are classified archived, with where the saga went, not as an unknown saga", async () => {
+    await clearAll();
+    const sagaId = await sagaIn("completed", T0);
+    now = new Date(T0 + 31 * DAY);
+    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+    const [objectName] = [...(await archived()).keys()];
+    const location = join(folder, objectName as string);
+    const never = crypto.randomUUID();
+    const orderDlq = deadLetterQueueName(commandQueueName(env.prefix, "order"));
+    const { QueueUrl } = await env.clients.sqs.send(
+      new GetQueueUrlCommand({ QueueName: orderDlq }),
+    );
+    // Dated by the test's clock: a message the orchestrator's clock finds fresh, not poison.
+    const command = (id: string) =>
+      envelopeMessage(
+        createCommandEnvelope(
+          {
+            name: "CreateOrder",
+            sagaId: id,
+            sagaName: saga.name,
+            sagaVersion: saga.version,
+            step: "create-order",
+            attempt: 1,
+            compensation: false,
+            idempotencyKey: `${id}:create-order`,
+            replyTo: replyQueueName(env.prefix),
+            payload: {},
+          },
+          () => now,
+        ),
+      );
+    await sendToQueue(env.clients.sqs, QueueUrl ?? "", [command(sagaId), command(never)]);
+
+    const read = await orchestrator.api.inject({
+      method: "GET",
+      url: `/dead-letters/${orderDlq}`,
+      headers: auth,
+    });
+    expect(read.statusCode).toBe(200);
+    const view = read.json() as {
+      verdicts: Record<string, number>;
+      groups: {
+        verdict: string;
+        replayCommand: string | null;
+        messages: { sagaId: string; explanation: string; action: string }[];
+      }[];
+    };
+    expect(view.verdicts).toMatchObject({ archived: 1, "unknown-saga": 1 });
+    const group = view.groups.find((g) => g.verdict === "archived");
+    expect(group?.messages).toHaveLength(1);
+    expect(group?.messages[0]?.sagaId).toBe(sagaId);
+    expect(group?.messages[0]?.explanation).toContain(
+      `finished and was pruned on ${new Date(T0 + 31 * DAY).toISOString()}`,
+    );
+    expect(group?.messages[0]?.explanation).toContain(`archived in ${location}`);
+    // Nothing takes it: never replayed.
+    expect(group?.messages[0]?.action).toBe("skip");
+    expect(group?.replayCommand).toBeNull();
+    const unknown = view.groups.find((g) => g.verdict === "unknown-saga");
+    expect(unknown?.messages[0]?.sagaId).toBe(never);
   });
 });

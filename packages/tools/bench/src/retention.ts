@@ -2,11 +2,17 @@
 // and whether the tables stop growing. Not a timed test: it prints numbers for a person to read.
 //
 // 1. A backlog of finished create-order sagas (instance and history rows, copied from a real
-//    one, finished 100 days ago) is put in the orchestrator's tables.
+//    one, finished 100 days ago) is put in the orchestrator's tables by set-based SQL (a
+//    million in a few minutes).
 // 2. Rounds of two phases of equal length, sagas at full speed (a closed loop of clients): one
-//    without pruning, then one while a pruner (production batch size and pause) archives the
-//    backlog to a folder and deletes it. The backlog is refilled before each round.
-// 3. A long run with a short retention: table sizes and live rows sampled as it goes.
+//    without pruning, then one while a pruner (production settings) archives the backlog to a
+//    folder and deletes it; so the phases alternate A/B/A/B and the machine's other load falls
+//    on both. The backlog is topped up before each round. The report pools the phases of each
+//    kind as well as comparing them round by round.
+// 3. A long run of N sagas with a short retention: table sizes and live rows sampled as it goes.
+//    Any backlog left from the rounds is deleted first by one set-based statement (draining a
+//    million through the pruner is not what it measures); run it alone (--rounds 0) to start
+//    from empty tables.
 //
 // Everything runs in this process (the system, as `startSystem` wires it, and the pruner, as
 // an orchestrator replica runs it) except the SQS/SNS emulator, which has its own.
@@ -20,6 +26,7 @@ import { FolderArchive, SagaRetention } from "@sagaworks/orchestrator";
 import { createMetricsRegistry, type Knex, silentLogger } from "@sagaworks/platform";
 import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
+import { startAutovacuum, type VacuumLog } from "./autovacuum.ts";
 import { startChild, stopAll } from "./children.ts";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile } from "./load.ts";
@@ -28,13 +35,17 @@ import { prefillFinished } from "./retention-backlog.ts";
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "retention"),
   options: {
-    backlog: { type: "string", default: "50000" },
+    backlog: { type: "string", default: "1000000" },
     rounds: { type: "string", default: "2" },
-    "phase-seconds": { type: "string", default: "45" },
+    "phase-seconds": { type: "string", default: "60" },
     concurrency: { type: "string", default: "16" },
-    "flat-minutes": { type: "string", default: "3" },
+    "batch-size": { type: "string", default: "0" },
+    "duty-cycle": { type: "string", default: "0" },
+    "flat-sagas": { type: "string", default: "100000" },
+    "flat-minutes": { type: "string", default: "60" },
     "flat-retention-seconds": { type: "string", default: "30" },
     "sample-seconds": { type: "string", default: "20" },
+    "vacuum-seconds": { type: "string", default: "15" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -42,13 +53,19 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`Usage: npm run bench -- retention [options]   (needs DATABASE_URL)
 
-  --backlog N                 finished sagas put in the tables before each round (50000)
-  --rounds N                  rounds of (no pruning, pruning) phases (2)
-  --phase-seconds N           length of each phase (45)
+  --backlog N                 finished sagas in the tables during each round (1000000)
+  --rounds N                  rounds of (no pruning, pruning) phases: 2 is A/B/A/B (2)
+  --phase-seconds N           length of each phase (60)
   --concurrency N             clients in flight (16)
-  --flat-minutes N            the long run with a short retention (3; 0 skips it)
+  --batch-size N              the pruner's batch size (0: the production default)
+  --duty-cycle X              the pruner's duty cycle (0: the production default)
+  --flat-sagas N              sagas in the long run with a short retention (100000; 0 skips it)
+  --flat-minutes N            longest the long run may take (60)
   --flat-retention-seconds N  retention in the long run (30)
   --sample-seconds N          table sizes sampled this often in the long run (20)
+  --vacuum-seconds N          when the server runs with autovacuum off, vacuum tables past
+                              autovacuum's default threshold this often, in every phase (15;
+                              0: never)
   --json                      JSON instead of markdown
 `);
   process.exit(0);
@@ -64,9 +81,13 @@ const settings = {
   rounds: number("rounds"),
   phaseSeconds: number("phase-seconds"),
   concurrency: number("concurrency"),
+  batchSize: number("batch-size"),
+  dutyCycle: number("duty-cycle"),
+  flatSagas: number("flat-sagas"),
   flatMinutes: number("flat-minutes"),
   flatRetentionSeconds: number("flat-retention-seconds"),
   sampleSeconds: number("sample-seconds"),
+  vacuumSeconds: number("vacuum-seconds"),
 };
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -125,10 +146,15 @@ async function seed(system: RunningSystem): Promise<void> {
   }
 }
 
-/** Runs sagas at full speed for `seconds`. */
-function phase(system: RunningSystem, events: EventWaiter, seconds: number): Promise<LoopResult> {
+/** Runs sagas at full speed for `seconds`, or until `sagas` have run. */
+function phase(
+  system: RunningSystem,
+  events: EventWaiter,
+  seconds: number,
+  sagas = Number.MAX_SAFE_INTEGER,
+): Promise<LoopResult> {
   return closedLoop({
-    sagas: Number.MAX_SAFE_INTEGER,
+    sagas,
     concurrency: settings.concurrency,
     deadline: Date.now() + seconds * 1000,
     events,
@@ -158,6 +184,7 @@ function phase(system: RunningSystem, events: EventWaiter, seconds: number): Pro
 type Summary = ReturnType<typeof summary>;
 interface RoundResult {
   round: number;
+  backlogDuringPhases: number;
   backlogAdded: number;
   prefillSeconds: number;
   withoutPruning: Summary;
@@ -177,10 +204,20 @@ interface Sample {
 interface Report {
   settings: typeof settings;
   cores: number;
+  /** Whether the server's own autovacuum ran, and what the stand-in vacuumed if not. */
+  autovacuum?: string;
+  vacuumed?: VacuumLog;
   loadBefore: string;
   loadAfter?: string;
   warmup?: Summary;
   rounds: RoundResult[];
+  /** Every phase of a kind pooled: sagas over seconds, and the p50 of all their latencies. */
+  pooled?: {
+    withoutPruning: Summary;
+    withPruning: Summary;
+    throughputRatio: number;
+    p50Ratio: number;
+  };
   flat?: { run: Summary; retentionSeconds: number; samples: Sample[] };
 }
 
@@ -210,8 +247,14 @@ function pruner(system: RunningSystem, folder: string, retentionMs: number) {
     logger: silentLogger(),
     archive: new FolderArchive(folder),
     metrics: createMetricsRegistry({ process: "bench" }),
-    // The production batch size and pause; only the retention and the idle interval differ.
-    options: { retentionMs, intervalMs: 1_000 },
+    // The production settings unless --batch-size or --duty-cycle says otherwise; only the
+    // retention and the idle interval always differ.
+    options: {
+      retentionMs,
+      intervalMs: 1_000,
+      ...(settings.batchSize > 0 ? { batchSize: settings.batchSize } : {}),
+      ...(settings.dutyCycle > 0 ? { dutyCycle: settings.dutyCycle } : {}),
+    },
   });
 }
 
@@ -232,6 +275,20 @@ const summary = (result: LoopResult) => ({
   p95: Math.round(percentile(result.latencies, 95)),
   unexpected: result.unexpected,
 });
+
+/** Phases of one kind as if they were one phase. */
+const pool = (results: LoopResult[]): LoopResult => ({
+  completed: results.reduce((n, r) => n + r.completed, 0),
+  seconds: results.reduce((n, r) => n + r.seconds, 0),
+  latencies: results.flatMap((r) => r.latencies).sort((a, b) => a - b),
+  outcomes: {},
+  unexpected: results.reduce((n, r) => n + r.unexpected, 0),
+  problems: results.flatMap((r) => r.problems),
+  stoppedByDeadline: false,
+});
+const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+const phasesOff: LoopResult[] = [];
+const phasesOn: LoopResult[] = [];
 
 const emulator = startChild("emulator", new URL("./emulator-process.ts", import.meta.url).pathname);
 const { endpoint } = await emulator.message<{ endpoint: string }>("ready", 60_000);
@@ -277,35 +334,45 @@ async function runRound(round: number, knex: Knex): Promise<RoundResult> {
   const added = await prefillFinished(knex, missing, 100 * DAY_MS);
   const prefillSeconds = (performance.now() - t0) / 1000;
   await knex.raw("analyze saga_instances, saga_history");
-  const off = summary(await phase(system, events, settings.phaseSeconds));
+  const offLoop = await phase(system, events, settings.phaseSeconds);
+  phasesOff.push(offLoop);
+  const off = summary(offLoop);
   const before = await finishedBefore(knex, 30 * DAY_MS);
   const retention = pruner(system, folder, 30 * DAY_MS);
   const loadOn = load();
   retention.start();
-  const on = summary(await phase(system, events, settings.phaseSeconds));
+  const onLoop = await phase(system, events, settings.phaseSeconds);
+  phasesOn.push(onLoop);
+  const on = summary(onLoop);
   await retention.stop();
   const pruned = before - (await finishedBefore(knex, 30 * DAY_MS));
   return {
     round,
+    backlogDuringPhases: before,
     backlogAdded: added,
     prefillSeconds: Math.round(prefillSeconds),
     withoutPruning: off,
     withPruning: on,
     prunedDuringPhase: pruned,
     prunedPerSecond: Math.round(pruned / settings.phaseSeconds),
-    throughputRatio: Math.round((on.perSecond / off.perSecond) * 1000) / 1000,
-    p50Ratio: Math.round((on.p50 / off.p50) * 1000) / 1000,
+    throughputRatio: ratio(on.perSecond, off.perSecond),
+    p50Ratio: ratio(on.p50, off.p50),
     load: loadOn,
   };
 }
 
 /** The long run with a short retention, sampling the tables as it goes. */
 async function runFlat(knex: Knex): Promise<NonNullable<Report["flat"]>> {
-  // Whatever backlog is left goes first, without sagas running, so the long run starts level.
-  const drain = pruner(system, folder, 30 * DAY_MS);
-  while ((await drain.pruneOnce()).sagas > 0) {}
-  await drain.stop();
-  await knex.raw("vacuum analyze saga_instances, saga_history");
+  // Whatever backlog the rounds left goes first, set-based and without sagas running, so the
+  // long run starts level (draining a million through the pruner would take hours here).
+  if ((await finishedBefore(knex, 30 * DAY_MS)) > 0) {
+    await knex.raw(
+      `with old as (select id from saga_instances where updated_at < now() - interval '30 days'),
+       history as (delete from saga_history where saga_id in (select id from old))
+       delete from saga_instances where id in (select id from old)`,
+    );
+    await knex.raw("vacuum analyze saga_instances, saga_history");
+  }
   const retention = pruner(system, folder, settings.flatRetentionSeconds * 1000);
   retention.start();
   const samples: Sample[] = [];
@@ -316,30 +383,55 @@ async function runFlat(knex: Knex): Promise<NonNullable<Report["flat"]>> {
       load: load(),
       sizes: await tableSizes(knex),
     });
+  let running = true;
   const sampler = (async () => {
-    while (Date.now() - started < settings.flatMinutes * 60_000) {
+    while (running) {
       await sample();
-      await sleep(settings.sampleSeconds * 1000);
+      const next = Date.now() + settings.sampleSeconds * 1000;
+      while (running && Date.now() < next) await sleep(500);
     }
   })();
-  const run = summary(await phase(system, events, settings.flatMinutes * 60));
+  const run = summary(await phase(system, events, settings.flatMinutes * 60, settings.flatSagas));
+  running = false;
   await sampler;
   await sample();
   await retention.stop();
   return { run, retentionSeconds: settings.flatRetentionSeconds, samples };
 }
 
+let vacuum: ReturnType<typeof startAutovacuum> | undefined;
 try {
   const knex = system.databases.orchestrator.knex;
+  report.autovacuum = String(
+    ((await knex.raw("show autovacuum")).rows[0] as { autovacuum: string }).autovacuum,
+  );
+  if (report.autovacuum !== "on" && settings.vacuumSeconds > 0) {
+    vacuum = startAutovacuum(
+      Object.values(system.databases).map((db) => db.knex),
+      settings.vacuumSeconds * 1000,
+    );
+    report.vacuumed = vacuum.log;
+  }
   await seed(system);
   report.warmup = summary(await phase(system, events, 10));
   for (let round = 1; round <= settings.rounds; round++) {
     report.rounds.push(await runRound(round, knex));
     process.stderr.write(`[bench retention] ${JSON.stringify(report.rounds.at(-1))}\n`);
   }
-  if (settings.flatMinutes > 0) report.flat = await runFlat(knex);
+  if (phasesOff.length > 0) {
+    const off = summary(pool(phasesOff));
+    const on = summary(pool(phasesOn));
+    report.pooled = {
+      withoutPruning: off,
+      withPruning: on,
+      throughputRatio: ratio(on.perSecond, off.perSecond),
+      p50Ratio: ratio(on.p50, off.p50),
+    };
+  }
+  if (settings.flatSagas > 0) report.flat = await runFlat(knex);
   report.loadAfter = load();
 } finally {
+  await vacuum?.stop();
   await events.stop();
   sqs.destroy();
   sns.destroy();
@@ -357,21 +449,49 @@ function printRetentionReport(data: Report, json: boolean): void {
   const lines = [
     `# Retention benchmark (${data.cores} cores; load before ${data.loadBefore}, after ${data.loadAfter})`,
     "",
-    `Backlog ${settings.backlog} finished sagas per round, ${settings.concurrency} clients, phases of ${settings.phaseSeconds} s.`,
+    `Backlog ${settings.backlog} finished sagas, ${settings.concurrency} clients, phases of ${settings.phaseSeconds} s.`,
     "",
-    "| round | sagas/s off | sagas/s pruning | ratio | p50 off | p50 pruning | ratio | pruned in phase | pruned/s | load |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `Server autovacuum: ${data.autovacuum}${
+      data.vacuumed
+        ? `; the stand-in vacuumed ${data.vacuumed.vacuums} times (${Object.entries(
+            data.vacuumed.byTable,
+          )
+            .map(([t, n]) => `${t} ${n}`)
+            .join(
+              ", ",
+            )}), every ${settings.vacuumSeconds} s at autovacuum's default threshold${data.vacuumed.errors.length > 0 ? `; failures: ${data.vacuumed.errors.join(" | ")}` : ""}`
+        : ""
+    }.`,
+    "",
+    "| round | backlog | sagas/s off | sagas/s pruning | ratio | p50 off | p50 pruning | ratio | pruned in phase | pruned/s | load |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of data.rounds) {
     lines.push(
-      `| ${r.round} | ${r.withoutPruning.perSecond} | ${r.withPruning.perSecond} | ${r.throughputRatio} | ${r.withoutPruning.p50} ms | ${r.withPruning.p50} ms | ${r.p50Ratio} | ${r.prunedDuringPhase} | ${r.prunedPerSecond} | ${r.load} |`,
+      `| ${r.round} | ${r.backlogDuringPhases} | ${r.withoutPruning.perSecond} | ${r.withPruning.perSecond} | ${r.throughputRatio} | ${r.withoutPruning.p50} ms | ${r.withPruning.p50} ms | ${r.p50Ratio} | ${r.prunedDuringPhase} | ${r.prunedPerSecond} | ${r.load} |`,
+    );
+  }
+  lines.push(
+    "",
+    data.rounds
+      .map(
+        (r) =>
+          `Round ${r.round}: ${r.backlogAdded} finished sagas seeded in ${r.prefillSeconds} s.`,
+      )
+      .join(" "),
+  );
+  const { pooled } = data;
+  if (pooled) {
+    lines.push(
+      "",
+      `Pooled: ${pooled.withoutPruning.sagas} sagas without pruning (${pooled.withoutPruning.perSecond}/s, p50 ${pooled.withoutPruning.p50} ms, p95 ${pooled.withoutPruning.p95} ms), ${pooled.withPruning.sagas} with (${pooled.withPruning.perSecond}/s, p50 ${pooled.withPruning.p50} ms, p95 ${pooled.withPruning.p95} ms): throughput ratio ${pooled.throughputRatio}, p50 ratio ${pooled.p50Ratio}.`,
     );
   }
   const { flat } = data;
   if (flat) {
     lines.push(
       "",
-      `Long run: ${flat.run.sagas} sagas (${flat.run.perSecond}/s, p50 ${flat.run.p50} ms), retention ${flat.retentionSeconds} s.`,
+      `Long run: ${flat.run.sagas} sagas (${flat.run.perSecond}/s, p50 ${flat.run.p50} ms, ${flat.run.unexpected} unexpected), retention ${flat.retentionSeconds} s.`,
       "",
       `| s | ${TABLES.map((t) => `${t} rows / MB`).join(" | ")} | load |`,
       `| --- | ${TABLES.map(() => "---").join(" | ")} | --- |`,

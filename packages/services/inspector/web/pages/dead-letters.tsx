@@ -25,6 +25,7 @@ const VERDICTS: Record<string, string> = {
   waiting: "the saga still waits for exactly this step: a replay is useful",
   stale: "the saga moved on or finished: a replay is ignored at best",
   "unknown-saga": "the orchestrator has no such saga: export, then delete by hand",
+  archived: "the saga finished and was pruned after its retention period: delete it",
   poison: "not an envelope, or too old to be accepted: it would fail again; never replayed",
   event: "a lifecycle event: replay once the subscriber is fixed",
 };

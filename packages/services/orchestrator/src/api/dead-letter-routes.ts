@@ -34,7 +34,7 @@ const queueSummary = z.object({
   exists: z.boolean(),
   depth: depth.nullable(),
 });
-const verdict = z.enum(["waiting", "stale", "unknown-saga", "poison", "event"]);
+const verdict = z.enum(["waiting", "stale", "unknown-saga", "archived", "poison", "event"]);
 const planCounts = z.object({
   send: z.number().int(),
   skip: z.number().int(),

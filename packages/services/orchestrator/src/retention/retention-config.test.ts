@@ -14,6 +14,7 @@ describe("the retention settings of the orchestrator's environment", () => {
       SAGA_RETENTION_DAYS: 90,
       REPLY_INBOX_RETENTION_DAYS: 21,
       SAGA_PRUNING: "on",
+      SAGA_ARCHIVE_INDEX_DAYS: 400,
     });
     expect(config.SAGA_ARCHIVE).toBeUndefined();
   });
@@ -43,5 +44,19 @@ describe("the retention settings of the orchestrator's environment", () => {
     expect(() => loadConfig(orchestratorConfigSchema, { ...env, SAGA_PRUNING: "off" })).toThrow(
       /SAGA_PRUNING: must be on or paused/,
     );
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "0" }),
+    ).toThrow(/SAGA_ARCHIVE_INDEX_DAYS: must be at least 1 day/);
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "1.5" }),
+    ).toThrow(/SAGA_ARCHIVE_INDEX_DAYS: must be a whole number of days/);
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "a year" }),
+    ).toThrow(/SAGA_ARCHIVE_INDEX_DAYS/);
+  });
+
+  it("take the archive index period in days", () => {
+    const config = loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "730" });
+    expect(config.SAGA_ARCHIVE_INDEX_DAYS).toBe(730);
   });
 });

@@ -14,10 +14,13 @@ export interface RetentionRoutesOptions {
   settings: {
     retentionMs: number;
     inboxRetentionMs: number;
+    archiveIndexRetentionMs: number;
     archive: string;
     pausedByConfig: boolean;
   };
   clock: () => Date;
+  /** Called once a pause or resume is written (the paused gauge of this replica follows it). */
+  onPauseChanged?: (paused: boolean) => void;
 }
 
 const retentionView = z.object({
@@ -27,6 +30,7 @@ const retentionView = z.object({
   pausedByConfig: z.boolean(),
   retentionMs: z.number(),
   inboxRetentionMs: z.number(),
+  archiveIndexRetentionMs: z.number(),
   archive: z.string(),
 });
 
@@ -79,6 +83,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<RetentionRoutesOptions> = as
           request.body.actor,
           options.clock(),
         );
+        options.onPauseChanged?.(state.paused);
         request.log.info({ actor: request.body.actor }, `retention ${action}d`);
         return view(state);
       },

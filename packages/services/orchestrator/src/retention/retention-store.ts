@@ -25,20 +25,70 @@ export interface ArchivedVersion {
   lastHistoryId: string;
 }
 
+/** Where a walk through the finished sagas is: the last one looked at. */
+export interface FinishedCursor {
+  updatedAt: Date;
+  id: string;
+}
+
+/** One window of finished sagas past the window, oldest first. */
+export interface FinishedWindow {
+  /** The sagas to archive and prune: the window without those whose outbox is not sent yet. */
+  ids: string[];
+  /** The last saga of the window, where the next one starts; undefined when it was empty. */
+  next: FinishedCursor | undefined;
+  /** Whether the window was full, so more may follow. */
+  full: boolean;
+}
+
 /**
- * Finished sagas that finished before `cutoff`, oldest first; ids only. A saga whose last
- * messages are still in the outbox waits for the relay, so it is not archived run after run.
+ * The next `limit` finished sagas that finished before `cutoff`, oldest first, after `after`.
+ * The window comes from the partial index saga_instances_finished_at alone (same status list,
+ * same column), in its order and with a LIMIT, so the plan cannot turn into a scan of the whole
+ * table: joined to the outbox in the same query, the planner scanned and sorted every finished
+ * saga (2.5 s with a million of them) to pick 200. Those whose last messages are still in the
+ * outbox are dropped from the window after it is taken, and the cursor moves past them, so a
+ * saga waiting for the relay is neither archived run after run nor holds up the ones behind it.
  */
-export async function finishedBefore(knex: Knex, cutoff: Date, limit: number): Promise<string[]> {
-  // Matches the partial index saga_instances_finished_at (same status list, same column).
-  const rows = (await knex("saga_instances as i")
-    .select("i.id")
-    .whereIn("i.status", TERMINAL_STATUSES as string[])
-    .andWhere("i.updated_at", "<", cutoff)
-    .whereNotExists(knex("saga_outbox as o").select(knex.raw("1")).whereRaw("o.saga_id = i.id"))
-    .orderBy("i.updated_at")
-    .limit(limit)) as { id: string }[];
-  return rows.map((row) => row.id);
+export async function finishedBefore(
+  knex: Knex,
+  cutoff: Date,
+  limit: number,
+  after?: FinishedCursor,
+): Promise<FinishedWindow> {
+  const result = await knex.raw(
+    `
+    with window_ as materialized (
+      select i.id, i.updated_at from saga_instances i
+      where i.status = any(?::text[])
+        and i.updated_at < ?
+        ${after ? "and i.updated_at >= ? and (i.updated_at, i.id) > (?, ?::uuid)" : ""}
+      order by i.updated_at, i.id
+      limit ?
+    )
+    select w.id, w.updated_at,
+      -- Uncorrelated, so one hashed pass over the outbox (it has no saga_id index), not one
+      -- scan per saga.
+      w.id in (select o.saga_id from saga_outbox o) as unsent
+    from window_ w
+    order by w.updated_at, w.id
+    `,
+    [
+      TERMINAL_STATUSES as string[],
+      cutoff,
+      // The first bound starts the index scan at the cursor (the row comparison alone is a
+      // filter, and the scan would walk again every entry behind it, deleted ones included).
+      ...(after ? [after.updatedAt, after.updatedAt, after.id] : []),
+      limit,
+    ],
+  );
+  const rows = result.rows as { id: string; updated_at: Date | string; unsent: boolean }[];
+  const last = rows.at(-1);
+  return {
+    ids: rows.filter((row) => !row.unsent).map((row) => row.id),
+    next: last ? { updatedAt: new Date(last.updated_at), id: last.id } : undefined,
+    full: rows.length === limit,
+  };
 }
 
 /**
@@ -58,24 +108,27 @@ export async function readRecords(
     select
       i.id,
       i.revision,
-      coalesce((select max(h.id) from saga_history h where h.saga_id = i.id), 0)::text
-        as last_history_id,
+      coalesce(h.last_id, 0)::text as last_history_id,
       jsonb_build_object(
         'sagaId', i.id,
         'definition', jsonb_build_object(
           'name', i.saga_name, 'version', i.saga_version, 'hash', i.saga_hash
         ),
         'instance', to_jsonb(i),
-        'history', coalesce(
-          (select jsonb_agg(h order by h.id) from saga_history h where h.saga_id = i.id),
-          '[]'::jsonb
-        ),
+        'history', coalesce(h.rows, '[]'::jsonb),
         'parkedMessages', coalesce(
           (select jsonb_agg(p order by p.id) from saga_outbox_parked p where p.saga_id = i.id),
           '[]'::jsonb
         )
       )::text as line
     from saga_instances i
+    -- One pass over a saga's history gives both its rows and its newest id: its pages are
+    -- cold (the saga finished long ago), and a second pass (without a vacuumed visibility
+    -- map, even for the max) fetched them again.
+    left join lateral (
+      select max(h.id) as last_id, jsonb_agg(h order by h.id) as rows
+      from saga_history h where h.saga_id = i.id
+    ) h on true
     where i.id = any(?::uuid[])
     `,
     [[...ids]],
@@ -217,6 +270,35 @@ export async function archiveEntriesOf(knex: Knex, sagaId: string): Promise<Arch
     .orderBy("id", "desc")) as { location: string; archived_at: Date | string }[];
   return rows.map((row) => ({ location: row.location, archivedAt: new Date(row.archived_at) }));
 }
+
+/**
+ * Of these ids, the ones the archive index holds, each with its newest entry: what the
+ * dead-letter view joins a message of a pruned saga to. One GIN probe per id; ids that are not
+ * UUIDs (dead letters are untrusted text) cannot name a saga and are left out.
+ */
+export async function prunedSagasOf(
+  knex: Knex,
+  ids: readonly string[],
+): Promise<Map<string, ArchiveEntry>> {
+  const uuids = [...new Set(ids)].filter((id) => UUID.test(id));
+  const found = new Map<string, ArchiveEntry>();
+  if (uuids.length === 0) return found;
+  const result = await knex.raw(
+    `
+    select distinct on (x.id) x.id::text as id, b.location, b.archived_at
+    from unnest(?::uuid[]) as x(id)
+    join saga_archive_batches b on b.saga_ids @> array[x.id]
+    order by x.id, b.id desc
+    `,
+    [uuids],
+  );
+  for (const row of result.rows as { id: string; location: string; archived_at: Date | string }[]) {
+    found.set(row.id, { location: row.location, archivedAt: new Date(row.archived_at) });
+  }
+  return found;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The pause switch as stored (shared by every replica). */
 export interface PauseState {
