@@ -17,10 +17,11 @@ import {
   SagaDiffCode,
 } from "@sagaworks/saga-definition";
 import {
-  checkDefinitionText,
+  checkDefinitionTexts,
   collectDefinitionFiles,
   DEFINITION_SUFFIX,
   FileProblemCode,
+  type FileResult,
   parseSourceDocument,
 } from "@sagaworks/saga-definition/files";
 import { type BaseContracts, loadBaseContracts } from "./base-contracts.ts";
@@ -64,21 +65,43 @@ interface Side {
 
 const START = { line: 1, column: 1 };
 
-function compileSide(text: string, file: string, registry: BaseContracts["registry"]) {
-  const result = checkDefinitionText(text, file, {
-    contracts: registry,
-    fileName: basename(file),
+type CompiledSide = {
+  result: FileResult;
+  side: Side;
+  locate: (path: JsonPath) => { line: number; column: number };
+};
+
+/**
+ * Compiles one side of the comparison (the files now, or at the base) as one folder, so that a
+ * saga starting another is checked against that side's child; keyed by the repository path.
+ */
+function compileSides(
+  entries: ReadonlyArray<{ path: string; text: string; displayName: string }>,
+  registry: BaseContracts["registry"],
+): Map<string, CompiledSide> {
+  const results = checkDefinitionTexts(
+    entries.map((entry) => ({
+      text: entry.text,
+      displayName: entry.displayName,
+      fileName: basename(entry.path),
+    })),
+    { contracts: registry },
+  );
+  const sides = new Map<string, CompiledSide>();
+  entries.forEach((entry, index) => {
+    const result = results[index] as FileResult;
+    const parsed = parseSourceDocument(entry.text, entry.displayName);
+    sides.set(entry.path, {
+      result,
+      side: {
+        text: entry.text,
+        saga: result.problems.length === 0 ? result.saga : undefined,
+        value: parsed.ok ? parsed.document.value : undefined,
+      },
+      locate: parsed.ok ? parsed.document.locate : () => START,
+    });
   });
-  const parsed = parseSourceDocument(text, file);
-  return {
-    result,
-    side: {
-      text,
-      saga: result.problems.length === 0 ? result.saga : undefined,
-      value: parsed.ok ? parsed.document.value : undefined,
-    } satisfies Side,
-    locate: parsed.ok ? parsed.document.locate : () => START,
-  };
+  return sides;
 }
 
 /** Runs `saga diff`; returns the exit status. */
@@ -144,16 +167,25 @@ export async function diffCommand(argv: readonly string[], io: CliIo): Promise<n
     });
   }
 
+  const newEntries = await Promise.all(
+    [...now].map(async ([path, absolute]) => ({
+      path,
+      text: await readFile(absolute, "utf8"),
+      displayName: display(io, absolute),
+    })),
+  );
+  const oldEntries = [...then].flatMap((path) => {
+    const text = readAtBase(base, path);
+    return text === undefined ? [] : [{ path, text, displayName: `${base.ref}:${path}` }];
+  });
+  const afterSides = compileSides(newEntries, serviceContracts);
+  const beforeSides = compileSides(oldEntries, contracts.registry);
+
   for (const path of paths) {
     const absolute = now.get(path) ?? join(base.root, path);
     const shown = display(io, absolute);
-    const newText = now.has(path) ? await readFile(absolute, "utf8") : undefined;
-    const oldText = then.has(path) ? readAtBase(base, path) : undefined;
-    const after = newText === undefined ? undefined : compileSide(newText, shown, serviceContracts);
-    const before =
-      oldText === undefined
-        ? undefined
-        : compileSide(oldText, `${base.ref}:${path}`, contracts.registry);
+    const after = afterSides.get(path);
+    const before = beforeSides.get(path);
     const locate = after?.locate ?? (() => START);
     const add = (change: SagaChange) => {
       const at = after ? locate(change.path) : START;

@@ -207,6 +207,28 @@ describe("saga diff in a git repository", { timeout: 120_000 }, () => {
     );
   });
 
+  it("checks a saga that starts others against its children, on both sides", async () => {
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "cancel-order instead of create-order");
+    for (const name of ["create-order", "hold-credit", "order-with-deposit"]) {
+      writeFileSync(
+        join(repo, "saga-definitions", `${name}.saga.json`),
+        readFileSync(join(shipped, `${name}.saga.json`), "utf8"),
+      );
+    }
+    const added = await saga(["diff", "saga-definitions", "--against", "HEAD"]);
+    expect(added.stdout).not.toContain("SAGA_SUB_SAGA_UNKNOWN");
+    expect(added.stdout).toContain("SAGA_ADDED note: order-with-deposit v1 is new since HEAD.");
+    expect(added.status).toBe(0);
+    // At the base too, the parent compiles against the base's children.
+    git("add", "-A");
+    git("commit", "--quiet", "-m", "order-with-deposit and its children");
+    const unchanged = await saga(["diff", "saga-definitions", "--against", "HEAD"]);
+    expect(unchanged.stdout).toBe("");
+    expect(unchanged.stderr).toContain("OK 4 definition file(s)");
+    expect(unchanged.status).toBe(0);
+  });
+
   it("exits 2 on bad usage and answers --help", async () => {
     expect((await saga(["diff"])).status).toBe(2);
     const unknown = await saga(["diff", "--against", "no-such-branch"]);

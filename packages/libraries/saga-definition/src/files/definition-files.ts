@@ -293,6 +293,48 @@ export function crossFileProblems(results: readonly FileResult[]): FileProblem[]
   return problems;
 }
 
+/** One definition's text as a set of definitions is checked: where it came from, for problems. */
+export interface DefinitionText {
+  text: string;
+  /** Copied into problems (a path as the user wrote it, or `ref:path` for a git base). */
+  displayName: string;
+  /** The file's base name, checked against the saga's name. */
+  fileName: string;
+}
+
+/**
+ * Checks a set of definitions together, as one folder: children compile before their parents,
+ * whose sub-saga steps are checked against them, and a reference that closes a cycle is told so.
+ * Pure (texts in, one result per text, in the same order); the file and git readers share it.
+ */
+export function checkDefinitionTexts(
+  texts: readonly DefinitionText[],
+  options: DefinitionCheckOptions,
+): FileResult[] {
+  const plan = planCompilation(texts.map((entry) => entry.text));
+  const results: FileResult[] = new Array(texts.length);
+  const compiled = new Map<string, CompiledSaga>();
+  for (const at of plan.order) {
+    const entry = texts[at] as DefinitionText;
+    const own = plan.names[at];
+    const lookup: SagaLookup = (name) => {
+      const saga = compiled.get(name);
+      if (saga) return { kind: "compiled", saga };
+      const cycle = own === undefined ? undefined : plan.cycles.get(own);
+      if (cycle?.includes(name)) return { kind: "cycle", cycle };
+      return plan.names.includes(name) ? { kind: "invalid" } : undefined;
+    };
+    const result = checkDefinitionText(entry.text, entry.displayName, {
+      contracts: options.contracts,
+      fileName: entry.fileName,
+      sagas: lookup,
+    });
+    if (result.saga && !compiled.has(result.saga.name)) compiled.set(result.saga.name, result.saga);
+    results[at] = result;
+  }
+  return results;
+}
+
 /** Every file's result plus the problems across files, for a list of files or folders. */
 export async function checkDefinitionFiles(
   targets: readonly string[],
@@ -302,32 +344,24 @@ export async function checkDefinitionFiles(
   const reads = await Promise.all(
     files.map((file) => readDefinitionFile(file, options.display ? options.display(file) : file)),
   );
-  // Children compile before their parents, whose sub-saga steps are checked against them.
-  const plan = planCompilation(reads.map((read) => ("text" in read ? read.text : undefined)));
-  const results: FileResult[] = new Array(files.length);
-  const compiled = new Map<string, CompiledSaga>();
-  for (const at of plan.order) {
-    const read = reads[at] as Awaited<ReturnType<typeof readDefinitionFile>>;
-    if ("result" in read) {
-      results[at] = read.result;
-      continue;
-    }
-    const own = plan.names[at];
-    const lookup: SagaLookup = (name) => {
-      const saga = compiled.get(name);
-      if (saga) return { kind: "compiled", saga };
-      const cycle = own === undefined ? undefined : plan.cycles.get(own);
-      if (cycle?.includes(name)) return { kind: "cycle", cycle };
-      return plan.names.includes(name) ? { kind: "invalid" } : undefined;
-    };
-    const result = checkDefinitionText(read.text, read.displayName, {
-      contracts: options.contracts,
-      fileName: basename(files[at] as string),
-      sagas: lookup,
-    });
-    if (result.saga && !compiled.has(result.saga.name)) compiled.set(result.saga.name, result.saga);
-    results[at] = result;
-  }
+  // The files that could be read are checked together; the others keep their read problem.
+  const readable = reads.flatMap((read, at) =>
+    "text" in read
+      ? [
+          {
+            at,
+            text: read.text,
+            displayName: read.displayName,
+            fileName: basename(files[at] as string),
+          },
+        ]
+      : [],
+  );
+  const checked = checkDefinitionTexts(readable, options);
+  const checkedAt = new Map(readable.map((entry, index) => [entry.at, checked[index]]));
+  const results = reads.map((read, at) =>
+    "result" in read ? read.result : (checkedAt.get(at) as FileResult),
+  );
   const problems = [...results.flatMap((result) => result.problems), ...crossFileProblems(results)];
   return { files, results, problems };
 }
