@@ -14,6 +14,7 @@ import {
   environmentTopology,
   loadSagaDefinitions,
   QueueRole,
+  SUB_SAGA_SERVICE,
   topologySettings,
   topologySettingsShape,
 } from "@sagaworks/topology";
@@ -127,7 +128,11 @@ describe("the Helm chart", () => {
     expect(deployments).toContain("SAGAWORKS_APPLY_TOPOLOGY");
   });
 
-  it("scales each consumer with KEDA on a queue of the derived topology that it consumes", async () => {
+  it("scales each consumer with KEDA on every queue of the derived topology that it consumes", async () => {
+    // The sub-saga commands queue belongs to the pseudo-service "sagas", which the orchestrator
+    // serves (as the CDK stack grants it).
+    const consumerOf = (queue: { owner: string }) =>
+      queue.owner === SUB_SAGA_SERVICE ? "orchestrator" : queue.owner;
     expect(template("scaledobjects.yaml")).toContain("type: aws-sqs-queue");
     const prefix = String(valueAt(values, ["global", "envPrefix"]));
     const topology = environmentTopology({
@@ -141,11 +146,25 @@ describe("the Helm chart", () => {
     const scaled = DEPLOYABLES.filter((d) => valueAt(values, [d.name, "autoscaling", "enabled"]));
     expect(scaled.map((d) => d.name)).toEqual(["orchestrator", "order", "account"]);
     for (const deployable of scaled) {
-      const queue = `${prefix}-${String(valueAt(values, [deployable.name, "autoscaling", "queue"]))}`;
-      const spec = topology.queues.find((q) => q.name === queue);
-      expect(spec, queue).toBeDefined();
-      expect(spec?.role).not.toBe(QueueRole.deadLetter);
-      expect(spec?.owner).toBe(deployable.name);
+      const listed = valueAt(values, [deployable.name, "autoscaling", "queues"]) as {
+        queue: string;
+        queueLength: number;
+      }[];
+      const names = listed.map((entry) => `${prefix}-${entry.queue}`);
+      for (const [index, queue] of names.entries()) {
+        const spec = topology.queues.find((q) => q.name === queue);
+        expect(spec, queue).toBeDefined();
+        expect(spec?.role).not.toBe(QueueRole.deadLetter);
+        expect(spec && consumerOf(spec)).toBe(deployable.name);
+        expect(listed[index]?.queueLength, `${queue} queueLength`).toBeGreaterThan(0);
+      }
+      // Every queue the deployable consumes scales it: a backlog on any of them is work waiting.
+      const consumed = topology.queues
+        .filter((q) => consumerOf(q) === deployable.name && q.role !== QueueRole.deadLetter)
+        .map((q) => q.name);
+      expect(names.sort(), `${deployable.name} scales on every queue it consumes`).toEqual(
+        consumed.sort(),
+      );
     }
   });
 });

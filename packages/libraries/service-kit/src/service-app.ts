@@ -16,6 +16,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
+  LogController,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -144,8 +145,9 @@ export async function createServiceApp(input: ServiceAppOptions): Promise<Servic
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // Fastify's two info lines per request (the inspector polls every 2 s) would bury what a
-    // service says; one debug line per request is written by the hook below instead.
-    disableRequestLogging: true,
+    // service says; one debug line per request is written by the hook below instead. (Through
+    // the log controller: Fastify 5.12 deprecates the top-level option, and says so per app.)
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     // Bad percent-encoding and over-long path parameters are answered by the router before any
     // route runs; this sends them through the error handler so they get the kit's body.

@@ -56,8 +56,7 @@ import { parkSaga } from "./outbox-parking.ts";
 import { OutboxWritten } from "./outbox-written.ts";
 import type { SagaArchive } from "./retention/archive.ts";
 import { withArchivedSagas } from "./retention/archived-sagas.ts";
-import { retentionRoutes } from "./retention/retention-routes.ts";
-import { NOT_ARCHIVED, prunedSagasOf } from "./retention/retention-store.ts";
+import { NOT_ARCHIVED, prunedSagasOf, readPause, writePause } from "./retention/retention-store.ts";
 import { SagaRetention, type SagaRetentionOptions } from "./retention/saga-retention.ts";
 import { SagaRuntime } from "./saga-runtime.ts";
 import { DefinitionRegistry } from "./store/definition-registry.ts";
@@ -491,22 +490,27 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     isReady: () => queueReadiness(started, queues),
     events: intake,
     inspector: { reads: inspectorReads(db.knex), uiDir: deps.inspectorDir ?? defaultInspectorDir },
+    ...(retention
+      ? {
+          retention: {
+            control: {
+              read: () => readPause(db.knex),
+              write: (paused: boolean, actor: string, at: Date) =>
+                writePause(db.knex, paused, actor, at),
+            },
+            clock,
+            settings: {
+              retentionMs: retention.options.retentionMs,
+              inboxRetentionMs: retention.options.inboxRetentionMs,
+              archiveIndexRetentionMs: retention.options.archiveIndexRetentionMs,
+              archive: deps.retention?.archive?.description ?? "none",
+              pausedByConfig: retention.options.paused,
+            },
+            onPauseChanged: (paused: boolean) => retention.notePause(paused),
+          },
+        }
+      : {}),
   });
-  if (retention) {
-    await api.register(retentionRoutes, {
-      knex: db.knex,
-      apiToken: deps.apiToken,
-      clock,
-      settings: {
-        retentionMs: retention.options.retentionMs,
-        inboxRetentionMs: retention.options.inboxRetentionMs,
-        archiveIndexRetentionMs: retention.options.archiveIndexRetentionMs,
-        archive: deps.retention?.archive?.description ?? "none",
-        pausedByConfig: retention.options.paused,
-      },
-      onPauseChanged: (paused) => retention.notePause(paused),
-    });
-  }
   return {
     runtime,
     definitions,

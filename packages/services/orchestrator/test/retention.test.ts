@@ -501,6 +501,19 @@ describe("one replica at a time, and the pause switch", () => {
     expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "leased" });
     await knex()("saga_retention_control").update({ lease_holder: null, lease_until: null });
 
+    // The switch sits behind the API's bearer token like every other operator route.
+    for (const [method, url] of [
+      ["GET", "/retention"],
+      ["POST", "/retention/pause"],
+    ] as const) {
+      const refused = await orchestrator.api.inject({
+        method,
+        url,
+        ...(method === "POST" ? { payload: { actor: "ops@example.com" } } : {}),
+      });
+      expect(refused.statusCode, `${method} ${url} without a token`).toBe(401);
+    }
+    expect((await knex()("saga_retention_control").first("paused"))?.paused).toBe(false);
     const paused = await orchestrator.api.inject({
       method: "POST",
       url: "/retention/pause",

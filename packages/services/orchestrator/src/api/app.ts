@@ -3,6 +3,7 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import { createServiceApp, type Readiness, type ServiceApp } from "@sagaworks/service-kit";
 import type { EventIntake } from "../events/event-intake.ts";
 import { eventRoutes } from "../events/event-routes.ts";
+import { type RetentionRoutesOptions, retentionRoutes } from "../retention/retention-routes.ts";
 import { bearerAuth } from "./auth.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.ts";
 import { definitionRoutes } from "./definition-routes.ts";
@@ -39,6 +40,8 @@ export interface ApiDeps {
    * inspector at `/ui` from `uiDir`.
    */
   inspector?: { reads: InspectorPort; uiDir: string };
+  /** When given, pruning's pause switch and settings are served at `/retention`. */
+  retention?: RetentionRoutesOptions;
 }
 
 /**
@@ -82,6 +85,7 @@ export async function buildApi(deps: ApiDeps): Promise<ServiceApp> {
     }
     if (events) await api.register(eventRoutes, { events });
     if (deadLetters) await api.register(deadLetterRoutes, { deadLetters });
+    if (deps.retention) await api.register(retentionRoutes, deps.retention);
   });
   return app;
 }

@@ -8,7 +8,11 @@ export {
   type SagaArchive,
 } from "./archive.ts";
 export { withArchivedSagas } from "./archived-sagas.ts";
-export { type RetentionRoutesOptions, retentionRoutes } from "./retention-routes.ts";
+export {
+  type RetentionRoutesOptions,
+  type RetentionSwitch,
+  retentionRoutes,
+} from "./retention-routes.ts";
 export { type ArchivedRecord, archiveEntriesOf, NOT_ARCHIVED } from "./retention-store.ts";
 export {
   DEFAULT_ARCHIVE_INDEX_RETENTION_MS,

@@ -1,15 +1,22 @@
-import type { Knex } from "@sagaworks/platform";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { bearerAuth } from "../api/auth.ts";
 import { errorBody } from "../api/saga-routes.ts";
-import { type PauseState, readPause, writePause } from "./retention-store.ts";
+import type { PauseState } from "./retention-store.ts";
 
-/** Options of {@link retentionRoutes}. */
+/** The pause switch shared by every replica, as the routes see it (the store behind it). */
+export interface RetentionSwitch {
+  read(): Promise<PauseState>;
+  /** Writes the pause (true) or resume (false) by `actor` at `at`; the state as written. */
+  write(paused: boolean, actor: string, at: Date): Promise<PauseState>;
+}
+
+/**
+ * Options of {@link retentionRoutes}. The routes are registered inside the API's protected
+ * scope, which adds the bearer check.
+ */
 export interface RetentionRoutesOptions {
-  knex: Knex;
-  apiToken: string;
+  control: RetentionSwitch;
   /** This replica's settings, shown as they are. */
   settings: {
     retentionMs: number;
@@ -43,7 +50,6 @@ export const retentionRoutes: FastifyPluginAsyncZod<RetentionRoutesOptions> = as
   app,
   options,
 ) => {
-  app.addHook("onRequest", bearerAuth(options.apiToken));
   const view = (state: PauseState) => ({
     paused: state.paused,
     pausedBy: state.pausedBy,
@@ -59,7 +65,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<RetentionRoutesOptions> = as
         response: { 200: retentionView, 401: errorBody },
       },
     },
-    async () => view(await readPause(options.knex)),
+    async () => view(await options.control.read()),
   );
   const body = z.object({ actor: storableString().trim().min(1, "say who is acting").max(200) });
   for (const action of ["pause", "resume"] as const) {
@@ -77,8 +83,7 @@ export const retentionRoutes: FastifyPluginAsyncZod<RetentionRoutesOptions> = as
         },
       },
       async (request) => {
-        const state = await writePause(
-          options.knex,
+        const state = await options.control.write(
           action === "pause",
           request.body.actor,
           options.clock(),
