@@ -128,6 +128,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
         `${h.prefix}-orchestrator-outside-events-dlq`,
         `${h.prefix}-order-commands-dlq`,
         `${h.prefix}-saga-replies-dlq`,
+        `${h.prefix}-sagas-commands-dlq`,
       ].sort(),
     );
 
@@ -260,7 +261,8 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     await h.ops("dlq", "delete", repliesDlq, "--execute");
     expect(await h.depth(h.accountDlq)).toBe(0);
     expect(await h.depth(repliesDlq)).toBe(0);
-    expect((await h.ops("dlq", "list")).code).toBe(0);
+    const listed = await h.ops("dlq", "list");
+    expect(listed.code, `${listed.out}${listed.err}`).toBe(0);
   });
 
   it("trips the breaker when the participant is still broken, and leaves the rest in the DLQ", {

@@ -15,19 +15,22 @@ import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
-import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
+import { commandQueueName, deadLetterQueueName, loadSagaDefinitions } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 
-/** The shipped create-order saga, with a step timeout long enough that a stalled saga waits. */
-function patientDefinitions() {
-  const read = (file: string) => JSON.parse(readFileSync(join(sagaDefinitionsDir, file), "utf8"));
-  const order = read("create-order.saga.json");
+/**
+ * Every shipped saga, as a deployment runs them (so the queues the system creates are the ones
+ * `ops` derives from the same folder), with create-order's step timeouts long enough that a
+ * stalled saga waits.
+ */
+async function patientDefinitions() {
+  const order = JSON.parse(
+    readFileSync(join(sagaDefinitionsDir, "create-order.saga.json"), "utf8"),
+  );
   for (const step of order.steps) if (step.kind === "command") step.timeout = "10m";
-  const options = { contracts: serviceContracts };
-  return [
-    compileSagaOrThrow(order, options),
-    compileSagaOrThrow(read("cancel-order.saga.json"), options),
-  ];
+  const patient = compileSagaOrThrow(order, { contracts: serviceContracts });
+  const shipped = await loadSagaDefinitions(sagaDefinitionsDir);
+  return shipped.map((saga) => (saga.name === patient.name ? patient : saga));
 }
 
 /** One running system for a test, with helpers. */
@@ -54,7 +57,7 @@ export class OpsHarness {
       awsEndpoint: endpoint,
       apiToken: "ops-test-token-0123456789",
       serviceToken: testServiceAuth.writeToken,
-      definitions: patientDefinitions(),
+      definitions: await patientDefinitions(),
     });
     return new OpsHarness(system, `${system.prefix.replace(/-/g, "_")}_ops`);
   }

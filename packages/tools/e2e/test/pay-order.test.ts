@@ -2,7 +2,7 @@
 // real HTTP, the SQS/SNS endpoint and Postgres. The payment provider's webhook arrives by HTTP
 // (`POST /events/:name` on the orchestrator) or through the outside-events topic: on time, twice,
 // before its wait opened, after its outcome, and not at all (the deadline passes).
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { serviceContracts } from "@sagaworks/contracts";
@@ -11,7 +11,7 @@ import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
-import { outsideEventsTopicName } from "@sagaworks/topology";
+import { loadSagaDefinitions, outsideEventsTopicName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const TOKEN = "e2e-token-0123456789";
@@ -33,13 +33,10 @@ for (const step of quick.steps) if (step.deadline) step.deadline.after = "2s";
 const payOrderQuick = compileSagaOrThrow(quick, { contracts: serviceContracts });
 // Every shipped saga is deployed too: the system's participants (the account service among them)
 // need the queues the other sagas' commands imply.
-const otherShipped = readdirSync(sagaDefinitionsDir)
-  .filter((file) => file.endsWith(".saga.json") && file !== "pay-order.saga.json")
-  .map((file) =>
-    compileSagaOrThrow(JSON.parse(readFileSync(join(sagaDefinitionsDir, file), "utf8")), {
-      contracts: serviceContracts,
-    }),
-  );
+// Loaded as one folder: a saga that starts others compiles against them.
+const otherShipped = (await loadSagaDefinitions(sagaDefinitionsDir)).filter(
+  (saga) => saga.name !== "pay-order",
+);
 
 let s: RunningSystem;
 beforeAll(async () => {

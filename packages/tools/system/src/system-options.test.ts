@@ -18,6 +18,8 @@ describe("resolveSystemOptions", () => {
       fast: undefined,
       definitions: undefined,
       retention: undefined,
+      eventSubscribers: undefined,
+      revisionGuard: undefined,
     });
     expect(explicit).toEqual({
       ...required,
@@ -33,6 +35,8 @@ describe("resolveSystemOptions", () => {
           description: join(tmpdir(), "sagaworks-saga-archive", "t"),
         }),
       },
+      eventSubscribers: [],
+      revisionGuard: false,
     });
     expect(resolveSystemOptions(required)).toEqual(explicit);
   });
