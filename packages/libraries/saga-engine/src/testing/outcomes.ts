@@ -4,7 +4,7 @@
 // adds an outcome there. Each outcome plays itself on a fork of the saga and returns what went
 // wrong while playing (a duplicate that was applied, a late answer that changed the saga).
 import { type CompiledStep, type JsonValue, SubSagaReply } from "@sagaworks/saga-definition";
-import type { PendingWork } from "../model.ts";
+import type { PendingWork, SagaSnapshot, TransitionResult } from "../model.ts";
 import type { SagaTest } from "./saga-test.ts";
 
 /** Sample answers the explorer sends, by step then reply name (or HTTP status); default `{}`. */
@@ -282,8 +282,13 @@ function childOutcomes(step: CompiledStep, samples: SampleAnswers): Outcome[] {
       play: (s) => {
         const attempt = s.waitingOn(step.name)?.attempt;
         s.timeout(step.name);
-        return end(s, completed)(attempt).applied
-          ? ["a child's end after the deadline was applied"]
+        const before = s.snapshot && structuredClone(s.snapshot);
+        const late = end(s, completed)(attempt);
+        // A parked parent may record that the child ended (so an operator's retry can start a
+        // new one), but the late end must not move the saga: no status, state or step change,
+        // nothing sent.
+        return late.applied && movedBy(before, late)
+          ? ["a child's end after the deadline moved the saga"]
           : [];
       },
     });
@@ -376,4 +381,14 @@ export function outcomesOf(
   return pending.compensation
     ? compensationOutcomes(saga, step, pending)
     : forwardOutcomes(saga, step, pending, samples);
+}
+
+/** Whether a transition moved the saga on: its status, state or a step's status, or effects. */
+function movedBy(before: SagaSnapshot | null, result: TransitionResult): boolean {
+  if (result.effects.length > 0 || before === null) return true;
+  const after = result.snapshot;
+  if (after.status !== before.status || after.state !== before.state) return true;
+  return Object.entries(after.steps).some(
+    ([name, record]) => before.steps[name]?.status !== record.status,
+  );
 }
