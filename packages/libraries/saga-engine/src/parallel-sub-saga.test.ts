@@ -10,14 +10,11 @@ import {
   SubSagaReply,
 } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
+import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
-const input = {
-  type: "object",
-  properties: { customerId: { type: "string" }, amountCents: { type: "integer", minimum: 0 } },
-  required: ["customerId", "amountCents"],
-};
+const input = customerAmountInput;
 
 /** A child without a pivot, so that `"compensation": "child"` may ask it to undo itself. */
 const hold = compileSagaOrThrow(
@@ -27,28 +24,7 @@ const hold = compileSagaOrThrow(
     description: "holds credit",
     input,
     output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [
-      {
-        name: "reserve",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        compensation: {
-          command: "ReleaseCredit",
-          payload: {
-            customerId: "$.input.customerId",
-            orderId: "$.sagaId",
-            amountCents: "$.input.amountCents",
-          },
-        },
-      },
-    ],
+    steps: [reserveCreditStep],
   },
   { contracts: serviceContracts },
 );

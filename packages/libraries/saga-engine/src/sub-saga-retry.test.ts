@@ -10,13 +10,10 @@ import {
 } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
 import { EngineRefusalCode } from "./errors.ts";
+import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
-const input = {
-  type: "object",
-  properties: { customerId: { type: "string" }, amountCents: { type: "integer", minimum: 0 } },
-  required: ["customerId", "amountCents"],
-};
+const input = customerAmountInput;
 
 const place = compileSagaOrThrow(
   {
@@ -51,28 +48,7 @@ const hold = compileSagaOrThrow(
     version: 1,
     description: "holds credit",
     input,
-    steps: [
-      {
-        name: "reserve",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        compensation: {
-          command: "ReleaseCredit",
-          payload: {
-            customerId: "$.input.customerId",
-            orderId: "$.sagaId",
-            amountCents: "$.input.amountCents",
-          },
-        },
-      },
-    ],
+    steps: [reserveCreditStep],
   },
   { contracts: serviceContracts },
 );

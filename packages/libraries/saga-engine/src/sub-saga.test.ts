@@ -14,6 +14,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Effect, ParentLink } from "./model.ts";
+import { reserveCreditStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
@@ -34,28 +35,7 @@ const hold = compileSagaOrThrow(
     description: "holds credit",
     input: customerInput,
     output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [
-      {
-        name: "reserve",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        compensation: {
-          command: "ReleaseCredit",
-          payload: {
-            customerId: "$.input.customerId",
-            orderId: "$.sagaId",
-            amountCents: "$.input.amountCents",
-          },
-        },
-      },
-    ],
+    steps: [reserveCreditStep],
   },
   { contracts: serviceContracts },
 );
