@@ -77,6 +77,7 @@ await runService({
         inboxRetentionMs: config.REPLY_INBOX_RETENTION_DAYS * DAY_MS,
         archiveIndexRetentionMs: config.SAGA_ARCHIVE_INDEX_DAYS * DAY_MS,
         paused: config.SAGA_PRUNING === "paused",
+        maxSagasPerSecond: config.SAGA_PRUNE_MAX_PER_SECOND,
       },
       options: {
         replyConcurrency: config.REPLY_CONCURRENCY,

@@ -116,7 +116,7 @@ export interface OrchestratorDeps {
   /**
    * Pruning of finished sagas and of the reply inbox (see retention/); none when undefined.
    * The process (main.ts) always sets it from SAGA_RETENTION_DAYS, SAGA_ARCHIVE, SAGA_PRUNING,
-   * REPLY_INBOX_RETENTION_DAYS and SAGA_ARCHIVE_INDEX_DAYS.
+   * SAGA_PRUNE_MAX_PER_SECOND, REPLY_INBOX_RETENTION_DAYS and SAGA_ARCHIVE_INDEX_DAYS.
    */
   retention?: OrchestratorRetention;
   /**

@@ -1,6 +1,7 @@
 import { loadConfig } from "@sagaworks/platform";
 import { describe, expect, it } from "vitest";
 import { orchestratorConfigSchema } from "../config.ts";
+import { restAfterBatch } from "./saga-retention.ts";
 
 const env = {
   SAGAWORKS_ENV: "dev",
@@ -15,6 +16,7 @@ describe("the retention settings of the orchestrator's environment", () => {
       REPLY_INBOX_RETENTION_DAYS: 21,
       SAGA_PRUNING: "on",
       SAGA_ARCHIVE_INDEX_DAYS: 400,
+      SAGA_PRUNE_MAX_PER_SECOND: 20,
     });
     expect(config.SAGA_ARCHIVE).toBeUndefined();
   });
@@ -53,10 +55,30 @@ describe("the retention settings of the orchestrator's environment", () => {
     expect(() =>
       loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "a year" }),
     ).toThrow(/SAGA_ARCHIVE_INDEX_DAYS/);
+    expect(() =>
+      loadConfig(orchestratorConfigSchema, { ...env, SAGA_PRUNE_MAX_PER_SECOND: "0" }),
+    ).toThrow(/SAGA_PRUNE_MAX_PER_SECOND: must be more than 0/);
   });
 
   it("take the archive index period in days", () => {
     const config = loadConfig(orchestratorConfigSchema, { ...env, SAGA_ARCHIVE_INDEX_DAYS: "730" });
     expect(config.SAGA_ARCHIVE_INDEX_DAYS).toBe(730);
+  });
+});
+
+describe("the pruner's rest after a batch", () => {
+  const options = { batchPauseMs: 100, dutyCycle: 0.1, maxSagasPerSecond: 20 };
+
+  it("keeps to the pace: 200 sagas at 20 a second take 10 s, batch and rest together", () => {
+    expect(restAfterBatch(300, 200, options)).toBe(9_700);
+  });
+
+  it("keeps to the duty cycle when a batch is slow: nine times its time at 0.1", () => {
+    expect(restAfterBatch(2_000, 200, options)).toBe(18_000);
+  });
+
+  it("rests at least the shortest pause, also after a batch of nothing", () => {
+    expect(restAfterBatch(5, 0, options)).toBe(100);
+    expect(restAfterBatch(5, 0, { ...options, dutyCycle: 1 })).toBe(100);
   });
 });
