@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createReplyEnvelope } from "./envelope.ts";
+import { createReplyEnvelope, type ReplyEnvelope } from "./envelope.ts";
 import {
   devReplyKey,
   replyKeyFromConfig,
@@ -37,6 +37,39 @@ describe("reply signatures and keys", () => {
     expect(verifyEnvelopeSignature(reply(), { current: ORDER })).toBe("the reply is not signed");
     const altered = { ...signed, sentAt: new Date().toISOString(), attempt: 2 };
     expect(verifyEnvelopeSignature(altered, { current: ORDER })).toMatch(/does not match/);
+  });
+
+  it("signs the canonical form: the same signature whatever the order of the fields, pinned", () => {
+    // Written by hand in a sender's own field order, with what canonical JSON must get right:
+    // nesting, arrays, escapes, non-ASCII and empty keys, -0, an undefined field, the signature.
+    const written = {
+      signature: "v1:left-out",
+      payload: {
+        z: [3, { b: null, a: 'é"\\\n' }, [], "😀"],
+        é: 1.5,
+        A: { y: undefined, x: -0, w: 1e21 },
+        "": true,
+      },
+      kind: "reply",
+      causationId: "00000000-0000-4000-8000-000000000002",
+      compensation: false,
+      attempt: 1,
+      step: "reserve-credit",
+      trace: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+      sentAt: "2026-01-01T00:00:00.000Z",
+      sagaVersion: 1,
+      sagaName: "create-order",
+      sagaId: "00000000-0000-4000-8000-000000000001",
+      name: "CreditReserved",
+      messageId: "00000000-0000-4000-8000-000000000003",
+    } as ReplyEnvelope;
+    // What the signer has always given for it: a change fails every message signed before a deploy.
+    const pinned = "v1:S9lZF-I_Jng3647gfmNrtJUBm6RY9EvJh7RYiN_gahk";
+    expect(signEnvelope(written, { current: ORDER }).signature).toBe(pinned);
+    const reordered = JSON.parse(JSON.stringify({ ...written, signature: pinned }));
+    expect(verifyEnvelopeSignature(reordered, { current: ORDER_OLD, previous: [ORDER] })).toBe(
+      undefined,
+    );
   });
 
   it("reads the orchestrator's keyring, with previous keys for a rotation", () => {

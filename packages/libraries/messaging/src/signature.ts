@@ -2,7 +2,7 @@
 // orchestrator and its participants share, so whoever can write to a command queue cannot make a
 // service act; replies carry a key of the participant's own, so whoever can write to the reply
 // queue cannot complete or fail a step, and one participant cannot answer for another.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { CommandEnvelope, ReplyEnvelope } from "./envelope.ts";
 import { MessagingErrorCode, MessagingErrors } from "./errors.ts";
@@ -28,15 +28,32 @@ export type CommandKeys = SigningKeys;
 
 // Keys sorted at every level, so the signature does not depend on the order a sender or a JSON
 // round trip (jsonb) wrote them in. Recursive: callers catch the RangeError of absurd nesting.
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (typeof value === "object" && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+// Built by concatenation, without the intermediate entry arrays, because every command and reply
+// is canonicalised when it is signed and again when it is verified. `omit` leaves out one key of
+// the outermost object only (the signature itself), so the envelope need not be copied first.
+function canonicalJson(value: unknown, omit?: string): string {
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      // A hole stays empty, as Array.prototype.map and join leave it.
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
   }
-  return JSON.stringify(value) ?? "null";
+  const record = value as Record<string, unknown>;
+  // The default sort compares UTF-16 code units, as `<` on strings does.
+  const keys = Object.keys(record).sort();
+  let out = "{";
+  for (const key of keys) {
+    if (key === omit) continue;
+    const field = record[key];
+    if (field === undefined) continue;
+    if (out.length > 1) out += ",";
+    out += `${JSON.stringify(key)}:${canonicalJson(field)}`;
+  }
+  return `${out}}`;
 }
 
 /** What the sender signed: the envelope as it was written, before any upgrade on arrival. */
@@ -48,9 +65,29 @@ function signedContent(envelope: SignedEnvelope): object {
   return envelope;
 }
 
-function hmac(envelope: SignedEnvelope, key: string): Buffer {
-  const { signature: _ignored, ...signed } = signedContent(envelope) as SignedEnvelope;
-  return createHmac("sha256", key).update(canonicalJson(signed)).digest();
+/** What the HMAC covers: the envelope as its sender wrote it, without its signature. */
+function signedText(envelope: SignedEnvelope): string {
+  return canonicalJson(signedContent(envelope), "signature");
+}
+
+// Node turns a string key into a key object on every createHmac; the few keys a process has
+// (its command keys, and a reply key per participant) are turned once instead. Bounded so that a
+// caller passing ever new keys cannot grow it without end.
+const secretKeys = new Map<string, KeyObject>();
+const MAX_CACHED_KEYS = 64;
+
+function secretKey(key: string): KeyObject {
+  let secret = secretKeys.get(key);
+  if (!secret) {
+    if (secretKeys.size >= MAX_CACHED_KEYS) secretKeys.clear();
+    secret = createSecretKey(key, "utf8");
+    secretKeys.set(key, secret);
+  }
+  return secret;
+}
+
+function hmac(text: string, key: string): Buffer {
+  return createHmac("sha256", secretKey(key)).update(text).digest();
 }
 
 /**
@@ -63,7 +100,7 @@ export function signEnvelope<Signed extends SignedEnvelope>(
 ): Signed {
   return {
     ...envelope,
-    signature: `${SIGNATURE_VERSION}:${hmac(envelope, keys.current).toString("base64url")}`,
+    signature: `${SIGNATURE_VERSION}:${hmac(signedText(envelope), keys.current).toString("base64url")}`,
   };
 }
 
@@ -87,8 +124,9 @@ export function verifyEnvelopeSignature(
   const given = Buffer.from(encoded, "base64url");
   let matched = false;
   try {
+    const text = signedText(envelope);
     for (const key of [keys.current, ...(keys.previous ?? [])]) {
-      const expected = hmac(envelope, key);
+      const expected = hmac(text, key);
       // Every key is tried, so the time taken does not say which one (if any) matched.
       if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
     }
