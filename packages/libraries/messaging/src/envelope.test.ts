@@ -7,6 +7,7 @@ import {
   createReplyEnvelope,
   decodeEnvelope,
   encodeEnvelope,
+  envelopeSchema,
   replyToCommand,
   routingAttributes,
   validateEnvelope,
@@ -43,6 +44,22 @@ describe("envelope", () => {
     const envelope = valid();
     expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
     expect(envelope.trace.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it("validates to exactly what the exported schema parses: fields in its order, extras dropped, a fresh payload", () => {
+    const body = {
+      extra: "dropped",
+      ...valid(),
+      causationId: "00000000-0000-4000-8000-000000000001",
+      trace: { tracestate: "k=v", traceparent: valid().trace.traceparent, more: 1 },
+      payload: { b: [1, { c: null }], a: "x" },
+    };
+    const expected = envelopeSchema.parse(body);
+    const validated = validateEnvelope(body);
+    expect(validated).toStrictEqual(expected);
+    expect(JSON.stringify(validated)).toBe(JSON.stringify(expected));
+    expect(validated.payload).not.toBe(body.payload);
+    expect(validated).not.toHaveProperty("extra");
   });
 
   it("writes characters outside the BMP as JSON escapes, which decode to the same envelope", () => {
