@@ -33,6 +33,7 @@ import {
   type TransitionResult,
 } from "./model.ts";
 import { toJson } from "./replies.ts";
+import { copyJson } from "./snapshot-copy.ts";
 
 type GroupState<K extends "fork" | "join" | "unwind"> = Extract<CompiledState, { type: K }>;
 
@@ -88,7 +89,7 @@ export class Run {
     this.compiled = compiled;
     this.context = context;
     this.hooks = hooks;
-    this.s = structuredClone(snapshot);
+    this.s = copyJson(snapshot);
   }
 
   /**
