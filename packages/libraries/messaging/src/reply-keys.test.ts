@@ -72,6 +72,24 @@ describe("reply signatures and keys", () => {
     );
   });
 
+  it("signs an object of many keys in the same canonical order, pinned", () => {
+    // More keys than an envelope has, in no order, some non-ASCII: the other sorting path.
+    const wide = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`k${(i * 7) % 30}${i % 3 === 0 ? "é" : ""}`, i]),
+    );
+    const signed = signEnvelope(
+      {
+        ...reply(),
+        sentAt: "2026-01-01T00:00:00.000Z",
+        messageId: "00000000-0000-4000-8000-000000000003",
+        trace: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+        payload: { wide },
+      },
+      { current: ORDER },
+    );
+    expect(signed.signature).toBe("v1:Ex0-9EU5N6XCu1JWJqNhGTXbM4mJDRvijeFzn09KPBk");
+  });
+
   it("reads the orchestrator's keyring, with previous keys for a rotation", () => {
     const config = schema.parse({
       REPLY_SIGNING_KEYS: `order=${ORDER}, account=${ACCOUNT}`,

@@ -28,8 +28,8 @@ export type CommandKeys = SigningKeys;
 
 // Keys sorted at every level, so the signature does not depend on the order a sender or a JSON
 // round trip (jsonb) wrote them in. Recursive: callers catch the RangeError of absurd nesting.
-// Built by concatenation, without the intermediate entry arrays, because every command and reply
-// is canonicalised when it is signed and again when it is verified. `omit` leaves out one key of
+// Built by concatenation, without intermediate arrays, because every command and reply is
+// canonicalised when it is signed and again when it is verified. `omit` leaves out one key of
 // the outermost object only (the signature itself), so the envelope need not be copied first.
 function canonicalJson(value: unknown, omit?: string): string {
   if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
@@ -43,17 +43,52 @@ function canonicalJson(value: unknown, omit?: string): string {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  // The default sort compares UTF-16 code units, as `<` on strings does.
-  const keys = Object.keys(record).sort();
+  const keys = sortedKeys(record);
   let out = "{";
   for (const key of keys) {
     if (key === omit) continue;
     const field = record[key];
     if (field === undefined) continue;
     if (out.length > 1) out += ",";
-    out += `${JSON.stringify(key)}:${canonicalJson(field)}`;
+    out += `${quotedKey(key)}:${canonicalJson(field)}`;
   }
   return `${out}}`;
+}
+
+/** Insertion sort below this many keys: faster than Array.prototype.sort on an envelope's few. */
+const FEW_KEYS = 24;
+
+// In the order of the default sort, which compares UTF-16 code units as `<` on strings does.
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > FEW_KEYS) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[j] as string) > key) {
+      keys[j + 1] = keys[j] as string;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+// The same field names come in every message: their JSON form is kept, up to a bound in number
+// and length, so that keys a payload makes up (ids as keys) cannot grow it without end.
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 1024;
+const MAX_QUOTED_KEY_LENGTH = 64;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < MAX_QUOTED_KEYS && key.length <= MAX_QUOTED_KEY_LENGTH) {
+      quotedKeys.set(key, quoted);
+    }
+  }
+  return quoted;
 }
 
 /** What the sender signed: the envelope as it was written, before any upgrade on arrival. */
