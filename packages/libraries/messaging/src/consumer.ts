@@ -293,11 +293,17 @@ export class SqsConsumer<Body = Envelope> {
   private async handle(message: Message): Promise<void> {
     const receiptHandle = message.ReceiptHandle ?? "";
     const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
-    const log = this.options.logger.child({
-      queueUrl: this.options.queueUrl,
-      sqsMessageId: message.MessageId,
-      receiveCount,
-    });
+    // A child logger costs microseconds to make (pino serialises its bindings) and a message
+    // handled and acked logs nothing here, so it is made when something is logged.
+    let child: Logger | undefined;
+    const log = (): Logger => {
+      child ??= this.options.logger.child({
+        queueUrl: this.options.queueUrl,
+        sqsMessageId: message.MessageId,
+        receiveCount,
+      });
+      return child;
+    };
     const stopExtending = this.keepInvisible(receiptHandle, log);
     // Decoded once: the handler's body also gives the log context its saga fields.
     let decoded: { body: Body } | { error: Error };
@@ -327,7 +333,7 @@ export class SqsConsumer<Body = Envelope> {
     body: Body,
     message: Message,
     receiveCount: number,
-    log: Logger,
+    log: () => Logger,
   ): Promise<HandlerResult> {
     const attributes: StringAttributes = {};
     for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
@@ -343,7 +349,7 @@ export class SqsConsumer<Body = Envelope> {
     } catch (error) {
       this.stats.failed++;
       const delaySeconds = this.errorRetryDelay(receiveCount);
-      log.error({ err: error, retryInSeconds: delaySeconds }, "handler threw; will redeliver");
+      log().error({ err: error, retryInSeconds: delaySeconds }, "handler threw; will redeliver");
       return retryLater(delaySeconds, `handler threw: ${(error as Error).message}`);
     }
   }
@@ -352,7 +358,7 @@ export class SqsConsumer<Body = Envelope> {
     result: HandlerResult,
     message: Message,
     receiveCount: number,
-    log: Logger,
+    log: () => Logger,
   ): Promise<void> {
     const receiptHandle = message.ReceiptHandle ?? "";
     if (result.type === "ack") {
@@ -364,9 +370,9 @@ export class SqsConsumer<Body = Envelope> {
     // attribute, instead of by the redrive policy on the next receive, which would lose it.
     if (result.type === "poison") this.stats.poisoned++;
     else this.stats.retried++;
-    if (await this.deadLetters.onLastDelivery(result.reason, message, receiveCount, log)) return;
+    if (await this.deadLetters.onLastDelivery(result.reason, message, receiveCount, log())) return;
     if (result.type === "retry-later") {
-      log.info({ reason: result.reason, delaySeconds: result.delaySeconds }, "retry later");
+      log().info({ reason: result.reason, delaySeconds: result.delaySeconds }, "retry later");
       const delay = Math.max(
         0,
         Math.min(result.delaySeconds, AwsLimits.maxVisibilityTimeoutSeconds - 1),
@@ -376,7 +382,7 @@ export class SqsConsumer<Body = Envelope> {
     }
     const last =
       this.options.maxReceiveCount !== undefined && receiveCount >= this.options.maxReceiveCount;
-    log.error(
+    log().error(
       { reason: result.reason, lastDeliveryBeforeDlq: last },
       "poison message: left for the redrive policy to move to the DLQ",
     );
@@ -386,7 +392,7 @@ export class SqsConsumer<Body = Envelope> {
   }
 
   /** Renews the visibility timeout at half its length until the returned function is called. */
-  private keepInvisible(receiptHandle: string, log: Logger): () => void {
+  private keepInvisible(receiptHandle: string, log: () => Logger): () => void {
     const timeoutSeconds = this.options.visibilityTimeoutSeconds;
     const receivedAt = Date.now();
     const timer = setInterval(
@@ -395,7 +401,7 @@ export class SqsConsumer<Body = Envelope> {
         // SQS caps a message's total invisibility at 12 h from its receipt.
         if (elapsedSeconds + timeoutSeconds >= AwsLimits.maxVisibilityTimeoutSeconds) {
           clearInterval(timer);
-          log.warn("handler passed the 12 h visibility limit; the message will be redelivered");
+          log().warn("handler passed the 12 h visibility limit; the message will be redelivered");
           return;
         }
         this.stats.visibilityExtensions++;
@@ -406,7 +412,7 @@ export class SqsConsumer<Body = Envelope> {
     return () => clearInterval(timer);
   }
 
-  private async changeVisibility(receiptHandle: string, seconds: number, log: Logger) {
+  private async changeVisibility(receiptHandle: string, seconds: number, log: () => Logger) {
     try {
       await this.options.sqs.send(
         new ChangeMessageVisibilityCommand({
@@ -417,7 +423,7 @@ export class SqsConsumer<Body = Envelope> {
       );
     } catch (error) {
       // Not fatal: the message becomes visible when its current timeout ends.
-      log.warn({ err: error, seconds }, "could not change visibility");
+      log().warn({ err: error, seconds }, "could not change visibility");
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { silentLogger } from "@sagaworks/platform";
+import { createLogger, silentLogger } from "@sagaworks/platform";
 import { commandQueueName, deadLetterQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -171,15 +172,22 @@ describe("consumer", () => {
     expect(left.Messages ?? []).toEqual([]);
   });
 
-  it("redelivers a message whose handler answered retry-later", async () => {
+  it("redelivers a message whose handler answered retry-later, and logs it with the message's fields", async () => {
     const { url } = await queue("retry later");
     const envelope = command("retry");
     await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
     const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+    const lines: Record<string, unknown>[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
     const consumer = consume({
       sqs: clients.sqs,
       queueUrl: url,
-      logger: silentLogger(),
+      logger: createLogger({ name: "consumer", destination }),
       handler: spy.wrap(async (message) =>
         message.receiveCount === 1 ? retryLater(1, "the account service is down") : ack(),
       ),
@@ -189,6 +197,17 @@ describe("consumer", () => {
     expect(deliveries.every((m) => m.body.messageId === envelope.messageId)).toBe(true);
     await waitFor(() => consumer.stats.acked === 1);
     expect(consumer.stats.retried).toBe(1);
+    // The line of the retry names the queue, the delivery and the saga; the ack logs nothing.
+    expect(lines.some((line) => line.receiveCount === 2)).toBe(false);
+    expect(lines.filter((line) => line.msg === "retry later")).toEqual([
+      expect.objectContaining({
+        msg: "retry later",
+        queueUrl: url,
+        sqsMessageId: deliveries[0]?.sqsMessageId,
+        receiveCount: 1,
+        sagaId: envelope.sagaId,
+      }),
+    ]);
   });
 
   it("moves a poison message to the DLQ after maxReceiveCount, and keeps consuming", async () => {

@@ -66,7 +66,8 @@ interface CommandWork {
   payload: unknown;
   replyUrl: string;
   note: { outcome: CommandOutcome };
-  log: Logger;
+  /** The command's logger, made on first use (see handleCommand). */
+  log: () => Logger;
 }
 
 /** Counters of what the participant did. */
@@ -203,11 +204,17 @@ export class Participant {
     const replyUrl = await this.replyUrlOrRetry(delivery);
     if (typeof replyUrl !== "string") return replyUrl;
     // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
+    // A child logger costs microseconds to make (pino serialises its bindings) and a command
+    // applied as it should be logs nothing here, so it is made when something is logged.
+    let log: Logger | undefined;
     const work: CommandWork = {
       ...admitted,
       replyUrl,
       note,
-      log: this.options.logger.child({ command: admitted.command.name }),
+      log: () => {
+        log ??= this.options.logger.child({ command: admitted.command.name });
+        return log;
+      },
     };
     try {
       const written =
@@ -394,7 +401,7 @@ export class Participant {
         payload: work.payload,
         command,
         actionApplied,
-        logger: log,
+        logger: log(),
       });
       this.stats.handled++;
       note.outcome = "replied";
@@ -419,7 +426,7 @@ export class Participant {
     trx: Knex.Transaction,
     command: CommandEnvelope,
     now: Date,
-    log: Logger,
+    log: () => Logger,
   ): Promise<boolean> {
     if (!command.compensation || command.actionApplied === true) return true;
     const guard = await leaveGuard(trx, {
@@ -430,21 +437,25 @@ export class Participant {
     });
     if (guard === "left") {
       this.stats.guardsLeft++;
-      log.info("compensation before its action: guard left");
+      log().info("compensation before its action: guard left");
     }
     return guard === "applied";
   }
 
-  private refusedByGuard(note: { outcome: CommandOutcome }, log: Logger): void {
+  private refusedByGuard(note: { outcome: CommandOutcome }, log: () => Logger): void {
     this.stats.refusedByGuard++;
     note.outcome = "refused";
-    log.warn("late action refused: its compensation already ran");
+    log().warn("late action refused: its compensation already ran");
   }
 
-  private countDuplicate(note: { outcome: CommandOutcome }, log: Logger, message: string): void {
+  private countDuplicate(
+    note: { outcome: CommandOutcome },
+    log: () => Logger,
+    message: string,
+  ): void {
     this.stats.duplicates++;
     note.outcome = "duplicate";
-    log.info(message);
+    log().info(message);
   }
 
   /**
