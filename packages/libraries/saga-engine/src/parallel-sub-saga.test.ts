@@ -9,8 +9,12 @@ import {
   SubSagaCommand,
   SubSagaReply,
 } from "@sagaworks/saga-definition";
+import {
+  rejectOrderCompensation,
+  reserveCreditStep as reserveCredit,
+} from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
-import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
@@ -58,41 +62,15 @@ const parent = compileSagaOrThrow(
           {
             name: "order",
             steps: [
-              {
-                name: "create",
-                kind: "command",
-                service: "order",
-                command: "CreateOrder",
-                payload: {
-                  orderId: "$.sagaId",
-                  customerId: "$.input.customerId",
-                  items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-                  totalCents: "$.input.amountCents",
-                },
-                outcomes: { success: ["OrderCreated"] },
+              createStep({
                 retry: { maxAttempts: 3, nonRetryable: ["ORDER_ID_CONFLICT"] },
-                compensation: {
-                  command: "RejectOrder",
-                  payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-                },
-              },
+                compensation: rejectOrderCompensation(),
+              }),
             ],
           },
         ],
       },
-      {
-        name: "charge",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.steps.hold.output.held",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+      reserveCredit({ name: "charge", pivot: true }, "$.steps.hold.output.held"),
     ],
   },
   { contracts: serviceContracts, sagas: catalogOf([hold]) },

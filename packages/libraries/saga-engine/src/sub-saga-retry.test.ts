@@ -10,7 +10,7 @@ import {
 } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
 import { EngineRefusalCode } from "./errors.ts";
-import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const input = customerAmountInput;
@@ -22,22 +22,7 @@ const place = compileSagaOrThrow(
     description: "places an order",
     input,
     output: { orderId: "$.steps.create.reply.orderId" },
-    steps: [
-      {
-        name: "create",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["OrderCreated"] },
-        pivot: true,
-      },
-    ],
+    steps: [createStep({ pivot: true })],
   },
   { contracts: serviceContracts },
 );

@@ -9,6 +9,7 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { OutboxHandOff } from "@sagaworks/messaging";
 import { createDatabase, type Database, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -24,7 +25,7 @@ import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
 import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
-import { createOrderStep, customerIdInput } from "./note-saga.ts";
+import { customerIdInput } from "./note-saga.ts";
 
 /** A command step that may time out and be retried, then an HTTP step that may time out too. */
 const saga: CompiledSaga = compileSagaOrThrow(

@@ -11,6 +11,7 @@ import {
 } from "@sagaworks/messaging";
 import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { deadlineTimerId } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -22,7 +23,7 @@ import {
 import { timersOf } from "../src/store/timers.ts";
 import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
-import { createOrderStep, customerIdInput } from "./note-saga.ts";
+import { customerIdInput } from "./note-saga.ts";
 
 /** One pivot step (no retries: a timeout parks it) in a saga with a one-minute deadline. */
 const saga: CompiledSaga = compileSagaOrThrow(
