@@ -52,29 +52,22 @@ export async function deleteCommand(argv: readonly string[], io: OpsIo): Promise
     ...queueRunSelection(values),
   };
   const run = { mode: RunMode.delete, execute: options.execute, quiet: values.json === true };
-  const needs = { orchestrator: true, database: options.execute };
-  return withQueueRun(
-    io,
-    needs,
-    name,
-    run,
-    async ({ clients, queue, orchestrator, journal, actor }) => {
-      const report = await deleteMessages(
-        {
-          sqs: clients.sqs,
-          queue,
-          orchestrator,
-          journal,
-          actor,
-          onLine: (l) => {
-            if (!values.json) printLine(io, l);
-          },
+  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
+    const report = await deleteMessages(
+      {
+        sqs: clients.sqs,
+        queue,
+        orchestrator,
+        journal,
+        actor,
+        onLine: (l) => {
+          if (!values.json) printLine(io, l);
         },
-        options,
-      );
-      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
-      return ExitCode.ok;
-    },
-  );
+      },
+      options,
+    );
+    if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+    return ExitCode.ok;
+  });
 }

@@ -4,7 +4,6 @@
 import type { DeadLetterQueue, ReplayFilter } from "@sagaworks/dead-letters";
 import { type OpsIo, UsageError } from "../command.ts";
 import { type Context, duration, positiveInt, runRecording, withContext } from "./context.ts";
-import type { Needs } from "./environment.ts";
 import type { ReplayJournal, RunMode } from "./journal.ts";
 import { pickQueue } from "./queues.ts";
 
@@ -58,15 +57,16 @@ export interface QueueRun extends Context {
 
 /**
  * Runs `work` on the DLQ named `name` with the journal and actor a run of `mode` records with
- * (none for a dry run), closing the journal and the clients after.
+ * (none for a dry run), closing the journal and the clients after. Every run judges messages
+ * against their sagas, so it needs the orchestrator; an executed one needs the journal database.
  */
 export function withQueueRun<T>(
   io: OpsIo,
-  needs: Needs,
   name: string,
   run: { mode: RunMode; execute: boolean; quiet: boolean },
   work: (run: QueueRun) => Promise<T>,
 ): Promise<T> {
+  const needs = { orchestrator: true, database: run.execute };
   return withContext(io, needs, async (ctx) => {
     const queue = pickQueue(ctx.queues, name);
     const { journal, actor } = await runRecording(io, ctx.env, { dlq: queue.name, ...run });

@@ -109,33 +109,26 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
     );
   }
   const run = { mode: RunMode.replay, execute: options.execute, quiet: values.json === true };
-  const needs = { orchestrator: true, database: options.execute };
-  return withQueueRun(
-    io,
-    needs,
-    name,
-    run,
-    async ({ clients, queue, orchestrator, journal, actor }) => {
-      let done = 0;
-      const report = await replay(
-        {
-          sqs: clients.sqs,
-          queue,
-          orchestrator,
-          journal,
-          actor,
-          onLine: (l) => {
-            done++;
-            if (!values.json) printLine(io, l, queue.source.name);
-            if (io.isTty) io.stderr(`\r${done} message(s) decided`);
-          },
+  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
+    let done = 0;
+    const report = await replay(
+      {
+        sqs: clients.sqs,
+        queue,
+        orchestrator,
+        journal,
+        actor,
+        onLine: (l) => {
+          done++;
+          if (!values.json) printLine(io, l, queue.source.name);
+          if (io.isTty) io.stderr(`\r${done} message(s) decided`);
         },
-        options,
-      );
-      if (io.isTty) io.stderr("\n");
-      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
-      return report.tripped ? ExitCode.failure : ExitCode.ok;
-    },
-  );
+      },
+      options,
+    );
+    if (io.isTty) io.stderr("\n");
+    if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+    return report.tripped ? ExitCode.failure : ExitCode.ok;
+  });
 }
