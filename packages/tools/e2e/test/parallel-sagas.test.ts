@@ -19,6 +19,7 @@ import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Account, newCustomer, post, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -68,12 +69,6 @@ afterAll(async () => {
   if (s) await stopSystemAndDropSchemas(s);
 });
 
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 interface SagaView {
   snapshot: {
     status: string;
@@ -87,50 +82,10 @@ interface SagaView {
   history: { eventType: string; applied: boolean; note: string }[];
 }
 
-async function post(url: string, body: unknown, token: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
-
-/** Opens a customer with an account of this limit; returns its id. */
-async function newCustomer(limitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const customer = await post(
-    `${s.urls.customer}/customers`,
-    { id, name: `Customer ${id}`, email: `${id}@example.com`, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(customer.status).toBe(201);
-  const account = await post(
-    `${s.urls.account}/accounts`,
-    { customerId: id, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(account.status).toBe(201);
-  return id;
-}
-
 const account = async (id: string) =>
   (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function settled(
   sagaId: string,
@@ -231,8 +186,8 @@ const CO_PAYER = "reserve-co-payer-share";
 
 describe("split-order end to end (a parallel group)", () => {
   it("holds both shares and approves the order; a duplicate command to a branch step is answered again and its reply ignored", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(10_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -264,8 +219,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("one share refused while the other is in flight: the other is released before its reservation arrives, which is then refused", async () => {
-    const payer = await newCustomer(1_000);
-    const coPayer = await newCustomer(10_000);
+    const payer = await newCustomer(s, 1_000);
+    const coPayer = await newCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -296,8 +251,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("both shares refused at once: the saga ends compensated and nothing is held", async () => {
-    const payer = await newCustomer(1_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 1_000);
+    const coPayer = await newCustomer(s, 1_000);
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const saga = await settled(sagaId);
     expect(saga.snapshot.status).toBe("compensated");
@@ -307,8 +262,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("one share held, the other refused: the held one is released", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 1_000);
     await s.services.account.participant.stop();
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -325,8 +280,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("a compensation exhausted in one branch lets the others finish, then the saga needs an operator, whose retry names the step", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 1_000);
     // The order service is down: CreateOrder and then its compensation wait in its queue.
     await s.services.order.participant.stop();
     try {

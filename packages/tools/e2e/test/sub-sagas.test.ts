@@ -12,6 +12,7 @@ import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Account, newCustomer, post, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -51,12 +52,6 @@ afterAll(async () => {
   if (s) await stopSystemAndDropSchemas(s);
 });
 
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 interface SagaView {
   name: string;
   snapshot: {
@@ -69,45 +64,10 @@ interface SagaView {
   children: { step: string; attempt: number; sagaId: string; sagaName: string }[];
 }
 
-async function post(url: string, body: unknown, token: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
-
-async function newCustomer(limitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const customer = await post(
-    `${s.urls.customer}/customers`,
-    { id, name: `Customer ${id}`, email: `${id}@example.com`, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(customer.status).toBe(201);
-  const account = await post(
-    `${s.urls.account}/accounts`,
-    { customerId: id, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(account.status).toBe(201);
-  return id;
-}
-
 const account = async (id: string) =>
   (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const ENDED = ["completed", "compensated", "failed", "needs-intervention"];
 async function settled(sagaId: string): Promise<SagaView> {
@@ -148,7 +108,7 @@ async function expectHolds(customer: string, reservations: Array<[string, number
 
 describe("order-with-deposit end to end (sub-sagas)", () => {
   it("holds the deposit and places the order through two children, then gives the deposit back; parent and children are linked both ways", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("completed");
@@ -167,7 +127,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("a child compensated: the parent compensates, asking the completed deposit child to undo itself", async () => {
-    const customer = await newCustomer(1_000);
+    const customer = await newCustomer(s, 1_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("compensated");
@@ -188,7 +148,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("a child whose input its schema refuses is never started: the parent is answered at once and releases the deposit", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     const response = await post(
       `${s.urls.orchestrator}/sagas/order-with-deposit-loose`,
       {
@@ -216,7 +176,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("the parent compensates a child that is still running: the child stops and undoes itself, nothing stays held", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     // The account service is down, so the deposit child waits on its reservation past the
     // parent step's two-second deadline.
     await s.services.account.participant.stop();

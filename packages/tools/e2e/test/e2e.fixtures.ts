@@ -1,0 +1,55 @@
+// What the end-to-end tests of a running system share: a JSON POST with a bearer token, a
+// customer opened with an account, an account as the account service shows it, and a wait on a
+// condition with a deadline.
+import type { RunningSystem } from "@sagaworks/system";
+import { expect } from "vitest";
+
+/** An account as `GET /accounts/:id` shows it. */
+export interface Account {
+  creditLimitCents: number;
+  availableCents: number;
+  reservedCents: number;
+  spentCents: number;
+  reservations: { orderId: string; amountCents: number; status: string }[];
+}
+
+/** POSTs `body` as JSON to `url` with the bearer `token`. */
+export function post(url: string, body: unknown, token: string): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+}
+
+/** Opens a new customer of `s` with an account of this limit; returns its id. */
+export async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<string> {
+  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
+  const created = async (url: string, body: unknown) => {
+    const response = await post(url, body, s.serviceToken);
+    expect(response.status, await response.clone().text()).toBe(201);
+  };
+  await created(`${s.urls.customer}/customers`, {
+    id,
+    name: `Customer ${id}`,
+    email: `${id}@example.com`,
+    creditLimitCents,
+  });
+  await created(`${s.urls.account}/accounts`, { customerId: id, creditLimitCents });
+  return id;
+}
+
+/** The first value `probe` gives that is not undefined, polled every 50 ms for `ms` (30 s). */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
