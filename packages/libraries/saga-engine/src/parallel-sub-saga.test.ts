@@ -14,24 +14,14 @@ import {
   reserveCreditStep as reserveCredit,
 } from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
-import { createStep, customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const input = customerAmountInput;
 
 /** A child without a pivot, so that `"compensation": "child"` may ask it to undo itself. */
-const hold = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input,
-    output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+const hold = holdSaga;
 
 /** group(deposit: hold as a child | order: create) → charge (the pivot). */
 const parent = compileSagaOrThrow(
@@ -48,16 +38,7 @@ const parent = compileSagaOrThrow(
         branches: [
           {
             name: "deposit",
-            steps: [
-              {
-                name: "hold",
-                kind: "saga",
-                saga: { name: "hold", version: 1 },
-                input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-                deadline: "10m",
-                compensation: "child",
-              },
-            ],
+            steps: [holdStep],
           },
           {
             name: "order",

@@ -1,6 +1,9 @@
 // What the engine's sub-saga tests share: the input their sagas take, the child's one step,
 // which holds credit and releases it when compensated (no pivot, so a parent may ask it to undo),
-// and the order their sagas create for the input's amount.
+// that child and a parent's step that starts it, and the order their sagas create for the
+// input's amount.
+import { serviceContracts } from "@sagaworks/contracts";
+import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import {
   createOrderStep,
   reserveCreditStep as reserveCredit,
@@ -33,3 +36,26 @@ export const reserveCreditStep = reserveCredit(
 export function createStep(settings: Record<string, unknown> = {}): Record<string, unknown> {
   return createOrderStep({ name: "create", ...settings }, { totalCents: "$.input.amountCents" });
 }
+
+/** A child without a pivot (every step undoable), so its parent may ask it to undo itself. */
+export const holdSaga = compileSagaOrThrow(
+  {
+    name: "hold",
+    version: 1,
+    description: "holds credit",
+    input: customerAmountInput,
+    output: { held: "$.steps.reserve.reply.amountCents" },
+    steps: [reserveCreditStep],
+  },
+  { contracts: serviceContracts },
+);
+
+/** A parent's step `hold` that starts {@link holdSaga} for its input and compensates through it. */
+export const holdStep = {
+  name: "hold",
+  kind: "saga",
+  saga: { name: "hold", version: 1 },
+  input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
+  deadline: "10m",
+  compensation: "child",
+};

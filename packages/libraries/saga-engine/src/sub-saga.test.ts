@@ -18,24 +18,14 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Effect, ParentLink } from "./model.ts";
-import { createStep, customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const customerInput = customerAmountInput;
 
 /** A child without a pivot: every step undoable, so it can be asked to compensate at any time. */
-const hold = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input: customerInput,
-    output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+const hold = holdSaga;
 
 /** A child with a pivot: create an order, reserve credit (the pivot), approve it. */
 const place = compileSagaOrThrow(
@@ -73,14 +63,7 @@ const parent = compileSagaOrThrow(
     input: customerInput,
     timeout: "1h",
     steps: [
-      {
-        name: "hold",
-        kind: "saga",
-        saga: { name: "hold", version: 1 },
-        input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-        deadline: "10m",
-        compensation: "child",
-      },
+      holdStep,
       {
         name: "place",
         kind: "saga",
