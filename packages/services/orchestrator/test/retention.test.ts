@@ -20,15 +20,13 @@ import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagawork
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ArchivedRecord,
-  createOrchestrator,
   FolderArchive,
   type Orchestrator,
   type SagaArchive,
   SagaRetention,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
+import { API_TOKEN, createTestOrchestrator, type TestEnv, testEnv } from "./harness.ts";
 import { customerIdInput } from "./note-saga.ts";
 
 /** An order step that can be compensated, then a pivot that can fail (no retries). */
@@ -60,14 +58,7 @@ let folder: string;
 beforeAll(async () => {
   env = await testEnv("retention");
   folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
+  orchestrator = await createTestOrchestrator(env, {
     definitions: [saga],
     clock: () => now,
     retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },
