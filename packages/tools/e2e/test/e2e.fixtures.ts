@@ -1,6 +1,6 @@
 // What the end-to-end tests of a running system share: a JSON POST with a bearer token, a
-// customer opened with an account, an account as the account service shows it, and a wait on a
-// condition with a deadline.
+// customer opened with an account, an account as the account service shows it and the check of
+// what it holds, and a wait on a condition with a deadline.
 import type { RunningSystem } from "@sagaworks/system";
 import { expect } from "vitest";
 
@@ -37,6 +37,30 @@ export async function newCustomer(s: RunningSystem, creditLimitCents: number): P
   });
   await created(`${s.urls.account}/accounts`, { customerId: id, creditLimitCents });
   return id;
+}
+
+/** `customerId`'s account on `s`. */
+export async function readAccount(s: RunningSystem, customerId: string): Promise<Account> {
+  return (await (await fetch(`${s.urls.account}/accounts/${customerId}`)).json()) as Account;
+}
+
+/**
+ * Asserts that `customerId`'s account holds exactly these [order id, amount] reservations, and
+ * that its reserved and available amounts agree with them and with its limit.
+ */
+export async function expectHolds(
+  s: RunningSystem,
+  customerId: string,
+  reservations: Array<[string, number]>,
+): Promise<void> {
+  const now = await readAccount(s, customerId);
+  const held = now.reservations.filter((r) => r.status === "RESERVED");
+  expect(
+    held.map((r) => [r.orderId, r.amountCents]).sort(),
+    JSON.stringify(now.reservations),
+  ).toEqual(reservations.sort());
+  expect(now.reservedCents).toBe(held.reduce((sum, r) => sum + r.amountCents, 0));
+  expect(now.availableCents + now.reservedCents).toBe(now.creditLimitCents);
 }
 
 /** The first value `probe` gives that is not undefined, polled every 50 ms for `ms` (30 s). */

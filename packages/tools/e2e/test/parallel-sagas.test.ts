@@ -19,7 +19,7 @@ import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Account, newCustomer, post, until } from "./e2e.fixtures.ts";
+import { expectHolds, newCustomer, post, readAccount, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -82,8 +82,7 @@ interface SagaView {
   history: { eventType: string; applied: boolean; note: string }[];
 }
 
-const account = async (id: string) =>
-  (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
+const account = (id: string) => readAccount(s, id);
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
 
@@ -170,17 +169,6 @@ async function deliver(service: "account" | "order", message: Message): Promise<
 }
 
 /** Each account's money adds up, and it holds exactly the reservations listed (released ones aside). */
-async function expectHolds(customer: string, reservations: Array<[string, number]>) {
-  const now = await account(customer);
-  const held = now.reservations.filter((r) => r.status === "RESERVED");
-  expect(
-    held.map((r) => [r.orderId, r.amountCents]).sort(),
-    JSON.stringify(now.reservations),
-  ).toEqual(reservations.sort());
-  expect(now.reservedCents).toBe(held.reduce((sum, r) => sum + r.amountCents, 0));
-  expect(now.availableCents + now.reservedCents).toBe(now.creditLimitCents);
-}
-
 const PAYER = "reserve-payer-share";
 const CO_PAYER = "reserve-co-payer-share";
 
@@ -214,8 +202,8 @@ describe("split-order end to end (a parallel group)", () => {
       status: string;
     };
     expect(order.status).toBe("APPROVED");
-    await expectHolds(payer, [[sagaId, 3_000]]);
-    await expectHolds(coPayer, [[shareId, 2_000]]);
+    await expectHolds(s, payer, [[sagaId, 3_000]]);
+    await expectHolds(s, coPayer, [[shareId, 2_000]]);
   });
 
   it("one share refused while the other is in flight: the other is released before its reservation arrives, which is then refused", async () => {
@@ -244,8 +232,8 @@ describe("split-order end to end (a parallel group)", () => {
     };
     expect(order.status).toBe("REJECTED");
     expect((await view(sagaId)).snapshot.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
     // Nothing was ever held under the co-payer's share id.
     expect((await account(coPayer)).reservations.some((r) => r.orderId === shareId)).toBe(false);
   });
@@ -257,8 +245,8 @@ describe("split-order end to end (a parallel group)", () => {
     const saga = await settled(sagaId);
     expect(saga.snapshot.status).toBe("compensated");
     expect(saga.snapshot.steps["create-order"]?.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
   });
 
   it("one share held, the other refused: the held one is released", async () => {
@@ -272,11 +260,11 @@ describe("split-order end to end (a parallel group)", () => {
     await until("the payer's share to be held", async () =>
       (await view(sagaId)).snapshot.steps[PAYER]?.status === "succeeded" ? true : undefined,
     );
-    await expectHolds(payer, [[sagaId, 3_000]]);
+    await expectHolds(s, payer, [[sagaId, 3_000]]);
     await deliver("account", held.get(CO_PAYER) as Message);
     expect((await settled(sagaId)).snapshot.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
   });
 
   it("a compensation exhausted in one branch lets the others finish, then the saga needs an operator, whose retry names the step", async () => {
@@ -289,7 +277,7 @@ describe("split-order end to end (a parallel group)", () => {
       const parked = await settled(sagaId);
       expect(parked.snapshot.status).toBe("needs-intervention");
       // The payer's share was released before the saga stopped for the operator.
-      await expectHolds(payer, []);
+      await expectHolds(s, payer, []);
       expect(parked.snapshot.pending).toEqual({
         "create-order": expect.objectContaining({
           compensation: true,
@@ -327,8 +315,8 @@ describe("split-order end to end (a parallel group)", () => {
       if (order.status === 200)
         expect(((await order.json()) as { status: string }).status).toBe("REJECTED");
       else expect(order.status).toBe(404);
-      await expectHolds(payer, []);
-      await expectHolds(coPayer, []);
+      await expectHolds(s, payer, []);
+      await expectHolds(s, coPayer, []);
     } finally {
       s.services.order.participant.start();
     }

@@ -12,7 +12,7 @@ import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Account, newCustomer, post, until } from "./e2e.fixtures.ts";
+import { expectHolds, newCustomer, post, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -64,8 +64,6 @@ interface SagaView {
   children: { step: string; attempt: number; sagaId: string; sagaName: string }[];
 }
 
-const account = async (id: string) =>
-  (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
 
@@ -95,17 +93,6 @@ async function start(name: string, customerId: string, totalCents: number, depos
 }
 
 /** The account's money adds up, and it holds exactly these reservations. */
-async function expectHolds(customer: string, reservations: Array<[string, number]>) {
-  const now = await account(customer);
-  const held = now.reservations.filter((r) => r.status === "RESERVED");
-  expect(
-    held.map((r) => [r.orderId, r.amountCents]).sort(),
-    JSON.stringify(now.reservations),
-  ).toEqual(reservations.sort());
-  expect(now.reservedCents).toBe(held.reduce((sum, r) => sum + r.amountCents, 0));
-  expect(now.availableCents + now.reservedCents).toBe(now.creditLimitCents);
-}
-
 describe("order-with-deposit end to end (sub-sagas)", () => {
   it("holds the deposit and places the order through two children, then gives the deposit back; parent and children are linked both ways", async () => {
     const customer = await newCustomer(s, 10_000);
@@ -123,7 +110,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     }
     const order = parent.children.find((c) => c.step === "place-order")?.sagaId as string;
     // The order's credit stays held; the deposit was given back.
-    await expectHolds(customer, [[order, 1_500]]);
+    await expectHolds(s, customer, [[order, 1_500]]);
   });
 
   it("a child compensated: the parent compensates, asking the completed deposit child to undo itself", async () => {
@@ -144,7 +131,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     const held = await view(hold?.sagaId as string);
     expect(held.snapshot.status).toBe("compensated");
     expect(held.history.map((h) => h.note).join("\n")).toContain("asked to compensate");
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 
   it("a child whose input its schema refuses is never started: the parent is answered at once and releases the deposit", async () => {
@@ -172,7 +159,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     expect(parent.snapshot.failure?.message).toContain("input/items/0/quantity");
     // Only the deposit child exists, and it released what it held.
     expect(parent.children.map((c) => c.step)).toEqual(["hold-deposit"]);
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 
   it("the parent compensates a child that is still running: the child stops and undoes itself, nothing stays held", async () => {
@@ -204,6 +191,6 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     expect(child.snapshot.status).toBe("compensated");
     expect(child.snapshot.steps["reserve-credit"]?.status).toBe("compensated");
     expect(parent.snapshot.steps["place-order"]?.status).toBe("pending");
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 });
