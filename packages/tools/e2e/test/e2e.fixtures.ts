@@ -1,6 +1,9 @@
 // What the end-to-end tests of a running system share: a JSON POST with a bearer token, a
 // customer opened with an account, an account as the account service shows it and the check of
-// what it holds, and a wait on a condition with a deadline.
+// what it holds, a wait on a condition with a deadline, and a runner for each deployable's real
+// `main`, for the tests that start them as separate processes.
+import { fileURLToPath } from "node:url";
+import { ServiceProcessRunner } from "@sagaworks/service-kit/testing";
 import type { RunningSystem } from "@sagaworks/system";
 import { expect } from "vitest";
 
@@ -76,4 +79,18 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The deployables' entry files, as operators run them. */
+const main = (path: string) =>
+  fileURLToPath(new URL(`../../../services/${path}/src/main.ts`, import.meta.url));
+
+/** A process runner per deployable, for one test file; call each one's `cleanup()` after a test. */
+export function deployableRunners() {
+  return {
+    orchestrator: new ServiceProcessRunner(main("orchestrator")),
+    order: new ServiceProcessRunner(main("order")),
+    account: new ServiceProcessRunner(main("account")),
+    customer: new ServiceProcessRunner(main("customer")),
+  };
 }
