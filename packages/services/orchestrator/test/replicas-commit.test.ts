@@ -5,20 +5,14 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  orderInput,
-  shopAnswers,
-  startCustomerServer,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
+import { orderInput, startCustomerServer, type TestEnv, testEnv } from "./harness.ts";
 import {
   appliedOtherThanOnce,
   type Replica,
   replicaMetrics,
   spawnOrchestrator,
   startSaga,
+  startShop,
 } from "./replicas.fixtures.ts";
 
 const killAfterWrite = pathToFileURL(
@@ -64,15 +58,7 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
     const replicas: Replica[] = [];
     for (let i = 0; i < 3; i++) replicas.push(await spawnOrchestrator(env, customer.url));
     for (const replica of replicas) stops.push(() => replica.stop());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
-    const order = await startParticipant(env, "order", answers.order, { duplicateReplies: true });
-    const account = await startParticipant(env, "account", answers.account, {
-      duplicateReplies: true,
-    });
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env, { duplicateReplies: true })));
     const total = 150;
     for (let i = 0; i < total; i += 25) {
       await Promise.all(
@@ -97,18 +83,12 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
   }, async () => {
     const env = await testEnv("kill after write");
     stops.push(() => env.close());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     // Dies the moment its 30th version-checked write has committed, before it is answered.
     const doomed = await spawnOrchestrator(env, customer.url, {
       NODE_OPTIONS: `--import=${killAfterWrite.href}`,
       KILL_AFTER_WRITES: "30",
     });
-    const order = await startParticipant(env, "order", answers.order);
-    const account = await startParticipant(env, "account", answers.account);
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env)));
     const total = 40;
     const inputs = Array.from({ length: total }, (_, i) => orderInput(`w-${i}`, 100));
     // On a busy machine replies are written between the starts, so the kill may cut off a start

@@ -1,11 +1,18 @@
 // What the multi-process tests share: an orchestrator started as its own process on a test's
-// database and queues, a saga started through one replica's API, what each replica's metrics
-// count, and the check that every answer of a create-order saga was applied exactly once.
+// database and queues, the order and account participants, a saga started through one replica's
+// API, what each replica's metrics count, and the check that every answer of a create-order saga
+// was applied exactly once.
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startServiceProcess } from "@sagaworks/service-kit/testing";
 import { inject } from "vitest";
-import { API_TOKEN, definitionsDir, type TestEnv } from "./harness.ts";
+import {
+  API_TOKEN,
+  definitionsDir,
+  shopAnswers,
+  startParticipant,
+  type TestEnv,
+} from "./harness.ts";
 
 const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
@@ -95,4 +102,18 @@ export function appliedOtherThanOnce(env: TestEnv): Promise<unknown[]> {
     .whereIn("event_type", ["reply", "http-response"])
     .groupBy("saga_id")
     .havingRaw("count(*) <> 4");
+}
+
+/**
+ * Starts the order and account participants on the test's queues, answering as the shop does
+ * with no credit limit; `duplicateReplies` sends every reply twice. Their stops, to run after.
+ */
+export async function startShop(
+  env: TestEnv,
+  options: { duplicateReplies?: boolean } = {},
+): Promise<(() => Promise<void>)[]> {
+  const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
+  const order = await startParticipant(env, "order", answers.order, options);
+  const account = await startParticipant(env, "account", answers.account, options);
+  return [() => order.consumer.stop(), () => account.consumer.stop()];
 }

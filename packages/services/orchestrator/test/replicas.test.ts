@@ -3,20 +3,14 @@
 // reported as skipped, never silently passed.
 import { waitFor } from "@sagaworks/messaging/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  orderInput,
-  shopAnswers,
-  startCustomerServer,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
+import { orderInput, startCustomerServer, type TestEnv, testEnv } from "./harness.ts";
 import {
   appliedOtherThanOnce,
   type Replica,
   replicaMetrics,
   spawnOrchestrator,
   startSaga,
+  startShop,
 } from "./replicas.fixtures.ts";
 
 async function countByStatus(env: TestEnv): Promise<Record<string, number>> {
@@ -52,16 +46,8 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
       await spawnOrchestrator(env, customer.url),
     ];
     for (const replica of replicas) stops.push(() => replica.stop());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     // Every reply is sent twice: both replicas may receive a copy, and still it applies once.
-    const order = await startParticipant(env, "order", answers.order, { duplicateReplies: true });
-    const account = await startParticipant(env, "account", answers.account, {
-      duplicateReplies: true,
-    });
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env, { duplicateReplies: true })));
 
     const total = 500;
     for (let i = 0; i < total; i += 25) {
@@ -89,14 +75,8 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
   }, async () => {
     const env = await testEnv("crash");
     stops.push(() => env.close());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     const first = await spawnOrchestrator(env, customer.url);
-    const order = await startParticipant(env, "order", answers.order);
-    const account = await startParticipant(env, "account", answers.account);
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env)));
 
     const total = 200;
     await Promise.all(
