@@ -1,26 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "./command.ts";
+import { type CommandGroup, ExitCode, UsageError } from "./command.ts";
 import { runOps } from "./run-ops.ts";
+import { captureIo } from "./testing/capture-io.ts";
 
-function capture(): { io: OpsIo; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: {
-      stdout: (text) => {
-        out += text;
-      },
-      stderr: (text) => {
-        err += text;
-      },
-      env: {},
-      cwd: process.cwd(),
-      isTty: false,
-    },
-    out: () => out,
-    err: () => err,
-  };
-}
+const capture = () => captureIo(process.cwd());
 
 const echo: CommandGroup = {
   name: "echo",

@@ -147,6 +147,25 @@ async function repoRoot(io: OpsIo, runner: CommandRunner): Promise<string> {
 
 const SHA_SETTING = { option: "sha", env: "CIRCLE_SHA1", description: "commit SHA, the image tag" };
 
+/** The options of the commands that build an image: which deployable, its tag, and --json. */
+const IMAGE_OPTIONS = {
+  deployable: { type: "string" },
+  sha: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+/** The help lines of {@link IMAGE_OPTIONS}' deployable and tag. */
+const IMAGE_OPTIONS_USAGE = [
+  `  --deployable <name>  one of ${DEPLOYABLES.map((d) => d.name).join(", ")} (required)`,
+  "  --sha <commit>       the tag (default $CIRCLE_SHA1)",
+];
+
+/** Where a ci command's progress goes: stderr, so that stdout carries only its result. */
+const progress =
+  (io: OpsIo) =>
+  (line: string): void =>
+    io.stderr(`${line}\n`);
+
 const buildImageCommand: SubCommand = {
   summary: "build a deployable's image locally (branches: checks the Dockerfile builds)",
   usage: [
@@ -156,8 +175,7 @@ const buildImageCommand: SubCommand = {
     "the image sagaworks/<name>:<sha>. Nothing is pushed.",
     "",
     "Options:",
-    `  --deployable <name>  one of ${DEPLOYABLES.map((d) => d.name).join(", ")} (required)`,
-    "  --sha <commit>       the tag (default $CIRCLE_SHA1)",
+    ...IMAGE_OPTIONS_USAGE,
     "  --json               print { deployable, image } as JSON",
     "  --help               show this help",
     "",
@@ -165,11 +183,7 @@ const buildImageCommand: SubCommand = {
   async run(argv, io, deps) {
     const { values } = parseArgs({
       args: [...argv],
-      options: {
-        deployable: { type: "string" },
-        sha: { type: "string" },
-        json: { type: "boolean" },
-      },
+      options: IMAGE_OPTIONS,
       strict: true,
     });
     const deployable = findDeployable(values.deployable);
@@ -180,7 +194,7 @@ const buildImageCommand: SubCommand = {
       sha: settings.sha,
       repoRoot: await repoRoot(io, runner),
       runner,
-      log: (line) => io.stderr(`${line}\n`),
+      log: progress(io),
     });
     io.stdout(
       values.json ? `${JSON.stringify({ deployable: deployable.name, image })}\n` : `${image}\n`,
@@ -200,8 +214,7 @@ const pushImageCommand: SubCommand = {
     "token and pushes. Prints the image URI on stdout; progress goes to stderr.",
     "",
     "Options:",
-    `  --deployable <name>  one of ${DEPLOYABLES.map((d) => d.name).join(", ")} (required)`,
-    "  --sha <commit>       the tag (default $CIRCLE_SHA1)",
+    ...IMAGE_OPTIONS_USAGE,
     "  --region <region>    the registry's region (default $AWS_REGION)",
     "  --account-id <id>    the account owning the registry (default $AWS_ACCOUNT_ID)",
     "  --json               print the result as JSON",
@@ -213,13 +226,7 @@ const pushImageCommand: SubCommand = {
   async run(argv, io, deps) {
     const { values } = parseArgs({
       args: [...argv],
-      options: {
-        deployable: { type: "string" },
-        sha: { type: "string" },
-        region: { type: "string" },
-        "account-id": { type: "string" },
-        json: { type: "boolean" },
-      },
+      options: { ...IMAGE_OPTIONS, region: { type: "string" }, "account-id": { type: "string" } },
       strict: true,
     });
     const deployable = findDeployable(values.deployable);
@@ -244,7 +251,7 @@ const pushImageCommand: SubCommand = {
       repoRoot: await repoRoot(io, runner),
       ecr: deps.ecr(settings.region),
       runner,
-      log: (line) => io.stderr(`${line}\n`),
+      log: progress(io),
     });
     io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.imageUri}\n`);
     return ExitCode.ok;
@@ -353,7 +360,7 @@ const bumpManifestsCommand: SubCommand = {
           GIT_COMMITTER_EMAIL: io.env.GIT_COMMITTER_EMAIL || "ci@sagaworks.invalid",
           ...gitTokenEnv(repoUrl, settings.token),
         },
-        log: (line) => io.stderr(`${line}\n`),
+        log: progress(io),
       });
       if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       else

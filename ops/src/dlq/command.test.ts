@@ -1,22 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ExitCode, type OpsIo } from "../command.ts";
+import { ExitCode } from "../command.ts";
 import { runOps } from "../run-ops.ts";
+import { captureIo } from "../testing/capture-io.ts";
 
 async function ops(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const io: OpsIo = {
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    env: {},
-    cwd: process.cwd(),
-    isTty: false,
-  };
-  return { code: await runOps(argv, io), out, err };
+  const { io, out, err } = captureIo(process.cwd());
+  return { code: await runOps(argv, io), out: out(), err: err() };
 }
 
 describe("ops dlq and ops sagas usage", () => {

@@ -3,7 +3,6 @@
 import { parseArgs } from "node:util";
 import { Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { duration, positiveInt, runRecording, withContext } from "./context.ts";
 import {
   DELETABLE_VERDICTS,
   type DeleteLine,
@@ -12,7 +11,7 @@ import {
   deleteMessages,
 } from "./delete.ts";
 import { RunMode } from "./journal.ts";
-import { pickQueue } from "./queues.ts";
+import { queueName, queueRunOptions, queueRunSelection, withQueueRun } from "./queue-run.ts";
 
 function printLine(io: OpsIo, l: DeleteLine): void {
   const what = l.name ? `${l.name}${l.sagaId ? ` saga ${l.sagaId}` : ""}` : "not an envelope";
@@ -43,57 +42,32 @@ export async function deleteCommand(argv: readonly string[], io: OpsIo): Promise
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: {
-      execute: { type: "boolean" },
-      verdict: { type: "string" },
-      saga: { type: "string" },
-      command: { type: "string" },
-      "older-than": { type: "string" },
-      limit: { type: "string" },
-      json: { type: "boolean" },
-    },
+    options: { ...queueRunOptions, verdict: { type: "string" } },
   });
-  const name = positionals[0];
-  if (!name || positionals.length > 1) throw new UsageError("delete takes one queue name");
+  const name = queueName(positionals, "delete");
   const options: DeleteOptions = {
     ...defaultDeleteOptions,
     execute: values.execute === true,
     verdicts: parseVerdicts(values.verdict),
-    filter: {
-      sagaId: values.saga,
-      name: values.command,
-      olderThanMs: duration(values["older-than"], "--older-than"),
-    },
-    limit: positiveInt(values.limit, "--limit", Number.POSITIVE_INFINITY),
+    ...queueRunSelection(values),
   };
-  const needs = { orchestrator: true, database: options.execute };
-  return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
-    const queue = pickQueue(queues, name);
-    const { journal, actor } = await runRecording(io, env, {
-      dlq: queue.name,
-      mode: RunMode.delete,
-      execute: options.execute,
-      quiet: values.json === true,
-    });
-    try {
-      const report = await deleteMessages(
-        {
-          sqs: clients.sqs,
-          queue,
-          orchestrator,
-          journal,
-          actor,
-          onLine: (l) => {
-            if (!values.json) printLine(io, l);
-          },
+  const run = { mode: RunMode.delete, execute: options.execute, quiet: values.json === true };
+  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
+    const report = await deleteMessages(
+      {
+        sqs: clients.sqs,
+        queue,
+        orchestrator,
+        journal,
+        actor,
+        onLine: (l) => {
+          if (!values.json) printLine(io, l);
         },
-        options,
-      );
-      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
-      return ExitCode.ok;
-    } finally {
-      await journal?.close();
-    }
+      },
+      options,
+    );
+    if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+    return ExitCode.ok;
   });
 }

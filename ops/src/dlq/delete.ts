@@ -22,7 +22,7 @@ import {
   type ReplayJournal,
   RunMode,
 } from "./journal.ts";
-import { inspectQueue, lookUp } from "./saga-lookup.ts";
+import { inspectForDryRun, lookUp } from "./saga-lookup.ts";
 
 /** The verdicts a deletion may take; a waiting message is never deleted (replay it instead). */
 export const DELETABLE_VERDICTS: readonly Verdict[] = [
@@ -135,13 +135,7 @@ export async function deleteMessages(
 
 async function dryRun(deps: DeleteDeps, options: DeleteOptions): Promise<DeleteReport> {
   const now = (deps.now ?? Date.now)();
-  const items = await inspectQueue(
-    deps.sqs,
-    deps.queue.url ?? "",
-    deps.orchestrator,
-    10_000,
-    new Date(now),
-  );
+  const items = await inspectForDryRun(deps, now);
   const lines: DeleteLine[] = [];
   let deleted = 0;
   for (const item of items) {

@@ -8,8 +8,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { DeadLetterQueue, Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
-import { duration, positiveInt, runRecording, withContext } from "./context.ts";
+import { duration, positiveInt, withContext } from "./context.ts";
 import { RunMode } from "./journal.ts";
+import { queueName, queueRunOptions, queueRunSelection, withQueueRun } from "./queue-run.ts";
 import { pickQueue } from "./queues.ts";
 import { type PlanLine, replay } from "./replay.ts";
 import { defaultReplayOptions, type ReplayOptions } from "./replay-options.ts";
@@ -68,40 +69,30 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
     args: [...argv],
     allowPositionals: true,
     options: {
-      execute: { type: "boolean" },
+      ...queueRunOptions,
       "include-stale": { type: "boolean" },
       verdict: { type: "string" },
-      saga: { type: "string" },
-      command: { type: "string" },
-      "older-than": { type: "string" },
-      limit: { type: "string" },
       rate: { type: "string" },
       "ramp-start": { type: "string" },
       "max-batch": { type: "string" },
       settle: { type: "string" },
       "max-returned": { type: "string" },
       bulk: { type: "boolean" },
-      json: { type: "boolean" },
     },
   });
-  const name = positionals[0];
-  if (!name || positionals.length > 1) throw new UsageError("replay takes one queue name");
+  const name = queueName(positionals, "replay");
   const verdicts = values.verdict?.split(",").map((v) => v.trim());
   for (const v of verdicts ?? []) {
     if (!["waiting", "stale", "event"].includes(v))
       throw new UsageError(`--verdict takes waiting, stale or event, not "${v}"`);
   }
+  const { filter, limit } = queueRunSelection(values);
   const options: ReplayOptions = {
     ...defaultReplayOptions,
     execute: values.execute === true,
     includeStale: values["include-stale"] === true || (verdicts?.includes("stale") ?? false),
-    filter: {
-      verdicts: verdicts as Verdict[] | undefined,
-      sagaId: values.saga,
-      name: values.command,
-      olderThanMs: duration(values["older-than"], "--older-than"),
-    },
-    limit: positiveInt(values.limit, "--limit", Number.POSITIVE_INFINITY),
+    filter: { verdicts: verdicts as Verdict[] | undefined, ...filter },
+    limit,
     ratePerSecond: positiveInt(values.rate, "--rate", defaultReplayOptions.ratePerSecond),
     rampStart: positiveInt(values["ramp-start"], "--ramp-start", defaultReplayOptions.rampStart),
     maxBatch: positiveInt(values["max-batch"], "--max-batch", defaultReplayOptions.maxBatch),
@@ -112,39 +103,32 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
       defaultReplayOptions.maxReturned,
     ),
   };
-  const needs = { orchestrator: !values.bulk, database: options.execute && !values.bulk };
-  return withContext(io, needs, async ({ env, clients, queues, orchestrator }) => {
-    const queue = pickQueue(queues, name);
-    if (values.bulk) return bulkMove(clients.sqs, queue, io, options.execute);
-    const { journal, actor } = await runRecording(io, env, {
-      dlq: queue.name,
-      mode: RunMode.replay,
-      execute: options.execute,
-      quiet: values.json === true,
-    });
+  if (values.bulk) {
+    return withContext(io, { orchestrator: false, database: false }, ({ clients, queues }) =>
+      bulkMove(clients.sqs, pickQueue(queues, name), io, options.execute),
+    );
+  }
+  const run = { mode: RunMode.replay, execute: options.execute, quiet: values.json === true };
+  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
     let done = 0;
-    try {
-      const report = await replay(
-        {
-          sqs: clients.sqs,
-          queue,
-          orchestrator,
-          journal,
-          actor,
-          onLine: (l) => {
-            done++;
-            if (!values.json) printLine(io, l, queue.source.name);
-            if (io.isTty) io.stderr(`\r${done} message(s) decided`);
-          },
+    const report = await replay(
+      {
+        sqs: clients.sqs,
+        queue,
+        orchestrator,
+        journal,
+        actor,
+        onLine: (l) => {
+          done++;
+          if (!values.json) printLine(io, l, queue.source.name);
+          if (io.isTty) io.stderr(`\r${done} message(s) decided`);
         },
-        options,
-      );
-      if (io.isTty) io.stderr("\n");
-      if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
-      return report.tripped ? ExitCode.failure : ExitCode.ok;
-    } finally {
-      await journal?.close();
-    }
+      },
+      options,
+    );
+    if (io.isTty) io.stderr("\n");
+    if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    else io.stdout(`${report.runId ? `run ${report.runId}: ` : ""}${report.outcome}\n`);
+    return report.tripped ? ExitCode.failure : ExitCode.ok;
   });
 }

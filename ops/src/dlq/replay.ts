@@ -4,7 +4,7 @@
 import { dryRunOutcome, type PlanLine, planReplay } from "@sagaworks/dead-letters";
 import { executeReplay } from "./execute.ts";
 import type { ReplayDeps, ReplayOptions, ReplayReport } from "./replay-options.ts";
-import { inspectQueue } from "./saga-lookup.ts";
+import { inspectForDryRun } from "./saga-lookup.ts";
 
 export type { PlanLine };
 
@@ -15,13 +15,7 @@ export async function replay(deps: ReplayDeps, options: ReplayOptions): Promise<
 
 async function dryRun(deps: ReplayDeps, options: ReplayOptions): Promise<ReplayReport> {
   const now = (deps.now ?? Date.now)();
-  const items = await inspectQueue(
-    deps.sqs,
-    deps.queue.url ?? "",
-    deps.orchestrator,
-    10_000,
-    new Date(now),
-  );
+  const items = await inspectForDryRun(deps, now);
   const { lines, sent } = planReplay(items, options, now);
   for (const line of lines) deps.onLine?.(line);
   return {

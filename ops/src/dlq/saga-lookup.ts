@@ -3,6 +3,7 @@
 import {
   type Classified,
   classify,
+  type DeadLetterQueue,
   type DlqMessage,
   type PrunedSaga,
   peekMessages,
@@ -60,4 +61,25 @@ export async function inspectQueue(
   const items: Classified[] = [];
   for (const message of messages) items.push(await lookUp(orchestrator, message, now, cache));
   return items.sort((a, b) => a.message.sentAt.getTime() - b.message.sentAt.getTime());
+}
+
+/** How many messages a dry run of a replay or a deletion reads at the most. */
+const DRY_RUN_LIMIT = 10_000;
+
+/** A dry run's view of its DLQ: its messages (up to {@link DRY_RUN_LIMIT}) classified at `now`. */
+export function inspectForDryRun(
+  deps: {
+    sqs: Parameters<typeof peekMessages>[0];
+    queue: DeadLetterQueue;
+    orchestrator: OrchestratorClient;
+  },
+  now: number,
+): Promise<Classified[]> {
+  return inspectQueue(
+    deps.sqs,
+    deps.queue.url ?? "",
+    deps.orchestrator,
+    DRY_RUN_LIMIT,
+    new Date(now),
+  );
 }

@@ -377,6 +377,22 @@ export class OrchestratorClient {
   }
 
   /**
+   * Sends `init` to `path` and parses the answer; null when this orchestrator does not serve the
+   * route (404: it runs without that part). Any other failure throws, saying `what` was asked.
+   */
+  private async unlessAbsent<T>(
+    path: string,
+    what: string,
+    parse: (json: unknown) => T,
+    init: RequestInit = {},
+  ): Promise<T | null> {
+    const response = await this.request(path, init);
+    if (response.status === 404) return null;
+    if (!response.ok) await this.fail(response, what);
+    return parse(await response.json());
+  }
+
+  /**
    * One saga with its snapshot and history; null when the orchestrator does not know it.
    * Throws {@link SagaArchivedError} when it finished and was pruned.
    */
@@ -464,67 +480,65 @@ export class OrchestratorClient {
    * The saga's pending timers, soonest first; null when this orchestrator does not serve them
    * (it runs without its database routes).
    */
-  async getTimers(id: string): Promise<TimerView[] | null> {
-    const response = await this.request(`/sagas/${encodeURIComponent(id)}/timers`);
-    if (response.status === 404) return null;
-    if (!response.ok) await this.fail(response, `reading the timers of saga ${id}`);
-    return z
-      .array(timerSchema)
-      .parse(await response.json())
-      .map((timer) => ({
-        id: timer.id,
-        fireAt: timer.fireAt,
-        type: timer.event.type,
-        step: timer.event.step ?? null,
-        attempt: timer.event.attempt ?? null,
-        compensation: timer.event.compensation ?? false,
-      }));
+  getTimers(id: string): Promise<TimerView[] | null> {
+    const path = `/sagas/${encodeURIComponent(id)}/timers`;
+    return this.unlessAbsent(path, `reading the timers of saga ${id}`, (json) =>
+      z
+        .array(timerSchema)
+        .parse(json)
+        .map((timer) => ({
+          id: timer.id,
+          fireAt: timer.fireAt,
+          type: timer.event.type,
+          step: timer.event.step ?? null,
+          attempt: timer.event.attempt ?? null,
+          compensation: timer.event.compensation ?? false,
+        })),
+    );
   }
 
   /**
    * The saga's outbox rows still in the table, oldest first; null when this orchestrator does
    * not serve them.
    */
-  async getOutbox(id: string): Promise<OutboxRowView[] | null> {
-    const response = await this.request(`/sagas/${encodeURIComponent(id)}/outbox`);
-    if (response.status === 404) return null;
-    if (!response.ok) await this.fail(response, `reading the outbox of saga ${id}`);
-    return z
-      .array(outboxRowSchema)
-      .parse(await response.json())
-      .map((row) => ({
-        id: row.id,
-        kind: row.kind,
-        destination: row.destination,
-        ...outboxContent(row.kind, row.message),
-        attempts: row.attempts,
-        lastError: row.lastError,
-        availableAt: row.availableAt,
-        createdAt: row.createdAt,
-        message: row.message,
-      }));
+  getOutbox(id: string): Promise<OutboxRowView[] | null> {
+    const path = `/sagas/${encodeURIComponent(id)}/outbox`;
+    return this.unlessAbsent(path, `reading the outbox of saga ${id}`, (json) =>
+      z
+        .array(outboxRowSchema)
+        .parse(json)
+        .map((row) => ({
+          id: row.id,
+          kind: row.kind,
+          destination: row.destination,
+          ...outboxContent(row.kind, row.message),
+          attempts: row.attempts,
+          lastError: row.lastError,
+          availableAt: row.availableAt,
+          createdAt: row.createdAt,
+          message: row.message,
+        })),
+    );
   }
 
-  /** Sagas, newest first, following the cursor until `limit`. */
   /** Whether pruning is paused; null when this orchestrator runs without retention. */
-  async getRetention(): Promise<RetentionView | null> {
-    const response = await this.request("/retention");
-    if (response.status === 404) return null;
-    if (!response.ok) await this.fail(response, "reading the retention settings");
-    return retentionSchema.parse(await response.json());
+  getRetention(): Promise<RetentionView | null> {
+    return this.unlessAbsent("/retention", "reading the retention settings", (json) =>
+      retentionSchema.parse(json),
+    );
   }
 
   /** Pauses or resumes pruning on every replica; null when it runs without retention. */
-  async setRetentionPaused(paused: boolean, actor: string): Promise<RetentionView | null> {
-    const response = await this.request(`/retention/${paused ? "pause" : "resume"}`, {
-      method: "POST",
-      body: JSON.stringify({ actor }),
-    });
-    if (response.status === 404) return null;
-    if (!response.ok) await this.fail(response, `${paused ? "pausing" : "resuming"} retention`);
-    return retentionSchema.parse(await response.json());
+  setRetentionPaused(paused: boolean, actor: string): Promise<RetentionView | null> {
+    return this.unlessAbsent(
+      `/retention/${paused ? "pause" : "resume"}`,
+      `${paused ? "pausing" : "resuming"} retention`,
+      (json) => retentionSchema.parse(json),
+      { method: "POST", body: JSON.stringify({ actor }) },
+    );
   }
 
+  /** Sagas, newest first, following the cursor until `limit`. */
   async listSagas(filter: ListFilter = {}): Promise<SagaSummary[]> {
     const limit = filter.limit ?? 200;
     const found: SagaSummary[] = [];

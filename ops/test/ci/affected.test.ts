@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AffectedReport } from "../../src/ci/affected.ts";
 import { ExitCode } from "../../src/command.ts";
 import { runOps } from "../../src/run-ops.ts";
-import { captureIo } from "./capture-io.ts";
+import { captureIo } from "../../src/testing/capture-io.ts";
 import { createWorkspaceRepo, GIT_ENV, git, type WorkspaceRepo } from "./workspace-fixture.ts";
 
 let repo: WorkspaceRepo | undefined;

@@ -10,7 +10,7 @@ import { HELM_VALUES_FILE } from "@sagaworks/deployables";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/command.ts";
 import { runOps } from "../../src/run-ops.ts";
-import { captureIo } from "./capture-io.ts";
+import { captureIo } from "../../src/testing/capture-io.ts";
 import { GIT_ENV, git } from "./workspace-fixture.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ExitCode } from "../../src/command.ts";
 import { runOps } from "../../src/run-ops.ts";
-import { captureIo } from "./capture-io.ts";
+import { captureIo } from "../../src/testing/capture-io.ts";
 import { createWorkspaceRepo, GIT_ENV, type WorkspaceRepo } from "./workspace-fixture.ts";
 
 let repo: WorkspaceRepo | undefined;

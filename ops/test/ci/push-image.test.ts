@@ -28,7 +28,7 @@ import { createCiGroup } from "../../src/ci/group.ts";
 import { pushImage } from "../../src/ci/image.ts";
 import { ExitCode } from "../../src/command.ts";
 import { runOps } from "../../src/run-ops.ts";
-import { captureIo } from "./capture-io.ts";
+import { captureIo } from "../../src/testing/capture-io.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const ACCOUNT = "123456789012";

@@ -49,6 +49,36 @@ function consume<Body = Envelope>(options: ConstructorParameters<typeof SqsConsu
   return consumer;
 }
 
+/** Sends the envelopes to `url`, batched by the producer; its report. */
+const sendEnvelopes = (url: string, envelopes: readonly Envelope[]) =>
+  sendToQueue(
+    clients.sqs,
+    url,
+    envelopes.map((e) => envelopeMessage(e)),
+  );
+
+type ConsumerOptions = ConstructorParameters<typeof SqsConsumer<Envelope>>[0];
+
+/**
+ * Consumes `url` with `handler` (default: ack every message), recording each message in a spy;
+ * `options` adds to the consumer's.
+ */
+function spyConsumer(
+  url: string,
+  options: Partial<Omit<ConsumerOptions, "handler">> = {},
+  handler: ConsumerOptions["handler"] = async () => ack(),
+) {
+  const spy = new MessageSpy<ReceivedMessage<Envelope>>();
+  const consumer = consume({
+    sqs: clients.sqs,
+    queueUrl: url,
+    logger: silentLogger(),
+    ...options,
+    handler: spy.wrap(handler),
+  });
+  return { spy, consumer };
+}
+
 async function queue(testName: string, maxReceiveCount = 5) {
   const { topology, url } = await testTopology(clients, testName, {
     participants: ["order"],
@@ -63,22 +93,12 @@ describe("producer", () => {
     const { url } = await queue("split by count");
     clients.counter.reset();
     const envelopes = Array.from({ length: 25 }, (_, i) => command(`step-${i}`));
-    const report = await sendToQueue(
-      clients.sqs,
-      url,
-      envelopes.map((e) => envelopeMessage(e)),
-    );
+    const report = await sendEnvelopes(url, envelopes);
     expect(report.failed).toEqual([]);
     expect(report.sent).toHaveLength(25);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(3);
 
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      handler: spy.wrap(async () => ack()),
-    });
+    const { spy } = spyConsumer(url);
     const received = await spy.waitForCount(25);
     expect(new Set(received.map((m) => m.body.messageId))).toEqual(
       new Set(envelopes.map((e) => e.messageId)),
@@ -90,22 +110,12 @@ describe("producer", () => {
     clients.counter.reset();
     const big = "x".repeat(300 * 1024);
     const envelopes = Array.from({ length: 5 }, (_, i) => command(`big-${i}`, { blob: big }));
-    const report = await sendToQueue(
-      clients.sqs,
-      url,
-      envelopes.map((e) => envelopeMessage(e)),
-    );
+    const report = await sendEnvelopes(url, envelopes);
     expect(report.failed).toEqual([]);
     expect(report.calls).toBe(2);
     expect(clients.counter.snapshot()["SQS.SendMessageBatch"]).toBe(2);
 
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      handler: spy.wrap(async () => ack()),
-    });
+    const { spy } = spyConsumer(url);
     const received = await spy.waitForCount(5);
     for (const message of received) expect(message.body.payload.blob).toBe(big);
   });
@@ -132,11 +142,7 @@ describe("consumer", () => {
   it("handles messages concurrently and extends the visibility of a slow handler", async () => {
     const { url } = await queue("concurrency");
     const envelopes = Array.from({ length: 4 }, (_, i) => command(`slow-${i}`));
-    await sendToQueue(
-      clients.sqs,
-      url,
-      envelopes.map((e) => envelopeMessage(e)),
-    );
+    await sendEnvelopes(url, envelopes);
 
     let active = 0;
     let maxActive = 0;
@@ -176,7 +182,6 @@ describe("consumer", () => {
     const { url } = await queue("retry later");
     const envelope = command("retry");
     await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk, _encoding, done) {
@@ -184,14 +189,12 @@ describe("consumer", () => {
         done();
       },
     });
-    const consumer = consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: createLogger({ name: "consumer", destination }),
-      handler: spy.wrap(async (message) =>
+    const { spy, consumer } = spyConsumer(
+      url,
+      { logger: createLogger({ name: "consumer", destination }) },
+      async (message) =>
         message.receiveCount === 1 ? retryLater(1, "the account service is down") : ack(),
-      ),
-    });
+    );
     const deliveries = await spy.waitForCount(2);
     expect(deliveries.map((m) => m.receiveCount)).toEqual([1, 2]);
     expect(deliveries.every((m) => m.body.messageId === envelope.messageId)).toBe(true);
@@ -213,14 +216,7 @@ describe("consumer", () => {
   it("moves a poison message to the DLQ after maxReceiveCount, and keeps consuming", async () => {
     const { url, dlqUrl } = await queue("poison", 2);
     await sendToQueue(clients.sqs, url, [{ body: '{"not":"an envelope"' }]);
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    const consumer = consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      maxReceiveCount: 2,
-      handler: spy.wrap(async () => ack()),
-    });
+    const { spy, consumer } = spyConsumer(url, { maxReceiveCount: 2 });
     const [dead] = await receiveMessages(clients.sqs, dlqUrl, 1, { timeoutMs: 20_000 });
     expect(dead?.Body).toBe('{"not":"an envelope"');
     expect(consumer.stats.poisoned).toBe(2);
@@ -285,13 +281,7 @@ describe("consumer", () => {
     // A producer that crashed after sending but before recording it sends the same envelope again.
     await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
     await sendToQueue(clients.sqs, url, [envelopeMessage(envelope)]);
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      handler: spy.wrap(async () => ack()),
-    });
+    const { spy } = spyConsumer(url);
     const [first, second] = await spy.waitForCount(2);
     expect(first?.body.messageId).toBe(envelope.messageId);
     expect(second?.body.messageId).toBe(envelope.messageId);
@@ -301,17 +291,14 @@ describe("consumer", () => {
   it("keeps going when a handler throws, and redelivers the message", async () => {
     const { url } = await queue("handler throws");
     await sendToQueue(clients.sqs, url, [envelopeMessage(command("throws"))]);
-    const spy = new MessageSpy<ReceivedMessage<Envelope>>();
-    const consumer = consume({
-      sqs: clients.sqs,
-      queueUrl: url,
-      logger: silentLogger(),
-      errorRetryDelaySeconds: () => 0,
-      handler: spy.wrap(async (message) => {
+    const { spy, consumer } = spyConsumer(
+      url,
+      { errorRetryDelaySeconds: () => 0 },
+      async (message) => {
         if (message.receiveCount === 1) throw new Error("database connection reset");
         return ack();
-      }),
-    });
+      },
+    );
     await waitFor(() => consumer.stats.acked === 1);
     expect(consumer.stats.failed).toBe(1);
     expect(spy.items).toHaveLength(2);

@@ -174,17 +174,22 @@ async function send(w: World, ...commands: Envelope[]) {
   );
 }
 
+type EnvelopeFields = Partial<Parameters<typeof commandEnvelope>[0]>;
+
+/** A MakeWidget command to the world's widgets service, answered on its reply queue. */
+const makeWidget = (w: World, payload: Record<string, unknown>, fields: EnvelopeFields = {}) =>
+  commandEnvelope({ name: "MakeWidget", payload, replyTo: w.replyQueue, ...fields });
+
+/** A ScrapWidget command (MakeWidget's compensation), answered on the world's reply queue. */
+const scrapWidget = (w: World, payload: Record<string, unknown>, fields: EnvelopeFields = {}) =>
+  commandEnvelope({ name: "ScrapWidget", payload, replyTo: w.replyQueue, ...fields });
+
 const widgets = (w: World) => w.db.knex("widgets").select("id", "size").orderBy("id");
 
 describe("participant SDK", () => {
   it("applies a duplicate command once and answers both copies with the stored reply", async () => {
     const w = await world("duplicate");
-    const first = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "w1", size: 3 },
-      replyTo: w.replyQueue,
-      step: "make",
-    });
+    const first = makeWidget(w, { widgetId: "w1", size: 3 }, { step: "make" });
     // The orchestrator's retry of the same step: same idempotency key, next attempt.
     const retry = commandEnvelope({
       ...first,
@@ -212,12 +217,7 @@ describe("participant SDK", () => {
 
   it("runs the handler again on the next attempt after a failed() reply; a duplicate of the failed attempt gets it again", async () => {
     const w = await world("failed then retried");
-    const first = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "jammed", size: 2 },
-      replyTo: w.replyQueue,
-      step: "make",
-    });
+    const first = makeWidget(w, { widgetId: "jammed", size: 2 }, { step: "make" });
     await send(w, first);
     expect(await w.replies.replyTo(first)).toMatchObject({
       name: "CommandFailed",
@@ -234,14 +234,7 @@ describe("participant SDK", () => {
     expect(w.jammedRuns).toBe(1);
     expect(w.participant.stats.handled).toBe(handled);
     // The orchestrator's next attempt (a retry, or an operator's): the handler runs again.
-    const second = commandEnvelope({
-      name: "MakeWidget",
-      payload: first.payload,
-      replyTo: w.replyQueue,
-      step: "make",
-      sagaId: first.sagaId,
-      attempt: 2,
-    });
+    const second = makeWidget(w, first.payload, { step: "make", sagaId: first.sagaId, attempt: 2 });
     await send(w, second);
     expect(await w.replies.replyTo(second)).toMatchObject({ name: "WidgetMade", attempt: 2 });
     expect(w.jammedRuns).toBe(2);
@@ -250,11 +243,7 @@ describe("participant SDK", () => {
 
   it("answers a business failure with its reply and changes nothing", async () => {
     const w = await world("business failure");
-    const command = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "big", size: 500 },
-      replyTo: w.replyQueue,
-    });
+    const command = makeWidget(w, { widgetId: "big", size: 500 });
     await send(w, command);
     expect(await w.replies.replyTo(command)).toMatchObject({
       name: "WidgetTooBig",
@@ -265,17 +254,9 @@ describe("participant SDK", () => {
 
   it("sends a command with an invalid payload, or one a handler declares poison, to the DLQ", async () => {
     const w = await world("poison", { maxReceiveCount: 1 });
-    const invalid = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "", size: "three" },
-      replyTo: w.replyQueue,
-    });
+    const invalid = makeWidget(w, { widgetId: "", size: "three" });
     const unknown = commandEnvelope({ name: "PaintWidget", payload: {}, replyTo: w.replyQueue });
-    const forbidden = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "forbidden", size: 1 },
-      replyTo: w.replyQueue,
-    });
+    const forbidden = makeWidget(w, { widgetId: "forbidden", size: 1 });
     await send(w, invalid, unknown, forbidden);
     const dead = await receiveMessages(w.clients.sqs, w.dlqUrl, 3, { timeoutMs: 20_000 });
     expect(dead.map((m) => (JSON.parse(m.Body ?? "{}") as Envelope).messageId).sort()).toEqual(
@@ -283,11 +264,7 @@ describe("participant SDK", () => {
     );
     expect(w.replies.spy.items).toEqual([]);
     // The worker is still up.
-    const good = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "ok", size: 1 },
-      replyTo: w.replyQueue,
-    });
+    const good = makeWidget(w, { widgetId: "ok", size: 1 });
     await send(w, good);
     await w.replies.replyTo(good);
   });
@@ -306,12 +283,7 @@ describe("participant SDK", () => {
       logger,
     });
     const make = (widgetId: string, keys: CommandKeys | null) =>
-      commandEnvelope({
-        name: "MakeWidget",
-        payload: { widgetId, size: 1 },
-        replyTo: w.replyQueue,
-        keys,
-      });
+      makeWidget(w, { widgetId, size: 1 }, { keys });
     const unsigned = make("unsigned", null);
     const forged = make("forged", { current: "attacker-key-0123456789-0123456789" });
     // Signed by the orchestrator, then changed on the way: the signature covers the payload.
@@ -354,12 +326,7 @@ describe("participant SDK", () => {
     const w = await world("stale commands", { maxReceiveCount: 1 });
     const DAY_MS = 24 * 60 * 60 * 1000;
     const make = (widgetId: string, sentAt: Date) =>
-      commandEnvelope({
-        name: "MakeWidget",
-        payload: { widgetId, size: 1 },
-        replyTo: w.replyQueue,
-        sentAt: sentAt.toISOString(),
-      });
+      makeWidget(w, { widgetId, size: 1 }, { sentAt: sentAt.toISOString() });
     // Captured from a queue or a DLQ export and sent again after the inbox forgot it.
     const replayed = make("replayed", new Date(Date.now() - 22 * DAY_MS));
     const ahead = make("from-the-future", new Date(Date.now() + 60 * 60 * 1000));
@@ -417,11 +384,7 @@ describe("participant SDK", () => {
 
   it("redelivers a command whose handler asked to retry later, and applies it once", async () => {
     const w = await world("retry later");
-    const command = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "busy", size: 2 },
-      replyTo: w.replyQueue,
-    });
+    const command = makeWidget(w, { widgetId: "busy", size: 2 });
     await send(w, command);
     expect(await w.replies.replyTo(command)).toMatchObject({ name: "WidgetMade" });
     expect(w.busyAttempts).toBe(2);
@@ -430,20 +393,12 @@ describe("participant SDK", () => {
 
   it("refuses an action that arrives after its compensation (the guard)", async () => {
     const w = await world("guard");
-    const action = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "late", size: 4 },
-      replyTo: w.replyQueue,
-      step: "make",
-    });
-    const compensation = commandEnvelope({
-      name: "ScrapWidget",
-      payload: { widgetId: "late" },
-      replyTo: w.replyQueue,
-      step: "make",
-      sagaId: action.sagaId,
-      compensation: true,
-    });
+    const action = makeWidget(w, { widgetId: "late", size: 4 }, { step: "make" });
+    const compensation = scrapWidget(
+      w,
+      { widgetId: "late" },
+      { step: "make", sagaId: action.sagaId, compensation: true },
+    );
     await send(w, compensation);
     expect(await w.replies.replyTo(compensation)).toMatchObject({
       name: "WidgetScrapped",
@@ -492,22 +447,14 @@ describe("participant SDK", () => {
 
   it("compensates an action that did run", async () => {
     const w = await world("compensate");
-    const action = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "w2", size: 4 },
-      replyTo: w.replyQueue,
-      step: "make",
-    });
+    const action = makeWidget(w, { widgetId: "w2", size: 4 }, { step: "make" });
     await send(w, action);
     await w.replies.replyTo(action);
-    const compensation = commandEnvelope({
-      name: "ScrapWidget",
-      payload: { widgetId: "w2" },
-      replyTo: w.replyQueue,
-      step: "make",
-      sagaId: action.sagaId,
-      compensation: true,
-    });
+    const compensation = scrapWidget(
+      w,
+      { widgetId: "w2" },
+      { step: "make", sagaId: action.sagaId, compensation: true },
+    );
     await send(w, compensation);
     expect(await w.replies.replyTo(compensation)).toMatchObject({ payload: { existed: true } });
     expect(await widgets(w)).toEqual([]);
@@ -515,11 +462,7 @@ describe("participant SDK", () => {
 
   it("finishes a command in flight when stopped, and still sends its reply", async () => {
     const w = await world("graceful stop", { slowMs: 1_500 });
-    const command = commandEnvelope({
-      name: "MakeWidget",
-      payload: { widgetId: "slow", size: 1 },
-      replyTo: w.replyQueue,
-    });
+    const command = makeWidget(w, { widgetId: "slow", size: 1 });
     await send(w, command);
     await waitFor(() => w.slowHandlerStarted, { description: "the slow handler to start" });
     await w.participant.stop();

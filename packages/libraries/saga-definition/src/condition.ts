@@ -1,7 +1,12 @@
 // Step conditions (`when`): compiled from the authored form once validation passed, evaluated by
 // the engine from the saga's state only, and written as text for the diagram and the history.
 // Pure: no clock, no I/O.
-import type { Comparison, ConditionDefinition, ConditionLiteral } from "./definition-schema.ts";
+import {
+  COMPARISONS,
+  type Comparison,
+  type ConditionDefinition,
+  type ConditionLiteral,
+} from "./definition-schema.ts";
 import { type JsonValue, parseMappingString } from "./mapping.ts";
 
 /** A condition as the engine runs it: paths parsed into segments, defaults applied. */
@@ -20,21 +25,11 @@ export type CompiledCondition =
       ifMissing: boolean;
     };
 
-const COMPARISON_KEYS: readonly Comparison[] = [
-  "equals",
-  "notEquals",
-  "greaterThan",
-  "greaterThanOrEqual",
-  "lessThan",
-  "lessThanOrEqual",
-  "in",
-];
-
 /** The comparison an authored leaf makes, or undefined for `exists` and the combinators. */
 export function comparisonOf(
   condition: Record<string, unknown>,
 ): { test: Comparison; value: unknown } | undefined {
-  for (const key of COMPARISON_KEYS) {
+  for (const key of COMPARISONS) {
     if (Object.hasOwn(condition, key)) return { test: key, value: condition[key] };
   }
   return undefined;

@@ -3,6 +3,7 @@
 // missing or taken fails the step at once.
 import { serviceContracts } from "@sagaworks/contracts";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
 import { sagaTest } from "./testing/index.ts";
 import { transition } from "./transition.ts";
@@ -18,20 +19,7 @@ const definition = {
   },
   timeout: "1d",
   steps: [
-    {
-      name: "create-order",
-      kind: "command",
-      service: "order",
-      command: "CreateOrder",
-      payload: {
-        orderId: "$.sagaId",
-        customerId: "$.input.customerId",
-        items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-        totalCents: 1,
-      },
-      outcomes: { success: ["OrderCreated"] },
-      pivot: true,
-    },
+    createOrderStep({ pivot: true }),
     {
       name: "await-payment",
       kind: "await",

@@ -9,17 +9,35 @@ function encodable(text: string): boolean {
   }
 }
 
+/** A `:name` segment of a path; the name is the first group. */
+const PARAM = /:([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/** The value of the path parameter `name`, as text; undefined when absent or null. */
+function paramText(params: Record<string, unknown>, name: string): string | undefined {
+  const value = Object.hasOwn(params, name) ? params[name] : undefined;
+  return value === undefined || value === null ? undefined : String(value);
+}
+
+/** The first `:name` of the path whose value, as text, is `refused`; undefined when none is. */
+function firstRefusedParam(
+  path: string,
+  params: Record<string, unknown>,
+  refused: (text: string) => boolean,
+): string | undefined {
+  for (const match of path.matchAll(PARAM)) {
+    const name = match[1] as string;
+    const text = paramText(params, name);
+    if (text !== undefined && refused(text)) return name;
+  }
+  return undefined;
+}
+
 /** The first `:name` of the path whose value cannot be URI-encoded (a lone surrogate), if any. */
 export function unencodablePathParam(
   path: string,
   params: Record<string, unknown>,
 ): string | undefined {
-  for (const match of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    const name = match[1] as string;
-    const value = Object.hasOwn(params, name) ? params[name] : undefined;
-    if (value !== undefined && value !== null && !encodable(String(value))) return name;
-  }
-  return undefined;
+  return firstRefusedParam(path, params, (text) => !encodable(text));
 }
 
 /**
@@ -32,18 +50,13 @@ export function dotSegmentPathParam(
   path: string,
   params: Record<string, unknown>,
 ): string | undefined {
-  for (const match of path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)) {
-    const name = match[1] as string;
-    const value = Object.hasOwn(params, name) ? params[name] : undefined;
-    if (value !== undefined && value !== null && /^\.{1,2}$/.test(String(value))) return name;
-  }
-  return undefined;
+  return firstRefusedParam(path, params, (text) => /^\.{1,2}$/.test(text));
 }
 
 /** Fills `:name` segments of a path from the params, URI-encoded. */
 export function fillPath(path: string, params: Record<string, unknown>): string {
-  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
-    const value = Object.hasOwn(params, name) ? params[name] : undefined;
-    return value === undefined || value === null ? whole : encodeURIComponent(String(value));
+  return path.replace(PARAM, (whole, name: string) => {
+    const text = paramText(params, name);
+    return text === undefined ? whole : encodeURIComponent(text);
   });
 }

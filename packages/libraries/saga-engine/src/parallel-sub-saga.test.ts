@@ -9,25 +9,19 @@ import {
   SubSagaCommand,
   SubSagaReply,
 } from "@sagaworks/saga-definition";
+import {
+  rejectOrderCompensation,
+  reserveCreditStep as reserveCredit,
+} from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
-import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const input = customerAmountInput;
 
 /** A child without a pivot, so that `"compensation": "child"` may ask it to undo itself. */
-const hold = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input,
-    output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+const hold = holdSaga;
 
 /** group(deposit: hold as a child | order: create) → charge (the pivot). */
 const parent = compileSagaOrThrow(
@@ -44,55 +38,20 @@ const parent = compileSagaOrThrow(
         branches: [
           {
             name: "deposit",
-            steps: [
-              {
-                name: "hold",
-                kind: "saga",
-                saga: { name: "hold", version: 1 },
-                input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-                deadline: "10m",
-                compensation: "child",
-              },
-            ],
+            steps: [holdStep],
           },
           {
             name: "order",
             steps: [
-              {
-                name: "create",
-                kind: "command",
-                service: "order",
-                command: "CreateOrder",
-                payload: {
-                  orderId: "$.sagaId",
-                  customerId: "$.input.customerId",
-                  items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-                  totalCents: "$.input.amountCents",
-                },
-                outcomes: { success: ["OrderCreated"] },
+              createStep({
                 retry: { maxAttempts: 3, nonRetryable: ["ORDER_ID_CONFLICT"] },
-                compensation: {
-                  command: "RejectOrder",
-                  payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-                },
-              },
+                compensation: rejectOrderCompensation(),
+              }),
             ],
           },
         ],
       },
-      {
-        name: "charge",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.steps.hold.output.held",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+      reserveCredit({ name: "charge", pivot: true }, "$.steps.hold.output.held"),
     ],
   },
   { contracts: serviceContracts, sagas: catalogOf([hold]) },

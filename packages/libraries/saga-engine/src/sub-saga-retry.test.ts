@@ -10,7 +10,7 @@ import {
 } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
 import { EngineRefusalCode } from "./errors.ts";
-import { customerAmountInput, reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
 const input = customerAmountInput;
@@ -22,36 +22,12 @@ const place = compileSagaOrThrow(
     description: "places an order",
     input,
     output: { orderId: "$.steps.create.reply.orderId" },
-    steps: [
-      {
-        name: "create",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["OrderCreated"] },
-        pivot: true,
-      },
-    ],
+    steps: [createStep({ pivot: true })],
   },
   { contracts: serviceContracts },
 );
 
-const hold = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input,
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+const hold = holdSaga;
 
 /** Holds credit through a child, then places the order through another child (the pivot). */
 const parent = compileSagaOrThrow(
@@ -62,14 +38,7 @@ const parent = compileSagaOrThrow(
     input,
     timeout: "1h",
     steps: [
-      {
-        name: "hold",
-        kind: "saga",
-        saga: { name: "hold", version: 1 },
-        input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-        deadline: "10m",
-        compensation: "child",
-      },
+      holdStep,
       {
         name: "place",
         kind: "saga",

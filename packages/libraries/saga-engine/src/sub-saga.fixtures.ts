@@ -1,5 +1,13 @@
-// What the engine's sub-saga tests share: the input their sagas take, and the child's one step,
-// which holds credit and releases it when compensated (no pivot, so a parent may ask it to undo).
+// What the engine's sub-saga tests share: the input their sagas take, the child's one step,
+// which holds credit and releases it when compensated (no pivot, so a parent may ask it to undo),
+// that child and a parent's step that starts it, and the order their sagas create for the
+// input's amount.
+import { serviceContracts } from "@sagaworks/contracts";
+import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import {
+  createOrderStep,
+  reserveCreditStep as reserveCredit,
+} from "@sagaworks/saga-definition/testing";
 
 /** `{ customerId, amountCents }`, the input of every saga in the sub-saga tests. */
 export const customerAmountInput = {
@@ -9,23 +17,45 @@ export const customerAmountInput = {
 };
 
 /** Reserves the input's amount under the saga's id; compensated by releasing it. */
-export const reserveCreditStep = {
-  name: "reserve",
-  kind: "command",
-  service: "account",
-  command: "ReserveCredit",
-  payload: {
-    customerId: "$.input.customerId",
-    orderId: "$.sagaId",
-    amountCents: "$.input.amountCents",
-  },
-  outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-  compensation: {
-    command: "ReleaseCredit",
-    payload: {
-      customerId: "$.input.customerId",
-      orderId: "$.sagaId",
-      amountCents: "$.input.amountCents",
+export const reserveCreditStep = reserveCredit(
+  {
+    name: "reserve",
+    compensation: {
+      command: "ReleaseCredit",
+      payload: {
+        customerId: "$.input.customerId",
+        orderId: "$.sagaId",
+        amountCents: "$.input.amountCents",
+      },
     },
   },
+  "$.input.amountCents",
+);
+
+/** CreateOrder as a step named `create`, for the input's amount; `settings` adds its role. */
+export function createStep(settings: Record<string, unknown> = {}): Record<string, unknown> {
+  return createOrderStep({ name: "create", ...settings }, { totalCents: "$.input.amountCents" });
+}
+
+/** A child without a pivot (every step undoable), so its parent may ask it to undo itself. */
+export const holdSaga = compileSagaOrThrow(
+  {
+    name: "hold",
+    version: 1,
+    description: "holds credit",
+    input: customerAmountInput,
+    output: { held: "$.steps.reserve.reply.amountCents" },
+    steps: [reserveCreditStep],
+  },
+  { contracts: serviceContracts },
+);
+
+/** A parent's step `hold` that starts {@link holdSaga} for its input and compensates through it. */
+export const holdStep = {
+  name: "hold",
+  kind: "saga",
+  saga: { name: "hold", version: 1 },
+  input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
+  deadline: "10m",
+  compensation: "child",
 };

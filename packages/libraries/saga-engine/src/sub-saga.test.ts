@@ -11,34 +11,21 @@ import {
   SubSagaCommand,
   SubSagaReply,
 } from "@sagaworks/saga-definition";
+import {
+  rejectOrderCompensation,
+  reserveCreditStep as reserveCredit,
+} from "@sagaworks/saga-definition/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Effect, ParentLink } from "./model.ts";
-import { reserveCreditStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
-const customerInput = {
-  type: "object",
-  properties: {
-    customerId: { type: "string" },
-    amountCents: { type: "integer", minimum: 0 },
-  },
-  required: ["customerId", "amountCents"],
-};
+const customerInput = customerAmountInput;
 
 /** A child without a pivot: every step undoable, so it can be asked to compensate at any time. */
-const hold = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input: customerInput,
-    output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+const hold = holdSaga;
 
 /** A child with a pivot: create an order, reserve credit (the pivot), approve it. */
 const place = compileSagaOrThrow(
@@ -49,36 +36,8 @@ const place = compileSagaOrThrow(
     input: customerInput,
     output: { orderId: "$.steps.create.reply.orderId" },
     steps: [
-      {
-        name: "create",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["OrderCreated"] },
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
-      },
-      {
-        name: "reserve",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.amountCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+      createStep({ compensation: rejectOrderCompensation() }),
+      reserveCredit({ name: "reserve", pivot: true }, "$.input.amountCents"),
       {
         name: "approve",
         kind: "command",
@@ -104,14 +63,7 @@ const parent = compileSagaOrThrow(
     input: customerInput,
     timeout: "1h",
     steps: [
-      {
-        name: "hold",
-        kind: "saga",
-        saga: { name: "hold", version: 1 },
-        input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-        deadline: "10m",
-        compensation: "child",
-      },
+      holdStep,
       {
         name: "place",
         kind: "saga",

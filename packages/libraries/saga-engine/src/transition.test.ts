@@ -49,6 +49,17 @@ const cause = (step: string, attempt: number, compensation: boolean) =>
     attempt,
   );
 
+/** The reply `name` (empty payload) to the command of `step`'s attempt, as the transport delivers it. */
+const replyEvent = (step: string, name: string, attempt = 1, compensation = false): SagaEvent => ({
+  type: "reply",
+  step,
+  attempt,
+  compensation,
+  causationId: cause(step, attempt, compensation),
+  name,
+  payload: {},
+});
+
 /** Applies the saga deadline at its time (or now, if that is later). */
 function fireDeadline(driver: SagaDriver): TransitionResult {
   const deadlineAt = Date.parse(snap(driver).deadlineAt ?? "");
@@ -382,18 +393,7 @@ describe("engine errors", () => {
   });
 
   it.each([
-    [
-      "reply",
-      {
-        type: "reply",
-        step: "check",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("check", 1, false),
-        name: "x",
-        payload: {},
-      },
-    ],
+    ["reply", replyEvent("check", "x")],
     ["operator", { type: "operator", actor: "me", reason: "r", action: "resolve" }],
     ["retry-timer", { type: "retry-timer", step: "a", attempt: 2, compensation: false }],
   ] as Array<[string, SagaEvent]>)("throws ENGINE_NO_SNAPSHOT for %s", (_name, event) => {
@@ -1038,15 +1038,7 @@ describe("an exhausted pivot needs intervention", () => {
     expect(ofType(result.effects, "finish")).toEqual([]);
     // Parked: nothing but the saga deadline stays armed, and nothing wakes it.
     expect([...driver.timers.keys()]).toEqual([deadlineTimerId(SAGA)]);
-    expectIgnored(driver, {
-      type: "reply",
-      step: "decide",
-      attempt: 2,
-      compensation: false,
-      causationId: cause("decide", 2, false),
-      name: "Decided",
-      payload: {},
-    });
+    expectIgnored(driver, replyEvent("decide", "Decided", 2));
   });
 });
 
@@ -1127,35 +1119,11 @@ describe("late and duplicate replies", () => {
     const driver = started();
     driver.http(200, { id: "thing-1" });
     timeOut(driver);
-    const result = expectIgnored(
-      driver,
-      {
-        type: "reply",
-        step: "a",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("a", 1, false),
-        name: "ADone",
-        payload: {},
-      },
-      /late/,
-    );
+    const result = expectIgnored(driver, replyEvent("a", "ADone"), /late/);
     expect(result.note).toMatch(/a attempt 1/);
     fireRetry(driver);
     // Still late once attempt 2 is in flight.
-    expectIgnored(
-      driver,
-      {
-        type: "reply",
-        step: "a",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("a", 1, false),
-        name: "ADone",
-        payload: {},
-      },
-      /late/,
-    );
+    expectIgnored(driver, replyEvent("a", "ADone"), /late/);
     expect(driver.reply("ADone").applied).toBe(true);
     expect(activeWork(snap(driver))?.step).toBe("b");
   });
@@ -1183,15 +1151,7 @@ describe("late and duplicate replies", () => {
   it("a late business failure after a timeout does not start compensation", () => {
     const driver = throughA(started());
     timeOut(driver);
-    expectIgnored(driver, {
-      type: "reply",
-      step: "b",
-      attempt: 1,
-      compensation: false,
-      causationId: cause("b", 1, false),
-      name: "BRefused",
-      payload: {},
-    });
+    expectIgnored(driver, replyEvent("b", "BRefused"));
     expect(compensations(driver)).toEqual([]);
   });
 
@@ -1200,15 +1160,7 @@ describe("late and duplicate replies", () => {
     driver.http(200, { id: "thing-1" });
     const first = driver.reply("ADone");
     expect(first.applied).toBe(true);
-    const duplicate: SagaEvent = {
-      type: "reply",
-      step: "a",
-      attempt: 1,
-      compensation: false,
-      causationId: cause("a", 1, false),
-      name: "ADone",
-      payload: {},
-    };
+    const duplicate: SagaEvent = replyEvent("a", "ADone");
     expectIgnored(driver, duplicate, /late or duplicate/);
     expectIgnored(driver, {
       type: "http-response",
@@ -1223,70 +1175,26 @@ describe("late and duplicate replies", () => {
   it("a duplicate compensation reply has no second effect", () => {
     const driver = atDecide();
     driver.reply("Declined");
-    const undone: SagaEvent = {
-      type: "reply",
-      step: "b",
-      attempt: 1,
-      compensation: true,
-      causationId: cause("b", 1, true),
-      name: "BUndone",
-      payload: {},
-    };
+    const undone: SagaEvent = replyEvent("b", "BUndone", 1, true);
     expect(driver.apply(undone).applied).toBe(true);
     expectIgnored(driver, undone);
     driver.reply("AUndone");
     expectIgnored(driver, undone, /compensated/);
-    expectIgnored(driver, {
-      type: "reply",
-      step: "a",
-      attempt: 1,
-      compensation: true,
-      causationId: cause("a", 1, true),
-      name: "AUndone",
-      payload: {},
-    });
+    expectIgnored(driver, replyEvent("a", "AUndone", 1, true));
   });
 
   it("a forward reply is not taken for a compensation reply, nor the reverse", () => {
     const driver = atDecide();
     driver.reply("Declined");
-    expectIgnored(driver, {
-      type: "reply",
-      step: "b",
-      attempt: 1,
-      compensation: false,
-      causationId: cause("b", 1, false),
-      name: "BDone",
-      payload: {},
-    });
+    expectIgnored(driver, replyEvent("b", "BDone"));
     const forward = throughA(started());
-    expectIgnored(forward, {
-      type: "reply",
-      step: "b",
-      attempt: 1,
-      compensation: true,
-      causationId: cause("b", 1, true),
-      name: "BUndone",
-      payload: {},
-    });
+    expectIgnored(forward, replyEvent("b", "BUndone", 1, true));
   });
 
   it("replies after the saga ended are ignored", () => {
     const driver = atFinish();
     driver.reply("Finished");
-    expectIgnored(
-      driver,
-      {
-        type: "reply",
-        step: "finish",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("finish", 1, false),
-        name: "Finished",
-        payload: {},
-      },
-      /completed/,
-    );
+    expectIgnored(driver, replyEvent("finish", "Finished"), /completed/);
     expectIgnored(driver, {
       type: "step-timeout",
       step: "finish",
@@ -1604,15 +1512,7 @@ describe("operator: retry", () => {
       expect.objectContaining({ command: "ReserveB", attempt: 2 }),
     ]);
     expect(driver.timers.has(timeoutTimer("b", 1))).toBe(false);
-    expectIgnored(driver, {
-      type: "reply",
-      step: "b",
-      attempt: 1,
-      compensation: false,
-      causationId: cause("b", 1, false),
-      name: "BDone",
-      payload: {},
-    });
+    expectIgnored(driver, replyEvent("b", "BDone"));
   });
 
   it("while a retry timer is armed, cancels it and starts the next attempt now", () => {
@@ -1873,33 +1773,9 @@ describe("determinism and purity", () => {
       { type: "http-response", step: "check", attempt: 1, status: 503, body: {} },
       { type: "retry-timer", step: "check", attempt: 2, compensation: false },
       { type: "http-response", step: "check", attempt: 2, status: 200, body: { id: "thing-1" } },
-      {
-        type: "reply",
-        step: "a",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("a", 1, false),
-        name: "ADone",
-        payload: {},
-      },
-      {
-        type: "reply",
-        step: "b",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("b", 1, false),
-        name: "BDone",
-        payload: {},
-      },
-      {
-        type: "reply",
-        step: "decide",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("decide", 1, false),
-        name: "Decided",
-        payload: {},
-      },
+      replyEvent("a", "ADone"),
+      replyEvent("b", "BDone"),
+      replyEvent("decide", "Decided"),
       { type: "step-timeout", step: "finish", attempt: 1, compensation: false },
       { type: "saga-deadline" },
       { type: "retry-timer", step: "finish", attempt: 2, compensation: false },
@@ -1910,15 +1786,7 @@ describe("determinism and purity", () => {
         action: "compensate",
         expected: { step: "finish", attempt: 2, compensation: false },
       },
-      {
-        type: "reply",
-        step: "finish",
-        attempt: 2,
-        compensation: false,
-        causationId: cause("finish", 2, false),
-        name: "Finished",
-        payload: {},
-      },
+      replyEvent("finish", "Finished", 2),
     ];
     let snapshot: SagaSnapshot | null = null;
     const results: TransitionResult[] = [];
@@ -1964,34 +1832,10 @@ describe("determinism and purity", () => {
         payload: { x: [1] },
       },
       { type: "step-timeout", step: "b", attempt: 1, compensation: false },
-      {
-        type: "reply",
-        step: "b",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("b", 1, false),
-        name: "BDone",
-        payload: {},
-      },
+      replyEvent("b", "BDone"),
       { type: "retry-timer", step: "b", attempt: 2, compensation: false },
-      {
-        type: "reply",
-        step: "b",
-        attempt: 2,
-        compensation: false,
-        causationId: cause("b", 2, false),
-        name: "BDone",
-        payload: {},
-      },
-      {
-        type: "reply",
-        step: "decide",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("decide", 1, false),
-        name: "Declined",
-        payload: {},
-      },
+      replyEvent("b", "BDone", 2),
+      replyEvent("decide", "Declined"),
       { type: "step-timeout", step: "b", attempt: 1, compensation: true },
       {
         type: "operator",
@@ -2001,24 +1845,8 @@ describe("determinism and purity", () => {
         expected: { step: "b", attempt: 1, compensation: true },
       },
       { type: "saga-deadline" },
-      {
-        type: "reply",
-        step: "b",
-        attempt: 2,
-        compensation: true,
-        causationId: cause("b", 2, true),
-        name: "BUndone",
-        payload: {},
-      },
-      {
-        type: "reply",
-        step: "a",
-        attempt: 1,
-        compensation: true,
-        causationId: cause("a", 1, true),
-        name: "AUndone",
-        payload: {},
-      },
+      replyEvent("b", "BUndone", 2, true),
+      replyEvent("a", "AUndone", 1, true),
       { type: "operator", actor: "me", reason: "r", action: "resolve" },
     ];
     const statuses: string[] = [];
@@ -2043,20 +1871,10 @@ describe("determinism and purity", () => {
       { now: new Date(T0 + 600_000), random: () => 0 },
     );
     expect(result.applied).toBe(true);
-    const late = transition(
-      compiled,
-      snapshot,
-      {
-        type: "reply",
-        step: "a",
-        attempt: 1,
-        compensation: false,
-        causationId: cause("a", 1, false),
-        name: "ADone",
-        payload: {},
-      },
-      { now: new Date(T0), random: () => 0 },
-    );
+    const late = transition(compiled, snapshot, replyEvent("a", "ADone"), {
+      now: new Date(T0),
+      random: () => 0,
+    });
     expect(late.applied).toBe(false);
     expect(late.snapshot).toEqual(snapshot);
   });

@@ -4,6 +4,11 @@ import { serviceContracts } from "@sagaworks/contracts";
 import type { CommandEnvelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import {
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+} from "@sagaworks/saga-definition/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
@@ -30,41 +35,15 @@ function operatorSaga(): CompiledSaga {
         additionalProperties: false,
       },
       steps: [
-        {
-          name: "create-order",
-          kind: "command",
-          service: "order",
-          command: "CreateOrder",
-          payload: {
-            orderId: "$.sagaId",
-            customerId: "$.input.customerId",
-            items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-            totalCents: "$.input.totalCents",
-          },
-          outcomes: { success: ["OrderCreated"] },
-          compensation: {
-            command: "RejectOrder",
-            payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-            retry: { maxAttempts: 1 },
+        createOrderStep(
+          {
+            compensation: rejectOrderCompensation({ retry: { maxAttempts: 1 }, timeout: "1s" }),
+            retry: { maxAttempts: 50, initialDelay: "1s", jitter: "none" },
             timeout: "1s",
           },
-          retry: { maxAttempts: 50, initialDelay: "1s", jitter: "none" },
-          timeout: "1s",
-        },
-        {
-          name: "reserve-credit",
-          kind: "command",
-          service: "account",
-          command: "ReserveCredit",
-          payload: {
-            customerId: "$.input.customerId",
-            orderId: "$.sagaId",
-            amountCents: "$.input.totalCents",
-          },
-          outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-          pivot: true,
-          timeout: "1s",
-        },
+          { totalCents: "$.input.totalCents" },
+        ),
+        reserveCreditStep({ pivot: true, timeout: "1s" }),
         {
           name: "approve-order",
           kind: "command",

@@ -9,22 +9,17 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { OutboxHandOff } from "@sagaworks/messaging";
 import { createDatabase, type Database, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  createOrchestrator,
-  type Orchestrator,
-  OrchestratorMetrics,
-  SagaRuntime,
-} from "../src/index.ts";
+import { type Orchestrator, OrchestratorMetrics, SagaRuntime } from "../src/index.ts";
 import { DEFAULT_INSTANCE_CACHE_SIZE } from "../src/store/instance-cache.ts";
 import type { SagaInstance } from "../src/store/instances.ts";
 import { SagaOutboxStore } from "../src/store/outbox.ts";
 import { dueTimers } from "../src/store/timers.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
-import { createOrderStep, customerIdInput } from "./note-saga.ts";
+import { createTestOrchestrator, type TestEnv, testEnv } from "./harness.ts";
+import { customerIdInput } from "./note-saga.ts";
 
 /** A command step that may time out and be retried, then an HTTP step that may time out too. */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -94,14 +89,7 @@ function losingAnswers(db: Database, every: number): Database {
 
 beforeAll(async () => {
   env = await testEnv("commit races");
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
+  orchestrator = await createTestOrchestrator(env, {
     definitions: [saga],
     clock: () => now,
   });

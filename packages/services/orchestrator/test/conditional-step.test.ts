@@ -4,6 +4,11 @@ import { serviceContracts } from "@sagaworks/contracts";
 import type { CommandEnvelope, Envelope, SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import {
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+} from "@sagaworks/saga-definition/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
@@ -27,37 +32,14 @@ const definition = compileSagaOrThrow(
       required: ["customerId", "totalCents"],
     },
     steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        when: { path: "$.input.totalCents", greaterThan: 1000 },
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: "$.input.totalCents",
+      createOrderStep(
+        {
+          when: { path: "$.input.totalCents", greaterThan: 1000 },
+          compensation: rejectOrderCompensation(),
         },
-        outcomes: { success: ["OrderCreated"] },
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
-      },
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.totalCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+        { totalCents: "$.input.totalCents" },
+      ),
+      reserveCreditStep({ pivot: true }),
     ],
   },
   { contracts: serviceContracts },

@@ -4,7 +4,7 @@ import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/plat
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import {
   createOrchestrator,
   loadDefinitions,
@@ -51,12 +51,15 @@ export async function testEnv(testName: string): Promise<TestEnv> {
   };
 }
 
-/** Starts an orchestrator on the test's env with fast polling. */
-export async function startOrchestrator(
+/**
+ * An orchestrator on the test's env, not started: the test drives it through its API, its
+ * runtime or its clock. `overrides` replaces any of its dependencies.
+ */
+export function createTestOrchestrator(
   env: TestEnv,
   overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
 ): Promise<Orchestrator> {
-  const orchestrator = await createOrchestrator({
+  return createOrchestrator({
     revisionGuard: revisionGuardRequested(),
     db: env.db,
     clients: env.clients,
@@ -64,6 +67,16 @@ export async function startOrchestrator(
     prefix: env.prefix,
     serviceUrls: {},
     apiToken: API_TOKEN,
+    ...overrides,
+  });
+}
+
+/** Starts an orchestrator on the test's env with fast polling. */
+export async function startOrchestrator(
+  env: TestEnv,
+  overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
+): Promise<Orchestrator> {
+  const orchestrator = await createTestOrchestrator(env, {
     ...overrides,
     options: {
       replyWaitTimeSeconds: 1,
@@ -76,4 +89,19 @@ export async function startOrchestrator(
   });
   orchestrator.start();
   return orchestrator;
+}
+
+/** A saga as `GET /sagas/:id` of `orchestrator` shows it; fails the test unless it answers 200. */
+export async function viewSaga(
+  orchestrator: Orchestrator,
+  sagaId: string,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+): Promise<Record<string, any>> {
+  const response = await orchestrator.api.inject({
+    method: "GET",
+    url: `/sagas/${sagaId}`,
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json();
 }

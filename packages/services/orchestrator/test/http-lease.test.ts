@@ -1,11 +1,9 @@
 import { waitFor } from "@sagaworks/messaging/testing";
-import { silentLogger } from "@sagaworks/platform";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createOrchestrator } from "../src/index.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 import {
   API_TOKEN,
+  createTestOrchestrator,
   orderInput,
   shippedDefinitions,
   startCustomerServer,
@@ -30,15 +28,9 @@ describe("an HTTP step written by a commit", () => {
     const customer = await startCustomerServer();
     cleanups.push(() => customer.close());
     // The writer commits the start and dies before making the call: its workers never run.
-    const writer = await createOrchestrator({
-      revisionGuard: revisionGuardRequested(),
-      db: env.db,
-      clients: env.clients,
-      logger: silentLogger(),
+    const writer = await createTestOrchestrator(env, {
       definitions,
-      prefix: env.prefix,
       serviceUrls: { customer: customer.url },
-      apiToken: API_TOKEN,
     });
     const response = await writer.api.inject({
       method: "POST",

@@ -9,9 +9,15 @@ import { silentLogger } from "@sagaworks/platform";
 import { createServiceApp } from "@sagaworks/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectorPage } from "../src/api/inspector-routes.ts";
-import { createOrchestrator, type Orchestrator } from "../src/index.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, orderInput, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
+import type { Orchestrator } from "../src/index.ts";
+import {
+  API_TOKEN,
+  createTestOrchestrator,
+  orderInput,
+  shippedDefinitions,
+  type TestEnv,
+  testEnv,
+} from "./harness.ts";
 
 let env: TestEnv;
 let orchestrator: Orchestrator;
@@ -27,15 +33,8 @@ async function get(path: string, headers: Record<string, string> = auth) {
 
 beforeAll(async () => {
   env = await testEnv("inspector routes");
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
+  orchestrator = await createTestOrchestrator(env, {
     definitions: await shippedDefinitions(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
   });
   base = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
   for (const customer of ["cust-search-ada", "cust-search-bob", "cust-search-cyd"]) {

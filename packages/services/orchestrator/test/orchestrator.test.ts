@@ -2,6 +2,11 @@ import { serviceContracts } from "@sagaworks/contracts";
 import type { SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import {
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+} from "@sagaworks/saga-definition/testing";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
@@ -231,39 +236,15 @@ function fastDefinition(): CompiledSaga {
     },
     timeout: "1m",
     steps: [
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
-        payload: {
-          orderId: "$.sagaId",
-          customerId: "$.input.customerId",
-          items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-          totalCents: "$.input.totalCents",
+      createOrderStep(
+        {
+          compensation: rejectOrderCompensation(),
+          retry: { maxAttempts: 3, initialDelay: "200ms", jitter: "none" },
+          timeout: "1s",
         },
-        outcomes: { success: ["OrderCreated"] },
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
-        retry: { maxAttempts: 3, initialDelay: "200ms", jitter: "none" },
-        timeout: "1s",
-      },
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.sagaId",
-          amountCents: "$.input.totalCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-        timeout: "1s",
-      },
+        { totalCents: "$.input.totalCents" },
+      ),
+      reserveCreditStep({ pivot: true, timeout: "1s" }),
     ],
   };
   return compileSagaOrThrow(definition, { contracts: serviceContracts });

@@ -19,6 +19,7 @@ import {
   startParticipant,
   type TestEnv,
   testEnv,
+  viewSaga,
 } from "./harness.ts";
 import { noteSaga } from "./note-saga.ts";
 
@@ -43,16 +44,7 @@ afterAll(async () => {
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-// biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
-async function view(sagaId: string): Promise<Record<string, any>> {
-  const response = await orchestrator.api.inject({
-    method: "GET",
-    url: `/sagas/${sagaId}`,
-    headers: auth,
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json();
-}
+const view = (sagaId: string) => viewSaga(orchestrator, sagaId);
 const statusOf = (sagaId: string, wanted: string) =>
   waitFor(
     async () => {

@@ -9,20 +9,14 @@ import {
   devReplyKeyring,
   signEnvelope,
 } from "@sagaworks/messaging";
-import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { deadlineTimerId } from "@sagaworks/saga-engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createOrchestrator,
-  handleReply,
-  JUNK_REPLIES_IN_HISTORY,
-  type Orchestrator,
-} from "../src/index.ts";
+import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
-import { createOrderStep, customerIdInput } from "./note-saga.ts";
+import { API_TOKEN, createTestOrchestrator, type TestEnv, testEnv, viewSaga } from "./harness.ts";
+import { customerIdInput } from "./note-saga.ts";
 
 /** One pivot step (no retries: a timeout parks it) in a saga with a one-minute deadline. */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -43,14 +37,7 @@ let env: TestEnv;
 let orchestrator: Orchestrator;
 beforeAll(async () => {
   env = await testEnv("races");
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
+  orchestrator = await createTestOrchestrator(env, {
     definitions: [saga],
     clock: () => now,
   });
@@ -61,16 +48,7 @@ afterAll(async () => {
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-// biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
-async function view(sagaId: string): Promise<Record<string, any>> {
-  const response = await orchestrator.api.inject({
-    method: "GET",
-    url: `/sagas/${sagaId}`,
-    headers: auth,
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json();
-}
+const view = (sagaId: string) => viewSaga(orchestrator, sagaId);
 
 function operatorAction(sagaId: string, action: string, body: Record<string, unknown>) {
   return orchestrator.api.inject({

@@ -2,80 +2,22 @@
 // inside one process; without DATABASE_URL these are reported as skipped): three replicas with
 // their own instance caches on one saga table, and a replica killed between a write that
 // committed and the acknowledgement of the reply that caused it.
-import type { ChildProcess } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { startServiceProcess } from "@sagaworks/service-kit/testing";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderInput, startCustomerServer, type TestEnv, testEnv } from "./harness.ts";
 import {
-  API_TOKEN,
-  definitionsDir,
-  orderInput,
-  shopAnswers,
-  startCustomerServer,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
+  appliedOtherThanOnce,
+  type Replica,
+  replicaMetrics,
+  spawnOrchestrator,
+  startSaga,
+  startShop,
+} from "./replicas.fixtures.ts";
 
-const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const killAfterWrite = pathToFileURL(
   fileURLToPath(new URL("./kill-after-write.ts", import.meta.url)),
 );
-
-interface Replica {
-  address: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function spawnOrchestrator(
-  env: TestEnv,
-  customerUrl: string,
-  extra: Record<string, string> = {},
-): Promise<Replica> {
-  const started = startServiceProcess(mainPath, {
-    DATABASE_URL: process.env.DATABASE_URL ?? "",
-    ORCHESTRATOR_DB_SCHEMA: env.db.schema,
-    AWS_ENDPOINT_URL: inject("brokerEndpoint"),
-    SAGAWORKS_ENV_PREFIX: env.prefix,
-    ORCHESTRATOR_API_TOKEN: API_TOKEN,
-    ORCHESTRATOR_PORT: "0",
-    SAGA_DEFINITIONS_DIR: definitionsDir,
-    SERVICE_URLS: `customer=${customerUrl}`,
-    REPLY_CONCURRENCY: "20",
-    LOG_LEVEL: "info",
-    ...extra,
-  });
-  const address = await started.ready("orchestrator", 60_000);
-  return {
-    address,
-    child: started.child,
-    async stop() {
-      await started.stop();
-    },
-  };
-}
-
-async function startSaga(
-  replica: Replica,
-  input: unknown,
-  idempotencyKey?: string,
-): Promise<string> {
-  const response = await fetch(`${replica.address}/sagas/create-order`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${API_TOKEN}`,
-      "content-type": "application/json",
-      ...(idempotencyKey ? { "idempotency-key": idempotencyKey } : {}),
-    },
-    body: JSON.stringify({ input }),
-  });
-  // 200: a start with this idempotency key was committed before (its answer was lost).
-  if (response.status !== 201 && response.status !== 200)
-    throw new Error(`start failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { sagaId: string }).sagaId;
-}
 
 async function completed(env: TestEnv): Promise<number> {
   const [row] = (await env.db.knex("saga_instances").where({ status: "completed" }).count({
@@ -89,14 +31,7 @@ async function completed(env: TestEnv): Promise<number> {
  * revision is not the number of its history entries (one per write).
  */
 async function miscounted(env: TestEnv): Promise<unknown[]> {
-  const twice = await env.db
-    .knex("saga_history")
-    .select("saga_id")
-    .count({ n: "*" })
-    .where({ applied: true })
-    .whereIn("event_type", ["reply", "http-response"])
-    .groupBy("saga_id")
-    .havingRaw("count(*) <> 4");
+  const twice = await appliedOtherThanOnce(env);
   const revisions = await env.db.knex.raw(
     `select i.id from saga_instances i
      where i.revision <> (select count(*) from saga_history h where h.saga_id = i.id)`,
@@ -123,15 +58,7 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
     const replicas: Replica[] = [];
     for (let i = 0; i < 3; i++) replicas.push(await spawnOrchestrator(env, customer.url));
     for (const replica of replicas) stops.push(() => replica.stop());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
-    const order = await startParticipant(env, "order", answers.order, { duplicateReplies: true });
-    const account = await startParticipant(env, "account", answers.account, {
-      duplicateReplies: true,
-    });
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env, { duplicateReplies: true })));
     const total = 150;
     for (let i = 0; i < total; i += 25) {
       await Promise.all(
@@ -146,15 +73,7 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
       description: `${total} sagas completed`,
     });
     expect(await miscounted(env)).toEqual([]);
-    const metrics = await Promise.all(
-      replicas.map(
-        async (r) =>
-          (await (await fetch(`${r.address}/metrics.json`)).json()) as {
-            applied: number;
-            duplicates: number;
-          },
-      ),
-    );
+    const metrics = await replicaMetrics(replicas);
     for (const m of metrics) expect(m.applied).toBeGreaterThan(0);
     expect(metrics.reduce((sum, m) => sum + m.duplicates, 0)).toBeGreaterThan(0);
   });
@@ -164,18 +83,12 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
   }, async () => {
     const env = await testEnv("kill after write");
     stops.push(() => env.close());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     // Dies the moment its 30th version-checked write has committed, before it is answered.
     const doomed = await spawnOrchestrator(env, customer.url, {
       NODE_OPTIONS: `--import=${killAfterWrite.href}`,
       KILL_AFTER_WRITES: "30",
     });
-    const order = await startParticipant(env, "order", answers.order);
-    const account = await startParticipant(env, "account", answers.account);
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env)));
     const total = 40;
     const inputs = Array.from({ length: total }, (_, i) => orderInput(`w-${i}`, 100));
     // On a busy machine replies are written between the starts, so the kill may cut off a start

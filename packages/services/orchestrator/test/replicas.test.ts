@@ -1,64 +1,17 @@
 // Several orchestrator processes on one database and one set of queues. PGlite lives inside one
 // process, so these run against real Postgres (CI sets DATABASE_URL); without it they are
 // reported as skipped, never silently passed.
-import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { startServiceProcess } from "@sagaworks/service-kit/testing";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { orderInput, startCustomerServer, type TestEnv, testEnv } from "./harness.ts";
 import {
-  API_TOKEN,
-  definitionsDir,
-  orderInput,
-  shopAnswers,
-  startCustomerServer,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
-
-const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-
-interface Replica {
-  address: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** Starts `src/main.ts` as its own process and waits for its "orchestrator ready" line. */
-async function spawnOrchestrator(env: TestEnv, customerUrl: string): Promise<Replica> {
-  const started = startServiceProcess(mainPath, {
-    DATABASE_URL: process.env.DATABASE_URL ?? "",
-    ORCHESTRATOR_DB_SCHEMA: env.db.schema,
-    AWS_ENDPOINT_URL: inject("brokerEndpoint"),
-    SAGAWORKS_ENV_PREFIX: env.prefix,
-    ORCHESTRATOR_API_TOKEN: API_TOKEN,
-    ORCHESTRATOR_PORT: "0",
-    SAGA_DEFINITIONS_DIR: definitionsDir,
-    SERVICE_URLS: `customer=${customerUrl}`,
-    REPLY_CONCURRENCY: "20",
-    LOG_LEVEL: "info",
-  });
-  const address = await started.ready("orchestrator", 60_000);
-  return {
-    address,
-    child: started.child,
-    async stop() {
-      await started.stop();
-    },
-  };
-}
-
-async function startSaga(replica: Replica, input: unknown): Promise<string> {
-  const response = await fetch(`${replica.address}/sagas/create-order`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${API_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ input }),
-  });
-  if (response.status !== 201)
-    throw new Error(`start failed: ${response.status} ${await response.text()}`);
-  return ((await response.json()) as { sagaId: string }).sagaId;
-}
+  appliedOtherThanOnce,
+  type Replica,
+  replicaMetrics,
+  spawnOrchestrator,
+  startSaga,
+  startShop,
+} from "./replicas.fixtures.ts";
 
 async function countByStatus(env: TestEnv): Promise<Record<string, number>> {
   const rows = (await env.db
@@ -70,18 +23,6 @@ async function countByStatus(env: TestEnv): Promise<Record<string, number>> {
     n: string;
   }[];
   return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
-}
-
-/** Sagas whose replies were applied other than exactly once per step. */
-async function doubleApplied(env: TestEnv): Promise<unknown[]> {
-  return env.db
-    .knex("saga_history")
-    .select("saga_id")
-    .count({ n: "*" })
-    .where({ applied: true })
-    .whereIn("event_type", ["reply", "http-response"])
-    .groupBy("saga_id")
-    .havingRaw("count(*) <> 4");
 }
 
 describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real Postgres)", () => {
@@ -105,16 +46,8 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
       await spawnOrchestrator(env, customer.url),
     ];
     for (const replica of replicas) stops.push(() => replica.stop());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     // Every reply is sent twice: both replicas may receive a copy, and still it applies once.
-    const order = await startParticipant(env, "order", answers.order, { duplicateReplies: true });
-    const account = await startParticipant(env, "account", answers.account, {
-      duplicateReplies: true,
-    });
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env, { duplicateReplies: true })));
 
     const total = 500;
     for (let i = 0; i < total; i += 25) {
@@ -130,16 +63,8 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
       description: `${total} sagas completed`,
     });
     expect(await countByStatus(env)).toEqual({ completed: total });
-    expect(await doubleApplied(env)).toEqual([]);
-    const metrics = await Promise.all(
-      replicas.map(
-        async (r) =>
-          (await (await fetch(`${r.address}/metrics.json`)).json()) as {
-            applied: number;
-            duplicates: number;
-          },
-      ),
-    );
+    expect(await appliedOtherThanOnce(env)).toEqual([]);
+    const metrics = await replicaMetrics(replicas);
     // Both replicas did real work, and the duplicate copies were dropped by the inbox.
     for (const m of metrics) expect(m.applied).toBeGreaterThan(0);
     expect(metrics.reduce((sum, m) => sum + m.duplicates, 0)).toBeGreaterThan(0);
@@ -150,14 +75,8 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
   }, async () => {
     const env = await testEnv("crash");
     stops.push(() => env.close());
-    const answers = shopAnswers(Number.MAX_SAFE_INTEGER);
     const first = await spawnOrchestrator(env, customer.url);
-    const order = await startParticipant(env, "order", answers.order);
-    const account = await startParticipant(env, "account", answers.account);
-    stops.push(
-      () => order.consumer.stop(),
-      () => account.consumer.stop(),
-    );
+    stops.push(...(await startShop(env)));
 
     const total = 200;
     await Promise.all(
@@ -179,6 +98,6 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
       intervalMs: 500,
       description: `${total} sagas completed after the restart`,
     });
-    expect(await doubleApplied(env)).toEqual([]);
+    expect(await appliedOtherThanOnce(env)).toEqual([]);
   });
 });

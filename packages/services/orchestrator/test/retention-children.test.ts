@@ -5,13 +5,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceContracts } from "@sagaworks/contracts";
-import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOrchestrator, FolderArchive, type Orchestrator } from "../src/index.ts";
+import { FolderArchive, type Orchestrator } from "../src/index.ts";
 import { childStartKey } from "../src/sub-sagas/child-key.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
+import { createTestOrchestrator, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
@@ -73,14 +71,7 @@ beforeAll(async () => {
     { contracts: serviceContracts, sagas: catalogOf([holdCredit, parent]) },
   );
   // Built, not started: the test plays the sagas queue and the relay, and runs the pruner.
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
+  orchestrator = await createTestOrchestrator(env, {
     definitions: [holdCredit, parent, grand],
     clock: () => now,
     retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },

@@ -11,20 +11,23 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { createCommandEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { createMetricsRegistry, silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import {
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+} from "@sagaworks/saga-definition/testing";
 import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ArchivedRecord,
-  createOrchestrator,
   FolderArchive,
   type Orchestrator,
   type SagaArchive,
   SagaRetention,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
-import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
-import { API_TOKEN, type TestEnv, testEnv } from "./harness.ts";
-import { createOrderStep, customerIdInput } from "./note-saga.ts";
+import { API_TOKEN, createTestOrchestrator, type TestEnv, testEnv } from "./harness.ts";
+import { customerIdInput } from "./note-saga.ts";
 
 /** An order step that can be compensated, then a pivot that can fail (no retries). */
 const saga: CompiledSaga = compileSagaOrThrow(
@@ -35,24 +38,11 @@ const saga: CompiledSaga = compileSagaOrThrow(
     input: customerIdInput,
     steps: [
       createOrderStep({
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
+        compensation: rejectOrderCompensation(),
         retry: { maxAttempts: 1 },
         timeout: "10s",
       }),
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: { customerId: "$.input.customerId", orderId: "$.sagaId", amountCents: 1 },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-        retry: { maxAttempts: 1 },
-        timeout: "10s",
-      },
+      reserveCreditStep({ pivot: true, retry: { maxAttempts: 1 }, timeout: "10s" }, 1),
     ],
   },
   { contracts: serviceContracts },
@@ -68,14 +58,7 @@ let folder: string;
 beforeAll(async () => {
   env = await testEnv("retention");
   folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
-  orchestrator = await createOrchestrator({
-    revisionGuard: revisionGuardRequested(),
-    db: env.db,
-    clients: env.clients,
-    logger: silentLogger(),
-    prefix: env.prefix,
-    serviceUrls: {},
-    apiToken: API_TOKEN,
+  orchestrator = await createTestOrchestrator(env, {
     definitions: [saga],
     clock: () => now,
     retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },

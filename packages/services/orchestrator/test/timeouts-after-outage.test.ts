@@ -6,6 +6,7 @@ import { serviceContracts } from "@sagaworks/contracts";
 import type { CommandEnvelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
@@ -37,21 +38,10 @@ function oneStepSaga(): CompiledSaga {
       },
       timeout: "1m",
       steps: [
-        {
-          name: "create-order",
-          kind: "command",
-          service: "order",
-          command: "CreateOrder",
-          payload: {
-            orderId: "$.sagaId",
-            customerId: "$.input.customerId",
-            items: [{ sku: "x", quantity: 1, unitPriceCents: 1 }],
-            totalCents: "$.input.totalCents",
-          },
-          outcomes: { success: ["OrderCreated"] },
-          retry: { maxAttempts: 3, initialDelay: "200ms", jitter: "none" },
-          timeout: "1s",
-        },
+        createOrderStep(
+          { retry: { maxAttempts: 3, initialDelay: "200ms", jitter: "none" }, timeout: "1s" },
+          { totalCents: "$.input.totalCents" },
+        ),
       ],
     },
     { contracts: serviceContracts },

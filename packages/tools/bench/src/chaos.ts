@@ -10,10 +10,10 @@
 //                          [--out FILE.md]
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import pg from "pg";
 import { explainSlowest, type Kill, readHops, type SagaRun } from "./chaos-timeline.ts";
 import { stopAll } from "./children.ts";
 import { closedLoop, type LoopResult, percentile, type StartResult } from "./load.ts";
+import { dropRunSchemas } from "./run-schemas.ts";
 import { databaseUrl, deadline, runId, schemaPrefix, settings, sleep } from "./settings.ts";
 import { type Emulator, type SystemUnderTest, startEmulator, startEngine } from "./systems.ts";
 
@@ -229,22 +229,6 @@ function report(phases: Phase[], load: { before: number[]; after: number[] }): s
   return `${lines.join("\n")}\n`;
 }
 
-async function dropSchemas(): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  client.on("error", () => {}); // A failure surfaces as the query's rejection.
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-      [`${schemaPrefix}%`],
-    );
-    for (const { nspname } of rows)
-      await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 if (!databaseUrl) {
   process.stderr.write("bench chaos: needs DATABASE_URL (separate processes share Postgres)\n");
   process.exit(2);
@@ -282,7 +266,7 @@ try {
 } finally {
   await emulator.child.stop();
   await stopAll();
-  await dropSchemas().catch((error: unknown) =>
+  await dropRunSchemas().catch((error: unknown) =>
     process.stderr.write(`bench chaos: could not drop the schemas ${schemaPrefix}*: ${error}\n`),
   );
 }

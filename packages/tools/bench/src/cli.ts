@@ -5,12 +5,13 @@
 //                           [--modes one,separate] [--prefill 0] [--json] [--cpu-prof DIR]
 //
 // See `--help` and the README's benchmark section.
-import pg from "pg";
+import type pg from "pg";
 import { onInterrupt, stopAll } from "./children.ts";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop } from "./load.ts";
 import { measure, openStats } from "./measure.ts";
 import { type PhaseResult, printReport, type RunReport } from "./report.ts";
+import { dropRunSchemas } from "./run-schemas.ts";
 import { databaseUrl, deadline, runId, schemaPrefix, settings, sleep, values } from "./settings.ts";
 import { type Emulator, startBaseline, startEmulator, startEngine } from "./systems.ts";
 
@@ -76,30 +77,13 @@ async function runSystem(
   }
 }
 
-async function dropSchemas(): Promise<void> {
-  if (!databaseUrl) return;
-  const client = new pg.Client({ connectionString: databaseUrl });
-  client.on("error", () => {}); // A failure surfaces as the query's rejection.
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ nspname: string }>(
-      "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-      [`${schemaPrefix}%`],
-    );
-    for (const { nspname } of rows)
-      await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 const results: PhaseResult[] = [];
 const notes: string[] = [];
 let stats: pg.Client | undefined;
 let failed = false;
 try {
   stats = await openStats();
-  onInterrupt(dropSchemas);
+  onInterrupt(dropRunSchemas);
   for (const mode of settings.modes as ("one" | "separate")[]) {
     if (mode === "separate" && !databaseUrl) {
       notes.push(
@@ -124,7 +108,7 @@ try {
   await stopAll();
   await stats?.end().catch(() => {});
   if (stats)
-    await dropSchemas().catch((error: unknown) =>
+    await dropRunSchemas().catch((error: unknown) =>
       process.stderr.write(
         `bench: could not drop the schemas ${schemaPrefix}*: ${String(error)}\n`,
       ),

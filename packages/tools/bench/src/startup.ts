@@ -13,8 +13,8 @@
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import type { DeployableName } from "@sagaworks/deployables";
-import pg from "pg";
 import { type Child, cpuMsOf, startChild, stopAll } from "./children.ts";
+import { dropRunSchemas } from "./run-schemas.ts";
 import {
   databaseUrl as configuredDatabase,
   here,
@@ -162,15 +162,7 @@ try {
   }
 } finally {
   await stopAll();
-  const client = new pg.Client({ connectionString: databaseUrl });
-  client.on("error", () => {});
-  await client.connect();
-  const schemas = await client.query<{ nspname: string }>(
-    "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-    [`${schemaPrefix}%`],
-  );
-  for (const { nspname } of schemas.rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await client.end();
+  await dropRunSchemas();
 }
 const loadAfter = loadavg();
 process.stdout.write(

@@ -4,34 +4,20 @@
 // Every process is the real `main` as operators run it; the account service is down while the
 // orchestrator dies, so no reply can come first. Several processes share one database, so this
 // needs real Postgres (CI sets DATABASE_URL); without it the suite is reported as skipped.
-import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
-import { type ServiceProcess, ServiceProcessRunner } from "@sagaworks/service-kit/testing";
+import type { ServiceProcess } from "@sagaworks/service-kit/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { type Account, deployableRunners } from "./e2e.fixtures.ts";
 
-const main = (path: string) =>
-  fileURLToPath(new URL(`../../../services/${path}/src/main.ts`, import.meta.url));
-const runners = {
-  orchestrator: new ServiceProcessRunner(main("orchestrator")),
-  order: new ServiceProcessRunner(main("order")),
-  account: new ServiceProcessRunner(main("account")),
-  customer: new ServiceProcessRunner(main("customer")),
-};
+const runners = deployableRunners();
 type App = keyof typeof runners;
 const API_TOKEN = "kill-test-api-token-0123456789";
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 afterEach(async () => {
   for (const runner of Object.values(runners)) await runner.cleanup();
 });
-
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 
 describe.runIf(process.env.DATABASE_URL)(
   "an orchestrator killed inside a parallel group (real Postgres)",

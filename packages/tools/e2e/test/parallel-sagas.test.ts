@@ -19,6 +19,7 @@ import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { expectHolds, newCustomer, post, readAccount, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -68,12 +69,6 @@ afterAll(async () => {
   if (s) await stopSystemAndDropSchemas(s);
 });
 
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 interface SagaView {
   snapshot: {
     status: string;
@@ -87,50 +82,9 @@ interface SagaView {
   history: { eventType: string; applied: boolean; note: string }[];
 }
 
-async function post(url: string, body: unknown, token: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
-
-/** Opens a customer with an account of this limit; returns its id. */
-async function newCustomer(limitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const customer = await post(
-    `${s.urls.customer}/customers`,
-    { id, name: `Customer ${id}`, email: `${id}@example.com`, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(customer.status).toBe(201);
-  const account = await post(
-    `${s.urls.account}/accounts`,
-    { customerId: id, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(account.status).toBe(201);
-  return id;
-}
-
-const account = async (id: string) =>
-  (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
+const account = (id: string) => readAccount(s, id);
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function settled(
   sagaId: string,
@@ -215,24 +169,13 @@ async function deliver(service: "account" | "order", message: Message): Promise<
 }
 
 /** Each account's money adds up, and it holds exactly the reservations listed (released ones aside). */
-async function expectHolds(customer: string, reservations: Array<[string, number]>) {
-  const now = await account(customer);
-  const held = now.reservations.filter((r) => r.status === "RESERVED");
-  expect(
-    held.map((r) => [r.orderId, r.amountCents]).sort(),
-    JSON.stringify(now.reservations),
-  ).toEqual(reservations.sort());
-  expect(now.reservedCents).toBe(held.reduce((sum, r) => sum + r.amountCents, 0));
-  expect(now.availableCents + now.reservedCents).toBe(now.creditLimitCents);
-}
-
 const PAYER = "reserve-payer-share";
 const CO_PAYER = "reserve-co-payer-share";
 
 describe("split-order end to end (a parallel group)", () => {
   it("holds both shares and approves the order; a duplicate command to a branch step is answered again and its reply ignored", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(10_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -259,13 +202,13 @@ describe("split-order end to end (a parallel group)", () => {
       status: string;
     };
     expect(order.status).toBe("APPROVED");
-    await expectHolds(payer, [[sagaId, 3_000]]);
-    await expectHolds(coPayer, [[shareId, 2_000]]);
+    await expectHolds(s, payer, [[sagaId, 3_000]]);
+    await expectHolds(s, coPayer, [[shareId, 2_000]]);
   });
 
   it("one share refused while the other is in flight: the other is released before its reservation arrives, which is then refused", async () => {
-    const payer = await newCustomer(1_000);
-    const coPayer = await newCustomer(10_000);
+    const payer = await newCustomer(s, 1_000);
+    const coPayer = await newCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -289,26 +232,26 @@ describe("split-order end to end (a parallel group)", () => {
     };
     expect(order.status).toBe("REJECTED");
     expect((await view(sagaId)).snapshot.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
     // Nothing was ever held under the co-payer's share id.
     expect((await account(coPayer)).reservations.some((r) => r.orderId === shareId)).toBe(false);
   });
 
   it("both shares refused at once: the saga ends compensated and nothing is held", async () => {
-    const payer = await newCustomer(1_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 1_000);
+    const coPayer = await newCustomer(s, 1_000);
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const saga = await settled(sagaId);
     expect(saga.snapshot.status).toBe("compensated");
     expect(saga.snapshot.steps["create-order"]?.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
   });
 
   it("one share held, the other refused: the held one is released", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 1_000);
     await s.services.account.participant.stop();
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -317,16 +260,16 @@ describe("split-order end to end (a parallel group)", () => {
     await until("the payer's share to be held", async () =>
       (await view(sagaId)).snapshot.steps[PAYER]?.status === "succeeded" ? true : undefined,
     );
-    await expectHolds(payer, [[sagaId, 3_000]]);
+    await expectHolds(s, payer, [[sagaId, 3_000]]);
     await deliver("account", held.get(CO_PAYER) as Message);
     expect((await settled(sagaId)).snapshot.status).toBe("compensated");
-    await expectHolds(payer, []);
-    await expectHolds(coPayer, []);
+    await expectHolds(s, payer, []);
+    await expectHolds(s, coPayer, []);
   });
 
   it("a compensation exhausted in one branch lets the others finish, then the saga needs an operator, whose retry names the step", async () => {
-    const payer = await newCustomer(10_000);
-    const coPayer = await newCustomer(1_000);
+    const payer = await newCustomer(s, 10_000);
+    const coPayer = await newCustomer(s, 1_000);
     // The order service is down: CreateOrder and then its compensation wait in its queue.
     await s.services.order.participant.stop();
     try {
@@ -334,7 +277,7 @@ describe("split-order end to end (a parallel group)", () => {
       const parked = await settled(sagaId);
       expect(parked.snapshot.status).toBe("needs-intervention");
       // The payer's share was released before the saga stopped for the operator.
-      await expectHolds(payer, []);
+      await expectHolds(s, payer, []);
       expect(parked.snapshot.pending).toEqual({
         "create-order": expect.objectContaining({
           compensation: true,
@@ -372,8 +315,8 @@ describe("split-order end to end (a parallel group)", () => {
       if (order.status === 200)
         expect(((await order.json()) as { status: string }).status).toBe("REJECTED");
       else expect(order.status).toBe(404);
-      await expectHolds(payer, []);
-      await expectHolds(coPayer, []);
+      await expectHolds(s, payer, []);
+      await expectHolds(s, coPayer, []);
     } finally {
       s.services.order.participant.start();
     }

@@ -21,6 +21,7 @@ import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Account, newCustomer } from "./e2e.fixtures.ts";
 
 const systems: RunningSystem[] = [];
 afterEach(async () => {
@@ -43,27 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (shared) await stopAndDrop(shared);
 });
-
-/** Opens a new customer with an account of this limit; returns its id. */
-async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const post = async (url: string, body: unknown) => {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, await response.clone().text()).toBe(201);
-  };
-  await post(`${s.urls.customer}/customers`, {
-    id,
-    name: `Customer ${id}`,
-    email: `${id}@example.com`,
-    creditLimitCents,
-  });
-  await post(`${s.urls.account}/accounts`, { customerId: id, creditLimitCents });
-  return id;
-}
 
 // Reads of saga data need the API token too.
 const E2E_TOKEN = "e2e-token-0123456789";
@@ -132,14 +112,6 @@ const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as T };
 };
-
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  spentCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 
 const orderInput = (customerId: string, totalCents: number) => ({
   customerId,

@@ -5,22 +5,15 @@
 // run it; the outage is a proxy the test controls (a TCP proxy before Postgres, an HTTP proxy
 // answering 503 before the emulator). Several processes share one database, so this needs real
 // Postgres (CI sets DATABASE_URL); without it the suite is reported as skipped.
-import { fileURLToPath } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { uniqueTestName } from "@sagaworks/platform/testing";
 import { DEV_WRITE_TOKEN } from "@sagaworks/service-kit";
-import { type ServiceProcess, ServiceProcessRunner } from "@sagaworks/service-kit/testing";
+import type { ServiceProcess } from "@sagaworks/service-kit/testing";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { deployableRunners } from "./e2e.fixtures.ts";
 import { type HttpProxy, startHttpProxy, startTcpProxy, type TcpProxy } from "./outage-proxies.ts";
 
-const main = (path: string) =>
-  fileURLToPath(new URL(`../../../services/${path}/src/main.ts`, import.meta.url));
-const runners = {
-  orchestrator: new ServiceProcessRunner(main("orchestrator")),
-  order: new ServiceProcessRunner(main("order")),
-  account: new ServiceProcessRunner(main("account")),
-  customer: new ServiceProcessRunner(main("customer")),
-};
+const runners = deployableRunners();
 type App = keyof typeof runners;
 const API_TOKEN = "outage-test-api-token-0123456789";
 const proxies: (TcpProxy | HttpProxy)[] = [];

@@ -12,6 +12,7 @@ import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
 import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { expectHolds, newCustomer, post, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -51,12 +52,6 @@ afterAll(async () => {
   if (s) await stopSystemAndDropSchemas(s);
 });
 
-interface Account {
-  creditLimitCents: number;
-  availableCents: number;
-  reservedCents: number;
-  reservations: { orderId: string; amountCents: number; status: string }[];
-}
 interface SagaView {
   name: string;
   snapshot: {
@@ -69,45 +64,8 @@ interface SagaView {
   children: { step: string; attempt: number; sagaId: string; sagaName: string }[];
 }
 
-async function post(url: string, body: unknown, token: string): Promise<Response> {
-  return fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-}
-
-async function newCustomer(limitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const customer = await post(
-    `${s.urls.customer}/customers`,
-    { id, name: `Customer ${id}`, email: `${id}@example.com`, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(customer.status).toBe(201);
-  const account = await post(
-    `${s.urls.account}/accounts`,
-    { customerId: id, creditLimitCents: limitCents },
-    s.serviceToken,
-  );
-  expect(account.status).toBe(201);
-  return id;
-}
-
-const account = async (id: string) =>
-  (await (await fetch(`${s.urls.account}/accounts/${id}`)).json()) as Account;
 const view = async (sagaId: string) =>
   (await (await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, readAuth)).json()) as SagaView;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const ENDED = ["completed", "compensated", "failed", "needs-intervention"];
 async function settled(sagaId: string): Promise<SagaView> {
@@ -135,20 +93,9 @@ async function start(name: string, customerId: string, totalCents: number, depos
 }
 
 /** The account's money adds up, and it holds exactly these reservations. */
-async function expectHolds(customer: string, reservations: Array<[string, number]>) {
-  const now = await account(customer);
-  const held = now.reservations.filter((r) => r.status === "RESERVED");
-  expect(
-    held.map((r) => [r.orderId, r.amountCents]).sort(),
-    JSON.stringify(now.reservations),
-  ).toEqual(reservations.sort());
-  expect(now.reservedCents).toBe(held.reduce((sum, r) => sum + r.amountCents, 0));
-  expect(now.availableCents + now.reservedCents).toBe(now.creditLimitCents);
-}
-
 describe("order-with-deposit end to end (sub-sagas)", () => {
   it("holds the deposit and places the order through two children, then gives the deposit back; parent and children are linked both ways", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("completed");
@@ -163,11 +110,11 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     }
     const order = parent.children.find((c) => c.step === "place-order")?.sagaId as string;
     // The order's credit stays held; the deposit was given back.
-    await expectHolds(customer, [[order, 1_500]]);
+    await expectHolds(s, customer, [[order, 1_500]]);
   });
 
   it("a child compensated: the parent compensates, asking the completed deposit child to undo itself", async () => {
-    const customer = await newCustomer(1_000);
+    const customer = await newCustomer(s, 1_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("compensated");
@@ -184,11 +131,11 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     const held = await view(hold?.sagaId as string);
     expect(held.snapshot.status).toBe("compensated");
     expect(held.history.map((h) => h.note).join("\n")).toContain("asked to compensate");
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 
   it("a child whose input its schema refuses is never started: the parent is answered at once and releases the deposit", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     const response = await post(
       `${s.urls.orchestrator}/sagas/order-with-deposit-loose`,
       {
@@ -212,11 +159,11 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     expect(parent.snapshot.failure?.message).toContain("input/items/0/quantity");
     // Only the deposit child exists, and it released what it held.
     expect(parent.children.map((c) => c.step)).toEqual(["hold-deposit"]);
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 
   it("the parent compensates a child that is still running: the child stops and undoes itself, nothing stays held", async () => {
-    const customer = await newCustomer(10_000);
+    const customer = await newCustomer(s, 10_000);
     // The account service is down, so the deposit child waits on its reservation past the
     // parent step's two-second deadline.
     await s.services.account.participant.stop();
@@ -244,6 +191,6 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
     expect(child.snapshot.status).toBe("compensated");
     expect(child.snapshot.steps["reserve-credit"]?.status).toBe("compensated");
     expect(parent.snapshot.steps["place-order"]?.status).toBe("pending");
-    await expectHolds(customer, []);
+    await expectHolds(s, customer, []);
   });
 });

@@ -1,6 +1,8 @@
 // `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
 // writing their own copies. Plain data, no test framework.
 
+export { createOrderStep, rejectOrderCompensation, reserveCreditStep } from "./steps.ts";
+
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
 export type Loose = any;
 

@@ -4,6 +4,7 @@
 import { comparisonOf } from "../condition.ts";
 import { contractJsonSchema, type JsonSchema } from "../contract-registry.ts";
 import {
+  COMPARISONS,
   type ConditionDefinition,
   NAME_PATTERN,
   type StepDefinition,
@@ -32,15 +33,6 @@ import { siblingBranchReason } from "./parallel.ts";
 import { resolveContextPath } from "./paths.ts";
 import { childOf } from "./sub-saga-paths.ts";
 
-const COMPARISON_KEYS = [
-  "equals",
-  "notEquals",
-  "greaterThan",
-  "greaterThanOrEqual",
-  "lessThan",
-  "lessThanOrEqual",
-  "in",
-] as const;
 const NUMERIC = new Set(["greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual"]);
 const FORMS =
   'Write a condition as { "path": "$.input.x", "equals": … } (or "notEquals", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual", "in": […]), { "path": …, "exists": true }, { "stepRan": "<step>" }, or { "all": […] } / { "any": […] } / { "not": … }.';
@@ -99,7 +91,7 @@ export function checkConditionShape(raw: unknown, path: JsonPath, out: Collector
     return invalid([...path, "path"], '"path" takes a path such as "$.input.totalCents".');
   }
   const tests = keys.filter(
-    (key) => key === "exists" || (COMPARISON_KEYS as readonly string[]).includes(key),
+    (key) => key === "exists" || (COMPARISONS as readonly string[]).includes(key),
   );
   if (tests.length !== 1) {
     return invalid(

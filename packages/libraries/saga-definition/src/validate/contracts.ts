@@ -21,7 +21,6 @@ import {
   DEFAULT_COMPENSATION_TIMEOUT_MS,
   DEFAULT_HTTP_TIMEOUT_MS,
   list,
-  type MappingScope,
   NO_FIELDS,
   stepPath as stepPathOf,
 } from "./context.ts";
@@ -199,43 +198,29 @@ export function checkHttpStep(
     checkMappingPathsOnly(ctx, step, index);
     return;
   }
-  const scope = (target: string): MappingScope => ({
-    stepIndex: index,
-    inCompensation: false,
-    target: `${target} of ${endpoint.method} ${endpoint.path}`,
-  });
+  // Each part of the request is checked against the endpoint's schema for it, as a root.
+  const checkPart = (
+    part: "params" | "query" | "body",
+    value: unknown,
+    root: JsonSchema,
+    what: string,
+  ) =>
+    checkValue(ctx, value, root, root, [...path, "request", part], {
+      stepIndex: index,
+      inCompensation: false,
+      target: `${what} of ${endpoint.method} ${endpoint.path}`,
+    });
   const paramsRoot = endpoint.params
     ? contractJsonSchema(endpoint.params, "input")
     : pathParamsSchema(endpoint);
-  checkValue(
-    ctx,
-    step.request.params ?? {},
-    paramsRoot,
-    paramsRoot,
-    [...path, "request", "params"],
-    scope("the path parameters"),
-  );
+  checkPart("params", step.request.params ?? {}, paramsRoot, "the path parameters");
   if (step.request.query !== undefined || endpoint.query) {
     const root = endpoint.query ? contractJsonSchema(endpoint.query, "input") : NO_FIELDS;
-    checkValue(
-      ctx,
-      step.request.query ?? {},
-      root,
-      root,
-      [...path, "request", "query"],
-      scope("the query"),
-    );
+    checkPart("query", step.request.query ?? {}, root, "the query");
   }
   if (step.request.body !== undefined || endpoint.body) {
     const root = endpoint.body ? contractJsonSchema(endpoint.body, "input") : NO_FIELDS;
-    checkValue(
-      ctx,
-      step.request.body ?? {},
-      root,
-      root,
-      [...path, "request", "body"],
-      scope("the body"),
-    );
+    checkPart("body", step.request.body ?? {}, root, "the body");
   }
   const declared = Object.keys(endpoint.responses);
   checkOutcomes(

@@ -7,6 +7,7 @@ import {
   type TransitionResult,
 } from "../model.ts";
 import { transition } from "../transition.ts";
+import { trackTimers } from "./armed-timers.ts";
 import { causationFor } from "./causation.ts";
 
 /** Drives one saga through `transition` with a fake clock, keeping the timers it arms. */
@@ -31,10 +32,7 @@ export class SagaDriver {
     this.results.push(result);
     if (result.applied) {
       this.snapshot = result.snapshot;
-      for (const effect of result.effects) {
-        if (effect.type === "schedule-timer") this.timers.set(effect.timerId, effect);
-        if (effect.type === "cancel-timer") this.timers.delete(effect.timerId);
-      }
+      trackTimers(this.timers, result.effects);
     }
     return result;
   }

@@ -19,6 +19,7 @@ import type {
 } from "../model.ts";
 import { activeWork } from "../model.ts";
 import { transition } from "../transition.ts";
+import { trackTimers } from "./armed-timers.ts";
 import { causationFor } from "./causation.ts";
 
 /** A command the saga sent, as an author asserts on it. */
@@ -134,10 +135,7 @@ export class SagaTest {
     this.entries.push({ event, result, before });
     if (result.applied) {
       this.snapshot = result.snapshot;
-      for (const effect of result.effects) {
-        if (effect.type === "schedule-timer") this.timers.set(effect.timerId, effect);
-        if (effect.type === "cancel-timer") this.timers.delete(effect.timerId);
-      }
+      trackTimers(this.timers, result.effects);
     }
     return result;
   }

@@ -41,6 +41,33 @@ export type WriteOutcome =
   | { kind: "timer-gone" }
   | { kind: "unknown-saga" };
 
+/**
+ * The part of a statement that inserts the history entries in parameter `$param` (a JSON array of
+ * {@link historyRecord}s) for the saga row that the part `row` returned.
+ */
+const insertHistory = (row: string, param: number) => `
+  INSERT INTO saga_history
+    (saga_id, seq, at, event_type, event, applied, note, status, state, actor, reason, effects)
+  SELECT ${row}.id, h.seq, h.at, h.event_type, h.event, h.applied, h.note, h.status, h.state,
+    h.actor, h.reason, h.effects
+  FROM ${row}, jsonb_to_recordset($${param}::jsonb) AS h(seq int, at timestamptz, event_type text,
+    event jsonb, applied boolean, note text, status text, state text, actor text, reason text,
+    effects jsonb)`;
+
+/**
+ * The part of a statement that inserts the outbox rows in parameter `$param` (a JSON array of
+ * {@link outboxRecords}, written in their order) for the saga row that the part `row` returned,
+ * created at parameter `$createdAt`, and returns their ids.
+ */
+const insertOutbox = (row: string, param: number, createdAt: number) => `
+  INSERT INTO saga_outbox (saga_id, kind, destination, message, attempts, available_at, created_at)
+  SELECT ${row}.id, o.kind, o.destination, o.message, o.attempts, o.available_at,
+    $${createdAt}::timestamptz
+  FROM ${row}, jsonb_to_recordset($${param}::jsonb) AS o(ord int, kind text, destination text,
+    message jsonb, attempts int, available_at timestamptz)
+  ORDER BY o.ord
+  RETURNING id`;
+
 // Every part after `saved` takes its rows FROM saved, so it writes only if the instance row
 // still had the revision the writer read and was bumped here. Postgres runs every part of the
 // statement or none, in one autocommit transaction, so the history, inbox, timer and outbox
@@ -78,14 +105,7 @@ delivery AS (
   INSERT INTO saga_inbox (message_id, saga_id, received_at)
   SELECT $13::text, saved.id, $7::timestamptz FROM saved WHERE $13::text IS NOT NULL
 ),
-history AS (
-  INSERT INTO saga_history
-    (saga_id, seq, at, event_type, event, applied, note, status, state, actor, reason, effects)
-  SELECT saved.id, h.seq, h.at, h.event_type, h.event, h.applied, h.note, h.status, h.state,
-    h.actor, h.reason, h.effects
-  FROM saved, jsonb_to_recordset($14::jsonb) AS h(seq int, at timestamptz, event_type text,
-    event jsonb, applied boolean, note text, status text, state text, actor text, reason text,
-    effects jsonb)
+history AS (${insertHistory("saved", 14)}
 ),
 cancelled AS (
   DELETE FROM saga_timers USING saved
@@ -97,13 +117,7 @@ armed AS (
   FROM saved, jsonb_to_recordset($16::jsonb) AS t(id text, fire_at timestamptz, event jsonb)
   ON CONFLICT (id) DO UPDATE SET fire_at = excluded.fire_at, event = excluded.event
 ),
-outbox AS (
-  INSERT INTO saga_outbox (saga_id, kind, destination, message, attempts, available_at, created_at)
-  SELECT saved.id, o.kind, o.destination, o.message, o.attempts, o.available_at, $7::timestamptz
-  FROM saved, jsonb_to_recordset($17::jsonb) AS o(ord int, kind text, destination text,
-    message jsonb, attempts int, available_at timestamptz)
-  ORDER BY o.ord
-  RETURNING id
+outbox AS (${insertOutbox("saved", 17, 7)}
 )
 SELECT
   (SELECT revision FROM saved) AS revision,
@@ -128,28 +142,14 @@ created AS (
     $10::text, $11::timestamptz, $11::timestamptz)
   RETURNING id
 ),
-history AS (
-  INSERT INTO saga_history
-    (saga_id, seq, at, event_type, event, applied, note, status, state, actor, reason, effects)
-  SELECT created.id, h.seq, h.at, h.event_type, h.event, h.applied, h.note, h.status, h.state,
-    h.actor, h.reason, h.effects
-  FROM created, jsonb_to_recordset($12::jsonb) AS h(seq int, at timestamptz, event_type text,
-    event jsonb, applied boolean, note text, status text, state text, actor text, reason text,
-    effects jsonb)
+history AS (${insertHistory("created", 12)}
 ),
 armed AS (
   INSERT INTO saga_timers (id, saga_id, fire_at, event)
   SELECT t.id, created.id, t.fire_at, t.event
   FROM created, jsonb_to_recordset($13::jsonb) AS t(id text, fire_at timestamptz, event jsonb)
 ),
-outbox AS (
-  INSERT INTO saga_outbox (saga_id, kind, destination, message, attempts, available_at, created_at)
-  SELECT created.id, o.kind, o.destination, o.message, o.attempts, o.available_at,
-    $11::timestamptz
-  FROM created, jsonb_to_recordset($14::jsonb) AS o(ord int, kind text, destination text,
-    message jsonb, attempts int, available_at timestamptz)
-  ORDER BY o.ord
-  RETURNING id
+outbox AS (${insertOutbox("created", 14, 11)}
 )
 SELECT (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) FROM outbox) AS outbox_ids`;
 

@@ -1,5 +1,5 @@
 // An OpsIo that keeps what a command writes, for assertions.
-import type { OpsIo } from "../../src/command.ts";
+import type { OpsIo } from "../command.ts";
 
 /** The io plus what was written to stdout and stderr. */
 export interface CapturedIo {
