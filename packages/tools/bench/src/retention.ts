@@ -27,10 +27,11 @@ import { createMetricsRegistry, type Knex, silentLogger } from "@sagaworks/platf
 import { type RunningSystem, startSystem } from "@sagaworks/system";
 import { applyTopology, deriveTopology, eventQueueName } from "@sagaworks/topology";
 import { startAutovacuum, type VacuumLog } from "./autovacuum.ts";
-import { startChild, stopAll } from "./children.ts";
+import { onInterrupt, startChild, stopAll } from "./children.ts";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile } from "./load.ts";
 import { prefillFinished } from "./retention-backlog.ts";
+import { dropSchemasWithPrefix } from "./schema-cleanup.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "retention"),
@@ -103,6 +104,15 @@ if (!databaseUrl) {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const run = Math.random().toString(36).slice(2, 8);
 const prefix = `bret-${run}`;
+const schemaPrefix = `bench_ret_${run}_`;
+// A million-saga backlog is gigabytes: the run's schemas go when it ends, however it ends.
+const dropSchemas = () =>
+  dropSchemasWithPrefix(databaseUrl, schemaPrefix).catch((error: unknown) => {
+    process.stderr.write(
+      `bench retention: could not drop the schemas ${schemaPrefix}*: ${String(error)}\n`,
+    );
+  });
+onInterrupt(dropSchemas);
 const apiToken = "bench-token-0123456789";
 const serviceToken = "bench-service-token-0123456789";
 const serviceAuth = { authorization: `Bearer ${serviceToken}` };
@@ -303,7 +313,7 @@ const system = await startSystem({
   databaseUrl,
   awsEndpoint: endpoint,
   prefix,
-  schemaPrefix: `bench_ret_${run}_`,
+  schemaPrefix,
   apiToken,
   serviceToken,
   // The system's own pruner stays paused: each phase below runs its own.
@@ -467,6 +477,7 @@ try {
   await system.stop();
   await stopAll();
   await rm(folder, { recursive: true, force: true });
+  await dropSchemas();
 }
 printRetentionReport(report, values.json ?? false);
 
