@@ -73,6 +73,19 @@ describe("await steps, validated", () => {
     ).toEqual(["SAGA_OUTCOME_CLASSIFIED_TWICE $.steps[1].outcomes.businessFailure[0]"]);
   });
 
+  it("words an unknown service and an event listed twice for a wait, which needs events", () => {
+    const messages = (definition: unknown) =>
+      validateSaga(definition, { contracts: serviceContracts }).map((d) => d.message);
+    const [unknown] = messages(base({ service: "billing" }));
+    expect(unknown).toMatch(/^Use a service declared in the contracts \(.*"order".*\)/);
+    expect(unknown).toMatch(/declare "billing" and its events in @sagaworks\/contracts\.$/);
+    expect(
+      messages(
+        base({ outcomes: { success: ["PaymentCaptured"], businessFailure: ["PaymentCaptured"] } }),
+      ),
+    ).toEqual(['List "PaymentCaptured" once: an event is either a success or a business failure.']);
+  });
+
   it("refuses a key of the wrong type for the event, and one read from a later step", () => {
     // An integer key could be a key, but PaymentCaptured carries its paymentId as a string.
     expect(codes(base({ correlation: "$.input.amount" }))).toEqual([

@@ -14,7 +14,14 @@ import {
   typesCompatible,
 } from "../json-schema-walk.ts";
 import { parseMappingString } from "../mapping.ts";
-import { type AnalysisContext, describeTypes, isRecord, list, stepPath } from "./context.ts";
+import {
+  type AnalysisContext,
+  describeTypes,
+  isRecord,
+  knownService,
+  list,
+  stepPath,
+} from "./context.ts";
 import type { Collector } from "./diagnostics.ts";
 import { resolveContextPath } from "./paths.ts";
 
@@ -70,15 +77,13 @@ export function checkAwaitAfterPivot(
 export function checkAwaitStep(ctx: AnalysisContext, step: AwaitStepDefinition, index: number) {
   const path: JsonPath = stepPath(ctx, index);
   checkDeadline(ctx, step, path);
-  const service = Object.hasOwn(ctx.contracts, step.service)
-    ? ctx.contracts[step.service]
-    : undefined;
+  const service = knownService(
+    ctx,
+    step.service,
+    [...path, "service"],
+    `"${step.service}" and its events`,
+  );
   if (!service) {
-    ctx.out.add(
-      DiagnosticCode.serviceUnknown,
-      [...path, "service"],
-      `Use a service declared in the contracts (${list(Object.keys(ctx.contracts))}) or declare "${step.service}" and its events in @sagaworks/contracts.`,
-    );
     checkCorrelation(ctx, step, index, undefined);
     return;
   }

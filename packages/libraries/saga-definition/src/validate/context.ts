@@ -1,9 +1,9 @@
 // What every check of the validator shares: the definition being analysed, what is known of it
 // so far, and small helpers. The checks are plain functions over this context, grouped by concern
 // (limits and pivot rules, contracts, data-flow paths).
-import type { ContractRegistry, JsonSchema } from "../contract-registry.ts";
+import type { ContractRegistry, JsonSchema, ServiceContract } from "../contract-registry.ts";
 import { NAME_PATTERN, type StepDefinition } from "../definition-schema.ts";
-import type { JsonPath } from "../errors.ts";
+import { DiagnosticCode, type JsonPath } from "../errors.ts";
 import type { JsonType } from "../json-schema-walk.ts";
 import type { SagaLookup } from "../sub-saga/saga-catalog.ts";
 import type { Collector } from "./diagnostics.ts";
@@ -74,6 +74,27 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function list(values: Iterable<string>): string {
   const all = [...values];
   return all.length === 0 ? "(none)" : all.map((value) => `"${value}"`).join(", ");
+}
+
+/**
+ * The contract of service `name`, or undefined once reported unknown at `at`. `declare` is what
+ * the message asks to add to the contracts when the service is meant to exist.
+ */
+export function knownService(
+  ctx: AnalysisContext,
+  name: string,
+  at: JsonPath,
+  declare = `"${name}"`,
+): ServiceContract | undefined {
+  const service = Object.hasOwn(ctx.contracts, name) ? ctx.contracts[name] : undefined;
+  if (!service) {
+    ctx.out.add(
+      DiagnosticCode.serviceUnknown,
+      at,
+      `Use a service declared in the contracts (${list(Object.keys(ctx.contracts))}) or declare ${declare} in @sagaworks/contracts.`,
+    );
+  }
+  return service;
 }
 
 export function describeTypes(types: Set<JsonType>): string {

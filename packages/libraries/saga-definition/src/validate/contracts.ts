@@ -20,6 +20,7 @@ import {
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_COMPENSATION_TIMEOUT_MS,
   DEFAULT_HTTP_TIMEOUT_MS,
+  knownService,
   list,
   NO_FIELDS,
   stepPath as stepPathOf,
@@ -57,13 +58,8 @@ export function checkStep(
     );
     checkPayloadSize(ctx, step.compensation.payload, [...path, "compensation", "payload"]);
   }
-  const service = ctx.contracts[step.service];
-  if (!service || !Object.hasOwn(ctx.contracts, step.service)) {
-    ctx.out.add(
-      DiagnosticCode.serviceUnknown,
-      [...path, "service"],
-      `Use a service declared in the contracts (${list(Object.keys(ctx.contracts))}) or declare "${step.service}" in @sagaworks/contracts.`,
-    );
+  const service = knownService(ctx, step.service, [...path, "service"]);
+  if (!service) {
     checkMappingPathsOnly(ctx, step, index);
     return;
   }

@@ -10,7 +10,7 @@ import { DiagnosticCode, type JsonPath } from "../errors.ts";
 import { literalType, schemaTypes } from "../json-schema-walk.ts";
 import { parseMappingString } from "../mapping.ts";
 import { MAX_SUB_SAGA_NESTING, nestingBelow } from "../sub-saga/saga-catalog.ts";
-import { type AnalysisContext, isRecord, list, type Source, stepPath } from "./context.ts";
+import { type AnalysisContext, isRecord, knownService, type Source, stepPath } from "./context.ts";
 import { checkCompensationCommand } from "./contracts.ts";
 import { checkRetry, checkStepTimeout } from "./limits.ts";
 import { checkPathsIn, checkValue, resolveContextPath } from "./paths.ts";
@@ -85,15 +85,8 @@ function checkSubSagaCompensation(
     [...path, "timeout"],
     compensation.timeout !== undefined,
   );
-  const service = Object.hasOwn(ctx.contracts, compensation.service)
-    ? ctx.contracts[compensation.service]
-    : undefined;
+  const service = knownService(ctx, compensation.service, [...path, "service"]);
   if (!service) {
-    ctx.out.add(
-      DiagnosticCode.serviceUnknown,
-      [...path, "service"],
-      `Use a service declared in the contracts (${list(Object.keys(ctx.contracts))}) or declare "${compensation.service}" in @sagaworks/contracts.`,
-    );
     checkPathsIn(ctx, compensation.payload, [...path, "payload"], index, true);
     return;
   }
