@@ -341,12 +341,15 @@ describe("contracts", () => {
       C.outcomeUnclassified,
       ["steps", 2, "outcomes"],
     );
-    expectProblem(
+    const twice = expectProblem(
       edit(
         (d) => (d.steps[2].outcomes.businessFailure = ["CreditLimitExceeded", "CreditReserved"]),
       ),
       C.outcomeClassifiedTwice,
       ["steps", 2, "outcomes", "businessFailure", 1],
+    );
+    expect(twice.message).toBe(
+      'List "CreditReserved" once: an outcome is either a success or a business failure.',
     );
   });
   it("refuses an unknown HTTP endpoint or status", () => {

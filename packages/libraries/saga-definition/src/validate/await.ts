@@ -16,6 +16,7 @@ import {
 import { parseMappingString } from "../mapping.ts";
 import {
   type AnalysisContext,
+  classifyOutcomes,
   describeTypes,
   isRecord,
   knownService,
@@ -108,30 +109,20 @@ function checkEventOutcomes(
   path: JsonPath,
   events: readonly string[],
 ) {
-  const seen = new Set<string>();
-  const lists = [
-    ["success", step.outcomes.success],
-    ["businessFailure", step.outcomes.businessFailure ?? []],
-  ] as const;
-  for (const [listName, names] of lists) {
-    names.forEach((name, position) => {
-      const at = [...path, "outcomes", listName, position];
-      if (!events.includes(name)) {
-        ctx.out.add(
-          DiagnosticCode.eventUnknown,
-          at,
-          `Service "${step.service}" sends no event "${name}" (it sends ${list(events)}): fix the name or declare the event in its contract.`,
-        );
-      } else if (seen.has(name)) {
-        ctx.out.add(
-          DiagnosticCode.outcomeClassifiedTwice,
-          at,
-          `List "${name}" once: an event is either a success or a business failure.`,
-        );
-      }
-      seen.add(name);
-    });
-  }
+  classifyOutcomes(
+    ctx,
+    step.outcomes.success,
+    step.outcomes.businessFailure ?? [],
+    events,
+    path,
+    "event",
+    (name, at) =>
+      ctx.out.add(
+        DiagnosticCode.eventUnknown,
+        at,
+        `Service "${step.service}" sends no event "${name}" (it sends ${list(events)}): fix the name or declare the event in its contract.`,
+      ),
+  );
 }
 
 function checkDeadline(ctx: AnalysisContext, step: AwaitStepDefinition, path: JsonPath) {

@@ -97,6 +97,44 @@ export function knownService(
   return service;
 }
 
+/**
+ * Walks a step's success and business-failure lists: hands each entry that is not `declared` to
+ * `unknown`, reports each declared one listed a second time, and returns the names listed. `noun`
+ * is what the entries are (an event, an outcome), for that report.
+ */
+export function classifyOutcomes(
+  ctx: AnalysisContext,
+  success: ReadonlyArray<string | number>,
+  failure: ReadonlyArray<string | number>,
+  declared: readonly string[],
+  stepPath: JsonPath,
+  noun: "event" | "outcome",
+  unknown: (name: string, at: JsonPath) => void,
+): Set<string> {
+  const seen = new Set<string>();
+  const lists = [
+    ["success", success],
+    ["businessFailure", failure],
+  ] as const;
+  for (const [listName, entries] of lists) {
+    entries.forEach((entry, position) => {
+      const name = String(entry);
+      const at = [...stepPath, "outcomes", listName, position];
+      if (!declared.includes(name)) {
+        unknown(name, at);
+      } else if (seen.has(name)) {
+        ctx.out.add(
+          DiagnosticCode.outcomeClassifiedTwice,
+          at,
+          `List "${name}" once: an ${noun} is either a success or a business failure.`,
+        );
+      }
+      seen.add(name);
+    });
+  }
+  return seen;
+}
+
 export function describeTypes(types: Set<JsonType>): string {
   return [...types].join(" | ");
 }

@@ -17,6 +17,7 @@ import { DiagnosticCode, type JsonPath } from "../errors.ts";
 import { checkAwaitStep } from "./await.ts";
 import {
   type AnalysisContext,
+  classifyOutcomes,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_COMPENSATION_TIMEOUT_MS,
   DEFAULT_HTTP_TIMEOUT_MS,
@@ -133,27 +134,9 @@ export function checkOutcomes(
   unknownMessage: (name: string) => string,
   unknownCode: DiagnosticCode,
 ) {
-  const seen = new Set<string>();
-  const lists = [
-    ["success", success],
-    ["businessFailure", failure],
-  ] as const;
-  for (const [listName, entries] of lists) {
-    entries.forEach((entry, position) => {
-      const name = String(entry);
-      const entryPath = [...stepPath, "outcomes", listName, position];
-      if (!declared.includes(name)) {
-        ctx.out.add(unknownCode, entryPath, unknownMessage(name));
-      } else if (seen.has(name)) {
-        ctx.out.add(
-          DiagnosticCode.outcomeClassifiedTwice,
-          entryPath,
-          `List "${name}" once: an outcome is either a success or a business failure.`,
-        );
-      }
-      seen.add(name);
-    });
-  }
+  const seen = classifyOutcomes(ctx, success, failure, declared, stepPath, "outcome", (name, at) =>
+    ctx.out.add(unknownCode, at, unknownMessage(name)),
+  );
   const unclassified = declared.filter((name) => !seen.has(name));
   if (unclassified.length > 0) {
     ctx.out.add(
