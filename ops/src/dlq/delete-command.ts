@@ -11,7 +11,13 @@ import {
   deleteMessages,
 } from "./delete.ts";
 import { RunMode } from "./journal.ts";
-import { queueName, queueRunOptions, queueRunSelection, withQueueRun } from "./queue-run.ts";
+import {
+  queueName,
+  queueRunDeps,
+  queueRunOptions,
+  queueRunSelection,
+  withQueueRun,
+} from "./queue-run.ts";
 
 function printLine(io: OpsIo, l: DeleteLine): void {
   const what = l.name ? `${l.name}${l.sagaId ? ` saga ${l.sagaId}` : ""}` : "not an envelope";
@@ -52,18 +58,11 @@ export async function deleteCommand(argv: readonly string[], io: OpsIo): Promise
     ...queueRunSelection(values),
   };
   const run = { mode: RunMode.delete, execute: options.execute, quiet: values.json === true };
-  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
+  return withQueueRun(io, name, run, async (queueRun) => {
     const report = await deleteMessages(
-      {
-        sqs: clients.sqs,
-        queue,
-        orchestrator,
-        journal,
-        actor,
-        onLine: (l) => {
-          if (!values.json) printLine(io, l);
-        },
-      },
+      queueRunDeps(queueRun, (l: DeleteLine) => {
+        if (!values.json) printLine(io, l);
+      }),
       options,
     );
     if (values.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);

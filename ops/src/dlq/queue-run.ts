@@ -77,3 +77,12 @@ export function withQueueRun<T>(
     }
   });
 }
+
+/**
+ * What a deletion or a replay works with in a queue run: the run's clients, DLQ, journal and
+ * actor, and `onLine` for each message it decides.
+ */
+export function queueRunDeps<Line>(run: QueueRun, onLine: (line: Line) => void) {
+  const { clients, queue, orchestrator, journal, actor } = run;
+  return { sqs: clients.sqs, queue, orchestrator, journal, actor, onLine };
+}

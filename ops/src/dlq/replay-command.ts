@@ -10,7 +10,13 @@ import type { DeadLetterQueue, Verdict } from "@sagaworks/dead-letters";
 import { ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { duration, positiveInt, withContext } from "./context.ts";
 import { RunMode } from "./journal.ts";
-import { queueName, queueRunOptions, queueRunSelection, withQueueRun } from "./queue-run.ts";
+import {
+  queueName,
+  queueRunDeps,
+  queueRunOptions,
+  queueRunSelection,
+  withQueueRun,
+} from "./queue-run.ts";
 import { pickQueue } from "./queues.ts";
 import { type PlanLine, replay } from "./replay.ts";
 import { defaultReplayOptions, type ReplayOptions } from "./replay-options.ts";
@@ -109,21 +115,14 @@ export async function replayCommand(argv: readonly string[], io: OpsIo): Promise
     );
   }
   const run = { mode: RunMode.replay, execute: options.execute, quiet: values.json === true };
-  return withQueueRun(io, name, run, async ({ clients, queue, orchestrator, journal, actor }) => {
+  return withQueueRun(io, name, run, async (queueRun) => {
     let done = 0;
     const report = await replay(
-      {
-        sqs: clients.sqs,
-        queue,
-        orchestrator,
-        journal,
-        actor,
-        onLine: (l) => {
-          done++;
-          if (!values.json) printLine(io, l, queue.source.name);
-          if (io.isTty) io.stderr(`\r${done} message(s) decided`);
-        },
-      },
+      queueRunDeps(queueRun, (l: PlanLine) => {
+        done++;
+        if (!values.json) printLine(io, l, queueRun.queue.source.name);
+        if (io.isTty) io.stderr(`\r${done} message(s) decided`);
+      }),
       options,
     );
     if (io.isTty) io.stderr("\n");
