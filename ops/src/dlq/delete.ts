@@ -5,6 +5,7 @@
 import { DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   type Classified,
+  classifiedFields,
   type DeadLetterQueue,
   type DlqMessage,
   type ReplayFilter,
@@ -108,14 +109,7 @@ export function deleteDecision(
 }
 
 function lineOf(item: Classified, action: DeleteLine["action"], why: string): DeleteLine {
-  return {
-    sqsMessageId: item.message.sqsMessageId,
-    action,
-    verdict: item.verdict,
-    name: item.envelope?.name ?? null,
-    sagaId: item.envelope?.sagaId ?? null,
-    why,
-  };
+  return { sqsMessageId: item.message.sqsMessageId, action, ...classifiedFields(item), why };
 }
 
 /** Deletes (or plans the deletion of) the selected messages of one DLQ. */

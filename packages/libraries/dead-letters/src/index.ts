@@ -13,6 +13,7 @@ export {
 export { type DlqMessage, type EnvelopeFacts, envelopeFacts, toDlqMessage } from "./message.ts";
 export { type PeekOptions, peekMessages, receiveBatch, releaseMessages } from "./peek.ts";
 export {
+  classifiedFields,
   dryRunOutcome,
   type PlanLine,
   type PlanOptions,

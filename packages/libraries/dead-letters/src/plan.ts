@@ -59,14 +59,28 @@ export function selected(item: Classified, filter: ReplayFilter, now: number): b
   return true;
 }
 
+/**
+ * What a line about a classified message says of it, for a plan line and for `ops`'s own lines:
+ * its verdict, and the envelope's name and saga (null when the body is not an envelope).
+ */
+export function classifiedFields(item: Classified): {
+  verdict: Verdict;
+  name: string | null;
+  sagaId: string | null;
+} {
+  return {
+    verdict: item.verdict,
+    name: item.envelope?.name ?? null,
+    sagaId: item.envelope?.sagaId ?? null,
+  };
+}
+
 /** A plan line for a classified message. */
 export function planLine(item: Classified, action: PlanLine["action"], why: string): PlanLine {
   return {
     sqsMessageId: item.message.sqsMessageId,
     action,
-    verdict: item.verdict,
-    name: item.envelope?.name ?? null,
-    sagaId: item.envelope?.sagaId ?? null,
+    ...classifiedFields(item),
     step: item.envelope?.step ?? null,
     why,
   };
