@@ -1,16 +1,16 @@
-import { createAwsClients, type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
-import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
-import { applyTopology, deriveTopology, replyQueueName } from "@sagaworks/topology";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
+import { createTestDatabase } from "@sagaworks/platform/testing";
+import { replyQueueName } from "@sagaworks/topology";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
-  createParticipant,
   DEFAULT_INBOX_RETENTION_MS,
   defineHandler,
   InboxRetention,
   LONGEST_REDELIVERY_MS,
 } from "../src/index.ts";
 import { commandEnvelope } from "../src/testing/index.ts";
+import { participantOn, type TestBackend, testBackend } from "./fixtures.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const cleanups: (() => Promise<void>)[] = [];
@@ -19,6 +19,14 @@ afterEach(async () => {
 });
 
 const noMigrations: Migration[] = [];
+
+/** A widgets topology and database, removed after the test. */
+async function widgetsBackend(testName: string): Promise<TestBackend> {
+  const backend = await testBackend(testName, "widgets", { migrations: noMigrations });
+  cleanups.push(async () => backend.clients.destroy());
+  cleanups.push(() => backend.db.drop());
+  return backend;
+}
 
 describe("inbox retention", () => {
   it("refuses a window shorter than the longest redelivery", async () => {
@@ -31,23 +39,13 @@ describe("inbox retention", () => {
   });
 
   it("still catches a duplicate inside the window, and prunes the row once the window has passed", async () => {
-    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
-    cleanups.push(async () => clients.destroy());
-    const prefix = uniqueTestName("inbox retention", 24);
-    await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
-    const db = await createTestDatabase("inbox retention duplicate", process.env);
-    cleanups.push(() => db.drop());
-    await runMigrations(db, noMigrations);
+    const backend = await widgetsBackend("inbox retention duplicate");
+    const { db, prefix } = backend;
 
     let now = new Date("2026-01-01T00:00:00Z");
     const clock = () => now;
     let runs = 0;
-    const participant = await createParticipant({
-      service: "widgets",
-      prefix,
-      db,
-      sqs: clients.sqs,
-      logger: silentLogger(),
+    const participant = await participantOn(backend, {
       clock,
       handlers: {
         MakeWidget: defineHandler(z.object({ size: z.number() }), async () => {
@@ -89,22 +87,12 @@ describe("inbox retention", () => {
   });
 
   it("a compensation after the window still undoes the action, since the orchestrator says it applied", async () => {
-    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
-    cleanups.push(async () => clients.destroy());
-    const prefix = uniqueTestName("inbox retention undo", 24);
-    await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
-    const db = await createTestDatabase("inbox retention undo", process.env);
-    cleanups.push(() => db.drop());
-    await runMigrations(db, noMigrations);
+    const backend = await widgetsBackend("inbox retention undo");
+    const { db, prefix } = backend;
     let now = new Date("2026-01-01T00:00:00Z");
     const clock = () => now;
     const made = new Set<string>();
-    const participant = await createParticipant({
-      service: "widgets",
-      prefix,
-      db,
-      sqs: clients.sqs,
-      logger: silentLogger(),
+    const participant = await participantOn(backend, {
       clock,
       handlers: {
         MakeWidget: defineHandler(z.object({ id: z.string() }), async ({ payload }) => {

@@ -11,27 +11,13 @@ import {
   signEnvelope,
   verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
-import {
-  type AwsClients,
-  createAwsClients,
-  type Logger,
-  type Migration,
-  runMigrations,
-  silentLogger,
-} from "@sagaworks/platform";
-import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
-import {
-  applyTopology,
-  commandQueueName,
-  deadLetterQueueName,
-  deriveTopology,
-  replyQueueName,
-} from "@sagaworks/topology";
+import type { AwsClients, Logger, Migration } from "@sagaworks/platform";
+import type { TestDatabase } from "@sagaworks/platform/testing";
+import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
 import { pino } from "pino";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
-  createParticipant,
   defineHandler,
   failed,
   type Participant,
@@ -39,6 +25,7 @@ import {
   RetryLaterError,
 } from "../src/index.ts";
 import { commandEnvelope, ReplyCollector, receiveMessages, waitFor } from "../src/testing/index.ts";
+import { participantOn, testBackend } from "./fixtures.ts";
 
 // A toy service: widgets made by MakeWidget and scrapped by its compensation, ScrapWidget.
 const widgetMigrations: Migration[] = [
@@ -84,25 +71,14 @@ async function world(
     logger?: Logger;
   } = {},
 ): Promise<World> {
-  const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
-  const prefix = uniqueTestName(testName, 24);
-  const applied = await applyTopology(
-    clients,
-    deriveTopology({
-      prefix,
-      participants: ["widgets"],
-      maxReceiveCount: options.maxReceiveCount ?? 5,
-    }),
-  );
-  const db = await createTestDatabase(testName, process.env);
-  await runMigrations(db, widgetMigrations);
+  const backend = await testBackend(testName, "widgets", {
+    maxReceiveCount: options.maxReceiveCount ?? 5,
+    migrations: widgetMigrations,
+  });
+  const { clients, prefix, db, queueUrls } = backend;
   const state = { busyAttempts: 0, slowHandlerStarted: false, jammedRuns: 0 };
-  const participant = await createParticipant({
-    service: "widgets",
-    prefix,
-    db,
-    sqs: clients.sqs,
-    logger: options.logger ?? silentLogger(),
+  const participant = await participantOn(backend, {
+    ...(options.logger ? { logger: options.logger } : {}),
     waitTimeSeconds: 1,
     ...(options.commandKeys ? { commandKeys: options.commandKeys } : {}),
     handlers: {
@@ -142,15 +118,15 @@ async function world(
   });
   participant.start();
   const replyQueue = replyQueueName(prefix);
-  const replies = new ReplyCollector(clients.sqs, applied.queueUrls[replyQueue] ?? "");
-  const commandsUrl = applied.queueUrls[commandQueueName(prefix, "widgets")] ?? "";
+  const replies = new ReplyCollector(clients.sqs, queueUrls[replyQueue] ?? "");
+  const commandsUrl = queueUrls[commandQueueName(prefix, "widgets")] ?? "";
   const w: World = {
     clients,
     db,
     participant,
     replies,
     commandsUrl,
-    dlqUrl: applied.queueUrls[deadLetterQueueName(commandQueueName(prefix, "widgets"))] ?? "",
+    dlqUrl: queueUrls[deadLetterQueueName(commandQueueName(prefix, "widgets"))] ?? "",
     replyQueue,
     get busyAttempts() {
       return state.busyAttempts;

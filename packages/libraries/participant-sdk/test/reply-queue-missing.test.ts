@@ -1,11 +1,10 @@
 import { DeleteQueueCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
-import { createAwsClients, silentLogger } from "@sagaworks/platform";
-import { createTestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
-import { applyTopology, deriveTopology } from "@sagaworks/topology";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { silentLogger } from "@sagaworks/platform";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createParticipant, defineHandler } from "../src/index.ts";
+import { defineHandler } from "../src/index.ts";
 import { commandEnvelope } from "../src/testing/index.ts";
+import { participantOn, testBackend } from "./fixtures.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,28 +13,22 @@ afterEach(async () => {
 
 describe("a command whose reply queue does not exist", () => {
   it("is not run, and says so at warn level with the saga, step and message ids", async () => {
-    const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
+    const backend = await testBackend("reply queue missing", "widgets");
+    const { clients, prefix } = backend;
     cleanups.push(async () => clients.destroy());
-    const prefix = uniqueTestName("reply queue missing", 24);
-    await applyTopology(clients, deriveTopology({ prefix, participants: ["widgets"] }));
+    cleanups.push(() => backend.db.drop());
     // The configured reply queue goes away (replies never go to an address from the message).
     const replies = await clients.sqs.send(
       new GetQueueUrlCommand({ QueueName: `${prefix}-saga-replies` }),
     );
     await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: replies.QueueUrl }));
-    const db = await createTestDatabase("reply queue missing", process.env);
-    cleanups.push(() => db.drop());
     const logger = silentLogger();
     const warnings: { fields: Record<string, unknown>; message: string }[] = [];
     logger.warn = ((fields: Record<string, unknown>, message: string) => {
       warnings.push({ fields, message });
     }) as typeof logger.warn;
     let runs = 0;
-    const participant = await createParticipant({
-      service: "widgets",
-      prefix,
-      db,
-      sqs: clients.sqs,
+    const participant = await participantOn(backend, {
       logger,
       maxReceiveCount: 3,
       handlers: {

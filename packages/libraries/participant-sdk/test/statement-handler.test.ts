@@ -9,25 +9,13 @@ import {
   type ReplyEnvelope,
   verifyEnvelopeSignature,
 } from "@sagaworks/messaging";
-import {
-  type AwsClients,
-  createAwsClients,
-  type Migration,
-  runMigrations,
-  silentLogger,
-} from "@sagaworks/platform";
-import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
-import {
-  applyTopology,
-  commandQueueName,
-  deriveTopology,
-  replyQueueName,
-} from "@sagaworks/topology";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import type { AwsClients, Migration } from "@sagaworks/platform";
+import type { TestDatabase } from "@sagaworks/platform/testing";
+import { commandQueueName, replyQueueName } from "@sagaworks/topology";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
   COMMAND_FAILED,
-  createParticipant,
   defineHandler,
   defineStatementHandler,
   failedPayloadSql,
@@ -36,6 +24,7 @@ import {
 } from "../src/index.ts";
 import { participantOutboxStore, runReplyStatement } from "../src/participant-store.ts";
 import { commandEnvelope, ReplyCollector, waitFor } from "../src/testing/index.ts";
+import { participantOn, testBackend } from "./fixtures.ts";
 
 const stampMigrations: Migration[] = [
   {
@@ -82,24 +71,16 @@ afterEach(async () => {
  * one to a stamp's count and answer with the count; Unstamp is the compensation of both.
  */
 async function world(testName: string, options: { pauseTransaction?: boolean } = {}) {
-  const clients = createAwsClients({ endpoint: inject("brokerEndpoint") });
-  const prefix = uniqueTestName(testName, 24);
-  const applied = await applyTopology(
-    clients,
-    deriveTopology({ prefix, participants: ["stamps"], maxReceiveCount: 5 }),
-  );
-  const db = await createTestDatabase(testName, process.env);
-  await runMigrations(db, stampMigrations);
+  const backend = await testBackend(testName, "stamps", {
+    maxReceiveCount: 5,
+    migrations: stampMigrations,
+  });
+  const { clients, prefix, db, queueUrls } = backend;
   let release: () => void = () => {};
   const pause = new Promise<void>((resolve) => {
     release = resolve;
   });
-  const participant = await createParticipant({
-    service: "stamps",
-    prefix,
-    db,
-    sqs: clients.sqs,
-    logger: silentLogger(),
+  const participant = await participantOn(backend, {
     waitTimeSeconds: 1,
     handlers: {
       Stamp: defineStatementHandler(stampPayload, ({ payload }) => ({
@@ -157,12 +138,12 @@ async function world(testName: string, options: { pauseTransaction?: boolean } =
     clients,
     db,
     participant,
-    replies: new ReplyCollector(clients.sqs, applied.queueUrls[replyQueue] ?? ""),
+    replies: new ReplyCollector(clients.sqs, queueUrls[replyQueue] ?? ""),
     replyQueue,
     releasePause: () => release(),
     paused: false,
   };
-  expect(applied.queueUrls[commandQueueName(prefix, "stamps")]).toBeDefined();
+  expect(queueUrls[commandQueueName(prefix, "stamps")]).toBeDefined();
   worlds.push(w);
   return w;
 }
