@@ -227,6 +227,23 @@ describe.each([
   });
 });
 
+/**
+ * After a killed attempt nothing of it is left (no stamp, outbox or inbox row), and the command
+ * delivered again (the message was never deleted) is applied once and answered once.
+ */
+async function expectNothingLeftThenAppliedOnce(w: World, command: Envelope, stampId: string) {
+  expect(await stamps(w)).toEqual([]);
+  expect(await rowCount(w, "participant_outbox")).toBe(0);
+  expect(await rowCount(w, "participant_inbox")).toBe(0);
+  expect(await deliver(w, command, 2)).toEqual({ type: "ack" });
+  expect(answer(await w.replies.replyTo(command))).toEqual({
+    name: "Stamped",
+    payload: { stampId, count: 1 },
+    causationId: command.messageId,
+  });
+  expect(await stamps(w)).toEqual([{ id: stampId, count: 1 }]);
+}
+
 // Killing one connection needs a server with several; embedded PGlite has one.
 describe.runIf(process.env.DATABASE_URL)(
   "a connection killed between the business write and the inbox row (real Postgres)",
@@ -266,17 +283,7 @@ describe.runIf(process.env.DATABASE_URL)(
       await w.db.knex.raw("SELECT pg_terminate_backend(?)", [waiting]);
       await expect(handling).rejects.toThrow();
       await blocker.rollback();
-      expect(await stamps(w)).toEqual([]);
-      expect(await rowCount(w, "participant_outbox")).toBe(0);
-      expect(await rowCount(w, "participant_inbox")).toBe(0);
-      // Delivered again (the message was never deleted): applied once, answered once.
-      expect(await deliver(w, command, 2)).toEqual({ type: "ack" });
-      expect(answer(await w.replies.replyTo(command))).toEqual({
-        name: "Stamped",
-        payload: { stampId: "k1", count: 1 },
-        causationId: command.messageId,
-      });
-      expect(await stamps(w)).toEqual([{ id: "k1", count: 1 }]);
+      await expectNothingLeftThenAppliedOnce(w, command, "k1");
     });
 
     it("leaves nothing of a transaction handler, which then applies once", async () => {
@@ -299,16 +306,7 @@ describe.runIf(process.env.DATABASE_URL)(
       await w.db.knex.raw("SELECT pg_terminate_backend(?)", [idle.rows[0]?.pid ?? 0]);
       w.releasePause();
       await expect(handling).rejects.toThrow();
-      expect(await stamps(w)).toEqual([]);
-      expect(await rowCount(w, "participant_outbox")).toBe(0);
-      expect(await rowCount(w, "participant_inbox")).toBe(0);
-      expect(await deliver(w, command, 2)).toEqual({ type: "ack" });
-      expect(answer(await w.replies.replyTo(command))).toEqual({
-        name: "Stamped",
-        payload: { stampId: "k2", count: 1 },
-        causationId: command.messageId,
-      });
-      expect(await stamps(w)).toEqual([{ id: "k2", count: 1 }]);
+      await expectNothingLeftThenAppliedOnce(w, command, "k2");
     });
   },
 );
