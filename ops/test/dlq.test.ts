@@ -10,19 +10,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { peekMessages } from "@sagaworks/dead-letters";
-import {
-  createCommandEnvelope,
-  createReplyEnvelope,
-  envelopeMessage,
-  sendToQueue,
-} from "@sagaworks/messaging";
+import { createCommandEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase } from "@sagaworks/platform";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ReplayJournal } from "../src/dlq/journal.ts";
 import { REPLAY_ATTRIBUTE } from "../src/dlq/replay-options.ts";
-import { OpsHarness } from "./harness.ts";
+import { creditReservedReply, OpsHarness } from "./harness.ts";
 
 const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
 
@@ -91,17 +86,7 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     ]);
     expect(await h.depth(h.accountDlq)).toBe(7);
     // A late reply for the finished saga, dead-lettered on the orchestrator's reply queue.
-    const reply = createReplyEnvelope({
-      name: "CreditReserved",
-      sagaId: finished,
-      sagaName: "create-order",
-      sagaVersion: 1,
-      step: "reserve-credit",
-      attempt: 1,
-      compensation: false,
-      causationId: randomUUID(),
-      payload: { amountCents: 500 },
-    });
+    const reply = creditReservedReply(finished, 500);
     const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;
     await sendToQueue(h.system.clients.sqs, await h.queueUrl(repliesDlq), [envelopeMessage(reply)]);
     const replies = await h.opsJson<InspectJson>("dlq", "inspect", repliesDlq);

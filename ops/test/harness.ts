@@ -2,12 +2,13 @@
 
 // broker and Postgres), a way to break the account participant so sagas stall and their
 // commands reach the DLQ, and `ops` run in-process against it.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import { SqsConsumer } from "@sagaworks/messaging";
+import { createReplyEnvelope, type ReplyEnvelope, SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type Logger, silentLogger } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
@@ -31,6 +32,24 @@ async function patientDefinitions() {
   const patient = compileSagaOrThrow(order, { contracts: serviceContracts });
   const shipped = await loadSagaDefinitions(sagaDefinitionsDir);
   return shipped.map((saga) => (saga.name === patient.name ? patient : saga));
+}
+
+/**
+ * The CreditReserved reply of a create-order saga's reserve-credit step, as the account
+ * participant sends it: a late one is what dead-letters on the reply queue once its saga finished.
+ */
+export function creditReservedReply(sagaId: string, amountCents: number): ReplyEnvelope {
+  return createReplyEnvelope({
+    name: "CreditReserved",
+    sagaId,
+    sagaName: "create-order",
+    sagaVersion: 1,
+    step: "reserve-credit",
+    attempt: 1,
+    compensation: false,
+    causationId: randomUUID(),
+    payload: { amountCents },
+  });
 }
 
 /** One running system for a test, with helpers. */

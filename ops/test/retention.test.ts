@@ -1,10 +1,10 @@
 // ops retention and `ops sagas show` of a pruned saga, against a whole system on real Postgres.
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { createReplyEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
+import { envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { OpsHarness } from "./harness.ts";
+import { creditReservedReply, OpsHarness } from "./harness.ts";
 
 describe.runIf(process.env.DATABASE_URL)("ops retention (real Postgres)", () => {
   let h: OpsHarness;
@@ -74,20 +74,7 @@ describe.runIf(process.env.DATABASE_URL)("ops retention (real Postgres)", () => 
 
     // A late reply of that saga, dead-lettered: inspect says it finished and was pruned, and
     // delete takes it by default; a reply of a saga never seen stays an unknown saga.
-    const reply = (id: string) =>
-      envelopeMessage(
-        createReplyEnvelope({
-          name: "CreditReserved",
-          sagaId: id,
-          sagaName: "create-order",
-          sagaVersion: 1,
-          step: "reserve-credit",
-          attempt: 1,
-          compensation: false,
-          causationId: randomUUID(),
-          payload: { amountCents: 1_000 },
-        }),
-      );
+    const reply = (id: string) => envelopeMessage(creditReservedReply(id, 1_000));
     const repliesDlq = `${replyQueueName(h.prefix)}-dlq`;
     await sendToQueue(h.system.clients.sqs, await h.queueUrl(repliesDlq), [
       reply(sagaId),
