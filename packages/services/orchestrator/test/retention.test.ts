@@ -101,6 +101,18 @@ async function answer(sagaId: string, name: string, payload: Record<string, unkn
   expect(outcome.kind).toBe("applied");
 }
 
+/** A message written at T0 that the relay has not sent yet: it holds its saga back from pruning. */
+const unsentMessage = (sagaId: string) =>
+  knex()("saga_outbox").insert({
+    saga_id: sagaId,
+    kind: "sns",
+    destination: "arn:aws:sns:us-east-1:000000000000:events",
+    message: JSON.stringify({ transport: "sns", body: "{}" }),
+    attempts: 0,
+    available_at: new Date(T0),
+    created_at: new Date(T0),
+  });
+
 /** The relay sent everything the saga wrote. */
 const relaySent = (sagaId: string) => knex()("saga_outbox").where({ saga_id: sagaId }).delete();
 
@@ -267,15 +279,7 @@ describe("finished sagas past retention", () => {
     ];
     // A finished saga whose last messages the relay has not sent yet waits for it.
     const unsent = await sagaIn("completed", T0);
-    await knex()("saga_outbox").insert({
-      saga_id: unsent,
-      kind: "sns",
-      destination: "arn:aws:sns:us-east-1:000000000000:events",
-      message: JSON.stringify({ transport: "sns", body: "{}" }),
-      attempts: 0,
-      available_at: new Date(T0),
-      created_at: new Date(T0),
-    });
+    await unsentMessage(unsent);
     now = new Date(T0 + 1000 * DAY);
     const run = await orchestrator.retention?.pruneOnce();
     expect(run).toMatchObject({ sagas: 0, archived: 0 });
@@ -296,17 +300,7 @@ describe("finished sagas past retention", () => {
     await clearAll();
     const waiting = [await sagaIn("completed", T0), await sagaIn("completed", T0 + 1000)];
     const behind = await sagaIn("completed", T0 + 2000);
-    for (const sagaId of waiting) {
-      await knex()("saga_outbox").insert({
-        saga_id: sagaId,
-        kind: "sns",
-        destination: "arn:aws:sns:us-east-1:000000000000:events",
-        message: JSON.stringify({ transport: "sns", body: "{}" }),
-        attempts: 0,
-        available_at: new Date(T0),
-        created_at: new Date(T0),
-      });
-    }
+    for (const sagaId of waiting) await unsentMessage(sagaId);
     now = new Date(T0 + 31 * DAY);
     // Windows of two: the first holds only the sagas waiting for the relay.
     const pruner = new SagaRetention({
