@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   API_TOKEN,
+  customerTotalInput,
   shopAnswers,
   startOrchestrator,
   startParticipant,
@@ -26,11 +27,7 @@ const definition = compileSagaOrThrow(
     name: "large-orders-only",
     version: 1,
     description: "creates an order only for large amounts",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
-      required: ["customerId", "totalCents"],
-    },
+    input: customerTotalInput(),
     steps: [
       createOrderStep(
         {

@@ -24,6 +24,18 @@ export {
 export const API_TOKEN = "test-token-0123456789";
 export const definitionsDir = sagaDefinitionsDir;
 
+/**
+ * The input schema of the small sagas the tests compile for themselves: a customer and an amount,
+ * which is all that createOrderStep maps; a function so that no test shares a mutable schema.
+ */
+export function customerTotalInput() {
+  return {
+    type: "object",
+    properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
+    required: ["customerId", "totalCents"],
+  };
+}
+
 /** The shipped definitions, compiled. */
 export function shippedDefinitions(): Promise<CompiledSaga[]> {
   return loadDefinitions(definitionsDir);

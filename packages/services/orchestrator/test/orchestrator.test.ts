@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   API_TOKEN,
+  customerTotalInput,
   orderInput,
   shippedDefinitions,
   shopAnswers,
@@ -229,11 +230,7 @@ function fastDefinition(): CompiledSaga {
     name: "quick-order",
     version: 1,
     description: "create-order with short timeouts",
-    input: {
-      type: "object",
-      properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
-      required: ["customerId", "totalCents"],
-    },
+    input: customerTotalInput(),
     timeout: "1m",
     steps: [
       createOrderStep(

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   type Answer,
+  customerTotalInput,
   shopAnswers,
   startOrchestrator,
   startParticipant,
@@ -31,11 +32,7 @@ function oneStepSaga(): CompiledSaga {
       name: "one-order",
       version: 1,
       description: "one command step with a short timeout",
-      input: {
-        type: "object",
-        properties: { customerId: { type: "string" }, totalCents: { type: "integer" } },
-        required: ["customerId", "totalCents"],
-      },
+      input: customerTotalInput(),
       timeout: "1m",
       steps: [
         createOrderStep(
