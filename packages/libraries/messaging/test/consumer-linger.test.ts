@@ -59,13 +59,19 @@ async function visibleMessages(queueUrl: string): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessages ?? "0");
 }
 
+/** A consumer on a new queue busy with "a" (held until `release()`), and "b" sent meanwhile. */
+async function bSentWhileAIsHeld(name: string, receiveLingerMs: number) {
+  const url = await queue(name);
+  const held = heldConsumer(url, receiveLingerMs);
+  await send(url, "a");
+  await waitFor(() => held.log.includes("a-start"), { description: "a to be handled" });
+  await send(url, "b");
+  return { url, ...held };
+}
+
 describe("the consumer's linger before a receive", () => {
   it("leaves new messages in the queue while a handler is under way, and takes them when it ends", async () => {
-    const url = await queue("receive linger");
-    const { log, release } = heldConsumer(url, 60_000);
-    await send(url, "a");
-    await waitFor(() => log.includes("a-start"), { description: "a to be handled" });
-    await send(url, "b");
+    const { url, log, release } = await bSentWhileAIsHeld("receive linger", 60_000);
     // No receive is under way while "a" is handled: "b" stays in the queue.
     await waitFor(async () => (await visibleMessages(url)) === 1, {
       description: "b to wait in the queue",
@@ -76,22 +82,14 @@ describe("the consumer's linger before a receive", () => {
   });
 
   it("waits no longer than receiveLingerMs for a handler that does not end", async () => {
-    const url = await queue("receive linger cap");
-    const { log, release } = heldConsumer(url, 20);
-    await send(url, "a");
-    await waitFor(() => log.includes("a-start"), { description: "a to be handled" });
-    await send(url, "b");
+    const { log, release } = await bSentWhileAIsHeld("receive linger cap", 20);
     await waitFor(() => log.includes("b-end"), { description: "b to be handled while a is held" });
     expect(log).toEqual(["a-start", "b-start", "b-end"]);
     release();
   });
 
   it("with the linger off, receives again at once while a handler is under way", async () => {
-    const url = await queue("receive linger off");
-    const { log, release } = heldConsumer(url, 0);
-    await send(url, "a");
-    await waitFor(() => log.includes("a-start"), { description: "a to be handled" });
-    await send(url, "b");
+    const { log, release } = await bSentWhileAIsHeld("receive linger off", 0);
     await waitFor(() => log.includes("b-end"), { description: "b to be handled while a is held" });
     expect(log).toEqual(["a-start", "b-start", "b-end"]);
     release();
