@@ -133,29 +133,22 @@ describe("createServiceApp error mapping", () => {
 
   it("answers malformed JSON, a wrong content type and a large body with 4xx", async () => {
     const { app } = await build();
-    const malformed = await app.inject({
-      method: "POST",
-      url: "/things",
-      headers: { "content-type": "application/json" },
-      payload: '{"name": "a",',
-    });
+    /** A raw body to /things, as a client that gets the format wrong sends it. */
+    const postRaw = (contentType: string, payload: string) =>
+      app.inject({
+        method: "POST",
+        url: "/things",
+        headers: { "content-type": contentType },
+        payload,
+      });
+    const malformed = await postRaw("application/json", '{"name": "a",');
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe("REQUEST_MALFORMED");
 
-    const empty = await app.inject({
-      method: "POST",
-      url: "/things",
-      headers: { "content-type": "application/json" },
-      payload: "",
-    });
+    const empty = await postRaw("application/json", "");
     expect(empty.statusCode).toBe(400);
 
-    const text = await app.inject({
-      method: "POST",
-      url: "/things",
-      headers: { "content-type": "application/xml" },
-      payload: "<thing/>",
-    });
+    const text = await postRaw("application/xml", "<thing/>");
     expect(text.statusCode).toBe(415);
     expect(text.json().code).toBe("MEDIA_TYPE_UNSUPPORTED");
 
