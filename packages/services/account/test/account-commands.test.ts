@@ -47,6 +47,15 @@ function release(
   );
 }
 
+/** The ReleaseCredit that compensates saga `sagaId`'s reserve-credit step. */
+function undoReserve(customerId: string, orderId: string, amountCents: number, sagaId: string) {
+  return release(customerId, orderId, amountCents, {
+    sagaId,
+    step: "reserve-credit",
+    compensation: true,
+  });
+}
+
 const balances = async (customerId: string) => {
   const account = await store().get(customerId);
   return {
@@ -174,11 +183,7 @@ describe("ReleaseCredit", () => {
     const customerId = await openAccount(10_000);
     const orderId = randomUUID();
     await w.ask(reserve(customerId, orderId, 3_000));
-    const undo = release(customerId, orderId, 3_000, {
-      sagaId: orderId,
-      step: "reserve-credit",
-      compensation: true,
-    });
+    const undo = undoReserve(customerId, orderId, 3_000, orderId);
     expect((await w.ask(undo)).name).toBe("CreditReleased");
     expect(await balances(customerId)).toEqual({ available: 10_000, reserved: 0, spent: 0 });
   });
@@ -194,11 +199,7 @@ describe("ReleaseCredit", () => {
       "CreditReserved",
     );
     // … but its compensation finds nothing of its own to undo, and the owner keeps its credit.
-    const undo = release(customerId, orderId, 2_000, {
-      sagaId: intruder,
-      step: "reserve-credit",
-      compensation: true,
-    });
+    const undo = undoReserve(customerId, orderId, 2_000, intruder);
     expect(await w.ask(undo)).toMatchObject({
       name: "CreditReservationNotFound",
       payload: { customerId, orderId },
@@ -206,11 +207,7 @@ describe("ReleaseCredit", () => {
     expect(await balances(customerId)).toEqual({ available: 8_000, reserved: 2_000, spent: 0 });
     expect(await store().reservation(orderId)).toMatchObject({ status: "RESERVED", sagaId: owner });
     // The owner's own compensation still releases it.
-    const own = release(customerId, orderId, 2_000, {
-      sagaId: owner,
-      step: "reserve-credit",
-      compensation: true,
-    });
+    const own = undoReserve(customerId, orderId, 2_000, owner);
     expect((await w.ask(own)).name).toBe("CreditReleased");
     expect(await balances(customerId)).toEqual({ available: 10_000, reserved: 0, spent: 0 });
   });
@@ -218,11 +215,7 @@ describe("ReleaseCredit", () => {
   it("as a compensation before its reserve, changes nothing and leaves a guard that refuses the late reserve", async () => {
     const customerId = await openAccount(10_000);
     const orderId = randomUUID();
-    const undo = release(customerId, orderId, 3_000, {
-      sagaId: orderId,
-      step: "reserve-credit",
-      compensation: true,
-    });
+    const undo = undoReserve(customerId, orderId, 3_000, orderId);
     expect(await w.ask(undo)).toMatchObject({
       name: "CreditReservationNotFound",
       payload: { customerId, orderId },
