@@ -162,6 +162,22 @@ const rowCount = async (w: World, table: string) =>
   Number(((await w.db.knex(table).count({ n: "*" }).first()) as { n: string | number }).n);
 
 /** What a reply says, without what every resend makes anew (message id, time, signature). */
+/** A command of the stamp step for `stampId`, answered on the world's reply queue. */
+function stampCommand(
+  w: World,
+  name: string,
+  stampId: string,
+  more: Omit<Parameters<typeof commandEnvelope>[0], "name" | "payload" | "replyTo" | "step"> = {},
+) {
+  return commandEnvelope({
+    name,
+    payload: { stampId },
+    replyTo: w.replyQueue,
+    step: "stamp",
+    ...more,
+  });
+}
+
 function answer(reply: ReplyEnvelope) {
   return { name: reply.name, payload: reply.payload, causationId: reply.causationId };
 }
@@ -172,12 +188,7 @@ describe.each([
 ])("a %s handler", (_kind, name) => {
   it("applies concurrent copies of one command once, and every copy gets the same signed reply", async () => {
     const w = await world(`concurrent ${name}`);
-    const command = commandEnvelope({
-      name,
-      payload: { stampId: "s1" },
-      replyTo: w.replyQueue,
-      step: "stamp",
-    });
+    const command = stampCommand(w, name, "s1");
     const copies = 6;
     const results = await Promise.all(
       Array.from({ length: copies }, (_, index) => deliver(w, command, index + 1)),
@@ -200,17 +211,8 @@ describe.each([
 
   it("is refused after a compensation placed its guard first, with no effect and no reply", async () => {
     const w = await world(`guard ${name}`);
-    const action = commandEnvelope({
-      name,
-      payload: { stampId: "late" },
-      replyTo: w.replyQueue,
-      step: "stamp",
-    });
-    const compensation = commandEnvelope({
-      name: "Unstamp",
-      payload: { stampId: "late" },
-      replyTo: w.replyQueue,
-      step: "stamp",
+    const action = stampCommand(w, name, "late");
+    const compensation = stampCommand(w, "Unstamp", "late", {
       sagaId: action.sagaId,
       compensation: true,
     });
@@ -250,12 +252,7 @@ describe.runIf(process.env.DATABASE_URL)(
   () => {
     it("leaves nothing of a one-statement handler, which then applies once", async () => {
       const w = await world("killed statement");
-      const command = commandEnvelope({
-        name: "Stamp",
-        payload: { stampId: "k1" },
-        replyTo: w.replyQueue,
-        step: "stamp",
-      });
+      const command = stampCommand(w, "Stamp", "k1");
       // Another transaction holds the command's inbox key, so the statement makes its business
       // write and then waits on the inbox insert; that is where its connection is killed.
       const blocker = await w.db.knex.transaction();
@@ -288,12 +285,7 @@ describe.runIf(process.env.DATABASE_URL)(
 
     it("leaves nothing of a transaction handler, which then applies once", async () => {
       const w = await world("killed transaction", { pauseTransaction: true });
-      const command = commandEnvelope({
-        name: "StampInTransaction",
-        payload: { stampId: "k2" },
-        replyTo: w.replyQueue,
-        step: "stamp",
-      });
+      const command = stampCommand(w, "StampInTransaction", "k2");
       const handling = deliver(w, command);
       await waitFor(() => w.paused);
       // The claim and the business write are made; the reply is not: kill the transaction's
@@ -314,12 +306,7 @@ describe.runIf(process.env.DATABASE_URL)(
 describe("a one-statement handler's answers", () => {
   it("gives a failed() attempt's failure again to its redelivery, and runs the next attempt", async () => {
     const w = await world("statement failed attempt");
-    const first = commandEnvelope({
-      name: "StampThroughGate",
-      payload: { stampId: "g1" },
-      replyTo: w.replyQueue,
-      step: "stamp",
-    });
+    const first = stampCommand(w, "StampThroughGate", "g1");
     await deliver(w, first);
     expect(answer(await w.replies.replyTo(first))).toMatchObject({
       name: "CommandFailed",
@@ -336,14 +323,7 @@ describe("a one-statement handler's answers", () => {
     ]);
     expect(await stamps(w)).toEqual([]);
     // The orchestrator's next attempt runs the statement again.
-    const second = commandEnvelope({
-      name: "StampThroughGate",
-      payload: { stampId: "g1" },
-      replyTo: w.replyQueue,
-      step: "stamp",
-      sagaId: first.sagaId,
-      attempt: 2,
-    });
+    const second = stampCommand(w, "StampThroughGate", "g1", { sagaId: first.sagaId, attempt: 2 });
     await deliver(w, second);
     expect(answer(await w.replies.replyTo(second))).toMatchObject({
       name: "Stamped",
@@ -355,12 +335,7 @@ describe("a one-statement handler's answers", () => {
   it("is stored unsigned and signed by the relay's poll when the writer died before sending", async () => {
     const w = await world("statement poll signs");
     await w.participant.stop();
-    const command = commandEnvelope({
-      name: "Stamp",
-      payload: { stampId: "p1" },
-      replyTo: w.replyQueue,
-      step: "stamp",
-    });
+    const command = stampCommand(w, "Stamp", "p1");
     const base = createReplyEnvelope({
       name: "Reply",
       sagaId: command.sagaId,
