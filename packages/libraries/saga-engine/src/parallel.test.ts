@@ -68,6 +68,13 @@ function grouped(options: { rightWhen?: unknown } = {}) {
 
 const input = { id: "thing-1", rush: false };
 
+/** The steps the saga waits on in all its branches, sorted: branches have no order between them. */
+const waitingSteps = (saga: { waitingOnAll(): { step: string }[] }) =>
+  saga
+    .waitingOnAll()
+    .map((w) => w.step)
+    .sort();
+
 describe("a parallel group in the engine", () => {
   it("forks in one transition, runs each branch on its own, and joins when every branch is done", () => {
     const saga = sagaTest(grouped()).start(input);
@@ -80,24 +87,14 @@ describe("a parallel group in the engine", () => {
     ]);
     saga.reply("a1", "ADone");
     // The left branch goes on to a2 while the right one still waits on look.
-    expect(
-      saga
-        .waitingOnAll()
-        .map((w) => w.step)
-        .sort(),
-    ).toEqual(["a2", "look"]);
+    expect(waitingSteps(saga)).toEqual(["a2", "look"]);
     saga.respond("look", 200, { id: "thing-1" });
     saga.reply("b", "BDone");
     expect(saga.commands().some((c) => c.step === "decide")).toBe(false);
     saga.reply("a2", "ADone");
     saga.reply("decide", "Decided");
     // The group after the pivot: both finishing steps at once, retried until they succeed.
-    expect(
-      saga
-        .waitingOnAll()
-        .map((w) => w.step)
-        .sort(),
-    ).toEqual(["finish-one", "finish-two"]);
+    expect(waitingSteps(saga)).toEqual(["finish-one", "finish-two"]);
     saga.timeout("finish-two");
     saga.reply("finish-one", "Finished");
     saga.retry("finish-two");
