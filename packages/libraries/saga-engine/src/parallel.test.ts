@@ -68,6 +68,17 @@ function grouped(options: { rightWhen?: unknown } = {}) {
 
 const input = { id: "thing-1", rush: false };
 
+/** A grouped saga whose group finished on every branch: it waits on the pivot, decide. */
+function atThePivot() {
+  const saga = sagaTest(grouped()).start(input);
+  saga.respond("check", 200, { id: "thing-1" });
+  saga.reply("a1", "ADone");
+  saga.reply("a2", "ADone");
+  saga.respond("look", 200, { id: "thing-1" });
+  saga.reply("b", "BDone");
+  return saga;
+}
+
 /** The steps the saga waits on in all its branches, sorted: branches have no order between them. */
 const waitingSteps = (saga: { waitingOnAll(): { step: string }[] }) =>
   saga
@@ -122,12 +133,7 @@ describe("a parallel group in the engine", () => {
   });
 
   it("a failure after the group (the pivot refused) undoes every branch from its last step, branches at once", () => {
-    const saga = sagaTest(grouped()).start(input);
-    saga.respond("check", 200, { id: "thing-1" });
-    saga.reply("a1", "ADone");
-    saga.reply("a2", "ADone");
-    saga.respond("look", 200, { id: "thing-1" });
-    saga.reply("b", "BDone");
+    const saga = atThePivot();
     const declined = saga.reply("decide", "Declined");
     expect(declined.effects.flatMap((e) => (e.type === "send-command" ? [e.step] : []))).toEqual([
       "a2",
@@ -170,12 +176,7 @@ describe("a parallel group in the engine", () => {
   });
 
   it("two branch compensations exhausted: an operator's skip of one leaves the other parked, not restarted", () => {
-    const saga = sagaTest(grouped()).start(input);
-    saga.respond("check", 200, { id: "thing-1" });
-    saga.reply("a1", "ADone");
-    saga.reply("a2", "ADone");
-    saga.respond("look", 200, { id: "thing-1" });
-    saga.reply("b", "BDone");
+    const saga = atThePivot();
     saga.reply("decide", "Declined");
     const exhaust = (step: string) => {
       for (let move = 0; move < 100; move++) {
