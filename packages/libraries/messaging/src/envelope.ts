@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./legacy/flat-layout.ts";
 import type { StringAttributes } from "./limits.ts";
+import { randomHex } from "./random-hex.ts";
 
 /** What a message is: a command to a participant, its reply, or a lifecycle event. */
 export const MessageKind = { command: "command", reply: "reply", event: "event" } as const;
@@ -231,9 +232,14 @@ export function createEventEnvelope(
   return parseOrThrow(eventEnvelopeSchema, filled("event", input, now));
 }
 
-/** A new W3C traceparent with random trace and span ids, sampled. */
-export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+/** A new random W3C trace id (16 bytes as hex). */
+export function newTraceId(): string {
+  return randomHex(16);
+}
+
+/** A W3C traceparent with a new random span id, sampled, in `traceId`'s trace or a new one. */
+export function newTraceparent(traceId: string = newTraceId()): string {
+  return `00-${traceId}-${randomHex(8)}-01`;
 }
 
 /** One field that failed validation. */

@@ -29,6 +29,7 @@ export {
   envelopeSchema,
   eventEnvelopeSchema,
   MessageKind,
+  newTraceId,
   newTraceparent,
   type ReplyEnvelope,
   type ReplyInput,

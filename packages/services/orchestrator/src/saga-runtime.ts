@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { OutboxHandOff } from "@sagaworks/messaging";
+import { newTraceId, newTraceparent, type OutboxHandOff } from "@sagaworks/messaging";
 import {
   addToSagaContext,
   type Context,
@@ -27,7 +27,6 @@ import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys
 import { historyEntry, isJunkReply } from "./history-entry.ts";
 import { assertValidInput } from "./input-validation.ts";
 import type { OrchestratorMetrics } from "./metrics.ts";
-import { randomHex } from "./random-hex.ts";
 import type { DefinitionRegistry } from "./store/definition-registry.ts";
 import { type HistoryEntry, loadHistory } from "./store/history.ts";
 import { wasDelivered } from "./store/inbox.ts";
@@ -196,7 +195,7 @@ export class SagaRuntime {
         },
       },
       (span) => {
-        const traceId = span.isRecording() ? span.spanContext().traceId : randomHex(16);
+        const traceId = span.isRecording() ? span.spanContext().traceId : newTraceId();
         return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
           this.startInContext(compiled, input, options, sagaId, traceId),
         );
@@ -555,5 +554,5 @@ export class SagaRuntime {
 function sagaTraceContext(traceId: string): Context {
   const active = trace.getSpanContext(otelContext.active());
   if (active?.traceId === traceId) return otelContext.active();
-  return contextFromTraceparent(`00-${traceId}-${randomHex(8)}-01`);
+  return contextFromTraceparent(newTraceparent(traceId));
 }

@@ -1,9 +1,13 @@
-import { type CommandKeys, envelopeMessage, type SigningKeys } from "@sagaworks/messaging";
+import {
+  type CommandKeys,
+  envelopeMessage,
+  newTraceparent,
+  type SigningKeys,
+} from "@sagaworks/messaging";
 import { activeTraceparent, type Knex, SpanAttribute, SpanKind, tracer } from "@sagaworks/platform";
 import { type JsonValue, SUB_SAGA_SERVICE } from "@sagaworks/saga-definition";
 import type { Effect, SagaSnapshot } from "@sagaworks/saga-engine";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
-import { randomHex } from "../random-hex.ts";
 import { insertOutboxRows, type NewOutboxRow, type SagaOutboxRow } from "../store/outbox.ts";
 import { deleteTimers, type SagaTimer, upsertTimers } from "../store/timers.ts";
 import { childReplyEnvelopeOf, commandEnvelopeOf, eventEnvelopeOf } from "./envelopes.ts";
@@ -77,7 +81,7 @@ function traceparent(
       const { traceId: spanTraceId, spanId, traceFlags } = span.spanContext();
       return `00-${spanTraceId}-${spanId}-0${traceFlags & 1}`;
     }
-    return activeTraceparent() ?? `00-${traceId}-${randomHex(8)}-01`;
+    return activeTraceparent() ?? newTraceparent(traceId);
   } finally {
     span.end();
   }

@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 
 // Trace and span ids are drawn on every transition and for every message sent while tracing is
-// off. A randomBytes call each is a call into the CSPRNG for eight bytes; they are taken from a
+// off (see newTraceparent). A randomBytes call each is a call into the CSPRNG for eight bytes; they are taken from a
 // pool filled a few kilobytes at a time instead, as node's randomUUID does. Each byte is handed
 // out once, so the ids are as random as before.
 const pool = Buffer.alloc(4096);
