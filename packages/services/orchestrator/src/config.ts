@@ -48,6 +48,12 @@ export const orchestratorConfigSchema = z.object({
    * tokens on reads too; defaults to the development token on the embedded default, else none.
    */
   SERVICE_WRITE_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /**
+   * Milliseconds a start waits for its first step's answer when that step is a read-only HTTP
+   * call, to commit the saga with the answer applied; defaults to 1000, 0 turns it off (every
+   * call then goes through the outbox).
+   */
+  HTTP_INLINE_READ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Replies handled at once per replica; defaults to 10. */
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),
   /** Publish step-level lifecycle events (`saga.step.*`) too: `true` or `false` (default). */

@@ -86,6 +86,7 @@ await runService({
         eventSubscribers: config.SAGAWORKS_EVENT_SUBSCRIBERS,
         stepEvents: config.SAGA_STEP_EVENTS,
         earlyEventTtlMs: config.EARLY_EVENT_TTL,
+        inlineReadTimeoutMs: config.HTTP_INLINE_READ_TIMEOUT_MS,
       },
     });
     orchestrator.start();

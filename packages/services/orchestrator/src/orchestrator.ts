@@ -68,6 +68,7 @@ import { registerStoreGauges } from "./store-gauges.ts";
 import { createSagaCommandConsumer } from "./sub-sagas/saga-command-consumer.ts";
 import { installRevisionGuard } from "./testing/revision-guard.ts";
 import { HttpInvoker } from "./worker/http-invoker.ts";
+import { inlineReader } from "./worker/inline-reader.ts";
 import { replyBacklogRead } from "./worker/reply-backlog.ts";
 import { createReplyConsumer } from "./worker/reply-consumer.ts";
 import { TimerPoller } from "./worker/timer-poller.ts";
@@ -190,6 +191,13 @@ export interface OrchestratorOptions {
    * after a crash, or a lease that ran out); defaults to 1 s.
    */
   httpPollIntervalMs?: number | undefined;
+  /**
+   * How long a start waits for its first step's answer when that step is a read-only HTTP call
+   * (the start then commits with the answer applied, one write instead of two); defaults to
+   * 1000 ms, 0 sends every call through the outbox. A call that takes longer, or answers with a
+   * status the step does not name, is made again by the HTTP invoker as usual.
+   */
+  inlineReadTimeoutMs?: number | undefined;
   /** Saga instances each replica keeps between their events; defaults to 10,000. */
   instanceCacheSize?: number | undefined;
 }
@@ -221,6 +229,7 @@ export function resolveOrchestratorOptions(
     timerBatchSize: options.timerBatchSize ?? 100,
     httpConcurrency: options.httpConcurrency ?? 10,
     httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
+    inlineReadTimeoutMs: options.inlineReadTimeoutMs ?? 1_000,
     instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
@@ -345,6 +354,10 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     handOff,
     onOutboxWritten: written.publish,
     cacheSize: options.instanceCacheSize,
+    readInline: inlineReader(
+      { serviceUrls: deps.serviceUrls, serviceToken: deps.serviceToken },
+      options.inlineReadTimeoutMs,
+    ),
   });
   const invoker = new HttpInvoker({
     db,

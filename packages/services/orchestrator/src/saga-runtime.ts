@@ -16,12 +16,23 @@ import {
 import type { CompiledSaga, JsonValue } from "@sagaworks/saga-definition";
 import {
   activeWork,
+  type Effect,
   type ParentLink,
   type SagaEvent,
   type SagaSnapshot,
   type TransitionResult,
 } from "@sagaworks/saga-engine";
-import { planEffects, type Routing } from "./commit-plan/effects.ts";
+import {
+  mergePlannedEffects,
+  type PlannedEffects,
+  planEffects,
+  type Routing,
+} from "./commit-plan/effects.ts";
+import {
+  type CallHttpEffect,
+  inlineReadOf,
+  isDefinitiveAnswer,
+} from "./commit-plan/inline-read.ts";
 import { OrchestratorErrorCode, OrchestratorErrors } from "./errors.ts";
 import { lostWaitKeyRace, transitionHonouringWaitKeys } from "./events/wait-keys.ts";
 import { historyEntry, isJunkReply } from "./history-entry.ts";
@@ -48,6 +59,7 @@ import {
   writeVersioned,
 } from "./store/versioned-write.ts";
 import { type SagaLinks, sagaLinks } from "./sub-sagas/saga-links.ts";
+import type { HttpStepRequest } from "./worker/http-step-request.ts";
 
 /**
  * Everything the runtime needs, as one object and complete: the orchestrator resolves the
@@ -72,6 +84,11 @@ export interface RuntimeDeps {
   handOff: OutboxHandOff;
   /** Instances kept between their events (`instanceCacheSize`). */
   cacheSize: number;
+  /**
+   * Makes a read-only HTTP step's call at once (with the inline budget as its timeout), so a
+   * start can apply the answer before it commits; undefined makes every call through the outbox.
+   */
+  readInline?: ((call: HttpStepRequest) => Promise<SagaEvent>) | undefined;
 }
 
 /** A saga as the API shows it: the instance, its history and the messages parked for it. */
@@ -235,16 +252,13 @@ export class SagaRuntime {
       input,
       ...(options.parent ? { parent: options.parent } : {}),
     };
-    const result = await transitionHonouringWaitKeys(this.deps.db.knex, compiled, null, event, {
-      now,
-      random: this.random,
-    });
-    const effects = planEffects(result.effects, {
-      snapshot: result.snapshot,
+    const { started, inline, result, history, effects } = await this.decideStart(
+      compiled,
+      event,
       traceId,
-      routing: this.deps.routing,
       now,
-    });
+      options,
+    );
     const sentIds = this.deps.handOff.take();
     let written: Awaited<ReturnType<typeof insertVersioned>>;
     try {
@@ -254,7 +268,7 @@ export class SagaRuntime {
           now,
           idempotencyKey: options.idempotencyKey ?? null,
           traceId,
-          history: historyEntry(result.snapshot, event, result, now, { actor: options.actor }),
+          history,
           effects,
           sentIds,
         }),
@@ -270,14 +284,87 @@ export class SagaRuntime {
     }
     this.metrics.commits++;
     this.metrics.applied++;
-    this.metrics.sagaStarted(result.snapshot);
+    this.metrics.sagaStarted(started.snapshot);
     this.cache.set(written.instance);
     this.deps.onOutboxWritten(written.rows);
     this.deps.logger.info(
       { version: compiled.version, event: "start" },
       `saga started: ${compiled.name}@${compiled.version}`,
     );
+    if (inline) {
+      this.metrics.applied++;
+      this.metrics.transition(started.snapshot, inline.answer, result, this.clock());
+      this.logTransition(started.snapshot, inline.answer, result);
+    }
     return { sagaId, created: true };
+  }
+
+  /**
+   * The pure part of a start, with the one exception of a read-only first call made inline: the
+   * start's transition, and the answer's when the call was made, and what they write together.
+   */
+  private async decideStart(
+    compiled: CompiledSaga,
+    event: SagaEvent,
+    traceId: string,
+    now: Date,
+    options: StartOptions,
+  ) {
+    const knex = this.deps.db.knex;
+    const started = await transitionHonouringWaitKeys(knex, compiled, null, event, {
+      now,
+      random: this.random,
+    });
+    const history = [historyEntry(started.snapshot, event, started, now, { actor: options.actor })];
+    const inline = await this.readInline(compiled, started);
+    if (!inline) {
+      const effects = this.plan(started.effects, started.snapshot, traceId, now);
+      return { started, inline, result: started, history, effects };
+    }
+    const answeredAt = this.clock();
+    const result = await transitionHonouringWaitKeys(
+      knex,
+      compiled,
+      started.snapshot,
+      inline.answer,
+      { now: answeredAt, random: this.random },
+    );
+    history.push(historyEntry(result.snapshot, inline.answer, result, answeredAt, {}));
+    const effects = mergePlannedEffects(
+      this.plan(
+        started.effects.filter((effect) => effect !== inline.call),
+        started.snapshot,
+        traceId,
+        now,
+      ),
+      this.plan(result.effects, result.snapshot, traceId, answeredAt),
+    );
+    return { started, inline, result, history, effects };
+  }
+
+  private plan(
+    effects: readonly Effect[],
+    snapshot: SagaSnapshot,
+    traceId: string,
+    now: Date,
+  ): PlannedEffects {
+    return planEffects(effects, { snapshot, traceId, routing: this.deps.routing, now });
+  }
+
+  /**
+   * Makes a start's read-only HTTP call before the start commits (see commit-plan/inline-read),
+   * when the orchestrator allows it; answers with the call and its answer when the answer is
+   * one the definition names, else undefined (the call then goes to the outbox as usual).
+   */
+  private async readInline(
+    compiled: CompiledSaga,
+    started: TransitionResult,
+  ): Promise<{ call: CallHttpEffect; answer: SagaEvent } | undefined> {
+    const request = this.deps.readInline;
+    const call = request && inlineReadOf(compiled, started.effects);
+    if (!request || !call) return undefined;
+    const answer = await request(call);
+    return isDefinitiveAnswer(compiled, answer) ? { call, answer } : undefined;
   }
 
   private findByIdempotencyKey(key: string): Promise<string | undefined> {

@@ -93,11 +93,15 @@ beforeAll(async () => {
     definitions: [saga],
     clock: () => now,
   });
-  lossyDb = await createDatabase({
-    databaseUrl: process.env.DATABASE_URL,
-    schema: env.db.schema,
-    pool: { min: 0, max: 2 },
-  });
+  // The embedded database lives in this process: a second "pool" would be a second, empty
+  // database, so without DATABASE_URL the lossy runtime shares the test's.
+  lossyDb = process.env.DATABASE_URL
+    ? await createDatabase({
+        databaseUrl: process.env.DATABASE_URL,
+        schema: env.db.schema,
+        pool: { min: 0, max: 2 },
+      })
+    : env.db;
   const runtime = (db: Database) =>
     new SagaRuntime({
       db,
@@ -116,7 +120,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await orchestrator?.stop();
-  await lossyDb?.close();
+  if (lossyDb !== env?.db) await lossyDb?.close();
   await env?.close();
 });
 

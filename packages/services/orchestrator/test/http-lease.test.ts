@@ -31,6 +31,8 @@ describe("an HTTP step written by a commit", () => {
     const writer = await createTestOrchestrator(env, {
       definitions,
       serviceUrls: { customer: customer.url },
+      // The call goes through the outbox, as every call but a start's read-only first one does.
+      options: { inlineReadTimeoutMs: 0 },
     });
     const response = await writer.api.inject({
       method: "POST",

@@ -220,7 +220,9 @@ describe("a saga started in code", () => {
       details: [{ path: "input/items/0/quantity", message: "must be >= 1" }],
     });
     // Refused before the saga exists.
-    expect(await env.db.knex("saga_instances").count({ n: "*" })).toEqual([{ n: "0" }]);
+    // pg answers a count as a string, the embedded database as a number.
+    const [counted] = await env.db.knex("saga_instances").count({ n: "*" });
+    expect(Number(counted?.n)).toBe(0);
   });
 });
 

@@ -248,6 +248,29 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
   return { rows, cancelled: cancelled.filter((id) => !rearmed.has(id)), scheduled };
 }
 
+/**
+ * What two transitions applied one after the other write as one: the rows of both in order, and
+ * the timers the second leaves armed. A timer the first arms and the second cancels is never
+ * written (a start's step timeout, when the start made the step's read-only call inline).
+ */
+export function mergePlannedEffects(first: PlannedEffects, second: PlannedEffects): PlannedEffects {
+  const cancelledLater = new Set(second.cancelled);
+  const armedLater = new Set(second.scheduled.map((timer) => timer.id));
+  return {
+    rows: [...first.rows, ...second.rows],
+    cancelled: [
+      ...first.cancelled.filter((id) => !armedLater.has(id) && !cancelledLater.has(id)),
+      ...second.cancelled,
+    ],
+    scheduled: [
+      ...first.scheduled.filter(
+        (timer) => !cancelledLater.has(timer.id) && !armedLater.has(timer.id),
+      ),
+      ...second.scheduled,
+    ],
+  };
+}
+
 /** Longest string a lifecycle event carries; longer ones are cut (the saga's API has them). */
 const MAX_EVENT_STRING = 500;
 

@@ -130,7 +130,10 @@ SELECT
     SELECT 1 FROM saga_timers WHERE id = $10::text AND fire_at <= $7::timestamptz)) AS timer_due,
   (SELECT coalesce(jsonb_agg(id ORDER BY id), '[]'::jsonb) FROM outbox) AS outbox_ids`;
 
-/** The statement that creates a saga: instance, first history entry, timers, outbox rows. */
+/**
+ * The statement that creates a saga: instance, its first history entries (one per transition,
+ * which the revision counts), timers, outbox rows.
+ */
 const INSERT_TEXT = `
 WITH sent AS (
   DELETE FROM saga_outbox WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
@@ -138,7 +141,7 @@ WITH sent AS (
 created AS (
   INSERT INTO saga_instances (id, saga_name, saga_version, saga_hash, status, state, snapshot,
     revision, idempotency_key, trace_id, created_at, updated_at)
-  VALUES ($2::uuid, $3::text, $4::int, $5::text, $6::text, $7::text, $8::jsonb, 1, $9::text,
+  VALUES ($2::uuid, $3::text, $4::int, $5::text, $6::text, $7::text, $8::jsonb, $15::int, $9::text,
     $10::text, $11::timestamptz, $11::timestamptz)
   RETURNING id
 ),
@@ -277,7 +280,8 @@ export async function insertVersioned(
     now: Date;
     idempotencyKey: string | null;
     traceId: string;
-    history: HistoryEntry;
+    /** One entry per transition written (the start, and an answer applied with it). */
+    history: readonly HistoryEntry[];
     effects: PlannedEffects;
     sentIds: readonly string[];
   },
@@ -298,9 +302,10 @@ export async function insertVersioned(
       write.idempotencyKey,
       write.traceId,
       now.toISOString(),
-      JSON.stringify([historyRecord(write.history)]),
+      JSON.stringify(write.history.map(historyRecord)),
       JSON.stringify(timerRecords(effects)),
       JSON.stringify(outboxRecords(effects, now)),
+      write.history.length,
     ],
   );
   const ids = rows[0]?.outbox_ids ?? [];
@@ -313,7 +318,7 @@ export async function insertVersioned(
       status: snapshot.status,
       state: snapshot.state,
       snapshot,
-      revision: 1,
+      revision: write.history.length,
       idempotencyKey: write.idempotencyKey,
       traceId: write.traceId,
       junkReplies: 0,

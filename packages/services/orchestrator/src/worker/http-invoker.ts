@@ -1,5 +1,4 @@
 import {
-  activeTraceparent,
   contextFromTraceparent,
   type Database,
   inSpan,
@@ -8,8 +7,6 @@ import {
   SpanKind,
   withSagaContext,
 } from "@sagaworks/platform";
-import type { JsonValue } from "@sagaworks/saga-definition";
-import type { SagaEvent } from "@sagaworks/saga-engine";
 import type { OrchestratorMetrics } from "../metrics.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import {
@@ -18,20 +15,14 @@ import {
   type HttpCall,
   type SagaOutboxRow,
 } from "../store/outbox.ts";
+import { type HttpStepTarget, requestHttpStep } from "./http-step-request.ts";
 import type { WakeSignal } from "./wake-signal.ts";
 
 /** Options of {@link HttpInvoker}, complete: the orchestrator resolves the defaults. */
-export interface HttpInvokerOptions {
+export interface HttpInvokerOptions extends HttpStepTarget {
   db: Database;
   runtime: SagaRuntime;
   logger: Logger;
-  /** Base URL per service, e.g. `{ customer: "http://127.0.0.1:3003" }`. */
-  serviceUrls: Readonly<Record<string, string>>;
-  /**
-   * Sent as `Authorization: Bearer <token>` on every call: the services' write token, which
-   * their reads accept too. Undefined sends none (the services' reads are open by default).
-   */
-  serviceToken: string | undefined;
   /** Signalled when a commit wrote a call (see {@link HttpInvoker.notify}). */
   wake: WakeSignal;
   /** The orchestrator's counters. */
@@ -160,71 +151,11 @@ export class HttpInvoker {
   }
 
   private async callInContext(row: SagaOutboxRow, call: HttpCall): Promise<void> {
-    const event = await this.request(call);
+    const event = await requestHttpStep(call, this.options);
     const outcome = await this.options.runtime.apply(call.sagaId, event, {
       dedupeKey: `http:${row.id}`,
       outboxId: row.id,
     });
     this.options.logger.debug({ event: event.type, outcome: outcome.kind }, "HTTP step answered");
   }
-
-  private async request(call: HttpCall): Promise<SagaEvent> {
-    const base = this.options.serviceUrls[call.service];
-    const at = { step: call.step, attempt: call.attempt };
-    if (!base) {
-      return {
-        type: "http-failure",
-        ...at,
-        code: "SERVICE_URL_MISSING",
-        message: `no URL configured for service ${call.service}`,
-      };
-    }
-    const url = new URL(call.path, base);
-    if (call.query && typeof call.query === "object" && !Array.isArray(call.query)) {
-      for (const [name, value] of Object.entries(call.query)) {
-        if (value !== null && value !== undefined) url.searchParams.set(name, String(value));
-      }
-    }
-    try {
-      const response = await fetch(url, {
-        method: call.method,
-        headers: {
-          accept: "application/json",
-          "idempotency-key": call.idempotencyKey,
-          // Header present only with a token: an empty Bearer would be a wrong credential.
-          ...(this.options.serviceToken
-            ? { authorization: `Bearer ${this.options.serviceToken}` }
-            : {}),
-          ...traceHeaders(),
-          ...(call.body !== null ? { "content-type": "application/json" } : {}),
-        },
-        body: call.body !== null ? JSON.stringify(call.body) : undefined,
-        signal: AbortSignal.timeout(call.timeoutMs),
-      });
-      const text = await response.text();
-      let body: JsonValue = text;
-      try {
-        body = text === "" ? null : (JSON.parse(text) as JsonValue);
-      } catch {
-        // Not JSON: kept as text, so the history shows what the service said.
-      }
-      return { type: "http-response", ...at, status: response.status, body };
-    } catch (error) {
-      const name = (error as Error).name;
-      const code =
-        name === "TimeoutError" || name === "AbortError" ? "HTTP_TIMEOUT" : "HTTP_NETWORK_ERROR";
-      return {
-        type: "http-failure",
-        ...at,
-        code,
-        message: `${call.method} ${url.pathname}: ${(error as Error).message}`,
-      };
-    }
-  }
-}
-
-/** The `traceparent` header of the active span (the HTTP step's), when tracing is on. */
-function traceHeaders(): Record<string, string> {
-  const traceparent = activeTraceparent();
-  return traceparent ? { traceparent } : {};
 }
