@@ -11,3 +11,8 @@ export { type AuthProbe, probeRouteAuth } from "./route-auth.ts";
 export { describeRouteAuth, type RouteAuthSuite } from "./route-auth-suite.ts";
 export { testServiceAuth, testWriteHeaders } from "./service-auth.ts";
 export { type ServiceProcess, startServiceProcess } from "./service-process.ts";
+export {
+  describeParticipantProcess,
+  describeServiceProcess,
+  type ServiceProcessSuite,
+} from "./service-process-suite.ts";
