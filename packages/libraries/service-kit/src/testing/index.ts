@@ -3,6 +3,8 @@ export {
   type HttpAnswer,
   type ParticipantWorld,
   type ParticipantWorldOptions,
+  type ParticipantWorldService,
+  participantWorldStarter,
   type ReplyContract,
   startParticipantWorld,
 } from "./participant-world.ts";
