@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { HttpAnswer, ParticipantWorld } from "@sagaworks/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accountSummary, accountView } from "../src/index.ts";
-import { type AccountWorld, type HttpAnswer, startAccountWorld } from "./account-world.ts";
+import { startAccountWorld } from "./account-world.ts";
 
-let w: AccountWorld;
+let w: ParticipantWorld;
 beforeAll(async () => {
   w = await startAccountWorld("account api");
 });

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
+import type { ParticipantWorld } from "@sagaworks/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAccountStore } from "../src/index.ts";
-import { type AccountWorld, startAccountWorld } from "./account-world.ts";
+import { startAccountWorld } from "./account-world.ts";
 
-let w: AccountWorld;
+let w: ParticipantWorld;
 beforeAll(async () => {
   w = await startAccountWorld("account commands");
 });

@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import type { Envelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
 import { createDatabase, type Database } from "@sagaworks/platform";
-import { testServiceAuth } from "@sagaworks/service-kit/testing";
+import { type ParticipantWorld, testServiceAuth } from "@sagaworks/service-kit/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AccountService, createAccountStore, startAccountService } from "../src/index.ts";
-import { type AccountWorld, startAccountWorld } from "./account-world.ts";
+import { startAccountWorld } from "./account-world.ts";
 
 const COMMANDS = 200;
 const LIMIT_CENTS = 300_000;
@@ -20,7 +20,7 @@ const logger = pino(
   { write: (line: string) => void problems.push(JSON.parse(line) as (typeof problems)[number]) },
 );
 
-let w: AccountWorld;
+let w: ParticipantWorld;
 let replica: AccountService;
 let replicaDb: Database | undefined;
 beforeAll(async () => {

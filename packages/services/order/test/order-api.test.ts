@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { ParticipantWorld } from "@sagaworks/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrderStore, orderView } from "../src/index.ts";
-import { type OrderWorld, startOrderWorld } from "./order-world.ts";
+import { startOrderWorld } from "./order-world.ts";
 
-let w: OrderWorld;
+let w: ParticipantWorld;
 beforeAll(async () => {
   w = await startOrderWorld("order api");
 });

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { waitFor } from "@sagaworks/participant-sdk/testing";
+import type { ParticipantWorld } from "@sagaworks/service-kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrderStore } from "../src/index.ts";
-import { type OrderWorld, startOrderWorld } from "./order-world.ts";
+import { startOrderWorld } from "./order-world.ts";
 
-let w: OrderWorld;
+let w: ParticipantWorld;
 beforeAll(async () => {
   w = await startOrderWorld("order commands");
 });

@@ -166,3 +166,16 @@ export async function startParticipantWorld(
   };
   return world;
 }
+
+/** What stays the same across one service's tests: everything but the test's name and logger. */
+export type ParticipantWorldService = Omit<ParticipantWorldOptions, "testName" | "logger">;
+
+/**
+ * {@link startParticipantWorld} bound to one service, for that service's tests: they then give
+ * only their name, and a logger when they read its lines.
+ */
+export function participantWorldStarter(
+  service: ParticipantWorldService,
+): (testName: string, options?: { logger?: Logger }) => Promise<ParticipantWorld> {
+  return (testName, options = {}) => startParticipantWorld({ ...service, testName, ...options });
+}
