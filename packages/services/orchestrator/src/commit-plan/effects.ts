@@ -153,7 +153,8 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
         });
         break;
       }
-      case "call-http":
+      case "call-http": {
+        const { type: _effect, ...call } = effect;
         rows.push({
           saga_id: snapshot.sagaId,
           kind: "http",
@@ -161,15 +162,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
           message: {
             transport: "http",
             sagaId: snapshot.sagaId,
-            service: effect.service,
-            method: effect.method,
-            path: effect.path,
-            query: effect.query,
-            body: effect.body,
-            step: effect.step,
-            attempt: effect.attempt,
-            idempotencyKey: effect.idempotencyKey,
-            timeoutMs: effect.timeoutMs,
+            ...call,
             traceparent: traceparent(context.traceId, {
               name: `${effect.method} ${effect.service}`,
               sagaId: snapshot.sagaId,
@@ -180,6 +173,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
           },
         });
         break;
+      }
       case "publish-event": {
         // Still listed in the history's effects; only the message is left out.
         if (!publishesEvent(routing, effect.name)) break;

@@ -9,27 +9,21 @@ import {
   outboxAvailableAt,
 } from "@sagaworks/messaging";
 import type { Database, Knex } from "@sagaworks/platform";
-import type { JsonValue } from "@sagaworks/saga-definition";
+import type { Effect } from "@sagaworks/saga-engine";
 import { lockInstance, type SagaInstance } from "./instances.ts";
 
-/** An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker. */
+/**
+ * An outbox row's message: an SQS/SNS message, or an HTTP call for the invoker: the engine's
+ * `call-http` effect as it asked for it, with the saga and its trace context.
+ */
 export type OutboxMessage =
   | MessageRow
-  | {
+  | (Omit<Extract<Effect, { type: "call-http" }>, "type"> & {
       transport: "http";
       sagaId: string;
-      service: string;
-      method: string;
-      path: string;
-      query: JsonValue | null;
-      body: JsonValue | null;
-      step: string;
-      attempt: number;
-      idempotencyKey: string;
-      timeoutMs: number;
       /** W3C trace context of the saga, sent as the `traceparent` header (rows written before it had none). */
       traceparent?: string;
-    };
+    });
 
 /** An HTTP call waiting in the outbox. */
 export type HttpCall = Extract<OutboxMessage, { transport: "http" }>;
