@@ -146,6 +146,23 @@ interface Decision {
   junk: boolean;
 }
 
+/** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
+export interface StartOptions {
+  idempotencyKey?: string;
+  actor?: string;
+  /** Set when a parent saga's sub-saga step starts this one; its end then answers the parent. */
+  parent?: ParentLink;
+}
+
+/** One start, as `start` resolved it: the definition, the input, its options, its ids. */
+interface StartRequest {
+  compiled: CompiledSaga;
+  input: JsonValue;
+  options: StartOptions;
+  sagaId: string;
+  traceId: string;
+}
+
 /**
  * The I/O shell around `transition`. Each event is applied as one autocommit statement that
  * updates the instance row only if it still has the revision this replica read, and writes the
@@ -157,14 +174,6 @@ interface Decision {
  * stale entry makes the write match no row, and the event is read and applied again. A saga
  * has one step in flight, so that is rare; one write per saga is in flight in this process.
  */
-/** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
-export interface StartOptions {
-  idempotencyKey?: string;
-  actor?: string;
-  /** Set when a parent saga's sub-saga step starts this one; its end then answers the parent. */
-  parent?: ParentLink;
-}
-
 export class SagaRuntime {
   /** The orchestrator's counters (shared, not owned: see {@link OrchestratorMetrics}). */
   readonly metrics: OrchestratorMetrics;
@@ -214,22 +223,16 @@ export class SagaRuntime {
       (span) => {
         const traceId = span.isRecording() ? span.spanContext().traceId : newTraceId();
         return withSagaContext({ sagaId, saga: compiled.name, traceId }, () =>
-          this.startInContext(compiled, input, options, sagaId, traceId),
+          this.startInContext({ compiled, input, options, sagaId, traceId }),
         );
       },
     );
   }
 
-  private async startInContext(
-    compiled: CompiledSaga,
-    input: JsonValue,
-    options: StartOptions,
-    sagaId: string,
-    traceId: string,
-  ): Promise<{ sagaId: string; created: boolean }> {
+  private async startInContext(start: StartRequest): Promise<{ sagaId: string; created: boolean }> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.startOnce(compiled, input, options, sagaId, traceId);
+        return await this.startOnce(start);
       } catch (error) {
         // Two sagas opened one wait key at once: the next attempt sees the winner, and this
         // saga's waiting step fails with AWAIT_KEY_TAKEN instead.
@@ -238,13 +241,8 @@ export class SagaRuntime {
     }
   }
 
-  private async startOnce(
-    compiled: CompiledSaga,
-    input: JsonValue,
-    options: StartOptions,
-    sagaId: string,
-    traceId: string,
-  ): Promise<{ sagaId: string; created: boolean }> {
+  private async startOnce(start: StartRequest): Promise<{ sagaId: string; created: boolean }> {
+    const { compiled, input, options, sagaId, traceId } = start;
     const now = this.clock();
     const event: SagaEvent = {
       type: "start",
@@ -252,13 +250,7 @@ export class SagaRuntime {
       input,
       ...(options.parent ? { parent: options.parent } : {}),
     };
-    const { started, inline, result, history, effects } = await this.decideStart(
-      compiled,
-      event,
-      traceId,
-      now,
-      options,
-    );
+    const { started, inline, result, history, effects } = await this.decideStart(start, event, now);
     const sentIds = this.deps.handOff.take();
     let written: Awaited<ReturnType<typeof insertVersioned>>;
     try {
@@ -303,13 +295,8 @@ export class SagaRuntime {
    * The pure part of a start, with the one exception of a read-only first call made inline: the
    * start's transition, and the answer's when the call was made, and what they write together.
    */
-  private async decideStart(
-    compiled: CompiledSaga,
-    event: SagaEvent,
-    traceId: string,
-    now: Date,
-    options: StartOptions,
-  ) {
+  private async decideStart(start: StartRequest, event: SagaEvent, now: Date) {
+    const { compiled, traceId, options } = start;
     const knex = this.deps.db.knex;
     const started = await transitionHonouringWaitKeys(knex, compiled, null, event, {
       now,

@@ -21,24 +21,32 @@ export interface HistoryEntry {
 
 /** Appends one entry to a saga's history. */
 export async function appendHistory(trx: Knex, sagaId: string, entry: HistoryEntry): Promise<void> {
-  await trx("saga_history").insert(historyColumns(sagaId, entry));
+  const record = historyRecord(entry);
+  await trx("saga_history").insert({
+    saga_id: sagaId,
+    ...record,
+    event: JSON.stringify(record.event),
+    effects: JSON.stringify(record.effects),
+  });
 }
 
-/** The columns of one history row. */
-export function historyColumns(sagaId: string, entry: HistoryEntry): Record<string, unknown> {
+/**
+ * One entry as the columns of its row (without the saga's id): the one mapping from an entry to
+ * a row, which the version-checked statement sends as JSON and `appendHistory` inserts.
+ */
+export function historyRecord(entry: HistoryEntry) {
   return {
-    saga_id: sagaId,
     seq: entry.seq,
-    at: entry.at,
+    at: entry.at.toISOString(),
     event_type: entry.eventType,
-    event: JSON.stringify(entry.event),
+    event: entry.event,
     applied: entry.applied,
     note: entry.note,
     status: entry.status,
     state: entry.state,
     actor: entry.actor,
     reason: entry.reason,
-    effects: JSON.stringify(entry.effects),
+    effects: entry.effects,
   };
 }
 

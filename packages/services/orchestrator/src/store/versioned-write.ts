@@ -2,7 +2,7 @@
 import type { Database } from "@sagaworks/platform";
 import type { SagaSnapshot } from "@sagaworks/saga-engine";
 import type { PlannedEffects } from "../commit-plan/effects.ts";
-import type { HistoryEntry } from "./history.ts";
+import { type HistoryEntry, historyRecord } from "./history.ts";
 import { type InstanceColumns, type SagaInstance, toInstance } from "./instances.ts";
 import { outboxColumns, type SagaOutboxRow, withOutboxIds } from "./outbox.ts";
 
@@ -166,20 +166,6 @@ export async function readInstance(db: Database, id: string): Promise<SagaInstan
   const { rows } = await db.statement<InstanceColumns>("saga_read_instance", READ_TEXT, [id]);
   return rows[0] ? toInstance(rows[0]) : undefined;
 }
-
-const historyRecord = (entry: HistoryEntry) => ({
-  seq: entry.seq,
-  at: entry.at.toISOString(),
-  event_type: entry.eventType,
-  event: entry.event,
-  applied: entry.applied,
-  note: entry.note,
-  status: entry.status,
-  state: entry.state,
-  actor: entry.actor,
-  reason: entry.reason,
-  effects: entry.effects,
-});
 
 function outboxRecords(effects: PlannedEffects, now: Date): unknown[] {
   return outboxColumns(effects.rows, now, { leased: true }).map((columns, ord) => ({
