@@ -126,6 +126,15 @@ export async function writeEffects(
 export function planEffects(effects: readonly Effect[], context: EffectContext): PlannedEffects {
   const { snapshot, routing, now } = context;
   const compiled = { name: snapshot.sagaName, version: snapshot.sagaVersion };
+  /** The trace context of one message of this saga, about a step (and attempt) where it has one. */
+  const sendTrace = (name: string, about: { step?: string; attempt?: number }) =>
+    traceparent(context.traceId, {
+      name,
+      sagaId: snapshot.sagaId,
+      saga: compiled.name,
+      ...(about.step === undefined ? {} : { step: about.step }),
+      ...(about.attempt === undefined ? {} : { attempt: about.attempt }),
+    });
   const rows: NewOutboxRow[] = [];
   const cancelled: string[] = [];
   const scheduled: SagaTimer[] = [];
@@ -134,13 +143,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
       case "send-command": {
         const envelope = commandEnvelopeOf(effect, snapshot, {
           payload: asObject(effect.payload),
-          traceparent: traceparent(context.traceId, {
-            name: effect.command,
-            sagaId: snapshot.sagaId,
-            saga: compiled.name,
-            step: effect.step,
-            attempt: effect.attempt,
-          }),
+          traceparent: sendTrace(effect.command, effect),
           replyTo: routing.replyQueueName,
           keys: routing.commandKeys,
           now,
@@ -163,13 +166,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
             transport: "http",
             sagaId: snapshot.sagaId,
             ...call,
-            traceparent: traceparent(context.traceId, {
-              name: `${effect.method} ${effect.service}`,
-              sagaId: snapshot.sagaId,
-              saga: compiled.name,
-              step: effect.step,
-              attempt: effect.attempt,
-            }),
+            traceparent: sendTrace(`${effect.method} ${effect.service}`, effect),
           },
         });
         break;
@@ -179,12 +176,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
         if (!publishesEvent(routing, effect.name)) break;
         const envelope = eventEnvelopeOf(effect, snapshot, {
           payload: summariseEventDetail(effect.detail),
-          traceparent: traceparent(context.traceId, {
-            name: effect.name,
-            sagaId: snapshot.sagaId,
-            saga: compiled.name,
-            ...(effect.step === null ? {} : { step: effect.step }),
-          }),
+          traceparent: sendTrace(effect.name, effect.step === null ? {} : { step: effect.step }),
           now,
         });
         rows.push({
@@ -219,11 +211,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
         }
         const envelope = childReplyEnvelopeOf(effect, {
           payload: asObject(effect.payload),
-          traceparent: traceparent(context.traceId, {
-            name: effect.reply,
-            sagaId: snapshot.sagaId,
-            saga: compiled.name,
-          }),
+          traceparent: sendTrace(effect.reply, {}),
           keys,
           now,
         });
