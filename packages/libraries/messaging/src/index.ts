@@ -87,6 +87,7 @@ export {
   publishToTopic,
   sendToQueue,
 } from "./producer.ts";
+export { receiveSpan } from "./receive-span.ts";
 export { RequestCounter } from "./request-counter.ts";
 export {
   type CommandKeys,

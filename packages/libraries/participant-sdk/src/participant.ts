@@ -12,6 +12,7 @@ import {
   poison,
   type ReceivedMessage,
   type ReplyEnvelope,
+  receiveSpan,
   replyToCommand,
   retryLater,
   SqsConsumer,
@@ -21,13 +22,10 @@ import {
 } from "@sagaworks/messaging";
 import {
   activeTraceparent,
-  contextFromTraceparent,
   inSpan,
   type Knex,
   type Logger,
   runMigrations,
-  SpanAttribute,
-  SpanKind,
 } from "@sagaworks/platform";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { ParticipantErrorCode, ParticipantErrors, PoisonError, RetryLaterError } from "./errors.ts";
@@ -156,23 +154,7 @@ export class Participant {
     const command = delivery.body;
     return inSpan(
       `saga.handle ${command.name}`,
-      {
-        kind: SpanKind.CONSUMER,
-        parent: contextFromTraceparent(command.trace.traceparent, command.trace.tracestate),
-        attributes: {
-          [SpanAttribute.sagaId]: command.sagaId,
-          [SpanAttribute.sagaName]: command.sagaName,
-          ...(command.kind === "command"
-            ? {
-                [SpanAttribute.step]: command.step,
-                [SpanAttribute.attempt]: command.attempt,
-                [SpanAttribute.compensation]: command.compensation,
-              }
-            : {}),
-          [SpanAttribute.messageName]: command.name,
-          "saga.service": this.options.service,
-        },
-      },
+      receiveSpan(command, { "saga.service": this.options.service }),
       () => this.measured(delivery),
     );
   }

@@ -6,16 +6,10 @@ import {
   poison,
   type ReceivedMessage,
   type ReplyEnvelope,
+  receiveSpan,
   SqsConsumer,
 } from "@sagaworks/messaging";
-import {
-  contextFromTraceparent,
-  inSpan,
-  type Logger,
-  type MetricsRegistry,
-  SpanAttribute,
-  SpanKind,
-} from "@sagaworks/platform";
+import { inSpan, type Logger, type MetricsRegistry } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
@@ -72,21 +66,8 @@ export async function handleReply(
   if (envelope.kind !== "reply") {
     return poison(`expected a reply on the reply queue, got a ${envelope.kind} (${envelope.name})`);
   }
-  return inSpan(
-    `saga.reply ${envelope.name}`,
-    {
-      kind: SpanKind.CONSUMER,
-      parent: contextFromTraceparent(envelope.trace.traceparent, envelope.trace.tracestate),
-      attributes: {
-        [SpanAttribute.sagaId]: envelope.sagaId,
-        [SpanAttribute.sagaName]: envelope.sagaName,
-        [SpanAttribute.step]: envelope.step,
-        [SpanAttribute.attempt]: envelope.attempt,
-        [SpanAttribute.compensation]: envelope.compensation,
-        [SpanAttribute.messageName]: envelope.name,
-      },
-    },
-    () => applyReply(runtime, envelope, checks, logger),
+  return inSpan(`saga.reply ${envelope.name}`, receiveSpan(envelope), () =>
+    applyReply(runtime, envelope, checks, logger),
   );
 }
 
