@@ -1,4 +1,5 @@
-// Every statement on saga_outbox and saga_outbox_parked. The relay in messaging keeps the
+// Every statement on saga_outbox and saga_outbox_parked (the plain claims, deletes and retries
+// are messaging's tableOutboxStore over saga_outbox). The relay in messaging keeps the
 // sending mechanics; it reaches this table only through SagaOutboxStore.
 import {
   type OutboxMessage as MessageRow,
@@ -7,6 +8,7 @@ import {
   type OutboxRow,
   type OutboxStore,
   outboxAvailableAt,
+  tableOutboxStore,
 } from "@sagaworks/messaging";
 import type { Database, Knex } from "@sagaworks/platform";
 import type { Effect } from "@sagaworks/saga-engine";
@@ -259,19 +261,17 @@ export type AfterPark = (
 export class SagaOutboxStore implements OutboxStore {
   private readonly db: Database;
   private readonly afterPark: AfterPark;
+  /** Claims, deletes and retries are a plain outbox table's; only parking is the saga's own. */
+  private readonly table: OutboxStore;
 
   constructor(db: Database, afterPark: AfterPark) {
     this.db = db;
     this.afterPark = afterPark;
+    this.table = tableOutboxStore(db, "saga_outbox");
   }
 
-  async anyDue(now: Date): Promise<boolean> {
-    const due = await this.db
-      .knex("saga_outbox")
-      .whereIn("kind", ["sqs", "sns"])
-      .andWhere("available_at", "<=", now)
-      .first("id");
-    return due !== undefined;
+  anyDue(now: Date): Promise<boolean> {
+    return this.table.anyDue(now);
   }
 
   claimDue<T>(
@@ -279,36 +279,15 @@ export class SagaOutboxStore implements OutboxStore {
     limit: number,
     work: (rows: OutboxRow[], trx: Knex.Transaction) => Promise<T>,
   ): Promise<T> {
-    return this.db.knex.transaction(async (trx) => {
-      const rows = (await trx("saga_outbox")
-        .whereIn("kind", ["sqs", "sns"])
-        .andWhere("available_at", "<=", now)
-        .orderBy("id")
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .select("id", "saga_id", "kind", "destination", "message", "attempts")) as OutboxRow[];
-      return work(rows, trx);
-    });
+    return this.table.claimDue(now, limit, work);
   }
 
-  async deleteRows(ids: readonly string[], trx?: Knex): Promise<void> {
-    if (ids.length > 0) await (trx ?? this.db.knex)("saga_outbox").whereIn("id", ids).delete();
+  deleteRows(ids: readonly string[], trx?: Knex): Promise<void> {
+    return this.table.deleteRows(ids, trx);
   }
 
-  async reschedule(retries: readonly OutboxRetry[], trx?: Knex): Promise<void> {
-    if (retries.length === 0) return;
-    // One commit for the whole batch of failures, not one per row.
-    if (!trx) return this.db.knex.transaction((own) => this.reschedule(retries, own));
-    for (const { row, error, retryAt } of retries) {
-      await trx("saga_outbox")
-        .where({ id: row.id })
-        .update({
-          attempts: row.attempts + 1,
-          last_error: error.slice(0, 2000),
-          available_at: retryAt,
-        });
-    }
+  reschedule(retries: readonly OutboxRetry[], trx?: Knex): Promise<void> {
+    return this.table.reschedule(retries, trx);
   }
 
   async park(parkings: readonly OutboxParking[], now: Date): Promise<void> {
