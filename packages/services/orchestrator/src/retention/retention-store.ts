@@ -270,28 +270,41 @@ export async function deleteArchived(
 export const NOT_ARCHIVED = "none";
 
 /** Deletes at most `limit` inbox rows received before `cutoff`; returns how many went. */
-export async function pruneInboxBatch(knex: Knex, cutoff: Date, limit: number): Promise<number> {
-  return knex("saga_inbox")
-    .whereIn(
-      "message_id",
-      knex("saga_inbox")
-        .select("message_id")
-        .where("received_at", "<", cutoff)
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .delete();
+export function pruneInboxBatch(knex: Knex, cutoff: Date, limit: number): Promise<number> {
+  return deleteOlder(
+    knex,
+    { table: "saga_inbox", key: "message_id", time: "received_at" },
+    cutoff,
+    limit,
+  );
 }
 
 /** Deletes at most `limit` archive index rows older than `cutoff`. */
-export async function pruneArchiveIndex(knex: Knex, cutoff: Date, limit: number): Promise<number> {
-  return knex("saga_archive_batches")
+export function pruneArchiveIndex(knex: Knex, cutoff: Date, limit: number): Promise<number> {
+  return deleteOlder(
+    knex,
+    { table: "saga_archive_batches", key: "id", time: "archived_at" },
+    cutoff,
+    limit,
+  );
+}
+
+/**
+ * Deletes at most `limit` rows whose `time` is before `cutoff`, skipping rows another replica's
+ * batch holds, so two pruners never wait on each other; returns how many went.
+ */
+async function deleteOlder(
+  knex: Knex,
+  rows: { table: string; key: string; time: string },
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  return knex(rows.table)
     .whereIn(
-      "id",
-      knex("saga_archive_batches")
-        .select("id")
-        .where("archived_at", "<", cutoff)
+      rows.key,
+      knex(rows.table)
+        .select(rows.key)
+        .where(rows.time, "<", cutoff)
         .limit(limit)
         .forUpdate()
         .skipLocked(),
