@@ -1,3 +1,4 @@
+import { sagaIdParams } from "@sagaworks/orchestrator-api";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { storableJson, storableString } from "@sagaworks/service-kit";
@@ -5,7 +6,6 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaPort } from "./ports.ts";
-import { sagaIdParams } from "./saga-routes.ts";
 
 /** Options of {@link operatorRoutes}. */
 export interface OperatorRoutesOptions {
