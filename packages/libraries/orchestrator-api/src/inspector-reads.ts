@@ -3,25 +3,18 @@
 // `/sagas/:id/outbox`). `ops sagas show` reads the timers and the outbox too.
 import { SAGA_STATUSES } from "@sagaworks/saga-engine/model";
 import { z } from "zod";
+import { sagaPageBody, sagaSummarySchema } from "./sagas.ts";
 
 const sagaStatus = z.enum(SAGA_STATUSES);
 
-/** A saga in `GET /sagas/search`. */
-export const sagaSearchRowSchema = z.object({
-  id: z.string(),
-  name: z.string(),
+/** A saga in `GET /sagas/search`: as in `GET /sagas`, with a whole version and a known status. */
+export const sagaSearchRowSchema = sagaSummarySchema.extend({
   version: z.number().int(),
   status: sagaStatus,
-  state: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
 });
 
 /** A page of `GET /sagas/search`, newest first; `nextCursor` is null on the last page. */
-export const sagaSearchPageBody = z.object({
-  items: z.array(sagaSearchRowSchema),
-  nextCursor: z.string().nullable(),
-});
+export const sagaSearchPageBody = sagaPageBody.extend({ items: z.array(sagaSearchRowSchema) });
 /** What `GET /sagas/search` answers. */
 export type SagaSearchPageBody = z.infer<typeof sagaSearchPageBody>;
 
