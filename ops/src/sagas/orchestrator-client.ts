@@ -4,6 +4,7 @@
 import {
   errorBody,
   type HistoryEntryView,
+  type OperatorActionBody,
   type OutboxRow,
   outboxRowSchema,
   retentionViewBody,
@@ -102,11 +103,7 @@ export type OperatorAction =
   | "reopen-wait";
 
 /** What an action expects the saga to wait on (the API refuses it with SAGA_MOVED_ON if not). */
-export interface OperatorExpectation {
-  step: string;
-  attempt: number;
-  compensation: boolean;
-}
+export type OperatorExpectation = NonNullable<OperatorActionBody["expected"]>;
 
 /**
  * What ops reads of a saga's snapshot, which the API passes on as the engine keeps it; the rest
@@ -441,20 +438,7 @@ export class OrchestratorClient {
   }
 
   /** Asks for an operator action; a refusal comes back with the API's code and reason. */
-  async act(
-    id: string,
-    action: OperatorAction,
-    body: {
-      actor: string;
-      reason: string;
-      output?: Record<string, unknown> | undefined;
-      expected?: OperatorExpectation | undefined;
-      pivotOutcome?: "not-applied" | undefined;
-      /** complete-wait: the event that completes the wait, and its payload. */
-      event?: string | undefined;
-      payload?: Record<string, unknown> | undefined;
-    },
-  ): Promise<ActionOutcome> {
+  async act(id: string, action: OperatorAction, body: OperatorActionBody): Promise<ActionOutcome> {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}/${action}`, {
       method: "POST",
       body: JSON.stringify(body),

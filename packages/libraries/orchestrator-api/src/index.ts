@@ -33,6 +33,11 @@ export {
   type TimerRow,
   timerRowSchema,
 } from "./inspector-reads.ts";
+export {
+  type OperatorActionBody,
+  operatorActionBodies,
+  type RequestParts,
+} from "./operator-actions.ts";
 export { type RetentionViewBody, retentionViewBody } from "./retention.ts";
 export {
   type HistoryEntryView,
