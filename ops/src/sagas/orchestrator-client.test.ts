@@ -12,6 +12,7 @@ function fakeFetch(body: unknown, seen: { auth?: string | null; url?: string }) 
   }) as typeof fetch;
 }
 
+/** A row in the columns' snake_case, which the API does not answer. */
 const snake = {
   id: "a",
   saga_name: "create-order",
@@ -32,19 +33,29 @@ const camel = {
 };
 
 describe("OrchestratorClient", () => {
-  it.each([
-    ["snake_case", snake],
-    ["camelCase", camel],
-  ])("maps a %s list row, sending the bearer token on reads", async (_shape, row) => {
+  it("reads a list row as the API declares it, sending the bearer token on reads", async () => {
     const seen: { auth?: string | null; url?: string } = {};
     const client = new OrchestratorClient({
       baseUrl: "http://o/",
       token: "token-0123456789",
-      fetch: fakeFetch({ items: [row], nextCursor: null }, seen),
+      fetch: fakeFetch({ items: [camel], nextCursor: null }, seen),
     });
     expect(await client.listSagas({ status: "running" })).toEqual([camel]);
     expect(seen.auth).toBe("Bearer token-0123456789");
     expect(seen.url).toBe("http://o/sagas?limit=200&status=running");
+  });
+
+  it("refuses an answer that does not match the API, naming what was asked and the field", async () => {
+    const client = new OrchestratorClient({
+      baseUrl: "http://o",
+      token: "token-0123456789",
+      fetch: fakeFetch({ items: [snake], nextCursor: null }, {}),
+    });
+    const listing = client.listSagas();
+    await expect(listing).rejects.toMatchObject({ code: "OPS_ORCHESTRATOR_FAILED" });
+    await expect(listing).rejects.toThrow(
+      /^listing sagas: the orchestrator's answer does not match its API:\n.*→ at items\[0\]\.name/s,
+    );
   });
 });
 

@@ -1,47 +1,44 @@
 // The one place ops talks to the orchestrator API: every request carries the bearer token, and
-// every response is mapped to ops's own shapes here, so an API change is a change in this file.
+// every answer is parsed with the API's own schemas (@sagaworks/orchestrator-api, which its
+// routes declare) and mapped to what the commands show here.
+import {
+  errorBody,
+  type HistoryEntryView,
+  type OperatorActionBody,
+  type OutboxRow,
+  outboxRowSchema,
+  retentionViewBody,
+  type SagaArchivedBody,
+  type SagaSummaryView,
+  sagaArchivedBody,
+  sagaDetailSchema,
+  sagaPageBody,
+  type TimerRow,
+  timerRowSchema,
+} from "@sagaworks/orchestrator-api";
 import { z } from "zod";
 import { OpsErrorCode, OpsErrors } from "../errors.ts";
 
-/** What ops knows of one saga. */
-export interface SagaView {
-  id: string;
-  name: string;
-  version: number;
-  status: string;
-  state: string;
-  createdAt: string;
-  updatedAt: string;
-  /** What it waits on, by step; empty when terminal. */
-  pending: Record<
-    string,
-    {
-      step: string;
-      compensation: boolean;
-      attempt: number;
-      waitingFor: string;
-    }
-  >;
-  failure: { step: string; kind: string; code: string; message: string } | null;
-  pivotPassed: boolean;
-  steps: Record<
-    string,
-    { status: string; attempts: number; lastError: { code: string; message: string } | null }
-  >;
-  history: HistoryEntry[];
-}
+/**
+ * What ops knows of one saga: the API's fields, its snapshot's status, state, pending work,
+ * failure and steps (steps in the order the definition runs them), and its history.
+ */
+export type SagaView = Pick<
+  SagaSummaryView,
+  "id" | "name" | "version" | "createdAt" | "updatedAt"
+> &
+  Pick<SnapshotView, "status" | "state" | "pending" | "failure" | "pivotPassed" | "steps"> & {
+    history: HistoryEntry[];
+  };
 
-/** A saga that finished and was pruned: where its record was archived. */
-export interface ArchivedSagaView {
+/**
+ * A saga that finished and was pruned: where its record was archived (the 410's details), and
+ * the orchestrator's sentence, as the inspector shows it.
+ */
+export type ArchivedSagaView = Omit<SagaArchivedBody["details"], "sagaId"> & {
   id: string;
-  prunedAt: string;
-  /** The archive object (s3://bucket/key or a file path); null when pruned without archiving. */
-  location: string | null;
-  /** Every object holding it, newest first (an interrupted prune writes a saga twice). */
-  locations: string[];
-  /** The orchestrator's sentence, as the inspector shows it. */
   message: string;
-}
+};
 
 /** Thrown by reads of a saga that was archived and pruned (the API's 410 SAGA_ARCHIVED). */
 export class SagaArchivedError extends Error {
@@ -54,96 +51,42 @@ export class SagaArchivedError extends Error {
   }
 }
 
-const archivedBody = z.object({
-  message: z.string(),
-  details: z.object({
-    sagaId: z.string(),
-    prunedAt: z.string(),
-    location: z.string().nullable(),
-    locations: z.array(z.string()),
-  }),
-});
+/**
+ * Whether pruning is paused, and the orchestrator replica's settings (`GET /retention`).
+ * `archiveIndexRetentionMs` may be absent: orchestrators before it was a setting do not send it.
+ */
+const retentionAnswer = retentionViewBody.partial({ archiveIndexRetentionMs: true });
+/** Whether pruning is paused, and the orchestrator replica's settings. */
+export type RetentionView = z.infer<typeof retentionAnswer>;
 
-/** Whether pruning is paused, and the orchestrator replica's settings (`GET /retention`). */
-export interface RetentionView {
-  paused: boolean;
-  pausedBy: string | null;
-  pausedAt: string | null;
-  pausedByConfig: boolean;
-  retentionMs: number;
-  inboxRetentionMs: number;
-  /** How long a pruned id still says where it went; absent from orchestrators before it was a setting. */
-  archiveIndexRetentionMs?: number | undefined;
-  archive: string;
-}
-
-const retentionSchema = z.object({
-  paused: z.boolean(),
-  pausedBy: z.string().nullable(),
-  pausedAt: z.string().nullable(),
-  pausedByConfig: z.boolean(),
-  retentionMs: z.number(),
-  inboxRetentionMs: z.number(),
-  archiveIndexRetentionMs: z.number().optional(),
-  archive: z.string(),
-});
-
-/** One entry of a saga's timeline. */
-export interface HistoryEntry {
-  seq: number;
-  at: string;
-  /** `reply`, `step-timeout`, `operator.retry`… */
-  event: string;
-  status: string;
-  state: string;
-  applied: boolean;
-  note: string | null;
-  actor: string | null;
-  reason: string | null;
-}
+/** One entry of a saga's timeline; `event` is the API's `eventType` (`reply`, `operator.retry`…). */
+export type HistoryEntry = Pick<
+  HistoryEntryView,
+  "seq" | "at" | "status" | "state" | "applied" | "note" | "actor" | "reason"
+> & { event: string };
 
 /** A pending timer of a saga (`GET /sagas/:id/timers`), soonest first. */
-export interface TimerView {
-  id: string;
-  fireAt: string;
+export type TimerView = Pick<TimerRow, "id" | "fireAt"> & {
   /** `step-timeout`, `retry-timer`, `saga-deadline`. */
   type: string;
   /** The step (and attempt) a step timeout or retry timer is for; null for the deadline. */
   step: string | null;
   attempt: number | null;
   compensation: boolean;
-}
+};
 
 /**
  * A row of the saga's outbox (`GET /sagas/:id/outbox`), oldest first: not yet sent, or sent and
- * deleted with the saga's next commit.
+ * deleted with the saga's next commit; `message` is the row's message as stored, for --json.
  */
-export interface OutboxRowView {
-  id: string;
-  /** `sqs`, `sns` or `http`. */
-  kind: string;
-  destination: string;
+export type OutboxRowView = OutboxRow & {
   /** What it carries: the envelope's name (`ReserveCredit`), or the HTTP call (`GET customer /customers/…`). */
   what: string;
   step: string | null;
-  attempts: number;
-  lastError: string | null;
-  availableAt: string;
-  createdAt: string;
-  /** The row's message as stored, for --json. */
-  message: unknown;
-}
+};
 
 /** A row of `GET /sagas`. */
-export interface SagaSummary {
-  id: string;
-  name: string;
-  version: number;
-  status: string;
-  state: string;
-  createdAt: string;
-  updatedAt: string;
-}
+export type SagaSummary = SagaSummaryView;
 
 /** The answer to an operator action: done, or refused with the API's code and reason. */
 export type ActionOutcome =
@@ -160,21 +103,18 @@ export type OperatorAction =
   | "reopen-wait";
 
 /** What an action expects the saga to wait on (the API refuses it with SAGA_MOVED_ON if not). */
-export interface OperatorExpectation {
-  step: string;
-  attempt: number;
-  compensation: boolean;
-}
+export type OperatorExpectation = NonNullable<OperatorActionBody["expected"]>;
 
-const text = (value: unknown): string =>
-  value instanceof Date ? value.toISOString() : typeof value === "string" ? value : "";
-
-const snapshotSchema = z.looseObject({
+/**
+ * What ops reads of a saga's snapshot, which the API passes on as the engine keeps it; the rest
+ * is dropped.
+ */
+const snapshotSchema = z.object({
   status: z.string(),
   state: z.string(),
   pending: z.record(
     z.string(),
-    z.looseObject({
+    z.object({
       step: z.string(),
       compensation: z.boolean(),
       attempt: z.number(),
@@ -182,78 +122,23 @@ const snapshotSchema = z.looseObject({
     }),
   ),
   failure: z
-    .looseObject({ step: z.string(), kind: z.string(), code: z.string(), message: z.string() })
+    .object({ step: z.string(), kind: z.string(), code: z.string(), message: z.string() })
     .nullable(),
   pivotPassed: z.boolean(),
   steps: z.record(
     z.string(),
-    z.looseObject({
+    z.object({
       status: z.string(),
       attempts: z.number(),
       lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
     }),
   ),
 });
+type SnapshotView = z.infer<typeof snapshotSchema>;
+const sagaAnswer = sagaDetailSchema.extend({ snapshot: snapshotSchema });
 
-const historyRowSchema = z.record(z.string(), z.unknown());
-
-const sagaSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  version: z.number(),
-  createdAt: z.union([z.string(), z.date()]),
-  updatedAt: z.union([z.string(), z.date()]),
-  snapshot: snapshotSchema,
-  history: z.array(historyRowSchema),
-});
-
-/**
- * A row of `GET /sagas`. The API returns snake_case columns today and camelCase once the
- * orchestrator's list is reworked; both map here, so that change needs nothing in ops (and
- * dropping the snake_case branch later is this one function).
- */
-const summarySchema = z.preprocess(
-  (row) => {
-    if (typeof row !== "object" || row === null) return row;
-    const r = row as Record<string, unknown>;
-    return {
-      id: r.id,
-      name: r.name ?? r.saga_name ?? r.sagaName,
-      version: r.version ?? r.saga_version ?? r.sagaVersion,
-      status: r.status,
-      state: r.state,
-      createdAt: text(r.createdAt ?? r.created_at),
-      updatedAt: text(r.updatedAt ?? r.updated_at),
-    };
-  },
-  z.object({
-    id: z.string(),
-    name: z.string(),
-    version: z.number(),
-    status: z.string(),
-    state: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  }),
-);
-
-const listSchema = z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() });
-const errorSchema = z.looseObject({ code: z.string(), message: z.string() });
-/** Only what ops reads of `GET /definitions/:name/:version`: the steps, in order. */
-const definitionStepsSchema = z.looseObject({
-  compiled: z.looseObject({ steps: z.array(z.looseObject({ name: z.string() })) }),
-});
-const actionSchema = z.looseObject({
-  status: z.string().optional(),
-  state: z.string().optional(),
-  note: z.string().optional(),
-});
-
-const optionalText = (value: unknown): string | null => (typeof value === "string" ? value : null);
-
-const timerSchema = z.looseObject({
-  id: z.string(),
-  fireAt: z.string(),
+/** What ops reads of a timer's event: the engine event it fires. */
+const timerAnswer = timerRowSchema.extend({
   event: z.looseObject({
     type: z.string(),
     step: z.string().optional(),
@@ -262,16 +147,37 @@ const timerSchema = z.looseObject({
   }),
 });
 
-const outboxRowSchema = z.looseObject({
-  id: z.string(),
-  kind: z.string(),
-  destination: z.string(),
-  message: z.unknown(),
-  attempts: z.number(),
-  lastError: z.string().nullable(),
-  availableAt: z.string(),
-  createdAt: z.string(),
+/** Only what ops reads of `GET /definitions/:name/:version`: the steps, in order. */
+const definitionStepsSchema = z.looseObject({
+  compiled: z.looseObject({ steps: z.array(z.looseObject({ name: z.string() })) }),
 });
+/** The answer to an operator action (the route declares no schema for it). */
+const actionSchema = z.looseObject({
+  status: z.string().optional(),
+  state: z.string().optional(),
+  note: z.string().optional(),
+});
+
+const optionalText = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+/**
+ * `json` parsed with the API's `schema`; an answer that does not match throws, saying what was
+ * asked (`what`) and which fields are wrong.
+ */
+function parseAnswer<Schema extends z.ZodType>(
+  schema: Schema,
+  json: unknown,
+  what: string,
+): z.output<Schema> {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  throw OpsErrors.create(
+    OpsErrorCode.orchestratorFailed,
+    `${what}: the orchestrator's answer does not match its API:\n${z.prettifyError(parsed.error)}`,
+    { issues: parsed.error.issues },
+    { cause: parsed.error },
+  );
+}
 
 /** An outbox message's name and step: an HTTP call's method and path, or its envelope's. */
 function outboxContent(kind: string, message: unknown): { what: string; step: string | null } {
@@ -293,19 +199,10 @@ function outboxContent(kind: string, message: unknown): { what: string; step: st
   }
 }
 
-/** History rows come as stored (snake_case) or camelCase: both map here. */
-function historyEntry(row: Record<string, unknown>, index: number): HistoryEntry {
-  return {
-    seq: typeof row.seq === "number" ? row.seq : index + 1,
-    at: text(row.at),
-    event: optionalText(row.event_type ?? row.eventType) ?? "event",
-    status: optionalText(row.status) ?? "",
-    state: optionalText(row.state) ?? "",
-    applied: row.applied !== false,
-    note: optionalText(row.note),
-    actor: optionalText(row.actor),
-    reason: optionalText(row.reason),
-  };
+/** A history entry as ops shows it. */
+function historyEntry(entry: HistoryEntryView): HistoryEntry {
+  const { seq, at, eventType, status, state, applied, note, actor, reason } = entry;
+  return { seq, at, event: eventType, status, state, applied, note, actor, reason };
 }
 
 /** Filters of {@link OrchestratorClient.listSagas}. */
@@ -377,19 +274,19 @@ export class OrchestratorClient {
   }
 
   /**
-   * Sends `init` to `path` and parses the answer; null when this orchestrator does not serve the
+   * Sends `init` to `path` and parses the answer with `schema`; null when this orchestrator does not serve the
    * route (404: it runs without that part). Any other failure throws, saying `what` was asked.
    */
-  private async unlessAbsent<T>(
+  private async unlessAbsent<Schema extends z.ZodType>(
     path: string,
     what: string,
-    parse: (json: unknown) => T,
+    schema: Schema,
     init: RequestInit = {},
-  ): Promise<T | null> {
+  ): Promise<z.output<Schema> | null> {
     const response = await this.request(path, init);
     if (response.status === 404) return null;
     if (!response.ok) await this.fail(response, what);
-    return parse(await response.json());
+    return parseAnswer(schema, await response.json(), what);
   }
 
   /**
@@ -400,7 +297,11 @@ export class OrchestratorClient {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}`);
     if (response.status === 404) return null;
     if (response.status === 410) {
-      const { message, details } = archivedBody.parse(await response.json());
+      const { message, details } = parseAnswer(
+        sagaArchivedBody,
+        await response.json(),
+        `reading saga ${id}`,
+      );
       throw new SagaArchivedError({
         id: details.sagaId,
         prunedAt: details.prunedAt,
@@ -412,7 +313,7 @@ export class OrchestratorClient {
     // A malformed id cannot name a saga the orchestrator knows.
     if (response.status === 400) return null;
     if (!response.ok) await this.fail(response, `reading saga ${id}`);
-    const saga = sagaSchema.parse(await response.json());
+    const saga = parseAnswer(sagaAnswer, await response.json(), `reading saga ${id}`);
     const { snapshot } = saga;
     return {
       id: saga.id,
@@ -420,37 +321,16 @@ export class OrchestratorClient {
       version: saga.version,
       status: snapshot.status,
       state: snapshot.state,
-      createdAt: text(saga.createdAt),
-      updatedAt: text(saga.updatedAt),
-      pending: Object.fromEntries(
-        Object.entries(snapshot.pending).map(([step, work]) => [
-          step,
-          {
-            step: work.step,
-            compensation: work.compensation,
-            attempt: work.attempt,
-            waitingFor: work.waitingFor,
-          },
-        ]),
-      ),
-      failure: snapshot.failure
-        ? {
-            step: snapshot.failure.step,
-            kind: snapshot.failure.kind,
-            code: snapshot.failure.code,
-            message: snapshot.failure.message,
-          }
-        : null,
+      createdAt: saga.createdAt,
+      updatedAt: saga.updatedAt,
+      pending: snapshot.pending,
+      failure: snapshot.failure,
       pivotPassed: snapshot.pivotPassed,
       // The snapshot's steps come back from Postgres (jsonb) in its own key order; list them in
       // the order the definition runs them, as an operator reads a saga.
       steps: Object.fromEntries(
         (await this.stepOrder(saga.name, saga.version, Object.keys(snapshot.steps))).map((name) => {
-          const step = snapshot.steps[name] as (typeof snapshot.steps)[string];
-          return [
-            name,
-            { status: step.status, attempts: step.attempts, lastError: step.lastError },
-          ];
+          return [name, snapshot.steps[name] as SnapshotView["steps"][string]];
         }),
       ),
       history: saga.history.map(historyEntry),
@@ -480,20 +360,22 @@ export class OrchestratorClient {
    * The saga's pending timers, soonest first; null when this orchestrator does not serve them
    * (it runs without its database routes).
    */
-  getTimers(id: string): Promise<TimerView[] | null> {
+  async getTimers(id: string): Promise<TimerView[] | null> {
     const path = `/sagas/${encodeURIComponent(id)}/timers`;
-    return this.unlessAbsent(path, `reading the timers of saga ${id}`, (json) =>
-      z
-        .array(timerSchema)
-        .parse(json)
-        .map((timer) => ({
-          id: timer.id,
-          fireAt: timer.fireAt,
-          type: timer.event.type,
-          step: timer.event.step ?? null,
-          attempt: timer.event.attempt ?? null,
-          compensation: timer.event.compensation ?? false,
-        })),
+    const timers = await this.unlessAbsent(
+      path,
+      `reading the timers of saga ${id}`,
+      z.array(timerAnswer),
+    );
+    return (
+      timers?.map((timer) => ({
+        id: timer.id,
+        fireAt: timer.fireAt,
+        type: timer.event.type,
+        step: timer.event.step ?? null,
+        attempt: timer.event.attempt ?? null,
+        compensation: timer.event.compensation ?? false,
+      })) ?? null
     );
   }
 
@@ -501,31 +383,29 @@ export class OrchestratorClient {
    * The saga's outbox rows still in the table, oldest first; null when this orchestrator does
    * not serve them.
    */
-  getOutbox(id: string): Promise<OutboxRowView[] | null> {
+  async getOutbox(id: string): Promise<OutboxRowView[] | null> {
     const path = `/sagas/${encodeURIComponent(id)}/outbox`;
-    return this.unlessAbsent(path, `reading the outbox of saga ${id}`, (json) =>
-      z
-        .array(outboxRowSchema)
-        .parse(json)
-        .map((row) => ({
-          id: row.id,
-          kind: row.kind,
-          destination: row.destination,
-          ...outboxContent(row.kind, row.message),
-          attempts: row.attempts,
-          lastError: row.lastError,
-          availableAt: row.availableAt,
-          createdAt: row.createdAt,
-          message: row.message,
-        })),
+    const rows = await this.unlessAbsent(
+      path,
+      `reading the outbox of saga ${id}`,
+      z.array(outboxRowSchema),
+    );
+    // In the order --json has always printed: what the row carries next to where it goes.
+    return (
+      rows?.map(({ id, kind, destination, message, ...rest }) => ({
+        id,
+        kind,
+        destination,
+        ...outboxContent(kind, message),
+        ...rest,
+        message,
+      })) ?? null
     );
   }
 
   /** Whether pruning is paused; null when this orchestrator runs without retention. */
   getRetention(): Promise<RetentionView | null> {
-    return this.unlessAbsent("/retention", "reading the retention settings", (json) =>
-      retentionSchema.parse(json),
-    );
+    return this.unlessAbsent("/retention", "reading the retention settings", retentionAnswer);
   }
 
   /** Pauses or resumes pruning on every replica; null when it runs without retention. */
@@ -533,7 +413,7 @@ export class OrchestratorClient {
     return this.unlessAbsent(
       `/retention/${paused ? "pause" : "resume"}`,
       `${paused ? "pausing" : "resuming"} retention`,
-      (json) => retentionSchema.parse(json),
+      retentionAnswer,
       { method: "POST", body: JSON.stringify({ actor }) },
     );
   }
@@ -550,7 +430,7 @@ export class OrchestratorClient {
       if (cursor) query.set("cursor", cursor);
       const response = await this.request(`/sagas?${query}`);
       if (!response.ok) await this.fail(response, "listing sagas");
-      const page = listSchema.parse(await response.json());
+      const page = parseAnswer(sagaPageBody, await response.json(), "listing sagas");
       found.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor && found.length < limit);
@@ -558,33 +438,20 @@ export class OrchestratorClient {
   }
 
   /** Asks for an operator action; a refusal comes back with the API's code and reason. */
-  async act(
-    id: string,
-    action: OperatorAction,
-    body: {
-      actor: string;
-      reason: string;
-      output?: Record<string, unknown> | undefined;
-      expected?: OperatorExpectation | undefined;
-      pivotOutcome?: "not-applied" | undefined;
-      /** complete-wait: the event that completes the wait, and its payload. */
-      event?: string | undefined;
-      payload?: Record<string, unknown> | undefined;
-    },
-  ): Promise<ActionOutcome> {
+  async act(id: string, action: OperatorAction, body: OperatorActionBody): Promise<ActionOutcome> {
     const response = await this.request(`/sagas/${encodeURIComponent(id)}/${action}`, {
       method: "POST",
       body: JSON.stringify(body),
     });
     const json: unknown = await response.json().catch(() => ({}));
     if (response.ok) {
-      const done = actionSchema.parse(json);
+      const done = parseAnswer(actionSchema, json, `${action} on saga ${id}`);
       return { ok: true, status: done.status ?? "", state: done.state ?? "", note: done.note };
     }
     if (response.status >= 500 || response.status === 401) {
       await this.fail(response, `${action} on saga ${id}`);
     }
-    const error = errorSchema.safeParse(json);
+    const error = errorBody.safeParse(json);
     return {
       ok: false,
       httpStatus: response.status,

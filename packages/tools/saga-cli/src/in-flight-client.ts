@@ -1,15 +1,10 @@
 // Reads how many sagas each definition version still runs from an orchestrator
-// (`GET /sagas/in-flight`, with the API token), for `saga diff --orchestrator-url`.
+// (`GET /sagas/in-flight`, with the API token), for `saga diff --orchestrator-url`; the answer is
+// parsed with the schema the route declares.
+import { type InFlightRow, inFlightBody } from "@sagaworks/orchestrator-api";
 
 /** Unfinished sagas of one version in one status and state. */
-export interface InFlightRow {
-  name: string;
-  version: number;
-  hash: string;
-  status: string;
-  state: string;
-  count: number;
-}
+export type { InFlightRow };
 
 /** What the orchestrator answered, or why it could not be asked. */
 export type InFlightReport =
@@ -31,9 +26,17 @@ export async function fetchInFlight(baseUrl: string, token: string): Promise<InF
     if (!response.ok) {
       return { ok: false, url, reason: `HTTP ${response.status}: ${text.slice(0, 200)}` };
     }
-    const body = JSON.parse(text) as { items?: unknown };
-    if (!Array.isArray(body.items)) return { ok: false, url, reason: "the answer has no items" };
-    return { ok: true, url, items: body.items as InFlightRow[] };
+    const body = inFlightBody.safeParse(JSON.parse(text));
+    if (!body.success) {
+      const problem = body.error.issues[0];
+      const where = problem?.path.length ? problem.path.join(".") : "the answer";
+      return {
+        ok: false,
+        url,
+        reason: `${where}: ${problem?.message ?? "does not match the API"}`,
+      };
+    }
+    return { ok: true, url, items: body.data.items };
   } catch (error) {
     return { ok: false, url, reason: (error as Error).message };
   }

@@ -4,6 +4,11 @@
 // spells out.
 
 import type { DeadLetterReader } from "@sagaworks/dead-letters";
+import {
+  deadLetterQueueListBody,
+  deadLetterQueueViewBody,
+  errorBody,
+} from "@sagaworks/orchestrator-api";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -13,93 +18,6 @@ import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 export interface DeadLetterRoutesOptions {
   deadLetters: Pick<DeadLetterReader, "list" | "read">;
 }
-
-const errorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-});
-const depth = z.object({
-  visible: z.number().int(),
-  inFlight: z.number().int(),
-  delayed: z.number().int(),
-  total: z.number().int(),
-});
-const queueSummary = z.object({
-  name: z.string(),
-  sourceQueue: z.string(),
-  owner: z.string(),
-  role: z.string(),
-  maxReceiveCount: z.number().int().nullable(),
-  exists: z.boolean(),
-  depth: depth.nullable(),
-});
-const verdict = z.enum(["waiting", "stale", "unknown-saga", "archived", "poison", "event"]);
-const planCounts = z.object({
-  send: z.number().int(),
-  skip: z.number().int(),
-  afterFirst: z.number().int(),
-});
-const joinedSaga = z.object({
-  id: z.string(),
-  name: z.string(),
-  version: z.number().int(),
-  status: z.string(),
-  state: z.string(),
-  updatedAt: z.string(),
-  /** What the saga waits on, by step; empty when terminal. */
-  pending: z.record(
-    z.string(),
-    z.object({
-      step: z.string(),
-      compensation: z.boolean(),
-      attempt: z.number().int(),
-      waitingFor: z.string(),
-    }),
-  ),
-});
-const reportMessage = z.object({
-  sqsMessageId: z.string(),
-  sentAt: z.string(),
-  messageId: z.string().nullable(),
-  sagaId: z.string().nullable(),
-  step: z.string().nullable(),
-  attempt: z.number().int().nullable(),
-  compensation: z.boolean().nullable(),
-  explanation: z.string(),
-  saga: joinedSaga.nullable(),
-  action: z.enum(["send", "skip", "after-first", "returned"]),
-  why: z.string(),
-  bodyPreview: z.string().nullable(),
-});
-const reportGroup = z.object({
-  key: z.string(),
-  verdict,
-  count: z.number().int(),
-  kind: z.string().nullable(),
-  name: z.string().nullable(),
-  sagaName: z.string().nullable(),
-  step: z.string().nullable(),
-  reason: z.string().nullable(),
-  oldestSentAt: z.string(),
-  newestSentAt: z.string(),
-  plan: planCounts,
-  replayCommand: z.string().nullable(),
-  messages: z.array(reportMessage),
-  moreMessages: z.number().int(),
-});
-const queueView = z.object({
-  queue: queueSummary,
-  readAt: z.string(),
-  limit: z.number().int(),
-  truncated: z.boolean(),
-  hiddenForSeconds: z.number().int(),
-  count: z.number().int(),
-  verdicts: z.record(verdict, z.number().int()),
-  groups: z.array(reportGroup),
-  plan: planCounts.extend({ outcome: z.string() }),
-  commands: z.object({ inspect: z.string(), dryRun: z.string(), execute: z.string() }),
-});
 
 /** `GET /dead-letters` and `GET /dead-letters/:queue`, registered inside the API's protected scope. */
 export const deadLetterRoutes: FastifyPluginAsyncZod<DeadLetterRoutesOptions> = async (
@@ -115,7 +33,7 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<DeadLetterRoutesOptions> = 
         description:
           "Every DLQ of the deployment (each working queue's -dlq, from the topology) with its approximate depth. Reads queue attributes only; no message is received.",
         security: [{ bearer: [] }],
-        response: { 200: z.object({ queues: z.array(queueSummary) }), 401: errorBody },
+        response: { 200: deadLetterQueueListBody, 401: errorBody },
       },
     },
     async () => ({ queues: await deadLetters.list() }),
@@ -136,7 +54,7 @@ export const deadLetterRoutes: FastifyPluginAsyncZod<DeadLetterRoutesOptions> = 
             .default("false")
             .transform((value) => value === "true"),
         }),
-        response: { 200: queueView, 400: errorBody, 401: errorBody, 404: errorBody },
+        response: { 200: deadLetterQueueViewBody, 400: errorBody, 401: errorBody, 404: errorBody },
       },
     },
     async (request) => {

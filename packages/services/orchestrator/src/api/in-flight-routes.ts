@@ -1,7 +1,8 @@
 // `GET /sagas/in-flight`: how many sagas each stored definition version still runs, by status and
 // state. `saga diff --orchestrator-url` reads it to say whether an old version (and the contracts
 // it uses) must still be kept; one grouped query instead of paging through `GET /sagas`.
-import { SagaStatus, TERMINAL_STATUSES } from "@sagaworks/saga-engine";
+import { errorBody, IN_FLIGHT_STATUSES, inFlightBody } from "@sagaworks/orchestrator-api";
+import type { SagaStatus } from "@sagaworks/saga-engine";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -11,26 +12,6 @@ import type { InspectorPort } from "./ports.ts";
 export interface InFlightRoutesOptions {
   inspector: Pick<InspectorPort, "inFlight">;
 }
-
-/** Statuses a saga can still move from: running, compensating, needs-intervention. */
-export const IN_FLIGHT_STATUSES = Object.values(SagaStatus).filter(
-  (status) => !TERMINAL_STATUSES.includes(status),
-);
-
-const errorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-});
-
-const inFlightRow = z.object({
-  name: z.string(),
-  version: z.number().int(),
-  hash: z.string(),
-  status: z.enum(IN_FLIGHT_STATUSES as [SagaStatus, ...SagaStatus[]]),
-  state: z.string(),
-  count: z.number().int(),
-});
 
 /** The in-flight counts route; registered inside the API's protected scope, like every read of sagas. */
 export const inFlightRoutes: FastifyPluginAsyncZod<InFlightRoutesOptions> = async (
@@ -46,7 +27,7 @@ export const inFlightRoutes: FastifyPluginAsyncZod<InFlightRoutesOptions> = asyn
         security: [{ bearer: [] }],
         querystring: z.object({ name: storableString().min(1).max(128).optional() }),
         response: {
-          200: z.object({ statuses: z.array(z.string()), items: z.array(inFlightRow) }),
+          200: inFlightBody,
           400: errorBody,
           401: errorBody,
         },

@@ -5,6 +5,14 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
+import {
+  errorBody,
+  outboxRowSchema,
+  sagaCountsBody,
+  sagaIdParams,
+  sagaSearchPageBody,
+  timerRowSchema,
+} from "@sagaworks/orchestrator-api";
 import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import {
   cursorTimestamp,
@@ -35,12 +43,6 @@ export const defaultInspectorDir = fileURLToPath(
 
 const statuses = SAGA_STATUSES;
 const sagaStatus = z.enum(statuses);
-const errorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-});
-const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
 const filterShape = {
   name: storableString().min(1).max(128).optional(),
   createdAfter: z.iso
@@ -55,27 +57,6 @@ const searchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(25),
   cursor: storableString().max(1000).optional(),
 });
-const sagaRow = z.object({
-  id: z.string(),
-  name: z.string(),
-  version: z.number().int(),
-  status: sagaStatus,
-  state: z.string(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-const timerRow = z.object({ id: z.string(), fireAt: z.string(), event: z.unknown() });
-const outboxRow = z.object({
-  id: z.string(),
-  kind: z.string(),
-  destination: z.string(),
-  message: z.unknown(),
-  attempts: z.number().int(),
-  lastError: z.string().nullable(),
-  availableAt: z.string(),
-  createdAt: z.string(),
-});
-
 const iso = (value: Date) => value.toISOString();
 const SEARCH_CURSOR = "sagas-search";
 const searchPosition = z.tuple([cursorTimestamp, z.uuid()]);
@@ -126,7 +107,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
         security: [{ bearer: [] }],
         querystring: searchQuery,
         response: {
-          200: z.object({ items: z.array(sagaRow), nextCursor: z.string().nullable() }),
+          200: sagaSearchPageBody,
           400: errorBody,
           401: errorBody,
         },
@@ -167,7 +148,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
         security: [{ bearer: [] }],
         querystring: z.object(filterShape),
         response: {
-          200: z.object({ total: z.number().int(), byStatus: z.record(sagaStatus, z.number()) }),
+          200: sagaCountsBody,
           400: errorBody,
           401: errorBody,
         },
@@ -191,7 +172,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
           "The saga's pending timers (step timeouts, retry delays, its deadline), soonest first.",
         security: [{ bearer: [] }],
         params: sagaIdParams,
-        response: { 200: z.array(timerRow), 400: errorBody, 401: errorBody },
+        response: { 200: z.array(timerRowSchema), 400: errorBody, 401: errorBody },
       },
     },
     async (request) => {
@@ -212,7 +193,7 @@ export const inspectorRoutes: FastifyPluginAsyncZod<InspectorRoutesOptions> = as
           "The saga's outbox rows (messages and HTTP calls) still in the table, oldest first: not yet sent, or sent and deleted with the next commit.",
         security: [{ bearer: [] }],
         params: sagaIdParams,
-        response: { 200: z.array(outboxRow), 400: errorBody, 401: errorBody },
+        response: { 200: z.array(outboxRowSchema), 400: errorBody, 401: errorBody },
       },
     },
     async (request) => {

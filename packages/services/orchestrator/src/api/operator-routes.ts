@@ -1,55 +1,25 @@
+import { operatorActionBodies, sagaIdParams } from "@sagaworks/orchestrator-api";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
 import { storableJson, storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
+import type { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaPort } from "./ports.ts";
-import { sagaIdParams } from "./saga-routes.ts";
 
 /** Options of {@link operatorRoutes}. */
 export interface OperatorRoutesOptions {
   sagas: SagaPort;
 }
 
-/** What the operator saw the saga wait on; the action applies only if it still does. */
-const expectedWork = z.object(
-  {
-    step: storableString().min(1).max(128),
-    attempt: z.int().positive(),
-    compensation: z.boolean(),
-  },
-  {
-    error: () =>
-      "expected is required: the step, attempt and compensation flag you saw the saga wait on (snapshot.pending)",
-  },
-);
-const resolveBody = z.object({
-  reason: storableString().trim().min(1, "say why").max(2000),
-  actor: storableString().trim().min(1, "say who is acting").max(200),
-  expected: expectedWork.optional(),
-});
-const operatorBody = resolveBody.extend({ expected: expectedWork });
-const skipBody = operatorBody.extend({
-  output: z.record(storableString(), storableJson(), {
-    message: "must be the step's output object",
-  }),
-});
-const compensateBody = operatorBody.extend({
-  pivotOutcome: z
-    .literal("not-applied", {
-      error: () =>
-        'pivotOutcome may only be "not-applied": you made sure the pivot did not and will not apply',
-    })
-    .optional(),
-});
-
-const completeWaitBody = operatorBody.extend({
-  event: storableString().regex(/^[A-Z][A-Za-z0-9]*$/, "name the event, e.g. PaymentCaptured"),
-  payload: z.record(storableString(), storableJson(), {
-    message: "must be the event's payload object (later steps read it)",
-  }),
-});
+// Every string and JSON value an action reads is narrowed to what Postgres can store.
+const {
+  resolve: resolveBody,
+  operator: operatorBody,
+  skip: skipBody,
+  compensate: compensateBody,
+  completeWait: completeWaitBody,
+} = operatorActionBodies({ text: storableString, json: storableJson });
 
 /**
  * The operator actions `POST /sagas/:id/{retry,skip,compensate,resolve,complete-wait,reopen-wait}`,

@@ -1,3 +1,10 @@
+import {
+  errorBody,
+  sagaDetailSchema,
+  sagaIdParams,
+  sagaPageBody,
+  sagaStartedBody,
+} from "@sagaworks/orchestrator-api";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import { SAGA_STATUSES } from "@sagaworks/saga-engine";
 import {
@@ -13,7 +20,7 @@ import { z } from "zod";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import { inputCapacityProblems } from "./input-capacity.ts";
 import type { DefinitionPort, SagaPort } from "./ports.ts";
-import { detailView, sagaDetailSchema, sagaSummarySchema, summaryView } from "./saga-view.ts";
+import { detailView, summaryView } from "./saga-view.ts";
 
 /** Options of {@link sagaRoutes}. */
 export interface SagaRoutesOptions {
@@ -21,12 +28,8 @@ export interface SagaRoutesOptions {
   definitions: DefinitionPort;
 }
 
-export const errorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  details: z.unknown().optional(),
-});
-export const sagaIdParams = z.object({ id: z.uuid({ message: "must be a saga id (UUID)" }) });
+// The retention routes take the error body from here.
+export { errorBody };
 
 const SAGA_CURSOR = "sagas";
 const sagaPosition = z.tuple([cursorTimestamp, z.uuid()]);
@@ -57,8 +60,8 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
           .passthrough(),
         body: z.object({ input: storableJson() }),
         response: {
-          200: z.object({ sagaId: z.uuid(), created: z.boolean() }),
-          201: z.object({ sagaId: z.uuid(), created: z.boolean() }),
+          200: sagaStartedBody,
+          201: sagaStartedBody,
           400: errorBody,
           401: errorBody,
           404: errorBody,
@@ -118,7 +121,7 @@ export const sagaRoutes: FastifyPluginAsyncZod<SagaRoutesOptions> = async (app, 
         security: [{ bearer: [] }],
         querystring: listQuery,
         response: {
-          200: z.object({ items: z.array(sagaSummarySchema), nextCursor: z.string().nullable() }),
+          200: sagaPageBody,
           400: errorBody,
           401: errorBody,
         },
