@@ -1,5 +1,5 @@
 // What tests of the whole back end share: starting a system of their own on the run's back ends,
-// and ending it without leaving schemas behind.
+// opening customers on it, and ending it without leaving schemas behind.
 import { revisionGuardRequested } from "@sagaworks/orchestrator/testing";
 import { silentLogger } from "@sagaworks/platform";
 import { dropTestSchemas, uniqueTestName } from "@sagaworks/platform/testing";
@@ -47,4 +47,39 @@ export async function stopSystemAndDropSchemas(
   const schemas = [...Object.values(system.databases).map((db) => db.schema), ...extraSchemas];
   await system.stop();
   await dropTestSchemas(schemas, process.env);
+}
+
+/**
+ * Creates a customer on `system`'s customer service and, unless `account` is false, opens its
+ * account with the same credit limit on the account service, both with the system's service
+ * token; the customer's id (`cust-` and eight random characters). Throws with the service's
+ * answer when either is refused.
+ */
+export async function openCustomer(
+  system: RunningSystem,
+  creditLimitCents: number,
+  options: { account?: boolean } = {},
+): Promise<string> {
+  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
+  const create = async (url: string, body: unknown) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${system.serviceToken}`,
+      },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201)
+      throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+  };
+  await create(`${system.urls.customer}/customers`, {
+    id,
+    name: `Customer ${id}`,
+    email: `${id}@example.com`,
+    creditLimitCents,
+  });
+  if (options.account !== false)
+    await create(`${system.urls.account}/accounts`, { customerId: id, creditLimitCents });
+  return id;
 }
