@@ -1,7 +1,15 @@
 // `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
 // writing their own copies. Plain data, no test framework.
 
-export { createOrderStep, rejectOrderCompensation, reserveCreditStep } from "./steps.ts";
+import { approveOrderStep, verifyCustomerStep } from "./steps.ts";
+
+export {
+  approveOrderStep,
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+  verifyCustomerStep,
+} from "./steps.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
 export type Loose = any;
@@ -38,15 +46,7 @@ export function validDefinition(): Loose {
     },
     timeout: "1h",
     steps: [
-      {
-        name: "verify-customer",
-        kind: "http",
-        service: "customer",
-        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
-        outcomes: { success: [200], businessFailure: [404] },
-        readOnly: true,
-        timeout: "5s",
-      },
+      verifyCustomerStep({ timeout: "5s" }),
       {
         name: "create-order",
         kind: "command",
@@ -77,15 +77,7 @@ export function validDefinition(): Loose {
         outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
         pivot: true,
       },
-      {
-        name: "approve-order",
-        kind: "command",
-        service: "order",
-        command: "ApproveOrder",
-        payload: { orderId: "$.steps.create-order.reply.orderId" },
-        outcomes: { success: ["OrderApproved"] },
-        retry: { maxAttempts: "unlimited" },
-      },
+      approveOrderStep({}, "$.steps.create-order.reply.orderId"),
     ],
   };
 }

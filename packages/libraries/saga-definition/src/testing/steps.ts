@@ -58,3 +58,38 @@ export function reserveCreditStep(
     ...settings,
   };
 }
+
+/**
+ * The order service's ApproveOrder as a step named `approve-order`: approves the order `orderId`
+ * (a mapping; default `$.sagaId`) and is retried without limit, as a step after the pivot is.
+ * `settings` adds to the step or overrides its fields.
+ */
+export function approveOrderStep(settings: StepData = {}, orderId = "$.sagaId"): StepData {
+  return {
+    name: "approve-order",
+    kind: "command",
+    service: "order",
+    command: "ApproveOrder",
+    payload: { orderId },
+    outcomes: { success: ["OrderApproved"] },
+    retry: { maxAttempts: "unlimited" },
+    ...settings,
+  };
+}
+
+/**
+ * The customer service's `GET /customers/:id` of `$.input.customerId` as a read-only HTTP step
+ * named `verify-customer`, a 404 being a business failure. `settings` adds to the step or
+ * overrides its fields.
+ */
+export function verifyCustomerStep(settings: StepData = {}): StepData {
+  return {
+    name: "verify-customer",
+    kind: "http",
+    service: "customer",
+    request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
+    outcomes: { success: [200], businessFailure: [404] },
+    readOnly: true,
+    ...settings,
+  };
+}
