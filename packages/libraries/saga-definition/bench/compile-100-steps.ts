@@ -2,7 +2,7 @@
 // ops/sec. Run: node packages/libraries/saga-definition/bench/compile-100-steps.ts [runs]
 import { serviceContracts } from "@sagaworks/contracts";
 import { compileSaga } from "../src/index.ts";
-import { approveOrderStep, verifyCustomerStep } from "../src/testing/index.ts";
+import { approveOrderStep, reserveCreditStep, verifyCustomerStep } from "../src/testing/index.ts";
 
 const STEPS = 100;
 const runs = Number(process.argv[2] ?? 200);
@@ -38,19 +38,11 @@ function hundredStepDefinition(): unknown {
     });
   }
   steps.push(
-    {
-      name: "reserve-credit",
-      kind: "command",
-      service: "account",
-      command: "ReserveCredit",
-      payload: {
-        customerId: "$.input.customerId",
-        orderId: `$.steps.step-${STEPS - 3}.reply.orderId`,
-        amountCents: "$.input.totalCents",
-      },
-      outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-      pivot: true,
-    },
+    reserveCreditStep(
+      { pivot: true },
+      "$.input.totalCents",
+      `$.steps.step-${STEPS - 3}.reply.orderId`,
+    ),
     approveOrderStep(),
   );
   return {

@@ -1,7 +1,7 @@
 // `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
 // writing their own copies. Plain data, no test framework.
 
-import { approveOrderStep, verifyCustomerStep } from "./steps.ts";
+import { approveOrderStep, reserveCreditStep, verifyCustomerStep } from "./steps.ts";
 
 export {
   approveOrderStep,
@@ -64,19 +64,11 @@ export function validDefinition(): Loose {
           payload: { orderId: "$.sagaId", reason: "$.failure.message" },
         },
       },
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.steps.create-order.reply.orderId",
-          amountCents: "$.steps.create-order.reply.totalCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+      reserveCreditStep(
+        { pivot: true },
+        "$.steps.create-order.reply.totalCents",
+        "$.steps.create-order.reply.orderId",
+      ),
       approveOrderStep({}, "$.steps.create-order.reply.orderId"),
     ],
   };

@@ -41,19 +41,21 @@ export function rejectOrderCompensation(settings: StepData = {}): StepData {
 
 /**
  * The account service's ReserveCredit as a step named `reserve-credit`: `amountCents` (a mapping;
- * default `$.input.totalCents`) for `$.input.customerId` under the saga's id, failing as a
- * business failure over the credit limit. `settings` adds to the step or overrides its fields.
+ * default `$.input.totalCents`) for `$.input.customerId` under the order `orderId` (a mapping;
+ * default the saga's id), failing as a business failure over the credit limit. `settings` adds to
+ * the step or overrides its fields.
  */
 export function reserveCreditStep(
   settings: StepData = {},
   amountCents: number | string = "$.input.totalCents",
+  orderId = "$.sagaId",
 ): StepData {
   return {
     name: "reserve-credit",
     kind: "command",
     service: "account",
     command: "ReserveCredit",
-    payload: { customerId: "$.input.customerId", orderId: "$.sagaId", amountCents },
+    payload: { customerId: "$.input.customerId", orderId, amountCents },
     outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
     ...settings,
   };
