@@ -1,5 +1,7 @@
 // Test support for the orchestrator: a broker on the run's endpoint and a database of the test's
 // own; the participants live in src/testing so benchmarks can use them without vitest.
+
+import { waitFor } from "@sagaworks/messaging/testing";
 import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
@@ -116,4 +118,32 @@ export async function viewSaga(
   });
   expect(response.statusCode).toBe(200);
   return response.json();
+}
+
+/**
+ * Polls `GET /sagas/:id` of `orchestrator` until the saga it shows passes `test` (for up to
+ * `timeoutMs`, 20 s by default), and returns it; `what` ends the description of the wait
+ * ("saga <id> <what>").
+ */
+export function waitForSaga(
+  orchestrator: Orchestrator,
+  sagaId: string,
+  what: string,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+  test: (saga: Record<string, any>) => boolean,
+  timeoutMs = 20_000,
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+): Promise<Record<string, any>> {
+  return waitFor(
+    async () => {
+      const response = await orchestrator.api.inject({
+        method: "GET",
+        url: `/sagas/${sagaId}`,
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      const body = response.json();
+      return test(body) ? body : undefined;
+    },
+    { description: `saga ${sagaId} ${what}`, timeoutMs },
+  );
 }
