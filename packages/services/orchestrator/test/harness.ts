@@ -6,7 +6,7 @@ import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/plat
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
-import { expect, inject } from "vitest";
+import { afterEach, expect, inject } from "vitest";
 import {
   createOrchestrator,
   loadDefinitions,
@@ -41,6 +41,18 @@ export function customerTotalInput() {
 /** The shipped definitions, compiled. */
 export function shippedDefinitions(): Promise<CompiledSaga[]> {
   return loadDefinitions(definitionsDir);
+}
+
+/**
+ * The cleanups a test registers as it starts things (its env, servers, orchestrators); registers
+ * an `afterEach` of the calling file that runs them, last first.
+ */
+export function cleanupsAfterEach(): (() => Promise<void>)[] {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
 }
 
 /** A test's own broker clients, database and name prefix; `close()` releases all. */

@@ -7,10 +7,11 @@ import {
   rejectOrderCompensation,
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   API_TOKEN,
+  cleanupsAfterEach,
   customerTotalInput,
   orderInput,
   shippedDefinitions,
@@ -28,10 +29,7 @@ beforeAll(async () => {
   definitions = await shippedDefinitions();
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function setUp(
   name: string,
