@@ -18,7 +18,12 @@ import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definitio
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { activeWork } from "@sagaworks/saga-engine";
 import type { RunningSystem } from "@sagaworks/system";
-import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import {
+  openCustomer,
+  reserveCreditCommand,
+  startTestSystem,
+  stopSystemAndDropSchemas,
+} from "@sagaworks/system/testing";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Account } from "./e2e.fixtures.ts";
@@ -251,18 +256,13 @@ describe("anomalies", () => {
       )
     ).QueueUrl as string;
     // Signed as the orchestrator signs (the system runs with the development key).
-    const duplicate = asOrchestrator({
-      name: "ReserveCredit",
-      sagaId,
-      sagaName: "create-order",
-      sagaVersion: 1,
-      step: "reserve-credit",
-      attempt: 1,
-      compensation: false,
-      idempotencyKey: `${sagaId}:reserve-credit`,
-      replyTo: replyQueueName(s.prefix),
-      payload: { customerId: customer, orderId: sagaId, amountCents: 700 },
-    });
+    const duplicate = asOrchestrator(
+      reserveCreditCommand(sagaId, s.prefix, {
+        customerId: customer,
+        orderId: sagaId,
+        amountCents: 700,
+      }),
+    );
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(duplicate),
       envelopeMessage(duplicate),

@@ -1,8 +1,11 @@
 // What tests of the whole back end share: starting a system of their own on the run's back ends,
-// opening customers on it, and ending it without leaving schemas behind.
+// opening customers on it, the command its orchestrator sends first, and ending it without leaving
+// schemas behind.
+import type { CommandInput } from "@sagaworks/messaging";
 import { revisionGuardRequested } from "@sagaworks/orchestrator/testing";
 import { silentLogger } from "@sagaworks/platform";
 import { dropTestSchemas, uniqueTestName } from "@sagaworks/platform/testing";
+import { replyQueueName } from "@sagaworks/topology";
 import { type RunningSystem, type SystemOptions, startSystem } from "./system.ts";
 
 /** What a test chooses; the rest of {@link SystemOptions} is filled for tests. */
@@ -82,4 +85,28 @@ export async function openCustomer(
   if (options.account !== false)
     await create(`${system.urls.account}/accounts`, { customerId: id, creditLimitCents });
   return id;
+}
+
+/**
+ * The ReserveCredit command (unsigned, not yet an envelope) that the orchestrator of a system
+ * with `prefix` sends for the first attempt of the reserve-credit step of the shipped create-order
+ * saga `sagaId`, with `payload`; tests send it again, alter it or sign it as they need.
+ */
+export function reserveCreditCommand(
+  sagaId: string,
+  prefix: string,
+  payload: { customerId: string; orderId: string; amountCents: number },
+): CommandInput {
+  return {
+    name: "ReserveCredit",
+    sagaId,
+    sagaName: "create-order",
+    sagaVersion: 1,
+    step: "reserve-credit",
+    attempt: 1,
+    compensation: false,
+    idempotencyKey: `${sagaId}:reserve-credit`,
+    replyTo: replyQueueName(prefix),
+    payload,
+  };
 }
