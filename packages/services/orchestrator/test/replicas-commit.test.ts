@@ -5,7 +5,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { describe, expect, it } from "vitest";
-import { orderInput, type TestEnv, testEnv } from "./harness.ts";
+import { orderInput, type TestEnv } from "./harness.ts";
 import {
   appliedOtherThanOnce,
   completedSagas,
@@ -37,13 +37,12 @@ async function miscounted(env: TestEnv): Promise<unknown[]> {
 }
 
 describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real Postgres)", () => {
-  const { customerUrl, stops } = replicaSuite();
+  const { customerUrl, newEnv, stops } = replicaSuite();
 
   it("three replicas run 150 sagas with every reply sent twice and apply each once", {
     timeout: 240_000,
   }, async () => {
-    const env = await testEnv("three replicas");
-    stops.push(() => env.close());
+    const env = await newEnv("three replicas");
     const replicas: Replica[] = [];
     for (let i = 0; i < 3; i++) replicas.push(await spawnOrchestrator(env, customerUrl()));
     for (const replica of replicas) stops.push(() => replica.stop());
@@ -58,8 +57,7 @@ describe.runIf(process.env.DATABASE_URL)("the commit path across processes (real
   it("a replica killed after a write committed and before its reply was acknowledged loses nothing and applies nothing twice", {
     timeout: 240_000,
   }, async () => {
-    const env = await testEnv("kill after write");
-    stops.push(() => env.close());
+    const env = await newEnv("kill after write");
     // Dies the moment its 30th version-checked write has committed, before it is answered.
     const doomed = await spawnOrchestrator(env, customerUrl(), {
       NODE_OPTIONS: `--import=${killAfterWrite.href}`,

@@ -16,6 +16,7 @@ import {
   startCustomerServer,
   startParticipant,
   type TestEnv,
+  testEnv,
 } from "./harness.ts";
 
 const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -88,6 +89,8 @@ export async function startSaga(
 export function replicaSuite(): {
   /** The customer server's address; read it inside a test, once `beforeAll` has run. */
   customerUrl(): string;
+  /** A test's own env, closed after the suite. */
+  newEnv(testName: string): Promise<TestEnv>;
   stops: (() => Promise<void>)[];
 } {
   let customer: Awaited<ReturnType<typeof startCustomerServer>> | undefined;
@@ -103,6 +106,11 @@ export function replicaSuite(): {
     customerUrl() {
       if (!customer) throw new Error("the customer server starts in beforeAll");
       return customer.url;
+    },
+    async newEnv(testName) {
+      const env = await testEnv(testName);
+      stops.push(() => env.close());
+      return env;
     },
     stops,
   };

@@ -3,7 +3,7 @@
 // reported as skipped, never silently passed.
 import { waitFor } from "@sagaworks/messaging/testing";
 import { describe, expect, it } from "vitest";
-import { orderInput, type TestEnv, testEnv } from "./harness.ts";
+import { orderInput, type TestEnv } from "./harness.ts";
 import {
   appliedOtherThanOnce,
   expectEveryReplicaWorked,
@@ -28,13 +28,12 @@ async function countByStatus(env: TestEnv): Promise<Record<string, number>> {
 }
 
 describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real Postgres)", () => {
-  const { customerUrl, stops } = replicaSuite();
+  const { customerUrl, newEnv, stops } = replicaSuite();
 
   it("two replicas run 500 sagas and apply every reply exactly once", {
     timeout: 240_000,
   }, async () => {
-    const env = await testEnv("two replicas");
-    stops.push(() => env.close());
+    const env = await newEnv("two replicas");
     const replicas = [
       await spawnOrchestrator(env, customerUrl()),
       await spawnOrchestrator(env, customerUrl()),
@@ -55,8 +54,7 @@ describe.runIf(process.env.DATABASE_URL)("several orchestrator processes (real P
   it("a SIGKILL in the middle of 200 sagas loses none: a restarted orchestrator finishes them", {
     timeout: 240_000,
   }, async () => {
-    const env = await testEnv("crash");
-    stops.push(() => env.close());
+    const env = await newEnv("crash");
     const first = await spawnOrchestrator(env, customerUrl());
     stops.push(...(await startShop(env)));
 
