@@ -14,7 +14,12 @@ import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import type { RunningSystem } from "@sagaworks/system";
-import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import {
+  openCustomer,
+  reserveCreditAttempt,
+  startTestSystem,
+  stopSystemAndDropSchemas,
+} from "@sagaworks/system/testing";
 import { commandQueueName, deadLetterQueueName, loadSagaDefinitions } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 
@@ -40,12 +45,7 @@ async function patientDefinitions() {
 export function creditReservedReply(sagaId: string, amountCents: number): ReplyEnvelope {
   return createReplyEnvelope({
     name: "CreditReserved",
-    sagaId,
-    sagaName: "create-order",
-    sagaVersion: 1,
-    step: "reserve-credit",
-    attempt: 1,
-    compensation: false,
+    ...reserveCreditAttempt(sagaId),
     causationId: randomUUID(),
     payload: { amountCents },
   });

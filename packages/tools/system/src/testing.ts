@@ -88,6 +88,21 @@ export async function openCustomer(
 }
 
 /**
+ * Where the first ReserveCredit of the shipped create-order saga `sagaId` stands, as its command
+ * and the reply to it carry it: the saga, the reserve-credit step and its first attempt.
+ */
+export function reserveCreditAttempt(sagaId: string) {
+  return {
+    sagaId,
+    sagaName: "create-order",
+    sagaVersion: 1,
+    step: "reserve-credit",
+    attempt: 1,
+    compensation: false as const,
+  };
+}
+
+/**
  * The ReserveCredit command (unsigned, not yet an envelope) that the orchestrator of a system
  * with `prefix` sends for the first attempt of the reserve-credit step of the shipped create-order
  * saga `sagaId`, with `payload`; tests send it again, alter it or sign it as they need.
@@ -99,12 +114,7 @@ export function reserveCreditCommand(
 ): CommandInput {
   return {
     name: "ReserveCredit",
-    sagaId,
-    sagaName: "create-order",
-    sagaVersion: 1,
-    step: "reserve-credit",
-    attempt: 1,
-    compensation: false,
+    ...reserveCreditAttempt(sagaId),
     idempotencyKey: `${sagaId}:reserve-credit`,
     replyTo: replyQueueName(prefix),
     payload,
