@@ -13,6 +13,7 @@ import { peekMessages } from "@sagaworks/dead-letters";
 import { createCommandEnvelope, envelopeMessage, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { createDatabase } from "@sagaworks/platform";
+import { reserveCreditCommand } from "@sagaworks/system/testing";
 import { replyQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { ReplayJournal } from "../src/dlq/journal.ts";
@@ -59,18 +60,13 @@ describe.runIf(process.env.DATABASE_URL)("ops dlq (real Postgres)", () => {
     const finished = await h.startOrder("cust-nobody", 500);
     await h.waitForStatus(finished, "failed");
     const command = (sagaId: string) =>
-      createCommandEnvelope({
-        name: "ReserveCredit",
-        sagaId,
-        sagaName: "create-order",
-        sagaVersion: 1,
-        step: "reserve-credit",
-        attempt: 1,
-        compensation: false,
-        idempotencyKey: `${sagaId}:reserve-credit`,
-        replyTo: replyQueueName(h.prefix),
-        payload: { customerId: "cust-nobody", orderId: sagaId, amountCents: 500 },
-      });
+      createCommandEnvelope(
+        reserveCreditCommand(sagaId, h.prefix, {
+          customerId: "cust-nobody",
+          orderId: sagaId,
+          amountCents: 500,
+        }),
+      );
     const dlqUrl = await h.queueUrl(h.accountDlq);
     // And a command sent 22 days ago (captured, sent again): the participant would refuse it as
     // too old to be genuine, so it is poison, never replayed, even with --include-stale.

@@ -1,7 +1,6 @@
-// A whole back end per test (and for the runbook's dev stack) (orchestrator, order, account, customer services on the run's
-
-// broker and Postgres), a way to break the account participant so sagas stall and their
-// commands reach the DLQ, and `ops` run in-process against it.
+// A whole back end per test (and for the runbook's dev stack) (orchestrator, order, account,
+// customer services on the run's broker and Postgres), a way to break the account participant so
+// sagas stall and their commands reach the DLQ, and `ops` run in-process against it.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +14,12 @@ import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { testServiceAuth } from "@sagaworks/service-kit/testing";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import {
+  openCustomer,
+  reserveCreditAttempt,
+  startTestSystem,
+  stopSystemAndDropSchemas,
+} from "@sagaworks/system/testing";
 import { commandQueueName, deadLetterQueueName, loadSagaDefinitions } from "@sagaworks/topology";
 import { runOps } from "../src/run-ops.ts";
 
@@ -41,12 +45,7 @@ async function patientDefinitions() {
 export function creditReservedReply(sagaId: string, amountCents: number): ReplyEnvelope {
   return createReplyEnvelope({
     name: "CreditReserved",
-    sagaId,
-    sagaName: "create-order",
-    sagaVersion: 1,
-    step: "reserve-credit",
-    attempt: 1,
-    compensation: false,
+    ...reserveCreditAttempt(sagaId),
     causationId: randomUUID(),
     payload: { amountCents },
   });
@@ -151,21 +150,8 @@ export class OpsHarness {
 
   /** Opens a customer with an account of this limit; returns its id. */
   async newCustomer(creditLimitCents: number): Promise<string> {
-    const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-    const response = await fetch(`${this.system.urls.customer}/customers`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        authorization: `Bearer ${this.system.serviceToken}`,
-      },
-      body: JSON.stringify({
-        id,
-        name: `Customer ${id}`,
-        email: `${id}@example.com`,
-        creditLimitCents,
-      }),
-    });
-    if (response.status !== 201) throw new Error(`customer not created: ${await response.text()}`);
+    // The account row is written directly: the account participant may be broken right now.
+    const id = await openCustomer(this.system, creditLimitCents, { account: false });
     await this.system.databases.account.knex("accounts").insert({
       customer_id: id,
       credit_limit_cents: creditLimitCents,

@@ -1,10 +1,9 @@
 // The dashboard and the alert rules in ops/observability/ query only metrics that a running
-
 // system exposes: the whole back end runs, sagas go through it, every process's /metrics is
 // scraped and read by a strict exposition-format parser.
 import { readFileSync } from "node:fs";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
@@ -50,23 +49,7 @@ beforeAll(async () => {
     awsEndpoint: inject("brokerEndpoint"),
     apiToken: TOKEN,
   });
-  const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const writeAuth = { authorization: `Bearer ${system.serviceToken}` };
-  await post(
-    `${system.urls.customer}/customers`,
-    {
-      id: customerId,
-      name: "Metrics Customer",
-      email: `${customerId}@example.com`,
-      creditLimitCents: 10_000,
-    },
-    writeAuth,
-  );
-  await post(
-    `${system.urls.account}/accounts`,
-    { customerId, creditLimitCents: 10_000 },
-    writeAuth,
-  );
+  const customerId = await openCustomer(system, 10_000);
   const order = (totalCents: number) => ({
     input: {
       customerId,

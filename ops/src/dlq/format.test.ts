@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatAge, parseDuration, table } from "./format.ts";
+import { formatAge, listing, parseDuration, table } from "./format.ts";
 
 describe("format", () => {
   it("parses durations and refuses what is not one", () => {
@@ -19,5 +19,17 @@ describe("format", () => {
 
   it("aligns columns", () => {
     expect(table(["a", "bb"], [["xxx", "y"]])).toBe("a    bb\nxxx  y\n");
+  });
+
+  it("lists rows as JSON, as a line saying there are none, or as a table", () => {
+    const rows = [{ id: "xxx", n: 1 }];
+    const options = {
+      empty: "none",
+      header: ["a", "bb"],
+      cells: (r: (typeof rows)[number]) => [r.id, String(r.n)],
+    };
+    expect(listing(rows, { ...options, json: true })).toBe(`${JSON.stringify(rows, null, 2)}\n`);
+    expect(listing([], { ...options, json: false })).toBe("none\n");
+    expect(listing(rows, { ...options, json: undefined })).toBe("a    bb\nxxx  1\n");
   });
 });

@@ -13,6 +13,24 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return `${[render(header), ...rows.map(render)].join("\n")}\n`;
 }
 
+/**
+ * What a list command prints: `rows` as JSON when `json` is set, else the line `empty` when there
+ * are none, else a {@link table} of `header` over each row's `cells`.
+ */
+export function listing<T>(
+  rows: readonly T[],
+  options: {
+    json: boolean | undefined;
+    empty: string;
+    header: readonly string[];
+    cells: (row: T) => readonly string[];
+  },
+): string {
+  if (options.json) return `${JSON.stringify(rows, null, 2)}\n`;
+  if (rows.length === 0) return `${options.empty}\n`;
+  return table(options.header, rows.map(options.cells));
+}
+
 /** A duration in the largest sensible unit: `45s`, `12m`, `3h`, `2d`. */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

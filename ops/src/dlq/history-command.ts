@@ -4,7 +4,7 @@ import { ExitCode, type OpsIo } from "../command.ts";
 import { OpsErrorCode, OpsErrors } from "../errors.ts";
 import { openJournal, positiveInt } from "./context.ts";
 import { loadOpsEnvironment } from "./environment.ts";
-import { table } from "./format.ts";
+import { listing, table } from "./format.ts";
 
 /** `ops dlq history [<run-id>]`. */
 export async function history(argv: readonly string[], io: OpsIo): Promise<number> {
@@ -52,18 +52,12 @@ export async function history(argv: readonly string[], io: OpsIo): Promise<numbe
       return ExitCode.ok;
     }
     const runs = await journal.runs(positiveInt(values.limit, "--limit", 20), values.queue);
-    if (values.json) {
-      io.stdout(`${JSON.stringify(runs, null, 2)}\n`);
-      return ExitCode.ok;
-    }
-    if (runs.length === 0) {
-      io.stdout("no replays or deletions yet\n");
-      return ExitCode.ok;
-    }
     io.stdout(
-      table(
-        ["RUN", "STARTED", "BY", "DLQ", "MODE", "STATUS", "OUTCOME"],
-        runs.map((r) => [
+      listing(runs, {
+        json: values.json,
+        empty: "no replays or deletions yet",
+        header: ["RUN", "STARTED", "BY", "DLQ", "MODE", "STATUS", "OUTCOME"],
+        cells: (r) => [
           r.id,
           r.startedAt.toISOString(),
           r.actor,
@@ -71,8 +65,8 @@ export async function history(argv: readonly string[], io: OpsIo): Promise<numbe
           r.mode,
           r.status,
           r.outcome ?? "",
-        ]),
-      ),
+        ],
+      }),
     );
     return ExitCode.ok;
   } finally {

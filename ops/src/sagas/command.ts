@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { activeWork, SAGA_STATUSES } from "@sagaworks/saga-engine";
 import { type CommandGroup, ExitCode, type OpsIo, UsageError } from "../command.ts";
 import { loadOpsEnvironment, requireActor } from "../dlq/environment.ts";
-import { formatAge, parseDuration, table } from "../dlq/format.ts";
+import { formatAge, listing, parseDuration } from "../dlq/format.ts";
 import {
   type OperatorAction,
   type OperatorExpectation,
@@ -104,25 +104,19 @@ async function list(argv: readonly string[], io: OpsIo): Promise<number> {
   ).filter(
     (saga) => olderThan === undefined || now - new Date(saga.updatedAt).getTime() >= olderThan,
   );
-  if (values.json) {
-    io.stdout(`${JSON.stringify(sagas, null, 2)}\n`);
-    return ExitCode.ok;
-  }
-  if (sagas.length === 0) {
-    io.stdout("no sagas match\n");
-    return ExitCode.ok;
-  }
   io.stdout(
-    table(
-      ["ID", "NAME", "STATUS", "STATE", "SINCE"],
-      sagas.map((s) => [
+    listing(sagas, {
+      json: values.json,
+      empty: "no sagas match",
+      header: ["ID", "NAME", "STATUS", "STATE", "SINCE"],
+      cells: (s) => [
         s.id,
         `${s.name} v${s.version}`,
         s.status,
         s.state,
         formatAge(now - new Date(s.updatedAt).getTime()),
-      ]),
-    ),
+      ],
+    }),
   );
   return ExitCode.ok;
 }

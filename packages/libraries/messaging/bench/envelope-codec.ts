@@ -30,6 +30,16 @@ const command = {
   replyTo: "dev-saga-replies",
   signature,
 };
+const reply = {
+  ...common,
+  messageId: id(2),
+  kind: "reply",
+  name: "CreditReserved",
+  step: "reserve-credit",
+  attempt: 1,
+  compensation: false,
+  causationId: id(1),
+};
 const bodies: Record<string, object> = {
   "command (action, either layout)": command,
   "command (compensation)": {
@@ -38,33 +48,14 @@ const bodies: Record<string, object> = {
     idempotencyKey: `${sagaId}:reserve-credit:compensation`,
     actionKey: `${sagaId}:reserve-credit`,
   },
-  reply: {
-    ...common,
-    messageId: id(2),
-    kind: "reply",
-    name: "CreditReserved",
-    step: "reserve-credit",
-    attempt: 1,
-    compensation: false,
-    causationId: id(1),
-  },
+  reply,
   event: { ...common, messageId: id(3), kind: "event", name: "saga.completed" },
   "flat layout: compensation command": {
     ...command,
     compensation: true,
     idempotencyKey: `${sagaId}:reserve-credit:compensation`,
   },
-  "flat layout: reply": {
-    ...common,
-    messageId: id(2),
-    kind: "reply",
-    name: "CreditReserved",
-    step: "reserve-credit",
-    attempt: 1,
-    compensation: false,
-    causationId: id(1),
-    replyTo: null,
-  },
+  "flat layout: reply": { ...reply, replyTo: null },
   "flat layout: event": {
     ...common,
     messageId: id(3),

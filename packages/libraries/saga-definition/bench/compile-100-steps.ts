@@ -2,22 +2,14 @@
 // ops/sec. Run: node packages/libraries/saga-definition/bench/compile-100-steps.ts [runs]
 import { serviceContracts } from "@sagaworks/contracts";
 import { compileSaga } from "../src/index.ts";
+import { approveOrderStep, reserveCreditStep, verifyCustomerStep } from "../src/testing/index.ts";
 
 const STEPS = 100;
 const runs = Number(process.argv[2] ?? 200);
 
 /** 1 HTTP check, 97 compensatable commands that each read the previous reply, a pivot, a final step. */
 function hundredStepDefinition(): unknown {
-  const steps: unknown[] = [
-    {
-      name: "verify-customer",
-      kind: "http",
-      service: "customer",
-      request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
-      outcomes: { success: [200], businessFailure: [404] },
-      readOnly: true,
-    },
-  ];
+  const steps: unknown[] = [verifyCustomerStep()];
   for (let index = 1; index < STEPS - 2; index++) {
     const previous = index === 1 ? undefined : `step-${index - 1}`;
     steps.push({
@@ -46,28 +38,12 @@ function hundredStepDefinition(): unknown {
     });
   }
   steps.push(
-    {
-      name: "reserve-credit",
-      kind: "command",
-      service: "account",
-      command: "ReserveCredit",
-      payload: {
-        customerId: "$.input.customerId",
-        orderId: `$.steps.step-${STEPS - 3}.reply.orderId`,
-        amountCents: "$.input.totalCents",
-      },
-      outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-      pivot: true,
-    },
-    {
-      name: "approve-order",
-      kind: "command",
-      service: "order",
-      command: "ApproveOrder",
-      payload: { orderId: "$.sagaId" },
-      outcomes: { success: ["OrderApproved"] },
-      retry: { maxAttempts: "unlimited" },
-    },
+    reserveCreditStep(
+      { pivot: true },
+      "$.input.totalCents",
+      `$.steps.step-${STEPS - 3}.reply.orderId`,
+    ),
+    approveOrderStep(),
   );
   return {
     name: "hundred-steps",

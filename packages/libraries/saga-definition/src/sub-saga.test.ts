@@ -77,6 +77,28 @@ const family = () => [
   shipped("order-with-deposit"),
 ];
 
+const PARENT_FILE = "order-with-deposit.saga.json";
+
+/**
+ * Loads the shipped family after `edit` has changed it: the problems, and `reported`, which checks
+ * that a problem with a code is reported in a file (the parent's unless named) at a key.
+ */
+async function loadEdited(edit: (definitions: Json[]) => void) {
+  const definitions = family();
+  edit(definitions);
+  const { problems, texts } = await load(definitions);
+  const reported = (expected: { code: string; at: string; file?: string; after?: string }) =>
+    expectReported(problems, texts, { file: PARENT_FILE, ...expected });
+  return { problems, reported };
+}
+
+/** Makes the parent's place-order step (the child create-order's) no longer the pivot. */
+function movePivotPastPlaceOrder(definitions: Json[]): void {
+  delete definitions[2].steps[1].pivot;
+  definitions[2].steps[2].pivot = true;
+  definitions[2].steps[2].retry = { maxAttempts: 3 };
+}
+
 describe("a sub-saga step in the definition", () => {
   it("compiles the shipped parent against its children: one attempt, the deadline as timeout, the child's output typed", async () => {
     const { problems, results } = await load(family());
@@ -118,95 +140,71 @@ describe("a sub-saga step in the definition", () => {
   });
 
   it("reports a child saga that does not exist at its name", async () => {
-    const definitions = family();
-    definitions[2].steps[0].saga.name = "hold-cash";
-    const { problems, texts } = await load(definitions);
-    expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
-      code: C.subSagaUnknown,
-      at: '"name": "hold-cash"',
+    const { reported } = await loadEdited((definitions) => {
+      definitions[2].steps[0].saga.name = "hold-cash";
     });
+    reported({ code: C.subSagaUnknown, at: '"name": "hold-cash"' });
   });
 
   it("reports a version the child's definition does not declare", async () => {
-    const definitions = family();
-    definitions[2].steps[0].saga.version = 7;
-    const { problems, texts } = await load(definitions);
-    expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
-      code: C.subSagaVersionUnknown,
-      at: '"version": 7',
+    const { reported } = await loadEdited((definitions) => {
+      definitions[2].steps[0].saga.version = 7;
     });
+    reported({ code: C.subSagaVersionUnknown, at: '"version": 7' });
   });
 
   it("checks the input against the child's input schema: a wrong type, a missing and an unknown field", async () => {
-    const definitions = family();
-    const input = definitions[2].steps[0].input;
-    input.amountCents = "$.input.customerId";
-    delete input.reference;
-    input.currency = "EUR";
-    const { problems, texts } = await load(definitions);
-    const file = "order-with-deposit.saga.json";
-    expectReported(problems, texts, {
-      file,
-      code: C.payloadTypeMismatch,
-      at: '"amountCents": "$.input.customerId"',
+    const { problems, reported } = await loadEdited((definitions) => {
+      const input = definitions[2].steps[0].input;
+      input.amountCents = "$.input.customerId";
+      delete input.reference;
+      input.currency = "EUR";
     });
+    reported({ code: C.payloadTypeMismatch, at: '"amountCents": "$.input.customerId"' });
     expect(
       problems.some((p) => p.code === C.payloadFieldMissing && p.message.includes("reference")),
     ).toBe(true);
-    expectReported(problems, texts, { file, code: C.payloadFieldUnknown, at: '"currency": "EUR"' });
+    reported({ code: C.payloadFieldUnknown, at: '"currency": "EUR"' });
   });
 
   it("lets later steps read only the output the child declares", async () => {
-    const definitions = family();
-    // create-order declares no output; hold-credit declares reference and heldCents.
-    definitions[2].steps[2].payload.orderId = "$.steps.place-order.output.orderId";
-    definitions[2].steps[2].payload.amountCents = "$.steps.hold-deposit.output.amount";
-    const { problems, texts } = await load(definitions);
-    const file = "order-with-deposit.saga.json";
-    expectReported(problems, texts, {
-      file,
+    const { reported } = await loadEdited((definitions) => {
+      // create-order declares no output; hold-credit declares reference and heldCents.
+      definitions[2].steps[2].payload.orderId = "$.steps.place-order.output.orderId";
+      definitions[2].steps[2].payload.amountCents = "$.steps.hold-deposit.output.amount";
+    });
+    reported({
       code: C.subSagaOutputUndeclared,
       at: '"orderId": "$.steps.place-order.output.orderId"',
     });
-    expectReported(problems, texts, {
-      file,
+    reported({
       code: C.pathNotInSchema,
       at: '"amountCents": "$.steps.hold-deposit.output.amount"',
     });
   });
 
   it("reads a sub-saga step as .output, not .reply", async () => {
-    const definitions = family();
-    definitions[2].steps[2].payload.orderId = "$.steps.hold-deposit.reply.reference";
-    const { problems, texts } = await load(definitions);
-    expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
-      code: C.pathStepAccessor,
-      at: '"orderId": "$.steps.hold-deposit.reply.reference"',
+    const { reported } = await loadEdited((definitions) => {
+      definitions[2].steps[2].payload.orderId = "$.steps.hold-deposit.reply.reference";
     });
+    reported({ code: C.pathStepAccessor, at: '"orderId": "$.steps.hold-deposit.reply.reference"' });
   });
 
   it("refuses a cycle of sagas, in every file on it", async () => {
-    const definitions = family();
-    // hold-credit now starts order-with-deposit, which starts hold-credit.
-    definitions[1].steps.splice(1, 0, {
-      name: "nested",
-      kind: "saga",
-      saga: { name: "order-with-deposit", version: 1 },
-      input: { customerId: "$.input.customerId", items: [], totalCents: 0, depositCents: 0 },
-      deadline: "10m",
-      compensation: "child",
+    const { reported } = await loadEdited((definitions) => {
+      // hold-credit now starts order-with-deposit, which starts hold-credit.
+      definitions[1].steps.splice(1, 0, {
+        name: "nested",
+        kind: "saga",
+        saga: { name: "order-with-deposit", version: 1 },
+        input: { customerId: "$.input.customerId", items: [], totalCents: 0, depositCents: 0 },
+        deadline: "10m",
+        compensation: "child",
+      });
     });
-    const { problems, texts } = await load(definitions);
-    const here = expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
-      code: C.subSagaCycle,
-      at: '"name": "hold-credit"',
-    });
+    const here = reported({ code: C.subSagaCycle, at: '"name": "hold-credit"' });
     expect(here.message).toContain("order-with-deposit → hold-credit → order-with-deposit");
-    expectReported(problems, texts, {
+    reported({
       file: "hold-credit.saga.json",
       code: C.subSagaCycle,
       at: '"name": "order-with-deposit"',
@@ -214,29 +212,29 @@ describe("a sub-saga step in the definition", () => {
   });
 
   it("refuses nesting deeper than three levels", async () => {
-    const definitions = family();
-    // level-1 → order-with-deposit → hold-credit is three levels; level-2 above it makes four.
-    const starter = (name: string, child: string, input: Json) => ({
-      $schema: "./saga-definition.schema.json",
-      name,
-      version: 1,
-      description: `Starts ${child}.`,
-      input: definitions[2].input,
-      steps: [
-        { name: "run", kind: "saga", saga: { name: child, version: 1 }, input, deadline: "3h" },
-      ],
+    const { problems, reported } = await loadEdited((definitions) => {
+      // level-1 → order-with-deposit → hold-credit is three levels; level-2 above it makes four.
+      const starter = (name: string, child: string, input: Json) => ({
+        $schema: "./saga-definition.schema.json",
+        name,
+        version: 1,
+        description: `Starts ${child}.`,
+        input: definitions[2].input,
+        steps: [
+          { name: "run", kind: "saga", saga: { name: child, version: 1 }, input, deadline: "3h" },
+        ],
+      });
+      const parentInput = {
+        customerId: "$.input.customerId",
+        items: "$.input.items",
+        totalCents: "$.input.totalCents",
+        depositCents: "$.input.depositCents",
+      };
+      definitions.push(starter("level-one", "order-with-deposit", parentInput));
+      definitions.push(starter("level-two", "level-one", parentInput));
     });
-    const parentInput = {
-      customerId: "$.input.customerId",
-      items: "$.input.items",
-      totalCents: "$.input.totalCents",
-      depositCents: "$.input.depositCents",
-    };
-    definitions.push(starter("level-one", "order-with-deposit", parentInput));
-    definitions.push(starter("level-two", "level-one", parentInput));
-    const { problems, texts } = await load(definitions);
     expect(problems.filter((p) => p.file === "level-one.saga.json")).toEqual([]);
-    expectReported(problems, texts, {
+    reported({
       file: "level-two.saga.json",
       code: C.subSagaNestingTooDeep,
       at: '"name": "level-one"',
@@ -244,15 +242,12 @@ describe("a sub-saga step in the definition", () => {
   });
 
   it('refuses compensation "child" when the child has a pivot', async () => {
-    const definitions = family();
-    // create-order has a pivot (reserve-credit): past it, asking it to compensate undoes nothing.
-    definitions[2].steps[1].compensation = "child";
-    delete definitions[2].steps[1].pivot;
-    definitions[2].steps[2].pivot = true;
-    definitions[2].steps[2].retry = { maxAttempts: 3 };
-    const { problems, texts } = await load(definitions);
-    expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
+    const { reported } = await loadEdited((definitions) => {
+      // create-order has a pivot (reserve-credit): past it, asking it to compensate undoes nothing.
+      definitions[2].steps[1].compensation = "child";
+      movePivotPastPlaceOrder(definitions);
+    });
+    reported({
       code: C.subSagaCompensateByChildWithPivot,
       at: '"compensation": "child"',
       after: '"name": "place-order"',
@@ -260,19 +255,16 @@ describe("a sub-saga step in the definition", () => {
   });
 
   it("accepts an explicit compensation of a child with a pivot, checked against its service's contract", async () => {
-    const definitions = family();
-    definitions[2].steps[1].compensation = {
-      service: "order",
-      command: "CancelOrder",
-      payload: { orderId: "$.steps.place-order.output.orderId" },
-    };
-    delete definitions[2].steps[1].pivot;
-    definitions[2].steps[2].pivot = true;
-    definitions[2].steps[2].retry = { maxAttempts: 3 };
-    const { problems, texts } = await load(definitions);
+    const { problems, reported } = await loadEdited((definitions) => {
+      definitions[2].steps[1].compensation = {
+        service: "order",
+        command: "CancelOrder",
+        payload: { orderId: "$.steps.place-order.output.orderId" },
+      };
+      movePivotPastPlaceOrder(definitions);
+    });
     // create-order declares no output, so even its own compensation cannot read one.
-    expectReported(problems, texts, {
-      file: "order-with-deposit.saga.json",
+    reported({
       code: C.subSagaOutputUndeclared,
       at: '"orderId": "$.steps.place-order.output.orderId"',
     });

@@ -191,6 +191,22 @@ async function headingStatus(status: string) {
 }
 
 /** Waits until the graph has rendered, with the saga's marks in it. */
+/**
+ * Focuses the page's heading and presses Tab (at most `maxPresses` times) until the focused
+ * element's text is `text`; whether it got there.
+ */
+async function tabFromHeadingTo(text: string, maxPresses: number): Promise<boolean> {
+  await page.locator("main h1").focus();
+  for (let presses = 0; presses < maxPresses; presses++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(
+      "document.activeElement && document.activeElement.textContent",
+    );
+    if (focused === text) return true;
+  }
+  return false;
+}
+
 async function graphRendered() {
   await page.locator("#graph .graph-svg svg").waitFor({ timeout: UI_WAIT_MS });
 }
@@ -389,15 +405,9 @@ describe("the web inspector", () => {
     await shoot("saga-needs-intervention");
 
     // Tab to the Retry button from the top of the page.
-    await page.locator("main h1").focus();
-    let reached = false;
-    for (let presses = 0; presses < 80 && !reached; presses++) {
-      await page.keyboard.press("Tab");
-      reached =
-        (await page.evaluate("document.activeElement && document.activeElement.textContent")) ===
-        "Retry…";
-    }
-    expect(reached, "the Retry button is reachable with Tab").toBe(true);
+    expect(await tabFromHeadingTo("Retry…", 80), "the Retry button is reachable with Tab").toBe(
+      true,
+    );
     await page.keyboard.press("Enter");
     // The form opens with its reason field focused.
     // Polled from the test, not with waitForFunction: its predicate is run with eval inside the
@@ -684,15 +694,7 @@ describe("the web inspector", () => {
     expect(await page.locator("tr[data-dlq]").count()).toBe(5);
     await shoot("dead-letters-list");
     // By keyboard: Tab from the heading to the DLQ's link, then Enter.
-    await page.locator("main h1").focus();
-    let reached = false;
-    for (let presses = 0; presses < 30 && !reached; presses++) {
-      await page.keyboard.press("Tab");
-      reached =
-        (await page.evaluate("document.activeElement && document.activeElement.textContent")) ===
-        orderDlq;
-    }
-    expect(reached, "the DLQ's link is reachable with Tab").toBe(true);
+    expect(await tabFromHeadingTo(orderDlq, 30), "the DLQ's link is reachable with Tab").toBe(true);
     await page.keyboard.press("Enter");
 
     const outcome = page.locator("[data-plan-outcome]");

@@ -59,3 +59,56 @@ export function Section({
     </section>
   );
 }
+
+/**
+ * A labelled filter select: an "any" choice (value "", shown as `anyLabel`) and then `choices`,
+ * each a value and what the option shows; `onChange` gets the chosen value.
+ */
+export function FilterSelect({
+  id,
+  label,
+  value,
+  anyLabel,
+  choices,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  anyLabel: string;
+  choices: readonly (readonly [value: string, shown: string])[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => onChange((event.target as HTMLSelectElement).value)}
+      >
+        <option value="">{anyLabel}</option>
+        {choices.map(([choice, shown]) => (
+          <option key={choice} value={choice}>
+            {shown}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** A table's head: one row of column headers, in order. */
+export function ColumnHeads({ names }: { names: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}

@@ -5,6 +5,7 @@ import type { CommandEnvelope } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import {
+  approveOrderStep,
   createOrderStep,
   rejectOrderCompensation,
   reserveCreditStep,
@@ -44,16 +45,10 @@ function operatorSaga(): CompiledSaga {
           { totalCents: "$.input.totalCents" },
         ),
         reserveCreditStep({ pivot: true, timeout: "1s" }),
-        {
-          name: "approve-order",
-          kind: "command",
-          service: "order",
-          command: "ApproveOrder",
-          payload: { orderId: "$.sagaId" },
-          outcomes: { success: ["OrderApproved"] },
+        approveOrderStep({
           retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "2s", jitter: "none" },
           timeout: "1s",
-        },
+        }),
       ],
     },
     { contracts: serviceContracts },

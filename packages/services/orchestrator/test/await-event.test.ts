@@ -16,6 +16,7 @@ import {
   startParticipant,
   type TestEnv,
   testEnv,
+  waitForSaga,
 } from "./harness.ts";
 
 let env: TestEnv;
@@ -73,15 +74,8 @@ async function saga(sagaId: string): Promise<Json> {
   return response.json() as Json;
 }
 
-async function until(sagaId: string, what: string, test: (saga: Json) => boolean): Promise<Json> {
-  return waitFor(
-    async () => {
-      const body = await saga(sagaId);
-      return test(body) ? body : undefined;
-    },
-    { description: `saga ${sagaId} ${what}`, timeoutMs: 20_000 },
-  );
-}
+const until = (sagaId: string, what: string, test: (saga: Json) => boolean): Promise<Json> =>
+  waitForSaga(orchestrator, sagaId, what, test);
 
 const waiting = (sagaId: string) =>
   until(

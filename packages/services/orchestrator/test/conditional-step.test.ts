@@ -2,7 +2,6 @@
 // reaches the step, the history names the values compared, and a step not taken sends nothing.
 import { serviceContracts } from "@sagaworks/contracts";
 import type { CommandEnvelope, Envelope, SqsConsumer } from "@sagaworks/messaging";
-import { waitFor } from "@sagaworks/messaging/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import {
   createOrderStep,
@@ -19,6 +18,7 @@ import {
   startParticipant,
   type TestEnv,
   testEnv,
+  waitForSaga,
 } from "./harness.ts";
 
 /** An order is created only above 1,000 cents; the credit is reserved either way. */
@@ -74,18 +74,11 @@ async function run(totalCents: number) {
   });
   expect(started.statusCode).toBe(201);
   const sagaId = started.json().sagaId as string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
-  const saga = await waitFor<Record<string, any>>(
-    async () => {
-      const response = await orchestrator.api.inject({
-        method: "GET",
-        url: `/sagas/${sagaId}`,
-        headers: auth,
-      });
-      const body = response.json();
-      return body.status === "completed" ? body : undefined;
-    },
-    { description: `saga ${sagaId} to complete`, timeoutMs: 20_000 },
+  const saga = await waitForSaga(
+    orchestrator,
+    sagaId,
+    "to complete",
+    (body) => body.status === "completed",
   );
   return { sagaId, saga };
 }

@@ -1,10 +1,12 @@
 // Test support for the orchestrator: a broker on the run's endpoint and a database of the test's
 // own; the participants live in src/testing so benchmarks can use them without vitest.
+
+import { waitFor } from "@sagaworks/messaging/testing";
 import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/platform";
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
-import { expect, inject } from "vitest";
+import { afterEach, expect, inject } from "vitest";
 import {
   createOrchestrator,
   loadDefinitions,
@@ -39,6 +41,18 @@ export function customerTotalInput() {
 /** The shipped definitions, compiled. */
 export function shippedDefinitions(): Promise<CompiledSaga[]> {
   return loadDefinitions(definitionsDir);
+}
+
+/**
+ * The cleanups a test registers as it starts things (its env, servers, orchestrators); registers
+ * an `afterEach` of the calling file that runs them, last first.
+ */
+export function cleanupsAfterEach(): (() => Promise<void>)[] {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return cleanups;
 }
 
 /** A test's own broker clients, database and name prefix; `close()` releases all. */
@@ -116,4 +130,32 @@ export async function viewSaga(
   });
   expect(response.statusCode).toBe(200);
   return response.json();
+}
+
+/**
+ * Polls `GET /sagas/:id` of `orchestrator` until the saga it shows passes `test` (for up to
+ * `timeoutMs`, 20 s by default), and returns it; `what` ends the description of the wait
+ * ("saga <id> <what>").
+ */
+export function waitForSaga(
+  orchestrator: Orchestrator,
+  sagaId: string,
+  what: string,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
+  test: (saga: Record<string, any>) => boolean,
+  timeoutMs = 20_000,
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+): Promise<Record<string, any>> {
+  return waitFor(
+    async () => {
+      const response = await orchestrator.api.inject({
+        method: "GET",
+        url: `/sagas/${sagaId}`,
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      });
+      const body = response.json();
+      return test(body) ? body : undefined;
+    },
+    { description: `saga ${sagaId} ${what}`, timeoutMs },
+  );
 }

@@ -1,8 +1,9 @@
 import { waitFor } from "@sagaworks/messaging/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   API_TOKEN,
+  cleanupsAfterEach,
   createTestOrchestrator,
   orderInput,
   shippedDefinitions,
@@ -16,10 +17,7 @@ beforeAll(async () => {
   definitions = await shippedDefinitions();
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe("an HTTP step written by a commit", () => {
   it("is leased to its writer; if the writer dies before calling, a replica calls once the lease runs out", async () => {

@@ -7,10 +7,11 @@ import {
   rejectOrderCompensation,
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   API_TOKEN,
+  cleanupsAfterEach,
   customerTotalInput,
   orderInput,
   shippedDefinitions,
@@ -20,6 +21,7 @@ import {
   startParticipant,
   type TestEnv,
   testEnv,
+  waitForSaga,
 } from "./harness.ts";
 
 let definitions: CompiledSaga[];
@@ -27,10 +29,7 @@ beforeAll(async () => {
   definitions = await shippedDefinitions();
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function setUp(
   name: string,
@@ -85,25 +84,20 @@ async function start(orchestrator: Orchestrator, name: string, input: unknown, k
 }
 
 async function settled(orchestrator: Orchestrator, sagaId: string, timeoutMs = 20_000) {
-  return waitFor(
-    async () => {
-      const response = await orchestrator.api.inject({
-        method: "GET",
-        url: `/sagas/${sagaId}`,
-        headers: { authorization: `Bearer ${API_TOKEN}` },
-      });
-      const saga = response.json() as {
-        snapshot: { status: string };
-        history: { eventType: string; applied: boolean; note: string }[];
-      };
-      return ["completed", "compensated", "failed", "needs-intervention", "resolved"].includes(
-        saga.snapshot.status,
-      )
-        ? saga
-        : undefined;
-    },
-    { timeoutMs, description: `saga ${sagaId} to settle` },
+  const saga = await waitForSaga(
+    orchestrator,
+    sagaId,
+    "to settle",
+    (body) =>
+      ["completed", "compensated", "failed", "needs-intervention", "resolved"].includes(
+        body.snapshot.status,
+      ),
+    timeoutMs,
   );
+  return saga as {
+    snapshot: { status: string };
+    history: { eventType: string; applied: boolean; note: string }[];
+  };
 }
 
 describe("create-order through the orchestrator", () => {

@@ -1,17 +1,22 @@
-// What the multi-process tests share: an orchestrator started as its own process on a test's
-// database and queues, the order and account participants, a saga started through one replica's
-// API, what each replica's metrics count, and the check that every answer of a create-order saga
-// was applied exactly once.
+// What the multi-process tests share: the suite's customer server and stops, an orchestrator
+// started as its own process on a test's database and queues, the order and account participants,
+// sagas started through the replicas' API, the wait for them to complete, the check of what each
+// replica's metrics count, and the check that every answer of a create-order saga was applied
+// exactly once.
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@sagaworks/messaging/testing";
 import { startServiceProcess } from "@sagaworks/service-kit/testing";
-import { inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import {
   API_TOKEN,
   definitionsDir,
+  orderInput,
   shopAnswers,
+  startCustomerServer,
   startParticipant,
   type TestEnv,
+  testEnv,
 } from "./harness.ts";
 
 const mainPath = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -77,8 +82,80 @@ export async function startSaga(
   return ((await response.json()) as { sagaId: string }).sagaId;
 }
 
+/**
+ * The set-up every multi-process suite shares, registered as hooks of the calling `describe`: one
+ * customer server for the whole suite, and a list of stops that run in reverse after it.
+ */
+export function replicaSuite(): {
+  /** The customer server's address; read it inside a test, once `beforeAll` has run. */
+  customerUrl(): string;
+  /** A test's own env, closed after the suite. */
+  newEnv(testName: string): Promise<TestEnv>;
+  stops: (() => Promise<void>)[];
+} {
+  let customer: Awaited<ReturnType<typeof startCustomerServer>> | undefined;
+  const stops: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    customer = await startCustomerServer();
+  });
+  afterAll(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+    await customer?.close();
+  });
+  return {
+    customerUrl() {
+      if (!customer) throw new Error("the customer server starts in beforeAll");
+      return customer.url;
+    },
+    async newEnv(testName) {
+      const env = await testEnv(testName);
+      stops.push(() => env.close());
+      return env;
+    },
+    stops,
+  };
+}
+
+/**
+ * Starts `total` create-order sagas, 25 at a time, handed out in turn to `replicas`; each saga's
+ * input carries the customer `${prefix}-${n}`.
+ */
+export async function startSagasAcross(
+  replicas: readonly Replica[],
+  total: number,
+  prefix: string,
+): Promise<void> {
+  for (let i = 0; i < total; i += 25) {
+    await Promise.all(
+      Array.from({ length: 25 }, (_, j) =>
+        startSaga(
+          replicas[(i + j) % replicas.length] as Replica,
+          orderInput(`${prefix}-${i + j}`, 100),
+        ),
+      ),
+    );
+  }
+}
+
+/** How many of the test's sagas have completed. */
+export async function completedSagas(env: TestEnv): Promise<number> {
+  const [row] = (await env.db.knex("saga_instances").where({ status: "completed" }).count({
+    n: "*",
+  })) as { n: string }[];
+  return Number(row?.n ?? 0);
+}
+
+/** Waits (up to three minutes) until `total` of the test's sagas have completed. */
+export async function waitForCompleted(env: TestEnv, total: number, after = ""): Promise<void> {
+  await waitFor(async () => (await completedSagas(env)) === total, {
+    timeoutMs: 180_000,
+    intervalMs: 500,
+    description: `${total} sagas completed${after}`,
+  });
+}
+
 /** Each replica's count of replies applied and of duplicates dropped by the inbox. */
-export function replicaMetrics(
+function replicaMetrics(
   replicas: readonly Replica[],
 ): Promise<{ applied: number; duplicates: number }[]> {
   return Promise.all(
@@ -90,6 +167,16 @@ export function replicaMetrics(
         },
     ),
   );
+}
+
+/**
+ * Checks that every replica applied replies itself, and that the inbox dropped duplicate copies
+ * somewhere among them.
+ */
+export async function expectEveryReplicaWorked(replicas: readonly Replica[]): Promise<void> {
+  const metrics = await replicaMetrics(replicas);
+  for (const m of metrics) expect(m.applied).toBeGreaterThan(0);
+  expect(metrics.reduce((sum, m) => sum + m.duplicates, 0)).toBeGreaterThan(0);
 }
 
 /** Sagas whose answers were applied other than exactly once per step (create-order has four). */

@@ -7,7 +7,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
-import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, deadLetterQueueName, SUB_SAGA_SERVICE } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,6 +17,7 @@ import {
   startOrchestrator,
   type TestEnv,
   testEnv,
+  waitForSaga,
 } from "./harness.ts";
 
 /** A child known to the parent's author but deployed by no orchestrator. */
@@ -122,19 +122,9 @@ async function settle(name: string, input: Record<string, unknown>) {
   });
   expect(started.statusCode).toBe(201);
   const sagaId = started.json().sagaId as string;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
-  return waitFor<Record<string, any>>(
-    async () => {
-      const response = await orchestrator.api.inject({
-        method: "GET",
-        url: `/sagas/${sagaId}`,
-        headers: auth,
-      });
-      const body = response.json();
-      return ["compensated", "failed"].includes(body.status) ? body : undefined;
-    },
-    // The step's deadline is 30 minutes: only an answer at once ends the parent in time.
-    { description: `parent ${sagaId} to end`, timeoutMs: 20_000 },
+  // The step's deadline is 30 minutes: only an answer at once ends the parent in time.
+  return waitForSaga(orchestrator, sagaId, "(the parent) to end", (body) =>
+    ["compensated", "failed"].includes(body.status),
   );
 }
 
@@ -205,15 +195,11 @@ describe("an operator's retry of a sub-saga step whose child runs", () => {
     });
     const sagaId = started.json().sagaId as string;
     // The child starts and waits on the silent customer service.
-    // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
-    const saga = await waitFor<Record<string, any>>(
-      async () => {
-        const body = (
-          await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}`, headers: auth })
-        ).json();
-        return body.children.length === 1 ? body : undefined;
-      },
-      { description: `the child of ${sagaId} to start`, timeoutMs: 20_000 },
+    const saga = await waitForSaga(
+      orchestrator,
+      sagaId,
+      "to have started its child",
+      (body) => body.children.length === 1,
     );
     const retry = await orchestrator.api.inject({
       method: "POST",

@@ -8,10 +8,11 @@ import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { replyQueueName } from "@sagaworks/topology";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   type Answer,
+  cleanupsAfterEach,
   customerTotalInput,
   shopAnswers,
   startOrchestrator,
@@ -20,10 +21,7 @@ import {
   testEnv,
 } from "./harness.ts";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** One command step with a 1 s timeout and a retry: a fired timeout shows as attempt 2. */
 function oneStepSaga(): CompiledSaga {

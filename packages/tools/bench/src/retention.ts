@@ -32,6 +32,7 @@ import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, EventWaiter, type LoopResult, percentile } from "./load.ts";
 import { prefillFinished } from "./retention-backlog.ts";
 import { dropSchemasWithPrefix } from "./schema-cleanup.ts";
+import { openBenchCustomer, startBenchSaga } from "./shop-requests.ts";
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "retention"),
@@ -124,39 +125,9 @@ const load = () =>
     .map((value) => value.toFixed(2))
     .join(" ");
 
-async function post(url: string, body: unknown, headers: Record<string, string>) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
 async function seed(system: RunningSystem): Promise<void> {
-  for (let i = 0; i < CUSTOMERS; i++) {
-    const id = customerOf(i);
-    const customer = await post(
-      `${system.urls.customer}/customers`,
-      { id, name: `Customer ${i}`, email: `${id}@example.com`, creditLimitCents: 1_000_000_000 },
-      serviceAuth,
-    );
-    if (customer.status !== 201 && customer.status !== 409)
-      throw BenchErrors.create(
-        BenchErrorCode.requestRefused,
-        `creating customer ${id} answered ${customer.status}: ${customer.text}`,
-      );
-    const account = await post(
-      `${system.urls.account}/accounts`,
-      { customerId: id, creditLimitCents: 1_000_000_000 },
-      serviceAuth,
-    );
-    if (account.status !== 201 && account.status !== 409)
-      throw BenchErrors.create(
-        BenchErrorCode.requestRefused,
-        `opening the account of ${id} answered ${account.status}: ${account.text}`,
-      );
-  }
+  for (let i = 0; i < CUSTOMERS; i++)
+    await openBenchCustomer(system.urls, customerOf(i), 1_000_000_000, serviceAuth);
 }
 
 /** Runs sagas at full speed for `seconds`, or until `sagas` have run. */
@@ -172,25 +143,10 @@ function phase(
     deadline: Date.now() + seconds * 1000,
     events,
     expected: () => "saga.completed",
-    async start(i) {
-      const answer = await post(
-        `${system.urls.orchestrator}/sagas/create-order`,
-        {
-          input: {
-            customerId: customerOf(i),
-            items: [{ sku: "sku-bench", quantity: 1, unitPriceCents: 100 }],
-            totalCents: 100,
-          },
-        },
-        { authorization: `Bearer ${apiToken}` },
-      );
-      if (answer.status !== 201)
-        throw BenchErrors.create(
-          BenchErrorCode.requestRefused,
-          `start: ${answer.status} ${answer.text}`,
-        );
-      return { id: (JSON.parse(answer.text) as { sagaId: string }).sagaId };
-    },
+    start: (i) =>
+      startBenchSaga(system.urls.orchestrator, customerOf(i), {
+        authorization: `Bearer ${apiToken}`,
+      }),
   });
 }
 

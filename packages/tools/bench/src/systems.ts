@@ -28,6 +28,7 @@ import {
   settings,
   sleep,
 } from "./settings.ts";
+import { benchOrder, openBenchCustomer, postJson, startBenchSaga } from "./shop-requests.ts";
 import { TERMINAL_EVENTS } from "./terminal-events.ts";
 
 /**
@@ -103,16 +104,6 @@ function clientAws(endpoint: string) {
   return { sqs: new SQSClient(common), sns: new SNSClient(common) };
 }
 
-async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, text };
-}
-
 export interface Emulator {
   child: Child;
   endpoint: string;
@@ -156,36 +147,13 @@ export interface SystemUnderTest {
 }
 
 async function seedEngine(customerUrl: string, accountUrl: string): Promise<void> {
-  for (const id of customerIds) {
-    const customer = await postJson(
-      `${customerUrl}/customers`,
-      {
-        id,
-        name: `Customer ${id}`,
-        email: `${id}@example.com`,
-        creditLimitCents: CREDIT_CENTS,
-      },
+  for (const id of customerIds)
+    await openBenchCustomer(
+      { customer: customerUrl, account: accountUrl },
+      id,
+      CREDIT_CENTS,
       serviceAuth,
     );
-    if (customer.status !== 201 && customer.status !== 409)
-      throw BenchErrors.create(
-        BenchErrorCode.requestRefused,
-        `creating customer ${id}: ${customer.status} ${customer.text}`,
-      );
-    const account = await postJson(
-      `${accountUrl}/accounts`,
-      {
-        customerId: id,
-        creditLimitCents: CREDIT_CENTS,
-      },
-      serviceAuth,
-    );
-    if (account.status !== 201 && account.status !== 409)
-      throw BenchErrors.create(
-        BenchErrorCode.requestRefused,
-        `opening the account of ${id}: ${account.status} ${account.text}`,
-      );
-  }
 }
 
 export async function startEngine(
@@ -402,23 +370,7 @@ export async function startEngine(
       prefill,
       async start(i, replica = i) {
         const url = orchestratorUrls[replica % orchestratorUrls.length] as string;
-        const answer = await postJson(
-          `${url}/sagas/create-order`,
-          {
-            input: {
-              customerId: customerOf(i),
-              items: [{ sku: "sku-bench", quantity: 1, unitPriceCents: 100 }],
-              totalCents: 100,
-            },
-          },
-          auth,
-        );
-        if (answer.status !== 201)
-          throw BenchErrors.create(
-            BenchErrorCode.requestRefused,
-            `start: ${answer.status} ${answer.text}`,
-          );
-        return { id: (JSON.parse(answer.text) as { sagaId: string }).sagaId };
+        return startBenchSaga(url, customerOf(i), auth);
       },
       expected: (i) => (isUnknown(i) ? "saga.failed" : "saga.completed"),
       async stop() {
@@ -489,11 +441,7 @@ export async function startBaseline(
       children,
       events,
       async start(i) {
-        const answer = await postJson(`${orderUrl}/orders`, {
-          customerId: customerOf(i),
-          items: [{ sku: "sku-bench", quantity: 1, unitPriceCents: 100 }],
-          totalCents: 100,
-        });
+        const answer = await postJson(`${orderUrl}/orders`, benchOrder(customerOf(i)));
         if (answer.status === 422) return { terminal: "order.refused" };
         if (answer.status !== 202)
           throw BenchErrors.create(

@@ -1,6 +1,5 @@
-// What the end-to-end tests of a running system share: a JSON POST with a bearer token, a
-// customer opened with an account, an account as the account service shows it and the check of
-// what it holds, a wait on a condition with a deadline, and a runner for each deployable's real
+// What the end-to-end tests of a running system share: a JSON POST with a bearer token, an
+// account as the account service shows it and the check of what it holds, a wait on a condition with a deadline, and a runner for each deployable's real
 // `main`, for the tests that start them as separate processes.
 import { fileURLToPath } from "node:url";
 import { ServiceProcessRunner } from "@sagaworks/service-kit/testing";
@@ -23,23 +22,6 @@ export function post(url: string, body: unknown, token: string): Promise<Respons
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
   });
-}
-
-/** Opens a new customer of `s` with an account of this limit; returns its id. */
-export async function newCustomer(s: RunningSystem, creditLimitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const created = async (url: string, body: unknown) => {
-    const response = await post(url, body, s.serviceToken);
-    expect(response.status, await response.clone().text()).toBe(201);
-  };
-  await created(`${s.urls.customer}/customers`, {
-    id,
-    name: `Customer ${id}`,
-    email: `${id}@example.com`,
-    creditLimitCents,
-  });
-  await created(`${s.urls.account}/accounts`, { customerId: id, creditLimitCents });
-  return id;
 }
 
 /** `customerId`'s account on `s`. */

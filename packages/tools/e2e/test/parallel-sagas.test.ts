@@ -16,10 +16,10 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { commandQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectHolds, newCustomer, post, readAccount, until } from "./e2e.fixtures.ts";
+import { expectHolds, post, readAccount, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -174,8 +174,8 @@ const CO_PAYER = "reserve-co-payer-share";
 
 describe("split-order end to end (a parallel group)", () => {
   it("holds both shares and approves the order; a duplicate command to a branch step is answered again and its reply ignored", async () => {
-    const payer = await newCustomer(s, 10_000);
-    const coPayer = await newCustomer(s, 10_000);
+    const payer = await openCustomer(s, 10_000);
+    const coPayer = await openCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -207,8 +207,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("one share refused while the other is in flight: the other is released before its reservation arrives, which is then refused", async () => {
-    const payer = await newCustomer(s, 1_000);
-    const coPayer = await newCustomer(s, 10_000);
+    const payer = await openCustomer(s, 1_000);
+    const coPayer = await openCustomer(s, 10_000);
     await s.services.account.participant.stop();
     const { sagaId, shareId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -239,8 +239,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("both shares refused at once: the saga ends compensated and nothing is held", async () => {
-    const payer = await newCustomer(s, 1_000);
-    const coPayer = await newCustomer(s, 1_000);
+    const payer = await openCustomer(s, 1_000);
+    const coPayer = await openCustomer(s, 1_000);
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const saga = await settled(sagaId);
     expect(saga.snapshot.status).toBe("compensated");
@@ -250,8 +250,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("one share held, the other refused: the held one is released", async () => {
-    const payer = await newCustomer(s, 10_000);
-    const coPayer = await newCustomer(s, 1_000);
+    const payer = await openCustomer(s, 10_000);
+    const coPayer = await openCustomer(s, 1_000);
     await s.services.account.participant.stop();
     const { sagaId } = await startSplitOrder("split-order", payer, coPayer, 3_000, 2_000);
     const held = await takeCommands("account", sagaId, 2);
@@ -268,8 +268,8 @@ describe("split-order end to end (a parallel group)", () => {
   });
 
   it("a compensation exhausted in one branch lets the others finish, then the saga needs an operator, whose retry names the step", async () => {
-    const payer = await newCustomer(s, 10_000);
-    const coPayer = await newCustomer(s, 1_000);
+    const payer = await openCustomer(s, 10_000);
+    const coPayer = await openCustomer(s, 1_000);
     // The order service is down: CreateOrder and then its compensation wait in its queue.
     await s.services.order.participant.stop();
     try {

@@ -10,7 +10,7 @@ import { createAwsClients } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { loadSagaDefinitions, outsideEventsTopicName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -53,22 +53,6 @@ afterAll(async () => {
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read the API's JSON field by field.
 type Json = Record<string, any>;
-
-async function newCustomer(creditLimitCents: number): Promise<string> {
-  const id = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const response = await fetch(`${s.urls.customer}/customers`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${s.serviceToken}` },
-    body: JSON.stringify({
-      id,
-      name: `Customer ${id}`,
-      email: `${id}@example.com`,
-      creditLimitCents,
-    }),
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-  return id;
-}
 
 async function start(saga: string, customerId: string, paymentId: string, totalCents = 2_500) {
   const response = await fetch(`${s.urls.orchestrator}/sagas/${saga}`, {
@@ -132,7 +116,7 @@ async function orderStatus(orderId: string): Promise<string> {
 
 describe("pay-order end to end", () => {
   it("by HTTP: checks fraud above the threshold, applies the payment once, and calls a later one too late", async () => {
-    const customer = await newCustomer(500_000);
+    const customer = await openCustomer(s, 500_000, { account: false });
     const paymentId = `pay-${crypto.randomUUID()}`;
     const sagaId = await start("pay-order", customer, paymentId, 250_000);
     await waiting(sagaId);
@@ -165,7 +149,7 @@ describe("pay-order end to end", () => {
   });
 
   it("by HTTP, early: an event sent before the order exists is applied when the wait opens", async () => {
-    const customer = await newCustomer(500_000);
+    const customer = await openCustomer(s, 500_000, { account: false });
     const paymentId = `pay-${crypto.randomUUID()}`;
     const early = await send(
       "PaymentCaptured",
@@ -180,7 +164,7 @@ describe("pay-order end to end", () => {
   });
 
   it("by SNS: a declined payment rejects the order, delivered twice and applied once", async () => {
-    const customer = await newCustomer(500_000);
+    const customer = await openCustomer(s, 500_000, { account: false });
     const paymentId = `pay-${crypto.randomUUID()}`;
     const sagaId = await start("pay-order", customer, paymentId);
     await waiting(sagaId);
@@ -210,7 +194,7 @@ describe("pay-order end to end", () => {
   });
 
   it("the deadline passes with no payment: the order is rejected, and a payment after it is too late", async () => {
-    const customer = await newCustomer(500_000);
+    const customer = await openCustomer(s, 500_000, { account: false });
     const paymentId = `pay-${crypto.randomUUID()}`;
     const sagaId = await start("pay-order-quick", customer, paymentId);
     const done = await until(sagaId, "compensated", (saga) => saga.status === "compensated");

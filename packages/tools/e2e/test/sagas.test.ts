@@ -18,10 +18,15 @@ import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definitio
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import { activeWork } from "@sagaworks/saga-engine";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import {
+  openCustomer,
+  reserveCreditCommand,
+  startTestSystem,
+  stopSystemAndDropSchemas,
+} from "@sagaworks/system/testing";
 import { commandQueueName, replyQueueName } from "@sagaworks/topology";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Account, newCustomer } from "./e2e.fixtures.ts";
+import type { Account } from "./e2e.fixtures.ts";
 
 const systems: RunningSystem[] = [];
 afterEach(async () => {
@@ -122,7 +127,7 @@ const orderInput = (customerId: string, totalCents: number) => ({
 describe("create-order and cancel-order end to end", () => {
   it("approves an order and reserves its credit (happy path)", async () => {
     const s = shared;
-    const customer = await newCustomer(s, 50_000);
+    const customer = await openCustomer(s, 50_000);
     const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
     const sagaId = await startSaga(s, "create-order", orderInput(customer, 12_345));
     expect((await settled(s, sagaId)).snapshot.status).toBe("completed");
@@ -139,7 +144,7 @@ describe("create-order and cancel-order end to end", () => {
 
   it("rejects an order over the credit limit and leaves no credit reserved", async () => {
     const s = shared;
-    const customer = await newCustomer(s, 25_000);
+    const customer = await openCustomer(s, 25_000);
     const sagaId = await startSaga(s, "create-order", orderInput(customer, 99_999));
     expect((await settled(s, sagaId)).snapshot.status).toBe("compensated");
     expect((await get<{ status: string }>(`${s.urls.order}/orders/${sagaId}`)).body.status).toBe(
@@ -160,7 +165,7 @@ describe("create-order and cancel-order end to end", () => {
 
   it("cancels an approved order: its credit is released and it ends CANCELLED", async () => {
     const s = shared;
-    const customer = await newCustomer(s, 50_000);
+    const customer = await openCustomer(s, 50_000);
     const orderId = await startSaga(s, "create-order", orderInput(customer, 5_000));
     expect((await settled(s, orderId)).snapshot.status).toBe("completed");
     const reserved = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body
@@ -179,7 +184,7 @@ describe("create-order and cancel-order end to end", () => {
 describe("anomalies", () => {
   it("a compensation never releases another saga's reservation", async () => {
     const s = shared;
-    const customer = await newCustomer(s, 50_000);
+    const customer = await openCustomer(s, 50_000);
     // Saga A completes: its order is approved and its credit stays reserved.
     const owner = await startSaga(s, "create-order", orderInput(customer, 3_000));
     expect((await settled(s, owner)).snapshot.status).toBe("completed");
@@ -241,7 +246,7 @@ describe("anomalies", () => {
 
   it("a duplicate command has no second effect", async () => {
     const s = shared;
-    const customer = await newCustomer(s, 50_000);
+    const customer = await openCustomer(s, 50_000);
     const sagaId = await startSaga(s, "create-order", orderInput(customer, 700));
     await settled(s, sagaId);
     const before = (await get<Account>(`${s.urls.account}/accounts/${customer}`)).body;
@@ -251,18 +256,13 @@ describe("anomalies", () => {
       )
     ).QueueUrl as string;
     // Signed as the orchestrator signs (the system runs with the development key).
-    const duplicate = asOrchestrator({
-      name: "ReserveCredit",
-      sagaId,
-      sagaName: "create-order",
-      sagaVersion: 1,
-      step: "reserve-credit",
-      attempt: 1,
-      compensation: false,
-      idempotencyKey: `${sagaId}:reserve-credit`,
-      replyTo: replyQueueName(s.prefix),
-      payload: { customerId: customer, orderId: sagaId, amountCents: 700 },
-    });
+    const duplicate = asOrchestrator(
+      reserveCreditCommand(sagaId, s.prefix, {
+        customerId: customer,
+        orderId: sagaId,
+        amountCents: 700,
+      }),
+    );
     await sendToQueue(s.clients.sqs, queue, [
       envelopeMessage(duplicate),
       envelopeMessage(duplicate),
@@ -291,7 +291,7 @@ describe("anomalies", () => {
     "a release that arrives before its reserve leaves a guard, and the late reserve is refused%s",
     async (_layout, compensationSender) => {
       const s = shared;
-      const customer = await newCustomer(s, 50_000);
+      const customer = await openCustomer(s, 50_000);
       const queue = (
         await s.clients.sqs.send(
           new GetQueueUrlCommand({ QueueName: commandQueueName(s.prefix, "account") }),
@@ -365,7 +365,7 @@ describe("anomalies", () => {
     const s = await system("failed then retried", [
       compileSagaOrThrow(definition, { contracts: serviceContracts }),
     ]);
-    const customer = `cust-${crypto.randomUUID().slice(0, 8)}`;
+    const customer = await openCustomer(s, 5_000, { account: false });
     const post = async (url: string, body: unknown) => {
       const response = await fetch(url, {
         method: "POST",
@@ -374,12 +374,6 @@ describe("anomalies", () => {
       });
       expect(response.status, await response.clone().text()).toBe(201);
     };
-    await post(`${s.urls.customer}/customers`, {
-      id: customer,
-      name: "Late Account",
-      email: `${customer}@example.com`,
-      creditLimitCents: 5_000,
-    });
     // No account yet: both attempts of the pivot answer failed() and the saga parks.
     const sagaId = await startSaga(s, "create-order", orderInput(customer, 300));
     const parked = await settled(s, sagaId);
@@ -458,7 +452,7 @@ describe("concurrency", () => {
   }, async () => {
     const s = shared;
     const limit = 25_000;
-    const customer = await newCustomer(s, limit);
+    const customer = await openCustomer(s, limit);
     const amounts = Array.from({ length: 200 }, (_, i) => 100 + ((i * 37) % 400));
     const ids = await Promise.all(
       amounts.map((amount) => startSaga(s, "create-order", orderInput(customer, amount))),

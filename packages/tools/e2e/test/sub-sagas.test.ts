@@ -10,9 +10,9 @@ import { catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { loadDefinitionFolder } from "@sagaworks/saga-definition/files";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectHolds, newCustomer, post, until } from "./e2e.fixtures.ts";
+import { expectHolds, post, until } from "./e2e.fixtures.ts";
 
 const API_TOKEN = "e2e-token-0123456789";
 const readAuth = { headers: { authorization: `Bearer ${API_TOKEN}` } };
@@ -95,7 +95,7 @@ async function start(name: string, customerId: string, totalCents: number, depos
 /** The account's money adds up, and it holds exactly these reservations. */
 describe("order-with-deposit end to end (sub-sagas)", () => {
   it("holds the deposit and places the order through two children, then gives the deposit back; parent and children are linked both ways", async () => {
-    const customer = await newCustomer(s, 10_000);
+    const customer = await openCustomer(s, 10_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("completed");
@@ -114,7 +114,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("a child compensated: the parent compensates, asking the completed deposit child to undo itself", async () => {
-    const customer = await newCustomer(s, 1_000);
+    const customer = await openCustomer(s, 1_000);
     const sagaId = await start("order-with-deposit", customer, 1_500, 300);
     const parent = await settled(sagaId);
     expect(parent.snapshot.status).toBe("compensated");
@@ -135,7 +135,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("a child whose input its schema refuses is never started: the parent is answered at once and releases the deposit", async () => {
-    const customer = await newCustomer(s, 10_000);
+    const customer = await openCustomer(s, 10_000);
     const response = await post(
       `${s.urls.orchestrator}/sagas/order-with-deposit-loose`,
       {
@@ -163,7 +163,7 @@ describe("order-with-deposit end to end (sub-sagas)", () => {
   });
 
   it("the parent compensates a child that is still running: the child stops and undoes itself, nothing stays held", async () => {
-    const customer = await newCustomer(s, 10_000);
+    const customer = await openCustomer(s, 10_000);
     // The account service is down, so the deposit child waits on its reservation past the
     // parent step's two-second deadline.
     await s.services.account.participant.stop();

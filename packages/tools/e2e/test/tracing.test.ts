@@ -1,14 +1,13 @@
 // One trace per saga, across the orchestrator, the customer service's HTTP step and both
-
+// participants, read from an in-memory span exporter.
 import { waitFor } from "@sagaworks/messaging/testing";
 import {
   type InMemoryTracing,
   type ReadableSpan,
   startInMemoryTracing,
 } from "@sagaworks/platform/testing";
-// participants, read from an in-memory span exporter.
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
 const TOKEN = "tracing-token-0123456789";
@@ -23,29 +22,13 @@ beforeAll(async () => {
     awsEndpoint: inject("brokerEndpoint"),
     apiToken: TOKEN,
   });
-  const customerId = `cust-${crypto.randomUUID().slice(0, 8)}`;
-  const writeAuth = { authorization: `Bearer ${system.serviceToken}` };
+  const customerId = await openCustomer(system, 10_000);
   const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body: JSON.stringify(body),
     });
-  await post(
-    `${system.urls.customer}/customers`,
-    {
-      id: customerId,
-      name: "Traced Customer",
-      email: `${customerId}@example.com`,
-      creditLimitCents: 10_000,
-    },
-    writeAuth,
-  );
-  await post(
-    `${system.urls.account}/accounts`,
-    { customerId, creditLimitCents: 10_000 },
-    writeAuth,
-  );
   const started = await post(
     `${system.urls.orchestrator}/sagas/create-order`,
     {

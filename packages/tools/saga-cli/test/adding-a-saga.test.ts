@@ -6,6 +6,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { reserveCreditStep } from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
@@ -29,21 +30,11 @@ const holdCredit = {
   },
   timeout: "1h",
   steps: [
-    {
-      name: "reserve-credit",
-      kind: "command",
-      service: "account",
-      command: "ReserveCredit",
-      payload: {
-        customerId: "$.input.customerId",
-        orderId: "$.input.orderId",
-        amountCents: "$.input.amountCents",
-      },
-      outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-      pivot: true,
-      retry: { maxAttempts: 3 },
-      timeout: "30s",
-    },
+    reserveCreditStep(
+      { pivot: true, retry: { maxAttempts: 3 }, timeout: "30s" },
+      "$.input.amountCents",
+      "$.input.orderId",
+    ),
   ],
 };
 

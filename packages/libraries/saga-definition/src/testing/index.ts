@@ -1,7 +1,15 @@
 // `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
 // writing their own copies. Plain data, no test framework.
 
-export { createOrderStep, rejectOrderCompensation, reserveCreditStep } from "./steps.ts";
+import { approveOrderStep, reserveCreditStep, verifyCustomerStep } from "./steps.ts";
+
+export {
+  approveOrderStep,
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+  verifyCustomerStep,
+} from "./steps.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
 export type Loose = any;
@@ -38,15 +46,7 @@ export function validDefinition(): Loose {
     },
     timeout: "1h",
     steps: [
-      {
-        name: "verify-customer",
-        kind: "http",
-        service: "customer",
-        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
-        outcomes: { success: [200], businessFailure: [404] },
-        readOnly: true,
-        timeout: "5s",
-      },
+      verifyCustomerStep({ timeout: "5s" }),
       {
         name: "create-order",
         kind: "command",
@@ -64,28 +64,12 @@ export function validDefinition(): Loose {
           payload: { orderId: "$.sagaId", reason: "$.failure.message" },
         },
       },
-      {
-        name: "reserve-credit",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.steps.create-order.reply.orderId",
-          amountCents: "$.steps.create-order.reply.totalCents",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
-      {
-        name: "approve-order",
-        kind: "command",
-        service: "order",
-        command: "ApproveOrder",
-        payload: { orderId: "$.steps.create-order.reply.orderId" },
-        outcomes: { success: ["OrderApproved"] },
-        retry: { maxAttempts: "unlimited" },
-      },
+      reserveCreditStep(
+        { pivot: true },
+        "$.steps.create-order.reply.totalCents",
+        "$.steps.create-order.reply.orderId",
+      ),
+      approveOrderStep({}, "$.steps.create-order.reply.orderId"),
     ],
   };
 }

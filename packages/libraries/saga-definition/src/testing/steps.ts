@@ -41,20 +41,57 @@ export function rejectOrderCompensation(settings: StepData = {}): StepData {
 
 /**
  * The account service's ReserveCredit as a step named `reserve-credit`: `amountCents` (a mapping;
- * default `$.input.totalCents`) for `$.input.customerId` under the saga's id, failing as a
- * business failure over the credit limit. `settings` adds to the step or overrides its fields.
+ * default `$.input.totalCents`) for `$.input.customerId` under the order `orderId` (a mapping;
+ * default the saga's id), failing as a business failure over the credit limit. `settings` adds to
+ * the step or overrides its fields.
  */
 export function reserveCreditStep(
   settings: StepData = {},
   amountCents: number | string = "$.input.totalCents",
+  orderId = "$.sagaId",
 ): StepData {
   return {
     name: "reserve-credit",
     kind: "command",
     service: "account",
     command: "ReserveCredit",
-    payload: { customerId: "$.input.customerId", orderId: "$.sagaId", amountCents },
+    payload: { customerId: "$.input.customerId", orderId, amountCents },
     outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
+    ...settings,
+  };
+}
+
+/**
+ * The order service's ApproveOrder as a step named `approve-order`: approves the order `orderId`
+ * (a mapping; default `$.sagaId`) and is retried without limit, as a step after the pivot is.
+ * `settings` adds to the step or overrides its fields.
+ */
+export function approveOrderStep(settings: StepData = {}, orderId = "$.sagaId"): StepData {
+  return {
+    name: "approve-order",
+    kind: "command",
+    service: "order",
+    command: "ApproveOrder",
+    payload: { orderId },
+    outcomes: { success: ["OrderApproved"] },
+    retry: { maxAttempts: "unlimited" },
+    ...settings,
+  };
+}
+
+/**
+ * The customer service's `GET /customers/:id` of `$.input.customerId` as a read-only HTTP step
+ * named `verify-customer`, a 404 being a business failure. `settings` adds to the step or
+ * overrides its fields.
+ */
+export function verifyCustomerStep(settings: StepData = {}): StepData {
+  return {
+    name: "verify-customer",
+    kind: "http",
+    service: "customer",
+    request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
+    outcomes: { success: [200], businessFailure: [404] },
+    readOnly: true,
     ...settings,
   };
 }

@@ -11,7 +11,7 @@ import {
   listDeadLetters,
   readDeadLetters,
 } from "../api.ts";
-import { ErrorNote, Section, StatusBadge } from "../components.tsx";
+import { ColumnHeads, ErrorNote, Section, StatusBadge } from "../components.tsx";
 import { relative, timestamp } from "../format.ts";
 import { usePolling } from "../polling.ts";
 import { deadLettersHref, sagaHref } from "../route.ts";
@@ -44,16 +44,7 @@ function QueueTable({ queues, current }: { queues: QueueRow[]; current: string |
   return (
     <div class="table-wrap">
       <table class="dlq-list">
-        <thead>
-          <tr>
-            <th scope="col">DLQ</th>
-            <th scope="col">depth</th>
-            <th scope="col">in flight</th>
-            <th scope="col">source queue</th>
-            <th scope="col">read by</th>
-            <th scope="col">redrive</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={["DLQ", "depth", "in flight", "source queue", "read by", "redrive"]} />
         <tbody>
           {queues.map((queue) => (
             <tr
@@ -196,14 +187,7 @@ function GroupPanel({ group, index }: { group: Group; index: number }) {
       ) : null}
       <div class="table-wrap">
         <table class="dlq-messages">
-          <thead>
-            <tr>
-              <th scope="col">message</th>
-              <th scope="col">saga</th>
-              <th scope="col">attempt</th>
-              <th scope="col">dry run</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={["message", "saga", "attempt", "dry run"]} />
           <tbody>
             {group.messages.map((message) => (
               <tr key={message.sqsMessageId} data-sqs-id={message.sqsMessageId}>

@@ -1,7 +1,7 @@
 // Every stored definition: its graph, its steps with their policies, its input schema and hash.
 import type { CompiledRetryPolicy, CompiledStep, MappingExpr } from "@sagaworks/saga-definition";
 import { type DefinitionSummary, getDefinition, listDefinitions } from "../api.ts";
-import { ErrorNote, JsonDetails, Section } from "../components.tsx";
+import { ColumnHeads, ErrorNote, JsonDetails, Section } from "../components.tsx";
 import { formatDuration } from "../format.ts";
 import { MermaidGraph } from "../graph.tsx";
 import { usePolling } from "../polling.ts";
@@ -51,17 +51,7 @@ export function StepsTable({ steps, pivot }: { steps: CompiledStep[]; pivot: str
     <div class="table-wrap">
       <table>
         <caption class="visually-hidden">Steps</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">step</th>
-            <th scope="col">action</th>
-            <th scope="col">role</th>
-            <th scope="col">retry</th>
-            <th scope="col">timeout</th>
-            <th scope="col">compensation</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={["#", "step", "action", "role", "retry", "timeout", "compensation"]} />
         <tbody>
           {steps.map((step) => (
             <tr key={step.name}>

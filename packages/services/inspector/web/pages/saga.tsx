@@ -15,7 +15,7 @@ import {
   operate,
   type SagaView,
 } from "../api.ts";
-import { ErrorNote, JsonDetails, Section, StatusBadge } from "../components.tsx";
+import { ColumnHeads, ErrorNote, JsonDetails, Section, StatusBadge } from "../components.tsx";
 import { formatDuration, prettyJson, relative, timestamp } from "../format.ts";
 import { MermaidGraph } from "../graph.tsx";
 import { MARK_STYLES, markedDiagram, type StateMark, stateMarks } from "../marks.ts";
@@ -516,13 +516,7 @@ export function SagaPage({ id }: { id: string }) {
         {timers.data?.length ? (
           <div class="table-wrap">
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">fires</th>
-                  <th scope="col">event</th>
-                  <th scope="col">timer id</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={["fires", "event", "timer id"]} />
               <tbody>
                 {timers.data.map((timer) => {
                   const event = timer.event as Record<string, unknown>;

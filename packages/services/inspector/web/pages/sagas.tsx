@@ -8,7 +8,7 @@ import {
   type SearchQuery,
   searchSagas,
 } from "../api.ts";
-import { ErrorNote, StatusBadge } from "../components.tsx";
+import { ColumnHeads, ErrorNote, FilterSelect, StatusBadge } from "../components.tsx";
 import { relative, timestamp } from "../format.ts";
 import { usePolling } from "../polling.ts";
 import { sagaHref, sagasHref } from "../route.ts";
@@ -121,51 +121,30 @@ export function SagasPage({ params }: { params: URLSearchParams }) {
           go({ q: q.trim() });
         }}
       >
-        <div class="field">
-          <label for="filter-name">Saga</label>
-          <select
-            id="filter-name"
-            value={filters.name}
-            onChange={(event) => go({ name: (event.target as HTMLSelectElement).value })}
-          >
-            <option value="">all</option>
-            {names.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="filter-status">Status</label>
-          <select
-            id="filter-status"
-            value={filters.status}
-            onChange={(event) => go({ status: (event.target as HTMLSelectElement).value })}
-          >
-            <option value="">all</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="filter-age">Started</label>
-          <select
-            id="filter-age"
-            value={filters.age}
-            onChange={(event) => go({ age: (event.target as HTMLSelectElement).value })}
-          >
-            <option value="">any time</option>
-            {Object.entries(AGES).map(([value, { label }]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <FilterSelect
+          id="filter-name"
+          label="Saga"
+          value={filters.name}
+          anyLabel="all"
+          choices={names.map((name) => [name, name] as const)}
+          onChange={(name) => go({ name })}
+        />
+        <FilterSelect
+          id="filter-status"
+          label="Status"
+          value={filters.status}
+          anyLabel="all"
+          choices={STATUSES.map((status) => [status, status] as const)}
+          onChange={(status) => go({ status })}
+        />
+        <FilterSelect
+          id="filter-age"
+          label="Started"
+          value={filters.age}
+          anyLabel="any time"
+          choices={Object.entries(AGES).map(([value, { label }]) => [value, label] as const)}
+          onChange={(age) => go({ age })}
+        />
         <div class="field grow">
           <label for="filter-q">Search id or input</label>
           <input
@@ -225,16 +204,9 @@ export function SagasPage({ params }: { params: URLSearchParams }) {
         {list.error ? <ErrorNote error={list.error} /> : null}
         <div class="table-wrap">
           <table class="sagas">
-            <thead>
-              <tr>
-                <th scope="col">saga id</th>
-                <th scope="col">definition</th>
-                <th scope="col">status</th>
-                <th scope="col">state</th>
-                <th scope="col">started</th>
-                <th scope="col">updated</th>
-              </tr>
-            </thead>
+            <ColumnHeads
+              names={["saga id", "definition", "status", "state", "started", "updated"]}
+            />
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} data-saga-id={row.id}>
