@@ -28,9 +28,6 @@ export interface SagaRoutesOptions {
   definitions: DefinitionPort;
 }
 
-// The retention routes take the error body from here.
-export { errorBody };
-
 const SAGA_CURSOR = "sagas";
 const sagaPosition = z.tuple([cursorTimestamp, z.uuid()]);
 

@@ -1,7 +1,7 @@
+import { errorBody, retentionViewBody as retentionView } from "@sagaworks/orchestrator-api";
 import { storableString } from "@sagaworks/service-kit";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { errorBody } from "../api/saga-routes.ts";
 import type { PauseState } from "./retention-store.ts";
 
 /** The pause switch shared by every replica, as the routes see it (the store behind it). */
@@ -29,17 +29,6 @@ export interface RetentionRoutesOptions {
   /** Called once a pause or resume is written (the paused gauge of this replica follows it). */
   onPauseChanged?: (paused: boolean) => void;
 }
-
-const retentionView = z.object({
-  paused: z.boolean(),
-  pausedBy: z.string().nullable(),
-  pausedAt: z.string().nullable(),
-  pausedByConfig: z.boolean(),
-  retentionMs: z.number(),
-  inboxRetentionMs: z.number(),
-  archiveIndexRetentionMs: z.number(),
-  archive: z.string(),
-});
 
 /**
  * The pause switch of pruning, shared by every replica (`GET /retention`,
