@@ -20,6 +20,7 @@ import { type AccountService, startAccountService } from "@sagaworks/account-ser
 import { serviceContracts } from "@sagaworks/contracts";
 import { SqsConsumer, sendToQueue } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
+import { apiDocument } from "@sagaworks/orchestrator";
 import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { definitionsDir, type RunningSystem } from "@sagaworks/system";
@@ -280,6 +281,8 @@ afterAll(async () => {
 describe("the inspector's API types", () => {
   it("match the OpenAPI document the orchestrator serves", async () => {
     const served = await (await fetch(`${base}/docs/json`)).json();
+    // The writer builds the document from the routes alone; it must be the one served.
+    expect(await apiDocument()).toEqual(served);
     const committed = await readFile(apiTypesFile, "utf8");
     expect(
       committed === (await renderApiTypes(served)),

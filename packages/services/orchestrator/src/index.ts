@@ -1,6 +1,7 @@
 // The API's saga statuses, for its clients (ops checks `--status` against them).
 /** Failure code a saga carries when one of its messages could not be sent. */
 export { OUTBOX_UNDELIVERABLE, SAGA_STATUSES } from "@sagaworks/saga-engine";
+export { apiDocument } from "./api/api-document.ts";
 export { type ApiDeps, buildApi, type OrchestratorApi } from "./api/app.ts";
 export { type DeadLetterRoutesOptions, deadLetterRoutes } from "./api/dead-letter-routes.ts";
 export {
