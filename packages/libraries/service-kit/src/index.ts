@@ -48,6 +48,7 @@ export {
   serviceAuthConfigShape,
   serviceAuthFromConfig,
 } from "./service-auth.ts";
+export { dbSchemaName, listenConfigShape } from "./service-config.ts";
 export {
   listenWhileStarting,
   type StartupServer,
