@@ -1,16 +1,14 @@
 import { amountCents, entityId } from "@sagaworks/contracts";
-import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
   pageQueryShape,
-  type Readiness,
   type ServiceApp,
-  type ServiceAuth,
   storableText,
   textKeyPageCursor,
   urlSafeId,
 } from "@sagaworks/service-kit";
+import type { ParticipantAppDeps } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 import { type Account, createAccountStore, type Reservation } from "./account-store.ts";
 import { AccountErrorCode, AccountErrors } from "./errors.ts";
@@ -18,21 +16,8 @@ import { AccountErrorCode, AccountErrors } from "./errors.ts";
 /** The account list's cursor: the last customer id of a page. */
 const accountCursor = textKeyPageCursor("accounts");
 
-/** What the account API needs. */
-export interface AccountAppDeps {
-  /** A migrated account schema; also checked by `/ready`. */
-  db: Database;
-  logger: Logger;
-  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
-  auth: ServiceAuth;
-  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry | undefined;
-  /**
-   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
-   * Defaults to always ready.
-   */
-  isReady?: (() => Readiness) | undefined;
-}
+/** What the account API needs: a migrated account schema, tokens, and optionally metrics and readiness. */
+export type AccountAppDeps = ParticipantAppDeps;
 
 /** How many reservations GET /accounts/:customerId shows, newest first. */
 export const RESERVATIONS_SHOWN = 100;

@@ -1,5 +1,4 @@
 import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
-import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   cursorText,
@@ -7,12 +6,11 @@ import {
   definePageCursor,
   errorResponseBody,
   pageQueryShape,
-  type Readiness,
   type ServiceApp,
-  type ServiceAuth,
   storableString,
   storableText,
 } from "@sagaworks/service-kit";
+import type { ParticipantAppDeps } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 import { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
 import {
@@ -29,21 +27,8 @@ const orderCursor = definePageCursor("orders", z.tuple([cursorTimestamp, cursorT
   fromPosition: ([createdAt, id]) => ({ createdAt, id }),
 });
 
-/** What the order API needs. */
-export interface OrderAppDeps {
-  /** A migrated order schema; also checked by `/ready`. */
-  db: Database;
-  logger: Logger;
-  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
-  auth: ServiceAuth;
-  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry | undefined;
-  /**
-   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
-   * Defaults to always ready.
-   */
-  isReady?: (() => Readiness) | undefined;
-}
+/** What the order API needs: a migrated order schema, tokens, and optionally metrics and readiness. */
+export type OrderAppDeps = ParticipantAppDeps;
 
 /** An order as the API shows it. */
 export const orderView = z.object({

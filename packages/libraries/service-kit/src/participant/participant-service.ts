@@ -117,6 +117,22 @@ export function resolveParticipantServiceDeps(
   };
 }
 
+/** What a participant service's HTTP app needs (what `createApp` is given, or a test passes). */
+export interface ParticipantAppDeps {
+  /** The service's migrated schema; also checked by `/ready`. */
+  db: Database;
+  logger: Logger;
+  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
+  auth: ServiceAuth;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry | undefined;
+  /**
+   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
+   * Defaults to always ready.
+   */
+  isReady?: (() => Readiness) | undefined;
+}
+
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
 export interface ParticipantServiceDefinition {
   /** The service's name in the topology: its command queue is `<prefix>-<name>-commands`. */
