@@ -2,6 +2,8 @@ import { amountCents, entityId } from "@sagaworks/contracts";
 import {
   createServiceApp,
   errorResponseBody,
+  pageBody,
+  pageOf,
   pageQueryShape,
   type ServiceApp,
   storableText,
@@ -55,7 +57,7 @@ const customerParams = z.object({ customerId: storedId });
 const listQuery = z.object({
   ...pageQueryShape,
 });
-const accountPage = z.object({ items: z.array(accountSummary), nextCursor: z.string().nullable() });
+const accountPage = pageBody(accountSummary);
 
 function toSummary(account: Account): z.infer<typeof accountSummary> {
   return {
@@ -150,14 +152,8 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     async (request) => {
       const { limit, cursor } = request.query;
       const afterCustomerId = cursor === undefined ? undefined : accountCursor.decode(cursor);
-      // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ limit: limit + 1, afterCustomerId });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toSummary),
-        nextCursor: rows.length > limit && last ? accountCursor.encode(last.customerId) : null,
-      };
+      return pageOf(rows, limit, toSummary, (last) => accountCursor.encode(last.customerId));
     },
   );
 

@@ -5,6 +5,8 @@ import {
   cursorTimestamp,
   definePageCursor,
   errorResponseBody,
+  pageBody,
+  pageOf,
   pageQueryShape,
   type ServiceApp,
   storableString,
@@ -56,7 +58,7 @@ const listQuery = z.object({
   ...pageQueryShape,
 });
 const patchBody = z.strictObject({ note: storableString().max(2000).nullable() });
-const orderPage = z.object({ items: z.array(orderView), nextCursor: z.string().nullable() });
+const orderPage = pageBody(orderView);
 
 function toView(order: Order): z.infer<typeof orderView> {
   return {
@@ -122,14 +124,8 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     async (request) => {
       const { customerId, limit, cursor } = request.query;
       const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
-      // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ customerId, limit: limit + 1, after });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toView),
-        nextCursor: rows.length > limit && last ? orderCursor.encode(last) : null,
-      };
+      return pageOf(rows, limit, toView, (last) => orderCursor.encode(last));
     },
   );
 
