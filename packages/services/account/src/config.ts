@@ -1,16 +1,11 @@
-import { commandKeysConfigShape, replyKeyConfigShape } from "@sagaworks/messaging";
-import { baseConfigShape } from "@sagaworks/platform";
-import { dbSchemaName, listenConfigShape, serviceAuthConfigShape } from "@sagaworks/service-kit";
+import { dbSchemaName } from "@sagaworks/service-kit";
+import { participantConfigShape } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 
 /** The account service's environment, read once at start-up by `loadConfig`. */
 export const accountConfigSchema = z.object({
-  ...baseConfigShape,
-  ...serviceAuthConfigShape,
-  ...commandKeysConfigShape,
-  ...replyKeyConfigShape,
-  /** HTTP port, 3002 by default, and interface, loopback by default. */
-  ...listenConfigShape(3002),
+  /** What every participant process reads; HTTP port 3002 unless PORT is set. */
+  ...participantConfigShape(3002),
   /** Postgres schema that holds the service's tables (and the SDK's inbox); defaults to `accounts`. */
   ACCOUNT_DB_SCHEMA: dbSchemaName("accounts"),
   /** Saga commands handled at once by this replica; defaults to 10. */

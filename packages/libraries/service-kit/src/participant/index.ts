@@ -7,6 +7,7 @@ export {
   type ParticipantService,
   type ParticipantServiceDefinition,
   type ParticipantServiceDeps,
+  participantConfigShape,
   type ResolvedParticipantServiceDeps,
   resolveParticipantServiceDeps,
   runParticipantService,

@@ -1,8 +1,10 @@
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
+  commandKeysConfigShape,
   commandKeysFromConfig,
   RequestCounter,
   registerDlqDepth,
+  replyKeyConfigShape,
   replyKeyFromConfig,
   type SigningKeys,
 } from "@sagaworks/messaging";
@@ -20,6 +22,7 @@ import {
 import {
   attemptOnce,
   type BaseConfig,
+  baseConfigShape,
   createAwsClients,
   createDatabase,
   type Database,
@@ -53,7 +56,12 @@ import {
   type StartedService,
 } from "../run-service.ts";
 import type { Readiness, ServiceApp } from "../service-app.ts";
-import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
+import {
+  type ServiceAuth,
+  serviceAuthConfigShape,
+  serviceAuthFromConfig,
+} from "../service-auth.ts";
+import { listenConfigShape } from "../service-config.ts";
 
 /** The participant options a service passes on as they are; the SDK documents each. */
 type PassedParticipantOption =
@@ -245,6 +253,21 @@ async function registerParticipantGauges(
       "no DLQ depth metric: the DLQ is not reachable",
     );
   }
+}
+
+/**
+ * The environment every participant service process reads: the base config, service tokens,
+ * command and reply signing keys, and where to listen (`defaultPort` unless PORT is set). Spread
+ * it into the service's config schema next to its own fields.
+ */
+export function participantConfigShape(defaultPort: number) {
+  return {
+    ...baseConfigShape,
+    ...serviceAuthConfigShape,
+    ...commandKeysConfigShape,
+    ...replyKeyConfigShape,
+    ...listenConfigShape(defaultPort),
+  };
 }
 
 /** The config a participant service process reads (beyond its own fields). */
