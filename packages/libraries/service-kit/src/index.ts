@@ -13,7 +13,9 @@ export {
   decodePageCursor,
   definePageCursor,
   encodePageCursor,
+  type Page,
   type PageCursor,
+  pageOf,
   textKeyPageCursor,
 } from "./page-cursor.ts";
 export {
@@ -22,7 +24,7 @@ export {
   registerPagePolicy,
 } from "./page-policy.ts";
 export { queueReadiness } from "./readiness.ts";
-export { pageQueryShape, urlSafeId } from "./request-schemas.ts";
+export { pageBody, pageQueryShape, urlSafeId } from "./request-schemas.ts";
 export {
   type ListenableApp,
   type ProcessStartup,
@@ -48,6 +50,7 @@ export {
   serviceAuthConfigShape,
   serviceAuthFromConfig,
 } from "./service-auth.ts";
+export { dbSchemaName, listenConfigShape } from "./service-config.ts";
 export {
   listenWhileStarting,
   type StartupServer,

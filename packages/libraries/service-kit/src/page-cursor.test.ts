@@ -7,6 +7,7 @@ import {
   decodePageCursor,
   definePageCursor,
   encodePageCursor,
+  pageOf,
   textKeyPageCursor,
 } from "./page-cursor.ts";
 
@@ -80,5 +81,21 @@ describe("page cursors", () => {
         expect.objectContaining({ code: "CURSOR_INVALID" }),
       );
     }
+  });
+});
+
+describe("pageOf", () => {
+  const next = (last: number) => `after-${last}`;
+
+  it("keeps limit items and names the next page when the extra row is there", () => {
+    expect(pageOf([1, 2, 3], 2, (n) => n * 10, next)).toEqual({
+      items: [10, 20],
+      nextCursor: "after-2",
+    });
+  });
+
+  it("has no next page when no extra row came back", () => {
+    expect(pageOf([1, 2], 2, (n) => n, next)).toEqual({ items: [1, 2], nextCursor: null });
+    expect(pageOf([], 2, (n: number) => n, next)).toEqual({ items: [], nextCursor: null });
   });
 });

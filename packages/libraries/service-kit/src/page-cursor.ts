@@ -106,3 +106,27 @@ export function textKeyPageCursor(kind: string): PageCursor<string> {
     fromPosition: ([key]) => key,
   });
 }
+
+/** One page of a list as a route answers it: its items and the cursor of the next page, if any. */
+export interface Page<Item> {
+  items: Item[];
+  nextCursor: string | null;
+}
+
+/**
+ * The page of `limit` items out of `rows`, read with `limit + 1`: the extra row, when there, only
+ * tells that another page follows, without a count query. `nextCursor` names where it starts.
+ */
+export function pageOf<Row, Item>(
+  rows: readonly Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  nextCursor: (last: Row) => string,
+): Page<Item> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map((row) => toItem(row)),
+    nextCursor: rows.length > limit && last !== undefined ? nextCursor(last) : null,
+  };
+}

@@ -15,6 +15,11 @@ export const pageQueryShape = {
   cursor: storableString().min(1).max(400).optional(),
 };
 
+/** The response body of a paginated list of `item`: what `pageOf` returns. */
+export function pageBody<Item extends z.ZodType>(item: Item) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
 /**
  * Narrows an id schema to characters that travel in URL paths and log lines unescaped, for ids
  * a client chooses when it creates something (ids already stored are read with the wider one).

@@ -1,16 +1,16 @@
 import { amountCents, entityId } from "@sagaworks/contracts";
-import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
+  pageBody,
+  pageOf,
   pageQueryShape,
-  type Readiness,
   type ServiceApp,
-  type ServiceAuth,
   storableText,
   textKeyPageCursor,
   urlSafeId,
 } from "@sagaworks/service-kit";
+import type { ParticipantAppDeps } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 import { type Account, createAccountStore, type Reservation } from "./account-store.ts";
 import { AccountErrorCode, AccountErrors } from "./errors.ts";
@@ -18,21 +18,8 @@ import { AccountErrorCode, AccountErrors } from "./errors.ts";
 /** The account list's cursor: the last customer id of a page. */
 const accountCursor = textKeyPageCursor("accounts");
 
-/** What the account API needs. */
-export interface AccountAppDeps {
-  /** A migrated account schema; also checked by `/ready`. */
-  db: Database;
-  logger: Logger;
-  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
-  auth: ServiceAuth;
-  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry | undefined;
-  /**
-   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
-   * Defaults to always ready.
-   */
-  isReady?: (() => Readiness) | undefined;
-}
+/** What the account API needs: a migrated account schema, tokens, and optionally metrics and readiness. */
+export type AccountAppDeps = ParticipantAppDeps;
 
 /** How many reservations GET /accounts/:customerId shows, newest first. */
 export const RESERVATIONS_SHOWN = 100;
@@ -70,7 +57,7 @@ const customerParams = z.object({ customerId: storedId });
 const listQuery = z.object({
   ...pageQueryShape,
 });
-const accountPage = z.object({ items: z.array(accountSummary), nextCursor: z.string().nullable() });
+const accountPage = pageBody(accountSummary);
 
 function toSummary(account: Account): z.infer<typeof accountSummary> {
   return {
@@ -165,14 +152,8 @@ export async function createAccountApp(deps: AccountAppDeps): Promise<ServiceApp
     async (request) => {
       const { limit, cursor } = request.query;
       const afterCustomerId = cursor === undefined ? undefined : accountCursor.decode(cursor);
-      // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ limit: limit + 1, afterCustomerId });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toSummary),
-        nextCursor: rows.length > limit && last ? accountCursor.encode(last.customerId) : null,
-      };
+      return pageOf(rows, limit, toSummary, (last) => accountCursor.encode(last.customerId));
     },
   );
 

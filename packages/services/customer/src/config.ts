@@ -1,5 +1,5 @@
 import { baseConfigShape } from "@sagaworks/platform";
-import { serviceAuthConfigShape } from "@sagaworks/service-kit";
+import { dbSchemaName, listenConfigShape, serviceAuthConfigShape } from "@sagaworks/service-kit";
 import { z } from "zod";
 
 /** The customer service's environment, read once at start-up by `loadConfig`. */
@@ -11,18 +11,10 @@ export const customerConfigSchema = z.object({
   ...serviceAuthConfigShape,
   /** postgres:// URL; unset means an embedded, in-memory Postgres (PGlite). */
   DATABASE_URL: baseConfigShape.DATABASE_URL,
-  /** HTTP port; defaults to 3003 (0 lets the OS pick one, for tests). */
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3003),
-  /** Interface to listen on; defaults to loopback `127.0.0.1`. */
-  HOST: z.string().min(1).default("127.0.0.1"),
+  /** HTTP port, 3003 by default, and interface, loopback by default. */
+  ...listenConfigShape(3003),
   /** Postgres schema that holds the service's tables; defaults to `customer`. */
-  CUSTOMER_DB_SCHEMA: z
-    .string()
-    .regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      "use lower-case letters, digits and underscores, starting with a letter or underscore",
-    )
-    .default("customer"),
+  CUSTOMER_DB_SCHEMA: dbSchemaName("customer"),
   /** `true` (the default) restores the seed customers at start-up; `false` leaves data alone. */
   CUSTOMER_SEED: z
     .enum(["true", "false"], { message: "must be true or false" })

@@ -11,6 +11,8 @@ import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   errorResponseBody,
+  pageBody,
+  pageOf,
   pageQueryShape,
   type ServiceApp,
   type ServiceAuth,
@@ -71,7 +73,7 @@ const listQuery = z.object({
   ...pageQueryShape,
   status: status.optional(),
 });
-const customerPage = z.object({ items: z.array(customer), nextCursor: z.string().nullable() });
+const customerPage = pageBody(customer);
 
 // The contract fixes this body as { error, message }, unlike the service kit's error body
 // { code, message, details }: sagas read it through the contract, so the contract wins.
@@ -200,14 +202,13 @@ export async function createCustomerApp(deps: CustomerAppDeps): Promise<ServiceA
     async (request) => {
       const { limit, cursor, status: wanted } = request.query;
       const afterId = cursor === undefined ? undefined : customerCursor.decode(cursor);
-      // One extra row tells whether a next page exists without a count query.
       const rows = await store.list({ limit: limit + 1, afterId, status: wanted });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? customerCursor.encode(last.id) : null,
-      };
+      return pageOf(
+        rows,
+        limit,
+        (row) => row,
+        (last) => customerCursor.encode(last.id),
+      );
     },
   );
 

@@ -1,26 +1,13 @@
-import { commandKeysConfigShape, replyKeyConfigShape } from "@sagaworks/messaging";
-import { baseConfigShape } from "@sagaworks/platform";
-import { serviceAuthConfigShape } from "@sagaworks/service-kit";
+import { dbSchemaName } from "@sagaworks/service-kit";
+import { participantConfigShape } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 
 /** The order service's environment, read once at start-up by `loadConfig`. */
 export const orderConfigSchema = z.object({
-  ...baseConfigShape,
-  ...serviceAuthConfigShape,
-  ...commandKeysConfigShape,
-  ...replyKeyConfigShape,
-  /** HTTP port; defaults to 3001 (0 lets the OS pick one, for tests). */
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
-  /** Interface to listen on; defaults to loopback `127.0.0.1`. */
-  HOST: z.string().min(1).default("127.0.0.1"),
+  /** What every participant process reads; HTTP port 3001 unless PORT is set. */
+  ...participantConfigShape(3001),
   /** Postgres schema that holds the service's tables (and the SDK's inbox); defaults to `orders`. */
-  ORDER_DB_SCHEMA: z
-    .string()
-    .regex(
-      /^[a-z_][a-z0-9_]{0,62}$/,
-      "use lower-case letters, digits and underscores, starting with a letter or underscore",
-    )
-    .default("orders"),
+  ORDER_DB_SCHEMA: dbSchemaName("orders"),
   /** Saga commands handled at once by this replica; defaults to 10. */
   ORDER_COMMAND_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 });

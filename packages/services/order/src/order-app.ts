@@ -1,18 +1,18 @@
 import { entityId, OrderStatus, orderItem } from "@sagaworks/contracts";
-import type { Database, Logger, MetricsRegistry } from "@sagaworks/platform";
 import {
   createServiceApp,
   cursorText,
   cursorTimestamp,
   definePageCursor,
   errorResponseBody,
+  pageBody,
+  pageOf,
   pageQueryShape,
-  type Readiness,
   type ServiceApp,
-  type ServiceAuth,
   storableString,
   storableText,
 } from "@sagaworks/service-kit";
+import type { ParticipantAppDeps } from "@sagaworks/service-kit/participant";
 import { z } from "zod";
 import { type OrderError, OrderErrorCode, OrderErrors } from "./errors.ts";
 import {
@@ -29,21 +29,8 @@ const orderCursor = definePageCursor("orders", z.tuple([cursorTimestamp, cursorT
   fromPosition: ([createdAt, id]) => ({ createdAt, id }),
 });
 
-/** What the order API needs. */
-export interface OrderAppDeps {
-  /** A migrated order schema; also checked by `/ready`. */
-  db: Database;
-  logger: Logger;
-  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
-  auth: ServiceAuth;
-  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
-  metrics?: MetricsRegistry | undefined;
-  /**
-   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
-   * Defaults to always ready.
-   */
-  isReady?: (() => Readiness) | undefined;
-}
+/** What the order API needs: a migrated order schema, tokens, and optionally metrics and readiness. */
+export type OrderAppDeps = ParticipantAppDeps;
 
 /** An order as the API shows it. */
 export const orderView = z.object({
@@ -71,7 +58,7 @@ const listQuery = z.object({
   ...pageQueryShape,
 });
 const patchBody = z.strictObject({ note: storableString().max(2000).nullable() });
-const orderPage = z.object({ items: z.array(orderView), nextCursor: z.string().nullable() });
+const orderPage = pageBody(orderView);
 
 function toView(order: Order): z.infer<typeof orderView> {
   return {
@@ -137,14 +124,8 @@ export async function createOrderApp(deps: OrderAppDeps): Promise<ServiceApp> {
     async (request) => {
       const { customerId, limit, cursor } = request.query;
       const after = cursor === undefined ? undefined : orderCursor.decode(cursor);
-      // One extra row tells whether another page follows, without a count query.
       const rows = await store.list({ customerId, limit: limit + 1, after });
-      const items = rows.slice(0, limit);
-      const last = items.at(-1);
-      return {
-        items: items.map(toView),
-        nextCursor: rows.length > limit && last ? orderCursor.encode(last) : null,
-      };
+      return pageOf(rows, limit, toView, (last) => orderCursor.encode(last));
     },
   );
 

@@ -1,8 +1,10 @@
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
+  commandKeysConfigShape,
   commandKeysFromConfig,
   RequestCounter,
   registerDlqDepth,
+  replyKeyConfigShape,
   replyKeyFromConfig,
   type SigningKeys,
 } from "@sagaworks/messaging";
@@ -20,6 +22,7 @@ import {
 import {
   attemptOnce,
   type BaseConfig,
+  baseConfigShape,
   createAwsClients,
   createDatabase,
   type Database,
@@ -53,7 +56,12 @@ import {
   type StartedService,
 } from "../run-service.ts";
 import type { Readiness, ServiceApp } from "../service-app.ts";
-import { type ServiceAuth, serviceAuthFromConfig } from "../service-auth.ts";
+import {
+  type ServiceAuth,
+  serviceAuthConfigShape,
+  serviceAuthFromConfig,
+} from "../service-auth.ts";
+import { listenConfigShape } from "../service-config.ts";
 
 /** The participant options a service passes on as they are; the SDK documents each. */
 type PassedParticipantOption =
@@ -115,6 +123,22 @@ export function resolveParticipantServiceDeps(
     metrics: deps.metrics,
     waitFor: deps.waitFor ?? attemptOnce,
   };
+}
+
+/** What a participant service's HTTP app needs (what `createApp` is given, or a test passes). */
+export interface ParticipantAppDeps {
+  /** The service's migrated schema; also checked by `/ready`. */
+  db: Database;
+  logger: Logger;
+  /** Bearer tokens: writes need the write token; reads the read token when one is set. */
+  auth: ServiceAuth;
+  /** The process's Prometheus registry, served at `/metrics`; defaults to the app's own. */
+  metrics?: MetricsRegistry | undefined;
+  /**
+   * Extra readiness condition (the participant started); `/ready` answers 503 while false.
+   * Defaults to always ready.
+   */
+  isReady?: (() => Readiness) | undefined;
 }
 
 /** What makes one participant service: its name, schema, handlers and HTTP app. */
@@ -229,6 +253,21 @@ async function registerParticipantGauges(
       "no DLQ depth metric: the DLQ is not reachable",
     );
   }
+}
+
+/**
+ * The environment every participant service process reads: the base config, service tokens,
+ * command and reply signing keys, and where to listen (`defaultPort` unless PORT is set). Spread
+ * it into the service's config schema next to its own fields.
+ */
+export function participantConfigShape(defaultPort: number) {
+  return {
+    ...baseConfigShape,
+    ...serviceAuthConfigShape,
+    ...commandKeysConfigShape,
+    ...replyKeyConfigShape,
+    ...listenConfigShape(defaultPort),
+  };
 }
 
 /** The config a participant service process reads (beyond its own fields). */
