@@ -12,6 +12,7 @@ import {
   SubSagaReply,
 } from "@sagaworks/saga-definition";
 import {
+  approveOrderStep,
   rejectOrderCompensation,
   reserveCreditStep as reserveCredit,
 } from "@sagaworks/saga-definition/testing";
@@ -38,15 +39,7 @@ const place = compileSagaOrThrow(
     steps: [
       createStep({ compensation: rejectOrderCompensation() }),
       reserveCredit({ name: "reserve", pivot: true }, "$.input.amountCents"),
-      {
-        name: "approve",
-        kind: "command",
-        service: "order",
-        command: "ApproveOrder",
-        payload: { orderId: "$.sagaId" },
-        outcomes: { success: ["OrderApproved"] },
-        retry: { maxAttempts: "unlimited" },
-      },
+      approveOrderStep({ name: "approve" }),
     ],
   },
   { contracts: serviceContracts },
@@ -237,6 +230,16 @@ function completeHold(family: Family) {
   family.inChild("hold", (c) => c.reply("reserve", "CreditReserved", { amountCents: 500 }));
 }
 
+/** A family whose `hold` child completed and whose `place` child started and sent its first command. */
+function placeRunning(): Family {
+  const family = new Family().start();
+  family.deliver();
+  completeHold(family);
+  family.deliver();
+  family.deliver();
+  return family;
+}
+
 function completePlace(family: Family) {
   family.inChild("place", (c) => {
     c.reply("create", "OrderCreated", { orderId: c.sagaId });
@@ -303,11 +306,7 @@ describe("a sub-saga step", () => {
   });
 
   it("compensates the parent when the child compensated, and asks an earlier completed child without a pivot to undo itself", () => {
-    const family = new Family().start();
-    family.deliver();
-    completeHold(family);
-    family.deliver();
-    family.deliver();
+    const family = placeRunning();
     family.inChild("place", (c) => {
       c.reply("create", "OrderCreated", { orderId: c.sagaId });
       c.reply("reserve", "CreditLimitExceeded", { message: "limit" });
@@ -337,11 +336,7 @@ describe("a sub-saga step", () => {
   });
 
   it("asks a running child to compensate when the parent compensates, and the child stops where it is", () => {
-    const family = new Family().start();
-    family.deliver();
-    completeHold(family);
-    family.deliver();
-    family.deliver();
+    const family = placeRunning();
     // The child waits on its first step's reply (before its pivot) when the parent's deadline
     // passes.
     family.inParent((p) => p.deadline());
@@ -367,11 +362,7 @@ describe("a sub-saga step", () => {
   });
 
   it("waits for a child past its pivot, then runs the step's own compensation with the child's output", () => {
-    const family = new Family().start();
-    family.deliver();
-    completeHold(family);
-    family.deliver();
-    family.deliver();
+    const family = placeRunning();
     family.inChild("place", (c) => {
       c.reply("create", "OrderCreated", { orderId: c.sagaId });
       c.reply("reserve", "CreditReserved", {});
@@ -401,11 +392,7 @@ describe("a sub-saga step", () => {
   });
 
   it("counts only the child's answer to a request to compensate, not a reply of the step's own command", () => {
-    const family = new Family().start();
-    family.deliver();
-    completeHold(family);
-    family.deliver();
-    family.deliver();
+    const family = placeRunning();
     family.inParent((p) => p.deadline());
     // OrderRejected answers the step's own command, which is not sent until the child ended.
     family.inParent((p) => p.reply("place", "OrderRejected", {}, { compensation: true }));

@@ -173,6 +173,13 @@ const compensations = (driver: SagaDriver) =>
     .filter((e) => e.compensation)
     .map((e) => e.command);
 
+/** Answers the undo of b, then of a, and checks that both were asked in that order. */
+function undoBThenA(driver: SagaDriver): void {
+  driver.reply("BUndone");
+  driver.reply("AUndone");
+  expect(compensations(driver)).toEqual(["UndoB", "UndoA"]);
+}
+
 /** Asserts an event was ignored: nothing applied, nothing emitted, the snapshot as it was. */
 function expectIgnored(driver: SagaDriver, event: SagaEvent, note?: RegExp): TransitionResult {
   const before = structuredClone(snap(driver));
@@ -998,9 +1005,7 @@ describe("an exhausted forward step with a compensation compensates itself", () 
     fireRetry(driver);
     driver.reply("Huh");
     expect(snap(driver).failure).toMatchObject({ step: "b", kind: "exhausted", code: "Huh" });
-    driver.reply("BUndone");
-    driver.reply("AUndone");
-    expect(compensations(driver)).toEqual(["UndoB", "UndoA"]);
+    undoBThenA(driver);
     expect(snap(driver).status).toBe("compensated");
   });
 
@@ -1284,9 +1289,7 @@ describe("the saga deadline", () => {
       { type: "cancel-timer", timerId: retry },
     ]);
     expect(driver.timers.has(retry ?? "")).toBe(false);
-    driver.reply("BUndone");
-    driver.reply("AUndone");
-    expect(compensations(driver)).toEqual(["UndoB", "UndoA"]);
+    undoBThenA(driver);
   });
 
   it("during the read-only check, fails the saga", () => {
@@ -1647,9 +1650,7 @@ describe("operator: compensate", () => {
     expect(ofType(result.effects, "cancel-timer")).toEqual([
       { type: "cancel-timer", timerId: timeoutTimer("b", 1) },
     ]);
-    driver.reply("BUndone");
-    driver.reply("AUndone");
-    expect(compensations(driver)).toEqual(["UndoB", "UndoA"]);
+    undoBThenA(driver);
     expect(snap(driver).status).toBe("compensated");
   });
 
