@@ -1,7 +1,13 @@
 // `@sagaworks/saga-definition/testing`: a valid definition to start tests from, so packages stop
 // writing their own copies. Plain data, no test framework.
 
-import { approveOrderStep, reserveCreditStep, verifyCustomerStep } from "./steps.ts";
+import {
+  approveOrderStep,
+  createOrderStep,
+  rejectOrderCompensation,
+  reserveCreditStep,
+  verifyCustomerStep,
+} from "./steps.ts";
 
 export {
   approveOrderStep,
@@ -47,23 +53,15 @@ export function validDefinition(): Loose {
     timeout: "1h",
     steps: [
       verifyCustomerStep({ timeout: "5s" }),
-      {
-        name: "create-order",
-        kind: "command",
-        service: "order",
-        command: "CreateOrder",
+      createOrderStep({
         payload: {
           orderId: "$.sagaId",
           customerId: "$.steps.verify-customer.response.body.id",
           items: "$.input.items",
           totalCents: "$.input.totalCents",
         },
-        outcomes: { success: ["OrderCreated"] },
-        compensation: {
-          command: "RejectOrder",
-          payload: { orderId: "$.sagaId", reason: "$.failure.message" },
-        },
-      },
+        compensation: rejectOrderCompensation(),
+      }),
       reserveCreditStep(
         { pivot: true },
         "$.steps.create-order.reply.totalCents",
