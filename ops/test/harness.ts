@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import { createReplyEnvelope, type ReplyEnvelope, SqsConsumer } from "@sagaworks/messaging";
-import { waitFor } from "@sagaworks/messaging/testing";
+import { createReplyEnvelope, type ReplyEnvelope, type SqsConsumer } from "@sagaworks/messaging";
+import { alwaysFailingConsumer, waitFor } from "@sagaworks/messaging/testing";
 import { type Logger, silentLogger } from "@sagaworks/platform";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
@@ -208,15 +208,10 @@ export class OpsHarness {
   async breakAccount(): Promise<void> {
     await (this.account ?? this.system.services.account).stop();
     this.account = undefined;
-    this.brokenConsumer = new SqsConsumer({
+    this.brokenConsumer = alwaysFailingConsumer({
       sqs: this.system.clients.sqs,
       queueUrl: await this.queueUrl(this.accountQueue),
-      logger: silentLogger(),
-      waitTimeSeconds: 1,
-      errorRetryDelaySeconds: () => 0,
-      handler: async () => {
-        throw new Error("account database unreachable");
-      },
+      reason: "account database unreachable",
     });
     this.brokenConsumer.start();
   }

@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, type Migration, runMigrations, silentLogger } from "@sagaworks/platform";
@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagawork
 import { commandQueueName } from "@sagaworks/topology";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { createOutboxTable, OutboxRelay, type OutboxRow, outboxAvailableAt } from "../src/index.ts";
-import { receiveMessages, waitFor } from "../src/testing/index.ts";
+import { forwardRequest, receiveMessages, waitFor } from "../src/testing/index.ts";
 import { brokerClients, testTopology } from "./broker.ts";
 
 const clients = brokerClients();
@@ -34,21 +34,7 @@ async function outageProxy(): Promise<{ url: string; down: boolean; failed: numb
       res.end(JSON.stringify({ __type: "ServiceUnavailable", message: "down for maintenance" }));
       return;
     }
-    const forwarded = httpRequest(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: target.host },
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    forwarded.on("error", () => res.destroy());
-    req.pipe(forwarded);
+    forwardRequest(req, res, target, { ...req.headers, host: target.host });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -18,8 +18,8 @@ import { fileURLToPath } from "node:url";
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { type AccountService, startAccountService } from "@sagaworks/account-service";
 import { serviceContracts } from "@sagaworks/contracts";
-import { SqsConsumer, sendToQueue } from "@sagaworks/messaging";
-import { waitFor } from "@sagaworks/messaging/testing";
+import { sendToQueue } from "@sagaworks/messaging";
+import { alwaysFailingConsumer, waitFor } from "@sagaworks/messaging/testing";
 import { apiDocument } from "@sagaworks/orchestrator";
 import { silentLogger } from "@sagaworks/platform";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
@@ -635,15 +635,10 @@ describe("the web inspector", () => {
     const queueUrl =
       (await system.clients.sqs.send(new GetQueueUrlCommand({ QueueName: orderQueue }))).QueueUrl ??
       "";
-    const broken = new SqsConsumer({
+    const broken = alwaysFailingConsumer({
       sqs: system.clients.sqs,
       queueUrl,
-      logger: silentLogger(),
-      waitTimeSeconds: 1,
-      errorRetryDelaySeconds: () => 0,
-      handler: async () => {
-        throw new Error("order database unreachable");
-      },
+      reason: "order database unreachable",
     });
     broken.start();
     let waiting: string;

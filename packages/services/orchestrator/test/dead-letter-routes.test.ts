@@ -11,11 +11,9 @@ import {
   createCommandEnvelope,
   DeadLetterAttribute,
   envelopeMessage,
-  SqsConsumer,
   sendToQueue,
 } from "@sagaworks/messaging";
-import { waitFor } from "@sagaworks/messaging/testing";
-import { silentLogger } from "@sagaworks/platform";
+import { alwaysFailingConsumer, waitFor } from "@sagaworks/messaging/testing";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { activeWork } from "@sagaworks/saga-engine";
 import {
@@ -98,15 +96,10 @@ beforeAll(async () => {
 
   // The order participant is broken: every delivery throws, until its consumer dead-letters the
   // command with the reason on the last one the redrive policy allows.
-  const broken = new SqsConsumer({
+  const broken = alwaysFailingConsumer({
     sqs: env.clients.sqs,
     queueUrl: await queueUrl(orderQueue),
-    logger: silentLogger(),
-    waitTimeSeconds: 1,
-    errorRetryDelaySeconds: () => 0,
-    handler: async () => {
-      throw new Error("order database unreachable");
-    },
+    reason: "order database unreachable",
   });
   broken.start();
   closers.unshift(() => broken.stop());

@@ -1,7 +1,8 @@
 // Proxies a test controls, to stand between a process and its database or broker: the outage is
 // real at the socket (connections refused or closed, 503 answers), not a mock inside the process.
-import { createServer as createHttpServer, request as httpRequest, type Server } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { connect, createServer, type Server as NetServer, type Socket } from "node:net";
+import { forwardRequest } from "@sagaworks/messaging/testing";
 
 /** A TCP proxy in front of Postgres. */
 export interface TcpProxy {
@@ -97,21 +98,7 @@ export async function startHttpProxy(
       );
       return;
     }
-    const upstream = httpRequest(
-      {
-        host: to.hostname,
-        port: to.port,
-        method: request.method,
-        path: request.url,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    upstream.on("error", () => response.destroy());
-    request.pipe(upstream);
+    forwardRequest(request, response, to);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;
