@@ -37,6 +37,24 @@ export const fixtureContracts: ContractRegistry = {
   },
 };
 
+/** A command step to the shop, about the saga's id; `settings` adds its role, retry and timeout. */
+function shopStep(
+  name: string,
+  command: string,
+  outcomes: { success: string[]; businessFailure?: string[] },
+  settings: Record<string, unknown>,
+) {
+  return {
+    name,
+    kind: "command",
+    service: "shop",
+    command,
+    payload: { sagaId: "$.sagaId" },
+    outcomes,
+    ...settings,
+  };
+}
+
 /** The authored definition; tests change copies of it. */
 export function fixtureDefinition() {
   return {
@@ -56,59 +74,55 @@ export function fixtureDefinition() {
         retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
         timeout: "5s",
       },
-      {
-        name: "a",
-        kind: "command",
-        service: "shop",
-        command: "ReserveA",
-        payload: { sagaId: "$.sagaId" },
-        outcomes: { success: ["ADone"] },
-        compensation: {
-          command: "UndoA",
-          payload: { sagaId: "$.sagaId" },
-          retry: { maxAttempts: 3, initialDelay: "1s", jitter: "none" },
+      shopStep(
+        "a",
+        "ReserveA",
+        { success: ["ADone"] },
+        {
+          compensation: {
+            command: "UndoA",
+            payload: { sagaId: "$.sagaId" },
+            retry: { maxAttempts: 3, initialDelay: "1s", jitter: "none" },
+          },
+          retry: {
+            maxAttempts: 3,
+            initialDelay: "1s",
+            backoffRate: 2,
+            maxDelay: "3s",
+            jitter: "none",
+          },
+          timeout: "30s",
         },
-        retry: {
-          maxAttempts: 3,
-          initialDelay: "1s",
-          backoffRate: 2,
-          maxDelay: "3s",
-          jitter: "none",
+      ),
+      shopStep(
+        "b",
+        "ReserveB",
+        { success: ["BDone"], businessFailure: ["BRefused"] },
+        {
+          compensation: { command: "UndoB", payload: { sagaId: "$.sagaId" } },
+          retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none", nonRetryable: ["B_BROKEN"] },
+          timeout: "30s",
         },
-        timeout: "30s",
-      },
-      {
-        name: "b",
-        kind: "command",
-        service: "shop",
-        command: "ReserveB",
-        payload: { sagaId: "$.sagaId" },
-        outcomes: { success: ["BDone"], businessFailure: ["BRefused"] },
-        compensation: { command: "UndoB", payload: { sagaId: "$.sagaId" } },
-        retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none", nonRetryable: ["B_BROKEN"] },
-        timeout: "30s",
-      },
-      {
-        name: "decide",
-        kind: "command",
-        service: "shop",
-        command: "Decide",
-        payload: { sagaId: "$.sagaId" },
-        outcomes: { success: ["Decided"], businessFailure: ["Declined"] },
-        pivot: true,
-        retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
-        timeout: "30s",
-      },
-      {
-        name: "finish",
-        kind: "command",
-        service: "shop",
-        command: "Finish",
-        payload: { sagaId: "$.sagaId" },
-        outcomes: { success: ["Finished"] },
-        retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "1m", jitter: "full" },
-        timeout: "30s",
-      },
+      ),
+      shopStep(
+        "decide",
+        "Decide",
+        { success: ["Decided"], businessFailure: ["Declined"] },
+        {
+          pivot: true,
+          retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
+          timeout: "30s",
+        },
+      ),
+      shopStep(
+        "finish",
+        "Finish",
+        { success: ["Finished"] },
+        {
+          retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "1m", jitter: "full" },
+          timeout: "30s",
+        },
+      ),
     ],
   };
 }
