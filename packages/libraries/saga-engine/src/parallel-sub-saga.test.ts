@@ -2,34 +2,24 @@
 // answer like any other, so a child compensated (it undid itself) fails its branch and the
 // sibling branch is unwound, its in-flight command included; a sibling failing while the child
 // runs asks the child to compensate. Played by hand, then by the author kit's exploration.
-import { serviceContracts } from "@sagaworks/contracts";
-import {
-  catalogOf,
-  compileSagaOrThrow,
-  SubSagaCommand,
-  SubSagaReply,
-} from "@sagaworks/saga-definition";
+import { SubSagaCommand, SubSagaReply } from "@sagaworks/saga-definition";
 import {
   rejectOrderCompensation,
   reserveCreditStep as reserveCredit,
 } from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
-import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
+import { createStep, customerAmountSaga, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
-
-const input = customerAmountInput;
 
 /** A child without a pivot, so that `"compensation": "child"` may ask it to undo itself. */
 const hold = holdSaga;
 
 /** group(deposit: hold as a child | order: create) → charge (the pivot). */
-const parent = compileSagaOrThrow(
+const parent = customerAmountSaga(
   {
     name: "parallel-parent",
-    version: 1,
     description: "holds a deposit through a child while it creates the order",
-    input,
     timeout: "1h",
     steps: [
       {
@@ -54,7 +44,7 @@ const parent = compileSagaOrThrow(
       reserveCredit({ name: "charge", pivot: true }, "$.steps.hold.output.held"),
     ],
   },
-  { contracts: serviceContracts, sagas: catalogOf([hold]) },
+  [hold],
 );
 
 const sent = (saga: SagaTest) =>

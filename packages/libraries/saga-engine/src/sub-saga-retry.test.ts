@@ -1,55 +1,36 @@
 // An operator's retry of a sub-saga step starts a new child (the child's key holds the attempt),
 // so it is refused while the child of the attempt may still run, and allowed once that child
 // has answered. A retry of the step's compensation asks the same child again, and is allowed.
-import { serviceContracts } from "@sagaworks/contracts";
-import {
-  catalogOf,
-  compileSagaOrThrow,
-  SubSagaCommand,
-  SubSagaReply,
-} from "@sagaworks/saga-definition";
+import { SubSagaCommand, SubSagaReply } from "@sagaworks/saga-definition";
 import { describe, expect, it } from "vitest";
 import { EngineRefusalCode } from "./errors.ts";
-import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
+import {
+  createStep,
+  customerAmountSaga,
+  holdSaga,
+  holdStep,
+  placeStep,
+} from "./sub-saga.fixtures.ts";
 import { SagaTest } from "./testing/saga-test.ts";
 
-const input = customerAmountInput;
-
-const place = compileSagaOrThrow(
-  {
-    name: "place",
-    version: 1,
-    description: "places an order",
-    input,
-    output: { orderId: "$.steps.create.reply.orderId" },
-    steps: [createStep({ pivot: true })],
-  },
-  { contracts: serviceContracts },
-);
+const place = customerAmountSaga({
+  name: "place",
+  description: "places an order",
+  output: { orderId: "$.steps.create.reply.orderId" },
+  steps: [createStep({ pivot: true })],
+});
 
 const hold = holdSaga;
 
 /** Holds credit through a child, then places the order through another child (the pivot). */
-const parent = compileSagaOrThrow(
+const parent = customerAmountSaga(
   {
     name: "parent",
-    version: 1,
     description: "two children",
-    input,
     timeout: "1h",
-    steps: [
-      holdStep,
-      {
-        name: "place",
-        kind: "saga",
-        saga: { name: "place", version: 1 },
-        input: { customerId: "$.input.customerId", amountCents: "$.input.amountCents" },
-        deadline: "20m",
-        pivot: true,
-      },
-    ],
+    steps: [holdStep, placeStep("$.input.amountCents", { pivot: true })],
   },
-  { contracts: serviceContracts, sagas: catalogOf([hold, place]) },
+  [hold, place],
 );
 
 /** The parent with `hold` answered: it now waits for the child of `place`. */

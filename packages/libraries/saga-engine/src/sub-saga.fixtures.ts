@@ -3,7 +3,7 @@
 // that child and a parent's step that starts it, and the order their sagas create for the
 // input's amount.
 import { serviceContracts } from "@sagaworks/contracts";
-import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import {
   createOrderStep,
   reserveCreditStep as reserveCredit,
@@ -15,6 +15,41 @@ export const customerAmountInput = {
   properties: { customerId: { type: "string" }, amountCents: { type: "integer", minimum: 0 } },
   required: ["customerId", "amountCents"],
 };
+
+/**
+ * Compiles a saga of version 1 taking {@link customerAmountInput} against the reference
+ * contracts, with `children` (if any) as the sagas its steps may start.
+ */
+export function customerAmountSaga(
+  definition: { name: string; description: string } & Record<string, unknown>,
+  children: CompiledSaga[] = [],
+): CompiledSaga {
+  const { name, description, ...rest } = definition;
+  return compileSagaOrThrow(
+    { name, version: 1, description, input: customerAmountInput, ...rest },
+    children.length > 0
+      ? { contracts: serviceContracts, sagas: catalogOf(children) }
+      : { contracts: serviceContracts },
+  );
+}
+
+/**
+ * A parent's step `place` that starts the `place` child for the input's customer and
+ * `amountCents` (a mapping); `settings` adds its role and compensation.
+ */
+export function placeStep(
+  amountCents: string,
+  settings: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name: "place",
+    kind: "saga",
+    saga: { name: "place", version: 1 },
+    input: { customerId: "$.input.customerId", amountCents },
+    deadline: "20m",
+    ...settings,
+  };
+}
 
 /** Reserves the input's amount under the saga's id; compensated by releasing it. */
 export const reserveCreditStep = reserveCredit(
@@ -38,17 +73,12 @@ export function createStep(settings: Record<string, unknown> = {}): Record<strin
 }
 
 /** A child without a pivot (every step undoable), so its parent may ask it to undo itself. */
-export const holdSaga = compileSagaOrThrow(
-  {
-    name: "hold",
-    version: 1,
-    description: "holds credit",
-    input: customerAmountInput,
-    output: { held: "$.steps.reserve.reply.amountCents" },
-    steps: [reserveCreditStep],
-  },
-  { contracts: serviceContracts },
-);
+export const holdSaga = customerAmountSaga({
+  name: "hold",
+  description: "holds credit",
+  output: { held: "$.steps.reserve.reply.amountCents" },
+  steps: [reserveCreditStep],
+});
 
 /** A parent's step `hold` that starts {@link holdSaga} for its input and compensates through it. */
 export const holdStep = {

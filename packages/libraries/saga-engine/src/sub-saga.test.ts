@@ -2,11 +2,8 @@
 // queue and the child's answer on the parent's reply queue) is modelled by `Family`, which turns
 // one saga's effects into the other's events. Duplicated and late messages, a compensation of a
 // running child, and a child past its pivot are played by hand and then at random.
-import { serviceContracts } from "@sagaworks/contracts";
 import {
   type CompiledSaga,
-  catalogOf,
-  compileSagaOrThrow,
   type JsonValue,
   SubSagaCommand,
   SubSagaReply,
@@ -19,72 +16,54 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Effect, ParentLink } from "./model.ts";
-import { createStep, customerAmountInput, holdSaga, holdStep } from "./sub-saga.fixtures.ts";
+import {
+  createStep,
+  customerAmountSaga,
+  holdSaga,
+  holdStep,
+  placeStep,
+} from "./sub-saga.fixtures.ts";
 import { assertCleanExploration, exploreSaga } from "./testing/explore.ts";
 import { SagaTest } from "./testing/saga-test.ts";
-
-const customerInput = customerAmountInput;
 
 /** A child without a pivot: every step undoable, so it can be asked to compensate at any time. */
 const hold = holdSaga;
 
 /** A child with a pivot: create an order, reserve credit (the pivot), approve it. */
-const place = compileSagaOrThrow(
-  {
-    name: "place",
-    version: 1,
-    description: "places an order",
-    input: customerInput,
-    output: { orderId: "$.steps.create.reply.orderId" },
-    steps: [
-      createStep({ compensation: rejectOrderCompensation() }),
-      reserveCredit({ name: "reserve", pivot: true }, "$.input.amountCents"),
-      approveOrderStep({ name: "approve" }),
-    ],
-  },
-  { contracts: serviceContracts },
-);
-
-const children = catalogOf([hold, place]);
+const place = customerAmountSaga({
+  name: "place",
+  description: "places an order",
+  output: { orderId: "$.steps.create.reply.orderId" },
+  steps: [
+    createStep({ compensation: rejectOrderCompensation() }),
+    reserveCredit({ name: "reserve", pivot: true }, "$.input.amountCents"),
+    approveOrderStep({ name: "approve" }),
+  ],
+});
 
 /** The parent: holds credit through `hold`, places an order through `place`, then charges. */
-const parent = compileSagaOrThrow(
+const parent = customerAmountSaga(
   {
     name: "parent",
-    version: 1,
     description: "starts two children",
-    input: customerInput,
     timeout: "1h",
     steps: [
       holdStep,
-      {
-        name: "place",
-        kind: "saga",
-        saga: { name: "place", version: 1 },
-        input: { customerId: "$.input.customerId", amountCents: "$.steps.hold.output.held" },
-        deadline: "20m",
+      placeStep("$.steps.hold.output.held", {
         compensation: {
           service: "order",
           command: "RejectOrder",
           payload: { orderId: "$.steps.place.output.orderId", reason: "parent compensated" },
         },
-      },
-      {
-        name: "charge",
-        kind: "command",
-        service: "account",
-        command: "ReserveCredit",
-        payload: {
-          customerId: "$.input.customerId",
-          orderId: "$.steps.place.output.orderId",
-          amountCents: "$.steps.hold.output.held",
-        },
-        outcomes: { success: ["CreditReserved"], businessFailure: ["CreditLimitExceeded"] },
-        pivot: true,
-      },
+      }),
+      reserveCredit(
+        { name: "charge", pivot: true },
+        "$.steps.hold.output.held",
+        "$.steps.place.output.orderId",
+      ),
     ],
   },
-  { contracts: serviceContracts, sagas: children },
+  [hold, place],
 );
 
 const SAGAS: Record<string, CompiledSaga> = { hold, place };
