@@ -7,7 +7,7 @@ import { EngineRefusalCode } from "./errors.ts";
 import {
   createStep,
   customerAmountSaga,
-  holdSaga,
+  holdSaga as hold,
   holdStep,
   placeStep,
 } from "./sub-saga.fixtures.ts";
@@ -19,8 +19,6 @@ const place = customerAmountSaga({
   output: { orderId: "$.steps.create.reply.orderId" },
   steps: [createStep({ pivot: true })],
 });
-
-const hold = holdSaga;
 
 /** Holds credit through a child, then places the order through another child (the pivot). */
 const parent = customerAmountSaga(

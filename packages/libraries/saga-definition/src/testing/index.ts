@@ -9,13 +9,7 @@ import {
   verifyCustomerStep,
 } from "./steps.ts";
 
-export {
-  approveOrderStep,
-  createOrderStep,
-  rejectOrderCompensation,
-  reserveCreditStep,
-  verifyCustomerStep,
-} from "./steps.ts";
+export * from "./steps.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: fixtures are mutated freely, like hand-edited JSON.
 export type Loose = any;

@@ -37,7 +37,7 @@ export const fixtureContracts: ContractRegistry = {
   },
 };
 
-/** A command step to the shop, about the saga's id; `settings` adds its role, retry and timeout. */
+/** A command step to the shop about the saga's id, timing out after 30 s; `settings` adds its role and retry. */
 function shopStep(
   name: string,
   command: string,
@@ -52,6 +52,7 @@ function shopStep(
     payload: { sagaId: "$.sagaId" },
     outcomes,
     ...settings,
+    timeout: "30s",
   };
 }
 
@@ -91,7 +92,6 @@ export function fixtureDefinition() {
             maxDelay: "3s",
             jitter: "none",
           },
-          timeout: "30s",
         },
       ),
       shopStep(
@@ -101,7 +101,6 @@ export function fixtureDefinition() {
         {
           compensation: { command: "UndoB", payload: { sagaId: "$.sagaId" } },
           retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none", nonRetryable: ["B_BROKEN"] },
-          timeout: "30s",
         },
       ),
       shopStep(
@@ -111,7 +110,6 @@ export function fixtureDefinition() {
         {
           pivot: true,
           retry: { maxAttempts: 2, initialDelay: "1s", jitter: "none" },
-          timeout: "30s",
         },
       ),
       shopStep(
@@ -120,7 +118,6 @@ export function fixtureDefinition() {
         { success: ["Finished"] },
         {
           retry: { maxAttempts: "unlimited", initialDelay: "1s", maxDelay: "1m", jitter: "full" },
-          timeout: "30s",
         },
       ),
     ],
