@@ -173,6 +173,14 @@ const compensations = (driver: SagaDriver) =>
     .filter((e) => e.compensation)
     .map((e) => e.command);
 
+/** The event of `step` completing on its first attempt while the saga runs on. */
+const stepCompleted = (step: string) => ({
+  type: "publish-event",
+  name: "saga.step.completed",
+  step,
+  detail: { sagaId: SAGA, status: "running", attempt: 1 },
+});
+
 /** Answers the undo of b, then of a, and checks that both were asked in that order. */
 function undoBThenA(driver: SagaDriver): void {
   driver.reply("BUndone");
@@ -449,12 +457,7 @@ describe("happy path to completed", () => {
     expect(r1.applied).toBe(true);
     expect(r1.effects).toEqual([
       { type: "cancel-timer", timerId: timeoutTimer("check", 1) },
-      {
-        type: "publish-event",
-        name: "saga.step.completed",
-        step: "check",
-        detail: { sagaId: SAGA, status: "running", attempt: 1 },
-      },
+      stepCompleted("check"),
       {
         type: "send-command",
         service: "shop",
@@ -509,12 +512,7 @@ describe("happy path to completed", () => {
     const r5 = driver.reply("Finished", { sagaId: SAGA, done: true });
     expect(r5.effects).toEqual([
       { type: "cancel-timer", timerId: timeoutTimer("finish", 1) },
-      {
-        type: "publish-event",
-        name: "saga.step.completed",
-        step: "finish",
-        detail: { sagaId: SAGA, status: "running", attempt: 1 },
-      },
+      stepCompleted("finish"),
       { type: "cancel-timer", timerId: deadlineTimerId(SAGA) },
       {
         type: "publish-event",
