@@ -13,6 +13,7 @@ import {
   type Orchestrator,
   type OrchestratorDeps,
 } from "../src/index.ts";
+import { orderInput } from "../src/testing/index.ts";
 import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 
 export {
@@ -115,6 +116,25 @@ export async function startOrchestrator(
   });
   orchestrator.start();
   return orchestrator;
+}
+
+/**
+ * Starts a create-order saga through `POST /sagas/create-order` of `orchestrator`, as a client
+ * does; fails the test unless it answers 201, and returns the saga's id.
+ */
+export async function startOrderThroughApi(
+  orchestrator: Orchestrator,
+  customerId: string,
+  totalCents: number,
+): Promise<string> {
+  const response = await orchestrator.api.inject({
+    method: "POST",
+    url: "/sagas/create-order",
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+    payload: { input: orderInput(customerId, totalCents) },
+  });
+  expect(response.statusCode).toBe(201);
+  return (response.json() as { sagaId: string }).sagaId;
 }
 
 /** A saga as `GET /sagas/:id` of `orchestrator` shows it; fails the test unless it answers 200. */

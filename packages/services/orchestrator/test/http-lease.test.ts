@@ -2,13 +2,12 @@ import { waitFor } from "@sagaworks/messaging/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  API_TOKEN,
   cleanupsAfterEach,
   createTestOrchestrator,
-  orderInput,
   shippedDefinitions,
   startCustomerServer,
   startOrchestrator,
+  startOrderThroughApi,
   testEnv,
 } from "./harness.ts";
 
@@ -32,14 +31,7 @@ describe("an HTTP step written by a commit", () => {
       // The call goes through the outbox, as every call but a start's read-only first one does.
       options: { inlineReadTimeoutMs: 0 },
     });
-    const response = await writer.api.inject({
-      method: "POST",
-      url: "/sagas/create-order",
-      headers: { authorization: `Bearer ${API_TOKEN}` },
-      payload: { input: orderInput("c-1", 2_500) },
-    });
-    expect(response.statusCode).toBe(201);
-    const { sagaId } = response.json() as { sagaId: string };
+    const sagaId = await startOrderThroughApi(writer, "c-1", 2_500);
     const [call] = (await env.db.knex("saga_outbox").where({ kind: "http" })) as {
       id: string;
       attempts: number;

@@ -4,13 +4,13 @@
 import { waitFor } from "@sagaworks/messaging/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import Fastify from "fastify";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  API_TOKEN,
+  cleanupsAfterEach,
   createTestOrchestrator,
-  orderInput,
   shippedDefinitions,
   startOrchestrator,
+  startOrderThroughApi,
   type TestEnv,
   testEnv,
 } from "./harness.ts";
@@ -20,10 +20,7 @@ beforeAll(async () => {
   definitions = await shippedDefinitions();
 });
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A customer service whose answers the test scripts, one per call (the last one repeats). */
 async function scriptedCustomer(
@@ -60,14 +57,7 @@ async function start(env: TestEnv, customerUrl: string, inlineReadTimeoutMs?: nu
     serviceUrls: { customer: customerUrl },
     ...(inlineReadTimeoutMs === undefined ? {} : { options: { inlineReadTimeoutMs } }),
   });
-  const response = await orchestrator.api.inject({
-    method: "POST",
-    url: "/sagas/create-order",
-    headers: { authorization: `Bearer ${API_TOKEN}` },
-    payload: { input: orderInput("c-1", 2_500) },
-  });
-  expect(response.statusCode).toBe(201);
-  const { sagaId } = response.json() as { sagaId: string };
+  const sagaId = await startOrderThroughApi(orchestrator, "c-1", 2_500);
   const detail = await orchestrator.runtime.load(sagaId);
   const outbox = (await env.db.knex("saga_outbox").where({ saga_id: sagaId })) as {
     kind: string;

@@ -269,31 +269,19 @@ export async function deleteArchived(
 /** The location recorded for sagas pruned with archiving turned off. */
 export const NOT_ARCHIVED = "none";
 
-/** Deletes at most `limit` inbox rows received before `cutoff`; returns how many went. */
-export function pruneInboxBatch(knex: Knex, cutoff: Date, limit: number): Promise<number> {
-  return deleteOlder(
-    knex,
-    { table: "saga_inbox", key: "message_id", time: "received_at" },
-    cutoff,
-    limit,
-  );
-}
-
-/** Deletes at most `limit` archive index rows older than `cutoff`. */
-export function pruneArchiveIndex(knex: Knex, cutoff: Date, limit: number): Promise<number> {
-  return deleteOlder(
-    knex,
-    { table: "saga_archive_batches", key: "id", time: "archived_at" },
-    cutoff,
-    limit,
-  );
-}
+/** What pruning removes by age besides sagas: the reply inbox and the archive index. */
+export const PRUNED_BY_AGE = {
+  /** Inbox rows, by when their reply was received. */
+  inbox: { table: "saga_inbox", key: "message_id", time: "received_at" },
+  /** Archive index rows, by when their batch was archived. */
+  archiveIndex: { table: "saga_archive_batches", key: "id", time: "archived_at" },
+} as const;
 
 /**
  * Deletes at most `limit` rows whose `time` is before `cutoff`, skipping rows another replica's
  * batch holds, so two pruners never wait on each other; returns how many went.
  */
-async function deleteOlder(
+export async function deleteOlder(
   knex: Knex,
   rows: { table: string; key: string; time: string },
   cutoff: Date,

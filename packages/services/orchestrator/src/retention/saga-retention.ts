@@ -7,10 +7,10 @@ import { archiveObjectName, type SagaArchive } from "./archive.ts";
 import { RetentionMetrics } from "./retention-metrics.ts";
 import {
   deleteArchived,
+  deleteOlder,
   type FinishedCursor,
   finishedBefore,
-  pruneArchiveIndex,
-  pruneInboxBatch,
+  PRUNED_BY_AGE,
   readPause,
   readRecords,
   releaseLease,
@@ -298,13 +298,13 @@ export class SagaRetention {
     const inboxCutoff = new Date(now - this.options.inboxRetentionMs);
     for (;;) {
       const began = performance.now();
-      const removed = await pruneInboxBatch(knex, inboxCutoff, batchSize * 10);
+      const removed = await deleteOlder(knex, PRUNED_BY_AGE.inbox, inboxCutoff, batchSize * 10);
       summary.inboxRows += removed;
       this.metrics.pruned("saga_inbox", removed);
       if (removed < batchSize * 10 || !(await this.rest(performance.now() - began))) break;
     }
     const indexCutoff = new Date(now - this.options.archiveIndexRetentionMs);
-    const removed = await pruneArchiveIndex(knex, indexCutoff, batchSize);
+    const removed = await deleteOlder(knex, PRUNED_BY_AGE.archiveIndex, indexCutoff, batchSize);
     summary.archiveIndexRows += removed;
     this.metrics.pruned("saga_archive_batches", removed);
   }
