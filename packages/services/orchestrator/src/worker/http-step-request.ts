@@ -1,12 +1,10 @@
 import { activeTraceparent } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
-import type { Effect, SagaEvent } from "@sagaworks/saga-engine";
+import type { SagaEvent } from "@sagaworks/saga-engine";
+import type { CallHttpEffect } from "../commit-plan/inline-read.ts";
 
 /** What an HTTP step's request is made of: the engine's `call-http` effect, or its outbox row. */
-export type HttpStepRequest = Pick<
-  Extract<Effect, { type: "call-http" }>,
-  "service" | "method" | "path" | "query" | "body" | "step" | "attempt" | "idempotencyKey"
-> & { timeoutMs: number };
+export type HttpStepRequest = Omit<CallHttpEffect, "type">;
 
 /** Where HTTP steps go, and the token they carry. */
 export interface HttpStepTarget {
