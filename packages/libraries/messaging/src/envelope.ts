@@ -74,7 +74,49 @@ const commandFields = {
   signature: z.string().min(1).max(200).optional(),
 };
 
-const actionCommandSchema = z.object({ ...commandFields, compensation: z.literal(false) });
+/** One place a chained command's payload takes a value from an earlier link's reply. */
+const chainHoleSchema = z.object({
+  /** Where in the payload the value goes (object keys and array indexes). */
+  at: z.array(z.union([z.string(), z.int().nonnegative()])).max(32),
+  /** The chain's step whose reply holds the value. */
+  step: stepName,
+  /** Where in that reply's payload the value is. */
+  path: z.array(z.union([z.string(), z.int().nonnegative()])).max(32),
+});
+
+/**
+ * A command the participant sends itself, after its own, instead of replying: the orchestrator
+ * worked it out in advance, all but the values that come from the replies before it (`holes`).
+ */
+export const chainLinkSchema = z.object({
+  step: stepName,
+  service: key("is required on a chain link: the service that takes the command"),
+  command: z.string().regex(NAME, NAME_RULE),
+  idempotencyKey: key("is required on a chain link"),
+  messageId: uuid(),
+  /** Reply names of the step before that send this command; any other reply goes back. */
+  after: z.array(z.string().regex(NAME, NAME_RULE)).min(1).max(64),
+  payload: z.record(z.string(), z.unknown(), { message: "must be a JSON object" }),
+  holes: z.array(chainHoleSchema).max(64),
+});
+
+const MAX_CHAIN = 16;
+
+const actionCommandSchema = z.object({
+  ...commandFields,
+  compensation: z.literal(false),
+  /**
+   * The commands to send after this one, in order, each only when the reply before it is one of
+   * its `after` names (see chain.ts). Absent on an ordinary command.
+   */
+  chain: z.array(chainLinkSchema).min(1).max(MAX_CHAIN).optional(),
+  /** The replies of the chain's earlier links, each signed by its own participant. */
+  carried: z
+    .array(z.lazy(() => carriedReplySchema))
+    .min(1)
+    .max(MAX_CHAIN)
+    .optional(),
+});
 
 const compensationCommandSchema = z.object({
   ...commandFields,
@@ -100,8 +142,7 @@ export const commandEnvelopeSchema = z.discriminatedUnion(
   { error: () => "must be true or false" },
 );
 
-/** A participant's answer to a command, correlated by step, attempt and causation id. */
-export const replyEnvelopeSchema = z.object({
+const replyFields = {
   ...commonFields,
   kind: z.literal("reply"),
   step: stepName,
@@ -119,6 +160,19 @@ export const replyEnvelopeSchema = z.object({
    * answering participant's own reply key (see `signEnvelope`).
    */
   signature: z.string().min(1).max(200).optional(),
+};
+
+/** A reply an earlier link of a chain made, carried on to the end of the chain. */
+const carriedReplySchema = z.object(replyFields);
+
+/** A participant's answer to a command, correlated by step, attempt and causation id. */
+export const replyEnvelopeSchema = z.object({
+  ...replyFields,
+  /**
+   * The answers of a chain's earlier links (each signed by its own participant), in order: the
+   * orchestrator applies them before this one. Absent on an ordinary reply.
+   */
+  carried: z.array(carriedReplySchema).min(1).max(MAX_CHAIN).optional(),
 });
 
 /** A lifecycle event; `step` only on one that concerns a step (`saga.step.*`, for instance). */
@@ -143,6 +197,10 @@ export type CommandEnvelope = z.infer<typeof commandEnvelopeSchema>;
 /** A command that undoes an action; `actionKey` names that action. */
 export type CompensationCommandEnvelope = z.infer<typeof compensationCommandSchema>;
 export type ReplyEnvelope = z.infer<typeof replyEnvelopeSchema>;
+/** A reply as a chain carries it: an ordinary reply, without replies of its own. */
+export type CarriedReply = z.infer<typeof carriedReplySchema>;
+export type ChainLink = z.infer<typeof chainLinkSchema>;
+export type ChainHole = ChainLink["holes"][number];
 export type EventEnvelope = z.infer<typeof eventEnvelopeSchema>;
 
 // What a builder fills in when the caller leaves it out. Distributes over the command's two forms,

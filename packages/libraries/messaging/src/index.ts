@@ -5,6 +5,7 @@ export {
   planBatches,
   sendInBatches,
 } from "./batching.ts";
+export { chainPayload, type NextInChain, nextInChain, repliesCarried } from "./chain.ts";
 export {
   type ConsumerOptions,
   type ConsumerStats,
@@ -13,9 +14,13 @@ export {
 } from "./consumer.ts";
 export { type DlqDepthOptions, registerDlqDepth } from "./dlq-depth.ts";
 export {
+  type CarriedReply,
+  type ChainHole,
+  type ChainLink,
   type CommandEnvelope,
   type CommandInput,
   type CompensationCommandEnvelope,
+  chainLinkSchema,
   commandEnvelopeSchema,
   createCommandEnvelope,
   createEventEnvelope,

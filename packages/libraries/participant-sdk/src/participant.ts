@@ -6,6 +6,7 @@ import {
   type Envelope,
   envelopeMessage,
   type HandlerResult,
+  nextInChain,
   type OutboxMessage,
   OutboxRelay,
   type OutboxRow,
@@ -13,6 +14,7 @@ import {
   type ReceivedMessage,
   type ReplyEnvelope,
   receiveSpan,
+  repliesCarried,
   replyToCommand,
   retryLater,
   SqsConsumer,
@@ -63,6 +65,8 @@ interface CommandWork {
   handler: CommandHandler;
   payload: unknown;
   replyUrl: string;
+  /** The command queue of a chained command's next link, when the command has a chain. */
+  nextUrl: string | undefined;
   note: { outcome: CommandOutcome };
   /** The command's logger, made on first use (see handleCommand). */
   log: () => Logger;
@@ -102,6 +106,8 @@ export class Participant {
   private readonly options: ResolvedParticipantOptions;
   private readonly consumer: SqsConsumer<Envelope>;
   private replyQueueUrl: string | undefined;
+  /** Command queues of the services a chain names, by service, found once each. */
+  private readonly commandQueueUrls = new Map<string, string>();
   private readonly commandKeys: CommandKeys;
   private readonly clock: () => Date;
   private readonly metrics: ParticipantMetrics | undefined;
@@ -185,6 +191,8 @@ export class Participant {
     if ("refused" in admitted) return admitted.refused;
     const replyUrl = await this.replyUrlOrRetry(delivery);
     if (typeof replyUrl !== "string") return replyUrl;
+    const nextUrl = await this.nextUrlOrRetry(delivery, admitted.command);
+    if (nextUrl !== undefined && typeof nextUrl !== "string") return nextUrl;
     // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
     // A child logger costs microseconds to make (pino serialises its bindings) and a command
     // applied as it should be logs nothing here, so it is made when something is logged.
@@ -192,6 +200,7 @@ export class Participant {
     const work: CommandWork = {
       ...admitted,
       replyUrl,
+      nextUrl,
       note,
       log: () => {
         log ??= this.options.logger.child({ command: admitted.command.name });
@@ -324,9 +333,17 @@ export class Participant {
     if (outcome.type === "written") {
       this.stats.handled++;
       note.outcome = "replied";
-      const signed = signEnvelope({ ...envelope, ...outcome.reply }, this.options.replyKey);
+      const reply = { ...envelope, ...outcome.reply };
+      const signed = signEnvelope(reply, this.options.replyKey);
       const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(signed) };
-      return [{ id: outcome.outboxId, kind: "sqs", destination: replyUrl, message, attempts: 0 }];
+      const row: OutboxRow = {
+        id: outcome.outboxId,
+        kind: "sqs",
+        destination: replyUrl,
+        message,
+        attempts: 0,
+      };
+      return [this.onAlongChain(row, work, reply)];
     }
     const answered = await readAnswered(knex, command.idempotencyKey, command.attempt);
     if (!answered) {
@@ -342,7 +359,7 @@ export class Participant {
     }
     this.countDuplicate(note, log, "duplicate command: sending the stored reply again");
     return handOff.statementDeletingIn((sentIds) =>
-      this.storeReply(knex, command, replyUrl, answered.reply, undefined, sentIds),
+      this.storeReply(knex, work, answered.reply, undefined, sentIds),
     );
   }
 
@@ -367,7 +384,7 @@ export class Participant {
         }
         this.countDuplicate(note, log, "duplicate command: sending the stored reply again");
         const stored = { name: seen.replyName, payload: seen.replyPayload };
-        return this.storeReply(trx, command, replyUrl, stored);
+        return this.storeReply(trx, work, stored);
       }
       // This attempt answered with a retriable failure before (a redelivery of it): the
       // same answer again. Only a later attempt runs the handler again.
@@ -375,7 +392,7 @@ export class Participant {
       if (failedBefore) {
         await releaseClaim(trx, key);
         this.countDuplicate(note, log, "duplicate of a failed attempt: sending its failure again");
-        return this.storeReply(trx, command, replyUrl, failedBefore);
+        return this.storeReply(trx, work, failedBefore);
       }
       const actionApplied = await this.guardIfEarly(trx, command, now, log);
       const reply = await handler.handle({
@@ -391,10 +408,10 @@ export class Participant {
         // A retriable failure: kept for redeliveries of this attempt only, so that the
         // orchestrator's next attempt (its backoff, or an operator's retry) runs the handler.
         await keepAsFailedAttempt(trx, key, command.attempt, reply);
-        return this.storeReply(trx, command, replyUrl, reply);
+        return this.storeReply(trx, work, reply);
       }
       // The inbox row keeps the reply for duplicates, in the reply's own statement.
-      return this.storeReply(trx, command, replyUrl, reply, key);
+      return this.storeReply(trx, work, reply, key);
     });
   }
 
@@ -446,7 +463,7 @@ export class Participant {
    * owns the step, so no one else can answer in this service's name.
    */
   private replyEnvelope(command: CommandEnvelope, reply: Reply): ReplyEnvelope {
-    return replyToCommand(
+    const envelope = replyToCommand(
       command,
       {
         name: reply.name,
@@ -456,22 +473,43 @@ export class Participant {
       },
       this.clock,
     );
+    // In a chain, the answers of the links before this one go back with it.
+    const carried = repliesCarried(command);
+    return carried ? { ...envelope, carried } : envelope;
+  }
+
+  /**
+   * What the relay sends now for a reply to a chained command: the next link's command, signed
+   * with the command key, when the reply is one that link waits for; else the row as written.
+   * The row in the outbox table keeps the reply itself: should this process stop before
+   * sending, the reply goes to the orchestrator, which then sends the next command on its own
+   * (the same message id and key, so the chain can never run a step twice).
+   */
+  private onAlongChain(row: OutboxRow, work: CommandWork, reply: ReplyEnvelope): OutboxRow {
+    if (work.nextUrl === undefined) return row;
+    const { carried: _earlier, signature: _signature, ...own } = reply;
+    const next = nextInChain(work.command, signEnvelope(own, this.options.replyKey), this.clock);
+    if (!next) return row;
+    const command = signEnvelope(next.command, this.commandKeys);
+    const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(command) };
+    return { ...row, destination: work.nextUrl, message };
   }
 
   /** Builds the reply's signed envelope and writes it to the outbox through `db`. */
   private async storeReply(
     db: Knex,
-    command: CommandEnvelope,
-    replyUrl: string,
+    work: CommandWork,
     reply: Reply,
     /** The inbox key to mark replied with this reply, in the same statement (one round trip). */
     repliedKey?: string,
     /** Rows the relay sent, deleted in the same statement (outside a claim's transaction). */
     sentIds?: readonly string[],
   ): Promise<OutboxRow[]> {
-    const envelope = signEnvelope(this.replyEnvelope(command, reply), this.options.replyKey);
+    const { command, replyUrl } = work;
+    const unsigned = this.replyEnvelope(command, reply);
+    const envelope = signEnvelope(unsigned, this.options.replyKey);
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(envelope) };
-    return writeReply(db, {
+    const rows = await writeReply(db, {
       destination: replyUrl,
       message,
       now: this.clock(),
@@ -481,6 +519,39 @@ export class Participant {
           ? undefined
           : { idempotencyKey: repliedKey, name: reply.name, payload: reply.payload },
     });
+    return rows.map((row) => this.onAlongChain(row, work, unsigned));
+  }
+
+  /**
+   * The command queue of a chained command's next link (`<prefix>-<service>-commands`),
+   * undefined when the command has no chain, or a retry-later when it cannot be found. Found by
+   * the link's service, never by an address in the message, as the reply queue is.
+   */
+  private async nextUrlOrRetry(
+    delivery: ReceivedMessage<Envelope>,
+    command: CommandEnvelope,
+  ): Promise<string | HandlerResult | undefined> {
+    const link = command.compensation ? undefined : command.chain?.[0];
+    if (!link) return undefined;
+    const cached = this.commandQueueUrls.get(link.service);
+    if (cached) return cached;
+    const queueName = commandQueueName(this.options.prefix, link.service);
+    try {
+      const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
+        .QueueUrl;
+      if (!url) throw new Error(`the broker returned no URL for ${queueName}`);
+      this.commandQueueUrls.set(link.service, url);
+      return url;
+    } catch (error) {
+      this.options.logger.warn(
+        { sagaId: command.sagaId, command: command.name, queue: queueName, err: error },
+        "the next link's command queue is not reachable: the command is not run and will be retried",
+      );
+      return retryLater(
+        10,
+        `command queue ${queueName} is not reachable: ${(error as Error).message}`,
+      );
+    }
   }
 
   /**

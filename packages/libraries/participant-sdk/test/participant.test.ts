@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
+  type ChainLink,
   type CommandKeys,
   createCommandEnvelope,
   DEV_COMMAND_KEY,
@@ -7,6 +9,7 @@ import {
   devReplyKey,
   type Envelope,
   envelopeMessage,
+  type ReplyEnvelope,
   sendToQueue,
   signEnvelope,
   verifyEnvelopeSignature,
@@ -161,6 +164,79 @@ const scrapWidget = (w: World, payload: Record<string, unknown>, fields: Envelop
   commandEnvelope({ name: "ScrapWidget", payload, replyTo: w.replyQueue, ...fields });
 
 const widgets = (w: World) => w.db.knex("widgets").select("id", "size").orderBy("id");
+
+/** A command carrying `chain`, built and signed as the orchestrator does. */
+function chained(command: ReturnType<typeof makeWidget>, chain: ChainLink[]) {
+  const { signature: _old, ...unsigned } = command;
+  return signEnvelope(
+    { ...unsigned, compensation: false as const, chain },
+    {
+      current: DEV_COMMAND_KEY,
+    },
+  );
+}
+
+/** ScrapWidget as the chain's next link: the widget named by the first step's reply. */
+const scrapAfterMake = (): ChainLink => ({
+  step: "scrap",
+  service: "widgets",
+  command: "ScrapWidget",
+  idempotencyKey: `${randomUUID()}:scrap`,
+  messageId: randomUUID(),
+  after: ["WidgetMade"],
+  payload: {},
+  holes: [{ at: ["widgetId"], step: "make", path: ["widgetId"] }],
+});
+
+describe("chained commands", () => {
+  it("sends the next link's command itself on a success, and its reply carries the first answer", async () => {
+    const w = await world("chain forwards");
+    const link = scrapAfterMake();
+    const first = chained(makeWidget(w, { widgetId: "w-chain", size: 2 }, { step: "make" }), [
+      link,
+    ]);
+    await send(w, first);
+    // No reply to the first command: the next link answers, with the first answer carried.
+    const last = await w.replies.spy.waitForItem((reply) => reply.causationId === link.messageId);
+    expect(last).toMatchObject({
+      name: "WidgetScrapped",
+      step: "scrap",
+      attempt: 1,
+      // The hole was filled from the first reply: the widget made is the one scrapped.
+      payload: { widgetId: "w-chain", existed: true },
+    });
+    expect(last.carried).toHaveLength(1);
+    const [made] = last.carried ?? [];
+    expect(made).toMatchObject({ name: "WidgetMade", step: "make", causationId: first.messageId });
+    // Each answer is signed by its own participant, over what it said itself.
+    expect(
+      verifyEnvelopeSignature(made as ReplyEnvelope, { current: devReplyKey("widgets") }),
+    ).toBeUndefined();
+    expect(verifyEnvelopeSignature(last, { current: devReplyKey("widgets") })).toBeUndefined();
+    expect(w.replies.forSaga(first.sagaId)).toHaveLength(1);
+    expect(await widgets(w)).toEqual([]);
+
+    // A duplicate of the first command sends the same next command: applied once, answered again.
+    await send(w, first);
+    await w.replies.spy.waitForItem(
+      (reply) => reply.causationId === link.messageId && reply !== last,
+      { description: "the chain's answer again" },
+    );
+    expect(w.participant.stats.handled).toBe(2);
+    expect(await widgets(w)).toEqual([]);
+  });
+
+  it("answers the orchestrator at once when the reply is not one the next link waits for", async () => {
+    const w = await world("chain stops");
+    const first = chained(makeWidget(w, { widgetId: "w-big", size: 500 }, { step: "make" }), [
+      scrapAfterMake(),
+    ]);
+    await send(w, first);
+    const reply = await w.replies.replyTo(first);
+    expect(reply).toMatchObject({ name: "WidgetTooBig", step: "make" });
+    expect(reply.carried).toBeUndefined();
+  });
+});
 
 describe("participant SDK", () => {
   it("applies a duplicate command once and answers both copies with the stored reply", async () => {

@@ -48,6 +48,9 @@ export function replyReceived(
     );
   }
   if (step.outcomes.success.includes(event.name)) {
+    // A chain carried this answer: its participant sent the chain's next command itself.
+    const [next, ...rest] = pending.chain ?? [];
+    if (event.forwarded === true && next !== undefined) run.forwarded = { step: next, rest };
     return run.stepSucceeded(step, event.payload, `${step.name} succeeded (${event.name})`);
   }
   const code = replyCode(event.name, event.payload);

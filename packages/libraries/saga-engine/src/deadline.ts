@@ -43,7 +43,7 @@ export function deadlinePassed(run: Run): TransitionResult {
   // The step's outcome is unknown (it may still apply), so it takes the exhausted edge, which
   // compensates the step itself where it has a compensation.
   run.publish(LifecycleEvent.stepFailed, step.name, { failure: run.failureJson() });
-  run.enterFailureEdge(step, run.stepState(step.name).onExhausted);
+  run.enterFailureEdge(step, run.exhaustedEdge(step, pending));
   return run.done(`saga deadline passed during ${step.name}`);
 }
 

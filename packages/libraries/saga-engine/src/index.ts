@@ -1,5 +1,6 @@
 export { AwaitFailureCode, scopedWaitKey } from "./await.ts";
 export { backoffDelayMs } from "./backoff.ts";
+export { chainAfter, MAX_CHAINED } from "./chain.ts";
 export {
   type EngineError,
   EngineErrorCode,
@@ -9,6 +10,7 @@ export {
 } from "./errors.ts";
 export {
   activeWork,
+  type ChainLinkEffect,
   type Effect,
   type FailureInfo,
   LifecycleEvent,

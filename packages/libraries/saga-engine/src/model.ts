@@ -124,6 +124,12 @@ export interface PendingWork {
   commandId?: string;
   /** Set while an await step waits for its event (`waitingFor: "event"`). */
   wait?: OpenWait;
+  /**
+   * The steps whose commands ride along with this one, in order (see chain.ts): their
+   * participants send them, so any of them may have run while the saga waits on this step.
+   * Absent when the command went alone.
+   */
+  chain?: string[];
 }
 
 /** Why compensation started, or why the saga stopped. Compensations can map from it. */
@@ -220,6 +226,11 @@ export type SagaEvent =
        * command (when the snapshot recorded one).
        */
       causationId?: string;
+      /**
+       * True for an answer a chain carried: its participant sent the chain's next command
+       * itself, so the engine does not send it again (see chain.ts).
+       */
+      forwarded?: boolean;
     }
   | { type: "http-response"; step: string; attempt: number; status: number; body: JsonValue }
   | { type: "http-failure"; step: string; attempt: number; code: string; message: string }
@@ -283,6 +294,8 @@ export type Effect =
        * action ran whatever the participant's inbox still remembers. Absent on an action.
        */
       actionApplied?: boolean;
+      /** The commands its participants send after this one (see chain.ts); absent when none. */
+      chain?: ChainLinkEffect[];
     }
   | {
       type: "call-http";
@@ -313,6 +326,22 @@ export type Effect =
       payload: JsonValue;
     };
 
+/**
+ * A command that rides along with another and is sent by the participant before it, when that
+ * one's reply is one of `after`. Its payload is what the orchestrator knew when it sent the
+ * first, with `holes` for the values that come from the replies of the chain's earlier steps.
+ */
+export interface ChainLinkEffect {
+  step: string;
+  service: string;
+  command: string;
+  idempotencyKey: string;
+  messageId: string;
+  after: string[];
+  payload: Record<string, JsonValue>;
+  holes: Array<{ at: Array<string | number>; step: string; path: Array<string | number> }>;
+}
+
 /** The clock and the random source: passed in, so tests control time and chance. */
 export interface TransitionContext {
   now: Date;
@@ -324,6 +353,12 @@ export interface TransitionContext {
    * it sees a wait open on a taken key, and applies the event again.
    */
   heldWaitKeys?: ReadonlySet<string>;
+  /**
+   * Send the command steps that can follow one another as one chain (see chain.ts). Off unless
+   * the shell turns it on: every participant must be one that knows chains (one that does not
+   * refuses the command, since its signature covers fields it cannot read).
+   */
+  chainSteps?: boolean;
 }
 
 /** What `transition` returns. */

@@ -153,11 +153,14 @@ export function applyOperatorAction(
       // The pivot has no compensation: compensating past it while its command may still apply
       // would leave its effect in place for good (credit reserved for a rejected order). Only an
       // operator who checked its participant may say it did not apply.
-      const pivotUnknown = step.role === "pivot";
+      // A chain sent along with the step may hold the pivot: its outcome is as unknown.
+      const chainedPivot = (pending.chain ?? []).find((name) => run.step(name).role === "pivot");
+      const pivotUnknown = step.role === "pivot" || chainedPivot !== undefined;
+      const pivot = chainedPivot === undefined ? step : run.step(chainedPivot);
       if (pivotUnknown && event.pivotOutcome !== "not-applied") {
         return run.refuse(
           EngineRefusalCode.pivotOutcomeUnknown,
-          `Cannot compensate while the outcome of the pivot ${step.name} (attempt ${pending.attempt}) is unknown: its command may still apply at ${step.service}, and the pivot has no compensation to undo it. Retry it (a participant that already ran it answers with the stored reply), or make sure at ${step.service} that it did not and will not apply, then compensate stating pivotOutcome "not-applied".`,
+          `Cannot compensate while the outcome of the pivot ${pivot.name}${pivot === step ? "" : ` (sent along with ${step.name})`} (attempt ${pending.attempt}) is unknown: its command may still apply at ${pivot.service}, and the pivot has no compensation to undo it. Retry it (a participant that already ran it answers with the stored reply), or make sure at ${pivot.service} that it did not and will not apply, then compensate stating pivotOutcome "not-applied".`,
         );
       }
       run.cancelPendingTimer(pending.step);
@@ -171,11 +174,15 @@ export function applyOperatorAction(
       // A step with a compensation undoes itself first (its guard refuses a late action); one
       // without (the pivot) starts the chain at the steps before it. The exhausted edge of a
       // pivot parks the saga, which is not what an operator asking to compensate wants.
-      const state = run.stepState(pending.step);
-      run.enterFailureEdge(
-        step,
-        run.step(pending.step).compensation ? state.onExhausted : state.onFailure,
-      );
+      // The chain's steps before its pivot may have run: they are undone too (see chain.ts).
+      // With the operator's word, the pivot and the steps after it did not run.
+      const members = [pending.step, ...(pending.chain ?? [])];
+      const pivotAt = members.findIndex((name) => run.step(name).role === "pivot");
+      const undoneUpTo = (pivotAt === -1 ? members : members.slice(0, pivotAt)).at(-1);
+      const last = undoneUpTo === undefined ? step : run.step(undoneUpTo);
+      if (last !== step) run.exhaustedEdge(step, pending, last.name);
+      const state = run.stepState(last.name);
+      run.enterFailureEdge(step, last.compensation ? state.onExhausted : state.onFailure);
       return run.done(
         `${who}; compensation forced at ${pending.step}${pivotUnknown ? " (the operator stated the pivot was not applied)" : ""}`,
       );

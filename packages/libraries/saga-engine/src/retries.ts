@@ -60,7 +60,7 @@ export function failAttempt(
   record.status = "failed";
   run.s.failure = { step: step.name, kind: "exhausted", code, message };
   run.publish(LifecycleEvent.stepFailed, step.name, { failure: run.failureJson() });
-  run.enterFailureEdge(step, run.stepState(step.name).onExhausted);
+  run.enterFailureEdge(step, run.exhaustedEdge(step, pending));
   return run.done(
     `${step.name} exhausted its ${policy.maxAttempts} attempts (${code}: ${message})`,
   );

@@ -16,6 +16,7 @@ import {
   type MappingContext,
   stepStateId,
 } from "@sagaworks/saga-definition";
+import { chainAfter } from "./chain.ts";
 import { commandMessageId } from "./command-id.ts";
 import { EngineErrorCode, EngineErrors, type EngineRefusalCode } from "./errors.ts";
 import { dotSegmentPathParam, fillPath, unencodablePathParam } from "./http-path.ts";
@@ -72,6 +73,11 @@ export interface RunHooks {
   answerParent(run: Run): void;
 }
 
+/** How long a step and the chain's steps after it may take together. */
+function chainTimeout(run: Run, step: string, rest: readonly string[]): number {
+  return [step, ...rest].reduce((sum, name) => sum + run.step(name).timeoutMs, 0);
+}
+
 /** One application of an event: a working copy of the snapshot plus the effects gathered. */
 export class Run {
   readonly effects: Effect[] = [];
@@ -97,6 +103,12 @@ export class Run {
    * and unwind wait until every branch has been dealt with (see parallel.ts).
    */
   readonly settling = new Set<string>();
+
+  /**
+   * Set while a chain's answer is applied: the step whose command its participant already sent,
+   * and the chain's steps after it. `startAttempt` then sends nothing for that step.
+   */
+  forwarded: { step: string; rest: string[] } | null = null;
 
   /** What happened on the way besides the event itself (steps not taken), for the note. */
   private readonly asides: string[] = [];
@@ -349,6 +361,7 @@ export class Run {
       : actionKey(this.s.sagaId, stepName);
     let timeoutMs: number;
     let commandId: string | undefined;
+    let chained: string[] = [];
     if (compensation) {
       const comp = step.compensation;
       if (!comp) {
@@ -399,17 +412,33 @@ export class Run {
         this.effects.push(this.hooks.childCommand(this, step, action, false, attempt, commandId));
       } else if (action.kind === "command") {
         commandId = commandMessageId(this.s.sagaId, idempotencyKey, attempt);
-        this.effects.push({
-          type: "send-command",
-          service: step.service,
-          command: action.command,
-          payload: toJson(evaluateMapping(action.payload, context)),
-          step: stepName,
-          attempt,
-          compensation: false,
-          idempotencyKey,
-          messageId: commandId,
-        });
+        const forwarded = this.forwarded;
+        this.forwarded = null;
+        if (forwarded?.step === stepName && attempt === 1) {
+          // Its participant's predecessor sent it: only the wait is recorded.
+          chained = forwarded.rest;
+          timeoutMs = chainTimeout(this, stepName, forwarded.rest);
+        } else {
+          const chain = this.context.chainSteps
+            ? chainAfter(this.compiled, step, this.s.sagaId, context)
+            : null;
+          if (chain) {
+            chained = chain.links.map((link) => link.step);
+            timeoutMs = chain.timeoutMs;
+          }
+          this.effects.push({
+            type: "send-command",
+            service: step.service,
+            command: action.command,
+            payload: toJson(evaluateMapping(action.payload, context)),
+            step: stepName,
+            attempt,
+            compensation: false,
+            idempotencyKey,
+            messageId: commandId,
+            ...(chain ? { chain: chain.links } : {}),
+          });
+        }
       } else {
         const params = (action.params ? evaluateMapping(action.params, context) : {}) ?? {};
         const unencodable = unencodablePathParam(action.path, params as Record<string, unknown>);
@@ -466,6 +495,7 @@ export class Run {
       timerId: timeoutTimer,
       idempotencyKey,
       ...(commandId === undefined ? {} : { commandId }),
+      ...(chained.length > 0 ? { chain: chained } : {}),
     });
   }
 
@@ -562,6 +592,28 @@ export class Run {
   enterFailureEdge(step: CompiledStep, edge: string): void {
     if (step.branch) this.hooks.branchFailed(this, step, edge);
     else this.enterState(edge);
+  }
+
+  /**
+   * The edge a forward step takes when its outcome is unknown (attempts exhausted, the saga's
+   * deadline). While a chain rode along with it, any of the chain's steps may have run too, up
+   * to `through` (all of them by default): they count as started, so compensation undoes them
+   * (each leaving a guard should it not have run), and the edge is the last one's, which parks
+   * the saga when that is the pivot or a step after it.
+   */
+  exhaustedEdge(step: CompiledStep, pending: PendingWork | undefined, through?: string): string {
+    const chain = pending === undefined || pending.compensation ? [] : (pending.chain ?? []);
+    const upTo = through === undefined ? chain.length : chain.indexOf(through) + 1;
+    let last = step;
+    for (const name of chain.slice(0, upTo)) {
+      const record = this.record(name);
+      if (record.status === "pending") {
+        record.status = "running";
+        record.attempts = Math.max(record.attempts, 1);
+      }
+      last = this.step(name);
+    }
+    return this.stepState(last.name).onExhausted;
   }
 
   /** A compensation ran out of attempts: the saga needs an operator (in a branch, once the others finish). */

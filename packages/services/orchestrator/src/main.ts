@@ -87,6 +87,7 @@ await runService({
         stepEvents: config.SAGA_STEP_EVENTS,
         earlyEventTtlMs: config.EARLY_EVENT_TTL,
         inlineReadTimeoutMs: config.HTTP_INLINE_READ_TIMEOUT_MS,
+        chainSteps: config.SAGA_CHAIN_STEPS,
       },
     });
     orchestrator.start();

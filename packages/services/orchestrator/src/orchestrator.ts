@@ -200,6 +200,13 @@ export interface OrchestratorOptions {
   inlineReadTimeoutMs?: number | undefined;
   /** Saga instances each replica keeps between their events; defaults to 10,000. */
   instanceCacheSize?: number | undefined;
+  /**
+   * Sends consecutive command steps as one chain: the first command carries the others, each
+   * participant sends the next itself, and only the last replies, with every answer (see
+   * saga-engine's chain.ts). Defaults to false: turn it on once every participant runs an SDK
+   * that knows chains.
+   */
+  chainSteps?: boolean | undefined;
 }
 
 /** {@link OrchestratorOptions} with every default applied, resolved once. */
@@ -231,6 +238,7 @@ export function resolveOrchestratorOptions(
     httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
     inlineReadTimeoutMs: options.inlineReadTimeoutMs ?? 1_000,
     instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
+    chainSteps: options.chainSteps ?? false,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };
@@ -354,6 +362,7 @@ export async function createOrchestrator(deps: OrchestratorDeps): Promise<Orches
     handOff,
     onOutboxWritten: written.publish,
     cacheSize: options.instanceCacheSize,
+    chainSteps: options.chainSteps,
     readInline: inlineReader(
       { serviceUrls: deps.serviceUrls, serviceToken: deps.serviceToken },
       options.inlineReadTimeoutMs,

@@ -20,6 +20,7 @@ import {
   type ParentLink,
   type SagaEvent,
   type SagaSnapshot,
+  type TransitionContext,
   type TransitionResult,
 } from "@sagaworks/saga-engine";
 import {
@@ -89,6 +90,8 @@ export interface RuntimeDeps {
    * start can apply the answer before it commits; undefined makes every call through the outbox.
    */
   readInline?: ((call: HttpStepRequest) => Promise<SagaEvent>) | undefined;
+  /** Send chains of command steps (`chainSteps`; see saga-engine's chain.ts). */
+  chainSteps?: boolean | undefined;
 }
 
 /** A saga as the API shows it: the instance, its history and the messages parked for it. */
@@ -131,6 +134,12 @@ export interface ApplyOptions {
    * reason. The check sees exactly the instance the write is conditioned on.
    */
   refuse?: (compiled: CompiledSaga) => string | undefined;
+  /**
+   * Events applied before this one, in order, in the same write: the answers a chain carried
+   * (see saga-engine's chain.ts). Each is checked as if it came alone; one that changes nothing
+   * is passed over.
+   */
+  before?: readonly SagaEvent[];
 }
 
 /** How often one event is read and applied again after other writers changed its saga first. */
@@ -298,10 +307,13 @@ export class SagaRuntime {
   private async decideStart(start: StartRequest, event: SagaEvent, now: Date) {
     const { compiled, traceId, options } = start;
     const knex = this.deps.db.knex;
-    const started = await transitionHonouringWaitKeys(knex, compiled, null, event, {
-      now,
-      random: this.random,
-    });
+    const started = await transitionHonouringWaitKeys(
+      knex,
+      compiled,
+      null,
+      event,
+      this.transitionContext(now),
+    );
     const history = [historyEntry(started.snapshot, event, started, now, { actor: options.actor })];
     const inline = await this.readInline(compiled, started);
     if (!inline) {
@@ -314,7 +326,7 @@ export class SagaRuntime {
       compiled,
       started.snapshot,
       inline.answer,
-      { now: answeredAt, random: this.random },
+      this.transitionContext(answeredAt),
     );
     history.push(historyEntry(result.snapshot, inline.answer, result, answeredAt, {}));
     const effects = mergePlannedEffects(
@@ -460,12 +472,13 @@ export class SagaRuntime {
       sagaTraceContext(row.traceId),
     );
     try {
+      const prelude = await this.prelude(row, compiled, options.before ?? [], now);
       const result = await transitionHonouringWaitKeys(
         this.deps.db.knex,
         compiled,
-        row.snapshot,
+        prelude.snapshot,
         event,
-        { now, random: this.random },
+        this.transitionContext(now),
       );
       span.setAttribute("saga.applied", result.applied);
       span.setAttribute("saga.status", result.snapshot.status);
@@ -479,6 +492,21 @@ export class SagaRuntime {
         outboxId: options.outboxId,
         sentIds: [] as readonly string[],
       };
+      if (!result.applied && prelude.last) {
+        // The chain's earlier answers moved the saga; this one did not (late, or the saga
+        // ended on the way): written with them, and noted in the history.
+        return {
+          outcome: { kind: "applied", result: prelude.last },
+          junk: false,
+          write: {
+            ...base,
+            snapshot: prelude.snapshot,
+            history: [...prelude.history, history],
+            junkReplies: 0,
+            effects: prelude.effects,
+          },
+        };
+      }
       if (!result.applied) {
         const inHistory = !counted || row.junkReplies + 1 <= JUNK_REPLIES_IN_HISTORY;
         return {
@@ -487,7 +515,7 @@ export class SagaRuntime {
           write: {
             ...base,
             snapshot: undefined,
-            history: inHistory ? history : undefined,
+            history: inHistory ? [history] : [],
             junkReplies: counted ? 1 : 0,
             effects: { rows: [], cancelled: [], scheduled: [] },
           },
@@ -507,11 +535,66 @@ export class SagaRuntime {
       return {
         outcome: { kind: "applied", result },
         junk,
-        write: { ...base, snapshot: result.snapshot, history, junkReplies: 0, effects },
+        write: {
+          ...base,
+          snapshot: result.snapshot,
+          history: [...prelude.history, history],
+          junkReplies: 0,
+          effects: prelude.last ? mergePlannedEffects(prelude.effects, effects) : effects,
+        },
       };
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * Applies the events that come before the one delivered (a chain's earlier answers), each to
+   * the snapshot the one before left: what they change, their history and their effects.
+   */
+  private async prelude(
+    row: SagaInstance,
+    compiled: CompiledSaga,
+    events: readonly SagaEvent[],
+    now: Date,
+  ): Promise<{
+    snapshot: SagaSnapshot;
+    last: TransitionResult | undefined;
+    history: HistoryEntry[];
+    effects: PlannedEffects;
+  }> {
+    let snapshot = row.snapshot;
+    let last: TransitionResult | undefined;
+    const history: HistoryEntry[] = [];
+    let effects: PlannedEffects = { rows: [], cancelled: [], scheduled: [] };
+    for (const event of events) {
+      const result = await transitionHonouringWaitKeys(
+        this.deps.db.knex,
+        compiled,
+        snapshot,
+        event,
+        this.transitionContext(now),
+      );
+      if (!result.applied) continue;
+      history.push(historyEntry(result.snapshot, event, result, now, {}));
+      effects = mergePlannedEffects(
+        effects,
+        planEffects(result.effects, {
+          snapshot: result.snapshot,
+          traceId: row.traceId,
+          routing: this.deps.routing,
+          now,
+        }),
+      );
+      snapshot = result.snapshot;
+      last = result;
+    }
+    return { snapshot, last, history, effects };
+  }
+
+  /** What the engine is given besides the event: the clock, chance, and whether to chain. */
+  private transitionContext(now: Date): TransitionContext {
+    return { now, random: this.random, chainSteps: this.deps.chainSteps };
   }
 
   /**

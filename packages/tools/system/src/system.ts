@@ -71,6 +71,11 @@ export interface SystemOptions {
   eventSubscribers?: OrchestratorOptions["eventSubscribers"];
   /** Tests only: the orchestrator's revision guard (see its `revisionGuard`); default off. */
   revisionGuard?: boolean | undefined;
+  /**
+   * Chained command steps (the orchestrator's `chainSteps`): every participant here knows them.
+   * Defaults to `SAGA_CHAIN_STEPS=true` in the environment, as the orchestrator's own setting.
+   */
+  chainSteps?: boolean | undefined;
 }
 
 /**
@@ -91,6 +96,7 @@ export interface ResolvedSystemOptions {
   retention: OrchestratorRetention;
   eventSubscribers: NonNullable<OrchestratorOptions["eventSubscribers"]>;
   revisionGuard: boolean;
+  chainSteps: boolean;
 }
 
 /**
@@ -114,6 +120,7 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     },
     eventSubscribers: options.eventSubscribers ?? [],
     revisionGuard: options.revisionGuard ?? false,
+    chainSteps: options.chainSteps ?? process.env.SAGA_CHAIN_STEPS === "true",
   };
 }
 
@@ -228,8 +235,13 @@ export async function startSystem(input: SystemOptions): Promise<RunningSystem> 
             relayPollIntervalMs: 200,
             replyConcurrency: 20,
             eventSubscribers: options.eventSubscribers,
+            chainSteps: options.chainSteps,
           }
-        : { replyConcurrency: 20, eventSubscribers: options.eventSubscribers },
+        : {
+            replyConcurrency: 20,
+            eventSubscribers: options.eventSubscribers,
+            chainSteps: options.chainSteps,
+          },
     });
     orchestrator.start();
     stops.push(() => orchestrator.stop());

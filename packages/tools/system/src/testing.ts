@@ -11,7 +11,10 @@ import { type RunningSystem, type SystemOptions, startSystem } from "./system.ts
 /** What a test chooses; the rest of {@link SystemOptions} is filled for tests. */
 export type TestSystemOptions = Pick<SystemOptions, "apiToken" | "awsEndpoint"> &
   Partial<
-    Pick<SystemOptions, "logger" | "databaseUrl" | "prefix" | "serviceToken" | "definitions">
+    Pick<
+      SystemOptions,
+      "logger" | "databaseUrl" | "prefix" | "serviceToken" | "definitions" | "chainSteps"
+    >
   >;
 
 /**
@@ -36,6 +39,7 @@ export function startTestSystem(
     fast: true,
     definitions: options.definitions,
     revisionGuard: revisionGuardRequested(),
+    chainSteps: options.chainSteps,
   });
 }
 

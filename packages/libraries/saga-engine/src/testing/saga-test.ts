@@ -49,6 +49,8 @@ export interface SagaTestOptions {
   startAt?: Date;
   /** The random source for retry jitter (default: always 0.5, so delays are repeatable). */
   random?: () => number;
+  /** Send chains of command steps (see chain.ts), as an orchestrator with chains on does. */
+  chainSteps?: boolean;
 }
 
 /** The technical failure reply of the participant SDK: `failed(code, message)`. */
@@ -100,6 +102,7 @@ export class SagaTest {
   /** Armed timers by id: what the orchestrator's timer table would hold. */
   readonly timers = new Map<string, Timer>();
   private readonly random: () => number;
+  private readonly chainSteps: boolean;
   /** Events sent so far: numbers the ids of events sent without one. */
   private eventsSent = 0;
   private readonly entries: Entry[] = [];
@@ -109,6 +112,7 @@ export class SagaTest {
     this.sagaId = options.sagaId ?? DEFAULT_SAGA_ID;
     this.now = new Date((options.startAt ?? DEFAULT_START).getTime());
     this.random = options.random ?? (() => 0.5);
+    this.chainSteps = options.chainSteps ?? false;
   }
 
   /** An independent copy at this point: the explorer branches with it. */
@@ -117,6 +121,7 @@ export class SagaTest {
       sagaId: this.sagaId,
       startAt: this.now,
       random: this.random,
+      chainSteps: this.chainSteps,
     });
     copy.snapshot = this.snapshot && structuredClone(this.snapshot);
     for (const [id, timer] of this.timers) copy.timers.set(id, timer);
@@ -131,6 +136,7 @@ export class SagaTest {
     const result = transition(this.compiled, before, event, {
       now: this.now,
       random: this.random,
+      chainSteps: this.chainSteps,
     });
     this.entries.push({ event, result, before });
     if (result.applied) {

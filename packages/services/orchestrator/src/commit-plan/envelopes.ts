@@ -55,7 +55,7 @@ export function commandEnvelopeOf(
           actionKey: actionKey(saga.sagaId, effect.step),
           ...(effect.actionApplied ? { actionApplied: true } : {}),
         }
-      : { ...common, compensation: false },
+      : { ...common, compensation: false, ...(effect.chain ? { chain: effect.chain } : {}) },
     () => send.now,
   );
   return signEnvelope(unsigned, send.keys);

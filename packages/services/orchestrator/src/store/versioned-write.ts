@@ -11,8 +11,11 @@ export interface SagaWrite {
   /** The new snapshot; undefined keeps the stored one (an event that changed nothing). */
   snapshot: SagaSnapshot | undefined;
   now: Date;
-  /** The history entry; undefined writes none (a junk reply past the first few). */
-  history: HistoryEntry | undefined;
+  /**
+   * The history entries, one per transition applied (several when a chain's answers came in one
+   * reply), the revision going up by as many; none for a junk reply past the first few.
+   */
+  history: readonly HistoryEntry[];
   /** 1 for a reply that changed nothing: the instance counts them. */
   junkReplies: 0 | 1;
   /** The delivered message's id, recorded in saga_inbox: a second delivery fails the statement. */
@@ -89,7 +92,7 @@ saved AS (
     snapshot = coalesce($6::jsonb, snapshot),
     updated_at = coalesce($8::timestamptz, updated_at),
     junk_replies = junk_replies + $9::int,
-    revision = revision + 1
+    revision = revision + $18::int
   WHERE id = $1::uuid AND revision = $2::int
     AND ($10::text IS NULL OR EXISTS (
       SELECT 1 FROM saga_timers WHERE id = $10::text AND fire_at <= $7::timestamptz))
@@ -212,10 +215,12 @@ export async function writeVersioned(
     write.timerId && !rearmed ? write.timerId : null,
     write.outboxId ?? null,
     write.dedupeKey ?? null,
-    JSON.stringify(write.history ? [historyRecord(write.history)] : []),
+    JSON.stringify(write.history.map(historyRecord)),
     JSON.stringify(effects.cancelled.filter((id) => id !== write.timerId)),
     JSON.stringify(timerRecords(effects)),
     JSON.stringify(outboxRecords(effects, now)),
+    // Every write bumps it, so a writer that read an older one finds out.
+    Math.max(1, write.history.length),
   ];
   let result: {
     revision: number | null;

@@ -1,6 +1,7 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import {
   ack,
+  type CarriedReply,
   type Envelope,
   type HandlerResult,
   poison,
@@ -11,6 +12,7 @@ import {
 } from "@sagaworks/messaging";
 import { inSpan, type Logger, type MetricsRegistry } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
+import type { SagaEvent } from "@sagaworks/saga-engine";
 import { OrchestratorErrorCode, OrchestratorErrors } from "../errors.ts";
 import type { SagaRuntime } from "../saga-runtime.ts";
 import { type ReplyChecks, replyRefusal } from "./reply-verification.ts";
@@ -71,6 +73,19 @@ export async function handleReply(
   );
 }
 
+function replyEvent(reply: CarriedReply, forwarded: boolean): SagaEvent {
+  return {
+    type: "reply",
+    step: reply.step,
+    attempt: reply.attempt,
+    compensation: reply.compensation,
+    name: reply.name,
+    payload: reply.payload as JsonValue,
+    causationId: reply.causationId,
+    ...(forwarded ? { forwarded } : {}),
+  };
+}
+
 async function applyReply(
   runtime: SagaRuntime,
   envelope: ReplyEnvelope,
@@ -79,24 +94,14 @@ async function applyReply(
 ): Promise<HandlerResult> {
   let outcome: Awaited<ReturnType<SagaRuntime["apply"]>>;
   try {
-    outcome = await runtime.apply(
-      envelope.sagaId,
-      {
-        type: "reply",
-        step: envelope.step,
-        attempt: envelope.attempt,
-        compensation: envelope.compensation,
-        name: envelope.name,
-        payload: envelope.payload as JsonValue,
-        causationId: envelope.causationId,
-      },
-      {
-        dedupeKey: envelope.messageId,
-        // Checked inside the transaction, against the saga's own definition: the step's owner
-        // is whoever the saga says, not whoever the reply names.
-        refuse: (compiled) => replyRefusal(envelope, compiled, checks),
-      },
-    );
+    outcome = await runtime.apply(envelope.sagaId, replyEvent(envelope, false), {
+      // A chain's earlier answers, each of whose participants sent the next command itself.
+      before: envelope.carried?.map((earlier) => replyEvent(earlier, true)),
+      dedupeKey: envelope.messageId,
+      // Checked inside the transaction, against the saga's own definition: the step's owner
+      // is whoever the saga says, not whoever the reply names.
+      refuse: (compiled) => replyRefusal(envelope, compiled, checks),
+    });
   } catch (error) {
     if (!OrchestratorErrors.is(error, OrchestratorErrorCode.replyRefused)) throw error;
     logger?.warn(

@@ -3,6 +3,7 @@
 // definition the reply names, which the sender chose), and when it is fresh. Anyone who can write
 // to the reply queue, another participant included, can then neither complete nor fail a step.
 import {
+  type CarriedReply,
   type ReplyEnvelope,
   type ReplyKeyring,
   signedMessageStaleness,
@@ -23,6 +24,23 @@ export interface ReplyChecks {
  */
 export function replyRefusal(
   reply: ReplyEnvelope,
+  compiled: CompiledSaga,
+  checks: ReplyChecks,
+): string | undefined {
+  // A chain's earlier answers: each must be its own participant's, for this very saga, as if
+  // it had come alone (the last participant's signature over them proves only that it sent them).
+  for (const [index, earlier] of (reply.carried ?? []).entries()) {
+    if (earlier.sagaId !== reply.sagaId) {
+      return `carried[${index}] answers saga ${earlier.sagaId}, not ${reply.sagaId} that the reply is for`;
+    }
+    const refused = ownRefusal(earlier, compiled, checks);
+    if (refused) return `carried[${index}] (${earlier.name} for ${earlier.step}): ${refused}`;
+  }
+  return ownRefusal(reply, compiled, checks);
+}
+
+function ownRefusal(
+  reply: CarriedReply,
   compiled: CompiledSaga,
   checks: ReplyChecks,
 ): string | undefined {
