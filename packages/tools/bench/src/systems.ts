@@ -173,6 +173,11 @@ export async function startEngine(
     let accountUrl: string;
     let prefill: (rows: number) => Promise<void>;
     let restart: ((name: string) => Promise<void>) | undefined;
+    // The runner's SAGA_CHAIN_STEPS reaches them too, to measure chained steps on and off.
+    const chainSteps: Record<string, string> =
+      process.env.SAGA_CHAIN_STEPS === undefined
+        ? {}
+        : { SAGA_CHAIN_STEPS: process.env.SAGA_CHAIN_STEPS };
     // The runner's OTEL_* settings reach the Sagaworks processes, to measure tracing on and off.
     const otel = Object.fromEntries(
       Object.entries(process.env).filter(
@@ -188,6 +193,7 @@ export async function startEngine(
       // A bench is a development setup: the processes create the topology and may run on PGlite.
       SAGAWORKS_ENV: "dev",
       SERVICE_WRITE_TOKEN: serviceToken,
+      ...chainSteps,
       ...otel,
     };
     if (mode === "one") {
@@ -205,6 +211,7 @@ export async function startEngine(
           BENCH_SCHEMA_PREFIX: `${schemaPrefix}one_`,
           BENCH_API_TOKEN: apiToken,
           BENCH_SERVICE_TOKEN: serviceToken,
+          ...chainSteps,
           ...otel,
         },
       });
