@@ -74,6 +74,29 @@ const commandFields = {
   signature: z.string().min(1).max(200).optional(),
 };
 
+const replyFields = {
+  ...commonFields,
+  kind: z.literal("reply"),
+  step: stepName,
+  attempt,
+  compensation: compensationFlag,
+  /** The `messageId` of the command answered. */
+  causationId: z.uuid({
+    error: absentOr(
+      "is required on replies: the messageId of the command answered",
+      "must be a UUID",
+    ),
+  }),
+  /**
+   * Proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with the
+   * answering participant's own reply key (see `signEnvelope`).
+   */
+  signature: z.string().min(1).max(200).optional(),
+};
+
+/** A reply an earlier link of a chain made, carried on to the end of the chain. */
+const carriedReplySchema = z.object(replyFields);
+
 /** One place a chained command's payload takes a value from an earlier link's reply. */
 const chainHoleSchema = z.object({
   /** Where in the payload the value goes (object keys and array indexes). */
@@ -111,11 +134,7 @@ const actionCommandSchema = z.object({
    */
   chain: z.array(chainLinkSchema).min(1).max(MAX_CHAIN).optional(),
   /** The replies of the chain's earlier links, each signed by its own participant. */
-  carried: z
-    .array(z.lazy(() => carriedReplySchema))
-    .min(1)
-    .max(MAX_CHAIN)
-    .optional(),
+  carried: z.array(carriedReplySchema).min(1).max(MAX_CHAIN).optional(),
 });
 
 const compensationCommandSchema = z.object({
@@ -141,29 +160,6 @@ export const commandEnvelopeSchema = z.discriminatedUnion(
   [actionCommandSchema, compensationCommandSchema],
   { error: () => "must be true or false" },
 );
-
-const replyFields = {
-  ...commonFields,
-  kind: z.literal("reply"),
-  step: stepName,
-  attempt,
-  compensation: compensationFlag,
-  /** The `messageId` of the command answered. */
-  causationId: z.uuid({
-    error: absentOr(
-      "is required on replies: the messageId of the command answered",
-      "must be a UUID",
-    ),
-  }),
-  /**
-   * Proof of origin, `v1:<base64url HMAC-SHA256>` over the rest of the envelope with the
-   * answering participant's own reply key (see `signEnvelope`).
-   */
-  signature: z.string().min(1).max(200).optional(),
-};
-
-/** A reply an earlier link of a chain made, carried on to the end of the chain. */
-const carriedReplySchema = z.object(replyFields);
 
 /** A participant's answer to a command, correlated by step, attempt and causation id. */
 export const replyEnvelopeSchema = z.object({
