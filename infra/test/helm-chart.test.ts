@@ -121,6 +121,13 @@ describe("the Helm chart", () => {
     expect(valueAt(values, ["orchestrator", "archiveIndexDays"])).toBe(400);
   });
 
+  it("passes the orchestrator SAGA_CHAIN_STEPS, on: every participant of the chart knows chains", () => {
+    expect(template("deployments.yaml")).toMatch(
+      /- name: SAGA_CHAIN_STEPS\s*\n\s*value: \{\{ \$d\.chainSteps \| quote \}\}/,
+    );
+    expect(valueAt(values, ["orchestrator", "chainSteps"])).toBe(true);
+  });
+
   it("probes /health for liveness and /ready for readiness", () => {
     const deployments = template("deployments.yaml");
     expect(deployments).toMatch(/livenessProbe:\s*\n\s*httpGet: \{ path: \/health/);

@@ -153,6 +153,15 @@ interface Decision {
   outcome: Extract<ApplyOutcome, { result: TransitionResult }>;
   write: SagaWrite;
   junk: boolean;
+  /** The transitions applied before the event's own (a chain's earlier answers), in order. */
+  before: AppliedBefore[];
+}
+
+/** One transition applied before the delivered event's own: what it saw, got and made. */
+interface AppliedBefore {
+  snapshot: SagaSnapshot;
+  event: SagaEvent;
+  result: TransitionResult;
 }
 
 /** How a saga is started: an idempotency key, who started it, and the parent of a child saga. */
@@ -409,8 +418,17 @@ export class SagaRuntime {
       }
       this.cache.set(written.instance);
       const { result } = decision.outcome;
-      this.metrics.transition(row.snapshot, event, result, this.clock());
-      this.logTransition(row.snapshot, event, result);
+      const at = this.clock();
+      for (const earlier of decision.before) {
+        this.metrics.transition(earlier.snapshot, earlier.event, earlier.result, at);
+        this.logTransition(earlier.snapshot, earlier.event, earlier.result);
+      }
+      const last = decision.before.at(-1);
+      if (last?.result !== result) {
+        const before = last?.result.snapshot ?? row.snapshot;
+        this.metrics.transition(before, event, result, at);
+        this.logTransition(before, event, result);
+      }
       if (written.rows.length > 0) this.deps.onOutboxWritten(written.rows);
       return this.counted(event, decision.outcome, decision.junk);
     }
@@ -497,6 +515,7 @@ export class SagaRuntime {
         // ended on the way): written with them, and noted in the history.
         return {
           outcome: { kind: "applied", result: prelude.last },
+          before: prelude.applied,
           junk: false,
           write: {
             ...base,
@@ -511,6 +530,7 @@ export class SagaRuntime {
         const inHistory = !counted || row.junkReplies + 1 <= JUNK_REPLIES_IN_HISTORY;
         return {
           outcome: { kind: result.refused ? "refused" : "ignored", result },
+          before: [],
           junk,
           write: {
             ...base,
@@ -534,6 +554,7 @@ export class SagaRuntime {
       );
       return {
         outcome: { kind: "applied", result },
+        before: prelude.applied,
         junk,
         write: {
           ...base,
@@ -560,11 +581,13 @@ export class SagaRuntime {
   ): Promise<{
     snapshot: SagaSnapshot;
     last: TransitionResult | undefined;
+    applied: AppliedBefore[];
     history: HistoryEntry[];
     effects: PlannedEffects;
   }> {
     let snapshot = row.snapshot;
     let last: TransitionResult | undefined;
+    const applied: AppliedBefore[] = [];
     const history: HistoryEntry[] = [];
     let effects: PlannedEffects = { rows: [], cancelled: [], scheduled: [] };
     for (const event of events) {
@@ -586,10 +609,11 @@ export class SagaRuntime {
           now,
         }),
       );
+      applied.push({ snapshot, event, result });
       snapshot = result.snapshot;
       last = result;
     }
-    return { snapshot, last, history, effects };
+    return { snapshot, last, applied, history, effects };
   }
 
   /** What the engine is given besides the event: the clock, chance, and whether to chain. */

@@ -70,12 +70,17 @@ function asEarlierOrchestrator(input: CommandInput): CommandEnvelope {
   return signEnvelope(flat as CommandEnvelope, { current: DEV_COMMAND_KEY });
 }
 
-async function system(testName: string, definitions?: CompiledSaga[]) {
+async function system(
+  testName: string,
+  definitions?: CompiledSaga[],
+  options: { chainSteps?: boolean } = {},
+) {
   const running = await startTestSystem(testName, {
     awsEndpoint: inject("brokerEndpoint"),
     apiToken: E2E_TOKEN,
     serviceToken: "e2e-service-token-0123456789",
     definitions,
+    ...options,
   });
   systems.push(running);
   return running;
@@ -411,7 +416,8 @@ describe("anomalies", () => {
     reserve.timeout = "1s";
     reserve.retry = { ...reserve.retry, initialDelay: "100ms", jitter: "none" };
     const quick = compileSagaOrThrow(definition, { contracts: serviceContracts });
-    const s = await system("late reply", [quick]);
+    // Step by step: a chain would wait on create-order for the three steps' timeouts together.
+    const s = await system("late reply", [quick], { chainSteps: false });
     // The account service is down: ReserveCredit waits in its queue past the 1 s timeout.
     await s.services.account.participant.stop();
     const sagaId = await startSaga(s, "create-order", orderInput("cust-ada", 300));

@@ -72,8 +72,9 @@ export interface SystemOptions {
   /** Tests only: the orchestrator's revision guard (see its `revisionGuard`); default off. */
   revisionGuard?: boolean | undefined;
   /**
-   * Chained command steps (the orchestrator's `chainSteps`): every participant here knows them.
-   * Defaults to `SAGA_CHAIN_STEPS=true` in the environment, as the orchestrator's own setting.
+   * Chained command steps (the orchestrator's `chainSteps`). On by default: every participant of
+   * the system runs the SDK that knows chains. `SAGA_CHAIN_STEPS=false` in the environment
+   * turns them off, as it does for the orchestrator's own process.
    */
   chainSteps?: boolean | undefined;
 }
@@ -120,7 +121,7 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     },
     eventSubscribers: options.eventSubscribers ?? [],
     revisionGuard: options.revisionGuard ?? false,
-    chainSteps: options.chainSteps ?? process.env.SAGA_CHAIN_STEPS === "true",
+    chainSteps: options.chainSteps ?? process.env.SAGA_CHAIN_STEPS !== "false",
   };
 }
 
