@@ -76,6 +76,9 @@ export class OpsHarness {
       apiToken: "ops-test-token-0123456789",
       serviceToken: testServiceAuth.writeToken,
       definitions: await patientDefinitions(),
+      // Step by step: these tests hold sagas at their pivot (create-order done, reserve-credit
+      // broken) for an operator to act on, which a chain of the three never shows.
+      chainSteps: false,
     });
     return new OpsHarness(system, `${system.prefix.replace(/-/g, "_")}_ops`);
   }

@@ -56,13 +56,13 @@ export const orchestratorConfigSchema = z.object({
   HTTP_INLINE_READ_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /**
    * Send consecutive command steps as one chain, each participant sending the next command
-   * itself: `true` or `false` (default). Turn it on only once every participant runs an SDK that
-   * knows chains (an older one refuses a chained command, whose signature covers fields it
-   * cannot read).
+   * itself: `true` (default) or `false`. Set it false while any participant runs an SDK older
+   * than chains (it refuses a chained command, whose signature covers fields it cannot read):
+   * during an upgrade, participants first.
    */
   SAGA_CHAIN_STEPS: z
     .enum(["true", "false"], { message: "must be true or false" })
-    .default("false")
+    .default("true")
     .transform((value) => value === "true"),
   /** Replies handled at once per replica; defaults to 10. */
   REPLY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(10),

@@ -203,8 +203,8 @@ export interface OrchestratorOptions {
   /**
    * Sends consecutive command steps as one chain: the first command carries the others, each
    * participant sends the next itself, and only the last replies, with every answer (see
-   * saga-engine's chain.ts). Defaults to false: turn it on once every participant runs an SDK
-   * that knows chains.
+   * saga-engine's chain.ts). Defaults to true; turn it off while any participant runs an SDK
+   * that does not know chains (during an upgrade, until the participants are upgraded).
    */
   chainSteps?: boolean | undefined;
 }
@@ -238,7 +238,7 @@ export function resolveOrchestratorOptions(
     httpPollIntervalMs: options.httpPollIntervalMs ?? 1_000,
     inlineReadTimeoutMs: options.inlineReadTimeoutMs ?? 1_000,
     instanceCacheSize: options.instanceCacheSize ?? DEFAULT_INSTANCE_CACHE_SIZE,
-    chainSteps: options.chainSteps ?? false,
+    chainSteps: options.chainSteps ?? true,
     clock: deps.clock ?? (() => new Date()),
     random: deps.random ?? Math.random,
   };

@@ -36,6 +36,8 @@ system = await startSystem({
   serviceToken: need("BENCH_SERVICE_TOKEN"),
   // The runner's event queue, as it subscribes it: the orchestrator publishes what it reads.
   eventSubscribers: [{ name: "bench-client", filterPolicy: { name: [...TERMINAL_EVENTS] } }],
+  // As the orchestrator's own process reads it, so chained steps can be measured on and off.
+  chainSteps: process.env.SAGA_CHAIN_STEPS !== "false",
 });
 process.on("message", (message: { type?: string; rows?: number }) => {
   if (message.type !== "prefill") return;

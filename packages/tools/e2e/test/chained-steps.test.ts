@@ -2,8 +2,19 @@
 // chain through the real order and account services (each sends the next command itself) and
 // the orchestrator gets one reply carrying all three answers; a business failure in the middle
 // of the chain still compensates what ran before it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+} from "@aws-sdk/client-sqs";
+import { serviceContracts } from "@sagaworks/contracts";
+import { compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { RunningSystem } from "@sagaworks/system";
 import { openCustomer, startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
+import { commandQueueName } from "@sagaworks/topology";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readAccount } from "./e2e.fixtures.ts";
 
@@ -33,8 +44,12 @@ interface SagaView {
   history: HistoryEntry[];
 }
 
-async function startOrder(customerId: string, totalCents: number): Promise<string> {
-  const response = await fetch(`${s.urls.orchestrator}/sagas/create-order`, {
+async function startOrder(
+  customerId: string,
+  totalCents: number,
+  on: RunningSystem = s,
+): Promise<string> {
+  const response = await fetch(`${on.urls.orchestrator}/sagas/create-order`, {
     method: "POST",
     headers: { ...auth, "content-type": "application/json" },
     body: JSON.stringify({
@@ -49,11 +64,11 @@ async function startOrder(customerId: string, totalCents: number): Promise<strin
   return ((await response.json()) as { sagaId: string }).sagaId;
 }
 
-async function settled(sagaId: string): Promise<SagaView> {
+async function settled(sagaId: string, on: RunningSystem = s): Promise<SagaView> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const saga = (await (
-      await fetch(`${s.urls.orchestrator}/sagas/${sagaId}`, { headers: auth })
+      await fetch(`${on.urls.orchestrator}/sagas/${sagaId}`, { headers: auth })
     ).json()) as SagaView;
     if (!["running", "compensating"].includes(saga.snapshot.status)) return saga;
     if (Date.now() > deadline) throw new Error(`saga ${sagaId} still ${saga.snapshot.status}`);
@@ -98,4 +113,59 @@ describe("chained steps", () => {
     const order = await fetch(`${s.urls.order}/orders/${sagaId}`);
     expect(await order.json()).toMatchObject({ status: "REJECTED" });
   });
+
+  it("finds a chain's lost middle command by the chain's timeout, and runs it once on the retry", async () => {
+    // Short timeouts, so the chain's wait (the three steps' together) passes within the test.
+    const definition = JSON.parse(
+      readFileSync(join(sagaDefinitionsDir, "create-order.saga.json"), "utf8"),
+    ) as { steps: { name: string; timeout?: string; retry?: Record<string, unknown> }[] };
+    for (const step of definition.steps) if (step.name !== "verify-customer") step.timeout = "1s";
+    const create = definition.steps.find((step) => step.name === "create-order");
+    if (create) create.retry = { ...create.retry, initialDelay: "100ms", jitter: "none" };
+    const quick = compileSagaOrThrow(definition, { contracts: serviceContracts });
+    const lossy = await startTestSystem("chain lost command", {
+      awsEndpoint: inject("brokerEndpoint"),
+      apiToken: TOKEN,
+      definitions: [quick],
+      chainSteps: true,
+    });
+    try {
+      const customer = await openCustomer(lossy, 50_000);
+      // The account service is down; the ReserveCredit the order service sends on is then lost.
+      await lossy.services.account.participant.stop();
+      const sagaId = await startOrder(customer, 700, lossy);
+      const queueUrl = (
+        await lossy.clients.sqs.send(
+          new GetQueueUrlCommand({ QueueName: commandQueueName(lossy.prefix, "account") }),
+        )
+      ).QueueUrl as string;
+      const deadline = Date.now() + 15_000;
+      let lost = false;
+      while (!lost) {
+        if (Date.now() > deadline) throw new Error("ReserveCredit never reached the account queue");
+        const { Messages } = await lossy.clients.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
+        );
+        for (const message of Messages ?? []) {
+          expect(JSON.parse(message.Body ?? "{}")).toMatchObject({ name: "ReserveCredit", sagaId });
+          await lossy.clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+          lost = true;
+        }
+      }
+      lossy.services.account.participant.start();
+      const saga = await settled(sagaId, lossy);
+      expect(saga.snapshot.status).toBe("completed");
+      // The chain's wait passed and create-order was sent again: the order service answered
+      // it from its inbox and sent the same ReserveCredit on, which ran once.
+      expect(saga.history.map((entry) => entry.eventType)).toContain("step-timeout");
+      const account = await readAccount(lossy, customer);
+      expect(account.reservations.filter((r) => r.orderId === sagaId)).toHaveLength(1);
+      const order = await fetch(`${lossy.urls.order}/orders/${sagaId}`);
+      expect(await order.json()).toMatchObject({ status: "APPROVED" });
+    } finally {
+      await stopSystemAndDropSchemas(lossy);
+    }
+  }, 60_000);
 });

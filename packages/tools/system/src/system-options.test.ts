@@ -20,6 +20,7 @@ describe("resolveSystemOptions", () => {
       retention: undefined,
       eventSubscribers: undefined,
       revisionGuard: undefined,
+      chainSteps: undefined,
     });
     expect(explicit).toEqual({
       ...required,
@@ -37,6 +38,7 @@ describe("resolveSystemOptions", () => {
       },
       eventSubscribers: [],
       revisionGuard: false,
+      chainSteps: true,
     });
     expect(resolveSystemOptions(required)).toEqual(explicit);
   });

@@ -72,9 +72,7 @@ export interface SystemOptions {
   /** Tests only: the orchestrator's revision guard (see its `revisionGuard`); default off. */
   revisionGuard?: boolean | undefined;
   /**
-   * Chained command steps (the orchestrator's `chainSteps`). On by default: every participant of
-   * the system runs the SDK that knows chains. `SAGA_CHAIN_STEPS=false` in the environment
-   * turns them off, as it does for the orchestrator's own process.
+   * Chained command steps (the orchestrator's `chainSteps`); on by default, as there.
    */
   chainSteps?: boolean | undefined;
 }
@@ -121,7 +119,7 @@ export function resolveSystemOptions(options: SystemOptions): ResolvedSystemOpti
     },
     eventSubscribers: options.eventSubscribers ?? [],
     revisionGuard: options.revisionGuard ?? false,
-    chainSteps: options.chainSteps ?? process.env.SAGA_CHAIN_STEPS !== "false",
+    chainSteps: options.chainSteps ?? true,
   };
 }
 
