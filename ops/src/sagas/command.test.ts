@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../command.ts";
-import { expectation } from "./command.ts";
+import { describeWork, expectation } from "./command.ts";
 import type { OrchestratorClient, SagaView } from "./orchestrator-client.ts";
 
 const work = (step: string, attempt: number) => ({
@@ -44,6 +44,17 @@ describe("ops sagas <action> without --step", () => {
     await expect(action).rejects.toBeInstanceOf(UsageError);
     await expect(action).rejects.toThrow(
       "the saga waits on 2 steps (a parallel group): name the one to compensate with --step a --attempt 1 | --step b --attempt 3",
+    );
+  });
+});
+
+describe("ops sagas show: the pending work", () => {
+  it("names the steps a chain sent along, where the saga may be held too", () => {
+    expect(describeWork(work("reserve-credit", 2))).toBe("reserve-credit attempt 2, for a reply");
+    expect(
+      describeWork({ ...work("create-order", 1), chain: ["reserve-credit", "approve-order"] }),
+    ).toBe(
+      "create-order attempt 1, for a reply (chained: reserve-credit, approve-order sent along)",
     );
   });
 });

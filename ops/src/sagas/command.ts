@@ -158,18 +158,19 @@ export function codeAndMessage(code: string, message: string): string {
   return `${code}: ${message}`;
 }
 
+/** One piece of pending work, as `ops sagas show` prints it. */
+export function describeWork(work: ShownSaga["pending"][string]): string {
+  const what = `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt}`;
+  // A chain's participants send its later commands themselves: the saga may be held at any.
+  const chain = work.chain?.length ? ` (chained: ${work.chain.join(", ")} sent along)` : "";
+  return `${what}, for a ${work.waitingFor}${chain}`;
+}
+
 function renderSaga(saga: ShownSaga, now: number): string {
   const lines = [
     `saga ${saga.id}  ${saga.name} v${saga.version}`,
     `status   ${saga.status} (${saga.state})${saga.pivotPassed ? ", pivot passed" : ""}`,
-    `waits on ${
-      Object.values(saga.pending)
-        .map(
-          (work) =>
-            `${work.step}${work.compensation ? " (compensation)" : ""} attempt ${work.attempt}, for a ${work.waitingFor}`,
-        )
-        .join("; ") || "nothing"
-    }`,
+    `waits on ${Object.values(saga.pending).map(describeWork).join("; ") || "nothing"}`,
   ];
   if (saga.failure) {
     lines.push(

@@ -119,6 +119,8 @@ const snapshotSchema = z.object({
       compensation: z.boolean(),
       attempt: z.number(),
       waitingFor: z.string(),
+      /** The steps sent along with this one as a chain: any of them may be where it waits. */
+      chain: z.array(z.string()).optional(),
     }),
   ),
   failure: z
