@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { type MessagingError, MessagingErrorCode, MessagingErrors } from "./errors.ts";
 import { markUpgradedFromFlatLayout, upgradeFlatLayout } from "./legacy/flat-layout.ts";
@@ -262,6 +262,7 @@ export function replyToCommand(
 ): ReplyEnvelope {
   return createReplyEnvelope(
     {
+      messageId: replyMessageId(command),
       name: reply.name,
       sagaId: command.sagaId,
       sagaName: command.sagaName,
@@ -276,6 +277,22 @@ export function replyToCommand(
     },
     now,
   );
+}
+
+/**
+ * The message id of the reply to `command`: derived from the command's id (and, in a chain, from
+ * the answers it carries), so an answer sent again for the same delivery (a stored reply re-sent
+ * after a restart, a redelivered command answered from the inbox) is the same message, which the
+ * orchestrator's inbox drops, and an answer to another attempt, or to a chain run again, is not.
+ */
+export function replyMessageId(command: CommandEnvelope): string {
+  const hash = createHash("sha256").update(`${command.messageId}\u0000reply`);
+  if (!command.compensation) {
+    for (const earlier of command.carried ?? []) hash.update(`\u0000${earlier.messageId}`);
+  }
+  const hex = hash.digest("hex");
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** Builds and validates a lifecycle event. `now` defaults to the clock. */
