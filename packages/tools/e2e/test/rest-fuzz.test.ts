@@ -4,7 +4,7 @@
 // bad percent-encoding, over-long ids, wrong types. Bounded by numRuns, not by time.
 
 import type { RunningSystem } from "@sagaworks/system";
-import { startTestSystem } from "@sagaworks/system/testing";
+import { startTestSystem, stopSystemAndDropSchemas } from "@sagaworks/system/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 
@@ -260,7 +260,8 @@ beforeAll(async () => {
   });
 }, 180_000);
 afterAll(async () => {
-  await system?.stop();
+  // On a shared Postgres, its schemas go with it (they were left behind on every run).
+  if (system) await stopSystemAndDropSchemas(system);
 });
 
 describe("REST fuzz over each app's OpenAPI document", () => {
