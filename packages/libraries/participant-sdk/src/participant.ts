@@ -105,9 +105,8 @@ export class Participant {
   readonly relay: OutboxRelay;
   private readonly options: ResolvedParticipantOptions;
   private readonly consumer: SqsConsumer<Envelope>;
-  private replyQueueUrl: string | undefined;
-  /** Command queues of the services a chain names, by service, found once each. */
-  private readonly commandQueueUrls = new Map<string, string>();
+  /** Queue URLs by name (the reply queue, the command queues chains name), found once each. */
+  private readonly queueUrls = new Map<string, string>();
   private readonly commandKeys: CommandKeys;
   private readonly clock: () => Date;
   private readonly metrics: ParticipantMetrics | undefined;
@@ -191,7 +190,7 @@ export class Participant {
     if ("refused" in admitted) return admitted.refused;
     const replyUrl = await this.replyUrlOrRetry(delivery);
     if (typeof replyUrl !== "string") return replyUrl;
-    const nextUrl = await this.nextUrlOrRetry(delivery, admitted.command);
+    const nextUrl = await this.nextUrlOrRetry(admitted.command);
     if (nextUrl !== undefined && typeof nextUrl !== "string") return nextUrl;
     // sagaId, saga, step, attempt and traceId come from the saga context the consumer set.
     // A child logger costs microseconds to make (pino serialises its bindings) and a command
@@ -343,7 +342,7 @@ export class Participant {
         message,
         attempts: 0,
       };
-      return [this.onAlongChain(row, work, reply)];
+      return [this.onAlongChain(row, work, reply, signed)];
     }
     const answered = await readAnswered(knex, command.idempotencyKey, command.attempt);
     if (!answered) {
@@ -369,7 +368,7 @@ export class Participant {
    * a commit.
    */
   private applyInTransaction(work: CommandWork, handler: TransactionHandler): Promise<OutboxRow[]> {
-    const { command, replyUrl, note, log } = work;
+    const { command, note, log } = work;
     const key = command.idempotencyKey;
     return this.relay.handOff.transactionDeletingIn(this.options.db.knex, async (trx, sentIds) => {
       const now = this.clock();
@@ -485,10 +484,17 @@ export class Participant {
    * sending, the reply goes to the orchestrator, which then sends the next command on its own
    * (the same message id and key, so the chain can never run a step twice).
    */
-  private onAlongChain(row: OutboxRow, work: CommandWork, reply: ReplyEnvelope): OutboxRow {
+  private onAlongChain(
+    row: OutboxRow,
+    work: CommandWork,
+    reply: ReplyEnvelope,
+    signed: ReplyEnvelope,
+  ): OutboxRow {
     if (work.nextUrl === undefined) return row;
+    // The answer travels on without the earlier ones: signed anew only when it carries some.
     const { carried: _earlier, signature: _signature, ...own } = reply;
-    const next = nextInChain(work.command, signEnvelope(own, this.options.replyKey), this.clock);
+    const ownSigned = reply.carried ? signEnvelope(own, this.options.replyKey) : signed;
+    const next = nextInChain(work.command, ownSigned, this.clock);
     if (!next) return row;
     const command = signEnvelope(next.command, this.commandKeys);
     const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(command) };
@@ -519,7 +525,7 @@ export class Participant {
           ? undefined
           : { idempotencyKey: repliedKey, name: reply.name, payload: reply.payload },
     });
-    return rows.map((row) => this.onAlongChain(row, work, unsigned));
+    return rows.map((row) => this.onAlongChain(row, work, unsigned, envelope));
   }
 
   /**
@@ -528,20 +534,13 @@ export class Participant {
    * the link's service, never by an address in the message, as the reply queue is.
    */
   private async nextUrlOrRetry(
-    delivery: ReceivedMessage<Envelope>,
     command: CommandEnvelope,
   ): Promise<string | HandlerResult | undefined> {
     const link = command.compensation ? undefined : command.chain?.[0];
     if (!link) return undefined;
-    const cached = this.commandQueueUrls.get(link.service);
-    if (cached) return cached;
     const queueName = commandQueueName(this.options.prefix, link.service);
     try {
-      const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
-        .QueueUrl;
-      if (!url) throw new Error(`the broker returned no URL for ${queueName}`);
-      this.commandQueueUrls.set(link.service, url);
-      return url;
+      return await this.queueUrl(queueName);
     } catch (error) {
       this.options.logger.warn(
         { sagaId: command.sagaId, command: command.name, queue: queueName, err: error },
@@ -559,21 +558,25 @@ export class Participant {
    * there only: a command's `replyTo` is never used as an address, so a message cannot make the
    * service send data wherever it names.
    */
-  private async replyUrl(): Promise<string> {
-    if (!this.replyQueueUrl) {
-      const queueName = replyQueueName(this.options.prefix);
-      const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
-        .QueueUrl;
-      if (!url) {
-        throw ParticipantErrors.create(
-          ParticipantErrorCode.queueMissing,
-          `the broker returned no URL for the reply queue ${queueName}`,
-          { queue: queueName },
-        );
-      }
-      this.replyQueueUrl = url;
+  private replyUrl(): Promise<string> {
+    return this.queueUrl(replyQueueName(this.options.prefix));
+  }
+
+  /** A queue's URL, asked of the broker once per queue. */
+  private async queueUrl(queueName: string): Promise<string> {
+    const cached = this.queueUrls.get(queueName);
+    if (cached) return cached;
+    const url = (await this.options.sqs.send(new GetQueueUrlCommand({ QueueName: queueName })))
+      .QueueUrl;
+    if (!url) {
+      throw ParticipantErrors.create(
+        ParticipantErrorCode.queueMissing,
+        `the broker returned no URL for the queue ${queueName}`,
+        { queue: queueName },
+      );
     }
-    return this.replyQueueUrl;
+    this.queueUrls.set(queueName, url);
+    return url;
   }
 }
 

@@ -179,8 +179,7 @@ export function applyOperatorAction(
       const members = [pending.step, ...(pending.chain ?? [])];
       const pivotAt = members.findIndex((name) => run.step(name).role === "pivot");
       const undoneUpTo = (pivotAt === -1 ? members : members.slice(0, pivotAt)).at(-1);
-      const last = undoneUpTo === undefined ? step : run.step(undoneUpTo);
-      if (last !== step) run.exhaustedEdge(step, pending, last.name);
+      const last = undoneUpTo === undefined ? step : run.chainMayHaveRun(step, pending, undoneUpTo);
       const state = run.stepState(last.name);
       run.enterFailureEdge(step, last.compensation ? state.onExhausted : state.onFailure);
       return run.done(

@@ -596,12 +596,20 @@ export class Run {
 
   /**
    * The edge a forward step takes when its outcome is unknown (attempts exhausted, the saga's
-   * deadline). While a chain rode along with it, any of the chain's steps may have run too, up
-   * to `through` (all of them by default): they count as started, so compensation undoes them
-   * (each leaving a guard should it not have run), and the edge is the last one's, which parks
-   * the saga when that is the pivot or a step after it.
+   * deadline): the exhausted edge of the last step that may have run, the chain's last when a
+   * chain rode along (which parks the saga when that is the pivot or a step after it).
    */
-  exhaustedEdge(step: CompiledStep, pending: PendingWork | undefined, through?: string): string {
+  exhaustedEdge(step: CompiledStep, pending: PendingWork | undefined): string {
+    return this.stepState(this.chainMayHaveRun(step, pending).name).onExhausted;
+  }
+
+  /**
+   * While a chain rode along with a step, any of the chain's steps may have run too, up to
+   * `through` (all of them by default): they count as started, so compensation undoes them (each
+   * leaving a guard should it not have run). Answers the last of them (the step itself when no
+   * chain rode along).
+   */
+  chainMayHaveRun(step: CompiledStep, pending: PendingWork | undefined, through?: string) {
     const chain = pending === undefined || pending.compensation ? [] : (pending.chain ?? []);
     const upTo = through === undefined ? chain.length : chain.indexOf(through) + 1;
     let last = step;
@@ -613,7 +621,7 @@ export class Run {
       }
       last = this.step(name);
     }
-    return this.stepState(last.name).onExhausted;
+    return last;
   }
 
   /** A compensation ran out of attempts: the saga needs an operator (in a branch, once the others finish). */
