@@ -2,6 +2,7 @@
 // service) and the hand-written baseline, started, seeded and driven through their HTTP APIs.
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { type DeployableName, deployableMain } from "@sagaworks/deployables";
@@ -421,8 +422,15 @@ export async function startBaseline(
       BENCH_CREDIT_CENTS: String(CREDIT_CENTS),
     };
     const part = async (name: string, roles: string, extra: Record<string, string> = {}) => {
+      const execArgv = [...countQueries];
+      // Profiled beside Sagaworks' process, so the two spend their time side by side.
+      if (settings.cpuProfDir && mode === "one") {
+        const dir = join(settings.cpuProfDir, "baseline");
+        mkdirSync(dir, { recursive: true });
+        execArgv.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+      }
       const child = startChild(name, here("./baseline-process.ts"), {
-        execArgv: countQueries,
+        execArgv,
         env: { ...env, ...extra, BENCH_ROLES: roles },
       });
       children.push(child);
