@@ -6,7 +6,7 @@
 // cost. A benchmark, not a test: nothing here asserts a time.
 //
 //   npm run bench -- chaos [--sagas 1000] [--in-flight 16] [--kill-every-ms 3000]
-//                          [--fault-free-sagas 200] [--participant-replicas 1] [--warmup 20]
+//                          [--fault-free-sagas 200] [--participant-replicas 1] [--warmup 300]
 //                          [--out FILE.md]
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";

@@ -14,7 +14,8 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
   --modes L          one (whole system in one process), separate (2 orchestrators and one
                      process per service; needs DATABASE_URL) (default one,separate)
   --prefill N        finished instances added to saga_instances before measuring (default 0)
-  --warmup N         orders before measuring, per system (default 20)
+  --warmup N         orders before measuring, per system, 4 in flight (default 300: enough for
+                     the JIT to settle, so the phases measure a running service, not its start)
   --settle-ms N      wait after a phase before reading the request and CPU counters (default 1500)
   --idle-ms N        after a phase, how long the system idles while its processes' commits
                      are counted: the pollers' rate (default 2000)
@@ -22,7 +23,8 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
                      sessions' too): wait this long after a phase, since a connection that
                      went idle flushes its counters up to 10 s late (default 0: not read)
   --deadline-min N   the whole run ends by then, measured or not (default 15)
-  --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR
+  --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR (and
+                     the one-process baseline into DIR/baseline)
   --rss-at L         sagas ended (comma list, e.g. 1000,10000) at which each phase reads its
                      processes' RSS, to see whether memory stays flat (default none)
   --no-baseline      only Sagaworks
@@ -64,7 +66,7 @@ export const { values, positionals } = parseArgs({
     concurrency: { type: "string", default: "1,32" },
     modes: { type: "string", default: "one,separate" },
     prefill: { type: "string", default: "0" },
-    warmup: { type: "string", default: "20" },
+    warmup: { type: "string", default: "300" },
     "settle-ms": { type: "string", default: "1500" },
     "idle-ms": { type: "string", default: "2000" },
     "commit-flush-ms": { type: "string", default: "0" },
