@@ -33,6 +33,11 @@ function runStep(name: string, command: string): { run: { name: string; command:
   return { run: { name, command } };
 }
 
+/** A job on `executor` whose `steps` run on the checked-out, installed repository. */
+function checkedOutJob(executor: string, steps: unknown[]): Record<string, unknown> {
+  return { executor, steps: ["checkout", "install", ...steps] };
+}
+
 const installCommand = {
   description: "Node 24, the pinned pnpm and the frozen lockfile, through the project's bootstrap",
   steps: [
@@ -78,45 +83,32 @@ function lintJob(
         `pnpm exec biome check ${report.packages.map((pkg) => pkg.path).join(" ")}`,
         "pnpm exec tsc --noEmit -p tsconfig.json",
       ].join("\n");
-  return {
-    executor: "node",
-    steps: [
-      "checkout",
-      "install",
-      runStep(
-        full ? "Biome and tsc, whole repository" : "Biome on affected packages, tsc",
-        command,
-      ),
-      sagaDiffStep(mainBranch),
-    ],
-  };
+  return checkedOutJob("node", [
+    runStep(full ? "Biome and tsc, whole repository" : "Biome on affected packages, tsc", command),
+    sagaDiffStep(mainBranch),
+  ]);
 }
 
 function testJob(report: AffectedReport, full: boolean): Record<string, unknown> {
   const filters = full ? "" : ` ${report.packages.map((pkg) => `${pkg.path}/`).join(" ")}`;
-  return {
-    executor: "node-postgres",
-    steps: [
-      "checkout",
-      "install",
-      runStep(
-        "Postgres client (pg_isready, used by .ci/run)",
-        "sudo apt-get update -qq && sudo apt-get install -y -qq postgresql-client",
-      ),
-      runStep(
-        "Wait for the Postgres service container",
-        [
-          "for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done",
-          'echo "Postgres did not accept connections within 60 s"; exit 1',
-        ].join("\n"),
-      ),
-      runStep(
-        full ? "Full test suite (.ci/run)" : "Tests of affected packages (.ci/run)",
-        `.ci/run --skip-lint${filters}`,
-      ),
-      { store_artifacts: { path: ".ci/out" } },
-    ],
-  };
+  return checkedOutJob("node-postgres", [
+    runStep(
+      "Postgres client (pg_isready, used by .ci/run)",
+      "sudo apt-get update -qq && sudo apt-get install -y -qq postgresql-client",
+    ),
+    runStep(
+      "Wait for the Postgres service container",
+      [
+        "for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done",
+        'echo "Postgres did not accept connections within 60 s"; exit 1',
+      ].join("\n"),
+    ),
+    runStep(
+      full ? "Full test suite (.ci/run)" : "Tests of affected packages (.ci/run)",
+      `.ci/run --skip-lint${filters}`,
+    ),
+    { store_artifacts: { path: ".ci/out" } },
+  ]);
 }
 
 const deployableParameter = {
@@ -153,17 +145,12 @@ const pushImageJob = {
 };
 
 function bumpJob(names: readonly string[]): Record<string, unknown> {
-  return {
-    executor: "node",
-    steps: [
-      "checkout",
-      "install",
-      runStep(
-        "Pull request to the manifests repository",
-        `pnpm ops ci bump-manifests --sha "$CIRCLE_SHA1" --deployables ${names.join(",")}`,
-      ),
-    ],
-  };
+  return checkedOutJob("node", [
+    runStep(
+      "Pull request to the manifests repository",
+      `pnpm ops ci bump-manifests --sha "$CIRCLE_SHA1" --deployables ${names.join(",")}`,
+    ),
+  ]);
 }
 
 /** Job name of a deployable's image job: build-image-<name> or push-image-<name>. */
