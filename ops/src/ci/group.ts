@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { Octokit } from "@octokit/rest";
 import {
@@ -31,6 +31,14 @@ export interface CiDependencies {
   github?: (options: { token: string; baseUrl: string }) => Octokit;
 }
 
+/** A sub-command's options as `parseArgs` reads them, strictly: an unknown option is an error. */
+function parseOptions<const Options extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: readonly string[],
+  options: Options,
+) {
+  return parseArgs({ args: [...argv], options, strict: true }).values;
+}
+
 interface SubCommand {
   summary: string;
   usage: string;
@@ -55,11 +63,7 @@ const affectedCommand: SubCommand = {
     "",
   ].join("\n"),
   async run(argv, io, deps) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { base: { type: "string" }, json: { type: "boolean" } },
-      strict: true,
-    });
+    const values = parseOptions(argv, { base: { type: "string" }, json: { type: "boolean" } });
     if (!values.base) throw new UsageError("--base <ref> is required");
     const report = await detectAffected({
       cwd: io.cwd,
@@ -91,16 +95,12 @@ const configCommand: SubCommand = {
     "",
   ].join("\n"),
   async run(argv, io, deps) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        base: { type: "string" },
-        branch: { type: "string" },
-        "main-branch": { type: "string" },
-        output: { type: "string" },
-        json: { type: "boolean" },
-      },
-      strict: true,
+    const values = parseOptions(argv, {
+      base: { type: "string" },
+      branch: { type: "string" },
+      "main-branch": { type: "string" },
+      output: { type: "string" },
+      json: { type: "boolean" },
     });
     const missing = [!values.base && "--base <ref>", !values.branch && "--branch <name>"];
     if (missing.some(Boolean)) {
@@ -181,11 +181,7 @@ const buildImageCommand: SubCommand = {
     "",
   ].join("\n"),
   async run(argv, io, deps) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: IMAGE_OPTIONS,
-      strict: true,
-    });
+    const values = parseOptions(argv, IMAGE_OPTIONS);
     const deployable = findDeployable(values.deployable);
     const settings = requireSettings({ sha: SHA_SETTING }, values, io.env);
     const runner = deps.runner(io);
@@ -224,10 +220,10 @@ const pushImageCommand: SubCommand = {
     "",
   ].join("\n"),
   async run(argv, io, deps) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: { ...IMAGE_OPTIONS, region: { type: "string" }, "account-id": { type: "string" } },
-      strict: true,
+    const values = parseOptions(argv, {
+      ...IMAGE_OPTIONS,
+      region: { type: "string" },
+      "account-id": { type: "string" },
     });
     const deployable = findDeployable(values.deployable);
     const settings = requireSettings(
@@ -304,14 +300,10 @@ const bumpManifestsCommand: SubCommand = {
     "",
   ].join("\n"),
   async run(argv, io, deps) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        deployables: { type: "string" },
-        sha: { type: "string" },
-        json: { type: "boolean" },
-      },
-      strict: true,
+    const values = parseOptions(argv, {
+      deployables: { type: "string" },
+      sha: { type: "string" },
+      json: { type: "boolean" },
     });
     const deployables = parseDeployableList(values.deployables);
     const settings = requireSettings(

@@ -28,19 +28,27 @@ export interface PipelineOptions {
   mainBranch?: string;
 }
 
+/** A step that runs the shell `command`, shown as `name`. */
+function runStep(name: string, command: string): { run: { name: string; command: string } } {
+  return { run: { name, command } };
+}
+
+/** A job on `executor` whose `steps` run on the checked-out, installed repository. */
+function checkedOutJob(executor: string, steps: unknown[]): Record<string, unknown> {
+  return { executor, steps: ["checkout", "install", ...steps] };
+}
+
 const installCommand = {
   description: "Node 24, the pinned pnpm and the frozen lockfile, through the project's bootstrap",
   steps: [
     { restore_cache: { keys: ['pnpm-store-v1-{{ checksum "pnpm-lock.yaml" }}'] } },
-    {
-      run: {
-        name: "Install (scripts/bootstrap.mjs)",
-        command: [
-          "node scripts/bootstrap.mjs ops --version",
-          `echo 'export PATH="$PWD/.tools/node_modules/.bin:$PATH"' >> "$BASH_ENV"`,
-        ].join("\n"),
-      },
-    },
+    runStep(
+      "Install (scripts/bootstrap.mjs)",
+      [
+        "node scripts/bootstrap.mjs ops --version",
+        `echo 'export PATH="$PWD/.tools/node_modules/.bin:$PATH"' >> "$BASH_ENV"`,
+      ].join("\n"),
+    ),
     {
       save_cache: {
         key: 'pnpm-store-v1-{{ checksum "pnpm-lock.yaml" }}',
@@ -75,53 +83,32 @@ function lintJob(
         `pnpm exec biome check ${report.packages.map((pkg) => pkg.path).join(" ")}`,
         "pnpm exec tsc --noEmit -p tsconfig.json",
       ].join("\n");
-  return {
-    executor: "node",
-    steps: [
-      "checkout",
-      "install",
-      {
-        run: {
-          name: full ? "Biome and tsc, whole repository" : "Biome on affected packages, tsc",
-          command,
-        },
-      },
-      sagaDiffStep(mainBranch),
-    ],
-  };
+  return checkedOutJob("node", [
+    runStep(full ? "Biome and tsc, whole repository" : "Biome on affected packages, tsc", command),
+    sagaDiffStep(mainBranch),
+  ]);
 }
 
 function testJob(report: AffectedReport, full: boolean): Record<string, unknown> {
   const filters = full ? "" : ` ${report.packages.map((pkg) => `${pkg.path}/`).join(" ")}`;
-  return {
-    executor: "node-postgres",
-    steps: [
-      "checkout",
-      "install",
-      {
-        run: {
-          name: "Postgres client (pg_isready, used by .ci/run)",
-          command: "sudo apt-get update -qq && sudo apt-get install -y -qq postgresql-client",
-        },
-      },
-      {
-        run: {
-          name: "Wait for the Postgres service container",
-          command: [
-            "for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done",
-            'echo "Postgres did not accept connections within 60 s"; exit 1',
-          ].join("\n"),
-        },
-      },
-      {
-        run: {
-          name: full ? "Full test suite (.ci/run)" : "Tests of affected packages (.ci/run)",
-          command: `.ci/run --skip-lint${filters}`,
-        },
-      },
-      { store_artifacts: { path: ".ci/out" } },
-    ],
-  };
+  return checkedOutJob("node-postgres", [
+    runStep(
+      "Postgres client (pg_isready, used by .ci/run)",
+      "sudo apt-get update -qq && sudo apt-get install -y -qq postgresql-client",
+    ),
+    runStep(
+      "Wait for the Postgres service container",
+      [
+        "for _ in $(seq 1 60); do pg_isready -h 127.0.0.1 -p 5432 -q && exit 0; sleep 1; done",
+        'echo "Postgres did not accept connections within 60 s"; exit 1',
+      ].join("\n"),
+    ),
+    runStep(
+      full ? "Full test suite (.ci/run)" : "Tests of affected packages (.ci/run)",
+      `.ci/run --skip-lint${filters}`,
+    ),
+    { store_artifacts: { path: ".ci/out" } },
+  ]);
 }
 
 const deployableParameter = {
@@ -135,13 +122,10 @@ const buildImageJob = {
     "checkout",
     "setup_remote_docker",
     "install",
-    {
-      run: {
-        name: "Build the image (not pushed outside main)",
-        command:
-          'pnpm ops ci build-image --deployable << parameters.deployable >> --sha "$CIRCLE_SHA1"',
-      },
-    },
+    runStep(
+      "Build the image (not pushed outside main)",
+      'pnpm ops ci build-image --deployable << parameters.deployable >> --sha "$CIRCLE_SHA1"',
+    ),
   ],
 };
 
@@ -152,31 +136,21 @@ const pushImageJob = {
     "checkout",
     "setup_remote_docker",
     "install",
-    { run: { name: "AWS credentials", command: ".circleci/scripts/aws-credentials.sh" } },
-    {
-      run: {
-        name: "Build and push to ECR, tagged with the commit SHA",
-        command:
-          'pnpm ops ci push-image --deployable << parameters.deployable >> --sha "$CIRCLE_SHA1"',
-      },
-    },
+    runStep("AWS credentials", ".circleci/scripts/aws-credentials.sh"),
+    runStep(
+      "Build and push to ECR, tagged with the commit SHA",
+      'pnpm ops ci push-image --deployable << parameters.deployable >> --sha "$CIRCLE_SHA1"',
+    ),
   ],
 };
 
 function bumpJob(names: readonly string[]): Record<string, unknown> {
-  return {
-    executor: "node",
-    steps: [
-      "checkout",
-      "install",
-      {
-        run: {
-          name: "Pull request to the manifests repository",
-          command: `pnpm ops ci bump-manifests --sha "$CIRCLE_SHA1" --deployables ${names.join(",")}`,
-        },
-      },
-    ],
-  };
+  return checkedOutJob("node", [
+    runStep(
+      "Pull request to the manifests repository",
+      `pnpm ops ci bump-manifests --sha "$CIRCLE_SHA1" --deployables ${names.join(",")}`,
+    ),
+  ]);
 }
 
 /** Job name of a deployable's image job: build-image-<name> or push-image-<name>. */
@@ -199,12 +173,10 @@ export function buildPipelineConfig(
     jobs["nothing-affected"] = {
       executor: "node",
       steps: [
-        {
-          run: {
-            name: "Nothing to lint, test or build",
-            command: `echo "Only documentation changed since ${report.base}: nothing to lint, test or build."`,
-          },
-        },
+        runStep(
+          "Nothing to lint, test or build",
+          `echo "Only documentation changed since ${report.base}: nothing to lint, test or build."`,
+        ),
       ],
     };
     workflow.push("nothing-affected");

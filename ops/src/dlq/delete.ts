@@ -2,11 +2,10 @@
 // that `ops dlq list` speaks again of what needs an operator. Dry run by default. Executed, it
 // works under the DLQ's lock (no replay runs alongside) and journals each message, body included,
 // before deleting it: the audit keeps what was thrown away, and a run killed at any point resumes.
-import { DeleteMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand } from "@aws-sdk/client-sqs";
 import {
   type Classified,
   classifiedFields,
-  type DeadLetterQueue,
   type DlqMessage,
   type ReplayFilter,
   receiveBatch,
@@ -15,7 +14,6 @@ import {
   Verdict,
 } from "@sagaworks/dead-letters";
 import { OpsErrorCode, OpsErrors } from "../errors.ts";
-import type { OrchestratorClient } from "../sagas/orchestrator-client.ts";
 import {
   type EntryInput,
   EntryState,
@@ -23,6 +21,7 @@ import {
   type ReplayJournal,
   RunMode,
 } from "./journal.ts";
+import type { DlqRunDeps } from "./replay-options.ts";
 import { inspectForDryRun, lookUp } from "./saga-lookup.ts";
 
 /** The verdicts a deletion may take; a waiting message is never deleted (replay it instead). */
@@ -67,17 +66,7 @@ export interface DeleteLine {
 }
 
 /** What {@link deleteMessages} works with. */
-export interface DeleteDeps {
-  sqs: SQSClient;
-  queue: DeadLetterQueue;
-  orchestrator: OrchestratorClient;
-  /** Required for `execute`. */
-  journal?: ReplayJournal | undefined;
-  actor: string;
-  /** Called on each decided message, for progress output. */
-  onLine?: ((line: DeleteLine) => void) | undefined;
-  now?: () => number;
-}
+export type DeleteDeps = DlqRunDeps<DeleteLine>;
 
 /** The outcome of a deletion run. */
 export interface DeleteReport {

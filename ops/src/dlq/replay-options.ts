@@ -54,8 +54,11 @@ export interface ReplayReport {
   outcome: string;
 }
 
-/** What {@link replay} works with. */
-export interface ReplayDeps {
+/**
+ * What a run over one DLQ works with, replay or deletion: both read the same queue, ask the
+ * same orchestrator and write the same journal; only their progress lines differ.
+ */
+export interface DlqRunDeps<Line> {
   sqs: SQSClient;
   queue: DeadLetterQueue;
   orchestrator: OrchestratorClient;
@@ -63,6 +66,9 @@ export interface ReplayDeps {
   journal?: ReplayJournal | undefined;
   actor: string;
   /** Called on each decided message, for progress output. */
-  onLine?: ((line: PlanLine) => void) | undefined;
+  onLine?: ((line: Line) => void) | undefined;
   now?: () => number;
 }
+
+/** What {@link replay} works with. */
+export type ReplayDeps = DlqRunDeps<PlanLine>;

@@ -11,16 +11,7 @@ import {
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Orchestrator } from "../src/index.ts";
-import {
-  type Answer,
-  API_TOKEN,
-  shopAnswers,
-  startOrchestrator,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
+import { type Answer, API_TOKEN, orchestratorForFile, shopAnswers } from "./harness.ts";
 
 /** create → reserve (pivot) → approve, with short timeouts and a compensation that gives up fast. */
 function operatorSaga(): CompiledSaga {
@@ -55,10 +46,6 @@ function operatorSaga(): CompiledSaga {
   );
 }
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
-let base: string;
-const stops: (() => Promise<void>)[] = [];
 // Customers whose commands the stand-in services leave unanswered, to park sagas where a test
 // wants them: "silent-create" never gets OrderCreated, "silent-approve" never gets OrderApproved,
 // "silent-reject" gets a credit refusal and then no answer to its compensation.
@@ -82,23 +69,14 @@ function account(command: CommandEnvelope): Answer {
   return answers.account(command);
 }
 
-beforeAll(async () => {
-  env = await testEnv("orchestrator api");
-  orchestrator = await startOrchestrator(env, { definitions: [operatorSaga()] });
-  base = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
-  const orders = await startParticipant(env, "order", order);
-  const accounts = await startParticipant(env, "account", account);
-  stops.push(
-    () => orchestrator.api.close(),
-    () => orders.consumer.stop(),
-    () => accounts.consumer.stop(),
-    () => orchestrator.stop(),
-    () => env.close(),
-  );
-}, 120_000);
-afterAll(async () => {
-  for (const stop of stops) await stop();
+const file = orchestratorForFile("orchestrator api", () => ({ definitions: [operatorSaga()] }), {
+  participants: { order, account },
 });
+let base: string;
+beforeAll(async () => {
+  base = await file.orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
+});
+afterAll(() => file.orchestrator.api.close());
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 async function call(

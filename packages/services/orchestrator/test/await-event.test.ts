@@ -3,44 +3,29 @@
 // by HTTP or through the outside-events topic, early, twice, late, or not at all.
 import { CreateTopicCommand, PublishCommand } from "@aws-sdk/client-sns";
 import { GetQueueUrlCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import type { Envelope, SqsConsumer } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
 import { eventQueueName, outsideEventsTopicName } from "@sagaworks/topology";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Orchestrator } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
 import {
   API_TOKEN,
+  orchestratorForFile,
   shippedDefinitions,
   shopAnswers,
-  startOrchestrator,
-  startParticipant,
-  type TestEnv,
-  testEnv,
   waitForSaga,
 } from "./harness.ts";
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
-const consumers: SqsConsumer<Envelope>[] = [];
 /** Added to the wall clock: moving it lets a wait's deadline pass without waiting two hours. */
 let clockOffsetMs = 0;
-beforeAll(async () => {
-  env = await testEnv("await event");
-  orchestrator = await startOrchestrator(env, {
+const file = orchestratorForFile(
+  "await event",
+  async () => ({
     definitions: await shippedDefinitions(),
     clock: () => new Date(Date.now() + clockOffsetMs),
     // An audit reader of the lifecycle events, to see the late event published.
     options: { earlyEventPollIntervalMs: 50, eventSubscribers: ["audit"] },
-  });
-  const answers = shopAnswers();
-  const participant = await startParticipant(env, "order", answers.order);
-  consumers.push(participant.consumer);
-}, 120_000);
-afterAll(async () => {
-  for (const consumer of consumers) await consumer.stop();
-  await orchestrator.stop();
-  await env.close();
-});
+  }),
+  { participants: { order: shopAnswers().order } },
+);
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
@@ -48,7 +33,7 @@ const auth = { authorization: `Bearer ${API_TOKEN}` };
 type Json = Record<string, any>;
 
 async function start(paymentId: string): Promise<string> {
-  const response = await orchestrator.api.inject({
+  const response = await file.orchestrator.api.inject({
     method: "POST",
     url: "/sagas/pay-order",
     headers: auth,
@@ -66,7 +51,7 @@ async function start(paymentId: string): Promise<string> {
 }
 
 async function saga(sagaId: string): Promise<Json> {
-  const response = await orchestrator.api.inject({
+  const response = await file.orchestrator.api.inject({
     method: "GET",
     url: `/sagas/${sagaId}`,
     headers: auth,
@@ -75,7 +60,7 @@ async function saga(sagaId: string): Promise<Json> {
 }
 
 const until = (sagaId: string, what: string, test: (saga: Json) => boolean): Promise<Json> =>
-  waitForSaga(orchestrator, sagaId, what, test);
+  waitForSaga(file.orchestrator, sagaId, what, test);
 
 const waiting = (sagaId: string) =>
   until(
@@ -85,7 +70,7 @@ const waiting = (sagaId: string) =>
   );
 
 function post(name: string, eventId: string, payload: Json) {
-  return orchestrator.api.inject({
+  return file.orchestrator.api.inject({
     method: "POST",
     url: `/events/${name}`,
     headers: auth,
@@ -129,12 +114,12 @@ describe("an await step in the orchestrator", () => {
     const after = await saga(sagaId);
     const events = after.history.filter((entry: Json) => entry.eventType === "outside-event");
     expect(events.map((entry: Json) => entry.applied)).toEqual([true, false]);
-    const { QueueUrl } = await env.clients.sqs.send(
-      new GetQueueUrlCommand({ QueueName: eventQueueName(env.prefix, "audit") }),
+    const { QueueUrl } = await file.env.clients.sqs.send(
+      new GetQueueUrlCommand({ QueueName: eventQueueName(file.env.prefix, "audit") }),
     );
     await waitFor(
       async () => {
-        const { Messages = [] } = await env.clients.sqs.send(
+        const { Messages = [] } = await file.env.clients.sqs.send(
           new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
         );
         return Messages.some(
@@ -144,7 +129,7 @@ describe("an await step in the orchestrator", () => {
       },
       { description: "saga.event.late on the lifecycle events topic", timeoutMs: 15_000 },
     );
-    const metrics = await orchestrator.api.inject({ method: "GET", url: "/metrics" });
+    const metrics = await file.orchestrator.api.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toMatch(
       /sagaworks_outside_events_total\{outcome="late",channel="http"[^}]*\} 1/,
     );
@@ -170,8 +155,8 @@ describe("an await step in the orchestrator", () => {
     const paymentId = `pay-${crypto.randomUUID()}`;
     const sagaId = await start(paymentId);
     await waiting(sagaId);
-    const topic = await env.clients.sns.send(
-      new CreateTopicCommand({ Name: outsideEventsTopicName(env.prefix) }),
+    const topic = await file.env.clients.sns.send(
+      new CreateTopicCommand({ Name: outsideEventsTopicName(file.env.prefix) }),
     );
     const message = JSON.stringify({
       name: "PaymentCaptured",
@@ -179,14 +164,14 @@ describe("an await step in the orchestrator", () => {
       payload: captured(paymentId, sagaId),
     });
     for (let copy = 0; copy < 2; copy++) {
-      await env.clients.sns.send(
+      await file.env.clients.sns.send(
         new PublishCommand({ TopicArn: topic.TopicArn, Message: message }),
       );
     }
     await until(sagaId, "to complete", (s) => s.status === "completed");
     await waitFor(
       async () => {
-        const metrics = await orchestrator.api.inject({ method: "GET", url: "/metrics" });
+        const metrics = await file.orchestrator.api.inject({ method: "GET", url: "/metrics" });
         return /outcome="duplicate",channel="sns"[^}]*\} 1/.test(metrics.body);
       },
       { description: "the second delivery to be counted a duplicate" },
@@ -232,7 +217,7 @@ describe("an await step in the orchestrator", () => {
     const paymentId = `pay-${crypto.randomUUID()}`;
     const sagaId = await start(paymentId);
     await waiting(sagaId);
-    const response = await orchestrator.api.inject({
+    const response = await file.orchestrator.api.inject({
       method: "POST",
       url: `/sagas/${sagaId}/complete-wait`,
       headers: auth,
@@ -256,7 +241,7 @@ describe("an await step in the orchestrator", () => {
     expect(invalid.statusCode).toBe(400);
     expect(invalid.json().code).toBe("EVENT_PAYLOAD_INVALID");
     expect(invalid.json().message).toMatch(/payload\.orderId/);
-    const anonymous = await orchestrator.api.inject({
+    const anonymous = await file.orchestrator.api.inject({
       method: "POST",
       url: "/events/PaymentCaptured",
       payload: { eventId: "x-3", payload: {} },

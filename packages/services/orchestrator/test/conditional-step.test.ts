@@ -1,23 +1,19 @@
 // A conditional step through a real orchestrator: the condition is evaluated when the saga
 // reaches the step, the history names the values compared, and a step not taken sends nothing.
 import { serviceContracts } from "@sagaworks/contracts";
-import type { CommandEnvelope, Envelope, SqsConsumer } from "@sagaworks/messaging";
+import type { CommandEnvelope } from "@sagaworks/messaging";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import {
   createOrderStep,
   rejectOrderCompensation,
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Orchestrator } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
 import {
   API_TOKEN,
   customerTotalInput,
+  orchestratorForFile,
   shopAnswers,
-  startOrchestrator,
-  startParticipant,
-  type TestEnv,
-  testEnv,
   waitForSaga,
 } from "./harness.ts";
 
@@ -42,31 +38,20 @@ const definition = compileSagaOrThrow(
   { contracts: serviceContracts },
 );
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
 const received: CommandEnvelope[] = [];
-const consumers: SqsConsumer<Envelope>[] = [];
-beforeAll(async () => {
-  env = await testEnv("conditional step");
-  orchestrator = await startOrchestrator(env, { definitions: [definition] });
-  const answers = shopAnswers();
-  for (const service of ["order", "account"] as const) {
-    const participant = await startParticipant(env, service, (command) => {
-      received.push(command);
-      return answers[service](command);
-    });
-    consumers.push(participant.consumer);
-  }
-}, 120_000);
-afterAll(async () => {
-  for (const consumer of consumers) await consumer.stop();
-  await orchestrator.stop();
-  await env.close();
+const answers = shopAnswers();
+/** A participant that answers as the shop does and keeps every command it took. */
+const recording = (service: "order" | "account") => (command: CommandEnvelope) => {
+  received.push(command);
+  return answers[service](command);
+};
+const file = orchestratorForFile("conditional step", () => ({ definitions: [definition] }), {
+  participants: { order: recording("order"), account: recording("account") },
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 async function run(totalCents: number) {
-  const started = await orchestrator.api.inject({
+  const started = await file.orchestrator.api.inject({
     method: "POST",
     url: "/sagas/large-orders-only",
     headers: auth,
@@ -75,7 +60,7 @@ async function run(totalCents: number) {
   expect(started.statusCode).toBe(201);
   const sagaId = started.json().sagaId as string;
   const saga = await waitForSaga(
-    orchestrator,
+    file.orchestrator,
     sagaId,
     "to complete",
     (body) => body.status === "completed",

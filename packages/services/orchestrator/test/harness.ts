@@ -6,14 +6,14 @@ import { type AwsClients, createAwsClients, silentLogger } from "@sagaworks/plat
 import { createTestDatabase, type TestDatabase, uniqueTestName } from "@sagaworks/platform/testing";
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
-import { afterEach, expect, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, inject } from "vitest";
 import {
   createOrchestrator,
   loadDefinitions,
   type Orchestrator,
   type OrchestratorDeps,
 } from "../src/index.ts";
-import { orderInput } from "../src/testing/index.ts";
+import { orderInput, startParticipant } from "../src/testing/index.ts";
 import { revisionGuardRequested } from "../src/testing/revision-guard.ts";
 
 export {
@@ -78,13 +78,18 @@ export async function testEnv(testName: string): Promise<TestEnv> {
   };
 }
 
+/** What a test gives an orchestrator: the definitions, and any dependency it replaces. */
+export type TestOrchestratorDeps = Partial<OrchestratorDeps> & {
+  definitions: readonly CompiledSaga[];
+};
+
 /**
  * An orchestrator on the test's env, not started: the test drives it through its API, its
  * runtime or its clock. `overrides` replaces any of its dependencies.
  */
 export function createTestOrchestrator(
   env: TestEnv,
-  overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
+  overrides: TestOrchestratorDeps,
 ): Promise<Orchestrator> {
   return createOrchestrator({
     revisionGuard: revisionGuardRequested(),
@@ -101,7 +106,7 @@ export function createTestOrchestrator(
 /** Starts an orchestrator on the test's env with fast polling. */
 export async function startOrchestrator(
   env: TestEnv,
-  overrides: Partial<OrchestratorDeps> & { definitions: readonly CompiledSaga[] },
+  overrides: TestOrchestratorDeps,
 ): Promise<Orchestrator> {
   const orchestrator = await createTestOrchestrator(env, {
     ...overrides,
@@ -116,6 +121,52 @@ export async function startOrchestrator(
   });
   orchestrator.start();
   return orchestrator;
+}
+
+type Answering = Parameters<typeof startParticipant>[2];
+type StartedParticipant = Awaited<ReturnType<typeof startParticipant>>;
+
+/** What a file's own orchestrator stands on; read its fields inside tests, once `beforeAll` ran. */
+export interface FileOrchestrator<Service extends string = never> {
+  env: TestEnv;
+  orchestrator: Orchestrator;
+  /** The stand-in participants the file asked for, by service. */
+  participants: Record<Service, StartedParticipant>;
+}
+
+/**
+ * One orchestrator that every test of the calling file shares, on an env named `name`: a
+ * `beforeAll` of the file starts it (only builds it, with `start: false`) with the dependencies
+ * `deps` returns, then a stand-in participant for each service in `participants`; an `afterAll`
+ * stops them, the orchestrator and the env. Hooks the file registers later run inside these.
+ */
+export function orchestratorForFile<Service extends string = never>(
+  name: string,
+  deps: () => TestOrchestratorDeps | Promise<TestOrchestratorDeps>,
+  options: {
+    participants?: Record<Service, Answering>;
+    start?: boolean;
+  } = {},
+): FileOrchestrator<Service> {
+  const file = { participants: {} } as FileOrchestrator<Service>;
+  beforeAll(async () => {
+    file.env = await testEnv(name);
+    const overrides = await deps();
+    file.orchestrator = await (options.start === false
+      ? createTestOrchestrator
+      : startOrchestrator)(file.env, overrides);
+    const participants = (options.participants ?? {}) as Record<Service, Answering>;
+    for (const [service, answer] of Object.entries(participants) as [Service, Answering][]) {
+      file.participants[service] = await startParticipant(file.env, service, answer);
+    }
+  }, 120_000);
+  afterAll(async () => {
+    const participants: StartedParticipant[] = Object.values(file.participants);
+    for (const participant of participants) await participant.consumer.stop();
+    await file.orchestrator?.stop();
+    await file.env?.close();
+  });
+  return file;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { waitFor } from "@sagaworks/messaging/testing";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   cleanupsAfterEach,
   createTestOrchestrator,
@@ -11,10 +10,7 @@ import {
   testEnv,
 } from "./harness.ts";
 
-let definitions: CompiledSaga[];
-beforeAll(async () => {
-  definitions = await shippedDefinitions();
-});
+const definitions = await shippedDefinitions();
 
 const cleanups = cleanupsAfterEach();
 

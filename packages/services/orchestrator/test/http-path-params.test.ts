@@ -5,10 +5,9 @@
 import { waitFor } from "@sagaworks/messaging/testing";
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import Fastify, { type FastifyInstance } from "fastify";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import type { Orchestrator } from "../src/index.ts";
-import { startOrchestrator, type TestEnv, testEnv } from "./harness.ts";
+import { orchestratorForFile } from "./harness.ts";
 import { noteSaga } from "./note-saga.ts";
 
 /** One write step: POST /notes/:id, the pivot. */
@@ -52,12 +51,10 @@ const saga: CompiledSaga = compileSagaOrThrow(
   },
 );
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
 let server: FastifyInstance;
 const requests: string[] = [];
-beforeAll(async () => {
-  env = await testEnv("http path params");
+afterAll(() => server.close());
+const file = orchestratorForFile("http path params", async () => {
   server = Fastify();
   // Every path answers 200, as a service with a root route or a catch-all would.
   server.all("*", async (request) => {
@@ -65,17 +62,12 @@ beforeAll(async () => {
     return {};
   });
   const url = await server.listen({ port: 0, host: "127.0.0.1" });
-  orchestrator = await startOrchestrator(env, {
+  return {
     // The topology needs a command participant; note-order brings the order service's queue.
     definitions: [saga, noteSaga()],
     serviceUrls: { notes: url },
     serviceToken: "write-token-0123456789",
-  });
-}, 120_000);
-afterAll(async () => {
-  await orchestrator.stop();
-  await server.close();
-  await env.close();
+  };
 });
 
 describe("an HTTP step's path parameter that URL normalisation would treat as navigation", () => {
@@ -86,10 +78,10 @@ describe("an HTTP step's path parameter that URL normalisation would treat as na
   it.each([".", ".."])(
     "%j fails the step with HTTP_PATH_PARAM_INVALID and sends nothing",
     async (id) => {
-      const { sagaId } = await orchestrator.runtime.start(saga, { id });
+      const { sagaId } = await file.orchestrator.runtime.start(saga, { id });
       const detail = await waitFor(
         async () => {
-          const loaded = await orchestrator.runtime.load(sagaId);
+          const loaded = await file.orchestrator.runtime.load(sagaId);
           return loaded.instance.status === "running" ? undefined : loaded;
         },
         { description: `saga ${sagaId} to end` },
@@ -106,9 +98,9 @@ describe("an HTTP step's path parameter that URL normalisation would treat as na
   );
 
   it("an ordinary value with dots is sent as it is", async () => {
-    const { sagaId } = await orchestrator.runtime.start(saga, { id: "a..b" });
+    const { sagaId } = await file.orchestrator.runtime.start(saga, { id: "a..b" });
     await waitFor(
-      async () => (await orchestrator.runtime.load(sagaId)).instance.status === "completed",
+      async () => (await file.orchestrator.runtime.load(sagaId)).instance.status === "completed",
       { description: "the note to be written" },
     );
     expect(requests).toEqual(["POST /notes/a..b"]);

@@ -2,9 +2,8 @@
 // the saga with the answer applied; answers the step does not name, and slow ones, go the usual
 // way through the outbox, where the HTTP invoker makes the call again.
 import { waitFor } from "@sagaworks/messaging/testing";
-import type { CompiledSaga } from "@sagaworks/saga-definition";
 import Fastify from "fastify";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   cleanupsAfterEach,
   createTestOrchestrator,
@@ -15,10 +14,7 @@ import {
   testEnv,
 } from "./harness.ts";
 
-let definitions: CompiledSaga[];
-beforeAll(async () => {
-  definitions = await shippedDefinitions();
-});
+const definitions = await shippedDefinitions();
 
 const cleanups = cleanupsAfterEach();
 

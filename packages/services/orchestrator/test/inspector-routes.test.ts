@@ -9,18 +9,8 @@ import { silentLogger } from "@sagaworks/platform";
 import { createServiceApp } from "@sagaworks/service-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectorPage } from "../src/api/inspector-routes.ts";
-import type { Orchestrator } from "../src/index.ts";
-import {
-  API_TOKEN,
-  createTestOrchestrator,
-  orderInput,
-  shippedDefinitions,
-  type TestEnv,
-  testEnv,
-} from "./harness.ts";
+import { API_TOKEN, orchestratorForFile, orderInput, shippedDefinitions } from "./harness.ts";
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
 let base: string;
 const sagas: Record<string, string> = {};
 const auth = { authorization: `Bearer ${API_TOKEN}` };
@@ -31,12 +21,13 @@ async function get(path: string, headers: Record<string, string> = auth) {
   return { status: response.status, body: (await response.json()) as any };
 }
 
+const file = orchestratorForFile(
+  "inspector routes",
+  async () => ({ definitions: await shippedDefinitions() }),
+  { start: false },
+);
 beforeAll(async () => {
-  env = await testEnv("inspector routes");
-  orchestrator = await createTestOrchestrator(env, {
-    definitions: await shippedDefinitions(),
-  });
-  base = await orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
+  base = await file.orchestrator.api.listen({ port: 0, host: "127.0.0.1" });
   for (const customer of ["cust-search-ada", "cust-search-bob", "cust-search-cyd"]) {
     const response = await fetch(`${base}/sagas/create-order`, {
       method: "POST",
@@ -47,11 +38,7 @@ beforeAll(async () => {
     sagas[customer] = ((await response.json()) as { sagaId: string }).sagaId;
   }
 }, 120_000);
-afterAll(async () => {
-  await orchestrator?.api.close();
-  await orchestrator?.stop();
-  await env?.close();
-});
+afterAll(() => file.orchestrator?.api.close());
 
 describe("in-flight counts per definition version", () => {
   it("counts unfinished sagas by name, version, hash, status and state, behind the token", async () => {

@@ -7,7 +7,7 @@ import {
   rejectOrderCompensation,
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Orchestrator } from "../src/index.ts";
 import {
   API_TOKEN,
@@ -24,10 +24,7 @@ import {
   waitForSaga,
 } from "./harness.ts";
 
-let definitions: CompiledSaga[];
-beforeAll(async () => {
-  definitions = await shippedDefinitions();
-});
+const definitions = await shippedDefinitions();
 
 const cleanups = cleanupsAfterEach();
 

@@ -1,26 +1,15 @@
 // What the orchestrator does with what it cannot send or should not keep: a command too large for
 
 import {
-  type CommandEnvelope,
   createReplyEnvelope,
   devReplyKey,
   devReplyKeyring,
-  type Envelope,
-  type SqsConsumer,
   signEnvelope,
 } from "@sagaworks/messaging";
 import { waitFor } from "@sagaworks/messaging/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
-import {
-  API_TOKEN,
-  shopAnswers,
-  startOrchestrator,
-  startParticipant,
-  type TestEnv,
-  testEnv,
-  viewSaga,
-} from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { handleReply, JUNK_REPLIES_IN_HISTORY } from "../src/index.ts";
+import { API_TOKEN, orchestratorForFile, shopAnswers, viewSaga } from "./harness.ts";
 import { noteSaga } from "./note-saga.ts";
 
 /** One command step whose CreateOrder carries `$.input.note`; a late command would time out. */
@@ -29,22 +18,12 @@ const noteSagaDefinition = noteSaga({
   timeout: "2s",
 });
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
-let order: { consumer: SqsConsumer<Envelope>; received: CommandEnvelope[] };
-beforeAll(async () => {
-  env = await testEnv("outbox parking");
-  orchestrator = await startOrchestrator(env, { definitions: [noteSagaDefinition] });
-  order = await startParticipant(env, "order", shopAnswers().order);
-}, 120_000);
-afterAll(async () => {
-  await order.consumer.stop();
-  await orchestrator.stop();
-  await env.close();
+const file = orchestratorForFile("outbox parking", () => ({ definitions: [noteSagaDefinition] }), {
+  participants: { order: shopAnswers().order },
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-const view = (sagaId: string) => viewSaga(orchestrator, sagaId);
+const view = (sagaId: string) => viewSaga(file.orchestrator, sagaId);
 const statusOf = (sagaId: string, wanted: string) =>
   waitFor(
     async () => {
@@ -59,18 +38,23 @@ describe("an outbox message that can never be sent", () => {
     // The runtime is called directly: the API refuses such an input at the start, but a message
     // can outgrow SQS in other ways (mapped replies), and the relay must cope.
     const [poisoned, healthy] = await Promise.all([
-      orchestrator.runtime.start(noteSagaDefinition, {
+      file.orchestrator.runtime.start(noteSagaDefinition, {
         customerId: "c-big",
         note: "x".repeat(1_100_000),
       }),
-      orchestrator.runtime.start(noteSagaDefinition, { customerId: "c-ok", note: "gift wrap" }),
+      file.orchestrator.runtime.start(noteSagaDefinition, {
+        customerId: "c-ok",
+        note: "gift wrap",
+      }),
     ]);
     // The healthy saga's command went out on its first attempt: never timed out, never resent.
     const done = await statusOf(healthy.sagaId, "completed");
     expect(done.history.map((h: { eventType: string }) => h.eventType)).toEqual(["start", "reply"]);
-    expect(order.received.filter((c) => c.sagaId === healthy.sagaId).map((c) => c.attempt)).toEqual(
-      [1],
-    );
+    expect(
+      file.participants.order.received
+        .filter((c) => c.sagaId === healthy.sagaId)
+        .map((c) => c.attempt),
+    ).toEqual([1]);
 
     // The poisoned one is parked with the reason, and the API shows the message.
     const parked = await statusOf(poisoned.sagaId, "needs-intervention");
@@ -91,18 +75,18 @@ describe("an outbox message that can never be sent", () => {
       applied: true,
       status: "needs-intervention",
     });
-    expect(order.received.some((c) => c.sagaId === poisoned.sagaId)).toBe(false);
-    expect(orchestrator.metrics.outboxParked).toBeGreaterThanOrEqual(1);
+    expect(file.participants.order.received.some((c) => c.sagaId === poisoned.sagaId)).toBe(false);
+    expect(file.orchestrator.metrics.outboxParked).toBeGreaterThanOrEqual(1);
     // Nothing of it is left in the outbox once its saga.needs-intervention event is published,
     // and no timer will wake it: an operator decides.
     await waitFor(
       async () =>
-        (await env.db.knex("saga_outbox").where({ saga_id: poisoned.sagaId })).length === 0,
+        (await file.env.db.knex("saga_outbox").where({ saga_id: poisoned.sagaId })).length === 0,
       { description: "the needs-intervention event to be sent" },
     );
-    expect(await env.db.knex("saga_timers").where({ saga_id: poisoned.sagaId })).toEqual([]);
+    expect(await file.env.db.knex("saga_timers").where({ saga_id: poisoned.sagaId })).toEqual([]);
 
-    const resolved = await orchestrator.api.inject({
+    const resolved = await file.orchestrator.api.inject({
       method: "POST",
       url: `/sagas/${poisoned.sagaId}/resolve`,
       headers: auth,
@@ -114,7 +98,7 @@ describe("an outbox message that can never be sent", () => {
 
 describe("replies naming a step the saga does not have", () => {
   it("are counted, and only the first few reach the history", async () => {
-    const { sagaId } = await orchestrator.runtime.start(noteSagaDefinition, {
+    const { sagaId } = await file.orchestrator.runtime.start(noteSagaDefinition, {
       customerId: "c-junk",
       note: "n",
     });
@@ -137,7 +121,7 @@ describe("replies naming a step the saga does not have", () => {
       });
       const envelope = signEnvelope(unsigned, { current: devReplyKey("order") });
       const result = await handleReply(
-        orchestrator.runtime,
+        file.orchestrator.runtime,
         { body: envelope, sqsMessageId: `junk-${i}`, receiveCount: 1, attributes: {} },
         checks,
       );

@@ -12,10 +12,10 @@ import {
 import { type CompiledSaga, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { createOrderStep } from "@sagaworks/saga-definition/testing";
 import { deadlineTimerId } from "@sagaworks/saga-engine";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleReply, JUNK_REPLIES_IN_HISTORY, type Orchestrator } from "../src/index.ts";
+import { describe, expect, it } from "vitest";
+import { handleReply, JUNK_REPLIES_IN_HISTORY } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
-import { API_TOKEN, createTestOrchestrator, type TestEnv, testEnv, viewSaga } from "./harness.ts";
+import { API_TOKEN, orchestratorForFile, viewSaga } from "./harness.ts";
 import { customerIdInput } from "./note-saga.ts";
 
 /** One pivot step (no retries: a timeout parks it) in a saga with a one-minute deadline. */
@@ -33,25 +33,15 @@ const saga: CompiledSaga = compileSagaOrThrow(
 
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 let now = new Date(T0);
-let env: TestEnv;
-let orchestrator: Orchestrator;
-beforeAll(async () => {
-  env = await testEnv("races");
-  orchestrator = await createTestOrchestrator(env, {
-    definitions: [saga],
-    clock: () => now,
-  });
-}, 120_000);
-afterAll(async () => {
-  await orchestrator.stop();
-  await env.close();
+const file = orchestratorForFile("races", () => ({ definitions: [saga], clock: () => now }), {
+  start: false,
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
-const view = (sagaId: string) => viewSaga(orchestrator, sagaId);
+const view = (sagaId: string) => viewSaga(file.orchestrator, sagaId);
 
 function operatorAction(sagaId: string, action: string, body: Record<string, unknown>) {
-  return orchestrator.api.inject({
+  return file.orchestrator.api.inject({
     method: "POST",
     url: `/sagas/${sagaId}/${action}`,
     headers: auth,
@@ -62,13 +52,13 @@ function operatorAction(sagaId: string, action: string, body: Record<string, unk
 /** Starts a saga at `at` and times its one attempt out: it is parked at the pivot. */
 async function parkedSaga(customerId: string): Promise<string> {
   now = new Date(T0);
-  const { sagaId } = await orchestrator.runtime.start(saga, { customerId });
+  const { sagaId } = await file.orchestrator.runtime.start(saga, { customerId });
   now = new Date(T0 + 10_000);
-  const [timeout] = (await timersOf(env.db.knex, sagaId)).filter(
+  const [timeout] = (await timersOf(file.env.db.knex, sagaId)).filter(
     (timer) => timer.event.type === "step-timeout",
   );
   if (!timeout) throw new Error("no step timeout armed");
-  await orchestrator.runtime.apply(sagaId, timeout.event, { timerId: timeout.id });
+  await file.orchestrator.runtime.apply(sagaId, timeout.event, { timerId: timeout.id });
   expect((await view(sagaId)).status).toBe("needs-intervention");
   return sagaId;
 }
@@ -78,23 +68,25 @@ describe("a deadline timer read before an operator re-armed it", () => {
     const sagaId = await parkedSaga("c-deadline");
     // One minute in, two replicas read the due deadline row.
     now = new Date(T0 + 60_000);
-    const read = (await timersOf(env.db.knex, sagaId)).find(
+    const read = (await timersOf(file.env.db.knex, sagaId)).find(
       (timer) => timer.id === deadlineTimerId(sagaId),
     );
     if (!read) throw new Error("no deadline armed");
     // The second applies it: ignored, the saga is parked.
-    const second = await orchestrator.runtime.apply(sagaId, read.event, { timerId: read.id });
+    const second = await file.orchestrator.runtime.apply(sagaId, read.event, { timerId: read.id });
     expect(second.kind).toBe("ignored");
     // The operator retries: the deadline is armed again, a minute from now, under the same id.
     const retried = await operatorAction(sagaId, "retry", {
       expected: { step: "create-order", attempt: 1, compensation: false },
     });
     expect(retried.statusCode).toBe(200);
-    const rearmed = (await timersOf(env.db.knex, sagaId)).find((timer) => timer.id === read.id);
+    const rearmed = (await timersOf(file.env.db.knex, sagaId)).find(
+      (timer) => timer.id === read.id,
+    );
     expect(rearmed?.fireAt.getTime()).toBe(T0 + 120_000);
     // The first replica now takes the row it read: it is not due, so it is not taken.
     now = new Date(T0 + 60_001);
-    const first = await orchestrator.runtime.apply(sagaId, read.event, { timerId: read.id });
+    const first = await file.orchestrator.runtime.apply(sagaId, read.event, { timerId: read.id });
     expect(first.kind).toBe("timer-gone");
     const after = await view(sagaId);
     expect(after.status).toBe("running");
@@ -103,7 +95,9 @@ describe("a deadline timer read before an operator re-armed it", () => {
       attempt: 2,
     });
     expect(
-      (await timersOf(env.db.knex, sagaId)).find((timer) => timer.id === read.id)?.fireAt.getTime(),
+      (await timersOf(file.env.db.knex, sagaId))
+        .find((timer) => timer.id === read.id)
+        ?.fireAt.getTime(),
     ).toBe(T0 + 120_000);
   });
 });
@@ -126,7 +120,7 @@ function replyTo(sagaId: string, attempt: number, causationId: string, step = "c
 // Signed by the step's participant, as a genuine reply is: only the causation id is wrong.
 const deliver = (envelope: ReturnType<typeof replyTo>, id: string) =>
   handleReply(
-    orchestrator.runtime,
+    file.orchestrator.runtime,
     {
       body: signEnvelope(envelope, { current: devReplyKey("order") }),
       sqsMessageId: id,
@@ -139,8 +133,8 @@ const deliver = (envelope: ReturnType<typeof replyTo>, id: string) =>
 describe("replies are matched to the command the saga waits on", () => {
   it("a reply with the right step and attempt but another causation id is not applied", async () => {
     now = new Date(T0);
-    const { sagaId } = await orchestrator.runtime.start(saga, { customerId: "c-cause" });
-    const [row] = await env.db.knex("saga_outbox").where({ saga_id: sagaId, kind: "sqs" });
+    const { sagaId } = await file.orchestrator.runtime.start(saga, { customerId: "c-cause" });
+    const [row] = await file.env.db.knex("saga_outbox").where({ saga_id: sagaId, kind: "sqs" });
     const command = JSON.parse(row.message.body) as { messageId: string };
     await deliver(replyTo(sagaId, 1, crypto.randomUUID()), "forged-1");
     const ignored = await view(sagaId);
@@ -155,7 +149,7 @@ describe("replies are matched to the command the saga waits on", () => {
 
   it("every reply that is not applied counts against the junk cap, not only unknown steps", async () => {
     now = new Date(T0);
-    const { sagaId } = await orchestrator.runtime.start(saga, { customerId: "c-junk" });
+    const { sagaId } = await file.orchestrator.runtime.start(saga, { customerId: "c-junk" });
     const before = (await view(sagaId)).history.length;
     const junk = 3 * JUNK_REPLIES_IN_HISTORY;
     for (let i = 0; i < junk; i++) {

@@ -5,21 +5,18 @@
 // reason and changes no saga. Through the real reply consumer, on Postgres and the emulator.
 import { GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import {
-  type CommandEnvelope,
   createReplyEnvelope,
   DeadLetterAttribute,
   type Envelope,
   envelopeMessage,
   type ReplyEnvelope,
-  type SqsConsumer,
   sendToQueue,
   signEnvelope,
 } from "@sagaworks/messaging";
 import { receiveMessages, waitFor } from "@sagaworks/messaging/testing";
 import { deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Orchestrator } from "../src/index.ts";
-import { startOrchestrator, startParticipant, type TestEnv, testEnv } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { orchestratorForFile } from "./harness.ts";
 import { noteSaga } from "./note-saga.ts";
 
 const ORDER_KEY = "order-reply-key-0123456789-0123456789";
@@ -30,12 +27,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // One step (order's CreateOrder) that waits long enough for every forged reply to be judged.
 const definition = noteSaga({ timeout: "10m" });
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
-let order: { consumer: SqsConsumer<Envelope>; received: CommandEnvelope[] };
-beforeAll(async () => {
-  env = await testEnv("reply signatures");
-  orchestrator = await startOrchestrator(env, {
+const file = orchestratorForFile(
+  "reply signatures",
+  () => ({
     definitions: [definition],
     replyKeys: {
       order: { current: ORDER_KEY, previous: [ORDER_OLD_KEY] },
@@ -43,30 +37,29 @@ beforeAll(async () => {
     },
     // A refused reply goes to the DLQ on its first delivery.
     options: { maxReceiveCount: 1 },
-  });
+  }),
   // An order service that takes the command and stays silent: the test answers in its place.
-  order = await startParticipant(env, "order", () => null);
-}, 120_000);
-
-afterAll(async () => {
-  await order?.consumer.stop();
-  await orchestrator?.stop();
-  await env?.close();
-});
+  { participants: { order: () => null } },
+);
 
 async function queueUrl(name: string): Promise<string> {
-  return (await env.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? "";
+  return (
+    (await file.env.clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? ""
+  );
 }
 
 describe("signed replies", () => {
   it("dead-letters unsigned, forged, altered, other-participant and stale replies, changes no saga, and applies the genuine one", async () => {
-    const { sagaId } = await orchestrator.runtime.start(definition, {
+    const { sagaId } = await file.orchestrator.runtime.start(definition, {
       customerId: "c-1",
       note: "n",
     });
-    const command = await waitFor(() => order.received.find((c) => c.sagaId === sagaId), {
-      description: "the CreateOrder command",
-    });
+    const command = await waitFor(
+      () => file.participants.order.received.find((c) => c.sagaId === sagaId),
+      {
+        description: "the CreateOrder command",
+      },
+    );
     const answer = (sentAt?: Date): ReplyEnvelope =>
       createReplyEnvelope({
         name: "OrderCreated",
@@ -80,7 +73,7 @@ describe("signed replies", () => {
         payload: { orderId: sagaId, customerId: "c-1", status: "PENDING", totalCents: 1 },
         ...(sentAt ? { sentAt: sentAt.toISOString() } : {}),
       });
-    const before = await orchestrator.runtime.load(sagaId);
+    const before = await file.orchestrator.runtime.load(sagaId);
 
     const unsigned = answer();
     const forged = signEnvelope(answer(), { current: "attacker-key-0123456789-0123456789" });
@@ -94,13 +87,13 @@ describe("signed replies", () => {
     });
     const refused = [unsigned, forged, byAccount, altered, stale];
     await sendToQueue(
-      env.clients.sqs,
-      await queueUrl(replyQueueName(env.prefix)),
+      file.env.clients.sqs,
+      await queueUrl(replyQueueName(file.env.prefix)),
       refused.map((reply) => envelopeMessage(reply)),
     );
     const dead = await receiveMessages(
-      env.clients.sqs,
-      await queueUrl(deadLetterQueueName(replyQueueName(env.prefix))),
+      file.env.clients.sqs,
+      await queueUrl(deadLetterQueueName(replyQueueName(file.env.prefix))),
       refused.length,
       { timeoutMs: 30_000 },
     );
@@ -124,11 +117,11 @@ describe("signed replies", () => {
     );
 
     // No saga changed: same revision and history, no delivery recorded for any of them.
-    const after = await orchestrator.runtime.load(sagaId);
+    const after = await file.orchestrator.runtime.load(sagaId);
     expect(after.instance.revision).toBe(before.instance.revision);
     expect(after.history).toHaveLength(before.history.length);
     expect(after.instance.snapshot.status).toBe("running");
-    const recorded = await env.db
+    const recorded = await file.env.db
       .knex("saga_inbox")
       .whereIn(
         "message_id",
@@ -140,12 +133,12 @@ describe("signed replies", () => {
 
     // The genuine reply, signed with order's previous key (a rotation under way), is applied.
     const genuine = signEnvelope(answer(), { current: ORDER_OLD_KEY });
-    await sendToQueue(env.clients.sqs, await queueUrl(replyQueueName(env.prefix)), [
+    await sendToQueue(file.env.clients.sqs, await queueUrl(replyQueueName(file.env.prefix)), [
       envelopeMessage(genuine),
     ]);
     await waitFor(
       async () =>
-        (await orchestrator.runtime.load(sagaId)).instance.snapshot.status === "completed",
+        (await file.orchestrator.runtime.load(sagaId)).instance.snapshot.status === "completed",
       { description: "the saga to complete on the genuine reply", timeoutMs: 30_000 },
     );
   });

@@ -6,84 +6,81 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FolderArchive, type Orchestrator } from "../src/index.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { FolderArchive } from "../src/index.ts";
 import { childStartKey } from "../src/sub-sagas/child-key.ts";
-import { createTestOrchestrator, shippedDefinitions, type TestEnv, testEnv } from "./harness.ts";
+import { orchestratorForFile, shippedDefinitions } from "./harness.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 let now = new Date(T0);
-let env: TestEnv;
-let orchestrator: Orchestrator;
 let folder: string;
 let holdCredit: CompiledSaga;
 let parent: CompiledSaga;
 let grand: CompiledSaga;
 
-beforeAll(async () => {
-  env = await testEnv("retention children");
-  folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
-  holdCredit = (await shippedDefinitions()).find(
-    (saga) => saga.name === "hold-credit",
-  ) as CompiledSaga;
-  parent = compileSagaOrThrow(
-    {
-      name: "holds-by-child",
-      version: 1,
-      description: "holds credit through a child saga",
-      input: {
-        type: "object",
-        properties: { customerId: { type: "string", minLength: 1 } },
-        required: ["customerId"],
+afterAll(() => rm(folder, { recursive: true, force: true }));
+const file = orchestratorForFile(
+  "retention children",
+  async () => {
+    folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
+    holdCredit = (await shippedDefinitions()).find(
+      (saga) => saga.name === "hold-credit",
+    ) as CompiledSaga;
+    parent = compileSagaOrThrow(
+      {
+        name: "holds-by-child",
+        version: 1,
+        description: "holds credit through a child saga",
+        input: {
+          type: "object",
+          properties: { customerId: { type: "string", minLength: 1 } },
+          required: ["customerId"],
+        },
+        steps: [
+          {
+            name: "hold",
+            kind: "saga",
+            saga: { name: "hold-credit", version: 1 },
+            input: { customerId: "$.input.customerId", reference: "$.sagaId", amountCents: 100 },
+            deadline: "30m",
+            compensation: "child",
+          },
+        ],
       },
-      steps: [
-        {
-          name: "hold",
-          kind: "saga",
-          saga: { name: "hold-credit", version: 1 },
-          input: { customerId: "$.input.customerId", reference: "$.sagaId", amountCents: 100 },
-          deadline: "30m",
-          compensation: "child",
-        },
-      ],
-    },
-    { contracts: serviceContracts, sagas: catalogOf([holdCredit]) },
-  );
-  // Three levels: a saga whose child has a child of its own.
-  grand = compileSagaOrThrow(
-    {
-      name: "holds-by-grandchild",
-      version: 1,
-      description: "holds credit through a child that holds it through its own child",
-      input: parent.input,
-      steps: [
-        {
-          name: "delegate",
-          kind: "saga",
-          saga: { name: parent.name, version: 1 },
-          input: { customerId: "$.input.customerId" },
-          deadline: "30m",
-          compensation: "child",
-        },
-      ],
-    },
-    { contracts: serviceContracts, sagas: catalogOf([holdCredit, parent]) },
-  );
-  // Built, not started: the test plays the sagas queue and the relay, and runs the pruner.
-  orchestrator = await createTestOrchestrator(env, {
-    definitions: [holdCredit, parent, grand],
-    clock: () => now,
-    retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },
-  });
-}, 120_000);
-afterAll(async () => {
-  await orchestrator?.stop();
-  await env?.close();
-  await rm(folder, { recursive: true, force: true });
-});
+      { contracts: serviceContracts, sagas: catalogOf([holdCredit]) },
+    );
+    // Three levels: a saga whose child has a child of its own.
+    grand = compileSagaOrThrow(
+      {
+        name: "holds-by-grandchild",
+        version: 1,
+        description: "holds credit through a child that holds it through its own child",
+        input: parent.input,
+        steps: [
+          {
+            name: "delegate",
+            kind: "saga",
+            saga: { name: parent.name, version: 1 },
+            input: { customerId: "$.input.customerId" },
+            deadline: "30m",
+            compensation: "child",
+          },
+        ],
+      },
+      { contracts: serviceContracts, sagas: catalogOf([holdCredit, parent]) },
+    );
+    // Built, not started: the test plays the sagas queue and the relay, and runs the pruner.
+    return {
+      definitions: [holdCredit, parent, grand],
+      clock: () => now,
+      retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },
+    };
+  },
+  { start: false },
+);
 
-const knex = () => env.db.knex;
+const knex = () => file.env.db.knex;
 const statusOf = async (sagaId: string) =>
   ((await knex()("saga_instances").where({ id: sagaId }).first("status")) as { status: string })
     ?.status;
@@ -109,10 +106,10 @@ async function lastSent(sagaId: string) {
 
 /** A parent waiting on its child, and that child started as the sagas queue starts it. */
 async function family(): Promise<{ parentId: string; childId: string }> {
-  const { sagaId: parentId } = await orchestrator.runtime.start(parent, { customerId: "c-1" });
+  const { sagaId: parentId } = await file.orchestrator.runtime.start(parent, { customerId: "c-1" });
   const start = await lastSent(parentId);
   expect(start.name).toBe("StartSaga");
-  const { sagaId: childId } = await orchestrator.runtime.start(
+  const { sagaId: childId } = await file.orchestrator.runtime.start(
     holdCredit,
     { customerId: "c-1", reference: parentId, amountCents: 100 },
     {
@@ -136,7 +133,7 @@ async function startChild(
   child: CompiledSaga,
   input: Record<string, unknown>,
 ): Promise<string> {
-  const { sagaId } = await orchestrator.runtime.start(child, input as never, {
+  const { sagaId } = await file.orchestrator.runtime.start(child, input as never, {
     idempotencyKey: childStartKey({ sagaId: of.id, step: of.step, attempt: 1 }),
     parent: {
       sagaId: of.id,
@@ -162,7 +159,7 @@ describe("retention of a child saga", () => {
     now = new Date(T0);
     const { parentId, childId } = await family();
     // The child fails at once (no such customer): nothing to undo, its answer goes to the parent.
-    const outcome = await orchestrator.runtime.apply(childId, {
+    const outcome = await file.orchestrator.runtime.apply(childId, {
       type: "http-response",
       step: "verify-customer",
       attempt: 1,
@@ -178,13 +175,13 @@ describe("retention of a child saga", () => {
     // Long past the window, the parent still waits (its answer is not delivered yet): a parent
     // that compensates then asks this child, which must still be there.
     now = new Date(T0 + 31 * DAY);
-    const early = await orchestrator.retention?.pruneOnce();
+    const early = await file.orchestrator.retention?.pruneOnce();
     expect(early).toMatchObject({ sagas: 0 });
     expect(await statusOf(childId)).toBe("failed");
     expect(await statusOf(parentId)).toBe("running");
 
     // The answer arrives: the parent ends, and after its own window both go.
-    await orchestrator.runtime.apply(
+    await file.orchestrator.runtime.apply(
       parentId,
       {
         type: "reply",
@@ -200,7 +197,7 @@ describe("retention of a child saga", () => {
     expect(["compensated", "failed"]).toContain(await statusOf(parentId));
     await relaySent(parentId);
     now = new Date(T0 + 62 * DAY);
-    const late = await orchestrator.retention?.pruneOnce();
+    const late = await file.orchestrator.retention?.pruneOnce();
     expect(late).toMatchObject({ sagas: 2 });
     expect(await statusOf(childId)).toBeUndefined();
     expect(await statusOf(parentId)).toBeUndefined();
@@ -214,9 +211,9 @@ describe("retention of a child saga", () => {
       .where({ id: parentId })
       .update({ status: "compensated", revision: knex().raw("revision + 1") });
     now = new Date(T0 + 131 * DAY);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
     expect(await statusOf(parentId)).toBeUndefined();
-    await orchestrator.runtime.apply(childId, {
+    await file.orchestrator.runtime.apply(childId, {
       type: "http-response",
       step: "verify-customer",
       attempt: 1,
@@ -225,13 +222,13 @@ describe("retention of a child saga", () => {
     });
     await relaySent(childId);
     now = new Date(T0 + 162 * DAY);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
     expect(await statusOf(childId)).toBeUndefined();
   });
 
   it("keeps a finished grandchild and its finished parent while the saga at the top runs", async () => {
     now = new Date(T0 + 200 * DAY);
-    const { sagaId: top } = await orchestrator.runtime.start(grand, { customerId: "c-1" });
+    const { sagaId: top } = await file.orchestrator.runtime.start(grand, { customerId: "c-1" });
     const middle = await startChild({ id: top, saga: grand, step: "delegate" }, parent, {
       customerId: "c-1",
     });
@@ -246,13 +243,13 @@ describe("retention of a child saga", () => {
     await endByHand(bottom, "completed");
     await endByHand(middle, "completed");
     now = new Date(T0 + 231 * DAY);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 0 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 0 });
     expect(await statusOf(bottom)).toBe("completed");
     expect(await statusOf(middle)).toBe("completed");
 
     await endByHand(top, "completed");
     now = new Date(T0 + 262 * DAY);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 3 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 3 });
     for (const sagaId of [top, middle, bottom]) expect(await statusOf(sagaId)).toBeUndefined();
   });
 });

@@ -17,16 +17,15 @@ import {
   reserveCreditStep,
 } from "@sagaworks/saga-definition/testing";
 import { commandQueueName, deadLetterQueueName, replyQueueName } from "@sagaworks/topology";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   type ArchivedRecord,
   FolderArchive,
-  type Orchestrator,
   type SagaArchive,
   SagaRetention,
 } from "../src/index.ts";
 import { timersOf } from "../src/store/timers.ts";
-import { API_TOKEN, createTestOrchestrator, type TestEnv, testEnv } from "./harness.ts";
+import { API_TOKEN, orchestratorForFile } from "./harness.ts";
 import { customerIdInput } from "./note-saga.ts";
 
 /** An order step that can be compensated, then a pivot that can fail (no retries). */
@@ -51,26 +50,22 @@ const saga: CompiledSaga = compileSagaOrThrow(
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse("2026-03-01T00:00:00.000Z");
 let now = new Date(T0);
-let env: TestEnv;
-let orchestrator: Orchestrator;
 let folder: string;
+afterAll(() => rm(folder, { recursive: true, force: true }));
+const file = orchestratorForFile(
+  "retention",
+  async () => {
+    folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
+    return {
+      definitions: [saga],
+      clock: () => now,
+      retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },
+    };
+  },
+  { start: false },
+);
 
-beforeAll(async () => {
-  env = await testEnv("retention");
-  folder = await mkdtemp(join(tmpdir(), "saga-archive-"));
-  orchestrator = await createTestOrchestrator(env, {
-    definitions: [saga],
-    clock: () => now,
-    retention: { archive: new FolderArchive(folder), retentionMs: 30 * DAY, batchSize: 50 },
-  });
-}, 120_000);
-afterAll(async () => {
-  await orchestrator.stop();
-  await env.close();
-  await rm(folder, { recursive: true, force: true });
-});
-
-const knex = () => env.db.knex;
+const knex = () => file.env.db.knex;
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
 /** Answers the saga's newest command with `name`, as its participant would. */
@@ -85,7 +80,7 @@ async function answer(sagaId: string, name: string, payload: Record<string, unkn
     attempt: number;
     compensation: boolean;
   };
-  const outcome = await orchestrator.runtime.apply(
+  const outcome = await file.orchestrator.runtime.apply(
     sagaId,
     {
       type: "reply",
@@ -127,7 +122,7 @@ async function sagaIn(
   at: number,
 ): Promise<string> {
   now = new Date(at);
-  const { sagaId } = await orchestrator.runtime.start(saga, { customerId: "c-1" });
+  const { sagaId } = await file.orchestrator.runtime.start(saga, { customerId: "c-1" });
   if (state === "parked" || state === "resolved") {
     // The pivot's one attempt times out: its outcome is unknown, so the saga is parked.
     await answer(sagaId, "OrderCreated", { status: "PENDING", totalCents: 1 });
@@ -136,10 +131,10 @@ async function sagaIn(
     );
     if (!timeout) throw new Error("no pivot timeout armed");
     now = new Date(at + 10_000);
-    await orchestrator.runtime.apply(sagaId, timeout.event, { timerId: timeout.id });
+    await file.orchestrator.runtime.apply(sagaId, timeout.event, { timerId: timeout.id });
     expect(await statusOf(sagaId)).toBe("needs-intervention");
     if (state === "resolved") {
-      const resolved = await orchestrator.api.inject({
+      const resolved = await file.orchestrator.api.inject({
         method: "POST",
         url: `/sagas/${sagaId}/resolve`,
         headers: auth,
@@ -214,12 +209,12 @@ describe("finished sagas past retention", () => {
       .count<{ count: string }[]>({ count: "*" });
     // Inside the window nothing goes.
     now = new Date(T0 + 29 * DAY);
-    const early = await orchestrator.retention?.pruneOnce();
+    const early = await file.orchestrator.retention?.pruneOnce();
     expect(early).toMatchObject({ sagas: 0, archived: 0 });
     expect((await archived()).size).toBe(0);
 
     now = new Date(T0 + 31 * DAY);
-    const run = await orchestrator.retention?.pruneOnce();
+    const run = await file.orchestrator.retention?.pruneOnce();
     expect(run).toMatchObject({ sagas: 3, archived: 3 });
     for (const sagaId of Object.values(finished)) {
       expect(await statusOf(sagaId)).toBeUndefined();
@@ -244,7 +239,7 @@ describe("finished sagas past retention", () => {
     ]);
 
     // The API (and so `ops sagas show` and the inspector) says where the saga went.
-    const gone = await orchestrator.api.inject({
+    const gone = await file.orchestrator.api.inject({
       method: "GET",
       url: `/sagas/${finished.completed}`,
       headers: auth,
@@ -256,14 +251,14 @@ describe("finished sagas past retention", () => {
       details: { location: join(folder, objectName as string) },
     });
     expect(gone.json().message).toContain(join(folder, objectName as string));
-    const unknown = await orchestrator.api.inject({
+    const unknown = await file.orchestrator.api.inject({
       method: "GET",
       url: `/sagas/${crypto.randomUUID()}`,
       headers: auth,
     });
     expect(unknown.json()).toMatchObject({ code: "SAGA_NOT_FOUND" });
 
-    const metrics = await orchestrator.api.inject({ method: "GET", url: "/metrics" });
+    const metrics = await file.orchestrator.api.inject({ method: "GET", url: "/metrics" });
     expect(metrics.body).toMatch(
       /sagaworks_retention_rows_pruned_total\{table="saga_instances"[^}]*\} 3/,
     );
@@ -281,7 +276,7 @@ describe("finished sagas past retention", () => {
     const unsent = await sagaIn("completed", T0);
     await unsentMessage(unsent);
     now = new Date(T0 + 1000 * DAY);
-    const run = await orchestrator.retention?.pruneOnce();
+    const run = await file.orchestrator.retention?.pruneOnce();
     expect(run).toMatchObject({ sagas: 0, archived: 0 });
     expect(await Promise.all(kept.map(statusOf))).toEqual([
       "running",
@@ -292,7 +287,7 @@ describe("finished sagas past retention", () => {
     expect((await archived()).size).toBe(0);
 
     await relaySent(unsent);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1, archived: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1, archived: 1 });
     expect(await statusOf(unsent)).toBeUndefined();
   });
 
@@ -304,7 +299,7 @@ describe("finished sagas past retention", () => {
     now = new Date(T0 + 31 * DAY);
     // Windows of two: the first holds only the sagas waiting for the relay.
     const pruner = new SagaRetention({
-      db: env.db,
+      db: file.env.db,
       logger: silentLogger(),
       archive: new FolderArchive(folder),
       metrics: createMetricsRegistry({ process: "orchestrator" }),
@@ -344,14 +339,14 @@ describe("finished sagas past retention", () => {
         await released;
       });
       await isLocked;
-      const run = await orchestrator.retention?.pruneOnce();
+      const run = await file.orchestrator.retention?.pruneOnce();
       release();
       await transaction;
       expect(run).toMatchObject({ sagas: 1 });
       expect(await statusOf(held)).toBe("completed");
       expect(await statusOf(free)).toBeUndefined();
       // It was archived with the batch it was read in, and is archived again when it goes.
-      expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+      expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
       expect(await statusOf(held)).toBeUndefined();
       expect(copiesOf(await archived(), held)).toHaveLength(2);
     },
@@ -375,7 +370,7 @@ describe("a crash between the archive write and the delete", () => {
       close() {},
     };
     return new SagaRetention({
-      db: env.db,
+      db: file.env.db,
       logger: silentLogger(),
       archive,
       metrics: createMetricsRegistry({ process: "orchestrator" }),
@@ -398,7 +393,7 @@ describe("a crash between the archive write and the delete", () => {
     expect(await statusOf(sagaId)).toBeUndefined();
     const copies = copiesOf(await archived(), sagaId);
     expect(copies).toHaveLength(2);
-    const gone = await orchestrator.api.inject({
+    const gone = await file.orchestrator.api.inject({
       method: "GET",
       url: `/sagas/${sagaId}`,
       headers: auth,
@@ -439,16 +434,16 @@ describe("the reply inbox", () => {
     };
     // Delivered once at T0: whatever the engine makes of it, its delivery is recorded.
     now = new Date(T0);
-    const first = await orchestrator.runtime.apply(sagaId, reply, { dedupeKey: "reply-1" });
+    const first = await file.orchestrator.runtime.apply(sagaId, reply, { dedupeKey: "reply-1" });
     expect(first.kind).not.toBe("duplicate");
     // 18 days on (SQS's 14 plus 4 after a DLQ replay): the row is still there.
     now = new Date(T0 + 18 * DAY + 23 * 60 * 60 * 1000);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ inboxRows: 0 });
-    const again = await orchestrator.runtime.apply(sagaId, reply, { dedupeKey: "reply-1" });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ inboxRows: 0 });
+    const again = await file.orchestrator.runtime.apply(sagaId, reply, { dedupeKey: "reply-1" });
     expect(again.kind).toBe("duplicate");
     // Past 21 days it goes.
     now = new Date(T0 + 21 * DAY + 1);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ inboxRows: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ inboxRows: 1 });
     expect(await knex()("saga_inbox").where({ message_id: "reply-1" })).toEqual([]);
   });
 
@@ -456,7 +451,7 @@ describe("the reply inbox", () => {
     expect(
       () =>
         new SagaRetention({
-          db: env.db,
+          db: file.env.db,
           logger: silentLogger(),
           archive: undefined,
           metrics: createMetricsRegistry({ process: "orchestrator" }),
@@ -475,7 +470,7 @@ describe("one replica at a time, and the pause switch", () => {
       lease_holder: "other-replica",
       lease_until: new Date(now.getTime() + 30_000),
     });
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "leased" });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "leased" });
     await knex()("saga_retention_control").update({ lease_holder: null, lease_until: null });
 
     // The switch sits behind the API's bearer token like every other operator route.
@@ -483,7 +478,7 @@ describe("one replica at a time, and the pause switch", () => {
       ["GET", "/retention"],
       ["POST", "/retention/pause"],
     ] as const) {
-      const refused = await orchestrator.api.inject({
+      const refused = await file.orchestrator.api.inject({
         method,
         url,
         ...(method === "POST" ? { payload: { actor: "ops@example.com" } } : {}),
@@ -491,23 +486,23 @@ describe("one replica at a time, and the pause switch", () => {
       expect(refused.statusCode, `${method} ${url} without a token`).toBe(401);
     }
     expect((await knex()("saga_retention_control").first("paused"))?.paused).toBe(false);
-    const paused = await orchestrator.api.inject({
+    const paused = await file.orchestrator.api.inject({
       method: "POST",
       url: "/retention/pause",
       headers: auth,
       payload: { actor: "ops@example.com" },
     });
     expect(paused.json()).toMatchObject({ paused: true, pausedBy: "ops@example.com" });
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "paused" });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "paused" });
     expect(await statusOf(sagaId)).toBe("completed");
-    const resumed = await orchestrator.api.inject({
+    const resumed = await file.orchestrator.api.inject({
       method: "POST",
       url: "/retention/resume",
       headers: auth,
       payload: { actor: "ops@example.com" },
     });
     expect(resumed.json()).toMatchObject({ paused: false, pausedBy: null });
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
   });
 
   it("says in a gauge that an operator paused pruning, apart from a pause by configuration", async () => {
@@ -515,14 +510,14 @@ describe("one replica at a time, and the pause switch", () => {
     const paused = (by: string, body: string) =>
       body.match(new RegExp(`sagaworks_retention_paused\\{by="${by}"[^}]*\\} (\\d)`))?.[1];
     const scrape = async () =>
-      (await orchestrator.api.inject({ method: "GET", url: "/metrics" })).body;
+      (await file.orchestrator.api.inject({ method: "GET", url: "/metrics" })).body;
     const idle = await scrape();
     expect(paused("operator", idle)).toBe("0");
     expect(paused("configuration", idle)).toBe("0");
 
     // Through this replica's API: its gauge follows at once.
     const pause = (action: "pause" | "resume") =>
-      orchestrator.api.inject({
+      file.orchestrator.api.inject({
         method: "POST",
         url: `/retention/${action}`,
         headers: auth,
@@ -537,17 +532,17 @@ describe("one replica at a time, and the pause switch", () => {
 
     // Through another replica (the shared row written elsewhere): the next run reads it.
     await knex()("saga_retention_control").update({ paused: true, paused_by: "other replica" });
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "paused" });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ skipped: "paused" });
     expect(paused("operator", await scrape())).toBe("1");
     await knex()("saga_retention_control").update({ paused: false, paused_by: null });
-    expect(await orchestrator.retention?.pruneOnce()).not.toHaveProperty("skipped");
+    expect(await file.orchestrator.retention?.pruneOnce()).not.toHaveProperty("skipped");
     expect(paused("operator", await scrape())).toBe("0");
   });
 
   it("reports a pause by configuration on its own series", async () => {
     const registry = createMetricsRegistry({ process: "orchestrator" });
     new SagaRetention({
-      db: env.db,
+      db: file.env.db,
       logger: silentLogger(),
       archive: undefined,
       metrics: registry,
@@ -564,12 +559,12 @@ describe("dead letters of a pruned saga", () => {
     await clearAll();
     const sagaId = await sagaIn("completed", T0);
     now = new Date(T0 + 31 * DAY);
-    expect(await orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
+    expect(await file.orchestrator.retention?.pruneOnce()).toMatchObject({ sagas: 1 });
     const [objectName] = [...(await archived()).keys()];
     const location = join(folder, objectName as string);
     const never = crypto.randomUUID();
-    const orderDlq = deadLetterQueueName(commandQueueName(env.prefix, "order"));
-    const { QueueUrl } = await env.clients.sqs.send(
+    const orderDlq = deadLetterQueueName(commandQueueName(file.env.prefix, "order"));
+    const { QueueUrl } = await file.env.clients.sqs.send(
       new GetQueueUrlCommand({ QueueName: orderDlq }),
     );
     // Dated by the test's clock: a message the orchestrator's clock finds fresh, not poison.
@@ -585,15 +580,15 @@ describe("dead letters of a pruned saga", () => {
             attempt: 1,
             compensation: false,
             idempotencyKey: `${id}:create-order`,
-            replyTo: replyQueueName(env.prefix),
+            replyTo: replyQueueName(file.env.prefix),
             payload: {},
           },
           () => now,
         ),
       );
-    await sendToQueue(env.clients.sqs, QueueUrl ?? "", [command(sagaId), command(never)]);
+    await sendToQueue(file.env.clients.sqs, QueueUrl ?? "", [command(sagaId), command(never)]);
 
-    const read = await orchestrator.api.inject({
+    const read = await file.orchestrator.api.inject({
       method: "GET",
       url: `/dead-letters/${orderDlq}`,
       headers: auth,

@@ -9,16 +9,8 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-s
 import { serviceContracts } from "@sagaworks/contracts";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { commandQueueName, deadLetterQueueName, SUB_SAGA_SERVICE } from "@sagaworks/topology";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Orchestrator } from "../src/index.ts";
-import {
-  API_TOKEN,
-  shippedDefinitions,
-  startOrchestrator,
-  type TestEnv,
-  testEnv,
-  waitForSaga,
-} from "./harness.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { API_TOKEN, orchestratorForFile, shippedDefinitions, waitForSaga } from "./harness.ts";
 
 /** A child known to the parent's author but deployed by no orchestrator. */
 const ghost = compileSagaOrThrow(
@@ -84,17 +76,18 @@ function parent(name: string, child: { name: string; version: number }, catalog:
   );
 }
 
-let env: TestEnv;
-let orchestrator: Orchestrator;
 // A customer service that takes requests and never answers: a child that calls it keeps running.
 const silentCustomer = createServer(() => {});
-beforeAll(async () => {
+afterAll(() => {
+  silentCustomer.closeAllConnections();
+  silentCustomer.close();
+});
+const file = orchestratorForFile("orchestrator sub sagas", async () => {
   await new Promise<void>((resolve) => silentCustomer.listen(0, "127.0.0.1", resolve));
   const port = (silentCustomer.address() as AddressInfo).port;
-  env = await testEnv("orchestrator sub sagas");
   const shipped = await shippedDefinitions();
   const holdCredit = shipped.find((saga) => saga.name === "hold-credit") as CompiledSaga;
-  orchestrator = await startOrchestrator(env, {
+  return {
     serviceUrls: { customer: `http://127.0.0.1:${port}` },
     definitions: [
       holdCredit,
@@ -102,19 +95,13 @@ beforeAll(async () => {
       // Compiled against a catalog that knows the ghost; the orchestrator does not deploy it.
       parent("hold-by-ghost", { name: "ghost-hold", version: 1 }, [ghost]),
     ],
-  });
-}, 120_000);
-afterAll(async () => {
-  await orchestrator?.stop();
-  await env?.close();
-  silentCustomer.closeAllConnections();
-  silentCustomer.close();
+  };
 });
 
 const auth = { authorization: `Bearer ${API_TOKEN}` };
 
 async function settle(name: string, input: Record<string, unknown>) {
-  const started = await orchestrator.api.inject({
+  const started = await file.orchestrator.api.inject({
     method: "POST",
     url: `/sagas/${name}`,
     headers: auth,
@@ -123,7 +110,7 @@ async function settle(name: string, input: Record<string, unknown>) {
   expect(started.statusCode).toBe(201);
   const sagaId = started.json().sagaId as string;
   // The step's deadline is 30 minutes: only an answer at once ends the parent in time.
-  return waitForSaga(orchestrator, sagaId, "(the parent) to end", (body) =>
+  return waitForSaga(file.orchestrator, sagaId, "(the parent) to end", (body) =>
     ["compensated", "failed"].includes(body.status),
   );
 }
@@ -136,12 +123,12 @@ function answer(saga: Record<string, any>) {
 }
 
 async function sagasDeadLetters(): Promise<number> {
-  const { QueueUrl } = await env.clients.sqs.send(
+  const { QueueUrl } = await file.env.clients.sqs.send(
     new GetQueueUrlCommand({
-      QueueName: deadLetterQueueName(commandQueueName(env.prefix, SUB_SAGA_SERVICE)),
+      QueueName: deadLetterQueueName(commandQueueName(file.env.prefix, SUB_SAGA_SERVICE)),
     }),
   );
-  const { Attributes = {} } = await env.clients.sqs.send(
+  const { Attributes = {} } = await file.env.clients.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl,
       AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -187,7 +174,7 @@ describe("a StartSaga with no possible child", () => {
 
 describe("an operator's retry of a sub-saga step whose child runs", () => {
   it("is refused with 409 CHILD_SAGA_IN_FLIGHT, and no second child is started", async () => {
-    const started = await orchestrator.api.inject({
+    const started = await file.orchestrator.api.inject({
       method: "POST",
       url: "/sagas/hold-by-child",
       headers: auth,
@@ -196,12 +183,12 @@ describe("an operator's retry of a sub-saga step whose child runs", () => {
     const sagaId = started.json().sagaId as string;
     // The child starts and waits on the silent customer service.
     const saga = await waitForSaga(
-      orchestrator,
+      file.orchestrator,
       sagaId,
       "to have started its child",
       (body) => body.children.length === 1,
     );
-    const retry = await orchestrator.api.inject({
+    const retry = await file.orchestrator.api.inject({
       method: "POST",
       url: `/sagas/${sagaId}/retry`,
       headers: auth,
@@ -215,7 +202,7 @@ describe("an operator's retry of a sub-saga step whose child runs", () => {
     expect(retry.json().code).toBe("CHILD_SAGA_IN_FLIGHT");
     expect(retry.json().message).toContain("Act on that child saga instead");
     const after = (
-      await orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}`, headers: auth })
+      await file.orchestrator.api.inject({ method: "GET", url: `/sagas/${sagaId}`, headers: auth })
     ).json();
     expect(after.children).toEqual(saga.children);
     expect(after.snapshot.pending.hold).toMatchObject({ attempt: 1 });

@@ -106,8 +106,7 @@ export function checkCommandStep(
   const declared = Object.keys(command.replies);
   checkOutcomes(
     ctx,
-    step.outcomes.success,
-    step.outcomes.businessFailure ?? [],
+    step.outcomes,
     declared,
     path,
     (name) =>
@@ -127,15 +126,23 @@ export function checkCommandStep(
 
 export function checkOutcomes(
   ctx: AnalysisContext,
-  success: ReadonlyArray<string | number>,
-  failure: ReadonlyArray<string | number>,
+  outcomes: {
+    success: ReadonlyArray<string | number>;
+    businessFailure?: ReadonlyArray<string | number> | undefined;
+  },
   declared: readonly string[],
   stepPath: JsonPath,
   unknownMessage: (name: string) => string,
   unknownCode: DiagnosticCode,
 ) {
-  const seen = classifyOutcomes(ctx, success, failure, declared, stepPath, "outcome", (name, at) =>
-    ctx.out.add(unknownCode, at, unknownMessage(name)),
+  const seen = classifyOutcomes(
+    ctx,
+    outcomes.success,
+    outcomes.businessFailure ?? [],
+    declared,
+    stepPath,
+    "outcome",
+    (name, at) => ctx.out.add(unknownCode, at, unknownMessage(name)),
   );
   const unclassified = declared.filter((name) => !seen.has(name));
   if (unclassified.length > 0) {
@@ -204,8 +211,7 @@ export function checkHttpStep(
   const declared = Object.keys(endpoint.responses);
   checkOutcomes(
     ctx,
-    step.outcomes.success,
-    step.outcomes.businessFailure ?? [],
+    step.outcomes,
     declared,
     path,
     (status) =>
