@@ -1,0 +1,60 @@
+// The import rules the layout promises, checked by `npm run lint` (`npm run imports` alone):
+// no import circles, and the floors of the tree only import downwards — libraries from
+// libraries, services from libraries, tools and the operator's CLIs from anything below them.
+// Type-only imports count: a circle of types is still two modules that cannot be read apart.
+// Tests, test helpers and benchmarks may reach across (a library's test may start the whole
+// system), so the floor rules look at production sources only.
+const tests = "(\\.test\\.tsx?$|/test/|/testing/|/bench/|/e2e/|test-support/)";
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "error",
+      comment: "Two modules that import each other, directly or round a longer circle.",
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: "libraries-import-libraries",
+      severity: "error",
+      comment:
+        "A library is what services and tools build on; it must not reach up into a deployable service, a developer tool or the operator's CLIs.",
+      from: { path: "^packages/libraries/", pathNot: tests },
+      to: { path: "^(packages/(services|tools)|ops|infra)/" },
+    },
+    {
+      name: "services-import-libraries",
+      severity: "error",
+      comment:
+        "A deployable service is built from libraries only: a tool or the operator's CLI in its import graph would ship in its image.",
+      from: { path: "^packages/services/", pathNot: tests },
+      to: { path: "^(packages/tools|ops|infra)/" },
+    },
+    {
+      name: "one-service-not-another",
+      severity: "error",
+      comment:
+        "Services talk over messages and HTTP, never through each other's code; the orchestrator serves the inspector's built UI, which it finds by path, not by import.",
+      // The inspector's API-type generator reads the orchestrator's API document at build time.
+      from: {
+        path: "^packages/services/([^/]+)/",
+        pathNot: `${tests}|^packages/services/inspector/src/write-api-types\\.ts$`,
+      },
+      to: { path: "^packages/services/", pathNot: "^packages/services/$1/" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "node_modules" },
+    exclude: { path: "(^|/)(node_modules|dist|\\.tools)/" },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    // Workspace packages resolve through their symlinks to the source their `exports` name.
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "types", "default"],
+      extensions: [".ts", ".tsx", ".mts", ".js", ".mjs"],
+    },
+  },
+};
