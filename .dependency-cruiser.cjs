@@ -33,6 +33,14 @@ module.exports = {
       to: { path: "^(packages/tools|ops|infra)/" },
     },
     {
+      name: "operators-tools-import-libraries",
+      severity: "error",
+      comment:
+        "The operator's CLI and the infrastructure code run against a deployment; they reach the services over their APIs and the broker, never by importing them.",
+      from: { path: "^(ops|infra)/", pathNot: tests },
+      to: { path: "^packages/(services|tools)/" },
+    },
+    {
       name: "one-service-not-another",
       severity: "error",
       comment:
