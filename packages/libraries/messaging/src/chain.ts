@@ -33,7 +33,7 @@ export function nextInChain(
 ): NextInChain | null {
   if (command.compensation) return null;
   const link = command.chain?.[0];
-  if (!link || !link.after.includes(reply.name)) return null;
+  if (!link?.after.includes(reply.name)) return null;
   const answered: CarriedReply[] = [...(command.carried ?? []), reply];
   const rest = (command.chain as ChainLink[]).slice(1);
   const next: CommandInput = {
