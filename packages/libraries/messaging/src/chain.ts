@@ -14,6 +14,17 @@ import {
   type CommandInput,
   createCommandEnvelope,
 } from "./envelope.ts";
+import { AwsLimits } from "./limits.ts";
+
+/**
+ * The largest forwarded command (body and attributes, as SQS counts them) a participant sends
+ * along a chain. Each forwarded command carries every earlier answer, and the chain's last
+ * answer carries them all again with its own; stopping at half of SQS's limit leaves the rest
+ * of the chain that room. A participant whose next command would be larger answers the
+ * orchestrator instead, which sends the next command itself: the chain goes on step by step, as
+ * without chains, and nothing is refused for its size.
+ */
+export const CHAIN_FORWARD_MAX_BYTES = AwsLimits.sqsMaxMessageBytes / 2;
 
 /** The next link's command, to be signed with the command key and sent to `service`. */
 export interface NextInChain {

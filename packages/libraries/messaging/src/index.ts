@@ -5,7 +5,13 @@ export {
   planBatches,
   sendInBatches,
 } from "./batching.ts";
-export { chainPayload, type NextInChain, nextInChain, repliesCarried } from "./chain.ts";
+export {
+  CHAIN_FORWARD_MAX_BYTES,
+  chainPayload,
+  type NextInChain,
+  nextInChain,
+  repliesCarried,
+} from "./chain.ts";
 export {
   type ConsumerOptions,
   type ConsumerStats,

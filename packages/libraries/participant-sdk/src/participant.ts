@@ -1,11 +1,13 @@
 import { GetQueueUrlCommand, QueueDoesNotExist } from "@aws-sdk/client-sqs";
 import {
   ack,
+  CHAIN_FORWARD_MAX_BYTES,
   type CommandEnvelope,
   type CommandKeys,
   type Envelope,
   envelopeMessage,
   type HandlerResult,
+  messageSizeBytes,
   nextInChain,
   type OutboxMessage,
   OutboxRelay,
@@ -497,7 +499,18 @@ export class Participant {
     const next = nextInChain(work.command, ownSigned, this.clock);
     if (!next) return row;
     const command = signEnvelope(next.command, this.commandKeys);
-    const message: OutboxMessage = { transport: "sqs", ...envelopeMessage(command) };
+    const outgoing = envelopeMessage(command);
+    const size = messageSizeBytes(outgoing.body, outgoing.attributes);
+    if (size > CHAIN_FORWARD_MAX_BYTES) {
+      work
+        .log()
+        .info(
+          { bytes: size, limit: CHAIN_FORWARD_MAX_BYTES, next: next.command.name },
+          "the chain's next command would be too large to forward: answering the orchestrator, which sends it",
+        );
+      return row;
+    }
+    const message: OutboxMessage = { transport: "sqs", ...outgoing };
     return { ...row, destination: work.nextUrl, message };
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { CreateQueueCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import {
+  CHAIN_FORWARD_MAX_BYTES,
   type ChainLink,
   type CommandKeys,
   createCommandEnvelope,
@@ -235,6 +236,22 @@ describe("chained commands", () => {
     const reply = await w.replies.replyTo(first);
     expect(reply).toMatchObject({ name: "WidgetTooBig", step: "make" });
     expect(reply.carried).toBeUndefined();
+  });
+
+  it("answers the orchestrator instead when the next command would be too large to forward", async () => {
+    const w = await world("chain too large");
+    // The next link's own payload is past the bound; the first command, under SQS's limit, is not.
+    const link = { ...scrapAfterMake(), payload: { note: "n".repeat(CHAIN_FORWARD_MAX_BYTES) } };
+    const first = chained(makeWidget(w, { widgetId: "w-heavy", size: 2 }, { step: "make" }), [
+      link,
+    ]);
+    await send(w, first);
+    // The first step's plain answer goes back (the orchestrator then sends ScrapWidget itself).
+    const reply = await w.replies.replyTo(first);
+    expect(reply).toMatchObject({ name: "WidgetMade", step: "make" });
+    expect(reply.carried).toBeUndefined();
+    expect(await widgets(w)).toEqual([{ id: "w-heavy", size: 2 }]);
+    expect(w.participant.stats.handled).toBe(1);
   });
 });
 
