@@ -8,6 +8,7 @@ import {
   type Histogram,
   histogram,
   type MetricsRegistry,
+  perRegistry,
 } from "@sagaworks/platform";
 import { replyBacklog } from "./participant-store.ts";
 
@@ -82,13 +83,4 @@ export class ParticipantMetrics {
   }
 }
 
-type Backlog = CachedReading<{ pending: number; oldest: number | null }>;
-const backlogRegistries = new WeakMap<MetricsRegistry, Map<string, Backlog>>();
-function backlogs(registry: MetricsRegistry): Map<string, Backlog> {
-  let map = backlogRegistries.get(registry);
-  if (!map) {
-    map = new Map();
-    backlogRegistries.set(registry, map);
-  }
-  return map;
-}
+const backlogs = perRegistry<CachedReading<{ pending: number; oldest: number | null }>>();

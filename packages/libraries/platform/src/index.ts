@@ -76,6 +76,7 @@ export {
   type Histogram,
   histogram,
   MetricsRegistry,
+  perRegistry,
   registerPoolMetrics,
 } from "./telemetry/metrics.ts";
 export {

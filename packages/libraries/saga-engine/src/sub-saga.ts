@@ -42,31 +42,8 @@ export function childCommand(
   messageId: string,
 ): Effect {
   const record = run.record(step.name);
-  const parent = {
-    sagaId: run.s.sagaId,
-    sagaName: run.s.sagaName,
-    sagaVersion: run.s.sagaVersion,
-    step: step.name,
-  };
-  if (!compensation) {
-    return {
-      type: "send-command",
-      service: SUB_SAGA_SERVICE,
-      command: SubSagaCommand.start,
-      payload: {
-        saga: { ...action.saga },
-        input: toJson(evaluateMapping(action.input, run.mappingContext())),
-        parent: { ...parent, attempt },
-      },
-      step: step.name,
-      attempt,
-      compensation: false,
-      idempotencyKey: `${actionKey(run.s.sagaId, step.name)}:${attempt}`,
-      messageId,
-    };
-  }
   const own = step.compensation;
-  if (record.childEnded === true && own && own.kind !== "child") {
+  if (compensation && record.childEnded === true && own && own.kind !== "child") {
     return {
       type: "send-command",
       service: own.service ?? step.service,
@@ -80,21 +57,30 @@ export function childCommand(
       actionApplied: true,
     };
   }
+  // Start and compensate carry the same payload: the child is the one the step's last attempt
+  // started, and a compensate that overtakes the start (or replaces a start that was lost) starts
+  // it already compensated.
   return {
     type: "send-command",
     service: SUB_SAGA_SERVICE,
-    command: SubSagaCommand.compensate,
-    // The child is the one the step's last attempt started. Its input again: a request that
-    // overtakes the start (or replaces a start that was lost) starts it already compensated.
+    command: compensation ? SubSagaCommand.compensate : SubSagaCommand.start,
     payload: {
       saga: { ...action.saga },
       input: toJson(evaluateMapping(action.input, run.mappingContext())),
-      parent: { ...parent, attempt: record.attempts },
+      parent: {
+        sagaId: run.s.sagaId,
+        sagaName: run.s.sagaName,
+        sagaVersion: run.s.sagaVersion,
+        step: step.name,
+        attempt: compensation ? record.attempts : attempt,
+      },
     },
     step: step.name,
     attempt,
-    compensation: true,
-    idempotencyKey: compensationKey(run.s.sagaId, step.name),
+    compensation,
+    idempotencyKey: compensation
+      ? compensationKey(run.s.sagaId, step.name)
+      : `${actionKey(run.s.sagaId, step.name)}:${attempt}`,
     messageId,
   };
 }

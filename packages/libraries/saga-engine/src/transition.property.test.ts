@@ -272,15 +272,7 @@ class World {
       name = "Unexpected";
       if (kind === "unexpected-listed") payload = { code: "B_BROKEN" };
     }
-    this.deliver({
-      type: "reply",
-      step,
-      attempt,
-      compensation,
-      name,
-      payload,
-      ...this.driver.causation(step, attempt, compensation),
-    });
+    this.deliver(this.driver.replyEvent({ step, attempt, compensation }, name, payload));
   }
 
   run(action: Action): void {

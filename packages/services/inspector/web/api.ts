@@ -1,6 +1,7 @@
 // The orchestrator API as the inspector uses it. Routes with response schemas are typed from the
-// generated OpenAPI types (api-types.ts); the core reads that declare none (a saga, the
-// definitions) are typed from the engine's and compiler's own exported types.
+// generated OpenAPI types (api-types.ts); what a schema declares loosely (a saga's snapshot and
+// history events) and the reads that declare none (the definitions) are typed from the engine's
+// and compiler's own exported types.
 import type { CompiledSaga } from "@sagaworks/saga-definition";
 import type { SagaEvent, SagaSnapshot, SagaStatus } from "@sagaworks/saga-engine";
 import type { paths } from "./api-types.ts";
@@ -62,37 +63,21 @@ export interface EffectSummary {
   status?: string;
 }
 
-/** One history row: an event offered to the saga, applied or not. */
-export interface HistoryEntry {
-  seq: number;
-  at: string;
-  eventType: string;
-  event: SagaEvent;
-  applied: boolean;
-  note: string;
-  status: SagaStatus;
-  state: string;
-  actor: string | null;
-  reason: string | null;
-  effects: EffectSummary[];
-}
+/** `GET /sagas/:id` as its schema declares it. */
+type SagaBody = JsonOk<paths["/sagas/{id}"]["get"]>;
 
-/** `GET /sagas/:id`. */
-export interface SagaView {
-  id: string;
-  name: string;
-  version: number;
-  hash: string;
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
+/** One history row: an event offered to the saga, applied or not. */
+export type HistoryEntry = Omit<SagaBody["history"][number], "event" | "status" | "effects"> & {
+  event: SagaEvent;
+  status: SagaStatus;
+  effects: EffectSummary[];
+};
+
+/** `GET /sagas/:id`, its snapshot and history typed by the engine. */
+export type SagaView = Omit<SagaBody, "snapshot" | "history"> & {
   snapshot: SagaSnapshot;
   history: HistoryEntry[];
-  /** The saga that started this one as a child, or null. */
-  parent: { sagaId: string; sagaName: string; step: string } | null;
-  /** The sagas this one started, by sub-saga step and attempt. */
-  children: Array<{ step: string; attempt: number; sagaId: string; sagaName: string }>;
-}
+};
 
 /** `GET /definitions`. */
 export interface DefinitionSummary {

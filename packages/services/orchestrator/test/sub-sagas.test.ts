@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from "@aws-sdk/client-sqs";
 import { serviceContracts } from "@sagaworks/contracts";
 import { type CompiledSaga, catalogOf, compileSagaOrThrow } from "@sagaworks/saga-definition";
+import { verifyCustomerStep } from "@sagaworks/saga-definition/testing";
 import { commandQueueName, deadLetterQueueName, SUB_SAGA_SERVICE } from "@sagaworks/topology";
 import { afterAll, describe, expect, it } from "vitest";
 import { API_TOKEN, orchestratorForFile, shippedDefinitions, waitForSaga } from "./harness.ts";
@@ -23,16 +24,7 @@ const ghost = compileSagaOrThrow(
       properties: { customerId: { type: "string", minLength: 1 } },
       required: ["customerId"],
     },
-    steps: [
-      {
-        name: "look-up",
-        kind: "http",
-        service: "customer",
-        request: { method: "GET", path: "/customers/:id", params: { id: "$.input.customerId" } },
-        outcomes: { success: [200], businessFailure: [404] },
-        readOnly: true,
-      },
-    ],
+    steps: [verifyCustomerStep()],
   },
   { contracts: serviceContracts },
 );

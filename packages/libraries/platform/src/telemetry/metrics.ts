@@ -63,6 +63,23 @@ export function histogram<L extends string>(
   );
 }
 
+/**
+ * A map of named sources per registry, created on first use. A gauge is registered once (see
+ * `existing`), so its one `collect` reads every source that parts of the process added under
+ * their name (two databases' pools, two participants' outboxes).
+ */
+export function perRegistry<V>(): (registry: Registry) => Map<string, V> {
+  const maps = new WeakMap<Registry, Map<string, V>>();
+  return (registry) => {
+    let map = maps.get(registry);
+    if (!map) {
+      map = new Map();
+      maps.set(registry, map);
+    }
+    return map;
+  };
+}
+
 /** Buckets for durations of messaging and database work, in seconds: 1 ms to 60 s. */
 export const DURATION_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
@@ -137,12 +154,4 @@ export function registerPoolMetrics(registry: Registry, db: Database, pool: stri
   });
 }
 
-const poolRegistries = new WeakMap<Registry, Map<string, Database>>();
-function poolsOf(registry: Registry): Map<string, Database> {
-  let pools = poolRegistries.get(registry);
-  if (!pools) {
-    pools = new Map();
-    poolRegistries.set(registry, pools);
-  }
-  return pools;
-}
+const poolsOf = perRegistry<Database>();

@@ -8,7 +8,7 @@ import {
 } from "../model.ts";
 import { transition } from "../transition.ts";
 import { trackTimers } from "./armed-timers.ts";
-import { causationFor } from "./causation.ts";
+import { replyTo } from "./causation.ts";
 
 /** Drives one saga through `transition` with a fake clock, keeping the timers it arms. */
 export class SagaDriver {
@@ -51,20 +51,16 @@ export class SagaDriver {
     const step = at?.step ?? pending?.step ?? "";
     const attempt = at?.attempt ?? pending?.attempt ?? 1;
     const compensation = at?.compensation ?? pending?.compensation ?? false;
-    return this.apply({
-      type: "reply",
-      step,
-      attempt,
-      compensation,
-      name,
-      payload,
-      ...this.causation(step, attempt, compensation),
-    });
+    return this.apply(this.replyEvent({ step, attempt, compensation }, name, payload));
   }
 
-  /** The causation id a participant's reply to that attempt carries: the command's message id. */
-  causation(step: string, attempt: number, compensation: boolean): { causationId?: string } {
-    return causationFor(this.effects(), { step, attempt, compensation });
+  /** A participant's reply to that attempt, naming the command it answers; not applied. */
+  replyEvent(
+    at: { step: string; attempt: number; compensation: boolean },
+    name: string,
+    payload: JsonValue,
+  ): SagaEvent {
+    return replyTo(this.effects(), at, name, payload);
   }
 
   http(status: number, body: JsonValue = {}) {

@@ -20,7 +20,7 @@ import type {
 import { activeWork } from "../model.ts";
 import { transition } from "../transition.ts";
 import { trackTimers } from "./armed-timers.ts";
-import { causationFor } from "./causation.ts";
+import { replyTo } from "./causation.ts";
 
 /** A command the saga sent, as an author asserts on it. */
 export interface SentCommand {
@@ -196,16 +196,7 @@ export class SagaTest {
       at.attempt === undefined ? this.pendingFor(step, at.compensation, `reply ${name}`) : null;
     const attempt = at.attempt ?? (pending as PendingWork).attempt;
     const compensation = at.compensation ?? pending?.compensation ?? false;
-    return this.send({
-      type: "reply",
-      step,
-      attempt,
-      compensation,
-      name,
-      payload,
-      // A participant's reply names the command it answers, as the SDK does.
-      ...causationFor(this.effects(), { step, attempt, compensation }),
-    });
+    return this.send(replyTo(this.effects(), { step, attempt, compensation }, name, payload));
   }
 
   /** The participant SDK's technical failure (`failed(code, message)`) for `step`. */

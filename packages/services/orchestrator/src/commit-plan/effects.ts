@@ -1,5 +1,6 @@
 import {
   type CommandKeys,
+  type Envelope,
   envelopeMessage,
   newTraceparent,
   type SigningKeys,
@@ -87,6 +88,21 @@ function traceparent(
   }
 }
 
+/** The outbox row of an envelope: the row's kind and the message's transport are one value. */
+function envelopeRow(
+  sagaId: string,
+  transport: "sqs" | "sns",
+  destination: string,
+  envelope: Envelope,
+): NewOutboxRow {
+  return {
+    saga_id: sagaId,
+    kind: transport,
+    destination,
+    message: { transport, ...envelopeMessage(envelope) },
+  };
+}
+
 /** Where a transition's effects are written to. */
 export interface EffectContext {
   snapshot: SagaSnapshot;
@@ -148,12 +164,9 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
           keys: routing.commandKeys,
           now,
         });
-        rows.push({
-          saga_id: snapshot.sagaId,
-          kind: "sqs",
-          destination: routing.commandQueueUrl(effect.service),
-          message: { transport: "sqs", ...envelopeMessage(envelope) },
-        });
+        rows.push(
+          envelopeRow(snapshot.sagaId, "sqs", routing.commandQueueUrl(effect.service), envelope),
+        );
         break;
       }
       case "call-http": {
@@ -179,12 +192,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
           traceparent: sendTrace(effect.name, effect.step === null ? {} : { step: effect.step }),
           now,
         });
-        rows.push({
-          saga_id: snapshot.sagaId,
-          kind: "sns",
-          destination: routing.eventsTopicArn,
-          message: { transport: "sns", ...envelopeMessage(envelope) },
-        });
+        rows.push(envelopeRow(snapshot.sagaId, "sns", routing.eventsTopicArn, envelope));
         break;
       }
       case "schedule-timer":
@@ -215,12 +223,7 @@ export function planEffects(effects: readonly Effect[], context: EffectContext):
           keys,
           now,
         });
-        rows.push({
-          saga_id: snapshot.sagaId,
-          kind: "sqs",
-          destination: routing.replyQueueUrl,
-          message: { transport: "sqs", ...envelopeMessage(envelope) },
-        });
+        rows.push(envelopeRow(snapshot.sagaId, "sqs", routing.replyQueueUrl, envelope));
         break;
       }
     }
