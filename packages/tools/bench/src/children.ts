@@ -228,24 +228,19 @@ export function cpuMsOf(pid: number): number | undefined {
   }
 }
 
-/** Peak resident set size of a process in MB (VmHWM), from /proc. */
-/** A process's resident set now, in MB (VmRSS); undefined once it is gone. */
-export function rssMbOf(pid: number): number | undefined {
+/** A memory field of a process's /proc status in MB; undefined once the process is gone. */
+function statusMbOf(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function peakRssMbOf(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /VmHWM:\s+(\d+) kB/.exec(status);
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** A process's resident set now, in MB (VmRSS); undefined once it is gone. */
+export const rssMbOf = (pid: number) => statusMbOf(pid, "VmRSS");
+
+/** Peak resident set size of a process in MB (VmHWM), from /proc. */
+export const peakRssMbOf = (pid: number) => statusMbOf(pid, "VmHWM");
