@@ -6,6 +6,18 @@
 // system), so the floor rules look at production sources only.
 const tests = "(\\.test\\.tsx?$|/test/|/testing/|/bench/|/e2e/|test-support/)";
 
+/**
+ * A floor rule: production sources under `from` (tests aside, and `also` exempt) must not
+ * import what `to` matches.
+ */
+const floor = (name, comment, from, to, also = "") => ({
+  name,
+  severity: "error",
+  comment,
+  from: { path: from, pathNot: also ? `${tests}|${also}` : tests },
+  to: { path: to.path, ...(to.not ? { pathNot: to.not } : {}) },
+});
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -16,42 +28,32 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
-    {
-      name: "libraries-import-libraries",
-      severity: "error",
-      comment:
-        "A library is what services and tools build on; it must not reach up into a deployable service, a developer tool or the operator's CLIs.",
-      from: { path: "^packages/libraries/", pathNot: tests },
-      to: { path: "^(packages/(services|tools)|ops|infra)/" },
-    },
-    {
-      name: "services-import-libraries",
-      severity: "error",
-      comment:
-        "A deployable service is built from libraries only: a tool or the operator's CLI in its import graph would ship in its image.",
-      from: { path: "^packages/services/", pathNot: tests },
-      to: { path: "^(packages/tools|ops|infra)/" },
-    },
-    {
-      name: "operators-tools-import-libraries",
-      severity: "error",
-      comment:
-        "The operator's CLI and the infrastructure code run against a deployment; they reach the services over their APIs and the broker, never by importing them.",
-      from: { path: "^(ops|infra)/", pathNot: tests },
-      to: { path: "^packages/(services|tools)/" },
-    },
-    {
-      name: "one-service-not-another",
-      severity: "error",
-      comment:
-        "Services talk over messages and HTTP, never through each other's code; the orchestrator serves the inspector's built UI, which it finds by path, not by import.",
-      // The inspector's API-type generator reads the orchestrator's API document at build time.
-      from: {
-        path: "^packages/services/([^/]+)/",
-        pathNot: `${tests}|^packages/services/inspector/src/write-api-types\\.ts$`,
-      },
-      to: { path: "^packages/services/", pathNot: "^packages/services/$1/" },
-    },
+    floor(
+      "libraries-import-libraries",
+      "A library is what services and tools build on; it must not reach up into a deployable service, a developer tool or the operator's CLIs.",
+      "^packages/libraries/",
+      { path: "^(packages/(services|tools)|ops|infra)/" },
+    ),
+    floor(
+      "services-import-libraries",
+      "A deployable service is built from libraries only: a tool or the operator's CLI in its import graph would ship in its image.",
+      "^packages/services/",
+      { path: "^(packages/tools|ops|infra)/" },
+    ),
+    floor(
+      "operators-tools-import-libraries",
+      "The operator's CLI and the infrastructure code run against a deployment; they reach the services over their APIs and the broker, never by importing them.",
+      "^(ops|infra)/",
+      { path: "^packages/(services|tools)/" },
+    ),
+    // The inspector's API-type generator reads the orchestrator's API document at build time.
+    floor(
+      "one-service-not-another",
+      "Services talk over messages and HTTP, never through each other's code; the orchestrator serves the inspector's built UI, which it finds by path, not by import.",
+      "^packages/services/([^/]+)/",
+      { path: "^packages/services/", not: "^packages/services/$1/" },
+      "^packages/services/inspector/src/write-api-types\\.ts$",
+    ),
   ],
   options: {
     doNotFollow: { path: "node_modules" },
