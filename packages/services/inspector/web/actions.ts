@@ -15,6 +15,19 @@ export function pendingWorks(snapshot: Pick<SagaSnapshot, "pending">): PendingWo
   return Object.values(snapshot.pending);
 }
 
+/**
+ * The steps whose commands a pending chain sent along, each with the step whose command carried
+ * them: their participants send them on themselves, so any of them may have run already though
+ * the saga has not heard of it yet.
+ */
+export function sentAlong(snapshot: Pick<SagaSnapshot, "pending">): Map<string, string> {
+  const along = new Map<string, string>();
+  for (const work of pendingWorks(snapshot)) {
+    for (const step of work.chain ?? []) along.set(step, work.step);
+  }
+  return along;
+}
+
 /** The actions worth offering in this state; the API applies the pivot rules and may refuse. */
 export function allowedActions(snapshot: SagaSnapshot): OperatorAction[] {
   const works = pendingWorks(snapshot);

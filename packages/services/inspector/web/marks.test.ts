@@ -6,7 +6,7 @@ import { compileSagaOrThrow, renderMermaid } from "@sagaworks/saga-definition";
 import { sagaDefinitionsDir } from "@sagaworks/saga-definitions";
 import type { PendingWork, SagaSnapshot, StepRecord } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
-import { allowedActions, pendingWorks } from "./actions.ts";
+import { allowedActions, pendingWorks, sentAlong } from "./actions.ts";
 import { markedDiagram, stateMarks } from "./marks.ts";
 
 const createOrder = compileSagaOrThrow(
@@ -218,5 +218,19 @@ describe("allowedActions", () => {
     for (const status of ["completed", "compensated", "failed", "resolved"] as const) {
       expect(allowedActions(snapshot({ status, pending: {} }))).toEqual([]);
     }
+  });
+});
+
+describe("sentAlong", () => {
+  it("names each step a pending chain sent along with the step whose command carried it", () => {
+    const work = pending("create-order")["create-order"] as PendingWork;
+    const chained = snapshot({
+      pending: { "create-order": { ...work, chain: ["reserve-credit", "approve-order"] } },
+    });
+    expect(Object.fromEntries(sentAlong(chained))).toEqual({
+      "reserve-credit": "create-order",
+      "approve-order": "create-order",
+    });
+    expect(sentAlong(snapshot({ pending: pending("create-order") })).size).toBe(0);
   });
 });

@@ -42,6 +42,10 @@ function summariseEffect(effect: Effect): Record<string, unknown> {
         step: effect.step,
         attempt: effect.attempt,
         compensation: effect.compensation,
+        // The commands its participants send on: which steps they are, not what they carry.
+        ...(effect.chain
+          ? { chain: effect.chain.map((link) => ({ step: link.step, command: link.command })) }
+          : {}),
       };
     case "call-http":
       return {

@@ -37,6 +37,7 @@ interface HistoryEntry {
   eventType: string;
   applied: boolean;
   event: { forwarded?: boolean; step?: string; name?: string };
+  effects: { type: string; step?: string; chain?: unknown }[];
 }
 
 interface SagaView {
@@ -92,6 +93,19 @@ describe("chained steps", () => {
       ["create-order", "OrderCreated", true],
       ["reserve-credit", "CreditReserved", true],
       ["approve-order", "OrderApproved", false],
+    ]);
+    // The history names the commands sent along, for the inspector and ops; not what they carry.
+    const sent = saga.history.flatMap((entry) =>
+      entry.effects.filter((effect) => effect.type === "send-command"),
+    );
+    expect(sent).toEqual([
+      expect.objectContaining({
+        step: "create-order",
+        chain: [
+          { step: "reserve-credit", command: "ReserveCredit" },
+          { step: "approve-order", command: "ApproveOrder" },
+        ],
+      }),
     ]);
     const order = await fetch(`${s.urls.order}/orders/${sagaId}`);
     expect(await order.json()).toMatchObject({ status: "APPROVED", totalCents: 1_234 });

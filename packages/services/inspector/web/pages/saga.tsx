@@ -3,7 +3,7 @@
 // actions its state allows, each asking for a reason and showing the API's refusal as it is.
 import type { CompiledSaga, CompiledStep } from "@sagaworks/saga-definition";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { allowedActions, pendingWorks, TERMINAL } from "../actions.ts";
+import { allowedActions, pendingWorks, sentAlong, TERMINAL } from "../actions.ts";
 import {
   ApiError,
   getDefinition,
@@ -110,6 +110,7 @@ function ActionForm({
             {" "}
             — {pending.compensation ? "compensation of " : ""}
             {pending.step}, attempt {pending.attempt}
+            {pending.chain?.length ? ` (with ${pending.chain.join(", ")} sent along)` : ""}
           </span>
         ) : null}
       </h3>
@@ -328,6 +329,15 @@ function stepExchanges(saga: SagaView, step: CompiledStep) {
       if ((effect.type === "send-command" || effect.type === "call-http") && forThisStep) {
         commands.push({ at: entry.at, summary: effect as unknown as Record<string, unknown> });
       }
+      // A chain's later commands leave with the first one; their participants send them on.
+      const links = (effect as { chain?: { step: string; command: string }[] }).chain ?? [];
+      for (const link of links) {
+        if (effect.type !== "send-command" || link.step !== step.name) continue;
+        commands.push({
+          at: entry.at,
+          summary: { ...link, attempt: 1, sentAlongWith: effect.step },
+        });
+      }
     }
     const event = entry.event as unknown as Record<string, unknown>;
     if (
@@ -341,6 +351,7 @@ function stepExchanges(saga: SagaView, step: CompiledStep) {
 }
 
 function StepsPanel({ saga, compiled }: { saga: SagaView; compiled: CompiledSaga }) {
+  const along = sentAlong(saga.snapshot);
   return (
     <Section id="steps" title="Steps: commands and replies">
       <p class="muted">
@@ -355,6 +366,14 @@ function StepsPanel({ saga, compiled }: { saga: SagaView; compiled: CompiledSaga
             <h3>
               {step.index + 1}. {step.name} <StatusBadge status={record?.status ?? "pending"} />
               {step.name === compiled.pivot ? <span class="badge pivot">pivot</span> : null}
+              {along.has(step.name) ? (
+                <span
+                  class="badge chained"
+                  title="Its participant sends this command itself once the step before answers: it may have run already."
+                >
+                  sent along with {along.get(step.name)}
+                </span>
+              ) : null}
             </h3>
             <p class="muted">
               attempts {record?.attempts ?? 0}
@@ -368,7 +387,7 @@ function StepsPanel({ saga, compiled }: { saga: SagaView; compiled: CompiledSaga
             {commands.map((command, index) => (
               <JsonDetails
                 key={`c${index}`}
-                summary={`→ ${String(command.summary.command ?? `${command.summary.method} ${command.summary.path}`)} attempt ${String(command.summary.attempt)}${command.summary.compensation ? " (compensation)" : ""} · ${timestamp(command.at).slice(11)}`}
+                summary={`→ ${String(command.summary.command ?? `${command.summary.method} ${command.summary.path}`)} attempt ${String(command.summary.attempt)}${command.summary.compensation ? " (compensation)" : ""}${command.summary.sentAlongWith ? ` (sent along with ${String(command.summary.sentAlongWith)})` : ""} · ${timestamp(command.at).slice(11)}`}
                 value={command.summary}
               />
             ))}
