@@ -68,6 +68,17 @@ interface CustomerRow {
 }
 
 const TABLE = "customers";
+/** The columns every read returns, as `fromRow` takes them. */
+const COLUMNS = [
+  "id",
+  "name",
+  "email",
+  "credit_limit_cents",
+  "status",
+  "created_at",
+  "updated_at",
+] as const;
+const GET_TEXT = `SELECT ${COLUMNS.join(", ")} FROM ${TABLE} WHERE id = $1`;
 const PRIMARY_KEY = "customers_pkey";
 const EMAIL_INDEX = "customers_email_unique";
 
@@ -130,17 +141,9 @@ function conflictError(error: unknown, customer: { id?: string; email?: string }
 }
 
 /** The Postgres (or embedded PGlite) implementation of {@link CustomerStore}. */
-export function createCustomerStore(db: Pick<Database, "knex">): CustomerStore {
+export function createCustomerStore(db: Pick<Database, "knex" | "statement">): CustomerStore {
   const knex: Knex = db.knex;
-  const columns = [
-    "id",
-    "name",
-    "email",
-    "credit_limit_cents",
-    "status",
-    "created_at",
-    "updated_at",
-  ];
+  const columns = [...COLUMNS];
 
   return {
     async create(customer) {
@@ -154,9 +157,11 @@ export function createCustomerStore(db: Pick<Database, "knex">): CustomerStore {
       }
     },
 
+    // Every saga's customer check reads here: one named statement of fixed text, prepared once
+    // per connection, instead of a query built anew by knex each time.
     async get(id) {
-      const row = (await knex(TABLE).where({ id }).first(columns)) as CustomerRow | undefined;
-      return row ? fromRow(row) : undefined;
+      const { rows } = await db.statement<CustomerRow>("customer_get", GET_TEXT, [id]);
+      return rows[0] ? fromRow(rows[0]) : undefined;
     },
 
     async update(id, changes) {
