@@ -18,11 +18,11 @@ import { AwsLimits } from "./limits.ts";
 
 /**
  * The largest forwarded command (body and attributes, as SQS counts them) a participant sends
- * along a chain. Each forwarded command carries every earlier answer, and the chain's last
- * answer carries them all again with its own; stopping at half of SQS's limit leaves the rest
- * of the chain that room. A participant whose next command would be larger answers the
- * orchestrator instead, which sends the next command itself: the chain goes on step by step, as
- * without chains, and nothing is refused for its size.
+ * along a chain, and the bound the orchestrator's engine keeps a chain's first command under.
+ * Each forwarded command carries every earlier answer, and the chain's last answer carries them
+ * all again with its own; stopping at half of SQS's limit leaves that answer the other half. A
+ * participant whose next command would be larger answers the orchestrator instead, which sends
+ * the next command itself.
  */
 export const CHAIN_FORWARD_MAX_BYTES = AwsLimits.sqsMaxMessageBytes / 2;
 

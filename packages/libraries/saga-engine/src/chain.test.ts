@@ -5,6 +5,7 @@ import { serviceContracts } from "@sagaworks/contracts";
 import { compileSagaOrThrow } from "@sagaworks/saga-definition";
 import { validDefinition } from "@sagaworks/saga-definition/testing";
 import { describe, expect, it } from "vitest";
+import { encodedSizeBound } from "./chain.ts";
 import { commandMessageId } from "./command-id.ts";
 import { actionKey } from "./keys.ts";
 import type { Effect, SagaEvent } from "./model.ts";
@@ -156,6 +157,34 @@ describe("chained steps", () => {
     saga.deadline();
     expect(saga.status).toBe("needs-intervention");
     expect(saga.snapshot?.failure).toMatchObject({ step: "create-order", kind: "deadline" });
+  });
+
+  it("leaves out the links that would make the command larger than the shell's bound", () => {
+    const unbounded = lastCommand(chainedSaga());
+    const [reserve] = unbounded.chain ?? [];
+    const withFirst = encodedSizeBound(unbounded.payload) + encodedSizeBound(reserve);
+    const bounded = (chainMaxBytes: number) => {
+      const saga = sagaTest(compiled, { chainSteps: true, chainMaxBytes }).start(input);
+      saga.respond("verify-customer", 200, { id: "c-1" });
+      return saga;
+    };
+    // Room for the first link only: the chain ends before the second, and the wait with it.
+    const one = bounded(withFirst);
+    expect(lastCommand(one).chain?.map((link) => link.step)).toEqual(["reserve-credit"]);
+    expect(one.waitingOn()?.chain).toEqual(["reserve-credit"]);
+    // No room for any: a plain command, and nothing recorded as sent along (so nothing is
+    // taken to have possibly run, and the wait is the step's own).
+    const none = bounded(encodedSizeBound(unbounded.payload));
+    expect(lastCommand(none).chain).toBeUndefined();
+    expect(none.waitingOn()?.chain).toBeUndefined();
+  });
+
+  it("bounds a value's encoded size from above, characters outside the BMP escaped", () => {
+    expect(encodedSizeBound("a")).toBe(3);
+    expect(encodedSizeBound({ a: 1 })).toBe(7);
+    // JSON keeps é raw (2 bytes of UTF-8, counted 3) and an emoji as two escapes of 6 bytes each.
+    expect(encodedSizeBound("é")).toBe(5);
+    expect(encodedSizeBound("😀")).toBe(14);
   });
 
   it("stops a chain at a step with a condition, and sends none with chains off", () => {

@@ -36,29 +36,58 @@ export interface Chain {
 }
 
 /**
+ * An upper bound of the bytes `value` takes in a message body as the transport writes it: JSON,
+ * each half of a character outside the BMP escaped as `\uXXXX` (6 bytes), any other non-ASCII
+ * character at most 3 bytes of UTF-8. Pure and cheap, so the engine can keep a chain's command
+ * under the shell's limit without knowing its encoder.
+ */
+export function encodedSizeBound(value: unknown): number {
+  const text = JSON.stringify(value) ?? "null";
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    bytes += unit < 0x80 ? 1 : unit >= 0xd800 && unit <= 0xdfff ? 6 : 3;
+  }
+  return bytes;
+}
+
+/** What bounds a chain besides its steps: see {@link chainAfter}. */
+export interface ChainLimits {
+  /**
+   * The most the first command's payload and its links may take (by {@link encodedSizeBound});
+   * undefined: no bound. A link that would pass it ends the chain before it.
+   */
+  maxBytes?: number | undefined;
+  /** The first command's own payload, counted against `maxBytes`. */
+  firstPayload?: unknown;
+}
+
+/**
  * The chain that starts at `step` (a command step on the forward line): the command steps that
- * follow it on success, as long as each is unconditional, outside parallel groups, and maps its
- * payload from what is known now and the replies of the chain's earlier steps. Null when no
- * step can follow it.
+ * follow it on success, as long as each is unconditional, outside parallel groups, maps its
+ * payload from what is known now and the replies of the chain's earlier steps, and fits in
+ * `limits.maxBytes` with the links before it. Null when no step can follow it.
  */
 export function chainAfter(
   compiled: CompiledSaga,
   step: CompiledStep,
   sagaId: string,
   context: MappingContext,
+  limits: ChainLimits = {},
 ): Chain | null {
   if (!isChainable(step)) return null;
   const links: ChainLinkEffect[] = [];
   const members = new Set([step.name]);
   let timeoutMs = step.timeoutMs;
   let previous = step;
+  let bytes = limits.maxBytes === undefined ? 0 : encodedSizeBound(limits.firstPayload ?? {});
   while (links.length < MAX_CHAINED) {
     const next = successOf(compiled, previous);
     if (!next || !isChainable(next) || next.when || next.action.kind !== "command") break;
     const payload = partialPayload(next.action.payload, context, members);
     if (!payload) break;
     const key = actionKey(sagaId, next.name);
-    links.push({
+    const link: ChainLinkEffect = {
       step: next.name,
       service: next.service,
       command: next.action.command,
@@ -67,7 +96,14 @@ export function chainAfter(
       after: [...previous.outcomes.success],
       payload: payload.fixed,
       holes: payload.holes,
-    });
+    };
+    if (limits.maxBytes !== undefined) {
+      // A command too large to send would park the saga; without this link the orchestrator
+      // sends it itself once the step before answers.
+      bytes += encodedSizeBound(link);
+      if (bytes > limits.maxBytes) break;
+    }
+    links.push(link);
     members.add(next.name);
     timeoutMs += next.timeoutMs;
     previous = next;

@@ -1,6 +1,6 @@
 export { AwaitFailureCode, scopedWaitKey } from "./await.ts";
 export { backoffDelayMs } from "./backoff.ts";
-export { chainAfter, MAX_CHAINED } from "./chain.ts";
+export { type ChainLimits, chainAfter, encodedSizeBound, MAX_CHAINED } from "./chain.ts";
 export {
   type EngineError,
   EngineErrorCode,

@@ -359,6 +359,12 @@ export interface TransitionContext {
    * refuses the command, since its signature covers fields it cannot read).
    */
   chainSteps?: boolean;
+  /**
+   * The most a chained command's payload and links may take in a message (see chain.ts's
+   * `encodedSizeBound`); the shell sets it from its transport's limit. A link past it is left
+   * out, and the orchestrator sends that command itself later. Undefined: no bound.
+   */
+  chainMaxBytes?: number | undefined;
 }
 
 /** What `transition` returns. */

@@ -419,8 +419,12 @@ export class Run {
           chained = forwarded.rest;
           timeoutMs = chainTimeout(this, stepName, forwarded.rest);
         } else {
+          const payload = toJson(evaluateMapping(action.payload, context));
           const chain = this.context.chainSteps
-            ? chainAfter(this.compiled, step, this.s.sagaId, context)
+            ? chainAfter(this.compiled, step, this.s.sagaId, context, {
+                maxBytes: this.context.chainMaxBytes,
+                firstPayload: payload,
+              })
             : null;
           if (chain) {
             chained = chain.links.map((link) => link.step);
@@ -430,7 +434,7 @@ export class Run {
             type: "send-command",
             service: step.service,
             command: action.command,
-            payload: toJson(evaluateMapping(action.payload, context)),
+            payload,
             step: stepName,
             attempt,
             compensation: false,

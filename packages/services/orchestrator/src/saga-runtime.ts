@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { newTraceId, newTraceparent, type OutboxHandOff } from "@sagaworks/messaging";
+import {
+  CHAIN_FORWARD_MAX_BYTES,
+  newTraceId,
+  newTraceparent,
+  type OutboxHandOff,
+} from "@sagaworks/messaging";
 import {
   addToSagaContext,
   type Context,
@@ -616,9 +621,17 @@ export class SagaRuntime {
     return { snapshot, last, applied, history, effects };
   }
 
-  /** What the engine is given besides the event: the clock, chance, and whether to chain. */
+  /**
+   * What the engine is given besides the event: the clock, chance, whether to chain, and how
+   * large a chained command may grow (the bound the participants forward under too).
+   */
   private transitionContext(now: Date): TransitionContext {
-    return { now, random: this.random, chainSteps: this.deps.chainSteps };
+    return {
+      now,
+      random: this.random,
+      chainSteps: this.deps.chainSteps,
+      chainMaxBytes: CHAIN_FORWARD_MAX_BYTES,
+    };
   }
 
   /**

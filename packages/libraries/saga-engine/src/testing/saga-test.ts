@@ -51,6 +51,8 @@ export interface SagaTestOptions {
   random?: () => number;
   /** Send chains of command steps (see chain.ts), as an orchestrator with chains on does. */
   chainSteps?: boolean;
+  /** The most a chained command may take (the engine's `chainMaxBytes`); default no bound. */
+  chainMaxBytes?: number;
 }
 
 /** The technical failure reply of the participant SDK: `failed(code, message)`. */
@@ -103,6 +105,7 @@ export class SagaTest {
   readonly timers = new Map<string, Timer>();
   private readonly random: () => number;
   private readonly chainSteps: boolean;
+  private readonly chainMaxBytes: number | undefined;
   /** Events sent so far: numbers the ids of events sent without one. */
   private eventsSent = 0;
   private readonly entries: Entry[] = [];
@@ -113,6 +116,7 @@ export class SagaTest {
     this.now = new Date((options.startAt ?? DEFAULT_START).getTime());
     this.random = options.random ?? (() => 0.5);
     this.chainSteps = options.chainSteps ?? false;
+    this.chainMaxBytes = options.chainMaxBytes;
   }
 
   /** An independent copy at this point: the explorer branches with it. */
@@ -122,6 +126,7 @@ export class SagaTest {
       startAt: this.now,
       random: this.random,
       chainSteps: this.chainSteps,
+      ...(this.chainMaxBytes === undefined ? {} : { chainMaxBytes: this.chainMaxBytes }),
     });
     copy.snapshot = this.snapshot && structuredClone(this.snapshot);
     for (const [id, timer] of this.timers) copy.timers.set(id, timer);
@@ -137,6 +142,7 @@ export class SagaTest {
       now: this.now,
       random: this.random,
       chainSteps: this.chainSteps,
+      chainMaxBytes: this.chainMaxBytes,
     });
     this.entries.push({ event, result, before });
     if (result.applied) {

@@ -1,9 +1,4 @@
-import {
-  CHAIN_FORWARD_MAX_BYTES,
-  decodeEnvelope,
-  encodeEnvelope,
-  verifyEnvelopeSignature,
-} from "@sagaworks/messaging";
+import { decodeEnvelope, encodeEnvelope, verifyEnvelopeSignature } from "@sagaworks/messaging";
 import { actionKey, commandMessageId, compensationKey } from "@sagaworks/saga-engine";
 import { describe, expect, it } from "vitest";
 import { commandEnvelopeOf, eventEnvelopeOf } from "./envelopes.ts";
@@ -38,29 +33,6 @@ const effect = (compensation: boolean) =>
   }) as const;
 
 describe("the envelopes the orchestrator sends", () => {
-  it("takes a chain's links along only while the command stays under the forwarding bound", () => {
-    const link = (payload: Record<string, string>) => ({
-      step: "approve-order",
-      service: "order",
-      command: "ApproveOrder",
-      idempotencyKey: actionKey(saga.sagaId, "approve-order"),
-      messageId: commandMessageId(saga.sagaId, "approve-order:false", 1),
-      after: ["CreditReserved"],
-      payload,
-      holes: [],
-    });
-    const small = commandEnvelopeOf({ ...effect(false), chain: [link({ note: "n" })] }, saga, send);
-    expect(small.compensation === false && small.chain).toHaveLength(1);
-    // Links that map a large input would make the first command too large to send: they stay
-    // home, and the saga goes on step by step.
-    const heavy = { note: "n".repeat(CHAIN_FORWARD_MAX_BYTES) };
-    const alone = commandEnvelopeOf({ ...effect(false), chain: [link(heavy)] }, saga, send);
-    expect(alone).not.toHaveProperty("chain");
-    const received = decodeEnvelope(encodeEnvelope(alone));
-    if (received.kind !== "command") throw new Error("expected a command");
-    expect(verifyEnvelopeSignature(received, keys)).toBeUndefined();
-  });
-
   it("names the action a compensation undoes by the engine's action key, signed", () => {
     const command = commandEnvelopeOf(effect(true), saga, send);
     expect(command).toMatchObject({

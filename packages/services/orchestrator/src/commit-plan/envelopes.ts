@@ -1,7 +1,6 @@
 // The envelopes the orchestrator sends, built from the engine's effects. Kept apart from the
 // store's SQL so that what goes on the wire is decided in one place.
 import {
-  CHAIN_FORWARD_MAX_BYTES,
   type CommandEnvelope,
   type CommandKeys,
   createCommandEnvelope,
@@ -56,28 +55,10 @@ export function commandEnvelopeOf(
           actionKey: actionKey(saga.sagaId, effect.step),
           ...(effect.actionApplied ? { actionApplied: true } : {}),
         }
-      : {
-          ...common,
-          compensation: false,
-          ...(effect.chain && chainFits(effect.chain, send.payload) ? { chain: effect.chain } : {}),
-        },
+      : { ...common, compensation: false, ...(effect.chain ? { chain: effect.chain } : {}) },
     () => send.now,
   );
   return signEnvelope(unsigned, send.keys);
-}
-
-/**
- * Whether a command can take its chain's links along: only while it stays under
- * {@link CHAIN_FORWARD_MAX_BYTES}, the bound the participants forward under too. Without the
- * links the first participant answers the orchestrator, which sends the next command itself, so
- * links mapping large inputs never make a command too large to send (the check at the start
- * bounds each command's own payload, not a chain's). Measured for chained commands only.
- */
-function chainFits(chain: NonNullable<SendCommand["chain"]>, payload: unknown): boolean {
-  const bytes =
-    Buffer.byteLength(JSON.stringify(chain), "utf8") +
-    Buffer.byteLength(JSON.stringify(payload), "utf8");
-  return bytes <= CHAIN_FORWARD_MAX_BYTES;
 }
 
 /** The lifecycle event a `publish-event` effect publishes; a step only when it concerns one. */
