@@ -36,8 +36,8 @@ interface Pending {
  *
  * One connection serves every caller: Postgres runs one connection's statements one after the
  * other, so a statement waiting on a row lock holds up those behind it. The statements sent here
- * are short single-row writes that never wait on this process's other work, so that wait is as
- * short as the other writer's.
+ * are short writes of one saga's or one command's rows, and key lookups (a customer read), none
+ * of which waits on this process's other work, so that wait is as short as the other writer's.
  *
  * A lost connection fails the statements written on it (their outcome is unknown: the caller
  * must read before it writes again) and the next statement opens a new one.
