@@ -143,14 +143,13 @@ function conflictError(error: unknown, customer: { id?: string; email?: string }
 /** The Postgres (or embedded PGlite) implementation of {@link CustomerStore}. */
 export function createCustomerStore(db: Pick<Database, "knex" | "statement">): CustomerStore {
   const knex: Knex = db.knex;
-  const columns = [...COLUMNS];
 
   return {
     async create(customer) {
       try {
         const [row] = (await knex(TABLE)
           .insert(toRow(customer))
-          .returning(columns)) as CustomerRow[];
+          .returning(COLUMNS)) as CustomerRow[];
         return fromRow(row as CustomerRow);
       } catch (error) {
         throw conflictError(error, customer);
@@ -169,7 +168,7 @@ export function createCustomerStore(db: Pick<Database, "knex" | "statement">): C
         const [row] = (await knex(TABLE)
           .where({ id })
           .update({ ...changesToRow(changes), updated_at: knex.fn.now() })
-          .returning(columns)) as CustomerRow[];
+          .returning(COLUMNS)) as CustomerRow[];
         return row ? fromRow(row) : undefined;
       } catch (error) {
         throw conflictError(error, { id, ...(changes.email ? { email: changes.email } : {}) });
@@ -177,7 +176,7 @@ export function createCustomerStore(db: Pick<Database, "knex" | "statement">): C
     },
 
     async list({ limit, afterId, status }) {
-      let query = knex(TABLE).select(columns).orderBy("id").limit(limit);
+      let query = knex(TABLE).select(COLUMNS).orderBy("id").limit(limit);
       if (afterId !== undefined) query = query.where("id", ">", afterId);
       if (status !== undefined) query = query.where({ status });
       return ((await query) as CustomerRow[]).map(fromRow);
