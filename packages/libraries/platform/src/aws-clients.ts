@@ -1,5 +1,6 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { sendHotCallsDirectly } from "./sqs-direct.ts";
 
 /** The SQS and SNS clients a process uses; both point at the same endpoint. */
 export interface AwsClients {
@@ -157,15 +158,26 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // rules out, and it costs a hash of every body on both sides. Receivers validate every
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
   const sqsListeners = new Set<AwsRequestListener>();
-  const sqs = listenedClient(new SQSClient({ ...common, md5: false }), "SQS", sqsListeners);
+  const tell = (api: string) => {
+    for (const listener of sqsListeners) listener(api);
+  };
+  // The hot calls skip the SDK's middleware (see sqs-direct.ts); their attempts are told to the
+  // same listeners, so a request counts once per attempt on either path.
+  const sqs = sendHotCallsDirectly(
+    listenedClient(new SQSClient({ ...common, md5: false }), "SQS", sqsListeners),
+    tell,
+  );
   const sns = listenedClient(new SNSClient(common), "SNS", new Set());
   const sibling: { make: () => SQSClient; made?: SQSClient } = {
     // Every receive passes per-call options, so caching would only be undone each time.
     make: () =>
-      listenedClient(
-        new SQSClient({ ...common, md5: false, cacheMiddleware: false }),
-        "SQS",
-        sqsListeners,
+      sendHotCallsDirectly(
+        listenedClient(
+          new SQSClient({ ...common, md5: false, cacheMiddleware: false }),
+          "SQS",
+          sqsListeners,
+        ),
+        tell,
       ),
   };
   longPollSiblings.set(sqs, sibling);

@@ -1,6 +1,6 @@
 import { defineErrors, type ErrorCodeOf, type ErrorOf } from "@sagaworks/errors";
 
-/** Every error the platform package raises; none reaches HTTP (they stop a process at start). */
+/** Every error the platform package raises; none reaches HTTP (most stop a process at start). */
 export const PlatformErrors = defineErrors("@sagaworks/platform", {
   configInvalid: { code: "CONFIG_INVALID" },
   databaseUnavailable: { code: "DATABASE_UNAVAILABLE" },
@@ -10,6 +10,8 @@ export const PlatformErrors = defineErrors("@sagaworks/platform", {
   testBackendUnavailable: { code: "TEST_BACKEND_UNAVAILABLE" },
   /** A statement sent after the pool was closed (a caller still working during shutdown). */
   databaseClosed: { code: "DATABASE_CLOSED" },
+  /** SQS answered a hot call with success but a body that is not its JSON protocol's. */
+  awsResponseUnreadable: { code: "AWS_RESPONSE_UNREADABLE" },
 });
 /** Stable codes of every error the platform package raises. */
 export const PlatformErrorCode = PlatformErrors.codes;
