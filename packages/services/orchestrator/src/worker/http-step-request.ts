@@ -1,6 +1,7 @@
 import { activeTraceparent } from "@sagaworks/platform";
 import type { JsonValue } from "@sagaworks/saga-definition";
 import type { SagaEvent } from "@sagaworks/saga-engine";
+import { Agent, type Dispatcher, interceptors, request } from "undici";
 import type { CallHttpEffect } from "../commit-plan/inline-read.ts";
 
 /** What an HTTP step's request is made of: the engine's `call-http` effect, or its outbox row. */
@@ -16,6 +17,9 @@ export interface HttpStepTarget {
    */
   serviceToken: string | undefined;
 }
+
+// Redirects are followed, up to fetch's limit of 20, as they were when steps went through fetch.
+const stepDispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }));
 
 /**
  * Makes one HTTP step's request and answers with the event the engine applies: the response
@@ -43,8 +47,11 @@ export async function requestHttpStep(
     }
   }
   try {
-    const response = await fetch(url, {
-      method: call.method,
+    // undici's request rather than fetch: the same client under Node's fetch without its WHATWG
+    // layers, about half the CPU per call (every saga makes at least one HTTP step). Both reject
+    // with the signal's reason, so a timeout is still a TimeoutError.
+    const response = await request(url, {
+      method: call.method as Dispatcher.HttpMethod,
       headers: {
         accept: "application/json",
         "idempotency-key": call.idempotencyKey,
@@ -55,15 +62,16 @@ export async function requestHttpStep(
       },
       body: call.body !== null ? JSON.stringify(call.body) : undefined,
       signal: AbortSignal.timeout(call.timeoutMs),
+      dispatcher: stepDispatcher,
     });
-    const text = await response.text();
+    const text = await response.body.text();
     let body: JsonValue = text;
     try {
       body = text === "" ? null : (JSON.parse(text) as JsonValue);
     } catch {
       // Not JSON: kept as text, so the history shows what the service said.
     }
-    return { type: "http-response", ...at, status: response.status, body };
+    return { type: "http-response", ...at, status: response.statusCode, body };
   } catch (error) {
     const name = (error as Error).name;
     const code =
