@@ -2,7 +2,7 @@
 // runner dies and stops itself), registered so that every exit path of the runner ends them, and
 // measured through /proc (CPU time, peak RSS) without their cooperation.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 
 /** A started child: its pid, its JSON log lines, and its IPC messages. */
@@ -226,6 +226,33 @@ export function cpuMsOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU ms of every process on this machine whose command is `name` (Postgres runs as a server
+ * process per connection plus its writers), by pid; empty when there is none (a remote server,
+ * PGlite in process).
+ */
+export function cpuMsByCommand(name: string): Map<number, number> {
+  const found = new Map<number, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")) !== name) continue;
+    } catch {
+      continue;
+    }
+    const ms = cpuMsOf(Number(entry));
+    if (ms !== undefined) found.set(Number(entry), ms);
+  }
+  return found;
 }
 
 /** A memory field of a process's /proc status in MB; undefined once the process is gone. */

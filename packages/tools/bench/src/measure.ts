@@ -2,7 +2,7 @@
 // requests, Postgres commits and round trips, CPU and RSS per process).
 import { redactUrl } from "@sagaworks/platform";
 import pg from "pg";
-import { type Child, cpuMsOf, peakRssMbOf, rssMbOf } from "./children.ts";
+import { type Child, cpuMsByCommand, cpuMsOf, peakRssMbOf, rssMbOf } from "./children.ts";
 import { BenchErrorCode, BenchErrors } from "./errors.ts";
 import { closedLoop, type LoopResult, percentile } from "./load.ts";
 import type { PhaseResult } from "./report.ts";
@@ -99,6 +99,7 @@ export async function measure(
   const countedFrom = Date.now();
   const cpuBefore = processes.map((p) => cpuMsOf(p.pid));
   const clientBefore = process.cpuUsage();
+  const postgresBefore = databaseUrl ? cpuMsByCommand("postgres") : new Map<number, number>();
   const commitsBefore = await xactCommits(stats);
   // The system's resident memory as the phase passes the marks of --rss-at.
   const rssAt: { sagas: number; mb: Record<string, number | null> }[] = [];
@@ -122,6 +123,7 @@ export async function measure(
   await sleep(settings.settleMs);
   const counts = await emulator.counts();
   const cpuAfter = processes.map((p) => cpuMsOf(p.pid));
+  const postgresAfter = databaseUrl ? cpuMsByCommand("postgres") : new Map<number, number>();
   const queriesAfter = await pgQueries(sut.children);
   const countedUntil = Date.now();
   const clientCpu = process.cpuUsage(clientBefore);
@@ -171,6 +173,11 @@ export async function measure(
       systemCpu = perSaga === null || systemCpu === null ? null : systemCpu + perSaga;
   });
   cpuMsPerSaga.clients = (clientCpu.user + clientCpu.system) / 1000 / n;
+  // Every Postgres process of this machine: the system's connections, the WAL writer and the
+  // rest (a process that started during the phase counts from zero). Null when Postgres is not
+  // a process here.
+  let postgresMs = 0;
+  for (const [pid, after] of postgresAfter) postgresMs += after - (postgresBefore.get(pid) ?? 0);
   peakRssMb.clients = process.resourceUsage().maxRSS / 1024;
   return {
     mode,
@@ -196,6 +203,7 @@ export async function measure(
     systemPgSocketWritesPerSaga: sumOf(pgSocketWritesPerSaga),
     cpuMsPerSaga,
     systemCpuMsPerSaga: systemCpu,
+    postgresCpuMsPerSaga: postgresAfter.size > 0 ? postgresMs / n : null,
     peakRssMb,
     rssAt,
     outcomes: loop.outcomes,

@@ -45,6 +45,8 @@ export interface PhaseResult {
   cpuMsPerSaga: Record<string, number | null>;
   /** CPU ms per saga of the system's processes (the emulator and the clients excluded). */
   systemCpuMsPerSaga: number | null;
+  /** CPU of every Postgres process on this machine per saga; null when there is none here. */
+  postgresCpuMsPerSaga: number | null;
   /** Peak RSS (MB) of each process since it started. */
   peakRssMb: Record<string, number | null>;
   /** Each system process's RSS (MB) when the phase had ended this many sagas (`--rss-at`). */
@@ -112,6 +114,7 @@ export function printReport(report: RunReport, json: boolean): void {
         "PG socket writes/saga",
         "CPU ms/saga (system)",
         "CPU ms/saga (emulator)",
+        "CPU ms/saga (Postgres)",
         "peak RSS MB (system)",
       ],
       results.map((r) => [
@@ -131,6 +134,7 @@ export function printReport(report: RunReport, json: boolean): void {
         fixed(r.systemPgSocketWritesPerSaga, 2),
         fixed(r.systemCpuMsPerSaga, 2),
         fixed(r.cpuMsPerSaga.emulator, 2),
+        fixed(r.postgresCpuMsPerSaga, 2),
         fixed(
           Object.entries(r.peakRssMb)
             .filter(([name]) => name !== "emulator" && name !== "clients")
@@ -164,6 +168,7 @@ export function printReport(report: RunReport, json: boolean): void {
           "PG queries",
           "CPU (system)",
           "CPU (emulator)",
+          "CPU (Postgres)",
         ],
         pairs.map(({ engine, baseline }) => [
           modeName(engine.mode),
@@ -176,6 +181,7 @@ export function printReport(report: RunReport, json: boolean): void {
           ratio(engine.systemPgQueriesPerSaga, baseline.systemPgQueriesPerSaga),
           ratio(engine.systemCpuMsPerSaga, baseline.systemCpuMsPerSaga),
           ratio(engine.cpuMsPerSaga.emulator ?? null, baseline.cpuMsPerSaga.emulator ?? null),
+          ratio(engine.postgresCpuMsPerSaga, baseline.postgresCpuMsPerSaga),
         ]),
       ),
     );
@@ -281,7 +287,9 @@ export function printReport(report: RunReport, json: boolean): void {
       "`of which idle polls` is the rate the same processes commit at when idle after the phase, " +
       "times the phase's length (the pollers' share). Database-wide commits: pg_stat_database " +
       "(`--commit-flush-ms`, other sessions included). CPU: /proc utime+stime " +
-      "delta per process; `clients` is the runner that drives the load. PG queries: statements " +
+      "delta per process; `clients` is the runner that drives the load; `Postgres` is every " +
+      "postgres process of this machine (each connection's server process, the WAL writer; " +
+      "other databases' work included, so run it on a quiet server). PG queries: statements " +
       "(pg Client.query calls) counted inside each process of the system; PG socket writes: the " +
       "writes on pg's connection streams that carry them (pipelined statements share one).",
   );
