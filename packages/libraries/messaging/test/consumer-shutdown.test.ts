@@ -2,6 +2,7 @@
 // which made the order service take 10 s to stop), and leaves the queue's messages for the next
 // consumer.
 import { randomUUID } from "node:crypto";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { longPollClient, silentLogger } from "@sagaworks/platform";
 import { commandQueueName } from "@sagaworks/topology";
 import { describe, expect, it } from "vitest";
@@ -15,6 +16,29 @@ import {
 import { receiveMessages, waitFor } from "../src/testing/index.ts";
 import { brokerClients, testTopology } from "./broker.ts";
 
+/**
+ * Records every ReceiveMessage `sqs` is asked for and how the call ended ("answered", or the
+ * error's name), as its caller sees it: whichever path the client sends it on.
+ */
+function recordReceives(sqs: SQSClient): { outcome: string }[] {
+  const receives: { outcome: string }[] = [];
+  const send = sqs.send.bind(sqs) as (...args: unknown[]) => Promise<unknown>;
+  (sqs as { send: unknown }).send = async (...args: unknown[]) => {
+    if (!(args[0] instanceof ReceiveMessageCommand)) return send(...args);
+    const entry = { outcome: "pending" };
+    receives.push(entry);
+    try {
+      const result = await send(...args);
+      entry.outcome = "answered";
+      return result;
+    } catch (error) {
+      entry.outcome = (error as Error).name;
+      throw error;
+    }
+  };
+  return receives;
+}
+
 const clients = brokerClients();
 /** The consumer's own client, so only its receives are recorded. */
 const consumerClients = brokerClients();
@@ -25,25 +49,9 @@ describe("stopping a consumer", () => {
       participants: ["order"],
     });
     const queueUrl = url(commandQueueName(topology.prefix, "order"));
-    // Every ReceiveMessage this client sends, and how it ended.
-    const receives: { outcome: "pending" | "answered" | string }[] = [];
-    // The polls go through the client's long-poll sibling (see longPollClient).
-    longPollClient(consumerClients.sqs).middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== "ReceiveMessageCommand") return next(args);
-        const entry: { outcome: string } = { outcome: "pending" };
-        receives.push(entry);
-        try {
-          const result = await next(args);
-          entry.outcome = "answered";
-          return result;
-        } catch (error) {
-          entry.outcome = (error as Error).name;
-          throw error;
-        }
-      },
-      { step: "initialize", name: "receive-recorder" },
-    );
+    // Every ReceiveMessage this client sends, and how it ended. The polls go through the
+    // client's long-poll sibling (see longPollClient).
+    const receives = recordReceives(longPollClient(consumerClients.sqs));
     const handled: string[] = [];
     const consumer = new SqsConsumer({
       sqs: consumerClients.sqs,
@@ -85,30 +93,7 @@ describe("stopping a consumer", () => {
       participants: ["order"],
     });
     const shortClients = brokerClients();
-    const outcomes: string[] = [];
-    const receiver = longPollClient(shortClients.sqs);
-    receiver.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== "ReceiveMessageCommand") return next(args);
-        try {
-          const result = await next(args);
-          outcomes.push("answered");
-          return result;
-        } catch (error) {
-          outcomes.push((error as Error).name);
-          throw error;
-        }
-      },
-      { step: "initialize", name: "receive-recorder" },
-    );
-    let polls = 0;
-    receiver.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName === "ReceiveMessageCommand") polls++;
-        return next(args);
-      },
-      { step: "initialize", name: "receive-counter" },
-    );
+    const receives = recordReceives(longPollClient(shortClients.sqs));
     const consumer = new SqsConsumer({
       sqs: shortClients.sqs,
       queueUrl: url(commandQueueName(topology.prefix, "order")),
@@ -117,8 +102,9 @@ describe("stopping a consumer", () => {
       handler: async () => ack(),
     });
     consumer.start();
-    await waitFor(() => polls >= 1 || undefined, { description: "a short poll" });
+    await waitFor(() => receives.length >= 1 || undefined, { description: "a short poll" });
     await consumer.stop();
+    const outcomes = receives.map((r) => r.outcome);
     expect(outcomes.at(-1)).toBe("answered");
     expect(outcomes).not.toContain("AbortError");
     shortClients.destroy();

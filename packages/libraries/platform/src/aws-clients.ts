@@ -1,6 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { sendHotCallsDirectly } from "./sqs-direct.ts";
+import { publishBatchesDirectly } from "./aws-direct/sns.ts";
+import { sendSqsHotCallsDirectly } from "./aws-direct/sqs.ts";
 
 /** The SQS and SNS clients a process uses; both point at the same endpoint. */
 export interface AwsClients {
@@ -158,26 +159,30 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // rules out, and it costs a hash of every body on both sides. Receivers validate every
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
   const sqsListeners = new Set<AwsRequestListener>();
-  const tell = (api: string) => {
-    for (const listener of sqsListeners) listener(api);
+  const snsListeners = new Set<AwsRequestListener>();
+  const tell = (listeners: Set<AwsRequestListener>) => (api: string) => {
+    for (const listener of listeners) listener(api);
   };
-  // The hot calls skip the SDK's middleware (see sqs-direct.ts); their attempts are told to the
-  // same listeners, so a request counts once per attempt on either path.
-  const sqs = sendHotCallsDirectly(
+  // The hot calls skip the SDK's middleware (see aws-direct/transport.ts); their attempts are
+  // told to the same listeners, so a request counts once per attempt on either path.
+  const sqs = sendSqsHotCallsDirectly(
     listenedClient(new SQSClient({ ...common, md5: false }), "SQS", sqsListeners),
-    tell,
+    tell(sqsListeners),
   );
-  const sns = listenedClient(new SNSClient(common), "SNS", new Set());
+  const sns = publishBatchesDirectly(
+    listenedClient(new SNSClient(common), "SNS", snsListeners),
+    tell(snsListeners),
+  );
   const sibling: { make: () => SQSClient; made?: SQSClient } = {
     // Every receive passes per-call options, so caching would only be undone each time.
     make: () =>
-      sendHotCallsDirectly(
+      sendSqsHotCallsDirectly(
         listenedClient(
           new SQSClient({ ...common, md5: false, cacheMiddleware: false }),
           "SQS",
           sqsListeners,
         ),
-        tell,
+        tell(sqsListeners),
       ),
   };
   longPollSiblings.set(sqs, sibling);

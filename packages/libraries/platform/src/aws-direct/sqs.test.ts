@@ -9,9 +9,9 @@ import {
   SQSClient,
 } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createAwsClients, onAwsRequest } from "./aws-clients.ts";
-import { type EmbeddedBroker, startEmbeddedBroker } from "./embedded-broker.ts";
-import { PlatformErrorCode, PlatformErrors } from "./errors.ts";
+import { type AwsClients, createAwsClients, onAwsRequest } from "../aws-clients.ts";
+import { type EmbeddedBroker, startEmbeddedBroker } from "../embedded-broker.ts";
+import { PlatformErrorCode, PlatformErrors } from "../errors.ts";
 
 let broker: EmbeddedBroker;
 let clients: AwsClients;

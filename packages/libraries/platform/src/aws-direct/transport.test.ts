@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PublishBatchCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishBatchesDirectly } from "./sns.ts";
+import { sendSqsHotCallsDirectly } from "./sqs.ts";
+
+interface Received {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+const received: Received[] = [];
+let endpoint: string;
+const server = createServer((request, response) => {
+  const chunks: Buffer[] = [];
+  request.on("data", (chunk: Buffer) => chunks.push(chunk));
+  request.on("end", () => {
+    received.push({
+      method: request.method ?? "",
+      path: request.url ?? "",
+      headers: request.headers,
+      body: Buffer.concat(chunks).toString("utf8"),
+    });
+    if (String(request.headers["content-type"]).startsWith("application/x-amz-json")) {
+      response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      response.end(JSON.stringify({ Successful: [{ Id: "0", MessageId: "m" }], Failed: [] }));
+    } else {
+      response.writeHead(200, { "content-type": "text/xml" });
+      response.end(
+        "<PublishBatchResponse><PublishBatchResult><Successful><member><Id>0</Id><MessageId>m</MessageId></member></Successful><Failed/></PublishBatchResult></PublishBatchResponse>",
+      );
+    }
+  });
+});
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+const credentials = {
+  accessKeyId: "AKIDEXAMPLE",
+  secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+  sessionToken: "session-token-example",
+};
+
+/**
+ * Signs what the server received again with the SDK's own signer and hash, at the time the
+ * request says it was signed, over the headers it says it signed: the signature must be the same.
+ */
+async function expectSignedAsTheSdkSigns(
+  request: Received,
+  service: string,
+  sha256: SQSClient["config"]["sha256"],
+): Promise<void> {
+  const authorization = String(request.headers.authorization);
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
+  expect(signedHeaders).toEqual(expect.arrayContaining(["host", "x-amz-date"]));
+  expect(request.headers["x-amz-security-token"]).toBe(credentials.sessionToken);
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders) headers[name] = String(request.headers[name]);
+  const date = String(request.headers["x-amz-date"]);
+  const signingDate = new Date(
+    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
+  );
+  const [hostname, port] = String(request.headers.host).split(":");
+  const again = await new SignatureV4({ credentials, region: "eu-west-1", service, sha256 }).sign(
+    {
+      method: request.method,
+      protocol: "http:",
+      hostname: hostname as string,
+      port: Number(port),
+      path: request.path,
+      query: {},
+      headers,
+      body: request.body,
+    },
+    { signingDate },
+  );
+  expect(authorization).toBe(again.headers.authorization);
+}
+
+describe("the direct path's requests", () => {
+  it("are signed as the SDK's signer signs them, session token included (SQS and SNS)", async () => {
+    received.length = 0;
+    const sqs = sendSqsHotCallsDirectly(
+      new SQSClient({ region: "eu-west-1", endpoint, credentials }),
+      () => {},
+    );
+    const sns = publishBatchesDirectly(
+      new SNSClient({ region: "eu-west-1", endpoint, credentials }),
+      () => {},
+    );
+    try {
+      // Twice each: the second signature comes from the signer's cached signing key.
+      for (let i = 0; i < 2; i++) {
+        await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: `${endpoint}/000000000000/q`,
+            Entries: [{ Id: "0", MessageBody: `body ${i} é` }],
+          }),
+        );
+        await sns.send(
+          new PublishBatchCommand({
+            TopicArn: "arn:aws:sns:eu-west-1:000000000000:t",
+            PublishBatchRequestEntries: [{ Id: "0", Message: `message ${i} (!)` }],
+          }),
+        );
+      }
+      expect(received).toHaveLength(4);
+      for (const request of received) {
+        const service = request.headers["x-amz-target"] ? "sqs" : "sns";
+        await expectSignedAsTheSdkSigns(request, service, sqs.config.sha256);
+      }
+      expect(received[0]?.headers["x-amz-target"]).toBe("AmazonSQS.SendMessageBatch");
+      expect(JSON.parse(received[0]?.body ?? "")).toEqual({
+        QueueUrl: `${endpoint}/000000000000/q`,
+        Entries: [{ Id: "0", MessageBody: "body 0 é" }],
+      });
+      expect(received[1]?.body).toBe(
+        "Action=PublishBatch&Version=2010-03-31&TopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A000000000000%3At" +
+          "&PublishBatchRequestEntries.member.1.Id=0" +
+          "&PublishBatchRequestEntries.member.1.Message=message%200%20%28%21%29",
+      );
+    } finally {
+      sqs.destroy();
+      sns.destroy();
+    }
+  });
+});
