@@ -69,10 +69,7 @@ async function expectSignedAsTheSdkSigns(
   expect(request.headers["x-amz-security-token"]).toBe(credentials.sessionToken);
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) headers[name] = String(request.headers[name]);
-  const date = String(request.headers["x-amz-date"]);
-  const signingDate = new Date(
-    `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`,
-  );
+  const signingDate = new Date(amzDate(request.headers["x-amz-date"]));
   const [hostname, port] = String(request.headers.host).split(":");
   const again = await new SignatureV4({ credentials, region: "eu-west-1", service, sha256 }).sign(
     {
@@ -90,7 +87,37 @@ async function expectSignedAsTheSdkSigns(
   expect(authorization).toBe(again.headers.authorization);
 }
 
+const amzDate = (header: unknown) => {
+  const d = String(header);
+  return Date.parse(
+    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`,
+  );
+};
+
 describe("the direct path's requests", () => {
+  it("are signed at the time the SDK's clock-skew correction says", async () => {
+    received.length = 0;
+    const sqs = sendSqsHotCallsDirectly(
+      new SQSClient({ region: "eu-west-1", endpoint, credentials }),
+      () => {},
+    );
+    try {
+      // What the SDK sets after AWS refused a signature as too far from its own clock.
+      sqs.config.systemClockOffset = 3_600_000;
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: `${endpoint}/000000000000/q`,
+          Entries: [{ Id: "0", MessageBody: "skewed" }],
+        }),
+      );
+      const offset = amzDate(received[0]?.headers["x-amz-date"]) - Date.now();
+      expect(offset).toBeGreaterThan(3_500_000);
+      expect(offset).toBeLessThan(3_700_000);
+    } finally {
+      sqs.destroy();
+    }
+  });
+
   it("are signed as the SDK's signer signs them, session token included (SQS and SNS)", async () => {
     received.length = 0;
     const sqs = sendSqsHotCallsDirectly(

@@ -89,7 +89,9 @@ export function sendDirectly<Client extends DirectClient>(
     try {
       const ready = await transport;
       onAttempt(`${service}.${operation.name}`);
-      answer = await exchange(ready, request, abortSignal);
+      // The SDK's correction for a skewed clock, which it learns from a refused signature.
+      const signingDate = new Date(Date.now() + (client.config.systemClockOffset ?? 0));
+      answer = await exchange(ready, request, signingDate, abortSignal);
     } catch {
       // Nothing came back (refused, reset, aborted): the SDK sends it again, retrying and
       // failing exactly as it always has (an aborted signal makes it throw its AbortError).
@@ -179,18 +181,22 @@ async function resolveEndpoint(client: DirectClient, region: string): Promise<En
 async function exchange(
   { endpoint, pool, signer }: Transport,
   request: { body: string; headers: Record<string, string> },
+  signingDate: Date,
   abortSignal: AbortSignal | undefined,
 ): Promise<Answer> {
-  const signed = await signer.sign({
-    method: "POST",
-    protocol: endpoint.protocol,
-    hostname: endpoint.hostname,
-    port: endpoint.port,
-    path: endpoint.path,
-    query: {},
-    headers: { host: endpoint.host, ...request.headers },
-    body: request.body,
-  });
+  const signed = await signer.sign(
+    {
+      method: "POST",
+      protocol: endpoint.protocol,
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      path: endpoint.path,
+      query: {},
+      headers: { host: endpoint.host, ...request.headers },
+      body: request.body,
+    },
+    { signingDate },
+  );
   const response = await pool.request({
     method: "POST",
     path: endpoint.path,
