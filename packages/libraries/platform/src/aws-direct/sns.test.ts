@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients, onAwsRequest } from "../aws-clients.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../embedded-broker.ts";
+import { expectTheSdksError, failureOf } from "./test-helpers.ts";
 
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 let broker: EmbeddedBroker;
@@ -147,21 +148,17 @@ describe("PublishBatch on the direct path", () => {
     const seen: string[] = [];
     const stop = onAwsRequest(clients.sns, "SNS", (api) => seen.push(api));
     try {
-      const viaSdk = await sns
-        .send(new PublishBatchCommand({ TopicArn: missing, PublishBatchRequestEntries: entries }))
-        .then(
-          () => undefined,
-          (error: Error) => error,
-        );
-      const direct = await clients.sns
-        .send(new PublishBatchCommand({ TopicArn: missing, PublishBatchRequestEntries: entries }))
-        .then(
-          () => undefined,
-          (error: Error) => error,
-        );
-      expect(viaSdk?.name).toBeTruthy();
-      expect(direct?.name).toBe(viaSdk?.name);
-      expect(direct?.constructor).toBe(viaSdk?.constructor);
+      const viaSdk = await failureOf(
+        sns.send(
+          new PublishBatchCommand({ TopicArn: missing, PublishBatchRequestEntries: entries }),
+        ),
+      );
+      const direct = await failureOf(
+        clients.sns.send(
+          new PublishBatchCommand({ TopicArn: missing, PublishBatchRequestEntries: entries }),
+        ),
+      );
+      expectTheSdksError(direct, viaSdk);
       expect(seen).toEqual(["SNS.PublishBatch", "SNS.PublishBatch"]);
     } finally {
       stop();

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsClients, createAwsClients, onAwsRequest } from "../aws-clients.ts";
 import { type EmbeddedBroker, startEmbeddedBroker } from "../embedded-broker.ts";
 import { PlatformErrorCode, PlatformErrors } from "../errors.ts";
+import { closedPort, expectTheSdksError, failureOf } from "./test-helpers.ts";
 
 let broker: EmbeddedBroker;
 let clients: AwsClients;
@@ -145,21 +146,13 @@ describe("the direct path for hot SQS calls", () => {
     const seen: string[] = [];
     const stop = onAwsRequest(clients.sqs, "SQS", (api) => seen.push(api));
     try {
-      const viaSdk = await sdk
-        .send(new SendMessageCommand({ QueueUrl: missing, MessageBody: "x" }))
-        .then(
-          () => undefined,
-          (error: Error) => error,
-        );
-      const direct = await clients.sqs
-        .send(new SendMessageCommand({ QueueUrl: missing, MessageBody: "x" }))
-        .then(
-          () => undefined,
-          (error: Error) => error,
-        );
-      expect(viaSdk?.name).toBeTruthy();
-      expect(direct?.name).toBe(viaSdk?.name);
-      expect(direct?.constructor).toBe(viaSdk?.constructor);
+      const viaSdk = await failureOf(
+        sdk.send(new SendMessageCommand({ QueueUrl: missing, MessageBody: "x" })),
+      );
+      const direct = await failureOf(
+        clients.sqs.send(new SendMessageCommand({ QueueUrl: missing, MessageBody: "x" })),
+      );
+      expectTheSdksError(direct, viaSdk);
       // The direct attempt, then the SDK's own (it does not retry a missing queue).
       expect(seen).toEqual(["SQS.SendMessage", "SQS.SendMessage"]);
     } finally {
@@ -170,38 +163,29 @@ describe("the direct path for hot SQS calls", () => {
   it("leaves an aborted long poll to the SDK, which throws its AbortError", async () => {
     const url = await queue("direct-abort");
     const abort = new AbortController();
-    const poll = clients.sqsReceive
-      .send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }), {
+    const poll = failureOf(
+      clients.sqsReceive.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }), {
         abortSignal: abort.signal,
-      })
-      .then(
-        () => undefined,
-        (error: Error) => error,
-      );
+      }),
+    );
     setTimeout(() => abort.abort(), 100);
     const error = await poll;
-    expect(error?.name).toBe("AbortError");
+    expect((error as Error | undefined)?.name).toBe("AbortError");
   });
 
   it("leaves a broker that is down to the SDK's retries and error", async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const down = createAwsClients({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 2 });
     const seen: string[] = [];
     onAwsRequest(down.sqs, "SQS", (api) => seen.push(api));
     try {
-      const error = await down.sqs
-        .send(
+      const error = await failureOf(
+        down.sqs.send(
           new SendMessageCommand({ QueueUrl: `http://127.0.0.1:${port}/0/q`, MessageBody: "x" }),
-        )
-        .then(
-          () => undefined,
-          (failure: Error) => failure,
-        );
+        ),
+      );
       expect(error).toBeInstanceOf(Error);
-      expect(String((error as NodeJS.ErrnoException).code ?? error?.message)).toMatch(
+      expect(String((error as NodeJS.ErrnoException).code ?? (error as Error).message)).toMatch(
         /ECONNREFUSED/,
       );
       // One direct attempt, then the SDK's two.
@@ -225,14 +209,11 @@ describe("the direct path for hot SQS calls", () => {
     const port = (odd.address() as AddressInfo).port;
     const weird = createAwsClients({ endpoint: `http://127.0.0.1:${port}` });
     try {
-      const error = await weird.sqs
-        .send(
+      const error = await failureOf(
+        weird.sqs.send(
           new SendMessageCommand({ QueueUrl: `http://127.0.0.1:${port}/0/q`, MessageBody: "x" }),
-        )
-        .then(
-          () => undefined,
-          (failure: unknown) => failure,
-        );
+        ),
+      );
       expect(PlatformErrors.is(error, PlatformErrorCode.awsResponseUnreadable)).toBe(true);
       expect(String((error as Error).message)).toMatch(/SendMessage answered 200/);
       expect(requests).toBe(1);
