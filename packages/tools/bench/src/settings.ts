@@ -22,6 +22,9 @@ const usage = `Full-system benchmark: Sagaworks vs the same process written by h
   --commit-flush-ms N  also read pg_stat_database (the whole database's commits, other
                      sessions' too): wait this long after a phase, since a connection that
                      went idle flushes its counters up to 10 s late (default 0: not read)
+  --vacuum-seconds N on a server whose autovacuum is off, vacuum (and analyze) the run's tables
+                     past autovacuum's default threshold this often, as autovacuum would; 0: never
+                     (default 5)
   --deadline-min N   the whole run ends by then, measured or not (default 15)
   --cpu-prof DIR     profile the one-process Sagaworks system with node --cpu-prof into DIR (and
                      the one-process baseline into DIR/baseline)
@@ -71,6 +74,7 @@ export const { values, positionals } = parseArgs({
     "idle-ms": { type: "string", default: "2000" },
     "commit-flush-ms": { type: "string", default: "0" },
     "deadline-min": { type: "string", default: "15" },
+    "vacuum-seconds": { type: "string", default: "5" },
     "cpu-prof": { type: "string" },
     "rss-at": { type: "string", default: "" },
     "no-baseline": { type: "boolean", default: false },
@@ -110,6 +114,7 @@ export const settings = {
   idleSampleMs: positive("idle-ms", values["idle-ms"], 1),
   commitFlushMs: positive("commit-flush-ms", values["commit-flush-ms"], 0),
   deadlineMinutes: positive("deadline-min", values["deadline-min"]),
+  vacuumSeconds: positive("vacuum-seconds", values["vacuum-seconds"], 0),
   baseline: !values["no-baseline"],
   cpuProfDir: values["cpu-prof"],
   rssAt: values["rss-at"]
