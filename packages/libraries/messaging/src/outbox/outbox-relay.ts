@@ -214,7 +214,8 @@ export class OutboxRelay {
   private dispatching = false;
   private readonly linger: AdaptiveLinger;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private sendSoon: NodeJS.Immediate | undefined;
+  /** A send is queued for the end of the current microtasks (see kick). */
+  private sendSoon = false;
   /** Set while stopping: whatever is pending leaves at once. */
   private flushing = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -330,16 +331,23 @@ export class OutboxRelay {
       this.lingerTimer ??= setTimeout(() => this.dispatch(), delay);
       return;
     }
-    // Even with no linger the send waits for the end of this turn of the event loop: commits
-    // that finished in the same turn notify one after the other, and their rows share it.
-    this.sendSoon ??= setImmediate(() => this.dispatch());
+    // Even with no linger the send waits for the microtasks already queued: the statements whose
+    // answers came in one socket read resolve together, their writers notify one after the
+    // other in the same round of continuations, and their rows share the send. Not to the end
+    // of the event loop's turn (setImmediate): whatever else that turn does (the start request's
+    // HTTP answer, a consumer's bookkeeping) would then go first, on every hop of every saga.
+    if (!this.sendSoon) {
+      this.sendSoon = true;
+      queueMicrotask(() => {
+        if (this.sendSoon) this.dispatch();
+      });
+    }
   }
 
   private dispatch(): void {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
-    clearImmediate(this.sendSoon);
-    this.sendSoon = undefined;
+    this.sendSoon = false;
     if (this.dispatching || this.pending.size === 0) return;
     this.dispatching = true;
     // Deferred rows ride along with urgent rows to their destination, in the same request;
