@@ -78,14 +78,21 @@ function listenedClient<Client extends AnyClient>(
   (client as SQSClient).middlewareStack.add(
     (next, context) => async (args) => {
       if (listeners.size > 0) {
-        const api = `${service}.${String(context.commandName ?? "unknown").replace(/Command$/, "")}`;
-        for (const listener of listeners) listener(api);
+        tell(
+          listeners,
+          `${service}.${String(context.commandName ?? "unknown").replace(/Command$/, "")}`,
+        );
       }
       return next(args);
     },
     { step: "deserialize", name: "sagaworksRequestListeners" },
   );
   return client;
+}
+
+/** Tells every listener of a client one request's API name (`SQS.SendMessageBatch`). */
+function tell(listeners: ReadonlySet<AwsRequestListener>, api: string): void {
+  for (const listener of listeners) listener(api);
 }
 
 /**
@@ -160,30 +167,25 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
   const sqsListeners = new Set<AwsRequestListener>();
   const snsListeners = new Set<AwsRequestListener>();
-  const tell = (listeners: Set<AwsRequestListener>) => (api: string) => {
-    for (const listener of listeners) listener(api);
-  };
   // The hot calls skip the SDK's middleware (see aws-direct/transport.ts); their attempts are
   // told to the same listeners, so a request counts once per attempt on either path.
-  const sqs = sendSqsHotCallsDirectly(
-    listenedClient(new SQSClient({ ...common, md5: false }), "SQS", sqsListeners),
-    tell(sqsListeners),
-  );
+  const sqsClient = (cacheMiddleware: boolean) =>
+    sendSqsHotCallsDirectly(
+      listenedClient(
+        new SQSClient({ ...common, md5: false, cacheMiddleware }),
+        "SQS",
+        sqsListeners,
+      ),
+      (api) => tell(sqsListeners, api),
+    );
+  const sqs = sqsClient(true);
   const sns = publishBatchesDirectly(
     listenedClient(new SNSClient(common), "SNS", snsListeners),
-    tell(snsListeners),
+    (api) => tell(snsListeners, api),
   );
   const sibling: { make: () => SQSClient; made?: SQSClient } = {
     // Every receive passes per-call options, so caching would only be undone each time.
-    make: () =>
-      sendSqsHotCallsDirectly(
-        listenedClient(
-          new SQSClient({ ...common, md5: false, cacheMiddleware: false }),
-          "SQS",
-          sqsListeners,
-        ),
-        tell(sqsListeners),
-      ),
+    make: () => sqsClient(false),
   };
   longPollSiblings.set(sqs, sibling);
   return {
