@@ -7,7 +7,7 @@ import { forwardRequest } from "@sagaworks/messaging/testing";
 /** A TCP proxy in front of Postgres. */
 export interface TcpProxy {
   port: number;
-  /** `refuse`: nothing listens (ECONNREFUSED); `drop`: accepts and closes; `forward`: passes. */
+  /** `refuse`: nothing listens (ECONNREFUSED); `drop`: accepts, reads, closes; `forward`: passes. */
   set(mode: "refuse" | "drop" | "forward"): Promise<void>;
   close(): Promise<void>;
 }
@@ -24,7 +24,11 @@ export async function startTcpProxy(
     client.on("close", () => sockets.delete(client));
     client.on("error", () => client.destroy());
     if (current !== "forward") {
-      client.destroy();
+      // Closed once the client's first bytes are read: a socket closed with unread bytes sends
+      // a reset instead, which the client reads as "connection reset". Which one it got would
+      // then depend on whether this (busy) test process accepted before the startup message
+      // arrived; a failover's half-open moment closes cleanly, and that is the case under test.
+      client.once("data", () => client.end());
       return;
     }
     const upstream = connect(target.port, target.host);
