@@ -15,6 +15,17 @@ export type RunStatement = <Row = Record<string, unknown>>(
   values: readonly unknown[],
 ) => Promise<StatementResult<Row>>;
 
+/**
+ * The pipe's statements reach rows by key only, in tables that work as queues (outboxes, timers,
+ * inboxes): rows go in and out by the thousand between two vacuums. A named statement's plan is
+ * made once and kept until the next vacuum or analyze of its tables, and the plan made just
+ * after one sees a table of a few pages, where a sequential scan is the cheaper plan; by the
+ * time it runs again the table holds thousands of dead rows, which the scan then reads on every
+ * call. Sequential scans are therefore priced out on this connection (a table with no usable
+ * index is still scanned), and the statements name keys in forms an index can take.
+ */
+const SEQUENTIAL_SCANS_OFF = "-c enable_seqscan=off";
+
 interface Pending {
   name: string;
   text: string;
@@ -102,8 +113,9 @@ export class StatementPipe {
       connectionString: this.connectionString,
       pipeline: true,
       stream: () => stream,
-      // The same schema knex's connections resolve unqualified names in.
-      options: `-c search_path=${this.schema}`,
+      // The same schema knex's connections resolve unqualified names in. Sequential scans off:
+      // see SEQUENTIAL_SCANS_OFF.
+      options: `-c search_path=${this.schema} ${SEQUENTIAL_SCANS_OFF}`,
     } as pg.ClientConfig);
     const drop = () => {
       if (this.client === client) {

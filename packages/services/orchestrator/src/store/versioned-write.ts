@@ -83,7 +83,7 @@ const insertOutbox = (row: string, param: number, createdAt: number) => `
 // may first look like a due timer and is then settled by the read-and-retry that follows.
 const UPDATE_TEXT = `
 WITH sent AS (
-  DELETE FROM saga_outbox WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint)
+  DELETE FROM saga_outbox WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($3::jsonb)::bigint))
 ),
 saved AS (
   UPDATE saga_instances SET
@@ -112,7 +112,7 @@ history AS (${insertHistory("saved", 14)}
 ),
 cancelled AS (
   DELETE FROM saga_timers USING saved
-  WHERE saga_timers.id IN (SELECT jsonb_array_elements_text($15::jsonb))
+  WHERE saga_timers.id = ANY(ARRAY(SELECT jsonb_array_elements_text($15::jsonb)))
 ),
 armed AS (
   INSERT INTO saga_timers (id, saga_id, fire_at, event)
@@ -139,7 +139,7 @@ SELECT
  */
 const INSERT_TEXT = `
 WITH sent AS (
-  DELETE FROM saga_outbox WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)
+  DELETE FROM saga_outbox WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::bigint))
 ),
 created AS (
   INSERT INTO saga_instances (id, saga_name, saga_version, saga_hash, status, state, snapshot,
