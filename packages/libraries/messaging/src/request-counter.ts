@@ -1,6 +1,11 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { counter, type MetricsRegistry, onAwsRequest } from "@sagaworks/platform";
+import {
+  counter,
+  type MetricsRegistry,
+  onAwsDirectFallback,
+  onAwsRequest,
+} from "@sagaworks/platform";
 
 /**
  * Counts the HTTP requests SQS and SNS clients send, by API name (`SQS.SendMessageBatch`).
@@ -12,12 +17,16 @@ const exportedClients = new WeakMap<MetricsRegistry, WeakSet<object>>();
 export class RequestCounter {
   private readonly counts = new Map<string, number>();
   private readonly exported: ((api: string) => void) | undefined;
+  private readonly exportedFallback: ((api: string) => void) | undefined;
   private readonly registry: MetricsRegistry | undefined;
   // One listener per counter and client: two counters on one client (a benchmark's and the
   // process's metrics) both count; attaching the same counter twice counts once.
   private readonly listeners = new WeakMap<object, (api: string) => void>();
 
-  /** With `metrics`, also counts into `sagaworks_aws_requests_total{api}` for Prometheus. */
+  /**
+   * With `metrics`, also counts into `sagaworks_aws_requests_total{api}` for Prometheus, and the
+   * calls a direct path handed to the SDK into `sagaworks_aws_direct_fallbacks_total{api}`.
+   */
   constructor(options: { metrics?: MetricsRegistry } = {}) {
     this.registry = options.metrics;
     if (options.metrics) {
@@ -27,6 +36,12 @@ export class RequestCounter {
         labelNames: ["api"],
       });
       this.exported = (api) => total.inc({ api });
+      const fallbacks = counter(options.metrics, {
+        name: "sagaworks_aws_direct_fallbacks_total",
+        help: "Hot SQS and SNS calls whose direct attempt failed (each cost a second request, through the SDK) or whose direct path could not open, by API.",
+        labelNames: ["api"],
+      });
+      this.exportedFallback = (api) => fallbacks.inc({ api });
     }
   }
 
@@ -39,6 +54,7 @@ export class RequestCounter {
       const clients = exportedClients.get(this.registry) ?? new WeakSet<object>();
       exportedClients.set(this.registry, clients);
       if (clients.has(client)) exported = undefined;
+      else if (this.exportedFallback) onAwsDirectFallback(client, this.exportedFallback);
       clients.add(client);
     }
     let listener = this.listeners.get(client);

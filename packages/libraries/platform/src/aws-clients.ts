@@ -57,6 +57,8 @@ export type AwsRequestListener = (api: string) => void;
 
 /** The listeners of each client {@link createAwsClients} made (and its long-poll sibling). */
 const requestListeners = new WeakMap<object, Set<AwsRequestListener>>();
+/** The listeners of the calls each client's direct path handed to the SDK (see below). */
+const fallbackListeners = new WeakMap<object, Set<AwsRequestListener>>();
 /** Each SQS client's long-poll sibling, or how to make it on first use. */
 const longPollSiblings = new WeakMap<SQSClient, { make: () => SQSClient; made?: SQSClient }>();
 
@@ -119,6 +121,20 @@ export function onAwsRequest(
 }
 
 /**
+ * Tells `listener` the API name of every call a client {@link createAwsClients} made (or its
+ * long-poll sibling) sent on its direct path and then handed to the SDK: the direct attempt did
+ * not end in a 2xx answer, so the call cost a second request, or the path could not open. A
+ * count that keeps growing while the broker answers the SDK is a direct path that does not work
+ * here. Any other client has no direct path and tells nothing. Returns what stops it.
+ */
+export function onAwsDirectFallback(client: AnyClient, listener: AwsRequestListener): () => void {
+  const listeners = fallbackListeners.get(client);
+  if (!listeners) return () => {};
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/**
  * The client to long-poll `sqs`'s queues with. A receive passes an abort signal (so a stop
  * need not wait out a 20 s poll), and the SDK drops a client's resolved middleware whenever a
  * send passes per-call options: on the shared client every poll would undo `cacheMiddleware`
@@ -167,22 +183,31 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
   const sqsListeners = new Set<AwsRequestListener>();
   const snsListeners = new Set<AwsRequestListener>();
+  const sqsFallbacks = new Set<AwsRequestListener>();
+  const snsFallbacks = new Set<AwsRequestListener>();
   // The hot calls skip the SDK's middleware (see aws-direct/transport.ts); their attempts are
   // told to the same listeners, so a request counts once per attempt on either path.
-  const sqsClient = (cacheMiddleware: boolean) =>
-    sendSqsHotCallsDirectly(
+  const sqsClient = (cacheMiddleware: boolean) => {
+    const client = sendSqsHotCallsDirectly(
       listenedClient(
         new SQSClient({ ...common, md5: false, cacheMiddleware }),
         "SQS",
         sqsListeners,
       ),
-      (api) => tell(sqsListeners, api),
+      {
+        attempt: (api) => tell(sqsListeners, api),
+        fallback: (api) => tell(sqsFallbacks, api),
+      },
     );
+    fallbackListeners.set(client, sqsFallbacks);
+    return client;
+  };
   const sqs = sqsClient(true);
-  const sns = publishBatchesDirectly(
-    listenedClient(new SNSClient(common), "SNS", snsListeners),
-    (api) => tell(snsListeners, api),
-  );
+  const sns = publishBatchesDirectly(listenedClient(new SNSClient(common), "SNS", snsListeners), {
+    attempt: (api) => tell(snsListeners, api),
+    fallback: (api) => tell(snsFallbacks, api),
+  });
+  fallbackListeners.set(sns, snsFallbacks);
   const sibling: { make: () => SQSClient; made?: SQSClient } = {
     // Every receive passes per-call options, so caching would only be undone each time.
     make: () => sqsClient(false),

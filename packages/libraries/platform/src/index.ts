@@ -4,6 +4,7 @@ export {
   type AwsRequestListener,
   createAwsClients,
   longPollClient,
+  onAwsDirectFallback,
   onAwsRequest,
   type ResolvedAwsClientOptions,
   resolveAwsClientOptions,

@@ -2,7 +2,7 @@
 // (transport.ts): a form-encoded request, an XML answer read with the SDK's own XML parser.
 import { PublishBatchCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { parseXML } from "@aws-sdk/xml-builder";
-import { type DirectOperation, sendDirectly } from "./transport.ts";
+import { type DirectHooks, type DirectOperation, sendDirectly } from "./transport.ts";
 
 /** The entry members this path writes; an entry with any other is the SDK's to write. */
 const ENTRY_STRINGS = [
@@ -103,12 +103,9 @@ const publishBatch: DirectOperation = {
 };
 
 /**
- * Makes `client` send PublishBatch on the direct path; `onAttempt` is told each attempt's API
- * name (`SNS.PublishBatch`).
+ * Makes `client` send PublishBatch on the direct path; `hooks` are told of each attempt and each
+ * call handed to the SDK (`SNS.PublishBatch`).
  */
-export function publishBatchesDirectly(
-  client: SNSClient,
-  onAttempt: (api: string) => void,
-): SNSClient {
-  return sendDirectly(client, "SNS", new Map([[PublishBatchCommand, publishBatch]]), onAttempt);
+export function publishBatchesDirectly(client: SNSClient, hooks: DirectHooks): SNSClient {
+  return sendDirectly(client, "SNS", new Map([[PublishBatchCommand, publishBatch]]), hooks);
 }

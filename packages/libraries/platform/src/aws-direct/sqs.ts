@@ -11,7 +11,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { type DirectOperation, sendDirectly } from "./transport.ts";
+import { type DirectHooks, type DirectOperation, sendDirectly } from "./transport.ts";
 
 function jsonOperation(name: string): DirectOperation {
   return {
@@ -52,13 +52,10 @@ const OPERATIONS = new Map<object, DirectOperation>([
 
 /**
  * Makes `client` send SQS's hot calls (send, receive, delete, visibility) on the direct path;
- * `onAttempt` is told each attempt's API name (`SQS.SendMessageBatch`).
+ * `hooks` are told of each attempt and each call handed to the SDK (`SQS.SendMessageBatch`).
  */
-export function sendSqsHotCallsDirectly(
-  client: SQSClient,
-  onAttempt: (api: string) => void,
-): SQSClient {
-  return sendDirectly(client, "SQS", OPERATIONS, onAttempt);
+export function sendSqsHotCallsDirectly(client: SQSClient, hooks: DirectHooks): SQSClient {
+  return sendDirectly(client, "SQS", OPERATIONS, hooks);
 }
 
 // The protocol writes blobs as base64; the SDK hands them out as bytes.

@@ -16,6 +16,8 @@ interface Received {
 
 const received: Received[] = [];
 let endpoint: string;
+/** Requests still to be answered 503, as an SQS in trouble answers. */
+let unavailable = 0;
 const server = createServer((request, response) => {
   const chunks: Buffer[] = [];
   request.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -26,6 +28,12 @@ const server = createServer((request, response) => {
       headers: request.headers,
       body: Buffer.concat(chunks).toString("utf8"),
     });
+    if (unavailable > 0) {
+      unavailable--;
+      response.writeHead(503, { "content-type": "application/x-amz-json-1.0" });
+      response.end(JSON.stringify({ __type: "ServiceUnavailable", message: "try again" }));
+      return;
+    }
     if (String(request.headers["content-type"]).startsWith("application/x-amz-json")) {
       response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
       response.end(JSON.stringify({ Successful: [{ Id: "0", MessageId: "m" }], Failed: [] }));
@@ -47,6 +55,26 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
+
+const quiet = { attempt: () => {}, fallback: () => {} };
+
+/** Hooks that write down what they are told. */
+function recording() {
+  const told = { attempts: [] as string[], fallbacks: [] as string[] };
+  return {
+    told,
+    hooks: {
+      attempt: (api: string) => told.attempts.push(api),
+      fallback: (api: string) => told.fallbacks.push(api),
+    },
+  };
+}
+
+const batchTo = (body: string) =>
+  new SendMessageBatchCommand({
+    QueueUrl: `${endpoint}/000000000000/q`,
+    Entries: [{ Id: "0", MessageBody: body }],
+  });
 
 const credentials = {
   accessKeyId: "AKIDEXAMPLE",
@@ -99,7 +127,7 @@ describe("the direct path's requests", () => {
     received.length = 0;
     const sqs = sendSqsHotCallsDirectly(
       new SQSClient({ region: "eu-west-1", endpoint, credentials }),
-      () => {},
+      quiet,
     );
     try {
       // What the SDK sets after AWS refused a signature as too far from its own clock.
@@ -122,11 +150,11 @@ describe("the direct path's requests", () => {
     received.length = 0;
     const sqs = sendSqsHotCallsDirectly(
       new SQSClient({ region: "eu-west-1", endpoint, credentials }),
-      () => {},
+      quiet,
     );
     const sns = publishBatchesDirectly(
       new SNSClient({ region: "eu-west-1", endpoint, credentials }),
-      () => {},
+      quiet,
     );
     try {
       // Twice each: the second signature comes from the signer's cached signing key.
@@ -162,6 +190,87 @@ describe("the direct path's requests", () => {
     } finally {
       sqs.destroy();
       sns.destroy();
+    }
+  });
+});
+
+describe("the direct path's fallbacks", () => {
+  // md5: false as createAwsClients has it: this server answers without the bodies' digests.
+  it("hands a call whose attempt failed to the SDK, says so, and sends the next one itself", async () => {
+    received.length = 0;
+    const { told, hooks } = recording();
+    const sqs = sendSqsHotCallsDirectly(
+      new SQSClient({ region: "eu-west-1", endpoint, credentials, md5: false }),
+      hooks,
+    );
+    try {
+      unavailable = 1;
+      const first = await sqs.send(batchTo("answered 503, then sent by the SDK"));
+      expect(first.Successful).toEqual([{ Id: "0", MessageId: "m" }]);
+      await sqs.send(batchTo("sent directly"));
+      // The SDK's request is the second of three; the SDK names itself in its user agent.
+      expect(received.map((request) => Boolean(request.headers["x-amz-user-agent"]))).toEqual([
+        false,
+        true,
+        false,
+      ]);
+      expect(told).toEqual({
+        attempts: ["SQS.SendMessageBatch", "SQS.SendMessageBatch"],
+        fallbacks: ["SQS.SendMessageBatch"],
+      });
+    } finally {
+      unavailable = 0;
+      sqs.destroy();
+    }
+  });
+
+  it("opens again on the next call when it could not open (the region not resolvable yet)", async () => {
+    received.length = 0;
+    const { told, hooks } = recording();
+    let regionAsked = 0;
+    const region = async () => {
+      regionAsked++;
+      if (regionAsked === 1) throw new Error("no region yet");
+      return "eu-west-1";
+    };
+    const sqs = sendSqsHotCallsDirectly(
+      new SQSClient({ region, endpoint, credentials, md5: false }),
+      hooks,
+    );
+    try {
+      // The SDK asks for the region again, gets it, and sends the first call.
+      await sqs.send(batchTo("sent by the SDK"));
+      await sqs.send(batchTo("sent directly"));
+      await sqs.send(batchTo("sent directly again"));
+      expect(received.map((request) => Boolean(request.headers["x-amz-user-agent"]))).toEqual([
+        true,
+        false,
+        false,
+      ]);
+      expect(told).toEqual({
+        attempts: ["SQS.SendMessageBatch", "SQS.SendMessageBatch"],
+        fallbacks: ["SQS.SendMessageBatch"],
+      });
+    } finally {
+      sqs.destroy();
+    }
+  });
+
+  it("does not count a call its caller aborted as a fallback", async () => {
+    const { told, hooks } = recording();
+    const sqs = sendSqsHotCallsDirectly(
+      new SQSClient({ region: "eu-west-1", endpoint, credentials, md5: false }),
+      hooks,
+    );
+    try {
+      const aborted = new AbortController();
+      aborted.abort();
+      await expect(
+        sqs.send(batchTo("never sent"), { abortSignal: aborted.signal }),
+      ).rejects.toMatchObject({ name: "AbortError" });
+      expect(told.fallbacks).toEqual([]);
+    } finally {
+      sqs.destroy();
     }
   });
 });

@@ -55,6 +55,18 @@ interface Transport {
   signer: SignatureV4;
 }
 
+/** What the path tells its owner about the requests it sends. */
+export interface DirectHooks {
+  /** The API name (`SQS.SendMessageBatch`) of every attempt sent on this path. */
+  attempt(api: string): void;
+  /**
+   * The API name of every call this path handed to the SDK because its own attempt did not end
+   * in a 2xx answer (such a call costs a second request) or because the path could not open
+   * (region or endpoint not resolvable yet). A call its caller aborted is not told.
+   */
+  fallback(api: string): void;
+}
+
 interface Answer {
   status: number;
   requestId: string | undefined;
@@ -63,19 +75,30 @@ interface Answer {
 
 /**
  * Makes `client` send `operations` (keyed by the SDK command class that asks for them) itself,
- * as the file's comment says; `onAttempt` is told the API name (`SQS.SendMessageBatch`) of
- * every attempt sent here, as the SDK's request listeners are of theirs. Returns the client;
- * its `destroy()` also closes this path's sockets.
+ * as the file's comment says; `hooks` are told of every attempt sent here (as the SDK's request
+ * listeners are of theirs) and of every call handed to the SDK. Returns the client; its
+ * `destroy()` also closes this path's sockets.
  */
 export function sendDirectly<Client extends DirectClient>(
   client: Client,
   service: "SQS" | "SNS",
   operations: ReadonlyMap<object, DirectOperation>,
-  onAttempt: (api: string) => void,
+  hooks: DirectHooks,
 ): Client {
   const viaSdk = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
   const destroy = client.destroy.bind(client);
   let transport: Promise<Transport> | undefined;
+  const open = (): Promise<Transport> => {
+    if (!transport) {
+      const opening = openTransport(client, service);
+      transport = opening;
+      // A failure to open is not kept: that call goes to the SDK, and the next one tries again.
+      opening.catch(() => {
+        if (transport === opening) transport = undefined;
+      });
+    }
+    return transport;
+  };
   const direct = async (...args: unknown[]) => {
     const [command, options] = args as [{ input: unknown; constructor: object }, unknown];
     const operation = operations.get(command.constructor);
@@ -84,20 +107,24 @@ export function sendDirectly<Client extends DirectClient>(
     const request = operation.encode(command.input);
     if (!request) return viaSdk(...args);
     const abortSignal = (options as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
-    transport ??= openTransport(client, service);
+    const api = `${service}.${operation.name}`;
     let answer: Answer;
     try {
-      const ready = await transport;
-      onAttempt(`${service}.${operation.name}`);
+      const ready = await open();
+      hooks.attempt(api);
       // The SDK's correction for a skewed clock, which it learns from a refused signature.
       const signingDate = new Date(Date.now() + (client.config.systemClockOffset ?? 0));
       answer = await exchange(ready, request, signingDate, abortSignal);
     } catch {
       // Nothing came back (refused, reset, aborted): the SDK sends it again, retrying and
       // failing exactly as it always has (an aborted signal makes it throw its AbortError).
+      if (!abortSignal?.aborted) hooks.fallback(api);
       return viaSdk(...args);
     }
-    if (answer.status < 200 || answer.status > 299) return viaSdk(...args);
+    if (answer.status < 200 || answer.status > 299) {
+      hooks.fallback(api);
+      return viaSdk(...args);
+    }
     let members: Record<string, unknown>;
     try {
       members = operation.decode(answer.text);
