@@ -108,7 +108,9 @@ export interface StatementContext<Payload> {
  * in order (`[name, body]`; data-modifying ones included, they run whether referenced or not),
  * and `reply` is a SELECT over them that yields exactly one row with the columns `reply_name`
  * (text) and `reply_payload` (jsonb). The participant adds the reply's outbox row and the inbox
- * row to the same statement, so all of it commits or none of it does.
+ * row to the same statement, so all of it commits or none of it does. It runs on the hot path's
+ * connection, where sequential scans are priced out (platform's statement pipe): reach the rows
+ * it reads and writes through an index, by key, as an action on one business row does.
  */
 export interface ReplyStatement {
   with: readonly (readonly [name: string, body: SqlFragment])[];
