@@ -2,6 +2,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { publishBatchesDirectly } from "./aws-direct/sns.ts";
 import { sendSqsHotCallsDirectly } from "./aws-direct/sqs.ts";
+import type { DirectHooks } from "./aws-direct/transport.ts";
 
 /** The SQS and SNS clients a process uses; both point at the same endpoint. */
 export interface AwsClients {
@@ -98,6 +99,19 @@ function tell(listeners: ReadonlySet<AwsRequestListener>, api: string): void {
 }
 
 /**
+ * The direct path's hooks for `client`: its attempts go to the request listeners, the calls it
+ * hands to the SDK to `fallbacks`, which {@link onAwsDirectFallback} reaches through the client.
+ */
+function directHooks(
+  client: AnyClient,
+  requests: ReadonlySet<AwsRequestListener>,
+  fallbacks: Set<AwsRequestListener>,
+): DirectHooks {
+  fallbackListeners.set(client, fallbacks);
+  return { attempt: (api) => tell(requests, api), fallback: (api) => tell(fallbacks, api) };
+}
+
+/**
  * Tells `listener` the API name of every HTTP request `client` sends from now on (retries once
  * per attempt), and, for an SQS client, its long-poll sibling's ({@link longPollClient}) too.
  * Adding the same listener twice tells it once. Returns what stops it.
@@ -183,31 +197,24 @@ export function createAwsClients(input: AwsClientOptions = {}): AwsClients {
   // envelope with zod anyway, so a corrupted body is refused as poison, never applied.
   const sqsListeners = new Set<AwsRequestListener>();
   const snsListeners = new Set<AwsRequestListener>();
+  // Shared by the SQS client and its long-poll sibling, as its request listeners are.
   const sqsFallbacks = new Set<AwsRequestListener>();
-  const snsFallbacks = new Set<AwsRequestListener>();
   // The hot calls skip the SDK's middleware (see aws-direct/transport.ts); their attempts are
   // told to the same listeners, so a request counts once per attempt on either path.
   const sqsClient = (cacheMiddleware: boolean) => {
-    const client = sendSqsHotCallsDirectly(
-      listenedClient(
-        new SQSClient({ ...common, md5: false, cacheMiddleware }),
-        "SQS",
-        sqsListeners,
-      ),
-      {
-        attempt: (api) => tell(sqsListeners, api),
-        fallback: (api) => tell(sqsFallbacks, api),
-      },
+    const client = listenedClient(
+      new SQSClient({ ...common, md5: false, cacheMiddleware }),
+      "SQS",
+      sqsListeners,
     );
-    fallbackListeners.set(client, sqsFallbacks);
-    return client;
+    return sendSqsHotCallsDirectly(client, directHooks(client, sqsListeners, sqsFallbacks));
   };
   const sqs = sqsClient(true);
-  const sns = publishBatchesDirectly(listenedClient(new SNSClient(common), "SNS", snsListeners), {
-    attempt: (api) => tell(snsListeners, api),
-    fallback: (api) => tell(snsFallbacks, api),
-  });
-  fallbackListeners.set(sns, snsFallbacks);
+  const snsClient = listenedClient(new SNSClient(common), "SNS", snsListeners);
+  const sns = publishBatchesDirectly(
+    snsClient,
+    directHooks(snsClient, snsListeners, new Set<AwsRequestListener>()),
+  );
   const sibling: { make: () => SQSClient; made?: SQSClient } = {
     // Every receive passes per-call options, so caching would only be undone each time.
     make: () => sqsClient(false),

@@ -2,6 +2,8 @@
 // (transport.ts): a form-encoded request, an XML answer read with the SDK's own XML parser.
 import { PublishBatchCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { parseXML } from "@aws-sdk/xml-builder";
+// The SDK's own query encoder (its query serializer calls this one), so values are escaped alike.
+import { extendedEncodeURIComponent as encode } from "@smithy/core/protocols";
 import { type DirectHooks, type DirectOperation, sendDirectly } from "./transport.ts";
 
 /** The entry members this path writes; an entry with any other is the SDK's to write. */
@@ -13,14 +15,6 @@ const ENTRY_STRINGS = [
   "MessageDeduplicationId",
   "MessageGroupId",
 ] as const;
-
-// As the SDK encodes query values: encodeURIComponent, and the characters it leaves alone that
-// RFC 3986 reserves.
-const encode = (text: string) =>
-  encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
 
 function encodePublishBatch(input: unknown): string | undefined {
   const { TopicArn, PublishBatchRequestEntries, ...rest } = input as {
