@@ -118,8 +118,8 @@ export interface ReplyStatement {
 }
 
 /**
- * A handler whose business write, reply and inbox row are one SQL statement in autocommit: no
- * BEGIN, no COMMIT, one round trip. The inbox row is inserted last; a duplicate (or an action
+ * A handler whose business write, reply and inbox row are one SQL statement, committed whole or
+ * not at all: one round trip. The inbox row is inserted last; a duplicate (or an action
  * a compensation's guard refuses) violates its key, which rolls the whole statement back, and
  * the stored reply is sent again instead. For compensations, which must leave their guard
  * before deciding, use a {@link TransactionHandler}: a statement handler is for actions.

@@ -320,9 +320,9 @@ const NOT_NULL_VIOLATION = "23502";
 
 /**
  * Runs a statement handler's CTEs, the reply's outbox insert and the inbox insert as one
- * statement in autocommit (no BEGIN or COMMIT), through `Database.statement`: prepared once per
- * connection under a name from its text, and sharing a socket write with the other commands'
- * statements of the same turn of the event loop.
+ * statement, through `Database.statement`: prepared once per connection under a name from its
+ * text, and sharing a socket write and a commit with the other commands' statements of the same
+ * turn of the event loop (one failing is answered alone; the others run again without it).
  *
  * The inbox rows go in last and with no ON CONFLICT: when the key is taken (a duplicate, a
  * concurrent copy that committed first, or a guard a compensation left) the statement fails as

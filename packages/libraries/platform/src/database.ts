@@ -14,10 +14,12 @@ export interface Database {
   /** The schema every unqualified table name resolves to. */
   schema: string;
   /**
-   * Runs one statement of fixed text under `name` ($1… placeholders), in autocommit, outside
-   * knex: the hot path's way in. On a real server the statement is prepared once per connection
-   * and statements asked for in the same turn of the event loop share one pipelined socket write;
-   * on PGlite it runs the same text on the one connection, after whatever knex is doing there.
+   * Runs one statement of fixed text under `name` ($1… placeholders), outside knex, committed
+   * when it is answered (all of it or, when it fails, none): the hot path's way in. On a real
+   * server the statement is prepared once per connection, and statements asked for in the same
+   * turn of the event loop share one pipelined socket write and one commit (a failing one is
+   * answered alone and the others run again without it; see StatementPipe); on PGlite it runs
+   * the same text in autocommit on the one connection, after whatever knex is doing there.
    * Pass values as text, numbers, booleans or null, and cast in the text (`$2::jsonb`).
    */
   statement: RunStatement;

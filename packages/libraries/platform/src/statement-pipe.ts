@@ -8,7 +8,10 @@ export interface StatementResult<Row> {
   rows: Row[];
 }
 
-/** Runs one named statement of fixed text in autocommit; see {@link Database.statement}. */
+/**
+ * Runs one named statement of fixed text, committed on its own or with the others of its turn;
+ * see {@link Database.statement}.
+ */
 export type RunStatement = <Row = Record<string, unknown>>(
   name: string,
   text: string,
@@ -36,9 +39,19 @@ interface Pending {
 
 /**
  * One pg connection in pipeline mode (pg's `pipeline` option): statements asked for in the same
- * turn of the event loop go out in one socket write, each with its own Sync, so each is its own
- * autocommit statement and one failing leaves the others alone. A named statement is parsed and
- * planned once per connection (pg remembers which names it has prepared).
+ * turn of the event loop go out in one socket write. A named statement is parsed and planned
+ * once per connection (pg remembers which names it has prepared).
+ *
+ * One commit per turn: a turn of two or more statements runs between BEGIN and COMMIT, and its
+ * statements are answered once the COMMIT is. Each statement is still all or nothing and
+ * committed when answered, as in autocommit; what the callers share is the commit's cost (the
+ * WAL flush, the transaction's start and end), which was most of what a short write costs the
+ * server. A failing statement aborts the turn: the server rolls it back and every statement of
+ * it is sent again on its own, so the failure is answered to its own caller only and the others
+ * commit. A statement can therefore run twice on the server, the first time rolled back (a
+ * sequence may skip a value). Locks taken early in a turn are held until its COMMIT; when two
+ * processes' turns wait on each other, the server's deadlock check (after `deadlock_timeout`,
+ * 1 s by default) aborts one, and its statements are sent again alone.
  *
  * The one write: the pipe makes the connection's socket itself (pg's `stream` option) and corks
  * it while it hands pg the turn's statements. That relies on pg writing a pipelined query's
@@ -59,6 +72,8 @@ export class StatementPipe {
   private stream: Socket | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private queue: Pending[] = [];
+  /** Turns sent together whose answers are not handed out yet (they may be sent again). */
+  private readonly together = new Set<Promise<void>>();
   private scheduled = false;
   private closed = false;
   private readonly connectionString: string;
@@ -148,17 +163,75 @@ export class StatementPipe {
     const stream = this.stream;
     stream?.cork();
     try {
-      for (const item of batch) {
-        client.query({ name: item.name, text: item.text, values: item.values as unknown[] }).then(
-          (result) => item.resolve({ rows: result.rows as never[] }),
-          (error: unknown) => {
-            // The server ended the session (a terminated backend says FATAL before it closes
-            // the socket): the next statement must not be written on it before "end" comes.
-            if (connectionLost(error)) this.forget(client);
-            item.reject(error);
-          },
+      if (batch.length === 1) this.sendAlone(client, batch);
+      else this.sendTogether(client, batch);
+    } finally {
+      stream?.uncork();
+    }
+  }
+
+  /** Each statement its own autocommit transaction (its own Sync). */
+  private sendAlone(client: pg.Client, items: Pending[]): void {
+    for (const item of items) {
+      client.query({ name: item.name, text: item.text, values: item.values as unknown[] }).then(
+        (result) => item.resolve({ rows: result.rows as never[] }),
+        (error: unknown) => {
+          if (connectionLost(error)) this.forget(client);
+          item.reject(error);
+        },
+      );
+    }
+  }
+
+  /**
+   * The turn's statements between BEGIN and COMMIT: one commit for all of them. No answer is
+   * handed out before COMMIT has succeeded. When any statement fails (a key taken, a deadlock with
+   * another process's turn), the server rolls the whole turn back and each statement is sent again
+   * on its own, so a statement's failure stays its own and what succeeds beside it commits.
+   */
+  private sendTogether(client: pg.Client, items: Pending[]): void {
+    const begin = settled(client.query("BEGIN"));
+    const answers = items.map((item) =>
+      settled(client.query({ name: item.name, text: item.text, values: item.values as unknown[] })),
+    );
+    const commit = settled(client.query("COMMIT"));
+    const done = Promise.all([begin, Promise.all(answers), commit]).then(
+      async ([began, results, committed]) => {
+        const lost = [began, ...results, committed].find(
+          (outcome) => !outcome.ok && connectionLost(outcome.error),
         );
-      }
+        if (lost && !lost.ok) {
+          // Whether COMMIT reached the server is unknown: every statement's outcome is.
+          this.forget(client);
+          for (const item of items) item.reject(lost.error);
+          return;
+        }
+        // COMMIT in a transaction that failed rolls it back and says ROLLBACK, with no error.
+        if (committed.ok && committed.value.command === "COMMIT") {
+          results.forEach((outcome, index) => {
+            if (outcome.ok) items[index]?.resolve({ rows: outcome.value.rows as never[] });
+          });
+          return;
+        }
+        await this.sendAgainAlone(items);
+      },
+    );
+    this.together.add(done);
+    void done.finally(() => this.together.delete(done));
+  }
+
+  private async sendAgainAlone(items: Pending[]): Promise<void> {
+    let client: pg.Client;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    const stream = this.stream;
+    stream?.cork();
+    try {
+      this.sendAlone(client, items);
     } finally {
       stream?.uncork();
     }
@@ -176,6 +249,7 @@ export class StatementPipe {
   async close(): Promise<void> {
     this.closed = true;
     if (this.scheduled || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    while (this.together.size > 0) await Promise.all(this.together);
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     this.stream = undefined;
@@ -186,6 +260,16 @@ export class StatementPipe {
   socket(): Socket | undefined {
     return this.stream;
   }
+}
+
+/** A query's outcome as a value, so one failing does not hide the others' answers. */
+function settled(
+  query: Promise<pg.QueryResult>,
+): Promise<{ ok: true; value: pg.QueryResult } | { ok: false; error: unknown }> {
+  return query.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 }
 
 /**

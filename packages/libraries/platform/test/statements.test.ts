@@ -20,7 +20,7 @@ async function withTable(name: string): Promise<TestDatabase> {
 const INSERT = "insert into notes (id, text) values ($1::int, $2::text) returning id";
 
 describe("Database.statement", () => {
-  it("runs statements asked for together each on its own: one failing leaves the rest", async () => {
+  it("answers statements asked for together each on its own: one failing leaves the rest", async () => {
     const db = await withTable("statements isolated");
     await db.statement("note_insert", INSERT, [1, "first"]);
     const results = await Promise.allSettled([
@@ -89,6 +89,109 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
     }
   });
 
+  it("commits a turn's statements as one transaction and answers none before the commit", async () => {
+    const db = await withTable("statements one commit");
+    const pipe = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    const XACT =
+      "insert into notes (id, text) values ($1::int, $2::text) returning pg_current_xact_id()::text as xact";
+    try {
+      // Each answer is checked from knex's side as it arrives: a committed row is there. The
+      // turn's last statement takes a while, so an insert answered before the COMMIT would be
+      // looked for while it is still uncommitted.
+      const seen: boolean[] = [];
+      const [answers] = await Promise.all([
+        Promise.all(
+          [1, 2, 3].map((id) =>
+            pipe
+              .run<{ xact: string }>("note_xact", XACT, [id, `note ${id}`])
+              .then(async (result) => {
+                seen.push((await db.knex("notes").where({ id }).first()) !== undefined);
+                return result.rows[0]?.xact;
+              }),
+          ),
+        ),
+        pipe.run("note_sleep", "select pg_sleep(0.3)", []),
+      ]);
+      expect(seen).toEqual([true, true, true]);
+      expect(new Set(answers).size).toBe(1);
+      // A statement on its own is its own transaction.
+      const alone = await pipe.run<{ xact: string }>("note_xact", XACT, [4, "alone"]);
+      expect(alone.rows[0]?.xact).not.toBe(answers[0]);
+    } finally {
+      await pipe.close();
+    }
+  });
+
+  it("rolls a turn back when one statement fails and runs the others again alone, each once", async () => {
+    const db = await withTable("statements rerun");
+    await db.knex.raw("create table counters (id int primary key, n int not null)");
+    await db.knex("counters").insert([
+      { id: 1, n: 0 },
+      { id: 2, n: 0 },
+    ]);
+    await db.knex("notes").insert({ id: 1, text: "taken" });
+    const pipe = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    const BUMP = "update counters set n = n + 1 where id = $1::int returning n";
+    try {
+      const results = await Promise.allSettled([
+        pipe.run<{ n: number }>("counter_bump", BUMP, [1]),
+        pipe.run("note_insert", INSERT, [1, "a duplicate key"]),
+        pipe.run<{ n: number }>("counter_bump", BUMP, [2]),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([
+        "fulfilled",
+        "rejected",
+        "fulfilled",
+      ]);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "23505" });
+      expect(await db.knex("counters").orderBy("id").pluck("n")).toEqual([1, 1]);
+    } finally {
+      await pipe.close();
+    }
+  });
+
+  it("runs two turns again statement by statement when their transactions deadlock", async () => {
+    // Two pipes (two processes' connections) each lock a row the other's turn needs next; the
+    // server aborts one transaction, whose statements then run alone: every bump lands once.
+    const db = await withTable("statements deadlock");
+    await db.knex.raw("create table counters (id int primary key, n int not null)");
+    await db.knex("counters").insert([1, 2, 3].map((id) => ({ id, n: 0 })));
+    const BUMP = "update counters set n = n + 1 where id = $1::int returning n";
+    const first = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    const second = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    try {
+      const PID = "select pg_backend_pid() as pid";
+      const pids = await Promise.all(
+        [first, second].map(
+          async (pipe) => (await pipe.run<{ pid: number }>("pid", PID, [])).rows[0]?.pid,
+        ),
+      );
+      let turns: Promise<PromiseSettledResult<unknown>[]>[] = [];
+      await db.knex.transaction(async (trx) => {
+        // Row 3 held here: the first turn takes row 1 and waits for 3, the second takes 2 and
+        // waits for 3; once 3 is let go, each wants the row the other holds.
+        await trx.raw("select n from counters where id = 3 for update");
+        turns = [
+          Promise.allSettled([1, 3, 2].map((id) => first.run("counter_bump", BUMP, [id]))),
+          Promise.allSettled([2, 3, 1].map((id) => second.run("counter_bump", BUMP, [id]))),
+        ];
+        for (;;) {
+          const waiting = await trx.raw(
+            "select count(*)::int as n from pg_stat_activity where pid = any(?::int[]) and cardinality(pg_blocking_pids(pid)) > 0",
+            [pids],
+          );
+          if (waiting.rows[0].n === 2) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+      const settled = (await Promise.all(turns)).flat();
+      expect(settled.map((result) => result.status)).toEqual(Array(6).fill("fulfilled"));
+      expect(await db.knex("counters").orderBy("id").pluck("n")).toEqual([2, 2, 2]);
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+
   it("reaches rows by key through an index even when the table was vacuumed while empty", async () => {
     // The hot path's tables are queues: a plan made right after a vacuum of a near-empty table
     // is a sequential scan, and it is kept while thousands of dead rows pile up behind it.
@@ -110,16 +213,20 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
     }
   });
 
-  it("fails the statements in flight when the connection is cut, and opens a new one for the next", async () => {
+  it("fails the statements in flight when the connection is cut, commits none of them, and opens a new one for the next", async () => {
     const db = await withTable("statements reconnect");
     const pipe = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
     try {
       await pipe.run("note_insert", INSERT, [1, "before"]);
-      const inFlight = pipe.run("note_slow", "select pg_sleep(5)", []);
-      // Let the statement go out, then cut the socket as a crash of the network would.
+      // One turn: an insert, then a statement still running when the socket is cut.
+      const inFlight = [
+        pipe.run("note_insert", INSERT, [3, "cut before its commit"]),
+        pipe.run("note_slow", "select pg_sleep(5)", []),
+      ];
+      // Let the statements go out, then cut the socket as a crash of the network would.
       await new Promise((resolve) => setTimeout(resolve, 100));
       pipe.socket()?.destroy();
-      await expect(inFlight).rejects.toThrow();
+      for (const statement of inFlight) await expect(statement).rejects.toThrow();
       await pipe.run("note_insert", INSERT, [2, "after"]);
       expect(await db.knex("notes").orderBy("id").pluck("id")).toEqual([1, 2]);
     } finally {

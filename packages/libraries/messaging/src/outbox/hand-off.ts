@@ -74,7 +74,7 @@ export class OutboxHandOff {
   }
 
   /**
-   * Gives `work` the rows sent since the last hand-off, for a statement in autocommit that
+   * Gives `work` the rows sent since the last hand-off, for a statement (committed whole) that
    * deletes them on its way (a data-modifying CTE). `work` must delete `sentIds` whenever it
    * returns; if it throws they are given back, so a sent row is deleted by exactly one commit.
    */

@@ -1,4 +1,4 @@
-// A saga's writes as one autocommit statement, conditioned on the revision the writer read.
+// A saga's writes as one statement, conditioned on the revision the writer read.
 import type { Database } from "@sagaworks/platform";
 import type { SagaSnapshot } from "@sagaworks/saga-engine";
 import type { PlannedEffects } from "../commit-plan/effects.ts";
@@ -73,7 +73,7 @@ const insertOutbox = (row: string, param: number, createdAt: number) => `
 
 // Every part after `saved` takes its rows FROM saved, so it writes only if the instance row
 // still had the revision the writer read and was bumped here. Postgres runs every part of the
-// statement or none, in one autocommit transaction, so the history, inbox, timer and outbox
+// statement or none, in one transaction (its own or its turn's; see Database.statement), so the history, inbox, timer and outbox
 // rows are written exactly with the snapshot they belong to.
 //
 // Timers: `taken` deletes the fired timer unless the transition arms it again under its id
