@@ -29,6 +29,9 @@ export type RunStatement = <Row = Record<string, unknown>>(
  */
 const SEQUENTIAL_SCANS_OFF = "-c enable_seqscan=off";
 
+/** A statement that starts with SELECT: a read, answered on its own rather than in a turn's transaction. */
+const PLAIN_READ = /^\s*select\b/i;
+
 interface Pending {
   name: string;
   text: string;
@@ -42,8 +45,9 @@ interface Pending {
  * turn of the event loop go out in one socket write. A named statement is parsed and planned
  * once per connection (pg remembers which names it has prepared).
  *
- * One commit per turn: a turn of two or more statements runs between BEGIN and COMMIT, and its
- * statements are answered once the COMMIT is. Each statement is still all or nothing and
+ * One commit per turn: the writes of a turn, when there are two or more, run between BEGIN and
+ * COMMIT and are answered once the COMMIT is (a statement that starts with SELECT is taken for
+ * a read and runs on its own: it has no commit to share). Each statement is still all or nothing and
  * committed when answered, as in autocommit; what the callers share is the commit's cost (the
  * WAL flush, the transaction's start and end), which was most of what a short write costs the
  * server. A failing statement aborts the turn: the server rolls it back and every statement of
@@ -163,8 +167,13 @@ export class StatementPipe {
     const stream = this.stream;
     stream?.cork();
     try {
-      if (batch.length === 1) this.sendAlone(client, batch);
-      else this.sendTogether(client, batch);
+      // Plain reads have no commit to share: a transaction around them would only add BEGIN
+      // and COMMIT. (A SELECT that writes through a function still runs correctly on its own.)
+      const reads = batch.filter((item) => PLAIN_READ.test(item.text));
+      const writes = reads.length === 0 ? batch : batch.filter((item) => !reads.includes(item));
+      this.sendAlone(client, reads);
+      if (writes.length === 1) this.sendAlone(client, writes);
+      else if (writes.length > 1) this.sendTogether(client, writes);
     } finally {
       stream?.uncork();
     }

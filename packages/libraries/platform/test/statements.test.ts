@@ -110,7 +110,19 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
               }),
           ),
         ),
-        pipe.run("note_sleep", "select pg_sleep(0.3)", []),
+        pipe.run(
+          "note_slow_insert",
+          "insert into notes (id, text) select 5, 'slow' from pg_sleep(0.3)",
+          [],
+        ),
+        // A read of the same turn runs outside its transaction: it has no commit to share.
+        pipe
+          .run<{ xact: string | null }>(
+            "note_read_xact",
+            "select pg_current_xact_id_if_assigned()::text as xact",
+            [],
+          )
+          .then((result) => expect(result.rows[0]?.xact).toBeNull()),
       ]);
       expect(seen).toEqual([true, true, true]);
       expect(new Set(answers).size).toBe(1);
@@ -178,7 +190,7 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
         for (;;) {
           const waiting = await trx.raw(
             "select count(*)::int as n from pg_stat_activity where pid = any(?::int[]) and cardinality(pg_blocking_pids(pid)) > 0",
-            [pids],
+            [`{${pids.join(",")}}`],
           );
           if (waiting.rows[0].n === 2) break;
           await new Promise((resolve) => setTimeout(resolve, 20));
