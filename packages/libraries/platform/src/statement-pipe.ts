@@ -76,6 +76,8 @@ export class StatementPipe {
   private stream: Socket | undefined;
   private connecting: Promise<pg.Client> | undefined;
   private queue: Pending[] = [];
+  /** Turns that were rolled back (a statement failed) and sent again statement by statement. */
+  turnsSentAgain = 0;
   /** Turns sent together whose answers are not handed out yet (they may be sent again). */
   private readonly together = new Set<Promise<void>>();
   private scheduled = false;
@@ -222,6 +224,7 @@ export class StatementPipe {
           });
           return;
         }
+        this.turnsSentAgain++;
         await this.sendAgainAlone(items);
       },
     );

@@ -157,36 +157,42 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
       ]);
       expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: "23505" });
       expect(await db.knex("counters").orderBy("id").pluck("n")).toEqual([1, 1]);
+      expect(pipe.turnsSentAgain).toBe(1);
     } finally {
       await pipe.close();
     }
   });
 
-  it("runs two turns again statement by statement when their transactions deadlock", async () => {
-    // Two pipes (two processes' connections) each lock a row the other's turn needs next; the
-    // server aborts one transaction, whose statements then run alone: every bump lands once.
-    const db = await withTable("statements deadlock");
+  /**
+   * Two pipes (two processes' connections) send turns that bump rows 1, 3, 2 and 2, 3, 1 while
+   * row 3 is held elsewhere: the first takes row 1 and waits for 3, the second takes 2 and waits
+   * for 3, and once 3 is let go each wants the row the other holds. Answers every bump's outcome,
+   * the counters after, and how many turns each pipe sent again.
+   */
+  async function crossedTurns(name: string) {
+    const db = await withTable(name);
     await db.knex.raw("create table counters (id int primary key, n int not null)");
     await db.knex("counters").insert([1, 2, 3].map((id) => ({ id, n: 0 })));
     const BUMP = "update counters set n = n + 1 where id = $1::int returning n";
-    const first = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
-    const second = new StatementPipe(process.env.DATABASE_URL ?? "", db.schema);
+    const pipes = [0, 1].map(() => new StatementPipe(process.env.DATABASE_URL ?? "", db.schema));
     try {
       const PID = "select pg_backend_pid() as pid";
       const pids = await Promise.all(
-        [first, second].map(
-          async (pipe) => (await pipe.run<{ pid: number }>("pid", PID, [])).rows[0]?.pid,
-        ),
+        pipes.map(async (pipe) => (await pipe.run<{ pid: number }>("pid", PID, [])).rows[0]?.pid),
       );
+      const orders = [
+        [1, 3, 2],
+        [2, 3, 1],
+      ];
       let turns: Promise<PromiseSettledResult<unknown>[]>[] = [];
       await db.knex.transaction(async (trx) => {
-        // Row 3 held here: the first turn takes row 1 and waits for 3, the second takes 2 and
-        // waits for 3; once 3 is let go, each wants the row the other holds.
         await trx.raw("select n from counters where id = 3 for update");
-        turns = [
-          Promise.allSettled([1, 3, 2].map((id) => first.run("counter_bump", BUMP, [id]))),
-          Promise.allSettled([2, 3, 1].map((id) => second.run("counter_bump", BUMP, [id]))),
-        ];
+        turns = pipes.map((pipe, index) =>
+          Promise.allSettled(
+            (orders[index] ?? []).map((id) => pipe.run("counter_bump", BUMP, [id])),
+          ),
+        );
+        // Row 3 is let go once both turns are waiting.
         for (;;) {
           const waiting = await trx.raw(
             "select count(*)::int as n from pg_stat_activity where pid = any(?::int[]) and cardinality(pg_blocking_pids(pid)) > 0",
@@ -196,12 +202,22 @@ describe.runIf(process.env.DATABASE_URL)("the pipelined connection (real Postgre
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
       });
-      const settled = (await Promise.all(turns)).flat();
-      expect(settled.map((result) => result.status)).toEqual(Array(6).fill("fulfilled"));
-      expect(await db.knex("counters").orderBy("id").pluck("n")).toEqual([2, 2, 2]);
+      return {
+        outcomes: (await Promise.all(turns)).flat().map((result) => result.status),
+        counters: await db.knex("counters").orderBy("id").pluck("n"),
+        sentAgain: pipes.map((pipe) => pipe.turnsSentAgain),
+      };
     } finally {
-      await Promise.all([first.close(), second.close()]);
+      await Promise.all(pipes.map((pipe) => pipe.close()));
     }
+  }
+
+  it("runs two turns again statement by statement when their transactions deadlock", async () => {
+    // The server aborts one of the two transactions, whose statements then run alone.
+    const { outcomes, counters, sentAgain } = await crossedTurns("statements deadlock");
+    expect(outcomes).toEqual(Array(6).fill("fulfilled"));
+    expect(counters).toEqual([2, 2, 2]);
+    expect(sentAgain.reduce((sum, count) => sum + count, 0)).toBe(1);
   });
 
   it("reaches rows by key through an index even when the table was vacuumed while empty", async () => {
