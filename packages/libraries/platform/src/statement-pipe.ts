@@ -158,17 +158,7 @@ export class StatementPipe {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    let client: pg.Client;
-    try {
-      client = await this.connection();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
-      return;
-    }
-    // Held back until uncork, then written together (with TLS, as one run of records).
-    const stream = this.stream;
-    stream?.cork();
-    try {
+    await this.withCorkedConnection(batch, (client) => {
       // Plain reads have no commit to share: a transaction around them would only add BEGIN
       // and COMMIT. (A SELECT that writes through a function still runs correctly on its own.)
       const reads = batch.filter((item) => PLAIN_READ.test(item.text));
@@ -176,6 +166,29 @@ export class StatementPipe {
       this.sendAlone(client, reads);
       if (writes.length === 1) this.sendAlone(client, writes);
       else if (writes.length > 1) this.sendTogether(client, writes);
+    });
+  }
+
+  /**
+   * Hands `write` the open connection with its socket corked, so that what it sends is held back
+   * until uncork and then written together (with TLS, as one run of records); fails `items` when
+   * no connection can be opened.
+   */
+  private async withCorkedConnection(
+    items: Pending[],
+    write: (client: pg.Client) => void,
+  ): Promise<void> {
+    let client: pg.Client;
+    try {
+      client = await this.connection();
+    } catch (error) {
+      for (const item of items) item.reject(error);
+      return;
+    }
+    const stream = this.stream;
+    stream?.cork();
+    try {
+      write(client);
     } finally {
       stream?.uncork();
     }
@@ -225,28 +238,11 @@ export class StatementPipe {
           return;
         }
         this.turnsSentAgain++;
-        await this.sendAgainAlone(items);
+        await this.withCorkedConnection(items, (again) => this.sendAlone(again, items));
       },
     );
     this.together.add(done);
     void done.finally(() => this.together.delete(done));
-  }
-
-  private async sendAgainAlone(items: Pending[]): Promise<void> {
-    let client: pg.Client;
-    try {
-      client = await this.connection();
-    } catch (error) {
-      for (const item of items) item.reject(error);
-      return;
-    }
-    const stream = this.stream;
-    stream?.cork();
-    try {
-      this.sendAlone(client, items);
-    } finally {
-      stream?.uncork();
-    }
   }
 
   /** Stops using `client` (if it is still the open one) and closes it. */
