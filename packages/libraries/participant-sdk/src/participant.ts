@@ -301,7 +301,8 @@ export class Participant {
   }
 
   /**
-   * A statement handler's command: business write, reply and inbox row in one statement. When the key is taken, nothing of it committed, and the stored answer decides:
+   * A statement handler's command: business write, reply and inbox row in one statement. When
+   * the key is taken, nothing of it committed, and the stored answer decides:
    * a guard refuses the command, a reply (or this attempt's failure) is sent again.
    */
   private async applyAsStatement(

@@ -29,7 +29,7 @@ export type RunStatement = <Row = Record<string, unknown>>(
  */
 const SEQUENTIAL_SCANS_OFF = "-c enable_seqscan=off";
 
-/** A statement that starts with SELECT: a read, answered on its own rather than in a turn's transaction. */
+/** A statement that starts with SELECT, taken for a read: it runs outside a turn's transaction. */
 const PLAIN_READ = /^\s*select\b/i;
 
 interface Pending {
@@ -47,10 +47,10 @@ interface Pending {
  *
  * One commit per turn: the writes of a turn, when there are two or more, run between BEGIN and
  * COMMIT and are answered once the COMMIT is (a statement that starts with SELECT is taken for
- * a read and runs on its own: it has no commit to share). Each statement is still all or nothing and
- * committed when answered, as in autocommit; what the callers share is the commit's cost (the
- * WAL flush, the transaction's start and end), which was most of what a short write costs the
- * server. A failing statement aborts the turn: the server rolls it back and every statement of
+ * a read and runs on its own: it has no commit to share). Each statement is still all or
+ * nothing and committed when answered, as in autocommit; what the callers share is the commit's
+ * cost (the WAL flush, the transaction's start and end), which was most of what a short write
+ * costs the server. A failing statement aborts the turn: the server rolls it back and every statement of
  * it is sent again on its own, so the failure is answered to its own caller only and the others
  * commit. A statement can therefore run twice on the server, the first time rolled back (a
  * sequence may skip a value). Locks taken early in a turn are held until its COMMIT; when two
@@ -200,6 +200,8 @@ export class StatementPipe {
       client.query({ name: item.name, text: item.text, values: item.values as unknown[] }).then(
         (result) => item.resolve({ rows: result.rows as never[] }),
         (error: unknown) => {
+          // The server ended the session (a terminated backend says FATAL before it closes the
+          // socket): the next statement must not be written on it before "end" comes.
           if (connectionLost(error)) this.forget(client);
           item.reject(error);
         },
@@ -241,8 +243,13 @@ export class StatementPipe {
         await this.withCorkedConnection(items, (again) => this.sendAlone(again, items));
       },
     );
-    this.together.add(done);
-    void done.finally(() => this.together.delete(done));
+    // Nothing above is expected to throw; if it did, no caller may be left waiting (a statement
+    // already answered ignores the rejection).
+    const settledTurn = done.catch((error: unknown) => {
+      for (const item of items) item.reject(error);
+    });
+    this.together.add(settledTurn);
+    void settledTurn.finally(() => this.together.delete(settledTurn));
   }
 
   /** Stops using `client` (if it is still the open one) and closes it. */

@@ -187,9 +187,9 @@ interface StartRequest {
 }
 
 /**
- * The I/O shell around `transition`. Each event is applied as one statement (Database.statement) that
- * updates the instance row only if it still has the revision this replica read, and writes the
- * history entry, the inbox row, the timers and the outbox rows from that update, so they are
+ * The I/O shell around `transition`. Each event is applied as one statement (Database.statement)
+ * that updates the instance row only if it still has the revision this replica read, and writes
+ * the history entry, the inbox row, the timers and the outbox rows from that update, so they are
  * written only with it (transactional outbox, in one statement).
  *
  * Concurrency: optimistic, by revision. The replica keeps the instances it works on in a

@@ -73,8 +73,8 @@ const insertOutbox = (row: string, param: number, createdAt: number) => `
 
 // Every part after `saved` takes its rows FROM saved, so it writes only if the instance row
 // still had the revision the writer read and was bumped here. Postgres runs every part of the
-// statement or none, in one transaction (its own or its turn's; see Database.statement), so the history, inbox, timer and outbox
-// rows are written exactly with the snapshot they belong to.
+// statement or none, in one transaction (its own or its turn's; see Database.statement), so
+// the history, inbox, timer and outbox rows are written exactly with the snapshot they belong to.
 //
 // Timers: `taken` deletes the fired timer unless the transition arms it again under its id
 // (`armed` then replaces it), and the caller leaves it out of `cancelled`, so no row is touched
