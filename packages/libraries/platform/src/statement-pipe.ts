@@ -161,8 +161,9 @@ export class StatementPipe {
     await this.withCorkedConnection(batch, (client) => {
       // Plain reads have no commit to share: a transaction around them would only add BEGIN
       // and COMMIT. (A SELECT that writes through a function still runs correctly on its own.)
-      const reads = batch.filter((item) => PLAIN_READ.test(item.text));
-      const writes = reads.length === 0 ? batch : batch.filter((item) => !reads.includes(item));
+      const reads: Pending[] = [];
+      const writes: Pending[] = [];
+      for (const item of batch) (PLAIN_READ.test(item.text) ? reads : writes).push(item);
       this.sendAlone(client, reads);
       if (writes.length === 1) this.sendAlone(client, writes);
       else if (writes.length > 1) this.sendTogether(client, writes);

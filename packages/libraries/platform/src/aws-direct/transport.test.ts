@@ -6,6 +6,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishBatchesDirectly } from "./sns.ts";
 import { sendSqsHotCallsDirectly } from "./sqs.ts";
+import type { DirectHooks } from "./transport.ts";
 
 interface Received {
   method: string;
@@ -84,6 +85,11 @@ const credentials = {
   secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
   sessionToken: "session-token-example",
 };
+
+/** An SQS client on the direct path, with md5 off as createAwsClients has it (this server
+ * answers without the bodies' digests). */
+const directSqs = (hooks: DirectHooks, region: string | (() => Promise<string>) = "eu-west-1") =>
+  sendSqsHotCallsDirectly(new SQSClient({ region, endpoint, credentials, md5: false }), hooks);
 
 /**
  * Signs what the server received again with the SDK's own signer and hash, at the time the
@@ -198,14 +204,10 @@ describe("the direct path's requests", () => {
 });
 
 describe("the direct path's fallbacks", () => {
-  // md5: false as createAwsClients has it: this server answers without the bodies' digests.
   it("hands a call whose attempt failed to the SDK, says so, and sends the next one itself", async () => {
     received.length = 0;
     const { told, hooks } = recording();
-    const sqs = sendSqsHotCallsDirectly(
-      new SQSClient({ region: "eu-west-1", endpoint, credentials, md5: false }),
-      hooks,
-    );
+    const sqs = directSqs(hooks);
     try {
       unavailable = 1;
       const first = await sqs.send(batchTo("answered 503, then sent by the SDK"));
@@ -232,10 +234,7 @@ describe("the direct path's fallbacks", () => {
       if (regionAsked === 1) throw new Error("no region yet");
       return "eu-west-1";
     };
-    const sqs = sendSqsHotCallsDirectly(
-      new SQSClient({ region, endpoint, credentials, md5: false }),
-      hooks,
-    );
+    const sqs = directSqs(hooks, region);
     try {
       // The SDK asks for the region again, gets it, and sends the first call.
       await sqs.send(batchTo("sent by the SDK"));
@@ -253,10 +252,7 @@ describe("the direct path's fallbacks", () => {
 
   it("does not count a call its caller aborted as a fallback", async () => {
     const { told, hooks } = recording();
-    const sqs = sendSqsHotCallsDirectly(
-      new SQSClient({ region: "eu-west-1", endpoint, credentials, md5: false }),
-      hooks,
-    );
+    const sqs = directSqs(hooks);
     try {
       const aborted = new AbortController();
       aborted.abort();
